@@ -1,0 +1,40 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { daysInRange } from '../src/dates.js';
+import { DEFAULT_MIX, ScenarioGenerator } from '../src/demo/generator.js';
+import { writeScenario, writeScenarioConfig } from '../src/demo/write-scenario.js';
+import type { Logger } from '../src/log/logger.js';
+import { runReconcile, type ReconcileResult } from './reconcile.js';
+
+/** A fixed week that ends on a daylight-saving day in America/Chicago (23 hours long). */
+export const DEMO_DAYS = daysInRange('2025-03-03', '2025-03-09');
+export const DEMO_SEED = 20250309;
+
+export interface DemoResult extends ReconcileResult {
+  dataDir: string;
+  configFile: string;
+  outDir: string;
+}
+
+/** Makes a week of sample data with every cause present, then reconciles it like production. */
+export async function runDemo(opts: { outDir: string; dataDir?: string; eventsPerDay?: number; signal?: AbortSignal; log?: Logger }): Promise<DemoResult> {
+  const dataDir = opts.dataDir ?? path.join(opts.outDir, 'demo-data');
+  await rm(dataDir, { recursive: true, force: true });
+  const gen = new ScenarioGenerator({
+    seed: DEMO_SEED,
+    days: DEMO_DAYS,
+    timezone: 'America/Chicago',
+    sites: ['US', 'CA', 'MX'],
+    eventsPerDay: opts.eventsPerDay ?? 3000,
+    mix: DEFAULT_MIX,
+    malformedPerDay: 3,
+    regions: ['EUS2', 'SCUS'],
+  });
+  const written = await writeScenario(gen, dataDir);
+  const configFile = path.join(dataDir, 'parity.config.json');
+  await writeScenarioConfig(configFile, gen, written);
+  const config = await loadConfig(configFile);
+  const result = await runReconcile({ config, days: DEMO_DAYS, outDir: opts.outDir, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  return { ...result, dataDir, configFile, outDir: opts.outDir };
+}

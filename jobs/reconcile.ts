@@ -1,0 +1,228 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config, TierLocations } from '../src/config.js';
+import { addDays, dayWindow, dayOf } from '../src/dates.js';
+import type { DayKey, RowStatus, Site } from '../src/domain.js';
+import { DuckDbEngine } from '../src/engine/duckdb-engine.js';
+import { TierError, throwIfAborted } from '../src/errors.js';
+import { type Logger, silentLogger } from '../src/log/logger.js';
+import { attributeDay, type DayCounts, type IssueCounts } from '../src/reconcile/attribute.js';
+import type { ParityRow } from '../src/report/columns.js';
+import { renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/report/csv.js';
+import { writeFileAtomic } from '../src/report/writer.js';
+import { StoreRegistry } from '../src/storage/index.js';
+import { folderMayHold, LOCAL_STAGE_CONCURRENCY, readRecordTier, type TierRead } from '../src/tiers/record-tier.js';
+
+export interface ReconcileRequest {
+  config: Config;
+  days: DayKey[];
+  outDir: string;
+  /** Report only these configured sites (--sites); records are still classified against every configured site. */
+  sites?: string[];
+  signal?: AbortSignal;
+  log?: Logger;
+}
+
+export interface DaySummary {
+  day: DayKey;
+  rows: ParityRow[];
+  parityFile: string;
+  /** Null for a day with an ERROR row: its missing list would be incomplete, so none is written. */
+  missingFile: string | null;
+}
+
+export interface ReconcileResult {
+  days: DaySummary[];
+  /** The contract's exit status: 0 PASS/WARN, 1 a FAIL row, 3 an ERROR row. */
+  exitCode: 0 | 1 | 3;
+  errors: string[];
+}
+
+type FileTierName = 'proxy' | 'gcs';
+
+/** Reads every configured tier for the days, reconciles them and writes the reports, a batch of days at a time. */
+export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResult> {
+  const { config, signal } = req;
+  const log = req.log ?? silentLogger;
+  const reportSites = req.sites ?? config.sites;
+  const stores = new StoreRegistry(config.gcs);
+  const scratchRoot = await mkdtemp(path.join(config.engine.tempDirectory ?? os.tmpdir(), 'audit-parity-'));
+  const engine = await DuckDbEngine.open({ ...config.engine, tempDirectory: path.join(scratchRoot, 'spill') });
+  const unwatch = engine.watch(signal);
+  const summaries: DaySummary[] = [];
+  const errors: string[] = [];
+  try {
+    for (let i = 0; i < req.days.length; i += config.engine.batchDays) {
+      const batch = req.days.slice(i, i + config.engine.batchDays);
+      const scratch = await mkdtemp(path.join(scratchRoot, 'batch-'));
+      try {
+        for (const summary of await reconcileBatch(req, batch, reportSites, engine, stores, scratch, errors, log)) {
+          summaries.push(summary);
+        }
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    unwatch();
+    engine.close();
+    await rm(scratchRoot, { recursive: true, force: true });
+  }
+  const statuses = new Set<RowStatus>(summaries.flatMap((s) => s.rows.map((r) => r.status as RowStatus)));
+  const exitCode = statuses.has('ERROR') ? 3 : statuses.has('FAIL') ? 1 : 0;
+  return { days: summaries, exitCode, errors };
+}
+
+/** The folders (UTC dates) that may hold records of the days: a day early, `lateDays` late. */
+export function folderDaysFor(days: DayKey[], zone: string, lateDays: number): DayKey[] {
+  const out = new Set<DayKey>(days);
+  for (const day of days) {
+    const w = dayWindow(day, zone);
+    let d = addDays(dayOf(w.startMs, 'UTC'), -1);
+    const last = addDays(dayOf(w.endMs - 1, 'UTC'), lateDays);
+    while (d <= last) {
+      out.add(d);
+      d = addDays(d, 1);
+    }
+  }
+  return [...out].sort();
+}
+
+async function readTier(
+  tier: FileTierName,
+  cfg: TierLocations,
+  days: DayKey[],
+  zone: string,
+  stores: StoreRegistry,
+  scratch: string,
+  concurrency: number,
+  signal: AbortSignal | undefined,
+): Promise<{ read: TierRead | null; failedDays: Map<DayKey, string> }> {
+  const folderDays = folderDaysFor(days, zone, cfg.lateArrivalDays);
+  const failedDays = new Map<DayKey, string>();
+  try {
+    const read = await readRecordTier(tier, cfg, folderDays, stores, scratch, concurrency, signal);
+    for (const f of read.failures) {
+      for (const day of days) {
+        const reads = f.folderDay === null || folderDaysFor([day], zone, cfg.lateArrivalDays).includes(f.folderDay);
+        if (reads && !failedDays.has(day)) failedDays.set(day, f.error.message);
+      }
+    }
+    return { read, failedDays };
+  } catch (e) {
+    if (!(e instanceof TierError)) throw e;
+    for (const day of days) failedDays.set(day, e.message);
+    return { read: null, failedDays };
+  }
+}
+
+async function reconcileBatch(
+  req: ReconcileRequest,
+  days: DayKey[],
+  reportSites: string[],
+  engine: DuckDbEngine,
+  stores: StoreRegistry,
+  scratch: string,
+  errors: string[],
+  log: Logger,
+): Promise<DaySummary[]> {
+  const { config, signal } = req;
+  const zone = config.timezone;
+  await engine.setWindows(days.map((d) => dayWindow(d, zone)));
+
+  const tiers: { name: FileTierName; cfg: TierLocations; concurrency: number }[] = [
+    { name: 'proxy', cfg: config.tiers.proxy, concurrency: LOCAL_STAGE_CONCURRENCY },
+  ];
+  if (config.tiers.gcs) tiers.push({ name: 'gcs', cfg: config.tiers.gcs, concurrency: config.gcs.downloadConcurrency });
+
+  const failures = new Map<FileTierName, Map<DayKey, string>>();
+  for (const t of tiers) {
+    throwIfAborted(signal);
+    const { read, failedDays } = await readTier(t.name, t.cfg, days, zone, stores, scratch, t.concurrency, signal);
+    failures.set(t.name, failedDays);
+    for (const message of new Set(failedDays.values())) {
+      errors.push(message);
+      log.error(message);
+    }
+    if (read) {
+      log.info(`${t.name}: counting ${read.staged.length} objects for ${days[0]}${days.length > 1 ? `..${days.at(-1)}` : ''}`);
+      await engine.loadRecords(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays);
+    } else {
+      await engine.loadEmpty(t.name);
+    }
+  }
+  if (!config.tiers.gcs) await engine.loadEmpty('gcs');
+
+  const byDay = <T extends { day: DayKey; site: Site }>(rows: T[], day: DayKey) => rows.filter((r) => r.day === day);
+  // One connection runs one query at a time: these run in turn.
+  const proxyCounts = await engine.proxyCounts();
+  const proxyIssues = await engine.lineIssues('proxy');
+  const gcsCounts = await engine.landedCounts('gcs');
+  const gcsIssues = await engine.lineIssues('gcs');
+  const groups = await engine.idFacts();
+  const toMap = <T>(rows: { site: Site; counts: T }[]) => new Map(rows.map((r) => [r.site, r.counts]));
+  const keep = (site: Site) => reportSites.includes(site) || !config.sites.includes(site);
+
+  const summaries: DaySummary[] = [];
+  for (const day of days) {
+    throwIfAborted(signal);
+    const dayFailures: DayCounts['failures'] = {};
+    for (const [tier, failedDays] of failures) {
+      const message = failedDays.get(day);
+      if (message) dayFailures[tier] = message;
+    }
+    const input: DayCounts = {
+      day,
+      proxy: toMap(byDay(proxyCounts, day).filter((r) => keep(r.site))),
+      proxyIssues: toMap<IssueCounts>(byDay(proxyIssues, day).filter((r) => keep(r.site))),
+      gcs: config.tiers.gcs ? toMap(byDay(gcsCounts, day).filter((r) => keep(r.site))) : null,
+      gcsIssues: toMap<IssueCounts>(byDay(gcsIssues, day).filter((r) => keep(r.site))),
+      groups: byDay(groups, day).filter((g) => keep(g.site)),
+      failures: dayFailures,
+    };
+    const report = attributeDay(input, { sites: reportSites, thresholds: config.thresholds, tiers: { gcs: Boolean(config.tiers.gcs) } });
+    for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
+
+    const parityFile = path.join(req.outDir, `parity-${day}.csv`);
+    const missingPath = path.join(req.outDir, `missing-${day}.csv`);
+    const hasError = report.rows.some((r) => r.status === 'ERROR');
+    let missingFile: string | null = null;
+    if (hasError) {
+      // An incomplete list would read as "nothing else is missing": leave none rather than a wrong one.
+      await rm(missingPath, { force: true });
+    } else {
+      await writeFileAtomic(missingPath, missingCsv(engine, day, reportSites, keep));
+      missingFile = missingPath;
+    }
+    await writeFileAtomic(parityFile, [renderParityCsv(report.rows)]);
+    const all = report.rows.at(-1)!;
+    log.info(`${day}: ${String(all.status)} parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}`, {
+      day,
+      status: all.status,
+    });
+    summaries.push({ day, rows: report.rows, parityFile, missingFile });
+  }
+  return summaries;
+}
+
+async function* missingCsv(
+  engine: DuckDbEngine,
+  day: DayKey,
+  reportSites: string[],
+  keep: (site: Site) => boolean,
+): AsyncGenerator<string> {
+  yield renderMissingHeader();
+  for await (const chunk of engine.missingIds(day, reportSites)) {
+    yield renderMissingRows(
+      day,
+      chunk
+        .filter((m) => keep(m.site))
+        .map((m) => ({
+          site: m.site,
+          requestId: m.requestId,
+          facts: { inProxy: true, accepted: true, rejected: false, lastReject: null, unroutable: m.unroutable, inGcs: false, inBigquery: false, inFinal: false },
+        })),
+    );
+  }
+}

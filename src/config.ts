@@ -1,0 +1,206 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { isTimeZone } from './dates.js';
+import { ALL_SITES, UNKNOWN_SITE } from './domain.js';
+import { ConfigError } from './errors.js';
+import { isDated, type ParsedLocation, unknownPlaceholders } from './locations.js';
+
+/** Field paths: dotted, each segment a plain JSON key. Validated because they become SQL identifiers. */
+const FIELD_PATH = /^[A-Za-z0-9_@$-]+(\.[A-Za-z0-9_@$-]+)*$/;
+const fieldPath = z.string().regex(FIELD_PATH, 'a field path is dotted plain keys, e.g. "http.status"');
+
+const recordFields = z.strictObject({
+  timestamp: fieldPath.default('timestamp'),
+  request_id: fieldPath.default('request_id'),
+  site: fieldPath.default('site'),
+  status: fieldPath.default('status'),
+  region: fieldPath.default('region'),
+});
+
+const location = z.string().min(1, 'a location may not be empty').superRefine((value, ctx) => {
+  const bad = unknownPlaceholders(value);
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `unknown placeholder {${bad[0]}}: use {date}, {yyyy}, {MM} or {dd}` });
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^(gs|file):\/\//.test(value)) {
+    ctx.addIssue({ code: 'custom', message: `unsupported scheme in "${value}": use gs://, file:/// or a relative path` });
+  }
+  if (value.startsWith('gs://') && !/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](\/|$)/.test(value)) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" does not name a valid bucket (gs://bucket/prefix/)` });
+  }
+});
+
+const fileTier = z.strictObject({
+  locations: z.array(location).min(1, 'at least one location'),
+  fields: recordFields.default(recordFields.parse({})),
+  /** How many later days' folders are read for records that landed late. */
+  lateArrivalDays: z.number().int().min(0).max(31).default(1),
+});
+
+const gcsTier = fileTier.extend({
+  /** Google Cloud project for the storage client; credentials always come from ADC. */
+  projectId: z.string().min(1).optional(),
+  /** A private endpoint or an emulator, e.g. http://127.0.0.1:4443. */
+  apiEndpoint: z.url().optional(),
+  /** Objects downloaded at once. */
+  downloadConcurrency: z.number().int().min(1).max(256).default(8),
+});
+
+const site = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .pipe(
+    z
+      .string()
+      .regex(/^[A-Z0-9_-]{1,32}$/, 'a site is a short code such as "US"')
+      .refine((s) => s !== UNKNOWN_SITE && s !== ALL_SITES, 'UNKNOWN and ALL are reserved row names'),
+  );
+
+const schema = z.strictObject({
+  timezone: z
+    .string()
+    .default('UTC')
+    .refine(isTimeZone, { error: (iss) => `"${String(iss.input)}" is not an IANA time zone (e.g. "America/Chicago")` }),
+  sites: z
+    .array(site)
+    .min(1)
+    .default(['US', 'CA', 'MX'])
+    .refine((s) => new Set(s).size === s.length, 'a site is listed twice'),
+  thresholds: z
+    .strictObject({
+      warnPct: z.number().min(0).max(100).default(99.9),
+      failPct: z.number().min(0).max(100).default(99.0),
+    })
+    .default({ warnPct: 99.9, failPct: 99.0 })
+    .refine((t) => t.failPct <= t.warnPct, { message: 'failPct must not be above warnPct', path: ['failPct'] }),
+  tiers: z
+    .strictObject({
+      proxy: fileTier,
+      gcs: gcsTier.optional(),
+    })
+    .refine((t) => t.gcs !== undefined, { message: 'configure tiers.gcs (the landed tier)', path: ['gcs'] }),
+  engine: z
+    .strictObject({
+      /** DuckDB's memory limit; above it, work spills to tempDirectory. */
+      memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i).default('512MiB'),
+      threads: z.number().int().min(1).max(256).optional(),
+      tempDirectory: z.string().min(1).optional(),
+      /** Days counted in one pass: more days share folder reads, fewer bound the work per pass. */
+      batchDays: z.number().int().min(1).max(62).default(7),
+    })
+    .default({ memoryLimit: '512MiB', batchDays: 7 }),
+});
+
+export type RawConfig = z.infer<typeof schema>;
+export type RecordFields = z.infer<typeof recordFields>;
+
+export interface TierLocations {
+  locations: ParsedLocation[];
+  /** As written in the config, for messages. */
+  raw: string[];
+  fields: RecordFields;
+  lateArrivalDays: number;
+}
+
+export interface GcsOptions {
+  projectId?: string;
+  apiEndpoint?: string;
+  downloadConcurrency: number;
+}
+
+export interface Config {
+  timezone: string;
+  sites: string[];
+  thresholds: { warnPct: number; failPct: number };
+  tiers: {
+    proxy: TierLocations;
+    gcs?: TierLocations;
+  };
+  gcs: GcsOptions;
+  engine: RawConfig['engine'];
+}
+
+/** `a.b[1].c` from a zod path. */
+export function formatPath(parts: readonly PropertyKey[]): string {
+  return parts
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join('');
+}
+
+/** Turns a location string into a template; relative paths are taken from `baseDir`. Pure. */
+export function parseLocation(value: string, baseDir: string): ParsedLocation {
+  if (value.startsWith('gs://')) {
+    const rest = value.slice('gs://'.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash < 0 ? rest : rest.slice(0, slash);
+    const prefix = slash < 0 ? '' : rest.slice(slash + 1);
+    return { scheme: 'gs', bucket, template: prefix, dated: isDated(prefix) };
+  }
+  const local = value.startsWith('file://') ? fileURLToPath(value.replace(/\{/g, '%7B').replace(/\}/g, '%7D')) : path.resolve(baseDir, value);
+  return { scheme: 'file', bucket: '', template: local, dated: isDated(local) };
+}
+
+/**
+ * Validates a parsed config document. Pure: `baseDir` is where relative locations start.
+ * Throws ConfigError naming the first wrong key path.
+ */
+export function parseConfig(input: unknown, baseDir: string): Config {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '';
+      throw new ConfigError(formatPath([...issue.path, key]), `unknown key${hint(key)}`);
+    }
+    throw new ConfigError(formatPath(issue.path), issue.message);
+  }
+  const raw = result.data;
+  const tier = (t: z.infer<typeof fileTier>): TierLocations => ({
+    locations: t.locations.map((l) => parseLocation(l, baseDir)),
+    raw: t.locations,
+    fields: t.fields,
+    lateArrivalDays: t.lateArrivalDays,
+  });
+  const { gcs } = raw.tiers;
+  return {
+    timezone: raw.timezone,
+    sites: raw.sites,
+    thresholds: raw.thresholds,
+    tiers: { proxy: tier(raw.tiers.proxy), ...(gcs ? { gcs: tier(gcs) } : {}) },
+    gcs: {
+      ...(gcs?.projectId ? { projectId: gcs.projectId } : {}),
+      ...(gcs?.apiEndpoint ? { apiEndpoint: gcs.apiEndpoint } : {}),
+      downloadConcurrency: gcs?.downloadConcurrency ?? 8,
+    },
+    engine: raw.engine,
+  };
+}
+
+function hint(key: string): string {
+  if (key === 'kafka' || key === 'bigquery') return `: the ${key} tier is not available in this version`;
+  if (/key|secret|password|credential|token/i.test(key)) return ': secrets come from the environment or Application Default Credentials, never from the config file';
+  return '';
+}
+
+/** Reads a JSON or YAML config file and validates it. */
+export async function loadConfig(file: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError('--config', `cannot read "${file}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
+  } catch (e) {
+    throw new ConfigError('--config', `"${file}" is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError('--config', `"${file}" must hold an object of config keys`);
+  }
+  return parseConfig(doc, path.dirname(path.resolve(file)));
+}

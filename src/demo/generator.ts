@@ -1,0 +1,290 @@
+import { addDays, dayOf, dayWindow } from '../dates.js';
+import { type DayKey, UNKNOWN_SITE } from '../domain.js';
+import type { ParityColumn } from '../report/columns.js';
+
+/**
+ * A seeded generator of realistic pipeline data with known causes. It knows what it injected, so
+ * the expected report is counted from the causes, not from the records: attribution must find
+ * the same numbers from the records alone. Pure: same options, same events.
+ */
+
+/** Shares of events per outcome; the rest are accepted at the first try and land once. */
+export interface CauseMix {
+  rejected413: number;
+  rejected502: number;
+  retried502: number;
+  rejectedOther: number;
+  lostUnexplained: number;
+  landedAfterReject: number;
+  landedWithoutProxy: number;
+  /** Independent of the outcome. */
+  duplicate: number;
+  late: number;
+  unroutableHeader: number;
+  missingHeader: number;
+  messyHeader: number;
+}
+
+export const DEFAULT_MIX: CauseMix = {
+  rejected413: 0.05,
+  rejected502: 0.01,
+  retried502: 0.02,
+  rejectedOther: 0.01,
+  lostUnexplained: 0.002,
+  landedAfterReject: 0.002,
+  landedWithoutProxy: 0.001,
+  duplicate: 0.03,
+  late: 0.01,
+  unroutableHeader: 0.003,
+  missingHeader: 0.01,
+  messyHeader: 0.02,
+};
+
+export interface ScenarioOptions {
+  seed: number;
+  days: DayKey[];
+  timezone: string;
+  sites: string[];
+  eventsPerDay: number;
+  mix: CauseMix;
+  /** Junk lines per day and tier. */
+  malformedPerDay: number;
+  regions: string[];
+}
+
+export interface ProxyLine {
+  ts: number;
+  request_id: string;
+  site: string | undefined;
+  status: number;
+  region: string;
+}
+
+export interface LandedCopy {
+  ts: number;
+  request_id: string;
+  site: string | undefined;
+  region: string;
+  /** The UTC date of the folder the sink wrote it into. */
+  folderDay: DayKey;
+  /** The bucket's site: US takes records with no header, as the US filter does. */
+  bucketSite: string;
+}
+
+export interface GeneratedEvent {
+  day: DayKey;
+  proxy: ProxyLine[];
+  landed: LandedCopy[];
+}
+
+/** A line that is not a usable record, written into a day's folder. */
+export interface MalformedLine {
+  tier: 'proxy' | 'gcs';
+  folderDay: DayKey;
+  /** The report row it must show up in. */
+  site: string;
+  text: string;
+  bucketSite: string;
+}
+
+export type ExpectedRow = Partial<Record<ParityColumn, number>>;
+
+/** What the report must say, per day and row, and the missing ids with their cause. */
+export interface Expected {
+  rows: Map<DayKey, Map<string, ExpectedRow>>;
+  missing: Map<DayKey, { site: string; requestId: string; cause: string }[]>;
+}
+
+/** mulberry32: small, fast, and the same on every platform. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const OUTCOMES = ['rejected413', 'rejected502', 'retried502', 'rejectedOther', 'lostUnexplained', 'landedAfterReject', 'landedWithoutProxy'] as const;
+type Outcome = (typeof OUTCOMES)[number] | 'ok';
+const OTHER_STATUSES = [400, 429, 500, 503, 504];
+const UNROUTABLE = ['BR', 'GB', 'usa', 'C A'];
+const SECOND_MS = 1000;
+
+export class ScenarioGenerator {
+  readonly expected: Expected = { rows: new Map(), missing: new Map() };
+  private readonly rand: () => number;
+
+  constructor(readonly options: ScenarioOptions) {
+    this.rand = prng(options.seed);
+  }
+
+  private pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.rand() * xs.length)]!;
+  }
+
+  private count(day: DayKey, site: string, col: ParityColumn, n = 1): void {
+    let byDay = this.expected.rows.get(day);
+    if (!byDay) this.expected.rows.set(day, (byDay = new Map()));
+    let row = byDay.get(site);
+    if (!row) byDay.set(site, (row = {}));
+    row[col] = (row[col] ?? 0) + n;
+  }
+
+  private requestId(day: DayKey, i: number): string {
+    const hex = Math.floor(this.rand() * 0xffffffff).toString(16).padStart(8, '0');
+    return `${day.replaceAll('-', '')}-${String(i).padStart(7, '0')}-${hex}`;
+  }
+
+  /** Every event of one day, in time order of generation (not of timestamp). */
+  *events(day: DayKey): Generator<GeneratedEvent> {
+    const { timezone, sites, mix, regions } = this.options;
+    const w = dayWindow(day, timezone);
+    // Room at the end of the day so that every retry of an event stays within it.
+    const span = w.endMs - w.startMs - 10 * 60 * SECOND_MS;
+    for (let i = 0; i < this.options.eventsPerDay; i++) {
+      const ts = w.startMs + Math.floor(this.rand() * span);
+      const rid = this.requestId(day, i);
+      const region = this.pick(regions);
+      let r = this.rand();
+      let outcome: Outcome = 'ok';
+      for (const o of OUTCOMES) {
+        if (r < mix[o]) {
+          outcome = o;
+          break;
+        }
+        r -= mix[o];
+      }
+      const homeSite = this.pick(sites);
+      const h = this.rand();
+      let header: string | undefined = homeSite;
+      let kind: 'normal' | 'messy' | 'missing' | 'unroutable' = 'normal';
+      if (outcome !== 'landedWithoutProxy' && outcome !== 'landedAfterReject') {
+        if (h < mix.unroutableHeader) kind = 'unroutable';
+        else if (h < mix.unroutableHeader + mix.missingHeader) kind = 'missing';
+        else if (h < mix.unroutableHeader + mix.missingHeader + mix.messyHeader) kind = 'messy';
+      }
+      if (kind === 'unroutable') header = this.pick(UNROUTABLE);
+      if (kind === 'missing') header = this.rand() < 0.5 ? undefined : '';
+      if (kind === 'messy') header = this.rand() < 0.5 ? ` ${homeSite.toLowerCase()}` : `${homeSite[0]}${homeSite.slice(1).toLowerCase()} `;
+      const row = kind === 'normal' || kind === 'messy' ? homeSite : UNKNOWN_SITE;
+      const bucketSite = kind === 'missing' ? 'US' : homeSite;
+
+      const statuses: number[] = [];
+      switch (outcome) {
+        case 'ok':
+        case 'lostUnexplained':
+          statuses.push(this.pick([200, 200, 200, 201, 202, 204]));
+          break;
+        case 'rejected413':
+          statuses.push(413, ...(this.rand() < 0.3 ? [413] : []));
+          break;
+        case 'rejected502':
+          statuses.push(...(this.rand() < 0.2 ? [413] : []), 502, ...(this.rand() < 0.5 ? [502] : []));
+          break;
+        case 'retried502':
+          statuses.push(502, ...(this.rand() < 0.3 ? [503] : []), 200);
+          break;
+        case 'rejectedOther':
+          statuses.push(...(this.rand() < 0.3 ? [502] : []), this.pick(OTHER_STATUSES));
+          break;
+        case 'landedAfterReject':
+          statuses.push(502);
+          break;
+        case 'landedWithoutProxy':
+          break;
+      }
+      const proxy: ProxyLine[] = statuses.map((status, k) => ({ ts: ts + k * (1 + Math.floor(this.rand() * 60)) * SECOND_MS, request_id: rid, site: header, status, region }));
+      const accepted = statuses.some((s) => s >= 200 && s < 300);
+      const lands =
+        outcome === 'landedAfterReject' || outcome === 'landedWithoutProxy' || (accepted && outcome !== 'lostUnexplained' && kind !== 'unroutable');
+      const landed: LandedCopy[] = [];
+      if (lands) {
+        const copies = this.rand() < mix.duplicate ? 2 + Math.floor(this.rand() * 2) : 1;
+        for (let c = 0; c < copies; c++) {
+          const utcDay = dayOf(ts, 'UTC');
+          // A late copy is written after the next UTC midnight; a prompt one within seconds.
+          const late = this.rand() < mix.late;
+          const written = late ? Date.parse(`${addDays(utcDay, 1)}T00:00:00Z`) + Math.floor(this.rand() * 6 * 3600 * SECOND_MS) : ts + Math.floor(this.rand() * 5 * SECOND_MS);
+          const folderDay = dayOf(written, 'UTC');
+          landed.push({ ts, request_id: rid, site: header, region: c === 0 ? region : this.pick(regions), folderDay, bucketSite });
+          this.count(day, row, 'gcs_records');
+          if (folderDay > utcDay) this.count(day, row, 'late_arrivals');
+        }
+        this.count(day, row, 'gcs_distinct');
+        this.count(day, row, 'duplicates', copies - 1);
+      }
+
+      // Expected columns, from the outcome.
+      for (const s of statuses) {
+        this.count(day, row, 'proxy_requests');
+        if (s >= 200 && s < 300) this.count(day, row, 'proxy_accepted');
+        else if (s === 413) this.count(day, row, 'rejected_413');
+        else if (s === 502) this.count(day, row, 'rejected_502');
+        else this.count(day, row, 'rejected_other');
+      }
+      if (statuses.length > 0) this.count(day, row, 'proxy_distinct');
+      if (accepted) this.count(day, row, 'accepted_distinct');
+      if (outcome === 'retried502') this.count(day, row, 'retry_recovered');
+      if (outcome === 'rejected413') this.count(day, row, 'lost_413');
+      if (outcome === 'rejected502' || outcome === 'landedAfterReject') this.count(day, row, 'lost_502');
+      if (outcome === 'rejectedOther') this.count(day, row, 'lost_other');
+      if (accepted && !lands) {
+        const cause = kind === 'unroutable' ? 'unknown_site' : 'unexplained';
+        this.count(day, row, 'missing');
+        this.count(day, row, cause === 'unknown_site' ? 'unknown_site' : 'missing_unexplained');
+        let list = this.expected.missing.get(day);
+        if (!list) this.expected.missing.set(day, (list = []));
+        list.push({ site: row, requestId: rid, cause });
+      }
+      if (outcome === 'landedAfterReject') {
+        this.count(day, row, 'landed_after_reject');
+        this.count(day, row, 'landed_not_accepted');
+      }
+      if (outcome === 'landedWithoutProxy') {
+        this.count(day, row, 'landed_without_proxy');
+        this.count(day, row, 'landed_not_accepted');
+      }
+      yield { day, proxy, landed };
+    }
+  }
+
+  /** Junk lines for a day's folders, each counted in the row it must appear in. */
+  malformed(day: DayKey): MalformedLine[] {
+    const out: MalformedLine[] = [];
+    for (let i = 0; i < this.options.malformedPerDay; i++) {
+      for (const tier of ['proxy', 'gcs'] as const) {
+        const site = this.pick(this.options.sites);
+        const variants: [string, string][] = [
+          [UNKNOWN_SITE, 'GET /healthz 200 - not json'],
+          [UNKNOWN_SITE, `{"request_id":"trunc-${i}","timestamp":"${day}T00:00`],
+          [site, JSON.stringify({ request_id: `nots-${day}-${i}`, site, status: 200 })],
+          [site, JSON.stringify({ request_id: `badts-${day}-${i}`, timestamp: 'yesterday', site, status: 200 })],
+        ];
+        const [row, text] = this.pick(variants);
+        this.count(day, row, tier === 'proxy' ? 'proxy_malformed' : 'gcs_malformed');
+        out.push({ tier, folderDay: day, site: row, text, bucketSite: row === UNKNOWN_SITE ? 'US' : site });
+      }
+    }
+    return out;
+  }
+}
+
+/** One record line, its timestamp as ISO with Z, ISO with an offset, or epoch milliseconds. */
+export function formatRecord(r: { ts: number; request_id: string; site: string | undefined; status?: number; region: string }, rand: () => number): string {
+  const f = rand();
+  const timestamp = f < 0.5 ? new Date(r.ts).toISOString() : f < 0.8 ? r.ts : isoWithOffset(r.ts, -6);
+  const record: Record<string, unknown> = { timestamp, request_id: r.request_id };
+  if (r.site !== undefined) record.site = r.site;
+  if (r.status !== undefined) record.status = r.status;
+  record.region = r.region;
+  return JSON.stringify(record);
+}
+
+function isoWithOffset(ms: number, hours: number): string {
+  const local = new Date(ms + hours * 3600 * SECOND_MS).toISOString().slice(0, 23);
+  const sign = hours < 0 ? '-' : '+';
+  return `${local}${sign}${String(Math.abs(hours)).padStart(2, '0')}:00`;
+}

@@ -1,0 +1,81 @@
+/** A calendar day in the configured time zone, `YYYY-MM-DD`. */
+export type DayKey = string;
+
+/** A configured site code (upper case), or UNKNOWN for a record whose site header is missing or not configured. */
+export type Site = string;
+export const UNKNOWN_SITE = 'UNKNOWN';
+export const ALL_SITES = 'ALL';
+
+export type TierName = 'proxy' | 'kafka' | 'gcs' | 'bigquery';
+/** Tiers a landed record can be last seen in, front to back. */
+export const TIER_ORDER: readonly TierName[] = ['proxy', 'kafka', 'gcs', 'bigquery'];
+
+/** One day's instants: [startMs, endMs) in UTC epoch milliseconds. 23 or 25 hours long on DST days. */
+export interface DayWindow {
+  day: DayKey;
+  startMs: number;
+  endMs: number;
+}
+
+/** Line-level counts of the proxy access log for one day × site. */
+export interface ProxyLineCounts {
+  lines: number;
+  accepted: number;
+  rejected413: number;
+  rejected502: number;
+  rejectedOther: number;
+  malformed: number;
+}
+
+/** Record-level counts of a landed tier (gcs, bigquery) for one day × site. */
+export interface LandedCounts {
+  records: number;
+  distinct: number;
+  /** Records of this day found in a later day's folder or partition. */
+  late: number;
+  malformed: number;
+}
+
+/** The last status class of a request id that was never accepted. */
+export type RejectClass = '413' | '502' | 'other';
+
+/**
+ * What is known of one (day, site, request_id), as flags; the engine counts ids per combination of
+ * flags so that attribution (pure) can apply its rule table to groups instead of ids.
+ */
+export interface IdFacts {
+  inProxy: boolean;
+  accepted: boolean;
+  /** A non-2xx line exists for the id. */
+  rejected: boolean;
+  /** For ids never accepted: the class of the last status by timestamp. */
+  lastReject: RejectClass | null;
+  /** The site header was present but named no configured site: the sink filters drop it. */
+  unroutable: boolean;
+  inGcs: boolean;
+  inBigquery: boolean;
+  /** Present in the final tier (bigquery where configured, else gcs). */
+  inFinal: boolean;
+}
+
+export interface IdFactGroup extends IdFacts {
+  day: DayKey;
+  site: Site;
+  ids: number;
+}
+
+export interface LineCountsRow<T> {
+  day: DayKey;
+  site: Site;
+  counts: T;
+}
+
+/** A tier that could not be read for some days, and why. */
+export interface TierFailure {
+  tier: TierName;
+  days: DayKey[];
+  object: string;
+  message: string;
+}
+
+export type RowStatus = 'PASS' | 'WARN' | 'FAIL' | 'ERROR';

@@ -1,0 +1,240 @@
+import {
+  BIGINT,
+  BOOLEAN,
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBValue,
+  LIST,
+  listValue,
+  VARCHAR,
+} from '@duckdb/node-api';
+import type { RecordFields } from '../config.js';
+import type { DayKey, DayWindow, IdFactGroup, LandedCounts, LineCountsRow, ProxyLineCounts, RejectClass, Site } from '../domain.js';
+import { AbortedError } from '../errors.js';
+import type { StagedObject } from '../tiers/record-tier.js';
+import { loadQuery } from './queries.js';
+import { buildRecordColumns } from './record-columns.js';
+
+export interface EngineOptions {
+  memoryLimit: string;
+  threads?: number;
+  tempDirectory: string;
+}
+
+/** Lines counted in no other column: malformed, or in a folder that cannot hold their date. */
+export interface LineIssues {
+  malformed: number;
+  outOfWindow: number;
+}
+
+export interface MissingId {
+  site: Site;
+  requestId: string;
+  unroutable: boolean;
+}
+
+type LandedTier = 'gcs';
+const REC_TABLE = { proxy: 'rec_proxy', gcs: 'rec_gcs' } as const;
+const IDS_TABLE = { gcs: 'ids_gcs' } as const;
+
+/**
+ * The embedded counting engine: DuckDB, which parses NDJSON on every core and spills joins and
+ * aggregations to `tempDirectory` past `memoryLimit`, so a day ten times larger needs disk, not RAM.
+ * Holds one batch of days at a time; every method is one query over the loaded tables.
+ */
+export class DuckDbEngine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly db: DuckDBConnection,
+  ) {}
+
+  static async open(options: EngineOptions): Promise<DuckDbEngine> {
+    const settings: Record<string, string> = {
+      memory_limit: options.memoryLimit,
+      temp_directory: options.tempDirectory,
+      preserve_insertion_order: 'false',
+    };
+    if (options.threads) settings.threads = String(options.threads);
+    const instance = await DuckDBInstance.create(':memory:', settings);
+    const db = await instance.connect();
+    // A timestamp string without an offset means UTC, whatever the machine's zone.
+    await db.run(`SET TimeZone = 'UTC'`);
+    return new DuckDbEngine(instance, db);
+  }
+
+  /** Stops the running query when `signal` fires. */
+  watch(signal: AbortSignal | undefined): () => void {
+    if (!signal) return () => {};
+    this.signal = signal;
+    const onAbort = () => this.db.interrupt();
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
+  }
+
+  private signal: AbortSignal | undefined;
+
+  /** A query that fails because the run was aborted is an abort, whatever DuckDB calls it. */
+  private rethrow(e: unknown): Error {
+    return this.signal?.aborted ? new AbortedError() : (e as Error);
+  }
+
+  close(): void {
+    this.db.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async run(sql: string, values?: Record<string, DuckDBValue>, types?: Record<string, never>): Promise<void> {
+    try {
+      await this.db.run(sql, values, types);
+    } catch (e) {
+      throw this.rethrow(e);
+    }
+  }
+
+  private async rows(sql: string, values?: Record<string, DuckDBValue>): Promise<Record<string, unknown>[]> {
+    try {
+      const reader = await this.db.runAndReadAll(sql, values);
+      return reader.getRowObjectsJS() as Record<string, unknown>[];
+    } catch (e) {
+      throw this.rethrow(e);
+    }
+  }
+
+  /** The report days of this batch, as instants in the configured zone. */
+  async setWindows(windows: DayWindow[]): Promise<void> {
+    await this.run(
+      `CREATE OR REPLACE TEMP TABLE windows AS
+       SELECT CAST(unnest($days) AS DATE) AS day, unnest($starts) AS start_ms, unnest($ends) AS end_ms ORDER BY start_ms`,
+      {
+        days: listValue(windows.map((w) => w.day)),
+        starts: listValue(windows.map((w) => BigInt(w.startMs))),
+        ends: listValue(windows.map((w) => BigInt(w.endMs))),
+      },
+      { days: LIST(VARCHAR), starts: LIST(BIGINT), ends: LIST(BIGINT) } as never,
+    );
+  }
+
+  /** Parses a tier's staged files into typed records; nothing is held in JavaScript. */
+  async loadRecords(
+    tier: 'proxy' | LandedTier,
+    staged: StagedObject[],
+    fields: RecordFields,
+    sites: string[],
+    lateDays: number,
+  ): Promise<void> {
+    await this.run(
+      `CREATE OR REPLACE TEMP TABLE objects AS SELECT unnest($paths) AS path, CAST(unnest($days) AS DATE) AS folder_day`,
+      { paths: listValue(staged.map((s) => s.path)), days: listValue(staged.map((s) => s.folderDay)) },
+      { paths: LIST(VARCHAR), days: LIST(VARCHAR) } as never,
+    );
+    const { columns, expr } = buildRecordColumns(fields, `tiers.${tier}.fields`);
+    const sql = loadQuery('duckdb', 'load-records', { table: REC_TABLE[tier], columns, ...expr });
+    if (staged.length === 0) {
+      // read_ndjson needs at least one file: an empty table of the same shape stands for "nothing there".
+      await this.run(`CREATE OR REPLACE TEMP TABLE ${REC_TABLE[tier]} AS
+        SELECT NULL::VARCHAR kind, NULL::DATE ts_day, NULL::DATE folder_day, NULL::DATE utc_day, NULL::BIGINT ts_ms,
+               NULL::VARCHAR rid, NULL::VARCHAR site, NULL::BOOLEAN unroutable, NULL::INTEGER status, NULL::VARCHAR region
+        WHERE false`);
+    } else {
+      await this.run(
+        sql,
+        {
+          paths: listValue(staged.map((s) => s.path)),
+          sites: listValue(sites),
+          late_days: lateDays,
+          status_required: tier === 'proxy',
+        },
+        { paths: LIST(VARCHAR), sites: LIST(VARCHAR), late_days: BIGINT, status_required: BOOLEAN } as never,
+      );
+    }
+    if (tier === 'proxy') await this.run(loadQuery('duckdb', 'proxy-ids'));
+    else await this.run(loadQuery('duckdb', 'landed-ids', { ids_table: IDS_TABLE[tier], rec_table: REC_TABLE[tier] }));
+  }
+
+  /** Stands in for a tier that is not configured or not readable: no ids, so joins still work. */
+  async loadEmpty(tier: 'proxy' | LandedTier): Promise<void> {
+    await this.loadRecords(tier, [], defaultFields, [], 0);
+  }
+
+  async proxyCounts(): Promise<LineCountsRow<Omit<ProxyLineCounts, 'malformed' | 'rejectedOther'>>[]> {
+    const rows = await this.rows(loadQuery('duckdb', 'proxy-counts'));
+    return rows.map((r) => ({
+      day: String(r.day),
+      site: String(r.site),
+      counts: { lines: num(r.lines), accepted: num(r.accepted), rejected413: num(r.rejected_413), rejected502: num(r.rejected_502) },
+    }));
+  }
+
+  async landedCounts(tier: LandedTier): Promise<LineCountsRow<Omit<LandedCounts, 'malformed'>>[]> {
+    const rows = await this.rows(loadQuery('duckdb', 'landed-counts', { ids_table: IDS_TABLE[tier] }));
+    return rows.map((r) => ({
+      day: String(r.day),
+      site: String(r.site),
+      counts: { records: num(r.records), distinct: num(r.distinct_ids), late: num(r.late) },
+    }));
+  }
+
+  async lineIssues(tier: 'proxy' | LandedTier): Promise<LineCountsRow<LineIssues>[]> {
+    const rows = await this.rows(loadQuery('duckdb', 'line-issues', { rec_table: REC_TABLE[tier] }));
+    const byKey = new Map<string, LineCountsRow<LineIssues>>();
+    for (const r of rows) {
+      const key = `${String(r.day)}|${String(r.site)}`;
+      let row = byKey.get(key);
+      if (!row) byKey.set(key, (row = { day: String(r.day), site: String(r.site), counts: { malformed: 0, outOfWindow: 0 } }));
+      if (r.kind === 'malformed') row.counts.malformed += num(r.n);
+      else row.counts.outOfWindow += num(r.n);
+    }
+    return [...byKey.values()];
+  }
+
+  async idFacts(): Promise<IdFactGroup[]> {
+    const rows = await this.rows(loadQuery('duckdb', 'id-facts'));
+    return rows.map((r) => ({
+      day: String(r.day),
+      site: String(r.site),
+      inProxy: Boolean(r.in_proxy),
+      accepted: Boolean(r.accepted),
+      rejected: Boolean(r.rejected),
+      lastReject: (r.last_reject ?? null) as RejectClass | null,
+      unroutable: Boolean(r.unroutable),
+      inGcs: Boolean(r.in_gcs),
+      inBigquery: false,
+      inFinal: Boolean(r.in_gcs),
+      ids: num(r.ids),
+    }));
+  }
+
+  /** Streams one day's missing ids in report order, a chunk at a time. */
+  async *missingIds(day: DayKey, sites: string[]): AsyncGenerator<MissingId[]> {
+    let result;
+    try {
+      result = await this.db.stream(loadQuery('duckdb', 'missing-ids'), { day, sites: listValue(sites) }, {
+        day: VARCHAR,
+        sites: LIST(VARCHAR),
+      });
+    } catch (e) {
+      throw this.rethrow(e);
+    }
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      const [site, rid, unroutable] = [chunk.getColumnVector(0), chunk.getColumnVector(1), chunk.getColumnVector(2)];
+      const out: MissingId[] = new Array(chunk.rowCount);
+      for (let i = 0; i < chunk.rowCount; i++) {
+        out[i] = { site: String(site.getItem(i)), requestId: String(rid.getItem(i)), unroutable: Boolean(unroutable.getItem(i)) };
+      }
+      yield out;
+    }
+  }
+}
+
+const defaultFields: RecordFields = { timestamp: 'timestamp', request_id: 'request_id', site: 'site', status: 'status', region: 'region' };
+
+function num(v: unknown): number {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number') return v;
+  if (v === null || v === undefined) return 0;
+  return Number(v);
+}
+
+

@@ -1,0 +1,36 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: the nearest folder above this module that holds `queries/`, from src/ or dist/src/. */
+function findQueriesDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, 'queries');
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('queries/ folder not found above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+const cache = new Map<string, string>();
+
+/**
+ * A SQL file from queries/<engine>/, with `{{name}}` identifiers filled in. Identifiers must come
+ * from validated sources (table names are constants, field paths pass record-columns.ts); values
+ * always go through named parameters instead.
+ */
+export function loadQuery(engine: string, name: string, identifiers: Record<string, string> = {}): string {
+  const key = `${engine}/${name}`;
+  let text = cache.get(key);
+  if (text === undefined) {
+    text = readFileSync(path.join(findQueriesDir(), engine, `${name}.sql`), 'utf8');
+    cache.set(key, text);
+  }
+  return text.replace(/\{\{(\w+)\}\}/g, (_, id: string) => {
+    const value = identifiers[id];
+    if (value === undefined) throw new Error(`query ${key}: no value for {{${id}}}`);
+    return value;
+  });
+}

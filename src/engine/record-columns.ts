@@ -1,0 +1,60 @@
+import type { RecordFields } from '../config.js';
+import { ConfigError } from '../errors.js';
+
+/** Field paths become DuckDB identifiers: this is the only pattern allowed through. */
+const SEGMENT = /^[A-Za-z0-9_@$-]+$/;
+
+type Node = { leaf: true } | { leaf: false; children: Map<string, Node> };
+
+export interface RecordColumns {
+  /** The `columns` struct literal of read_ndjson: only the fields the job reads, so the rest of a line is skipped. */
+  columns: string;
+  /** One SQL expression per field, reading it from those columns. */
+  expr: Record<keyof RecordFields, string>;
+}
+
+const quoteIdent = (s: string): string => `"${s}"`;
+const quoteString = (s: string): string => `'${s}'`;
+
+/**
+ * Builds the read_ndjson column spec and field expressions from validated field paths.
+ * `configPath` names the `fields` key in messages. Pure.
+ */
+export function buildRecordColumns(fields: RecordFields, configPath: string): RecordColumns {
+  const root = new Map<string, Node>();
+  for (const [name, dotted] of Object.entries(fields) as [keyof RecordFields, string][]) {
+    const segments = dotted.split('.');
+    if (!segments.every((s) => SEGMENT.test(s))) throw new ConfigError(`${configPath}.${name}`, `"${dotted}" is not a dotted field path`);
+    let level = root;
+    segments.forEach((segment, i) => {
+      const last = i === segments.length - 1;
+      const existing = level.get(segment);
+      if (last) {
+        if (existing && !existing.leaf) throw new ConfigError(`${configPath}.${name}`, `"${dotted}" is both a value and an object in another field path`);
+        level.set(segment, { leaf: true });
+      } else {
+        if (existing?.leaf) throw new ConfigError(`${configPath}.${name}`, `"${dotted}" goes inside a field another path reads as a value`);
+        const node: Node = existing ?? { leaf: false, children: new Map() };
+        level.set(segment, node);
+        if (!node.leaf) level = node.children;
+      }
+    });
+  }
+  const typeOf = (node: Node): string =>
+    node.leaf ? 'VARCHAR' : `STRUCT(${[...node.children].map(([k, v]) => `${quoteIdent(k)} ${typeOf(v)}`).join(', ')})`;
+  const columns = `{${[...root].map(([k, v]) => `${quoteString(k)}: ${quoteString(typeOf(v))}`).join(', ')}}`;
+  const exprFor = (dotted: string): string => {
+    const [head, ...rest] = dotted.split('.');
+    return [quoteIdent(head!), ...rest.map((s) => `[${quoteString(s)}]`)].join('');
+  };
+  return {
+    columns,
+    expr: {
+      timestamp: exprFor(fields.timestamp),
+      request_id: exprFor(fields.request_id),
+      site: exprFor(fields.site),
+      status: exprFor(fields.status),
+      region: exprFor(fields.region),
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { DayKey } from './domain.js';
+
+/** The placeholders a location may hold. */
+const PLACEHOLDER = /\{([A-Za-z]+)\}/g;
+const KNOWN = new Set(['date', 'yyyy', 'MM', 'dd']);
+
+export interface ParsedLocation {
+  scheme: 'file' | 'gs';
+  /** For gs: the bucket. For file: empty. */
+  bucket: string;
+  /** For gs: the object prefix template. For file: the absolute path template. */
+  template: string;
+  /** True when the template holds a date placeholder: one folder or prefix per day. */
+  dated: boolean;
+}
+
+/** Placeholders in `location` that are not known, for the config validator. */
+export function unknownPlaceholders(location: string): string[] {
+  return [...location.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '').filter((p) => !KNOWN.has(p));
+}
+
+/** Fills the placeholders of a template for one day. */
+export function expandTemplate(template: string, day: DayKey): string {
+  const [yyyy, MM, dd] = day.split('-') as [string, string, string];
+  const values: Record<string, string> = { date: day, yyyy, MM, dd };
+  return template.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole);
+}
+
+/** The part of a template before its first placeholder, cut back to the last `/`: it must exist. */
+export function fixedPart(template: string): string {
+  const i = template.search(PLACEHOLDER);
+  if (i < 0) return template;
+  return template.slice(0, template.lastIndexOf('/', i) + 1);
+}
+
+export function isDated(template: string): boolean {
+  return /\{(date|yyyy|MM|dd)\}/.test(template);
+}

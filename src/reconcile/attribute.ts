@@ -1,0 +1,202 @@
+import { ALL_SITES, type DayKey, type IdFactGroup, type RowStatus, type Site, UNKNOWN_SITE } from '../domain.js';
+import type { ParityColumn, ParityRow } from '../report/columns.js';
+import { type IdColumn, ID_RULES } from './rules.js';
+
+export interface ProxyDayCounts {
+  lines: number;
+  accepted: number;
+  rejected413: number;
+  rejected502: number;
+}
+export interface LandedDayCounts {
+  records: number;
+  distinct: number;
+  late: number;
+}
+export interface IssueCounts {
+  malformed: number;
+  outOfWindow: number;
+}
+
+/** Everything counted for one day, keyed by site: the input of attribution. */
+export interface DayCounts {
+  day: DayKey;
+  proxy: Map<Site, ProxyDayCounts>;
+  proxyIssues: Map<Site, IssueCounts>;
+  gcs: Map<Site, LandedDayCounts> | null;
+  gcsIssues: Map<Site, IssueCounts>;
+  groups: IdFactGroup[];
+  /** Tiers that could not be read for this day, with the message naming the object. */
+  failures: Partial<Record<'proxy' | 'gcs', string>>;
+}
+
+export interface AttributionOptions {
+  /** Sites to report, in order (the config's, or --sites). */
+  sites: readonly Site[];
+  thresholds: { warnPct: number; failPct: number };
+  /** Tiers configured in this run. */
+  tiers: { gcs: boolean };
+}
+
+export interface DayReport {
+  rows: ParityRow[];
+  /** Identity checks that failed: a bug, never the data's fault; the caller logs them. */
+  warnings: string[];
+}
+
+const ZERO_PROXY: ProxyDayCounts = { lines: 0, accepted: 0, rejected413: 0, rejected502: 0 };
+const ZERO_LANDED: LandedDayCounts = { records: 0, distinct: 0, late: 0 };
+const ZERO_ISSUES: IssueCounts = { malformed: 0, outOfWindow: 0 };
+
+/**
+ * Turns one day's counts into the parity report's rows: one per site in order, UNKNOWN where
+ * anything had no known site, then ALL. Pure: no clock, no I/O.
+ */
+export function attributeDay(input: DayCounts, options: AttributionOptions): DayReport {
+  const hasUnknown =
+    [input.proxy, input.proxyIssues, input.gcs ?? new Map(), input.gcsIssues].some((m) => m.has(UNKNOWN_SITE)) ||
+    input.groups.some((g) => g.site === UNKNOWN_SITE);
+  const sites = [...options.sites, ...(hasUnknown ? [UNKNOWN_SITE] : [])];
+  const rows = sites.map((site) => siteRow(input, site, options));
+  const all = sumRows(input.day, rows);
+  finish(all, options);
+  rows.push(all);
+  return { rows, warnings: rows.flatMap((r) => identityViolations(r).map((v) => `${input.day} ${String(r.site)}: ${v}`)) };
+}
+
+function siteRow(input: DayCounts, site: Site, options: AttributionOptions): ParityRow {
+  const proxyOk = input.failures.proxy === undefined;
+  const gcsOk = options.tiers.gcs && input.failures.gcs === undefined;
+  const finalOk = gcsOk;
+  const p = input.proxy.get(site) ?? ZERO_PROXY;
+  const pi = input.proxyIssues.get(site) ?? ZERO_ISSUES;
+  const g = input.gcs?.get(site) ?? ZERO_LANDED;
+  const gi = input.gcsIssues.get(site) ?? ZERO_ISSUES;
+  const ids = countIds(input.groups.filter((x) => x.site === site));
+  const when = <T>(ok: boolean, value: T): T | null => (ok ? value : null);
+
+  const row = emptyRow(input.day, site);
+  Object.assign(row, {
+    proxy_requests: when(proxyOk, p.lines),
+    proxy_accepted: when(proxyOk, p.accepted),
+    rejected_413: when(proxyOk, p.rejected413),
+    rejected_502: when(proxyOk, p.rejected502),
+    rejected_other: when(proxyOk, p.lines - p.accepted - p.rejected413 - p.rejected502),
+    gcs_records: when(gcsOk, g.records),
+    gcs_distinct: when(gcsOk, g.distinct),
+    duplicates: when(finalOk, g.records - g.distinct),
+    proxy_malformed: when(proxyOk, pi.malformed),
+    gcs_malformed: when(gcsOk, gi.malformed),
+    late_arrivals: when(gcsOk, g.late),
+    proxy_out_of_window: when(proxyOk, pi.outOfWindow),
+    gcs_out_of_window: when(gcsOk, gi.outOfWindow),
+  } satisfies Partial<ParityRow>);
+  for (const rule of ID_RULES) {
+    const ok = rule.needs.every((t) => (t === 'proxy' ? proxyOk : finalOk));
+    row[rule.column] = when(ok, ids[rule.column]);
+  }
+  const errors = Object.values(input.failures);
+  if (errors.length > 0) row.error = errors.join('; ');
+  finish(row, options);
+  return row;
+}
+
+function countIds(groups: IdFactGroup[]): Record<IdColumn, number> {
+  const out = Object.fromEntries(ID_RULES.map((r) => [r.column, 0])) as Record<IdColumn, number>;
+  for (const g of groups) for (const rule of ID_RULES) if (rule.when(g)) out[rule.column] += g.ids;
+  return out;
+}
+
+/** The columns derived from others: the final tier, unexplained, parity and status. */
+function finish(row: ParityRow, options: AttributionOptions): void {
+  const finalDistinct = num(row.bq_distinct) ?? num(row.gcs_distinct);
+  const accepted = num(row.accepted_distinct);
+  const failed = row.error !== null && row.error !== '';
+  if (finalDistinct === null || accepted === null || failed) {
+    row.unexplained = finalDistinct !== null && accepted !== null ? finalDistinct - accepted : null;
+    row.parity_pct = null;
+    row.status = 'ERROR';
+    return;
+  }
+  row.unexplained = finalDistinct - accepted;
+  row.parity_pct = formatParity(finalDistinct, accepted);
+  row.status = statusOf(finalDistinct, accepted, options.thresholds);
+}
+
+/** 100 × landed ÷ accepted to four decimals, rounded half up in exact integer arithmetic. */
+export function formatParity(landed: number, accepted: number): string | null {
+  if (accepted === 0) return landed === 0 ? '100.0000' : null;
+  const scaled = (BigInt(landed) * 2_000_000n + BigInt(accepted)) / (2n * BigInt(accepted)); // parity × 10^4
+  const s = scaled.toString().padStart(5, '0');
+  return `${s.slice(0, -4)}.${s.slice(-4)}`;
+}
+
+export function statusOf(landed: number, accepted: number, t: { warnPct: number; failPct: number }): RowStatus {
+  if (accepted === 0) return landed === 0 ? 'PASS' : 'WARN';
+  const pct = (100 * landed) / accepted;
+  if (pct < t.failPct) return 'FAIL';
+  if (pct < t.warnPct) return 'WARN';
+  return 'PASS';
+}
+
+function emptyRow(day: DayKey, site: Site): ParityRow {
+  return {
+    date: day, site, proxy_requests: null, proxy_accepted: null, rejected_413: null, rejected_502: null, rejected_other: null,
+    kafka_records: null, gcs_records: null, gcs_distinct: null, bq_rows: null, bq_distinct: null, duplicates: null,
+    unexplained: null, parity_pct: null, status: null, proxy_malformed: null, gcs_malformed: null, late_arrivals: null,
+    proxy_distinct: null, accepted_distinct: null, retry_recovered: null, lost_413: null, lost_502: null, lost_other: null,
+    missing: null, unknown_site: null, missing_unexplained: null, landed_not_accepted: null, landed_after_reject: null,
+    landed_without_proxy: null, proxy_out_of_window: null, gcs_out_of_window: null, error: null,
+  };
+}
+
+const SUMMED: readonly ParityColumn[] = [
+  'proxy_requests', 'proxy_accepted', 'rejected_413', 'rejected_502', 'rejected_other', 'kafka_records', 'gcs_records',
+  'gcs_distinct', 'bq_rows', 'bq_distinct', 'duplicates', 'proxy_malformed', 'gcs_malformed', 'late_arrivals',
+  'proxy_distinct', 'accepted_distinct', 'retry_recovered', 'lost_413', 'lost_502', 'lost_other', 'missing',
+  'unknown_site', 'missing_unexplained', 'landed_not_accepted', 'landed_after_reject', 'landed_without_proxy',
+  'proxy_out_of_window', 'gcs_out_of_window',
+];
+
+/** ALL: the sum of the rows (distinct counts are distinct (site, request_id) pairs). */
+function sumRows(day: DayKey, rows: ParityRow[]): ParityRow {
+  const all = emptyRow(day, ALL_SITES);
+  for (const col of SUMMED) {
+    const values = rows.map((r) => r[col]);
+    all[col] = values.every((v) => typeof v === 'number') ? (values as number[]).reduce((a, b) => a + b, 0) : null;
+  }
+  all.error = rows.find((r) => r.error)?.error ?? null;
+  return all;
+}
+
+function num(v: ParityRow[ParityColumn]): number | null {
+  return typeof v === 'number' ? v : null;
+}
+
+/**
+ * The identities that tie the columns together (README, "Identities"). Returns the ones a row
+ * breaks; empty columns (a tier not read) are skipped. Pure: tests run it on every scenario.
+ */
+export function identityViolations(row: ParityRow): string[] {
+  const v = (c: ParityColumn): number | null => num(row[c]);
+  const checks: [string, (number | null)[], (n: number[]) => boolean][] = [
+    ['proxy_requests = proxy_accepted + rejected_413 + rejected_502 + rejected_other',
+      [v('proxy_requests'), v('proxy_accepted'), v('rejected_413'), v('rejected_502'), v('rejected_other')], ([a, b, c, d, e]) => a === b! + c! + d! + e!],
+    ['proxy_distinct = accepted_distinct + lost_413 + lost_502 + lost_other',
+      [v('proxy_distinct'), v('accepted_distinct'), v('lost_413'), v('lost_502'), v('lost_other')], ([a, b, c, d, e]) => a === b! + c! + d! + e!],
+    ['duplicates = final records − final distinct',
+      [v('duplicates'), v('bq_rows') ?? v('gcs_records'), v('bq_distinct') ?? v('gcs_distinct')], ([a, b, c]) => a === b! - c!],
+    ['accepted_distinct + unexplained = final distinct',
+      [v('accepted_distinct'), v('unexplained'), v('bq_distinct') ?? v('gcs_distinct')], ([a, b, c]) => a! + b! === c],
+    ['unexplained = landed_not_accepted − missing',
+      [v('unexplained'), v('landed_not_accepted'), v('missing')], ([a, b, c]) => a === b! - c!],
+    ['missing = unknown_site + missing_unexplained',
+      [v('missing'), v('unknown_site'), v('missing_unexplained')], ([a, b, c]) => a === b! + c!],
+    ['landed_not_accepted = landed_after_reject + landed_without_proxy',
+      [v('landed_not_accepted'), v('landed_after_reject'), v('landed_without_proxy')], ([a, b, c]) => a === b! + c!],
+    ['retry_recovered ≤ accepted_distinct ≤ proxy_accepted',
+      [v('retry_recovered'), v('accepted_distinct'), v('proxy_accepted')], ([a, b, c]) => a! <= b! && b! <= c!],
+    ['late_arrivals ≤ gcs_records', [v('late_arrivals'), v('gcs_records')], ([a, b]) => a! <= b!],
+  ];
+  return checks.filter(([, values, ok]) => values.every((x) => x !== null) && !ok(values as number[])).map(([name]) => name);
+}

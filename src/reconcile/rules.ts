@@ -1,0 +1,58 @@
+import type { IdFacts } from '../domain.js';
+
+/** Why an accepted request id is missing from the final tier: the first rule that matches. */
+export type LossCause = 'unknown_site' | 'unexplained';
+
+export const LOSS_CAUSES: readonly { cause: LossCause; when: (f: IdFacts) => boolean; means: string }[] = [
+  {
+    cause: 'unknown_site',
+    when: (f) => f.unroutable,
+    means: 'the wm-site-id header named no configured site, so every sink filter dropped the record',
+  },
+  { cause: 'unexplained', when: () => true, means: 'accepted, and no cause above explains why it never landed' },
+];
+
+export function lossCause(f: IdFacts): LossCause {
+  return LOSS_CAUSES.find((r) => r.when(f))!.cause;
+}
+
+/** The furthest tier in which a missing id was still seen. */
+export function lastTier(f: IdFacts): 'proxy' | 'kafka' | 'gcs' {
+  return f.inGcs ? 'gcs' : 'proxy';
+}
+
+/** The id-level columns, each a count of request ids whose facts match its rule. */
+export type IdColumn =
+  | 'proxy_distinct'
+  | 'accepted_distinct'
+  | 'retry_recovered'
+  | 'lost_413'
+  | 'lost_502'
+  | 'lost_other'
+  | 'missing'
+  | 'unknown_site'
+  | 'missing_unexplained'
+  | 'landed_not_accepted'
+  | 'landed_after_reject'
+  | 'landed_without_proxy';
+
+const missing = (f: IdFacts): boolean => f.accepted && !f.inFinal;
+
+/**
+ * The attribution table: which ids each column counts, and which tiers it needs. A column whose
+ * tier could not be read is left empty, never zero.
+ */
+export const ID_RULES: readonly { column: IdColumn; needs: readonly ('proxy' | 'final')[]; when: (f: IdFacts) => boolean }[] = [
+  { column: 'proxy_distinct', needs: ['proxy'], when: (f) => f.inProxy },
+  { column: 'accepted_distinct', needs: ['proxy'], when: (f) => f.accepted },
+  { column: 'retry_recovered', needs: ['proxy'], when: (f) => f.accepted && f.rejected },
+  { column: 'lost_413', needs: ['proxy'], when: (f) => f.inProxy && !f.accepted && f.lastReject === '413' },
+  { column: 'lost_502', needs: ['proxy'], when: (f) => f.inProxy && !f.accepted && f.lastReject === '502' },
+  { column: 'lost_other', needs: ['proxy'], when: (f) => f.inProxy && !f.accepted && f.lastReject === 'other' },
+  { column: 'missing', needs: ['proxy', 'final'], when: missing },
+  { column: 'unknown_site', needs: ['proxy', 'final'], when: (f) => missing(f) && lossCause(f) === 'unknown_site' },
+  { column: 'missing_unexplained', needs: ['proxy', 'final'], when: (f) => missing(f) && lossCause(f) === 'unexplained' },
+  { column: 'landed_not_accepted', needs: ['proxy', 'final'], when: (f) => f.inFinal && !f.accepted },
+  { column: 'landed_after_reject', needs: ['proxy', 'final'], when: (f) => f.inFinal && f.inProxy && !f.accepted },
+  { column: 'landed_without_proxy', needs: ['proxy', 'final'], when: (f) => f.inFinal && !f.inProxy },
+];

@@ -1,0 +1,29 @@
+/** One object below a location: a local file or a GCS object. */
+export interface BlobObject {
+  /** Shown in messages and used as the object's identity: `gs://bucket/name` or an absolute path. */
+  url: string;
+  /** Decompress while staging: the name ends in `.gz`, or the object says `Content-Encoding: gzip`. */
+  gzip: boolean;
+  /** GCS generation to pin reads to, so that an object replaced mid-run is read whole from one version. */
+  generation?: string;
+  size?: number;
+}
+
+/** Names that hold newline-delimited JSON records (contract: `.ndjson`, `.jsonl`, `.json`, each optionally `.gz`). */
+export const RECORD_OBJECT = /\.(ndjson|jsonl|json)(\.gz)?$/i;
+
+/**
+ * Where objects come from. One interface for local files and GCS so that the same data gives the
+ * same reports from either. Implementations throw TierError for a missing root or a denied read.
+ */
+export interface BlobStore {
+  /** Throws TierError when the fixed part of a location (a bucket, the folder above the first placeholder) is absent. */
+  assertRootExists(root: string, signal?: AbortSignal): Promise<void>;
+  /** Every record object below `prefix` (recursively); nothing when the prefix holds nothing. */
+  list(prefix: string, signal?: AbortSignal): AsyncIterable<BlobObject>;
+  /**
+   * The object as a local, uncompressed file DuckDB can scan: either its own path (a plain local file)
+   * or `scratchPath`, written here. Throws TierError naming the object when it is corrupt or unreadable.
+   */
+  stage(object: BlobObject, scratchPath: string, signal?: AbortSignal): Promise<string>;
+}

@@ -1,0 +1,60 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { AbortedError, TierError } from '../errors.js';
+import { type BlobObject, type BlobStore, RECORD_OBJECT } from './blob-store.js';
+
+/** Local files, `file:///…` and relative locations. */
+export class LocalBlobStore implements BlobStore {
+  constructor(private readonly tier: string) {}
+
+  async assertRootExists(root: string): Promise<void> {
+    try {
+      const s = await stat(root);
+      if (!s.isDirectory()) throw new TierError(this.tier, root, 'is not a folder — check the location');
+    } catch (e) {
+      if (e instanceof TierError) throw e;
+      throw new TierError(this.tier, root, `folder does not exist (${(e as NodeJS.ErrnoException).code ?? 'error'}) — check the location`);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobObject> {
+    let s;
+    try {
+      s = await stat(prefix);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // a day with no folder counts zero
+      throw new TierError(this.tier, prefix, `cannot read: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    if (s.isFile()) {
+      if (RECORD_OBJECT.test(prefix)) yield { url: prefix, gzip: prefix.toLowerCase().endsWith('.gz'), size: s.size };
+      return;
+    }
+    // Sorted so that staging order, and so any message about the first bad object, is stable.
+    const files: string[] = [];
+    await walk(prefix, files);
+    files.sort();
+    for (const f of files) yield { url: f, gzip: f.toLowerCase().endsWith('.gz') };
+  }
+
+  async stage(object: BlobObject, scratchPath: string, signal?: AbortSignal): Promise<string> {
+    if (!object.gzip) return object.url;
+    try {
+      await pipeline(createReadStream(object.url), createGunzip(), createWriteStream(scratchPath), { signal });
+    } catch (e) {
+      if (signal?.aborted) throw new AbortedError();
+      throw new TierError(this.tier, object.url, `not valid gzip (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) — the object is corrupt or truncated`);
+    }
+    return scratchPath;
+  }
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  for await (const entry of await opendir(dir)) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) await walk(full, out);
+    else if (entry.isFile() && RECORD_OBJECT.test(entry.name)) out.push(full);
+  }
+}

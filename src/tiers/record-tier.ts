@@ -1,0 +1,103 @@
+import path from 'node:path';
+import pLimit from 'p-limit';
+import type { TierLocations } from '../config.js';
+import { addDays } from '../dates.js';
+import type { DayKey, TierName } from '../domain.js';
+import { AbortedError, TierError, throwIfAborted } from '../errors.js';
+import { expandTemplate, fixedPart, type ParsedLocation } from '../locations.js';
+import type { BlobObject } from '../storage/blob-store.js';
+import type { StoreRegistry } from '../storage/index.js';
+
+/** An object ready for the engine: a local, uncompressed NDJSON file. */
+export interface StagedObject {
+  /** The file the engine scans (the object itself, or its decompressed or downloaded copy). */
+  path: string;
+  /** The object's own name, for messages. */
+  url: string;
+  /** The UTC date of the folder or prefix it lies in; null for an undated location. */
+  folderDay: DayKey | null;
+}
+
+/** An object that could not be read; it makes its tier ERROR for the days whose records it may hold. */
+export interface ObjectFailure {
+  error: TierError;
+  folderDay: DayKey | null;
+}
+
+export interface TierRead {
+  tier: TierName;
+  staged: StagedObject[];
+  failures: ObjectFailure[];
+}
+
+/** Folders read at once per tier when staging local gzip or downloading. */
+export const LOCAL_STAGE_CONCURRENCY = 4;
+
+/** Days a folder dated `folderDay` may hold records of: written up to `lateDays` later, or a day early. */
+export function folderMayHold(folderDay: DayKey, lateDays: number): { from: DayKey; to: DayKey } {
+  return { from: addDays(folderDay, -lateDays), to: addDays(folderDay, 1) };
+}
+
+/** A location is read per day when it names the day; a {yyyy}/{MM}-only template is read whole per value. */
+function isDayFolder(template: string): boolean {
+  return /\{(date|dd)\}/.test(template);
+}
+
+/**
+ * Lists and stages every record object of one tier below its locations for the given folder days.
+ * Throws TierError when the tier as a whole cannot be read (a root that does not exist, a denied
+ * listing); returns per-object failures (a corrupt gzip) so that other days are still counted.
+ */
+export async function readRecordTier(
+  tier: TierName,
+  cfg: TierLocations,
+  folderDays: DayKey[],
+  stores: StoreRegistry,
+  scratchDir: string,
+  concurrency: number,
+  signal?: AbortSignal,
+): Promise<TierRead> {
+  const listed = new Map<string, { object: BlobObject; folderDay: DayKey | null; location: ParsedLocation }>();
+  for (const location of cfg.locations) {
+    const store = await stores.storeFor(tier, location);
+    await store.assertRootExists(fixedPart(location.template), signal);
+    const prefixes = new Map<string, DayKey | null>();
+    if (isDayFolder(location.template)) {
+      for (const day of folderDays) prefixes.set(expandTemplate(location.template, day), day);
+    } else {
+      for (const day of folderDays) prefixes.set(expandTemplate(location.template, day), null);
+    }
+    for (const [prefix, folderDay] of prefixes) {
+      throwIfAborted(signal);
+      for await (const object of store.list(prefix, signal)) {
+        // Two locations, or two prefixes, that reach the same object count it once.
+        if (!listed.has(object.url)) listed.set(object.url, { object, folderDay, location });
+      }
+    }
+  }
+
+  const limit = pLimit(concurrency);
+  const staged: StagedObject[] = [];
+  const failures: ObjectFailure[] = [];
+  let n = 0;
+  await Promise.all(
+    [...listed.values()].map(({ object, folderDay, location }) => {
+      const scratch = path.join(scratchDir, `${tier}-${n++}.ndjson`);
+      return limit(async () => {
+        throwIfAborted(signal);
+        const store = await stores.storeFor(tier, location);
+        try {
+          staged.push({ path: await store.stage(object, scratch, signal), url: object.url, folderDay });
+        } catch (e) {
+          if (e instanceof TierError) failures.push({ error: e, folderDay });
+          else if (e instanceof AbortedError) throw e;
+          else throw new TierError(tier, object.url, (e as Error).message, false, { cause: e });
+        }
+      });
+    }),
+  );
+  // Completion order is not stable; the engine and messages want the same order every run.
+  staged.sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
+  failures.sort((a, b) => (a.error.object < b.error.object ? -1 : 1));
+  return { tier, staged, failures };
+}

@@ -1,0 +1,189 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { access, constants, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+/**
+ * The fake-gcs-server release the integration tests run against. Keep it equal to
+ * FAKE_GCS_SERVER_VERSION in scripts/install-fake-gcs.sh (a test compares the two).
+ * v1.56.1 builds with Go 1.26.
+ */
+export const FAKE_GCS_SERVER_VERSION = 'v1.56.1';
+export const FAKE_GCS_MODULE = 'github.com/fsouza/fake-gcs-server';
+
+/** `go install` compiles the emulator and its dependencies on a cold cache. */
+const GO_INSTALL_TIMEOUT_MS = 10 * 60 * 1000;
+/** The emulator loads its -data folder before it listens; 10k small files take about a second. */
+const FAKE_GCS_START_TIMEOUT_MS = 30_000;
+const FAKE_GCS_POLL_INTERVAL_MS = 50;
+const FAKE_GCS_STOP_TIMEOUT_MS = 5_000;
+/** A free port can be taken by someone else between probing and binding; try a few. */
+const FAKE_GCS_START_ATTEMPTS = 3;
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const FAKE_GCS_BIN_DIR = path.join(REPO_ROOT, '.cache', 'bin');
+export const FAKE_GCS_BINARY = path.join(FAKE_GCS_BIN_DIR, 'fake-gcs-server');
+const VERSION_STAMP = `${FAKE_GCS_BINARY}.version`;
+
+const execFileAsync = promisify(execFile);
+let installing: Promise<string> | undefined;
+
+/**
+ * The path of a fake-gcs-server binary of the pinned version, installed with `go install` into
+ * `.cache/bin` when it is not there yet. Throws (never skips) when Go is missing or the build fails:
+ * an integration test that cannot run must fail, in CI and locally alike.
+ */
+export function ensureFakeGcsBinary(): Promise<string> {
+  installing ??= install().catch((e: unknown) => {
+    installing = undefined;
+    throw e;
+  });
+  return installing;
+}
+
+async function install(): Promise<string> {
+  if ((await isExecutable(FAKE_GCS_BINARY)) && (await readStamp()) === FAKE_GCS_SERVER_VERSION) return FAKE_GCS_BINARY;
+  await mkdir(FAKE_GCS_BIN_DIR, { recursive: true });
+  try {
+    await execFileAsync('go', ['install', `${FAKE_GCS_MODULE}@${FAKE_GCS_SERVER_VERSION}`], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, GOBIN: FAKE_GCS_BIN_DIR },
+      timeout: GO_INSTALL_TIMEOUT_MS,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: string };
+    const why = err.code === 'ENOENT' ? "'go' is not on PATH; install Go to build the GCS emulator" : (err.stderr ?? err.message).trim();
+    throw new Error(
+      `cannot install ${FAKE_GCS_MODULE}@${FAKE_GCS_SERVER_VERSION} into ${FAKE_GCS_BIN_DIR}${process.env.CI === 'true' ? ' (CI)' : ''}: ${why}`,
+      { cause: e },
+    );
+  }
+  if (!(await isExecutable(FAKE_GCS_BINARY))) throw new Error(`go install succeeded but ${FAKE_GCS_BINARY} is missing`);
+  await writeFile(VERSION_STAMP, FAKE_GCS_SERVER_VERSION);
+  return FAKE_GCS_BINARY;
+}
+
+export interface FakeGcs {
+  /** `http://127.0.0.1:PORT`: pass as `apiEndpoint` (no path, no trailing slash). */
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface StartFakeGcsOptions {
+  /**
+   * A folder loaded at start: each sub-folder is a bucket and each file below it an object named by
+   * its relative path. Much faster than uploading thousands of objects one request at a time.
+   */
+  dataDir?: string;
+}
+
+/**
+ * Starts fake-gcs-server on 127.0.0.1 on a free port, in memory over plain HTTP, and waits until it
+ * answers its health check. Throws when it cannot start; `stop()` kills it and waits for it to exit.
+ */
+export async function startFakeGcs(options: StartFakeGcsOptions = {}): Promise<FakeGcs> {
+  const binary = await ensureFakeGcsBinary();
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= FAKE_GCS_START_ATTEMPTS; attempt++) {
+    try {
+      return await startOnce(binary, await freePort(), options);
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  throw lastError;
+}
+
+async function startOnce(binary: string, port: number, options: StartFakeGcsOptions): Promise<FakeGcs> {
+  const endpoint = `http://127.0.0.1:${port}`;
+  const args = [
+    '-scheme', 'http',
+    '-backend', 'memory',
+    '-host', '127.0.0.1',
+    '-port', String(port),
+    // Upload session URLs and object media links point back here instead of storage.googleapis.com.
+    '-external-url', endpoint,
+    '-public-host', `127.0.0.1:${port}`,
+    '-log-level', 'error',
+    ...(options.dataDir ? ['-data', options.dataDir] : []),
+  ];
+  // The emulator reads FAKE_GCS_* variables as flag defaults; none may leak in from the caller.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FAKE_GCS_')));
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    stderr = (stderr + s).slice(-4000);
+  });
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let spawnError: Error | undefined;
+  child.on('error', (e) => (spawnError = e));
+  child.on('exit', (code, signal) => (exited = { code, signal }));
+
+  const deadline = Date.now() + FAKE_GCS_START_TIMEOUT_MS;
+  for (;;) {
+    if (spawnError) throw new Error(`cannot start ${binary}: ${spawnError.message}`, { cause: spawnError });
+    if (exited) throw new Error(`fake-gcs-server exited at start (code ${exited.code}, signal ${exited.signal}): ${stderr.trim()}`);
+    if (await answers(`${endpoint}/_internal/healthcheck`)) break;
+    if (Date.now() > deadline) {
+      await kill(child);
+      throw new Error(`fake-gcs-server did not answer on ${endpoint} within ${FAKE_GCS_START_TIMEOUT_MS} ms: ${stderr.trim()}`);
+    }
+    await sleep(FAKE_GCS_POLL_INTERVAL_MS);
+  }
+  return { endpoint, port, stop: () => kill(child) };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), FAKE_GCS_STOP_TIMEOUT_MS);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** A port nobody listens on right now, on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readStamp(): Promise<string | undefined> {
+  try {
+    return (await readFile(VERSION_STAMP, 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,116 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A small HTTP proxy on 127.0.0.1 in front of fake-gcs-server that injects faults into media
+ * downloads (`?alt=media` or `/download/...`), for testing retries over real sockets. Every other
+ * request (listing, metadata, uploads) is passed through untouched.
+ */
+export interface FaultProxy {
+  /** `http://127.0.0.1:PORT`: use as the client's `apiEndpoint`. */
+  endpoint: string;
+  /** The next `n` media downloads get `status` (503 by default) with a JSON error body; Infinity: all of them. */
+  failNext(n: number, status?: number): void;
+  /**
+   * The next `n` media downloads send their headers (with the full Content-Length) and the first
+   * half of the body, then the socket is destroyed: a connection dropped mid-object.
+   */
+  cutNext(n: number): void;
+  /** Back to passing everything through. */
+  reset(): void;
+  /** Media downloads seen since the start or the last `reset()`, faulted or not. */
+  readonly mediaRequests: number;
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  let failures = 0;
+  let failStatus = 503;
+  let cuts = 0;
+  let mediaRequests = 0;
+
+  const server = http.createServer((req, res) => {
+    const media = isMediaDownload(req);
+    if (media) mediaRequests++;
+    if (media && failures > 0) {
+      failures--;
+      const body = JSON.stringify({ error: { code: failStatus, message: 'injected by fault-proxy', errors: [] } });
+      res.writeHead(failStatus, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    const cut = media && cuts > 0;
+    if (cut) cuts--;
+    forward(req, res, upstream, cut);
+  });
+  // Sockets the proxy destroys on purpose must not take the proxy down.
+  server.on('clientError', (_e, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    failNext(n, status = 503) {
+      failures = n;
+      failStatus = status;
+    },
+    cutNext(n) {
+      cuts = n;
+    },
+    reset() {
+      failures = 0;
+      cuts = 0;
+      mediaRequests = 0;
+    },
+    get mediaRequests() {
+      return mediaRequests;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}
+
+function isMediaDownload(req: IncomingMessage): boolean {
+  if (req.method !== 'GET') return false;
+  const url = new URL(req.url ?? '/', 'http://proxy');
+  return url.searchParams.get('alt') === 'media' || url.pathname.startsWith('/download/');
+}
+
+function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, cut: boolean): void {
+  const out = http.request(
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, host: upstream.host },
+    },
+    (up) => {
+      if (!cut) {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+        return;
+      }
+      // Buffer the whole (small, test-sized) body so that exactly half of it can be sent.
+      const chunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => chunks.push(c));
+      up.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const headers = { ...up.headers, 'content-length': String(body.length) };
+        delete headers['transfer-encoding'];
+        res.writeHead(up.statusCode ?? 502, headers);
+        res.flushHeaders();
+        res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+      });
+    },
+  );
+  out.on('error', () => res.destroy());
+  req.pipe(out);
+}
