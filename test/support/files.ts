@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(ROOT, 'dist/src/cli.js');
+
+export async function tempDir(prefix = 'parity-test-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** Writes records (objects, or raw strings for junk lines) as NDJSON, gzipped when the name ends in .gz. */
+export async function writeNdjson(file: string, records: (object | string)[]): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const text = records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + (records.length ? '\n' : '');
+  await writeFile(file, file.endsWith('.gz') ? gzipSync(text) : text);
+}
+
+export interface TestConfig {
+  timezone?: string;
+  sites?: string[];
+  thresholds?: { warnPct: number; failPct: number };
+  proxy?: string[];
+  gcs?: string[];
+  [key: string]: unknown;
+}
+
+/** A config over `dir`/proxy/dt={date}/ and `dir`/landed/dt={date}/ unless told otherwise. */
+export async function writeConfig(dir: string, c: TestConfig = {}, name = 'config.json'): Promise<string> {
+  const { timezone = 'UTC', sites = ['US', 'CA', 'MX'], thresholds, proxy = ['proxy/dt={date}/'], gcs = ['landed/dt={date}/'], ...rest } = c;
+  const doc = { timezone, sites, ...(thresholds ? { thresholds } : {}), tiers: { proxy: { locations: proxy }, gcs: { locations: gcs } }, ...rest };
+  const file = path.join(dir, name);
+  await writeFile(file, JSON.stringify(doc, null, 2));
+  return file;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built binary, as a user would. */
+export function runCli(args: string[], cwd = ROOT): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NODE_OPTIONS: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Parses one of our CSVs (no quoted newlines in them) into objects keyed by header. */
+export function parseCsv(text: string): Record<string, string>[] {
+  const lines = text.split('\r\n').filter((l) => l.length > 0);
+  const header = lines[0]!.split(',');
+  return lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i]!, v])));
+}
