@@ -1,0 +1,62 @@
+import { parseConfig } from '../../src/config.js';
+import { buildRecordColumns } from '../../src/engine/record-columns.js';
+import { ConfigError } from '../../src/errors.js';
+
+const base = { tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs: { locations: ['gs://audit-api-logs-us-prod/dt={date}/'] } } };
+const errorOf = (doc: unknown): ConfigError => {
+  try {
+    parseConfig(doc, '/base');
+  } catch (e) {
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('config', () => {
+  it('fills the contract defaults and resolves relative locations from the config folder', () => {
+    const c = parseConfig(base, '/base');
+    expect(c.timezone).toBe('UTC');
+    expect(c.sites).toEqual(['US', 'CA', 'MX']);
+    expect(c.thresholds).toEqual({ warnPct: 99.9, failPct: 99.0 });
+    expect(c.tiers.proxy.locations[0]).toEqual({ scheme: 'file', bucket: '', template: '/base/proxy/dt={date}', dated: true });
+    expect(c.tiers.gcs!.locations[0]).toEqual({ scheme: 'gs', bucket: 'audit-api-logs-us-prod', template: 'dt={date}/', dated: true });
+  });
+
+  it('takes file:/// URLs with placeholders', () => {
+    const c = parseConfig({ tiers: { proxy: { locations: ['file:///data/proxy/dt={yyyy}-{MM}-{dd}/'] }, gcs: { locations: ['x'] } } }, '/base');
+    expect(c.tiers.proxy.locations[0]!.template).toBe('/data/proxy/dt={yyyy}-{MM}-{dd}/');
+  });
+
+  it.each([
+    [{ ...base, extra: 1 }, 'extra'],
+    [{ ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiKey: 's3cret' } } }, 'tiers.gcs.apiKey'],
+    [{ ...base, tiers: { ...base.tiers, kafka: {} } }, 'tiers.kafka'],
+    [{ ...base, tiers: { proxy: { locations: [] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations'],
+    [{ ...base, tiers: { proxy: { locations: ['s3://bucket/x'] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations[0]'],
+    [{ ...base, sites: ['US', 'ALL'] }, 'sites[1]'],
+    [{ ...base, thresholds: { warnPct: 101 } }, 'thresholds.warnPct'],
+    [{ ...base, tiers: { ...base.tiers, proxy: { locations: ['p'], fields: { status: 'http.status; DROP' } } } }, 'tiers.proxy.fields.status'],
+  ])('names the key path of %j', (doc, keyPath) => {
+    const e = errorOf(doc);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.path).toBe(keyPath);
+  });
+
+  it('never echoes a secret it refuses', () => {
+    const e = errorOf({ ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiKey: 's3cret' } } });
+    expect(e.message).not.toContain('s3cret');
+    expect(e.message).toContain('environment');
+  });
+});
+
+describe('record columns', () => {
+  it('reads nested dotted paths as structs and only the fields the job needs', () => {
+    const c = buildRecordColumns({ timestamp: 'ts', request_id: 'http.headers.x-request-id', site: 'http.headers.wm-site-id', status: 'http.status', region: 'region' }, 'f');
+    expect(c.columns).toBe(`{'ts': 'VARCHAR', 'http': 'STRUCT("headers" STRUCT("x-request-id" VARCHAR, "wm-site-id" VARCHAR), "status" VARCHAR)', 'region': 'VARCHAR'}`);
+    expect(c.expr.site).toBe(`"http"['headers']['wm-site-id']`);
+  });
+
+  it('refuses a path that is both a value and an object', () => {
+    expect(() => buildRecordColumns({ timestamp: 'a', request_id: 'a.b', site: 's', status: 'st', region: 'r' }, 'tiers.proxy.fields')).toThrow(ConfigError);
+  });
+});
