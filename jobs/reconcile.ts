@@ -48,7 +48,7 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   const reportSites = req.sites ?? config.sites;
   const stores = new StoreRegistry(config.gcs);
   const scratchRoot = await mkdtemp(path.join(config.engine.tempDirectory ?? os.tmpdir(), 'audit-parity-'));
-  const engine = await DuckDbEngine.open({ ...config.engine, tempDirectory: path.join(scratchRoot, 'spill') });
+  const engine = await DuckDbEngine.open({ ...config.engine, tempDirectory: path.join(scratchRoot, 'engine') });
   const unwatch = engine.watch(signal);
   const summaries: DaySummary[] = [];
   const errors: string[] = [];
@@ -137,9 +137,12 @@ async function reconcileBatch(
   if (config.tiers.gcs) tiers.push({ name: 'gcs', cfg: config.tiers.gcs, concurrency: config.gcs.downloadConcurrency });
 
   const failures = new Map<FileTierName, Map<DayKey, string>>();
-  for (const t of tiers) {
+  // Every tier lists and stages at once (downloads, gunzip), while the engine parses them in turn.
+  const reads = tiers.map((t) => readTier(t.name, t.cfg, days, zone, stores, scratch, t.concurrency, signal));
+  reads.forEach((r) => r.catch(() => {})); // awaited below, in order; this only stops an unhandled rejection meanwhile
+  for (const [i, t] of tiers.entries()) {
     throwIfAborted(signal);
-    const { read, failedDays } = await readTier(t.name, t.cfg, days, zone, stores, scratch, t.concurrency, signal);
+    const { read, failedDays } = await reads[i]!;
     failures.set(t.name, failedDays);
     for (const message of new Set(failedDays.values())) {
       errors.push(message);
@@ -160,6 +163,7 @@ async function reconcileBatch(
   const proxyIssues = await engine.lineIssues('proxy');
   const gcsCounts = await engine.landedCounts('gcs');
   const gcsIssues = await engine.lineIssues('gcs');
+  await engine.joinIds();
   const groups = await engine.idFacts();
   const toMap = <T>(rows: { site: Site; counts: T }[]) => new Map(rows.map((r) => [r.site, r.counts]));
   const keep = (site: Site) => reportSites.includes(site) || !config.sites.includes(site);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setMaxListeners } from 'node:events';
 import { Command, CommanderError, Option } from 'commander';
 import { AbortedError, ConfigError, TierError, UsageError } from './errors.js';
 import { textLogger } from './log/logger.js';
@@ -62,6 +63,8 @@ function buildProgram(signal: AbortSignal): Command {
 /** The one top-level catch: maps errors to the contract's exit codes. */
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
+  // Every staged object listens for the abort while it is read: many at once is expected.
+  setMaxListeners(0, controller.signal);
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

@@ -57,3 +57,24 @@ function startOfDayIn(day: DayKey, zone: string): number {
 export function dayOf(epochMs: number, zone: string): DayKey {
   return format(new TZDate(epochMs, zone), 'yyyy-MM-dd');
 }
+
+/** Every IANA zone's midnight falls on a quarter hour; the engine looks days up by quarter hour. */
+export const DAY_BUCKET_MS = 15 * 60 * 1000;
+
+/**
+ * The report day of each quarter hour from the first window's start to the last one's end, for
+ * the engine's list lookup. Windows must be contiguous (a batch of consecutive days). Pure.
+ */
+export function dayBuckets(windows: readonly DayWindow[]): { firstBucket: number; days: DayKey[] } {
+  const first = windows[0];
+  if (!first) return { firstBucket: 0, days: [] };
+  const days: DayKey[] = [];
+  for (const w of windows) {
+    if (w.startMs % DAY_BUCKET_MS !== 0 || w.endMs % DAY_BUCKET_MS !== 0) {
+      throw new Error(`day ${w.day} does not start on a quarter hour in this time zone`);
+    }
+    if (days.length > 0 && w.startMs !== first.startMs + days.length * DAY_BUCKET_MS) throw new Error('windows must be consecutive days');
+    for (let t = w.startMs; t < w.endMs; t += DAY_BUCKET_MS) days.push(w.day);
+  }
+  return { firstBucket: first.startMs / DAY_BUCKET_MS, days };
+}

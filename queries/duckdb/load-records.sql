@@ -1,54 +1,57 @@
--- Parses one tier's staged objects into typed records and says what each line counts as.
--- The double-braced table, columns and field expressions are identifiers built from validated
--- field paths (src/engine/record-columns.ts); every value is a named parameter.
---   $paths      staged files to scan          $late_days  how many days later a folder may hold a record
---   $sites      configured site codes         $status_required  true for the proxy tier (a line needs a status)
--- Tables it reads: objects(path, folder_day), windows(day, start_ms, end_ms) for the report days.
-CREATE OR REPLACE TEMP TABLE {{table}} AS
+-- Parses one tier's staged objects and aggregates them in the same pass: one row per
+-- (kind, day, site, request_id) for records, one per (kind, day, site) for lines counted in no
+-- other column. Nothing per line is kept, so memory follows distinct ids, and spills past the limit.
+-- Double-braced names are filled by the engine from constants and validated field paths
+-- (src/engine/record-columns.ts): the sources are one read-source.sql per folder date, joined by
+-- UNION ALL; the aggregates are aggregates-proxy.sql or aggregates-landed.sql. Every value is a
+-- named parameter:
+--   $bucket_days      the report day of each 15-minute bucket from $first_bucket on (NULL: not a report day);
+--                     every IANA zone's midnight falls on a 15-minute mark, so a list lookup replaces a range join
+--   $first_bucket     epoch milliseconds ÷ 900000 of the first bucket
+--   $late_days        how many days after a record's UTC date its folder may be dated
+--   $sites            configured site codes
+--   $status_required  true for the proxy tier: a line needs a status
+CREATE OR REPLACE TABLE {{table}} AS
 WITH raw AS (
-  SELECT
-    CAST({{timestamp}} AS VARCHAR) AS ts_raw,
-    CAST({{request_id}} AS VARCHAR) AS rid_raw,
-    CAST({{site}} AS VARCHAR) AS site_raw,
-    CAST({{status}} AS VARCHAR) AS status_raw,
-    CAST({{region}} AS VARCHAR) AS region_raw,
-    filename
-  FROM read_ndjson($paths, columns = {{columns}}, format = 'newline_delimited',
-                   ignore_errors = true, filename = true, maximum_object_size = 67108864)
+  {{sources}}
 ),
 parsed AS (
   SELECT
-    o.folder_day,
-    CASE
-      WHEN regexp_full_match(trim(ts_raw), '-?[0-9]+(\.[0-9]+)?') THEN try_cast(floor(try_cast(trim(ts_raw) AS DOUBLE)) AS BIGINT)
-      ELSE epoch_ms(try_cast(trim(ts_raw) AS TIMESTAMPTZ))
-    END AS ts_ms,
+    folder_day,
+    folder_epoch_day,
+    -- epoch milliseconds (a JSON number arrives as its text), else ISO-8601, else fractional epoch ms
+    coalesce(try_cast(ts_raw AS BIGINT),
+             epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
+             try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT)) AS ts_ms,
     nullif(trim(rid_raw), '') AS rid,
     nullif(upper(trim(site_raw)), '') AS site_value,
-    try_cast(trim(status_raw) AS INTEGER) AS status,
-    nullif(trim(region_raw), '') AS region
-  FROM raw JOIN objects o ON raw.filename = o.path
+    try_cast(trim(status_raw) AS INTEGER) AS status
+  FROM raw
 ),
 dated AS (
-  SELECT p.*,
-    CASE WHEN p.ts_ms < w.end_ms THEN w.day END AS ts_day,
-    CAST(epoch_ms(p.ts_ms) AS DATE) AS utc_day
-  FROM parsed p ASOF LEFT JOIN windows w ON p.ts_ms >= w.start_ms
+  SELECT *,
+    CASE WHEN ts_ms // 900000 - $first_bucket BETWEEN 0 AND len($bucket_days) - 1
+         THEN CAST($bucket_days AS DATE[])[ts_ms // 900000 - $first_bucket + 1] END AS ts_day,
+    ts_ms // 86400000 AS utc_epoch_day
+  FROM parsed
+),
+classified AS (
+  SELECT *,
+    CASE
+      WHEN ts_ms IS NULL OR rid IS NULL OR ($status_required AND status IS NULL) THEN 'malformed'
+      WHEN folder_day IS NOT NULL AND utc_epoch_day NOT BETWEEN folder_epoch_day - $late_days AND folder_epoch_day + 1 THEN 'out_of_window'
+      WHEN ts_day IS NOT NULL THEN 'record'
+      ELSE 'other_day'
+    END AS kind
+  FROM dated
 )
 SELECT
-  CASE
-    WHEN ts_ms IS NULL OR rid IS NULL OR ($status_required AND status IS NULL) THEN 'malformed'
-    WHEN folder_day IS NOT NULL AND utc_day NOT BETWEEN folder_day - CAST($late_days AS INTEGER) AND folder_day + 1 THEN 'out_of_window'
-    WHEN ts_day IS NOT NULL THEN 'record'
-    ELSE 'other_day'
-  END AS kind,
-  ts_day,
-  folder_day,
-  utc_day,
-  ts_ms,
-  rid,
+  kind,
+  CASE WHEN kind = 'record' THEN ts_day ELSE coalesce(folder_day, ts_day) END AS day,
   CASE WHEN list_contains($sites, site_value) THEN site_value ELSE 'UNKNOWN' END AS site,
-  coalesce(site_value IS NOT NULL AND NOT list_contains($sites, site_value), false) AS unroutable,
-  status,
-  region
-FROM dated;
+  CASE WHEN kind = 'record' THEN rid END AS rid,
+  count(*) AS n,
+  {{aggregates}}
+FROM classified
+WHERE kind <> 'other_day'
+GROUP BY 1, 2, 3, 4;

@@ -3,6 +3,7 @@ import {
   BOOLEAN,
   type DuckDBConnection,
   DuckDBInstance,
+  type DuckDBType,
   type DuckDBValue,
   LIST,
   listValue,
@@ -12,12 +13,14 @@ import type { RecordFields } from '../config.js';
 import type { DayKey, DayWindow, IdFactGroup, LandedCounts, LineCountsRow, ProxyLineCounts, RejectClass, Site } from '../domain.js';
 import { AbortedError } from '../errors.js';
 import type { StagedObject } from '../tiers/record-tier.js';
+import { dayBuckets } from '../dates.js';
 import { loadQuery } from './queries.js';
 import { buildRecordColumns } from './record-columns.js';
 
 export interface EngineOptions {
   memoryLimit: string;
   threads?: number;
+  /** A scratch folder of this run: what spills past memoryLimit goes here. */
   tempDirectory: string;
 }
 
@@ -34,8 +37,8 @@ export interface MissingId {
 }
 
 type LandedTier = 'gcs';
-const REC_TABLE = { proxy: 'rec_proxy', gcs: 'rec_gcs' } as const;
-const IDS_TABLE = { gcs: 'ids_gcs' } as const;
+const AGG_TABLE = { proxy: 'agg_proxy', gcs: 'agg_gcs' } as const;
+const IDS_TABLE = { proxy: 'ids_proxy', gcs: 'ids_gcs' } as const;
 
 /**
  * The embedded counting engine: DuckDB, which parses NDJSON on every core and spills joins and
@@ -55,6 +58,7 @@ export class DuckDbEngine {
       preserve_insertion_order: 'false',
     };
     if (options.threads) settings.threads = String(options.threads);
+    // In memory, yet bounded: past memory_limit, DuckDB spills tables, joins and aggregations to temp_directory.
     const instance = await DuckDBInstance.create(':memory:', settings);
     const db = await instance.connect();
     // A timestamp string without an offset means UTC, whatever the machine's zone.
@@ -100,21 +104,17 @@ export class DuckDbEngine {
     }
   }
 
+  private buckets: { firstBucket: number; days: DayKey[] } = { firstBucket: 0, days: [] };
+
   /** The report days of this batch, as instants in the configured zone. */
   async setWindows(windows: DayWindow[]): Promise<void> {
-    await this.run(
-      `CREATE OR REPLACE TEMP TABLE windows AS
-       SELECT CAST(unnest($days) AS DATE) AS day, unnest($starts) AS start_ms, unnest($ends) AS end_ms ORDER BY start_ms`,
-      {
-        days: listValue(windows.map((w) => w.day)),
-        starts: listValue(windows.map((w) => BigInt(w.startMs))),
-        ends: listValue(windows.map((w) => BigInt(w.endMs))),
-      },
-      { days: LIST(VARCHAR), starts: LIST(BIGINT), ends: LIST(BIGINT) } as never,
-    );
+    this.buckets = dayBuckets(windows);
+    await this.run(`CREATE OR REPLACE TABLE windows AS SELECT CAST(unnest($days) AS DATE) AS day`, {
+      days: listValue(windows.map((w) => w.day)),
+    }, { days: LIST(VARCHAR) } as never);
   }
 
-  /** Parses a tier's staged files into typed records; nothing is held in JavaScript. */
+  /** Parses and aggregates a tier's staged files in one pass; nothing per line is held, in DuckDB or here. */
   async loadRecords(
     tier: 'proxy' | LandedTier,
     staged: StagedObject[],
@@ -122,33 +122,40 @@ export class DuckDbEngine {
     sites: string[],
     lateDays: number,
   ): Promise<void> {
-    await this.run(
-      `CREATE OR REPLACE TEMP TABLE objects AS SELECT unnest($paths) AS path, CAST(unnest($days) AS DATE) AS folder_day`,
-      { paths: listValue(staged.map((s) => s.path)), days: listValue(staged.map((s) => s.folderDay)) },
-      { paths: LIST(VARCHAR), days: LIST(VARCHAR) } as never,
-    );
-    const { columns, expr } = buildRecordColumns(fields, `tiers.${tier}.fields`);
-    const sql = loadQuery('duckdb', 'load-records', { table: REC_TABLE[tier], columns, ...expr });
+    const table = AGG_TABLE[tier];
     if (staged.length === 0) {
       // read_ndjson needs at least one file: an empty table of the same shape stands for "nothing there".
-      await this.run(`CREATE OR REPLACE TEMP TABLE ${REC_TABLE[tier]} AS
-        SELECT NULL::VARCHAR kind, NULL::DATE ts_day, NULL::DATE folder_day, NULL::DATE utc_day, NULL::BIGINT ts_ms,
-               NULL::VARCHAR rid, NULL::VARCHAR site, NULL::BOOLEAN unroutable, NULL::INTEGER status, NULL::VARCHAR region
+      await this.run(`CREATE OR REPLACE TABLE ${table} AS
+        SELECT NULL::VARCHAR AS kind, NULL::DATE AS day, NULL::VARCHAR AS site, NULL::VARCHAR AS rid, 0::BIGINT AS n,
+               0::BIGINT AS ok_lines, 0::BIGINT AS lines_413, 0::BIGINT AS lines_502, false AS unroutable,
+               NULL::INTEGER AS last_reject, 0::BIGINT AS late
         WHERE false`);
     } else {
-      await this.run(
-        sql,
-        {
-          paths: listValue(staged.map((s) => s.path)),
-          sites: listValue(sites),
-          late_days: lateDays,
-          status_required: tier === 'proxy',
-        },
-        { paths: LIST(VARCHAR), sites: LIST(VARCHAR), late_days: BIGINT, status_required: BOOLEAN } as never,
-      );
+      // One scan per folder date, so that each line's folder is a constant rather than a join on its file name.
+      const folders = new Map<DayKey | null, string[]>();
+      for (const s of staged) folders.set(s.folderDay, [...(folders.get(s.folderDay) ?? []), s.path]);
+      const { columns, expr } = buildRecordColumns(fields, `tiers.${tier}.fields`);
+      const values: Record<string, DuckDBValue> = {
+        bucket_days: listValue(this.buckets.days),
+        first_bucket: BigInt(this.buckets.firstBucket),
+        sites: listValue(sites),
+        late_days: BigInt(lateDays),
+        status_required: tier === 'proxy',
+      };
+      const types: Record<string, DuckDBType> = {
+        bucket_days: LIST(VARCHAR), first_bucket: BIGINT, sites: LIST(VARCHAR), late_days: BIGINT, status_required: BOOLEAN,
+      };
+      const sources = [...folders].map(([folderDay, paths], i) => {
+        values[`paths_${i}`] = listValue(paths);
+        values[`folder_day_${i}`] = folderDay;
+        values[`folder_epoch_day_${i}`] = folderDay === null ? null : BigInt(Date.parse(`${folderDay}T00:00:00Z`) / 86_400_000);
+        Object.assign(types, { [`paths_${i}`]: LIST(VARCHAR), [`folder_day_${i}`]: VARCHAR, [`folder_epoch_day_${i}`]: BIGINT });
+        return loadQuery('duckdb', 'read-source', { i: String(i), columns, ...expr });
+      });
+      const aggregates = loadQuery('duckdb', tier === 'proxy' ? 'aggregates-proxy' : 'aggregates-landed');
+      await this.run(loadQuery('duckdb', 'load-records', { table, sources: sources.join('\n  UNION ALL\n  '), aggregates }), values, types as never);
     }
-    if (tier === 'proxy') await this.run(loadQuery('duckdb', 'proxy-ids'));
-    else await this.run(loadQuery('duckdb', 'landed-ids', { ids_table: IDS_TABLE[tier], rec_table: REC_TABLE[tier] }));
+    await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE[tier], agg_table: table }));
   }
 
   /** Stands in for a tier that is not configured or not readable: no ids, so joins still work. */
@@ -175,7 +182,7 @@ export class DuckDbEngine {
   }
 
   async lineIssues(tier: 'proxy' | LandedTier): Promise<LineCountsRow<LineIssues>[]> {
-    const rows = await this.rows(loadQuery('duckdb', 'line-issues', { rec_table: REC_TABLE[tier] }));
+    const rows = await this.rows(loadQuery('duckdb', 'line-issues', { agg_table: AGG_TABLE[tier] }));
     const byKey = new Map<string, LineCountsRow<LineIssues>>();
     for (const r of rows) {
       const key = `${String(r.day)}|${String(r.site)}`;
@@ -187,8 +194,13 @@ export class DuckDbEngine {
     return [...byKey.values()];
   }
 
+  /** Joins the proxy's ids with the final tier's, once per batch; idFacts and missingIds read the result. */
+  async joinIds(): Promise<void> {
+    await this.run(loadQuery('duckdb', 'id-facts'));
+  }
+
   async idFacts(): Promise<IdFactGroup[]> {
-    const rows = await this.rows(loadQuery('duckdb', 'id-facts'));
+    const rows = await this.rows(loadQuery('duckdb', 'id-fact-groups'));
     return rows.map((r) => ({
       day: String(r.day),
       site: String(r.site),

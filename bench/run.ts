@@ -1,0 +1,131 @@
+/**
+ * npm run bench: reconcile a production-sized day and compare it, in the same run, with the
+ * cheapest possible pass over the same bytes (`cat`/`zcat` piped to `wc -l`). Prints ratios, not
+ * absolute times: these machines are noisy. Options: --events N (default 2,000,000), --scale10
+ * to add the 10× memory case, --runs N (default 3, the median is kept).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_MIX, ScenarioGenerator } from '../src/demo/generator.js';
+import { writeScenario, writeScenarioConfig } from '../src/demo/write-scenario.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(ROOT, 'dist/src/cli.js');
+const DATA = path.join(ROOT, 'bench/.data');
+const DAY = '2025-03-09';
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string, def: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+
+interface Measured {
+  seconds: number;
+  peakRssMiB: number;
+}
+
+/** Runs a command, sampling its peak resident memory (VmHWM) from /proc while it runs. */
+function measure(cmd: string, argv: string[], cwd = ROOT): Promise<Measured & { code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let peakKiB = 0;
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const sample = setInterval(() => {
+      readFile(`/proc/${child.pid}/status`, 'utf8')
+        .then((s) => {
+          const m = /VmHWM:\s+(\d+)/.exec(s);
+          if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
+        })
+        .catch(() => {});
+    }, 20);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(sample);
+      resolve({ code, stderr, seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakRssMiB: peakKiB / 1024 });
+    });
+  });
+}
+
+async function filesBelow(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && /\.jsonl(\.gz)?$/.test(e.name)) out.push(path.join(e.parentPath, e.name));
+  }
+  return out.sort();
+}
+
+/** Generates (once, cached under bench/.data) a day of `events` events with every cause present. */
+async function dataset(events: number): Promise<{ dir: string; config: string; files: string[] }> {
+  const dir = path.join(DATA, `day-${events}`);
+  const marker = path.join(dir, '.complete');
+  const config = path.join(dir, 'config.json');
+  if (!existsSync(marker)) {
+    await rm(dir, { recursive: true, force: true });
+    process.stderr.write(`generating ${events.toLocaleString()} events into ${dir} …\n`);
+    const gen = new ScenarioGenerator({
+      seed: 42, days: [DAY], timezone: 'UTC', sites: ['US', 'CA', 'MX'], eventsPerDay: events, mix: DEFAULT_MIX,
+      malformedPerDay: 100, regions: ['EUS2', 'SCUS'],
+    });
+    const written = await writeScenario(gen, dir, 0.4);
+    await writeScenarioConfig(config, gen, written, { engine: { batchDays: 1 } });
+    await writeFile(marker, JSON.stringify({ proxyLines: written.proxyLines, landedLines: written.landedLines, files: written.files }));
+  }
+  return { dir, config, files: await filesBelow(dir) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function caseLocal(events: number, runs: number): Promise<{ ratio: number; rss: number; seconds: number; pipe: number; lines: string }> {
+  const { dir, config, files } = await dataset(events);
+  const plain = files.filter((f) => !f.endsWith('.gz'));
+  const gz = files.filter((f) => f.endsWith('.gz'));
+  const listFile = path.join(dir, '.files');
+  await writeFile(listFile, '');
+  const pipe = `xargs -a ${JSON.stringify(listFile + '.plain')} cat | wc -l; xargs -a ${JSON.stringify(listFile + '.gz')} zcat | wc -l`;
+  await writeFile(listFile + '.plain', plain.join('\n') + '\n');
+  await writeFile(listFile + '.gz', gz.join('\n') + '\n');
+  const lines = spawnSync('sh', ['-c', pipe], { encoding: 'utf8' }).stdout.trim().split('\n').join(' + ');
+  const pipeTimes: number[] = [];
+  const reconcileTimes: number[] = [];
+  let rss = 0;
+  const out = path.join(DATA, 'out');
+  for (let i = 0; i < runs; i++) {
+    pipeTimes.push((await measure('sh', ['-c', pipe])).seconds);
+    const r = await measure(process.execPath, [CLI, 'reconcile', '--config', config, '--date', DAY, '--out', out, '--quiet']);
+    if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile exited ${r.code}: ${r.stderr}`);
+    reconcileTimes.push(r.seconds);
+    rss = Math.max(rss, r.peakRssMiB);
+  }
+  const seconds = median(reconcileTimes);
+  const pipeSeconds = median(pipeTimes);
+  return { ratio: seconds / pipeSeconds, rss, seconds, pipe: pipeSeconds, lines };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error('build first: npm run build');
+  await mkdir(DATA, { recursive: true });
+  const events = value('--events', 2_000_000);
+  const runs = value('--runs', 3);
+  const one = await caseLocal(events, runs);
+  const fmt = (n: number) => n.toFixed(2);
+  console.log(`local files, one day of ${events.toLocaleString()} events (${one.lines} lines, 40% of files gzip):`);
+  console.log(`  reconcile ${fmt(one.seconds)} s vs cat/zcat | wc -l ${fmt(one.pipe)} s  ratio ${fmt(one.ratio)}x (target <= 1.50x)`);
+  console.log(`  peak RSS ${one.rss.toFixed(0)} MiB (target < 1024 MiB)`);
+  if (flag('--scale10')) {
+    const ten = await caseLocal(events * 10, 1);
+    console.log(`local files, 10x: ${(events * 10).toLocaleString()} events (${ten.lines} lines):`);
+    console.log(`  reconcile ${fmt(ten.seconds)} s vs pipe ${fmt(ten.pipe)} s  ratio ${fmt(ten.ratio)}x`);
+    console.log(`  peak RSS ${ten.rss.toFixed(0)} MiB = ${fmt(ten.rss / one.rss)}x the 1x figure for 10x the data (DuckDB holds engine.memoryLimit, default 384MiB, and spills the rest to disk)`);
+  }
+}
+
+await main();

@@ -1,0 +1,5 @@
+-- Request ids per day, site and combination of facts: every id is in exactly one group.
+SELECT strftime(day, '%Y-%m-%d') AS day, site, in_proxy, accepted, rejected, last_reject, unroutable, in_gcs, count(*) AS ids
+FROM id_facts
+GROUP BY ALL
+ORDER BY ALL;
