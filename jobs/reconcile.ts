@@ -10,7 +10,8 @@ import { type Logger, silentLogger } from '../src/log/logger.js';
 import { attributeDay, type DayCounts, type IssueCounts } from '../src/reconcile/attribute.js';
 import type { ParityRow } from '../src/report/columns.js';
 import { renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/report/csv.js';
-import { writeFileAtomic } from '../src/report/writer.js';
+import { type DayManifest, renderManifest, type RunMetadata } from '../src/report/manifest.js';
+import { type WriteResult, writeFileAtomic } from '../src/report/writer.js';
 import { StoreRegistry } from '../src/storage/index.js';
 import { folderMayHold, LOCAL_STAGE_CONCURRENCY, readRecordTier, type TierRead } from '../src/tiers/record-tier.js';
 
@@ -22,6 +23,10 @@ export interface ReconcileRequest {
   sites?: string[];
   signal?: AbortSignal;
   log?: Logger;
+  /** When given, a manifest-DAY.json with this metadata is written beside each day's reports. */
+  run?: RunMetadata;
+  /** Called after each day is written, for progress. */
+  onDay?: (summary: DaySummary) => void;
 }
 
 export interface DaySummary {
@@ -30,6 +35,8 @@ export interface DaySummary {
   parityFile: string;
   /** Null for a day with an ERROR row: its missing list would be incomplete, so none is written. */
   missingFile: string | null;
+  /** new: no report before; unchanged: the same bytes; restated: late data changed the day. */
+  change: 'new' | 'unchanged' | 'restated';
 }
 
 export interface ReconcileResult {
@@ -188,26 +195,55 @@ async function reconcileBatch(
     const report = attributeDay(input, { sites: reportSites, thresholds: config.thresholds, tiers: { gcs: Boolean(config.tiers.gcs) } });
     for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
 
+    const started = Date.now();
     const parityFile = path.join(req.outDir, `parity-${day}.csv`);
     const missingPath = path.join(req.outDir, `missing-${day}.csv`);
     const hasError = report.rows.some((r) => r.status === 'ERROR');
     let missingFile: string | null = null;
+    let missingWrite: WriteResult | null = null;
     if (hasError) {
       // An incomplete list would read as "nothing else is missing": leave none rather than a wrong one.
       await rm(missingPath, { force: true });
     } else {
-      await writeFileAtomic(missingPath, missingCsv(engine, day, reportSites, keep));
+      missingWrite = await writeFileAtomic(missingPath, missingCsv(engine, day, reportSites, keep));
       missingFile = missingPath;
     }
-    await writeFileAtomic(parityFile, [renderParityCsv(report.rows)]);
+    const parityWrite = await writeFileAtomic(parityFile, [renderParityCsv(report.rows)]);
+    const change = changeOf(parityWrite, missingWrite);
     const all = report.rows.at(-1)!;
-    log.info(`${day}: ${String(all.status)} parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}`, {
+    if (req.run) {
+      const manifest: DayManifest = {
+        ...req.run,
+        day,
+        status: all.status as RowStatus,
+        change,
+        durationMs: Date.now() - started,
+        files: {
+          parity: { name: path.basename(parityFile), sha256: parityWrite.sha256 },
+          missing: missingWrite && missingFile ? { name: path.basename(missingFile), sha256: missingWrite.sha256 } : null,
+        },
+      };
+      await writeFileAtomic(path.join(req.outDir, `manifest-${day}.json`), [renderManifest(manifest)]);
+    }
+    log.info(`${day}: ${String(all.status)} parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}${change === 'restated' ? ' (restated: late data changed it)' : ''}`, {
       day,
       status: all.status,
+      parity_pct: all.parity_pct,
+      missing: all.missing,
+      unexplained: all.unexplained,
+      change,
     });
-    summaries.push({ day, rows: report.rows, parityFile, missingFile });
+    const summary: DaySummary = { day, rows: report.rows, parityFile, missingFile, change };
+    req.onDay?.(summary);
+    summaries.push(summary);
   }
   return summaries;
+}
+
+function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary['change'] {
+  if (parity.previousSha256 === null) return 'new';
+  const same = parity.previousSha256 === parity.sha256 && (missing === null || missing.previousSha256 === missing.sha256);
+  return same ? 'unchanged' : 'restated';
 }
 
 async function* missingCsv(

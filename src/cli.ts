@@ -1,15 +1,73 @@
 #!/usr/bin/env node
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import type { Config } from './config.js';
+import type { RowStatus } from './domain.js';
 import { AbortedError, ConfigError, TierError, UsageError } from './errors.js';
-import { textLogger } from './log/logger.js';
+import { jsonLogger, type Logger, progressBar, textLogger } from './log/logger.js';
+import type { RunMetadata } from './report/manifest.js';
+import type { DaySummary, ReconcileResult } from '../jobs/reconcile.js';
 
 /** Exit statuses: the contract's 0–3, then ours. */
-export const EXIT = { ok: 0, fail: 1, usage: 2, tier: 3, internal: 4, aborted: 130 } as const;
+export const EXIT = { ok: 0, fail: 1, usage: 2, tier: 3, internal: 4, sigint: 130, sigterm: 143 } as const;
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+interface CommonOptions {
+  config: string;
+  out: string;
+  logFormat: 'auto' | 'text' | 'json';
+  quiet: boolean;
+}
+
+const logFormatOption = () =>
+  new Option('--log-format <format>', 'text on a terminal, JSON lines (Cloud Logging) otherwise').choices(['auto', 'text', 'json']).default('auto');
+
+/** Everything a job command shares: config, logging, progress, the summary, alerts, the exit status. */
+async function runJob(
+  opts: CommonOptions,
+  command: string,
+  signal: AbortSignal,
+  job: (ctx: { config: Config; log: Logger; run: RunMetadata; onDay: (s: DaySummary) => void; now: Date }) => Promise<ReconcileResult & { totalDays?: number }>,
+  totalDays: (config: Config) => number,
+): Promise<void> {
+  const [{ loadConfig }, { renderSummaryTable }, { buildAlert, postWebhook }] = await Promise.all([
+    import('./config.js'),
+    import('./report/summary.js'),
+    import('./alerts/webhook.js'),
+  ]);
+  const config = await loadConfig(opts.config);
+  const json = opts.logFormat === 'json' || (opts.logFormat === 'auto' && !process.stderr.isTTY);
+  const log = opts.quiet ? { info() {}, warn: textLogger().warn, error: textLogger().error } : json ? jsonLogger() : textLogger();
+  const now = new Date();
+  const run: RunMetadata = {
+    asOf: now.toISOString(),
+    version: VERSION,
+    revision: process.env.PARITY_REVISION ?? null,
+    configHash: createHash('sha256').update(JSON.stringify(config)).digest('hex'),
+    command,
+  };
+  const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays(config)) : null;
+  const result = await job({ config, log: bar ? { ...log, info() {} } : log, run, now, onDay: (s) => bar?.tick(`${s.day} ${String(s.rows.at(-1)?.status)}`) });
+  bar?.done();
+  if (!json) process.stdout.write(renderSummaryTable(result.days) + `reports written to ${opts.out}/\n`);
+  const webhookVar = config.alerts.webhookUrlEnv;
+  const alert = buildAlert(result.days, config.alerts.on as RowStatus[], opts.out);
+  if (webhookVar && alert) {
+    const url = process.env[webhookVar];
+    if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
+    else await postWebhook(url, alert, signal).then(() => log.info('alert sent'), (e: Error) => log.warn(`alert not sent: ${e.message}`));
+  }
+  log.info('run finished', { command, days: result.days.length, exit_code: result.exitCode });
+  process.exitCode = result.exitCode;
+}
 
 function buildProgram(signal: AbortSignal): Command {
   const program = new Command('parity')
     .description('Counts audit events at every tier of the logging pipeline and explains every gap.')
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
 
@@ -22,23 +80,60 @@ function buildProgram(signal: AbortSignal): Command {
     .option('--to <YYYY-MM-DD>', 'last day of a range')
     .option('--out <dir>', 'output folder', 'reports')
     .option('--sites <list>', 'report only these configured sites, comma-separated, e.g. US,CA')
-    .addOption(new Option('--quiet', 'print no progress').default(false))
-    .action(async (opts: { config: string; date?: string; from?: string; to?: string; out: string; sites?: string; quiet: boolean }) => {
-      const [{ loadConfig }, { resolveDays, resolveSites }, { runReconcile }, { renderSummaryTable }] = await Promise.all([
-        import('./config.js'),
-        import('./args.js'),
-        import('../jobs/reconcile.js'),
-        import('./report/summary.js'),
-      ]);
+    .addOption(logFormatOption())
+    .option('--quiet', 'print no progress, only warnings and errors', false)
+    .action(async (opts: CommonOptions & { date?: string; from?: string; to?: string; sites?: string }) => {
+      const [{ resolveDays, resolveSites }, { runReconcile }] = await Promise.all([import('./args.js'), import('../jobs/reconcile.js')]);
       const days = resolveDays(opts);
-      const config = await loadConfig(opts.config);
-      const sites = resolveSites(opts.sites, config.sites);
-      const log = textLogger();
-      const result = await runReconcile({ config, days, outDir: opts.out, ...(sites ? { sites } : {}), signal, ...(opts.quiet ? {} : { log }) });
-      process.stdout.write(renderSummaryTable(result.days));
-      process.stdout.write(`reports written to ${opts.out}/\n`);
-      for (const e of result.errors) process.stderr.write(`ERROR ${e}\n`);
-      process.exitCode = result.exitCode;
+      await runJob(opts, 'reconcile', signal, async ({ config, log, run, onDay }) => {
+        const sites = resolveSites(opts.sites, config.sites);
+        return runReconcile({ config, days, outDir: opts.out, ...(sites ? { sites } : {}), signal, log, run, onDay });
+      }, () => days.length);
+    });
+
+  program
+    .command('daily')
+    .description("the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, saying which days late records restated")
+    .requiredOption('--config <file>', 'config file, JSON or YAML')
+    .option('--out <dir>', 'output folder', 'reports')
+    .option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)')
+    .addOption(logFormatOption())
+    .option('--quiet', 'print no progress, only warnings and errors', false)
+    .action(async (opts: CommonOptions & { asOf?: string }) => {
+      const [{ runDaily }, { parseDay }] = await Promise.all([import('../jobs/daily.js'), import('./dates.js')]);
+      if (opts.asOf !== undefined && !parseDay(opts.asOf)) throw new UsageError('--as-of', `"${opts.asOf}" is not a date: use YYYY-MM-DD`);
+      await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, now }) => {
+        // --as-of names a day in the configured zone: noon of it is safely inside that day.
+        const asOf = opts.asOf ? new Date(`${opts.asOf}T12:00:00Z`) : now;
+        const result = await runDaily({ config, now: asOf, outDir: opts.out, signal, log, run, onDay });
+        if (result.restated.length > 0) process.stdout.write(`restated by late data: ${result.restated.join(', ')}\n`);
+        return result;
+      }, (config) => config.jobs.lateDays + 1);
+    });
+
+  program
+    .command('backfill')
+    .description('reconcile a long range, resumably: days whose reports are current (same version and config, files intact) are skipped')
+    .requiredOption('--config <file>', 'config file, JSON or YAML')
+    .requiredOption('--from <YYYY-MM-DD>', 'first day (included)')
+    .requiredOption('--to <YYYY-MM-DD>', 'last day (included)')
+    .option('--out <dir>', 'output folder', 'reports')
+    .option('--force', 'redo days whose reports are current', false)
+    .option('--concurrency <n>', 'batches of days reconciled at once (1-4; each holds its own memory limit)', '1')
+    .addOption(logFormatOption())
+    .option('--quiet', 'print no progress, only warnings and errors', false)
+    .action(async (opts: CommonOptions & { from: string; to: string; force: boolean; concurrency: string }) => {
+      const [{ resolveDays }, { runBackfill, MAX_BACKFILL_CONCURRENCY }] = await Promise.all([import('./args.js'), import('../jobs/backfill.js')]);
+      const days = resolveDays(opts);
+      const concurrency = Number(opts.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_BACKFILL_CONCURRENCY) {
+        throw new UsageError('--concurrency', `"${opts.concurrency}" is not a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
+      }
+      await runJob(opts, 'backfill', signal, async ({ config, log, run, onDay }) => {
+        const result = await runBackfill({ config, days, outDir: opts.out, force: opts.force, concurrency, run, signal, log, onDay });
+        if (result.skipped.length > 0) process.stdout.write(`skipped ${result.skipped.length} current days (--force redoes them)\n`);
+        return result;
+      }, () => days.length);
     });
 
   program
@@ -50,8 +145,7 @@ function buildProgram(signal: AbortSignal): Command {
       const result = await runDemo({ outDir: opts.out, signal });
       process.stdout.write(renderSummaryTable(result.days));
       process.stdout.write(`\nsample data and its config: ${result.dataDir}/ (${result.configFile})\n`);
-      process.stdout.write(`reports: ${result.days.map((d) => d.parityFile).join(', ')}\n`);
-      process.stdout.write(`missing request ids: ${opts.out}/missing-YYYY-MM-DD.csv\n`);
+      process.stdout.write(`reports: ${opts.out}/parity-YYYY-MM-DD.csv, ${opts.out}/missing-YYYY-MM-DD.csv (${result.days.length} days)\n`);
       process.stdout.write(`re-run on the same data: npx parity reconcile --config ${result.configFile} --from ${result.days[0]?.day} --to ${result.days.at(-1)?.day} --out ${opts.out}\n`);
       // The sample holds losses on purpose: FAIL rows are the demo working. Only an ERROR is a failure here.
       if (result.exitCode === 1) process.stdout.write(`(reconcile would exit 1 here: some rows FAIL, as the sample's injected losses intend)\n`);
@@ -65,11 +159,16 @@ export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   // Every staged object listens for the abort while it is read: many at once is expected.
   setMaxListeners(0, controller.signal);
-  const onSignal = () => controller.abort();
+  let stoppedBy: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    stoppedBy = sig;
+    controller.abort();
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     await buildProgram(controller.signal).parseAsync(argv);
+    if (stoppedBy) throw new AbortedError();
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -84,9 +183,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${e.message}\n`);
       return EXIT.tier;
     }
-    if (e instanceof AbortedError) {
-      process.stderr.write(`${e.message}\n`);
-      return EXIT.aborted;
+    if (e instanceof AbortedError || stoppedBy) {
+      process.stderr.write(`${new AbortedError().message}\n`);
+      return stoppedBy === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
     }
     process.stderr.write(`internal error (a bug, please report): ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.internal;
@@ -96,4 +195,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exit(await main(process.argv));
+const code = await main(process.argv);
+process.exitCode = code;
+// A client library that keeps a socket or timer alive must not keep a finished run from exiting.
+setTimeout(() => process.exit(code), 2000).unref();

@@ -82,6 +82,19 @@ const schema = z.strictObject({
       gcs: gcsTier.optional(),
     })
     .refine((t) => t.gcs !== undefined, { message: 'configure tiers.gcs (the landed tier)', path: ['gcs'] }),
+  jobs: z
+    .strictObject({
+      /** The daily job re-checks this many days before yesterday for records that landed late. */
+      lateDays: z.number().int().min(0).max(31).default(3),
+    })
+    .default({ lateDays: 3 }),
+  alerts: z
+    .strictObject({
+      /** The environment variable that holds a Slack-compatible webhook URL: a URL with a token is a secret. */
+      webhookUrlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. PARITY_WEBHOOK_URL').optional(),
+      on: z.array(z.enum(['FAIL', 'ERROR', 'WARN'])).min(1).default(['FAIL', 'ERROR']),
+    })
+    .default({ on: ['FAIL', 'ERROR'] }),
   engine: z
     .strictObject({
       /** DuckDB's memory limit; above it, work spills to tempDirectory. */
@@ -121,6 +134,8 @@ export interface Config {
   };
   gcs: GcsOptions;
   engine: RawConfig['engine'];
+  jobs: RawConfig['jobs'];
+  alerts: RawConfig['alerts'];
 }
 
 /** `a.b[1].c` from a zod path. */
@@ -176,6 +191,8 @@ export function parseConfig(input: unknown, baseDir: string): Config {
       downloadConcurrency: gcs?.downloadConcurrency ?? 8,
     },
     engine: raw.engine,
+    jobs: raw.jobs,
+    alerts: raw.alerts,
   };
 }
 

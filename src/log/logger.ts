@@ -9,7 +9,32 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 /** Plain lines on stderr, so that stdout stays for results. */
 export function textLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
-  const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-    stream.write(`${level === 'INFO' ? '' : `${level}: `}${message}${fields ? ' ' + JSON.stringify(fields) : ''}\n`);
-  return { info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
+  const line = (level: string) => (message: string) => stream.write(`${level === 'INFO' ? '' : `${level}: `}${message}\n`);
+  return { info: line('INFO'), warn: line('WARNING'), error: line('ERROR') };
+}
+
+/**
+ * One JSON object a line with `severity` and `message`, the fields Cloud Logging reads from a
+ * container's output. Fields are the job's own counts and names: never credentials, never records.
+ */
+export function jsonLogger(stream: NodeJS.WritableStream = process.stderr, clock: () => Date = () => new Date()): Logger {
+  const line = (severity: string) => (message: string, fields?: Record<string, unknown>) =>
+    stream.write(JSON.stringify({ severity, time: clock().toISOString(), message, ...fields }) + '\n');
+  return { info: line('INFO'), warn: line('WARNING'), error: line('ERROR') };
+}
+
+/** A one-line progress bar over the days of a run, redrawn in place on a terminal. */
+export function progressBar(total: number, stream: NodeJS.WriteStream = process.stderr): { tick(label: string): void; done(): void } {
+  let n = 0;
+  const width = 30;
+  return {
+    tick(label: string) {
+      n++;
+      const filled = Math.round((width * n) / Math.max(total, 1));
+      stream.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${n}/${total} days  ${label}`.padEnd(80));
+    },
+    done() {
+      if (n > 0) stream.write('\n');
+    },
+  };
 }

@@ -1,0 +1,36 @@
+import type { Config } from '../src/config.js';
+import { addDays, dayOf } from '../src/dates.js';
+import type { DayKey } from '../src/domain.js';
+import type { Logger } from '../src/log/logger.js';
+import type { RunMetadata } from '../src/report/manifest.js';
+import { type DaySummary, type ReconcileResult, runReconcile } from './reconcile.js';
+
+export interface DailyResult extends ReconcileResult {
+  yesterday: DayKey;
+  /** Earlier days whose reports late records changed. */
+  restated: DayKey[];
+}
+
+/** The days the morning run covers: `lateDays` days before yesterday, then yesterday, in the configured zone. */
+export function dailyDays(now: Date, zone: string, lateDays: number): DayKey[] {
+  const yesterday = addDays(dayOf(now.getTime(), zone), -1);
+  return Array.from({ length: lateDays + 1 }, (_, i) => addDays(yesterday, i - lateDays));
+}
+
+/** The CronJob's run: yesterday, plus a re-check of the days before it for records that landed late. */
+export async function runDaily(opts: {
+  config: Config;
+  now: Date;
+  outDir: string;
+  signal?: AbortSignal;
+  log?: Logger;
+  run?: RunMetadata;
+  onDay?: (s: DaySummary) => void;
+}): Promise<DailyResult> {
+  const days = dailyDays(opts.now, opts.config.timezone, opts.config.jobs.lateDays);
+  const yesterday = days.at(-1)!;
+  const result = await runReconcile({ ...opts, days });
+  const restated = result.days.filter((d) => d.day !== yesterday && d.change === 'restated').map((d) => d.day);
+  for (const day of restated) opts.log?.warn(`${day}: restated: records that landed late changed its report`, { day, change: 'restated' });
+  return { ...result, yesterday, restated };
+}

@@ -1,0 +1,38 @@
+import type { DayKey, RowStatus } from '../domain.js';
+
+/** Who made a report, with what, and when: written beside each day's CSVs, which stay free of it. */
+export interface RunMetadata {
+  /** When the run started, ISO-8601 UTC. */
+  asOf: string;
+  version: string;
+  /** The source revision the job was built from, when known. */
+  revision: string | null;
+  /** sha256 of the validated config: a report made under another config is not current. */
+  configHash: string;
+  command: string;
+}
+
+export interface DayManifest extends RunMetadata {
+  day: DayKey;
+  /** The ALL row's status. */
+  status: RowStatus;
+  /** new: first report of the day; unchanged: same bytes as before; restated: late data changed it. */
+  change: 'new' | 'unchanged' | 'restated';
+  durationMs: number;
+  files: { parity: { name: string; sha256: string }; missing: { name: string; sha256: string } | null };
+}
+
+/** The manifest as file text. Pure. */
+export function renderManifest(m: DayManifest): string {
+  return JSON.stringify(m, null, 2) + '\n';
+}
+
+/** Parses a manifest file's text, or null when it is not one of ours. Pure. */
+export function parseManifest(text: string): DayManifest | null {
+  try {
+    const m = JSON.parse(text) as Partial<DayManifest>;
+    return typeof m.day === 'string' && typeof m.configHash === 'string' && m.files?.parity ? (m as DayManifest) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,123 @@
+import { createServer } from 'node:http';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { CLI, parseCsv, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+
+const rec = (rid: string, ts: string, status?: number) => ({ timestamp: ts, request_id: rid, site: 'US', ...(status ? { status } : {}) });
+
+/** Proxy and landed data for a day: `landed` of the `accepted` ids land. */
+async function day(dir: string, d: string, accepted: number, landed: number): Promise<void> {
+  const ids = Array.from({ length: accepted }, (_, i) => `${d}-${i}`);
+  await writeNdjson(path.join(dir, `proxy/dt=${d}/a.jsonl`), ids.map((id) => rec(id, `${d}T12:00:00Z`, 200)));
+  await writeNdjson(path.join(dir, `landed/dt=${d}/a.jsonl`), ids.slice(0, landed).map((id) => rec(id, `${d}T12:00:00Z`)));
+}
+
+describe('parity daily', () => {
+  it('covers yesterday and the lateDays before it, and says which days late records restated', async () => {
+    const dir = await tempDir();
+    for (const d of ['2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09']) await day(dir, d, 100, 100);
+    await day(dir, '2025-03-08', 100, 98); // two records of the 8th have not landed yet
+    const config = await writeConfig(dir, { jobs: { lateDays: 3 } });
+    const out = path.join(dir, 'out');
+    const first = await runCli(['daily', '--config', config, '--as-of', '2025-03-10', '--out', out, '--log-format', 'json']);
+    expect(first.code).toBe(1);
+    expect((await readdir(out)).filter((f) => f.startsWith('parity-')).sort()).toEqual(['2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'].map((d) => `parity-${d}.csv`));
+    // The late record lands in the next day's folder; the next morning's run restates the 8th.
+    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/late.jsonl'), [rec('2025-03-08-98', '2025-03-08T12:00:00Z'), rec('2025-03-08-99', '2025-03-08T12:00:00Z')]);
+    const second = await runCli(['daily', '--config', config, '--as-of', '2025-03-10', '--out', out, '--log-format', 'json']);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('restated by late data: 2025-03-08');
+    const manifest = JSON.parse(await readFile(path.join(out, 'manifest-2025-03-08.json'), 'utf8'));
+    expect(manifest).toMatchObject({ day: '2025-03-08', change: 'restated', status: 'PASS', command: 'daily' });
+    expect(JSON.parse(await readFile(path.join(out, 'manifest-2025-03-07.json'), 'utf8')).change).toBe('unchanged');
+    const logs = second.stderr.trim().split('\n').map((l) => JSON.parse(l) as { severity: string; message: string });
+    expect(logs.some((l) => l.severity === 'WARNING' && l.message.includes('2025-03-08: restated'))).toBe(true);
+    expect(logs.filter((l) => /^2025-03-0\d: (PASS|WARN|FAIL)/.test(l.message))).toHaveLength(4);
+  });
+});
+
+describe('parity backfill', () => {
+  it('skips days whose reports are current, redoes tampered ones, and --force redoes all', async () => {
+    const dir = await tempDir();
+    for (const d of ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04']) await day(dir, d, 20, 20);
+    const config = await writeConfig(dir, { engine: { batchDays: 2 } });
+    const out = path.join(dir, 'out');
+    const args = ['backfill', '--config', config, '--from', '2025-03-01', '--to', '2025-03-04', '--out', out, '--concurrency', '2', '--quiet'];
+    expect((await runCli(args)).code).toBe(0);
+    const again = await runCli(args);
+    expect(again.stdout).toContain('skipped 4 current days');
+    await writeFile(path.join(out, 'parity-2025-03-02.csv'), 'tampered\r\n');
+    const resumed = await runCli(args);
+    expect(resumed.stdout).toContain('skipped 3 current days');
+    expect(parseCsv(await readFile(path.join(out, 'parity-2025-03-02.csv'), 'utf8')).at(-1)).toMatchObject({ site: 'ALL', proxy_requests: '20' });
+    const forced = await runCli([...args, '--force']);
+    expect(forced.stdout).not.toContain('skipped');
+    expect((await runCli([...args.slice(0, -2), '--concurrency', '9'])).code).toBe(2);
+  });
+});
+
+describe('alerts', () => {
+  it('posts a Slack-compatible message on FAIL to the URL named by alerts.webhookUrlEnv, and never logs the URL', async () => {
+    const bodies: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        bodies.push(body);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/T000/SECRET-TOKEN`;
+      const dir = await tempDir();
+      await day(dir, '2025-03-09', 100, 90);
+      const config = await writeConfig(dir, { alerts: { webhookUrlEnv: 'PARITY_TEST_WEBHOOK' } });
+      const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, 'reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out'), '--log-format', 'json'], {
+          env: { ...process.env, PARITY_TEST_WEBHOOK: url },
+        });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', (code) => resolve({ code, out }));
+      });
+      expect(run.code).toBe(1);
+      expect(bodies).toHaveLength(1);
+      const body = JSON.parse(bodies[0]!) as { text: string };
+      expect(body.text).toContain('2025-03-09: US FAIL 90.0000%, 10 missing');
+      expect(run.out).not.toContain('SECRET-TOKEN');
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('stopping', () => {
+  it('SIGTERM aborts in-flight work and leaves no partial report', async () => {
+    const dir = await tempDir();
+    const ids = Array.from({ length: 300_000 }, (_, i) => i);
+    for (const part of [0, 1, 2]) {
+      await writeNdjson(path.join(dir, `proxy/dt=2025-03-09/p${part}.jsonl.gz`), ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z', 200)));
+      await writeNdjson(path.join(dir, `landed/dt=2025-03-09/p${part}.jsonl.gz`), ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z')));
+    }
+    const out = path.join(dir, 'out');
+    const child = spawn(process.execPath, [CLI, 'reconcile', '--config', await writeConfig(dir), '--date', '2025-03-09', '--out', out, '--log-format', 'json']);
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && stderr.includes('counting')) {
+        sent = true; // once: a second SIGTERM would end the process at once, as a second Ctrl-C does
+        child.kill('SIGTERM');
+      }
+    });
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(143);
+    expect(stderr).toContain('no partial report was written');
+    const left = await readdir(out).catch(() => [] as string[]);
+    expect(left.filter((f) => f.endsWith('.tmp') || f.startsWith('parity-') || f.startsWith('missing-'))).toEqual([]);
+  }, 120_000);
+});
