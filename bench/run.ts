@@ -5,7 +5,10 @@
  * to add the 10× memory case, --runs N (default 3, the median is kept).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,13 +82,52 @@ async function dataset(events: number): Promise<{ dir: string; config: string; f
   return { dir, config, files: await filesBelow(dir) };
 }
 
+/**
+ * Ten times a day without generating it again: every object of the 1x day copied `factor` times
+ * with its request ids prefixed by the copy number, so ids stay distinct and every cause scales.
+ */
+async function scaledDataset(events: number, factor: number): Promise<{ dir: string; config: string; files: string[] }> {
+  const base = await dataset(events);
+  const dir = path.join(DATA, `day-${events}-x${factor}`);
+  const marker = path.join(dir, '.complete');
+  if (!existsSync(marker)) {
+    await rm(dir, { recursive: true, force: true });
+    process.stderr.write(`copying the ${events.toLocaleString()}-event day ${factor} times into ${dir} …\n`);
+    for (const file of base.files) {
+      const rel = path.relative(base.dir, file);
+      for (let k = 0; k < factor; k++) {
+        const target = path.join(dir, path.dirname(rel), `x${k}-${path.basename(rel)}`);
+        await mkdir(path.dirname(target), { recursive: true });
+        // Whole lines only, so that a marker cut in two by a chunk boundary is never missed.
+        let rest = '';
+        const prefix = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            const all = rest + chunk.toString('latin1');
+            const cut = all.lastIndexOf('\n') + 1;
+            rest = all.slice(cut);
+            done(null, Buffer.from(all.slice(0, cut).replaceAll('"request_id":"', `"request_id":"x${k}-`), 'latin1'));
+          },
+          flush(done) {
+            done(null, Buffer.from(rest.replaceAll('"request_id":"', `"request_id":"x${k}-`), 'latin1'));
+          },
+        });
+        const gz = file.endsWith('.gz');
+        await pipeline([createReadStream(file), ...(gz ? [createGunzip()] : []), prefix, ...(gz ? [createGzip({ level: 1 })] : []), createWriteStream(target)]);
+      }
+    }
+    await writeFile(path.join(dir, 'config.json'), (await readFile(base.config, 'utf8')));
+    await writeFile(marker, 'ok');
+  }
+  return { dir, config: path.join(dir, 'config.json'), files: await filesBelow(dir) };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function caseLocal(events: number, runs: number): Promise<{ ratio: number; rss: number; seconds: number; pipe: number; lines: string }> {
-  const { dir, config, files } = await dataset(events);
+async function caseLocal(events: number, runs: number, factor = 1): Promise<{ ratio: number; rss: number; seconds: number; pipe: number; lines: string }> {
+  const { dir, config, files } = factor === 1 ? await dataset(events) : await scaledDataset(events, factor);
   const plain = files.filter((f) => !f.endsWith('.gz'));
   const gz = files.filter((f) => f.endsWith('.gz'));
   const listFile = path.join(dir, '.files');
@@ -121,7 +163,7 @@ async function main(): Promise<void> {
   console.log(`  reconcile ${fmt(one.seconds)} s vs cat/zcat | wc -l ${fmt(one.pipe)} s  ratio ${fmt(one.ratio)}x (target <= 1.50x)`);
   console.log(`  peak RSS ${one.rss.toFixed(0)} MiB (target < 1024 MiB)`);
   if (flag('--scale10')) {
-    const ten = await caseLocal(events * 10, 1);
+    const ten = await caseLocal(events, 1, 10);
     console.log(`local files, 10x: ${(events * 10).toLocaleString()} events (${ten.lines} lines):`);
     console.log(`  reconcile ${fmt(ten.seconds)} s vs pipe ${fmt(ten.pipe)} s  ratio ${fmt(ten.ratio)}x`);
     console.log(`  peak RSS ${ten.rss.toFixed(0)} MiB = ${fmt(ten.rss / one.rss)}x the 1x figure for 10x the data (DuckDB holds engine.memoryLimit, default 384MiB, and spills the rest to disk)`);
