@@ -4,10 +4,11 @@ import path from 'node:path';
 import type { Config, TierLocations } from '../src/config.js';
 import { addDays, dayWindow, dayOf } from '../src/dates.js';
 import type { DayKey, RowStatus, Site } from '../src/domain.js';
-import { DuckDbEngine } from '../src/engine/duckdb-engine.js';
+import { DuckDbEngine, type KafkaCountRow } from '../src/engine/duckdb-engine.js';
+import type { KafkaDayRead, KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { TierError, throwIfAborted } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
-import { attributeDay, type DayCounts, type IssueCounts } from '../src/reconcile/attribute.js';
+import { attributeDay, type DayCounts, type IssueCounts, type KafkaDayCounts } from '../src/reconcile/attribute.js';
 import type { ParityRow } from '../src/report/columns.js';
 import { renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/report/csv.js';
 import { type DayManifest, renderManifest, type RunMetadata } from '../src/report/manifest.js';
@@ -27,6 +28,8 @@ export interface ReconcileRequest {
   run?: RunMetadata;
   /** Called after each day is written, for progress. */
   onDay?: (summary: DaySummary) => void;
+  /** The Kafka tier, when configured (the CLI makes it from tiers.kafka). */
+  kafka?: KafkaTierReader;
 }
 
 export interface DaySummary {
@@ -164,13 +167,33 @@ async function reconcileBatch(
   }
   if (!config.tiers.gcs) await engine.loadEmpty('gcs');
 
+  // Kafka: a day at a time, so that the offsets fast path and retention are per day.
+  const kafkaReads = new Map<DayKey, KafkaDayRead>();
+  await engine.beginKafka();
+  if (req.kafka) {
+    for (const day of days) {
+      throwIfAborted(signal);
+      const read = await req.kafka.readDay(dayWindow(day, zone), (rows) => engine.appendKafka(rows), signal);
+      kafkaReads.set(day, read);
+      for (const message of read.failures.values()) {
+        errors.push(`${day}: ${message}`);
+        log.error(`${day}: ${message}`);
+      }
+      for (const region of read.expired) log.warn(`${day}: kafka cluster ${region}: the day is older than the topic's retention; reported as EXPIRED`);
+      log.info(`kafka: read ${day}`, { day, offsets: Object.fromEntries(read.offsetTotals) });
+    }
+  }
+  await engine.finishKafka(config.sites);
+  const kafkaDays = [...kafkaReads].filter(([, r]) => r.failures.size === 0 && r.expired.length === 0).map(([d]) => d);
+
   const byDay = <T extends { day: DayKey; site: Site }>(rows: T[], day: DayKey) => rows.filter((r) => r.day === day);
   // One connection runs one query at a time: these run in turn.
   const proxyCounts = await engine.proxyCounts();
   const proxyIssues = await engine.lineIssues('proxy');
   const gcsCounts = await engine.landedCounts('gcs');
   const gcsIssues = await engine.lineIssues('gcs');
-  await engine.joinIds();
+  const kafkaCounts = await engine.kafkaCounts();
+  await engine.joinIds(kafkaDays);
   const groups = await engine.idFacts();
   const toMap = <T>(rows: { site: Site; counts: T }[]) => new Map(rows.map((r) => [r.site, r.counts]));
   const keep = (site: Site) => reportSites.includes(site) || !config.sites.includes(site);
@@ -183,16 +206,23 @@ async function reconcileBatch(
       const message = failedDays.get(day);
       if (message) dayFailures[tier] = message;
     }
+    const kafkaRead = kafkaReads.get(day);
+    if (kafkaRead && kafkaRead.failures.size > 0) dayFailures.kafka = [...kafkaRead.failures.values()].join('; ');
     const input: DayCounts = {
       day,
       proxy: toMap(byDay(proxyCounts, day).filter((r) => keep(r.site))),
       proxyIssues: toMap<IssueCounts>(byDay(proxyIssues, day).filter((r) => keep(r.site))),
       gcs: config.tiers.gcs ? toMap(byDay(gcsCounts, day).filter((r) => keep(r.site))) : null,
       gcsIssues: toMap<IssueCounts>(byDay(gcsIssues, day).filter((r) => keep(r.site))),
+      kafka: kafkaRead ? kafkaDayCounts(kafkaCounts.filter((r) => r.day === day && keep(r.site)), kafkaRead) : null,
       groups: byDay(groups, day).filter((g) => keep(g.site)),
       failures: dayFailures,
     };
-    const report = attributeDay(input, { sites: reportSites, thresholds: config.thresholds, tiers: { gcs: Boolean(config.tiers.gcs) } });
+    const report = attributeDay(input, {
+      sites: reportSites,
+      thresholds: config.thresholds,
+      tiers: { gcs: Boolean(config.tiers.gcs), kafka: req.kafka ? req.kafka.regions : null },
+    });
     for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
 
     const started = Date.now();
@@ -208,7 +238,7 @@ async function reconcileBatch(
       missingWrite = await writeFileAtomic(missingPath, missingCsv(engine, day, reportSites, keep));
       missingFile = missingPath;
     }
-    const parityWrite = await writeFileAtomic(parityFile, [renderParityCsv(report.rows)]);
+    const parityWrite = await writeFileAtomic(parityFile, [renderParityCsv(report.rows, req.kafka?.regions ?? [])]);
     const change = changeOf(parityWrite, missingWrite);
     const all = report.rows.at(-1)!;
     if (req.run) {
@@ -240,6 +270,18 @@ async function reconcileBatch(
   return summaries;
 }
 
+function kafkaDayCounts(rows: KafkaCountRow[], read: KafkaDayRead): KafkaDayCounts {
+  const messages = new Map<Site, Map<string, number>>();
+  const malformed = new Map<Site, number>();
+  for (const r of rows) {
+    if (r.kind === 'malformed') malformed.set(r.site, (malformed.get(r.site) ?? 0) + r.n);
+    const bySite = messages.get(r.site) ?? new Map<string, number>();
+    bySite.set(r.region, (bySite.get(r.region) ?? 0) + r.n);
+    messages.set(r.site, bySite);
+  }
+  return { messages, malformed, offsetTotals: read.offsetTotals, expired: read.expired };
+}
+
 function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary['change'] {
   if (parity.previousSha256 === null) return 'new';
   const same = parity.previousSha256 === parity.sha256 && (missing === null || missing.previousSha256 === missing.sha256);
@@ -258,11 +300,7 @@ async function* missingCsv(
       day,
       chunk
         .filter((m) => keep(m.site))
-        .map((m) => ({
-          site: m.site,
-          requestId: m.requestId,
-          facts: { inProxy: true, accepted: true, rejected: false, lastReject: null, unroutable: m.unroutable, inGcs: false, inBigquery: false, inFinal: false },
-        })),
+        .map((m) => ({ site: m.site, requestId: m.requestId, facts: m.facts })),
     );
   }
 }

@@ -49,6 +49,37 @@ const gcsTier = fileTier.extend({
   downloadConcurrency: z.number().int().min(1).max(256).default(8),
 });
 
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. KAFKA_EUS2_PASSWORD');
+
+const kafkaCluster = z.strictObject({
+  brokers: z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'a broker is host:port')).min(1),
+  /** The sink connector's consumer group: messages past its committed offsets are in flight. */
+  sinkGroup: z.string().min(1).optional(),
+  ssl: z.boolean().default(false),
+  /** Credentials are read from the environment variables named here, never from the file. */
+  sasl: z
+    .strictObject({ mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']), usernameEnv: envName, passwordEnv: envName })
+    .optional(),
+});
+
+const kafkaTier = z.strictObject({
+  topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name'),
+  /** One cluster per region; the region names the kafka_<region> column. */
+  clusters: z
+    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'a region name such as EUS2'), kafkaCluster)
+    .refine((c) => Object.keys(c).length > 0, 'at least one cluster'),
+  siteHeader: z.string().min(1).default('wm-site-id'),
+  requestId: z
+    .discriminatedUnion('from', [
+      z.strictObject({ from: z.literal('key') }),
+      z.strictObject({ from: z.literal('header'), name: z.string().min(1) }),
+      z.strictObject({ from: z.literal('value'), field: fieldPath }),
+    ])
+    .default({ from: 'key' }),
+  connectionTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  readTimeoutMs: z.number().int().min(1000).max(3_600_000).default(600_000),
+});
+
 const site = z
   .string()
   .transform((s) => s.trim().toUpperCase())
@@ -79,6 +110,7 @@ const schema = z.strictObject({
   tiers: z
     .strictObject({
       proxy: fileTier,
+      kafka: kafkaTier.optional(),
       gcs: gcsTier.optional(),
     })
     .refine((t) => t.gcs !== undefined, { message: 'configure tiers.gcs (the landed tier)', path: ['gcs'] }),
@@ -108,6 +140,7 @@ const schema = z.strictObject({
 });
 
 export type RawConfig = z.infer<typeof schema>;
+export type KafkaTierConfig = z.infer<typeof kafkaTier>;
 export type RecordFields = z.infer<typeof recordFields>;
 
 export interface TierLocations {
@@ -131,6 +164,7 @@ export interface Config {
   tiers: {
     proxy: TierLocations;
     gcs?: TierLocations;
+    kafka?: KafkaTierConfig;
   };
   gcs: GcsOptions;
   engine: RawConfig['engine'];
@@ -184,7 +218,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     timezone: raw.timezone,
     sites: raw.sites,
     thresholds: raw.thresholds,
-    tiers: { proxy: tier(raw.tiers.proxy), ...(gcs ? { gcs: tier(gcs) } : {}) },
+    tiers: { proxy: tier(raw.tiers.proxy), ...(gcs ? { gcs: tier(gcs) } : {}), ...(raw.tiers.kafka ? { kafka: raw.tiers.kafka } : {}) },
     gcs: {
       ...(gcs?.projectId ? { projectId: gcs.projectId } : {}),
       ...(gcs?.apiEndpoint ? { apiEndpoint: gcs.apiEndpoint } : {}),
@@ -197,7 +231,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
 }
 
 function hint(key: string): string {
-  if (key === 'kafka' || key === 'bigquery') return `: the ${key} tier is not available in this version`;
+  if (key === 'bigquery') return `: the ${key} tier is not available in this version`;
   if (/key|secret|password|credential|token/i.test(key)) return ': secrets come from the environment or Application Default Credentials, never from the config file';
   return '';
 }

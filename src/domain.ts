@@ -52,6 +52,13 @@ export interface IdFacts {
   lastReject: RejectClass | null;
   /** The site header was present but named no configured site: the sink filters drop it. */
   unroutable: boolean;
+  /** Kafka was read for the day: configured, reachable and within retention. */
+  kafkaKnown: boolean;
+  inKafka: boolean;
+  /** Seen in both regional clusters. */
+  crossRegion: boolean;
+  /** Every copy in Kafka lies beyond its sink group's committed offset: published, not yet written. */
+  inFlight: boolean;
   inGcs: boolean;
   inBigquery: boolean;
   /** Present in the final tier (bigquery where configured, else gcs). */

@@ -1,16 +1,37 @@
--- What is known of every request id of the batch, one row per (day, site, request_id) of the proxy
--- or of the final tier: the facts the attribution rules (src/reconcile/rules.ts) read. Built once;
--- the per-group counts and the missing list both read it.
+-- What is known of every request id of the batch, one row per (day, site, request_id) of the proxy,
+-- of Kafka or of the final tier: the facts the attribution rules (src/reconcile/rules.ts) read.
+-- Built once; the per-group counts and the missing list both read it.
+--   $kafka_days  the days for which Kafka was read whole (configured, reachable, within retention)
 CREATE OR REPLACE TABLE id_facts AS
+WITH front AS (
+  SELECT
+    coalesce(p.day, k.day) AS day,
+    coalesce(p.site, k.site) AS site,
+    coalesce(p.rid, k.rid) AS rid,
+    p.rid IS NOT NULL AS in_proxy,
+    coalesce(p.ok_lines > 0, false) AS accepted,
+    coalesce(p.lines > p.ok_lines, false) AS rejected,
+    CASE WHEN p.ok_lines = 0 THEN CASE p.last_reject WHEN 413 THEN '413' WHEN 502 THEN '502' ELSE 'other' END END AS last_reject,
+    coalesce(p.unroutable, false) OR coalesce(k.unroutable, false) AS unroutable,
+    k.rid IS NOT NULL AS in_kafka,
+    coalesce(k.regions > 1, false) AS cross_region,
+    coalesce(k.in_flight, false) AS in_flight
+  FROM ids_proxy p
+  FULL JOIN ids_kafka k ON p.day = k.day AND p.site = k.site AND p.rid = k.rid
+)
 SELECT
-  coalesce(p.day, g.day) AS day,
-  coalesce(p.site, g.site) AS site,
-  coalesce(p.rid, g.rid) AS rid,
-  p.rid IS NOT NULL AS in_proxy,
-  coalesce(p.ok_lines > 0, false) AS accepted,
-  coalesce(p.lines > p.ok_lines, false) AS rejected,
-  CASE WHEN p.ok_lines = 0 THEN CASE p.last_reject WHEN 413 THEN '413' WHEN 502 THEN '502' ELSE 'other' END END AS last_reject,
-  coalesce(p.unroutable, false) AS unroutable,
+  coalesce(f.day, g.day) AS day,
+  coalesce(f.site, g.site) AS site,
+  coalesce(f.rid, g.rid) AS rid,
+  coalesce(f.in_proxy, false) AS in_proxy,
+  coalesce(f.accepted, false) AS accepted,
+  coalesce(f.rejected, false) AS rejected,
+  f.last_reject,
+  coalesce(f.unroutable, false) OR coalesce(g.unroutable, false) AS unroutable,
+  list_contains($kafka_days, strftime(coalesce(f.day, g.day), '%Y-%m-%d')) AS kafka_known,
+  coalesce(f.in_kafka, false) AS in_kafka,
+  coalesce(f.cross_region, false) AS cross_region,
+  coalesce(f.in_flight, false) AS in_flight,
   g.rid IS NOT NULL AS in_gcs
-FROM ids_proxy p
-FULL JOIN ids_gcs g ON p.day = g.day AND p.site = g.site AND p.rid = g.rid;
+FROM front f
+FULL JOIN ids_gcs g ON f.day = g.day AND f.site = g.site AND f.rid = g.rid;

@@ -1,6 +1,6 @@
 -- Accepted request ids of one day that the final tier lacks, in report order: sites in config
 -- order, then UNKNOWN, each by request_id. Streamed by the caller, never held whole.
-SELECT site, rid AS request_id, unroutable, in_gcs
+SELECT site, rid AS request_id, unroutable, kafka_known, in_kafka, in_flight, in_gcs
 FROM id_facts
 WHERE day = CAST($day AS DATE) AND accepted AND NOT in_gcs
 ORDER BY coalesce(list_position($sites, site), 1000000), rid;

@@ -10,7 +10,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { RecordFields } from '../config.js';
-import type { DayKey, DayWindow, IdFactGroup, LandedCounts, LineCountsRow, ProxyLineCounts, RejectClass, Site } from '../domain.js';
+import type { DayKey, DayWindow, IdFactGroup, IdFacts, LandedCounts, LineCountsRow, ProxyLineCounts, RejectClass, Site } from '../domain.js';
 import { AbortedError } from '../errors.js';
 import type { StagedObject } from '../tiers/record-tier.js';
 import { dayBuckets } from '../dates.js';
@@ -33,7 +33,24 @@ export interface LineIssues {
 export interface MissingId {
   site: Site;
   requestId: string;
-  unroutable: boolean;
+  facts: IdFacts;
+}
+
+/** A Kafka message as the Kafka adapter decodes it: only what the counts need. */
+export interface KafkaMessageRow {
+  cluster: string;
+  timestampMs: number;
+  requestId: string | null;
+  siteHeader: string | null;
+  inFlight: boolean;
+}
+
+export interface KafkaCountRow {
+  day: DayKey;
+  site: Site;
+  region: string;
+  kind: 'record' | 'malformed';
+  n: number;
 }
 
 type LandedTier = 'gcs';
@@ -194,9 +211,49 @@ export class DuckDbEngine {
     return [...byKey.values()];
   }
 
-  /** Joins the proxy's ids with the final tier's, once per batch; idFacts and missingIds read the result. */
-  async joinIds(): Promise<void> {
-    await this.run(loadQuery('duckdb', 'id-facts'));
+  /** Starts the batch's Kafka table; messages arrive through appendKafka, then finishKafka. */
+  async beginKafka(): Promise<void> {
+    await this.run(loadQuery('duckdb', 'kafka-raw'));
+  }
+
+  /** Appends a batch of decoded messages; called as the adapter reads, so nothing is held. */
+  async appendKafka(rows: readonly KafkaMessageRow[]): Promise<void> {
+    const appender = await this.db.createAppender('kafka_raw');
+    for (const r of rows) {
+      appender.appendVarchar(r.cluster);
+      appender.appendBigInt(BigInt(r.timestampMs));
+      if (r.requestId === null) appender.appendNull();
+      else appender.appendVarchar(r.requestId);
+      if (r.siteHeader === null) appender.appendNull();
+      else appender.appendVarchar(r.siteHeader);
+      appender.appendBoolean(r.inFlight);
+      appender.endRow();
+    }
+    appender.closeSync();
+  }
+
+  /** Aggregates the appended messages per day, site, request id and cluster. */
+  async finishKafka(sites: string[]): Promise<void> {
+    await this.run(
+      loadQuery('duckdb', 'kafka-aggregate'),
+      { bucket_days: listValue(this.buckets.days), first_bucket: BigInt(this.buckets.firstBucket), sites: listValue(sites) },
+      { bucket_days: LIST(VARCHAR), first_bucket: BIGINT, sites: LIST(VARCHAR) } as never,
+    );
+    await this.run('DROP TABLE kafka_raw');
+    await this.run(loadQuery('duckdb', 'ids-kafka-view'));
+  }
+
+  async kafkaCounts(): Promise<KafkaCountRow[]> {
+    const rows = await this.rows(loadQuery('duckdb', 'kafka-counts'));
+    return rows.map((r) => ({ day: String(r.day), site: String(r.site), region: String(r.region), kind: r.kind as 'record' | 'malformed', n: num(r.n) }));
+  }
+
+  /**
+   * Joins the proxy's ids with Kafka's and the final tier's, once per batch; idFacts and
+   * missingIds read the result. `kafkaDays`: the days Kafka was read whole.
+   */
+  async joinIds(kafkaDays: DayKey[]): Promise<void> {
+    await this.run(loadQuery('duckdb', 'id-facts'), { kafka_days: listValue(kafkaDays) }, { kafka_days: LIST(VARCHAR) } as never);
   }
 
   async idFacts(): Promise<IdFactGroup[]> {
@@ -209,6 +266,10 @@ export class DuckDbEngine {
       rejected: Boolean(r.rejected),
       lastReject: (r.last_reject ?? null) as RejectClass | null,
       unroutable: Boolean(r.unroutable),
+      kafkaKnown: Boolean(r.kafka_known),
+      inKafka: Boolean(r.in_kafka),
+      crossRegion: Boolean(r.cross_region),
+      inFlight: Boolean(r.in_flight),
       inGcs: Boolean(r.in_gcs),
       inBigquery: false,
       inFinal: Boolean(r.in_gcs),
@@ -230,10 +291,18 @@ export class DuckDbEngine {
     for (;;) {
       const chunk = await result.fetchChunk();
       if (!chunk || chunk.rowCount === 0) return;
-      const [site, rid, unroutable] = [chunk.getColumnVector(0), chunk.getColumnVector(1), chunk.getColumnVector(2)];
+      const [site, rid, unroutable, kafkaKnown, inKafka, inFlight, inGcs] = [0, 1, 2, 3, 4, 5, 6].map((c) => chunk.getColumnVector(c));
       const out: MissingId[] = new Array(chunk.rowCount);
       for (let i = 0; i < chunk.rowCount; i++) {
-        out[i] = { site: String(site.getItem(i)), requestId: String(rid.getItem(i)), unroutable: Boolean(unroutable.getItem(i)) };
+        out[i] = {
+          site: String(site!.getItem(i)),
+          requestId: String(rid!.getItem(i)),
+          facts: {
+            inProxy: true, accepted: true, rejected: false, lastReject: null, unroutable: Boolean(unroutable!.getItem(i)),
+            kafkaKnown: Boolean(kafkaKnown!.getItem(i)), inKafka: Boolean(inKafka!.getItem(i)), crossRegion: false,
+            inFlight: Boolean(inFlight!.getItem(i)), inGcs: Boolean(inGcs!.getItem(i)), inBigquery: false, inFinal: false,
+          },
+        };
       }
       yield out;
     }

@@ -18,6 +18,17 @@ export interface IssueCounts {
   outOfWindow: number;
 }
 
+/** One day of the Kafka tier: messages per site and cluster. */
+export interface KafkaDayCounts {
+  /** site → region → messages. */
+  messages: Map<Site, Map<string, number>>;
+  malformed: Map<Site, number>;
+  /** Messages of the day from offsets alone, all sites, per cluster. */
+  offsetTotals: Map<string, number>;
+  /** Clusters whose retention no longer holds the day: their counts are not zero but unknown. */
+  expired: string[];
+}
+
 /** Everything counted for one day, keyed by site: the input of attribution. */
 export interface DayCounts {
   day: DayKey;
@@ -25,17 +36,18 @@ export interface DayCounts {
   proxyIssues: Map<Site, IssueCounts>;
   gcs: Map<Site, LandedDayCounts> | null;
   gcsIssues: Map<Site, IssueCounts>;
+  kafka: KafkaDayCounts | null;
   groups: IdFactGroup[];
   /** Tiers that could not be read for this day, with the message naming the object. */
-  failures: Partial<Record<'proxy' | 'gcs', string>>;
+  failures: Partial<Record<'proxy' | 'gcs' | 'kafka', string>>;
 }
 
 export interface AttributionOptions {
   /** Sites to report, in order (the config's, or --sites). */
   sites: readonly Site[];
   thresholds: { warnPct: number; failPct: number };
-  /** Tiers configured in this run. */
-  tiers: { gcs: boolean };
+  /** Tiers configured in this run; kafka: its clusters' regions, in config order. */
+  tiers: { gcs: boolean; kafka: readonly string[] | null };
 }
 
 export interface DayReport {
@@ -54,11 +66,16 @@ const ZERO_ISSUES: IssueCounts = { malformed: 0, outOfWindow: 0 };
  */
 export function attributeDay(input: DayCounts, options: AttributionOptions): DayReport {
   const hasUnknown =
-    [input.proxy, input.proxyIssues, input.gcs ?? new Map(), input.gcsIssues].some((m) => m.has(UNKNOWN_SITE)) ||
+    [input.proxy, input.proxyIssues, input.gcs ?? new Map(), input.gcsIssues, input.kafka?.messages ?? new Map(), input.kafka?.malformed ?? new Map()].some((m) =>
+      m.has(UNKNOWN_SITE),
+    ) ||
     input.groups.some((g) => g.site === UNKNOWN_SITE);
   const sites = [...options.sites, ...(hasUnknown ? [UNKNOWN_SITE] : [])];
   const rows = sites.map((site) => siteRow(input, site, options));
-  const all = sumRows(input.day, rows);
+  const all = sumRows(input.day, rows, options.tiers.kafka ?? []);
+  if (input.kafka && options.tiers.kafka && input.failures.kafka === undefined && input.kafka.expired.length === 0) {
+    all.kafka_offset_records = [...input.kafka.offsetTotals.values()].reduce((a, b) => a + b, 0);
+  }
   finish(all, options);
   rows.push(all);
   return { rows, warnings: rows.flatMap((r) => identityViolations(r).map((v) => `${input.day} ${String(r.site)}: ${v}`)) };
@@ -68,6 +85,9 @@ function siteRow(input: DayCounts, site: Site, options: AttributionOptions): Par
   const proxyOk = input.failures.proxy === undefined;
   const gcsOk = options.tiers.gcs && input.failures.gcs === undefined;
   const finalOk = gcsOk;
+  const regions = options.tiers.kafka;
+  const kafkaRead = regions !== null && input.kafka !== null && input.failures.kafka === undefined;
+  const kafkaOk = kafkaRead && input.kafka!.expired.length === 0;
   const p = input.proxy.get(site) ?? ZERO_PROXY;
   const pi = input.proxyIssues.get(site) ?? ZERO_ISSUES;
   const g = input.gcs?.get(site) ?? ZERO_LANDED;
@@ -91,8 +111,16 @@ function siteRow(input: DayCounts, site: Site, options: AttributionOptions): Par
     proxy_out_of_window: when(proxyOk, pi.outOfWindow),
     gcs_out_of_window: when(gcsOk, gi.outOfWindow),
   } satisfies Partial<ParityRow>);
+  if (regions) {
+    const bySite = input.kafka?.messages.get(site);
+    row.regions = Object.fromEntries(
+      regions.map((r) => [r, !kafkaRead ? null : input.kafka!.expired.includes(r) ? 'EXPIRED' : (bySite?.get(r) ?? 0)]),
+    );
+    row.kafka_records = when(kafkaOk, regions.reduce((n, r) => n + (bySite?.get(r) ?? 0), 0));
+    row.kafka_malformed = when(kafkaOk, input.kafka?.malformed.get(site) ?? 0);
+  }
   for (const rule of ID_RULES) {
-    const ok = rule.needs.every((t) => (t === 'proxy' ? proxyOk : finalOk));
+    const ok = rule.needs.every((t) => (t === 'proxy' ? proxyOk : t === 'kafka' ? kafkaOk : finalOk));
     row[rule.column] = when(ok, ids[rule.column]);
   }
   const errors = Object.values(input.failures);
@@ -147,6 +175,8 @@ function emptyRow(day: DayKey, site: Site): ParityRow {
     proxy_distinct: null, accepted_distinct: null, retry_recovered: null, lost_413: null, lost_502: null, lost_other: null,
     missing: null, unknown_site: null, missing_unexplained: null, landed_not_accepted: null, landed_after_reject: null,
     landed_without_proxy: null, proxy_out_of_window: null, gcs_out_of_window: null, error: null,
+    cross_region_duplicates: null, unroutable: null, lost_before_kafka: null, in_flight: null, kafka_malformed: null,
+    kafka_offset_records: null,
   };
 }
 
@@ -155,15 +185,22 @@ const SUMMED: readonly ParityColumn[] = [
   'gcs_distinct', 'bq_rows', 'bq_distinct', 'duplicates', 'proxy_malformed', 'gcs_malformed', 'late_arrivals',
   'proxy_distinct', 'accepted_distinct', 'retry_recovered', 'lost_413', 'lost_502', 'lost_other', 'missing',
   'unknown_site', 'missing_unexplained', 'landed_not_accepted', 'landed_after_reject', 'landed_without_proxy',
-  'proxy_out_of_window', 'gcs_out_of_window',
+  'proxy_out_of_window', 'gcs_out_of_window', 'cross_region_duplicates', 'unroutable', 'lost_before_kafka', 'in_flight',
+  'kafka_malformed',
 ];
 
 /** ALL: the sum of the rows (distinct counts are distinct (site, request_id) pairs). */
-function sumRows(day: DayKey, rows: ParityRow[]): ParityRow {
+function sumRows(day: DayKey, rows: ParityRow[], regions: readonly string[]): ParityRow {
   const all = emptyRow(day, ALL_SITES);
-  for (const col of SUMMED) {
-    const values = rows.map((r) => r[col]);
-    all[col] = values.every((v) => typeof v === 'number') ? (values as number[]).reduce((a, b) => a + b, 0) : null;
+  const sum = (values: unknown[]) => (values.every((v) => typeof v === 'number') ? (values as number[]).reduce((a, b) => a + b, 0) : null);
+  for (const col of SUMMED) all[col] = sum(rows.map((r) => r[col]));
+  if (regions.length > 0) {
+    all.regions = Object.fromEntries(
+      regions.map((r) => {
+        const values = rows.map((row) => row.regions?.[r] ?? null);
+        return [r, values.includes('EXPIRED') ? 'EXPIRED' : sum(values)];
+      }),
+    );
   }
   all.error = rows.find((r) => r.error)?.error ?? null;
   return all;
@@ -190,13 +227,15 @@ export function identityViolations(row: ParityRow): string[] {
       [v('accepted_distinct'), v('unexplained'), v('bq_distinct') ?? v('gcs_distinct')], ([a, b, c]) => a! + b! === c],
     ['unexplained = landed_not_accepted − missing',
       [v('unexplained'), v('landed_not_accepted'), v('missing')], ([a, b, c]) => a === b! - c!],
-    ['missing = unknown_site + missing_unexplained',
-      [v('missing'), v('unknown_site'), v('missing_unexplained')], ([a, b, c]) => a === b! + c!],
+    ['missing = lost_before_kafka + unknown_site + in_flight + missing_unexplained (the Kafka causes are 0 without Kafka)',
+      [v('missing'), v('unknown_site'), v('missing_unexplained')], ([a, b, c]) => a === (v('lost_before_kafka') ?? 0) + b! + (v('in_flight') ?? 0) + c!],
     ['landed_not_accepted = landed_after_reject + landed_without_proxy',
       [v('landed_not_accepted'), v('landed_after_reject'), v('landed_without_proxy')], ([a, b, c]) => a === b! + c!],
     ['retry_recovered ≤ accepted_distinct ≤ proxy_accepted',
       [v('retry_recovered'), v('accepted_distinct'), v('proxy_accepted')], ([a, b, c]) => a! <= b! && b! <= c!],
     ['late_arrivals ≤ gcs_records', [v('late_arrivals'), v('gcs_records')], ([a, b]) => a! <= b!],
+    ['kafka_records = the sum of the kafka_<region> columns',
+      [v('kafka_records')], ([a]) => row.regions === undefined || a === Object.values(row.regions).reduce<number>((n, x) => n + (typeof x === 'number' ? x : 0), 0)],
   ];
   return checks.filter(([, values, ok]) => values.every((x) => x !== null) && !ok(values as number[])).map(([name]) => name);
 }

@@ -1,13 +1,24 @@
 import type { IdFacts } from '../domain.js';
 
 /** Why an accepted request id is missing from the final tier: the first rule that matches. */
-export type LossCause = 'unknown_site' | 'unexplained';
+export type LossCause = 'lost_before_kafka' | 'unknown_site' | 'in_flight' | 'unexplained';
 
+/** In order: the first that matches is the cause. Without Kafka, only unknown_site and unexplained can. */
 export const LOSS_CAUSES: readonly { cause: LossCause; when: (f: IdFacts) => boolean; means: string }[] = [
+  {
+    cause: 'lost_before_kafka',
+    when: (f) => f.kafkaKnown && !f.inKafka,
+    means: 'accepted by the proxy but in no Kafka cluster: the publisher failed and did not fall back',
+  },
   {
     cause: 'unknown_site',
     when: (f) => f.unroutable,
     means: 'the wm-site-id header named no configured site, so every sink filter dropped the record',
+  },
+  {
+    cause: 'in_flight',
+    when: (f) => f.kafkaKnown && f.inFlight,
+    means: 'in Kafka beyond the sink group\'s committed offset: published, not yet written',
   },
   { cause: 'unexplained', when: () => true, means: 'accepted, and no cause above explains why it never landed' },
 ];
@@ -18,7 +29,7 @@ export function lossCause(f: IdFacts): LossCause {
 
 /** The furthest tier in which a missing id was still seen. */
 export function lastTier(f: IdFacts): 'proxy' | 'kafka' | 'gcs' {
-  return f.inGcs ? 'gcs' : 'proxy';
+  return f.inGcs ? 'gcs' : f.inKafka ? 'kafka' : 'proxy';
 }
 
 /** The id-level columns, each a count of request ids whose facts match its rule. */
@@ -34,15 +45,20 @@ export type IdColumn =
   | 'missing_unexplained'
   | 'landed_not_accepted'
   | 'landed_after_reject'
-  | 'landed_without_proxy';
+  | 'landed_without_proxy'
+  | 'cross_region_duplicates'
+  | 'unroutable'
+  | 'lost_before_kafka'
+  | 'in_flight';
 
 const missing = (f: IdFacts): boolean => f.accepted && !f.inFinal;
 
 /**
- * The attribution table: which ids each column counts, and which tiers it needs. A column whose
- * tier could not be read is left empty, never zero.
+ * The attribution table: which ids each column counts, and which tiers it needs ('kafka': the
+ * Kafka tier configured, read, and within retention). A column whose tier could not be read is
+ * left empty, never zero.
  */
-export const ID_RULES: readonly { column: IdColumn; needs: readonly ('proxy' | 'final')[]; when: (f: IdFacts) => boolean }[] = [
+export const ID_RULES: readonly { column: IdColumn; needs: readonly ('proxy' | 'kafka' | 'final')[]; when: (f: IdFacts) => boolean }[] = [
   { column: 'proxy_distinct', needs: ['proxy'], when: (f) => f.inProxy },
   { column: 'accepted_distinct', needs: ['proxy'], when: (f) => f.accepted },
   { column: 'retry_recovered', needs: ['proxy'], when: (f) => f.accepted && f.rejected },
@@ -55,4 +71,8 @@ export const ID_RULES: readonly { column: IdColumn; needs: readonly ('proxy' | '
   { column: 'landed_not_accepted', needs: ['proxy', 'final'], when: (f) => f.inFinal && !f.accepted },
   { column: 'landed_after_reject', needs: ['proxy', 'final'], when: (f) => f.inFinal && f.inProxy && !f.accepted },
   { column: 'landed_without_proxy', needs: ['proxy', 'final'], when: (f) => f.inFinal && !f.inProxy },
+  { column: 'cross_region_duplicates', needs: ['kafka'], when: (f) => f.crossRegion },
+  { column: 'unroutable', needs: ['kafka'], when: (f) => f.inKafka && f.unroutable },
+  { column: 'lost_before_kafka', needs: ['proxy', 'kafka', 'final'], when: (f) => missing(f) && lossCause(f) === 'lost_before_kafka' },
+  { column: 'in_flight', needs: ['proxy', 'kafka', 'final'], when: (f) => missing(f) && lossCause(f) === 'in_flight' },
 ];

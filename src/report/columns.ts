@@ -37,10 +37,22 @@ export const PARITY_COLUMNS = [
   ['proxy_out_of_window', 'proxy records in this day\'s folder whose own date that folder cannot hold (counted in no day)'],
   ['gcs_out_of_window', 'landed records in this day\'s folder whose own date that folder cannot hold (counted in no day)'],
   ['error', 'for ERROR rows: the tier and the object that could not be read'],
+  ['cross_region_duplicates', 'ids found in both regional Kafka clusters (fallback or replay): not loss'],
+  ['unroutable', 'ids in Kafka whose site header is present but names no configured site: the sink filters drop them'],
+  ['lost_before_kafka', 'missing ids in no Kafka cluster: lost between the proxy and Kafka'],
+  ['in_flight', 'missing ids still in Kafka beyond the sink group\'s committed offset: published, not yet written'],
+  ['kafka_malformed', 'Kafka messages of the day with no usable request id'],
+  ['kafka_offset_records', 'ALL row: messages of the day from offsets alone (the fast path), beside the exact kafka_records'],
 ] as const satisfies readonly (readonly [string, string])[];
 
 export type ParityColumn = (typeof PARITY_COLUMNS)[number][0];
-export type ParityRow = Record<ParityColumn, string | number | null>;
+/** The fixed columns, then one `kafka_<region>` per configured cluster, in config order. */
+export type ParityRow = Record<ParityColumn, string | number | null> & { regions?: Record<string, number | string | null> };
 export const PARITY_HEADER: readonly ParityColumn[] = PARITY_COLUMNS.map(([name]) => name);
+
+/** The column of one Kafka cluster's message count: `kafka_eus2`. */
+export function regionColumn(region: string): string {
+  return `kafka_${region.toLowerCase()}`;
+}
 
 export const MISSING_HEADER = ['date', 'site', 'request_id', 'last_tier', 'cause'] as const;

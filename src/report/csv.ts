@@ -1,14 +1,18 @@
 import { stringify } from 'csv-stringify/sync';
 import type { DayKey, IdFacts } from '../domain.js';
 import { lastTier, lossCause } from '../reconcile/rules.js';
-import { MISSING_HEADER, PARITY_HEADER, type ParityRow } from './columns.js';
+import { MISSING_HEADER, PARITY_HEADER, type ParityRow, regionColumn } from './columns.js';
 
 /** RFC 4180: CRLF between records, quotes only where a field needs them. */
 const CSV_OPTIONS = { record_delimiter: '\r\n' } as const;
 
-/** The parity report as CSV text. Pure: the same rows always give the same bytes. */
-export function renderParityCsv(rows: readonly ParityRow[]): string {
-  return stringify([PARITY_HEADER as readonly string[], ...rows.map((r) => PARITY_HEADER.map((c) => cell(r[c])))], CSV_OPTIONS);
+/** The parity report as CSV text: the fixed columns, then kafka_<region> per cluster. Pure: the same rows always give the same bytes. */
+export function renderParityCsv(rows: readonly ParityRow[], regions: readonly string[] = []): string {
+  const header = [...PARITY_HEADER, ...regions.map(regionColumn)];
+  return stringify(
+    [header, ...rows.map((r) => [...PARITY_HEADER.map((c) => cell(r[c])), ...regions.map((g) => cell(r.regions?.[g] ?? null))])],
+    CSV_OPTIONS,
+  );
 }
 
 export function renderMissingHeader(): string {

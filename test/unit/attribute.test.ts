@@ -3,15 +3,16 @@ import type { IdFactGroup } from '../../src/domain.js';
 
 const facts = (site: string, ids: number, f: Partial<IdFactGroup>): IdFactGroup => ({
   day: '2025-03-09', site, ids, inProxy: false, accepted: false, rejected: false, lastReject: null, unroutable: false,
-  inGcs: false, inBigquery: false, inFinal: false, ...f,
+  kafkaKnown: false, inKafka: false, crossRegion: false, inFlight: false, inGcs: false, inBigquery: false, inFinal: false, ...f,
 });
-const options = { sites: ['US', 'CA'], thresholds: { warnPct: 99.9, failPct: 99 }, tiers: { gcs: true } };
+const options = { sites: ['US', 'CA'], thresholds: { warnPct: 99.9, failPct: 99 }, tiers: { gcs: true, kafka: null } };
 const day = (over: Partial<DayCounts> = {}): DayCounts => ({
   day: '2025-03-09',
   proxy: new Map([['US', { lines: 1003, accepted: 1001, rejected413: 2, rejected502: 0 }]]),
   proxyIssues: new Map(),
   gcs: new Map([['US', { records: 1000, distinct: 998, late: 3 }]]),
   gcsIssues: new Map(),
+  kafka: null,
   groups: [
     facts('US', 998, { inProxy: true, accepted: true, inGcs: true, inFinal: true }),
     facts('US', 2, { inProxy: true, accepted: true, unroutable: true }),

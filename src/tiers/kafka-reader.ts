@@ -1,0 +1,23 @@
+import type { DayWindow } from '../domain.js';
+import type { KafkaMessageRow } from '../engine/duckdb-engine.js';
+
+/** What reading one day of every Kafka cluster gave. */
+export interface KafkaDayRead {
+  /** Messages of the day per cluster from offsets alone: the fast path, reported beside the exact count. */
+  offsetTotals: Map<string, number>;
+  /** Clusters whose retention no longer holds the day. */
+  expired: string[];
+  /** Clusters that could not be read, with the message naming the cluster. */
+  failures: Map<string, string>;
+}
+
+/**
+ * The Kafka tier as the job sees it: every configured cluster, read a day at a time, messages
+ * handed over in batches as they are read so that nothing is held.
+ */
+export interface KafkaTierReader {
+  /** Cluster region names in config order. */
+  readonly regions: readonly string[];
+  readDay(window: DayWindow, onBatch: (rows: KafkaMessageRow[]) => Promise<void>, signal?: AbortSignal): Promise<KafkaDayRead>;
+  close(): Promise<void>;
+}
