@@ -15,10 +15,16 @@ export interface CauseMix {
   retried502: number;
   rejectedOther: number;
   lostUnexplained: number;
+  /** Accepted, but the publisher failed and did not fall back: in no cluster. Only with Kafka. */
+  lostBeforeKafka: number;
+  /** Accepted and published, not yet written by the sink (the newest records). Only with Kafka. */
+  inFlight: number;
   landedAfterReject: number;
   landedWithoutProxy: number;
   /** Independent of the outcome. */
   duplicate: number;
+  /** Published to the other region's cluster as well (a fallback after a send that did succeed). */
+  crossRegion: number;
   late: number;
   unroutableHeader: number;
   missingHeader: number;
@@ -31,9 +37,12 @@ export const DEFAULT_MIX: CauseMix = {
   retried502: 0.02,
   rejectedOther: 0.01,
   lostUnexplained: 0.002,
+  lostBeforeKafka: 0.002,
+  inFlight: 0.002,
   landedAfterReject: 0.002,
   landedWithoutProxy: 0.001,
   duplicate: 0.03,
+  crossRegion: 0.01,
   late: 0.01,
   unroutableHeader: 0.003,
   missingHeader: 0.01,
@@ -50,6 +59,17 @@ export interface ScenarioOptions {
   /** Junk lines per day and tier. */
   malformedPerDay: number;
   regions: string[];
+  /** Generate the Kafka tier too: messages per cluster, and the causes only Kafka can tell. */
+  kafka?: boolean;
+}
+
+/** A message as published to one regional cluster; `inFlight` ones lie past the sink's committed offset. */
+export interface KafkaMessage {
+  region: string;
+  ts: number;
+  request_id: string | null;
+  site: string | undefined;
+  inFlight: boolean;
 }
 
 export interface ProxyLine {
@@ -74,6 +94,7 @@ export interface LandedCopy {
 export interface GeneratedEvent {
   day: DayKey;
   proxy: ProxyLine[];
+  kafka: KafkaMessage[];
   landed: LandedCopy[];
 }
 
@@ -87,7 +108,7 @@ export interface MalformedLine {
   bucketSite: string;
 }
 
-export type ExpectedRow = Partial<Record<ParityColumn, number>>;
+export type ExpectedRow = Partial<Record<ParityColumn, number>> & { regions?: Record<string, number> };
 
 /** What the report must say, per day and row, and the missing ids with their cause. */
 export interface Expected {
@@ -107,7 +128,10 @@ export function prng(seed: number): () => number {
   };
 }
 
-const OUTCOMES = ['rejected413', 'rejected502', 'retried502', 'rejectedOther', 'lostUnexplained', 'landedAfterReject', 'landedWithoutProxy'] as const;
+const OUTCOMES = [
+  'rejected413', 'rejected502', 'retried502', 'rejectedOther', 'lostUnexplained', 'lostBeforeKafka', 'inFlight', 'landedAfterReject', 'landedWithoutProxy',
+] as const;
+const KAFKA_ONLY: readonly Outcome[] = ['lostBeforeKafka', 'inFlight'];
 type Outcome = (typeof OUTCOMES)[number] | 'ok';
 const OTHER_STATUSES = [400, 429, 500, 503, 504];
 const UNROUTABLE = ['BR', 'GB', 'usa', 'C A'];
@@ -133,6 +157,13 @@ export class ScenarioGenerator {
     row[col] = (row[col] ?? 0) + n;
   }
 
+  private countRegion(day: DayKey, site: string, region: string): void {
+    this.count(day, site, 'kafka_records', 0);
+    const row = this.expected.rows.get(day)!.get(site)!;
+    row.regions ??= {};
+    row.regions[region] = (row.regions[region] ?? 0) + 1;
+  }
+
   private requestId(day: DayKey, i: number): string {
     const hex = Math.floor(this.rand() * 0xffffffff).toString(16).padStart(8, '0');
     return `${day.replaceAll('-', '')}-${String(i).padStart(7, '0')}-${hex}`;
@@ -151,6 +182,7 @@ export class ScenarioGenerator {
       let r = this.rand();
       let outcome: Outcome = 'ok';
       for (const o of OUTCOMES) {
+        if (!this.options.kafka && KAFKA_ONLY.includes(o)) continue;
         if (r < mix[o]) {
           outcome = o;
           break;
@@ -176,6 +208,8 @@ export class ScenarioGenerator {
       switch (outcome) {
         case 'ok':
         case 'lostUnexplained':
+        case 'lostBeforeKafka':
+        case 'inFlight':
           statuses.push(this.pick([200, 200, 200, 201, 202, 204]));
           break;
         case 'rejected413':
@@ -199,7 +233,25 @@ export class ScenarioGenerator {
       const proxy: ProxyLine[] = statuses.map((status, k) => ({ ts: ts + k * (1 + Math.floor(this.rand() * 60)) * SECOND_MS, request_id: rid, site: header, status, region }));
       const accepted = statuses.some((s) => s >= 200 && s < 300);
       const lands =
-        outcome === 'landedAfterReject' || outcome === 'landedWithoutProxy' || (accepted && outcome !== 'lostUnexplained' && kind !== 'unroutable');
+        outcome === 'landedAfterReject' ||
+        outcome === 'landedWithoutProxy' ||
+        (accepted && outcome !== 'lostUnexplained' && outcome !== 'lostBeforeKafka' && outcome !== 'inFlight' && kind !== 'unroutable');
+      const kafka: KafkaMessage[] = [];
+      const published = this.options.kafka === true && (accepted || lands) && outcome !== 'lostBeforeKafka';
+      if (published) {
+        // In-flight records are the newest: the sink has consumed everything older.
+        const kts = outcome === 'inFlight' ? w.endMs - 1 - Math.floor(this.rand() * 5 * 60 * SECOND_MS) : ts;
+        const inFlight = outcome === 'inFlight';
+        const copies = this.rand() < mix.duplicate ? 2 : 1;
+        for (let c = 0; c < copies; c++) kafka.push({ region, ts: kts, request_id: rid, site: header, inFlight });
+        const cross = this.rand() < mix.crossRegion;
+        if (cross) kafka.push({ region: regions.find((g) => g !== region) ?? region, ts: kts, request_id: rid, site: header, inFlight });
+        for (const m of kafka) this.count(day, row, 'kafka_records');
+        for (const m of kafka) this.countRegion(day, row, m.region);
+        this.count(day, row, 'kafka_offset_records', kafka.length);
+        if (cross && regions.length > 1) this.count(day, row, 'cross_region_duplicates');
+        if (kind === 'unroutable') this.count(day, row, 'unroutable');
+      }
       const landed: LandedCopy[] = [];
       if (lands) {
         const copies = this.rand() < mix.duplicate ? 2 + Math.floor(this.rand() * 2) : 1;
@@ -232,9 +284,10 @@ export class ScenarioGenerator {
       if (outcome === 'rejected502' || outcome === 'landedAfterReject') this.count(day, row, 'lost_502');
       if (outcome === 'rejectedOther') this.count(day, row, 'lost_other');
       if (accepted && !lands) {
-        const cause = kind === 'unroutable' ? 'unknown_site' : 'unexplained';
+        const cause =
+          outcome === 'lostBeforeKafka' ? 'lost_before_kafka' : kind === 'unroutable' ? 'unknown_site' : outcome === 'inFlight' ? 'in_flight' : 'unexplained';
         this.count(day, row, 'missing');
-        this.count(day, row, cause === 'unknown_site' ? 'unknown_site' : 'missing_unexplained');
+        this.count(day, row, cause === 'unexplained' ? 'missing_unexplained' : cause);
         let list = this.expected.missing.get(day);
         if (!list) this.expected.missing.set(day, (list = []));
         list.push({ site: row, requestId: rid, cause });
@@ -247,8 +300,25 @@ export class ScenarioGenerator {
         this.count(day, row, 'landed_without_proxy');
         this.count(day, row, 'landed_not_accepted');
       }
-      yield { day, proxy, landed };
+      yield { day, proxy, kafka, landed };
     }
+  }
+
+  /** Kafka messages of a day with no request id (a producer bug), each counted in its row. */
+  kafkaMalformed(day: DayKey): KafkaMessage[] {
+    if (!this.options.kafka) return [];
+    const w = dayWindow(day, this.options.timezone);
+    const out: KafkaMessage[] = [];
+    for (let i = 0; i < this.options.malformedPerDay; i++) {
+      const site = this.pick(this.options.sites);
+      const region = this.pick(this.options.regions);
+      out.push({ region, ts: w.startMs + Math.floor(this.rand() * (w.endMs - w.startMs - 10 * 60 * SECOND_MS)), request_id: null, site, inFlight: false });
+      this.count(day, site, 'kafka_malformed');
+      this.count(day, site, 'kafka_records');
+      this.countRegion(day, site, region);
+      this.count(day, site, 'kafka_offset_records');
+    }
+    return out;
   }
 
   /** Junk lines for a day's folders, each counted in the row it must appear in. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
 import { dayOf } from '../dates.js';
-import { formatRecord, prng, type ScenarioGenerator } from './generator.js';
+import { formatRecord, type KafkaMessage, prng, type ScenarioGenerator } from './generator.js';
 
 /** Lines a part file takes before the next part starts, as a sink rolls its files. */
 const LINES_PER_PART = 200_000;
@@ -90,8 +90,13 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
-/** Streams every day of a scenario into `root`; holds one buffer per open file, never a day. */
-export async function writeScenario(gen: ScenarioGenerator, root: string, gzipShare = 0.4): Promise<WrittenScenario> {
+/** Streams every day of a scenario into `root`; holds one buffer per open file, never a day. Kafka messages go to `onKafka`. */
+export async function writeScenario(
+  gen: ScenarioGenerator,
+  root: string,
+  gzipShare = 0.4,
+  onKafka?: (messages: KafkaMessage[]) => Promise<void> | void,
+): Promise<WrittenScenario> {
   const writer = new PartWriter(gzipShare, gen.options.seed);
   const rand = prng(gen.options.seed ^ 0x5eed);
   const bucket = (site: string) => `audit-api-logs-${site.toLowerCase()}-prod`;
@@ -103,11 +108,13 @@ export async function writeScenario(gen: ScenarioGenerator, root: string, gzipSh
         await writer.write(path.join(root, 'proxy', `dt=${dayOf(line.ts, 'UTC')}`), `proxy-${line.region.toLowerCase()}`, formatRecord(line, rand));
         proxyLines++;
       }
+      if (onKafka && event.kafka.length > 0) await onKafka(event.kafka);
       for (const copy of event.landed) {
         await writer.write(path.join(root, 'landed', bucket(copy.bucketSite), `dt=${copy.folderDay}`), `part-${copy.region.toLowerCase()}`, formatRecord(copy, rand));
         landedLines++;
       }
     }
+    if (onKafka) await onKafka(gen.kafkaMalformed(day));
     for (const m of gen.malformed(day)) {
       const dir = m.tier === 'proxy' ? path.join(root, 'proxy', `dt=${m.folderDay}`) : path.join(root, 'landed', bucket(m.bucketSite), `dt=${m.folderDay}`);
       await writer.write(dir, 'malformed', m.text);
