@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     const ten = await caseLocal(events, 1, 10);
     console.log(`local files, 10x: ${(events * 10).toLocaleString()} events (${ten.lines} lines):`);
     console.log(`  reconcile ${fmt(ten.seconds)} s vs pipe ${fmt(ten.pipe)} s  ratio ${fmt(ten.ratio)}x`);
-    console.log(`  peak RSS ${ten.rss.toFixed(0)} MiB = ${fmt(ten.rss / one.rss)}x the 1x figure for 10x the data (DuckDB holds engine.memoryLimit, default 384MiB, and spills the rest to disk)`);
+    console.log(`  peak RSS ${ten.rss.toFixed(0)} MiB = ${fmt(ten.rss / one.rss)}x the 1x figure for 10x the data (DuckDB holds engine.memoryLimit, default 512MiB, and spills the rest to disk)`);
   }
 }
 

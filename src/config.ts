@@ -130,13 +130,13 @@ const schema = z.strictObject({
   engine: z
     .strictObject({
       /** DuckDB's memory limit; above it, work spills to tempDirectory. */
-      memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i).default('384MiB'),
+      memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i).default('512MiB'),
       threads: z.number().int().min(1).max(256).optional(),
       tempDirectory: z.string().min(1).optional(),
       /** Days counted in one pass: more days share folder reads, fewer bound the work per pass. */
       batchDays: z.number().int().min(1).max(62).default(7),
     })
-    .default({ memoryLimit: '384MiB', batchDays: 7 }),
+    .default({ memoryLimit: '512MiB', batchDays: 7 }),
 });
 
 export type RawConfig = z.infer<typeof schema>;
