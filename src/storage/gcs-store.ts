@@ -18,11 +18,22 @@ export const GCS_RETRY_BASE_DELAY_MS = 200;
 export const GCS_RETRY_MAX_DELAY_MS = 10_000;
 /** Objects downloaded at once through one client when the caller sets no limit. */
 export const GCS_DOWNLOAD_CONCURRENCY = 8;
+/**
+ * A download that receives no byte for this long is abandoned and retried. Needed, not just prudent:
+ * the client (teeny-request on node-fetch 2) neither errors nor ends a response whose connection drops
+ * mid-body, so without it such a download hangs forever (googleapis/nodejs-storage#1822).
+ */
+export const GCS_DOWNLOAD_STALL_TIMEOUT_MS = 30_000;
+/** One single-request upload, body and answer included (the client's default is 60 s). */
+export const GCS_UPLOAD_TIMEOUT_MS = 10 * 60 * 1000;
 /** Objects per listing request: the API's maximum. */
 export const GCS_LIST_PAGE_SIZE = 1000;
 /** Only what `list` needs; a full object resource is about five times larger. */
 const LIST_FIELDS = 'items(name,generation,size,contentEncoding),nextPageToken';
 
+const STALLED = 'GCS_DOWNLOAD_STALLED';
+/** node-fetch's `FetchError.type` for a request or response body that took longer than the client's timeout. */
+const TIMEOUT_FETCH_TYPES = new Set(['request-timeout', 'body-timeout']);
 /** Network failures where the same request may well succeed a moment later. */
 const TRANSIENT_NETWORK_CODES = new Set([
   'ECONNRESET',
@@ -33,6 +44,7 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'ERR_STREAM_PREMATURE_CLOSE',
   'UND_ERR_SOCKET',
+  STALLED,
   // The client's own crc32c check: the bytes that arrived are not the bytes stored.
   'CONTENT_DOWNLOAD_MISMATCH',
 ]);
@@ -42,6 +54,7 @@ export interface GcsStoreOptions {
   downloadConcurrency?: number;
   retryAttempts?: number;
   retryBaseDelayMs?: number;
+  stallTimeoutMs?: number;
 }
 
 /** `gs://bucket/name` split; `name` may be empty or end in `/` (a prefix). */
@@ -76,7 +89,7 @@ export function createStorageClient(options: Pick<GcsOptions, 'projectId' | 'api
   const endpoint = options.apiEndpoint?.replace(/\/+$/, '');
   return new Storage({
     ...(options.projectId ? { projectId: options.projectId } : {}),
-    ...(endpoint ? { apiEndpoint: endpoint, useAuthWithCustomEndpoint: !endpoint.startsWith('http:') } : {}),
+    ...(endpoint ? { apiEndpoint: endpoint, useAuthWithCustomEndpoint: !/^http:/i.test(endpoint) } : {}),
     retryOptions: { autoRetry: false },
   });
 }
@@ -102,8 +115,8 @@ export async function openGcsStore(tier: string, bucket: string, options: GcsOpt
  */
 export class GcsBlobStore implements BlobStore {
   private readonly limit: LimitFunction;
-  private readonly attempts: number;
-  private readonly baseDelayMs: number;
+  private readonly policy: RetryPolicy;
+  private readonly stallTimeoutMs: number;
 
   constructor(
     private readonly tier: string,
@@ -117,8 +130,8 @@ export class GcsBlobStore implements BlobStore {
       downloadLimits.set(storage, limit);
     }
     this.limit = limit;
-    this.attempts = Math.max(1, options.retryAttempts ?? GCS_RETRY_ATTEMPTS);
-    this.baseDelayMs = options.retryBaseDelayMs ?? GCS_RETRY_BASE_DELAY_MS;
+    this.policy = retryPolicy(options);
+    this.stallTimeoutMs = options.stallTimeoutMs ?? GCS_DOWNLOAD_STALL_TIMEOUT_MS;
   }
 
   /**
@@ -187,55 +200,41 @@ export class GcsBlobStore implements BlobStore {
   private async downloadOnce(name: string, object: BlobObject, scratchPath: string, signal?: AbortSignal): Promise<void> {
     const file = this.storage.bucket(this.bucket).file(name, object.generation ? { generation: object.generation } : {});
     const source = file.createReadStream({ decompress: false });
-    // The request starts on the first read; the headers decide whether there is gzip to undo.
-    const response = once(source, 'response', signal ? { signal } : {});
-    source.read(0);
-    let res: { headers?: Record<string, string | undefined> };
+    const counter = new ByteCounter(this.stallTimeoutMs, () => {
+      source.destroy(Object.assign(new Error(`no data for ${this.stallTimeoutMs} ms`), { code: STALLED }));
+    });
     try {
-      [res] = (await response) as [typeof res];
-    } catch (e) {
-      source.destroy();
-      throw new DownloadError(e, 0, object.size);
-    }
-    const headers = res.headers ?? {};
-    const sentGzip = headers['content-encoding'] === 'gzip';
-    // Decompressive transcoding: the object is stored gzip but was served plain, and its size is not what arrives.
-    const transcoded = headers['x-goog-stored-content-encoding'] === 'gzip' && !sentGzip;
-    const gunzip = sentGzip || (object.gzip && !transcoded);
-    const expected = transcoded ? undefined : object.size;
-
-    const counter = new ByteCounter();
-    try {
-      await pipeline([source, counter, ...(gunzip ? [createGunzip()] : []), createWriteStream(scratchPath, { flags: 'w' })], signal ? { signal } : {});
-    } catch (e) {
-      throw new DownloadError(e, counter.bytes, expected);
-    }
-    if (expected !== undefined && counter.bytes !== expected) {
-      throw new DownloadError(undefined, counter.bytes, expected);
+      // The request starts on the first read; the headers decide whether there is gzip to undo.
+      const response = once(source, 'response', signal ? { signal } : {});
+      source.read(0);
+      let res: { headers?: Record<string, string | undefined> };
+      try {
+        [res] = (await response) as [typeof res];
+      } catch (e) {
+        source.destroy();
+        throw new DownloadError(e, 0, object.size);
+      }
+      const headers = res.headers ?? {};
+      const sentGzip = headers['content-encoding'] === 'gzip';
+      // Decompressive transcoding: stored gzip but served plain, so the listed size is not what arrives.
+      const transcoded = headers['x-goog-stored-content-encoding'] === 'gzip' && !sentGzip;
+      const gunzip = sentGzip || (object.gzip && !transcoded);
+      const expected = transcoded ? undefined : object.size;
+      try {
+        await pipeline([source, counter, ...(gunzip ? [createGunzip()] : []), createWriteStream(scratchPath, { flags: 'w' })], signal ? { signal } : {});
+      } catch (e) {
+        throw new DownloadError(e, counter.bytes, expected);
+      }
+      if (expected !== undefined && counter.bytes !== expected) {
+        throw new DownloadError(undefined, counter.bytes, expected);
+      }
+    } finally {
+      counter.stopWatching();
     }
   }
 
-  /** Runs `request` until it succeeds, fails for good, or the attempts run out; then throws TierError. */
-  private async retrying<T>(url: string, signal: AbortSignal | undefined, describe: (e: unknown) => Failure, request: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      throwIfAborted(signal);
-      try {
-        return await request();
-      } catch (e) {
-        if (signal?.aborted) throw new AbortedError();
-        const failure = describe(e);
-        if (!failure.retry || attempt >= this.attempts) {
-          const suffix = failure.retry ? ` (gave up after ${attempt} attempts)` : '';
-          throw new TierError(this.tier, url, `${failure.message}${suffix}`, failure.retriable, { cause: e });
-        }
-      }
-      const delayMs = Math.min(GCS_RETRY_MAX_DELAY_MS, this.baseDelayMs * 2 ** (attempt - 1));
-      try {
-        await sleep(delayMs + Math.random() * delayMs, undefined, signal ? { signal } : {});
-      } catch {
-        throw new AbortedError();
-      }
-    }
+  private retrying<T>(url: string, signal: AbortSignal | undefined, describe: (e: unknown) => Failure, request: () => Promise<T>): Promise<T> {
+    return retrying(this.tier, url, this.policy, signal, describe, request);
   }
 }
 
@@ -253,40 +252,73 @@ export async function writeGcsObject(
   options: { contentType?: string; signal?: AbortSignal; retryAttempts?: number; retryBaseDelayMs?: number } = {},
 ): Promise<string> {
   const url = `gs://${bucket}/${name}`;
-  const attempts = Math.max(1, options.retryAttempts ?? GCS_RETRY_ATTEMPTS);
-  const baseDelayMs = options.retryBaseDelayMs ?? GCS_RETRY_BASE_DELAY_MS;
   const { signal } = options;
   const file = storage.bucket(bucket).file(name);
+  const describe = (e: unknown): Failure => {
+    const failure = describeFailure(e, {
+      403: `permission denied (403) — the credentials need storage.objects.create (and storage.objects.delete to replace) on bucket "${bucket}"`,
+      404: `bucket "${bucket}" does not exist (404) — check the --out location`,
+    });
+    return { ...failure, message: `cannot write: ${failure.message}` };
+  };
+  await retrying('--out', url, retryPolicy(options), signal, describe, () =>
+    pipeline(
+      createReadStream(localFile),
+      file.createWriteStream({
+        resumable: false,
+        timeout: GCS_UPLOAD_TIMEOUT_MS,
+        validation: 'crc32c',
+        contentType: options.contentType ?? contentTypeOf(name),
+        // Reports are rewritten in place; a cached copy would show yesterday's run.
+        metadata: { cacheControl: 'no-cache' },
+      }),
+      signal ? { signal } : {},
+    ),
+  );
+  return url;
+}
+
+interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+}
+
+function retryPolicy(options: { retryAttempts?: number; retryBaseDelayMs?: number }): RetryPolicy {
+  return {
+    attempts: Math.max(1, options.retryAttempts ?? GCS_RETRY_ATTEMPTS),
+    baseDelayMs: options.retryBaseDelayMs ?? GCS_RETRY_BASE_DELAY_MS,
+  };
+}
+
+/**
+ * Runs `request` until it succeeds, fails for good, or the attempts run out, waiting with exponential
+ * backoff and jitter between attempts; then throws TierError naming `url`. Abort wins over everything.
+ */
+async function retrying<T>(
+  tier: string,
+  url: string,
+  policy: RetryPolicy,
+  signal: AbortSignal | undefined,
+  describe: (e: unknown) => Failure,
+  request: () => Promise<T>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     throwIfAborted(signal);
     try {
-      await pipeline(
-        createReadStream(localFile),
-        file.createWriteStream({
-          resumable: false,
-          validation: 'crc32c',
-          contentType: options.contentType ?? contentTypeOf(name),
-          // Reports are rewritten in place; a cached copy would show yesterday's run.
-          metadata: { cacheControl: 'no-cache' },
-        }),
-        signal ? { signal } : {},
-      );
-      return url;
+      return await request();
     } catch (e) {
       if (signal?.aborted) throw new AbortedError();
-      const failure = describeFailure(e, {
-        403: `permission denied (403) — the credentials need storage.objects.create (and storage.objects.delete to replace) on bucket "${bucket}"`,
-        404: `bucket "${bucket}" does not exist (404) — check the --out location`,
-      });
-      if (!failure.retry || attempt >= attempts) {
-        throw new TierError('--out', url, `cannot write: ${failure.message}`, failure.retriable, { cause: e });
+      const failure = describe(e);
+      if (!failure.retry || attempt >= policy.attempts) {
+        const suffix = failure.retry ? ` (gave up after ${attempt} attempts)` : '';
+        throw new TierError(tier, url, `${failure.message}${suffix}`, failure.retriable, { cause: e });
       }
-      const delayMs = Math.min(GCS_RETRY_MAX_DELAY_MS, baseDelayMs * 2 ** (attempt - 1));
-      try {
-        await sleep(delayMs + Math.random() * delayMs, undefined, signal ? { signal } : {});
-      } catch {
-        throw new AbortedError();
-      }
+    }
+    const delayMs = Math.min(GCS_RETRY_MAX_DELAY_MS, policy.baseDelayMs * 2 ** (attempt - 1));
+    try {
+      await sleep(delayMs + Math.random() * delayMs, undefined, signal ? { signal } : {});
+    } catch {
+      throw new AbortedError();
     }
   }
 }
@@ -336,6 +368,9 @@ function describeDownloadFailure(bucket: string, object: BlobObject): (e: unknow
       return { message: `connection dropped mid-object: received ${received} of ${expected} bytes`, retry: true, retriable: true };
     }
     const code = errorCode(cause);
+    if (code === STALLED) {
+      return { message: `connection stalled or dropped mid-object: received ${received} of ${expected ?? '?'} bytes, then ${(cause as Error).message}`, retry: true, retriable: true };
+    }
     if (typeof code === 'string' && code.startsWith('Z_')) {
       // gzip that ends early because fewer bytes arrived than are stored is a dropped connection;
       // gzip that is bad in bytes that did arrive is a corrupt object, and reading it again will not help.
@@ -353,10 +388,8 @@ function describeDownloadFailure(bucket: string, object: BlobObject): (e: unknow
       403: `permission denied (403) — the credentials need storage.objects.get on bucket "${bucket}"`,
     });
     // A replaced object is found at its new generation by the next run's listing.
-    if (errorCode(cause) === 404) return { ...failure, retriable: true };
-    if (short && !failure.retry && typeof errorCode(cause) !== 'number') {
-      return { message: `connection dropped mid-object: received ${received} of ${expected} bytes (${failure.message})`, retry: true, retriable: true };
-    }
+    if (code === 404) return { ...failure, retriable: true };
+    if (failure.retry && short) return { ...failure, message: `${failure.message} after ${received} of ${expected} bytes` };
     return failure;
   };
 }
@@ -384,10 +417,12 @@ function describeFailure(e: unknown, byStatus: Partial<Record<number, string>>):
   return { message: `request failed${typeof code === 'string' ? ` (${code})` : ''}: ${detail}`, retry: false, retriable: false };
 }
 
+/** An HTTP status (ApiError), a Node or zlib error code, or ETIMEDOUT for the client's own timeouts. */
 function errorCode(e: unknown): number | string | undefined {
   if (typeof e !== 'object' || e === null) return undefined;
-  const code = (e as { code?: unknown }).code;
-  if (typeof code === 'number' || typeof code === 'string') return code;
+  const { code, type } = e as { code?: unknown; type?: unknown };
+  if (typeof code === 'number' || (typeof code === 'string' && code !== '')) return code;
+  if (typeof type === 'string' && TIMEOUT_FETCH_TYPES.has(type)) return 'ETIMEDOUT';
   return undefined;
 }
 
@@ -396,11 +431,42 @@ function resourceOf(file: File | FileMetadata): FileMetadata {
   return file instanceof File ? file.metadata : file;
 }
 
-/** Counts the raw (possibly compressed) bytes that arrived, to tell a dropped connection from a corrupt object. */
+/**
+ * Counts the raw (possibly compressed) bytes that arrive, to tell a dropped connection from a corrupt
+ * object, and calls `onStall` when none has arrived for `stallTimeoutMs` (from creation on, so a
+ * response whose headers never come is caught too).
+ */
 class ByteCounter extends Transform {
   bytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly stallTimeoutMs: number,
+    private readonly onStall: () => void,
+  ) {
+    super();
+    this.watch();
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
+    this.watch();
     callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.stopWatching();
+    callback();
+  }
+
+  stopWatching(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private watch(): void {
+    this.stopWatching();
+    // Not unref'd: a download waiting on a dead connection must keep the process alive until it is retried.
+    this.timer = setTimeout(this.onStall, this.stallTimeoutMs);
   }
 }

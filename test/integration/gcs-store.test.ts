@@ -21,8 +21,11 @@ const MISSING_BUCKET = `parity-it-missing-${RUN}`;
 const DAY_PREFIX = 'dt=2025-03-09/';
 /** More than ten pages of GCS_LIST_PAGE_SIZE. */
 const RECORD_OBJECTS = 10_050;
-/** Fast retries for the fault tests; the production backoff is GCS_RETRY_BASE_DELAY_MS. */
-const FAST_RETRY = { retryAttempts: 5, retryBaseDelayMs: 10 };
+/**
+ * Fast retries for the fault tests; production uses GCS_RETRY_BASE_DELAY_MS and
+ * GCS_DOWNLOAD_STALL_TIMEOUT_MS. The stall timeout is what notices a connection cut mid-body.
+ */
+const FAST_RETRY = { retryAttempts: 5, retryBaseDelayMs: 10, stallTimeoutMs: 500 };
 
 /** NDJSON of `lines` landed records, unique per `seed`. */
 function ndjson(seed: string, lines: number): Buffer {
@@ -34,6 +37,8 @@ function ndjson(seed: string, lines: number): Buffer {
 }
 
 let tmp: string;
+/** Holds only the large bucket, on the filesystem backend, which loads 10k objects in seconds. */
+let bigFake: FakeGcs | undefined;
 let fake: FakeGcs | undefined;
 let proxy: FaultProxy | undefined;
 let storage: Storage;
@@ -71,9 +76,10 @@ beforeAll(async () => {
     await Promise.all(writes.slice(i, i + 256).map(([name, body]) => writeFile(path.join(data, BIG_BUCKET, name), body)));
   }
 
-  fake = await startFakeGcs({ dataDir: data });
+  [bigFake, fake] = await Promise.all([startFakeGcs({ dataDir: data, backend: 'filesystem' }), startFakeGcs()]);
   proxy = await startFaultProxy(fake.endpoint);
-  storage = createStorageClient({ apiEndpoint: fake.endpoint });
+  // Creating a bucket needs a project; reading never does.
+  storage = createStorageClient({ apiEndpoint: fake.endpoint, projectId: 'parity-it' });
   proxied = createStorageClient({ apiEndpoint: proxy.endpoint });
 
   await storage.createBucket(OBJECTS_BUCKET);
@@ -90,6 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await fake?.stop();
+  await bigFake?.stop();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
@@ -114,7 +121,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe('GcsBlobStore against fake-gcs-server', () => {
   it('lists every record object below a day prefix across more than ten pages, and nothing else', async () => {
-    const store = await openGcsStore('gcs', BIG_BUCKET, { apiEndpoint: fake!.endpoint, downloadConcurrency: 4 });
+    const store = await openGcsStore('gcs', BIG_BUCKET, { apiEndpoint: bigFake!.endpoint, downloadConcurrency: 4 });
     await store.assertRootExists(DAY_PREFIX);
     const first = new Set<string>();
     let count = 0;
@@ -134,7 +141,7 @@ describe('GcsBlobStore against fake-gcs-server', () => {
   }, TEST_TIMEOUT_MS);
 
   it('lists nothing, without error, for a prefix that holds nothing', async () => {
-    const store = new GcsBlobStore('gcs', BIG_BUCKET, storage);
+    const store = new GcsBlobStore('gcs', BIG_BUCKET, createStorageClient({ apiEndpoint: bigFake!.endpoint }));
     const urls: string[] = [];
     for await (const object of store.list('dt=2024-01-01/')) urls.push(object.url);
     expect(urls).toEqual([]);
@@ -152,6 +159,27 @@ describe('GcsBlobStore against fake-gcs-server', () => {
     })());
     expect(listing).toBeInstanceOf(TierError);
     expect((listing as Error).message).toContain(`gs://${MISSING_BUCKET}`);
+  }, TEST_TIMEOUT_MS);
+
+  it('names the bucket and the missing permission when listing is denied', async () => {
+    const store = new GcsBlobStore('gcs', OBJECTS_BUCKET, proxied, FAST_RETRY);
+    proxy!.failNext(1, 403, 'any');
+    const e = await rejection(store.assertRootExists(DAY_PREFIX));
+    expect(e).toBeInstanceOf(TierError);
+    expect(e).toMatchObject({ object: `gs://${OBJECTS_BUCKET}`, retriable: false });
+    expect((e as Error).message).toContain(`storage.objects.list on bucket "${OBJECTS_BUCKET}"`);
+  }, TEST_TIMEOUT_MS);
+
+  it('retries a listing page that fails with 503 or 429 and lists every object once', async () => {
+    const store = new GcsBlobStore('gcs', OBJECTS_BUCKET, proxied, FAST_RETRY);
+    const expected: string[] = [];
+    for await (const object of store.list(DAY_PREFIX)) expected.push(object.url);
+    for (const status of [503, 429]) {
+      proxy!.failNext(2, status, 'any');
+      const urls: string[] = [];
+      for await (const object of store.list(DAY_PREFIX)) urls.push(object.url);
+      expect(urls.sort()).toEqual([...expected].sort());
+    }
   }, TEST_TIMEOUT_MS);
 
   it('stages a plain object byte for byte', async () => {

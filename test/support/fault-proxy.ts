@@ -3,14 +3,17 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A small HTTP proxy on 127.0.0.1 in front of fake-gcs-server that injects faults into media
- * downloads (`?alt=media` or `/download/...`), for testing retries over real sockets. Every other
- * request (listing, metadata, uploads) is passed through untouched.
+ * downloads (`?alt=media` or `/download/...`), or into any request, for testing retries over real
+ * sockets. What it is not told to break is passed through untouched.
  */
 export interface FaultProxy {
   /** `http://127.0.0.1:PORT`: use as the client's `apiEndpoint`. */
   endpoint: string;
-  /** The next `n` media downloads get `status` (503 by default) with a JSON error body; Infinity: all of them. */
-  failNext(n: number, status?: number): void;
+  /**
+   * The next `n` media downloads (or, with scope `any`, the next `n` requests of any kind) get
+   * `status` (503 by default) with a JSON API error body; Infinity: all of them.
+   */
+  failNext(n: number, status?: number, scope?: 'media' | 'any'): void;
   /**
    * The next `n` media downloads send their headers (with the full Content-Length) and the first
    * half of the body, then the socket is destroyed: a connection dropped mid-object.
@@ -27,13 +30,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   let failures = 0;
   let failStatus = 503;
+  let failScope: 'media' | 'any' = 'media';
   let cuts = 0;
   let mediaRequests = 0;
 
   const server = http.createServer((req, res) => {
     const media = isMediaDownload(req);
     if (media) mediaRequests++;
-    if (media && failures > 0) {
+    if ((media || failScope === 'any') && failures > 0) {
       failures--;
       const body = JSON.stringify({ error: { code: failStatus, message: 'injected by fault-proxy', errors: [] } });
       res.writeHead(failStatus, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(body) });
@@ -54,15 +58,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    failNext(n, status = 503) {
+    failNext(n, status = 503, scope = 'media') {
       failures = n;
       failStatus = status;
+      failScope = scope;
     },
     cutNext(n) {
       cuts = n;
     },
     reset() {
       failures = 0;
+      failScope = 'media';
       cuts = 0;
       mediaRequests = 0;
     },
