@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config, TierLocations } from '../src/config.js';
 import { addDays, dayWindow, dayOf } from '../src/dates.js';
 import type { DayKey, RowStatus, Site } from '../src/domain.js';
-import { DuckDbEngine, type KafkaCountRow } from '../src/engine/duckdb-engine.js';
+import { DuckDbEngine, type StreamedCountRow } from '../src/engine/duckdb-engine.js';
 import type { KafkaDayRead, KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { TierError, throwIfAborted } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
@@ -169,11 +169,15 @@ async function reconcileBatch(
 
   // Kafka: a day at a time, so that the offsets fast path and retention are per day.
   const kafkaReads = new Map<DayKey, KafkaDayRead>();
-  await engine.beginKafka();
+  await engine.beginStreamed('kafka');
   if (req.kafka) {
     for (const day of days) {
       throwIfAborted(signal);
-      const read = await req.kafka.readDay(dayWindow(day, zone), (rows) => engine.appendKafka(rows), signal);
+      const read = await req.kafka.readDay(
+        dayWindow(day, zone),
+        (rows) => engine.appendStreamed('kafka', rows.map((r) => ({ ...r, region: r.cluster, n: 1 }))),
+        signal,
+      );
       kafkaReads.set(day, read);
       for (const message of read.failures.values()) {
         errors.push(`${day}: ${message}`);
@@ -183,7 +187,9 @@ async function reconcileBatch(
       log.info(`kafka: read ${day}`, { day, offsets: Object.fromEntries(read.offsetTotals) });
     }
   }
-  await engine.finishKafka(config.sites);
+  await engine.finishStreamed('kafka', config.sites);
+  await engine.beginStreamed('bigquery');
+  await engine.finishStreamed('bigquery', config.sites);
   const kafkaDays = [...kafkaReads].filter(([, r]) => r.failures.size === 0 && r.expired.length === 0).map(([d]) => d);
 
   const byDay = <T extends { day: DayKey; site: Site }>(rows: T[], day: DayKey) => rows.filter((r) => r.day === day);
@@ -192,8 +198,8 @@ async function reconcileBatch(
   const proxyIssues = await engine.lineIssues('proxy');
   const gcsCounts = await engine.landedCounts('gcs');
   const gcsIssues = await engine.lineIssues('gcs');
-  const kafkaCounts = await engine.kafkaCounts();
-  await engine.joinIds(kafkaDays);
+  const kafkaCounts = await engine.streamedCounts('kafka');
+  await engine.joinIds(kafkaDays, false);
   const groups = await engine.idFacts();
   const toMap = <T>(rows: { site: Site; counts: T }[]) => new Map(rows.map((r) => [r.site, r.counts]));
   const keep = (site: Site) => reportSites.includes(site) || !config.sites.includes(site);
@@ -270,7 +276,7 @@ async function reconcileBatch(
   return summaries;
 }
 
-function kafkaDayCounts(rows: KafkaCountRow[], read: KafkaDayRead): KafkaDayCounts {
+function kafkaDayCounts(rows: StreamedCountRow[], read: KafkaDayRead): KafkaDayCounts {
   const messages = new Map<Site, Map<string, number>>();
   const malformed = new Map<Site, number>();
   for (const r of rows) {

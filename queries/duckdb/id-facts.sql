@@ -2,6 +2,7 @@
 -- of Kafka or of the final tier: the facts the attribution rules (src/reconcile/rules.ts) read.
 -- Built once; the per-group counts and the missing list both read it.
 --   $kafka_days  the days for which Kafka was read whole (configured, reachable, within retention)
+--   $final_is_bigquery  true when BigQuery is configured: then it, not GCS, is the final tier
 CREATE OR REPLACE TABLE id_facts AS
 WITH front AS (
   SELECT
@@ -18,7 +19,8 @@ WITH front AS (
     coalesce(k.in_flight, false) AS in_flight
   FROM ids_proxy p
   FULL JOIN ids_kafka k ON p.day = k.day AND p.site = k.site AND p.rid = k.rid
-)
+),
+mid AS (
 SELECT
   coalesce(f.day, g.day) AS day,
   coalesce(f.site, g.site) AS site,
@@ -34,4 +36,23 @@ SELECT
   coalesce(f.in_flight, false) AS in_flight,
   g.rid IS NOT NULL AS in_gcs
 FROM front f
-FULL JOIN ids_gcs g ON f.day = g.day AND f.site = g.site AND f.rid = g.rid;
+FULL JOIN ids_gcs g ON f.day = g.day AND f.site = g.site AND f.rid = g.rid
+)
+SELECT
+  coalesce(m.day, b.day) AS day,
+  coalesce(m.site, b.site) AS site,
+  coalesce(m.rid, b.rid) AS rid,
+  coalesce(m.in_proxy, false) AS in_proxy,
+  coalesce(m.accepted, false) AS accepted,
+  coalesce(m.rejected, false) AS rejected,
+  m.last_reject,
+  coalesce(m.unroutable, false) OR coalesce(b.unroutable, false) AS unroutable,
+  coalesce(m.kafka_known, list_contains($kafka_days, strftime(b.day, '%Y-%m-%d'))) AS kafka_known,
+  coalesce(m.in_kafka, false) AS in_kafka,
+  coalesce(m.cross_region, false) AS cross_region,
+  coalesce(m.in_flight, false) AS in_flight,
+  coalesce(m.in_gcs, false) AS in_gcs,
+  b.rid IS NOT NULL AS in_bigquery,
+  CASE WHEN $final_is_bigquery THEN b.rid IS NOT NULL ELSE coalesce(m.in_gcs, false) END AS in_final
+FROM mid m
+FULL JOIN ids_bigquery b ON m.day = b.day AND m.site = b.site AND m.rid = b.rid;

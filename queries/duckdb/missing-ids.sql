@@ -2,5 +2,5 @@
 -- order, then UNKNOWN, each by request_id. Streamed by the caller, never held whole.
 SELECT site, rid AS request_id, unroutable, kafka_known, in_kafka, in_flight, in_gcs
 FROM id_facts
-WHERE day = CAST($day AS DATE) AND accepted AND NOT in_gcs
+WHERE day = CAST($day AS DATE) AND accepted AND NOT in_final
 ORDER BY coalesce(list_position($sites, site), 1000000), rid;

@@ -36,6 +36,22 @@ export interface MissingId {
   facts: IdFacts;
 }
 
+/** Tiers that arrive as streams of rows (not files): appended into the engine as they are read. */
+export type StreamedTier = 'kafka' | 'bigquery';
+
+/** One row of a streamed tier: a Kafka message, or a BigQuery result row standing for `n` rows. */
+export interface StreamedRow {
+  /** The Kafka cluster; null for BigQuery. */
+  region: string | null;
+  timestampMs: number;
+  requestId: string | null;
+  /** The raw site header; null when absent. */
+  siteHeader: string | null;
+  /** Kafka: past the sink group's committed offset. */
+  inFlight: boolean;
+  n: number;
+}
+
 /** A Kafka message as the Kafka adapter decodes it: only what the counts need. */
 export interface KafkaMessageRow {
   cluster: string;
@@ -45,12 +61,14 @@ export interface KafkaMessageRow {
   inFlight: boolean;
 }
 
-export interface KafkaCountRow {
+export interface StreamedCountRow {
   day: DayKey;
   site: Site;
+  /** The Kafka cluster; empty for BigQuery. */
   region: string;
   kind: 'record' | 'malformed';
   n: number;
+  distinct: number;
 }
 
 type LandedTier = 'gcs';
@@ -211,49 +229,62 @@ export class DuckDbEngine {
     return [...byKey.values()];
   }
 
-  /** Starts the batch's Kafka table; messages arrive through appendKafka, then finishKafka. */
-  async beginKafka(): Promise<void> {
-    await this.run(loadQuery('duckdb', 'kafka-raw'));
+  /** Starts a streamed tier's table; rows arrive through appendStreamed, then finishStreamed. */
+  async beginStreamed(tier: StreamedTier): Promise<void> {
+    await this.run(loadQuery('duckdb', 'streamed-raw', { raw_table: `raw_${tier}` }));
   }
 
-  /** Appends a batch of decoded messages; called as the adapter reads, so nothing is held. */
-  async appendKafka(rows: readonly KafkaMessageRow[]): Promise<void> {
-    const appender = await this.db.createAppender('kafka_raw');
+  /** Appends a batch of rows; called as the adapter reads, so nothing is held in JavaScript. */
+  async appendStreamed(tier: StreamedTier, rows: readonly StreamedRow[]): Promise<void> {
+    const appender = await this.db.createAppender(`raw_${tier}`);
     for (const r of rows) {
-      appender.appendVarchar(r.cluster);
+      if (r.region === null) appender.appendNull();
+      else appender.appendVarchar(r.region);
       appender.appendBigInt(BigInt(r.timestampMs));
       if (r.requestId === null) appender.appendNull();
       else appender.appendVarchar(r.requestId);
       if (r.siteHeader === null) appender.appendNull();
       else appender.appendVarchar(r.siteHeader);
       appender.appendBoolean(r.inFlight);
+      appender.appendBigInt(BigInt(r.n));
       appender.endRow();
     }
     appender.closeSync();
   }
 
-  /** Aggregates the appended messages per day, site, request id and cluster. */
-  async finishKafka(sites: string[]): Promise<void> {
+  /** Aggregates the appended rows per day, site, request id and region. */
+  async finishStreamed(tier: StreamedTier, sites: string[]): Promise<void> {
     await this.run(
-      loadQuery('duckdb', 'kafka-aggregate'),
+      loadQuery('duckdb', 'streamed-aggregate', { raw_table: `raw_${tier}`, agg_table: `agg_${tier}` }),
       { bucket_days: listValue(this.buckets.days), first_bucket: BigInt(this.buckets.firstBucket), sites: listValue(sites) },
       { bucket_days: LIST(VARCHAR), first_bucket: BIGINT, sites: LIST(VARCHAR) } as never,
     );
-    await this.run('DROP TABLE kafka_raw');
-    await this.run(loadQuery('duckdb', 'ids-kafka-view'));
+    await this.run(`DROP TABLE raw_${tier}`);
+    await this.run(loadQuery('duckdb', tier === 'kafka' ? 'ids-kafka-view' : 'ids-bigquery-view'));
   }
 
-  async kafkaCounts(): Promise<KafkaCountRow[]> {
-    const rows = await this.rows(loadQuery('duckdb', 'kafka-counts'));
-    return rows.map((r) => ({ day: String(r.day), site: String(r.site), region: String(r.region), kind: r.kind as 'record' | 'malformed', n: num(r.n) }));
+  async streamedCounts(tier: StreamedTier): Promise<StreamedCountRow[]> {
+    const rows = await this.rows(loadQuery('duckdb', 'streamed-counts', { agg_table: `agg_${tier}` }));
+    return rows.map((r) => ({
+      day: String(r.day),
+      site: String(r.site),
+      region: String(r.region),
+      kind: r.kind as 'record' | 'malformed',
+      n: num(r.n),
+      distinct: num(r.distinct_ids),
+    }));
   }
 
   /**
    * Joins the proxy's ids with Kafka's and the final tier's, once per batch; idFacts and
    * missingIds read the result. `kafkaDays`: the days Kafka was read whole.
    */
-  async joinIds(kafkaDays: DayKey[]): Promise<void> {
-    await this.run(loadQuery('duckdb', 'id-facts'), { kafka_days: listValue(kafkaDays) }, { kafka_days: LIST(VARCHAR) } as never);
+  async joinIds(kafkaDays: DayKey[], finalIsBigquery: boolean): Promise<void> {
+    await this.run(
+      loadQuery('duckdb', 'id-facts'),
+      { kafka_days: listValue(kafkaDays), final_is_bigquery: finalIsBigquery },
+      { kafka_days: LIST(VARCHAR), final_is_bigquery: BOOLEAN } as never,
+    );
   }
 
   async idFacts(): Promise<IdFactGroup[]> {
@@ -271,8 +302,8 @@ export class DuckDbEngine {
       crossRegion: Boolean(r.cross_region),
       inFlight: Boolean(r.in_flight),
       inGcs: Boolean(r.in_gcs),
-      inBigquery: false,
-      inFinal: Boolean(r.in_gcs),
+      inBigquery: Boolean(r.in_bigquery),
+      inFinal: Boolean(r.in_final),
       ids: num(r.ids),
     }));
   }

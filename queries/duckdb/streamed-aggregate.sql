@@ -1,0 +1,25 @@
+-- One row per (kind, day, site, request_id, region) of a streamed tier; rows without a request id
+-- are 'malformed' rows per (day, site, region). Parameters as in load-records.sql.
+CREATE OR REPLACE TABLE {{agg_table}} AS
+WITH parsed AS (
+  SELECT region, ts_ms, nullif(trim(rid), '') AS rid, nullif(upper(trim(site_raw)), '') AS site_value, in_flight, n
+  FROM {{raw_table}}
+),
+dated AS (
+  SELECT *,
+    CASE WHEN ts_ms // 900000 - $first_bucket BETWEEN 0 AND len($bucket_days) - 1
+         THEN CAST($bucket_days AS DATE[])[ts_ms // 900000 - $first_bucket + 1] END AS day
+  FROM parsed
+)
+SELECT
+  CASE WHEN rid IS NULL THEN 'malformed' ELSE 'record' END AS kind,
+  day,
+  CASE WHEN list_contains($sites, site_value) THEN site_value ELSE 'UNKNOWN' END AS site,
+  rid,
+  region,
+  CAST(sum(n) AS BIGINT) AS n,
+  bool_and(in_flight) AS in_flight,
+  bool_or(site_value IS NOT NULL AND NOT list_contains($sites, site_value)) AS unroutable
+FROM dated
+WHERE day IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5;
