@@ -2,6 +2,7 @@ import type { Config } from '../src/config.js';
 import { addDays, dayOf } from '../src/dates.js';
 import type { DayKey } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
+import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { type DaySummary, type ReconcileResult, runReconcile } from './reconcile.js';
 
@@ -26,6 +27,8 @@ export async function runDaily(opts: {
   log?: Logger;
   run?: RunMetadata;
   onDay?: (s: DaySummary) => void;
+  kafka?: KafkaTierReader;
+  publish?: (files: string[]) => Promise<void>;
 }): Promise<DailyResult> {
   const days = dailyDays(opts.now, opts.config.timezone, opts.config.jobs.lateDays);
   const yesterday = days.at(-1)!;

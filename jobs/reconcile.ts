@@ -30,6 +30,8 @@ export interface ReconcileRequest {
   onDay?: (summary: DaySummary) => void;
   /** The Kafka tier, when configured (the CLI makes it from tiers.kafka). */
   kafka?: KafkaTierReader;
+  /** Copies each day's files elsewhere once they are written locally (--out gs://…). */
+  publish?: (files: string[]) => Promise<void>;
 }
 
 export interface DaySummary {
@@ -269,6 +271,10 @@ async function reconcileBatch(
       unexplained: all.unexplained,
       change,
     });
+    if (req.publish) {
+      const manifestFile = req.run ? [path.join(req.outDir, `manifest-${day}.json`)] : [];
+      await req.publish([...(missingFile ? [missingFile] : []), parityFile, ...manifestFile]);
+    }
     const summary: DaySummary = { day, rows: report.rows, parityFile, missingFile, change };
     req.onDay?.(summary);
     summaries.push(summary);

@@ -9,6 +9,7 @@ import { AbortedError, ConfigError, TierError, UsageError } from './errors.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from './log/logger.js';
 import type { RunMetadata } from './report/manifest.js';
 import type { DaySummary, ReconcileResult } from '../jobs/reconcile.js';
+import type { KafkaTierReader } from './tiers/kafka-reader.js';
 
 /** Exit statuses: the contract's 0–3, then ours. */
 export const EXIT = { ok: 0, fail: 1, usage: 2, tier: 3, internal: 4, sigint: 130, sigterm: 143 } as const;
@@ -18,6 +19,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 interface CommonOptions {
   config: string;
   out: string;
+  localOut: string;
   logFormat: 'auto' | 'text' | 'json';
   quiet: boolean;
 }
@@ -30,7 +32,17 @@ async function runJob(
   opts: CommonOptions,
   command: string,
   signal: AbortSignal,
-  job: (ctx: { config: Config; log: Logger; run: RunMetadata; onDay: (s: DaySummary) => void; now: Date }) => Promise<ReconcileResult & { totalDays?: number }>,
+  job: (ctx: {
+    config: Config;
+    log: Logger;
+    run: RunMetadata;
+    onDay: (s: DaySummary) => void;
+    now: Date;
+    kafka?: KafkaTierReader;
+    /** Where the files go on this machine, and the copy elsewhere when --out is gs://. */
+    outDir: string;
+    publish?: (files: string[]) => Promise<void>;
+  }) => Promise<ReconcileResult>,
   totalDays: (config: Config) => number,
 ): Promise<void> {
   const [{ loadConfig }, { renderSummaryTable }, { buildAlert, postWebhook }] = await Promise.all([
@@ -50,9 +62,20 @@ async function runJob(
     command,
   };
   const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays(config)) : null;
-  const result = await job({ config, log: bar ? { ...log, info() {} } : log, run, now, onDay: (s) => bar?.tick(`${s.day} ${String(s.rows.at(-1)?.status)}`) });
+  // The CLI is the edge that reads the environment: Kafka credentials come from the variables the config names.
+  const kafka = config.tiers.kafka ? (await import('./tiers/kafka-tier.js')).createKafkaTier(config.tiers.kafka, process.env) : undefined;
+  const { outDir, publish } = await outputOf(opts, config, signal);
+  let result: ReconcileResult;
+  try {
+    result = await job({
+      config, log: bar ? { ...log, info() {} } : log, run, now, ...(kafka ? { kafka } : {}), outDir, ...(publish ? { publish } : {}),
+      onDay: (s) => bar?.tick(`${s.day} ${String(s.rows.at(-1)?.status)}`),
+    });
+  } finally {
+    await kafka?.close();
+  }
   bar?.done();
-  if (!json) process.stdout.write(renderSummaryTable(result.days) + `reports written to ${opts.out}/\n`);
+  if (!json) process.stdout.write(renderSummaryTable(result.days) + `reports written to ${opts.out.startsWith('gs://') ? `${outDir}/ and ${opts.out}` : `${opts.out}/`}\n`);
   const webhookVar = config.alerts.webhookUrlEnv;
   const alert = buildAlert(result.days, config.alerts.on as RowStatus[], opts.out);
   if (webhookVar && alert) {
@@ -64,6 +87,32 @@ async function runJob(
   process.exitCode = result.exitCode;
 }
 
+/**
+ * `--out DIR`, or `--out gs://bucket/prefix/`: then the reports are written to `--local-out` first
+ * and each day's files are uploaded once written (one request each: a reader sees the old object
+ * or the new one). Upload failures are TierErrors for `--out`: exit 3.
+ */
+async function outputOf(opts: CommonOptions, config: Config, signal: AbortSignal): Promise<{ outDir: string; publish?: (files: string[]) => Promise<void> }> {
+  if (!opts.out.startsWith('gs://')) return { outDir: opts.out };
+  const { parseGsUrl, createStorageClient, writeGcsObject } = await import('./storage/gcs-store.js');
+  const target = parseGsUrl(opts.out);
+  if (!target) throw new UsageError('--out', `"${opts.out}" is not gs://bucket/prefix/`);
+  const prefix = target.name === '' || target.name.endsWith('/') ? target.name : `${target.name}/`;
+  const storage = createStorageClient(config.gcs);
+  const path = await import('node:path');
+  return {
+    outDir: opts.localOut,
+    publish: async (files) => {
+      for (const f of files) await writeGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, f, { signal });
+    },
+  };
+}
+
+const outOptions = (cmd: Command): Command =>
+  cmd
+    .option('--out <dir>', 'output folder, or gs://bucket/prefix/ to upload the reports there too', 'reports')
+    .option('--local-out <dir>', 'with --out gs://…: the local folder the reports are written to first', 'reports');
+
 function buildProgram(signal: AbortSignal): Command {
   const program = new Command('parity')
     .description('Counts audit events at every tier of the logging pipeline and explains every gap.')
@@ -71,53 +120,50 @@ function buildProgram(signal: AbortSignal): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  program
-    .command('reconcile')
+  outOptions(program
+    .command('reconcile'))
     .description('reconcile every configured tier for a day or a range of days and write the parity and missing reports')
     .requiredOption('--config <file>', 'config file, JSON or YAML')
     .option('--date <YYYY-MM-DD>', 'one day')
     .option('--from <YYYY-MM-DD>', 'first day of a range (with --to, both included)')
     .option('--to <YYYY-MM-DD>', 'last day of a range')
-    .option('--out <dir>', 'output folder', 'reports')
     .option('--sites <list>', 'report only these configured sites, comma-separated, e.g. US,CA')
     .addOption(logFormatOption())
     .option('--quiet', 'print no progress, only warnings and errors', false)
     .action(async (opts: CommonOptions & { date?: string; from?: string; to?: string; sites?: string }) => {
       const [{ resolveDays, resolveSites }, { runReconcile }] = await Promise.all([import('./args.js'), import('../jobs/reconcile.js')]);
       const days = resolveDays(opts);
-      await runJob(opts, 'reconcile', signal, async ({ config, log, run, onDay }) => {
+      await runJob(opts, 'reconcile', signal, async ({ config, log, run, onDay, kafka, outDir, publish }) => {
         const sites = resolveSites(opts.sites, config.sites);
-        return runReconcile({ config, days, outDir: opts.out, ...(sites ? { sites } : {}), signal, log, run, onDay });
+        return runReconcile({ config, days, outDir, ...(publish ? { publish } : {}), ...(sites ? { sites } : {}), ...(kafka ? { kafka } : {}), signal, log, run, onDay });
       }, () => days.length);
     });
 
-  program
-    .command('daily')
+  outOptions(program
+    .command('daily'))
     .description("the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, saying which days late records restated")
     .requiredOption('--config <file>', 'config file, JSON or YAML')
-    .option('--out <dir>', 'output folder', 'reports')
     .option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)')
     .addOption(logFormatOption())
     .option('--quiet', 'print no progress, only warnings and errors', false)
     .action(async (opts: CommonOptions & { asOf?: string }) => {
       const [{ runDaily }, { parseDay }] = await Promise.all([import('../jobs/daily.js'), import('./dates.js')]);
       if (opts.asOf !== undefined && !parseDay(opts.asOf)) throw new UsageError('--as-of', `"${opts.asOf}" is not a date: use YYYY-MM-DD`);
-      await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, now }) => {
+      await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, now, kafka, outDir, publish }) => {
         // --as-of names a day in the configured zone: noon of it is safely inside that day.
         const asOf = opts.asOf ? new Date(`${opts.asOf}T12:00:00Z`) : now;
-        const result = await runDaily({ config, now: asOf, outDir: opts.out, signal, log, run, onDay });
+        const result = await runDaily({ config, now: asOf, outDir, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), signal, log, run, onDay });
         if (result.restated.length > 0) process.stdout.write(`restated by late data: ${result.restated.join(', ')}\n`);
         return result;
       }, (config) => config.jobs.lateDays + 1);
     });
 
-  program
-    .command('backfill')
+  outOptions(program
+    .command('backfill'))
     .description('reconcile a long range, resumably: days whose reports are current (same version and config, files intact) are skipped')
     .requiredOption('--config <file>', 'config file, JSON or YAML')
     .requiredOption('--from <YYYY-MM-DD>', 'first day (included)')
     .requiredOption('--to <YYYY-MM-DD>', 'last day (included)')
-    .option('--out <dir>', 'output folder', 'reports')
     .option('--force', 'redo days whose reports are current', false)
     .option('--concurrency <n>', 'batches of days reconciled at once (1-4; each holds its own memory limit)', '1')
     .addOption(logFormatOption())
@@ -129,8 +175,8 @@ function buildProgram(signal: AbortSignal): Command {
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_BACKFILL_CONCURRENCY) {
         throw new UsageError('--concurrency', `"${opts.concurrency}" is not a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
       }
-      await runJob(opts, 'backfill', signal, async ({ config, log, run, onDay }) => {
-        const result = await runBackfill({ config, days, outDir: opts.out, force: opts.force, concurrency, run, signal, log, onDay });
+      await runJob(opts, 'backfill', signal, async ({ config, log, run, onDay, kafka, outDir, publish }) => {
+        const result = await runBackfill({ config, days, outDir, force: opts.force, concurrency, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), run, signal, log, onDay });
         if (result.skipped.length > 0) process.stdout.write(`skipped ${result.skipped.length} current days (--force redoes them)\n`);
         return result;
       }, () => days.length);
