@@ -152,6 +152,42 @@ async function caseLocal(events: number, runs: number, factor = 1): Promise<{ ra
   return { ratio: seconds / pipeSeconds, rss, seconds, pipe: pipeSeconds, lines };
 }
 
+/**
+ * The gcs tier read from fake-gcs-server: reconcile with the landed objects in the emulator, and in
+ * the same run download the same objects with curl (8 at once, as the job's default concurrency).
+ */
+async function caseGcs(events: number): Promise<{ reconcile: number; local: number; curl: number; rss: number }> {
+  const { startFakeGcs } = await import('../test/support/fake-gcs.js');
+  const { dir, config } = await dataset(events);
+  const fake = await startFakeGcs({ dataDir: path.join(dir, 'landed'), backend: 'filesystem' });
+  try {
+    const cfg = JSON.parse(await readFile(config, 'utf8')) as { tiers: { gcs: Record<string, unknown> } };
+    cfg.tiers.gcs.locations = (cfg.tiers.gcs.locations as string[]).map((l) => l.replace(/^landed\//, 'gs://'));
+    cfg.tiers.gcs.apiEndpoint = fake.endpoint;
+    const gcsConfig = path.join(dir, 'config-gcs.json');
+    await writeFile(gcsConfig, JSON.stringify(cfg));
+    const objects = (await filesBelow(path.join(dir, 'landed'))).map((f) => path.relative(path.join(dir, 'landed'), f));
+    const urls = objects.map((o) => {
+      const [bucket, ...rest] = o.split('/');
+      return `${fake.endpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(rest.join('/'))}?alt=media`;
+    });
+    const urlFile = path.join(dir, '.urls');
+    await writeFile(urlFile, urls.join('\n') + '\n');
+    const sizes = path.join(dir, '.sizes');
+    const curl = await measure('sh', ['-c', `xargs -P 8 -n 1 curl -sS -f -o /dev/null -w '%{size_download}\\n' < ${JSON.stringify(urlFile)} > ${JSON.stringify(sizes)}`]);
+    const downloaded = (await readFile(sizes, 'utf8')).trim().split('\n').reduce((n, x) => n + Number(x), 0);
+    if (curl.code !== 0 || downloaded === 0) throw new Error(`curl failed: ${curl.stderr}`);
+    process.stderr.write(`curl downloaded ${objects.length} objects, ${(downloaded / 1048576).toFixed(0)} MiB\n`);
+    const out = path.join(DATA, 'out-gcs');
+    const r = await measure(process.execPath, [CLI, 'reconcile', '--config', gcsConfig, '--date', DAY, '--out', out, '--quiet']);
+    if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile from GCS exited ${r.code}: ${r.stderr}`);
+    const l = await measure(process.execPath, [CLI, 'reconcile', '--config', config, '--date', DAY, '--out', path.join(DATA, 'out'), '--quiet']);
+    return { reconcile: r.seconds, local: l.seconds, curl: curl.seconds, rss: r.peakRssMiB };
+  } finally {
+    await fake.stop();
+  }
+}
+
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('build first: npm run build');
   await mkdir(DATA, { recursive: true });
@@ -162,6 +198,12 @@ async function main(): Promise<void> {
   console.log(`local files, one day of ${events.toLocaleString()} events (${one.lines} lines, 40% of files gzip):`);
   console.log(`  reconcile ${fmt(one.seconds)} s vs cat/zcat | wc -l ${fmt(one.pipe)} s  ratio ${fmt(one.ratio)}x (target <= 1.50x)`);
   console.log(`  peak RSS ${one.rss.toFixed(0)} MiB (target < 1024 MiB)`);
+  if (!flag('--no-gcs')) {
+    const g = await caseGcs(events);
+    console.log(`gcs tier from fake-gcs-server (same day, landed objects in the emulator):`);
+    console.log(`  reconcile ${fmt(g.reconcile)} s vs curl download of the same objects ${fmt(g.curl)} s  ratio ${fmt(g.reconcile / g.curl)}x (target <= 1.30x)`);
+    console.log(`  the GCS reads cost ${fmt(g.reconcile - g.local)} s over the same reconcile from local files (${fmt(g.local)} s); peak RSS ${g.rss.toFixed(0)} MiB`);
+  }
   if (flag('--scale10')) {
     const ten = await caseLocal(events, 1, 10);
     console.log(`local files, 10x: ${(events * 10).toLocaleString()} events (${ten.lines} lines):`);
