@@ -5,6 +5,7 @@ import type { Config, TierLocations } from '../src/config.js';
 import { addDays, dayWindow, dayOf } from '../src/dates.js';
 import type { DayKey, RowStatus, Site } from '../src/domain.js';
 import { DuckDbEngine, type StreamedCountRow } from '../src/engine/duckdb-engine.js';
+import type { BigqueryRangeReader } from '../src/tiers/bigquery-reader.js';
 import type { KafkaDayRead, KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { TierError, throwIfAborted } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
@@ -30,6 +31,8 @@ export interface ReconcileRequest {
   onDay?: (summary: DaySummary) => void;
   /** The Kafka tier, when configured (the CLI makes it from tiers.kafka). */
   kafka?: KafkaTierReader;
+  /** The BigQuery tier, when configured (the CLI makes it from tiers.bigquery): then the final tier. */
+  bigquery?: BigqueryRangeReader;
   /** Copies each day's files elsewhere once they are written locally (--out gs://…). */
   publish?: (files: string[]) => Promise<void>;
 }
@@ -190,7 +193,23 @@ async function reconcileBatch(
     }
   }
   await engine.finishStreamed('kafka', config.sites);
+  // BigQuery: one query for the batch's time range, its pages appended as they arrive.
+  const bigqueryFailures = new Map<DayKey, string>();
   await engine.beginStreamed('bigquery');
+  if (req.bigquery) {
+    throwIfAborted(signal);
+    const first = dayWindow(days[0]!, zone);
+    const last = dayWindow(days.at(-1)!, zone);
+    try {
+      const read = await req.bigquery.readRange(first.startMs, last.endMs, (rows) => engine.appendStreamed('bigquery', rows), signal);
+      log.info(`bigquery: ${read.rows} result rows for ${days[0]}${days.length > 1 ? `..${days.at(-1)}` : ''}`, { bytes_processed: read.bytesProcessed });
+    } catch (e) {
+      if (!(e instanceof TierError)) throw e;
+      for (const day of days) bigqueryFailures.set(day, e.message);
+      errors.push(e.message);
+      log.error(e.message);
+    }
+  }
   await engine.finishStreamed('bigquery', config.sites);
   const kafkaDays = [...kafkaReads].filter(([, r]) => r.failures.size === 0 && r.expired.length === 0).map(([d]) => d);
 
@@ -201,7 +220,8 @@ async function reconcileBatch(
   const gcsCounts = await engine.landedCounts('gcs');
   const gcsIssues = await engine.lineIssues('gcs');
   const kafkaCounts = await engine.streamedCounts('kafka');
-  await engine.joinIds(kafkaDays, false);
+  const bigqueryCounts = await engine.streamedCounts('bigquery');
+  await engine.joinIds(kafkaDays, Boolean(req.bigquery));
   const groups = await engine.idFacts();
   const toMap = <T>(rows: { site: Site; counts: T }[]) => new Map(rows.map((r) => [r.site, r.counts]));
   const keep = (site: Site) => reportSites.includes(site) || !config.sites.includes(site);
@@ -216,6 +236,8 @@ async function reconcileBatch(
     }
     const kafkaRead = kafkaReads.get(day);
     if (kafkaRead && kafkaRead.failures.size > 0) dayFailures.kafka = [...kafkaRead.failures.values()].join('; ');
+    const bigqueryFailure = bigqueryFailures.get(day);
+    if (bigqueryFailure) dayFailures.bigquery = bigqueryFailure;
     const input: DayCounts = {
       day,
       proxy: toMap(byDay(proxyCounts, day).filter((r) => keep(r.site))),
@@ -223,13 +245,14 @@ async function reconcileBatch(
       gcs: config.tiers.gcs ? toMap(byDay(gcsCounts, day).filter((r) => keep(r.site))) : null,
       gcsIssues: toMap<IssueCounts>(byDay(gcsIssues, day).filter((r) => keep(r.site))),
       kafka: kafkaRead ? kafkaDayCounts(kafkaCounts.filter((r) => r.day === day && keep(r.site)), kafkaRead) : null,
+      bigquery: req.bigquery ? bigqueryDayCounts(bigqueryCounts.filter((r) => r.day === day && keep(r.site))) : null,
       groups: byDay(groups, day).filter((g) => keep(g.site)),
       failures: dayFailures,
     };
     const report = attributeDay(input, {
       sites: reportSites,
       thresholds: config.thresholds,
-      tiers: { gcs: Boolean(config.tiers.gcs), kafka: req.kafka ? req.kafka.regions : null },
+      tiers: { gcs: Boolean(config.tiers.gcs), kafka: req.kafka ? req.kafka.regions : null, bigquery: Boolean(req.bigquery) },
     });
     for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
 
@@ -292,6 +315,20 @@ function kafkaDayCounts(rows: StreamedCountRow[], read: KafkaDayRead): KafkaDayC
     messages.set(r.site, bySite);
   }
   return { messages, malformed, offsetTotals: read.offsetTotals, expired: read.expired };
+}
+
+function bigqueryDayCounts(rows: StreamedCountRow[]): NonNullable<DayCounts['bigquery']> {
+  const out: NonNullable<DayCounts['bigquery']> = new Map();
+  for (const r of rows) {
+    const c = out.get(r.site) ?? { records: 0, distinct: 0, malformed: 0 };
+    if (r.kind === 'malformed') c.malformed += r.n;
+    else {
+      c.records += r.n;
+      c.distinct += r.distinct;
+    }
+    out.set(r.site, c);
+  }
+  return out;
 }
 
 function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary['change'] {

@@ -80,6 +80,33 @@ const kafkaTier = z.strictObject({
   readTimeoutMs: z.number().int().min(1000).max(3_600_000).default(600_000),
 });
 
+/** project.dataset.table, each part BigQuery's own pattern: these become backquoted identifiers. */
+const BQ_TABLE = /^[a-z][a-z0-9-]{4,61}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_-]{1,1024}$/;
+const bqColumn = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,299}$/, 'a BigQuery column name');
+
+const bigqueryTier = z.strictObject({
+  table: z.string().regex(BQ_TABLE, 'project.dataset.table'),
+  columns: z
+    .strictObject({
+      timestamp: bqColumn.default('timestamp'),
+      request_id: bqColumn.default('request_id'),
+      site: bqColumn.default('site'),
+      /** The partition column: every query filters on it. */
+      partition: bqColumn.default('dt'),
+    })
+    .default({ timestamp: 'timestamp', request_id: 'request_id', site: 'site', partition: 'dt' }),
+  /** The project that runs, and pays for, the queries; credentials always come from ADC. */
+  projectId: z.string().min(1).optional(),
+  location: z.string().min(1).optional(),
+  apiEndpoint: z.url().optional(),
+  /** A query that would bill more than this many bytes fails instead of running. Default 10 GiB. */
+  maximumBytesBilled: z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String).default('10737418240'),
+  /** Partitions read beyond the UTC dates a day touches, for rows partitioned by arrival. */
+  partitionMarginDays: z.number().int().min(0).max(31).default(1),
+  /** Where each run's rows go for dashboards: a re-run of a day replaces that day's rows. */
+  history: z.strictObject({ table: z.string().regex(BQ_TABLE, 'project.dataset.table') }).optional(),
+});
+
 const site = z
   .string()
   .transform((s) => s.trim().toUpperCase())
@@ -112,8 +139,9 @@ const schema = z.strictObject({
       proxy: fileTier,
       kafka: kafkaTier.optional(),
       gcs: gcsTier.optional(),
+      bigquery: bigqueryTier.optional(),
     })
-    .refine((t) => t.gcs !== undefined, { message: 'configure tiers.gcs (the landed tier)', path: ['gcs'] }),
+    .refine((t) => t.gcs !== undefined || t.bigquery !== undefined, { message: 'configure tiers.gcs or tiers.bigquery (a landed tier)', path: ['gcs'] }),
   jobs: z
     .strictObject({
       /** The daily job re-checks this many days before yesterday for records that landed late. */
@@ -141,6 +169,7 @@ const schema = z.strictObject({
 
 export type RawConfig = z.infer<typeof schema>;
 export type KafkaTierConfig = z.infer<typeof kafkaTier>;
+export type BigqueryTierConfig = z.infer<typeof bigqueryTier>;
 export type RecordFields = z.infer<typeof recordFields>;
 
 export interface TierLocations {
@@ -165,6 +194,7 @@ export interface Config {
     proxy: TierLocations;
     gcs?: TierLocations;
     kafka?: KafkaTierConfig;
+    bigquery?: BigqueryTierConfig;
   };
   gcs: GcsOptions;
   engine: RawConfig['engine'];
@@ -218,7 +248,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     timezone: raw.timezone,
     sites: raw.sites,
     thresholds: raw.thresholds,
-    tiers: { proxy: tier(raw.tiers.proxy), ...(gcs ? { gcs: tier(gcs) } : {}), ...(raw.tiers.kafka ? { kafka: raw.tiers.kafka } : {}) },
+    tiers: { proxy: tier(raw.tiers.proxy), ...(gcs ? { gcs: tier(gcs) } : {}), ...(raw.tiers.kafka ? { kafka: raw.tiers.kafka } : {}), ...(raw.tiers.bigquery ? { bigquery: raw.tiers.bigquery } : {}) },
     gcs: {
       ...(gcs?.projectId ? { projectId: gcs.projectId } : {}),
       ...(gcs?.apiEndpoint ? { apiEndpoint: gcs.apiEndpoint } : {}),
@@ -231,7 +261,6 @@ export function parseConfig(input: unknown, baseDir: string): Config {
 }
 
 function hint(key: string): string {
-  if (key === 'bigquery') return `: the ${key} tier is not available in this version`;
   if (/key|secret|password|credential|token/i.test(key)) return ': secrets come from the environment or Application Default Credentials, never from the config file';
   return '';
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
 import { dayOf } from '../dates.js';
-import { formatRecord, type KafkaMessage, prng, type ScenarioGenerator } from './generator.js';
+import { formatRecord, type KafkaMessage, type LandedCopy, prng, type ScenarioGenerator } from './generator.js';
 
 /** Lines a part file takes before the next part starts, as a sink rolls its files. */
 const LINES_PER_PART = 200_000;
@@ -96,6 +96,7 @@ export async function writeScenario(
   root: string,
   gzipShare = 0.4,
   onKafka?: (messages: KafkaMessage[]) => Promise<void> | void,
+  onLanded?: (copies: LandedCopy[]) => Promise<void> | void,
 ): Promise<WrittenScenario> {
   const writer = new PartWriter(gzipShare, gen.options.seed);
   const rand = prng(gen.options.seed ^ 0x5eed);
@@ -109,6 +110,7 @@ export async function writeScenario(
         proxyLines++;
       }
       if (onKafka && event.kafka.length > 0) await onKafka(event.kafka);
+      if (onLanded && event.landed.length > 0) await onLanded(event.landed);
       for (const copy of event.landed) {
         await writer.write(path.join(root, 'landed', bucket(copy.bucketSite), `dt=${copy.folderDay}`), `part-${copy.region.toLowerCase()}`, formatRecord(copy, rand));
         landedLines++;

@@ -37,17 +37,19 @@ export interface DayCounts {
   gcs: Map<Site, LandedDayCounts> | null;
   gcsIssues: Map<Site, IssueCounts>;
   kafka: KafkaDayCounts | null;
+  /** BigQuery rows per site: with a request id (records, distinct) and without (malformed). */
+  bigquery: Map<Site, { records: number; distinct: number; malformed: number }> | null;
   groups: IdFactGroup[];
   /** Tiers that could not be read for this day, with the message naming the object. */
-  failures: Partial<Record<'proxy' | 'gcs' | 'kafka', string>>;
+  failures: Partial<Record<'proxy' | 'gcs' | 'kafka' | 'bigquery', string>>;
 }
 
 export interface AttributionOptions {
   /** Sites to report, in order (the config's, or --sites). */
   sites: readonly Site[];
   thresholds: { warnPct: number; failPct: number };
-  /** Tiers configured in this run; kafka: its clusters' regions, in config order. */
-  tiers: { gcs: boolean; kafka: readonly string[] | null };
+  /** Tiers configured in this run; kafka: its clusters' regions, in config order. The final tier is bigquery where configured. */
+  tiers: { gcs: boolean; kafka: readonly string[] | null; bigquery?: boolean };
 }
 
 export interface DayReport {
@@ -66,7 +68,7 @@ const ZERO_ISSUES: IssueCounts = { malformed: 0, outOfWindow: 0 };
  */
 export function attributeDay(input: DayCounts, options: AttributionOptions): DayReport {
   const hasUnknown =
-    [input.proxy, input.proxyIssues, input.gcs ?? new Map(), input.gcsIssues, input.kafka?.messages ?? new Map(), input.kafka?.malformed ?? new Map()].some((m) =>
+    [input.proxy, input.proxyIssues, input.gcs ?? new Map(), input.gcsIssues, input.kafka?.messages ?? new Map(), input.kafka?.malformed ?? new Map(), input.bigquery ?? new Map()].some((m) =>
       m.has(UNKNOWN_SITE),
     ) ||
     input.groups.some((g) => g.site === UNKNOWN_SITE);
@@ -84,7 +86,8 @@ export function attributeDay(input: DayCounts, options: AttributionOptions): Day
 function siteRow(input: DayCounts, site: Site, options: AttributionOptions): ParityRow {
   const proxyOk = input.failures.proxy === undefined;
   const gcsOk = options.tiers.gcs && input.failures.gcs === undefined;
-  const finalOk = gcsOk;
+  const bqOk = options.tiers.bigquery === true && input.failures.bigquery === undefined;
+  const finalOk = options.tiers.bigquery ? bqOk : gcsOk;
   const regions = options.tiers.kafka;
   const kafkaRead = regions !== null && input.kafka !== null && input.failures.kafka === undefined;
   const kafkaOk = kafkaRead && input.kafka!.expired.length === 0;
@@ -92,6 +95,7 @@ function siteRow(input: DayCounts, site: Site, options: AttributionOptions): Par
   const pi = input.proxyIssues.get(site) ?? ZERO_ISSUES;
   const g = input.gcs?.get(site) ?? ZERO_LANDED;
   const gi = input.gcsIssues.get(site) ?? ZERO_ISSUES;
+  const b = input.bigquery?.get(site) ?? { records: 0, distinct: 0, malformed: 0 };
   const ids = countIds(input.groups.filter((x) => x.site === site));
   const when = <T>(ok: boolean, value: T): T | null => (ok ? value : null);
 
@@ -104,7 +108,10 @@ function siteRow(input: DayCounts, site: Site, options: AttributionOptions): Par
     rejected_other: when(proxyOk, p.lines - p.accepted - p.rejected413 - p.rejected502),
     gcs_records: when(gcsOk, g.records),
     gcs_distinct: when(gcsOk, g.distinct),
-    duplicates: when(finalOk, g.records - g.distinct),
+    bq_rows: when(bqOk, b.records),
+    bq_distinct: when(bqOk, b.distinct),
+    bq_malformed: when(bqOk, b.malformed),
+    duplicates: when(finalOk, options.tiers.bigquery ? b.records - b.distinct : g.records - g.distinct),
     proxy_malformed: when(proxyOk, pi.malformed),
     gcs_malformed: when(gcsOk, gi.malformed),
     late_arrivals: when(gcsOk, g.late),
@@ -137,7 +144,7 @@ function countIds(groups: IdFactGroup[]): Record<IdColumn, number> {
 
 /** The columns derived from others: the final tier, unexplained, parity and status. */
 function finish(row: ParityRow, options: AttributionOptions): void {
-  const finalDistinct = num(row.bq_distinct) ?? num(row.gcs_distinct);
+  const finalDistinct = options.tiers.bigquery ? num(row.bq_distinct) : num(row.gcs_distinct);
   const accepted = num(row.accepted_distinct);
   const failed = row.error !== null && row.error !== '';
   if (finalDistinct === null || accepted === null || failed) {
@@ -176,7 +183,7 @@ function emptyRow(day: DayKey, site: Site): ParityRow {
     missing: null, unknown_site: null, missing_unexplained: null, landed_not_accepted: null, landed_after_reject: null,
     landed_without_proxy: null, proxy_out_of_window: null, gcs_out_of_window: null, error: null,
     cross_region_duplicates: null, unroutable: null, lost_before_kafka: null, in_flight: null, kafka_malformed: null,
-    kafka_offset_records: null,
+    kafka_offset_records: null, bq_malformed: null,
   };
 }
 
@@ -186,7 +193,7 @@ const SUMMED: readonly ParityColumn[] = [
   'proxy_distinct', 'accepted_distinct', 'retry_recovered', 'lost_413', 'lost_502', 'lost_other', 'missing',
   'unknown_site', 'missing_unexplained', 'landed_not_accepted', 'landed_after_reject', 'landed_without_proxy',
   'proxy_out_of_window', 'gcs_out_of_window', 'cross_region_duplicates', 'unroutable', 'lost_before_kafka', 'in_flight',
-  'kafka_malformed',
+  'kafka_malformed', 'bq_malformed',
 ];
 
 /** ALL: the sum of the rows (distinct counts are distinct (site, request_id) pairs). */

@@ -13,7 +13,7 @@ export const PARITY_COLUMNS = [
   ['kafka_records', 'messages in all configured Kafka clusters (empty: tier not configured)'],
   ['gcs_records', 'records landed in the gcs tier'],
   ['gcs_distinct', 'distinct request_ids landed in the gcs tier'],
-  ['bq_rows', 'rows in BigQuery (empty: tier not configured)'],
+  ['bq_rows', 'rows in BigQuery with a request_id (empty: tier not configured)'],
   ['bq_distinct', 'distinct request_ids in BigQuery (empty: tier not configured)'],
   ['duplicates', 'final-tier records − final-tier distinct request_ids'],
   ['unexplained', 'final-tier distinct − accepted distinct (negative: accepted ids that never landed, net of ids that landed unaccepted)'],
@@ -43,6 +43,7 @@ export const PARITY_COLUMNS = [
   ['in_flight', 'missing ids still in Kafka beyond the sink group\'s committed offset: published, not yet written'],
   ['kafka_malformed', 'Kafka messages of the day with no usable request id'],
   ['kafka_offset_records', 'ALL row: messages of the day from offsets alone (the fast path), beside the exact kafka_records'],
+  ['bq_malformed', 'BigQuery rows of the day with no request_id'],
 ] as const satisfies readonly (readonly [string, string])[];
 
 export type ParityColumn = (typeof PARITY_COLUMNS)[number][0];

@@ -3,18 +3,18 @@ import path from 'node:path';
 import { runReconcile } from '../../jobs/reconcile.js';
 import { loadConfig } from '../../src/config.js';
 import { daysInRange } from '../../src/dates.js';
-import { type CauseMix, DEFAULT_MIX, type KafkaMessage, ScenarioGenerator } from '../../src/demo/generator.js';
+import { type CauseMix, DEFAULT_MIX, type KafkaMessage, type LandedCopy, ScenarioGenerator } from '../../src/demo/generator.js';
 import { writeScenario, writeScenarioConfig } from '../../src/demo/write-scenario.js';
 import { identityViolations } from '../../src/reconcile/attribute.js';
 import { PARITY_HEADER } from '../../src/report/columns.js';
 import { parseCsv, tempDir } from '../support/files.js';
-import { MemoryKafkaReader } from '../support/memory-kafka.js';
+import { MemoryBigqueryReader, MemoryKafkaReader } from '../support/memory-kafka.js';
 
 const KAFKA_COLUMNS = ['kafka_records', 'cross_region_duplicates', 'unroutable', 'lost_before_kafka', 'in_flight', 'kafka_malformed'];
 /** Columns the generator knows from its injected causes; the rest are derived, ALL-only or not configured. */
 const KNOWN = (kafka: boolean) =>
   PARITY_HEADER.filter(
-    (c) => !['date', 'site', 'bq_rows', 'bq_distinct', 'unexplained', 'parity_pct', 'status', 'error', 'kafka_offset_records'].includes(c) && (kafka || !KAFKA_COLUMNS.includes(c)),
+    (c) => !['date', 'site', 'bq_rows', 'bq_distinct', 'bq_malformed', 'unexplained', 'parity_pct', 'status', 'error', 'kafka_offset_records'].includes(c) && (kafka || !KAFKA_COLUMNS.includes(c)),
   );
 
 const MIXES: Record<string, CauseMix> = {
@@ -40,22 +40,30 @@ const CASES = Object.entries(MIXES).flatMap(([name, mix], i) =>
     seed: 1000 * (i + 1) + k,
     timezone: k === 1 ? 'America/Chicago' : i % 2 ? 'Asia/Kolkata' : 'UTC',
     kafka: k !== 2,
+    bigquery: k === 3,
   })),
 );
 
 describe('attribution returns exactly the injected causes', () => {
-  it.each(CASES)('$name, seed $seed, zone $timezone, kafka $kafka', async ({ mix, seed, timezone, kafka }) => {
+  it.each(CASES)('$name, seed $seed, zone $timezone, kafka $kafka, bigquery $bigquery', async ({ mix, seed, timezone, kafka, bigquery }) => {
     const dir = await tempDir();
     const days = daysInRange('2025-03-08', '2025-03-10');
     const regions = ['EUS2', 'SCUS'];
     const gen = new ScenarioGenerator({ seed, days, timezone, sites: ['US', 'CA', 'MX'], eventsPerDay: 600, mix, malformedPerDay: 2, regions, kafka });
     const messages: KafkaMessage[] = [];
-    const written = await writeScenario(gen, dir, 0.5, (m) => void messages.push(...m));
+    const landed: LandedCopy[] = [];
+    const written = await writeScenario(gen, dir, 0.5, (m) => void messages.push(...m), (c) => void landed.push(...c));
     const configFile = path.join(dir, 'config.json');
     await writeScenarioConfig(configFile, gen, written, { engine: { batchDays: 2 } });
     const out = path.join(dir, 'out');
     const reader = kafka ? new MemoryKafkaReader(regions, messages) : undefined;
-    const result = await runReconcile({ config: await loadConfig(configFile), days, outDir: out, ...(reader ? { kafka: reader } : {}) });
+    const result = await runReconcile({
+      config: await loadConfig(configFile),
+      days,
+      outDir: out,
+      ...(reader ? { kafka: reader } : {}),
+      ...(bigquery ? { bigquery: new MemoryBigqueryReader(landed) } : {}),
+    });
     const known = KNOWN(kafka);
 
     for (const day of days) {
@@ -67,6 +75,13 @@ describe('attribution returns exactly the injected causes', () => {
         const want = expectedRows.get(row.site!) ?? {};
         const got = Object.fromEntries(known.map((c) => [c, Number(row[c])]));
         const expected = Object.fromEntries(known.map((c) => [c, want[c] ?? 0]));
+        if (bigquery) {
+          // The table holds what landed: BigQuery, now the final tier, must count what GCS does.
+          Object.assign(got, { bq_rows: Number(row.bq_rows), bq_distinct: Number(row.bq_distinct), bq_malformed: Number(row.bq_malformed) });
+          Object.assign(expected, { bq_rows: want.gcs_records ?? 0, bq_distinct: want.gcs_distinct ?? 0, bq_malformed: 0 });
+        } else {
+          expect([row.bq_rows, row.bq_distinct]).toEqual(['', '']);
+        }
         if (kafka) {
           for (const r of regions) {
             got[`kafka_${r.toLowerCase()}`] = Number(row[`kafka_${r.toLowerCase()}`]);

@@ -1,6 +1,7 @@
-import type { KafkaMessage } from '../../src/demo/generator.js';
+import type { KafkaMessage, LandedCopy } from '../../src/demo/generator.js';
 import type { DayWindow } from '../../src/domain.js';
-import type { KafkaMessageRow } from '../../src/engine/duckdb-engine.js';
+import type { KafkaMessageRow, StreamedRow } from '../../src/engine/duckdb-engine.js';
+import type { BigqueryRangeReader } from '../../src/tiers/bigquery-reader.js';
 import type { KafkaDayRead, KafkaTierReader } from '../../src/tiers/kafka-reader.js';
 
 /**
@@ -26,4 +27,20 @@ export class MemoryKafkaReader implements KafkaTierReader {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The BigQuery tier over generated landed records held in memory: one result row per record. */
+export class MemoryBigqueryReader implements BigqueryRangeReader {
+  constructor(private readonly copies: readonly LandedCopy[]) {}
+
+  async readRange(startMs: number, endMs: number, onBatch: (rows: StreamedRow[]) => Promise<void>): Promise<{ bytesProcessed: number | null; rows: number }> {
+    const rows: StreamedRow[] = this.copies
+      .filter((c) => c.ts >= startMs && c.ts < endMs)
+      .map((c) => ({ region: null, timestampMs: c.ts, requestId: c.request_id, siteHeader: c.site ?? null, inFlight: false, n: 1 }));
+    // Two pages, as a real query's results arrive.
+    const half = Math.floor(rows.length / 2);
+    await onBatch(rows.slice(0, half));
+    await onBatch(rows.slice(half));
+    return { bytesProcessed: null, rows: rows.length };
+  }
 }

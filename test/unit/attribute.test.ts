@@ -13,6 +13,7 @@ const day = (over: Partial<DayCounts> = {}): DayCounts => ({
   gcs: new Map([['US', { records: 1000, distinct: 998, late: 3 }]]),
   gcsIssues: new Map(),
   kafka: null,
+  bigquery: null,
   groups: [
     facts('US', 998, { inProxy: true, accepted: true, inGcs: true, inFinal: true }),
     facts('US', 2, { inProxy: true, accepted: true, unroutable: true }),

@@ -32,7 +32,7 @@ describe('config', () => {
     [{ ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiKey: 's3cret' } } }, 'tiers.gcs.apiKey'],
     [{ ...base, tiers: { ...base.tiers, kafka: { clusters: {} } } }, 'tiers.kafka.topic'],
     [{ ...base, tiers: { ...base.tiers, kafka: { topic: 't', clusters: { EUS2: { brokers: ['h:1'], sasl: { mechanism: 'plain', usernameEnv: 'U', passwordEnv: 'P', password: 'x' } } } } } }, 'tiers.kafka.clusters.EUS2.sasl.password'],
-    [{ ...base, tiers: { ...base.tiers, bigquery: {} } }, 'tiers.bigquery'],
+    [{ ...base, tiers: { ...base.tiers, bigquery: { table: 'not a table' } } }, 'tiers.bigquery.table'],
     [{ ...base, tiers: { proxy: { locations: [] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations'],
     [{ ...base, tiers: { proxy: { locations: ['s3://bucket/x'] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations[0]'],
     [{ ...base, sites: ['US', 'ALL'] }, 'sites[1]'],
