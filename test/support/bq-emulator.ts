@@ -1,10 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { access, constants, readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { answers, freePort, isExecutable, kill, readStamp } from './servers.js';
 
 /**
  * The goccy/bigquery-emulator release the BigQuery integration tests run against. Keep it equal to
@@ -23,7 +22,6 @@ export const BQ_EMULATOR_INSTALL_TIMEOUT_MS = 20 * 60 * 1000;
 /** It answers within about 0.2 s of being started; the margin is for a loaded CI machine. */
 const START_TIMEOUT_MS = 30_000;
 const POLL_INTERVAL_MS = 50;
-const STOP_TIMEOUT_MS = 5_000;
 /** A free port can be taken by someone else between probing and binding; try a few. */
 const START_ATTEMPTS = 3;
 const LOG_TAIL_CHARS = 8_000;
@@ -70,7 +68,7 @@ export function ensureBqEmulatorBinary(): Promise<string> {
 }
 
 async function install(): Promise<string> {
-  if ((await isExecutable(BQ_EMULATOR_BINARY)) && (await readStamp()) === BQ_EMULATOR_VERSION) return BQ_EMULATOR_BINARY;
+  if ((await isExecutable(BQ_EMULATOR_BINARY)) && (await readStamp(VERSION_STAMP)) === BQ_EMULATOR_VERSION) return BQ_EMULATOR_BINARY;
   const output = await new Promise<string>((resolve, reject) => {
     execFile(
       'bash',
@@ -86,7 +84,7 @@ async function install(): Promise<string> {
       },
     );
   });
-  if (!(await isExecutable(BQ_EMULATOR_BINARY)) || (await readStamp()) !== BQ_EMULATOR_VERSION) {
+  if (!(await isExecutable(BQ_EMULATOR_BINARY)) || (await readStamp(VERSION_STAMP)) !== BQ_EMULATOR_VERSION) {
     throw new Error(`${BQ_EMULATOR_INSTALL_SCRIPT} succeeded but ${BQ_EMULATOR_BINARY} ${BQ_EMULATOR_VERSION} is missing:\n${output.slice(-2000)}`);
   }
   return BQ_EMULATOR_BINARY;
@@ -218,52 +216,7 @@ async function startOnce(binary: string, project: string, port: number, grpcPort
   };
 }
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
 
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await gone;
-  clearTimeout(timer);
-}
 
-/** A port nobody listens on right now, on loopback. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-async function readStamp(): Promise<string | undefined> {
-  try {
-    return (await readFile(VERSION_STAMP, 'utf8')).trim();
-  } catch {
-    return undefined;
-  }
-}

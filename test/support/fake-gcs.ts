@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { access, constants, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { access, constants, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { answers, freePort, isExecutable, kill, readStamp } from './servers.js';
 
 /**
  * The fake-gcs-server release the integration tests run against. Keep it equal to
@@ -20,7 +20,6 @@ const GO_INSTALL_TIMEOUT_MS = 10 * 60 * 1000;
 /** The emulator loads its -data folder before it listens: 10k objects take seconds on tmpfs, a minute on a slow disk. */
 const FAKE_GCS_START_TIMEOUT_MS = 60_000;
 const FAKE_GCS_POLL_INTERVAL_MS = 50;
-const FAKE_GCS_STOP_TIMEOUT_MS = 5_000;
 /** A free port can be taken by someone else between probing and binding; try a few. */
 const FAKE_GCS_START_ATTEMPTS = 3;
 
@@ -46,7 +45,7 @@ export function ensureFakeGcsBinary(): Promise<string> {
 }
 
 async function install(): Promise<string> {
-  if ((await isExecutable(FAKE_GCS_BINARY)) && (await readStamp()) === FAKE_GCS_SERVER_VERSION) return FAKE_GCS_BINARY;
+  if ((await isExecutable(FAKE_GCS_BINARY)) && (await readStamp(VERSION_STAMP)) === FAKE_GCS_SERVER_VERSION) return FAKE_GCS_BINARY;
   await mkdir(FAKE_GCS_BIN_DIR, { recursive: true });
   try {
     await execFileAsync('go', ['install', `${FAKE_GCS_MODULE}@${FAKE_GCS_SERVER_VERSION}`], {
@@ -177,52 +176,7 @@ async function startOnce(binary: string, port: number, options: StartFakeGcsOpti
   return { endpoint, port, stop: () => kill(child) };
 }
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
 
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), FAKE_GCS_STOP_TIMEOUT_MS);
-  await gone;
-  clearTimeout(timer);
-}
 
-/** A port nobody listens on right now, on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-async function readStamp(): Promise<string | undefined> {
-  try {
-    return (await readFile(VERSION_STAMP, 'utf8')).trim();
-  } catch {
-    return undefined;
-  }
-}

@@ -1,0 +1,59 @@
+import type { ChildProcess } from 'node:child_process';
+import { access, constants, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+
+/** How long a test server gets to stop on SIGTERM before it is killed. */
+export const SERVER_STOP_TIMEOUT_MS = 5_000;
+
+/** True when `url` answers 2xx within a second. */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after a while; resolves when the process is gone. */
+export async function kill(child: ChildProcess, timeoutMs = SERVER_STOP_TIMEOUT_MS): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** A port nobody listens on right now, on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+export async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The version an install wrote beside a binary, if any. */
+export async function readStamp(file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
