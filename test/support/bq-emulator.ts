@@ -2,8 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { answers, freePort, isExecutable, kill, readStamp } from './servers.js';
+import { answers, freePort, isExecutable, kill, readStamp, REPO_ROOT } from './servers.js';
 
 /**
  * The goccy/bigquery-emulator release the BigQuery integration tests run against. Keep it equal to
@@ -12,7 +11,6 @@ import { answers, freePort, isExecutable, kill, readStamp } from './servers.js';
  */
 export const BQ_EMULATOR_VERSION = 'v0.8.1';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BQ_EMULATOR_BINARY = path.join(REPO_ROOT, '.cache', 'bin', 'bigquery-emulator');
 export const BQ_EMULATOR_INSTALL_SCRIPT = path.join(REPO_ROOT, 'scripts', 'install-bq-emulator.sh');
 const VERSION_STAMP = `${BQ_EMULATOR_BINARY}.version`;

@@ -3,9 +3,8 @@ import { access, constants, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { answers, freePort, isExecutable, kill, readStamp } from './servers.js';
+import { answers, freePort, isExecutable, kill, readStamp, REPO_ROOT } from './servers.js';
 
 /**
  * The fake-gcs-server release the integration tests run against. Keep it equal to
@@ -23,7 +22,7 @@ const FAKE_GCS_POLL_INTERVAL_MS = 50;
 /** A free port can be taken by someone else between probing and binding; try a few. */
 const FAKE_GCS_START_ATTEMPTS = 3;
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { REPO_ROOT };
 export const FAKE_GCS_BIN_DIR = path.join(REPO_ROOT, '.cache', 'bin');
 export const FAKE_GCS_BINARY = path.join(FAKE_GCS_BIN_DIR, 'fake-gcs-server');
 const VERSION_STAMP = `${FAKE_GCS_BINARY}.version`;

@@ -1,6 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** How long a test server gets to stop on SIGTERM before it is killed. */
 export const SERVER_STOP_TIMEOUT_MS = 5_000;
@@ -57,3 +60,10 @@ export async function readStamp(file: string): Promise<string | undefined> {
     return undefined;
   }
 }
+
+/** The repository root: the nearest folder above this module with a package.json (from test/ or dist/test/). */
+export const REPO_ROOT = ((): string => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
