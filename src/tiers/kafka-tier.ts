@@ -1,0 +1,75 @@
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import type { KafkaTierConfig } from '../config.js';
+import type { DayWindow } from '../domain.js';
+import type { KafkaMessageRow } from '../engine/duckdb-engine.js';
+import { AbortedError, ConfigError, TierError } from '../errors.js';
+import { readKafkaCluster } from './kafka.js';
+import type { KafkaDayRead, KafkaTierReader } from './kafka-reader.js';
+
+/** The job's name for the clients: it shows in broker logs and in ACL audits. */
+const CLIENT_ID = 'audit-parity';
+
+/**
+ * Builds the Kafka tier from its config. Credentials come from `env` (the CLI passes the process
+ * environment): the config names the variables, never the secrets. Throws ConfigError naming the
+ * key when a named variable is not set.
+ */
+export function createKafkaTier(cfg: KafkaTierConfig, env: Readonly<Record<string, string | undefined>>): KafkaTierReader {
+  const clusters = Object.entries(cfg.clusters).map(([region, c]) => {
+    let sasl: SASLOptions | undefined;
+    if (c.sasl) {
+      const need = (key: 'usernameEnv' | 'passwordEnv'): string => {
+        const name = c.sasl![key];
+        const value = env[name];
+        if (!value) throw new ConfigError(`tiers.kafka.clusters.${region}.sasl.${key}`, `environment variable ${name} is not set`);
+        return value;
+      };
+      sasl = { mechanism: c.sasl.mechanism, username: need('usernameEnv'), password: need('passwordEnv') } as SASLOptions;
+    }
+    const kafka = new Kafka({
+      clientId: CLIENT_ID,
+      brokers: c.brokers,
+      ssl: c.ssl,
+      ...(sasl ? { sasl } : {}),
+      connectionTimeout: cfg.connectionTimeoutMs,
+      // A short retry budget: an unreachable cluster is reported as ERROR for its days, not waited on.
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+      logLevel: logLevel.NOTHING,
+    });
+    return { region, kafka, sinkGroup: c.sinkGroup };
+  });
+
+  return {
+    regions: clusters.map((c) => c.region),
+    async readDay(window: DayWindow, onBatch: (rows: KafkaMessageRow[]) => Promise<void>, signal?: AbortSignal): Promise<KafkaDayRead> {
+      const read: KafkaDayRead = { offsetTotals: new Map(), expired: [], failures: new Map() };
+      for (const c of clusters) {
+        try {
+          const result = await readKafkaCluster({
+            cluster: c.region,
+            kafka: c.kafka,
+            topic: cfg.topic,
+            startMs: window.startMs,
+            endMs: window.endMs,
+            siteHeader: cfg.siteHeader,
+            requestId: cfg.requestId,
+            connectTimeoutMs: cfg.connectionTimeoutMs,
+            readTimeoutMs: cfg.readTimeoutMs,
+            ...(c.sinkGroup ? { sinkGroup: c.sinkGroup } : {}),
+            ...(signal ? { signal } : {}),
+            onBatch: (facts) =>
+              onBatch(facts.map((f) => ({ cluster: c.region, timestampMs: f.timestampMs, requestId: f.requestId, siteHeader: f.siteHeader, inFlight: f.inFlight }))),
+          });
+          read.offsetTotals.set(c.region, result.offsetTotal);
+          if (result.expired) read.expired.push(c.region);
+        } catch (e) {
+          if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
+          const message = e instanceof TierError ? e.message : `kafka: cluster ${c.region}: ${(e as Error).message}`;
+          read.failures.set(c.region, message);
+        }
+      }
+      return read;
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,412 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { AbortedError, TierError, throwIfAborted } from '../errors.js';
+
+/** What one consumed message says, for the engine: no payload is kept beyond the request id. */
+export interface KafkaMessageFact {
+  cluster: string;
+  partition: number;
+  offset: string;
+  timestampMs: number;
+  requestId: string | null;
+  /** Raw header value; null when the header is absent. */
+  siteHeader: string | null;
+  /** Published, but at or past the sink group's committed offset: not yet written by the sink. */
+  inFlight: boolean;
+}
+
+/** One partition's offset range for the day: [startOffset, endOffset). */
+export interface KafkaPartitionRange {
+  partition: number;
+  startOffset: string;
+  endOffset: string;
+  /** The sink group's committed offset; null when it has none (or no sink group was given). */
+  committed: string | null;
+}
+
+export interface KafkaClusterResult {
+  cluster: string;
+  /** Retention deleted records that may belong to the day: the counts are a lower bound. */
+  expired: boolean;
+  partitions: KafkaPartitionRange[];
+  /** Fast path: sum over partitions of endOffset - startOffset. */
+  offsetTotal: number;
+  /** Messages consumed and handed to onBatch. */
+  messagesRead: number;
+}
+
+/** Where a message's request id is: its key, a header, or a field of its JSON value. */
+export type RequestIdSource = { from: 'key' } | { from: 'header'; name: string } | { from: 'value'; field: string /* dotted path in the JSON value */ };
+
+export interface ReadKafkaClusterOptions {
+  /** Region name; it names the cluster in facts and errors. */
+  cluster: string;
+  kafka: Kafka;
+  topic: string;
+  /** The day as [startMs, endMs) of message timestamps. */
+  startMs: number;
+  endMs: number;
+  siteHeader: string;
+  requestId: RequestIdSource;
+  /** The sink connector's consumer group; without it no message is in flight. */
+  sinkGroup?: string;
+  signal?: AbortSignal;
+  /** Called once per fetched batch, in order, awaited before the next batch is fetched. */
+  onBatch: (facts: KafkaMessageFact[]) => Promise<void>;
+  /** The temporary consumer group is `<prefix><random uuid>`; it is deleted afterwards. */
+  groupIdPrefix?: string;
+  /** How long connecting to the cluster may take. Default KAFKA_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
+  /** How long the whole read may take, offsets and consumption. Default KAFKA_READ_TIMEOUT_MS. */
+  readTimeoutMs?: number;
+}
+
+/** Connecting to a reachable cluster takes well under a second; past this it is reported as down. */
+export const KAFKA_CONNECT_TIMEOUT_MS = 10_000;
+/** Generous on purpose: a day at ten times today's volume (~25 M messages) must fit (not measured yet). */
+export const KAFKA_READ_TIMEOUT_MS = 10 * 60 * 1000;
+/** Leaving the group and deleting it; a dead broker must not hold the error back for long. */
+const KAFKA_CLEANUP_TIMEOUT_MS = 5_000;
+export const DEFAULT_GROUP_ID_PREFIX = 'audit-parity-count-';
+/**
+ * The consumer's own retry budget (kafkajs defaults a consumer to 5 retries whatever the client
+ * says): a broker that dies mid-read crashes the consumer within seconds, and the read fails.
+ */
+const CONSUMER_RETRIES = 2;
+/** One fetch holds at most this much per partition and in all: the bound on memory while reading. */
+const MAX_BYTES_PER_PARTITION = 1024 * 1024;
+const MAX_BYTES_PER_FETCH = 8 * 1024 * 1024;
+
+/** Kafka protocol error types that no retry fixes: a wrong topic name or missing ACLs. */
+const NON_RETRIABLE_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED']);
+const NON_RETRIABLE_NAMES = new Set(['KafkaJSSASLAuthenticationError']);
+
+/**
+ * Reads one cluster's messages of one day: per partition the offsets whose timestamps fall in
+ * [startMs, endMs) (from offsets-by-timestamp, so only the day is read), hands facts to `onBatch`
+ * batch by batch (nothing is accumulated), and leaves no consumer group behind: it consumes with a
+ * throwaway group that never commits and is deleted at the end.
+ *
+ * Throws TierError('kafka', 'cluster <name>', …) when the cluster cannot be reached, dies mid-read,
+ * or the read misses its deadline (retriable), or the topic does not exist (not retriable);
+ * AbortedError when `signal` aborts.
+ */
+export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<KafkaClusterResult> {
+  const { cluster, kafka, topic, signal } = opts;
+  const fail = (what: string, e: unknown): unknown => readError(cluster, topic, what, e);
+  throwIfAborted(signal);
+  const readTimeoutMs = opts.readTimeoutMs ?? KAFKA_READ_TIMEOUT_MS;
+  const deadline = Date.now() + readTimeoutMs;
+  const admin = kafka.admin();
+  let groupId: string | undefined;
+  let consumer: Consumer | undefined;
+  try {
+    await guarded(admin.connect(), signal, Math.min(opts.connectTimeoutMs ?? KAFKA_CONNECT_TIMEOUT_MS, readTimeoutMs), 'connect').catch((e: unknown) => {
+      throw fail('cannot connect', e);
+    });
+    const ranges = await guarded(fetchRanges(admin, opts), signal, deadline - Date.now(), 'fetch offsets').catch((e: unknown) => {
+      throw fail('cannot read offsets', e);
+    });
+    const result: KafkaClusterResult = {
+      cluster,
+      expired: ranges.some((r) => r.expired),
+      partitions: ranges.map(({ partition, startOffset, endOffset, committed }) => ({ partition, startOffset, endOffset, committed })),
+      offsetTotal: ranges.reduce((sum, r) => sum + Number(BigInt(r.endOffset) - BigInt(r.startOffset)), 0),
+      messagesRead: 0,
+    };
+    const toRead = ranges.filter((r) => BigInt(r.endOffset) > BigInt(r.startOffset));
+    if (toRead.length === 0) return result;
+
+    groupId = `${opts.groupIdPrefix ?? DEFAULT_GROUP_ID_PREFIX}${randomUUID()}`;
+    consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      // Count what the sink's consumer sees: Kafka Connect reads uncommitted by default, and a
+      // read-committed consumer would stall below an open transaction's end offset.
+      readUncommitted: true,
+      maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
+      maxBytes: MAX_BYTES_PER_FETCH,
+      retry: { retries: CONSUMER_RETRIES, restartOnFailure: async () => false },
+    });
+    const reached = new Map<number, string>();
+    result.messagesRead = await guarded(consume(
+        consumer,
+        toRead,
+        ranges.filter((r) => !toRead.includes(r)).map((r) => r.partition),
+        opts,
+        reached,
+      ), signal, deadline - Date.now(), `read (deadline ${readTimeoutMs} ms)`).catch((e: unknown) => {
+      throw fail(`read failed (${unfinished(toRead, reached)})`, e);
+    });
+    return result;
+  } finally {
+    await cleanup(admin, consumer, groupId);
+  }
+}
+
+interface Range extends KafkaPartitionRange {
+  expired: boolean;
+}
+
+async function fetchRanges(admin: Admin, opts: ReadKafkaClusterOptions): Promise<Range[]> {
+  const { topic } = opts;
+  const watermarks = await admin.fetchTopicOffsets(topic);
+  // kafkajs answers each with the first offset whose timestamp is >= the given time, and, when no
+  // message is that late, with the high watermark: so [start, end) is exactly the day's records as
+  // long as timestamps grow with offsets within a partition (CreateTime from one producer, or
+  // LogAppendTime). A record stamped out of order is read with the day its offset falls in.
+  const starts = await admin.fetchTopicOffsetsByTimestamp(topic, opts.startMs);
+  const ends = await admin.fetchTopicOffsetsByTimestamp(topic, opts.endMs);
+  const committed = new Map<number, string>();
+  if (opts.sinkGroup !== undefined) {
+    const groups = await admin.fetchOffsets({ groupId: opts.sinkGroup, topics: [topic] });
+    for (const p of groups.find((g) => g.topic === topic)?.partitions ?? []) {
+      // -1: the group has committed nothing for this partition.
+      if (BigInt(p.offset) >= 0n) committed.set(p.partition, p.offset);
+    }
+  }
+  const byPartition = <T extends { partition: number }>(rows: T[]): Map<number, T> => new Map(rows.map((r) => [r.partition, r]));
+  const startOf = byPartition(starts);
+  const endOf = byPartition(ends);
+  return watermarks
+    .map((w): Range => {
+      const low = BigInt(w.low);
+      const high = BigInt(w.high);
+      const start = clamp(BigInt(startOf.get(w.partition)?.offset ?? w.high), low, high);
+      const end = clamp(BigInt(endOf.get(w.partition)?.offset ?? w.high), start, high);
+      return {
+        partition: w.partition,
+        startOffset: start.toString(),
+        endOffset: end.toString(),
+        committed: committed.get(w.partition) ?? null,
+        // Expired: retention (or deleteRecords) has removed the partition's head (low watermark > 0)
+        // and the first record still there is the first one at or after the day's start, so the
+        // removed records may have been of the day. Kafka keeps no trace of their timestamps, so
+        // this can also flag a day whose records all survived: the count is then reported as a
+        // lower bound rather than claimed complete.
+        expired: low > 0n && start <= low,
+      };
+    })
+    .sort((a, b) => a.partition - b.partition);
+}
+
+function clamp(v: bigint, lo: bigint, hi: bigint): bigint {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** Where the read stood, for the error message: `partition 0 at offset 41 of [2, 500)`. */
+function unfinished(ranges: Range[], reached: Map<number, string>): string {
+  const open = ranges.filter((r) => BigInt(reached.get(r.partition) ?? -1) < BigInt(r.endOffset) - 1n);
+  if (open.length === 0) return 'every partition was read';
+  return `unfinished: ${open.map((r) => `partition ${r.partition} at ${reached.has(r.partition) ? `offset ${reached.get(r.partition)}` : 'its start'} of [${r.startOffset}, ${r.endOffset})`).join(', ')}`;
+}
+
+/**
+ * Consumes every range to its end; resolves with the number of messages handed to onBatch.
+ * `reached` is kept up to date with the last offset consumed per partition.
+ */
+async function consume(consumer: Consumer, ranges: Range[], idle: number[], opts: ReadKafkaClusterOptions, reached: Map<number, string>): Promise<number> {
+  const { topic, cluster } = opts;
+  const byPartition = new Map(ranges.map((r) => [r.partition, { start: BigInt(r.startOffset), end: BigInt(r.endOffset), committed: r.committed === null ? null : BigInt(r.committed) }]));
+  const pending = new Set(byPartition.keys());
+  let messagesRead = 0;
+  let settle!: { resolve: () => void; reject: (e: unknown) => void };
+  const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  // It can be rejected (a crash while joining) before it is awaited below.
+  finished.catch(() => undefined);
+  const decodeRequestId = requestIdDecoder(opts.requestId);
+
+  /** A partition is done once a batch reached its last offset (or went past it, over a gap). */
+  const progress = (partition: number, lastOffset: string | null | undefined): void => {
+    const r = byPartition.get(partition);
+    if (!r || lastOffset === null || lastOffset === undefined || !pending.has(partition)) return;
+    reached.set(partition, lastOffset);
+    if (BigInt(lastOffset) >= r.end - 1n) {
+      pending.delete(partition);
+      consumer.pause([{ topic, partitions: [partition] }]);
+      if (pending.size === 0) settle.resolve();
+    }
+  };
+
+  // A batch of only control records or aborted messages (batchSize 0) never reaches eachBatch; its
+  // offsets still count. Batches with messages are counted in eachBatch, once handed over.
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    if (e.payload.batchSize === 0) progress(e.payload.partition, e.payload.lastOffset);
+  });
+  consumer.on(consumer.events.CRASH, (e) => settle.reject(e.payload.error));
+
+  await consumer.connect();
+  // fromBeginning false: a partition that is not sought (an empty range) starts at its end and reads nothing.
+  await consumer.subscribe({ topics: [topic], fromBeginning: false });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch, isRunning, isStale }: EachBatchPayload) => {
+      const r = byPartition.get(batch.partition);
+      if (!r || !pending.has(batch.partition) || !isRunning() || isStale()) return;
+      const facts: KafkaMessageFact[] = [];
+      for (const m of batch.messages) {
+        const offset = BigInt(m.offset);
+        if (offset < r.start || offset >= r.end) continue;
+        facts.push({
+          cluster,
+          partition: batch.partition,
+          offset: m.offset,
+          timestampMs: Number(m.timestamp),
+          requestId: decodeRequestId(m),
+          siteHeader: headerValue(m.headers, opts.siteHeader),
+          inFlight: opts.sinkGroup !== undefined && (r.committed === null || offset >= r.committed),
+        });
+      }
+      if (facts.length > 0) {
+        try {
+          await opts.onBatch(facts);
+        } catch (e) {
+          // Settled here rather than thrown: kafkajs would retry the batch and hand it over twice.
+          settle.reject(new CallerError(e));
+          consumer.pause([{ topic, partitions: [...byPartition.keys()] }]);
+          return;
+        }
+        messagesRead += facts.length;
+      }
+      progress(batch.partition, batch.lastOffset());
+    },
+  });
+  for (const [partition, r] of byPartition) consumer.seek({ topic, partition, offset: r.start.toString() });
+  // Partitions with nothing to read start at their end (fromBeginning false); pausing them keeps
+  // records published meanwhile from being fetched only to be dropped.
+  if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
+  await finished;
+  return messagesRead;
+}
+
+/** An error thrown by the caller's onBatch: passed through as it is, not wrapped as a Kafka failure. */
+class CallerError extends Error {
+  constructor(readonly original: unknown) {
+    super('onBatch failed');
+  }
+}
+
+function requestIdDecoder(source: RequestIdSource): (m: KafkaMessage) => string | null {
+  switch (source.from) {
+    case 'key':
+      return (m) => (m.key && m.key.length > 0 ? m.key.toString('utf8') : null);
+    case 'header':
+      return (m) => headerValue(m.headers, source.name) || null;
+    case 'value': {
+      const path = source.field.split('.');
+      return (m) => {
+        if (!m.value || m.value.length === 0) return null;
+        let node: unknown;
+        try {
+          node = JSON.parse(m.value.toString('utf8'));
+        } catch {
+          return null; // not JSON: the message has no readable request id, which the engine reports
+        }
+        for (const key of path) {
+          if (node === null || typeof node !== 'object' || Array.isArray(node)) return null;
+          node = (node as Record<string, unknown>)[key];
+        }
+        return typeof node === 'string' ? node || null : typeof node === 'number' ? String(node) : null;
+      };
+    }
+  }
+}
+
+/**
+ * A header's value as text, null when absent. Keys are case-sensitive, as in Kafka. A header sent
+ * several times takes its last value, as Kafka's `Headers.lastHeader` (and so Kafka Connect) does.
+ */
+function headerValue(headers: IHeaders | undefined, name: string): string | null {
+  const raw = headers?.[name];
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  if (value === undefined) return null;
+  return typeof value === 'string' ? value : value.toString('utf8');
+}
+
+/** Races `p` against the signal and a time limit; a lapse rejects with DeadlineError. */
+async function guarded<T>(p: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number, what: string): Promise<T> {
+  throwIfAborted(signal);
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DeadlineError(what, timeoutMs)), Math.max(0, timeoutMs));
+        if (signal) {
+          onAbort = () => reject(new AbortedError());
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    // A loser that rejects later (e.g. a connect given up on) must not surface as unhandled.
+    p.catch(() => undefined);
+  }
+}
+
+class DeadlineError extends Error {
+  override readonly name = 'DeadlineError';
+  constructor(what: string, timeoutMs: number) {
+    super(`${what}: no answer within ${timeoutMs} ms`);
+  }
+}
+
+/** What to throw for a failure: AbortedError and the caller's own errors as they are, Kafka's as TierError. */
+function readError(cluster: string, topic: string, what: string, e: unknown): unknown {
+  if (e instanceof AbortedError || e instanceof TierError) return e;
+  if (e instanceof CallerError) return e.original;
+  const chain = causes(e);
+  const type = chain.map((c) => c.type).find((t) => t !== undefined && NON_RETRIABLE_TYPES.has(t));
+  const retriable = type === undefined && !chain.some((c) => c.name !== undefined && NON_RETRIABLE_NAMES.has(c.name));
+  const detail = type === 'UNKNOWN_TOPIC_OR_PARTITION' ? `topic "${topic}" does not exist — check tiers.kafka.topic` : describe(chain);
+  const hint = !retriable
+    ? ''
+    : e instanceof DeadlineError
+      ? ' — check the brokers\' load, or raise tiers.kafka.readTimeoutMs / connectionTimeoutMs'
+      : ' — check that the brokers are up and reachable, then run again';
+  return new TierError('kafka', `cluster ${cluster}`, `${what}: ${detail}${hint}`, retriable, { cause: e });
+}
+
+interface ErrorLike {
+  name?: string;
+  message?: string;
+  type?: string;
+}
+
+/** The error and what it wraps (kafkajs nests the real failure in `cause` of a retries-exceeded error). */
+function causes(e: unknown): ErrorLike[] {
+  const chain: ErrorLike[] = [];
+  let cur: unknown = e;
+  while (cur !== null && typeof cur === 'object' && chain.length < 5) {
+    chain.push(cur as ErrorLike);
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
+/** `Name: message`, then each cause whose message says something new (kafkajs wrappers repeat theirs). */
+function describe(chain: ErrorLike[]): string {
+  const parts: string[] = [];
+  const seen = new Set<string>();
+  for (const c of chain) {
+    const message = c.message ?? '';
+    if (seen.has(message)) continue;
+    seen.add(message);
+    parts.push(`${c.name ?? 'Error'}: ${message}`);
+  }
+  return parts.join('; caused by ') || 'unknown error';
+}
+
+/** Leaves and deletes the throwaway group; bounded in time, and never masks the read's own outcome. */
+async function cleanup(admin: Admin, consumer: Consumer | undefined, groupId: string | undefined): Promise<void> {
+  const bounded = (p: Promise<unknown>): Promise<unknown> => guarded(p, undefined, KAFKA_CLEANUP_TIMEOUT_MS, 'cleanup').catch(() => undefined);
+  if (consumer) await bounded(consumer.disconnect());
+  // A group that never committed is usually dropped by the coordinator as soon as its last member
+  // leaves (deleteGroups then answers GROUP_ID_NOT_FOUND); deleting makes sure. Failing to delete is
+  // not worth failing a read for: without offsets the group holds nothing and expires on its own.
+  if (groupId) await bounded(admin.deleteGroups([groupId]));
+  await bounded(admin.disconnect());
+}

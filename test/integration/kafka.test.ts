@@ -1,0 +1,515 @@
+/**
+ * The Kafka adapter (src/tiers/kafka.ts) against two real single-node KRaft brokers, one per region
+ * (test/support/kafka-brokers.ts), through kafkajs over loopback sockets. The scenario has known
+ * causes (site headers, duplicates, in-flight records, days either side) and every count is exact.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Admin, type IHeaders, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { AbortedError, TierError } from '../../src/errors.js';
+import { readKafkaCluster, type KafkaClusterResult, type KafkaMessageFact, type RequestIdSource } from '../../src/tiers/kafka.js';
+import { KAFKA_INSTALL_TIMEOUT_MS, startBrokers, type KafkaBrokers } from '../support/kafka-brokers.js';
+
+/** Starting two brokers takes a few seconds; a first install of the jars takes longer. */
+const SETUP_TIMEOUT_MS = Math.max(180_000, KAFKA_INSTALL_TIMEOUT_MS + 60_000);
+const TEST_TIMEOUT_MS = 60_000;
+
+const RUN = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+const TOPIC = `audit-events-${RUN}`;
+const EXPIRED_TOPIC = `audit-expired-${RUN}`;
+const BIG_TOPIC = `audit-big-${RUN}`;
+const SINK_GROUP = `gcs-sink-${RUN}`;
+const GROUP_PREFIX = `parity-it-${RUN}-`;
+const SITE_HEADER = 'wm-site-id';
+const REQUEST_ID_HEADER = 'x-request-id';
+const HOUR_MS = 3_600_000;
+
+/** The middle day of three: only it is read. */
+const START_MS = Date.UTC(2025, 2, 10);
+const END_MS = Date.UTC(2025, 2, 11);
+
+type Region = 'EUS2' | 'SCUS';
+const REGIONS: Region[] = ['EUS2', 'SCUS'];
+
+/** [request id, site header or null when the message has none] per partition, in offset order. */
+type DayRows = Array<Array<[string, string | null]>>;
+
+/**
+ * The middle day. Causes: no header (r-004, r-009, r-104), an unknown site "BR" (r-005, r-010,
+ * r-105), duplicates within a cluster (r-003 twice in EUS2, r-104 twice in SCUS), and duplicates
+ * across regions (x-001, x-002 in both).
+ */
+const DAY: Record<Region, DayRows> = {
+  EUS2: [
+    [['r-001', 'US'], ['r-002', 'US'], ['r-003', 'CA'], ['r-004', null], ['r-005', 'BR']],
+    [['r-006', 'US'], ['r-007', 'MX'], ['r-008', 'CA'], ['r-003', 'US']],
+    [['r-009', null], ['r-010', 'BR'], ['x-001', 'US'], ['x-002', 'US']],
+  ],
+  SCUS: [
+    [['x-001', 'US'], ['r-101', 'CA'], ['r-102', 'US']],
+    [['r-103', 'MX'], ['r-104', null], ['r-104', null]],
+    [['r-105', 'BR'], ['x-002', 'US']],
+  ],
+};
+/** Messages per partition on the day before and the day after (site US, ids d0-… and d2-…). */
+const OTHER_DAY_PER_PARTITION: Record<Region, number> = { EUS2: 2, SCUS: 1 };
+
+/**
+ * The sink group's commits. EUS2: partition 0 at offset 5, so its last two messages of the day
+ * (offsets 5, 6: r-004, r-005) are in flight; partitions 1 and 2 at their ends. SCUS: partitions 0
+ * and 1 at their ends, partition 2 never committed, so its two messages of the day are in flight.
+ */
+const SINK_COMMITS: Record<Region, Array<{ partition: number; offset: string }>> = {
+  EUS2: [
+    { partition: 0, offset: '5' },
+    { partition: 1, offset: '8' },
+    { partition: 2, offset: '8' },
+  ],
+  SCUS: [
+    { partition: 0, offset: '5' },
+    { partition: 1, offset: '5' },
+  ],
+};
+
+interface Produced {
+  partition: number;
+  timestamp: string;
+  key: string;
+  value: string;
+  headers: IHeaders;
+}
+
+function message(partition: number, ts: number, requestId: string, site: string | null): Produced {
+  const headers: IHeaders = { [REQUEST_ID_HEADER]: requestId };
+  if (site !== null) headers[SITE_HEADER] = site;
+  return {
+    partition,
+    timestamp: String(ts),
+    key: requestId,
+    value: JSON.stringify({ request: { id: requestId, path: '/v1/audit' }, site, body: 'x'.repeat(64) }),
+    headers,
+  };
+}
+
+/**
+ * Every message of a cluster, per partition in timestamp order (so offsets follow time), with the
+ * day's edges exercised on partition 0: the day before ends at START_MS - 1, the day starts at
+ * START_MS, ends at END_MS - 1, and the next day starts at END_MS.
+ */
+function scenario(region: Region): Produced[] {
+  const out: Produced[] = [];
+  DAY[region].forEach((rows, partition) => {
+    const others = OTHER_DAY_PER_PARTITION[region];
+    for (let i = 0; i < others; i++) {
+      const ts = partition === 0 && i === others - 1 ? START_MS - 1 : START_MS - (others - i) * HOUR_MS;
+      out.push(message(partition, ts, `d0-${region}-${partition}-${i}`, 'US'));
+    }
+    rows.forEach(([requestId, site], i) => {
+      const ts = partition === 0 && i === rows.length - 1 && i > 0 ? END_MS - 1 : START_MS + i * HOUR_MS + partition * 60_000;
+      out.push(message(partition, ts, requestId, site));
+    });
+    for (let i = 0; i < others; i++) {
+      const ts = partition === 0 && i === 0 ? END_MS : END_MS + (i + 1) * HOUR_MS;
+      out.push(message(partition, ts, `d2-${region}-${partition}-${i}`, 'US'));
+    }
+  });
+  return out;
+}
+
+/** Fast failure for the fault tests: a dead broker is noticed in about a second. */
+function client(broker: string): Kafka {
+  return new Kafka({
+    clientId: 'parity-kafka-it',
+    brokers: [broker],
+    connectionTimeout: 1_000,
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+let brokers: KafkaBrokers;
+const clients = {} as Record<Region, Kafka>;
+const admins = {} as Record<Region, Admin>;
+let startupMs = 0;
+
+beforeAll(async () => {
+  const t0 = Date.now();
+  brokers = await startBrokers(REGIONS);
+  startupMs = Date.now() - t0;
+  // The regions in parallel: kafkajs's setOffsets alone takes about 5 s (see below).
+  await Promise.all(
+    REGIONS.map(async (region) => {
+      const broker = brokers.brokers[region];
+      if (!broker) throw new Error(`no broker address for ${region}`);
+      clients[region] = client(broker);
+      const admin = clients[region].admin();
+      await admin.connect();
+      admins[region] = admin;
+      await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }], waitForLeaders: true });
+      const producer = clients[region].producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+      await producer.connect();
+      // One request: order within a partition is the order given, so offsets follow timestamps.
+      await producer.send({ topic: TOPIC, acks: -1, messages: scenario(region) });
+      await producer.disconnect();
+      // kafkajs commits these by joining the group with a consumer that seeks and waits for one
+      // fetch (maxWaitTimeInMs, 5 s): the group must have no members, as a stopped sink's has not.
+      await admin.setOffsets({ groupId: SINK_GROUP, topic: TOPIC, partitions: SINK_COMMITS[region] });
+    }),
+  );
+}, SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  for (const admin of Object.values(admins)) await admin.disconnect();
+  await brokers?.stop();
+}, SETUP_TIMEOUT_MS);
+
+interface Read {
+  result: KafkaClusterResult;
+  facts: KafkaMessageFact[];
+  batches: number;
+}
+
+async function read(region: Region, over: Partial<Parameters<typeof readKafkaCluster>[0]> = {}): Promise<Read> {
+  const facts: KafkaMessageFact[] = [];
+  let batches = 0;
+  const result = await readKafkaCluster({
+    cluster: region,
+    kafka: clients[region],
+    topic: TOPIC,
+    startMs: START_MS,
+    endMs: END_MS,
+    siteHeader: SITE_HEADER,
+    requestId: { from: 'key' },
+    sinkGroup: SINK_GROUP,
+    groupIdPrefix: GROUP_PREFIX,
+    onBatch: async (batch) => {
+      batches++;
+      facts.push(...batch);
+    },
+    ...over,
+  });
+  return { result, facts, batches };
+}
+
+function tally(values: Array<string | null>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v ?? '(none)'] = (out[v ?? '(none)'] ?? 0) + 1;
+  return out;
+}
+
+function byOffset(facts: KafkaMessageFact[]): KafkaMessageFact[] {
+  return [...facts].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+}
+
+async function failureOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected the read to fail');
+}
+
+test('both brokers start within the setup budget', () => {
+  // Two brokers on 2 cores answer after about 3 s (5 s when the jars are installed first).
+  expect(startupMs).toBeLessThan(90_000);
+});
+
+describe('one day of each cluster', () => {
+  let eus2: Read;
+  let scus: Read;
+  beforeAll(async () => {
+    eus2 = await read('EUS2');
+    scus = await read('SCUS');
+  }, TEST_TIMEOUT_MS);
+
+  test('reads exactly the middle day of each cluster, partition by partition', () => {
+    expect(eus2.result).toEqual({
+      cluster: 'EUS2',
+      expired: false,
+      partitions: [
+        { partition: 0, startOffset: '2', endOffset: '7', committed: '5' },
+        { partition: 1, startOffset: '2', endOffset: '6', committed: '8' },
+        { partition: 2, startOffset: '2', endOffset: '6', committed: '8' },
+      ],
+      offsetTotal: 13,
+      messagesRead: 13,
+    });
+    expect(scus.result).toEqual({
+      cluster: 'SCUS',
+      expired: false,
+      partitions: [
+        { partition: 0, startOffset: '1', endOffset: '4', committed: '5' },
+        { partition: 1, startOffset: '1', endOffset: '4', committed: '5' },
+        { partition: 2, startOffset: '1', endOffset: '3', committed: null },
+      ],
+      offsetTotal: 8,
+      messagesRead: 8,
+    });
+    expect(eus2.facts).toHaveLength(13);
+    expect(scus.facts).toHaveLength(8);
+  });
+
+  test('the offsets fast path equals the exact message count of the day', () => {
+    for (const r of [eus2, scus]) expect(r.result.offsetTotal).toBe(r.facts.length);
+  });
+
+  test('every fact is of the day, including both edges, and none of the days around it', () => {
+    for (const { facts } of [eus2, scus]) {
+      for (const f of facts) {
+        expect(f.timestampMs).toBeGreaterThanOrEqual(START_MS);
+        expect(f.timestampMs).toBeLessThan(END_MS);
+        expect(f.requestId).not.toMatch(/^d[02]-/);
+      }
+    }
+    const stamps = eus2.facts.map((f) => f.timestampMs);
+    expect(stamps).toContain(START_MS);
+    expect(stamps).toContain(END_MS - 1);
+  });
+
+  test('facts come in offset order with the request id, the raw site header, and the cluster', () => {
+    expect(byOffset(eus2.facts).map((f) => [f.partition, f.offset, f.requestId, f.siteHeader])).toEqual([
+      [0, '2', 'r-001', 'US'],
+      [0, '3', 'r-002', 'US'],
+      [0, '4', 'r-003', 'CA'],
+      [0, '5', 'r-004', null],
+      [0, '6', 'r-005', 'BR'],
+      [1, '2', 'r-006', 'US'],
+      [1, '3', 'r-007', 'MX'],
+      [1, '4', 'r-008', 'CA'],
+      [1, '5', 'r-003', 'US'],
+      [2, '2', 'r-009', null],
+      [2, '3', 'r-010', 'BR'],
+      [2, '4', 'x-001', 'US'],
+      [2, '5', 'x-002', 'US'],
+    ]);
+    expect(new Set(eus2.facts.map((f) => f.cluster))).toEqual(new Set(['EUS2']));
+    expect(new Set(scus.facts.map((f) => f.cluster))).toEqual(new Set(['SCUS']));
+  });
+
+  test('site headers: US, CA, MX, missing, and the unknown BR are told apart', () => {
+    expect(tally(eus2.facts.map((f) => f.siteHeader))).toEqual({ US: 6, CA: 2, MX: 1, '(none)': 2, BR: 2 });
+    expect(tally(scus.facts.map((f) => f.siteHeader))).toEqual({ US: 3, CA: 1, MX: 1, '(none)': 2, BR: 1 });
+  });
+
+  test('duplicates within a cluster and across regions are all reported', () => {
+    const dups = (facts: KafkaMessageFact[]): string[] =>
+      Object.entries(tally(facts.map((f) => f.requestId)))
+        .filter(([, n]) => n > 1)
+        .map(([id]) => id);
+    expect(dups(eus2.facts)).toEqual(['r-003']);
+    expect(dups(scus.facts)).toEqual(['r-104']);
+    const scusIds = new Set(scus.facts.map((f) => f.requestId));
+    expect([...new Set(eus2.facts.map((f) => f.requestId))].filter((id) => scusIds.has(id)).sort()).toEqual(['x-001', 'x-002']);
+    expect(new Set(eus2.facts.map((f) => f.requestId)).size).toBe(12);
+    expect(new Set(scus.facts.map((f) => f.requestId)).size).toBe(7);
+  });
+
+  test('messages at or past the sink group commit, or without one, are in flight', () => {
+    expect(eus2.facts.filter((f) => f.inFlight).map((f) => f.requestId)).toEqual(['r-004', 'r-005']);
+    expect(
+      scus.facts
+        .filter((f) => f.inFlight)
+        .map((f) => f.requestId)
+        .sort(),
+    ).toEqual(['r-105', 'x-002']);
+  });
+});
+
+describe('request id sources', () => {
+  const sources: Array<[string, RequestIdSource]> = [
+    ['the key', { from: 'key' }],
+    ['a header', { from: 'header', name: REQUEST_ID_HEADER }],
+    ['a dotted field of the JSON value', { from: 'value', field: 'request.id' }],
+  ];
+  test.each(sources)('decodes the request id from %s', async (_, requestId) => {
+    const { facts } = await read('EUS2', { requestId });
+    expect(byOffset(facts).map((f) => f.requestId)).toEqual(['r-001', 'r-002', 'r-003', 'r-004', 'r-005', 'r-006', 'r-007', 'r-008', 'r-003', 'r-009', 'r-010', 'x-001', 'x-002']);
+  }, TEST_TIMEOUT_MS);
+
+  test('a header or field that is not there gives a null request id, not an error', async () => {
+    const byHeader = await read('SCUS', { requestId: { from: 'header', name: 'no-such-header' } });
+    const byField = await read('SCUS', { requestId: { from: 'value', field: 'request.nope' } });
+    expect(byHeader.facts.map((f) => f.requestId)).toEqual(Array(8).fill(null));
+    expect(byField.facts.map((f) => f.requestId)).toEqual(Array(8).fill(null));
+  }, TEST_TIMEOUT_MS);
+});
+
+describe('what a read leaves behind and when it reads nothing', () => {
+  test('no consumer group is left on either cluster but the sink group', async () => {
+    await read('EUS2');
+    await read('SCUS');
+    for (const region of REGIONS) {
+      const { groups } = await admins[region].listGroups();
+      expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
+    }
+  }, TEST_TIMEOUT_MS);
+
+  test('without a sink group nothing is in flight and no commit is reported', async () => {
+    const { result, facts } = await read('SCUS', { sinkGroup: undefined });
+    expect(facts.filter((f) => f.inFlight)).toHaveLength(0);
+    expect(result.partitions.map((p) => p.committed)).toEqual([null, null, null]);
+  }, TEST_TIMEOUT_MS);
+
+  test('partitions whose range is empty are skipped: a 1 ms window holds one message of partition 0', async () => {
+    const { result, facts } = await read('EUS2', { startMs: END_MS - 1, endMs: END_MS });
+    expect(result.partitions.map((p) => [p.partition, p.startOffset, p.endOffset])).toEqual([
+      [0, '6', '7'],
+      [1, '6', '6'],
+      [2, '6', '6'],
+    ]);
+    expect(result.offsetTotal).toBe(1);
+    expect(facts.map((f) => [f.partition, f.offset, f.requestId, f.timestampMs])).toEqual([[0, '6', 'r-005', END_MS - 1]]);
+  }, TEST_TIMEOUT_MS);
+
+  test('a day without messages is counted from offsets alone: zero, no batch, no group', async () => {
+    const later = { startMs: END_MS + 10 * 24 * HOUR_MS, endMs: END_MS + 11 * 24 * HOUR_MS };
+    const { result, batches } = await read('EUS2', later);
+    expect(result.offsetTotal).toBe(0);
+    expect(result.messagesRead).toBe(0);
+    expect(result.expired).toBe(false);
+    expect(result.partitions.map((p) => [p.startOffset, p.endOffset])).toEqual([
+      ['9', '9'],
+      ['8', '8'],
+      ['8', '8'],
+    ]);
+    expect(batches).toBe(0);
+    const { groups } = await admins.EUS2.listGroups();
+    expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
+  }, TEST_TIMEOUT_MS);
+});
+
+describe('retention', () => {
+  beforeAll(async () => {
+    const admin = admins.EUS2;
+    await admin.createTopics({ topics: [{ topic: EXPIRED_TOPIC, numPartitions: 1 }], waitForLeaders: true });
+    const producer = clients.EUS2.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    // Offsets 0-2 the day before, 3-5 the day, 6 the day after.
+    const ts = [START_MS - 3 * HOUR_MS, START_MS - 2 * HOUR_MS, START_MS - HOUR_MS, START_MS + HOUR_MS, START_MS + 2 * HOUR_MS, START_MS + 3 * HOUR_MS, END_MS + HOUR_MS];
+    await producer.send({ topic: EXPIRED_TOPIC, acks: -1, messages: ts.map((t, i) => message(0, t, `e-${i}`, 'US')) });
+    await producer.disconnect();
+  }, TEST_TIMEOUT_MS);
+
+  test('a day whose first records were deleted is expired, and what is left is still read', async () => {
+    // As retention would: offsets 0-3 go, the first record of the day among them. kafkajs's
+    // deleteTopicRecords looks leaders up in the admin's cached metadata only, which holds a topic
+    // once the admin has asked about it: fetchTopicOffsets does.
+    await admins.EUS2.fetchTopicOffsets(EXPIRED_TOPIC);
+    await admins.EUS2.deleteTopicRecords({ topic: EXPIRED_TOPIC, partitions: [{ partition: 0, offset: '4' }] });
+    const { result, facts } = await read('EUS2', { topic: EXPIRED_TOPIC, sinkGroup: undefined });
+    expect(result.expired).toBe(true);
+    expect(result.partitions).toEqual([{ partition: 0, startOffset: '4', endOffset: '6', committed: null }]);
+    expect(result.offsetTotal).toBe(2);
+    expect(facts.map((f) => f.requestId)).toEqual(['e-4', 'e-5']);
+  }, TEST_TIMEOUT_MS);
+
+  test('a later day whose records are all retained is not expired', async () => {
+    const { result } = await read('EUS2', { topic: EXPIRED_TOPIC, sinkGroup: undefined, startMs: END_MS, endMs: END_MS + 24 * HOUR_MS });
+    expect(result.expired).toBe(false);
+    expect(result.offsetTotal).toBe(1);
+  }, TEST_TIMEOUT_MS);
+
+  test('the main topic, never truncated, is not expired', async () => {
+    const { result } = await read('SCUS');
+    expect(result.expired).toBe(false);
+  }, TEST_TIMEOUT_MS);
+});
+
+describe('failures', () => {
+  test('a topic that does not exist is a TierError that a retry will not fix', async () => {
+    const e = await failureOf(read('EUS2', { topic: `no-such-topic-${RUN}` }));
+    expect(e).toBeInstanceOf(TierError);
+    expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: false });
+    expect((e as TierError).message).toContain(`no-such-topic-${RUN}`);
+  }, TEST_TIMEOUT_MS);
+
+  test('an error of onBatch is passed through as it is, and no group is left behind', async () => {
+    class Boom extends Error {}
+    const e = await failureOf(
+      read('EUS2', {
+        onBatch: async () => {
+          throw new Boom('disk full');
+        },
+      }),
+    );
+    expect(e).toBeInstanceOf(Boom);
+    const { groups } = await admins.EUS2.listGroups();
+    expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
+  }, TEST_TIMEOUT_MS);
+
+  test('an aborted signal stops the read with AbortedError, before or during it', async () => {
+    await expect(read('EUS2', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
+    const controller = new AbortController();
+    await expect(
+      read('EUS2', {
+        signal: controller.signal,
+        onBatch: async () => {
+          controller.abort();
+        },
+      }),
+    ).rejects.toBeInstanceOf(AbortedError);
+    const { groups } = await admins.EUS2.listGroups();
+    expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
+  }, TEST_TIMEOUT_MS);
+
+  test('a read past its deadline fails with a retriable TierError that says where it stood', async () => {
+    const e = await failureOf(
+      read('EUS2', {
+        readTimeoutMs: 1_000,
+        onBatch: () => sleep(1_500),
+      }),
+    );
+    expect(e).toBeInstanceOf(TierError);
+    expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: true });
+    expect((e as TierError).message).toMatch(/unfinished: partition \d at (its start|offset \d+) of \[2, [67]\)/);
+    expect((e as TierError).message).toContain('no answer within');
+    const { groups } = await admins.EUS2.listGroups();
+    expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
+  }, TEST_TIMEOUT_MS);
+
+  test('a broker stopped before the read makes it fail with a retriable TierError naming the cluster', async () => {
+    await admins.SCUS.disconnect();
+    delete (admins as Partial<Record<Region, Admin>>).SCUS;
+    await brokers.stopOne('SCUS');
+    const started = Date.now();
+    const e = await failureOf(read('SCUS'));
+    expect(e).toBeInstanceOf(TierError);
+    expect(e).toMatchObject({ tier: 'kafka', object: 'cluster SCUS', retriable: true });
+    expect((e as TierError).message).toMatch(/^kafka: cluster SCUS: /);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, TEST_TIMEOUT_MS);
+
+  test('a broker that dies mid-read makes it fail with a retriable TierError naming the cluster', async () => {
+    // More than one fetch's worth (MAX_BYTES_PER_PARTITION, 1 MiB) in one partition, so that the
+    // read still needs the broker after its first batch.
+    const admin = admins.EUS2;
+    await admin.createTopics({ topics: [{ topic: BIG_TOPIC, numPartitions: 1 }], waitForLeaders: true });
+    const producer = clients.EUS2.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    const body = 'y'.repeat(2048);
+    for (let chunk = 0; chunk < 10; chunk++) {
+      const messages = Array.from({ length: 200 }, (_, i) => ({ partition: 0, timestamp: String(START_MS + chunk * 200 + i), key: `b-${chunk}-${i}`, value: body }));
+      await producer.send({ topic: BIG_TOPIC, acks: -1, messages });
+    }
+    await producer.disconnect();
+    await admin.disconnect();
+    delete (admins as Partial<Record<Region, Admin>>).EUS2;
+
+    let batches = 0;
+    const e = await failureOf(
+      read('EUS2', {
+        topic: BIG_TOPIC,
+        sinkGroup: undefined,
+        onBatch: async () => {
+          batches++;
+          if (batches === 1) await brokers.stopOne('EUS2');
+        },
+      }),
+    );
+    expect(e).toBeInstanceOf(TierError);
+    expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: true });
+    expect((e as TierError).message).toMatch(/^kafka: cluster EUS2: read failed \(unfinished: partition 0 at offset \d+ of \[0, 2000\)\)/);
+    expect(batches).toBe(1);
+  }, TEST_TIMEOUT_MS);
+});
