@@ -5,6 +5,7 @@ import type { Config } from '../src/config.js';
 import { addDays } from '../src/dates.js';
 import type { DayKey, RowStatus } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
+import type { BigqueryRangeReader } from '../src/tiers/bigquery-reader.js';
 import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { parseManifest, type RunMetadata } from '../src/report/manifest.js';
 import { sha256OfFile } from '../src/report/writer.js';
@@ -58,6 +59,7 @@ export async function runBackfill(opts: {
   log?: Logger;
   onDay?: (s: DaySummary) => void;
   kafka?: KafkaTierReader;
+  bigquery?: BigqueryRangeReader;
   publish?: (files: string[]) => Promise<void>;
 }): Promise<BackfillResult> {
   const skipped: DayKey[] = [];

@@ -2,6 +2,7 @@ import type { Config } from '../src/config.js';
 import { addDays, dayOf } from '../src/dates.js';
 import type { DayKey } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
+import type { BigqueryRangeReader } from '../src/tiers/bigquery-reader.js';
 import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { type DaySummary, type ReconcileResult, runReconcile } from './reconcile.js';
@@ -28,6 +29,7 @@ export async function runDaily(opts: {
   run?: RunMetadata;
   onDay?: (s: DaySummary) => void;
   kafka?: KafkaTierReader;
+  bigquery?: BigqueryRangeReader;
   publish?: (files: string[]) => Promise<void>;
 }): Promise<DailyResult> {
   const days = dailyDays(opts.now, opts.config.timezone, opts.config.jobs.lateDays);

@@ -9,6 +9,7 @@ import { AbortedError, ConfigError, TierError, UsageError } from './errors.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from './log/logger.js';
 import type { RunMetadata } from './report/manifest.js';
 import type { DaySummary, ReconcileResult } from '../jobs/reconcile.js';
+import type { BigqueryRangeReader } from './tiers/bigquery-reader.js';
 import type { KafkaTierReader } from './tiers/kafka-reader.js';
 
 /** Exit statuses: the contract's 0–3, then ours. */
@@ -39,6 +40,7 @@ async function runJob(
     onDay: (s: DaySummary) => void;
     now: Date;
     kafka?: KafkaTierReader;
+    bigquery?: BigqueryRangeReader;
     /** Where the files go on this machine, and the copy elsewhere when --out is gs://. */
     outDir: string;
     publish?: (files: string[]) => Promise<void>;
@@ -57,18 +59,20 @@ async function runJob(
   const run: RunMetadata = {
     asOf: now.toISOString(),
     version: VERSION,
-    revision: process.env.PARITY_REVISION ?? null,
+    revision: process.env.PARITY_REVISION || null,
     configHash: createHash('sha256').update(JSON.stringify(config)).digest('hex'),
     command,
   };
   const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays(config)) : null;
   // The CLI is the edge that reads the environment: Kafka credentials come from the variables the config names.
   const kafka = config.tiers.kafka ? (await import('./tiers/kafka-tier.js')).createKafkaTier(config.tiers.kafka, process.env) : undefined;
+  const bigquery = config.tiers.bigquery ? await openBigquery(config) : undefined;
   const { outDir, publish } = await outputOf(opts, config, signal);
   let result: ReconcileResult;
   try {
     result = await job({
-      config, log: bar ? { ...log, info() {} } : log, run, now, ...(kafka ? { kafka } : {}), outDir, ...(publish ? { publish } : {}),
+      config, log: bar ? { ...log, info() {} } : log, run, now, ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), outDir,
+      ...(publish ? { publish } : {}),
       onDay: (s) => bar?.tick(`${s.day} ${String(s.rows.at(-1)?.status)}`),
     });
   } finally {
@@ -83,8 +87,29 @@ async function runJob(
     if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
     else await postWebhook(url, alert, signal).then(() => log.info('alert sent'), (e: Error) => log.warn(`alert not sent: ${e.message}`));
   }
+  const history = config.tiers.bigquery?.history;
+  if (bigquery && history && result.days.length > 0) {
+    const { historyRows } = await import('./report/history.js');
+    await bigquery.writeHistory(history.table, historyRows(result.days, run, config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : []), signal);
+    log.info(`history: ${result.days.length} days written to ${history.table}`);
+  }
   log.info('run finished', { command, days: result.days.length, exit_code: result.exitCode });
   process.exitCode = result.exitCode;
+}
+
+/** The BigQuery tier from its config; credentials from Application Default Credentials. */
+async function openBigquery(config: Config) {
+  const { createBigqueryTier } = await import('./tiers/bigquery.js');
+  const bq = config.tiers.bigquery!;
+  return createBigqueryTier({
+    table: bq.table,
+    columns: bq.columns,
+    ...(bq.projectId ? { projectId: bq.projectId } : {}),
+    ...(bq.location ? { location: bq.location } : {}),
+    ...(bq.apiEndpoint ? { apiEndpoint: bq.apiEndpoint } : {}),
+    maximumBytesBilled: bq.maximumBytesBilled,
+    partitionMarginDays: bq.partitionMarginDays,
+  });
 }
 
 /**
@@ -128,14 +153,27 @@ function buildProgram(signal: AbortSignal): Command {
     .option('--from <YYYY-MM-DD>', 'first day of a range (with --to, both included)')
     .option('--to <YYYY-MM-DD>', 'last day of a range')
     .option('--sites <list>', 'report only these configured sites, comma-separated, e.g. US,CA')
+    .option('--dry-run', 'print each BigQuery query with its estimated bytes, and read nothing', false)
     .addOption(logFormatOption())
     .option('--quiet', 'print no progress, only warnings and errors', false)
-    .action(async (opts: CommonOptions & { date?: string; from?: string; to?: string; sites?: string }) => {
+    .action(async (opts: CommonOptions & { date?: string; from?: string; to?: string; sites?: string; dryRun: boolean }) => {
       const [{ resolveDays, resolveSites }, { runReconcile }] = await Promise.all([import('./args.js'), import('../jobs/reconcile.js')]);
       const days = resolveDays(opts);
-      await runJob(opts, 'reconcile', signal, async ({ config, log, run, onDay, kafka, outDir, publish }) => {
+      if (opts.dryRun) {
+        const { loadConfig } = await import('./config.js');
+        const config = await loadConfig(opts.config);
+        if (!config.tiers.bigquery) throw new UsageError('--dry-run', 'tiers.bigquery is not configured: nothing to estimate');
+        const [{ dayWindow }, bq] = await Promise.all([import('./dates.js'), openBigquery(config)]);
+        for (let i = 0; i < days.length; i += config.engine.batchDays) {
+          const batch = days.slice(i, i + config.engine.batchDays);
+          const plan = await bq.dryRun(dayWindow(batch[0]!, config.timezone).startMs, dayWindow(batch.at(-1)!, config.timezone).endMs);
+          process.stdout.write(`-- ${batch[0]}..${batch.at(-1)}: ${plan.bytes} bytes estimated\n${plan.sql.trim()}\n-- parameters: ${JSON.stringify(plan.params)}\n\n`);
+        }
+        return;
+      }
+      await runJob(opts, 'reconcile', signal, async ({ config, log, run, onDay, kafka, bigquery, outDir, publish }) => {
         const sites = resolveSites(opts.sites, config.sites);
-        return runReconcile({ config, days, outDir, ...(publish ? { publish } : {}), ...(sites ? { sites } : {}), ...(kafka ? { kafka } : {}), signal, log, run, onDay });
+        return runReconcile({ config, days, outDir, ...(publish ? { publish } : {}), ...(sites ? { sites } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), signal, log, run, onDay });
       }, () => days.length);
     });
 
@@ -149,10 +187,10 @@ function buildProgram(signal: AbortSignal): Command {
     .action(async (opts: CommonOptions & { asOf?: string }) => {
       const [{ runDaily }, { parseDay }] = await Promise.all([import('../jobs/daily.js'), import('./dates.js')]);
       if (opts.asOf !== undefined && !parseDay(opts.asOf)) throw new UsageError('--as-of', `"${opts.asOf}" is not a date: use YYYY-MM-DD`);
-      await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, now, kafka, outDir, publish }) => {
+      await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, now, kafka, bigquery, outDir, publish }) => {
         // --as-of names a day in the configured zone: noon of it is safely inside that day.
         const asOf = opts.asOf ? new Date(`${opts.asOf}T12:00:00Z`) : now;
-        const result = await runDaily({ config, now: asOf, outDir, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), signal, log, run, onDay });
+        const result = await runDaily({ config, now: asOf, outDir, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), signal, log, run, onDay });
         if (result.restated.length > 0) process.stdout.write(`restated by late data: ${result.restated.join(', ')}\n`);
         return result;
       }, (config) => config.jobs.lateDays + 1);
@@ -175,8 +213,8 @@ function buildProgram(signal: AbortSignal): Command {
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_BACKFILL_CONCURRENCY) {
         throw new UsageError('--concurrency', `"${opts.concurrency}" is not a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
       }
-      await runJob(opts, 'backfill', signal, async ({ config, log, run, onDay, kafka, outDir, publish }) => {
-        const result = await runBackfill({ config, days, outDir, force: opts.force, concurrency, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), run, signal, log, onDay });
+      await runJob(opts, 'backfill', signal, async ({ config, log, run, onDay, kafka, bigquery, outDir, publish }) => {
+        const result = await runBackfill({ config, days, outDir, force: opts.force, concurrency, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), run, signal, log, onDay });
         if (result.skipped.length > 0) process.stdout.write(`skipped ${result.skipped.length} current days (--force redoes them)\n`);
         return result;
       }, () => days.length);
