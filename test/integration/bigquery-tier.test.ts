@@ -226,8 +226,9 @@ describe('BigQuery tier against the emulator', () => {
     const start = dayStart('2025-03-09');
     for (const table of [`${PROJECT}.${DATASET}.no_such_table`, `${PROJECT}.no_such_dataset_${RUN}.${EVENTS}`]) {
       const tier = createBigqueryTier(tierOptions({ table }));
-      for (const attempt of [tier.readRange(start, start + DAY_MS, async () => undefined), tier.dryRun(start, start + DAY_MS)]) {
-        const e = await rejection(attempt);
+      // One at a time: a second promise started early would reject before anything awaits it.
+      for (const attempt of [() => tier.readRange(start, start + DAY_MS, async () => undefined), () => tier.dryRun(start, start + DAY_MS)]) {
+        const e = await rejection(attempt());
         expect(e).toBeInstanceOf(TierError);
         expect(e).toMatchObject({ tier: 'bigquery', object: table, retriable: false });
         expect((e as TierError).message).toContain(`table ${table} or its dataset does not exist`);
