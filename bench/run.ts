@@ -188,6 +188,71 @@ async function caseGcs(events: number): Promise<{ reconcile: number; local: numb
   }
 }
 
+/**
+ * The Kafka tier over `count` messages of one day in a real broker: the adapter's exact per-site
+ * count of the day's offset range, its offsets-only fast path, and kcat consuming the same range
+ * with headers, in the same run.
+ */
+async function caseKafka(count: number): Promise<{ exact: number; fast: number; kcat: number; counted: number; kcatLines: number }> {
+  const [{ startBrokers }, { Kafka, logLevel, Partitioners }, { createKafkaTier }] = await Promise.all([
+    import('../test/support/kafka-brokers.js'),
+    import('kafkajs'),
+    import('../src/tiers/kafka-tier.js'),
+  ]);
+  if (spawnSync('kcat', ['-V']).status !== 0) throw new Error('kcat is missing: bash scripts/install-kafka.sh --with-kcat');
+  const brokers = await startBrokers(['EUS2']);
+  try {
+    const broker = brokers.brokers.EUS2!;
+    const topic = 'bench-audit';
+    const kafka = new Kafka({ clientId: 'bench', brokers: [broker], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+    const start = Date.parse(`${DAY}T00:00:00Z`);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const sites = ['US', 'CA', 'MX'];
+    const BATCH = 20_000;
+    process.stderr.write(`publishing ${count.toLocaleString()} messages …\n`);
+    for (let i = 0; i < count; i += BATCH) {
+      const n = Math.min(BATCH, count - i);
+      await producer.send({
+        topic,
+        acks: 1,
+        messages: Array.from({ length: n }, (_, k) => {
+          const j = i + k;
+          return { partition: j % 3, key: `r-${j}`, value: '{}', timestamp: String(start + Math.floor((j / count) * 86_400_000)), headers: { 'wm-site-id': sites[j % 3]! } };
+        }),
+      });
+    }
+    await producer.disconnect();
+
+    const t0 = process.hrtime.bigint();
+    await admin.fetchTopicOffsetsByTimestamp(topic, start);
+    await admin.fetchTopicOffsetsByTimestamp(topic, start + 86_400_000);
+    const fast = Number(process.hrtime.bigint() - t0) / 1e9;
+    await admin.disconnect();
+
+    const tier = createKafkaTier(
+      { topic, clusters: { EUS2: { brokers: [broker], ssl: false } }, siteHeader: 'wm-site-id', requestId: { from: 'key' }, connectionTimeoutMs: 10_000, readTimeoutMs: 600_000 },
+      {},
+    );
+    const bySite = new Map<string, number>();
+    const t1 = process.hrtime.bigint();
+    await tier.readDay({ day: DAY, startMs: start, endMs: start + 86_400_000 }, async (rows) => {
+      for (const r of rows) bySite.set(r.siteHeader ?? '', (bySite.get(r.siteHeader ?? '') ?? 0) + 1);
+    });
+    const exact = Number(process.hrtime.bigint() - t1) / 1e9;
+    const counted = [...bySite.values()].reduce((a, b) => a + b, 0);
+
+    const kcat = await measure('sh', ['-c', `kcat -C -q -b ${broker} -t ${topic} -o s@${start} -o e@${start + 86_400_000} -e -f '%h\\n' | wc -l > ${JSON.stringify(path.join(DATA, '.kcat'))}`]);
+    const kcatLines = Number((await readFile(path.join(DATA, '.kcat'), 'utf8')).trim());
+    return { exact, fast, kcat: kcat.seconds, counted, kcatLines };
+  } finally {
+    await brokers.stop();
+  }
+}
+
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('build first: npm run build');
   await mkdir(DATA, { recursive: true });
@@ -203,6 +268,13 @@ async function main(): Promise<void> {
     console.log(`gcs tier from fake-gcs-server (same day, landed objects in the emulator):`);
     console.log(`  reconcile ${fmt(g.reconcile)} s vs curl download of the same objects ${fmt(g.curl)} s  ratio ${fmt(g.reconcile / g.curl)}x (target <= 1.30x)`);
     console.log(`  the GCS reads cost ${fmt(g.reconcile - g.local)} s over the same reconcile from local files (${fmt(g.local)} s); peak RSS ${g.rss.toFixed(0)} MiB`);
+  }
+  if (!flag('--no-kafka')) {
+    const messages = value('--kafka-messages', 2_000_000);
+    const k = await caseKafka(messages);
+    console.log(`kafka tier, one broker, ${messages.toLocaleString()} messages of one day:`);
+    console.log(`  exact per-site count ${fmt(k.exact)} s (${k.counted.toLocaleString()} messages) vs kcat over the same range with headers ${fmt(k.kcat)} s (${k.kcatLines.toLocaleString()})  ratio ${fmt(k.exact / k.kcat)}x (target <= 2.00x)`);
+    console.log(`  offsets fast path ${fmt(k.fast)} s (target < 1 s)`);
   }
   if (flag('--scale10')) {
     const ten = await caseLocal(events, 1, 10);

@@ -79,6 +79,9 @@ async function runJob(
     await kafka?.close();
   }
   bar?.done();
+  const htmlFile = await writeHtml(result, config, outDir, command);
+  if (htmlFile && publish) await publish([htmlFile]);
+  if (!json && htmlFile) process.stdout.write(`HTML report: ${htmlFile}\n`);
   if (!json) process.stdout.write(renderSummaryTable(result.days) + `reports written to ${opts.out.startsWith('gs://') ? `${outDir}/ and ${opts.out}` : `${opts.out}/`}\n`);
   const webhookVar = config.alerts.webhookUrlEnv;
   const alert = buildAlert(result.days, config.alerts.on as RowStatus[], opts.out);
@@ -95,6 +98,18 @@ async function runJob(
   }
   log.info('run finished', { command, days: result.days.length, exit_code: result.exitCode });
   process.exitCode = result.exitCode;
+}
+
+/** One self-contained HTML report for the run's days, beside the CSVs: report-FIRST_LAST.html. */
+async function writeHtml(result: ReconcileResult, config: Config, outDir: string, title: string): Promise<string | null> {
+  if (result.days.length === 0) return null;
+  const [{ renderHtmlReport }, { writeFileAtomic }, path] = await Promise.all([import('./report/html.js'), import('./report/writer.js'), import('node:path')]);
+  const first = result.days[0]!.day;
+  const last = result.days.at(-1)!.day;
+  const file = path.join(outDir, `report-${first}_${last}.html`);
+  const html = renderHtmlReport({ title: `Audit parity — ${title}`, days: result.days.map((d) => ({ day: d.day, rows: d.rows })), sites: config.sites, thresholds: config.thresholds });
+  await writeFileAtomic(file, [html]);
+  return file;
 }
 
 /** The BigQuery tier from its config; credentials from Application Default Credentials. */
@@ -227,9 +242,12 @@ function buildProgram(signal: AbortSignal): Command {
     .action(async (opts: { out: string }) => {
       const [{ runDemo }, { renderSummaryTable }] = await Promise.all([import('../jobs/demo.js'), import('./report/summary.js')]);
       const result = await runDemo({ outDir: opts.out, signal });
+      const { loadConfig } = await import('./config.js');
+      const html = await writeHtml(result, await loadConfig(result.configFile), opts.out, 'demo');
       process.stdout.write(renderSummaryTable(result.days));
       process.stdout.write(`\nsample data and its config: ${result.dataDir}/ (${result.configFile})\n`);
       process.stdout.write(`reports: ${opts.out}/parity-YYYY-MM-DD.csv, ${opts.out}/missing-YYYY-MM-DD.csv (${result.days.length} days)\n`);
+      process.stdout.write(`for reading: ${html ?? '-'} (open it in a browser)\n`);
       process.stdout.write(`re-run on the same data: npx parity reconcile --config ${result.configFile} --from ${result.days[0]?.day} --to ${result.days.at(-1)?.day} --out ${opts.out}\n`);
       // The sample holds losses on purpose: FAIL rows are the demo working. Only an ERROR is a failure here.
       if (result.exitCode === 1) process.stdout.write(`(reconcile would exit 1 here: some rows FAIL, as the sample's injected losses intend)\n`);

@@ -29,6 +29,9 @@ describe('parity reconcile', () => {
     expect(row(parity, 'ALL')).toMatchObject({ proxy_requests: '2', proxy_accepted: '2', gcs_records: '2', gcs_distinct: '2', parity_pct: '100.0000', status: 'PASS', unexplained: '0' });
     expect(row(parity, 'MX')).toMatchObject({ proxy_requests: '0', parity_pct: '100.0000', status: 'PASS' });
     expect(missing).toEqual([]);
+    const html = await readFile(path.join(out, 'report-2025-03-09_2025-03-09.html'), 'utf8');
+    expect(html).toContain('<!DOCTYPE html>');
+    expect(html).toContain('2025-03-09');
   });
 
   it('exits 1 with FAIL rows and lists every missing id with the tier where it was last seen', async () => {

@@ -77,7 +77,12 @@ describe('the gcs tier read from GCS', () => {
     const run = await runCli(['reconcile', '--config', path.join(dir, 'gcs.json'), '--date', '2025-03-09', '--out', 'gs://parity-reports/daily/', '--local-out', localOut, '--quiet']);
     expect([0, 1]).toContain(run.code);
     const [objects] = await storage.bucket('parity-reports').getFiles({ prefix: 'daily/' });
-    expect(objects.map((o) => o.name).sort()).toEqual(['daily/manifest-2025-03-09.json', 'daily/missing-2025-03-09.csv', 'daily/parity-2025-03-09.csv']);
+    expect(objects.map((o) => o.name).sort()).toEqual([
+      'daily/manifest-2025-03-09.json',
+      'daily/missing-2025-03-09.csv',
+      'daily/parity-2025-03-09.csv',
+      'daily/report-2025-03-09_2025-03-09.html',
+    ]);
     const [remote] = await storage.bucket('parity-reports').file('daily/parity-2025-03-09.csv').download();
     expect(remote.equals(await readFile(path.join(localOut, 'parity-2025-03-09.csv')))).toBe(true);
   }, 60_000);

@@ -4,9 +4,8 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, kill, readStamp } from './servers.js';
+import { freePort, kill, readStamp, REPO_ROOT } from './servers.js';
 
 /**
  * The Apache Kafka release the Kafka integration tests run against. Keep it equal to KAFKA_VERSION in
@@ -14,7 +13,6 @@ import { freePort, kill, readStamp } from './servers.js';
  */
 export const KAFKA_VERSION = '3.9.2';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const KAFKA_LIBS_DIR = path.join(REPO_ROOT, '.cache', 'kafka', 'libs');
 export const KAFKA_INSTALL_SCRIPT = path.join(REPO_ROOT, 'scripts', 'install-kafka.sh');
 const VERSION_STAMP = path.join(REPO_ROOT, '.cache', 'kafka', 'libs.version');

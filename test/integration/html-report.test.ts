@@ -1,0 +1,373 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { inflateSync } from 'node:zlib';
+import type { IdFactGroup } from '../../src/domain.js';
+import { attributeDay, type DayCounts } from '../../src/reconcile/attribute.js';
+import { PARITY_COLUMNS, type ParityRow } from '../../src/report/columns.js';
+import { type HtmlReportInput, renderHtmlReport } from '../../src/report/html.js';
+import { ROOT, tempDir } from '../support/files.js';
+
+/**
+ * The HTML report from rows made by the real attribution (3 days × 3 sites, UNKNOWN, Kafka and
+ * gcs configured, the last day unreadable), checked as text and then as a browser shows it:
+ * headless Chromium renders a screenshot and the DOM it built.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const WINDOW = { width: 1400, height: 2400 } as const;
+const CHROMIUM_RUN_TIMEOUT_MS = 90_000;
+const INSTALL_TIMEOUT_MS = 15 * 60_000;
+const SITES = ['US', 'CA', 'MX'];
+const REGIONS = ['EUS2', 'SCUS'];
+const THRESHOLDS = { warnPct: 99.9, failPct: 99 };
+const HOSTILE_ERROR = 'gcs: gs://audit-api-logs-mx-prod/dt=2025-03-10/part-<script>alert("x")</script>&1.json.gz: not valid gzip';
+
+/** How the ids of one day × site fared; every other count follows from these. */
+interface SiteDay {
+  ok: number;
+  retried: number;
+  lost413: number;
+  lost502: number;
+  lostOther: number;
+  beforeKafka: number;
+  inFlight: number;
+  unexplained: number;
+  afterReject: number;
+  withoutProxy: number;
+  unroutable: number;
+  dupes: number;
+  late: number;
+}
+
+const base: SiteDay = { ok: 0, retried: 0, lost413: 0, lost502: 0, lostOther: 0, beforeKafka: 0, inFlight: 0, unexplained: 0, afterReject: 0, withoutProxy: 0, unroutable: 0, dupes: 0, late: 0 };
+
+function facts(day: string, site: string, ids: number, f: Partial<IdFactGroup>): IdFactGroup {
+  return {
+    day, site, ids, inProxy: false, accepted: false, rejected: false, lastReject: null, unroutable: false,
+    kafkaKnown: true, inKafka: false, crossRegion: false, inFlight: false, inGcs: false, inBigquery: false, inFinal: false, ...f,
+  };
+}
+
+/** One day's counts, consistent across tiers (attribution's identity checks must hold). */
+function dayCounts(day: string, bySite: Record<string, Partial<SiteDay>>, gcsFailure?: string): DayCounts {
+  const proxy: DayCounts['proxy'] = new Map();
+  const gcs: NonNullable<DayCounts['gcs']> = new Map();
+  const messages = new Map<string, Map<string, number>>();
+  const groups: IdFactGroup[] = [];
+  for (const [site, partial] of Object.entries(bySite)) {
+    const s = { ...base, ...partial };
+    const accepted = s.ok + s.retried + s.beforeKafka + s.inFlight + s.unexplained + s.unroutable;
+    proxy.set(site, { lines: accepted + s.lost413 + s.lost502 + s.retried + s.afterReject + s.lostOther, accepted, rejected413: s.lost413, rejected502: s.lost502 + s.retried + s.afterReject });
+    const distinct = s.ok + s.retried + s.afterReject + s.withoutProxy;
+    gcs.set(site, { records: distinct + s.dupes, distinct, late: s.late });
+    const inKafka = s.ok + s.retried + s.inFlight + s.unexplained + s.afterReject + s.withoutProxy + s.unroutable;
+    const eus2 = Math.round(inKafka * 0.6);
+    messages.set(site, new Map([['EUS2', eus2], ['SCUS', inKafka - eus2 + s.dupes]]));
+    const landed = { inKafka: true, inGcs: true, inFinal: true };
+    groups.push(
+      facts(day, site, s.ok, { inProxy: true, accepted: true, ...landed }),
+      facts(day, site, s.retried, { inProxy: true, accepted: true, rejected: true, ...landed }),
+      facts(day, site, s.lost413, { inProxy: true, rejected: true, lastReject: '413' }),
+      facts(day, site, s.lost502, { inProxy: true, rejected: true, lastReject: '502' }),
+      facts(day, site, s.lostOther, { inProxy: true, rejected: true, lastReject: 'other' }),
+      facts(day, site, s.beforeKafka, { inProxy: true, accepted: true }),
+      facts(day, site, s.inFlight, { inProxy: true, accepted: true, inKafka: true, inFlight: true }),
+      facts(day, site, s.unexplained, { inProxy: true, accepted: true, inKafka: true }),
+      facts(day, site, s.afterReject, { inProxy: true, rejected: true, lastReject: '502', ...landed }),
+      facts(day, site, s.withoutProxy, { ...landed }),
+      facts(day, site, s.unroutable, { inProxy: true, accepted: true, inKafka: true, unroutable: true }),
+    );
+  }
+  return {
+    day, proxy, proxyIssues: new Map(), gcs: gcsFailure ? null : gcs, gcsIssues: new Map(),
+    kafka: {
+      messages, malformed: new Map(), expired: [],
+      offsetTotals: new Map(REGIONS.map((r) => [r, [...messages.values()].reduce((n, m) => n + (m.get(r) ?? 0), 0)])),
+    },
+    bigquery: null, groups: groups.filter((g) => g.ids > 0), failures: gcsFailure ? { gcs: gcsFailure } : {},
+  };
+}
+
+const DAYS: DayCounts[] = [
+  dayCounts('2025-03-08', {
+    US: { ok: 1180, retried: 21, lost413: 64, lost502: 12, lostOther: 9, unexplained: 2, afterReject: 3, withoutProxy: 1, dupes: 48, late: 14 },
+    CA: { ok: 940, retried: 15, lost413: 51, lost502: 8, lostOther: 4, inFlight: 1, afterReject: 2, dupes: 31, late: 9 },
+    MX: { ok: 870, retried: 12, lost413: 47, lost502: 11, lostOther: 6, afterReject: 1, withoutProxy: 2, dupes: 40, late: 12 },
+    UNKNOWN: { ok: 20, unroutable: 7, dupes: 1 },
+  }),
+  dayCounts('2025-03-09', {
+    US: { ok: 1210, retried: 18, lost413: 70, lost502: 9, lostOther: 11, afterReject: 2, withoutProxy: 2, dupes: 52, late: 10 },
+    CA: { ok: 915, retried: 14, lost413: 49, lost502: 10, lostOther: 5, beforeKafka: 24, unexplained: 1, afterReject: 1, dupes: 29, late: 7 },
+    MX: { ok: 902, retried: 16, lost413: 55, lost502: 7, lostOther: 3, inFlight: 2, afterReject: 2, dupes: 35, late: 8 },
+    UNKNOWN: { ok: 18, unroutable: 5 },
+  }),
+  dayCounts('2025-03-10', {
+    US: { ok: 1190, retried: 20, lost413: 66, lost502: 10, lostOther: 8, dupes: 40 },
+    CA: { ok: 930, retried: 12, lost413: 48, lost502: 9, lostOther: 4, dupes: 30 },
+    MX: { ok: 880, retried: 14, lost413: 52, lost502: 8, lostOther: 5, dupes: 33 },
+  }, HOSTILE_ERROR),
+];
+
+const OPTIONS = { sites: SITES, thresholds: THRESHOLDS, tiers: { gcs: true, kafka: REGIONS } };
+
+function attributed(): HtmlReportInput {
+  const days = DAYS.map((d) => {
+    const { rows, warnings } = attributeDay(d, OPTIONS);
+    expect(warnings).toEqual([]);
+    return { day: d.day, rows };
+  });
+  return { title: 'Audit parity — integration fixture', days, sites: SITES, thresholds: THRESHOLDS };
+}
+
+const stripWbr = (html: string) => html.replaceAll('<wbr>', '');
+const escapeHtml = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+const grouped = (n: number) => n.toLocaleString('en-US');
+const allRow = (input: HtmlReportInput, day: string): ParityRow => input.days.find((d) => d.day === day)!.rows.find((r) => r.site === 'ALL')!;
+
+describe('the HTML report', () => {
+  let input: HtmlReportInput;
+  let html: string;
+
+  beforeAll(() => {
+    input = attributed();
+    html = renderHtmlReport(input);
+  });
+
+  it('is built from rows whose statuses cover PASS, WARN, FAIL and ERROR', () => {
+    const statuses = new Set(input.days.flatMap((d) => d.rows.map((r) => r.status)));
+    expect([...statuses].sort()).toEqual(['ERROR', 'FAIL', 'PASS', 'WARN']);
+    expect(input.days.map((d) => d.rows.map((r) => r.site))).toEqual([
+      ['US', 'CA', 'MX', 'UNKNOWN', 'ALL'], ['US', 'CA', 'MX', 'UNKNOWN', 'ALL'], ['US', 'CA', 'MX', 'ALL'],
+    ]);
+  });
+
+  it('renders byte-identical output for the same input, whatever the order of the days', () => {
+    expect(renderHtmlReport(input)).toBe(html);
+    expect(renderHtmlReport(structuredClone(input))).toBe(html);
+    expect(renderHtmlReport({ ...input, days: [...input.days].reverse() })).toBe(html);
+    expect(renderHtmlReport(attributed())).toBe(html);
+  });
+
+  it('is one self-contained file: no script, no external stylesheet, font, image or link', () => {
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<link\b|<img\b|<iframe\b|@import|url\(/i);
+    expect(html).not.toMatch(/\b(?:src|href)\s*=\s*["']?(?:[a-z]+:|\/\/)/i);
+    expect(html).toContain("default-src 'none'");
+  });
+
+  it('escapes an error message carrying markup and ampersands, everywhere it appears', () => {
+    expect(html).toContain(escapeHtml(HOSTILE_ERROR));
+    expect(html).not.toContain('alert("x")</script>');
+    // Every & starts an entity: nothing raw slipped through, in text or in attributes.
+    expect(html.match(/&(?![a-z]+;|#\d+;)/g)).toBeNull();
+  });
+
+  it('escapes site names in the matrix, the charts and the tables', () => {
+    const site = '<script>alert(1)</script>&Co';
+    const { rows } = attributeDay(dayCounts('2025-03-08', { [site]: { ok: 10, lost413: 1, dupes: 1 } }), { ...OPTIONS, sites: [site] });
+    const out = renderHtmlReport({ title: 'T & <b>', days: [{ day: '2025-03-08', rows }], sites: [site], thresholds: THRESHOLDS });
+    expect(out).not.toMatch(/<script/i);
+    const escaped = escapeHtml(site);
+    // Matrix header, waterfall caption and aria-label, trend legend and end label, table row.
+    expect(out.split(escaped).length - 1).toBeGreaterThanOrEqual(6);
+    expect(out).toContain('<title>T &amp; &lt;b&gt;');
+    expect(out).toContain('<h1>T &amp; &lt;b&gt;</h1>');
+    expect(out.match(/&(?![a-z]+;|#\d+;)/g)).toBeNull();
+  });
+
+  it('names every site, UNKNOWN and ALL, in the matrix, the waterfalls and the tables', () => {
+    for (const site of [...SITES, 'UNKNOWN', 'ALL']) {
+      expect(html).toContain(`<th scope="col"${site === 'ALL' ? ' class="all"' : ''}>${site}</th>`);
+      expect(html).toContain(`<span class="site">${site}</span>`);
+      expect(html).toContain(`<th scope="row" class="stick1">${site}</th>`);
+    }
+  });
+
+  it('has one table per day with every column of the parity report, in order, each header titled with its definition', () => {
+    const text = stripWbr(html);
+    for (const d of input.days) expect(text).toContain(`<h3 id="day-${d.day}">`);
+    const headers = [...text.matchAll(/<th scope="col" title="([^"]*)"[^>]*>([^<]*)<\/th>/g)].map((m) => [m[2], m[1]]);
+    const perTable = headers.length / input.days.length;
+    expect(perTable).toBe(PARITY_COLUMNS.length + REGIONS.length);
+    expect(headers.slice(0, perTable)).toEqual([
+      ...PARITY_COLUMNS.map(([c, doc]) => [c, escapeHtml(`${c}: ${doc}`)]),
+      ...REGIONS.map((r) => [`kafka_${r.toLowerCase()}`, expect.stringContaining(`messages in the ${r} Kafka cluster`)]),
+    ]);
+  });
+
+  it('colours status cells and writes the status as text; empty cells are a dash that says why', () => {
+    for (const s of ['PASS', 'WARN', 'FAIL', 'ERROR']) expect(html).toMatch(new RegExp(`<span class="badge s-${s}" title="[^"]+">${s}</span>`));
+    expect(html).toContain('<td class="empty" title="empty: the bigquery tier is not configured">–</td>');
+    expect(html).toContain(`<td class="empty" title="${escapeHtml(`empty: not counted — ${HOSTILE_ERROR}`)}">–</td>`);
+    expect(html).toContain('<td class="empty" title="no error: every tier was read">–</td>');
+  });
+
+  it('sums the waterfalls over the days without ERROR and says so', () => {
+    expect(html).toContain('summed over the range');
+    expect(html).toContain('Left out (ERROR): 2025-03-10');
+    const [d1, d2] = [allRow(input, '2025-03-08'), allRow(input, '2025-03-09')];
+    const sum = (c: keyof ParityRow) => (d1[c] as number) + (d2[c] as number);
+    // The ALL waterfall: requests, each cause, and the landed ids, with their counts.
+    const start = html.indexOf('<figcaption><span class="site">ALL</span>');
+    const all = html.slice(start, html.indexOf('</figure>', start));
+    expect(start).toBeGreaterThan(0);
+    expect(all).toContain(`>${grouped(sum('proxy_requests'))}</text>`);
+    expect(all).toContain(`>−${grouped(sum('rejected_413'))}</text>`);
+    expect(all).toContain(`>−${grouped(sum('lost_before_kafka'))}</text>`);
+    expect(all).toContain(`>−${grouped(sum('unknown_site'))}</text>`);
+    expect(all).toContain(`>−${grouped(sum('missing_unexplained'))}</text>`);
+    expect(all).toContain(`>${grouped(sum('gcs_distinct'))}</text>`);
+    expect(all).toContain(`>${grouped(sum('kafka_records'))}</text>`);
+  });
+});
+
+describe('the HTML report in headless Chromium', () => {
+  let dir: string;
+  let htmlFile: string;
+  let input: HtmlReportInput;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) await run('bash', [path.join(ROOT, 'scripts/install-chromium.sh')], INSTALL_TIMEOUT_MS);
+    // Never skipped: a machine without Chromium fails here, with the script's output above.
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after scripts/install-chromium.sh`);
+    dir = await tempDir('parity-html-');
+    input = attributed();
+    htmlFile = path.join(dir, 'report.html');
+    await writeFile(htmlFile, renderHtmlReport(input));
+  }, INSTALL_TIMEOUT_MS + 60_000);
+
+  it('screenshots to a valid, non-blank PNG of the window size, with the status colours on it', async () => {
+    const png = path.join(dir, 'report.png');
+    const blank = path.join(dir, 'blank.png');
+    const blankHtml = path.join(dir, 'blank.html');
+    await writeFile(blankHtml, '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>');
+    await chromium(dir, [`--screenshot=${png}`, pathToFileURL(htmlFile).href]);
+    await chromium(dir, [`--screenshot=${blank}`, pathToFileURL(blankHtml).href]);
+    const bytes = await readFile(png);
+    expect(bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+    const image = decodePng(bytes);
+    expect([image.width, image.height]).toEqual([WINDOW.width, WINDOW.height]);
+    // A blank page of the same size compresses to almost nothing; the report does not.
+    const blankSize = (await stat(blank)).size;
+    expect(bytes.length).toBeGreaterThan(10 * blankSize);
+    const blankImage = decodePng(await readFile(blank));
+    expect(distinctColours(blankImage)).toBeLessThanOrEqual(2);
+    // Painted, not merely present: many colours, and the badge fills of the statuses in the matrix.
+    expect(distinctColours(image)).toBeGreaterThan(200);
+    for (const [status, rgb] of [['PASS', 0xd8f0df], ['WARN', 0xffefb8], ['FAIL', 0xfbd3cf], ['ERROR', 0x5b3a8c]] as const) {
+      expect([status, countColour(image, rgb) > 100]).toEqual([status, true]);
+    }
+    if (process.env.HTML_REPORT_SCREENSHOT_DIR) {
+      await mkdir(process.env.HTML_REPORT_SCREENSHOT_DIR, { recursive: true });
+      await copyFile(png, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report.png'));
+      await copyFile(htmlFile, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report.html'));
+    }
+  }, 4 * CHROMIUM_RUN_TIMEOUT_MS);
+
+  it('builds a DOM holding the sites, the numbers and the escaped error, and no script', async () => {
+    const { stdout: dom } = await chromium(dir, ['--dump-dom', pathToFileURL(htmlFile).href]);
+    expect(dom).toContain('</html>');
+    expect(dom).not.toMatch(/<script/i);
+    for (const site of [...SITES, 'UNKNOWN', 'ALL']) expect(dom).toContain(`>${site}</th>`);
+    for (const d of input.days) {
+      for (const r of d.rows) {
+        expect(dom).toContain(`>${grouped(r.proxy_requests as number)}</td>`);
+        if (r.parity_pct !== null) expect(dom).toContain(`>${String(r.parity_pct)}</td>`);
+      }
+    }
+    // The browser read the error as text: it serialises it back escaped.
+    expect(dom).toContain('part-&lt;script&gt;alert("x")&lt;/script&gt;&amp;1.json.gz');
+  }, 2 * CHROMIUM_RUN_TIMEOUT_MS);
+});
+
+/** One headless Chromium run, with a profile of its own so runs never share state. */
+async function chromium(dir: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const profile = await mkdtemp(path.join(dir, 'profile-'));
+  return run(CHROMIUM, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, `--window-size=${WINDOW.width},${WINDOW.height}`, ...args,
+  ], CHROMIUM_RUN_TIMEOUT_MS);
+}
+
+function run(cmd: string, args: string[], timeout: number): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      else resolve({ stdout, stderr });
+    });
+  });
+}
+
+interface Image {
+  width: number;
+  height: number;
+  /** RGB, 3 bytes a pixel, row after row. */
+  rgb: Buffer;
+}
+
+/** Decodes an 8-bit, non-interlaced RGB or RGBA PNG (what Chromium writes): enough to look at its pixels. */
+function decodePng(png: Buffer): Image {
+  let offset = 8;
+  let width = 0;
+  let height = 0;
+  let colourType = -1;
+  const idat: Buffer[] = [];
+  while (offset < png.length) {
+    const length = png.readUInt32BE(offset);
+    const type = png.toString('latin1', offset + 4, offset + 8);
+    const data = png.subarray(offset + 8, offset + 8 + length);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      const [depth, colour, , , interlace] = [data[8], data[9], data[10], data[11], data[12]];
+      if (depth !== 8 || (colour !== 2 && colour !== 6) || interlace !== 0) throw new Error(`unsupported PNG: depth ${depth}, colour type ${colour}, interlace ${interlace}`);
+      colourType = colour;
+    } else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    offset += 12 + length;
+  }
+  const bpp = colourType === 6 ? 4 : 3;
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * bpp;
+  const pixels = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)]!;
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= bpp ? pixels[y * stride + x - bpp]! : 0;
+      const b = y > 0 ? pixels[(y - 1) * stride + x]! : 0;
+      const c = x >= bpp && y > 0 ? pixels[(y - 1) * stride + x - bpp]! : 0;
+      const predictor = filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : paeth(a, b, c);
+      pixels[y * stride + x] = (line[x]! + predictor) & 0xff;
+    }
+  }
+  const rgb = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < width * height; i++) pixels.copy(rgb, i * 3, i * bpp, i * bpp + 3);
+  return { width, height, rgb };
+}
+
+function paeth(a: number, b: number, c: number): number {
+  const p = a + b - c;
+  const [pa, pb, pc] = [Math.abs(p - a), Math.abs(p - b), Math.abs(p - c)];
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+function distinctColours(image: Image): number {
+  const seen = new Set<number>();
+  for (let i = 0; i < image.rgb.length; i += 3) seen.add(image.rgb.readUIntBE(i, 3));
+  return seen.size;
+}
+
+/** Pixels within 2 per channel of `rgb`: exact fills, allowing for colour management rounding. */
+function countColour(image: Image, rgb: number): number {
+  const [r, g, b] = [(rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff];
+  let n = 0;
+  for (let i = 0; i < image.rgb.length; i += 3) {
+    if (Math.abs(image.rgb[i]! - r) <= 2 && Math.abs(image.rgb[i + 1]! - g) <= 2 && Math.abs(image.rgb[i + 2]! - b) <= 2) n++;
+  }
+  return n;
+}
