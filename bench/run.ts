@@ -208,7 +208,8 @@ async function caseKafka(count: number): Promise<{ exact: number; fast: number; 
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
-    const start = Date.parse(`${DAY}T00:00:00Z`);
+    // Yesterday, not the files' fixed day: a broker deletes segments older than its retention (7 days).
+    const start = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const sites = ['US', 'CA', 'MX'];
@@ -239,7 +240,7 @@ async function caseKafka(count: number): Promise<{ exact: number; fast: number; 
     );
     const bySite = new Map<string, number>();
     const t1 = process.hrtime.bigint();
-    await tier.readDay({ day: DAY, startMs: start, endMs: start + 86_400_000 }, async (rows) => {
+    await tier.readDay({ day: new Date(start).toISOString().slice(0, 10), startMs: start, endMs: start + 86_400_000 }, async (rows) => {
       for (const r of rows) bySite.set(r.siteHeader ?? '', (bySite.get(r.siteHeader ?? '') ?? 0) + 1);
     });
     const exact = Number(process.hrtime.bigint() - t1) / 1e9;

@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { answers, freePort, isExecutable, kill, readStamp, REPO_ROOT } from './servers.js';
+import { answers, freePort, isExecutable, kill, onceUntilFailure, readStamp, REPO_ROOT } from './servers.js';
 
 /**
  * The goccy/bigquery-emulator release the BigQuery integration tests run against. Keep it equal to
@@ -50,20 +50,12 @@ export interface StartBqEmulatorOptions {
   storageEmulatorHost?: string;
 }
 
-let installing: Promise<string> | undefined;
-
 /**
  * The path of an emulator binary of the pinned version, built by scripts/install-bq-emulator.sh into
  * `.cache/bin` when it is not there yet (about 5 minutes cold). Throws (never skips) when Go is
  * missing or the build fails: an integration test that cannot run must fail, in CI and locally.
  */
-export function ensureBqEmulatorBinary(): Promise<string> {
-  installing ??= install().catch((e: unknown) => {
-    installing = undefined;
-    throw e;
-  });
-  return installing;
-}
+export const ensureBqEmulatorBinary: () => Promise<string> = onceUntilFailure(install);
 
 async function install(): Promise<string> {
   if ((await isExecutable(BQ_EMULATOR_BINARY)) && (await readStamp(VERSION_STAMP)) === BQ_EMULATOR_VERSION) return BQ_EMULATOR_BINARY;

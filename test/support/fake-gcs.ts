@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { answers, freePort, isExecutable, kill, readStamp, REPO_ROOT } from './servers.js';
+import { answers, freePort, isExecutable, kill, onceUntilFailure, readStamp, REPO_ROOT } from './servers.js';
 
 /**
  * The fake-gcs-server release the integration tests run against. Keep it equal to
@@ -28,20 +28,12 @@ export const FAKE_GCS_BINARY = path.join(FAKE_GCS_BIN_DIR, 'fake-gcs-server');
 const VERSION_STAMP = `${FAKE_GCS_BINARY}.version`;
 
 const execFileAsync = promisify(execFile);
-let installing: Promise<string> | undefined;
-
 /**
  * The path of a fake-gcs-server binary of the pinned version, installed with `go install` into
  * `.cache/bin` when it is not there yet. Throws (never skips) when Go is missing or the build fails:
  * an integration test that cannot run must fail, in CI and locally alike.
  */
-export function ensureFakeGcsBinary(): Promise<string> {
-  installing ??= install().catch((e: unknown) => {
-    installing = undefined;
-    throw e;
-  });
-  return installing;
-}
+export const ensureFakeGcsBinary: () => Promise<string> = onceUntilFailure(install);
 
 async function install(): Promise<string> {
   if ((await isExecutable(FAKE_GCS_BINARY)) && (await readStamp(VERSION_STAMP)) === FAKE_GCS_SERVER_VERSION) return FAKE_GCS_BINARY;

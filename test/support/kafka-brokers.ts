@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, kill, readStamp, REPO_ROOT } from './servers.js';
+import { freePort, kill, onceUntilFailure, readStamp, REPO_ROOT } from './servers.js';
 
 /**
  * The Apache Kafka release the Kafka integration tests run against. Keep it equal to KAFKA_VERSION in
@@ -71,20 +71,12 @@ interface Broker {
   stopped: boolean;
 }
 
-let installing: Promise<void> | undefined;
-
 /**
  * Makes sure the broker jars of the pinned version are in .cache/kafka/libs, running
  * scripts/install-kafka.sh when they are not. Throws (never skips) when java, mvn or the download
  * fails: an integration test that cannot run must fail, in CI and locally.
  */
-export function ensureKafkaLibs(): Promise<void> {
-  installing ??= install().catch((e: unknown) => {
-    installing = undefined;
-    throw e;
-  });
-  return installing;
-}
+export const ensureKafkaLibs: () => Promise<void> = onceUntilFailure(install);
 
 async function installed(): Promise<boolean> {
   try {

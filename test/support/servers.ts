@@ -67,3 +67,18 @@ export const REPO_ROOT = ((): string => {
   while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return dir;
 })();
+
+/**
+ * `fn` run once and shared by every caller while it runs or after it succeeds; a failure is not
+ * remembered, so the next caller tries again (an install that failed may pass once fixed).
+ */
+export function onceUntilFailure<T>(fn: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  return () => {
+    running ??= fn().catch((e: unknown) => {
+      running = undefined;
+      throw e;
+    });
+    return running;
+  };
+}
