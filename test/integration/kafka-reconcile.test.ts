@@ -98,6 +98,73 @@ describe('the kafka tier read from two regional brokers', () => {
     expect(inFlight).toBeGreaterThan(0);
   }, 180_000);
 
+  it('a broker stopped in the middle of a count makes the kafka tier ERROR, naming the cluster; nothing else is lost', async () => {
+    const dir = await tempDir();
+    const days = ['2025-03-09'];
+    const gen = new ScenarioGenerator({ seed: 11, days, timezone: 'UTC', sites: ['US', 'CA', 'MX'], eventsPerDay: 300, mix: DEFAULT_MIX, malformedPerDay: 0, regions: REGIONS, kafka: true });
+    const written = await writeScenario(gen, dir);
+    const configFile = path.join(dir, 'config.json');
+    await writeScenarioConfig(configFile, gen, written);
+    const config = await loadConfig(configFile);
+    // More messages than one fetch returns, so that the read needs the broker after its first batch.
+    const topic = `${TOPIC}-mid`;
+    const start = Date.UTC(2025, 2, 9);
+    for (const region of REGIONS) {
+      const k = new Kafka({ clientId: 'parity-it-producer', brokers: [brokers.brokers[region]!], logLevel: logLevel.NOTHING });
+      const admin = k.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+      await admin.disconnect();
+      if (region !== 'EUS2') continue;
+      const producer = k.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      for (let i = 0; i < 90_000; i += 10_000) {
+        await producer.send({
+          topic,
+          messages: Array.from({ length: 10_000 }, (_, j) => ({
+            partition: (i + j) % PARTITIONS,
+            key: `m-${i + j}`,
+            value: 'x'.repeat(200),
+            timestamp: String(start + i + j),
+            headers: { 'wm-site-id': 'US' },
+          })),
+        });
+      }
+      await producer.disconnect();
+    }
+    const kafka = createKafkaTier(
+      parseKafka(Object.fromEntries(REGIONS.map((r) => [r, { brokers: [brokers.brokers[r]!], sinkGroup: SINK_GROUP }])), topic),
+      {},
+    );
+    // The EUS2 broker dies as soon as the first batch of its messages has been handed over.
+    let killed = false;
+    const dying: typeof kafka = {
+      regions: kafka.regions,
+      close: () => kafka.close(),
+      readDay: (w, onBatch, signal) =>
+        kafka.readDay(
+          w,
+          async (rows) => {
+            await onBatch(rows);
+            if (!killed && rows.some((r) => r.cluster === 'EUS2')) {
+              killed = true;
+              await brokers.stopOne('EUS2');
+            }
+          },
+          signal,
+        ),
+    };
+    const result = await runReconcile({ config, days, outDir: path.join(dir, 'out'), kafka: dying });
+    expect(killed).toBe(true);
+    expect(result.exitCode).toBe(3);
+    expect(result.errors.join('\n')).toContain('EUS2');
+    const all = result.days[0]!.rows.at(-1)!;
+    expect(all).toMatchObject({ status: 'ERROR', kafka_records: null, lost_before_kafka: null, in_flight: null });
+    const expected = [...gen.expected.rows.get('2025-03-09')!.values()];
+    expect(all.proxy_requests).toBe(expected.reduce((n, r) => n + (r.proxy_requests ?? 0), 0));
+    expect(all.gcs_records).toBe(expected.reduce((n, r) => n + (r.gcs_records ?? 0), 0));
+  }, 120_000);
+
   it('a broker that is down makes the kafka tier ERROR for its days, naming the cluster; the other tiers are still reported', async () => {
     const dir = await tempDir();
     const days = ['2025-03-09'];
@@ -119,9 +186,9 @@ describe('the kafka tier read from two regional brokers', () => {
 });
 
 /** A tiers.kafka section for the test's clusters, through the config's own validation. */
-function parseKafka(clusters: Record<string, { brokers: string[]; sinkGroup: string }>) {
+function parseKafka(clusters: Record<string, { brokers: string[]; sinkGroup: string }>, topic = TOPIC) {
   return {
-    topic: TOPIC,
+    topic,
     clusters: Object.fromEntries(Object.entries(clusters).map(([r, c]) => [r, { ...c, ssl: false }])),
     siteHeader: 'wm-site-id',
     requestId: { from: 'key' as const },
