@@ -188,6 +188,7 @@ async function reconcileBatch(
         errors.push(`${day}: ${message}`);
         log.error(`${day}: ${message}`);
       }
+      for (const w of read.warnings) log.warn(`${day}: ${w}`);
       for (const region of read.expired) log.warn(`${day}: kafka cluster ${region}: the day is older than the topic's retention; reported as EXPIRED`);
       log.info(`kafka: read ${day}`, { day, offsets: Object.fromEntries(read.offsetTotals) });
     }

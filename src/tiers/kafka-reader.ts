@@ -9,6 +9,8 @@ export interface KafkaDayRead {
   expired: string[];
   /** Clusters that could not be read, with the message naming the cluster. */
   failures: Map<string, string>;
+  /** Things the operator should see that do not stop the count. */
+  warnings: string[];
 }
 
 /**

@@ -42,7 +42,7 @@ export function createKafkaTier(cfg: KafkaTierConfig, env: Readonly<Record<strin
   return {
     regions: clusters.map((c) => c.region),
     async readDay(window: DayWindow, onBatch: (rows: KafkaMessageRow[]) => Promise<void>, signal?: AbortSignal): Promise<KafkaDayRead> {
-      const read: KafkaDayRead = { offsetTotals: new Map(), expired: [], failures: new Map() };
+      const read: KafkaDayRead = { offsetTotals: new Map(), expired: [], failures: new Map(), warnings: [] };
       for (const c of clusters) {
         try {
           const result = await readKafkaCluster({
@@ -61,6 +61,11 @@ export function createKafkaTier(cfg: KafkaTierConfig, env: Readonly<Record<strin
               onBatch(facts.map((f) => ({ cluster: c.region, timestampMs: f.timestampMs, requestId: f.requestId, siteHeader: f.siteHeader, inFlight: f.inFlight }))),
           });
           read.offsetTotals.set(c.region, result.offsetTotal);
+          const withData = result.partitions.filter((p) => p.startOffset !== p.endOffset);
+          if (c.sinkGroup && withData.length > 0 && withData.every((p) => p.committed === null)) {
+            // Every message then counts as in flight: more likely a misspelt group than a sink that wrote nothing.
+            read.warnings.push(`kafka: cluster ${c.region}: sink group "${c.sinkGroup}" has no committed offsets on ${cfg.topic}; check tiers.kafka.clusters.${c.region}.sinkGroup`);
+          }
           if (result.expired) read.expired.push(c.region);
         } catch (e) {
           if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();

@@ -23,7 +23,7 @@ export class MemoryKafkaReader implements KafkaTierReader {
       .map((m) => ({ cluster: m.region, timestampMs: m.ts, requestId: m.request_id, siteHeader: m.site ?? null, inFlight: m.inFlight }));
     await onBatch(rows);
     const offsetTotals = new Map(this.regions.map((r) => [r, rows.filter((m) => m.cluster === r).length]));
-    return { offsetTotals, expired, failures: new Map() };
+    return { offsetTotals, expired, failures: new Map(), warnings: [] };
   }
 
   async close(): Promise<void> {}
