@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Config } from '../src/config.js';
 import { addDays } from '../src/dates.js';
 import type { DayKey, RowStatus } from '../src/domain.js';
+import { AbortedError } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import type { BigqueryRangeReader } from '../src/tiers/bigquery-reader.js';
 import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
@@ -19,10 +21,11 @@ export interface BackfillResult extends ReconcileResult {
 }
 
 /**
- * A day's reports are current when its manifest says they were made, without ERROR, by this
- * version under this config, and the files on disk are the ones it names.
+ * A day's reports are current when its manifest says they were made, without ERROR, for every
+ * configured site, by this version under this config, and the files on disk are the ones it names.
+ * Returns the day's worst status then, else null.
  */
-export async function currentStatus(outDir: string, day: DayKey, run: RunMetadata): Promise<RowStatus | null> {
+export async function currentStatus(outDir: string, day: DayKey, run: RunMetadata, sites: readonly string[]): Promise<RowStatus | null> {
   let text: string;
   try {
     text = await readFile(path.join(outDir, `manifest-${day}.json`), 'utf8');
@@ -31,6 +34,8 @@ export async function currentStatus(outDir: string, day: DayKey, run: RunMetadat
   }
   const m = parseManifest(text);
   if (!m || m.status === 'ERROR' || m.configHash !== run.configHash || m.version !== run.version) return null;
+  // A report made for fewer sites (reconcile --sites) is not the whole day.
+  if (!Array.isArray(m.sites) || m.sites.join(',') !== sites.join(',')) return null;
   if ((await sha256OfFile(path.join(outDir, m.files.parity.name))) !== m.files.parity.sha256) return null;
   if (m.files.missing !== null && (await sha256OfFile(path.join(outDir, m.files.missing.name))) !== m.files.missing.sha256) return null;
   return m.status;
@@ -66,7 +71,7 @@ export async function runBackfill(opts: {
   const todo: DayKey[] = [];
   let skippedFail = false;
   for (const day of opts.days) {
-    const status = opts.force ? null : await currentStatus(opts.outDir, day, opts.run);
+    const status = opts.force ? null : await currentStatus(opts.outDir, day, opts.run, opts.config.sites);
     if (status === null) todo.push(day);
     else {
       skipped.push(day);
@@ -75,9 +80,32 @@ export async function runBackfill(opts: {
   }
   if (skipped.length > 0) opts.log?.info(`skipping ${skipped.length} days whose reports are current (--force to redo them)`, { skipped: skipped.length });
   const limit = pLimit(Math.min(Math.max(1, opts.concurrency), MAX_BACKFILL_CONCURRENCY));
-  const results = await Promise.all(
-    contiguousBatches(todo, opts.config.engine.batchDays).map((days) => limit(() => runReconcile({ ...opts, days }))),
-  );
+  // The first batch that fails stops its siblings, and all are waited for: none is left writing.
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  const onOuterAbort = () => inner.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let settled: PromiseSettledResult<ReconcileResult>[];
+  try {
+    settled = await Promise.allSettled(
+      contiguousBatches(todo, opts.config.engine.batchDays).map((days) =>
+        limit(async () => {
+          if (inner.signal.aborted) throw new AbortedError();
+          try {
+            return await runReconcile({ ...opts, days, signal: inner.signal });
+          } catch (e) {
+            inner.abort();
+            throw e;
+          }
+        }),
+      ),
+    );
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  const rejected = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (rejected.length > 0) throw rejected.find((e) => !(e instanceof AbortedError)) ?? rejected[0];
+  const results = settled.map((r) => (r as PromiseFulfilledResult<ReconcileResult>).value);
   const days = results.flatMap((r) => r.days).sort((a, b) => (a.day < b.day ? -1 : 1));
   const exitCode = results.reduce<0 | 1 | 3>((worst, r) => (r.exitCode === 3 || worst === 3 ? 3 : r.exitCode === 1 ? 1 : worst), skippedFail ? 1 : 0);
   return { days, exitCode, errors: results.flatMap((r) => r.errors), skipped };

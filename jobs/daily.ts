@@ -14,8 +14,8 @@ export interface DailyResult extends ReconcileResult {
 }
 
 /** The days the morning run covers: `lateDays` days before yesterday, then yesterday, in the configured zone. */
-export function dailyDays(now: Date, zone: string, lateDays: number): DayKey[] {
-  const yesterday = addDays(dayOf(now.getTime(), zone), -1);
+export function dailyDays(today: DayKey, lateDays: number): DayKey[] {
+  const yesterday = addDays(today, -1);
   return Array.from({ length: lateDays + 1 }, (_, i) => addDays(yesterday, i - lateDays));
 }
 
@@ -23,6 +23,8 @@ export function dailyDays(now: Date, zone: string, lateDays: number): DayKey[] {
 export async function runDaily(opts: {
   config: Config;
   now: Date;
+  /** Today in the configured zone; by default, the day `now` falls on there. */
+  today?: DayKey;
   outDir: string;
   signal?: AbortSignal;
   log?: Logger;
@@ -32,7 +34,7 @@ export async function runDaily(opts: {
   bigquery?: BigqueryRangeReader;
   publish?: (files: string[]) => Promise<void>;
 }): Promise<DailyResult> {
-  const days = dailyDays(opts.now, opts.config.timezone, opts.config.jobs.lateDays);
+  const days = dailyDays(opts.today ?? dayOf(opts.now.getTime(), opts.config.timezone), opts.config.jobs.lateDays);
   const yesterday = days.at(-1)!;
   const result = await runReconcile({ ...opts, days });
   const restated = result.days.filter((d) => d.day !== yesterday && d.change === 'restated').map((d) => d.day);

@@ -12,8 +12,8 @@ import { type Logger, silentLogger } from '../src/log/logger.js';
 import { attributeDay, type DayCounts, type IssueCounts, type KafkaDayCounts } from '../src/reconcile/attribute.js';
 import type { ParityRow } from '../src/report/columns.js';
 import { renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/report/csv.js';
-import { type DayManifest, renderManifest, type RunMetadata } from '../src/report/manifest.js';
-import { type WriteResult, writeFileAtomic } from '../src/report/writer.js';
+import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from '../src/report/manifest.js';
+import { commitAll, type PreparedFile, prepareFile, type WriteResult } from '../src/report/writer.js';
 import { StoreRegistry } from '../src/storage/index.js';
 import { folderMayHold, LOCAL_STAGE_CONCURRENCY, readRecordTier, type TierRead } from '../src/tiers/record-tier.js';
 
@@ -260,33 +260,43 @@ async function reconcileBatch(
     const started = Date.now();
     const parityFile = path.join(req.outDir, `parity-${day}.csv`);
     const missingPath = path.join(req.outDir, `missing-${day}.csv`);
-    const hasError = report.rows.some((r) => r.status === 'ERROR');
-    let missingFile: string | null = null;
-    let missingWrite: WriteResult | null = null;
-    if (hasError) {
-      // An incomplete list would read as "nothing else is missing": leave none rather than a wrong one.
-      await rm(missingPath, { force: true });
-    } else {
-      missingWrite = await writeFileAtomic(missingPath, missingCsv(engine, day, reportSites, keep));
-      missingFile = missingPath;
+    // The missing list needs the proxy and the final tier; a failed Kafka only loses its causes.
+    const listIncomplete = dayFailures.proxy !== undefined || (req.bigquery ? dayFailures.bigquery : dayFailures.gcs) !== undefined;
+    // Every file of the day is prepared beside its target first, then all are renamed into place,
+    // the manifest last: a failure on the way leaves the day's old files as they were.
+    const prepared: PreparedFile[] = [];
+    let change: DaySummary['change'];
+    let missingFile: string | null;
+    try {
+      const missing = listIncomplete ? null : await prepareFile(missingPath, missingCsv(engine, day, reportSites, keep));
+      if (missing) prepared.push(missing);
+      const parity = await prepareFile(parityFile, [renderParityCsv(report.rows, req.kafka?.regions ?? [])]);
+      prepared.push(parity);
+      change = changeOf(parity, missing);
+      missingFile = missing ? missingPath : null;
+      if (req.run) {
+        const manifest: DayManifest = {
+          ...req.run,
+          day,
+          status: worstStatus(report.rows.map((r) => r.status as RowStatus)),
+          sites: reportSites,
+          change,
+          durationMs: Date.now() - started,
+          files: {
+            parity: { name: path.basename(parityFile), sha256: parity.sha256 },
+            missing: missing ? { name: path.basename(missingPath), sha256: missing.sha256 } : null,
+          },
+        };
+        prepared.push(await prepareFile(path.join(req.outDir, `manifest-${day}.json`), [renderManifest(manifest)]));
+      }
+    } catch (e) {
+      await Promise.all(prepared.map((f) => f.discard()));
+      throw e;
     }
-    const parityWrite = await writeFileAtomic(parityFile, [renderParityCsv(report.rows, req.kafka?.regions ?? [])]);
-    const change = changeOf(parityWrite, missingWrite);
+    // An incomplete list would read as "nothing else is missing": leave none rather than a wrong one.
+    if (listIncomplete) await rm(missingPath, { force: true });
+    await commitAll(prepared);
     const all = report.rows.at(-1)!;
-    if (req.run) {
-      const manifest: DayManifest = {
-        ...req.run,
-        day,
-        status: all.status as RowStatus,
-        change,
-        durationMs: Date.now() - started,
-        files: {
-          parity: { name: path.basename(parityFile), sha256: parityWrite.sha256 },
-          missing: missingWrite && missingFile ? { name: path.basename(missingFile), sha256: missingWrite.sha256 } : null,
-        },
-      };
-      await writeFileAtomic(path.join(req.outDir, `manifest-${day}.json`), [renderManifest(manifest)]);
-    }
     log.info(`${day}: ${String(all.status)} parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}${change === 'restated' ? ' (restated: late data changed it)' : ''}`, {
       day,
       status: all.status,

@@ -54,7 +54,8 @@ async function runJob(
   ]);
   const config = await loadConfig(opts.config);
   const json = opts.logFormat === 'json' || (opts.logFormat === 'auto' && !process.stderr.isTTY);
-  const log = opts.quiet ? { info() {}, warn: textLogger().warn, error: textLogger().error } : json ? jsonLogger() : textLogger();
+  const base = json ? jsonLogger() : textLogger();
+  const log: Logger = opts.quiet ? { info() {}, warn: base.warn, error: base.error } : base;
   const now = new Date();
   const run: RunMetadata = {
     asOf: now.toISOString(),
@@ -88,7 +89,9 @@ async function runJob(
   if (webhookVar && alert) {
     const url = process.env[webhookVar];
     if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
-    else await postWebhook(url, alert, signal).then(() => log.info('alert sent'), (e: Error) => log.warn(`alert not sent: ${e.message}`));
+    else if (!URL.canParse(url) || !/^https?:/i.test(url)) log.warn(`alerts.webhookUrlEnv: ${webhookVar} does not hold an http(s) URL; no alert sent`);
+    // The URL carries a token: the message of a failed post names only the status, never the URL.
+    else await postWebhook(url, alert, signal).then(() => log.info('alert sent'), (e: Error) => log.warn(`alert not sent: ${e.name === 'WebhookError' ? e.message : e.name}`));
   }
   const history = config.tiers.bigquery?.history;
   if (bigquery && history && result.days.length > 0) {
@@ -204,9 +207,8 @@ function buildProgram(signal: AbortSignal): Command {
       const [{ runDaily }, { parseDay }] = await Promise.all([import('../jobs/daily.js'), import('./dates.js')]);
       if (opts.asOf !== undefined && !parseDay(opts.asOf)) throw new UsageError('--as-of', `"${opts.asOf}" is not a date: use YYYY-MM-DD`);
       await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, now, kafka, bigquery, outDir, publish }) => {
-        // --as-of names a day in the configured zone: noon of it is safely inside that day.
-        const asOf = opts.asOf ? new Date(`${opts.asOf}T12:00:00Z`) : now;
-        const result = await runDaily({ config, now: asOf, outDir, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), signal, log, run, onDay });
+        // --as-of is the day itself, in the configured zone: no instant to convert.
+        const result = await runDaily({ config, now, ...(opts.asOf ? { today: opts.asOf } : {}), outDir, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), signal, log, run, onDay });
         if (result.restated.length > 0) process.stdout.write(`restated by late data: ${result.restated.join(', ')}\n`);
         return result;
       }, (config) => config.jobs.lateDays + 1);

@@ -19,14 +19,18 @@ parsed AS (
   SELECT
     folder_day,
     folder_epoch_day,
-    -- epoch milliseconds (a JSON number arrives as its text), else ISO-8601, else fractional epoch ms
-    coalesce(try_cast(ts_raw AS BIGINT),
-             epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
-             try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT)) AS ts_ms,
+    -- epoch milliseconds (a JSON number arrives as its text), else ISO-8601, else fractional epoch ms;
+    -- outside years 1970 to 9999 (seconds or nanoseconds by mistake, say) it is no usable timestamp
+    CASE WHEN ts_parsed BETWEEN 0 AND 253402300799999 THEN ts_parsed END AS ts_ms,
     nullif(trim(rid_raw), '') AS rid,
     nullif(upper(trim(site_raw)), '') AS site_value,
     try_cast(trim(status_raw) AS INTEGER) AS status
-  FROM raw
+  FROM (
+    SELECT *, coalesce(try_cast(ts_raw AS BIGINT),
+                       epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
+                       try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT)) AS ts_parsed
+    FROM raw
+  )
 ),
 dated AS (
   SELECT *,
@@ -38,6 +42,8 @@ dated AS (
 classified AS (
   SELECT *,
     CASE
+      -- a malformed line of an undated location whose timestamp lies on no report day belongs to another day's report
+      WHEN folder_day IS NULL AND ts_ms IS NOT NULL AND ts_day IS NULL THEN 'other_day'
       WHEN ts_ms IS NULL OR rid IS NULL OR ($status_required AND status IS NULL) THEN 'malformed'
       WHEN folder_day IS NOT NULL AND utc_epoch_day NOT BETWEEN folder_epoch_day - $late_days AND folder_epoch_day + 1 THEN 'out_of_window'
       WHEN ts_day IS NOT NULL THEN 'record'

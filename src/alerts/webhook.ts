@@ -28,5 +28,5 @@ export async function postWebhook(url: string, body: { text: string }, signal?: 
     body: JSON.stringify(body),
     signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
   });
-  if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+  if (!res.ok) throw Object.assign(new Error(`webhook answered ${res.status}`), { name: 'WebhookError' });
 }

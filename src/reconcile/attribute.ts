@@ -147,15 +147,17 @@ function finish(row: ParityRow, options: AttributionOptions): void {
   const finalDistinct = options.tiers.bigquery ? num(row.bq_distinct) : num(row.gcs_distinct);
   const accepted = num(row.accepted_distinct);
   const failed = row.error !== null && row.error !== '';
-  if (finalDistinct === null || accepted === null || failed) {
-    row.unexplained = finalDistinct !== null && accepted !== null ? finalDistinct - accepted : null;
+  if (finalDistinct === null || accepted === null) {
+    row.unexplained = null;
     row.parity_pct = null;
     row.status = 'ERROR';
     return;
   }
+  // With the proxy and the final tier counted, parity stands even when another tier (Kafka) failed:
+  // the row still says ERROR, and only that tier's columns are empty.
   row.unexplained = finalDistinct - accepted;
   row.parity_pct = formatParity(finalDistinct, accepted);
-  row.status = statusOf(finalDistinct, accepted, options.thresholds);
+  row.status = failed ? 'ERROR' : statusOf(finalDistinct, accepted, options.thresholds);
 }
 
 /** 100 × landed ÷ accepted to four decimals, rounded half up in exact integer arithmetic. */

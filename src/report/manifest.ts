@@ -14,12 +14,21 @@ export interface RunMetadata {
 
 export interface DayManifest extends RunMetadata {
   day: DayKey;
-  /** The ALL row's status. */
+  /** The worst status of any row of the day (ERROR, then FAIL, WARN, PASS). */
   status: RowStatus;
+  /** The sites the report has rows for (all configured sites, unless --sites chose fewer). */
+  sites: string[];
   /** new: first report of the day; unchanged: same bytes as before; restated: late data changed it. */
   change: 'new' | 'unchanged' | 'restated';
   durationMs: number;
   files: { parity: { name: string; sha256: string }; missing: { name: string; sha256: string } | null };
+}
+
+const SEVERITY: readonly RowStatus[] = ['PASS', 'WARN', 'FAIL', 'ERROR'];
+
+/** The worst of a day's row statuses. Pure. */
+export function worstStatus(statuses: readonly RowStatus[]): RowStatus {
+  return statuses.reduce<RowStatus>((w, s) => (SEVERITY.indexOf(s) > SEVERITY.indexOf(w) ? s : w), 'PASS');
 }
 
 /** The manifest as file text. Pure. */

@@ -10,12 +10,21 @@ export interface WriteResult {
   previousSha256: string | null;
 }
 
+/** A file written beside its target, not yet in place. */
+export interface PreparedFile extends WriteResult {
+  target: string;
+  /** Renames it over the target. */
+  commit(): Promise<void>;
+  /** Removes it, leaving the target as it was. */
+  discard(): Promise<void>;
+}
+
 /**
- * Writes a file so that a reader sees the old or the new content, never a part: chunks go to a
- * temporary file beside it, which is flushed to disk and renamed over the target. An error or an
- * abort removes the temporary file and leaves the old content in place.
+ * Writes chunks to a temporary file beside `target`, flushed to disk, without touching the
+ * target: several files are prepared, then committed together, so that a failure while writing
+ * any of them leaves every old file in place.
  */
-export async function writeFileAtomic(target: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<WriteResult> {
+export async function prepareFile(target: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<PreparedFile> {
   await mkdir(path.dirname(target), { recursive: true });
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const handle = await open(tmp, 'w');
@@ -36,14 +45,34 @@ export async function writeFileAtomic(target: string, chunks: AsyncIterable<stri
     }
     await handle.sync();
     await handle.close();
-    const previousSha256 = await sha256OfFile(target);
-    await rename(tmp, target);
-    return { sha256: hash.digest('hex'), previousSha256 };
   } catch (e) {
     await handle.close().catch(() => {});
     await rm(tmp, { force: true });
     throw e;
   }
+  return {
+    target,
+    sha256: hash.digest('hex'),
+    previousSha256: await sha256OfFile(target),
+    commit: () => rename(tmp, target),
+    discard: () => rm(tmp, { force: true }),
+  };
+}
+
+/** Renames prepared files into place, in the order given. */
+export async function commitAll(files: readonly PreparedFile[]): Promise<void> {
+  for (const f of files) await f.commit();
+}
+
+/**
+ * Writes a file so that a reader sees the old or the new content, never a part: chunks go to a
+ * temporary file beside it, which is flushed to disk and renamed over the target. An error or an
+ * abort removes the temporary file and leaves the old content in place.
+ */
+export async function writeFileAtomic(target: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<WriteResult> {
+  const prepared = await prepareFile(target, chunks);
+  await prepared.commit();
+  return { sha256: prepared.sha256, previousSha256: prepared.previousSha256 };
 }
 
 /** sha256 of a file's bytes, or null when it does not exist. */

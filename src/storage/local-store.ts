@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { opendir, stat } from 'node:fs/promises';
+import { opendir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -34,7 +34,7 @@ export class LocalBlobStore implements BlobStore {
     }
     // Sorted so that staging order, and so any message about the first bad object, is stable.
     const files: string[] = [];
-    await walk(prefix, files);
+    await walk(prefix, files, this.tier);
     files.sort();
     for (const f of files) yield { url: f, gzip: f.toLowerCase().endsWith('.gz') };
   }
@@ -51,10 +51,32 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
-  for await (const entry of await opendir(dir)) {
+async function walk(dir: string, out: string[], tier: string, seen = new Set<string>()): Promise<void> {
+  // Symbolic links are followed (a day folder is often a link), and each real folder read once.
+  let real: string;
+  let entries;
+  try {
+    real = await realpath(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
+    entries = await opendir(dir);
+  } catch (e) {
+    throw new TierError(tier, dir, `cannot read the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  for await (const entry of entries) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) await walk(full, out);
-    else if (entry.isFile() && RECORD_OBJECT.test(entry.name)) out.push(full);
+    let isDir = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      try {
+        const target = await stat(full);
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      } catch (e) {
+        throw new TierError(tier, full, `broken link (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+    if (isDir) await walk(full, out, tier, seen);
+    else if (isFile && RECORD_OBJECT.test(entry.name)) out.push(full);
   }
 }

@@ -85,13 +85,13 @@ export async function readRecordTier(
       const scratch = path.join(scratchDir, `${tier}-${n++}.ndjson`);
       return limit(async () => {
         throwIfAborted(signal);
-        const store = await stores.storeFor(tier, location);
         try {
+          const store = await stores.storeFor(tier, location);
           staged.push({ path: await store.stage(object, scratch, signal), url: object.url, folderDay });
         } catch (e) {
-          if (e instanceof TierError) failures.push({ error: e, folderDay });
-          else if (e instanceof AbortedError) throw e;
-          else throw new TierError(tier, object.url, (e as Error).message, false, { cause: e });
+          if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
+          // One object that cannot be read makes only the days it may hold ERROR, whatever failed.
+          failures.push({ error: e instanceof TierError ? e : new TierError(tier, object.url, (e as Error).message, false, { cause: e }), folderDay });
         }
       });
     }),

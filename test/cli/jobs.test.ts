@@ -52,6 +52,10 @@ describe('parity backfill', () => {
     const resumed = await runCli(args);
     expect(resumed.stdout).toContain('skipped 3 current days');
     expect(parseCsv(await readFile(path.join(out, 'parity-2025-03-02.csv'), 'utf8')).at(-1)).toMatchObject({ site: 'ALL', proxy_requests: '20' });
+    // A report made for fewer sites is not the whole day: backfill redoes it.
+    await runCli(['reconcile', '--config', config, '--date', '2025-03-03', '--out', out, '--sites', 'US', '--quiet']);
+    const afterSites = await runCli(args);
+    expect(afterSites.stdout).toContain('skipped 3 current days');
     const forced = await runCli([...args, '--force']);
     expect(forced.stdout).not.toContain('skipped');
     expect((await runCli([...args.slice(0, -2), '--concurrency', '9'])).code).toBe(2);

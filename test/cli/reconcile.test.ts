@@ -63,6 +63,7 @@ describe('parity reconcile', () => {
       ok('gaveup', '2025-03-09T12:00:00Z', 'MX', 413),
       ok('gaveup', '2025-03-09T12:00:09Z', 'MX', 502),
       ok('newsite', '2025-03-09T12:00:00Z', 'BR'),
+      ok('nanoseconds', 1741428000000000000, 'US', 502),
       ok('noheader', '2025-03-09T12:00:00Z', null),
     ]);
     await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/empty.jsonl'), []);
@@ -79,11 +80,11 @@ describe('parity reconcile', () => {
     expect(run.code).toBe(1); // the BR request never landed: UNKNOWN fails
     const { parity, missing } = await report(out, '2025-03-09');
     expect(parity.map((r) => r.site)).toEqual(['US', 'CA', 'MX', 'UNKNOWN', 'ALL']);
-    expect(row(parity, 'US')).toMatchObject({ proxy_requests: '1', gcs_distinct: '1', status: 'PASS' });
+    expect(row(parity, 'US')).toMatchObject({ proxy_requests: '1', proxy_malformed: '1', gcs_distinct: '1', status: 'PASS' });
     expect(row(parity, 'CA')).toMatchObject({ proxy_requests: '1', proxy_malformed: '1', status: 'PASS' });
     expect(row(parity, 'MX')).toMatchObject({ proxy_requests: '4', proxy_accepted: '1', rejected_413: '1', rejected_502: '2', retry_recovered: '1', lost_502: '1', duplicates: '1', proxy_distinct: '2' });
     expect(row(parity, 'UNKNOWN')).toMatchObject({ proxy_requests: '2', proxy_malformed: '2', gcs_malformed: '1', missing: '1', unknown_site: '1', gcs_distinct: '1' });
-    expect(row(parity, 'ALL')).toMatchObject({ proxy_malformed: '3', gcs_malformed: '1' });
+    expect(row(parity, 'ALL')).toMatchObject({ proxy_malformed: '4', gcs_malformed: '1' });
     expect(missing).toEqual([{ date: '2025-03-09', site: 'UNKNOWN', request_id: 'newsite', last_tier: 'proxy', cause: 'unknown_site' }]);
   });
 

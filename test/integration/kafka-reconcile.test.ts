@@ -160,6 +160,9 @@ describe('the kafka tier read from two regional brokers', () => {
     expect(result.errors.join('\n')).toContain('EUS2');
     const all = result.days[0]!.rows.at(-1)!;
     expect(all).toMatchObject({ status: 'ERROR', kafka_records: null, lost_before_kafka: null, in_flight: null });
+    // Proxy and GCS were counted whole: parity and the missing list stand, without Kafka's causes.
+    expect(all.parity_pct).not.toBeNull();
+    expect(result.days[0]!.missingFile).not.toBeNull();
     const expected = [...gen.expected.rows.get('2025-03-09')!.values()];
     expect(all.proxy_requests).toBe(expected.reduce((n, r) => n + (r.proxy_requests ?? 0), 0));
     expect(all.gcs_records).toBe(expected.reduce((n, r) => n + (r.gcs_records ?? 0), 0));
