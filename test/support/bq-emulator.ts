@@ -1,8 +1,8 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { answers, freePort, isExecutable, kill, onceUntilFailure, readStamp, REPO_ROOT } from './servers.js';
+import { answers, freePort, isExecutable, kill, onceUntilFailure, readStamp, REPO_ROOT, spawnWatched } from './servers.js';
 
 /**
  * The goccy/bigquery-emulator release the BigQuery integration tests run against. Keep it equal to
@@ -158,39 +158,28 @@ async function startOnce(binary: string, project: string, port: number, grpcPort
   // BigQuery does: pin it.
   env.TZ = 'UTC';
 
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let log = '';
-  const append = (s: string): void => {
-    log = (log + s).slice(-LOG_TAIL_CHARS);
-  };
-  child.stdout?.setEncoding('utf8').on('data', append);
-  child.stderr?.setEncoding('utf8').on('data', append);
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  let spawnError: Error | undefined;
-  child.on('error', (e) => (spawnError = e));
-  child.on('exit', (code, signal) => (exited = { code, signal }));
   // A test run that dies without calling stop() must not leave the emulator behind.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
+  const proc = spawnWatched(binary, args, { env }, LOG_TAIL_CHARS);
+  const { child } = proc;
 
   const started = Date.now();
   const readyUrl = `${endpoint}/bigquery/v2/projects/${encodeURIComponent(project)}/datasets`;
   for (;;) {
+    const spawnError = proc.spawnError();
+    const exited = proc.exited();
     if (spawnError) {
-      process.removeListener('exit', killOnExit);
+      proc.forget();
       throw new Error(`cannot start ${binary}: ${spawnError.message}`, { cause: spawnError });
     }
     if (exited) {
-      process.removeListener('exit', killOnExit);
-      throw new ExitedAtStart(`bigquery-emulator exited at start (code ${exited.code}, signal ${exited.signal}); log tail:\n${log.trim()}`);
+      proc.forget();
+      throw new ExitedAtStart(`bigquery-emulator exited at start (code ${exited.code}, signal ${exited.signal}); log tail:\n${proc.output().trim()}`);
     }
     if (await answers(readyUrl)) break;
     if (Date.now() - started > START_TIMEOUT_MS) {
       await kill(child);
-      process.removeListener('exit', killOnExit);
-      throw new Error(`bigquery-emulator did not answer ${readyUrl} within ${START_TIMEOUT_MS} ms; log tail:\n${log.trim()}`);
+      proc.forget();
+      throw new Error(`bigquery-emulator did not answer ${readyUrl} within ${START_TIMEOUT_MS} ms; log tail:\n${proc.output().trim()}`);
     }
     await sleep(POLL_INTERVAL_MS);
   }
@@ -198,10 +187,10 @@ async function startOnce(binary: string, project: string, port: number, grpcPort
     endpoint,
     projectId: project,
     grpcPort,
-    logTail: () => log,
+    logTail: () => proc.output(),
     stop: async () => {
       await kill(child);
-      process.removeListener('exit', killOnExit);
+      proc.forget();
     },
   };
 }

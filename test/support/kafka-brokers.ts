@@ -1,11 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, kill, onceUntilFailure, readStamp, REPO_ROOT } from './servers.js';
+import { freePort, kill, onceUntilFailure, readStamp, REPO_ROOT, spawnWatched } from './servers.js';
 
 /**
  * The Apache Kafka release the Kafka integration tests run against. Keep it equal to KAFKA_VERSION in
@@ -66,7 +66,8 @@ interface Broker {
   address: string;
   dir: string;
   child: ChildProcess;
-  killOnExit: () => void;
+  /** Stops killing the JVM when this process exits (once it is stopped). */
+  forget: () => void;
   output: () => string;
   stopped: boolean;
 }
@@ -152,7 +153,7 @@ async function stopBroker(b: Broker, how: 'graceful' | 'crash'): Promise<void> {
   } else {
     await kill(b.child, BROKER_STOP_TIMEOUT_MS);
   }
-  process.removeListener('exit', b.killOnExit);
+  b.forget();
   if (how === 'graceful' && !b.stopped) {
     b.stopped = true;
     await rm(b.dir, { recursive: true, force: true });
@@ -243,26 +244,14 @@ async function startOnce(region: string): Promise<Broker> {
     throw e;
   }
 
-  const child = spawn('java', [...jvm, 'kafka.Kafka', properties], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const append = (s: string): void => {
-    output = (output + s).slice(-LOG_TAIL_CHARS);
-  };
-  child.stdout?.setEncoding('utf8').on('data', append);
-  child.stderr?.setEncoding('utf8').on('data', append);
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  let spawnError: Error | undefined;
-  child.on('error', (e) => (spawnError = e));
-  child.on('exit', (code, signal) => (exited = { code, signal }));
   // A test run that dies without calling stop() must not leave a JVM behind.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  const broker: Broker = { region, address, dir, child, killOnExit, output: () => output, stopped: false };
+  const proc = spawnWatched('java', [...jvm, 'kafka.Kafka', properties], { cwd: dir }, LOG_TAIL_CHARS);
+  const broker: Broker = { region, address, dir, child: proc.child, forget: proc.forget, output: proc.output, stopped: false };
 
   const started = Date.now();
   for (;;) {
+    const spawnError = proc.spawnError();
+    const exited = proc.exited();
     if (spawnError) {
       await stopBroker(broker, 'graceful');
       throw new Error(`kafka ${region}: cannot start java: ${spawnError.message}`, { cause: spawnError });

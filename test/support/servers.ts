@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -80,5 +80,44 @@ export function onceUntilFailure<T>(fn: () => Promise<T>): () => Promise<T> {
       throw e;
     });
     return running;
+  };
+}
+
+/** A test server's process, watched from its start: what it printed last, and how it ended. */
+export interface WatchedProcess {
+  child: ChildProcess;
+  /** The last `tailChars` characters of its stdout and stderr. */
+  output(): string;
+  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  spawnError(): Error | undefined;
+  /** Stops killing it when this process exits (call once it has been stopped). */
+  forget(): void;
+}
+
+/** Spawns a server and watches it; a test run that dies without stopping it does not leave it behind. */
+export function spawnWatched(command: string, args: readonly string[], options: SpawnOptions, tailChars: number): WatchedProcess {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const append = (s: string): void => {
+    output = (output + s).slice(-tailChars);
+  };
+  child.stdout?.setEncoding('utf8').on('data', append);
+  child.stderr?.setEncoding('utf8').on('data', append);
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let spawnError: Error | undefined;
+  child.on('error', (e) => (spawnError = e));
+  child.on('exit', (code, signal) => (exited = { code, signal }));
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  return {
+    child,
+    output: () => output,
+    exited: () => exited,
+    spawnError: () => spawnError,
+    forget: () => {
+      process.removeListener('exit', killOnExit);
+    },
   };
 }
