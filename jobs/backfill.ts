@@ -2,16 +2,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import type { Config } from '../src/config.js';
 import { addDays } from '../src/dates.js';
 import type { DayKey, RowStatus } from '../src/domain.js';
 import { AbortedError } from '../src/errors.js';
-import type { Logger } from '../src/log/logger.js';
-import type { BigqueryRangeReader } from '../src/tiers/bigquery-reader.js';
-import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { parseManifest, type RunMetadata } from '../src/report/manifest.js';
 import { sha256OfFile } from '../src/report/writer.js';
-import { type DaySummary, type ReconcileResult, runReconcile } from './reconcile.js';
+import { type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
 
 /** Batches reconciled at once; each holds its own engine and memory limit. */
 export const MAX_BACKFILL_CONCURRENCY = 4;
@@ -53,19 +49,10 @@ export function contiguousBatches(days: DayKey[], size: number): DayKey[][] {
 }
 
 /** Long ranges, resumable: days whose reports are current are skipped unless `force`. */
-export async function runBackfill(opts: {
-  config: Config;
-  days: DayKey[];
-  outDir: string;
+export async function runBackfill(opts: Omit<ReconcileRequest, 'sites' | 'run'> & {
   force: boolean;
   concurrency: number;
   run: RunMetadata;
-  signal?: AbortSignal;
-  log?: Logger;
-  onDay?: (s: DaySummary) => void;
-  kafka?: KafkaTierReader;
-  bigquery?: BigqueryRangeReader;
-  publish?: (files: string[]) => Promise<void>;
 }): Promise<BackfillResult> {
   const skipped: DayKey[] = [];
   const todo: DayKey[] = [];

@@ -1,11 +1,7 @@
-import type { Config } from '../src/config.js';
 import { addDays, dayOf } from '../src/dates.js';
 import type { DayKey } from '../src/domain.js';
-import type { Logger } from '../src/log/logger.js';
-import type { BigqueryRangeReader } from '../src/tiers/bigquery-reader.js';
-import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import type { RunMetadata } from '../src/report/manifest.js';
-import { type DaySummary, type ReconcileResult, runReconcile } from './reconcile.js';
+import { type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
 
 export interface DailyResult extends ReconcileResult {
   yesterday: DayKey;
@@ -20,19 +16,10 @@ export function dailyDays(today: DayKey, lateDays: number): DayKey[] {
 }
 
 /** The CronJob's run: yesterday, plus a re-check of the days before it for records that landed late. */
-export async function runDaily(opts: {
-  config: Config;
+export async function runDaily(opts: Omit<ReconcileRequest, 'days' | 'sites'> & {
   now: Date;
   /** Today in the configured zone; by default, the day `now` falls on there. */
   today?: DayKey;
-  outDir: string;
-  signal?: AbortSignal;
-  log?: Logger;
-  run?: RunMetadata;
-  onDay?: (s: DaySummary) => void;
-  kafka?: KafkaTierReader;
-  bigquery?: BigqueryRangeReader;
-  publish?: (files: string[]) => Promise<void>;
 }): Promise<DailyResult> {
   const days = dailyDays(opts.today ?? dayOf(opts.now.getTime(), opts.config.timezone), opts.config.jobs.lateDays);
   const yesterday = days.at(-1)!;

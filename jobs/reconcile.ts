@@ -15,7 +15,7 @@ import { renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/
 import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from '../src/report/manifest.js';
 import { commitAll, type PreparedFile, prepareFile, type WriteResult } from '../src/report/writer.js';
 import { StoreRegistry } from '../src/storage/index.js';
-import { folderMayHold, LOCAL_STAGE_CONCURRENCY, readRecordTier, type TierRead } from '../src/tiers/record-tier.js';
+import { LOCAL_STAGE_CONCURRENCY, readRecordTier, type TierRead } from '../src/tiers/record-tier.js';
 
 export interface ReconcileRequest {
   config: Config;
@@ -118,9 +118,10 @@ async function readTier(
   const failedDays = new Map<DayKey, string>();
   try {
     const read = await readRecordTier(tier, cfg, folderDays, stores, scratch, concurrency, signal);
+    const foldersOf = new Map(days.map((day) => [day, new Set(folderDaysFor([day], zone, cfg.lateArrivalDays))]));
     for (const f of read.failures) {
       for (const day of days) {
-        const reads = f.folderDay === null || folderDaysFor([day], zone, cfg.lateArrivalDays).includes(f.folderDay);
+        const reads = f.folderDay === null || foldersOf.get(day)!.has(f.folderDay);
         if (reads && !failedDays.has(day)) failedDays.set(day, f.error.message);
       }
     }

@@ -7,8 +7,6 @@ export const UNKNOWN_SITE = 'UNKNOWN';
 export const ALL_SITES = 'ALL';
 
 export type TierName = 'proxy' | 'kafka' | 'gcs' | 'bigquery';
-/** Tiers a landed record can be last seen in, front to back. */
-export const TIER_ORDER: readonly TierName[] = ['proxy', 'kafka', 'gcs', 'bigquery'];
 
 /** One day's instants: [startMs, endMs) in UTC epoch milliseconds. 23 or 25 hours long on DST days. */
 export interface DayWindow {
@@ -75,14 +73,6 @@ export interface LineCountsRow<T> {
   day: DayKey;
   site: Site;
   counts: T;
-}
-
-/** A tier that could not be read for some days, and why. */
-export interface TierFailure {
-  tier: TierName;
-  days: DayKey[];
-  object: string;
-  message: string;
 }
 
 export type RowStatus = 'PASS' | 'WARN' | 'FAIL' | 'ERROR';

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import pLimit from 'p-limit';
 import type { TierLocations } from '../config.js';
-import { addDays } from '../dates.js';
 import type { DayKey, TierName } from '../domain.js';
 import { AbortedError, TierError, throwIfAborted } from '../errors.js';
 import { expandTemplate, fixedPart, type ParsedLocation } from '../locations.js';
@@ -32,11 +31,6 @@ export interface TierRead {
 
 /** Folders read at once per tier when staging local gzip or downloading. */
 export const LOCAL_STAGE_CONCURRENCY = 4;
-
-/** Days a folder dated `folderDay` may hold records of: written up to `lateDays` later, or a day early. */
-export function folderMayHold(folderDay: DayKey, lateDays: number): { from: DayKey; to: DayKey } {
-  return { from: addDays(folderDay, -lateDays), to: addDays(folderDay, 1) };
-}
 
 /** A location is read per day when it names the day; a {yyyy}/{MM}-only template is read whole per value. */
 function isDayFolder(template: string): boolean {

@@ -83,12 +83,10 @@ describe('the kafka tier read from two regional brokers', () => {
     const written = await writeScenario(gen, dir, 0.5, (m) => void messages.push(...m));
     for (const region of REGIONS) await publish(brokers.brokers[region]!, messages.filter((m) => m.region === region));
 
-    const clusters = Object.fromEntries(REGIONS.map((r) => [r, { brokers: [brokers.brokers[r]!], sinkGroup: SINK_GROUP }]));
     const configFile = path.join(dir, 'config.json');
     await writeScenarioConfig(configFile, gen, written, { engine: { batchDays: 3 } });
     const config = await loadConfig(configFile);
-    const withKafka = { ...config, tiers: { ...config.tiers, kafka: { ...(await loadConfig(configFile)).tiers.proxy, ...parseKafka(clusters) } } };
-    const kafka = createKafkaTier(withKafka.tiers.kafka, {});
+    const kafka = createKafkaTier(parseKafka(clustersOf(brokers)), {});
     const out = path.join(dir, 'out');
     const result = await runReconcile({ config, days, outDir: out, kafka });
     expect(result.errors).toEqual([]);
@@ -133,7 +131,7 @@ describe('the kafka tier read from two regional brokers', () => {
       await producer.disconnect();
     }
     const kafka = createKafkaTier(
-      parseKafka(Object.fromEntries(REGIONS.map((r) => [r, { brokers: [brokers.brokers[r]!], sinkGroup: SINK_GROUP }])), topic),
+      parseKafka(clustersOf(brokers), topic),
       {},
     );
     // The EUS2 broker dies as soon as the first batch of its messages has been handed over.
@@ -177,7 +175,7 @@ describe('the kafka tier read from two regional brokers', () => {
     await writeScenarioConfig(configFile, gen, written);
     const config = await loadConfig(configFile);
     await brokers.stopOne('SCUS');
-    const kafka = createKafkaTier(parseKafka(Object.fromEntries(REGIONS.map((r) => [r, { brokers: [brokers.brokers[r]!], sinkGroup: SINK_GROUP }]))), {});
+    const kafka = createKafkaTier(parseKafka(clustersOf(brokers)), {});
     const result = await runReconcile({ config, days, outDir: path.join(dir, 'out'), kafka });
     expect(result.exitCode).toBe(3);
     expect(result.errors.join('\n')).toContain('SCUS');
@@ -188,7 +186,12 @@ describe('the kafka tier read from two regional brokers', () => {
   }, 120_000);
 });
 
-/** A tiers.kafka section for the test's clusters, through the config's own validation. */
+/** Each region's broker, with the sink group the scenario committed. */
+function clustersOf(brokers: KafkaBrokers): Record<string, { brokers: string[]; sinkGroup: string }> {
+  return Object.fromEntries(REGIONS.map((r) => [r, { brokers: [brokers.brokers[r]!], sinkGroup: SINK_GROUP }]));
+}
+
+/** A tiers.kafka section for the test's clusters. */
 function parseKafka(clusters: Record<string, { brokers: string[]; sinkGroup: string }>, topic = TOPIC) {
   return {
     topic,
