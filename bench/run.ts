@@ -75,7 +75,7 @@ async function dataset(events: number): Promise<{ dir: string; config: string; f
       seed: 42, days: [DAY], timezone: 'UTC', sites: ['US', 'CA', 'MX'], eventsPerDay: events, mix: DEFAULT_MIX,
       malformedPerDay: 100, regions: ['EUS2', 'SCUS'],
     });
-    const written = await writeScenario(gen, dir, 0.4);
+    const written = await writeScenario(gen, dir, { gzipShare: 0.4 });
     await writeScenarioConfig(config, gen, written, { engine: { batchDays: 1 } });
     await writeFile(marker, JSON.stringify({ proxyLines: written.proxyLines, landedLines: written.landedLines, files: written.files }));
   }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Config, TierLocations } from '../src/config.js';
 import { addDays, dayWindow, dayOf } from '../src/dates.js';
 import type { DayKey, RowStatus, Site } from '../src/domain.js';
-import { DuckDbEngine, type StreamedCountRow } from '../src/engine/duckdb-engine.js';
+import type { CountingEngine, StreamedCountRow } from '../src/engine/engine.js';
+import { openEngine } from '../src/engine/open.js';
 import type { BigqueryRangeReader } from '../src/tiers/bigquery-reader.js';
 import type { KafkaDayRead, KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { TierError, throwIfAborted } from '../src/errors.js';
@@ -33,6 +34,8 @@ export interface ReconcileRequest {
   kafka?: KafkaTierReader;
   /** The BigQuery tier, when configured (the CLI makes it from tiers.bigquery): then the final tier. */
   bigquery?: BigqueryRangeReader;
+  /** The proxy's table, when tiers.proxy.bigquery is configured (the CLI makes it) instead of files. */
+  proxyTable?: BigqueryRangeReader;
   /** Copies each day's files elsewhere once they are written locally (--out gs://…). */
   publish?: (files: string[]) => Promise<void>;
 }
@@ -55,6 +58,7 @@ export interface ReconcileResult {
 }
 
 type FileTierName = 'proxy' | 'gcs';
+type TierName = FileTierName | 'bigquery';
 
 /** Reads every configured tier for the days, reconciles them and writes the reports, a batch of days at a time. */
 export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResult> {
@@ -63,7 +67,7 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   const reportSites = req.sites ?? config.sites;
   const stores = new StoreRegistry(config.gcs);
   const scratchRoot = await mkdtemp(path.join(config.engine.tempDirectory ?? os.tmpdir(), 'audit-parity-'));
-  const engine = await DuckDbEngine.open({ ...config.engine, tempDirectory: path.join(scratchRoot, 'engine') });
+  const engine = await openEngine(config, path.join(scratchRoot, 'engine'));
   const unwatch = engine.watch(signal);
   const summaries: DaySummary[] = [];
   const errors: string[] = [];
@@ -81,7 +85,7 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
     }
   } finally {
     unwatch();
-    engine.close();
+    await engine.close();
     await rm(scratchRoot, { recursive: true, force: true });
   }
   const statuses = new Set<RowStatus>(summaries.flatMap((s) => s.rows.map((r) => r.status as RowStatus)));
@@ -137,7 +141,7 @@ async function reconcileBatch(
   req: ReconcileRequest,
   days: DayKey[],
   reportSites: string[],
-  engine: DuckDbEngine,
+  engine: CountingEngine,
   stores: StoreRegistry,
   scratch: string,
   errors: string[],
@@ -147,26 +151,46 @@ async function reconcileBatch(
   const zone = config.timezone;
   await engine.setWindows(days.map((d) => dayWindow(d, zone)));
 
-  const tiers: { name: FileTierName; cfg: TierLocations; concurrency: number }[] = [
-    { name: 'proxy', cfg: config.tiers.proxy, concurrency: LOCAL_STAGE_CONCURRENCY },
-  ];
+  const tiers: { name: FileTierName; cfg: TierLocations; concurrency: number }[] = [];
+  if (config.tiers.proxy) tiers.push({ name: 'proxy', cfg: config.tiers.proxy, concurrency: LOCAL_STAGE_CONCURRENCY });
   if (config.tiers.gcs) tiers.push({ name: 'gcs', cfg: config.tiers.gcs, concurrency: config.gcs.downloadConcurrency });
 
-  const failures = new Map<FileTierName, Map<DayKey, string>>();
-  // Every tier lists and stages at once (downloads, gunzip), while the engine parses them in turn.
-  const reads = tiers.map((t) => readTier(t.name, t.cfg, days, zone, stores, scratch, t.concurrency, signal));
-  reads.forEach((r) => r.catch(() => {})); // awaited below, in order; this only stops an unhandled rejection meanwhile
-  for (const [i, t] of tiers.entries()) {
-    throwIfAborted(signal);
-    const { read, failedDays } = await reads[i]!;
-    failures.set(t.name, failedDays);
+  const failures = new Map<TierName, Map<DayKey, string>>();
+  const noteFailure = (tier: TierName, failedDays: Map<DayKey, string>) => {
+    failures.set(tier, failedDays);
     for (const message of new Set(failedDays.values())) {
       errors.push(message);
       log.error(message);
     }
+  };
+  const first = dayWindow(days[0]!, zone);
+  const last = dayWindow(days.at(-1)!, zone);
+  const range = `${days[0]}${days.length > 1 ? `..${days.at(-1)}` : ''}`;
+  // A table tier: one query for the batch's time range (its pages streamed in, or aggregated where it is).
+  const loadTable = async (tier: 'proxy' | 'bigquery', reader: BigqueryRangeReader | undefined) => {
+    if (!reader) return engine.loadEmpty(tier);
+    throwIfAborted(signal);
+    try {
+      const read = await engine.loadTable(tier, reader, first.startMs, last.endMs, config.sites, signal);
+      log.info(`${tier}: ${read.rows} rows from BigQuery for ${range}`, { bytes_processed: read.bytesProcessed });
+    } catch (e) {
+      if (!(e instanceof TierError)) throw e;
+      noteFailure(tier, new Map(days.map((d) => [d, e.message])));
+      await engine.loadEmpty(tier);
+    }
+  };
+
+  // Every file tier lists and stages at once (downloads, gunzip), while the engine parses them in turn.
+  const reads = tiers.map((t) => readTier(t.name, t.cfg, days, zone, stores, scratch, t.concurrency, signal));
+  reads.forEach((r) => r.catch(() => {})); // awaited below, in order; this only stops an unhandled rejection meanwhile
+  if (!config.tiers.proxy) await loadTable('proxy', req.proxyTable);
+  for (const [i, t] of tiers.entries()) {
+    throwIfAborted(signal);
+    const { read, failedDays } = await reads[i]!;
+    noteFailure(t.name, failedDays);
     if (read) {
-      log.info(`${t.name}: counting ${read.staged.length} objects for ${days[0]}${days.length > 1 ? `..${days.at(-1)}` : ''}`);
-      await engine.loadRecords(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays);
+      log.info(`${t.name}: counting ${read.staged.length} objects for ${range}`);
+      await engine.loadFiles(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays);
     } else {
       await engine.loadEmpty(t.name);
     }
@@ -195,24 +219,7 @@ async function reconcileBatch(
     }
   }
   await engine.finishStreamed('kafka', config.sites);
-  // BigQuery: one query for the batch's time range, its pages appended as they arrive.
-  const bigqueryFailures = new Map<DayKey, string>();
-  await engine.beginStreamed('bigquery');
-  if (req.bigquery) {
-    throwIfAborted(signal);
-    const first = dayWindow(days[0]!, zone);
-    const last = dayWindow(days.at(-1)!, zone);
-    try {
-      const read = await req.bigquery.readRange(first.startMs, last.endMs, (rows) => engine.appendStreamed('bigquery', rows), signal);
-      log.info(`bigquery: ${read.rows} result rows for ${days[0]}${days.length > 1 ? `..${days.at(-1)}` : ''}`, { bytes_processed: read.bytesProcessed });
-    } catch (e) {
-      if (!(e instanceof TierError)) throw e;
-      for (const day of days) bigqueryFailures.set(day, e.message);
-      errors.push(e.message);
-      log.error(e.message);
-    }
-  }
-  await engine.finishStreamed('bigquery', config.sites);
+  await loadTable('bigquery', req.bigquery);
   const kafkaDays = [...kafkaReads].filter(([, r]) => r.failures.size === 0 && r.expired.length === 0).map(([d]) => d);
 
   const byDay = <T extends { day: DayKey; site: Site }>(rows: T[], day: DayKey) => rows.filter((r) => r.day === day);
@@ -238,8 +245,6 @@ async function reconcileBatch(
     }
     const kafkaRead = kafkaReads.get(day);
     if (kafkaRead && kafkaRead.failures.size > 0) dayFailures.kafka = [...kafkaRead.failures.values()].join('; ');
-    const bigqueryFailure = bigqueryFailures.get(day);
-    if (bigqueryFailure) dayFailures.bigquery = bigqueryFailure;
     const input: DayCounts = {
       day,
       proxy: toMap(byDay(proxyCounts, day).filter((r) => keep(r.site))),
@@ -350,7 +355,7 @@ function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary[
 }
 
 async function* missingCsv(
-  engine: DuckDbEngine,
+  engine: CountingEngine,
   day: DayKey,
   reportSites: string[],
   keep: (site: Site) => boolean,

@@ -41,6 +41,8 @@ async function runJob(
     now: Date;
     kafka?: KafkaTierReader;
     bigquery?: BigqueryRangeReader;
+    /** The proxy's table, when tiers.proxy.bigquery is configured. */
+    proxyTable?: BigqueryRangeReader;
     /** Where the files go on this machine, and the copy elsewhere when --out is gs://. */
     outDir: string;
     publish?: (files: string[]) => Promise<void>;
@@ -68,11 +70,12 @@ async function runJob(
   // The CLI is the edge that reads the environment: Kafka credentials come from the variables the config names.
   const kafka = config.tiers.kafka ? (await import('./tiers/kafka-tier.js')).createKafkaTier(config.tiers.kafka, process.env) : undefined;
   const bigquery = config.tiers.bigquery ? await openBigquery(config) : undefined;
+  const proxyTable = config.tiers.proxyBigquery ? await openProxyTable(config) : undefined;
   const { outDir, publish } = await outputOf(opts, config, signal);
   let result: ReconcileResult;
   try {
     result = await job({
-      config, log: bar ? { ...log, info() {} } : log, run, now, ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), outDir,
+      config, log: bar ? { ...log, info() {} } : log, run, now, ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), outDir,
       ...(publish ? { publish } : {}),
       onDay: (s) => bar?.tick(`${s.day} ${String(s.rows.at(-1)?.status)}`),
     });
@@ -118,9 +121,18 @@ async function writeHtml(result: ReconcileResult, config: Config, outDir: string
 
 /** The BigQuery tier from its config; credentials from Application Default Credentials. */
 async function openBigquery(config: Config) {
+  return openTable(config.tiers.bigquery!, 'landed');
+}
+
+/** The proxy's BigQuery table (tiers.proxy.bigquery). */
+async function openProxyTable(config: Config) {
+  return openTable(config.tiers.proxyBigquery!, 'proxy');
+}
+
+async function openTable(bq: NonNullable<Config['tiers']['bigquery'] | Config['tiers']['proxyBigquery']>, kind: 'landed' | 'proxy') {
   const { createBigqueryTier } = await import('./tiers/bigquery.js');
-  const bq = config.tiers.bigquery!;
   return createBigqueryTier({
+    kind,
     table: bq.table,
     columns: bq.columns,
     ...(bq.projectId ? { projectId: bq.projectId } : {}),
@@ -190,9 +202,9 @@ function buildProgram(signal: AbortSignal): Command {
         }
         return;
       }
-      await runJob(opts, 'reconcile', signal, async ({ config, log, run, onDay, kafka, bigquery, outDir, publish }) => {
+      await runJob(opts, 'reconcile', signal, async ({ config, log, run, onDay, kafka, bigquery, proxyTable, outDir, publish }) => {
         const sites = resolveSites(opts.sites, config.sites);
-        return runReconcile({ config, days, outDir, ...(publish ? { publish } : {}), ...(sites ? { sites } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), signal, log, run, onDay });
+        return runReconcile({ config, days, outDir, ...(publish ? { publish } : {}), ...(sites ? { sites } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), signal, log, run, onDay });
       }, () => days.length);
     });
 
@@ -206,9 +218,9 @@ function buildProgram(signal: AbortSignal): Command {
     .action(async (opts: CommonOptions & { asOf?: string }) => {
       const [{ runDaily }, { parseDay }] = await Promise.all([import('../jobs/daily.js'), import('./dates.js')]);
       if (opts.asOf !== undefined && !parseDay(opts.asOf)) throw new UsageError('--as-of', `"${opts.asOf}" is not a date: use YYYY-MM-DD`);
-      await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, now, kafka, bigquery, outDir, publish }) => {
+      await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, now, kafka, bigquery, proxyTable, outDir, publish }) => {
         // --as-of is the day itself, in the configured zone: no instant to convert.
-        const result = await runDaily({ config, now, ...(opts.asOf ? { today: opts.asOf } : {}), outDir, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), signal, log, run, onDay });
+        const result = await runDaily({ config, now, ...(opts.asOf ? { today: opts.asOf } : {}), outDir, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), signal, log, run, onDay });
         if (result.restated.length > 0) process.stdout.write(`restated by late data: ${result.restated.join(', ')}\n`);
         return result;
       }, (config) => config.jobs.lateDays + 1);
@@ -231,8 +243,8 @@ function buildProgram(signal: AbortSignal): Command {
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_BACKFILL_CONCURRENCY) {
         throw new UsageError('--concurrency', `"${opts.concurrency}" is not a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
       }
-      await runJob(opts, 'backfill', signal, async ({ config, log, run, onDay, kafka, bigquery, outDir, publish }) => {
-        const result = await runBackfill({ config, days, outDir, force: opts.force, concurrency, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), run, signal, log, onDay });
+      await runJob(opts, 'backfill', signal, async ({ config, log, run, onDay, kafka, bigquery, proxyTable, outDir, publish }) => {
+        const result = await runBackfill({ config, days, outDir, force: opts.force, concurrency, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), run, signal, log, onDay });
         if (result.skipped.length > 0) process.stdout.write(`skipped ${result.skipped.length} current days (--force redoes them)\n`);
         return result;
       }, () => days.length);

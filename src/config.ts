@@ -82,7 +82,18 @@ const kafkaTier = z.strictObject({
 
 /** project.dataset.table, each part BigQuery's own pattern: these become backquoted identifiers. */
 const BQ_TABLE = /^[a-z][a-z0-9-]{4,61}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_-]{1,1024}$/;
+/** project.dataset: where the bigquery engine keeps its scratch tables. */
+const BQ_DATASET = /^[a-z][a-z0-9-]{4,61}[a-z0-9]\.[A-Za-z0-9_]{1,1024}$/;
 const bqColumn = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,299}$/, 'a BigQuery column name');
+const bytes = z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String);
+
+/** How a job reaches BigQuery: shared by every table the job reads. */
+const bigqueryConnection = {
+  /** The project that runs, and pays for, the queries; credentials always come from ADC. */
+  projectId: z.string().min(1).optional(),
+  location: z.string().min(1).optional(),
+  apiEndpoint: z.url().optional(),
+};
 
 const bigqueryTier = z.strictObject({
   table: z.string().regex(BQ_TABLE, 'project.dataset.table'),
@@ -95,16 +106,30 @@ const bigqueryTier = z.strictObject({
       partition: bqColumn.default('dt'),
     })
     .default({ timestamp: 'timestamp', request_id: 'request_id', site: 'site', partition: 'dt' }),
-  /** The project that runs, and pays for, the queries; credentials always come from ADC. */
-  projectId: z.string().min(1).optional(),
-  location: z.string().min(1).optional(),
-  apiEndpoint: z.url().optional(),
+  ...bigqueryConnection,
   /** A query that would bill more than this many bytes fails instead of running. Default 10 GiB. */
-  maximumBytesBilled: z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String).default('10737418240'),
+  maximumBytesBilled: bytes.default('10737418240'),
   /** Partitions read beyond the UTC dates a day touches, for rows partitioned by arrival. */
   partitionMarginDays: z.number().int().min(0).max(31).default(1),
   /** Where each run's rows go for dashboards: a re-run of a day replaces that day's rows. */
   history: z.strictObject({ table: z.string().regex(BQ_TABLE, 'project.dataset.table') }).optional(),
+});
+
+/** The proxy's access logs as a log sink exports them to BigQuery. Unset connection keys are tiers.bigquery's. */
+const proxyBigquery = z.strictObject({
+  table: z.string().regex(BQ_TABLE, 'project.dataset.table'),
+  columns: z
+    .strictObject({
+      timestamp: bqColumn.default('timestamp'),
+      request_id: bqColumn.default('request_id'),
+      site: bqColumn.default('site'),
+      status: bqColumn.default('status'),
+      partition: bqColumn.default('dt'),
+    })
+    .default({ timestamp: 'timestamp', request_id: 'request_id', site: 'site', status: 'status', partition: 'dt' }),
+  ...bigqueryConnection,
+  maximumBytesBilled: bytes.optional(),
+  partitionMarginDays: z.number().int().min(0).max(31).default(1),
 });
 
 const site = z
@@ -136,7 +161,11 @@ const schema = z.strictObject({
     .refine((t) => t.failPct <= t.warnPct, { message: 'failPct must not be above warnPct', path: ['failPct'] }),
   tiers: z
     .strictObject({
-      proxy: fileTier,
+      proxy: fileTier.extend({ locations: fileTier.shape.locations.optional(), bigquery: proxyBigquery.optional() }).superRefine((t, ctx) => {
+        if ((t.locations === undefined) === (t.bigquery === undefined)) {
+          ctx.addIssue({ code: 'custom', path: ['locations'], message: 'set either locations (files) or bigquery (a table), not both nor neither' });
+        }
+      }),
       kafka: kafkaTier.optional(),
       gcs: gcsTier.optional(),
       bigquery: bigqueryTier.optional(),
@@ -155,21 +184,30 @@ const schema = z.strictObject({
       on: z.array(z.enum(['FAIL', 'ERROR', 'WARN'])).min(1).default(['FAIL', 'ERROR']),
     })
     .default({ on: ['FAIL', 'ERROR'] }),
-  engine: z
-    .strictObject({
+  engine: z.preprocess(
+    // `engine: bigquery` is short for `engine: { kind: bigquery }`.
+    (v) => (typeof v === 'string' ? { kind: v } : v),
+    z.strictObject({
+      /** embedded: DuckDB in the pod; bigquery: the request-id work runs in BigQuery, so the pod's memory does not grow with the day. */
+      kind: z.enum(['embedded', 'bigquery']).default('embedded'),
+      /** bigquery engine: the dataset (project.dataset) for its scratch tables; default the history table's dataset. */
+      dataset: z.string().regex(BQ_DATASET, 'project.dataset').optional(),
       /** DuckDB's memory limit; above it, work spills to tempDirectory. */
       memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i).default('512MiB'),
       threads: z.number().int().min(1).max(256).optional(),
       tempDirectory: z.string().min(1).optional(),
       /** Days counted in one pass: more days share folder reads, fewer bound the work per pass. */
       batchDays: z.number().int().min(1).max(62).default(7),
-    })
-    .default({ memoryLimit: '512MiB', batchDays: 7 }),
+    }),
+  ).default({ kind: 'embedded', memoryLimit: '512MiB', batchDays: 7 }),
 });
 
 export type RawConfig = z.infer<typeof schema>;
 export type KafkaTierConfig = z.infer<typeof kafkaTier>;
 export type BigqueryTierConfig = z.infer<typeof bigqueryTier>;
+
+/** The proxy's BigQuery table, with the connection keys filled in from tiers.bigquery where unset. */
+export type ProxyBigqueryConfig = Omit<z.infer<typeof proxyBigquery>, 'maximumBytesBilled'> & { maximumBytesBilled: string };
 export type RecordFields = z.infer<typeof recordFields>;
 
 export interface TierLocations {
@@ -191,13 +229,15 @@ export interface Config {
   sites: string[];
   thresholds: { warnPct: number; failPct: number };
   tiers: {
-    proxy: TierLocations;
+    /** Exactly one of proxy (files) and proxyBigquery (a table). */
+    proxy?: TierLocations;
+    proxyBigquery?: ProxyBigqueryConfig;
     gcs?: TierLocations;
     kafka?: KafkaTierConfig;
     bigquery?: BigqueryTierConfig;
   };
   gcs: GcsOptions;
-  engine: RawConfig['engine'];
+  engine: Omit<RawConfig['engine'], 'dataset'> & { dataset?: string };
   jobs: RawConfig['jobs'];
   alerts: RawConfig['alerts'];
 }
@@ -243,21 +283,52 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     fields: t.fields,
     lateArrivalDays: t.lateArrivalDays,
   });
-  const { gcs } = raw.tiers;
+  const { gcs, bigquery, kafka } = raw.tiers;
+  const proxy = raw.tiers.proxy;
+  const proxyBigqueryConfig: ProxyBigqueryConfig | undefined = proxy.bigquery
+    ? {
+        ...proxy.bigquery,
+        ...inherit(proxy.bigquery, bigquery, 'projectId'),
+        ...inherit(proxy.bigquery, bigquery, 'location'),
+        ...inherit(proxy.bigquery, bigquery, 'apiEndpoint'),
+        maximumBytesBilled: proxy.bigquery.maximumBytesBilled ?? bigquery?.maximumBytesBilled ?? '10737418240',
+      }
+    : undefined;
+  const engine = { ...raw.engine } as Config['engine'];
+  if (engine.kind === 'bigquery') {
+    if (!proxyBigqueryConfig) throw new ConfigError('tiers.proxy.bigquery', 'engine bigquery reads the proxy from a BigQuery table: set tiers.proxy.bigquery (table and columns) instead of tiers.proxy.locations');
+    if (!bigquery) throw new ConfigError('tiers.bigquery', 'engine bigquery reconciles against a BigQuery table: set tiers.bigquery (a native table, or an external table over the landed GCS prefixes)');
+    if (gcs) throw new ConfigError('tiers.gcs', 'engine bigquery does not read files: define an external table over these GCS prefixes and name it in tiers.bigquery.table, or use engine embedded');
+    const dataset = engine.dataset ?? bigquery.history?.table.split('.').slice(0, 2).join('.');
+    if (!dataset) throw new ConfigError('engine.dataset', 'engine bigquery needs a dataset (project.dataset) for its scratch tables, in the same location as the tables it reads');
+    engine.dataset = dataset;
+  }
   return {
     timezone: raw.timezone,
     sites: raw.sites,
     thresholds: raw.thresholds,
-    tiers: { proxy: tier(raw.tiers.proxy), ...(gcs ? { gcs: tier(gcs) } : {}), ...(raw.tiers.kafka ? { kafka: raw.tiers.kafka } : {}), ...(raw.tiers.bigquery ? { bigquery: raw.tiers.bigquery } : {}) },
+    tiers: {
+      ...(proxy.locations ? { proxy: tier({ ...proxy, locations: proxy.locations }) } : {}),
+      ...(proxyBigqueryConfig ? { proxyBigquery: proxyBigqueryConfig } : {}),
+      ...(gcs ? { gcs: tier(gcs) } : {}),
+      ...(kafka ? { kafka } : {}),
+      ...(bigquery ? { bigquery } : {}),
+    },
     gcs: {
       ...(gcs?.projectId ? { projectId: gcs.projectId } : {}),
       ...(gcs?.apiEndpoint ? { apiEndpoint: gcs.apiEndpoint } : {}),
       downloadConcurrency: gcs?.downloadConcurrency ?? 8,
     },
-    engine: raw.engine,
+    engine,
     jobs: raw.jobs,
     alerts: raw.alerts,
   };
+}
+
+/** `key` of the proxy's table, or else tiers.bigquery's: one connection serves both tables. */
+function inherit<K extends 'projectId' | 'location' | 'apiEndpoint'>(own: Partial<Record<K, string>>, shared: Partial<Record<K, string>> | undefined, key: K): Partial<Record<K, string>> {
+  const value = own[key] ?? shared?.[key];
+  return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, string>>);
 }
 
 function hint(key: string): string {

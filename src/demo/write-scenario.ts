@@ -4,7 +4,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
 import { dayOf } from '../dates.js';
-import { formatRecord, type KafkaMessage, type LandedCopy, prng, type ScenarioGenerator } from './generator.js';
+import { formatRecord, type KafkaMessage, type LandedCopy, prng, type ProxyLine, type ScenarioGenerator } from './generator.js';
 
 /** Lines a part file takes before the next part starts, as a sink rolls its files. */
 const LINES_PER_PART = 200_000;
@@ -90,14 +90,20 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
-/** Streams every day of a scenario into `root`; holds one buffer per open file, never a day. Kafka messages go to `onKafka`. */
-export async function writeScenario(
-  gen: ScenarioGenerator,
-  root: string,
-  gzipShare = 0.4,
-  onKafka?: (messages: KafkaMessage[]) => Promise<void> | void,
-  onLanded?: (copies: LandedCopy[]) => Promise<void> | void,
-): Promise<WrittenScenario> {
+export interface WriteScenarioOptions {
+  /** The share of part files written gzipped. Default 0.4. */
+  gzipShare?: number;
+  /** Kafka's messages (no files are written for them). */
+  onKafka?: (messages: KafkaMessage[]) => Promise<void> | void;
+  /** Each landed copy, as also written to files: for loading a table of the same records. */
+  onLanded?: (copies: LandedCopy[]) => Promise<void> | void;
+  /** Each proxy line, as also written to files (malformed text lines excepted). */
+  onProxy?: (lines: ProxyLine[]) => Promise<void> | void;
+}
+
+/** Streams every day of a scenario into `root`; holds one buffer per open file, never a day. */
+export async function writeScenario(gen: ScenarioGenerator, root: string, options: WriteScenarioOptions = {}): Promise<WrittenScenario> {
+  const { gzipShare = 0.4, onKafka, onLanded, onProxy } = options;
   const writer = new PartWriter(gzipShare, gen.options.seed);
   const rand = prng(gen.options.seed ^ 0x5eed);
   const bucket = (site: string) => `audit-api-logs-${site.toLowerCase()}-prod`;
@@ -109,6 +115,7 @@ export async function writeScenario(
         await writer.write(path.join(root, 'proxy', `dt=${dayOf(line.ts, 'UTC')}`), `proxy-${line.region.toLowerCase()}`, formatRecord(line, rand));
         proxyLines++;
       }
+      if (onProxy && event.proxy.length > 0) await onProxy(event.proxy);
       if (onKafka && event.kafka.length > 0) await onKafka(event.kafka);
       if (onLanded && event.landed.length > 0) await onLanded(event.landed);
       for (const copy of event.landed) {

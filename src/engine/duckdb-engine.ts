@@ -10,65 +10,31 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { RecordFields } from '../config.js';
-import type { DayKey, DayWindow, IdFactGroup, IdFacts, LandedCounts, LineCountsRow, ProxyLineCounts, RejectClass, Site } from '../domain.js';
+import type { DayKey, DayWindow, IdFactGroup, LandedCounts, LineCountsRow, ProxyLineCounts } from '../domain.js';
 import { AbortedError } from '../errors.js';
+import type { BigqueryRangeReader } from '../tiers/bigquery-reader.js';
 import type { StagedObject } from '../tiers/record-tier.js';
 import { dayBuckets } from '../dates.js';
 import { loadQuery } from './queries.js';
 import { buildRecordColumns } from './record-columns.js';
+import {
+  type CountingEngine,
+  type FileTier,
+  foldLineIssues,
+  type LineIssues,
+  type MissingId,
+  rowsOf,
+  type StreamedCountRow,
+  type StreamedRow,
+  type StreamedTier,
+  type TableTier,
+} from './engine.js';
 
 export interface EngineOptions {
   memoryLimit: string;
   threads?: number;
   /** A scratch folder of this run: what spills past memoryLimit goes here. */
   tempDirectory: string;
-}
-
-/** Lines counted in no other column: malformed, or in a folder that cannot hold their date. */
-export interface LineIssues {
-  malformed: number;
-  outOfWindow: number;
-}
-
-export interface MissingId {
-  site: Site;
-  requestId: string;
-  facts: IdFacts;
-}
-
-/** Tiers that arrive as streams of rows (not files): appended into the engine as they are read. */
-export type StreamedTier = 'kafka' | 'bigquery';
-
-/** One row of a streamed tier: a Kafka message, or a BigQuery result row standing for `n` rows. */
-export interface StreamedRow {
-  /** The Kafka cluster; null for BigQuery. */
-  region: string | null;
-  timestampMs: number;
-  requestId: string | null;
-  /** The raw site header; null when absent. */
-  siteHeader: string | null;
-  /** Kafka: past the sink group's committed offset. */
-  inFlight: boolean;
-  n: number;
-}
-
-/** A Kafka message as the Kafka adapter decodes it: only what the counts need. */
-export interface KafkaMessageRow {
-  cluster: string;
-  timestampMs: number;
-  requestId: string | null;
-  siteHeader: string | null;
-  inFlight: boolean;
-}
-
-export interface StreamedCountRow {
-  day: DayKey;
-  site: Site;
-  /** The Kafka cluster; empty for BigQuery. */
-  region: string;
-  kind: 'record' | 'malformed';
-  n: number;
-  distinct: number;
 }
 
 type LandedTier = 'gcs';
@@ -80,7 +46,7 @@ const IDS_TABLE = { proxy: 'ids_proxy', gcs: 'ids_gcs' } as const;
  * aggregations to `tempDirectory` past `memoryLimit`, so a day ten times larger needs disk, not RAM.
  * Holds one batch of days at a time; every method is one query over the loaded tables.
  */
-export class DuckDbEngine {
+export class DuckDbEngine implements CountingEngine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
@@ -117,7 +83,7 @@ export class DuckDbEngine {
     return this.signal?.aborted ? new AbortedError() : (e as Error);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.closeSync();
     this.instance.closeSync();
   }
@@ -150,13 +116,7 @@ export class DuckDbEngine {
   }
 
   /** Parses and aggregates a tier's staged files in one pass; nothing per line is held, in DuckDB or here. */
-  async loadRecords(
-    tier: 'proxy' | LandedTier,
-    staged: StagedObject[],
-    fields: RecordFields,
-    sites: string[],
-    lateDays: number,
-  ): Promise<void> {
+  async loadFiles(tier: FileTier, staged: StagedObject[], fields: RecordFields, sites: string[], lateDays: number): Promise<void> {
     const table = AGG_TABLE[tier];
     if (staged.length === 0) {
       // read_ndjson needs at least one file: an empty table of the same shape stands for "nothing there".
@@ -193,40 +153,52 @@ export class DuckDbEngine {
     await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE[tier], agg_table: table }));
   }
 
-  /** Stands in for a tier that is not configured or not readable: no ids, so joins still work. */
-  async loadEmpty(tier: 'proxy' | LandedTier): Promise<void> {
-    await this.loadRecords(tier, [], defaultFields, [], 0);
+  /**
+   * A table's rows streamed in as the query's pages arrive. The proxy's go through the same
+   * classification as its files (load-records.sql over the appended rows, one per table row);
+   * the landed table's through the streamed aggregation.
+   */
+  async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal) {
+    const raw = `raw_${tier}`;
+    await this.run(loadQuery('duckdb', 'streamed-raw', { raw_table: raw }));
+    const read = await reader.readRange(startMs, endMs, (rows) => this.append(raw, rows), signal);
+    if (tier === 'bigquery') {
+      await this.finishStreamed('bigquery', sites);
+    } else {
+      await this.run(
+        loadQuery('duckdb', 'load-records', {
+          table: AGG_TABLE.proxy,
+          sources: loadQuery('duckdb', 'read-streamed-source', { raw_table: raw }),
+          aggregates: loadQuery('duckdb', 'aggregates-proxy'),
+        }),
+        { bucket_days: listValue(this.buckets.days), first_bucket: BigInt(this.buckets.firstBucket), sites: listValue(sites), late_days: 0n, status_required: true },
+        { bucket_days: LIST(VARCHAR), first_bucket: BIGINT, sites: LIST(VARCHAR), late_days: BIGINT, status_required: BOOLEAN } as never,
+      );
+      await this.run(`DROP TABLE ${raw}`);
+      await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE.proxy, agg_table: AGG_TABLE.proxy }));
+    }
+    return read;
+  }
+
+  async loadEmpty(tier: FileTier | TableTier): Promise<void> {
+    if (tier === 'bigquery') {
+      await this.beginStreamed('bigquery');
+      await this.finishStreamed('bigquery', []);
+    } else {
+      await this.loadFiles(tier, [], defaultFields, [], 0);
+    }
   }
 
   async proxyCounts(): Promise<LineCountsRow<Omit<ProxyLineCounts, 'malformed' | 'rejectedOther'>>[]> {
-    const rows = await this.rows(loadQuery('duckdb', 'proxy-counts'));
-    return rows.map((r) => ({
-      day: String(r.day),
-      site: String(r.site),
-      counts: { lines: num(r.lines), accepted: num(r.accepted), rejected413: num(r.rejected_413), rejected502: num(r.rejected_502) },
-    }));
+    return rowsOf.proxyCounts(await this.rows(loadQuery('duckdb', 'proxy-counts')));
   }
 
   async landedCounts(tier: LandedTier): Promise<LineCountsRow<Omit<LandedCounts, 'malformed'>>[]> {
-    const rows = await this.rows(loadQuery('duckdb', 'landed-counts', { ids_table: IDS_TABLE[tier] }));
-    return rows.map((r) => ({
-      day: String(r.day),
-      site: String(r.site),
-      counts: { records: num(r.records), distinct: num(r.distinct_ids), late: num(r.late) },
-    }));
+    return rowsOf.landedCounts(await this.rows(loadQuery('duckdb', 'landed-counts', { ids_table: IDS_TABLE[tier] })));
   }
 
   async lineIssues(tier: 'proxy' | LandedTier): Promise<LineCountsRow<LineIssues>[]> {
-    const rows = await this.rows(loadQuery('duckdb', 'line-issues', { agg_table: AGG_TABLE[tier] }));
-    const byKey = new Map<string, LineCountsRow<LineIssues>>();
-    for (const r of rows) {
-      const key = `${String(r.day)}|${String(r.site)}`;
-      let row = byKey.get(key);
-      if (!row) byKey.set(key, (row = { day: String(r.day), site: String(r.site), counts: { malformed: 0, outOfWindow: 0 } }));
-      if (r.kind === 'malformed') row.counts.malformed += num(r.n);
-      else row.counts.outOfWindow += num(r.n);
-    }
-    return [...byKey.values()];
+    return foldLineIssues(await this.rows(loadQuery('duckdb', 'line-issues', { agg_table: AGG_TABLE[tier] })));
   }
 
   /** Starts a streamed tier's table; rows arrive through appendStreamed, then finishStreamed. */
@@ -236,7 +208,11 @@ export class DuckDbEngine {
 
   /** Appends a batch of rows; called as the adapter reads, so nothing is held in JavaScript. */
   async appendStreamed(tier: StreamedTier, rows: readonly StreamedRow[]): Promise<void> {
-    const appender = await this.db.createAppender(`raw_${tier}`);
+    await this.append(`raw_${tier}`, rows);
+  }
+
+  private async append(table: string, rows: readonly StreamedRow[]): Promise<void> {
+    const appender = await this.db.createAppender(table);
     for (const r of rows) {
       if (r.region === null) appender.appendNull();
       else appender.appendVarchar(r.region);
@@ -247,6 +223,8 @@ export class DuckDbEngine {
       else appender.appendVarchar(r.siteHeader);
       appender.appendBoolean(r.inFlight);
       appender.appendBigInt(BigInt(r.n));
+      if (r.status === undefined || r.status === null) appender.appendNull();
+      else appender.appendInteger(r.status);
       appender.endRow();
     }
     appender.closeSync();
@@ -264,15 +242,7 @@ export class DuckDbEngine {
   }
 
   async streamedCounts(tier: StreamedTier): Promise<StreamedCountRow[]> {
-    const rows = await this.rows(loadQuery('duckdb', 'streamed-counts', { agg_table: `agg_${tier}` }));
-    return rows.map((r) => ({
-      day: String(r.day),
-      site: String(r.site),
-      region: String(r.region),
-      kind: r.kind as 'record' | 'malformed',
-      n: num(r.n),
-      distinct: num(r.distinct_ids),
-    }));
+    return rowsOf.streamedCounts(await this.rows(loadQuery('duckdb', 'streamed-counts', { agg_table: `agg_${tier}` })));
   }
 
   /**
@@ -288,24 +258,7 @@ export class DuckDbEngine {
   }
 
   async idFacts(): Promise<IdFactGroup[]> {
-    const rows = await this.rows(loadQuery('duckdb', 'id-fact-groups'));
-    return rows.map((r) => ({
-      day: String(r.day),
-      site: String(r.site),
-      inProxy: Boolean(r.in_proxy),
-      accepted: Boolean(r.accepted),
-      rejected: Boolean(r.rejected),
-      lastReject: (r.last_reject ?? null) as RejectClass | null,
-      unroutable: Boolean(r.unroutable),
-      kafkaKnown: Boolean(r.kafka_known),
-      inKafka: Boolean(r.in_kafka),
-      crossRegion: Boolean(r.cross_region),
-      inFlight: Boolean(r.in_flight),
-      inGcs: Boolean(r.in_gcs),
-      inBigquery: Boolean(r.in_bigquery),
-      inFinal: Boolean(r.in_final),
-      ids: num(r.ids),
-    }));
+    return rowsOf.idFacts(await this.rows(loadQuery('duckdb', 'id-fact-groups')));
   }
 
   /** Streams one day's missing ids in report order, a chunk at a time. */
@@ -325,15 +278,7 @@ export class DuckDbEngine {
       const [site, rid, unroutable, kafkaKnown, inKafka, inFlight, inGcs] = [0, 1, 2, 3, 4, 5, 6].map((c) => chunk.getColumnVector(c));
       const out: MissingId[] = new Array(chunk.rowCount);
       for (let i = 0; i < chunk.rowCount; i++) {
-        out[i] = {
-          site: String(site!.getItem(i)),
-          requestId: String(rid!.getItem(i)),
-          facts: {
-            inProxy: true, accepted: true, rejected: false, lastReject: null, unroutable: Boolean(unroutable!.getItem(i)),
-            kafkaKnown: Boolean(kafkaKnown!.getItem(i)), inKafka: Boolean(inKafka!.getItem(i)), crossRegion: false,
-            inFlight: Boolean(inFlight!.getItem(i)), inGcs: Boolean(inGcs!.getItem(i)), inBigquery: false, inFinal: false,
-          },
-        };
+        out[i] = rowsOf.missingId(site!.getItem(i), rid!.getItem(i), unroutable!.getItem(i), kafkaKnown!.getItem(i), inKafka!.getItem(i), inFlight!.getItem(i), inGcs!.getItem(i));
       }
       yield out;
     }
@@ -341,12 +286,3 @@ export class DuckDbEngine {
 }
 
 const defaultFields: RecordFields = { timestamp: 'timestamp', request_id: 'request_id', site: 'site', status: 'status', region: 'region' };
-
-function num(v: unknown): number {
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'number') return v;
-  if (v === null || v === undefined) return 0;
-  return Number(v);
-}
-
-

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BigQuery, type Dataset, type Job, type JobMetadata, type Query, type TableField } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
-import type { StreamedRow } from '../engine/duckdb-engine.js';
+import type { StreamedRow } from '../engine/engine.js';
 import { loadQuery } from '../engine/queries.js';
 import { AbortedError, ConfigError, InternalError, TierError, throwIfAborted } from '../errors.js';
 
@@ -33,10 +33,12 @@ const INTEGER_TEXT = /^-?\d+$/;
 const DECIMAL_TEXT = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 export interface BigqueryTierOptions {
-  /** The landed table, `project.dataset.table`. */
+  /** The table, `project.dataset.table`: the landed records, or (kind proxy) the proxy's access log. */
   table: string;
-  /** Column names in that table; `partition` is a DATE column (the table's partitioning column). */
-  columns: { timestamp: string; request_id: string; site: string; partition: string };
+  /** landed (default): the final tier's records; proxy: access-log rows, with a status column. */
+  kind?: 'landed' | 'proxy';
+  /** Column names in that table; `partition` is a DATE column (the table's partitioning column); `status` for kind proxy. */
+  columns: { timestamp: string; request_id: string; site: string; partition: string; status?: string };
   /** The project that runs (and pays for) the queries. Default: the table's project. */
   projectId?: string;
   location?: string;
@@ -59,10 +61,19 @@ export interface BigqueryReadResult {
   rows: number;
 }
 
+/** A table as the bigquery engine reads it in place: validated names, ready to be backquoted. */
+export interface BigqueryTableSpec {
+  kind: 'landed' | 'proxy';
+  table: string;
+  columns: { timestamp: string; request_id: string; site: string; partition: string; status?: string };
+  partitionMarginDays: number;
+}
+
 export interface BigqueryTier {
+  readonly spec: BigqueryTableSpec;
   /**
    * Streams, for [startMs, endMs), rows `{ region: null, timestampMs, requestId, siteHeader, inFlight: false, n }`,
-   * one per (timestamp, request_id, site) with n = COUNT(*), a page at a time to onBatch (awaited
+   * one per (timestamp, request_id, site) with n = COUNT(*) (kind proxy: per status too, in `status`), a page at a time to onBatch (awaited
    * before the next page is fetched). Throws TierError (naming the table), or AbortedError when the
    * signal fires (a running job is cancelled).
    */
@@ -105,7 +116,7 @@ export function createBigqueryClient(options: BigqueryClientOptions): BigQuery {
   });
 }
 
-interface TableRef {
+export interface TableRef {
   name: string;
   project: string;
   dataset: string;
@@ -114,7 +125,7 @@ interface TableRef {
   sql: string;
 }
 
-function parseTable(table: string, path: string): TableRef {
+export function parseTable(table: string, path: string): TableRef {
   const m = BQ_TABLE.exec(table);
   if (!m) throw new ConfigError(path, `"${table}" is not project.dataset.table (lower-case project id, dataset and table of letters, digits and _)`);
   return { name: table, project: m[1]!, dataset: m[2]!, tableId: m[3]!, sql: `\`${table}\`` };
@@ -122,54 +133,70 @@ function parseTable(table: string, path: string): TableRef {
 
 const quote = (column: string): string => `\`${column}\``;
 
+/** The {{…}} identifiers of a table's queries: the table and its columns, validated and backquoted. */
+export function tableIdentifiers(table: TableRef, columns: BigqueryTableSpec['columns']): Record<string, string> {
+  return {
+    table: table.sql,
+    ts: quote(columns.timestamp),
+    request_id: quote(columns.request_id),
+    site: quote(columns.site),
+    partition: quote(columns.partition),
+    ...(columns.status ? { status: quote(columns.status) } : {}),
+  };
+}
+
+/**
+ * The parameters of a read of [startMs, endMs): the time range, and the partition filter's dates
+ * (the range's UTC dates widened by `marginDays`). `printable` for --dry-run.
+ */
+export function rangeParams(startMs: number, endMs: number, marginDays: number): { params: Record<string, unknown>; types: Record<string, string>; printable: Record<string, string> } {
+  if (!Number.isSafeInteger(startMs) || !Number.isSafeInteger(endMs) || startMs >= endMs) {
+    throw new InternalError(`bigquery: invalid range [${startMs}, ${endMs})`);
+  }
+  const margin = marginDays * DAY_MS;
+  const start = new Date(startMs).toISOString();
+  const end = new Date(endMs).toISOString();
+  // endMs is exclusive: a window ending at midnight UTC touches no row of the next date.
+  const fromDate = new Date(startMs - margin).toISOString().slice(0, 10);
+  const toDate = new Date(endMs - 1 + margin).toISOString().slice(0, 10);
+  return {
+    // DATE and TIMESTAMP values must be wrapped: the client sends no value for a plain string of those types.
+    params: { start: BigQuery.timestamp(start), end: BigQuery.timestamp(end), from_date: BigQuery.date(fromDate), to_date: BigQuery.date(toDate) },
+    types: { start: 'TIMESTAMP', end: 'TIMESTAMP', from_date: 'DATE', to_date: 'DATE' },
+    printable: { start, end, from_date: fromDate, to_date: toDate },
+  };
+}
+
 /** Builds the BigQuery tier. Without `client`, one is made by {@link createBigqueryClient} from the options. */
 export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQuery): BigqueryTier {
-  const landed = parseTable(options.table, 'tiers.bigquery.table');
-  for (const [key, column] of Object.entries(options.columns)) {
-    if (!BQ_COLUMN.test(column)) throw new ConfigError(`tiers.bigquery.columns.${key}`, `"${column}" is not a BigQuery column name`);
+  const kind = options.kind ?? 'landed';
+  const key = kind === 'proxy' ? 'tiers.proxy.bigquery' : 'tiers.bigquery';
+  const landed = parseTable(options.table, `${key}.table`);
+  for (const [name, column] of Object.entries(options.columns)) {
+    if (!BQ_COLUMN.test(column)) throw new ConfigError(`${key}.columns.${name}`, `"${column}" is not a BigQuery column name`);
   }
+  if (kind === 'proxy' && !options.columns.status) throw new ConfigError(`${key}.columns.status`, 'a proxy table needs its status column');
   if (!/^\d+$/.test(options.maximumBytesBilled)) {
-    throw new ConfigError('tiers.bigquery.maximumBytesBilled', `"${options.maximumBytesBilled}" is not a whole number of bytes`);
+    throw new ConfigError(`${key}.maximumBytesBilled`, `"${options.maximumBytesBilled}" is not a whole number of bytes`);
   }
   if (!Number.isInteger(options.partitionMarginDays) || options.partitionMarginDays < 0) {
-    throw new ConfigError('tiers.bigquery.partitionMarginDays', `${options.partitionMarginDays} is not a whole number of days >= 0`);
+    throw new ConfigError(`${key}.partitionMarginDays`, `${options.partitionMarginDays} is not a whole number of days >= 0`);
   }
   const pageSize = options.pageSize ?? BIGQUERY_PAGE_ROWS;
   const deadlineMs = options.queryDeadlineMs ?? QUERY_DEADLINE_MS;
   const jobProject = options.projectId ?? landed.project;
   const bq = client ?? createBigqueryClient({ projectId: jobProject, ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}), ...(options.location ? { location: options.location } : {}) });
-  const sql = loadQuery('bigquery', 'landed-rows', {
-    table: landed.sql,
-    ts: quote(options.columns.timestamp),
-    request_id: quote(options.columns.request_id),
-    site: quote(options.columns.site),
-    partition: quote(options.columns.partition),
-  });
-  const readContext: ErrorContext = { op: 'read', object: landed.name, table: landed.name, jobProject, maximumBytesBilled: options.maximumBytesBilled };
+  const sql = loadQuery('bigquery', kind === 'proxy' ? 'proxy-rows' : 'landed-rows', tableIdentifiers(landed, options.columns));
+  const readContext: ErrorContext = { op: 'read', tier: kind === 'proxy' ? 'proxy' : 'bigquery', key, object: landed.name, table: landed.name, jobProject, maximumBytesBilled: options.maximumBytesBilled };
   const jobs = new JobRunner(bq, options, deadlineMs);
 
   function plan(startMs: number, endMs: number): { query: Query; printable: Record<string, string> } {
-    if (!Number.isSafeInteger(startMs) || !Number.isSafeInteger(endMs) || startMs >= endMs) {
-      throw new InternalError(`bigquery: invalid range [${startMs}, ${endMs})`);
-    }
-    const margin = options.partitionMarginDays * DAY_MS;
-    const start = new Date(startMs).toISOString();
-    const end = new Date(endMs).toISOString();
-    // endMs is exclusive: a window ending at midnight UTC touches no row of the next date.
-    const fromDate = new Date(startMs - margin).toISOString().slice(0, 10);
-    const toDate = new Date(endMs - 1 + margin).toISOString().slice(0, 10);
-    return {
-      // DATE and TIMESTAMP values must be wrapped: the client sends no value for a plain string of those types.
-      query: {
-        query: sql,
-        params: { start: BigQuery.timestamp(start), end: BigQuery.timestamp(end), from_date: BigQuery.date(fromDate), to_date: BigQuery.date(toDate) },
-        types: { start: 'TIMESTAMP', end: 'TIMESTAMP', from_date: 'DATE', to_date: 'DATE' },
-      },
-      printable: { start, end, from_date: fromDate, to_date: toDate },
-    };
+    const range = rangeParams(startMs, endMs, options.partitionMarginDays);
+    return { query: { query: sql, params: range.params, types: range.types }, printable: range.printable };
   }
 
   return {
+    spec: { kind, table: landed.name, columns: { ...options.columns }, partitionMarginDays: options.partitionMarginDays },
     async readRange(startMs, endMs, onBatch, signal) {
       const { query } = plan(startMs, endMs);
       throwIfAborted(signal);
@@ -177,23 +204,15 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
       try {
         const { job, metadata } = await jobs.run(query, readContext, deadline, signal);
         let rows = 0;
-        let pageToken: string | undefined;
-        do {
-          throwIfAborted(signal);
-          if (Date.now() > deadline) throw timeoutError(readContext, deadlineMs, job.id);
-          const [page, , response] = await abortable(job.getQueryResults({ maxResults: pageSize, autoPaginate: false, ...(pageToken ? { pageToken } : {}) }), signal);
-          if (response?.jobComplete === false) throw new InternalError(`bigquery: job ${job.id} reported DONE, then incomplete`);
+        for await (const page of resultPages(job, pageSize, deadline, () => timeoutError(readContext, deadlineMs, job.id), signal)) {
           const batch = page.map((r) => toStreamedRow(r, landed.name));
-          if (batch.length > 0) {
-            try {
-              await onBatch(batch);
-            } catch (e) {
-              throw new ConsumerError(e);
-            }
-            rows += batch.length;
+          try {
+            await onBatch(batch);
+          } catch (e) {
+            throw new ConsumerError(e);
           }
-          pageToken = response?.pageToken ?? undefined;
-        } while (pageToken);
+          rows += batch.length;
+        }
         return { bytesProcessed: bytesOf(metadata), rows };
       } catch (e) {
         // The consumer's own failure (the engine's, say) is not BigQuery's: rethrown as it was.
@@ -214,7 +233,7 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
 
     async writeHistory(historyTable, rows, signal) {
       const target = parseTable(historyTable, 'tiers.bigquery.history.table');
-      const context: ErrorContext = { op: 'history', object: target.name, table: target.name, jobProject, maximumBytesBilled: options.maximumBytesBilled };
+      const context: ErrorContext = { op: 'history', tier: 'bigquery', key: 'tiers.bigquery.history', object: target.name, table: target.name, jobProject, maximumBytesBilled: options.maximumBytesBilled };
       if (rows.length === 0) return;
       const columns = historyColumns(rows, target.name);
       throwIfAborted(signal);
@@ -251,10 +270,10 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
 }
 
 /** Runs query jobs with the byte guard, a deadline, and cancellation. */
-class JobRunner {
+export class JobRunner {
   constructor(
     private readonly bq: BigQuery,
-    private readonly options: BigqueryTierOptions,
+    private readonly options: { maximumBytesBilled: string; location?: string },
     private readonly deadlineMs: number,
   ) {}
 
@@ -315,8 +334,24 @@ class JobRunner {
   }
 }
 
+/**
+ * A finished query job's result rows, a page at a time (non-empty pages only), each fetched when
+ * the caller asks for it. Throws `onDeadline()` once `deadline` has passed.
+ */
+export async function* resultPages(job: Job, pageSize: number, deadline: number, onDeadline: () => Error, signal: AbortSignal | undefined): AsyncGenerator<Record<string, unknown>[]> {
+  let pageToken: string | undefined;
+  do {
+    throwIfAborted(signal);
+    if (Date.now() > deadline) throw onDeadline();
+    const [page, , response] = await abortable(job.getQueryResults({ maxResults: pageSize, autoPaginate: false, ...(pageToken ? { pageToken } : {}) }), signal);
+    if (response?.jobComplete === false) throw new InternalError(`bigquery: job ${job.id} reported DONE, then incomplete`);
+    if (page.length > 0) yield page as Record<string, unknown>[];
+    pageToken = response?.pageToken ?? undefined;
+  } while (pageToken);
+}
+
 /** Carries an error thrown by onBatch past the classification of BigQuery errors. */
-class ConsumerError {
+export class ConsumerError {
   constructor(readonly error: unknown) {}
 }
 
@@ -336,7 +371,7 @@ async function cancel(job: Job): Promise<void> {
 }
 
 /** Resolves or rejects with `p`, or rejects with AbortedError as soon as the signal fires (p is left to settle unobserved). */
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(new AbortedError());
@@ -355,7 +390,7 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
   });
 }
 
-function bytesOf(metadata: JobMetadata | undefined): number | null {
+export function bytesOf(metadata: JobMetadata | undefined): number | null {
   const bytes = metadata?.statistics?.totalBytesProcessed ?? metadata?.statistics?.query?.totalBytesProcessed;
   if (bytes === undefined || bytes === null) return null;
   const n = Number(bytes);
@@ -363,11 +398,14 @@ function bytesOf(metadata: JobMetadata | undefined): number | null {
 }
 
 function toStreamedRow(r: Record<string, unknown>, table: string): StreamedRow {
-  const { ts_ms: ts, request_id: requestId, site, n } = r;
-  if (typeof ts !== 'number' || typeof n !== 'number' || (requestId !== null && typeof requestId !== 'string') || (site !== null && typeof site !== 'string')) {
-    throw new TierError('bigquery', table, `unexpected result row ${JSON.stringify(r)}: expected ts_ms and n numbers, request_id and site strings or null`);
+  const { ts_ms: ts, request_id: requestId, site, n, status } = r;
+  if (
+    typeof ts !== 'number' || typeof n !== 'number' || (requestId !== null && typeof requestId !== 'string') || (site !== null && typeof site !== 'string') ||
+    (status !== undefined && status !== null && typeof status !== 'number')
+  ) {
+    throw new TierError('bigquery', table, `unexpected result row ${JSON.stringify(r)}: expected ts_ms and n numbers, request_id and site strings or null, status a number or null`);
   }
-  return { region: null, timestampMs: ts, requestId, siteHeader: site, inFlight: false, n };
+  return { region: null, timestampMs: ts, requestId, siteHeader: site, inFlight: false, n, ...(status !== undefined ? { status } : {}) };
 }
 
 // ---- history --------------------------------------------------------------------------------
@@ -545,8 +583,15 @@ interface ApiErrorLike {
   errors?: { reason?: string | null; message?: string | null }[];
 }
 
-interface ErrorContext {
-  op: 'read' | 'history';
+export interface ErrorContext {
+  /** read: a table tier's query; history: the history MERGE; engine: the bigquery engine's own scratch work. */
+  op: 'read' | 'history' | 'engine';
+  /** The tier the TierError names. */
+  tier: 'proxy' | 'bigquery';
+  /** The config key of the table read, e.g. tiers.proxy.bigquery. */
+  key: string;
+  /** The bigquery engine's scratch dataset, when the statement writes there. */
+  engineDataset?: string;
   /** The TierError's object. */
   object: string;
   table: string;
@@ -597,16 +642,22 @@ const ERROR_RULES: readonly { matches: (f: ErrorFacts) => boolean; retriable: bo
   {
     matches: (f) => f.status === 404 || f.reasons.includes('notFound') || emulatorNotFound(f),
     retriable: false,
-    explain: (f, c) =>
-      c.op === 'read'
-        ? `table ${c.table} or its dataset does not exist (404 notFound) — check tiers.bigquery.table and tiers.bigquery.location: ${f.message}`
-        : `the history table's dataset does not exist (404 notFound) — create dataset ${c.table.split('.').slice(0, 2).join('.')} (the job creates the table, not the dataset): ${f.message}`,
+    explain: (f, c) => {
+      if (c.op === 'history') {
+        return `the history table's dataset does not exist (404 notFound) — create dataset ${datasetOf(c.table)} (the job creates the table, not the dataset): ${f.message}`;
+      }
+      if (c.op === 'engine') {
+        return `the engine's dataset ${c.engineDataset ?? c.table} or a table it reads does not exist (404 notFound) — create the dataset named in engine.dataset, in the location of the tables it reads: ${f.message}`;
+      }
+      const scratch = c.engineDataset ? `, or the engine's dataset ${c.engineDataset} (engine.dataset),` : '';
+      return `table ${c.table} or its dataset${scratch} does not exist (404 notFound) — check ${c.key}.table and ${c.key}.location: ${f.message}`;
+    },
   },
   {
     matches: (f) => f.reasons.includes('bytesBilledLimitExceeded'),
     retriable: false,
     explain: (f, c) =>
-      `the query would bill more than maximumBytesBilled = ${c.maximumBytesBilled} bytes (bytesBilledLimitExceeded) — check the estimate with --dry-run, then narrow the range or raise tiers.bigquery.maximumBytesBilled: ${f.message}`,
+      `the query would bill more than maximumBytesBilled = ${c.maximumBytesBilled} bytes (bytesBilledLimitExceeded) — check the estimate with --dry-run, then narrow the range or raise ${c.key}.maximumBytesBilled: ${f.message}`,
   },
   {
     // Before the 403 rule: BigQuery's rate limits come as 403 rateLimitExceeded.
@@ -617,26 +668,31 @@ const ERROR_RULES: readonly { matches: (f: ErrorFacts) => boolean; retriable: bo
   {
     matches: (f) => f.status === 403 || f.reasons.includes('accessDenied'),
     retriable: false,
-    explain: (f, c) =>
-      c.op === 'read'
-        ? `permission denied (403 accessDenied): the credentials need roles/bigquery.jobUser on project ${c.jobProject} (to run query jobs) and roles/bigquery.dataViewer on table ${c.table} (to read it): ${f.message}`
-        : `permission denied (403 accessDenied): the credentials need roles/bigquery.jobUser on project ${c.jobProject} (to run query jobs) and roles/bigquery.dataEditor on dataset ${c.table.split('.').slice(0, 2).join('.')} (to create and write the history table): ${f.message}`,
+    explain: (f, c) => {
+      const jobUser = `roles/bigquery.jobUser on project ${c.jobProject} (to run query jobs)`;
+      const scratch = c.engineDataset ? ` and roles/bigquery.dataEditor on dataset ${c.engineDataset} (the engine's scratch tables)` : '';
+      if (c.op === 'history') return `permission denied (403 accessDenied): the credentials need ${jobUser} and roles/bigquery.dataEditor on dataset ${datasetOf(c.table)} (to create and write the history table): ${f.message}`;
+      if (c.op === 'engine') return `permission denied (403 accessDenied): the credentials need ${jobUser}${scratch}: ${f.message}`;
+      return `permission denied (403 accessDenied): the credentials need ${jobUser}, roles/bigquery.dataViewer on table ${c.table} (to read it)${scratch}: ${f.message}`;
+    },
   },
   {
     matches: (f) => f.reasons.includes('invalidQuery'),
     retriable: false,
-    explain: (f, c) => (c.op === 'read' ? `the query is invalid for this table — check tiers.bigquery.columns (partition must be a DATE column): ${f.message}` : `invalid statement: ${f.message}`),
+    explain: (f, c) => (c.op === 'read' ? `the query is invalid for this table — check ${c.key}.columns (partition must be a DATE column): ${f.message}` : `invalid statement: ${f.message}`),
   },
 ];
 
-function toTierError(e: unknown, context: ErrorContext): Error {
+const datasetOf = (table: string): string => table.split('.').slice(0, 2).join('.');
+
+export function toTierError(e: unknown, context: ErrorContext): Error {
   if (e instanceof TierError || e instanceof AbortedError || e instanceof ConfigError || e instanceof InternalError) return e;
   const facts = factsOf(e);
   const rule = ERROR_RULES.find((r) => r.matches(facts));
   const what = rule ? rule.explain(facts, context) : `${[facts.status, ...facts.reasons].filter(Boolean).join(' ') || 'error'}: ${facts.message}`;
-  return new TierError('bigquery', context.object, what, rule?.retriable ?? false, { cause: e });
+  return new TierError(context.tier, context.object, what, rule?.retriable ?? false, { cause: e });
 }
 
-function timeoutError(context: ErrorContext, deadlineMs: number, jobId: string | undefined): TierError {
-  return new TierError('bigquery', context.object, `query job ${jobId ?? ''} did not finish within ${deadlineMs} ms and was cancelled — retry, or read fewer days per query`, true);
+export function timeoutError(context: ErrorContext, deadlineMs: number, jobId: string | undefined): TierError {
+  return new TierError(context.tier, context.object, `query job ${jobId ?? ''} did not finish within ${deadlineMs} ms and was cancelled — retry, or read fewer days per query`, true);
 }

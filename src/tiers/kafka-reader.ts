@@ -1,5 +1,5 @@
 import type { DayWindow } from '../domain.js';
-import type { KafkaMessageRow } from '../engine/duckdb-engine.js';
+import type { KafkaMessageRow } from '../engine/engine.js';
 
 /** What reading one day of every Kafka cluster gave. */
 export interface KafkaDayRead {

@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { KafkaTierConfig } from '../config.js';
 import type { DayWindow } from '../domain.js';
-import type { KafkaMessageRow } from '../engine/duckdb-engine.js';
+import type { KafkaMessageRow } from '../engine/engine.js';
 import { AbortedError, ConfigError, TierError } from '../errors.js';
 import { readKafkaCluster } from './kafka.js';
 import type { KafkaDayRead, KafkaTierReader } from './kafka-reader.js';

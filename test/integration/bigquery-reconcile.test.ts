@@ -34,7 +34,7 @@ describe('the bigquery tier as the final tier', () => {
     const days = daysInRange('2025-03-08', '2025-03-09');
     const gen = new ScenarioGenerator({ seed: 99, days, timezone: 'America/Chicago', sites: ['US', 'CA', 'MX'], eventsPerDay: 300, mix: DEFAULT_MIX, malformedPerDay: 2, regions: ['EUS2', 'SCUS'] });
     const landed: LandedCopy[] = [];
-    const written = await writeScenario(gen, dir, 0.5, undefined, (c) => void landed.push(...c));
+    const written = await writeScenario(gen, dir, { gzipShare: 0.5, onLanded: (c) => void landed.push(...c) });
     const configFile = path.join(dir, 'config.json');
     await writeScenarioConfig(configFile, gen, written);
 

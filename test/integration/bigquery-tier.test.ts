@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BigQuery, type TableField } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
-import type { StreamedRow } from '../../src/engine/duckdb-engine.js';
+import type { StreamedRow } from '../../src/engine/engine.js';
 import { AbortedError, TierError } from '../../src/errors.js';
 import { createBigqueryClient, createBigqueryTier, type BigqueryTier, type BigqueryTierOptions } from '../../src/tiers/bigquery.js';
 import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, startBqEmulator, type BqEmulator } from '../support/bq-emulator.js';

@@ -470,7 +470,7 @@ describe('cron.yaml', () => {
     const raw = YAML.parse(configText['config.yaml']!) as unknown;
     const config = parseConfig(raw, '/');
     expect(config.sites).toEqual(['US', 'CA', 'MX']);
-    expect(config.tiers.proxy.locations.length).toBeGreaterThan(0);
+    expect(config.tiers.proxy!.locations.length).toBeGreaterThan(0);
     expect(config.tiers.gcs!.locations.map((l) => `${l.scheme}://${l.bucket}`).sort()).toEqual(
       ['us', 'ca', 'mx'].map((s) => `gs://audit-api-logs-${s}-prod`).sort(),
     );

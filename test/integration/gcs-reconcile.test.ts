@@ -25,7 +25,7 @@ describe('the gcs tier read from GCS', () => {
     gen = new ScenarioGenerator({
       seed: 77, days, timezone: 'America/Chicago', sites: ['US', 'CA', 'MX'], eventsPerDay: 800, mix: DEFAULT_MIX, malformedPerDay: 3, regions: ['EUS2', 'SCUS'],
     });
-    const written = await writeScenario(gen, dir, 0.5);
+    const written = await writeScenario(gen, dir, { gzipShare: 0.5 });
     await writeScenarioConfig(path.join(dir, 'local.json'), gen, written);
     // Each folder below landed/ is a bucket: audit-api-logs-us-prod, …
     fake = await startFakeGcs({ dataDir: path.join(dir, 'landed'), backend: 'filesystem' });

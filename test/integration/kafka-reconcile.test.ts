@@ -80,7 +80,7 @@ describe('the kafka tier read from two regional brokers', () => {
     const mix = { ...DEFAULT_MIX, lostBeforeKafka: 0.02, inFlight: 0.02, crossRegion: 0.05, unroutableHeader: 0.02, missingHeader: 0.03 };
     const gen = new ScenarioGenerator({ seed: 4242, days, timezone: 'America/Chicago', sites: ['US', 'CA', 'MX'], eventsPerDay: 400, mix, malformedPerDay: 2, regions: REGIONS, kafka: true });
     const messages: KafkaMessage[] = [];
-    const written = await writeScenario(gen, dir, 0.5, (m) => void messages.push(...m));
+    const written = await writeScenario(gen, dir, { gzipShare: 0.5, onKafka: (m) => void messages.push(...m) });
     for (const region of REGIONS) await publish(brokers.brokers[region]!, messages.filter((m) => m.region === region));
 
     const configFile = path.join(dir, 'config.json');

@@ -44,7 +44,7 @@ describe('attribution returns exactly the injected causes', () => {
     const gen = new ScenarioGenerator({ seed, days, timezone, sites: ['US', 'CA', 'MX'], eventsPerDay: 600, mix, malformedPerDay: 2, regions, kafka });
     const messages: KafkaMessage[] = [];
     const landed: LandedCopy[] = [];
-    const written = await writeScenario(gen, dir, 0.5, (m) => void messages.push(...m), (c) => void landed.push(...c));
+    const written = await writeScenario(gen, dir, { gzipShare: 0.5, onKafka: (m) => void messages.push(...m), onLanded: (c) => void landed.push(...c) });
     const configFile = path.join(dir, 'config.json');
     await writeScenarioConfig(configFile, gen, written, { engine: { batchDays: 2 } });
     const out = path.join(dir, 'out');

@@ -18,13 +18,13 @@ describe('config', () => {
     expect(c.timezone).toBe('UTC');
     expect(c.sites).toEqual(['US', 'CA', 'MX']);
     expect(c.thresholds).toEqual({ warnPct: 99.9, failPct: 99.0 });
-    expect(c.tiers.proxy.locations[0]).toEqual({ scheme: 'file', bucket: '', template: '/base/proxy/dt={date}', dated: true });
+    expect(c.tiers.proxy!.locations[0]).toEqual({ scheme: 'file', bucket: '', template: '/base/proxy/dt={date}', dated: true });
     expect(c.tiers.gcs!.locations[0]).toEqual({ scheme: 'gs', bucket: 'audit-api-logs-us-prod', template: 'dt={date}/', dated: true });
   });
 
   it('takes file:/// URLs with placeholders', () => {
     const c = parseConfig({ tiers: { proxy: { locations: ['file:///data/proxy/dt={yyyy}-{MM}-{dd}/'] }, gcs: { locations: ['x'] } } }, '/base');
-    expect(c.tiers.proxy.locations[0]!.template).toBe('/data/proxy/dt={yyyy}-{MM}-{dd}/');
+    expect(c.tiers.proxy!.locations[0]!.template).toBe('/data/proxy/dt={yyyy}-{MM}-{dd}/');
   });
 
   it.each([

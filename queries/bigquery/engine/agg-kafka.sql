@@ -1,0 +1,26 @@
+-- engine: bigquery. Kafka's messages as the job loaded them ({{raw}}: region, ts_ms, rid,
+-- site_raw, in_flight, n), aggregated as streamed-aggregate.sql does in the embedded engine: one
+-- row per (kind, day, site, request_id, region). @zone, @days, @sites as in agg-proxy.sql.
+CREATE OR REPLACE TABLE {{target}} AS
+WITH parsed AS (
+  SELECT
+    region,
+    FORMAT_DATE('%F', DATE(TIMESTAMP_MILLIS(ts_ms), @zone)) AS day,
+    NULLIF(TRIM(rid), '') AS rid,
+    NULLIF(UPPER(TRIM(site_raw)), '') AS site_value,
+    in_flight,
+    n
+  FROM {{raw}}
+)
+SELECT
+  IF(rid IS NULL, 'malformed', 'record') AS kind,
+  day,
+  IF(site_value IN UNNEST(@sites), site_value, 'UNKNOWN') AS site,
+  rid,
+  region,
+  SUM(n) AS n,
+  LOGICAL_AND(in_flight) AS in_flight,
+  LOGICAL_OR(site_value IS NOT NULL AND site_value NOT IN UNNEST(@sites)) AS unroutable
+FROM parsed
+WHERE day IN UNNEST(@days)
+GROUP BY 1, 2, 3, 4, 5

@@ -1,0 +1,43 @@
+-- engine: bigquery. The proxy table's rows of the batch, classified as load-records.sql classifies
+-- proxy log lines, aggregated where they lie: one row per (kind, day, site, request_id) for
+-- records, one per (kind, day, site) for malformed rows (no request id or no usable status).
+-- Parameters:
+--   @start, @end          TIMESTAMP, the batch's first midnight and last midnight (exclusive), in the zone
+--   @from_date, @to_date  DATE, the partition filter: the UTC dates of the window widened by partitionMarginDays
+--   @zone                 STRING, the IANA zone days are cut in
+--   @days                 ARRAY<STRING>, the batch's report days (YYYY-MM-DD)
+--   @sites                ARRAY<STRING>, configured site codes
+CREATE OR REPLACE TABLE {{target}} AS
+WITH parsed AS (
+  SELECT
+    FORMAT_DATE('%F', DATE({{ts}}, @zone)) AS day,
+    UNIX_MILLIS({{ts}}) AS ts_ms,
+    NULLIF(TRIM(CAST({{request_id}} AS STRING)), '') AS rid,
+    NULLIF(UPPER(TRIM(CAST({{site}} AS STRING))), '') AS site_value,
+    SAFE_CAST(TRIM(CAST({{status}} AS STRING)) AS INT64) AS status
+  FROM {{table}}
+  WHERE {{partition}} BETWEEN @from_date AND @to_date
+    AND {{ts}} >= @start
+    AND {{ts}} < @end
+),
+classified AS (
+  SELECT *,
+    IF(rid IS NULL OR status IS NULL, 'malformed', 'record') AS kind,
+    IF(site_value IN UNNEST(@sites), site_value, 'UNKNOWN') AS site
+  FROM parsed
+  WHERE day IN UNNEST(@days)
+)
+SELECT
+  kind,
+  day,
+  site,
+  IF(kind = 'record', rid, NULL) AS rid,
+  COUNT(*) AS n,
+  COUNTIF(status BETWEEN 200 AND 299) AS ok_lines,
+  COUNTIF(status = 413) AS lines_413,
+  COUNTIF(status = 502) AS lines_502,
+  LOGICAL_OR(site_value IS NOT NULL AND site_value NOT IN UNNEST(@sites)) AS unroutable,
+  -- the last status by timestamp, then by status, as the embedded engine picks it
+  ARRAY_AGG(IF(status BETWEEN 200 AND 299, NULL, status) IGNORE NULLS ORDER BY ts_ms DESC, status DESC LIMIT 1)[SAFE_OFFSET(0)] AS last_reject
+FROM classified
+GROUP BY kind, day, site, rid

@@ -1,0 +1,9 @@
+SELECT
+    CAST(ts_ms AS VARCHAR) AS ts_raw,
+    rid AS rid_raw,
+    site_raw,
+    CAST(status AS VARCHAR) AS status_raw,
+    NULL::DATE AS folder_day,
+    NULL::BIGINT AS folder_epoch_day
+  -- a row standing for n table rows counts as n lines
+  FROM (SELECT *, unnest(range(n)) AS copy FROM {{raw_table}})

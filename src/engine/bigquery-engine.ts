@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { once } from 'node:events';
+import type { BigQuery, Query } from '@google-cloud/bigquery';
+import type { DayKey, DayWindow, IdFactGroup, LandedCounts, LineCountsRow, ProxyLineCounts } from '../domain.js';
+import { InternalError } from '../errors.js';
+import type { BigqueryRangeReader } from '../tiers/bigquery-reader.js';
+import {
+  BIGQUERY_PAGE_ROWS,
+  createBigqueryClient,
+  type ErrorContext,
+  JobRunner,
+  parseTable,
+  QUERY_DEADLINE_MS,
+  rangeParams,
+  resultPages,
+  type TableRef,
+  tableIdentifiers,
+  timeoutError,
+  toTierError,
+  bytesOf,
+} from '../tiers/bigquery.js';
+import { type CountingEngine, type FileTier, foldLineIssues, type LineIssues, type MissingId, rowsOf, type StreamedCountRow, type StreamedRow, type StreamedTier, type TableTier } from './engine.js';
+import { loadQuery } from './queries.js';
+
+export interface BigqueryEngineOptions {
+  /** `project.dataset` for the scratch tables: in the location of the tables read. */
+  dataset: string;
+  /** The project that runs (and pays for) the jobs. */
+  jobProject: string;
+  location?: string;
+  apiEndpoint?: string;
+  maximumBytesBilled: string;
+  /** The IANA zone days are cut in. */
+  timezone: string;
+  /** A local scratch folder: Kafka's rows wait here, on disk, for their load job. */
+  tempDirectory: string;
+  pageSize?: number;
+  queryDeadlineMs?: number;
+}
+
+/** A scratch table outlives a crashed run by at most this long (BigQuery deletes it). */
+const SCRATCH_LIFETIME_MS = 6 * 60 * 60 * 1000;
+
+/** The schema of Kafka's rows as they are loaded (streamed-raw.sql's, without status). */
+const KAFKA_RAW_SCHEMA = {
+  fields: [
+    { name: 'region', type: 'STRING' },
+    { name: 'ts_ms', type: 'INT64' },
+    { name: 'rid', type: 'STRING' },
+    { name: 'site_raw', type: 'STRING' },
+    { name: 'in_flight', type: 'BOOL' },
+    { name: 'n', type: 'INT64' },
+  ],
+};
+
+type Scratch = 'agg_proxy' | 'agg_bigquery' | 'raw_kafka' | 'agg_kafka' | 'id_facts';
+
+/**
+ * The counting engine for days too big for one pod: every request-id-level step (aggregation per
+ * id, distinct counts, the joins across tiers, the missing-id anti-join) runs as a BigQuery job over
+ * the proxy and landed tables, into scratch tables of `dataset`; the pod holds only small results
+ * (counts per day × site × fact group) and the missing list a page at a time. Kafka's messages,
+ * which only the pod can read, are written to a local file as they arrive and loaded in one load job.
+ * The SQL mirrors the embedded engine's query for query (queries/bigquery/engine/), and the tests
+ * hold both to the same numbers.
+ */
+export class BigqueryEngine implements CountingEngine {
+  private readonly runId = randomUUID().replaceAll('-', '').slice(0, 16);
+  private readonly jobs: JobRunner;
+  private readonly scratchDataset: { project: string; dataset: string };
+  private readonly created = new Set<string>();
+  private days: DayKey[] = [];
+  private signal: AbortSignal | undefined;
+  private kafka: { file: string; out: WriteStream; rows: number } | undefined;
+
+  private constructor(
+    private readonly bq: BigQuery,
+    private readonly options: BigqueryEngineOptions,
+  ) {
+    const [project, dataset] = options.dataset.split('.') as [string, string];
+    this.scratchDataset = { project, dataset };
+    this.jobs = new JobRunner(bq, options, this.deadlineMs);
+  }
+
+  static async open(options: BigqueryEngineOptions, client?: BigQuery): Promise<BigqueryEngine> {
+    if (!/^[a-z][a-z0-9-]{4,61}[a-z0-9]\.[A-Za-z0-9_]{1,1024}$/.test(options.dataset)) {
+      throw new InternalError(`bigquery engine: "${options.dataset}" is not project.dataset`);
+    }
+    await mkdir(options.tempDirectory, { recursive: true });
+    const bq =
+      client ??
+      createBigqueryClient({
+        projectId: options.jobProject,
+        ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+        ...(options.location ? { location: options.location } : {}),
+      });
+    return new BigqueryEngine(bq, options);
+  }
+
+  private get deadlineMs(): number {
+    return this.options.queryDeadlineMs ?? QUERY_DEADLINE_MS;
+  }
+
+  watch(signal: AbortSignal | undefined): () => void {
+    this.signal = signal;
+    // Every job is given the signal: an abort cancels the running job.
+    return () => {
+      this.signal = undefined;
+    };
+  }
+
+  /** Drops the run's scratch tables (they expire by themselves when this cannot). */
+  async close(): Promise<void> {
+    await this.closeKafkaFile();
+    const dataset = this.bq.dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project });
+    await Promise.all([...this.created].map((id) => dataset.table(id).delete().catch(() => undefined)));
+    this.created.clear();
+  }
+
+  async setWindows(windows: DayWindow[]): Promise<void> {
+    this.days = windows.map((w) => w.day);
+  }
+
+  async loadFiles(tier: FileTier): Promise<void> {
+    throw new InternalError(`bigquery engine: the ${tier} tier is files; engine bigquery reads only tables (the config refuses this)`);
+  }
+
+  async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal) {
+    const spec = reader.spec;
+    if (!spec) throw new InternalError(`bigquery engine: the ${tier} reader names no table`);
+    const source = parseTable(spec.table, tier === 'proxy' ? 'tiers.proxy.bigquery.table' : 'tiers.bigquery.table');
+    const range = rangeParams(startMs, endMs, spec.partitionMarginDays);
+    const context = this.context('read', tier, source);
+    const target = this.table(tier === 'proxy' ? 'agg_proxy' : 'agg_bigquery');
+    const sql = loadQuery('bigquery', `engine/agg-${tier}`, { ...tableIdentifiers(source, spec.columns), target: target.sql });
+    const metadata = await this.execute({ query: sql, params: { ...range.params, ...this.dayParams(sites) }, types: { ...range.types, ...DAY_TYPES } }, context, signal);
+    return { rows: 0, bytesProcessed: bytesOf(metadata) };
+  }
+
+  async loadEmpty(tier: FileTier | TableTier): Promise<void> {
+    if (tier === 'gcs') return; // this engine's joins read no file tier
+    const target = this.table(tier === 'proxy' ? 'agg_proxy' : 'agg_bigquery');
+    await this.execute({ query: loadQuery('bigquery', `engine/empty-${tier}`, { target: target.sql }) }, this.context('engine', tier));
+  }
+
+  async beginStreamed(_tier: 'kafka'): Promise<void> {
+    await this.closeKafkaFile();
+    const file = path.join(this.options.tempDirectory, `kafka-${this.runId}.ndjson`);
+    this.kafka = { file, out: createWriteStream(file), rows: 0 };
+  }
+
+  /** Written to a local file as read: memory holds one batch, whatever the day's size. */
+  async appendStreamed(_tier: 'kafka', rows: readonly StreamedRow[]): Promise<void> {
+    const k = this.kafka;
+    if (!k) throw new InternalError('bigquery engine: appendStreamed before beginStreamed');
+    let text = '';
+    for (const r of rows) {
+      text += JSON.stringify({ region: r.region, ts_ms: r.timestampMs, rid: r.requestId, site_raw: r.siteHeader, in_flight: r.inFlight, n: r.n }) + '\n';
+    }
+    if (text !== '' && !k.out.write(text)) await once(k.out, 'drain');
+    k.rows += rows.length;
+  }
+
+  /** One load job for the batch's messages, then the same aggregation as the embedded engine's. */
+  async finishStreamed(_tier: 'kafka', sites: string[]): Promise<void> {
+    const k = this.kafka;
+    if (!k) throw new InternalError('bigquery engine: finishStreamed before beginStreamed');
+    k.out.end();
+    await once(k.out, 'close');
+    this.kafka = undefined;
+    const target = this.table('agg_kafka');
+    const context = this.context('engine', 'bigquery');
+    try {
+      if (k.rows === 0) {
+        await this.execute({ query: loadQuery('bigquery', 'engine/empty-kafka', { target: target.sql }) }, context);
+        return;
+      }
+      const raw = this.table('raw_kafka');
+      try {
+        await this.bq
+          .dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project })
+          .table(raw.tableId)
+          .load(k.file, {
+            sourceFormat: 'NEWLINE_DELIMITED_JSON',
+            schema: KAFKA_RAW_SCHEMA,
+            writeDisposition: 'WRITE_TRUNCATE',
+            ...(this.options.location ? { location: this.options.location } : {}),
+          });
+      } catch (e) {
+        throw toTierError(e, context);
+      }
+      this.created.add(raw.tableId);
+      await this.execute(
+        { query: loadQuery('bigquery', 'engine/agg-kafka', { target: target.sql, raw: raw.sql }), params: this.dayParams(sites), types: DAY_TYPES },
+        context,
+      );
+    } finally {
+      await rm(k.file, { force: true });
+    }
+  }
+
+  async proxyCounts(): Promise<LineCountsRow<Omit<ProxyLineCounts, 'malformed' | 'rejectedOther'>>[]> {
+    return rowsOf.proxyCounts(await this.select('proxy-counts', { agg_proxy: this.table('agg_proxy').sql }));
+  }
+
+  async landedCounts(_tier: 'gcs'): Promise<LineCountsRow<Omit<LandedCounts, 'malformed'>>[]> {
+    return [];
+  }
+
+  async lineIssues(tier: FileTier): Promise<LineCountsRow<LineIssues>[]> {
+    if (tier === 'gcs') return [];
+    return foldLineIssues(await this.select('line-issues', { agg: this.table('agg_proxy').sql }));
+  }
+
+  async streamedCounts(tier: StreamedTier): Promise<StreamedCountRow[]> {
+    const agg = this.table(tier === 'kafka' ? 'agg_kafka' : 'agg_bigquery').sql;
+    return rowsOf.streamedCounts(await this.select('streamed-counts', { agg, region: tier === 'kafka' ? "IFNULL(region, '')" : "''" }));
+  }
+
+  async joinIds(kafkaDays: DayKey[], finalIsBigquery: boolean): Promise<void> {
+    if (!finalIsBigquery) throw new InternalError('bigquery engine: the final tier is always BigQuery');
+    await this.execute(
+      {
+        query: loadQuery('bigquery', 'engine/id-facts', {
+          target: this.table('id_facts').sql,
+          agg_proxy: this.table('agg_proxy').sql,
+          agg_kafka: this.table('agg_kafka').sql,
+          agg_bigquery: this.table('agg_bigquery').sql,
+        }),
+        params: { kafka_days: kafkaDays },
+        types: { kafka_days: ['STRING'] },
+      },
+      this.context('engine', 'bigquery'),
+    );
+  }
+
+  async idFacts(): Promise<IdFactGroup[]> {
+    return rowsOf.idFacts(await this.select('id-fact-groups', { id_facts: this.table('id_facts').sql }));
+  }
+
+  async *missingIds(day: DayKey, sites: string[]): AsyncGenerator<MissingId[]> {
+    const context = this.context('engine', 'bigquery');
+    const deadline = Date.now() + this.deadlineMs;
+    const query: Query = {
+      query: loadQuery('bigquery', 'engine/missing-ids', { id_facts: this.table('id_facts').sql }),
+      params: { day, sites },
+      types: { day: 'STRING', sites: ['STRING'] },
+    };
+    try {
+      const { job } = await this.jobs.run(query, context, deadline, this.signal);
+      for await (const page of resultPages(job, this.options.pageSize ?? BIGQUERY_PAGE_ROWS, deadline, () => timeoutError(context, this.deadlineMs, job.id), this.signal)) {
+        yield page.map((r) => rowsOf.missingId(r.site, r.request_id, r.unroutable, r.kafka_known, r.in_kafka, r.in_flight, r.in_gcs));
+      }
+    } catch (e) {
+      throw toTierError(e, context);
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  /** A scratch table of this run, by role: one name per run, replaced batch by batch. */
+  private table(role: Scratch): TableRef {
+    const tableId = `audit_parity_${this.runId}_${role}`;
+    return parseTable(`${this.scratchDataset.project}.${this.scratchDataset.dataset}.${tableId}`, 'engine.dataset');
+  }
+
+  private dayParams(sites: string[]): Record<string, unknown> {
+    return { zone: this.options.timezone, days: this.days, sites };
+  }
+
+  private context(op: ErrorContext['op'], tier: 'proxy' | 'bigquery', source?: TableRef): ErrorContext {
+    const object = source?.name ?? this.options.dataset;
+    return {
+      op,
+      tier,
+      key: tier === 'proxy' ? 'tiers.proxy.bigquery' : 'tiers.bigquery',
+      object,
+      table: object,
+      engineDataset: this.options.dataset,
+      jobProject: this.options.jobProject,
+      maximumBytesBilled: this.options.maximumBytesBilled,
+    };
+  }
+
+  /** Runs a statement to its end; a CREATE TABLE's table is remembered for close() and given an expiry. */
+  private async execute(query: Query, context: ErrorContext, signal = this.signal) {
+    try {
+      const { metadata } = await this.jobs.run(query, context, Date.now() + this.deadlineMs, signal);
+      const created = /CREATE OR REPLACE TABLE `[^`]+\.([^`.]+)`/.exec(query.query ?? '')?.[1];
+      if (created && !this.created.has(created)) {
+        this.created.add(created);
+        await this.expire(created);
+      }
+      return metadata;
+    } catch (e) {
+      throw toTierError(e, context);
+    }
+  }
+
+  /** Tables left by a run that crashed are deleted by BigQuery after SCRATCH_LIFETIME_MS. */
+  private async expire(tableId: string): Promise<void> {
+    const table = this.bq.dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project }).table(tableId);
+    await table.setMetadata({ expirationTime: String(Date.now() + SCRATCH_LIFETIME_MS) });
+  }
+
+  /** A small result (counts per day × site × group), read whole. */
+  private async select(name: string, identifiers: Record<string, string>): Promise<Record<string, unknown>[]> {
+    const context = this.context('engine', 'bigquery');
+    const deadline = Date.now() + this.deadlineMs;
+    try {
+      const { job } = await this.jobs.run({ query: loadQuery('bigquery', `engine/${name}`, identifiers) }, context, deadline, this.signal);
+      const rows: Record<string, unknown>[] = [];
+      for await (const page of resultPages(job, this.options.pageSize ?? BIGQUERY_PAGE_ROWS, deadline, () => timeoutError(context, this.deadlineMs, job.id), this.signal)) {
+        rows.push(...page);
+      }
+      return rows;
+    } catch (e) {
+      throw toTierError(e, context);
+    }
+  }
+
+  private async closeKafkaFile(): Promise<void> {
+    const k = this.kafka;
+    if (!k) return;
+    this.kafka = undefined;
+    k.out.destroy();
+    await rm(k.file, { force: true });
+  }
+}
+
+const DAY_TYPES = { zone: 'STRING', days: ['STRING'], sites: ['STRING'] };

@@ -1,0 +1,163 @@
+import type { RecordFields } from '../config.js';
+import type { DayKey, DayWindow, IdFactGroup, IdFacts, LandedCounts, LineCountsRow, ProxyLineCounts, Site } from '../domain.js';
+import type { BigqueryRangeReader } from '../tiers/bigquery-reader.js';
+import type { StagedObject } from '../tiers/record-tier.js';
+
+/** Lines counted in no other column: malformed, or in a folder that cannot hold their date. */
+export interface LineIssues {
+  malformed: number;
+  outOfWindow: number;
+}
+
+export interface MissingId {
+  site: Site;
+  requestId: string;
+  facts: IdFacts;
+}
+
+/** Tiers that arrive as streams of rows (not files): appended into the engine as they are read. */
+export type StreamedTier = 'kafka' | 'bigquery';
+
+/** Tiers read from a BigQuery table. */
+export type TableTier = 'proxy' | 'bigquery';
+
+/** One row of a streamed tier: a Kafka message, or a BigQuery result row standing for `n` rows. */
+export interface StreamedRow {
+  /** The Kafka cluster; null for BigQuery. */
+  region: string | null;
+  timestampMs: number;
+  requestId: string | null;
+  /** The raw site header; null when absent. */
+  siteHeader: string | null;
+  /** Kafka: past the sink group's committed offset. */
+  inFlight: boolean;
+  n: number;
+  /** The proxy's HTTP status (a proxy table's rows only); null when the row has none. */
+  status?: number | null;
+}
+
+/** A Kafka message as the Kafka adapter decodes it: only what the counts need. */
+export interface KafkaMessageRow {
+  cluster: string;
+  timestampMs: number;
+  requestId: string | null;
+  siteHeader: string | null;
+  inFlight: boolean;
+}
+
+export interface StreamedCountRow {
+  day: DayKey;
+  site: Site;
+  /** The Kafka cluster; empty for BigQuery. */
+  region: string;
+  kind: 'record' | 'malformed';
+  n: number;
+  distinct: number;
+}
+
+export type FileTier = 'proxy' | 'gcs';
+
+/**
+ * Where the request-id work happens: the embedded DuckDB (in the pod) or BigQuery (the pod only
+ * streams Kafka's rows up and reads small results back). Both take the same inputs, run the same
+ * rules and return the same numbers; a batch of days at a time, each method one query.
+ */
+export interface CountingEngine {
+  /** The report days of this batch, as instants in the configured zone. */
+  setWindows(windows: DayWindow[]): Promise<void>;
+  /** A file tier's staged objects, parsed and aggregated. */
+  loadFiles(tier: FileTier, staged: StagedObject[], fields: RecordFields, sites: string[], lateDays: number): Promise<void>;
+  /**
+   * A tier kept in a BigQuery table, for [startMs, endMs): the embedded engine streams the table's
+   * rows through `reader`; the bigquery engine aggregates the table where it is.
+   */
+  loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal): Promise<{ rows: number; bytesProcessed: number | null }>;
+  /** Stands in for a tier that is not configured or not readable: no ids, so joins still work. */
+  loadEmpty(tier: FileTier | TableTier): Promise<void>;
+  /** Kafka's messages: begin, append as they are read, finish. */
+  beginStreamed(tier: 'kafka'): Promise<void>;
+  appendStreamed(tier: 'kafka', rows: readonly StreamedRow[]): Promise<void>;
+  finishStreamed(tier: 'kafka', sites: string[]): Promise<void>;
+
+  proxyCounts(): Promise<LineCountsRow<Omit<ProxyLineCounts, 'malformed' | 'rejectedOther'>>[]>;
+  landedCounts(tier: 'gcs'): Promise<LineCountsRow<Omit<LandedCounts, 'malformed'>>[]>;
+  lineIssues(tier: FileTier): Promise<LineCountsRow<LineIssues>[]>;
+  streamedCounts(tier: StreamedTier): Promise<StreamedCountRow[]>;
+  /** Joins the proxy's ids with Kafka's and the final tier's. `kafkaDays`: the days Kafka was read whole. */
+  joinIds(kafkaDays: DayKey[], finalIsBigquery: boolean): Promise<void>;
+  idFacts(): Promise<IdFactGroup[]>;
+  /** One day's missing ids in report order, a chunk at a time. */
+  missingIds(day: DayKey, sites: string[]): AsyncGenerator<MissingId[]>;
+  /** Stops the running query when `signal` fires; returns the un-watch. */
+  watch(signal: AbortSignal | undefined): () => void;
+  close(): Promise<void>;
+}
+
+/** Folds line-issue rows (kind malformed / out_of_window) into counts per day and site. */
+export function foldLineIssues(rows: readonly Record<string, unknown>[]): LineCountsRow<LineIssues>[] {
+  const byKey = new Map<string, LineCountsRow<LineIssues>>();
+  for (const r of rows) {
+    const key = `${String(r.day)}|${String(r.site)}`;
+    let row = byKey.get(key);
+    if (!row) byKey.set(key, (row = { day: String(r.day), site: String(r.site), counts: { malformed: 0, outOfWindow: 0 } }));
+    if (r.kind === 'malformed') row.counts.malformed += num(r.n);
+    else row.counts.outOfWindow += num(r.n);
+  }
+  return [...byKey.values()];
+}
+
+/** Row objects of the counting queries, shaped the same by both engines, into domain values. */
+export const rowsOf = {
+  proxyCounts: (rows: Record<string, unknown>[]) =>
+    rows.map((r) => ({
+      day: String(r.day),
+      site: String(r.site),
+      counts: { lines: num(r.lines), accepted: num(r.accepted), rejected413: num(r.rejected_413), rejected502: num(r.rejected_502) },
+    })),
+  landedCounts: (rows: Record<string, unknown>[]) =>
+    rows.map((r) => ({ day: String(r.day), site: String(r.site), counts: { records: num(r.records), distinct: num(r.distinct_ids), late: num(r.late) } })),
+  streamedCounts: (rows: Record<string, unknown>[]): StreamedCountRow[] =>
+    rows.map((r) => ({
+      day: String(r.day),
+      site: String(r.site),
+      region: String(r.region),
+      kind: r.kind as 'record' | 'malformed',
+      n: num(r.n),
+      distinct: num(r.distinct_ids),
+    })),
+  idFacts: (rows: Record<string, unknown>[]): IdFactGroup[] =>
+    rows.map((r) => ({
+      day: String(r.day),
+      site: String(r.site),
+      inProxy: Boolean(r.in_proxy),
+      accepted: Boolean(r.accepted),
+      rejected: Boolean(r.rejected),
+      lastReject: (r.last_reject ?? null) as IdFactGroup['lastReject'],
+      unroutable: Boolean(r.unroutable),
+      kafkaKnown: Boolean(r.kafka_known),
+      inKafka: Boolean(r.in_kafka),
+      crossRegion: Boolean(r.cross_region),
+      inFlight: Boolean(r.in_flight),
+      inGcs: Boolean(r.in_gcs),
+      inBigquery: Boolean(r.in_bigquery),
+      inFinal: Boolean(r.in_final),
+      ids: num(r.ids),
+    })),
+  /** A missing-ids row: site, request_id, unroutable, kafka_known, in_kafka, in_flight, in_gcs. */
+  missingId: (site: unknown, rid: unknown, unroutable: unknown, kafkaKnown: unknown, inKafka: unknown, inFlight: unknown, inGcs: unknown): MissingId => ({
+    site: String(site),
+    requestId: String(rid),
+    facts: {
+      inProxy: true, accepted: true, rejected: false, lastReject: null, unroutable: Boolean(unroutable),
+      kafkaKnown: Boolean(kafkaKnown), inKafka: Boolean(inKafka), crossRegion: false,
+      inFlight: Boolean(inFlight), inGcs: Boolean(inGcs), inBigquery: false, inFinal: false,
+    },
+  }),
+};
+
+export function num(v: unknown): number {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number') return v;
+  if (v === null || v === undefined) return 0;
+  return Number(v);
+}

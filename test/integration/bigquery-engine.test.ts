@@ -1,0 +1,194 @@
+/**
+ * The contract suite across engines and sources, on goccy/bigquery-emulator through the real
+ * client: one generated fixture (Kafka's messages included) is read
+ *   A  from files (proxy), GCS-laid-out files (landed) and BigQuery (final), embedded engine;
+ *   A' the same with the proxy read from a BigQuery table;
+ *   B  files (proxy) and BigQuery (final), no file landed tier, embedded engine;
+ *   C  the proxy table and BigQuery, embedded engine;
+ *   D  the proxy table and BigQuery with engine: bigquery (every per-id step runs in BigQuery).
+ * A and A' must match byte for byte and say exactly what was injected; B, C and D must match byte
+ * for byte; every missing list must be the injected one.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BigQuery, Dataset } from '@google-cloud/bigquery';
+import { runReconcile } from '../../jobs/reconcile.js';
+import { type Config, parseConfig } from '../../src/config.js';
+import { daysInRange } from '../../src/dates.js';
+import { DEFAULT_MIX, type KafkaMessage, type LandedCopy, type ProxyLine, ScenarioGenerator } from '../../src/demo/generator.js';
+import { writeScenario, type WrittenScenario } from '../../src/demo/write-scenario.js';
+import type { DayKey } from '../../src/domain.js';
+import { TierError } from '../../src/errors.js';
+import { identityViolations } from '../../src/reconcile/attribute.js';
+import { createBigqueryClient, createBigqueryTier } from '../../src/tiers/bigquery.js';
+import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, type BqEmulator, startBqEmulator } from '../support/bq-emulator.js';
+import { createDataset, LANDED_SCHEMA, landedRow, loadTable, PROXY_SCHEMA, proxyRow, type TableRow } from '../support/bq-tables.js';
+import { expectReportsMatch } from '../support/expect-report.js';
+import { parseCsv, tempDir } from '../support/files.js';
+import { MemoryKafkaReader } from '../support/memory-kafka.js';
+
+const PROJECT = 'parity-bq-engine';
+const DATA = 'audit';
+const SCRATCH = 'scratch';
+const REGIONS = ['EUS2', 'SCUS'];
+const SITES = ['US', 'CA', 'MX'];
+const ZONE = 'America/Chicago';
+/** 2025-03-09 is 23 hours long in Chicago: the engines must cut days alike across DST. */
+const DAYS = daysInRange('2025-03-08', '2025-03-10');
+
+describe('engine bigquery and the proxy table: the same reports as the embedded engine and files', () => {
+  let emu: BqEmulator;
+  let bq: BigQuery;
+  let dataset: Dataset;
+  let dir: string;
+  let gen: ScenarioGenerator;
+  let written: WrittenScenario;
+  const proxy: ProxyLine[] = [];
+  const landed: LandedCopy[] = [];
+  const messages: KafkaMessage[] = [];
+
+  beforeAll(async () => {
+    emu = await startBqEmulator(PROJECT);
+    bq = createBigqueryClient({ projectId: PROJECT, apiEndpoint: emu.endpoint });
+    dataset = await createDataset(bq, DATA);
+    await createDataset(bq, SCRATCH);
+    dir = await tempDir();
+    gen = new ScenarioGenerator({ seed: 4242, days: DAYS, timezone: ZONE, sites: SITES, eventsPerDay: 400, mix: DEFAULT_MIX, malformedPerDay: 0, regions: REGIONS, kafka: true });
+    written = await writeScenario(gen, dir, {
+      gzipShare: 0.5,
+      onProxy: (l) => void proxy.push(...l),
+      onLanded: (c) => void landed.push(...c),
+      onKafka: (m) => void messages.push(...m),
+    });
+    await loadTable(dataset, 'proxy', PROXY_SCHEMA, proxy.map(proxyRow));
+    await loadTable(dataset, 'landed', LANDED_SCHEMA, landed.map(landedRow));
+  }, BQ_EMULATOR_INSTALL_TIMEOUT_MS + 120_000);
+  afterAll(async () => {
+    await emu?.stop();
+  });
+
+  const tables = (proxyTable = 'proxy', landedTable = 'landed') => ({
+    proxyTable: createBigqueryTier({ kind: 'proxy', table: `${PROJECT}.${DATA}.${proxyTable}`, columns: { timestamp: 'ts', request_id: 'request_id', site: 'site', status: 'status', partition: 'dt' }, apiEndpoint: emu.endpoint, maximumBytesBilled: '10737418240', partitionMarginDays: 1 }),
+    bigquery: createBigqueryTier({ table: `${PROJECT}.${DATA}.${landedTable}`, columns: { timestamp: 'ts', request_id: 'request_id', site: 'site', partition: 'dt' }, apiEndpoint: emu.endpoint, maximumBytesBilled: '10737418240', partitionMarginDays: 1 }),
+  });
+
+  /** A config over the fixture: proxy from files or a table, landed files or not, either engine. */
+  function config(o: { proxy: 'files' | 'table'; gcs: boolean; engine: 'embedded' | 'bigquery'; proxyTable?: string; landedTable?: string }): Config {
+    return parseConfig(
+      {
+        timezone: ZONE,
+        sites: SITES,
+        tiers: {
+          proxy:
+            o.proxy === 'files'
+              ? { locations: [written.proxyLocation] }
+              : { bigquery: { table: `${PROJECT}.${DATA}.${o.proxyTable ?? 'proxy'}`, columns: { timestamp: 'ts', status: 'status' } } },
+          ...(o.gcs ? { gcs: { locations: written.landedLocations } } : {}),
+          bigquery: { table: `${PROJECT}.${DATA}.${o.landedTable ?? 'landed'}`, columns: { timestamp: 'ts' }, apiEndpoint: emu.endpoint },
+        },
+        engine: o.engine === 'bigquery' ? { kind: 'bigquery', dataset: `${PROJECT}.${SCRATCH}` } : 'embedded',
+      },
+      dir,
+    );
+  }
+
+  async function run(name: string, cfg: Config, readers = tables()) {
+    const out = path.join(dir, name);
+    const result = await runReconcile({
+      config: cfg,
+      days: DAYS,
+      outDir: out,
+      kafka: new MemoryKafkaReader(REGIONS, messages),
+      bigquery: readers.bigquery,
+      ...(cfg.tiers.proxyBigquery ? { proxyTable: readers.proxyTable } : {}),
+    });
+    for (const d of result.days) for (const row of d.rows) expect(identityViolations(row)).toEqual([]);
+    return { out, result };
+  }
+
+  async function expectSameFiles(a: string, b: string, days: DayKey[] = DAYS): Promise<void> {
+    for (const day of days) {
+      for (const file of [`parity-${day}.csv`, `missing-${day}.csv`]) {
+        const [x, y] = await Promise.all([readFile(path.join(a, file), 'utf8'), readFile(path.join(b, file), 'utf8')]);
+        expect({ file, text: y }).toEqual({ file, text: x });
+      }
+    }
+  }
+
+  test('files, the proxy table and both engines give the injected numbers, byte for byte alike', async () => {
+    const a = await run('a-files', config({ proxy: 'files', gcs: true, engine: 'embedded' }));
+    expect(a.result.errors).toEqual([]);
+    await expectReportsMatch(gen, a.out, DAYS, { kafka: REGIONS, bigquery: true });
+
+    const a2 = await run('a-proxy-table', config({ proxy: 'table', gcs: true, engine: 'embedded' }));
+    await expectSameFiles(a.out, a2.out);
+
+    const b = await run('b-files', config({ proxy: 'files', gcs: false, engine: 'embedded' }));
+    const c = await run('c-tables', config({ proxy: 'table', gcs: false, engine: 'embedded' }));
+    const d = await run('d-engine', config({ proxy: 'table', gcs: false, engine: 'bigquery' }));
+    expect([b.result.exitCode, c.result.exitCode, d.result.exitCode, d.result.errors]).toEqual([a.result.exitCode, a.result.exitCode, a.result.exitCode, []]);
+    await expectSameFiles(b.out, c.out);
+    await expectSameFiles(b.out, d.out);
+    // Without a file landed tier the missing list is the same: BigQuery decides it in every run.
+    let missing = 0;
+    for (const day of DAYS) {
+      const [x, y] = await Promise.all([readFile(path.join(a.out, `missing-${day}.csv`), 'utf8'), readFile(path.join(d.out, `missing-${day}.csv`), 'utf8')]);
+      expect(y).toBe(x);
+      missing += parseCsv(x).length;
+    }
+    // Something was injected, so the comparisons mean something.
+    expect(missing).toBeGreaterThan(10);
+    // The engine's scratch tables are gone at the end of the run.
+    const [left] = await bq.dataset(SCRATCH).getTables();
+    expect(left.map((t) => t.id)).toEqual([]);
+  }, 300_000);
+
+  test('malformed rows of either table are counted alike by both engines, never dropped', async () => {
+    const day = DAYS[1]!;
+    const noon = Date.parse(`${day}T18:00:00Z`);
+    const at = (minutes: number) => new Date(noon + minutes * 60_000).toISOString();
+    const utc = day;
+    const proxyRows: TableRow[] = [
+      ...proxy.map(proxyRow),
+      { ts: at(1), request_id: null, site: 'US', status: 200, dt: utc },
+      { ts: at(2), request_id: '  ', site: 'CA', status: 200, dt: utc },
+      { ts: at(3), request_id: 'no-status-1', site: 'MX', status: null, dt: utc },
+      { ts: at(4), request_id: 'unroutable-1', site: 'zz', status: 200, dt: utc },
+    ];
+    const landedRows: TableRow[] = [...landed.map(landedRow), { ts: at(5), request_id: null, site: 'US', dt: utc }, { ts: at(6), request_id: 'unroutable-1', site: 'zz', dt: utc }];
+    await loadTable(dataset, 'proxy_bad', PROXY_SCHEMA, proxyRows);
+    await loadTable(dataset, 'landed_bad', LANDED_SCHEMA, landedRows);
+    const readers = tables('proxy_bad', 'landed_bad');
+    const c = await run('c-bad', config({ proxy: 'table', gcs: false, engine: 'embedded', proxyTable: 'proxy_bad', landedTable: 'landed_bad' }), readers);
+    const d = await run('d-bad', config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'proxy_bad', landedTable: 'landed_bad' }), readers);
+    await expectSameFiles(c.out, d.out);
+    const b = await run('b-good', config({ proxy: 'table', gcs: false, engine: 'bigquery' }));
+    const rowsOf = async (out: string) => new Map(parseCsv(await readFile(path.join(out, `parity-${day}.csv`), 'utf8')).map((r) => [r.site!, r]));
+    const [bad, good] = await Promise.all([rowsOf(d.out), rowsOf(b.out)]);
+    const delta = (site: string, column: string) => Number(bad.get(site)![column]) - Number(good.get(site)![column]);
+    // No request id (NULL or blank) or no status: malformed, on its own site's row; the unroutable
+    // site header goes to UNKNOWN, in the proxy and in BigQuery alike.
+    expect([delta('US', 'proxy_malformed'), delta('CA', 'proxy_malformed'), delta('MX', 'proxy_malformed'), delta('US', 'bq_malformed')]).toEqual([1, 1, 1, 1]);
+    expect([delta('ALL', 'proxy_requests'), delta('ALL', 'proxy_malformed'), delta('ALL', 'bq_rows'), delta('ALL', 'bq_malformed')]).toEqual([1, 3, 1, 1]);
+    expect(Number(bad.get('UNKNOWN')?.proxy_accepted ?? 0) - Number(good.get('UNKNOWN')?.proxy_accepted ?? 0)).toBe(1);
+  }, 300_000);
+
+  test('a missing proxy table is an ERROR row naming it; a missing engine dataset fails the run naming the dataset', async () => {
+    const missing = await run('e-missing', config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'nope' }), tables('nope'));
+    expect(missing.result.exitCode).toBe(3);
+    expect(missing.result.errors.join('\n')).toContain(`${PROJECT}.${DATA}.nope`);
+    for (const d of missing.result.days) {
+      for (const row of d.rows) {
+        expect(row.status).toBe('ERROR');
+        expect(row.proxy_requests).toBeNull();
+      }
+      expect(d.missingFile).toBeNull();
+    }
+
+    const cfg = config({ proxy: 'table', gcs: false, engine: 'bigquery' });
+    cfg.engine.dataset = `${PROJECT}.no_such_dataset`;
+    const failed = runReconcile({ config: cfg, days: DAYS.slice(0, 1), outDir: path.join(dir, 'f'), ...tables() });
+    await expect(failed).rejects.toBeInstanceOf(TierError);
+    await expect(failed).rejects.toThrow(/no_such_dataset/);
+  }, 120_000);
+});

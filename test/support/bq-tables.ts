@@ -1,0 +1,59 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import type { BigQuery, Dataset, TableField } from '@google-cloud/bigquery';
+import { dayOf } from '../../src/dates.js';
+import type { LandedCopy, ProxyLine } from '../../src/demo/generator.js';
+import { tempDir } from './files.js';
+
+/** A proxy table as a log sink would export the access log: partitioned by the UTC date of the request. */
+export const PROXY_SCHEMA: TableField[] = [
+  { name: 'ts', type: 'TIMESTAMP' },
+  { name: 'request_id', type: 'STRING' },
+  { name: 'site', type: 'STRING' },
+  { name: 'status', type: 'INT64' },
+  { name: 'dt', type: 'DATE' },
+];
+
+/** The landed table, partitioned by the date of the folder the sink wrote each record into. */
+export const LANDED_SCHEMA: TableField[] = [
+  { name: 'ts', type: 'TIMESTAMP' },
+  { name: 'request_id', type: 'STRING' },
+  { name: 'site', type: 'STRING' },
+  { name: 'dt', type: 'DATE' },
+];
+
+export type TableRow = Record<string, string | number | null>;
+
+export const proxyRow = (l: ProxyLine): TableRow => ({ ts: new Date(l.ts).toISOString(), request_id: l.request_id, site: l.site ?? null, status: l.status, dt: dayOf(l.ts, 'UTC') });
+export const landedRow = (c: LandedCopy): TableRow => ({ ts: new Date(c.ts).toISOString(), request_id: c.request_id, site: c.site ?? null, dt: c.folderDay });
+
+/**
+ * Creates a DAY-partitioned table (on dt) and fills it with one load job from a local NDJSON file,
+ * as a real pipeline's batch loads do; the rows are streamed to the file, never held as one string.
+ */
+export async function loadTable(dataset: Dataset, tableId: string, schema: TableField[], rows: Iterable<TableRow> | AsyncIterable<TableRow>): Promise<number> {
+  const file = path.join(await tempDir('parity-bq-load-'), `${tableId}.ndjson`);
+  const out = createWriteStream(file);
+  let n = 0;
+  let chunk = '';
+  for await (const row of rows) {
+    chunk += JSON.stringify(row) + '\n';
+    n++;
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  out.end(chunk);
+  await once(out, 'close');
+  const [table] = await dataset.createTable(tableId, { schema: { fields: schema }, timePartitioning: { type: 'DAY', field: 'dt' } });
+  if (n > 0) await table.load(file, { sourceFormat: 'NEWLINE_DELIMITED_JSON', schema: { fields: schema }, writeDisposition: 'WRITE_APPEND' });
+  return n;
+}
+
+/** A new dataset in the emulator's project. */
+export async function createDataset(bq: BigQuery, name: string): Promise<Dataset> {
+  const [dataset] = await bq.createDataset(name, { location: 'US' });
+  return dataset;
+}
