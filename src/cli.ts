@@ -191,15 +191,11 @@ function buildProgram(signal: AbortSignal): Command {
       const [{ resolveDays, resolveSites }, { runReconcile }] = await Promise.all([import('./args.js'), import('../jobs/reconcile.js')]);
       const days = resolveDays(opts);
       if (opts.dryRun) {
-        const { loadConfig } = await import('./config.js');
+        const [{ loadConfig }, { planQueries, renderPlan }] = await Promise.all([import('./config.js'), import('../jobs/dry-run.js')]);
         const config = await loadConfig(opts.config);
-        if (!config.tiers.bigquery) throw new UsageError('--dry-run', 'tiers.bigquery is not configured: nothing to estimate');
-        const [{ dayWindow }, bq] = await Promise.all([import('./dates.js'), openBigquery(config)]);
-        for (let i = 0; i < days.length; i += config.engine.batchDays) {
-          const batch = days.slice(i, i + config.engine.batchDays);
-          const plan = await bq.dryRun(dayWindow(batch[0]!, config.timezone).startMs, dayWindow(batch.at(-1)!, config.timezone).endMs);
-          process.stdout.write(`-- ${batch[0]}..${batch.at(-1)}: ${plan.bytes} bytes estimated\n${plan.sql.trim()}\n-- parameters: ${JSON.stringify(plan.params)}\n\n`);
-        }
+        const [bigquery, proxyTable] = await Promise.all([config.tiers.bigquery ? openBigquery(config) : undefined, config.tiers.proxyBigquery ? openProxyTable(config) : undefined]);
+        const plans = await planQueries({ config, days, ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}) });
+        process.stdout.write(renderPlan(plans, config.engine.kind));
         return;
       }
       await runJob(opts, 'reconcile', signal, async ({ config, log, run, onDay, kafka, bigquery, proxyTable, outDir, publish }) => {

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import type { BigQuery, Query } from '@google-cloud/bigquery';
+import type { BigQuery, JobMetadata, Query } from '@google-cloud/bigquery';
 import type { DayKey, DayWindow, IdFactGroup, LandedCounts, LineCountsRow, ProxyLineCounts } from '../domain.js';
 import { InternalError } from '../errors.js';
 import type { BigqueryRangeReader } from '../tiers/bigquery-reader.js';
@@ -129,15 +129,34 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal) {
+    const { query, context } = this.tableQuery(tier, reader, startMs, endMs, sites);
+    const metadata = await this.execute(query, context, signal);
+    return { rows: 0, bytesProcessed: bytesOf(metadata) };
+  }
+
+  /** The statement loadTable runs, estimated by a dry run: `params` printable (ISO timestamps, dates). */
+  async dryRunTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[]): Promise<{ sql: string; params: Record<string, unknown>; bytes: number }> {
+    const { query, context, printable } = this.tableQuery(tier, reader, startMs, endMs, sites);
+    try {
+      const [job] = await this.bq.createQueryJob({ ...query, dryRun: true, maximumBytesBilled: this.options.maximumBytesBilled, ...(this.options.location ? { location: this.options.location } : {}) });
+      return { sql: query.query ?? '', params: printable, bytes: bytesOf(job.metadata as JobMetadata) ?? 0 };
+    } catch (e) {
+      throw toTierError(e, context);
+    }
+  }
+
+  private tableQuery(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[]) {
     const spec = reader.spec;
     if (!spec) throw new InternalError(`bigquery engine: the ${tier} reader names no table`);
     const source = parseTable(spec.table, tier === 'proxy' ? 'tiers.proxy.bigquery.table' : 'tiers.bigquery.table');
     const range = rangeParams(startMs, endMs, spec.partitionMarginDays);
-    const context = this.context('read', tier, source);
     const target = this.table(tier === 'proxy' ? 'agg_proxy' : 'agg_bigquery');
-    const sql = loadQuery('bigquery', `engine/agg-${tier}`, { ...tableIdentifiers(source, spec.columns), target: target.sql });
-    const metadata = await this.execute({ query: sql, params: { ...range.params, ...this.dayParams(sites) }, types: { ...range.types, ...DAY_TYPES } }, context, signal);
-    return { rows: 0, bytesProcessed: bytesOf(metadata) };
+    const query: Query = {
+      query: loadQuery('bigquery', `engine/agg-${tier}`, { ...tableIdentifiers(source, spec.columns), target: target.sql }),
+      params: { ...range.params, ...this.dayParams(sites) },
+      types: { ...range.types, ...DAY_TYPES },
+    };
+    return { query, context: this.context('read', tier, source), printable: { ...range.printable, ...this.dayParams(sites) } };
   }
 
   async loadEmpty(tier: FileTier | TableTier): Promise<void> {

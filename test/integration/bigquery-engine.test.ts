@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BigQuery, Dataset } from '@google-cloud/bigquery';
+import { planQueries, renderPlan } from '../../jobs/dry-run.js';
 import { runReconcile } from '../../jobs/reconcile.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { daysInRange } from '../../src/dates.js';
@@ -190,5 +191,31 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     const failed = runReconcile({ config: cfg, days: DAYS.slice(0, 1), outDir: path.join(dir, 'f'), ...tables() });
     await expect(failed).rejects.toBeInstanceOf(TierError);
     await expect(failed).rejects.toThrow(/no_such_dataset/);
+  }, 120_000);
+
+  test('--dry-run plans each table query per batch, with its partition filter and estimate, for either engine, and writes nothing', async () => {
+    for (const engine of ['embedded', 'bigquery'] as const) {
+      const cfg = config({ proxy: 'table', gcs: false, engine });
+      cfg.engine.batchDays = 2;
+      const plans = await planQueries({ config: cfg, days: DAYS, ...tables() });
+      expect(plans.map((p) => [p.table, p.days.first, p.days.last])).toEqual([
+        ['tiers.proxy.bigquery', DAYS[0], DAYS[1]],
+        ['tiers.bigquery', DAYS[0], DAYS[1]],
+        ['tiers.proxy.bigquery', DAYS[2], DAYS[2]],
+        ['tiers.bigquery', DAYS[2], DAYS[2]],
+      ]);
+      for (const p of plans) {
+        expect(p.sql).toMatch(/`dt` BETWEEN @from_date AND @to_date/);
+        expect(p.sql).toContain(p.table === 'tiers.proxy.bigquery' ? `\`${PROJECT}.${DATA}.proxy\`` : `\`${PROJECT}.${DATA}.landed\``);
+        expect(p.sql.includes('CREATE OR REPLACE TABLE')).toBe(engine === 'bigquery');
+        expect(Number.isInteger(p.bytes)).toBe(true);
+        // 2025-03-08 00:00 in Chicago is 06:00 UTC; one margin day before it for the partition filter.
+        if (p.days.first === DAYS[0]) expect(p.params).toMatchObject({ start: '2025-03-08T06:00:00.000Z', from_date: '2025-03-07' });
+      }
+      expect(renderPlan(plans, engine)).toContain('bytes estimated');
+    }
+    const [left] = await bq.dataset(SCRATCH).getTables();
+    expect(left).toEqual([]);
+    await expect(planQueries({ config: config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'nope' }), days: DAYS, ...tables('nope') })).rejects.toThrow(/nope/);
   }, 120_000);
 });
