@@ -9,7 +9,7 @@
  * A and A' must match byte for byte and say exactly what was injected; B, C and D must match byte
  * for byte; every missing list must be the injected one.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BigQuery, Dataset } from '@google-cloud/bigquery';
 import { planQueries, renderPlan } from '../../jobs/dry-run.js';
@@ -25,7 +25,7 @@ import { createBigqueryClient, createBigqueryTier } from '../../src/tiers/bigque
 import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, type BqEmulator, startBqEmulator } from '../support/bq-emulator.js';
 import { createDataset, LANDED_SCHEMA, landedRow, loadTable, PROXY_SCHEMA, proxyRow, type TableRow } from '../support/bq-tables.js';
 import { expectReportsMatch } from '../support/expect-report.js';
-import { parseCsv, tempDir } from '../support/files.js';
+import { parseCsv, runCli, tempDir } from '../support/files.js';
 import { MemoryKafkaReader } from '../support/memory-kafka.js';
 
 const PROJECT = 'parity-bq-engine';
@@ -74,8 +74,14 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
   });
 
   /** A config over the fixture: proxy from files or a table, landed files or not, either engine. */
-  function config(o: { proxy: 'files' | 'table'; gcs: boolean; engine: 'embedded' | 'bigquery'; proxyTable?: string; landedTable?: string }): Config {
-    return parseConfig(
+  function config(o: ConfigChoice): Config {
+    return parseConfig(configDocument(o), dir);
+  }
+
+  type ConfigChoice = { proxy: 'files' | 'table'; gcs: boolean; engine: 'embedded' | 'bigquery'; proxyTable?: string; landedTable?: string };
+
+  function configDocument(o: ConfigChoice) {
+    return (
       {
         timezone: ZONE,
         sites: SITES,
@@ -88,8 +94,7 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
           bigquery: { table: `${PROJECT}.${DATA}.${o.landedTable ?? 'landed'}`, columns: { timestamp: 'ts' }, apiEndpoint: emu.endpoint },
         },
         engine: o.engine === 'bigquery' ? { kind: 'bigquery', dataset: `${PROJECT}.${SCRATCH}` } : 'embedded',
-      },
-      dir,
+      }
     );
   }
 
@@ -218,4 +223,22 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     expect(left).toEqual([]);
     await expect(planQueries({ config: config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'nope' }), days: DAYS, ...tables('nope') })).rejects.toThrow(/nope/);
   }, 120_000);
+
+  test('the CLI runs engine bigquery from its config alone (tables, endpoint, scratch dataset), as the embedded engine does', async () => {
+    const runs = [];
+    for (const engine of ['embedded', 'bigquery'] as const) {
+      const file = path.join(dir, `cli-${engine}.json`);
+      await writeFile(file, JSON.stringify(configDocument({ proxy: 'table', gcs: false, engine })));
+      const out = path.join(dir, `cli-out-${engine}`);
+      const run = await runCli(['reconcile', '--config', file, '--from', DAYS[0]!, '--to', DAYS.at(-1)!, '--out', out, '--log-format', 'json']);
+      expect({ engine, stderr: run.stderr.split('\n').filter((l) => l.includes('"error"')) }).toEqual({ engine, stderr: [] });
+      runs.push({ code: run.code, out });
+      const dry = await runCli(['reconcile', '--config', file, '--date', DAYS[0]!, '--dry-run']);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout.match(/bytes estimated/g)).toHaveLength(2);
+    }
+    expect(runs[1]!.code).toBe(runs[0]!.code);
+    expect([0, 1]).toContain(runs[0]!.code);
+    await expectSameFiles(runs[0]!.out, runs[1]!.out);
+  }, 300_000);
 });
