@@ -44,6 +44,47 @@ describe('config', () => {
     expect(e.path).toBe(keyPath);
   });
 
+  const landedTable = { table: 'my-proj.audit.landed', projectId: 'my-billing', location: 'EU', apiEndpoint: 'http://127.0.0.1:9050', maximumBytesBilled: 1000 };
+  const proxyTable = { table: 'my-proj.logs.proxy' };
+
+  it('reads the proxy from a BigQuery table, taking the connection keys of tiers.bigquery it does not set', () => {
+    const c = parseConfig({ tiers: { proxy: { bigquery: proxyTable }, bigquery: landedTable } }, '/base');
+    expect(c.tiers.proxy).toBeUndefined();
+    expect(c.tiers.proxyBigquery).toEqual({
+      table: 'my-proj.logs.proxy',
+      columns: { timestamp: 'timestamp', request_id: 'request_id', site: 'site', status: 'status', partition: 'dt' },
+      projectId: 'my-billing', location: 'EU', apiEndpoint: 'http://127.0.0.1:9050', maximumBytesBilled: '1000', partitionMarginDays: 1,
+    });
+    const own = parseConfig({ tiers: { proxy: { bigquery: { ...proxyTable, location: 'US', maximumBytesBilled: '5' } }, gcs: base.tiers.gcs } }, '/base');
+    expect(own.tiers.proxyBigquery).toMatchObject({ location: 'US', maximumBytesBilled: '5' });
+    expect(own.tiers.proxyBigquery!.projectId).toBeUndefined();
+  });
+
+  it('takes engine: bigquery as shorthand, with the scratch dataset defaulting to the history table\'s', () => {
+    const doc = { tiers: { proxy: { bigquery: proxyTable }, bigquery: { ...landedTable, history: { table: 'my-proj.ops.parity_history' } } } };
+    expect(parseConfig({ ...doc, engine: 'bigquery' }, '/base').engine).toMatchObject({ kind: 'bigquery', dataset: 'my-proj.ops', memoryLimit: '512MiB', batchDays: 7 });
+    expect(parseConfig({ ...doc, engine: { kind: 'bigquery', dataset: 'my-proj.scratch' } }, '/base').engine.dataset).toBe('my-proj.scratch');
+    expect(parseConfig(base, '/base').engine.kind).toBe('embedded');
+  });
+
+  it.each([
+    [{ tiers: { proxy: { locations: ['p'], bigquery: proxyTable }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations', /either locations/],
+    [{ tiers: { proxy: {}, gcs: base.tiers.gcs } }, 'tiers.proxy.locations', /either locations/],
+    [{ tiers: { proxy: { bigquery: { table: 'p.d' } }, gcs: base.tiers.gcs } }, 'tiers.proxy.bigquery.table', /project.dataset.table/],
+    [{ tiers: { proxy: { bigquery: { ...proxyTable, columns: { status: 'a b' } } }, gcs: base.tiers.gcs } }, 'tiers.proxy.bigquery.columns.status', /column/],
+    [{ ...base, engine: 'spark' }, 'engine.kind', /embedded|bigquery/],
+    [{ ...base, tiers: { ...base.tiers, bigquery: landedTable }, engine: { kind: 'bigquery', dataset: 'my-proj.s' } }, 'tiers.proxy.bigquery', /proxy from a BigQuery table/],
+    [{ tiers: { proxy: { bigquery: proxyTable }, gcs: base.tiers.gcs }, engine: { kind: 'bigquery', dataset: 'my-proj.s' } }, 'tiers.bigquery', /external table/],
+    [{ tiers: { proxy: { bigquery: proxyTable }, gcs: base.tiers.gcs, bigquery: landedTable }, engine: { kind: 'bigquery', dataset: 'my-proj.s' } }, 'tiers.gcs', /external table over these GCS prefixes/],
+    [{ tiers: { proxy: { bigquery: proxyTable }, bigquery: landedTable }, engine: 'bigquery' }, 'engine.dataset', /scratch tables/],
+    [{ tiers: { proxy: { bigquery: proxyTable }, bigquery: landedTable }, engine: { kind: 'bigquery', dataset: 'my-proj' } }, 'engine.dataset', /project.dataset/],
+  ])('refuses %j at %s', (doc, key, message) => {
+    const e = errorOf(doc);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toContain(key);
+    expect(e.message).toMatch(message);
+  });
+
   it('never echoes a secret it refuses', () => {
     const e = errorOf({ ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiKey: 's3cret' } } });
     expect(e.message).not.toContain('s3cret');
