@@ -2,7 +2,8 @@
  * npm run bench: reconcile a production-sized day and compare it, in the same run, with the
  * cheapest possible pass over the same bytes (`cat`/`zcat` piped to `wc -l`). Prints ratios, not
  * absolute times: these machines are noisy. Options: --events N (default 2,000,000), --scale10
- * to add the 10× memory case, --runs N (default 3, the median is kept).
+ * to add the 10× memory case, --runs N (default 3, the median is kept); --no-local, --no-gcs,
+ * --no-kafka, --no-bigquery skip a case; --bq-small/--bq-large N set the engine-bigquery sizes (1M, 5M).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
@@ -254,16 +255,83 @@ async function caseKafka(count: number): Promise<{ exact: number; fast: number; 
   }
 }
 
+/**
+ * engine: bigquery over the proxy and landed tables of one day in goccy/bigquery-emulator (file-
+ * backed, for million-row tables), at each size: the pod's (the CLI process's) peak RSS with
+ * engine bigquery, and with the embedded engine reading the same tables for reference. The
+ * emulator's own memory and speed are not BigQuery's and are not reported.
+ */
+async function caseBigqueryEngine(sizes: number[]): Promise<{ events: number; rows: number; engine: Measured; embedded: Measured | null }[]> {
+  const [{ startBqEmulator }, tables, { createBigqueryClient }] = await Promise.all([
+    import('../test/support/bq-emulator.js'),
+    import('../test/support/bq-tables.js'),
+    import('../src/tiers/bigquery.js'),
+  ]);
+  const project = 'parity-bench';
+  const database = path.join(DATA, 'bq-emulator.db');
+  await rm(database, { force: true });
+  const emu = await startBqEmulator(project, { database });
+  const out: { events: number; rows: number; engine: Measured; embedded: Measured | null }[] = [];
+  try {
+    const bq = createBigqueryClient({ projectId: project, apiEndpoint: emu.endpoint });
+    const audit = await tables.createDataset(bq, 'audit');
+    await tables.createDataset(bq, 'scratch');
+    for (const events of sizes) {
+      // Two generators of one seed yield the same day: one feeds the proxy table, one the landed table.
+      const gen = () => new ScenarioGenerator({ seed: 42, days: [DAY], timezone: 'UTC', sites: ['US', 'CA', 'MX'], eventsPerDay: events, mix: DEFAULT_MIX, malformedPerDay: 0, regions: ['EUS2', 'SCUS'] });
+      const proxyGen = gen();
+      const landedGen = gen();
+      process.stderr.write(`loading ${events.toLocaleString()} events into the emulator's proxy and landed tables …\n`);
+      const t0 = Date.now();
+      const proxyRows = await tables.loadTable(audit, `proxy_${events}`, tables.PROXY_SCHEMA, (function* () {
+        for (const e of proxyGen.events(DAY)) for (const l of e.proxy) yield tables.proxyRow(l);
+      })());
+      const landedRows = await tables.loadTable(audit, `landed_${events}`, tables.LANDED_SCHEMA, (function* () {
+        for (const e of landedGen.events(DAY)) for (const c of e.landed) yield tables.landedRow(c);
+      })());
+      process.stderr.write(`  ${proxyRows.toLocaleString()} proxy rows and ${landedRows.toLocaleString()} landed rows loaded in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+      const run = async (engine: 'bigquery' | 'embedded') => {
+        const config = path.join(DATA, `config-bq-${engine}-${events}.json`);
+        await writeFile(config, JSON.stringify({
+          timezone: 'UTC',
+          sites: ['US', 'CA', 'MX'],
+          tiers: {
+            proxy: { bigquery: { table: `${project}.audit.proxy_${events}`, columns: { timestamp: 'ts' } } },
+            bigquery: { table: `${project}.audit.landed_${events}`, columns: { timestamp: 'ts' }, apiEndpoint: emu.endpoint },
+          },
+          engine: engine === 'bigquery' ? { kind: 'bigquery', dataset: `${project}.scratch` } : { kind: 'embedded', batchDays: 1 },
+        }));
+        const r = await measure(process.execPath, [CLI, 'reconcile', '--config', config, '--date', DAY, '--out', path.join(DATA, `out-bq-${engine}-${events}`), '--quiet']);
+        if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile with engine ${engine} exited ${r.code}: ${r.stderr}`);
+        return r;
+      };
+      const engine = await run('bigquery');
+      const embedded = flag('--no-embedded-reference') ? null : await run('embedded');
+      if (embedded) {
+        const [a, b] = await Promise.all([path.join(DATA, `out-bq-bigquery-${events}`), path.join(DATA, `out-bq-embedded-${events}`)].map((d) => readFile(path.join(d, `parity-${DAY}.csv`), 'utf8')));
+        if (a !== b) throw new Error(`engine bigquery and the embedded engine disagree on ${events} events: compare ${DATA}/out-bq-*-${events}`);
+      }
+      out.push({ events, rows: proxyRows + landedRows, engine, embedded });
+    }
+  } finally {
+    await emu.stop();
+    await rm(database, { force: true });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('build first: npm run build');
   await mkdir(DATA, { recursive: true });
   const events = value('--events', 2_000_000);
   const runs = value('--runs', 3);
-  const one = await caseLocal(events, runs);
   const fmt = (n: number) => n.toFixed(2);
-  console.log(`local files, one day of ${events.toLocaleString()} events (${one.lines} lines, 40% of files gzip):`);
-  console.log(`  reconcile ${fmt(one.seconds)} s vs cat/zcat | wc -l ${fmt(one.pipe)} s  ratio ${fmt(one.ratio)}x (target <= 1.50x)`);
-  console.log(`  peak RSS ${one.rss.toFixed(0)} MiB (target < 1024 MiB)`);
+  const one = flag('--no-local') ? null : await caseLocal(events, runs);
+  if (one) {
+    console.log(`local files, one day of ${events.toLocaleString()} events (${one.lines} lines, 40% of files gzip):`);
+    console.log(`  reconcile ${fmt(one.seconds)} s vs cat/zcat | wc -l ${fmt(one.pipe)} s  ratio ${fmt(one.ratio)}x (target <= 1.50x)`);
+    console.log(`  peak RSS ${one.rss.toFixed(0)} MiB (target < 1024 MiB)`);
+  }
   if (!flag('--no-gcs')) {
     const g = await caseGcs(events);
     console.log(`gcs tier from fake-gcs-server (same day, landed objects in the emulator):`);
@@ -277,7 +345,19 @@ async function main(): Promise<void> {
     console.log(`  exact per-site count ${fmt(k.exact)} s (${k.counted.toLocaleString()} messages) vs kcat over the same range with headers ${fmt(k.kcat)} s (${k.kcatLines.toLocaleString()})  ratio ${fmt(k.exact / k.kcat)}x (target <= 2.00x)`);
     console.log(`  offsets fast path ${fmt(k.fast)} s (target < 1 s)`);
   }
-  if (flag('--scale10')) {
+  if (!flag('--no-bigquery')) {
+    const sizes = [value('--bq-small', 1_000_000), value('--bq-large', 5_000_000)];
+    const results = await caseBigqueryEngine(sizes);
+    console.log(`engine bigquery, one day read from proxy and landed tables in goccy/bigquery-emulator:`);
+    for (const r of results) {
+      console.log(`  ${r.events.toLocaleString()} events (${r.rows.toLocaleString()} table rows): pod peak RSS ${r.engine.peakRssMiB.toFixed(0)} MiB with engine bigquery` +
+        (r.embedded ? `, ${r.embedded.peakRssMiB.toFixed(0)} MiB with the embedded engine reading the same tables` : ''));
+    }
+    const [small, large] = [results[0]!, results.at(-1)!];
+    console.log(`  pod memory ${fmt(large.events / small.events)}x the events: ${fmt(large.engine.peakRssMiB / small.engine.peakRssMiB)}x with engine bigquery (target <= 1.20x: flat)` +
+      (small.embedded && large.embedded ? `, ${fmt(large.embedded.peakRssMiB / small.embedded.peakRssMiB)}x embedded` : ''));
+  }
+  if (flag('--scale10') && one) {
     const ten = await caseLocal(events, 1, 10);
     console.log(`local files, 10x: ${(events * 10).toLocaleString()} events (${ten.lines} lines):`);
     console.log(`  reconcile ${fmt(ten.seconds)} s vs pipe ${fmt(ten.pipe)} s  ratio ${fmt(ten.ratio)}x`);

@@ -41,6 +41,12 @@ export interface BqEmulator {
 
 export interface StartBqEmulatorOptions {
   /**
+   * A SQLite file for the emulator's data (created when missing) instead of memory. Its in-memory
+   * database lives in 32-bit WebAssembly memory and fails with "slice bounds out of range" past
+   * about 2 GiB; a file keeps only SQLite's page cache in memory, for million-row tables.
+   */
+  database?: string;
+  /**
    * `http://127.0.0.1:PORT` of a fake-gcs-server: the emulator reads `gs://` URIs (load jobs and
    * external tables) from it. Without one, a loopback stand-in answers every GCS request with 403,
    * so `gs://` access fails at once: without STORAGE_EMULATOR_HOST the emulator would call
@@ -96,7 +102,7 @@ export async function startBqEmulator(project = 'test-project', options: StartBq
       const port = await freePort();
       let grpcPort = await freePort();
       while (grpcPort === port) grpcPort = await freePort();
-      const emulator = await startOnce(binary, project, port, grpcPort, storageEmulatorHost);
+      const emulator = await startOnce(binary, project, port, grpcPort, storageEmulatorHost, options.database);
       return {
         ...emulator,
         stop: async () => {
@@ -139,7 +145,7 @@ async function startNoGcs(): Promise<{ endpoint: string; close(): Promise<void> 
 /** Most often another process took a port between probing and binding: worth other ports. */
 class ExitedAtStart extends Error {}
 
-async function startOnce(binary: string, project: string, port: number, grpcPort: number, storageEmulatorHost: string): Promise<BqEmulator> {
+async function startOnce(binary: string, project: string, port: number, grpcPort: number, storageEmulatorHost: string, database: string | undefined): Promise<BqEmulator> {
   const endpoint = `http://127.0.0.1:${port}`;
   const args = [
     `--project=${project}`,
@@ -147,6 +153,7 @@ async function startOnce(binary: string, project: string, port: number, grpcPort
     `--port=${port}`,
     `--grpc-port=${grpcPort}`,
     '--log-level=warn',
+    ...(database ? [`--database=${database}`] : []),
   ];
   // BIGQUERY_EMULATOR_* are read as flag defaults (e.g. a --dataset to create); GOOGLE_APPLICATION_CREDENTIALS
   // and STORAGE_EMULATOR_HOST steer its GCS client. None may leak in from the caller.

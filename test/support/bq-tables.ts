@@ -1,10 +1,11 @@
 import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { BigQuery, Dataset, TableField } from '@google-cloud/bigquery';
 import { dayOf } from '../../src/dates.js';
 import type { LandedCopy, ProxyLine } from '../../src/demo/generator.js';
-import { tempDir } from './files.js';
 
 /** A proxy table as a log sink would export the access log: partitioned by the UTC date of the request. */
 export const PROXY_SCHEMA: TableField[] = [
@@ -33,7 +34,15 @@ export const landedRow = (c: LandedCopy): TableRow => ({ ts: new Date(c.ts).toIS
  * as a real pipeline's batch loads do; the rows are streamed to the file, never held as one string.
  */
 export async function loadTable(dataset: Dataset, tableId: string, schema: TableField[], rows: Iterable<TableRow> | AsyncIterable<TableRow>): Promise<number> {
-  const file = path.join(await tempDir('parity-bq-load-'), `${tableId}.ndjson`);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'parity-bq-load-'));
+  try {
+    return await loadFile(dataset, tableId, schema, rows, path.join(dir, `${tableId}.ndjson`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function loadFile(dataset: Dataset, tableId: string, schema: TableField[], rows: Iterable<TableRow> | AsyncIterable<TableRow>, file: string): Promise<number> {
   const out = createWriteStream(file);
   let n = 0;
   let chunk = '';
