@@ -303,6 +303,7 @@ async function caseBigqueryEngine(sizes: number[]): Promise<{ events: number; ro
         }));
         const r = await measure(process.execPath, [CLI, 'reconcile', '--config', config, '--date', DAY, '--out', path.join(DATA, `out-bq-${engine}-${events}`), '--quiet']);
         if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile with engine ${engine} exited ${r.code}: ${r.stderr}`);
+        process.stderr.write(`  engine ${engine}: ${r.seconds.toFixed(0)} s (the emulator's speed, not BigQuery's), pod peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n`);
         return r;
       };
       const engine = await run('bigquery');

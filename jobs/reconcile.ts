@@ -172,7 +172,7 @@ async function reconcileBatch(
     throwIfAborted(signal);
     try {
       const read = await engine.loadTable(tier, reader, first.startMs, last.endMs, config.sites, signal);
-      log.info(`${tier}: ${read.rows} rows from BigQuery for ${range}`, { bytes_processed: read.bytesProcessed });
+      log.info(`${tier}: ${read.rows === null ? 'aggregated in BigQuery' : `${read.rows} result rows from BigQuery`} for ${range}`, { bytes_processed: read.bytesProcessed });
     } catch (e) {
       if (!(e instanceof TierError)) throw e;
       noteFailure(tier, new Map(days.map((d) => [d, e.message])));

@@ -131,7 +131,7 @@ export class BigqueryEngine implements CountingEngine {
   async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal) {
     const { query, context } = this.tableQuery(tier, reader, startMs, endMs, sites);
     const metadata = await this.execute(query, context, signal);
-    return { rows: 0, bytesProcessed: bytesOf(metadata) };
+    return { rows: null, bytesProcessed: bytesOf(metadata) };
   }
 
   /** The statement loadTable runs, estimated by a dry run: `params` printable (ISO timestamps, dates). */

@@ -71,7 +71,7 @@ export interface CountingEngine {
    * A tier kept in a BigQuery table, for [startMs, endMs): the embedded engine streams the table's
    * rows through `reader`; the bigquery engine aggregates the table where it is.
    */
-  loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal): Promise<{ rows: number; bytesProcessed: number | null }>;
+  loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal): Promise<{ rows: number | null; bytesProcessed: number | null }>;
   /** Stands in for a tier that is not configured or not readable: no ids, so joins still work. */
   loadEmpty(tier: FileTier | TableTier): Promise<void>;
   /** Kafka's messages: begin, append as they are read, finish. */
