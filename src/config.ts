@@ -95,17 +95,17 @@ const bigqueryConnection = {
   apiEndpoint: z.url().optional(),
 };
 
+/** A table tier's column names; `partition` is the DATE column every query filters on. */
+const tableColumns = {
+  timestamp: bqColumn.default('timestamp'),
+  request_id: bqColumn.default('request_id'),
+  site: bqColumn.default('site'),
+  partition: bqColumn.default('dt'),
+};
+
 const bigqueryTier = z.strictObject({
   table: z.string().regex(BQ_TABLE, 'project.dataset.table'),
-  columns: z
-    .strictObject({
-      timestamp: bqColumn.default('timestamp'),
-      request_id: bqColumn.default('request_id'),
-      site: bqColumn.default('site'),
-      /** The partition column: every query filters on it. */
-      partition: bqColumn.default('dt'),
-    })
-    .default({ timestamp: 'timestamp', request_id: 'request_id', site: 'site', partition: 'dt' }),
+  columns: z.strictObject(tableColumns).prefault({}),
   ...bigqueryConnection,
   /** A query that would bill more than this many bytes fails instead of running. Default 10 GiB. */
   maximumBytesBilled: bytes.default('10737418240'),
@@ -118,15 +118,7 @@ const bigqueryTier = z.strictObject({
 /** The proxy's access logs as a log sink exports them to BigQuery. Unset connection keys are tiers.bigquery's. */
 const proxyBigquery = z.strictObject({
   table: z.string().regex(BQ_TABLE, 'project.dataset.table'),
-  columns: z
-    .strictObject({
-      timestamp: bqColumn.default('timestamp'),
-      request_id: bqColumn.default('request_id'),
-      site: bqColumn.default('site'),
-      status: bqColumn.default('status'),
-      partition: bqColumn.default('dt'),
-    })
-    .default({ timestamp: 'timestamp', request_id: 'request_id', site: 'site', status: 'status', partition: 'dt' }),
+  columns: z.strictObject({ ...tableColumns, status: bqColumn.default('status') }).prefault({}),
   ...bigqueryConnection,
   maximumBytesBilled: bytes.optional(),
   partitionMarginDays: z.number().int().min(0).max(31).default(1),
