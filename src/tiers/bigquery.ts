@@ -108,11 +108,20 @@ export interface BigqueryClientOptions {
  */
 export function createBigqueryClient(options: BigqueryClientOptions): BigQuery {
   const endpoint = options.apiEndpoint?.replace(/\/+$/, '');
+  const emulator = endpoint?.startsWith('http://') ?? false;
   return new BigQuery({
     ...(options.projectId ? { projectId: options.projectId } : {}),
     ...(options.location ? { location: options.location } : {}),
     ...(endpoint ? { apiEndpoint: endpoint } : {}),
-    ...(endpoint?.startsWith('http://') ? { authClient: new OAuth2Client({ credentials: { access_token: EMULATOR_ACCESS_TOKEN } }) } : {}),
+    ...(emulator
+      ? {
+          authClient: new OAuth2Client({ credentials: { access_token: EMULATOR_ACCESS_TOKEN } }),
+          // An emulator answers jobs.insert only once the query has run, which on a million-row
+          // table takes minutes: the client's 60 s request timeout would cut it and retry the insert.
+          timeout: QUERY_DEADLINE_MS,
+          retryOptions: { totalTimeout: QUERY_DEADLINE_MS / 1000 },
+        }
+      : {}),
   });
 }
 
@@ -294,9 +303,10 @@ export class JobRunner {
     };
     let job: Job;
     try {
-      [job] = await abortable(this.bq.createQueryJob(request), signal);
+      [job] = await bounded(abortable(this.bq.createQueryJob(request), signal), deadline, () => timeoutError(context, this.deadlineMs, jobId));
     } catch (e) {
-      if (e instanceof AbortedError) {
+      if (e instanceof AbortedError || e instanceof TierError) {
+        // Aborted, or no answer by the deadline: the insert may still have created the job.
         await cancel(this.bq.job(jobId, location ? { location } : {}));
         throw e;
       }
@@ -319,10 +329,11 @@ export class JobRunner {
       }
       try {
         await sleep(Math.min(wait, left), undefined, signal ? { signal } : {});
-        const [md] = await abortable(job.getMetadata(), signal);
+        const [md] = await bounded(abortable(job.getMetadata(), signal), deadline, () => timeoutError(context, this.deadlineMs, job.id));
         metadata = md as JobMetadata;
       } catch (e) {
         if (signal?.aborted) continue; // cancelled at the top of the loop
+        if (e instanceof TierError) await cancel(job); // the deadline passed during the poll
         throw e;
       }
       wait = Math.min(wait * 2, POLL_MAX_MS);
@@ -343,7 +354,7 @@ export async function* resultPages(job: Job, pageSize: number, deadline: number,
   do {
     throwIfAborted(signal);
     if (Date.now() > deadline) throw onDeadline();
-    const [page, , response] = await abortable(job.getQueryResults({ maxResults: pageSize, autoPaginate: false, ...(pageToken ? { pageToken } : {}) }), signal);
+    const [page, , response] = await bounded(abortable(job.getQueryResults({ maxResults: pageSize, autoPaginate: false, ...(pageToken ? { pageToken } : {}) }), signal), deadline, onDeadline);
     if (response?.jobComplete === false) throw new InternalError(`bigquery: job ${job.id} reported DONE, then incomplete`);
     if (page.length > 0) yield page as Record<string, unknown>[];
     pageToken = response?.pageToken ?? undefined;
@@ -368,6 +379,27 @@ class JobFailedError extends Error {
 
 async function cancel(job: Job): Promise<void> {
   await Promise.race([job.cancel().catch(() => undefined), sleep(CANCEL_WAIT_MS, undefined, { ref: false })]);
+}
+
+/**
+ * `p`, or `onDeadline()` once `deadline` passes. The timer holds the process open: the client's
+ * retry helper (retry-request) never settles a request whose retries outlast its totalTimeout,
+ * and an unsettled await with nothing else pending would end the process with exit 13.
+ */
+export function bounded<T>(p: Promise<T>, deadline: number, onDeadline: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onDeadline()), Math.max(0, deadline - Date.now()));
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }
 
 /** Resolves or rejects with `p`, or rejects with AbortedError as soon as the signal fires (p is left to settle unobserved). */

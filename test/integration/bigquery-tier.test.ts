@@ -517,6 +517,18 @@ describe('BigQuery tier errors, against a stub of the BigQuery API', () => {
     expect(cancelled()[0]!.path).toContain(`/jobs/${jobId}/cancel`);
   }, TEST_TIMEOUT_MS);
 
+  test('an insert that is never answered fails at the deadline as a retriable TierError, never hangs the process', async () => {
+    // The client's retry helper can leave a request unsettled for good; the deadline still ends the read.
+    scenario = (req, res) => {
+      if (req.path.endsWith('/cancel')) json(res, 200, { kind: 'bigquery#jobCancelResponse', job: jobOf(req, 'RUNNING') });
+      // else: no answer at all
+    };
+    const e = await rejection(read(stubTier({ queryDeadlineMs: 600 })));
+    expect(e).toMatchObject({ name: 'TierError', retriable: true });
+    expect((e as TierError).message).toContain('did not finish within 600 ms');
+    expect(cancelled()).toHaveLength(1);
+  }, TEST_TIMEOUT_MS);
+
   test('an abort while the job runs cancels it and throws AbortedError', async () => {
     scenario = (req, res) => json(res, 200, req.path.endsWith('/cancel') ? { kind: 'bigquery#jobCancelResponse', job: jobOf(req, 'RUNNING') } : jobOf(req, 'RUNNING'));
     const e = await rejection(read(stubTier(), AbortSignal.timeout(300)));
