@@ -139,6 +139,10 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     expect([b.result.exitCode, c.result.exitCode, d.result.exitCode, d.result.errors]).toEqual([a.result.exitCode, a.result.exitCode, a.result.exitCode, []]);
     await expectSameFiles(b.out, c.out);
     await expectSameFiles(b.out, d.out);
+    // Batches of two days: the scratch tables are replaced batch by batch.
+    const batched = config({ proxy: 'table', gcs: false, engine: 'bigquery' });
+    batched.engine.batchDays = 2;
+    await expectSameFiles(b.out, (await run('d-engine-batched', batched)).out);
     // Without a file landed tier the missing list is the same: BigQuery decides it in every run.
     let missing = 0;
     for (const day of DAYS) {

@@ -15,12 +15,11 @@ WITH parsed AS (
 SELECT
   IF(rid IS NULL, 'malformed', 'record') AS kind,
   day,
-  IF(site_value IN UNNEST(@sites), site_value, 'UNKNOWN') AS site,
+  IF(known, site_value, 'UNKNOWN') AS site,
   rid,
   region,
   SUM(n) AS n,
   LOGICAL_AND(in_flight) AS in_flight,
-  LOGICAL_OR(site_value IS NOT NULL AND site_value NOT IN UNNEST(@sites)) AS unroutable
-FROM parsed
-WHERE day IN UNNEST(@days)
+  LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable
+FROM (SELECT *, site_value IN UNNEST(@sites) AS known FROM parsed WHERE day IN UNNEST(@days))
 GROUP BY 1, 2, 3, 4, 5

@@ -23,21 +23,24 @@ WITH parsed AS (
 classified AS (
   SELECT *,
     IF(rid IS NULL OR status IS NULL, 'malformed', 'record') AS kind,
-    IF(site_value IN UNNEST(@sites), site_value, 'UNKNOWN') AS site
+    site_value IN UNNEST(@sites) AS known
   FROM parsed
   WHERE day IN UNNEST(@days)
 )
 SELECT
   kind,
   day,
-  site,
+  IF(known, site_value, 'UNKNOWN') AS site,
   IF(kind = 'record', rid, NULL) AS rid,
   COUNT(*) AS n,
   COUNTIF(status BETWEEN 200 AND 299) AS ok_lines,
   COUNTIF(status = 413) AS lines_413,
   COUNTIF(status = 502) AS lines_502,
-  LOGICAL_OR(site_value IS NOT NULL AND site_value NOT IN UNNEST(@sites)) AS unroutable,
-  -- the last status by timestamp, then by status, as the embedded engine picks it
-  ARRAY_AGG(IF(status BETWEEN 200 AND 299, NULL, status) IGNORE NULLS ORDER BY ts_ms DESC, status DESC LIMIT 1)[SAFE_OFFSET(0)] AS last_reject
+  LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable,
+  -- the last non-2xx status by timestamp, then by status, as the embedded engine picks it: both
+  -- packed into one integer so that MAX picks it. Milliseconds since @start keep it below 2^53
+  -- (exact even where arithmetic goes through a double, as in the emulator); a status outside
+  -- 0..9999 is no 413 or 502 either way, so clamping it changes no class.
+  MOD(MAX(IF(status BETWEEN 200 AND 299, NULL, (ts_ms - UNIX_MILLIS(@start)) * 10000 + LEAST(GREATEST(status, 0), 9999))), 10000) AS last_reject
 FROM classified
 GROUP BY kind, day, site, rid
