@@ -1,12 +1,13 @@
 -- The proxy table's rows of [@start, @end), one per timestamp, request id, site and status with
 -- how many rows it stands for; the embedded engine classifies them as it does log lines. Partition
--- filter and parameters as in landed-rows.sql. A status that is no integer comes back NULL (the
--- engine counts the row as malformed), whether the column is an INT64 or a STRING.
+-- filter and parameters as in landed-rows.sql. {{status_value}} is the status column as an INT64:
+-- the column itself when it is one, else parsed from its text, a value that is no integer NULL (the
+-- engine counts the row as malformed).
 SELECT
   UNIX_MILLIS({{ts}}) AS ts_ms,
   CAST({{request_id}} AS STRING) AS request_id,
   CAST({{site}} AS STRING) AS site,
-  SAFE_CAST(TRIM(CAST({{status}} AS STRING)) AS INT64) AS status,
+  {{status_value}} AS status,
   COUNT(*) AS n
 FROM {{table}}
 WHERE {{partition}} BETWEEN @from_date AND @to_date

@@ -18,6 +18,7 @@ import {
   resultPages,
   type TableRef,
   tableIdentifiers,
+  statusValue,
   timeoutError,
   toTierError,
   bytesOf,
@@ -129,14 +130,14 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal) {
-    const { query, context } = this.tableQuery(tier, reader, startMs, endMs, sites);
+    const { query, context } = await this.tableQuery(tier, reader, startMs, endMs, sites, signal);
     const metadata = await this.execute(query, context, signal);
     return { rows: null, bytesProcessed: bytesOf(metadata) };
   }
 
   /** The statement loadTable runs, estimated by a dry run: `params` printable (ISO timestamps, dates). */
   async dryRunTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[]): Promise<{ sql: string; params: Record<string, unknown>; bytes: number }> {
-    const { query, context, printable } = this.tableQuery(tier, reader, startMs, endMs, sites);
+    const { query, context, printable } = await this.tableQuery(tier, reader, startMs, endMs, sites);
     try {
       const [job] = await this.bq.createQueryJob({ ...query, dryRun: true, maximumBytesBilled: this.options.maximumBytesBilled, ...(this.options.location ? { location: this.options.location } : {}) });
       return { sql: query.query ?? '', params: printable, bytes: bytesOf(job.metadata as JobMetadata) ?? 0 };
@@ -145,14 +146,22 @@ export class BigqueryEngine implements CountingEngine {
     }
   }
 
-  private tableQuery(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[]) {
+  private async tableQuery(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal) {
     const spec = reader.spec;
     if (!spec) throw new InternalError(`bigquery engine: the ${tier} reader names no table`);
     const source = parseTable(spec.table, tier === 'proxy' ? 'tiers.proxy.bigquery.table' : 'tiers.bigquery.table');
     const range = rangeParams(startMs, endMs, spec.partitionMarginDays);
     const target = this.table(tier === 'proxy' ? 'agg_proxy' : 'agg_bigquery');
+    const identifiers: Record<string, string> = { ...tableIdentifiers(source, spec.columns), target: target.sql };
+    if (tier === 'proxy') {
+      try {
+        identifiers.status_value = await statusValue(this.bq, source, spec.columns.status ?? 'status', signal);
+      } catch (e) {
+        throw toTierError(e, this.context('read', tier, source));
+      }
+    }
     const query: Query = {
-      query: loadQuery('bigquery', `engine/agg-${tier}`, { ...tableIdentifiers(source, spec.columns), target: target.sql }),
+      query: loadQuery('bigquery', `engine/agg-${tier}`, identifiers),
       params: { ...range.params, ...this.dayParams(sites) },
       types: { ...range.types, ...DAY_TYPES },
     };

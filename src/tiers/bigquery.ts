@@ -155,6 +155,18 @@ export function tableIdentifiers(table: TableRef, columns: BigqueryTableSpec['co
 }
 
 /**
+ * The {{status_value}} of a proxy table's queries: its status column as an INT64 — as it is when
+ * the column is one (parsing every value as text would cost as much as the rest of the query),
+ * else parsed from its text (a value that is no integer becomes NULL: a malformed row).
+ */
+export async function statusValue(bq: BigQuery, table: TableRef, column: string, signal?: AbortSignal): Promise<string> {
+  const [md] = await abortable(bq.dataset(table.dataset, { projectId: table.project }).table(table.tableId).getMetadata(), signal);
+  const fields = (md as { schema?: { fields?: TableField[] } }).schema?.fields ?? [];
+  const type = fields.find((f) => f.name?.toLowerCase() === column.toLowerCase())?.type?.toUpperCase();
+  return type === 'INTEGER' || type === 'INT64' ? quote(column) : `SAFE_CAST(TRIM(CAST(${quote(column)} AS STRING)) AS INT64)`;
+}
+
+/**
  * The parameters of a read of [startMs, endMs): the time range, and the partition filter's dates
  * (the range's UTC dates widened by `marginDays`). `printable` for --dry-run.
  */
@@ -195,22 +207,32 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
   const deadlineMs = options.queryDeadlineMs ?? QUERY_DEADLINE_MS;
   const jobProject = options.projectId ?? landed.project;
   const bq = client ?? createBigqueryClient({ projectId: jobProject, ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}), ...(options.location ? { location: options.location } : {}) });
-  const sql = loadQuery('bigquery', kind === 'proxy' ? 'proxy-rows' : 'landed-rows', tableIdentifiers(landed, options.columns));
+  let sql: string | undefined;
+  /** The query, once: a proxy table's depends on its status column's type. */
+  const querySql = async (signal?: AbortSignal): Promise<string> => {
+    if (sql === undefined) {
+      const identifiers = tableIdentifiers(landed, options.columns);
+      if (kind === 'proxy') identifiers.status_value = await statusValue(bq, landed, options.columns.status!, signal);
+      sql = loadQuery('bigquery', kind === 'proxy' ? 'proxy-rows' : 'landed-rows', identifiers);
+    }
+    return sql;
+  };
   const readContext: ErrorContext = { op: 'read', tier: kind === 'proxy' ? 'proxy' : 'bigquery', key, object: landed.name, table: landed.name, jobProject, maximumBytesBilled: options.maximumBytesBilled };
   const jobs = new JobRunner(bq, options, deadlineMs);
 
-  function plan(startMs: number, endMs: number): { query: Query; printable: Record<string, string> } {
+  async function plan(startMs: number, endMs: number, signal?: AbortSignal): Promise<{ query: Query; printable: Record<string, string> }> {
     const range = rangeParams(startMs, endMs, options.partitionMarginDays);
-    return { query: { query: sql, params: range.params, types: range.types }, printable: range.printable };
+    return { query: { query: await querySql(signal), params: range.params, types: range.types }, printable: range.printable };
   }
 
   return {
     spec: { kind, table: landed.name, columns: { ...options.columns }, partitionMarginDays: options.partitionMarginDays },
     async readRange(startMs, endMs, onBatch, signal) {
-      const { query } = plan(startMs, endMs);
+      rangeParams(startMs, endMs, options.partitionMarginDays); // a bad range is our bug, not BigQuery's
       throwIfAborted(signal);
       const deadline = Date.now() + deadlineMs;
       try {
+        const { query } = await plan(startMs, endMs, signal);
         const { job, metadata } = await jobs.run(query, readContext, deadline, signal);
         let rows = 0;
         for await (const page of resultPages(job, pageSize, deadline, () => timeoutError(readContext, deadlineMs, job.id), signal)) {
@@ -231,10 +253,11 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
     },
 
     async dryRun(startMs, endMs) {
-      const { query, printable } = plan(startMs, endMs);
+      rangeParams(startMs, endMs, options.partitionMarginDays);
       try {
+        const { query, printable } = await plan(startMs, endMs);
         const [job] = await bq.createQueryJob({ ...query, dryRun: true, maximumBytesBilled: options.maximumBytesBilled, ...(options.location ? { location: options.location } : {}) });
-        return { sql, params: printable, bytes: bytesOf(job.metadata as JobMetadata) ?? 0 };
+        return { sql: query.query ?? '', params: printable, bytes: bytesOf(job.metadata as JobMetadata) ?? 0 };
       } catch (e) {
         throw toTierError(e, readContext);
       }

@@ -187,6 +187,24 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     expect(Number(bad.get('UNKNOWN')?.proxy_accepted ?? 0) - Number(good.get('UNKNOWN')?.proxy_accepted ?? 0)).toBe(1);
   }, 300_000);
 
+  test('a STRING status column is parsed (trimmed; not an integer: malformed), alike in both engines', async () => {
+    const day = DAYS[1]!;
+    const at = (minutes: number) => new Date(Date.parse(`${day}T18:00:00Z`) + minutes * 60_000).toISOString();
+    const rows: TableRow[] = [
+      { ts: at(1), request_id: 's-ok', site: 'US', status: '200', dt: day },
+      { ts: at(2), request_id: 's-413', site: 'US', status: ' 413 ', dt: day },
+      { ts: at(3), request_id: 's-502', site: 'US', status: '502', dt: day },
+      { ts: at(4), request_id: 's-bad', site: 'US', status: 'OK', dt: day },
+    ];
+    await loadTable(dataset, 'proxy_text', PROXY_SCHEMA.map((f) => (f.name === 'status' ? { ...f, type: 'STRING' } : f)), rows);
+    const readers = tables('proxy_text');
+    const c = await run('c-text', config({ proxy: 'table', gcs: false, engine: 'embedded', proxyTable: 'proxy_text' }), readers);
+    const d = await run('d-text', config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'proxy_text' }), readers);
+    await expectSameFiles(c.out, d.out);
+    const us = parseCsv(await readFile(path.join(d.out, `parity-${day}.csv`), 'utf8')).find((r) => r.site === 'US')!;
+    expect([us.proxy_requests, us.proxy_accepted, us.rejected_413, us.rejected_502, us.proxy_malformed]).toEqual(['3', '1', '1', '1', '1']);
+  }, 120_000);
+
   test('a missing proxy table is an ERROR row naming it; a missing engine dataset fails the run naming the dataset', async () => {
     const missing = await run('e-missing', config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'nope' }), tables('nope'));
     expect(missing.result.exitCode).toBe(3);

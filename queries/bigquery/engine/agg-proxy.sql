@@ -14,7 +14,7 @@ WITH parsed AS (
     UNIX_MILLIS({{ts}}) AS ts_ms,
     NULLIF(TRIM(CAST({{request_id}} AS STRING)), '') AS rid,
     NULLIF(UPPER(TRIM(CAST({{site}} AS STRING))), '') AS site_value,
-    SAFE_CAST(TRIM(CAST({{status}} AS STRING)) AS INT64) AS status
+    {{status_value}} AS status
   FROM {{table}}
   WHERE {{partition}} BETWEEN @from_date AND @to_date
     AND {{ts}} >= @start
