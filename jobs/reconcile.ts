@@ -8,7 +8,7 @@ import type { CountingEngine, StreamedCountRow } from '../src/engine/engine.js';
 import { openEngine } from '../src/engine/open.js';
 import type { BigqueryRangeReader } from '../src/tiers/bigquery-reader.js';
 import type { KafkaDayRead, KafkaTierReader } from '../src/tiers/kafka-reader.js';
-import { TierError, throwIfAborted } from '../src/errors.js';
+import { InternalError, TierError, throwIfAborted } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
 import { attributeDay, type DayCounts, type IssueCounts, type KafkaDayCounts } from '../src/reconcile/attribute.js';
 import type { ParityRow } from '../src/report/columns.js';
@@ -65,6 +65,9 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   const { config, signal } = req;
   const log = req.log ?? silentLogger;
   const reportSites = req.sites ?? config.sites;
+  // A configured table without its reader would count as an empty tier: zero, where it must be read.
+  if (config.tiers.proxyBigquery && !req.proxyTable) throw new InternalError('tiers.proxy.bigquery is configured but no proxy table reader was given');
+  if (config.engine.kind === 'bigquery' && !req.bigquery) throw new InternalError('engine bigquery needs the tiers.bigquery reader');
   const stores = new StoreRegistry(config.gcs);
   const scratchRoot = await mkdtemp(path.join(config.engine.tempDirectory ?? os.tmpdir(), 'audit-parity-'));
   const engine = await openEngine(config, path.join(scratchRoot, 'engine'));
