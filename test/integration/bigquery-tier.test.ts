@@ -5,6 +5,7 @@
  * that never finishes). See notes/bq-emulator.md for the emulator's quirks.
  */
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BigQuery, type TableField } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
@@ -474,6 +475,33 @@ describe('BigQuery tier errors, against a stub of the BigQuery API', () => {
     expect(e).toMatchObject({ object: TABLE, retriable: false });
     expect((e as TierError).message).toContain('roles/bigquery.jobUser on project stub-project');
     expect((e as TierError).message).toContain(`roles/bigquery.dataViewer on table ${TABLE}`);
+  }, TEST_TIMEOUT_MS);
+
+  test('engine bigquery: 403 names the scratch dataset and dataEditor too; a proxy table is the proxy tier; the guard names its key', async () => {
+    const { BigqueryEngine } = await import('../../src/engine/bigquery-engine.js');
+    const client = new BigQuery({ projectId: STUB_PROJECT, apiEndpoint: endpoint, authClient: new OAuth2Client({ credentials: { access_token: 'stub' } }), autoRetry: false });
+    const engine = await BigqueryEngine.open({ dataset: `${STUB_PROJECT}.scratch`, jobProject: STUB_PROJECT, maximumBytesBilled: '1000', timezone: 'UTC', tempDirectory: os.tmpdir() }, client);
+    await engine.setWindows([{ day: '2025-03-09', startMs: start, endMs: start + DAY_MS }]);
+    const proxy = createBigqueryTier({ kind: 'proxy', table: TABLE, columns: { timestamp: 'ts', request_id: 'request_id', site: 'site', status: 'status', partition: 'dt' }, projectId: STUB_PROJECT, maximumBytesBilled: '1000', partitionMarginDays: 1 }, client);
+    try {
+      // The status column's type is looked up first: INT64 here.
+      const tableMetadata = (res: ServerResponse) => json(res, 200, { kind: 'bigquery#table', schema: { fields: [{ name: 'status', type: 'INTEGER' }] } });
+      scenario = (req, res) => (req.method === 'GET' && req.path.includes('/tables/') ? tableMetadata(res) : apiError(res, 403, 'accessDenied', 'Access Denied: Dataset stub-project:scratch: Permission bigquery.tables.create denied'));
+      const denied = await rejection(engine.loadTable('proxy', proxy, start, start + DAY_MS, ['US']));
+      expect(denied).toMatchObject({ name: 'TierError', tier: 'proxy', object: TABLE, retriable: false });
+      expect((denied as TierError).message).toContain(`roles/bigquery.dataEditor on dataset ${STUB_PROJECT}.scratch`);
+      const statement = (inserted()[0]!.body as { configuration: { query: { query: string; maximumBytesBilled: string } } }).configuration.query;
+      expect(statement.query).toMatch(/^CREATE OR REPLACE TABLE `stub-project\.scratch\.audit_parity_[0-9a-f]+_agg_proxy`/m);
+      expect(statement.query).toContain('`status` AS status');
+      expect(statement.maximumBytesBilled).toBe('1000');
+
+      const errorResult = { reason: 'bytesBilledLimitExceeded', message: 'Query exceeded limit for bytes billed: 1000.' };
+      scenario = (req, res) => (req.method === 'GET' && req.path.includes('/tables/') ? tableMetadata(res) : json(res, 200, jobOf(req, 'DONE', { status: { state: 'DONE', errorResult, errors: [errorResult] } })));
+      const guarded = await rejection(engine.loadTable('proxy', proxy, start, start + DAY_MS, ['US']));
+      expect((guarded as TierError).message).toContain('raise tiers.proxy.bigquery.maximumBytesBilled');
+    } finally {
+      await engine.close();
+    }
   }, TEST_TIMEOUT_MS);
 
   test('a job over the byte guard (bytesBilledLimitExceeded) names maximumBytesBilled, not retriable', async () => {
