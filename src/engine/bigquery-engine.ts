@@ -40,6 +40,8 @@ export interface BigqueryEngineOptions {
   tempDirectory: string;
   pageSize?: number;
   queryDeadlineMs?: number;
+  /** Kafka rows per load job; default {@link KAFKA_ROWS_PER_LOAD}. */
+  rowsPerLoad?: number;
 }
 
 /** A scratch table outlives a crashed run by at most this long (BigQuery deletes it). */
@@ -56,6 +58,18 @@ const KAFKA_RAW_SCHEMA = {
     { name: 'n', type: 'INT64' },
   ],
 };
+
+/** Kafka rows per load job (about 120 MB of NDJSON): uploads stay moderate however large the day. */
+const KAFKA_ROWS_PER_LOAD = 1_000_000;
+
+interface KafkaPart {
+  file: string;
+  out: WriteStream;
+  /** Rows in this part's file. */
+  rows: number;
+  /** Parts of the batch loaded before this one. */
+  loaded: number;
+}
 
 type Scratch = 'agg_proxy' | 'agg_bigquery' | 'raw_kafka' | 'agg_kafka' | 'id_facts';
 
@@ -75,7 +89,7 @@ export class BigqueryEngine implements CountingEngine {
   private readonly created = new Set<string>();
   private days: DayKey[] = [];
   private signal: AbortSignal | undefined;
-  private kafka: { file: string; out: WriteStream; rows: number } | undefined;
+  private kafka: KafkaPart | undefined;
 
   private constructor(
     private readonly bq: BigQuery,
@@ -176,11 +190,13 @@ export class BigqueryEngine implements CountingEngine {
 
   async beginStreamed(_tier: 'kafka'): Promise<void> {
     await this.closeKafkaFile();
-    const file = path.join(this.options.tempDirectory, `kafka-${this.runId}.ndjson`);
-    this.kafka = { file, out: createWriteStream(file), rows: 0 };
+    this.kafka = this.newKafkaPart(0);
   }
 
-  /** Written to a local file as read: memory holds one batch, whatever the day's size. */
+  /**
+   * Written to a local file as read, memory holding one batch whatever the day's size; every
+   * `rowsPerLoad` rows the file is loaded (one load job) and the next one begins.
+   */
   async appendStreamed(_tier: 'kafka', rows: readonly StreamedRow[]): Promise<void> {
     const k = this.kafka;
     if (!k) throw new InternalError('bigquery engine: appendStreamed before beginStreamed');
@@ -190,44 +206,62 @@ export class BigqueryEngine implements CountingEngine {
     }
     if (text !== '' && !k.out.write(text)) await once(k.out, 'drain');
     k.rows += rows.length;
+    if (k.rows >= (this.options.rowsPerLoad ?? KAFKA_ROWS_PER_LOAD)) {
+      await this.loadKafkaPart(k);
+      this.kafka = this.newKafkaPart(k.loaded + 1);
+    }
   }
 
-  /** One load job for the batch's messages, then the same aggregation as the embedded engine's. */
+  /** Loads what is left, then the same aggregation as the embedded engine's. */
   async finishStreamed(_tier: 'kafka', sites: string[]): Promise<void> {
     const k = this.kafka;
     if (!k) throw new InternalError('bigquery engine: finishStreamed before beginStreamed');
-    k.out.end();
-    await once(k.out, 'close');
     this.kafka = undefined;
     const target = this.table('agg_kafka');
     const context = this.context('engine', 'bigquery');
+    if (k.rows > 0) await this.loadKafkaPart(k);
+    else await this.discardKafkaPart(k);
+    if (k.loaded === 0 && k.rows === 0) {
+      await this.execute({ query: loadQuery('bigquery', 'engine/empty-kafka', { target: target.sql }) }, context);
+      return;
+    }
+    await this.execute(
+      { query: loadQuery('bigquery', 'engine/agg-kafka', { target: target.sql, raw: this.table('raw_kafka').sql }), params: this.dayParams(sites), types: DAY_TYPES },
+      context,
+    );
+  }
+
+  /** `loaded`: how many parts of this batch are in raw_kafka already (the first load replaces the table). */
+  private newKafkaPart(loaded: number): KafkaPart {
+    const file = path.join(this.options.tempDirectory, `kafka-${this.runId}-${loaded}.ndjson`);
+    return { file, out: createWriteStream(file), rows: 0, loaded };
+  }
+
+  private async loadKafkaPart(k: KafkaPart): Promise<void> {
+    const raw = this.table('raw_kafka');
     try {
-      if (k.rows === 0) {
-        await this.execute({ query: loadQuery('bigquery', 'engine/empty-kafka', { target: target.sql }) }, context);
-        return;
-      }
-      const raw = this.table('raw_kafka');
-      try {
-        await this.bq
-          .dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project })
-          .table(raw.tableId)
-          .load(k.file, {
-            sourceFormat: 'NEWLINE_DELIMITED_JSON',
-            schema: KAFKA_RAW_SCHEMA,
-            writeDisposition: 'WRITE_TRUNCATE',
-            ...(this.options.location ? { location: this.options.location } : {}),
-          });
-      } catch (e) {
-        throw toTierError(e, context);
-      }
+      k.out.end();
+      await once(k.out, 'close');
+      await this.bq
+        .dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project })
+        .table(raw.tableId)
+        .load(k.file, {
+          sourceFormat: 'NEWLINE_DELIMITED_JSON',
+          schema: KAFKA_RAW_SCHEMA,
+          writeDisposition: k.loaded === 0 ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
+          ...(this.options.location ? { location: this.options.location } : {}),
+        });
       this.created.add(raw.tableId);
-      await this.execute(
-        { query: loadQuery('bigquery', 'engine/agg-kafka', { target: target.sql, raw: raw.sql }), params: this.dayParams(sites), types: DAY_TYPES },
-        context,
-      );
+    } catch (e) {
+      throw toTierError(e, this.context('engine', 'bigquery'));
     } finally {
       await rm(k.file, { force: true });
     }
+  }
+
+  private async discardKafkaPart(k: KafkaPart): Promise<void> {
+    k.out.destroy();
+    await rm(k.file, { force: true });
   }
 
   async proxyCounts(): Promise<LineCountsRow<Omit<ProxyLineCounts, 'malformed' | 'rejectedOther'>>[]> {
@@ -354,8 +388,7 @@ export class BigqueryEngine implements CountingEngine {
     const k = this.kafka;
     if (!k) return;
     this.kafka = undefined;
-    k.out.destroy();
-    await rm(k.file, { force: true });
+    await this.discardKafkaPart(k);
   }
 }
 

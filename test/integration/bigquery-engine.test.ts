@@ -205,6 +205,34 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     expect([us.proxy_requests, us.proxy_accepted, us.rejected_413, us.rejected_502, us.proxy_malformed]).toEqual(['3', '1', '1', '1', '1']);
   }, 120_000);
 
+  test("Kafka's rows go up in several load jobs when a batch has more than rowsPerLoad, and count as the embedded engine counts them", async () => {
+    const { BigqueryEngine } = await import('../../src/engine/bigquery-engine.js');
+    const { DuckDbEngine } = await import('../../src/engine/duckdb-engine.js');
+    const { dayWindow } = await import('../../src/dates.js');
+    const windows = DAYS.map((d) => dayWindow(d, ZONE));
+    const rows = messages.map((m) => ({ region: m.region, timestampMs: m.ts, requestId: m.request_id, siteHeader: m.site ?? null, inFlight: m.inFlight, n: 1 }));
+    expect(rows.length).toBeGreaterThan(1000);
+    const bqEngine = await BigqueryEngine.open({ dataset: `${PROJECT}.${SCRATCH}`, jobProject: PROJECT, apiEndpoint: emu.endpoint, maximumBytesBilled: '10737418240', timezone: ZONE, tempDirectory: await tempDir(), rowsPerLoad: 400 });
+    const embedded = await DuckDbEngine.open({ memoryLimit: '256MiB', tempDirectory: await tempDir() });
+    try {
+      const counts = [];
+      for (const engine of [embedded, bqEngine]) {
+        await engine.setWindows(windows);
+        await engine.beginStreamed('kafka');
+        for (let i = 0; i < rows.length; i += 250) await engine.appendStreamed('kafka', rows.slice(i, i + 250));
+        await engine.finishStreamed('kafka', SITES);
+        const sorted = (await engine.streamedCounts('kafka')).map((r) => JSON.stringify(r)).sort();
+        counts.push(sorted);
+      }
+      expect(counts[1]).toEqual(counts[0]);
+      expect(counts[0]!.length).toBeGreaterThan(10);
+    } finally {
+      await Promise.all([bqEngine.close(), embedded.close()]);
+    }
+    const [left] = await bq.dataset(SCRATCH).getTables();
+    expect(left).toEqual([]);
+  }, 120_000);
+
   test('a missing proxy table is an ERROR row naming it; a missing engine dataset fails the run naming the dataset', async () => {
     const missing = await run('e-missing', config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'nope' }), tables('nope'));
     expect(missing.result.exitCode).toBe(3);
