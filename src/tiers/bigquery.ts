@@ -163,7 +163,8 @@ export async function statusValue(bq: BigQuery, table: TableRef, column: string,
   const [md] = await abortable(bq.dataset(table.dataset, { projectId: table.project }).table(table.tableId).getMetadata(), signal);
   const fields = (md as { schema?: { fields?: TableField[] } }).schema?.fields ?? [];
   const type = fields.find((f) => f.name?.toLowerCase() === column.toLowerCase())?.type?.toUpperCase();
-  return type === 'INTEGER' || type === 'INT64' ? quote(column) : `SAFE_CAST(TRIM(CAST(${quote(column)} AS STRING)) AS INT64)`;
+  // NULLIF(…, ''): the emulator's SAFE_CAST turns an empty string column value into 0, BigQuery's into NULL.
+  return type === 'INTEGER' || type === 'INT64' ? quote(column) : `SAFE_CAST(NULLIF(TRIM(CAST(${quote(column)} AS STRING)), '') AS INT64)`;
 }
 
 /**

@@ -195,6 +195,7 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
       { ts: at(2), request_id: 's-413', site: 'US', status: ' 413 ', dt: day },
       { ts: at(3), request_id: 's-502', site: 'US', status: '502', dt: day },
       { ts: at(4), request_id: 's-bad', site: 'US', status: 'OK', dt: day },
+      { ts: at(5), request_id: 's-empty', site: 'US', status: '', dt: day },
     ];
     await loadTable(dataset, 'proxy_text', PROXY_SCHEMA.map((f) => (f.name === 'status' ? { ...f, type: 'STRING' } : f)), rows);
     const readers = tables('proxy_text');
@@ -202,7 +203,7 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     const d = await run('d-text', config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'proxy_text' }), readers);
     await expectSameFiles(c.out, d.out);
     const us = parseCsv(await readFile(path.join(d.out, `parity-${day}.csv`), 'utf8')).find((r) => r.site === 'US')!;
-    expect([us.proxy_requests, us.proxy_accepted, us.rejected_413, us.rejected_502, us.proxy_malformed]).toEqual(['3', '1', '1', '1', '1']);
+    expect([us.proxy_requests, us.proxy_accepted, us.rejected_413, us.rejected_502, us.proxy_malformed]).toEqual(['3', '1', '1', '1', '2']);
   }, 120_000);
 
   test("Kafka's rows go up in several load jobs when a batch has more than rowsPerLoad, and count as the embedded engine counts them", async () => {
