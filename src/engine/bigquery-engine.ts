@@ -78,9 +78,9 @@ type Scratch = 'agg_proxy' | 'agg_bigquery' | 'raw_kafka' | 'agg_kafka' | 'id_fa
  * id, distinct counts, the joins across tiers, the missing-id anti-join) runs as a BigQuery job over
  * the proxy and landed tables, into scratch tables of `dataset`; the pod holds only small results
  * (counts per day × site × fact group) and the missing list a page at a time. Kafka's messages,
- * which only the pod can read, are written to a local file as they arrive and loaded in one load job.
- * The SQL mirrors the embedded engine's query for query (queries/bigquery/engine/), and the tests
- * hold both to the same numbers.
+ * which only the pod can read, are written to local files as they arrive and loaded a million rows
+ * per load job. The SQL follows the embedded engine's step for step (queries/bigquery/engine/; the
+ * id facts are a UNION ALL + GROUP BY where DuckDB joins), and the tests hold both to the same numbers.
  */
 export class BigqueryEngine implements CountingEngine {
   private readonly runId = randomUUID().replaceAll('-', '').slice(0, 16);
