@@ -238,7 +238,8 @@ async function startOnce(region: string): Promise<Broker> {
   const jvm = [...JVM_OPTS, `-Dlog4j.configuration=file:${log4j}`, `-Dkafka.logs.dir=${logsDir}`, '-cp', classpath];
 
   try {
-    await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties], FORMAT_TIMEOUT_MS, `kafka ${region}: StorageTool format failed`);
+    // --cluster-id=ID, one argument: a random id may begin with '-', which the parser would take for an option.
+    await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '--config', properties], FORMAT_TIMEOUT_MS, `kafka ${region}: StorageTool format failed`);
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;
