@@ -87,6 +87,8 @@ export class BigqueryEngine implements CountingEngine {
   private readonly jobs: JobRunner;
   private readonly scratchDataset: { project: string; dataset: string };
   private readonly created = new Set<string>();
+  /** The status expression of each proxy table read (statusValue). */
+  private readonly statusValues = new Map<string, string>();
   private days: DayKey[] = [];
   private signal: AbortSignal | undefined;
   private kafka: KafkaPart | undefined;
@@ -144,8 +146,8 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal) {
-    const { query, context } = await this.tableQuery(tier, reader, startMs, endMs, sites, signal);
-    const metadata = await this.execute(query, context, signal);
+    const { query, context, target } = await this.tableQuery(tier, reader, startMs, endMs, sites, signal);
+    const metadata = await this.create(target, query, context, signal);
     return { rows: null, bytesProcessed: bytesOf(metadata) };
   }
 
@@ -169,7 +171,10 @@ export class BigqueryEngine implements CountingEngine {
     const identifiers: Record<string, string> = { ...tableIdentifiers(source, spec.columns), target: target.sql };
     if (tier === 'proxy') {
       try {
-        identifiers.status_value = await statusValue(this.bq, source, spec.columns.status ?? 'status', signal);
+        // Looked up once per table and run, not per batch.
+        let value = this.statusValues.get(source.name);
+        if (value === undefined) this.statusValues.set(source.name, (value = await statusValue(this.bq, source, spec.columns.status ?? 'status', signal)));
+        identifiers.status_value = value;
       } catch (e) {
         throw toTierError(e, this.context('read', tier, source));
       }
@@ -179,13 +184,13 @@ export class BigqueryEngine implements CountingEngine {
       params: { ...range.params, ...this.dayParams(sites) },
       types: { ...range.types, ...DAY_TYPES },
     };
-    return { query, context: this.context('read', tier, source), printable: { ...range.printable, ...this.dayParams(sites) } };
+    return { query, target, context: this.context('read', tier, source), printable: { ...range.printable, ...this.dayParams(sites) } };
   }
 
   async loadEmpty(tier: FileTier | TableTier): Promise<void> {
     if (tier === 'gcs') return; // this engine's joins read no file tier
     const target = this.table(tier === 'proxy' ? 'agg_proxy' : 'agg_bigquery');
-    await this.execute({ query: loadQuery('bigquery', `engine/empty-${tier}`, { target: target.sql }) }, this.context('engine', tier));
+    await this.create(target, { query: loadQuery('bigquery', `engine/empty-${tier}`, { target: target.sql }) }, this.context('engine', tier));
   }
 
   async beginStreamed(_tier: 'kafka'): Promise<void> {
@@ -222,10 +227,11 @@ export class BigqueryEngine implements CountingEngine {
     if (k.rows > 0) await this.loadKafkaPart(k);
     else await this.discardKafkaPart(k);
     if (k.loaded === 0 && k.rows === 0) {
-      await this.execute({ query: loadQuery('bigquery', 'engine/empty-kafka', { target: target.sql }) }, context);
+      await this.create(target, { query: loadQuery('bigquery', 'engine/empty-kafka', { target: target.sql }) }, context);
       return;
     }
-    await this.execute(
+    await this.create(
+      target,
       { query: loadQuery('bigquery', 'engine/agg-kafka', { target: target.sql, raw: this.table('raw_kafka').sql }), params: this.dayParams(sites), types: DAY_TYPES },
       context,
     );
@@ -251,7 +257,7 @@ export class BigqueryEngine implements CountingEngine {
           writeDisposition: k.loaded === 0 ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
           ...(this.options.location ? { location: this.options.location } : {}),
         });
-      this.created.add(raw.tableId);
+      await this.track(raw.tableId);
     } catch (e) {
       throw toTierError(e, this.context('engine', 'bigquery'));
     } finally {
@@ -284,10 +290,12 @@ export class BigqueryEngine implements CountingEngine {
 
   async joinIds(kafkaDays: DayKey[], finalIsBigquery: boolean): Promise<void> {
     if (!finalIsBigquery) throw new InternalError('bigquery engine: the final tier is always BigQuery');
-    await this.execute(
+    const target = this.table('id_facts');
+    await this.create(
+      target,
       {
         query: loadQuery('bigquery', 'engine/id-facts', {
-          target: this.table('id_facts').sql,
+          target: target.sql,
           agg_proxy: this.table('agg_proxy').sql,
           agg_kafka: this.table('agg_kafka').sql,
           agg_bigquery: this.table('agg_bigquery').sql,
@@ -347,19 +355,22 @@ export class BigqueryEngine implements CountingEngine {
     };
   }
 
-  /** Runs a statement to its end; a CREATE TABLE's table is remembered for close() and given an expiry. */
-  private async execute(query: Query, context: ErrorContext, signal = this.signal) {
+  /** Runs a statement that creates (or replaces) `target`, to its end; the table is tracked for close(). */
+  private async create(target: TableRef, query: Query, context: ErrorContext, signal = this.signal) {
     try {
       const { metadata } = await this.jobs.run(query, context, Date.now() + this.deadlineMs, signal);
-      const created = /CREATE OR REPLACE TABLE `[^`]+\.([^`.]+)`/.exec(query.query ?? '')?.[1];
-      if (created && !this.created.has(created)) {
-        this.created.add(created);
-        await this.expire(created);
-      }
+      await this.track(target.tableId);
       return metadata;
     } catch (e) {
       throw toTierError(e, context);
     }
+  }
+
+  /** Remembers a scratch table for close() and, the first time, gives it an expiry. */
+  private async track(tableId: string): Promise<void> {
+    if (this.created.has(tableId)) return;
+    this.created.add(tableId);
+    await this.expire(tableId);
   }
 
   /** Tables left by a run that crashed are deleted by BigQuery after SCRATCH_LIFETIME_MS. */

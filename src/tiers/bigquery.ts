@@ -595,29 +595,27 @@ function encodeValue(value: string | number | null, type: string, column: string
   if (value === null) return null;
   const misfit = (): TierError =>
     new TierError('bigquery', table, `column ${column}: ${JSON.stringify(value)} does not fit the history table's ${type} column — change the column's type or use another table`);
+  /** A number that passes `fits`, or its text matching `text`; '' is NULL. */
+  const numeric = (fits: (n: number) => boolean, text: RegExp): string | null => {
+    if (typeof value === 'number') {
+      if (!fits(value)) throw misfit();
+      return String(value);
+    }
+    if (value === '') return null;
+    if (!text.test(value)) throw misfit();
+    return value;
+  };
   switch (type) {
     case 'STRING':
       return String(value);
     case 'INT64':
     case 'INTEGER':
-      if (typeof value === 'number') {
-        if (!Number.isSafeInteger(value)) throw misfit();
-        return String(value);
-      }
-      if (value === '') return null;
-      if (!INTEGER_TEXT.test(value)) throw misfit();
-      return value;
+      return numeric(Number.isSafeInteger, INTEGER_TEXT);
     case 'FLOAT64':
     case 'FLOAT':
     case 'NUMERIC':
     case 'BIGNUMERIC':
-      if (typeof value === 'number') {
-        if (!Number.isFinite(value)) throw misfit();
-        return String(value);
-      }
-      if (value === '') return null;
-      if (!DECIMAL_TEXT.test(value)) throw misfit();
-      return value;
+      return numeric(Number.isFinite, DECIMAL_TEXT);
     case 'DATE':
       if (typeof value !== 'string' || !ISO_DATE.test(value)) throw misfit();
       return value;

@@ -13,6 +13,7 @@ import type { StreamedRow } from '../../src/engine/engine.js';
 import { AbortedError, TierError } from '../../src/errors.js';
 import { createBigqueryClient, createBigqueryTier, type BigqueryTier, type BigqueryTierOptions } from '../../src/tiers/bigquery.js';
 import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, startBqEmulator, type BqEmulator } from '../support/bq-emulator.js';
+import { rejection } from '../support/files.js';
 
 /** A cold build of the emulator takes about 5 minutes; with the binary present, setup takes < 1 s. */
 const SETUP_TIMEOUT_MS = BQ_EMULATOR_INSTALL_TIMEOUT_MS + 60_000;
@@ -121,14 +122,6 @@ async function readAll(tier: BigqueryTier, startMs: number, endMs: number, signa
   return { batches, result };
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(async () => {
   emu = await startBqEmulator(PROJECT);

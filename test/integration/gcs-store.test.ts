@@ -9,6 +9,7 @@ import type { BlobObject } from '../../src/storage/blob-store.js';
 import { createStorageClient, GcsBlobStore, openGcsStore, parseGsUrl, writeGcsObject } from '../../src/storage/gcs-store.js';
 import { FAKE_GCS_SERVER_VERSION, REPO_ROOT, startFakeGcs, type FakeGcs } from '../support/fake-gcs.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { rejection } from '../support/files.js';
 
 /** Installing the emulator on a cold Go cache takes about a minute; the tests themselves take seconds. */
 const SETUP_TIMEOUT_MS = 300_000;
@@ -110,14 +111,6 @@ async function listed(store: GcsBlobStore, name: string): Promise<BlobObject> {
   throw new Error(`${name} was not listed`);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('GcsBlobStore against fake-gcs-server', () => {
   it('lists every record object below a day prefix across more than ten pages, and nothing else', async () => {

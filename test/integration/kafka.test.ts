@@ -9,6 +9,7 @@ import { type Admin, type IHeaders, Kafka, logLevel, Partitioners } from 'kafkaj
 import { AbortedError, TierError } from '../../src/errors.js';
 import { readKafkaCluster, type KafkaClusterResult, type KafkaMessageFact, type RequestIdSource } from '../../src/tiers/kafka.js';
 import { KAFKA_INSTALL_TIMEOUT_MS, startBrokers, type KafkaBrokers } from '../support/kafka-brokers.js';
+import { rejection } from '../support/files.js';
 
 /** Starting two brokers takes a few seconds; a first install of the jars takes longer. */
 const SETUP_TIMEOUT_MS = Math.max(180_000, KAFKA_INSTALL_TIMEOUT_MS + 60_000);
@@ -201,14 +202,6 @@ function byOffset(facts: KafkaMessageFact[]): KafkaMessageFact[] {
   return [...facts].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
 }
 
-async function failureOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected the read to fail');
-}
 
 test('both brokers start within the setup budget', () => {
   // Two brokers on 2 cores answer after about 3 s (5 s when the jars are installed first).
@@ -418,7 +411,7 @@ describe('retention', () => {
 
 describe('failures', () => {
   test('a topic that does not exist is a TierError that a retry will not fix', async () => {
-    const e = await failureOf(read('EUS2', { topic: `no-such-topic-${RUN}` }));
+    const e = await rejection(read('EUS2', { topic: `no-such-topic-${RUN}` }));
     expect(e).toBeInstanceOf(TierError);
     expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: false });
     expect((e as TierError).message).toContain(`no-such-topic-${RUN}`);
@@ -426,7 +419,7 @@ describe('failures', () => {
 
   test('an error of onBatch is passed through as it is, and no group is left behind', async () => {
     class Boom extends Error {}
-    const e = await failureOf(
+    const e = await rejection(
       read('EUS2', {
         onBatch: async () => {
           throw new Boom('disk full');
@@ -454,7 +447,7 @@ describe('failures', () => {
   }, TEST_TIMEOUT_MS);
 
   test('a read past its deadline fails with a retriable TierError that says where it stood', async () => {
-    const e = await failureOf(
+    const e = await rejection(
       read('EUS2', {
         readTimeoutMs: 1_000,
         onBatch: () => sleep(1_500),
@@ -473,7 +466,7 @@ describe('failures', () => {
     delete (admins as Partial<Record<Region, Admin>>).SCUS;
     await brokers.stopOne('SCUS');
     const started = Date.now();
-    const e = await failureOf(read('SCUS'));
+    const e = await rejection(read('SCUS'));
     expect(e).toBeInstanceOf(TierError);
     expect(e).toMatchObject({ tier: 'kafka', object: 'cluster SCUS', retriable: true });
     expect((e as TierError).message).toMatch(/^kafka: cluster SCUS: /);
@@ -497,7 +490,7 @@ describe('failures', () => {
     delete (admins as Partial<Record<Region, Admin>>).EUS2;
 
     let batches = 0;
-    const e = await failureOf(
+    const e = await rejection(
       read('EUS2', {
         topic: BIG_TOPIC,
         sinkGroup: undefined,

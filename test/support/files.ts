@@ -71,3 +71,13 @@ export function parseCsv(text: string): Record<string, string>[] {
   const header = lines[0]!.split(',');
   return lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i]!, v])));
 }
+
+/** The error `p` rejects with; throws when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
