@@ -62,7 +62,7 @@ export async function runBackfill(opts: Omit<ReconcileRequest, 'sites' | 'run'> 
     if (status === null) todo.push(day);
     else {
       skipped.push(day);
-      skippedFail ||= status === 'FAIL';
+      skippedFail ||= status === 'FAIL' || status === 'NO_DATA';
     }
   }
   if (skipped.length > 0) opts.log?.info(`skipping ${skipped.length} days whose reports are current (--force to redo them)`, { skipped: skipped.length });

@@ -52,7 +52,7 @@ export interface DaySummary {
 
 export interface ReconcileResult {
   days: DaySummary[];
-  /** The contract's exit status: 0 PASS/WARN, 1 a FAIL row, 3 an ERROR row. */
+  /** The contract's exit status: 0 PASS/WARN, 1 a FAIL or NO_DATA row, 3 an ERROR row. */
   exitCode: 0 | 1 | 3;
   errors: string[];
 }
@@ -92,7 +92,7 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
     await rm(scratchRoot, { recursive: true, force: true });
   }
   const statuses = new Set<RowStatus>(summaries.flatMap((s) => s.rows.map((r) => r.status as RowStatus)));
-  const exitCode = statuses.has('ERROR') ? 3 : statuses.has('FAIL') ? 1 : 0;
+  const exitCode = statuses.has('ERROR') ? 3 : statuses.has('FAIL') || statuses.has('NO_DATA') ? 1 : 0;
   return { days: summaries, exitCode, errors };
 }
 

@@ -75,4 +75,8 @@ export interface LineCountsRow<T> {
   counts: T;
 }
 
-export type RowStatus = 'PASS' | 'WARN' | 'FAIL' | 'ERROR';
+/**
+ * A row's verdict. NO_DATA: a configured site's proxy holds nothing that day, or a configured tier
+ * holds nothing while the proxy holds records; it ranks with FAIL for the exit status.
+ */
+export type RowStatus = 'PASS' | 'WARN' | 'NO_DATA' | 'FAIL' | 'ERROR';

@@ -151,6 +151,7 @@ function finish(row: ParityRow, options: AttributionOptions): void {
     row.unexplained = null;
     row.parity_pct = null;
     row.status = 'ERROR';
+    row.status_reason = `ERROR ${String(row.error ?? 'a tier could not be read')}`;
     return;
   }
   // With the proxy and the final tier counted, parity stands even when another tier (Kafka) failed:
@@ -158,6 +159,11 @@ function finish(row: ParityRow, options: AttributionOptions): void {
   row.unexplained = finalDistinct - accepted;
   row.parity_pct = formatParity(finalDistinct, accepted);
   row.status = failed ? 'ERROR' : statusOf(finalDistinct, accepted, options.thresholds);
+  row.status_reason =
+    row.status === 'ERROR' ? `ERROR ${String(row.error)}`
+    : row.status === 'FAIL' ? `parity ${String(row.parity_pct)} < failPct ${options.thresholds.failPct}`
+    : row.status === 'WARN' ? (accepted === 0 ? `${finalDistinct} ids landed with none accepted` : `parity ${String(row.parity_pct)} < warnPct ${options.thresholds.warnPct}`)
+    : '';
 }
 
 /** 100 × landed ÷ accepted to four decimals, rounded half up in exact integer arithmetic. */
@@ -185,7 +191,7 @@ function emptyRow(day: DayKey, site: Site): ParityRow {
     missing: null, unknown_site: null, missing_unexplained: null, landed_not_accepted: null, landed_after_reject: null,
     landed_without_proxy: null, proxy_out_of_window: null, gcs_out_of_window: null, error: null,
     cross_region_duplicates: null, unroutable: null, lost_before_kafka: null, in_flight: null, kafka_malformed: null,
-    kafka_offset_records: null, bq_malformed: null,
+    kafka_offset_records: null, bq_malformed: null, status_reason: null,
   };
 }
 

@@ -44,6 +44,7 @@ export const PARITY_COLUMNS = [
   ['kafka_malformed', 'Kafka messages of the day with no usable request id'],
   ['kafka_offset_records', 'ALL row: messages of the day from offsets alone (the fast path), beside the exact kafka_records'],
   ['bq_malformed', 'BigQuery rows of the day with no request_id'],
+  ['status_reason', 'why the status is what it is, in a few words (empty for a plain PASS)'],
 ] as const satisfies readonly (readonly [string, string])[];
 
 export type ParityColumn = (typeof PARITY_COLUMNS)[number][0];

@@ -68,6 +68,7 @@ const SEVERITY: readonly RowStatus[] = ['ERROR', 'FAIL', 'WARN', 'PASS'];
 const STATUS_MEANS: Record<RowStatus, string> = {
   PASS: 'parity at or above warnPct',
   WARN: 'parity below warnPct (or ids landed with none accepted)',
+  NO_DATA: 'a configured tier holds nothing for the site that day',
   FAIL: 'parity below failPct',
   ERROR: 'a tier could not be read: the row is incomplete',
 };

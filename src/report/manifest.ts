@@ -14,7 +14,7 @@ export interface RunMetadata {
 
 export interface DayManifest extends RunMetadata {
   day: DayKey;
-  /** The worst status of any row of the day (ERROR, then FAIL, WARN, PASS). */
+  /** The worst status of any row of the day (ERROR, then FAIL, NO_DATA, WARN, PASS). */
   status: RowStatus;
   /** The sites the report has rows for (all configured sites, unless --sites chose fewer). */
   sites: string[];
@@ -24,7 +24,7 @@ export interface DayManifest extends RunMetadata {
   files: { parity: { name: string; sha256: string }; missing: { name: string; sha256: string } | null };
 }
 
-const SEVERITY: readonly RowStatus[] = ['PASS', 'WARN', 'FAIL', 'ERROR'];
+const SEVERITY: readonly RowStatus[] = ['PASS', 'WARN', 'NO_DATA', 'FAIL', 'ERROR'];
 
 /** The worst of a day's row statuses. Pure. */
 export function worstStatus(statuses: readonly RowStatus[]): RowStatus {
