@@ -1,4 +1,4 @@
-import { daysInRange, daysBetween, MAX_RANGE_DAYS, parseDay } from './dates.js';
+import { daysInRange, daysBetween, explainBadDay, MAX_RANGE_DAYS, parseDay } from './dates.js';
 import type { DayKey } from './domain.js';
 import { UsageError } from './errors.js';
 
@@ -6,7 +6,7 @@ import { UsageError } from './errors.js';
 export function resolveDays(opts: { date?: string; from?: string; to?: string }): DayKey[] {
   const day = (flag: string, value: string): DayKey => {
     const d = parseDay(value);
-    if (!d) throw new UsageError(flag, `"${value}" is not a date: use YYYY-MM-DD, e.g. 2025-03-09`);
+    if (!d) throw new UsageError(flag, explainBadDay(value)!);
     return d;
   };
   if (opts.date !== undefined) {

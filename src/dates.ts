@@ -13,6 +13,22 @@ export function parseDay(value: string): DayKey | null {
   return isValid(d) && format(d, 'yyyy-MM-dd') === value ? value : null;
 }
 
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Why `value` is not a day, for a message that helps: the format, a month that does not exist,
+ * or a day past the month's end ("February 2025 has 28 days"). Null when it is a day. Pure.
+ */
+export function explainBadDay(value: string): string | null {
+  if (parseDay(value) !== null) return null;
+  if (!DAY_PATTERN.test(value)) return `"${value}" is not a date: use YYYY-MM-DD, e.g. 2025-03-09`;
+  const [y, m, d] = value.split('-').map(Number) as [number, number, number];
+  if (m < 1 || m > 12) return `"${value}" is not a date: there is no month ${m} (use YYYY-MM-DD)`;
+  const lastDay = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (d < 1) return `"${value}" is not a date: days start at 01`;
+  return `"${value}" is not a date: ${MONTH_NAMES[m - 1]} ${y} has ${lastDay} days`;
+}
+
 function toLocalDate(day: DayKey): Date {
   return parse(day, 'yyyy-MM-dd', new Date(2000, 0, 1));
 }

@@ -1,0 +1,70 @@
+import { Command } from 'commander';
+
+/**
+ * The CLI's commander class. Commander checks required options before unknown ones, so
+ * `--confg x` used to say "required option '--config' not specified" and never suggest the
+ * flag that was meant: an unknown option is the better error, with commander's own
+ * "Did you mean --config?".
+ */
+export class ParityCommand extends Command {
+  override createCommand(name?: string): ParityCommand {
+    return new ParityCommand(name);
+  }
+
+  /** Commander's hook for a missing required option (internal to commander, so not in its typings). */
+  missingMandatoryOptionValue(option: unknown): never {
+    const internals = Command.prototype as unknown as CommanderInternals;
+    const unknown = this.args.find((a) => a.startsWith('-'));
+    if (unknown) internals.unknownOption.call(this, unknown.split('=')[0]!);
+    return internals.missingMandatoryOptionValue.call(this, option);
+  }
+}
+
+interface CommanderInternals {
+  unknownOption(this: Command, flag: string): never;
+  missingMandatoryOptionValue(this: Command, option: unknown): never;
+}
+
+/** The exit statuses, as `--help` prints them (the README's table says the same). */
+export const EXIT_HELP = `
+Exit status:
+  0    every row is PASS or WARN
+  1    at least one row is FAIL or NO_DATA
+  2    usage or configuration error; nothing was read (the message names the flag or key path)
+  3    a tier could not be read or an object is corrupt: reports written, affected rows ERROR
+  4    an internal error (a bug: please report it)
+  130  stopped by SIGINT, 143 by SIGTERM: no partial report`;
+
+/** Examples shown after each command's options in `--help`. */
+export const EXAMPLES: Readonly<Record<string, string>> = {
+  parity: `
+Examples:
+  parity demo                                              sample data, reconciled, into reports/
+  parity reconcile --config parity.yaml --date 2025-03-09
+  parity daily --config parity.yaml --out gs://audit-parity-reports/daily/
+  parity backfill --config parity.yaml --from 2025-01-01 --to 2025-03-31 --concurrency 2
+  parity reconcile --help                                  every option of one command`,
+  reconcile: `
+Examples:
+  parity reconcile --config parity.yaml --date 2025-03-09
+  parity reconcile --config parity.yaml --from 2025-03-01 --to 2025-03-09 --out /tmp/incident
+  parity reconcile --config parity.yaml --date 2025-03-09 --sites US,CA --dry-run`,
+  daily: `
+Examples:
+  parity daily --config parity.yaml                        yesterday, plus jobs.lateDays re-checked
+  parity daily --config parity.yaml --as-of 2025-03-10     as if today were 2025-03-10`,
+  backfill: `
+Examples:
+  parity backfill --config parity.yaml --from 2025-01-01 --to 2025-03-31
+  parity backfill --config parity.yaml --from 2025-01-01 --to 2025-01-31 --force`,
+  demo: `
+Examples:
+  parity demo
+  parity demo --out /tmp/parity-demo`,
+};
+
+/** Adds the examples and the exit statuses after the options of `cmd`'s help. */
+export function withHelpEpilogue(cmd: Command): Command {
+  const examples = EXAMPLES[cmd.name()] ?? '';
+  return cmd.addHelpText('after', cmd.name() === 'demo' ? examples : `${examples}\n${EXIT_HELP}`);
+}

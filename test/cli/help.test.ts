@@ -1,0 +1,41 @@
+import { runCli } from '../support/files.js';
+
+describe('parity help and argument messages', () => {
+  it('--help on every command shows examples, and the job commands their exit statuses and --config as required', async () => {
+    for (const cmd of ['reconcile', 'daily', 'backfill']) {
+      const run = await runCli([cmd, '--help']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/--config <file>\s+config file, JSON or YAML \(required\)/);
+      expect(run.stdout).toContain('Examples:');
+      expect(run.stdout).toContain(`parity ${cmd} --config parity.yaml`);
+      expect(run.stdout).toContain('Exit status:');
+      expect(run.stdout).toMatch(/^\s+3\s+a tier could not be read/m);
+    }
+    const top = await runCli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('parity demo');
+    expect(top.stdout).toContain('Exit status:');
+    const demo = await runCli(['demo', '--help']);
+    expect(demo.stdout).toContain('parity demo --out /tmp/parity-demo');
+  });
+
+  it('an impossible day in the right format names the month length, exit 2', async () => {
+    const run = await runCli(['reconcile', '--config', 'nowhere.yaml', '--date', '2025-02-30']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--date: "2025-02-30" is not a date: February 2025 has 28 days');
+    const asOf = await runCli(['daily', '--config', 'nowhere.yaml', '--as-of', '2025-04-31']);
+    expect(asOf.code).toBe(2);
+    expect(asOf.stderr).toContain('--as-of: "2025-04-31" is not a date: April 2025 has 30 days');
+  });
+
+  it('a mistyped --config is an unknown option with a suggestion, not a missing required option', async () => {
+    const run = await runCli(['reconcile', '--confg', 'parity.yaml', '--date', '2025-03-09']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown option '--confg'");
+    expect(run.stderr).toContain('Did you mean --config?');
+    expect(run.stderr).not.toContain('not specified');
+    const missing = await runCli(['reconcile', '--date', '2025-03-09']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("required option '--config <file>' not specified");
+  });
+});
