@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { type Command, CommanderError, Option } from 'commander';
+import { ParityCommand, withHelpEpilogue } from './command.js';
 import type { Config } from './config.js';
 import type { RowStatus } from './domain.js';
 import { AbortedError, ConfigError, TierError, UsageError } from './errors.js';
@@ -170,7 +171,7 @@ const outOptions = (cmd: Command): Command =>
     .option('--local-out <dir>', 'with --out gs://…: the local folder the reports are written to first', 'reports');
 
 function buildProgram(signal: AbortSignal): Command {
-  const program = new Command('parity')
+  const program = new ParityCommand('parity')
     .description('Counts audit events at every tier of the logging pipeline and explains every gap.')
     .version(VERSION)
     .showHelpAfterError()
@@ -179,7 +180,7 @@ function buildProgram(signal: AbortSignal): Command {
   outOptions(program
     .command('reconcile'))
     .description('reconcile every configured tier for a day or a range of days and write the parity and missing reports')
-    .requiredOption('--config <file>', 'config file, JSON or YAML')
+    .requiredOption('--config <file>', 'config file, JSON or YAML (required)')
     .option('--date <YYYY-MM-DD>', 'one day')
     .option('--from <YYYY-MM-DD>', 'first day of a range (with --to, both included)')
     .option('--to <YYYY-MM-DD>', 'last day of a range')
@@ -207,13 +208,14 @@ function buildProgram(signal: AbortSignal): Command {
   outOptions(program
     .command('daily'))
     .description("the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, saying which days late records restated")
-    .requiredOption('--config <file>', 'config file, JSON or YAML')
+    .requiredOption('--config <file>', 'config file, JSON or YAML (required)')
     .option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)')
     .addOption(logFormatOption())
     .option('--quiet', 'print no progress, only warnings and errors', false)
     .action(async (opts: CommonOptions & { asOf?: string }) => {
-      const [{ runDaily }, { parseDay }] = await Promise.all([import('../jobs/daily.js'), import('./dates.js')]);
-      if (opts.asOf !== undefined && !parseDay(opts.asOf)) throw new UsageError('--as-of', `"${opts.asOf}" is not a date: use YYYY-MM-DD`);
+      const [{ runDaily }, { explainBadDay }] = await Promise.all([import('../jobs/daily.js'), import('./dates.js')]);
+      const badDay = opts.asOf === undefined ? null : explainBadDay(opts.asOf);
+      if (badDay) throw new UsageError('--as-of', badDay);
       await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, now, kafka, bigquery, proxyTable, outDir, publish }) => {
         // --as-of is the day itself, in the configured zone: no instant to convert.
         const result = await runDaily({ config, now, ...(opts.asOf ? { today: opts.asOf } : {}), outDir, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), signal, log, run, onDay });
@@ -225,7 +227,7 @@ function buildProgram(signal: AbortSignal): Command {
   outOptions(program
     .command('backfill'))
     .description('reconcile a long range, resumably: days whose reports are current (same version and config, files intact) are skipped')
-    .requiredOption('--config <file>', 'config file, JSON or YAML')
+    .requiredOption('--config <file>', 'config file, JSON or YAML (required)')
     .requiredOption('--from <YYYY-MM-DD>', 'first day (included)')
     .requiredOption('--to <YYYY-MM-DD>', 'last day (included)')
     .option('--force', 'redo days whose reports are current', false)
@@ -264,6 +266,7 @@ function buildProgram(signal: AbortSignal): Command {
       if (result.exitCode === 1) process.stdout.write(`(reconcile would exit 1 here: some rows FAIL, as the sample's injected losses intend)\n`);
       process.exitCode = result.exitCode === 3 ? 3 : 0;
     });
+  for (const cmd of [program, ...program.commands]) withHelpEpilogue(cmd);
   return program;
 }
 
