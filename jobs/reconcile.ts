@@ -12,7 +12,7 @@ import { InternalError, TierError, throwIfAborted } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
 import { attributeDay, type DayCounts, type IssueCounts, type KafkaDayCounts } from '../src/reconcile/attribute.js';
 import type { ParityRow } from '../src/report/columns.js';
-import { renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/report/csv.js';
+import { type CsvOptions, renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/report/csv.js';
 import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from '../src/report/manifest.js';
 import { commitAll, type PreparedFile, prepareFile, type WriteResult } from '../src/report/writer.js';
 import { StoreRegistry } from '../src/storage/index.js';
@@ -277,9 +277,9 @@ async function reconcileBatch(
     let change: DaySummary['change'];
     let missingFile: string | null;
     try {
-      const missing = listIncomplete ? null : await prepareFile(missingPath, missingCsv(engine, day, reportSites, keep));
+      const missing = listIncomplete ? null : await prepareFile(missingPath, missingCsv(engine, day, reportSites, keep, { formulaGuard: config.reports.csvFormulaGuard }));
       if (missing) prepared.push(missing);
-      const parity = await prepareFile(parityFile, [renderParityCsv(report.rows, req.kafka?.regions ?? [])]);
+      const parity = await prepareFile(parityFile, [renderParityCsv(report.rows, req.kafka?.regions ?? [], { formulaGuard: config.reports.csvFormulaGuard })]);
       prepared.push(parity);
       change = changeOf(parity, missing);
       missingFile = missing ? missingPath : null;
@@ -362,6 +362,7 @@ async function* missingCsv(
   day: DayKey,
   reportSites: string[],
   keep: (site: Site) => boolean,
+  csv: CsvOptions,
 ): AsyncGenerator<string> {
   yield renderMissingHeader();
   for await (const chunk of engine.missingIds(day, reportSites)) {
@@ -370,6 +371,7 @@ async function* missingCsv(
       chunk
         .filter((m) => keep(m.site))
         .map((m) => ({ site: m.site, requestId: m.requestId, facts: m.facts })),
+      csv,
     );
   }
 }

@@ -176,6 +176,12 @@ const schema = z.strictObject({
       on: z.array(z.enum(['FAIL', 'ERROR', 'WARN'])).min(1).default(['FAIL', 'ERROR']),
     })
     .default({ on: ['FAIL', 'ERROR'] }),
+  reports: z
+    .strictObject({
+      /** Prefix text cells that a spreadsheet would run as a formula with `'` (OWASP); false writes raw values. */
+      csvFormulaGuard: z.boolean().default(true),
+    })
+    .default({ csvFormulaGuard: true }),
   engine: z.preprocess(
     // `engine: bigquery` is short for `engine: { kind: bigquery }`.
     (v) => (typeof v === 'string' ? { kind: v } : v),
@@ -232,6 +238,7 @@ export interface Config {
   engine: Omit<RawConfig['engine'], 'dataset'> & { dataset?: string };
   jobs: RawConfig['jobs'];
   alerts: RawConfig['alerts'];
+  reports: RawConfig['reports'];
 }
 
 /** `a.b[1].c` from a zod path. */
@@ -314,6 +321,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     engine,
     jobs: raw.jobs,
     alerts: raw.alerts,
+    reports: raw.reports,
   };
 }
 

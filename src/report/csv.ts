@@ -1,16 +1,60 @@
 import { stringify } from 'csv-stringify/sync';
 import type { DayKey, IdFacts } from '../domain.js';
 import { lastTier, lossCause } from '../reconcile/rules.js';
-import { MISSING_HEADER, PARITY_HEADER, type ParityRow, regionColumn } from './columns.js';
+import { MISSING_HEADER, PARITY_HEADER, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
 
-/** RFC 4180: CRLF between records, quotes only where a field needs them. */
-const CSV_OPTIONS = { record_delimiter: '\r\n' } as const;
+/**
+ * RFC 4180: CRLF between records, and a field quoted whenever it holds a CR, an LF, a quote or the
+ * delimiter. csv-stringify on its own quotes only a field holding the whole record delimiter (CRLF),
+ * so a request id with a lone LF or CR would otherwise split its row.
+ */
+const CSV_OPTIONS = { record_delimiter: '\r\n', quoted_match: /[\r\n",]/ } as const;
+
+export interface CsvOptions {
+  /**
+   * Neutralise spreadsheet formulas in text that comes from the input (OWASP CSV injection): a
+   * text cell starting with `=`, `+`, `-`, `@`, TAB, CR — or `'`, so that the rule can be undone —
+   * gets one `'` in front. False writes every value as it is, for machine consumers.
+   */
+  formulaGuard: boolean;
+}
+
+export const DEFAULT_CSV_OPTIONS: CsvOptions = { formulaGuard: true };
+
+/** Characters a spreadsheet reads as the start of a formula (OWASP), and the guard's own `'`. */
+const GUARDED_START = /^[=+\-@\t\r']/;
+
+/** A text cell as the formula guard writes it. Pure. */
+export function guardCell(value: string): string {
+  return GUARDED_START.test(value) ? `'${value}` : value;
+}
+
+/** The value behind a cell the formula guard wrote: exactly one leading `'` is the guard's. Pure. */
+export function unguardCell(cell: string): string {
+  return cell.startsWith("'") ? cell.slice(1) : cell;
+}
+
+/**
+ * Parity columns that hold text (a site, a message naming an object); every other column holds a
+ * number or one of our own words, which the guard never touches (a negative `unexplained` stays -9).
+ */
+const PARITY_TEXT_COLUMNS: ReadonlySet<ParityColumn> = new Set<ParityColumn>(['site', 'error', 'status_reason']);
 
 /** The parity report as CSV text: the fixed columns, then kafka_<region> per cluster. Pure: the same rows always give the same bytes. */
-export function renderParityCsv(rows: readonly ParityRow[], regions: readonly string[] = []): string {
+export function renderParityCsv(rows: readonly ParityRow[], regions: readonly string[] = [], options: CsvOptions = DEFAULT_CSV_OPTIONS): string {
   const header = [...PARITY_HEADER, ...regions.map(regionColumn)];
+  const text = (v: string) => (options.formulaGuard ? guardCell(v) : v);
   return stringify(
-    [header, ...rows.map((r) => [...PARITY_HEADER.map((c) => cell(r[c])), ...regions.map((g) => cell(r.regions?.[g] ?? null))])],
+    [
+      header,
+      ...rows.map((r) => [
+        ...PARITY_HEADER.map((c) => {
+          const v = cell(r[c]);
+          return PARITY_TEXT_COLUMNS.has(c) ? text(v) : v;
+        }),
+        ...regions.map((g) => cell(r.regions?.[g] ?? null)),
+      ]),
+    ],
     CSV_OPTIONS,
   );
 }
@@ -19,11 +63,16 @@ export function renderMissingHeader(): string {
   return stringify([MISSING_HEADER as readonly string[]], CSV_OPTIONS);
 }
 
-/** Rows of missing-DATE.csv for a chunk of missing ids. Pure. */
-export function renderMissingRows(day: DayKey, ids: readonly { site: string; requestId: string; facts: IdFacts }[]): string {
+/** Rows of missing-DATE.csv for a chunk of missing ids; `site` and `request_id` are text from the input. Pure. */
+export function renderMissingRows(
+  day: DayKey,
+  ids: readonly { site: string; requestId: string; facts: IdFacts }[],
+  options: CsvOptions = DEFAULT_CSV_OPTIONS,
+): string {
   if (ids.length === 0) return '';
+  const text = (v: string) => (options.formulaGuard ? guardCell(v) : v);
   return stringify(
-    ids.map((m) => [day, m.site, m.requestId, lastTier(m.facts), lossCause(m.facts)]),
+    ids.map((m) => [day, text(m.site), text(m.requestId), lastTier(m.facts), lossCause(m.facts)]),
     CSV_OPTIONS,
   );
 }
