@@ -450,6 +450,12 @@ describe('cron.yaml', () => {
     if (claim !== undefined) expect(byKind('PersistentVolumeClaim').map((p) => get(p, 'metadata.name'))).toContain(claim);
     expect(mounts['/etc/parity']!.readOnly).toBe(true);
 
+    // Every object names the namespace that the Workload Identity binding expects, and a tag is
+    // always pulled (a moved tag never leaves a stale image running).
+    for (const d of docs) expect(get(d, 'metadata.namespace')).toBe('audit-parity');
+    expect(CRON_TEXT).toContain('serviceAccount:my-project.svc.id.goog[audit-parity/audit-parity]');
+    expect(String(c.image).includes('@sha256:') || c.imagePullPolicy === 'Always').toBe(true);
+
     // The objects refer to each other by the right names.
     const sa = byKind('ServiceAccount')[0]!;
     expect(pod.serviceAccountName).toBe(get(sa, 'metadata.name'));
