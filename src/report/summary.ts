@@ -1,27 +1,266 @@
+import { stringify } from 'csv-stringify/sync';
+import { ALL_SITES, type DayKey, type RowStatus } from '../domain.js';
 import type { ParityColumn, ParityRow } from './columns.js';
+import { type CsvOptions, DEFAULT_CSV_OPTIONS, guardCell } from './csv.js';
 
-const SUMMARY_COLUMNS: readonly [ParityColumn, string][] = [
-  ['date', 'date'],
-  ['status', 'status'],
-  ['proxy_requests', 'requests'],
-  ['accepted_distinct', 'accepted'],
-  ['rejected_413', '413'],
-  ['rejected_502', '502'],
-  ['retry_recovered', 'retried ok'],
-  ['gcs_records', 'landed'],
-  ['duplicates', 'dupes'],
-  ['late_arrivals', 'late'],
-  ['missing', 'missing'],
-  ['unknown_site', 'bad site'],
-  ['missing_unexplained', 'unexplained'],
-  ['parity_pct', 'parity %'],
+/**
+ * Every summary of a run — terminal table, progress bar, per-day log line, webhook, HTML header —
+ * says the same thing about a day: the worst status across its rows (not the ALL row's), and the
+ * rows behind it with their leading cause. This module computes that once. Pure.
+ */
+
+/** Worst last: the order a day's status is chosen by (NO_DATA ranks with FAIL for the exit status, just below it). */
+const SEVERITY: readonly RowStatus[] = ['PASS', 'WARN', 'NO_DATA', 'FAIL', 'ERROR'];
+
+/** The count columns a row's loss or surplus is split into, with how a summary names them; ties go to the first. */
+const CAUSES: readonly { column: string; label: string; sign: '−' | '+' }[] = [
+  { column: 'lost_before_kafka', label: 'lost before kafka', sign: '−' },
+  { column: 'unknown_site', label: 'unknown site', sign: '−' },
+  { column: 'in_flight', label: 'in flight', sign: '−' },
+  { column: 'missing_unexplained', label: 'missing unexplained', sign: '−' },
+  { column: 'landed_not_accepted', label: 'landed not accepted', sign: '+' },
+  { column: 'volume_drop', label: 'volume drop', sign: '−' },
 ];
 
-/** A fixed-width table of each day's ALL row, for a terminal. Pure. */
-export function renderSummaryTable(days: readonly { rows: readonly ParityRow[] }[]): string {
-  const rows = days.map((d) => d.rows.at(-1)!).map((r) => SUMMARY_COLUMNS.map(([c]) => (r[c] === null ? '-' : String(r[c]))));
-  const header = SUMMARY_COLUMNS.map(([, title]) => title);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+/** What most explains a row's status: a cause column and its count, or the text of an error or a reason. */
+export interface LeadingCause {
+  /** The column it comes from: a cause column, `error` (ERROR rows) or `status_reason`. */
+  column: string;
+  /** The cause's count; null for the text of an error or a reason. */
+  count: number | null;
+  /** How a summary shows it: `unknown site −67`, or the error's text. */
+  text: string;
+}
+
+export interface RowVerdict {
+  site: string;
+  status: RowStatus;
+  parity_pct: string | null;
+  leadingCause: LeadingCause | null;
+}
+
+export interface DayVerdict {
+  /** The worst status across the day's rows. */
+  status: RowStatus;
+  /** The rows that have that status (ALL only when no other row has it); none for a PASS day. */
+  rows: RowVerdict[];
+  /** Every row of the day in report order, ALL last. */
+  all: RowVerdict[];
+  /** The ALL row's parity. */
+  parity_pct: string | null;
+  /** `FAIL: UNKNOWN 81.5 %, unknown site −67`; `PASS` for a day with nothing to name. One line. */
+  text: string;
+}
+
+/** The worst status across a day's rows and the rows behind it, each with its leading cause. Pure. */
+export function summarizeDay(rows: readonly ParityRow[]): DayVerdict {
+  const all = rows.map(rowVerdict);
+  const status = all.reduce<RowStatus>((w, r) => (rank(r.status) > rank(w) ? r.status : w), 'PASS');
+  const sites = all.filter((r) => r.site !== ALL_SITES && r.status === status);
+  const named = status === 'PASS' ? [] : sites.length > 0 ? sites : all.filter((r) => r.status === status);
+  const allRow = rows.find((r) => r.site === ALL_SITES) ?? rows.at(-1);
+  return { status, rows: named, all, parity_pct: allRow ? text(allRow.parity_pct) : null, text: named.length === 0 ? status : `${status}: ${describe(named)}` };
+}
+
+/** The leading cause of one row: for ERROR its error, for NO_DATA its reason, else the largest cause count (the reason when none counts). Pure. */
+export function leadingCause(row: ParityRow): LeadingCause | null {
+  const cells = row as Record<string, unknown>;
+  const status = String(row.status) as RowStatus;
+  const reason = text(cells.status_reason);
+  if (status === 'ERROR') {
+    const error = text(row.error) ?? reason;
+    return error ? { column: row.error ? 'error' : 'status_reason', count: null, text: oneLine(error) } : null;
+  }
+  if (status === 'NO_DATA') return reason ? { column: 'status_reason', count: null, text: oneLine(reason) } : null;
+  let best: LeadingCause | null = null;
+  for (const c of CAUSES) {
+    const v = cells[c.column];
+    if (typeof v === 'number' && v > 0 && (best === null || v > best.count!)) best = { column: c.column, count: v, text: `${c.label} ${c.sign}${v}` };
+    // A cause given as text (the volume guard's "proxy 1,200 < 50 % of median 2,600") explains a status no count does.
+    if (typeof v === 'string' && v !== '' && best === null && status !== 'PASS') best = { column: c.column, count: null, text: `${c.label}: ${oneLine(v)}` };
+  }
+  if (best) return best;
+  return status !== 'PASS' && reason ? { column: 'status_reason', count: null, text: oneLine(reason) } : null;
+}
+
+function rowVerdict(r: ParityRow): RowVerdict {
+  const status = (SEVERITY as readonly string[]).includes(String(r.status)) ? (String(r.status) as RowStatus) : 'ERROR';
+  return { site: String(r.site), status, parity_pct: text(r.parity_pct), leadingCause: leadingCause(r) };
+}
+
+/** Rows sharing the text of an error or reason are named once together: `US, CA, MX: gcs: … not valid gzip`. */
+function describe(rows: readonly RowVerdict[]): string {
+  const parts: { sites: string[]; text: string; shared: boolean }[] = [];
+  for (const r of rows) {
+    const cause = r.leadingCause;
+    const shared = cause !== null && cause.count === null;
+    const same = shared ? parts.find((p) => p.shared && p.text === cause.text) : undefined;
+    if (same) same.sites.push(r.site);
+    else if (shared) parts.push({ sites: [r.site], text: cause.text, shared });
+    else parts.push({ sites: [r.site], text: [r.parity_pct === null ? null : `${shortPct(r.parity_pct)} %`, cause?.text].filter(Boolean).join(', '), shared });
+  }
+  return parts.map((p) => (p.shared ? `${p.sites.join(', ')}: ${p.text}` : [p.sites[0], p.text].filter(Boolean).join(' '))).join('; ');
+}
+
+/** `81.5000` → `81.5`: the report keeps four decimals, a summary line needs no trailing zeros. */
+function shortPct(p: string): string {
+  return /^-?\d+\.\d+$/.test(p) ? p.replace(/\.?0+$/, '') : p;
+}
+
+function rank(s: RowStatus): number {
+  return SEVERITY.indexOf(s);
+}
+
+function text(v: unknown): string | null {
+  return v === null || v === undefined || v === '' ? null : String(v);
+}
+
+/** Control characters (a newline in an object name) never break a summary's one line. */
+function oneLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The terminal table
+
+interface SummaryDay {
+  day?: DayKey;
+  rows: readonly ParityRow[];
+}
+
+/** The ALL row's columns the table shows, by layout; `status` is the worst row's, `worst_rows` names them. */
+const NARROW: readonly ParityColumn[] = ['date', 'status', 'missing', 'unexplained', 'parity_pct'];
+const MEDIUM: readonly ParityColumn[] = ['date', 'status', 'proxy_requests', 'proxy_accepted', 'missing', 'unexplained', 'parity_pct'];
+const WIDE: readonly ParityColumn[] = [
+  'date', 'status', 'proxy_requests', 'proxy_accepted', 'rejected_413', 'rejected_502', 'duplicates', 'missing',
+  'missing_unexplained', 'landed_not_accepted', 'unexplained', 'parity_pct',
+];
+/** The narrowest `worst_rows` a layout is chosen with: room for `UNKNOWN 81.5 %, unknown site −67`. */
+const WORST_ROWS_MIN_CHARS = 36;
+export const DEFAULT_TABLE_WIDTH = 100;
+
+export interface SummaryTableOptions {
+  /** The terminal's width in columns; lines never exceed it. Default 100. */
+  width?: number;
+  /** Only the days that are not PASS. */
+  onlyFailing?: boolean;
+}
+
+/**
+ * One line per day: the day's worst status, the ALL row's counts under the CSV's column names,
+ * and `worst_rows`, the rows behind the status with their leading cause (cut with … to fit).
+ * More columns only when `width` has room for them. Pure.
+ */
+export function renderSummaryTable(days: readonly SummaryDay[], options: SummaryTableOptions = {}): string {
+  const width = Math.max(40, options.width ?? DEFAULT_TABLE_WIDTH);
+  const shown = days.map((d) => ({ d, v: summarizeDay(d.rows) })).filter(({ v }) => !options.onlyFailing || v.status !== 'PASS');
+  const cellsOf = (columns: readonly ParityColumn[]) =>
+    shown.map(({ d, v }) => {
+      const all = d.rows.find((r) => r.site === ALL_SITES) ?? d.rows.at(-1);
+      return columns.map((c) => (c === 'status' ? v.status : c === 'date' ? String(all?.date ?? d.day ?? '-') : all?.[c] === null || all?.[c] === undefined ? '-' : String(all[c])));
+    });
+  const layout = (columns: readonly ParityColumn[]) => {
+    const cells = cellsOf(columns);
+    const widths = columns.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+    return { columns, cells, widths, fixed: widths.reduce((a, b) => a + b + 2, 0) };
+  };
+  const layouts = [WIDE, MEDIUM].map(layout);
+  const chosen = layouts.find((l) => l.fixed + WORST_ROWS_MIN_CHARS <= width) ?? layout(NARROW);
+  const room = Math.max(width - chosen.fixed, 'worst_rows'.length);
+  const line = (cells: readonly string[], last: string) =>
+    // A terminal narrower than the narrow layout cuts every line, rather than wrapping it.
+    fit((cells.map((c, i) => (i < 2 ? c.padEnd(chosen.widths[i]!) : c.padStart(chosen.widths[i]!))).join('  ') + '  ' + fit(last, room)).trimEnd(), width);
+  const lines = [
+    line(chosen.columns, 'worst_rows'),
+    line(chosen.widths.map((w) => '-'.repeat(w)), '-'.repeat(Math.min(room, 'worst_rows'.length))),
+    ...shown.map(({ v }, i) => line(chosen.cells[i]!, worstRows(v))),
+  ];
+  if (shown.length === 0) lines.push(options.onlyFailing ? 'no day is below PASS' : 'no days');
+  lines.push(fit('status: the worst row of the day; counts and parity_pct: the ALL row; worst_rows: the rows behind the status', width));
+  return lines.join('\n') + '\n';
+}
+
+/** `worst_rows` of a day: what `text` says after the status. */
+function worstRows(v: DayVerdict): string {
+  return v.rows.length === 0 ? '' : v.text.slice(v.status.length + 2);
+}
+
+function fit(s: string, room: number): string {
+  return s.length <= room ? s : `${s.slice(0, Math.max(room - 1, 0))}…`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine-readable summaries (--format json|csv)
+
+/** One row of a machine-readable summary: the day's verdict repeated beside each row's own. */
+export interface SummaryRecord {
+  date: string;
+  day_status: RowStatus;
+  /** The ALL row's parity. */
+  day_parity_pct: string | null;
+  /** The sites behind the day's status. */
+  worst_rows: string[];
+  site: string;
+  status: RowStatus;
+  parity_pct: string | null;
+  /** The cause column (`unknown_site`), `error` or `status_reason`; empty when nothing explains the row. */
+  leading_cause: string | null;
+  leading_count: number | null;
+  /** `unknown site −67`, or the error's or reason's text. */
+  detail: string | null;
+}
+
+export interface SummaryDocumentDay {
+  date: string;
+  status: RowStatus;
+  parity_pct: string | null;
+  leading_cause: string | null;
+  leading_count: number | null;
+  worst_rows: string[];
+  summary: string;
+  rows: { site: string; status: RowStatus; parity_pct: string | null; leading_cause: string | null; leading_count: number | null; detail: string | null }[];
+}
+
+/** The days as data: every row, or with `onlyFailing` only days and rows that are not PASS. Pure. */
+export function summaryDocument(days: readonly SummaryDay[], options: { onlyFailing?: boolean } = {}): SummaryDocumentDay[] {
+  return days.flatMap((d) => {
+    const v = summarizeDay(d.rows);
+    if (options.onlyFailing && v.status === 'PASS') return [];
+    const lead = v.rows[0]?.leadingCause ?? null;
+    return [{
+      date: d.day ?? String(d.rows[0]?.date ?? ''),
+      status: v.status,
+      parity_pct: v.parity_pct,
+      leading_cause: lead?.column ?? null,
+      leading_count: lead?.count ?? null,
+      worst_rows: v.rows.map((r) => r.site),
+      summary: v.text,
+      rows: v.all
+        .filter((r) => !options.onlyFailing || r.status !== 'PASS')
+        .map((r) => ({ site: r.site, status: r.status, parity_pct: r.parity_pct, leading_cause: r.leadingCause?.column ?? null, leading_count: r.leadingCause?.count ?? null, detail: r.leadingCause?.text ?? null })),
+    }];
+  });
+}
+
+/** One JSON document: an array of days. Pure. */
+export function renderSummaryJson(days: readonly SummaryDay[], options: { onlyFailing?: boolean } = {}): string {
+  return JSON.stringify(summaryDocument(days, options), null, 2) + '\n';
+}
+
+export const SUMMARY_CSV_HEADER = ['date', 'day_status', 'day_parity_pct', 'worst_rows', 'site', 'status', 'parity_pct', 'leading_cause', 'leading_count', 'detail'] as const;
+
+/**
+ * RFC 4180, a header then one line per row of each day (the day's verdict repeated); `worst_rows`
+ * space-separated. Quoted and formula-guarded as the reports are (`detail` carries object names). Pure.
+ */
+export function renderSummaryCsv(days: readonly SummaryDay[], options: { onlyFailing?: boolean } & Partial<CsvOptions> = {}): string {
+  const guard = options.formulaGuard ?? DEFAULT_CSV_OPTIONS.formulaGuard;
+  const textCell = (v: string | null) => (v === null ? '' : guard ? guardCell(v) : v);
+  const records = summaryDocument(days, options).flatMap((d) =>
+    d.rows.map((r) => [
+      d.date, d.status, d.parity_pct ?? '', textCell(d.worst_rows.join(' ')), textCell(r.site), r.status, r.parity_pct ?? '',
+      r.leading_cause ?? '', r.leading_count === null ? '' : String(r.leading_count), textCell(r.detail),
+    ]),
+  );
+  return stringify([[...SUMMARY_CSV_HEADER], ...records], { record_delimiter: '\r\n', quoted_match: /[\r\n",]/ });
 }

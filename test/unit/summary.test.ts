@@ -1,0 +1,172 @@
+import { parse } from 'csv-parse/sync';
+import { PARITY_HEADER, type ParityRow } from '../../src/report/columns.js';
+import { leadingCause, renderSummaryCsv, renderSummaryJson, renderSummaryTable, summarizeDay, SUMMARY_CSV_HEADER } from '../../src/report/summary.js';
+
+/** A parity row with every column empty but those given. */
+function row(over: Record<string, string | number | null>): ParityRow {
+  const r = Object.fromEntries(PARITY_HEADER.map((c) => [c, null])) as ParityRow;
+  return Object.assign(r, over);
+}
+
+const counts = { lost_before_kafka: null, unknown_site: 0, in_flight: null, missing_unexplained: 0, landed_not_accepted: 0 };
+
+/** A day whose UNKNOWN row fails while every other row, ALL included, passes. */
+function unknownFailsDay(day = '2025-03-05'): ParityRow[] {
+  return [
+    row({ ...counts, date: day, site: 'US', proxy_requests: 1200, proxy_accepted: 1100, missing: 1, missing_unexplained: 1, unexplained: 2, landed_not_accepted: 3, parity_pct: '99.9909', status: 'PASS' }),
+    row({ ...counts, date: day, site: 'CA', proxy_requests: 900, proxy_accepted: 880, missing: 0, unexplained: 0, parity_pct: '100.0000', status: 'PASS' }),
+    row({ ...counts, date: day, site: 'UNKNOWN', proxy_requests: 370, proxy_accepted: 362, missing: 67, unknown_site: 67, unexplained: -67, parity_pct: '81.4917', status: 'FAIL', status_reason: 'parity 81.4917 < failPct 99' }),
+    row({ ...counts, date: day, site: 'ALL', proxy_requests: 2470, proxy_accepted: 2342, missing: 68, unknown_site: 67, missing_unexplained: 1, unexplained: -65, landed_not_accepted: 3, parity_pct: '99.9100', status: 'PASS' }),
+  ];
+}
+
+function passDay(day: string): ParityRow[] {
+  return [
+    row({ ...counts, date: day, site: 'US', proxy_requests: 10, proxy_accepted: 10, missing: 0, unexplained: 0, parity_pct: '100.0000', status: 'PASS' }),
+    row({ ...counts, date: day, site: 'ALL', proxy_requests: 10, proxy_accepted: 10, missing: 0, unexplained: 0, parity_pct: '100.0000', status: 'PASS' }),
+  ];
+}
+
+const HOSTILE_ERROR = 'gcs: gs://b/dt=2025-03-06/=cmd|"x",<script>\nalert(1)</script>.json.gz: not valid gzip — and a long tail that no 100-column line can hold whole';
+
+function errorDay(day: string): ParityRow[] {
+  return ['US', 'CA', 'ALL'].map((site) => row({ date: day, site, proxy_requests: 5, status: 'ERROR', error: HOSTILE_ERROR, status_reason: `ERROR ${HOSTILE_ERROR}` }));
+}
+
+describe('summarizeDay', () => {
+  it('gives the worst status across the rows, not the ALL row\'s, and names the row behind it with its leading cause', () => {
+    const v = summarizeDay(unknownFailsDay());
+    expect(v.status).toBe('FAIL');
+    expect(v.rows).toEqual([{ site: 'UNKNOWN', status: 'FAIL', parity_pct: '81.4917', leadingCause: { column: 'unknown_site', count: 67, text: 'unknown site −67' } }]);
+    expect(v.text).toBe('FAIL: UNKNOWN 81.4917 %, unknown site −67');
+    expect(v.parity_pct).toBe('99.9100');
+    expect(v.all.map((r) => r.site)).toEqual(['US', 'CA', 'UNKNOWN', 'ALL']);
+  });
+
+  it('says PASS and names no row for a day where every row passes', () => {
+    expect(summarizeDay(passDay('2025-03-04'))).toMatchObject({ status: 'PASS', rows: [], text: 'PASS' });
+  });
+
+  it('ranks ERROR over FAIL over NO_DATA over WARN, and names every row with the worst status', () => {
+    const rows = [
+      row({ ...counts, site: 'US', missing: 3, missing_unexplained: 3, parity_pct: '99.7000', status: 'WARN' }),
+      row({ site: 'CA', proxy_requests: 0, status: 'NO_DATA', status_reason: 'no proxy records' }),
+      row({ site: 'MX', proxy_requests: 0, status: 'NO_DATA', status_reason: 'no proxy records' }),
+      row({ ...counts, site: 'ALL', missing: 3, missing_unexplained: 3, parity_pct: '99.9000', status: 'WARN' }),
+    ];
+    expect(summarizeDay(rows).text).toBe('NO_DATA: CA, MX: no proxy records');
+    rows[0]!.status = 'FAIL';
+    expect(summarizeDay(rows).text).toBe('FAIL: US 99.7 %, missing unexplained −3');
+  });
+
+  it('names ALL only when no other row has the worst status', () => {
+    const rows = [row({ ...counts, site: 'US', parity_pct: '100.0000', status: 'PASS' }), row({ ...counts, site: 'ALL', missing: 1, missing_unexplained: 1, parity_pct: '98.0000', status: 'FAIL' })];
+    expect(summarizeDay(rows)).toMatchObject({ status: 'FAIL', text: 'FAIL: ALL 98 %, missing unexplained −1' });
+  });
+
+  it('names rows that share an error once, on one line even when the error holds a newline', () => {
+    const v = summarizeDay(errorDay('2025-03-06'));
+    expect(v.status).toBe('ERROR');
+    expect(v.rows.map((r) => r.site)).toEqual(['US', 'CA']);
+    expect(v.text).toBe(`ERROR: US, CA: ${HOSTILE_ERROR.replace('\n', '\\x0a')}`);
+    expect(v.text).not.toContain('\n');
+  });
+});
+
+describe('leadingCause', () => {
+  it('is the largest cause count, ties going to the first cause; a surplus is signed +', () => {
+    expect(leadingCause(row({ ...counts, status: 'FAIL', lost_before_kafka: 5, unknown_site: 5, in_flight: 9, missing_unexplained: 2 }))).toEqual({ column: 'in_flight', count: 9, text: 'in flight −9' });
+    expect(leadingCause(row({ ...counts, status: 'FAIL', lost_before_kafka: 5, unknown_site: 5 }))).toMatchObject({ column: 'lost_before_kafka' });
+    expect(leadingCause(row({ ...counts, status: 'WARN', landed_not_accepted: 40, missing_unexplained: 1 }))).toEqual({ column: 'landed_not_accepted', count: 40, text: 'landed not accepted +40' });
+  });
+
+  it('is the error for ERROR, the reason for NO_DATA, and the volume drop where no count explains a WARN', () => {
+    expect(leadingCause(row({ status: 'ERROR', error: 'kafka: cluster EUS2 unreachable', missing: 3, missing_unexplained: 3 }))).toEqual({ column: 'error', count: null, text: 'kafka: cluster EUS2 unreachable' });
+    expect(leadingCause(row({ status: 'NO_DATA', status_reason: 'gcs holds nothing while the proxy accepted 40' }))).toEqual({ column: 'status_reason', count: null, text: 'gcs holds nothing while the proxy accepted 40' });
+    const drop = row({ ...counts, status: 'WARN', volume_drop: 'proxy_requests 1500 < 50% of median 3000', status_reason: 'volume_drop: proxy_requests 1500 < 50% of median 3000' });
+    expect(leadingCause(drop)).toEqual({ column: 'volume_drop', count: null, text: 'volume drop: proxy_requests 1500 < 50% of median 3000' });
+    expect(leadingCause(row({ ...counts, status: 'WARN', status_reason: '12 proxy lines, none accepted' }))).toEqual({ column: 'status_reason', count: null, text: '12 proxy lines, none accepted' });
+    expect(leadingCause(row({ ...counts, status: 'PASS' }))).toBeNull();
+  });
+});
+
+describe('the terminal summary table', () => {
+  const days = [
+    { day: '2025-03-04', rows: passDay('2025-03-04') },
+    { day: '2025-03-05', rows: unknownFailsDay('2025-03-05') },
+    { day: '2025-03-06', rows: errorDay('2025-03-06') },
+  ];
+
+  it('fits 100 columns, one line per day with its worst status and the rows behind it', () => {
+    const text = renderSummaryTable(days, { width: 100 });
+    const lines = text.trimEnd().split('\n');
+    for (const l of lines) expect([l, l.length <= 100]).toEqual([l, true]);
+    const day = lines.find((l) => l.startsWith('2025-03-05'))!;
+    expect(day).toMatch(/^2025-03-05 +FAIL +-?\d+ .* UNKNOWN 81\.4917 %, unknown site −67$/);
+    expect(lines.filter((l) => /^2025-03-0\d /.test(l))).toHaveLength(3);
+    expect(lines.find((l) => l.startsWith('2025-03-06'))).toMatch(/ERROR +.*US, CA: gcs: .*…$/);
+  });
+
+  it('names its columns as the CSV does, and its unexplained is the CSV\'s net unexplained, not missing_unexplained', () => {
+    for (const width of [80, 100, 240]) {
+      const [header] = renderSummaryTable(days, { width }).split('\n');
+      const names = header!.trim().split(/ +/);
+      expect(names.at(-1)).toBe('worst_rows');
+      for (const n of names.slice(0, -1)) expect([n, (PARITY_HEADER as readonly string[]).includes(n)]).toEqual([n, true]);
+      expect(names).toEqual(expect.arrayContaining(['date', 'status', 'missing', 'unexplained', 'parity_pct']));
+    }
+    const lines = renderSummaryTable(days, { width: 100 }).split('\n');
+    const names = lines[0]!.trim().split(/ +/);
+    const cells = lines.find((l) => l.startsWith('2025-03-05'))!.split(/ +/);
+    expect(cells[names.indexOf('unexplained')]).toBe('-65');
+    expect(cells[names.indexOf('missing')]).toBe('68');
+  });
+
+  it('shows more columns only when the terminal is wider, and never a line wider than it', () => {
+    const narrow = renderSummaryTable(days, { width: 100 }).split('\n')[0]!.trim().split(/ +/);
+    const wide = renderSummaryTable(days, { width: 240 }).split('\n')[0]!.trim().split(/ +/);
+    expect(wide.length).toBeGreaterThan(narrow.length);
+    expect(wide).toEqual(expect.arrayContaining(['proxy_requests', 'proxy_accepted', 'rejected_413', 'missing_unexplained', 'landed_not_accepted']));
+    expect(narrow).not.toContain('missing_unexplained');
+    for (const width of [60, 80, 120, 160, 240]) {
+      for (const l of renderSummaryTable(days, { width }).split('\n')) expect([width, l, l.length <= width]).toEqual([width, l, true]);
+    }
+  });
+
+  it('with onlyFailing leaves out the PASS days', () => {
+    const text = renderSummaryTable(days, { width: 100, onlyFailing: true });
+    expect(text).not.toContain('2025-03-04');
+    expect(text).toContain('2025-03-05');
+  });
+});
+
+describe('the machine-readable summary', () => {
+  const days = [
+    { day: '2025-03-04', rows: passDay('2025-03-04') },
+    { day: '2025-03-05', rows: unknownFailsDay('2025-03-05') },
+    { day: '2025-03-06', rows: errorDay('2025-03-06') },
+  ];
+
+  it('is one JSON document: per day the worst status, ALL\'s parity, the leading cause and every row', () => {
+    const doc = JSON.parse(renderSummaryJson(days)) as { date: string; status: string; parity_pct: string | null; leading_cause: string | null; worst_rows: string[]; rows: { site: string; status: string }[] }[];
+    expect(doc.map((d) => [d.date, d.status])).toEqual([['2025-03-04', 'PASS'], ['2025-03-05', 'FAIL'], ['2025-03-06', 'ERROR']]);
+    expect(doc[1]).toMatchObject({ parity_pct: '99.9100', leading_cause: 'unknown_site', leading_count: 67, worst_rows: ['UNKNOWN'], summary: 'FAIL: UNKNOWN 81.4917 %, unknown site −67' });
+    expect(doc[1]!.rows.map((r) => [r.site, r.status])).toEqual([['US', 'PASS'], ['CA', 'PASS'], ['UNKNOWN', 'FAIL'], ['ALL', 'PASS']]);
+  });
+
+  it('with onlyFailing holds only the days and rows that are not PASS', () => {
+    const doc = JSON.parse(renderSummaryJson(days, { onlyFailing: true })) as { date: string; rows: { site: string }[] }[];
+    expect(doc.map((d) => d.date)).toEqual(['2025-03-05', '2025-03-06']);
+    expect(doc[0]!.rows.map((r) => r.site)).toEqual(['UNKNOWN']);
+  });
+
+  it('is RFC 4180 CSV with a header, whose hostile text a strict reader gets back whole', () => {
+    const records = parse(renderSummaryCsv(days, { formulaGuard: false }), { relax_quotes: false, relax_column_count: false, record_delimiter: '\r\n', columns: true }) as Record<string, string>[];
+    expect(Object.keys(records[0]!)).toEqual([...SUMMARY_CSV_HEADER]);
+    expect(records).toHaveLength(2 + 4 + 3);
+    expect(records.find((r) => r.site === 'UNKNOWN')).toMatchObject({ date: '2025-03-05', day_status: 'FAIL', day_parity_pct: '99.9100', worst_rows: 'UNKNOWN', status: 'FAIL', leading_cause: 'unknown_site', leading_count: '67', detail: 'unknown site −67' });
+    expect(records.find((r) => r.date === '2025-03-06')!.detail).toBe(HOSTILE_ERROR.replace('\n', '\\x0a'));
+    const guarded = parse(renderSummaryCsv(days, { onlyFailing: true }), { record_delimiter: '\r\n', columns: true }) as Record<string, string>[];
+    expect(guarded.map((r) => `${r.date} ${r.site}`)).toEqual(['2025-03-05 UNKNOWN', '2025-03-06 US', '2025-03-06 CA', '2025-03-06 ALL']);
+  });
+});
