@@ -190,14 +190,14 @@ const schema = z.strictObject({
       kind: z.enum(['embedded', 'bigquery']).default('embedded'),
       /** bigquery engine: the dataset (project.dataset) for its scratch tables; default the history table's dataset. */
       dataset: z.string().regex(BQ_DATASET, 'project.dataset').optional(),
-      /** DuckDB's memory limit; above it, work spills to tempDirectory. */
-      memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i).default('512MiB'),
+      /** DuckDB's memory limit; above it, work spills to tempDirectory. Unset: half the container's memory limit, else 512MiB (src/engine/memory.ts). */
+      memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i).optional(),
       threads: z.number().int().min(1).max(256).optional(),
       tempDirectory: z.string().min(1).optional(),
       /** Days counted in one pass: more days share folder reads, fewer bound the work per pass. */
       batchDays: z.number().int().min(1).max(62).default(7),
     }),
-  ).default({ kind: 'embedded', memoryLimit: '512MiB', batchDays: 7 }),
+  ).default({ kind: 'embedded', batchDays: 7 }),
 });
 
 export type RawConfig = z.infer<typeof schema>;

@@ -1,12 +1,18 @@
 import type { Config } from '../config.js';
 import type { CountingEngine } from './engine.js';
+import { type EngineMemory, engineMemoryLimit, readContainerMemoryLimit } from './memory.js';
+
+/** The embedded engine's memory limit: engine.memoryLimit, else derived from the container's cgroup limit. */
+export async function resolveEngineMemory(config: Config): Promise<EngineMemory> {
+  return engineMemoryLimit(config.engine.memoryLimit, config.engine.memoryLimit ? null : await readContainerMemoryLimit());
+}
 
 /**
  * The configured counting engine: embedded DuckDB (spilling to `tempDirectory` past its memory
  * limit), or BigQuery (scratch tables in engine.dataset; `tempDirectory` holds Kafka's rows until
  * their load job). Loaded lazily, so a run loads only the client it uses.
  */
-export async function openEngine(config: Config, tempDirectory: string): Promise<CountingEngine> {
+export async function openEngine(config: Config, tempDirectory: string, memory?: EngineMemory): Promise<CountingEngine> {
   const { engine } = config;
   if (engine.kind === 'bigquery') {
     const bq = config.tiers.bigquery;
@@ -23,5 +29,6 @@ export async function openEngine(config: Config, tempDirectory: string): Promise
     });
   }
   const { DuckDbEngine } = await import('./duckdb-engine.js');
-  return DuckDbEngine.open({ memoryLimit: engine.memoryLimit, ...(engine.threads ? { threads: engine.threads } : {}), tempDirectory });
+  const memoryLimit = (memory ?? (await resolveEngineMemory(config))).limit;
+  return DuckDbEngine.open({ memoryLimit, ...(engine.threads ? { threads: engine.threads } : {}), tempDirectory });
 }

@@ -483,7 +483,7 @@ describe('cron.yaml', () => {
     // The schedule's zone is the business day's zone, so "yesterday" is a whole day there.
     expect(config.timezone).toBe(get(byKind('CronJob')[0], 'spec.timeZone'));
     // DuckDB's bound fits the container's memory limit, and its scratch space is the /tmp volume.
-    const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*([KMG])i?B$/i.exec(config.engine.memoryLimit)!;
+    const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*([KMG])i?B$/i.exec(config.engine.memoryLimit ?? '')!;
     const mib = Number(amount) * ({ K: 1 / 1024, M: 1, G: 1024 } as Record<string, number>)[unit!.toUpperCase()]!;
     expect(mib).toBeLessThanOrEqual(512); // at most half the container's 1Gi
     expect(config.engine.tempDirectory ?? '/tmp').toBe('/tmp');

@@ -62,7 +62,7 @@ describe('config', () => {
 
   it('takes engine: bigquery as shorthand, with the scratch dataset defaulting to the history table\'s', () => {
     const doc = { tiers: { proxy: { bigquery: proxyTable }, bigquery: { ...landedTable, history: { table: 'my-proj.ops.parity_history' } } } };
-    expect(parseConfig({ ...doc, engine: 'bigquery' }, '/base').engine).toMatchObject({ kind: 'bigquery', dataset: 'my-proj.ops', memoryLimit: '512MiB', batchDays: 7 });
+    expect(parseConfig({ ...doc, engine: 'bigquery' }, '/base').engine).toMatchObject({ kind: 'bigquery', dataset: 'my-proj.ops', batchDays: 7 });
     expect(parseConfig({ ...doc, engine: { kind: 'bigquery', dataset: 'my-proj.scratch' } }, '/base').engine.dataset).toBe('my-proj.scratch');
     expect(parseConfig(base, '/base').engine.kind).toBe('embedded');
   });
