@@ -22,7 +22,8 @@ parsed AS (
     -- epoch milliseconds (a JSON number arrives as its text), else ISO-8601, else fractional epoch ms;
     -- outside years 1970 to 9999 (seconds or nanoseconds by mistake, say) it is no usable timestamp
     CASE WHEN ts_parsed BETWEEN 0 AND 253402300799999 THEN ts_parsed END AS ts_ms,
-    nullif(trim(rid_raw), '') AS rid,
+    -- a request id is kept byte for byte (it is what the client sent); empty or only whitespace is none
+    CASE WHEN regexp_full_match(rid_raw, '\s*') THEN NULL ELSE rid_raw END AS rid,
     nullif(upper(trim(site_raw)), '') AS site_value,
     try_cast(trim(status_raw) AS INTEGER) AS status
   FROM (

@@ -2,7 +2,7 @@
 -- are 'malformed' rows per (day, site, region). Parameters as in load-records.sql.
 CREATE OR REPLACE TABLE {{agg_table}} AS
 WITH parsed AS (
-  SELECT region, ts_ms, nullif(trim(rid), '') AS rid, nullif(upper(trim(site_raw)), '') AS site_value, in_flight, n
+  SELECT region, ts_ms, CASE WHEN regexp_full_match(rid, '\s*') THEN NULL ELSE rid END AS rid, nullif(upper(trim(site_raw)), '') AS site_value, in_flight, n
   FROM {{raw_table}}
 ),
 dated AS (

@@ -2,6 +2,8 @@
 export interface BlobObject {
   /** Shown in messages and used as the object's identity: `gs://bucket/name` or an absolute path. */
   url: string;
+  /** What makes two listings the same object, when `url` does not: a local file's resolved path (a symlink and its target). */
+  key?: string;
   /** Decompress while staging: the name ends in `.gz`, or the object says `Content-Encoding: gzip`. */
   gzip: boolean;
   /** GCS generation to pin reads to, so that an object replaced mid-run is read whole from one version. */

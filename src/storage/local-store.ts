@@ -29,14 +29,20 @@ export class LocalBlobStore implements BlobStore {
       throw new TierError(this.tier, prefix, `cannot read: ${(e as NodeJS.ErrnoException).code}`);
     }
     if (s.isFile()) {
-      if (RECORD_OBJECT.test(prefix)) yield { url: prefix, gzip: prefix.toLowerCase().endsWith('.gz'), size: s.size };
+      if (RECORD_OBJECT.test(prefix)) yield { url: prefix, key: await resolved(prefix, this.tier), gzip: prefix.toLowerCase().endsWith('.gz'), size: s.size };
       return;
     }
     // Sorted so that staging order, and so any message about the first bad object, is stable.
-    const files: string[] = [];
+    const files: { path: string; real: string }[] = [];
     await walk(prefix, files, this.tier);
-    files.sort();
-    for (const f of files) yield { url: f, gzip: f.toLowerCase().endsWith('.gz') };
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    // A symlink to a file read under another name is the same object: counted once, under its first name.
+    const seen = new Set<string>();
+    for (const f of files) {
+      if (seen.has(f.real)) continue;
+      seen.add(f.real);
+      yield { url: f.path, key: f.real, gzip: f.path.toLowerCase().endsWith('.gz') };
+    }
   }
 
   async stage(object: BlobObject, scratchPath: string, signal?: AbortSignal): Promise<string> {
@@ -51,7 +57,16 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-async function walk(dir: string, out: string[], tier: string, seen = new Set<string>()): Promise<void> {
+/** The file a path names once every symlink is followed: the identity of a local object. */
+async function resolved(file: string, tier: string): Promise<string> {
+  try {
+    return await realpath(file);
+  } catch (e) {
+    throw new TierError(tier, file, `cannot resolve the path (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+async function walk(dir: string, out: { path: string; real: string }[], tier: string, seen = new Set<string>()): Promise<void> {
   // Symbolic links are followed (a day folder is often a link), and each real folder read once.
   let real: string;
   let entries;
@@ -77,6 +92,6 @@ async function walk(dir: string, out: string[], tier: string, seen = new Set<str
       }
     }
     if (isDir) await walk(full, out, tier, seen);
-    else if (isFile && RECORD_OBJECT.test(entry.name)) out.push(full);
+    else if (isFile && RECORD_OBJECT.test(entry.name)) out.push({ path: full, real: entry.isSymbolicLink() ? await resolved(full, tier) : path.join(real, entry.name) });
   }
 }

@@ -1,4 +1,7 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import type { TierLocations } from '../config.js';
 import type { DayKey, TierName } from '../domain.js';
@@ -64,8 +67,9 @@ export async function readRecordTier(
     for (const [prefix, folderDay] of prefixes) {
       throwIfAborted(signal);
       for await (const object of store.list(prefix, signal)) {
-        // Two locations, or two prefixes, that reach the same object count it once.
-        if (!listed.has(object.url)) listed.set(object.url, { object, folderDay, location });
+        // Two locations, or two prefixes, that reach the same object (or a symlink to it) count it once.
+        const key = object.key ?? object.url;
+        if (!listed.has(key)) listed.set(key, { object, folderDay, location });
       }
     }
   }
@@ -81,7 +85,8 @@ export async function readRecordTier(
         throwIfAborted(signal);
         try {
           const store = await stores.storeFor(tier, location);
-          staged.push({ path: await store.stage(object, scratch, signal), url: object.url, folderDay });
+          const file = await withoutBom(tier, object.url, await store.stage(object, scratch, signal), scratch.replace(/\.ndjson$/, '-text.ndjson'), signal);
+          staged.push({ path: file, url: object.url, folderDay });
         } catch (e) {
           if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
           // One object that cannot be read makes only the days it may hold ERROR, whatever failed.
@@ -94,4 +99,42 @@ export async function readRecordTier(
   staged.sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
   failures.sort((a, b) => (a.error.object < b.error.object ? -1 : 1));
   return { tier, staged, failures };
+}
+
+/** UTF-8's byte-order mark: some writers put it at the start of a file, where it would make the first line malformed. */
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * The staged file without a leading byte-order mark: the file itself when it has none, else a copy
+ * from its fourth byte in `copyPath`. Reading its first bytes here is also where a local object
+ * that cannot be read at all (EIO, EACCES) shows: a TierError naming the object, by errno code.
+ */
+async function withoutBom(tier: TierName, url: string, file: string, copyPath: string, signal?: AbortSignal): Promise<string> {
+  const head = Buffer.alloc(UTF8_BOM.length);
+  let bytes: number;
+  try {
+    const fh = await open(file, 'r');
+    try {
+      ({ bytesRead: bytes } = await fh.read(head, 0, head.length, 0));
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw unreadable(tier, url, e);
+  }
+  if (bytes < UTF8_BOM.length || !head.equals(UTF8_BOM)) return file;
+  try {
+    await pipeline(createReadStream(file, { start: UTF8_BOM.length }), createWriteStream(copyPath), { signal });
+  } catch (e) {
+    if (signal?.aborted) throw new AbortedError();
+    throw unreadable(tier, url, e);
+  }
+  return copyPath;
+}
+
+/** A system error (by its errno code) as the TierError of the object; anything else as it is. */
+function unreadable(tier: TierName, url: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string') return e;
+  return new TierError(tier, url, `cannot be read (${code}) — check the file and the disk it is on`, code === 'EAGAIN' || code === 'EBUSY' || code === 'ETIMEDOUT', { cause: e });
 }

@@ -17,7 +17,7 @@ const HOSTILE = [
 ];
 
 function parityRow(over: Partial<Record<string, string | number | null>>): ParityRow {
-  const row = Object.fromEntries(PARITY_HEADER.map((c) => [c, null])) as ParityRow;
+  const row = Object.fromEntries(PARITY_HEADER.map((c) => [c, null])) as unknown as ParityRow;
   return Object.assign(row, over);
 }
 

@@ -6,7 +6,7 @@ CREATE OR REPLACE TABLE {{target}} AS
 WITH parsed AS (
   SELECT
     FORMAT_DATE('%F', DATE({{ts}}, @zone)) AS day,
-    NULLIF(TRIM(CAST({{request_id}} AS STRING)), '') AS rid,
+    IF(REGEXP_CONTAINS(CAST({{request_id}} AS STRING), r'^\s*$'), NULL, CAST({{request_id}} AS STRING)) AS rid,
     NULLIF(UPPER(TRIM(CAST({{site}} AS STRING))), '') AS site_value
   FROM {{table}}
   WHERE {{partition}} BETWEEN @from_date AND @to_date

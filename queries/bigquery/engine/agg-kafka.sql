@@ -6,7 +6,7 @@ WITH parsed AS (
   SELECT
     region,
     FORMAT_DATE('%F', DATE(TIMESTAMP_MILLIS(ts_ms), @zone)) AS day,
-    NULLIF(TRIM(rid), '') AS rid,
+    IF(REGEXP_CONTAINS(rid, r'^\s*$'), NULL, rid) AS rid,
     NULLIF(UPPER(TRIM(site_raw)), '') AS site_value,
     in_flight,
     n
