@@ -4,7 +4,7 @@ import { leadingCause, renderSummaryCsv, renderSummaryJson, renderSummaryTable, 
 
 /** A parity row with every column empty but those given. */
 function row(over: Record<string, string | number | null>): ParityRow {
-  const r = Object.fromEntries(PARITY_HEADER.map((c) => [c, null])) as ParityRow;
+  const r = Object.fromEntries(PARITY_HEADER.map((c) => [c, null])) as unknown as ParityRow;
   return Object.assign(r, over);
 }
 
