@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_MIX, ScenarioGenerator } from '../src/demo/generator.js';
 import { writeScenario, writeScenarioConfig } from '../src/demo/write-scenario.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// Run from source by tsx (bench/run.ts): the repository root is the folder above bench/.
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/src/cli.js');
 const DATA = path.join(ROOT, 'bench/.data');
 const DAY = '2025-03-09';

@@ -61,7 +61,7 @@ export async function readStamp(file: string): Promise<string | undefined> {
   }
 }
 
-/** The repository root: the nearest folder above this module with a package.json (from test/ or dist/test/). */
+/** The repository root: the nearest folder above this module with a package.json (test/support is run from source, by jest or tsx). */
 export const REPO_ROOT = ((): string => {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
