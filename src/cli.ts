@@ -24,10 +24,19 @@ interface CommonOptions {
   localOut: string;
   logFormat: 'auto' | 'text' | 'json';
   quiet: boolean;
+  /** What is printed on stdout at the end; none given: the table on a terminal, nothing beside JSON logs. */
+  format?: 'table' | 'json' | 'csv';
+  onlyFailing: boolean;
 }
 
 const logFormatOption = () =>
   new Option('--log-format <format>', 'text on a terminal, JSON lines (Cloud Logging) otherwise').choices(['auto', 'text', 'json']).default('auto');
+
+/** --format and --only-failing: the end-of-run summary, for a person or a script. */
+const summaryOptions = (cmd: Command): Command =>
+  cmd
+    .addOption(new Option('--format <format>', 'the summary printed at the end: per day the worst status, ALL\'s parity, the leading cause and the rows behind it (default: table on a terminal)').choices(['table', 'json', 'csv']))
+    .option('--only-failing', 'print only the days and rows that are not PASS', false);
 
 /** Everything a job command shares: config, logging, progress, the summary, alerts, the exit status. */
 async function runJob(
@@ -39,6 +48,8 @@ async function runJob(
     log: Logger;
     run: RunMetadata;
     onDay: (s: DaySummary) => void;
+    /** A line for the person at the terminal; beside a --format json/csv document on stdout it goes to the log. */
+    note: (line: string) => void;
     now: Date;
     kafka?: KafkaTierReader;
     bigquery?: BigqueryRangeReader;
@@ -50,7 +61,7 @@ async function runJob(
   }) => Promise<ReconcileResult>,
   totalDays: (config: Config) => number,
 ): Promise<void> {
-  const [{ loadConfig }, { renderSummaryTable }, { buildAlert, postWebhook }] = await Promise.all([
+  const [{ loadConfig }, { renderSummaryTable, renderSummaryJson, renderSummaryCsv, summarizeDay }, { buildAlert, postWebhook }] = await Promise.all([
     import('./config.js'),
     import('./report/summary.js'),
     import('./alerts/webhook.js'),
@@ -59,6 +70,8 @@ async function runJob(
   const json = opts.logFormat === 'json' || (opts.logFormat === 'auto' && !process.stderr.isTTY);
   const base = json ? jsonLogger() : textLogger();
   const log: Logger = opts.quiet ? { info() {}, warn: base.warn, error: base.error } : base;
+  // Beside JSON logs (a log collector) stdout stays empty unless a script asks for a format.
+  const format = opts.format ?? (json ? null : 'table');
   const now = new Date();
   const run: RunMetadata = {
     asOf: now.toISOString(),
@@ -78,7 +91,8 @@ async function runJob(
     result = await job({
       config, log: bar ? { ...log, info() {} } : log, run, now, ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), outDir,
       ...(publish ? { publish } : {}),
-      onDay: (s) => bar?.tick(`${s.day} ${String(s.rows.at(-1)?.status)}`),
+      onDay: (s) => bar?.tick(`${s.day} ${summarizeDay(s.rows).text}`),
+      note: (line) => (format === 'json' || format === 'csv' ? log.info(line) : process.stdout.write(`${line}\n`)),
     });
   } finally {
     await kafka?.close();
@@ -86,8 +100,11 @@ async function runJob(
   bar?.done();
   const htmlFile = await writeHtml(result, config, outDir, command);
   if (htmlFile && publish) await publish([htmlFile]);
-  if (!json && htmlFile) process.stdout.write(`HTML report: ${htmlFile}\n`);
-  if (!json) process.stdout.write(renderSummaryTable(result.days) + `reports written to ${opts.out.startsWith('gs://') ? `${outDir}/ and ${opts.out}` : `${opts.out}/`}\n`);
+  if (format === 'table') {
+    if (htmlFile) process.stdout.write(`HTML report: ${htmlFile}\n`);
+    process.stdout.write(renderSummaryTable(result.days, { width: terminalWidth(), onlyFailing: opts.onlyFailing }) + `reports written to ${opts.out.startsWith('gs://') ? `${outDir}/ and ${opts.out}` : `${opts.out}/`}\n`);
+  } else if (format === 'json') process.stdout.write(renderSummaryJson(result.days, { onlyFailing: opts.onlyFailing }));
+  else if (format === 'csv') process.stdout.write(renderSummaryCsv(result.days, { onlyFailing: opts.onlyFailing, formulaGuard: config.reports.csvFormulaGuard }));
   const webhookVar = config.alerts.webhookUrlEnv;
   const alert = buildAlert(result.days, config.alerts.on as RowStatus[], opts.out);
   if (webhookVar && alert) {
@@ -106,6 +123,13 @@ async function runJob(
   // A terminal has the summary table; a log collector gets one closing line to alert on.
   if (json) log.info('run finished', { command, days: result.days.length, exit_code: result.exitCode });
   process.exitCode = result.exitCode;
+}
+
+/** The terminal's width for the summary table: stdout's columns, else $COLUMNS, else the table's default (100). */
+function terminalWidth(): number | undefined {
+  if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env > 0 ? env : undefined;
 }
 
 /** One self-contained HTML report for the run's days, beside the CSVs: report-FIRST_LAST.html. */
@@ -177,8 +201,8 @@ function buildProgram(signal: AbortSignal): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  outOptions(program
-    .command('reconcile'))
+  summaryOptions(outOptions(program
+    .command('reconcile')))
     .description('reconcile every configured tier for a day or a range of days and write the parity and missing reports')
     .requiredOption('--config <file>', 'config file, JSON or YAML (required)')
     .option('--date <YYYY-MM-DD>', 'one day')
@@ -205,8 +229,8 @@ function buildProgram(signal: AbortSignal): Command {
       }, () => days.length);
     });
 
-  outOptions(program
-    .command('daily'))
+  summaryOptions(outOptions(program
+    .command('daily')))
     .description("the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, saying which days late records restated")
     .requiredOption('--config <file>', 'config file, JSON or YAML (required)')
     .option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)')
@@ -216,16 +240,16 @@ function buildProgram(signal: AbortSignal): Command {
       const [{ runDaily }, { explainBadDay }] = await Promise.all([import('../jobs/daily.js'), import('./dates.js')]);
       const badDay = opts.asOf === undefined ? null : explainBadDay(opts.asOf);
       if (badDay) throw new UsageError('--as-of', badDay);
-      await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, now, kafka, bigquery, proxyTable, outDir, publish }) => {
+      await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, note, now, kafka, bigquery, proxyTable, outDir, publish }) => {
         // --as-of is the day itself, in the configured zone: no instant to convert.
         const result = await runDaily({ config, now, ...(opts.asOf ? { today: opts.asOf } : {}), outDir, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), signal, log, run, onDay });
-        if (result.restated.length > 0) process.stdout.write(`restated by late data: ${result.restated.join(', ')}\n`);
+        if (result.restated.length > 0) note(`restated by late data: ${result.restated.join(', ')}`);
         return result;
       }, (config) => config.jobs.lateDays + 1);
     });
 
-  outOptions(program
-    .command('backfill'))
+  summaryOptions(outOptions(program
+    .command('backfill')))
     .description('reconcile a long range, resumably: days whose reports are current (same version and config, files intact) are skipped')
     .requiredOption('--config <file>', 'config file, JSON or YAML (required)')
     .requiredOption('--from <YYYY-MM-DD>', 'first day (included)')
@@ -241,29 +265,29 @@ function buildProgram(signal: AbortSignal): Command {
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_BACKFILL_CONCURRENCY) {
         throw new UsageError('--concurrency', `"${opts.concurrency}" is not a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
       }
-      await runJob(opts, 'backfill', signal, async ({ config, log, run, onDay, kafka, bigquery, proxyTable, outDir, publish }) => {
+      await runJob(opts, 'backfill', signal, async ({ config, log, run, onDay, note, kafka, bigquery, proxyTable, outDir, publish }) => {
         const result = await runBackfill({ config, days, outDir, force: opts.force, concurrency, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), run, signal, log, onDay });
-        if (result.skipped.length > 0) process.stdout.write(`skipped ${result.skipped.length} current days (--force redoes them)\n`);
+        if (result.skipped.length > 0) note(`skipped ${result.skipped.length} current days (--force redoes them)`);
         return result;
       }, () => days.length);
     });
 
   program
     .command('demo')
-    .description('make a week of sample data with every cause present, reconcile it and write the reports')
+    .description("make a week of sample data holding every cause the proxy and gcs tiers show (Kafka's need brokers), reconcile it and write the reports")
     .option('--out <dir>', 'output folder', 'reports')
     .action(async (opts: { out: string }) => {
       const [{ runDemo }, { renderSummaryTable }] = await Promise.all([import('../jobs/demo.js'), import('./report/summary.js')]);
       const result = await runDemo({ outDir: opts.out, signal });
       const { loadConfig } = await import('./config.js');
       const html = await writeHtml(result, await loadConfig(result.configFile), opts.out, 'demo');
-      process.stdout.write(renderSummaryTable(result.days));
+      process.stdout.write(renderSummaryTable(result.days, { width: terminalWidth() }));
       process.stdout.write(`\nsample data and its config: ${result.dataDir}/ (${result.configFile})\n`);
       process.stdout.write(`reports: ${opts.out}/parity-YYYY-MM-DD.csv, ${opts.out}/missing-YYYY-MM-DD.csv (${result.days.length} days)\n`);
       process.stdout.write(`for reading: ${html ?? '-'} (open it in a browser)\n`);
       process.stdout.write(`re-run on the same data: npx parity reconcile --config ${result.configFile} --from ${result.days[0]?.day} --to ${result.days.at(-1)?.day} --out ${opts.out}\n`);
       // The sample holds losses on purpose: FAIL rows are the demo working. Only an ERROR is a failure here.
-      if (result.exitCode === 1) process.stdout.write(`(reconcile would exit 1 here: some rows FAIL, as the sample's injected losses intend)\n`);
+      if (result.exitCode === 1) process.stdout.write(`(reconcile would exit 1 here: the rows under worst_rows FAIL, as the sample's injected losses intend)\n`);
       process.exitCode = result.exitCode === 3 ? 3 : 0;
     });
   for (const cmd of [program, ...program.commands]) withHelpEpilogue(cmd);

@@ -1,22 +1,38 @@
 import type { DaySummary } from '../../jobs/reconcile.js';
-import type { RowStatus } from '../domain.js';
+import { ALL_SITES, type RowStatus } from '../domain.js';
+import { summarizeDay } from '../report/summary.js';
 
 /** A webhook that does not answer within this long is given up on: an alert never holds up the job. */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 
 /**
- * The Slack-compatible message for the days whose ALL row has one of `on`'s statuses, or null
- * when none has. Pure.
+ * The Slack-compatible message for the days with a row whose status is one of `on` (FAIL takes
+ * NO_DATA with it: they rank together), or null when none has. Each day's line is its summary —
+ * the worst status across its rows and the rows behind it with their leading cause — then any
+ * other status of `on` the day holds, and the ALL row's parity and missing count. Pure.
  */
 export function buildAlert(days: readonly Pick<DaySummary, 'day' | 'rows' | 'parityFile' | 'missingFile'>[], on: readonly RowStatus[], location: string): { text: string } | null {
-  const hits = days.filter((d) => d.rows.some((r) => on.includes(r.status as RowStatus)));
+  const wanted = new Set<RowStatus>(on.includes('FAIL') ? [...on, 'NO_DATA'] : on);
+  const hits = days.map((d) => ({ d, v: summarizeDay(d.rows) })).filter(({ v }) => v.all.some((r) => wanted.has(r.status)));
   if (hits.length === 0) return null;
-  const lines = hits.map((d) => {
-    const bad = d.rows.filter((r) => on.includes(r.status as RowStatus));
-    const sites = bad.map((r) => `${String(r.site)} ${String(r.status)}${r.parity_pct !== null ? ` ${String(r.parity_pct)}%` : ''}${r.missing ? `, ${String(r.missing)} missing` : ''}${r.error ? ` (${String(r.error)})` : ''}`);
-    return `• ${d.day}: ${sites.join('; ')}`;
+  const lines = hits.map(({ d, v }) => {
+    const others = STATUS_ORDER.filter((s) => s !== v.status && wanted.has(s))
+      .map((s) => ({ s, sites: v.all.filter((r) => r.status === s && r.site !== ALL_SITES).map((r) => r.site) }))
+      .filter((o) => o.sites.length > 0)
+      .map((o) => `; also ${o.s}: ${o.sites.join(', ')}`);
+    const all = d.rows.find((r) => r.site === ALL_SITES);
+    const totals = all ? ` (ALL ${all.parity_pct === null ? 'no parity' : `${String(all.parity_pct)} %`}${typeof all.missing === 'number' ? `, ${all.missing} missing` : ''})` : '';
+    return `• ${d.day}: ${slackText(v.text)}${others.join('')}${totals}`;
   });
-  return { text: `audit-parity: ${hits.length} day(s) need attention\n${lines.join('\n')}\nreports: ${location}` };
+  return { text: `audit-parity: ${hits.length} day(s) need attention\n${lines.join('\n')}\nreports: ${slackText(location)}` };
+}
+
+/** Worst first. */
+const STATUS_ORDER: readonly RowStatus[] = ['ERROR', 'FAIL', 'NO_DATA', 'WARN'];
+
+/** Slack reads `<…>` as a link or a mention (`<!channel>`): text from objects and config is escaped as its API asks. */
+function slackText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Posts the alert; the caller logs a failure and carries on. */

@@ -23,7 +23,10 @@ export function jsonLogger(stream: NodeJS.WritableStream = process.stderr, clock
   return { info: line('INFO'), warn: line('WARNING'), error: line('ERROR') };
 }
 
-/** A one-line progress bar over the days of a run, redrawn in place on a terminal. */
+/**
+ * A one-line progress bar over the days of a run, redrawn in place on a terminal; the label (the
+ * last day's summary) is cut to the terminal's width, since a wrapped line cannot be redrawn.
+ */
 export function progressBar(total: number, stream: NodeJS.WriteStream = process.stderr): { tick(label: string): void; done(): void } {
   let n = 0;
   const width = 30;
@@ -31,7 +34,9 @@ export function progressBar(total: number, stream: NodeJS.WriteStream = process.
     tick(label: string) {
       n++;
       const filled = Math.round((width * n) / Math.max(total, 1));
-      stream.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${n}/${total} days  ${label}`.padEnd(80));
+      const columns = (stream.columns > 0 ? stream.columns : 80) - 1;
+      const line = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${n}/${total} days  ${label}`;
+      stream.write(`\r${(line.length > columns ? `${line.slice(0, columns - 1)}…` : line).padEnd(columns)}`);
     },
     done() {
       if (n > 0) stream.write('\n');

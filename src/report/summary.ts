@@ -176,7 +176,7 @@ export function renderSummaryTable(days: readonly SummaryDay[], options: Summary
     ...shown.map(({ v }, i) => line(chosen.cells[i]!, worstRows(v))),
   ];
   if (shown.length === 0) lines.push(options.onlyFailing ? 'no day is below PASS' : 'no days');
-  lines.push(fit('status: the worst row of the day; counts and parity_pct: the ALL row; worst_rows: the rows behind the status', width));
+  lines.push(fit('status: the worst row of the day; the counts and parity_pct: ALL; worst_rows: the rows behind status', width));
   return lines.join('\n') + '\n';
 }
 
@@ -237,9 +237,16 @@ export function summaryDocument(days: readonly SummaryDay[], options: { onlyFail
       summary: v.text,
       rows: v.all
         .filter((r) => !options.onlyFailing || r.status !== 'PASS')
-        .map((r) => ({ site: r.site, status: r.status, parity_pct: r.parity_pct, leading_cause: r.leadingCause?.column ?? null, leading_count: r.leadingCause?.count ?? null, detail: r.leadingCause?.text ?? null })),
+        .map(rowRecord),
     }];
   });
+}
+
+export type SummaryRowRecord = SummaryDocumentDay['rows'][number];
+
+/** A row's verdict as flat data, for logs and documents. Pure. */
+export function rowRecord(r: RowVerdict): SummaryRowRecord {
+  return { site: r.site, status: r.status, parity_pct: r.parity_pct, leading_cause: r.leadingCause?.column ?? null, leading_count: r.leadingCause?.count ?? null, detail: r.leadingCause?.text ?? null };
 }
 
 /** One JSON document: an array of days. Pure. */

@@ -91,7 +91,7 @@ describe('alerts', () => {
       expect(run.code).toBe(1);
       expect(bodies).toHaveLength(1);
       const body = JSON.parse(bodies[0]!) as { text: string };
-      expect(body.text).toContain('2025-03-09: US FAIL 90.0000%, 10 missing');
+      expect(body.text).toContain('2025-03-09: FAIL: US 90 %, missing unexplained −10');
       expect(run.out).not.toContain('SECRET-TOKEN');
     } finally {
       server.close();

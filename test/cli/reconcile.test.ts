@@ -246,6 +246,6 @@ describe('parity demo', () => {
       expect([col, all.reduce((n, r) => n + Number(r[col]), 0)]).toEqual([col, expect.any(Number)]);
       expect(all.reduce((n, r) => n + Number(r[col]), 0)).toBeGreaterThan(0);
     }
-    expect(run.stdout).toContain('parity %');
+    expect(run.stdout).toContain('parity_pct');
   });
 });
