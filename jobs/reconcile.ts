@@ -11,12 +11,15 @@ import type { KafkaDayRead, KafkaTierReader } from '../src/tiers/kafka-reader.js
 import { InternalError, TierError, throwIfAborted } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
 import { attributeDay, type DayCounts, type IssueCounts, type KafkaDayCounts } from '../src/reconcile/attribute.js';
+import { hasVolumeHistory, VOLUME_MIN_HISTORY_DAYS, type VolumePoint } from '../src/reconcile/volume.js';
 import type { ParityRow } from '../src/report/columns.js';
 import { type CsvOptions, renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/report/csv.js';
 import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from '../src/report/manifest.js';
+import { rowRecord, summarizeDay } from '../src/report/summary.js';
 import { commitAll, type PreparedFile, prepareFile, type WriteResult } from '../src/report/writer.js';
 import { StoreRegistry } from '../src/storage/index.js';
 import { LOCAL_STAGE_CONCURRENCY, readRecordTier, type TierRead } from '../src/tiers/record-tier.js';
+import { addDayToHistory, readVolumeHistory } from './history-reader.js';
 
 export interface ReconcileRequest {
   config: Config;
@@ -76,12 +79,17 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   const unwatch = engine.watch(signal);
   const summaries: DaySummary[] = [];
   const errors: string[] = [];
+  // The volume guard's baseline: the reports already in --out, then each day of this run as it is made.
+  const history = await readVolumeHistory(req.outDir, req.days[0]!, req.days.at(-1)!, log);
+  if (config.thresholds.volumeDropPct > 0 && !hasVolumeHistory(history)) {
+    log.info(`volume guard: no history yet in ${req.outDir}, skipped until ${VOLUME_MIN_HISTORY_DAYS} earlier days are reported`);
+  }
   try {
     for (let i = 0; i < req.days.length; i += config.engine.batchDays) {
       const batch = req.days.slice(i, i + config.engine.batchDays);
       const scratch = await mkdtemp(path.join(scratchRoot, 'batch-'));
       try {
-        for (const summary of await reconcileBatch(req, batch, reportSites, engine, stores, scratch, errors, log)) {
+        for (const summary of await reconcileBatch(req, batch, reportSites, engine, stores, scratch, errors, log, history)) {
           summaries.push(summary);
         }
       } finally {
@@ -151,6 +159,7 @@ async function reconcileBatch(
   scratch: string,
   errors: string[],
   log: Logger,
+  history: Map<Site, VolumePoint[]>,
 ): Promise<DaySummary[]> {
   const { config, signal } = req;
   const zone = config.timezone;
@@ -195,6 +204,10 @@ async function reconcileBatch(
     noteFailure(t.name, failedDays);
     if (read) {
       log.info(`${t.name}: counting ${read.staged.length} objects for ${range}`);
+      // A mistyped folder below an existing root lists nothing, exactly as a quiet day would: say so loudly.
+      for (const e of read.empty.filter((x) => x.folderDay === null || days.includes(x.folderDay))) {
+        log.warn(`${t.name}: counting 0 objects for ${e.folderDay ?? range} in ${t.cfg.raw[e.location] ?? '?'} (expanded: ${e.expanded})`, { tier: t.name, day: e.folderDay, location: t.cfg.raw[e.location], expanded: e.expanded });
+      }
       await engine.loadFiles(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays);
     } else {
       await engine.loadEmpty(t.name);
@@ -264,9 +277,11 @@ async function reconcileBatch(
     const report = attributeDay(input, {
       sites: reportSites,
       thresholds: config.thresholds,
+      volumeHistory: history,
       tiers: { gcs: Boolean(config.tiers.gcs), kafka: req.kafka ? req.kafka.regions : null, bigquery: Boolean(req.bigquery) },
     });
     for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
+    addDayToHistory(history, report.rows);
 
     const started = Date.now();
     const parityFile = path.join(req.outDir, `parity-${day}.csv`);
@@ -308,9 +323,13 @@ async function reconcileBatch(
     if (listIncomplete) await rm(missingPath, { force: true });
     await commitAll(prepared);
     const all = report.rows.at(-1)!;
-    log.info(`${day}: ${String(all.status)} parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}${change === 'restated' ? ' (restated: late data changed it)' : ''}`, {
+    // The day's worst row, not ALL's: an alert on `status` must see an UNKNOWN row that FAILs under a passing ALL.
+    const verdict = summarizeDay(report.rows);
+    log.info(`${day}: ${verdict.text} — ALL parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}${change === 'restated' ? ' (restated: late data changed it)' : ''}`, {
       day,
-      status: all.status,
+      status: verdict.status,
+      rows: verdict.rows.map(rowRecord),
+      all_status: all.status,
       parity_pct: all.parity_pct,
       missing: all.missing,
       unexplained: all.unexplained,

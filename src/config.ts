@@ -148,8 +148,10 @@ const schema = z.strictObject({
     .strictObject({
       warnPct: z.number().min(0).max(100).default(99.9),
       failPct: z.number().min(0).max(100).default(99.0),
+      landedNotAcceptedPct: z.number().min(0).max(100).default(0.5),
+      volumeDropPct: z.number().min(0).max(100).default(50),
     })
-    .default({ warnPct: 99.9, failPct: 99.0 })
+    .default({ warnPct: 99.9, failPct: 99.0, landedNotAcceptedPct: 0.5, volumeDropPct: 50 })
     .refine((t) => t.failPct <= t.warnPct, { message: 'failPct must not be above warnPct', path: ['failPct'] }),
   tiers: z
     .strictObject({
@@ -225,7 +227,8 @@ export interface GcsOptions {
 export interface Config {
   timezone: string;
   sites: string[];
-  thresholds: { warnPct: number; failPct: number };
+  /** landedNotAcceptedPct: % of accepted ids landing unaccepted above which a row WARNs; volumeDropPct: the volume guard's share (0: off). */
+  thresholds: { warnPct: number; failPct: number; landedNotAcceptedPct: number; volumeDropPct: number };
   tiers: {
     /** Exactly one of proxy (files) and proxyBigquery (a table). */
     proxy?: TierLocations;

@@ -1,6 +1,7 @@
 import { ALL_SITES, type DayKey, type IdFactGroup, type RowStatus, type Site, UNKNOWN_SITE } from '../domain.js';
 import type { ParityColumn, ParityRow } from '../report/columns.js';
 import { type IdColumn, ID_RULES } from './rules.js';
+import { type VolumePoint, volumeDrops } from './volume.js';
 
 export interface ProxyDayCounts {
   lines: number;
@@ -47,7 +48,14 @@ export interface DayCounts {
 export interface AttributionOptions {
   /** Sites to report, in order (the config's, or --sites). */
   sites: readonly Site[];
-  thresholds: { warnPct: number; failPct: number };
+  /**
+   * warnPct, failPct: parity grades. landedNotAcceptedPct: final-tier ids the proxy did not accept,
+   * as a % of accepted ids, above which a row WARNs (default 0.5). volumeDropPct: a count below this %
+   * of its baseline WARNs (default 50; 0 turns the guard off).
+   */
+  thresholds: { warnPct: number; failPct: number; landedNotAcceptedPct?: number; volumeDropPct?: number };
+  /** Earlier days' counts per site (from the output folder's reports), for the volume guard; none: no check. */
+  volumeHistory?: ReadonlyMap<Site, readonly VolumePoint[]>;
   /** Tiers configured in this run; kafka: its clusters' regions, in config order. The final tier is bigquery where configured. */
   tiers: { gcs: boolean; kafka: readonly string[] | null; bigquery?: boolean };
 }
@@ -142,41 +150,128 @@ function countIds(groups: IdFactGroup[]): Record<IdColumn, number> {
   return out;
 }
 
-/** The columns derived from others: the final tier, unexplained, parity and status. */
+/** The columns derived from others: the final tier, unexplained, parity, the volume guard and status. */
 function finish(row: ParityRow, options: AttributionOptions): void {
   const finalDistinct = options.tiers.bigquery ? num(row.bq_distinct) : num(row.gcs_distinct);
   const accepted = num(row.accepted_distinct);
-  const failed = row.error !== null && row.error !== '';
-  if (finalDistinct === null || accepted === null) {
+  const missing = num(row.missing);
+  const history = row.site === ALL_SITES ? undefined : options.volumeHistory?.get(String(row.site));
+  const drops = history ? volumeDrops(String(row.date), row, history, options.thresholds.volumeDropPct ?? DEFAULT_VOLUME_DROP_PCT) : [];
+  row.volume_drop = drops.length > 0 ? drops.join('; ') : null;
+  if (finalDistinct === null || accepted === null || missing === null) {
     row.unexplained = null;
     row.parity_pct = null;
     row.status = 'ERROR';
-    row.status_reason = `ERROR ${String(row.error ?? 'a tier could not be read')}`;
+    row.status_reason = `ERROR ${String(row.error || 'a tier could not be read')}`;
     return;
   }
   // With the proxy and the final tier counted, parity stands even when another tier (Kafka) failed:
   // the row still says ERROR, and only that tier's columns are empty.
   row.unexplained = finalDistinct - accepted;
-  row.parity_pct = formatParity(finalDistinct, accepted);
-  row.status = failed ? 'ERROR' : statusOf(finalDistinct, accepted, options.thresholds);
-  row.status_reason =
-    row.status === 'ERROR' ? `ERROR ${String(row.error)}`
-    : row.status === 'FAIL' ? `parity ${String(row.parity_pct)} < failPct ${options.thresholds.failPct}`
-    : row.status === 'WARN' ? (accepted === 0 ? `${finalDistinct} ids landed with none accepted` : `parity ${String(row.parity_pct)} < warnPct ${options.thresholds.warnPct}`)
-    : '';
+  row.parity_pct = formatParity(accepted - missing, accepted);
+  const facts: VerdictFacts = {
+    row, accepted, missing, finalDistinct, drops,
+    landedNotAccepted: num(row.landed_not_accepted) ?? 0,
+    thresholds: { landedNotAcceptedPct: DEFAULT_LANDED_NOT_ACCEPTED_PCT, ...options.thresholds },
+    finalTier: options.tiers.bigquery ? 'bigquery' : 'gcs',
+  };
+  const matched = STATUS_RULES.map((rule) => ({ status: rule.status, reason: rule.reason(facts) })).filter((m) => m.reason !== null);
+  row.status = matched[0]?.status ?? 'PASS';
+  row.status_reason = matched.map((m) => m.reason).join('; ');
 }
 
-/** 100 × landed ÷ accepted to four decimals, rounded half up in exact integer arithmetic. */
-export function formatParity(landed: number, accepted: number): string | null {
-  if (accepted === 0) return landed === 0 ? '100.0000' : null;
-  const scaled = (BigInt(landed) * 2_000_000n + BigInt(accepted)) / (2n * BigInt(accepted)); // parity × 10^4
+export const DEFAULT_LANDED_NOT_ACCEPTED_PCT = 0.5;
+export const DEFAULT_VOLUME_DROP_PCT = 50;
+
+interface VerdictFacts {
+  row: ParityRow;
+  accepted: number;
+  missing: number;
+  finalDistinct: number;
+  landedNotAccepted: number;
+  /** The volume guard's findings for the row. */
+  drops: string[];
+  thresholds: { warnPct: number; failPct: number; landedNotAcceptedPct: number };
+  finalTier: 'gcs' | 'bigquery';
+}
+
+/** The tiers configured and read for the row, with their record count. */
+function tierCounts(f: VerdictFacts): [string, number][] {
+  const counts: [string, number | null][] = [['kafka', num(f.row.kafka_records)], ['gcs', num(f.row.gcs_records)], ['bigquery', num(f.row.bq_rows)]];
+  return counts.filter((c): c is [string, number] => c[1] !== null);
+}
+
+const notUnknown = (f: VerdictFacts): boolean => f.row.site !== UNKNOWN_SITE;
+
+/**
+ * How a row is graded, worst first: the row's status is the first rule that speaks; its
+ * status_reason is every rule that speaks, that one first. ERROR (a tier unread) is decided
+ * before these. A site with data on one side only never reaches PASS: no proxy records is
+ * NO_DATA (UNKNOWN exists only because records do), an empty tier under accepted ids is NO_DATA
+ * for a configured site and parity 0 (FAIL) for UNKNOWN, whose losses have a cause of their own;
+ * landed ids with none accepted, or proxy lines none of them accepted with nothing landed, WARN.
+ */
+const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => string | null }[] = [
+  {
+    status: 'ERROR',
+    reason: (f) => (f.row.error ? `ERROR ${String(f.row.error)}` : null),
+  },
+  {
+    status: 'NO_DATA',
+    reason: (f) => (notUnknown(f) && f.row.proxy_requests === 0 ? 'no proxy records' : null),
+  },
+  {
+    status: 'NO_DATA',
+    reason: (f) => {
+      if (!notUnknown(f) || f.accepted === 0) return null;
+      const empty = tierCounts(f).filter(([, n]) => n === 0).map(([t]) => t);
+      return empty.length === 0 ? null : `${empty.join(' and ')} ${empty.length > 1 ? 'hold' : 'holds'} nothing while the proxy accepted ${f.accepted}`;
+    },
+  },
+  {
+    status: 'FAIL',
+    reason: (f) => (f.accepted > 0 && statusOf(f.accepted - f.missing, f.accepted, f.thresholds) === 'FAIL' ? `parity ${String(f.row.parity_pct)} < failPct ${f.thresholds.failPct}` : null),
+  },
+  {
+    status: 'WARN',
+    reason: (f) => (f.accepted > 0 && statusOf(f.accepted - f.missing, f.accepted, f.thresholds) === 'WARN' ? `parity ${String(f.row.parity_pct)} < warnPct ${f.thresholds.warnPct}` : null),
+  },
+  {
+    status: 'WARN',
+    reason: (f) => {
+      if (f.landedNotAccepted === 0) return null;
+      if (f.accepted === 0) return `${f.landedNotAccepted} ids landed with none accepted`;
+      // landed × 100 > pct × accepted, compared without dividing.
+      return f.landedNotAccepted * 100 > f.thresholds.landedNotAcceptedPct * f.accepted
+        ? `landed_not_accepted ${f.landedNotAccepted} > ${f.thresholds.landedNotAcceptedPct}% of ${f.accepted} accepted`
+        : null;
+    },
+  },
+  {
+    status: 'WARN',
+    reason: (f) => (f.accepted === 0 && f.finalDistinct === 0 && num(f.row.proxy_requests)! > 0 ? `${String(f.row.proxy_requests)} proxy lines, none accepted` : null),
+  },
+  {
+    status: 'WARN',
+    reason: (f) => (f.drops.length > 0 ? `volume_drop: ${f.drops.join('; ')}` : null),
+  },
+];
+
+/**
+ * 100 × held ÷ accepted to four decimals, rounded half up in exact integer arithmetic; null when
+ * nothing was accepted (no ratio to state). Parity passes held = accepted − missing.
+ */
+export function formatParity(held: number, accepted: number): string | null {
+  if (accepted === 0) return null;
+  const scaled = (BigInt(held) * 2_000_000n + BigInt(accepted)) / (2n * BigInt(accepted)); // parity × 10^4
   const s = scaled.toString().padStart(5, '0');
   return `${s.slice(0, -4)}.${s.slice(-4)}`;
 }
 
-export function statusOf(landed: number, accepted: number, t: { warnPct: number; failPct: number }): RowStatus {
-  if (accepted === 0) return landed === 0 ? 'PASS' : 'WARN';
-  const pct = (100 * landed) / accepted;
+/** The grade of held ÷ accepted against the thresholds (accepted 0: PASS if nothing held, else WARN). */
+export function statusOf(held: number, accepted: number, t: { warnPct: number; failPct: number }): RowStatus {
+  if (accepted === 0) return held === 0 ? 'PASS' : 'WARN';
+  const pct = (100 * held) / accepted;
   if (pct < t.failPct) return 'FAIL';
   if (pct < t.warnPct) return 'WARN';
   return 'PASS';
@@ -191,7 +286,7 @@ function emptyRow(day: DayKey, site: Site): ParityRow {
     missing: null, unknown_site: null, missing_unexplained: null, landed_not_accepted: null, landed_after_reject: null,
     landed_without_proxy: null, proxy_out_of_window: null, gcs_out_of_window: null, error: null,
     cross_region_duplicates: null, unroutable: null, lost_before_kafka: null, in_flight: null, kafka_malformed: null,
-    kafka_offset_records: null, bq_malformed: null, status_reason: null,
+    kafka_offset_records: null, bq_malformed: null, status_reason: null, volume_drop: null,
   };
 }
 

@@ -17,8 +17,8 @@ export const PARITY_COLUMNS = [
   ['bq_distinct', 'distinct request_ids in BigQuery (empty: tier not configured)'],
   ['duplicates', 'final-tier records − final-tier distinct request_ids'],
   ['unexplained', 'final-tier distinct − accepted distinct (negative: accepted ids that never landed, net of ids that landed unaccepted)'],
-  ['parity_pct', '100 × final-tier distinct ÷ accepted distinct, four decimals; 100.0000 when both are 0; empty when only the first is'],
-  ['status', 'FAIL below failPct, WARN below warnPct or when ids landed with none accepted, else PASS; ERROR when a tier could not be read'],
+  ['parity_pct', '100 × accepted ids the final tier holds ÷ accepted distinct = 100 × (accepted_distinct − missing) ÷ accepted_distinct, four decimals; never above 100; empty when nothing was accepted'],
+  ['status', 'ERROR when a tier could not be read; NO_DATA when a configured site\'s proxy holds nothing, or a configured tier holds nothing while the proxy accepted ids; FAIL below failPct; WARN below warnPct, landed_not_accepted above landedNotAcceptedPct, a volume_drop, or data on one side only; else PASS'],
   ['proxy_malformed', 'proxy lines that are not JSON or lack a usable timestamp, request_id or status (day of the folder they lie in)'],
   ['gcs_malformed', 'landed lines that are not JSON or lack a usable timestamp or request_id (day of the folder they lie in)'],
   ['late_arrivals', 'landed records of the day found in a folder dated after their own UTC date'],
@@ -44,7 +44,8 @@ export const PARITY_COLUMNS = [
   ['kafka_malformed', 'Kafka messages of the day with no usable request id'],
   ['kafka_offset_records', 'ALL row: messages of the day from offsets alone (the fast path), beside the exact kafka_records'],
   ['bq_malformed', 'BigQuery rows of the day with no request_id'],
-  ['status_reason', 'why the status is what it is, in a few words (empty for a plain PASS)'],
+  ['status_reason', 'why the status is what it is, every finding that applies, the deciding one first (empty for a plain PASS)'],
+  ['volume_drop', 'tier counts below thresholds.volumeDropPct % of their median over earlier days: column, count and median'],
 ] as const satisfies readonly (readonly [string, string])[];
 
 export type ParityColumn = (typeof PARITY_COLUMNS)[number][0];

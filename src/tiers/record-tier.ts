@@ -30,6 +30,17 @@ export interface TierRead {
   tier: TierName;
   staged: StagedObject[];
   failures: ObjectFailure[];
+  /** Folders or prefixes that listed no object: the caller warns, since a mistyped path looks just like this. */
+  empty: EmptyPrefix[];
+}
+
+/** A location's folder or prefix, expanded for a folder day, below which nothing was listed. */
+export interface EmptyPrefix {
+  /** The index of the location in the tier's config. */
+  location: number;
+  /** As expanded: the absolute path, or gs://bucket/prefix. */
+  expanded: string;
+  folderDay: DayKey | null;
 }
 
 /** Folders read at once per tier when staging local gzip or downloading. */
@@ -55,7 +66,8 @@ export async function readRecordTier(
   signal?: AbortSignal,
 ): Promise<TierRead> {
   const listed = new Map<string, { object: BlobObject; folderDay: DayKey | null; location: ParsedLocation }>();
-  for (const location of cfg.locations) {
+  const empty: EmptyPrefix[] = [];
+  for (const [index, location] of cfg.locations.entries()) {
     const store = await stores.storeFor(tier, location);
     await store.assertRootExists(fixedPart(location.template), signal);
     const prefixes = new Map<string, DayKey | null>();
@@ -66,11 +78,14 @@ export async function readRecordTier(
     }
     for (const [prefix, folderDay] of prefixes) {
       throwIfAborted(signal);
+      let objects = 0;
       for await (const object of store.list(prefix, signal)) {
+        objects++;
         // Two locations, or two prefixes, that reach the same object (or a symlink to it) count it once.
         const key = object.key ?? object.url;
         if (!listed.has(key)) listed.set(key, { object, folderDay, location });
       }
+      if (objects === 0) empty.push({ location: index, expanded: location.scheme === 'gs' ? `gs://${location.bucket}/${prefix}` : prefix, folderDay });
     }
   }
 
@@ -98,7 +113,7 @@ export async function readRecordTier(
   // Completion order is not stable; the engine and messages want the same order every run.
   staged.sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
   failures.sort((a, b) => (a.error.object < b.error.object ? -1 : 1));
-  return { tier, staged, failures };
+  return { tier, staged, failures, empty };
 }
 
 /** UTF-8's byte-order mark: some writers put it at the start of a file, where it would make the first line malformed. */

@@ -16,18 +16,19 @@ async function report(out: string, day: string) {
 const row = (rows: Record<string, string>[], site: string) => rows.find((r) => r.site === site)!;
 
 describe('parity reconcile', () => {
-  it('counts a day exactly and exits 0 when every row passes', async () => {
+  it('counts a day exactly; a configured site with no records that day is NO_DATA, never PASS, and exits 1', async () => {
     const dir = await tempDir();
     await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [ok('a', '2025-03-09T10:00:00Z'), ok('b', 1741521600000, 'CA')]);
     await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl.gz'), [landed('a', '2025-03-09T10:00:00Z'), landed('b', 1741521600000, 'CA')]);
     const out = path.join(dir, 'out');
     const run = await runCli(['reconcile', '--config', await writeConfig(dir), '--date', '2025-03-09', '--out', out]);
     expect(run.stderr).not.toMatch(/error/i);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1);
     const { parity, missing } = await report(out, '2025-03-09');
     expect(parity.map((r) => r.site)).toEqual(['US', 'CA', 'MX', 'ALL']);
     expect(row(parity, 'ALL')).toMatchObject({ proxy_requests: '2', proxy_accepted: '2', gcs_records: '2', gcs_distinct: '2', parity_pct: '100.0000', status: 'PASS', unexplained: '0' });
-    expect(row(parity, 'MX')).toMatchObject({ proxy_requests: '0', parity_pct: '100.0000', status: 'PASS' });
+    expect(row(parity, 'US')).toMatchObject({ parity_pct: '100.0000', status: 'PASS', status_reason: '' });
+    expect(row(parity, 'MX')).toMatchObject({ proxy_requests: '0', parity_pct: '', status: 'NO_DATA', status_reason: 'no proxy records' });
     expect(missing).toEqual([]);
     const html = await readFile(path.join(out, 'report-2025-03-09_2025-03-09.html'), 'utf8');
     expect(html).toContain('<!DOCTYPE html>');
@@ -93,7 +94,7 @@ describe('parity reconcile', () => {
     await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [ok('late', '2025-03-09T23:59:59Z')]);
     await writeNdjson(path.join(dir, 'landed/dt=2025-03-10/a.jsonl'), [landed('late', '2025-03-09T23:59:59Z')]);
     const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', await writeConfig(dir), '--date', '2025-03-09', '--out', out]);
+    const run = await runCli(['reconcile', '--config', await writeConfig(dir, { sites: ['US'] }), '--date', '2025-03-09', '--out', out]);
     expect(run.code).toBe(0);
     expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({ gcs_records: '1', late_arrivals: '1', status: 'PASS' });
   });
@@ -115,7 +116,7 @@ describe('parity reconcile', () => {
       await writeNdjson(path.join(dir, `landed/dt=${d}/a.jsonl`), inDay.map((r) => landed(r.request_id, r.timestamp)));
     }
     const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', await writeConfig(dir, { timezone: 'America/Chicago' }), '--date', day, '--out', out]);
+    const run = await runCli(['reconcile', '--config', await writeConfig(dir, { timezone: 'America/Chicago', sites: ['US'] }), '--date', day, '--out', out]);
     expect(run.code).toBe(0);
     expect(row((await report(out, day)).parity, 'US')).toMatchObject({ proxy_requests: '2', gcs_records: '2', status: 'PASS' });
   });
@@ -154,14 +155,14 @@ describe('parity reconcile', () => {
     expect(row((await report(out, '2025-03-05')).parity, 'ALL')).toMatchObject({ status: 'PASS', gcs_records: '1' });
   });
 
-  it('a day with no folder counts zero; a location whose fixed part is missing exits 3 naming it', async () => {
+  it('a day with no folder counts zero and is NO_DATA (exit 1); a location whose fixed part is missing exits 3 naming it', async () => {
     const dir = await tempDir();
     await mkdir(path.join(dir, 'proxy'), { recursive: true });
     await mkdir(path.join(dir, 'landed'), { recursive: true });
     const out = path.join(dir, 'out');
     const zero = await runCli(['reconcile', '--config', await writeConfig(dir), '--date', '2025-03-09', '--out', out]);
-    expect(zero.code).toBe(0);
-    expect(row((await report(out, '2025-03-09')).parity, 'ALL')).toMatchObject({ proxy_requests: '0', gcs_records: '0', status: 'PASS' });
+    expect(zero.code).toBe(1);
+    expect(row((await report(out, '2025-03-09')).parity, 'ALL')).toMatchObject({ proxy_requests: '0', gcs_records: '0', parity_pct: '', status: 'NO_DATA' });
     const missingRoot = await runCli(['reconcile', '--config', await writeConfig(dir, { gcs: ['nowhere/dt={date}/'] }), '--date', '2025-03-09', '--out', out]);
     expect(missingRoot.code).toBe(3);
     expect(missingRoot.stderr).toContain(path.join(dir, 'nowhere'));
@@ -180,16 +181,17 @@ describe('parity reconcile', () => {
     expect((await report(out, '2025-03-09')).parity.map((r) => [r.site, r.proxy_requests])).toEqual([['CA', '1'], ['ALL', '1']]);
   });
 
-  it('a range of a year runs in bounded batches and writes every day', async () => {
+  it('a range of a year runs in bounded batches and writes every day, the days without data NO_DATA', async () => {
     const dir = await tempDir();
     await writeNdjson(path.join(dir, 'proxy/dt=2024-06-01/a.jsonl'), [ok('a', '2024-06-01T10:00:00Z')]);
     await writeNdjson(path.join(dir, 'landed/dt=2024-06-01/a.jsonl'), [landed('a', '2024-06-01T10:00:00Z')]);
     const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', await writeConfig(dir), '--from', '2024-01-01', '--to', '2024-12-31', '--out', out, '--quiet']);
-    expect(run.code).toBe(0);
+    const run = await runCli(['reconcile', '--config', await writeConfig(dir, { sites: ['US'] }), '--from', '2024-01-01', '--to', '2024-12-31', '--out', out, '--quiet']);
+    expect(run.code).toBe(1);
     const files = await import('node:fs/promises').then((fs) => fs.readdir(out));
     expect(files.filter((f) => f.startsWith('parity-'))).toHaveLength(366);
-    expect(row((await report(out, '2024-06-01')).parity, 'ALL')).toMatchObject({ proxy_requests: '1', gcs_records: '1' });
+    expect(row((await report(out, '2024-06-01')).parity, 'ALL')).toMatchObject({ proxy_requests: '1', gcs_records: '1', status: 'PASS' });
+    expect(row((await report(out, '2024-06-02')).parity, 'ALL')).toMatchObject({ proxy_requests: '0', status: 'NO_DATA' });
   }, 180_000);
 });
 

@@ -17,7 +17,7 @@ describe('config', () => {
     const c = parseConfig(base, '/base');
     expect(c.timezone).toBe('UTC');
     expect(c.sites).toEqual(['US', 'CA', 'MX']);
-    expect(c.thresholds).toEqual({ warnPct: 99.9, failPct: 99.0 });
+    expect(c.thresholds).toEqual({ warnPct: 99.9, failPct: 99.0, landedNotAcceptedPct: 0.5, volumeDropPct: 50 });
     expect(c.tiers.proxy!.locations[0]).toEqual({ scheme: 'file', bucket: '', template: '/base/proxy/dt={date}', dated: true });
     expect(c.tiers.gcs!.locations[0]).toEqual({ scheme: 'gs', bucket: 'audit-api-logs-us-prod', template: 'dt={date}/', dated: true });
   });
@@ -37,6 +37,8 @@ describe('config', () => {
     [{ ...base, tiers: { proxy: { locations: ['s3://bucket/x'] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations[0]'],
     [{ ...base, sites: ['US', 'ALL'] }, 'sites[1]'],
     [{ ...base, thresholds: { warnPct: 101 } }, 'thresholds.warnPct'],
+    [{ ...base, thresholds: { landedNotAcceptedPct: -1 } }, 'thresholds.landedNotAcceptedPct'],
+    [{ ...base, thresholds: { volumeDropPct: 'half' } }, 'thresholds.volumeDropPct'],
     [{ ...base, tiers: { ...base.tiers, proxy: { locations: ['p'], fields: { status: 'http.status; DROP' } } } }, 'tiers.proxy.fields.status'],
   ])('names the key path of %j', (doc, keyPath) => {
     const e = errorOf(doc);

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { addDays } from '../src/dates.js';
+import { ALL_SITES, type DayKey, type Site } from '../src/domain.js';
+import type { Logger } from '../src/log/logger.js';
+import { VOLUME_COLUMNS, VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS, type VolumePoint } from '../src/reconcile/volume.js';
+import type { ParityRow } from '../src/report/columns.js';
+import { unguardCell } from '../src/report/csv.js';
+import { parseManifest } from '../src/report/manifest.js';
+
+/** How far back the volume guard looks: the longer of its two windows. */
+const HISTORY_DAYS = Math.max(VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS);
+
+/**
+ * The volume guard's history: per site, the tier counts of the reports already in `outDir` for the
+ * days before `firstDay` that the guard may look at (and those of the run's own days, which the
+ * run replaces as it goes). A report whose manifest names other bytes is skipped with a warning,
+ * and so is one that cannot be parsed: a broken file must not set the baseline.
+ */
+export async function readVolumeHistory(outDir: string, firstDay: DayKey, lastDay: DayKey, log: Logger): Promise<Map<Site, VolumePoint[]>> {
+  const history = new Map<Site, VolumePoint[]>();
+  for (let day = addDays(firstDay, -HISTORY_DAYS); day < lastDay; day = addDays(day, 1)) {
+    const name = `parity-${day}.csv`;
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path.join(outDir, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
+    const manifest = await readFile(path.join(outDir, `manifest-${day}.json`), 'utf8').then(parseManifest, () => null);
+    if (manifest && manifest.files.parity.sha256 !== createHash('sha256').update(bytes).digest('hex')) {
+      log.warn(`volume guard: ${name} is not the file its manifest names (edited or half-copied): not used as history`);
+      continue;
+    }
+    let records: Record<string, string>[];
+    try {
+      records = parse(bytes, { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
+    } catch (e) {
+      log.warn(`volume guard: ${name} is not a readable report (${(e as Error).message}): not used as history`);
+      continue;
+    }
+    for (const record of records) {
+      const site = unguardCell(record.site ?? '');
+      if (site === '' || site === ALL_SITES || record.date !== undefined && unguardCell(record.date) !== day) continue;
+      addVolumePoint(history, site, day, record);
+    }
+  }
+  return history;
+}
+
+/** Puts one day's counts of a site into the history, replacing what it held for that day. */
+export function addVolumePoint(history: Map<Site, VolumePoint[]>, site: Site, day: DayKey, row: Partial<Record<string, unknown>>): void {
+  const counts: VolumePoint['counts'] = {};
+  for (const column of VOLUME_COLUMNS) {
+    const v = row[column];
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : null;
+    if (n !== null) counts[column] = n;
+  }
+  const points = (history.get(site) ?? []).filter((p) => p.day !== day);
+  points.push({ day, counts });
+  history.set(site, points);
+}
+
+/** A computed day's site rows into the history, for the days of the same run after it. */
+export function addDayToHistory(history: Map<Site, VolumePoint[]>, rows: readonly ParityRow[]): void {
+  for (const row of rows) {
+    if (row.site === ALL_SITES) continue;
+    addVolumePoint(history, String(row.site), String(row.date), row);
+  }
+}

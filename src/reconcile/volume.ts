@@ -1,0 +1,87 @@
+import { addDays } from '../dates.js';
+import type { DayKey } from '../domain.js';
+
+/** The per-site counts the volume guard watches: one per tier. */
+export const VOLUME_COLUMNS = ['proxy_requests', 'kafka_records', 'gcs_records', 'bq_rows'] as const;
+export type VolumeColumn = (typeof VOLUME_COLUMNS)[number];
+
+/** Days before the checked one whose median is the baseline. */
+export const VOLUME_TRAILING_DAYS = 14;
+/** Traffic is weekly: where this window holds enough of the same weekday, those alone are the baseline. */
+export const VOLUME_WEEKDAY_WINDOW_DAYS = 28;
+export const VOLUME_MIN_SAME_WEEKDAY = 4;
+/** Fewer earlier days than this is no baseline: one odd day must not set the bar. */
+export const VOLUME_MIN_HISTORY_DAYS = 3;
+
+/** One earlier day of one site, as its report holds it (a count is absent where the tier was empty or not read). */
+export interface VolumePoint {
+  day: DayKey;
+  counts: Partial<Record<VolumeColumn, number>>;
+}
+
+export interface VolumeBaseline {
+  median: number;
+  /** How many earlier days it is the median of. */
+  days: number;
+  basis: 'same weekday' | 'trailing';
+}
+
+/**
+ * The baseline of one count on `day`: the median of the same weekday over the trailing 28 days
+ * where at least 4 are there, else of the trailing 14 days; null with fewer than 3 earlier days. Pure.
+ */
+export function volumeBaseline(day: DayKey, history: readonly VolumePoint[], column: VolumeColumn): VolumeBaseline | null {
+  const valueOf = (from: DayKey, keep: (p: VolumePoint) => boolean) =>
+    history.filter((p) => p.day >= from && p.day < day && keep(p)).map((p) => p.counts[column]).filter((v): v is number => typeof v === 'number');
+  const weekday = weekdayOf(day);
+  const same = valueOf(addDays(day, -VOLUME_WEEKDAY_WINDOW_DAYS), (p) => weekdayOf(p.day) === weekday);
+  if (same.length >= VOLUME_MIN_SAME_WEEKDAY) return { median: median(same), days: same.length, basis: 'same weekday' };
+  const trailing = valueOf(addDays(day, -VOLUME_TRAILING_DAYS), () => true);
+  if (trailing.length >= VOLUME_MIN_HISTORY_DAYS) return { median: median(trailing), days: trailing.length, basis: 'trailing' };
+  return null;
+}
+
+/**
+ * The counts of a site's row that fell below `dropPct` % of their baseline, each as a short text
+ * naming the column, the count and the median (`gcs_records 480 < 50% of median 1000`). Empty
+ * when none did, or when `dropPct` is 0 (the guard is off). Pure.
+ */
+export function volumeDrops(
+  day: DayKey,
+  counts: Partial<Record<VolumeColumn, number | string | null>>,
+  history: readonly VolumePoint[],
+  dropPct: number,
+): string[] {
+  if (dropPct <= 0) return [];
+  const out: string[] = [];
+  for (const column of VOLUME_COLUMNS) {
+    const count = counts[column];
+    if (typeof count !== 'number') continue;
+    const base = volumeBaseline(day, history, column);
+    // count < dropPct % of the median, in integers scaled by 100 so that 50 % of 1001 is exact.
+    if (base && base.median > 0 && count * 100 < dropPct * base.median) {
+      out.push(`${column} ${count} < ${dropPct}% of median ${formatMedian(base.median)}`);
+    }
+  }
+  return out;
+}
+
+/** True when no site has any earlier day to compare with: the caller says so once. Pure. */
+export function hasVolumeHistory(history: ReadonlyMap<string, readonly VolumePoint[]>): boolean {
+  return [...history.values()].some((points) => points.length > 0);
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function formatMedian(m: number): string {
+  return Number.isInteger(m) ? String(m) : m.toFixed(1);
+}
+
+/** 0 (Sunday) to 6 of a calendar day; a day key names a date, not an instant, so UTC is right here. */
+function weekdayOf(day: DayKey): number {
+  return new Date(`${day}T00:00:00Z`).getUTCDay();
+}
