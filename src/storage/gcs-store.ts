@@ -234,7 +234,7 @@ export class GcsBlobStore implements BlobStore {
   }
 
   private retrying<T>(url: string, signal: AbortSignal | undefined, describe: (e: unknown) => Failure, request: () => Promise<T>): Promise<T> {
-    return retrying(this.tier, url, this.policy, signal, describe, request);
+    return retrying(this.tier, url, this.policy, signal, namingEndpoint(this.storage.apiEndpoint, describe), request);
   }
 }
 
@@ -391,6 +391,18 @@ function describeDownloadFailure(bucket: string, object: BlobObject): (e: unknow
     if (code === 404) return { ...failure, retriable: true };
     if (failure.retry && short) return { ...failure, message: `${failure.message} after ${received} of ${expected} bytes` };
     return failure;
+  };
+}
+
+/**
+ * A request that never reached the service (refused, unresolved, timed out: a system error code)
+ * names the endpoint it was sent to: a wrong `apiEndpoint` and an outage look alike otherwise.
+ */
+function namingEndpoint(endpoint: string, describe: (e: unknown) => Failure): (e: unknown) => Failure {
+  return (e) => {
+    const failure = describe(e);
+    const code = errorCode(e instanceof DownloadError ? e.cause : e);
+    return typeof code === 'string' && code.startsWith('E') ? { ...failure, message: `${failure.message} at endpoint ${endpoint}` } : failure;
   };
 }
 
