@@ -4,7 +4,8 @@ import { loadConfig } from '../../src/config.js';
 import { daysInRange } from '../../src/dates.js';
 import { type CauseMix, DEFAULT_MIX, type KafkaMessage, type LandedCopy, ScenarioGenerator } from '../../src/demo/generator.js';
 import { writeScenario, writeScenarioConfig } from '../../src/demo/write-scenario.js';
-import { identityViolations } from '../../src/reconcile/attribute.js';
+import { formatParity, identityViolations } from '../../src/reconcile/attribute.js';
+import type { ParityRow } from '../../src/report/columns.js';
 import { expectReportsMatch } from '../support/expect-report.js';
 import { tempDir } from '../support/files.js';
 import { MemoryBigqueryReader, MemoryKafkaReader } from '../support/memory-kafka.js';
@@ -23,7 +24,22 @@ const MIXES: Record<string, CauseMix> = {
     messyHeader: 0,
   },
   'duplicates and late arrivals only': { ...DEFAULT_MIX, rejected413: 0, rejected502: 0, lostUnexplained: 0, duplicate: 0.3, late: 0.3 },
+  'surplus landed ids, nothing lost': {
+    rejected413: 0.05, rejected502: 0, retried502: 0.05, rejectedOther: 0, lostUnexplained: 0, lostBeforeKafka: 0, inFlight: 0,
+    landedAfterReject: 0.1, landedWithoutProxy: 0.1, duplicate: 0.05, crossRegion: 0, late: 0.05, unroutableHeader: 0, missingHeader: 0.05,
+    messyHeader: 0.05,
+  },
 };
+
+/** Parity is stated from the loss side: what a row's own ids say it must be, whatever else landed. */
+function expectParityFromLossSide(row: ParityRow): void {
+  const accepted = row.accepted_distinct as number;
+  const missing = row.missing as number;
+  expect({ site: row.site, parity_pct: row.parity_pct }).toEqual({ site: row.site, parity_pct: formatParity(accepted - missing, accepted) });
+  if (row.parity_pct === null) return;
+  expect(Number(row.parity_pct)).toBeLessThanOrEqual(100);
+  expect({ site: row.site, full: row.parity_pct === '100.0000' }).toEqual({ site: row.site, full: missing === 0 || accepted / missing > 2_000_000 });
+}
 
 const CASES = Object.entries(MIXES).flatMap(([name, mix], i) =>
   [1, 2, 3].map((k) => ({
@@ -58,7 +74,12 @@ describe('attribution returns exactly the injected causes', () => {
     });
     await expectReportsMatch(gen, out, days, { kafka: kafka ? regions : null, bigquery });
     for (const summary of result.days) {
-      for (const row of summary.rows) expect(identityViolations(row)).toEqual([]);
+      for (const row of summary.rows) {
+        expect(identityViolations(row)).toEqual([]);
+        expectParityFromLossSide(row);
+        // Every configured site holds data every day in a generated scenario: none may be NO_DATA.
+        expect({ site: row.site, status: row.status }).not.toEqual({ site: row.site, status: 'NO_DATA' });
+      }
     }
   });
 });

@@ -10,7 +10,7 @@ const KAFKA_COLUMNS = ['kafka_records', 'cross_region_duplicates', 'unroutable',
 const KNOWN = (kafka: boolean) =>
   PARITY_HEADER.filter(
     (c) =>
-      !['date', 'site', 'bq_rows', 'bq_distinct', 'bq_malformed', 'unexplained', 'parity_pct', 'status', 'error', 'kafka_offset_records'].includes(c) &&
+      !['date', 'site', 'bq_rows', 'bq_distinct', 'bq_malformed', 'unexplained', 'parity_pct', 'status', 'error', 'kafka_offset_records', 'status_reason', 'volume_drop'].includes(c) &&
       (kafka || !KAFKA_COLUMNS.includes(c)),
   );
 
