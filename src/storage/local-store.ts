@@ -51,7 +51,15 @@ export class LocalBlobStore implements BlobStore {
       await pipeline(createReadStream(object.url), createGunzip(), createWriteStream(scratchPath), { signal });
     } catch (e) {
       if (signal?.aborted) throw new AbortedError();
-      throw new TierError(this.tier, object.url, `not valid gzip (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) — the object is corrupt or truncated`);
+      const code = (e as NodeJS.ErrnoException).code;
+      // zlib's codes are Z_*: the bytes are bad; any other code is the file system failing to read or write them.
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new TierError(this.tier, object.url, `cannot be decompressed: the scratch folder is full (${code}) — free space in engine.tempDirectory`, true, { cause: e });
+      }
+      if (typeof code === 'string' && !code.startsWith('Z_')) {
+        throw new TierError(this.tier, object.url, `cannot be read (${code}) — check the file and the disk it is on`, false, { cause: e });
+      }
+      throw new TierError(this.tier, object.url, `not valid gzip (${code ?? (e as Error).message}) — the object is corrupt or truncated`);
     }
     return scratchPath;
   }

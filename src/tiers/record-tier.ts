@@ -151,5 +151,8 @@ async function withoutBom(tier: TierName, url: string, file: string, copyPath: s
 function unreadable(tier: TierName, url: string, e: unknown): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string') return e;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new TierError(tier, url, `cannot be staged: the scratch folder is full (${code}) — free space in engine.tempDirectory`, true, { cause: e });
+  }
   return new TierError(tier, url, `cannot be read (${code}) — check the file and the disk it is on`, code === 'EAGAIN' || code === 'EBUSY' || code === 'ETIMEDOUT', { cause: e });
 }

@@ -147,12 +147,15 @@ describe('objects are read once and whole', () => {
     await writeNdjson(path.join(dir, `landed/dt=${DAY}/a.jsonl`), [landed('a')]);
     const bad = path.join(dir, `proxy/dt=${DAY}/x.jsonl`);
     await symlink('/proc/self/mem', bad);
+    const badGzip = path.join(dir, `landed/dt=${DAY}/y.jsonl.gz`);
+    await symlink('/proc/self/mem', badGzip);
     const { run, out } = await runDay(dir);
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain(bad);
-    expect(run.stderr).toContain('EIO');
+    expect(run.stderr).toContain(`${bad}: cannot be read (EIO)`);
+    // an I/O error while gunzipping is the disk, not a corrupt gzip
+    expect(run.stderr).toContain(`${badGzip}: cannot be read (EIO)`);
     const parity = strictCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
-    expect(parity.every((r) => r.status === 'ERROR' && r.error!.includes(bad))).toBe(true);
+    expect(parity.every((r) => r.status === 'ERROR' && r.error!.includes(bad) && r.error!.includes(badGzip))).toBe(true);
   });
 });
 
