@@ -1,6 +1,7 @@
 import { ALL_SITES, type RowStatus, UNKNOWN_SITE } from '../domain.js';
 import { formatParity, statusOf } from '../reconcile/attribute.js';
 import { PARITY_COLUMNS, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
+import { type DayVerdict, summarizeDay } from './summary.js';
 
 /** What one HTML report shows: the days of a run, in any order, each with its parity rows. */
 export interface HtmlReportInput {
@@ -22,7 +23,8 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const sites = chartSites(input.sites, days);
   const regions = regionsOf(days);
   const configured = configuredTiers(days);
-  const ctx: Ctx = { days, sites, regions, configured, thresholds: input.thresholds };
+  const verdicts = new Map(days.map((d) => [d.day, summarizeDay(d.rows)]));
+  const ctx: Ctx = { days, sites, regions, configured, thresholds: input.thresholds, verdicts };
   const range = days.length === 0 ? 'no days' : `${days[0]!.day} to ${days.at(-1)!.day}`;
   return [
     '<!DOCTYPE html>',
@@ -57,18 +59,20 @@ interface Ctx {
   regions: string[];
   configured: Record<Tier, boolean>;
   thresholds: { warnPct: number; failPct: number };
+  /** Each day's worst status and the rows behind it: what every summary of the run says. */
+  verdicts: Map<string, DayVerdict>;
 }
 
 type Tier = 'kafka' | 'gcs' | 'bigquery';
 
-const STATUSES: readonly RowStatus[] = ['PASS', 'WARN', 'FAIL', 'ERROR'];
+const STATUSES: readonly RowStatus[] = ['PASS', 'WARN', 'NO_DATA', 'FAIL', 'ERROR'];
 /** Worst first: the overall status is the first of these any row has. */
-const SEVERITY: readonly RowStatus[] = ['ERROR', 'FAIL', 'WARN', 'PASS'];
+const SEVERITY: readonly RowStatus[] = ['ERROR', 'FAIL', 'NO_DATA', 'WARN', 'PASS'];
 
 const STATUS_MEANS: Record<RowStatus, string> = {
-  PASS: 'parity at or above warnPct',
-  WARN: 'parity below warnPct (or ids landed with none accepted)',
-  NO_DATA: 'a configured tier holds nothing for the site that day',
+  PASS: 'parity at or above warnPct, and nothing else to warn of',
+  WARN: 'parity below warnPct, ids landed that the proxy did not accept, a volume drop, or data on one side only',
+  NO_DATA: 'a configured site\'s proxy holds nothing that day, or a configured tier holds nothing while the proxy accepted ids (exits 1, as FAIL)',
   FAIL: 'parity below failPct',
   ERROR: 'a tier could not be read: the row is incomplete',
 };
@@ -101,6 +105,7 @@ function renderHeader(title: string, range: string, ctx: Ctx): string {
     '</dl>',
     '</div>',
     `<p class="lede">The overall status is the worst of every row of every day (each site, UNKNOWN and ALL). ${esc(overallMeaning(overall))}</p>`,
+    renderVerdicts(ctx),
     errors.length === 0
       ? ''
       : `<div class="errors"><h2>Tiers that could not be read</h2><ul>${errors.map((e) => `<li><b>${esc(e.day)}</b>: <code>${esc(e.error)}</code></li>`).join('')}</ul></div>`,
@@ -108,8 +113,26 @@ function renderHeader(title: string, range: string, ctx: Ctx): string {
   ].join('\n');
 }
 
+/** Per day: the worst status across its rows (not the ALL row's), the rows behind it with their leading cause, and ALL's parity. */
+function renderVerdicts(ctx: Ctx): string {
+  if (ctx.days.length === 0) return '';
+  const body = ctx.days.map((d) => {
+    const v = ctx.verdicts.get(d.day)!;
+    const behind = v.rows.length === 0 ? '<span class="muted">every row passes</span>' : esc(v.text.slice(v.status.length + 2));
+    return `<tr><th scope="row"><a href="#day-${esc(d.day)}">${esc(d.day)}</a></th><td>${badge(v.status)}</td><td class="behind">${behind}</td><td class="num">${v.parity_pct === null ? '–' : `${esc(v.parity_pct)} %`}</td></tr>`;
+  });
+  return [
+    '<div class="table-wrap verdicts-wrap"><table class="verdicts">',
+    '<thead><tr><th scope="col">date</th><th scope="col" title="the worst status of any row of the day">worst status</th><th scope="col" title="the rows with that status, each with its parity and leading cause">rows behind it (parity, leading cause)</th><th scope="col" title="the ALL row\'s parity_pct">ALL parity</th></tr></thead>',
+    `<tbody>${body.join('\n')}</tbody>`,
+    '</table></div>',
+  ].join('\n');
+}
+
 function overallMeaning(s: RowStatus | null): string {
   switch (s) {
+    case 'NO_DATA':
+      return 'At least one row has no data (a site\'s proxy, or a tier, holds nothing that day): reconcile exits 1.';
     case 'ERROR':
       return 'At least one tier could not be read: those rows are incomplete, and reconcile exits 3.';
     case 'FAIL':
@@ -142,7 +165,7 @@ function renderMatrix(ctx: Ctx): string {
   return [
     '<section>',
     '<h2>Status by day and site</h2>',
-    '<p class="caption">Status and parity % (final-tier distinct ÷ accepted distinct) of each row. The last line sums the range, leaving ERROR days out. Each date links to its full table below.</p>',
+    '<p class="caption">Status and parity % (accepted ids the final tier holds ÷ accepted ids) of each row. The last line sums the range, leaving ERROR days out. Each date links to its full table below.</p>',
     '<div class="table-wrap"><table class="matrix">',
     `<thead><tr><th scope="col">date</th>${head}</tr></thead>`,
     `<tbody>${body.join('\n')}</tbody>`,
@@ -201,10 +224,12 @@ function sumRange(ctx: Ctx, site: string): RangeSum {
   }
   const finalDistinct = v[distinctCol] ?? 0;
   const accepted = v.accepted_distinct ?? 0;
+  // Parity from the loss side, as each row's: ids that landed unaccepted never offset lost ones.
+  const held = accepted - (v.missing ?? 0);
   return {
     used, skipped, v, final, finalDistinct, finalRecords: v[recordsCol] ?? 0,
-    parity: used.length === 0 ? null : formatParity(finalDistinct, accepted),
-    status: used.length === 0 ? 'ERROR' : statusOf(finalDistinct, accepted, ctx.thresholds),
+    parity: used.length === 0 ? null : formatParity(held, accepted),
+    status: used.length === 0 ? 'ERROR' : statusOf(held, accepted, ctx.thresholds),
   };
 }
 
@@ -485,48 +510,104 @@ const TIER_OF: Partial<Record<ParityColumn, Tier>> = {
   bq_rows: 'bigquery', bq_distinct: 'bigquery', bq_malformed: 'bigquery',
 };
 
-function renderTables(ctx: Ctx): string {
-  const contractEnd = PARITY_COLUMNS.findIndex(([c]) => c === 'status');
-  const headCells = [
-    ...PARITY_COLUMNS.map(([c, doc], i) => `<th scope="col" title="${esc(`${c}: ${doc}`)}" class="${[c === 'date' ? 'stick0' : c === 'site' ? 'stick1' : '', i === contractEnd ? 'edge' : ''].filter(Boolean).join(' ')}">${breakable(c)}</th>`),
-    ...ctx.regions.map((g) => `<th scope="col" title="${esc(`${regionColumn(g)}: messages in the ${g} Kafka cluster (EXPIRED: its retention no longer holds the day)`)}">${breakable(regionColumn(g))}</th>`),
-  ].join('');
-  const tables = ctx.days.map((d) => {
-    const worst = SEVERITY.find((s) => d.rows.some((r) => r.status === s)) ?? null;
-    const body = d.rows.map((r) => {
-      const cls = r.site === ALL_SITES ? 'all' : r.site === UNKNOWN_SITE ? 'unknown' : '';
-      const cells = PARITY_COLUMNS.map(([c], i) => tableCell(r, c, ctx, i === contractEnd));
-      const regionCells = ctx.regions.map((g) => {
-        const v = r.regions?.[g] ?? null;
-        return v === null ? emptyCell(ctx.configured.kafka ? reasonEmpty(r, 'kafka_records', ctx) : 'the Kafka tier is not configured') : `<td class="num">${esc(typeof v === 'number' ? fmt(v) : String(v))}</td>`;
-      });
-      return `<tr${cls ? ` class="${cls}"` : ''}>${cells.join('')}${regionCells.join('')}</tr>`;
-    });
-    return [
-      `<h3 id="day-${esc(d.day)}">${esc(d.day)} ${worst ? badge(worst) : ''}</h3>`,
-      '<div class="table-wrap"><table class="day">',
-      `<thead><tr>${headCells}</tr></thead>`,
-      `<tbody>${body.join('\n')}</tbody>`,
-      '</table></div>',
-    ].join('\n');
+/** Where the region columns (kafka_<region>) go in a group. */
+const REGIONS = 'kafka_<region>' as const;
+type GroupColumn = ParityColumn | typeof REGIONS;
+
+/**
+ * A day's ~45 columns in three tables that each fit the page, instead of one table cut at its
+ * edge: the counts and the verdict, the causes that split the gap, then the tiers' input quality.
+ * `site` heads every table's rows; a column no group names joins the last one.
+ */
+const GROUPS: readonly { title: string; columns: readonly GroupColumn[] }[] = [
+  {
+    title: 'Counts and verdict',
+    columns: ['date', 'site', 'proxy_requests', 'proxy_accepted', 'rejected_413', 'rejected_502', 'rejected_other', 'kafka_records', 'gcs_records', 'gcs_distinct', 'bq_rows', 'bq_distinct', 'duplicates', 'unexplained', 'parity_pct', 'status', 'status_reason'],
+  },
+  {
+    title: 'Causes',
+    columns: ['site', 'proxy_distinct', 'accepted_distinct', 'retry_recovered', 'lost_413', 'lost_502', 'lost_other', 'missing', 'lost_before_kafka', 'unknown_site', 'in_flight', 'missing_unexplained', 'landed_not_accepted', 'landed_after_reject', 'landed_without_proxy', 'cross_region_duplicates', 'unroutable'],
+  },
+  {
+    title: 'Tiers and input',
+    columns: ['site', 'proxy_malformed', 'proxy_out_of_window', 'gcs_malformed', 'gcs_out_of_window', 'late_arrivals', 'kafka_malformed', 'kafka_offset_records', REGIONS, 'bq_malformed', 'volume_drop', 'error'],
+  },
+];
+
+/** The groups with every parity column placed once (site in each), less the columns of tiers no row has. */
+function tableGroups(ctx: Ctx): { title: string; columns: GroupColumn[] }[] {
+  const placed = new Set<GroupColumn>(GROUPS.flatMap((g) => g.columns));
+  const rest = PARITY_COLUMNS.map(([c]) => c).filter((c) => !placed.has(c));
+  const shown = (c: GroupColumn) => (c === REGIONS ? ctx.configured.kafka : !hiddenColumn(c, ctx));
+  return GROUPS.map((g, i) => {
+    const columns = i === GROUPS.length - 1 ? [...g.columns.slice(0, -1), ...rest, g.columns.at(-1)!] : [...g.columns];
+    return { title: g.title, columns: columns.filter(shown) };
   });
+}
+
+/** A tier's column is hidden in the HTML when the tier is not configured (empty in every row); the CSV keeps it. */
+function hiddenColumn(c: ParityColumn, ctx: Ctx): boolean {
+  const tier = TIER_OF[c];
+  return tier !== undefined && !ctx.configured[tier];
+}
+
+function renderTables(ctx: Ctx): string {
+  const groups = tableGroups(ctx);
+  const docs = new Map<string, string>(PARITY_COLUMNS);
+  const headCell = (c: GroupColumn, first: boolean): string[] => {
+    if (c === REGIONS) return ctx.regions.map((g) => `<th scope="col" title="${esc(`${regionColumn(g)}: messages in the ${g} Kafka cluster (EXPIRED: its retention no longer holds the day)`)}">${breakable(regionColumn(g))}</th>`);
+    const cls = [c === 'date' ? 'stick0' : c === 'site' ? (first ? 'stick1' : 'stick0') : '', c === 'status' ? 'edge' : ''].filter(Boolean).join(' ');
+    const text = c === 'status_reason' || c === 'volume_drop' || c === 'error' ? ' txt' : '';
+    return [`<th scope="col" title="${esc(`${c}: ${docs.get(c) ?? ''}`)}" class="${cls}${text}">${breakable(c)}</th>`];
+  };
+  const tables = ctx.days.map((d) => {
+    const v = ctx.verdicts.get(d.day)!;
+    const parts = groups.map((g, gi) => {
+      const head = g.columns.flatMap((c) => headCell(c, gi === 0)).join('');
+      const body = d.rows.map((r) => {
+        const cls = r.site === ALL_SITES ? 'all' : r.site === UNKNOWN_SITE ? 'unknown' : '';
+        const cells = g.columns.flatMap((c) => {
+          if (c !== REGIONS) return [tableCell(r, c, ctx, c === 'status', gi === 0)];
+          return ctx.regions.map((region) => {
+            const x = r.regions?.[region] ?? null;
+            return x === null ? emptyCell(reasonEmpty(r, 'kafka_records', ctx)) : `<td class="num">${esc(typeof x === 'number' ? fmt(x) : String(x))}</td>`;
+          });
+        });
+        return `<tr${cls ? ` class="${cls}"` : ''}>${cells.join('')}</tr>`;
+      });
+      return [
+        `<div class="table-wrap group"><table class="day">`,
+        `<caption>${esc(g.title)}</caption>`,
+        `<thead><tr>${head}</tr></thead>`,
+        `<tbody>${body.join('\n')}</tbody>`,
+        '</table></div>',
+      ].join('\n');
+    });
+    const behind = v.rows.length === 0 ? '' : ` <span class="behind">${esc(v.text.slice(v.status.length + 2))}</span>`;
+    return [`<h3 id="day-${esc(d.day)}">${esc(d.day)} ${badge(v.status)}${behind}</h3>`, ...parts].join('\n');
+  });
+  const hidden = PARITY_COLUMNS.map(([c]) => c).filter((c) => hiddenColumn(c, ctx));
+  const hiddenNote = hidden.length === 0
+    ? ''
+    : ` Columns of tiers this run did not configure are left out here (the CSV keeps them, empty): ${hidden.map((c) => `<code>${esc(c)}</code>`).join(', ')}.`;
   return [
     '<section>',
     '<h2>Parity report, day by day</h2>',
-    '<p class="caption">Every column of <code>parity-DATE.csv</code>, in its order (the contract\'s columns up to <code>status</code>, then ours, then one <code>kafka_&lt;region&gt;</code> per cluster). Hover a header for its definition (also listed at the end); “–” is an empty cell, and hovering it says why. Counts are grouped by thousands here; the CSV holds them plain.</p>',
+    `<p class="caption">Every column of <code>parity-DATE.csv</code>, in three tables per day so that each fits the page: the counts and the verdict (the contract\'s columns up to <code>status</code>, then <code>status_reason</code>), the causes that split the gap, and each tier\'s input quality with one <code>kafka_&lt;region&gt;</code> per cluster. Each heading names the day\'s worst status and the rows behind it. Hover a header for its definition (also listed at the end); “–” is an empty cell, and hovering it says why. Counts are grouped by thousands here; the CSV holds them plain.${hiddenNote}</p>`,
     ...tables,
     '</section>',
   ].join('\n');
 }
 
-function tableCell(r: ParityRow, c: ParityColumn, ctx: Ctx, edge: boolean): string {
+function tableCell(r: ParityRow, c: ParityColumn, ctx: Ctx, edge: boolean, withDate = true): string {
   const v = r[c];
-  const stick = c === 'date' ? ' stick0' : c === 'site' ? ' stick1' : '';
+  const stick = c === 'date' ? ' stick0' : c === 'site' ? (withDate ? ' stick1' : ' stick0') : '';
   const e = edge ? ' edge' : '';
   // undefined too: rows read back from an older CSV may lack the newer columns.
   if (v === null || v === undefined || v === '') return emptyCell(reasonEmpty(r, c, ctx), `${stick}${e}`);
   if (c === 'status') return `<td class="status${e}">${badge(String(v))}</td>`;
   if (c === 'error') return `<td class="err">${esc(String(v))}</td>`;
+  if (c === 'status_reason' || c === 'volume_drop') return `<td class="txt">${esc(String(v))}</td>`;
   if (c === 'date' || c === 'site') return `<th scope="row" class="${stick.trim()}">${esc(String(v))}</th>`;
   return `<td class="num${e}">${esc(typeof v === 'number' ? fmt(v) : String(v))}</td>`;
 }
@@ -642,7 +723,8 @@ function niceTicks(lo: number, hi: number, count: number): number[] {
 const CSS = `
 :root{--ink:#1d2330;--muted:#5b6474;--line:#d9dde3;--bg:#f5f6f8;
 --pass:#14532d;--pass-bg:#d8f0df;--pass-bd:#7fbf92;--warn:#6b4a00;--warn-bg:#ffefb8;--warn-bd:#d9b44a;
---fail:#8a1c12;--fail-bg:#fbd3cf;--fail-bd:#e0867d;--error:#ffffff;--error-bg:#5b3a8c;--error-bd:#3f2566}
+--fail:#8a1c12;--fail-bg:#fbd3cf;--fail-bd:#e0867d;--error:#ffffff;--error-bg:#5b3a8c;--error-bd:#3f2566;
+--nodata:#ffffff;--nodata-bg:#4b5563;--nodata-bd:#374151}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 "Liberation Sans",Arial,Helvetica,sans-serif}
 main{max-width:1380px;margin:0 auto;padding:18px 22px 40px}
@@ -667,6 +749,7 @@ header{background:#fff;border:1px solid var(--line);border-radius:6px;padding:14
 .s-WARN{background:var(--warn-bg);color:var(--warn);border-color:var(--warn-bd)}
 .s-FAIL{background:var(--fail-bg);color:var(--fail);border-color:var(--fail-bd)}
 .s-ERROR{background:var(--error-bg);color:var(--error);border-color:var(--error-bd)}
+.s-NO_DATA{background:var(--nodata-bg);color:var(--nodata);border-color:var(--nodata-bd)}
 .table-wrap{overflow-x:auto;background:#fff;border:1px solid var(--line);border-radius:4px}
 table{border-collapse:separate;border-spacing:0;font-variant-numeric:tabular-nums}
 th,td{padding:3px 8px;border-bottom:1px solid #eceef2;white-space:nowrap}
@@ -680,7 +763,16 @@ table.day{font-size:12px}
 table.day td.num{text-align:right}
 table.day th[scope=row]{text-align:left;font-weight:400;background:#fff}
 td.empty{color:#98a0ad;text-align:center;cursor:help}
-td.err{white-space:normal;min-width:520px;max-width:760px;font-family:"Liberation Mono",Menlo,Consolas,monospace;font-size:11px;color:#4a2a7a;word-break:break-all}
+td.txt{white-space:normal;min-width:180px;max-width:300px;font-size:11px;color:#3a4250}
+.group{margin-bottom:8px;width:fit-content;max-width:100%}
+thead th.txt{text-align:left}
+table.day caption{caption-side:top;text-align:left;font-weight:700;font-size:12px;color:var(--muted);padding:4px 8px;position:sticky;left:0}
+h3 .behind{font-weight:400;font-size:13px;color:#3a4250;margin-left:6px}
+.verdicts-wrap{margin-top:12px;width:fit-content;max-width:100%}
+table.verdicts{font-size:13px}table.verdicts th,table.verdicts td{text-align:left}
+table.verdicts td.num{text-align:right}
+table.verdicts td.behind{white-space:normal;max-width:900px}
+td.err{white-space:normal;min-width:420px;max-width:760px;font-family:"Liberation Mono",Menlo,Consolas,monospace;font-size:11px;color:#4a2a7a;word-break:break-all}
 .stick0{position:sticky;left:0;z-index:1;min-width:86px;max-width:86px;text-align:left!important}
 .stick1{position:sticky;left:86px;z-index:1;min-width:82px;text-align:left!important;border-right:1px solid #c9ced6}
 thead .stick0,thead .stick1{background:#eef1f5;z-index:2}

@@ -7,7 +7,9 @@ import { inflateSync } from 'node:zlib';
 import type { IdFactGroup } from '../../src/domain.js';
 import { attributeDay, type DayCounts } from '../../src/reconcile/attribute.js';
 import { PARITY_COLUMNS, type ParityRow } from '../../src/report/columns.js';
+import { renderParityCsv } from '../../src/report/csv.js';
 import { type HtmlReportInput, renderHtmlReport } from '../../src/report/html.js';
+import { summarizeDay } from '../../src/report/summary.js';
 import { ROOT, tempDir } from '../support/files.js';
 
 /**
@@ -19,10 +21,14 @@ import { ROOT, tempDir } from '../support/files.js';
 const CHROMIUM = '/usr/bin/chromium';
 const WINDOW = { width: 1400, height: 2400 } as const;
 const CHROMIUM_RUN_TIMEOUT_MS = 90_000;
+/** Tall enough for the whole fixture report, day tables included. */
+const TALL_WINDOW_HEIGHT = 6000;
 const INSTALL_TIMEOUT_MS = 15 * 60_000;
 const SITES = ['US', 'CA', 'MX'];
 const REGIONS = ['EUS2', 'SCUS'];
 const THRESHOLDS = { warnPct: 99.9, failPct: 99 };
+/** The BigQuery tier is not configured in the fixture: its columns are hidden in the HTML. */
+const BQ_COLUMNS: string[] = ['bq_rows', 'bq_distinct', 'bq_malformed'];
 const HOSTILE_ERROR = 'gcs: gs://audit-api-logs-mx-prod/dt=2025-03-10/part-<script>alert("x")</script>&1.json.gz: not valid gzip';
 
 /** How the ids of one day × site fared; every other count follows from these. */
@@ -187,21 +193,64 @@ describe('the HTML report', () => {
     }
   });
 
-  it('has one table per day with every column of the parity report, in order, each header titled with its definition', () => {
+  it('groups each day\'s columns in three tables (counts, causes, tiers) holding every column of the configured tiers once, each header titled with its definition', () => {
     const text = stripWbr(html);
-    for (const d of input.days) expect(text).toContain(`<h3 id="day-${d.day}">`);
-    const headers = [...text.matchAll(/<th scope="col" title="([^"]*)"[^>]*>([^<]*)<\/th>/g)].map((m) => [m[2], m[1]]);
-    const perTable = headers.length / input.days.length;
-    expect(perTable).toBe(PARITY_COLUMNS.length + REGIONS.length);
-    expect(headers.slice(0, perTable)).toEqual([
-      ...PARITY_COLUMNS.map(([c, doc]) => [c, escapeHtml(`${c}: ${doc}`)]),
-      ...REGIONS.map((r) => [`kafka_${r.toLowerCase()}`, expect.stringContaining(`messages in the ${r} Kafka cluster`)]),
-    ]);
+    const headersOf = (chunk: string) => [...chunk.matchAll(/<th scope="col" title="([^"]*)"[^>]*>([^<]*)<\/th>/g)].map((m) => [m[2]!, m[1]!] as const);
+    for (const d of input.days) {
+      const start = text.indexOf(`<h3 id="day-${d.day}">`);
+      expect(start).toBeGreaterThan(0);
+      const end = text.indexOf('<h3 ', start + 1) > 0 ? text.indexOf('<h3 ', start + 1) : text.indexOf('</section>', start);
+      const day = text.slice(start, end);
+      const tables = day.split('<table class="day">').slice(1);
+      expect(tables.map((t) => /<caption>([^<]*)<\/caption>/.exec(t)![1])).toEqual(['Counts and verdict', 'Causes', 'Tiers and input']);
+      // site heads every table's rows; every other column appears once, the contract's columns first and in order.
+      const columns = tables.flatMap((t) => headersOf(t).map(([c]) => c));
+      expect(columns.filter((c) => c === 'site')).toHaveLength(3);
+      const once = columns.filter((c) => c !== 'site');
+      expect(new Set(once).size).toBe(once.length);
+      const expected = [...PARITY_COLUMNS.map(([c]) => c).filter((c) => c !== 'site' && !BQ_COLUMNS.includes(c)), ...REGIONS.map((r) => `kafka_${r.toLowerCase()}`)];
+      expect([...once].sort()).toEqual([...expected].sort());
+      const contract = PARITY_COLUMNS.slice(0, PARITY_COLUMNS.findIndex(([c]) => c === 'status') + 1).map(([c]) => c);
+      expect(headersOf(tables[0]!).map(([c]) => c)).toEqual([...contract.filter((c) => !BQ_COLUMNS.includes(c)), 'status_reason']);
+      for (const [c, title] of tables.flatMap(headersOf)) {
+        const doc = PARITY_COLUMNS.find(([name]) => name === c)?.[1];
+        expect(title).toEqual(doc !== undefined ? escapeHtml(`${c}: ${doc}`) : expect.stringContaining('Kafka cluster'));
+      }
+    }
+  });
+
+  it('hides the columns of a tier no row has (bigquery here) in the HTML and says so, while the CSV keeps them', () => {
+    const text = stripWbr(html);
+    for (const c of BQ_COLUMNS) expect(text).not.toContain(`title="${c}: `);
+    expect(text).toContain('left out here (the CSV keeps them, empty): <code>bq_rows</code>, <code>bq_distinct</code>, <code>bq_malformed</code>');
+    const header = renderParityCsv(input.days[0]!.rows).split('\r\n')[0]!.split(',');
+    for (const c of BQ_COLUMNS) expect(header).toContain(c);
+  });
+
+  it('shows in its header, per day, the worst status across the rows (not the ALL row\'s) and the rows behind it, escaped', () => {
+    const rank = ['PASS', 'WARN', 'NO_DATA', 'FAIL', 'ERROR'];
+    const start = html.indexOf('<table class="verdicts">');
+    const header = html.slice(start, html.indexOf('</header>'));
+    expect(start).toBeGreaterThan(0);
+    let differs = 0;
+    for (const d of input.days) {
+      const worst = d.rows.map((r) => String(r.status)).reduce((w, x) => (rank.indexOf(x) > rank.indexOf(w) ? x : w), 'PASS');
+      if (worst !== allRow(input, d.day).status) differs++;
+      const line = header.slice(header.indexOf(`#day-${d.day}"`), header.indexOf('</tr>', header.indexOf(`#day-${d.day}"`)));
+      expect(line).toContain(`class="badge s-${worst}"`);
+      const v = summarizeDay(d.rows);
+      expect(line).toContain(escapeHtml(v.text.slice(v.status.length + 2)));
+      // The day's heading says the same.
+      expect(html).toContain(`<h3 id="day-${d.day}">${d.day} <span class="badge s-${worst}"`);
+    }
+    // The fixture holds a day whose ALL row hides a worse row: the header must not repeat ALL's status.
+    expect(differs).toBeGreaterThan(0);
+    expect(header).not.toContain('<script>');
   });
 
   it('colours status cells and writes the status as text; empty cells are a dash that says why', () => {
     for (const s of ['PASS', 'WARN', 'FAIL', 'ERROR']) expect(html).toMatch(new RegExp(`<span class="badge s-${s}" title="[^"]+">${s}</span>`));
-    expect(html).toContain('<td class="empty" title="empty: the bigquery tier is not configured">–</td>');
+    expect(html).not.toContain('<td class="empty" title="empty: the bigquery tier is not configured">–</td>');
     expect(html).toContain(`<td class="empty" title="${escapeHtml(`empty: not counted — ${HOSTILE_ERROR}`)}">–</td>`);
     expect(html).toContain('<td class="empty" title="no error: every tier was read">–</td>');
   });
@@ -267,6 +316,50 @@ describe('the HTML report in headless Chromium', () => {
       await copyFile(htmlFile, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report.html'));
     }
   }, 4 * CHROMIUM_RUN_TIMEOUT_MS);
+
+  it('lays every column of every day table out inside the 1400 px window, with no table needing to scroll', async () => {
+    // A measuring copy: the report's own CSP forbids scripts, so this copy drops it and appends one
+    // that writes each day table's layout into the DOM, which --dump-dom then returns.
+    const measured = path.join(dir, 'measured.html');
+    const probe = `<script>(() => {
+      const width = document.documentElement.clientWidth;
+      const tables = [...document.querySelectorAll('table.day')].map((t) => {
+        const heads = [...t.querySelectorAll('thead th')];
+        return {
+          caption: t.caption ? t.caption.textContent : '',
+          scrolls: t.parentElement.scrollWidth > t.parentElement.clientWidth,
+          right: Math.max(...heads.map((h) => h.getBoundingClientRect().right)),
+          columns: heads.map((h) => h.textContent),
+        };
+      });
+      const pre = document.createElement('pre');
+      pre.id = 'measure';
+      pre.textContent = JSON.stringify({ width, tables });
+      document.body.appendChild(pre);
+    })();</script>`;
+    const source = renderHtmlReport(input).replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '').replace('</body>', `${probe}</body>`);
+    await writeFile(measured, source);
+    const { stdout: dom } = await chromium(dir, ['--dump-dom', pathToFileURL(measured).href]);
+    const json = /<pre id="measure">([^<]*)<\/pre>/.exec(dom)?.[1];
+    expect(json).toBeDefined();
+    const layout = JSON.parse(json!.replaceAll('&quot;', '"').replaceAll('&amp;', '&')) as { width: number; tables: { caption: string; scrolls: boolean; right: number; columns: string[] }[] };
+    expect(layout.width).toBeGreaterThan(1300);
+    expect(layout.tables).toHaveLength(3 * input.days.length);
+    for (const t of layout.tables) expect([t.caption, t.scrolls, t.right <= layout.width]).toEqual([t.caption, false, true]);
+    // Together a day's tables hold every column the report shows.
+    const firstDay = new Set(layout.tables.slice(0, 3).flatMap((t) => t.columns));
+    for (const c of [...PARITY_COLUMNS.map(([name]) => name).filter((c) => !BQ_COLUMNS.includes(c)), 'kafka_eus2', 'kafka_scus']) expect([c, firstDay.has(c)]).toEqual([c, true]);
+    // A screenshot tall enough to hold the day tables, for a person to look at.
+    const png = path.join(dir, 'tables.png');
+    const tall = await mkdtemp(path.join(dir, 'profile-'));
+    await run(CHROMIUM, [
+      '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      `--user-data-dir=${tall}`, `--window-size=${WINDOW.width},${TALL_WINDOW_HEIGHT}`, `--screenshot=${png}`, pathToFileURL(htmlFile).href,
+    ], CHROMIUM_RUN_TIMEOUT_MS);
+    const image = decodePng(await readFile(png));
+    expect([image.width, image.height]).toEqual([WINDOW.width, TALL_WINDOW_HEIGHT]);
+    if (process.env.HTML_REPORT_SCREENSHOT_DIR) await copyFile(png, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report-tables.png'));
+  }, 3 * CHROMIUM_RUN_TIMEOUT_MS);
 
   it('builds a DOM holding the sites, the numbers and the escaped error, and no script', async () => {
     const { stdout: dom } = await chromium(dir, ['--dump-dom', pathToFileURL(htmlFile).href]);
