@@ -203,8 +203,9 @@ async function reconcileBatch(
     const { read, failedDays } = await reads[i]!;
     noteFailure(t.name, failedDays);
     if (read) {
-      log.info(`${t.name}: counting ${read.staged.length} objects for ${range}`);
-      // A mistyped folder below an existing root lists nothing, exactly as a quiet day would: say so loudly.
+      // A mistyped folder below an existing root lists nothing, exactly as a quiet day would: say so
+      // loudly, per day and location, instead of an INFO line that counts 0.
+      if (read.staged.length > 0) log.info(`${t.name}: counting ${read.staged.length} objects for ${range}`);
       for (const e of read.empty.filter((x) => x.folderDay === null || days.includes(x.folderDay))) {
         log.warn(`${t.name}: counting 0 objects for ${e.folderDay ?? range} in ${t.cfg.raw[e.location] ?? '?'} (expanded: ${e.expanded})`, { tier: t.name, day: e.folderDay, location: t.cfg.raw[e.location], expanded: e.expanded });
       }
