@@ -119,6 +119,17 @@ describe('the summary of a run', () => {
     expect(failing.stdout).toMatch(/^2025-03-09 +FAIL/m);
   });
 
+  it('backfill --format json stays one parseable document when it skips current days (the note goes to the log)', async () => {
+    const out = path.join(dir, 'out-backfill');
+    const args = ['backfill', '--config', config, '--from', '2025-03-08', '--to', '2025-03-09', '--out', out, '--format', 'json', '--log-format', 'json'];
+    expect((await cli(args)).code).toBe(1);
+    const again = await cli(args);
+    const doc = JSON.parse(again.stdout) as DayDoc[];
+    expect(Array.isArray(doc)).toBe(true);
+    const logs = again.stderr.trim().split('\n').map((l) => JSON.parse(l) as { message: string });
+    expect(logs.some((l) => /^skipped \d+ current days/.test(l.message))).toBe(true);
+  });
+
   it('a corrupt object whose name holds a quote and a comma is named in the CSV summary, quoted, and the document still parses', async () => {
     const bad = await tempDir();
     const cfg = await scenario(bad);
