@@ -19,7 +19,8 @@ describe('parity daily', () => {
     const dir = await tempDir();
     for (const d of ['2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09']) await day(dir, d, 100, 100);
     await day(dir, '2025-03-08', 100, 98); // two records of the 8th have not landed yet
-    const config = await writeConfig(dir, { jobs: { lateDays: 3 } });
+    // Only US has data: another configured site would be NO_DATA every day (exit 1).
+    const config = await writeConfig(dir, { sites: ['US'], jobs: { lateDays: 3 } });
     const out = path.join(dir, 'out');
     const first = await runCli(['daily', '--config', config, '--as-of', '2025-03-10', '--out', out, '--log-format', 'json']);
     expect(first.code).toBe(1);
@@ -41,8 +42,13 @@ describe('parity daily', () => {
 describe('parity backfill', () => {
   it('skips days whose reports are current, redoes tampered ones, and --force redoes all', async () => {
     const dir = await tempDir();
-    for (const d of ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04']) await day(dir, d, 20, 20);
-    const config = await writeConfig(dir, { engine: { batchDays: 2 } });
+    for (const d of ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04']) {
+      await day(dir, d, 20, 20);
+      // Every configured site holds data (one with none would be NO_DATA, exit 1).
+      await writeNdjson(path.join(dir, `proxy/dt=${d}/ca.jsonl`), [{ ...rec(`${d}-ca`, `${d}T12:00:00Z`, 200), site: 'CA' }]);
+      await writeNdjson(path.join(dir, `landed/dt=${d}/ca.jsonl`), [{ ...rec(`${d}-ca`, `${d}T12:00:00Z`), site: 'CA' }]);
+    }
+    const config = await writeConfig(dir, { sites: ['US', 'CA'], engine: { batchDays: 2 } });
     const out = path.join(dir, 'out');
     const args = ['backfill', '--config', config, '--from', '2025-03-01', '--to', '2025-03-04', '--out', out, '--concurrency', '2', '--quiet'];
     expect((await runCli(args)).code).toBe(0);
@@ -51,7 +57,7 @@ describe('parity backfill', () => {
     await writeFile(path.join(out, 'parity-2025-03-02.csv'), 'tampered\r\n');
     const resumed = await runCli(args);
     expect(resumed.stdout).toContain('skipped 3 current days');
-    expect(parseCsv(await readFile(path.join(out, 'parity-2025-03-02.csv'), 'utf8')).at(-1)).toMatchObject({ site: 'ALL', proxy_requests: '20' });
+    expect(parseCsv(await readFile(path.join(out, 'parity-2025-03-02.csv'), 'utf8')).at(-1)).toMatchObject({ site: 'ALL', proxy_requests: '21' });
     // A report made for fewer sites is not the whole day: backfill redoes it.
     await runCli(['reconcile', '--config', config, '--date', '2025-03-03', '--out', out, '--sites', 'US', '--quiet']);
     const afterSites = await runCli(args);
