@@ -41,7 +41,11 @@ export function unguardCell(cell: string): string {
 const PARITY_TEXT_COLUMNS: ReadonlySet<ParityColumn> = new Set<ParityColumn>(['site', 'error', 'status_reason']);
 
 /** The parity report as CSV text: the fixed columns, then kafka_<region> per cluster. Pure: the same rows always give the same bytes. */
-export function renderParityCsv(rows: readonly ParityRow[], regions: readonly string[] = [], options: CsvOptions = DEFAULT_CSV_OPTIONS): string {
+export function renderParityCsv(
+  rows: readonly ParityRow[],
+  regions: readonly string[] = [],
+  options: CsvOptions = DEFAULT_CSV_OPTIONS,
+): string {
   const header = [...PARITY_HEADER, ...regions.map(regionColumn)];
   const text = (v: string) => (options.formulaGuard ? guardCell(v) : v);
   return stringify(

@@ -16,7 +16,11 @@ export class LocalBlobStore implements BlobStore {
       if (!s.isDirectory()) throw new TierError(this.tier, root, 'is not a folder — check the location');
     } catch (e) {
       if (e instanceof TierError) throw e;
-      throw new TierError(this.tier, root, `folder does not exist (${(e as NodeJS.ErrnoException).code ?? 'error'}) — check the location`);
+      throw new TierError(
+        this.tier,
+        root,
+        `folder does not exist (${(e as NodeJS.ErrnoException).code ?? 'error'}) — check the location`,
+      );
     }
   }
 
@@ -29,7 +33,13 @@ export class LocalBlobStore implements BlobStore {
       throw new TierError(this.tier, prefix, `cannot read: ${(e as NodeJS.ErrnoException).code}`);
     }
     if (s.isFile()) {
-      if (RECORD_OBJECT.test(prefix)) yield { url: prefix, key: await resolved(prefix, this.tier), gzip: prefix.toLowerCase().endsWith('.gz'), size: s.size };
+      if (RECORD_OBJECT.test(prefix))
+        yield {
+          url: prefix,
+          key: await resolved(prefix, this.tier),
+          gzip: prefix.toLowerCase().endsWith('.gz'),
+          size: s.size,
+        };
       return;
     }
     // Sorted so that staging order, and so any message about the first bad object, is stable.
@@ -54,12 +64,28 @@ export class LocalBlobStore implements BlobStore {
       const code = (e as NodeJS.ErrnoException).code;
       // zlib's codes are Z_*: the bytes are bad; any other code is the file system failing to read or write them.
       if (code === 'ENOSPC' || code === 'EDQUOT') {
-        throw new TierError(this.tier, object.url, `cannot be decompressed: the scratch folder is full (${code}) — free space in engine.tempDirectory`, true, { cause: e });
+        throw new TierError(
+          this.tier,
+          object.url,
+          `cannot be decompressed: the scratch folder is full (${code}) — free space in engine.tempDirectory`,
+          true,
+          { cause: e },
+        );
       }
       if (typeof code === 'string' && !code.startsWith('Z_')) {
-        throw new TierError(this.tier, object.url, `cannot be read (${code}) — check the file and the disk it is on`, false, { cause: e });
+        throw new TierError(
+          this.tier,
+          object.url,
+          `cannot be read (${code}) — check the file and the disk it is on`,
+          false,
+          { cause: e },
+        );
       }
-      throw new TierError(this.tier, object.url, `not valid gzip (${code ?? (e as Error).message}) — the object is corrupt or truncated`);
+      throw new TierError(
+        this.tier,
+        object.url,
+        `not valid gzip (${code ?? (e as Error).message}) — the object is corrupt or truncated`,
+      );
     }
     return scratchPath;
   }
@@ -70,11 +96,20 @@ async function resolved(file: string, tier: string): Promise<string> {
   try {
     return await realpath(file);
   } catch (e) {
-    throw new TierError(tier, file, `cannot resolve the path (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new TierError(
+      tier,
+      file,
+      `cannot resolve the path (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
 }
 
-async function walk(dir: string, out: { path: string; real: string }[], tier: string, seen = new Set<string>()): Promise<void> {
+async function walk(
+  dir: string,
+  out: { path: string; real: string }[],
+  tier: string,
+  seen = new Set<string>(),
+): Promise<void> {
   // Symbolic links are followed (a day folder is often a link), and each real folder read once.
   let real: string;
   let entries;
@@ -84,7 +119,11 @@ async function walk(dir: string, out: { path: string; real: string }[], tier: st
     seen.add(real);
     entries = await opendir(dir);
   } catch (e) {
-    throw new TierError(tier, dir, `cannot read the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new TierError(
+      tier,
+      dir,
+      `cannot read the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   for await (const entry of entries) {
     const full = path.join(dir, entry.name);
@@ -100,6 +139,7 @@ async function walk(dir: string, out: { path: string; real: string }[], tier: st
       }
     }
     if (isDir) await walk(full, out, tier, seen);
-    else if (isFile && RECORD_OBJECT.test(entry.name)) out.push({ path: full, real: entry.isSymbolicLink() ? await resolved(full, tier) : path.join(real, entry.name) });
+    else if (isFile && RECORD_OBJECT.test(entry.name))
+      out.push({ path: full, real: entry.isSymbolicLink() ? await resolved(full, tier) : path.join(real, entry.name) });
   }
 }

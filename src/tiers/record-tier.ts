@@ -85,7 +85,12 @@ export async function readRecordTier(
         const key = object.key ?? object.url;
         if (!listed.has(key)) listed.set(key, { object, folderDay, location });
       }
-      if (objects === 0) empty.push({ location: index, expanded: location.scheme === 'gs' ? `gs://${location.bucket}/${prefix}` : prefix, folderDay });
+      if (objects === 0)
+        empty.push({
+          location: index,
+          expanded: location.scheme === 'gs' ? `gs://${location.bucket}/${prefix}` : prefix,
+          folderDay,
+        });
     }
   }
 
@@ -100,12 +105,22 @@ export async function readRecordTier(
         throwIfAborted(signal);
         try {
           const store = await stores.storeFor(tier, location);
-          const file = await withoutBom(tier, object.url, await store.stage(object, scratch, signal), scratch.replace(/\.ndjson$/, '-text.ndjson'), signal);
+          const file = await withoutBom(
+            tier,
+            object.url,
+            await store.stage(object, scratch, signal),
+            scratch.replace(/\.ndjson$/, '-text.ndjson'),
+            signal,
+          );
           staged.push({ path: file, url: object.url, folderDay });
         } catch (e) {
           if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
           // One object that cannot be read makes only the days it may hold ERROR, whatever failed.
-          failures.push({ error: e instanceof TierError ? e : new TierError(tier, object.url, (e as Error).message, false, { cause: e }), folderDay });
+          failures.push({
+            error:
+              e instanceof TierError ? e : new TierError(tier, object.url, (e as Error).message, false, { cause: e }),
+            folderDay,
+          });
         }
       });
     }),
@@ -124,7 +139,13 @@ const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * from its fourth byte in `copyPath`. Reading its first bytes here is also where a local object
  * that cannot be read at all (EIO, EACCES) shows: a TierError naming the object, by errno code.
  */
-async function withoutBom(tier: TierName, url: string, file: string, copyPath: string, signal?: AbortSignal): Promise<string> {
+async function withoutBom(
+  tier: TierName,
+  url: string,
+  file: string,
+  copyPath: string,
+  signal?: AbortSignal,
+): Promise<string> {
   const head = Buffer.alloc(UTF8_BOM.length);
   let bytes: number;
   try {
@@ -152,7 +173,19 @@ function unreadable(tier: TierName, url: string, e: unknown): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string') return e;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new TierError(tier, url, `cannot be staged: the scratch folder is full (${code}) — free space in engine.tempDirectory`, true, { cause: e });
+    return new TierError(
+      tier,
+      url,
+      `cannot be staged: the scratch folder is full (${code}) — free space in engine.tempDirectory`,
+      true,
+      { cause: e },
+    );
   }
-  return new TierError(tier, url, `cannot be read (${code}) — check the file and the disk it is on`, code === 'EAGAIN' || code === 'EBUSY' || code === 'ETIMEDOUT', { cause: e });
+  return new TierError(
+    tier,
+    url,
+    `cannot be read (${code}) — check the file and the disk it is on`,
+    code === 'EAGAIN' || code === 'EBUSY' || code === 'ETIMEDOUT',
+    { cause: e },
+  );
 }

@@ -15,7 +15,12 @@ function strictCsv(text: string): Record<string, string>[] {
   // RFC 4180 §2.6: a CR or LF outside a quoted field may only be a record's CRLF
   const unquoted = text.replace(/"(?:[^"]|"")*"/g, '');
   expect(unquoted.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
-  const rows: string[][] = parse(text, { record_delimiter: '\r\n', relax_quotes: false, relax_column_count: false, skip_empty_lines: false });
+  const rows: string[][] = parse(text, {
+    record_delimiter: '\r\n',
+    relax_quotes: false,
+    relax_column_count: false,
+    skip_empty_lines: false,
+  });
   const [header, ...body] = rows;
   return body.map((r) => Object.fromEntries(r.map((v, i) => [header![i]!, v])));
 }
@@ -33,13 +38,41 @@ const recover = (cell: string) => (cell.startsWith("'") ? cell.slice(1) : cell);
 
 /** Ids a client may send that break a CSV or run as a spreadsheet formula. */
 const HOSTILE = [
-  'lone\nline-feed', 'lone\rcarriage-return', 'crlf\r\ninside', '\nfirst', 'last\r', 'a "quoted" id', '"', 'comma,inside', ',',
-  '=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\tTAB', '\rCR-first', "'=x", "''", "'", "'plain", 'plain',
+  'lone\nline-feed',
+  'lone\rcarriage-return',
+  'crlf\r\ninside',
+  '\nfirst',
+  'last\r',
+  'a "quoted" id',
+  '"',
+  'comma,inside',
+  ',',
+  '=HYPERLINK("http://x","y")',
+  '+1+1',
+  '-2+3',
+  '@SUM(A1)',
+  '\tTAB',
+  '\rCR-first',
+  "'=x",
+  "''",
+  "'",
+  "'plain",
+  'plain',
 ];
 
 async function runDay(dir: string, extra: Record<string, unknown> = {}) {
   const out = path.join(dir, 'out');
-  const run = await runCli(['reconcile', '--config', await writeConfig(dir, extra), '--date', DAY, '--out', out, '--log-format', 'json']);
+  const run = await runCli([
+    'reconcile',
+    '--config',
+    await writeConfig(dir, extra),
+    '--date',
+    DAY,
+    '--out',
+    out,
+    '--log-format',
+    'json',
+  ]);
   return { run, out };
 }
 
@@ -59,7 +92,10 @@ describe('reports stay whole and safe with hostile request ids', () => {
 
   it('by default prefixes formula-like ids with an apostrophe, and dropping one leading apostrophe recovers every exact id', async () => {
     const dir = await tempDir();
-    await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), HOSTILE.map((id) => ok(id)));
+    await writeNdjson(
+      path.join(dir, `proxy/dt=${DAY}/a.jsonl`),
+      HOSTILE.map((id) => ok(id)),
+    );
     await writeNdjson(path.join(dir, `landed/dt=${DAY}/a.jsonl`), [landed('unaccepted-landed')]);
     const { run, out } = await runDay(dir);
     expect(run.code).toBe(1);
@@ -67,7 +103,22 @@ describe('reports stay whole and safe with hostile request ids', () => {
     const cells = missing.map((m) => m.request_id!);
     // no cell a spreadsheet would run: none starts with = + - @ TAB or CR
     expect(cells.filter((c) => /^[=+\-@\t\r]/.test(c))).toEqual([]);
-    expect(cells).toEqual(expect.arrayContaining(["'=HYPERLINK(\"http://x\",\"y\")", "'+1+1", "'-2+3", "'@SUM(A1)", "'\tTAB", "'\rCR-first", "''=x", "'''", "''", "''plain", 'plain', 'comma,inside']));
+    expect(cells).toEqual(
+      expect.arrayContaining([
+        '\'=HYPERLINK("http://x","y")',
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tTAB",
+        "'\rCR-first",
+        "''=x",
+        "'''",
+        "''",
+        "''plain",
+        'plain',
+        'comma,inside',
+      ]),
+    );
     expect(cells.map(recover).sort()).toEqual([...HOSTILE].sort());
     // our own numbers are never prefixed: a negative unexplained is a number
     expect(row(parity, 'US')).toMatchObject({ unexplained: String(1 - HOSTILE.length), landed_not_accepted: '1' });
@@ -88,7 +139,9 @@ describe('reports stay whole and safe with hostile request ids', () => {
   it('the HTML report shows a hostile site header and object name as inert text', async () => {
     const dir = await tempDir();
     const evil = '<img src=x onerror=alert(1)>';
-    await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), [ok('<script>alert(1)</script>', '<script>alert(2)</script>')]);
+    await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), [
+      ok('<script>alert(1)</script>', '<script>alert(2)</script>'),
+    ]);
     await mkdir(path.join(dir, `landed/dt=${DAY}`), { recursive: true });
     await writeFile(path.join(dir, `landed/dt=${DAY}/${evil}.jsonl.gz`), gzipSync('{"timestamp":1}\n').subarray(0, 12));
     const { run, out } = await runDay(dir);
@@ -103,12 +156,27 @@ describe('reports stay whole and safe with hostile request ids', () => {
 describe('request ids keep their exact bytes', () => {
   it('an id with leading and trailing spaces matches only itself, is listed missing with its spaces, and a whitespace-only id is malformed', async () => {
     const dir = await tempDir();
-    await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), [ok(' padded '), ok(' lost '), ok('tail '), ok('   '), ok('\t'), ok('\r\n')]);
+    await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), [
+      ok(' padded '),
+      ok(' lost '),
+      ok('tail '),
+      ok('   '),
+      ok('\t'),
+      ok('\r\n'),
+    ]);
     await writeNdjson(path.join(dir, `landed/dt=${DAY}/a.jsonl`), [landed(' padded '), landed('tail'), landed(' ')]);
     const { run, out } = await runDay(dir);
     expect(run.code).toBe(1);
     const { parity, missing } = await reportOf(out);
-    expect(row(parity, 'US')).toMatchObject({ proxy_requests: '3', proxy_malformed: '3', accepted_distinct: '3', gcs_records: '2', gcs_malformed: '1', missing: '2', landed_not_accepted: '1' });
+    expect(row(parity, 'US')).toMatchObject({
+      proxy_requests: '3',
+      proxy_malformed: '3',
+      accepted_distinct: '3',
+      gcs_records: '2',
+      gcs_malformed: '1',
+      missing: '2',
+      landed_not_accepted: '1',
+    });
     expect(missing.map((m) => m.request_id)).toEqual([' lost ', 'tail ']);
   });
 });
@@ -117,28 +185,45 @@ describe('objects are read once and whole', () => {
   it('a UTF-8 byte-order mark at the start of a plain or a gzip file is not a malformed line', async () => {
     const dir = await tempDir();
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
-    const lines = (records: object[]) => Buffer.concat([bom, Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n')]);
+    const lines = (records: object[]) =>
+      Buffer.concat([bom, Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n')]);
     await mkdir(path.join(dir, `proxy/dt=${DAY}`), { recursive: true });
     await mkdir(path.join(dir, `landed/dt=${DAY}`), { recursive: true });
     await writeFile(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), lines([ok('a'), ok('b')]));
     await writeFile(path.join(dir, `landed/dt=${DAY}/a.jsonl.gz`), gzipSync(lines([landed('a'), landed('b')])));
     const { run, out } = await runDay(dir, { sites: ['US'] });
     expect(run.code).toBe(0);
-    expect(row((await reportOf(out)).parity, 'ALL')).toMatchObject({ proxy_requests: '2', proxy_malformed: '0', gcs_records: '2', gcs_malformed: '0', status: 'PASS' });
+    expect(row((await reportOf(out)).parity, 'ALL')).toMatchObject({
+      proxy_requests: '2',
+      proxy_malformed: '0',
+      gcs_records: '2',
+      gcs_malformed: '0',
+      status: 'PASS',
+    });
   });
 
   it('a symlink to a file already read counts it once, in the same folder or reached from another location', async () => {
     const dir = await tempDir();
     const ids = Array.from({ length: 10 }, (_, i) => `id-${i}`);
     const file = path.join(dir, `proxy/dt=${DAY}/a.jsonl`);
-    await writeNdjson(file, ids.map((id) => ok(id)));
+    await writeNdjson(
+      file,
+      ids.map((id) => ok(id)),
+    );
     await symlink(file, path.join(dir, `proxy/dt=${DAY}/b.jsonl`));
     await mkdir(path.join(dir, `mirror/dt=${DAY}`), { recursive: true });
     await symlink(file, path.join(dir, `mirror/dt=${DAY}/c.jsonl`));
-    await writeNdjson(path.join(dir, `landed/dt=${DAY}/a.jsonl`), ids.map((id) => landed(id)));
+    await writeNdjson(
+      path.join(dir, `landed/dt=${DAY}/a.jsonl`),
+      ids.map((id) => landed(id)),
+    );
     const { run, out } = await runDay(dir, { sites: ['US'], proxy: ['proxy/dt={date}/', 'mirror/dt={date}/'] });
     expect(run.code).toBe(0);
-    expect(row((await reportOf(out)).parity, 'ALL')).toMatchObject({ proxy_requests: '10', duplicates: '0', status: 'PASS' });
+    expect(row((await reportOf(out)).parity, 'ALL')).toMatchObject({
+      proxy_requests: '10',
+      duplicates: '0',
+      status: 'PASS',
+    });
   });
 
   it('an object that cannot be read (EIO) exits 3 with ERROR rows naming it, and the reports are still written', async () => {
@@ -155,7 +240,9 @@ describe('objects are read once and whole', () => {
     // an I/O error while gunzipping is the disk, not a corrupt gzip
     expect(run.stderr).toContain(`${badGzip}: cannot be read (EIO)`);
     const parity = strictCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
-    expect(parity.every((r) => r.status === 'ERROR' && r.error!.includes(bad) && r.error!.includes(badGzip))).toBe(true);
+    expect(parity.every((r) => r.status === 'ERROR' && r.error!.includes(bad) && r.error!.includes(badGzip))).toBe(
+      true,
+    );
   });
 });
 
@@ -173,7 +260,15 @@ describe('gcs', () => {
     const endpoint = `http://127.0.0.1:${port}`;
     const out = path.join(dir, 'out-gcs');
     const config = path.join(dir, 'gcs.json');
-    await writeFile(config, JSON.stringify({ tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs: { locations: ['gs://audit-parity-closed/dt={date}/'], apiEndpoint: endpoint } } }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        tiers: {
+          proxy: { locations: ['proxy/dt={date}/'] },
+          gcs: { locations: ['gs://audit-parity-closed/dt={date}/'], apiEndpoint: endpoint },
+        },
+      }),
+    );
     const started = Date.now();
     const closed = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out, '--log-format', 'json']);
     expect(closed.code).toBe(3);

@@ -1,19 +1,55 @@
 import { parse } from 'csv-parse/sync';
 import type { IdFacts } from '../../src/domain.js';
 import { PARITY_HEADER, type ParityRow } from '../../src/report/columns.js';
-import { guardCell, renderMissingHeader, renderMissingRows, renderParityCsv, unguardCell } from '../../src/report/csv.js';
+import {
+  guardCell,
+  renderMissingHeader,
+  renderMissingRows,
+  renderParityCsv,
+  unguardCell,
+} from '../../src/report/csv.js';
 
 /** A strict RFC 4180 reader: no stray quotes, every row as wide as the header. */
-const strict = (text: string): string[][] => parse(text, { relax_quotes: false, relax_column_count: false, record_delimiter: '\r\n', bom: false });
+const strict = (text: string): string[][] =>
+  parse(text, { relax_quotes: false, relax_column_count: false, record_delimiter: '\r\n', bom: false });
 
 const facts: IdFacts = {
-  inProxy: true, accepted: true, rejected: false, lastReject: null, unroutable: false, kafkaKnown: false,
-  inKafka: false, crossRegion: false, inFlight: false, inGcs: false, inBigquery: false, inFinal: false,
+  inProxy: true,
+  accepted: true,
+  rejected: false,
+  lastReject: null,
+  unroutable: false,
+  kafkaKnown: false,
+  inKafka: false,
+  crossRegion: false,
+  inFlight: false,
+  inGcs: false,
+  inBigquery: false,
+  inFinal: false,
 };
 
 const HOSTILE = [
-  'a\nb', 'a\rb', 'a\r\nb', '\n', '\r', 'say "hi"', '"', 'a,b', ',',
-  '=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\tx', '\rx', "'=x", "''", "'", 'plain', ' padded ', '<script>alert(1)</script>',
+  'a\nb',
+  'a\rb',
+  'a\r\nb',
+  '\n',
+  '\r',
+  'say "hi"',
+  '"',
+  'a,b',
+  ',',
+  '=HYPERLINK("http://x","y")',
+  '+1+1',
+  '-2+3',
+  '@SUM(A1)',
+  '\tx',
+  '\rx',
+  "'=x",
+  "''",
+  "'",
+  'plain',
+  ' padded ',
+  '<script>alert(1)</script>',
 ];
 
 function parityRow(over: Partial<Record<string, string | number | null>>): ParityRow {
@@ -23,7 +59,13 @@ function parityRow(over: Partial<Record<string, string | number | null>>): Parit
 
 describe('CSV rendering', () => {
   it('quotes every field holding a CR, an LF, a quote or a comma, so a strict RFC 4180 reader gets each id back', () => {
-    const text = renderMissingHeader() + renderMissingRows('2025-03-09', HOSTILE.map((requestId) => ({ site: 'US', requestId, facts })), { formulaGuard: false });
+    const text =
+      renderMissingHeader() +
+      renderMissingRows(
+        '2025-03-09',
+        HOSTILE.map((requestId) => ({ site: 'US', requestId, facts })),
+        { formulaGuard: false },
+      );
     const rows = strict(text);
     expect(rows).toHaveLength(HOSTILE.length + 1);
     expect(rows.slice(1).map((r) => r[2])).toEqual(HOSTILE);
@@ -44,15 +86,30 @@ describe('CSV rendering', () => {
   });
 
   it('guards request ids in the missing list by default and round-trips every one', () => {
-    const rows = strict(renderMissingHeader() + renderMissingRows('2025-03-09', HOSTILE.map((requestId) => ({ site: 'US', requestId, facts }))));
+    const rows = strict(
+      renderMissingHeader() +
+        renderMissingRows(
+          '2025-03-09',
+          HOSTILE.map((requestId) => ({ site: 'US', requestId, facts })),
+        ),
+    );
     const cells = rows.slice(1).map((r) => r[2]!);
     expect(cells.map(unguardCell)).toEqual(HOSTILE);
     expect(cells.filter((c) => /^[=+\-@\t\r]/.test(c))).toEqual([]);
-    expect(cells).toContain("'=HYPERLINK(\"http://x\",\"y\")");
+    expect(cells).toContain('\'=HYPERLINK("http://x","y")');
   });
 
   it('guards text columns of the parity report but never a number, such as a negative unexplained', () => {
-    const row = parityRow({ date: '2025-03-09', site: 'US', unexplained: -9, duplicates: 0, parity_pct: '90.0000', status: 'ERROR', error: '=cmd|x', status_reason: '-x' });
+    const row = parityRow({
+      date: '2025-03-09',
+      site: 'US',
+      unexplained: -9,
+      duplicates: 0,
+      parity_pct: '90.0000',
+      status: 'ERROR',
+      error: '=cmd|x',
+      status_reason: '-x',
+    });
     const [header, values] = strict(renderParityCsv([row]));
     const at = (c: string) => values![header!.indexOf(c)];
     expect(at('unexplained')).toBe('-9');
