@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { progressBar } from '../../src/log/logger.js';
 import { PARITY_HEADER, type ParityRow } from '../../src/report/columns.js';
 import { leadingCause, renderSummaryCsv, renderSummaryJson, renderSummaryTable, summarizeDay, SUMMARY_CSV_HEADER } from '../../src/report/summary.js';
 
@@ -168,5 +169,25 @@ describe('the machine-readable summary', () => {
     expect(records.find((r) => r.date === '2025-03-06')!.detail).toBe(HOSTILE_ERROR.replace('\n', '\\x0a'));
     const guarded = parse(renderSummaryCsv(days, { onlyFailing: true }), { record_delimiter: '\r\n', columns: true }) as Record<string, string>[];
     expect(guarded.map((r) => `${r.date} ${r.site}`)).toEqual(['2025-03-05 UNKNOWN', '2025-03-06 US', '2025-03-06 CA', '2025-03-06 ALL']);
+  });
+});
+
+describe('the progress bar', () => {
+  const fakeStream = (columns: number, writes: string[]) => ({ columns, write: (s: string) => writes.push(s) }) as unknown as NodeJS.WriteStream;
+
+  it('ticks with the day\'s summary, naming the worst row and its cause', () => {
+    const writes: string[] = [];
+    progressBar(2, fakeStream(120, writes)).tick(`2025-03-05 ${summarizeDay(unknownFailsDay()).text}`);
+    expect(writes[0]).toMatch(/^\r\[#+ *\] 1\/2 days {2}2025-03-05 FAIL: UNKNOWN 81\.4917 %, unknown site −67 *$/);
+  });
+
+  it('cuts each tick to the terminal\'s width, so that it redraws in place', () => {
+    const writes: string[] = [];
+    const bar = progressBar(2, fakeStream(80, writes));
+    bar.tick(`2025-03-05 ${summarizeDay(unknownFailsDay()).text}`);
+    bar.tick(`2025-03-06 ${summarizeDay(errorDay('2025-03-06')).text}`);
+    for (const w of writes) expect(w.length).toBeLessThanOrEqual(80);
+    expect(writes[1]).toMatch(/^\r\[#+\] 2\/2 days {2}2025-03-06 ERROR: US, CA: .*…$/);
+    expect(writes.join('')).not.toContain('\n');
   });
 });
