@@ -5,7 +5,11 @@ import pLimit from 'p-limit';
 import { addDays } from '../src/dates.js';
 import type { DayKey, RowStatus } from '../src/domain.js';
 import { AbortedError } from '../src/errors.js';
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/log/logger.js';
+import type { ParityRow } from '../src/report/columns.js';
 import { parseManifest, type RunMetadata } from '../src/report/manifest.js';
+import { parseParityCsv } from '../src/report/parity-reader.js';
 import { sha256OfFile } from '../src/report/writer.js';
 import { type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
 
@@ -37,6 +41,25 @@ export async function currentStatus(outDir: string, day: DayKey, run: RunMetadat
   return m.status;
 }
 
+/**
+ * The rows of skipped days, from their parity reports in `outDir` (current, so made under this
+ * config): the run's HTML report covers its whole range, not only the days it redid. A report that
+ * cannot be read back is left out of the HTML, with a warning.
+ */
+async function readEarlierDays(outDir: string, days: DayKey[], config: Config, log: Logger | undefined): Promise<{ day: DayKey; rows: ParityRow[] }[]> {
+  const regions = config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : [];
+  const out: { day: DayKey; rows: ParityRow[] }[] = [];
+  for (const day of days) {
+    try {
+      const rows = parseParityCsv(await readFile(path.join(outDir, `parity-${day}.csv`), 'utf8'), regions, config.reports.csvFormulaGuard);
+      if (rows.length > 0) out.push({ day, rows });
+    } catch (e) {
+      log?.warn(`${day}: its report could not be read back for the HTML report (${(e as Error).message}); the day is left out of it`);
+    }
+  }
+  return out;
+}
+
 /** Consecutive runs of days, cut to at most `size` days: the units a backfill reconciles. */
 export function contiguousBatches(days: DayKey[], size: number): DayKey[][] {
   const batches: DayKey[][] = [];
@@ -65,6 +88,7 @@ export async function runBackfill(opts: Omit<ReconcileRequest, 'sites' | 'run'> 
       skippedFail ||= status === 'FAIL' || status === 'NO_DATA';
     }
   }
+  const earlier = await readEarlierDays(opts.outDir, skipped, opts.config, opts.log);
   if (skipped.length > 0) opts.log?.info(`skipping ${skipped.length} days whose reports are current (--force to redo them)`, { skipped: skipped.length });
   const limit = pLimit(Math.min(Math.max(1, opts.concurrency), MAX_BACKFILL_CONCURRENCY));
   // The first batch that fails stops its siblings, and all are waited for: none is left writing.
@@ -95,5 +119,5 @@ export async function runBackfill(opts: Omit<ReconcileRequest, 'sites' | 'run'> 
   const results = settled.map((r) => (r as PromiseFulfilledResult<ReconcileResult>).value);
   const days = results.flatMap((r) => r.days).sort((a, b) => (a.day < b.day ? -1 : 1));
   const exitCode = results.reduce<0 | 1 | 3>((worst, r) => (r.exitCode === 3 || worst === 3 ? 3 : r.exitCode === 1 ? 1 : worst), skippedFail ? 1 : 0);
-  return { days, exitCode, errors: results.flatMap((r) => r.errors), skipped };
+  return { days, exitCode, errors: results.flatMap((r) => r.errors), skipped, earlier };
 }

@@ -16,7 +16,7 @@ import type { ParityRow } from '../src/report/columns.js';
 import { type CsvOptions, renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/report/csv.js';
 import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from '../src/report/manifest.js';
 import { rowRecord, summarizeDay } from '../src/report/summary.js';
-import { commitAll, type PreparedFile, prepareFile, type WriteResult } from '../src/report/writer.js';
+import { commitAll, discardAll, type PreparedFile, prepareFile, scratchPrefix, type WriteResult } from '../src/report/writer.js';
 import { StoreRegistry } from '../src/storage/index.js';
 import { LOCAL_STAGE_CONCURRENCY, readRecordTier, type TierRead } from '../src/tiers/record-tier.js';
 import { addDayToHistory, readVolumeHistory } from './history-reader.js';
@@ -58,6 +58,8 @@ export interface ReconcileResult {
   /** The contract's exit status: 0 PASS/WARN, 1 a FAIL or NO_DATA row, 3 an ERROR row. */
   exitCode: 0 | 1 | 3;
   errors: string[];
+  /** Days of the range reported by an earlier run and not redone (a resumed backfill): the HTML report covers them too. */
+  earlier?: { day: DayKey; rows: ParityRow[] }[];
 }
 
 type FileTierName = 'proxy' | 'gcs';
@@ -72,7 +74,8 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   if (config.tiers.proxyBigquery && !req.proxyTable) throw new InternalError('tiers.proxy.bigquery is configured but no proxy table reader was given');
   if (config.engine.kind === 'bigquery' && !req.bigquery) throw new InternalError('engine bigquery needs the tiers.bigquery reader');
   const stores = new StoreRegistry(config.gcs);
-  const scratchRoot = await mkdtemp(path.join(config.engine.tempDirectory ?? os.tmpdir(), 'audit-parity-'));
+  // Named with the pid, so that a later run can tell this folder from a live run's once this process is gone (kill -9).
+  const scratchRoot = await mkdtemp(scratchPrefix(config.engine.tempDirectory ?? os.tmpdir()));
   const memory = config.engine.kind === 'embedded' ? await resolveEngineMemory(config) : undefined;
   if (memory) log.info(`engine memory limit ${memory.limit} (${memory.source === 'config' ? 'engine.memoryLimit' : memory.source === 'container' ? `half the container's ${Math.round(memory.containerBytes! / 2 ** 20)} MiB limit` : 'default: no container limit found'})`);
   const engine = await openEngine(config, path.join(scratchRoot, 'engine'), memory);
@@ -163,6 +166,8 @@ async function reconcileBatch(
 ): Promise<DaySummary[]> {
   const { config, signal } = req;
   const zone = config.timezone;
+  // A day's manifest times its batch from here, the reading included, to the writing of its reports.
+  const batchStarted = Date.now();
   await engine.setWindows(days.map((d) => dayWindow(d, zone)));
 
   const tiers: { name: FileTierName; cfg: TierLocations; concurrency: number }[] = [];
@@ -284,7 +289,6 @@ async function reconcileBatch(
     for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
     addDayToHistory(history, report.rows);
 
-    const started = Date.now();
     const parityFile = path.join(req.outDir, `parity-${day}.csv`);
     const missingPath = path.join(req.outDir, `missing-${day}.csv`);
     // The missing list needs the proxy and the final tier; a failed Kafka only loses its causes.
@@ -308,7 +312,7 @@ async function reconcileBatch(
           status: worstStatus(report.rows.map((r) => r.status as RowStatus)),
           sites: reportSites,
           change,
-          durationMs: Date.now() - started,
+          durationMs: Date.now() - batchStarted,
           files: {
             parity: { name: path.basename(parityFile), sha256: parity.sha256 },
             missing: missing ? { name: path.basename(missingPath), sha256: missing.sha256 } : null,
@@ -317,12 +321,13 @@ async function reconcileBatch(
         prepared.push(await prepareFile(path.join(req.outDir, `manifest-${day}.json`), [renderManifest(manifest)]));
       }
     } catch (e) {
-      await Promise.all(prepared.map((f) => f.discard()));
+      await discardAll(prepared);
       throw e;
     }
+    // Nothing of a stopped run is committed: the prepared files are discarded and the old ones stay.
+    await commitAll(prepared, signal);
     // An incomplete list would read as "nothing else is missing": leave none rather than a wrong one.
     if (listIncomplete) await rm(missingPath, { force: true });
-    await commitAll(prepared);
     const all = report.rows.at(-1)!;
     // The day's worst row, not ALL's: an alert on `status` must see an UNKNOWN row that FAILs under a passing ALL.
     const verdict = summarizeDay(report.rows);
@@ -337,6 +342,7 @@ async function reconcileBatch(
       change,
     });
     if (req.publish) {
+      throwIfAborted(signal);
       const manifestFile = req.run ? [path.join(req.outDir, `manifest-${day}.json`)] : [];
       await req.publish([...(missingFile ? [missingFile] : []), parityFile, ...manifestFile]);
     }

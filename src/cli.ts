@@ -6,7 +6,7 @@ import { type Command, CommanderError, Option } from 'commander';
 import { ParityCommand, withHelpEpilogue } from './command.js';
 import type { Config } from './config.js';
 import type { RowStatus } from './domain.js';
-import { AbortedError, ConfigError, TierError, UsageError } from './errors.js';
+import { AbortedError, ConfigError, OutputError, TierError, UsageError, throwIfAborted } from './errors.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from './log/logger.js';
 import type { RunMetadata } from './report/manifest.js';
 import type { DaySummary, ReconcileResult } from '../jobs/reconcile.js';
@@ -14,7 +14,7 @@ import type { BigqueryRangeReader } from './tiers/bigquery-reader.js';
 import type { KafkaTierReader } from './tiers/kafka-reader.js';
 
 /** Exit statuses: the contract's 0–3, then ours. */
-export const EXIT = { ok: 0, fail: 1, usage: 2, tier: 3, internal: 4, sigint: 130, sigterm: 143 } as const;
+export const EXIT = { ok: 0, fail: 1, usage: 2, tier: 3, internal: 4, output: 5, sigint: 130, sigterm: 143 } as const;
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -70,6 +70,7 @@ async function runJob(
   const json = opts.logFormat === 'json' || (opts.logFormat === 'auto' && !process.stderr.isTTY);
   const base = json ? jsonLogger() : textLogger();
   const log: Logger = opts.quiet ? { info() {}, warn: base.warn, error: base.error } : base;
+  await prepareOutput(opts, config, log);
   // Beside JSON logs (a log collector) stdout stays empty unless a script asks for a format.
   const format = opts.format ?? (json ? null : 'table');
   const now = new Date();
@@ -98,8 +99,13 @@ async function runJob(
     await kafka?.close();
   }
   bar?.done();
-  const htmlFile = await writeHtml(result, config, outDir, command);
-  if (htmlFile && publish) await publish([htmlFile]);
+  // A stopped run writes nothing more: no HTML report, no upload, no history, no alert.
+  throwIfAborted(signal);
+  const htmlFile = await writeHtml(result, config, outDir, command, signal);
+  if (htmlFile && publish) {
+    throwIfAborted(signal);
+    await publish([htmlFile]);
+  }
   if (format === 'table') {
     if (htmlFile) process.stdout.write(`HTML report: ${htmlFile}\n`);
     process.stdout.write(renderSummaryTable(result.days, { width: terminalWidth(), onlyFailing: opts.onlyFailing }) + `reports written to ${opts.out.startsWith('gs://') ? `${outDir}/ and ${opts.out}` : `${opts.out}/`}\n`);
@@ -107,7 +113,7 @@ async function runJob(
   else if (format === 'csv') process.stdout.write(renderSummaryCsv(result.days, { onlyFailing: opts.onlyFailing, formulaGuard: config.reports.csvFormulaGuard }));
   const webhookVar = config.alerts.webhookUrlEnv;
   const alert = buildAlert(result.days, config.alerts.on as RowStatus[], opts.out);
-  if (webhookVar && alert) {
+  if (webhookVar && alert && !signal.aborted) {
     const url = process.env[webhookVar];
     if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
     else if (!URL.canParse(url) || !/^https?:/i.test(url)) log.warn(`alerts.webhookUrlEnv: ${webhookVar} does not hold an http(s) URL; no alert sent`);
@@ -116,6 +122,7 @@ async function runJob(
   }
   const history = config.tiers.bigquery?.history;
   if (bigquery && history && result.days.length > 0) {
+    throwIfAborted(signal);
     const { historyRows } = await import('./report/history.js');
     await bigquery.writeHistory(history.table, historyRows(result.days, run, config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : []), signal);
     log.info(`history: ${result.days.length} days written to ${history.table}`);
@@ -132,16 +139,38 @@ function terminalWidth(): number | undefined {
   return Number.isInteger(env) && env > 0 ? env : undefined;
 }
 
-/** One self-contained HTML report for the run's days, beside the CSVs: report-FIRST_LAST.html. */
-async function writeHtml(result: ReconcileResult, config: Config, outDir: string, title: string): Promise<string | null> {
-  if (result.days.length === 0) return null;
+/**
+ * One self-contained HTML report for the run's days, beside the CSVs: report-FIRST_LAST.html. A
+ * resumed backfill's covers its whole range: the days it skipped are read back from their reports.
+ */
+async function writeHtml(result: ReconcileResult, config: Config, outDir: string, title: string, signal?: AbortSignal): Promise<string | null> {
+  const days = [...(result.earlier ?? []), ...result.days.map((d) => ({ day: d.day, rows: d.rows }))].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+  if (days.length === 0) return null;
   const [{ renderHtmlReport }, { writeFileAtomic }, path] = await Promise.all([import('./report/html.js'), import('./report/writer.js'), import('node:path')]);
-  const first = result.days[0]!.day;
-  const last = result.days.at(-1)!.day;
+  const first = days[0]!.day;
+  const last = days.at(-1)!.day;
   const file = path.join(outDir, `report-${first}_${last}.html`);
-  const html = renderHtmlReport({ title: `Audit parity — ${title}`, days: result.days.map((d) => ({ day: d.day, rows: d.rows })), sites: config.sites, thresholds: config.thresholds });
-  await writeFileAtomic(file, [html]);
+  const html = renderHtmlReport({ title: `Audit parity — ${title}`, days, sites: config.sites, thresholds: config.thresholds });
+  await writeFileAtomic(file, [html], signal);
   return file;
+}
+
+/**
+ * Before anything is read: the local output folder must be a folder reports can be written to
+ * (exit 2 naming the flag otherwise), and what a killed run of this job left there and in the temp
+ * folder (temporary files, scratch folders of processes that are gone) is removed.
+ */
+async function prepareOutput(opts: CommonOptions, config: Config, log: Logger): Promise<void> {
+  const [{ assertWritableFolder, removeStaleTemporaries }, os] = await Promise.all([import('./report/writer.js'), import('node:os')]);
+  const [flag, dir] = opts.out.startsWith('gs://') ? ['--local-out', opts.localOut] : ['--out', opts.out];
+  try {
+    await assertWritableFolder(dir);
+  } catch (e) {
+    if (e instanceof OutputError) throw new UsageError(flag, `"${dir}" cannot hold the reports: ${e.reason} (${e.code})`);
+    throw e;
+  }
+  const removed = await removeStaleTemporaries(dir, config.engine.tempDirectory ?? os.tmpdir());
+  if (removed.length > 0) log.info(`removed ${removed.length} leftovers of runs that were killed: ${removed.join(', ')}`, { removed });
 }
 
 /** The BigQuery tier from its config; credentials from Application Default Credentials. */
@@ -322,6 +351,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof TierError) {
       process.stderr.write(`error: ${e.message}\n`);
       return EXIT.tier;
+    }
+    if (e instanceof OutputError) {
+      process.stderr.write(`error: ${e.message}; the day's previous reports are unchanged\n`);
+      return EXIT.output;
     }
     if (e instanceof AbortedError || stoppedBy) {
       process.stderr.write(`${new AbortedError().message}\n`);

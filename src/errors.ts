@@ -47,3 +47,34 @@ export class AbortedError extends Error {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError();
 }
+
+/**
+ * A report could not be written to its folder (a full disk, a read-only or vanished folder): exit 5.
+ * `file` is the report it was writing, `code` the system's errno code (ENOSPC, EACCES, …). The
+ * day's previous files are left as they were.
+ */
+export class OutputError extends Error {
+  override readonly name = 'OutputError';
+  constructor(
+    readonly file: string,
+    readonly code: string,
+    /** Why, in words, with what to do. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot write ${file}: ${reason} (${code})`, options);
+  }
+}
+
+/**
+ * The items of a stream, then — when it ends — an AbortedError if `signal` fired meanwhile: a stream
+ * an abort cuts short can end exactly like a finished one (DuckDB's interrupted result gives an empty
+ * chunk), and its end must not be taken for the whole.
+ */
+export async function* untilEnded<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  for await (const item of source) {
+    throwIfAborted(signal);
+    yield item;
+  }
+  throwIfAborted(signal);
+}

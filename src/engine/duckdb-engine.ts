@@ -11,7 +11,7 @@ import {
 } from '@duckdb/node-api';
 import type { RecordFields } from '../config.js';
 import type { DayKey, DayWindow, IdFactGroup, LandedCounts, LineCountsRow, ProxyLineCounts } from '../domain.js';
-import { AbortedError } from '../errors.js';
+import { AbortedError, untilEnded } from '../errors.js';
 import type { BigqueryRangeReader } from '../tiers/bigquery-reader.js';
 import type { StagedObject } from '../tiers/record-tier.js';
 import { dayBuckets } from '../dates.js';
@@ -261,8 +261,15 @@ export class DuckDbEngine implements CountingEngine {
     return rowsOf.idFacts(await this.rows(loadQuery('duckdb', 'id-fact-groups')));
   }
 
-  /** Streams one day's missing ids in report order, a chunk at a time. */
-  async *missingIds(day: DayKey, sites: string[]): AsyncGenerator<MissingId[]> {
+  /**
+   * Streams one day's missing ids in report order, a chunk at a time. An interrupted stream ends
+   * with an empty chunk, as a finished one does: then the abort is thrown, never a short list.
+   */
+  missingIds(day: DayKey, sites: string[]): AsyncGenerator<MissingId[]> {
+    return untilEnded(this.missingChunks(day, sites), this.signal);
+  }
+
+  private async *missingChunks(day: DayKey, sites: string[]): AsyncGenerator<MissingId[]> {
     let result;
     try {
       result = await this.db.stream(loadQuery('duckdb', 'missing-ids'), { day, sites: listValue(sites) }, {
@@ -273,7 +280,12 @@ export class DuckDbEngine implements CountingEngine {
       throw this.rethrow(e);
     }
     for (;;) {
-      const chunk = await result.fetchChunk();
+      let chunk;
+      try {
+        chunk = await result.fetchChunk();
+      } catch (e) {
+        throw this.rethrow(e);
+      }
       if (!chunk || chunk.rowCount === 0) return;
       const [site, rid, unroutable, kafkaKnown, inKafka, inFlight, inGcs] = [0, 1, 2, 3, 4, 5, 6].map((c) => chunk.getColumnVector(c));
       const out: MissingId[] = new Array(chunk.rowCount);

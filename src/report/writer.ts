@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { AbortedError, OutputError } from '../errors.js';
 
 export interface WriteResult {
   /** sha256 of what was written. */
@@ -19,15 +21,34 @@ export interface PreparedFile extends WriteResult {
   discard(): Promise<void>;
 }
 
+/** `.NAME.PID.HEX.tmp`: the temporary file process PID writes beside NAME until it renames it over NAME. */
+const TEMP_FILE = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+/** The run's scratch folder in the temp directory: `audit-parity-PID-XXXXXX` (mkdtemp's six characters). */
+export const SCRATCH_PREFIX = 'audit-parity-';
+const SCRATCH_FOLDER = /^audit-parity-(\d+)-[A-Za-z0-9]{6}$/;
+
+/** The scratch folder prefix of this process, for mkdtemp: its pid tells a later run whose folder it is. */
+export function scratchPrefix(tempDirectory: string): string {
+  return path.join(tempDirectory, `${SCRATCH_PREFIX}${process.pid}-`);
+}
+
 /**
  * Writes chunks to a temporary file beside `target`, flushed to disk, without touching the
  * target: several files are prepared, then committed together, so that a failure while writing
- * any of them leaves every old file in place.
+ * any of them leaves every old file in place. A file-system failure (a full disk, a read-only
+ * folder) is an OutputError naming `target`; the temporary file is removed.
  */
 export async function prepareFile(target: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<PreparedFile> {
-  await mkdir(path.dirname(target), { recursive: true });
+  const fsCall = async <T>(p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } catch (e) {
+      throw outputError(target, e);
+    }
+  };
+  await fsCall(ensureDir(path.dirname(target)));
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w');
+  const handle = await fsCall(open(tmp, 'w'));
   const hash = createHash('sha256');
   try {
     let buffered = '';
@@ -35,43 +56,70 @@ export async function prepareFile(target: string, chunks: AsyncIterable<string> 
       buffered += chunk;
       if (buffered.length >= WRITE_BUFFER_CHARS) {
         hash.update(buffered);
-        await handle.write(buffered);
+        await fsCall(handle.write(buffered));
         buffered = '';
       }
     }
     if (buffered) {
       hash.update(buffered);
-      await handle.write(buffered);
+      await fsCall(handle.write(buffered));
     }
-    await handle.sync();
-    await handle.close();
+    await fsCall(handle.sync());
+    await fsCall(handle.close());
   } catch (e) {
     await handle.close().catch(() => {});
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => {});
     throw e;
+  }
+  let previousSha256: string | null;
+  try {
+    previousSha256 = await sha256OfFile(target);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw outputError(target, e);
   }
   return {
     target,
     sha256: hash.digest('hex'),
-    previousSha256: await sha256OfFile(target),
-    commit: () => rename(tmp, target),
+    previousSha256,
+    commit: () => fsCall(rename(tmp, target)),
     discard: () => rm(tmp, { force: true }),
   };
 }
 
-/** Renames prepared files into place, in the order given. */
-export async function commitAll(files: readonly PreparedFile[]): Promise<void> {
-  for (const f of files) await f.commit();
+/**
+ * Renames prepared files into place, in the order given, unless `signal` has fired: then every one
+ * is discarded and AbortedError thrown, so nothing prepared from a stopped run is committed. Once
+ * begun, the renames run to the end (they take microseconds): a day's files are old or new together.
+ */
+export async function commitAll(files: readonly PreparedFile[], signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) {
+    await discardAll(files);
+    throw new AbortedError();
+  }
+  for (const [i, f] of files.entries()) {
+    try {
+      await f.commit();
+    } catch (e) {
+      await discardAll(files.slice(i));
+      throw e;
+    }
+  }
+}
+
+/** Removes prepared files that will not be committed. */
+export async function discardAll(files: readonly PreparedFile[]): Promise<void> {
+  await Promise.all(files.map((f) => f.discard().catch(() => {})));
 }
 
 /**
  * Writes a file so that a reader sees the old or the new content, never a part: chunks go to a
  * temporary file beside it, which is flushed to disk and renamed over the target. An error or an
- * abort removes the temporary file and leaves the old content in place.
+ * abort (checked right before the rename) removes the temporary file and leaves the old content in place.
  */
-export async function writeFileAtomic(target: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<WriteResult> {
+export async function writeFileAtomic(target: string, chunks: AsyncIterable<string> | Iterable<string>, signal?: AbortSignal): Promise<WriteResult> {
   const prepared = await prepareFile(target, chunks);
-  await prepared.commit();
+  await commitAll([prepared], signal);
   return { sha256: prepared.sha256, previousSha256: prepared.previousSha256 };
 }
 
@@ -85,6 +133,127 @@ export async function sha256OfFile(file: string): Promise<string | null> {
     throw e;
   }
   return hash.digest('hex');
+}
+
+/**
+ * Creates `dir` and the folders above it that are missing, one level at a time. Not
+ * `mkdir({ recursive: true })`: Node's loops forever below /proc (ENOENT there never ends its walk
+ * up), in a thread no signal reaches.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+    return;
+  } catch (e) {
+    const code = errnoOf(e);
+    if (code === 'EEXIST') return assertFolder(dir);
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw e;
+    await ensureDir(parent);
+  }
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    if (errnoOf(e) === 'EEXIST') return assertFolder(dir);
+    throw e;
+  }
+}
+
+async function assertFolder(dir: string): Promise<void> {
+  if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
+}
+
+/**
+ * Makes sure reports can be written into `dir` before anything is read: creates it, then creates and
+ * removes a probe file in it. Throws OutputError naming `dir` (a file, an unwritable or impossible path).
+ */
+export async function assertWritableFolder(dir: string): Promise<void> {
+  try {
+    await ensureDir(dir);
+  } catch (e) {
+    throw outputError(dir, e);
+  }
+  const probe = path.join(dir, `.write-probe.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await (await open(probe, 'wx')).close();
+  } catch (e) {
+    throw outputError(dir, e);
+  } finally {
+    await rm(probe, { force: true }).catch(() => {});
+  }
+}
+
+/**
+ * Removes what this job left behind when it was killed (kill -9, an OOM kill): `.NAME.PID.HEX.tmp`
+ * files in `outDir` and `audit-parity-PID-XXXXXX` scratch folders in `tempDirectory`, only those
+ * names and only when process PID is gone. Call it before this process writes anything. Returns
+ * what was removed; a folder that cannot be listed is skipped (the run itself will say why).
+ */
+export async function removeStaleTemporaries(outDir: string, tempDirectory: string): Promise<string[]> {
+  const removed: string[] = [];
+  const sweep = async (dir: string, pattern: RegExp, remove: (full: string) => Promise<void>) => {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = pattern.exec(name);
+      if (!m) continue;
+      const full = path.join(dir, name);
+      try {
+        if (!(await ownerGone(Number(m[m.length - 1]), full))) continue;
+        await remove(full);
+        removed.push(full);
+      } catch {
+        // Vanished meanwhile, or not ours to remove: leave it.
+      }
+    }
+  };
+  await sweep(outDir, TEMP_FILE, (f) => rm(f));
+  await sweep(tempDirectory, SCRATCH_FOLDER, (f) => rm(f, { recursive: true, force: true }));
+  return removed;
+}
+
+/**
+ * Whether the process that made `file` is gone: no process has its pid (ESRCH), or the pid is this
+ * process's and the file is older than it (a container's pid 1, say, reused by each run).
+ */
+async function ownerGone(pid: number, file: string): Promise<boolean> {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return (await stat(file)).mtimeMs < performance.timeOrigin;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return errnoOf(e) === 'ESRCH';
+  }
+}
+
+/** Why a report could not be written, in words, by errno code. */
+const REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on the device — free space there, then run again',
+  EDQUOT: 'the disk quota is exhausted — free space there, then run again',
+  EACCES: 'permission denied — give the job write access to the folder',
+  EPERM: 'operation not permitted — give the job write access to the folder',
+  EROFS: 'the file system is read-only — choose a writable folder',
+  ENOTDIR: 'a part of the path is a file, not a folder — choose a folder',
+  EISDIR: 'a folder is in the way of the report file — move it away',
+  ENOENT: 'the folder does not exist and cannot be created there — choose a folder that can exist',
+  EIO: 'the disk reported an I/O error — check the disk',
+};
+
+function outputError(file: string, e: unknown): unknown {
+  if (e instanceof OutputError || e instanceof AbortedError) return e;
+  const code = errnoOf(e);
+  if (code === undefined) return e;
+  return new OutputError(file, code, REASONS[code] ?? 'the file system refused the write', { cause: e });
+}
+
+function errnoOf(e: unknown): string | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }
 
 /** Characters gathered before a write: large enough to keep syscalls few, small enough to hold. */

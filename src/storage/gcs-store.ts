@@ -225,6 +225,8 @@ export class GcsBlobStore implements BlobStore {
       } catch (e) {
         throw new DownloadError(e, counter.bytes, expected);
       }
+      // A body that ended while the run was being stopped is not taken for the whole object.
+      throwIfAborted(signal);
       if (expected !== undefined && counter.bytes !== expected) {
         throw new DownloadError(undefined, counter.bytes, expected);
       }

@@ -245,6 +245,7 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
           }
           rows += batch.length;
         }
+        throwIfAborted(signal);
         return { bytesProcessed: bytesOf(metadata), rows };
       } catch (e) {
         // The consumer's own failure (the engine's, say) is not BigQuery's: rethrown as it was.
@@ -383,6 +384,8 @@ export async function* resultPages(job: Job, pageSize: number, deadline: number,
     if (page.length > 0) yield page as Record<string, unknown>[];
     pageToken = response?.pageToken ?? undefined;
   } while (pageToken);
+  // The last page, or a read cut short: an abort meanwhile is never taken for the end of the results.
+  throwIfAborted(signal);
 }
 
 /** Carries an error thrown by onBatch past the classification of BigQuery errors. */

@@ -138,6 +138,8 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
       ), signal, deadline - Date.now(), `read (deadline ${readTimeoutMs} ms)`).catch((e: unknown) => {
       throw fail(`read failed (${unfinished(toRead, reached)})`, e);
     });
+    // Consumption ends when every partition reached its end offset; an abort meanwhile still wins.
+    throwIfAborted(signal);
     return result;
   } finally {
     await cleanup(admin, consumer, groupId);

@@ -1,0 +1,32 @@
+import { parse } from 'csv-parse/sync';
+import { PARITY_HEADER, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
+import { unguardCell } from './csv.js';
+
+/** Columns written as text (renderParityCsv's, which the formula guard may have prefixed), and parity_pct's four decimals, kept as text. */
+const TEXT_COLUMNS: ReadonlySet<string> = new Set(['date', 'site', 'status', 'parity_pct', 'error', 'status_reason', 'volume_drop']);
+const GUARDED_COLUMNS: ReadonlySet<string> = new Set(['site', 'error', 'status_reason']);
+const INTEGER = /^-?\d+$/;
+
+/**
+ * The rows of a parity-DAY.csv this job wrote, back as the rows it rendered them from: empty cells
+ * null, counts numbers, the formula guard undone when it was on. For a report that covers days
+ * reported earlier (a resumed backfill). Pure.
+ */
+export function parseParityCsv(text: string, regions: readonly string[], formulaGuard: boolean): ParityRow[] {
+  const records: string[][] = parse(text, { record_delimiter: '\r\n', relax_column_count: false, skip_empty_lines: true });
+  const [header, ...body] = records;
+  if (!header) return [];
+  const index = new Map(header.map((name, i) => [name, i]));
+  const valueOf = (column: string, cells: string[]): string | number | null => {
+    const i = index.get(column);
+    const raw = i === undefined ? '' : (cells[i] ?? '');
+    if (raw === '') return null;
+    if (TEXT_COLUMNS.has(column)) return formulaGuard && GUARDED_COLUMNS.has(column) ? unguardCell(raw) : raw;
+    return INTEGER.test(raw) ? Number(raw) : raw;
+  };
+  return body.map((cells) => {
+    const row = Object.fromEntries(PARITY_HEADER.map((c) => [c, valueOf(c, cells)])) as Record<ParityColumn, string | number | null>;
+    if (regions.length === 0) return row;
+    return { ...row, regions: Object.fromEntries(regions.map((g) => [g, valueOf(regionColumn(g), cells)])) };
+  });
+}
