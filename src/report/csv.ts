@@ -38,7 +38,11 @@ export function unguardCell(cell: string): string {
  * Parity columns that hold text (a site, a message naming an object); every other column holds a
  * number or one of our own words, which the guard never touches (a negative `unexplained` stays -9).
  */
-const PARITY_TEXT_COLUMNS: ReadonlySet<ParityColumn> = new Set<ParityColumn>(['site', 'error', 'status_reason']);
+export const PARITY_GUARDED_COLUMNS: ReadonlySet<ParityColumn> = new Set<ParityColumn>([
+  'site',
+  'error',
+  'status_reason',
+]);
 
 /** The parity report as CSV text: the fixed columns, then kafka_<region> per cluster. Pure: the same rows always give the same bytes. */
 export function renderParityCsv(
@@ -54,7 +58,7 @@ export function renderParityCsv(
       ...rows.map((r) => [
         ...PARITY_HEADER.map((c) => {
           const v = cell(r[c]);
-          return PARITY_TEXT_COLUMNS.has(c) ? text(v) : v;
+          return PARITY_GUARDED_COLUMNS.has(c) ? text(v) : v;
         }),
         ...regions.map((g) => cell(r.regions?.[g] ?? null)),
       ]),
