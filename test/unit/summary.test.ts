@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { buildAlert } from '../../src/alerts/webhook.js';
 import { progressBar } from '../../src/log/logger.js';
 import { PARITY_HEADER, type ParityRow } from '../../src/report/columns.js';
 import { leadingCause, renderSummaryCsv, renderSummaryJson, renderSummaryTable, summarizeDay, SUMMARY_CSV_HEADER } from '../../src/report/summary.js';
@@ -189,5 +190,29 @@ describe('the progress bar', () => {
     for (const w of writes) expect(w.length).toBeLessThanOrEqual(80);
     expect(writes[1]).toMatch(/^\r\[#+\] 2\/2 days {2}2025-03-06 ERROR: US, CA: .*…$/);
     expect(writes.join('')).not.toContain('\n');
+  });
+});
+
+describe('the webhook message', () => {
+  const day = (d: string, rows: ParityRow[]) => ({ day: d, rows, parityFile: `parity-${d}.csv`, missingFile: null });
+
+  it('names the UNKNOWN row that FAILs under a passing ALL, with its leading cause and ALL\'s parity', () => {
+    const alert = buildAlert([day('2025-03-04', passDay('2025-03-04')), day('2025-03-05', unknownFailsDay('2025-03-05'))], ['FAIL', 'ERROR'], 'gs://reports/');
+    expect(alert?.text.split('\n')).toEqual([
+      'audit-parity: 1 day(s) need attention',
+      '• 2025-03-05: FAIL: UNKNOWN 81.4917 %, unknown site −67 (ALL 99.9100 %, 68 missing)',
+      'reports: gs://reports/',
+    ]);
+  });
+
+  it('alerts on NO_DATA with FAIL, lists the lesser statuses asked for, and escapes what Slack would read as markup', () => {
+    const rows = [
+      row({ ...counts, site: 'US', missing: 1, missing_unexplained: 1, parity_pct: '99.5000', status: 'WARN' }),
+      row({ site: 'CA', proxy_requests: 0, status: 'NO_DATA', status_reason: 'no proxy records <!channel> & co' }),
+      row({ ...counts, site: 'ALL', missing: 1, missing_unexplained: 1, parity_pct: '99.5000', status: 'WARN' }),
+    ];
+    expect(buildAlert([day('2025-03-06', rows)], ['WARN'], 'reports/')?.text).toContain('• 2025-03-06: NO_DATA: CA: no proxy records &lt;!channel&gt; &amp; co; also WARN: US (ALL 99.5000 %, 1 missing)');
+    expect(buildAlert([day('2025-03-06', rows)], ['FAIL'], 'reports/')?.text).toContain('• 2025-03-06: NO_DATA: CA: no proxy records &lt;!channel&gt; &amp; co (ALL');
+    expect(buildAlert([day('2025-03-04', passDay('2025-03-04'))], ['FAIL', 'ERROR'], 'reports/')).toBeNull();
   });
 });
