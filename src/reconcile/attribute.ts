@@ -335,6 +335,8 @@ export function identityViolations(row: ParityRow): string[] {
       [v('duplicates'), v('bq_rows') ?? v('gcs_records'), v('bq_distinct') ?? v('gcs_distinct')], ([a, b, c]) => a === b! - c!],
     ['accepted_distinct + unexplained = final distinct',
       [v('accepted_distinct'), v('unexplained'), v('bq_distinct') ?? v('gcs_distinct')], ([a, b, c]) => a! + b! === c],
+    ['parity_pct = 100 × (accepted_distinct − missing) ÷ accepted_distinct',
+      [v('accepted_distinct'), v('missing')], ([a, m]) => row.status === 'ERROR' && row.parity_pct === null || row.parity_pct === formatParity(a! - m!, a!)],
     ['unexplained = landed_not_accepted − missing',
       [v('unexplained'), v('landed_not_accepted'), v('missing')], ([a, b, c]) => a === b! - c!],
     ['missing = lost_before_kafka + unknown_site + in_flight + missing_unexplained (the Kafka causes are 0 without Kafka)',

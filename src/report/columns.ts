@@ -16,7 +16,7 @@ export const PARITY_COLUMNS = [
   ['bq_rows', 'rows in BigQuery with a request_id (empty: tier not configured)'],
   ['bq_distinct', 'distinct request_ids in BigQuery (empty: tier not configured)'],
   ['duplicates', 'final-tier records − final-tier distinct request_ids'],
-  ['unexplained', 'final-tier distinct − accepted distinct (negative: accepted ids that never landed, net of ids that landed unaccepted)'],
+  ['unexplained', 'final-tier distinct − accepted distinct, a net figure (= landed_not_accepted − missing): negative when more accepted ids never landed than landed unaccepted; a loss can hide in it, never in parity_pct'],
   ['parity_pct', '100 × accepted ids the final tier holds ÷ accepted distinct = 100 × (accepted_distinct − missing) ÷ accepted_distinct, four decimals; never above 100; empty when nothing was accepted'],
   ['status', 'ERROR when a tier could not be read; NO_DATA when a configured site\'s proxy holds nothing, or a configured tier holds nothing while the proxy accepted ids; FAIL below failPct; WARN below warnPct, landed_not_accepted above landedNotAcceptedPct, a volume_drop, or data on one side only; else PASS'],
   ['proxy_malformed', 'proxy lines that are not JSON or lack a usable timestamp, request_id or status (day of the folder they lie in)'],

@@ -66,6 +66,8 @@ describe('attribution', () => {
   it('an identity check catches a row that does not add up', () => {
     const { rows } = attributeDay(day(), options);
     expect(identityViolations({ ...rows[0]!, rejected_other: 5 })).toEqual(['proxy_requests = proxy_accepted + rejected_413 + rejected_502 + rejected_other']);
+    // The old definition (final distinct ÷ accepted) is caught as well: here it would read 100.0000 over 3 missing ids.
+    expect(identityViolations({ ...rows[0]!, parity_pct: '100.0000' })).toEqual(['parity_pct = 100 × (accepted_distinct − missing) ÷ accepted_distinct']);
   });
 });
 
