@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { addDays, daysInRange } from '../../src/dates.js';
 import { parseCsv, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
@@ -102,6 +102,32 @@ describe('a verdict that cannot hide a loss', () => {
     // The median of 100, 101, 102, … over the 14 days is 101: 50 is below half of it.
     const drop = 'proxy_requests 50 < 50% of median 101; gcs_records 50 < 50% of median 101';
     expect(row(await parity(out, DAY), 'US')).toMatchObject({ parity_pct: '100.0000', status: 'WARN', volume_drop: drop, status_reason: `volume_drop: ${drop}` });
+  }, 60_000);
+
+  it('a report in --out whose manifest names other bytes is no history: the guard skips it and says so', async () => {
+    const dir = await tempDir();
+    const history = daysInRange(addDays(DAY, -4), addDays(DAY, -1));
+    for (const day of history) await writeDay(dir, day, { held: 100 });
+    await writeDay(dir, DAY, { held: 10 });
+    const config = await writeConfig(dir, { sites: ['US'] });
+    const out = path.join(dir, 'out');
+    await runCli(['reconcile', '--config', config, '--from', history[0]!, '--to', history.at(-1)!, '--out', out]);
+    // Hand-edited reports: the counts say 10 000 a day, the manifests still name what the job wrote.
+    for (const day of history) {
+      const file = path.join(out, `parity-${day}.csv`);
+      await writeFile(file, (await readFile(file, 'utf8')).replaceAll(',100,', ',10000,'));
+      expect(JSON.parse(await readFile(path.join(out, `manifest-${day}.json`), 'utf8'))).toMatchObject({ files: { parity: { name: `parity-${day}.csv` } } });
+    }
+    const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
+    expect(run.code).toBe(0);
+    for (const day of history) expect(run.stderr).toContain(`volume guard: parity-${day}.csv is not the file its manifest names`);
+    expect(run.stderr).toContain('volume guard: no history yet in');
+    expect(row(await parity(out, DAY), 'US')).toMatchObject({ status: 'PASS', volume_drop: '' });
+
+    // The reports as the job wrote them are history: 10 is below half of 100.
+    await runCli(['reconcile', '--config', config, '--from', history[0]!, '--to', history.at(-1)!, '--out', out]);
+    await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
+    expect(row(await parity(out, DAY), 'US')).toMatchObject({ status: 'WARN', volume_drop: 'proxy_requests 10 < 50% of median 100; gcs_records 10 < 50% of median 100' });
   }, 60_000);
 
   it('a folder that lists no object is a WARNING naming the location as configured and as expanded', async () => {
