@@ -48,7 +48,10 @@ export interface DayVerdict {
   all: RowVerdict[];
   /** The ALL row's parity. */
   parity_pct: string | null;
-  /** `FAIL: UNKNOWN 81.5 %, unknown site −67`; `PASS` for a day with nothing to name. One line. */
+  /**
+   * `FAIL: UNKNOWN 81.5 %, unknown site −67`, then any lesser status that also fails a run
+   * (`; also NO_DATA: CA, MX`); `PASS` for a day with nothing to name. One line.
+   */
   text: string;
 }
 
@@ -59,8 +62,17 @@ export function summarizeDay(rows: readonly ParityRow[]): DayVerdict {
   const sites = all.filter((r) => r.site !== ALL_SITES && r.status === status);
   const named = status === 'PASS' ? [] : sites.length > 0 ? sites : all.filter((r) => r.status === status);
   const allRow = rows.find((r) => r.site === ALL_SITES) ?? rows.at(-1);
-  return { status, rows: named, all, parity_pct: allRow ? text(allRow.parity_pct) : null, text: named.length === 0 ? status : `${status}: ${describe(named)}` };
+  // Lesser statuses that also fail a run (NO_DATA under a FAIL) are named after the worst, by site only.
+  const also = EXIT_STATUSES.filter((s) => rank(s) < rank(status))
+    .map((s) => ({ s, sites: all.filter((r) => r.status === s && r.site !== ALL_SITES).map((r) => r.site) }))
+    .filter((a) => a.sites.length > 0)
+    .map((a) => `; also ${a.s}: ${a.sites.join(', ')}`)
+    .join('');
+  return { status, rows: named, all, parity_pct: allRow ? text(allRow.parity_pct) : null, text: named.length === 0 ? status : `${status}: ${describe(named)}${also}` };
 }
+
+/** The statuses that make a run exit non-zero, worst first. */
+const EXIT_STATUSES: readonly RowStatus[] = ['ERROR', 'FAIL', 'NO_DATA'];
 
 /** The leading cause of one row: for ERROR its error, for NO_DATA its reason, else the largest cause count (the reason when none counts). Pure. */
 export function leadingCause(row: ParityRow): LeadingCause | null {

@@ -49,7 +49,7 @@ describe('summarizeDay', () => {
     expect(summarizeDay(passDay('2025-03-04'))).toMatchObject({ status: 'PASS', rows: [], text: 'PASS' });
   });
 
-  it('ranks ERROR over FAIL over NO_DATA over WARN, and names every row with the worst status', () => {
+  it('ranks ERROR over FAIL over NO_DATA over WARN, names every row with the worst status, then the other rows that fail the run', () => {
     const rows = [
       row({ ...counts, site: 'US', missing: 3, missing_unexplained: 3, parity_pct: '99.7000', status: 'WARN' }),
       row({ site: 'CA', proxy_requests: 0, status: 'NO_DATA', status_reason: 'no proxy records' }),
@@ -58,7 +58,8 @@ describe('summarizeDay', () => {
     ];
     expect(summarizeDay(rows).text).toBe('NO_DATA: CA, MX: no proxy records');
     rows[0]!.status = 'FAIL';
-    expect(summarizeDay(rows).text).toBe('FAIL: US 99.7 %, missing unexplained −3');
+    // A lesser status that also fails the run is named after the worst, by site.
+    expect(summarizeDay(rows).text).toBe('FAIL: US 99.7 %, missing unexplained −3; also NO_DATA: CA, MX');
   });
 
   it('names ALL only when no other row has the worst status', () => {
