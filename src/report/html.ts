@@ -760,6 +760,7 @@ table.matrix .pct{display:inline-block;min-width:62px;text-align:right}
 table.matrix tfoot th,table.matrix tfoot td{border-top:2px solid #9aa3b2;font-weight:600}
 table.matrix td.all,table.matrix th.all{background:#f7f8fa}
 table.day{font-size:12px}
+table.day th,table.day td{padding:3px 6px}
 table.day td.num{text-align:right}
 table.day th[scope=row]{text-align:left;font-weight:400;background:#fff}
 td.empty{color:#98a0ad;text-align:center;cursor:help}
