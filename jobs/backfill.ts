@@ -6,12 +6,13 @@ import { addDays } from '../src/dates.js';
 import type { DayKey, RowStatus } from '../src/domain.js';
 import { AbortedError } from '../src/errors.js';
 import type { Config } from '../src/config.js';
-import type { Logger } from '../src/log/logger.js';
+import { type Logger, silentLogger } from '../src/log/logger.js';
 import type { ParityRow } from '../src/report/columns.js';
 import { parseManifest, type RunMetadata } from '../src/report/manifest.js';
 import { parseParityCsv } from '../src/report/parity-reader.js';
 import { sha256OfFile } from '../src/report/writer.js';
-import { type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
+import { readVolumeHistory } from './history-reader.js';
+import { logNoVolumeHistory, type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
 
 /** Batches reconciled at once; each holds its own engine and memory limit. */
 export const MAX_BACKFILL_CONCURRENCY = 4;
@@ -91,6 +92,9 @@ export async function runBackfill(opts: Omit<ReconcileRequest, 'sites' | 'run'> 
   const earlier = await readEarlierDays(opts.outDir, skipped, opts.config, opts.log);
   if (skipped.length > 0) opts.log?.info(`skipping ${skipped.length} days whose reports are current (--force to redo them)`, { skipped: skipped.length });
   const limit = pLimit(Math.min(Math.max(1, opts.concurrency), MAX_BACKFILL_CONCURRENCY));
+  // Batches run at once: each starts from the reports as they were before any of them wrote.
+  const volumeHistory = todo.length > 0 ? await readVolumeHistory(opts.outDir, todo[0]!, todo.at(-1)!, opts.log ?? silentLogger) : new Map();
+  if (todo.length > 0) logNoVolumeHistory(opts.config, opts.outDir, volumeHistory, opts.log ?? silentLogger);
   // The first batch that fails stops its siblings, and all are waited for: none is left writing.
   const inner = new AbortController();
   setMaxListeners(0, inner.signal);
@@ -103,7 +107,7 @@ export async function runBackfill(opts: Omit<ReconcileRequest, 'sites' | 'run'> 
         limit(async () => {
           if (inner.signal.aborted) throw new AbortedError();
           try {
-            return await runReconcile({ ...opts, days, signal: inner.signal });
+            return await runReconcile({ ...opts, days, signal: inner.signal, volumeHistory });
           } catch (e) {
             inner.abort();
             throw e;

@@ -39,6 +39,12 @@ export interface ReconcileRequest {
   bigquery?: BigqueryRangeReader;
   /** The proxy's table, when tiers.proxy.bigquery is configured (the CLI makes it) instead of files. */
   proxyTable?: BigqueryRangeReader;
+  /**
+   * The volume guard's history, read once by a caller that runs several reconciles at once
+   * (backfill), so that no batch's baseline depends on when a sibling batch writes its reports.
+   * Without it, the run reads the reports already in outDir.
+   */
+  volumeHistory?: ReadonlyMap<Site, readonly VolumePoint[]>;
   /** Copies each day's files elsewhere once they are written locally (--out gs://…). */
   publish?: (files: string[]) => Promise<void>;
 }
@@ -83,10 +89,10 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   const summaries: DaySummary[] = [];
   const errors: string[] = [];
   // The volume guard's baseline: the reports already in --out, then each day of this run as it is made.
-  const history = await readVolumeHistory(req.outDir, req.days[0]!, req.days.at(-1)!, log);
-  if (config.thresholds.volumeDropPct > 0 && !hasVolumeHistory(history)) {
-    log.info(`volume guard: no history yet in ${req.outDir}, skipped until ${VOLUME_MIN_HISTORY_DAYS} earlier days are reported`);
-  }
+  const history = req.volumeHistory
+    ? new Map([...req.volumeHistory].map(([site, points]) => [site, [...points]]))
+    : await readVolumeHistory(req.outDir, req.days[0]!, req.days.at(-1)!, log);
+  if (!req.volumeHistory) logNoVolumeHistory(config, req.outDir, history, log);
   try {
     for (let i = 0; i < req.days.length; i += config.engine.batchDays) {
       const batch = req.days.slice(i, i + config.engine.batchDays);
@@ -107,6 +113,13 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   const statuses = new Set<RowStatus>(summaries.flatMap((s) => s.rows.map((r) => r.status as RowStatus)));
   const exitCode = statuses.has('ERROR') ? 3 : statuses.has('FAIL') || statuses.has('NO_DATA') ? 1 : 0;
   return { days: summaries, exitCode, errors };
+}
+
+/** Says once per run that the volume guard has nothing to compare with yet. */
+export function logNoVolumeHistory(config: Config, outDir: string, history: ReadonlyMap<Site, readonly VolumePoint[]>, log: Logger): void {
+  if (config.thresholds.volumeDropPct > 0 && !hasVolumeHistory(history)) {
+    log.info(`volume guard: no history yet in ${outDir}, skipped until ${VOLUME_MIN_HISTORY_DAYS} earlier days are reported`);
+  }
 }
 
 /** The folders (UTC dates) that may hold records of the days: a day early, `lateDays` late. */
