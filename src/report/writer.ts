@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AbortedError, OutputError } from '../errors.js';
@@ -56,13 +56,13 @@ export async function prepareFile(target: string, chunks: AsyncIterable<string> 
       buffered += chunk;
       if (buffered.length >= WRITE_BUFFER_CHARS) {
         hash.update(buffered);
-        await fsCall(handle.write(buffered));
+        await fsCall(writeAll(handle, buffered));
         buffered = '';
       }
     }
     if (buffered) {
       hash.update(buffered);
-      await fsCall(handle.write(buffered));
+      await fsCall(writeAll(handle, buffered));
     }
     await fsCall(handle.sync());
     await fsCall(handle.close());
@@ -85,6 +85,19 @@ export async function prepareFile(target: string, chunks: AsyncIterable<string> 
     commit: () => fsCall(rename(tmp, target)),
     discard: () => rm(tmp, { force: true }),
   };
+}
+
+/**
+ * Writes all of `text`. A write to a nearly full disk can succeed in part without an error (only the
+ * next one fails with ENOSPC): a single write would lose the rest of the chunk silently.
+ */
+async function writeAll(handle: FileHandle, text: string): Promise<void> {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let offset = 0; offset < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    if (bytesWritten <= 0) throw Object.assign(new Error('the file system accepted no byte'), { code: 'EIO' });
+    offset += bytesWritten;
+  }
 }
 
 /**

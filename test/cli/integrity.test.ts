@@ -1,0 +1,349 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CLI, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+
+const rec = (rid: string, ts: string, status?: number) => ({
+  timestamp: ts,
+  request_id: rid,
+  site: 'US',
+  ...(status ? { status } : {}),
+});
+
+/** Proxy and landed data for a day: the first `landed` of `accepted` ids land. `gz` writes gzip, which is staged. */
+async function day(dir: string, d: string, accepted: number, landed: number, gz = false): Promise<void> {
+  const ids = Array.from({ length: accepted }, (_, i) => `${d}-${i}`);
+  const ext = gz ? 'jsonl.gz' : 'jsonl';
+  await writeNdjson(
+    path.join(dir, `proxy/dt=${d}/a.${ext}`),
+    ids.map((id) => rec(id, `${d}T12:00:00Z`, 200)),
+  );
+  await writeNdjson(
+    path.join(dir, `landed/dt=${d}/a.${ext}`),
+    ids.slice(0, landed).map((id) => rec(id, `${d}T12:00:00Z`)),
+  );
+}
+
+/** Every file of a folder with its sha256: what "the old reports are byte-identical" compares. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await readdir(dir)).sort()) {
+    out[name] = createHash('sha256')
+      .update(await readFile(path.join(dir, name)))
+      .digest('hex');
+  }
+  return out;
+}
+
+interface Stopped {
+  code: number | null;
+  stderr: string;
+  /** Whether the SIGTERM was sent (the condition came true before the run ended). */
+  sent: boolean;
+}
+
+/**
+ * Runs the built CLI and sends it one SIGTERM as soon as `ready(stderr)` holds (checked on every
+ * stderr chunk and every 5 ms). A run still alive after `limitMs` is killed, so a hang fails the test.
+ */
+function runAndStop(args: string[], ready: (stderr: string) => Promise<boolean> | boolean, limitMs = 150_000): Promise<Stopped> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_OPTIONS: '' } });
+    let stderr = '';
+    let sent = false;
+    let checking = false;
+    const check = async () => {
+      if (sent || checking) return;
+      checking = true;
+      try {
+        if (await ready(stderr)) {
+          sent = true; // once: a second SIGTERM is not what a Kubernetes pod gets
+          child.kill('SIGTERM');
+        }
+      } finally {
+        checking = false;
+      }
+    };
+    child.stdout.resume();
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      void check();
+    });
+    const poll = setInterval(() => void check(), 5);
+    const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      clearTimeout(killer);
+      resolve({ code, stderr, sent });
+    });
+  });
+}
+
+const listing = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).sort();
+const temporaries = async (dir: string) => (await listing(dir)).filter((f) => f.endsWith('.tmp'));
+const sha256 = async (file: string) =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+
+describe('a stopped run commits nothing', () => {
+  it('SIGTERM while the missing list streams out leaves the previous reports byte-identical and commits no new file (exit 143)', async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    const config = await writeConfig(dir, { sites: ['US'] });
+    const D = '2025-04-16';
+    // A previous run's reports, over other data.
+    await day(dir, D, 50, 45);
+    expect((await runCli(['reconcile', '--config', config, '--date', D, '--out', out, '--quiet'])).code).toBe(1);
+    const before = await snapshot(out);
+    expect(Object.keys(before)).toEqual([`manifest-${D}.json`, `missing-${D}.csv`, `parity-${D}.csv`, `report-${D}_${D}.html`]);
+    // The issue's day: 100,000 accepted ids of which 10,000 landed, so 90,000 rows of missing list.
+    await day(dir, D, 100_000, 10_000);
+    const run = await runAndStop(
+      ['reconcile', '--config', config, '--date', D, '--out', out, '--log-format', 'json'],
+      async () => (await listing(out)).some((f) => f.startsWith(`.missing-${D}.csv.`) && f.endsWith('.tmp')),
+    );
+    expect(run.sent).toBe(true);
+    expect(run.code).toBe(143);
+    expect(run.stderr).toContain('no partial report was written');
+    expect(await snapshot(out)).toEqual(before);
+    expect(await temporaries(out)).toEqual([]);
+    // The next run is not fooled either: the day is not current, it is done again, whole.
+    const again = await runCli(['backfill', '--config', config, '--from', D, '--to', D, '--out', out, '--quiet']);
+    expect(again.code).toBe(1);
+    expect(again.stdout).not.toContain('skipped');
+    const missing = (await readFile(path.join(out, `missing-${D}.csv`), 'utf8')).split('\r\n').filter(Boolean);
+    expect(missing).toHaveLength(1 + 90_000);
+  }, 300_000);
+
+  it('SIGTERM while objects are staged leaves the previous reports byte-identical and removes the scratch folder', async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    const scratch = path.join(dir, 'scratch');
+    await mkdir(scratch);
+    const config = await writeConfig(dir, { sites: ['US'], engine: { tempDirectory: scratch } });
+    const D = '2025-04-17';
+    await day(dir, D, 30, 30);
+    expect((await runCli(['reconcile', '--config', config, '--date', D, '--out', out, '--quiet'])).code).toBe(0);
+    const before = await snapshot(out);
+    await day(dir, D, 200_000, 200_000, true);
+    // Staging gunzips into the run's scratch folder: stop as soon as a staged file shows there.
+    const staging = async () => {
+      for (const run of await listing(scratch)) {
+        for (const batch of await listing(path.join(scratch, run))) {
+          if ((await listing(path.join(scratch, run, batch))).some((f) => f.endsWith('.ndjson'))) return true;
+        }
+      }
+      return false;
+    };
+    const run = await runAndStop(['reconcile', '--config', config, '--date', D, '--out', out, '--log-format', 'json'], staging);
+    expect(run.sent).toBe(true);
+    expect(run.code).toBe(143);
+    expect(await snapshot(out)).toEqual(before);
+    expect(await listing(scratch)).toEqual([]);
+  }, 300_000);
+
+  it('SIGTERM between the days of a range keeps the days already written whole and the later days as they were', async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    const config = await writeConfig(dir, { sites: ['US'], engine: { batchDays: 1 } });
+    const days = ['2025-04-18', '2025-04-19', '2025-04-20'];
+    for (const d of days) await day(dir, d, 20, 19);
+    const range = ['--from', days[0]!, '--to', days[2]!, '--out', out];
+    expect((await runCli(['reconcile', '--config', config, ...range, '--quiet'])).code).toBe(1);
+    const before = await snapshot(out);
+    for (const d of days) await day(dir, d, 100_000, 99_000);
+    // Stop once the first day's reports are committed (its summary line is logged after the renames).
+    const run = await runAndStop(['reconcile', '--config', config, ...range, '--log-format', 'json'], (stderr) =>
+      stderr.includes(`"message":"${days[0]}: `),
+    );
+    expect(run.sent).toBe(true);
+    expect(run.code).toBe(143);
+    const after = await snapshot(out);
+    // The first day is new and whole: its manifest vouches for the files beside it.
+    const manifest = JSON.parse(await readFile(path.join(out, `manifest-${days[0]}.json`), 'utf8')) as {
+      files: { parity: { name: string; sha256: string }; missing: { name: string; sha256: string } };
+    };
+    expect(after[`parity-${days[0]}.csv`]).not.toBe(before[`parity-${days[0]}.csv`]);
+    expect(manifest.files.parity.sha256).toBe(after[manifest.files.parity.name]);
+    expect(manifest.files.missing.sha256).toBe(after[manifest.files.missing.name]);
+    expect((await readFile(path.join(out, `missing-${days[0]}.csv`), 'utf8')).split('\r\n').filter(Boolean)).toHaveLength(1 + 1_000);
+    // The others, and the run's HTML report, are as the previous run left them.
+    for (const d of days.slice(1)) {
+      for (const f of [`parity-${d}.csv`, `missing-${d}.csv`, `manifest-${d}.json`]) expect(after[f]).toBe(before[f]);
+    }
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    expect(after[`report-${days[0]}_${days[2]}.html`]).toBe(before[`report-${days[0]}_${days[2]}.html`]);
+  }, 300_000);
+});
+
+describe('leftovers of a killed run', () => {
+  it("removes its own stale temporaries and scratch folders whose process is gone, keeps a live process's, and says so", async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    const scratch = path.join(dir, 'scratch');
+    const D = '2025-04-21';
+    await day(dir, D, 10, 10);
+    const config = await writeConfig(dir, { sites: ['US'], engine: { tempDirectory: scratch } });
+    // A pid no process has any more: a child that has exited.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    expect(Number(dead)).toBeGreaterThan(0);
+    const live = process.pid;
+    await mkdir(out, { recursive: true });
+    const staleTmp = `.missing-${D}.csv.${dead}.0a1b2c3d.tmp`;
+    const liveTmp = `.parity-${D}.csv.${live}.0a1b2c3d.tmp`;
+    const foreign = `.notes.txt.${dead}.0a1b2c3d.tmp.keep`;
+    for (const f of [staleTmp, liveTmp, foreign]) await writeFile(path.join(out, f), 'partial');
+    const staleScratch = `audit-parity-${dead}-AbC123`;
+    const liveScratch = `audit-parity-${live}-XyZ789`;
+    const other = 'audit-parity-scratch-of-someone';
+    for (const d of [staleScratch, liveScratch, other]) {
+      await mkdir(path.join(scratch, d, 'batch-x'), { recursive: true });
+      await writeFile(path.join(scratch, d, 'batch-x', 'proxy-0.ndjson'), '{}\n');
+    }
+    const run = await runCli(['reconcile', '--config', config, '--date', D, '--out', out, '--log-format', 'json']);
+    expect(run.code).toBe(0);
+    const outFiles = await listing(out);
+    expect(outFiles).not.toContain(staleTmp);
+    expect(outFiles).toEqual(expect.arrayContaining([liveTmp, foreign, `parity-${D}.csv`]));
+    expect(await listing(scratch)).toEqual([liveScratch, other].sort());
+    const line = run.stderr.split('\n').find((l) => l.includes('leftovers'));
+    expect(line).toBeDefined();
+    expect(line).toContain(staleTmp);
+    expect(line).toContain(staleScratch);
+  });
+});
+
+describe('a resumed backfill', () => {
+  it('writes an HTML report over its whole range, the skipped days read back from their reports', async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    const config = await writeConfig(dir, { sites: ['US', 'CA'], engine: { batchDays: 1 } });
+    const days = ['2025-04-01', '2025-04-02', '2025-04-03'];
+    const sizes = [40, 50, 60];
+    for (const [i, d] of days.entries()) await day(dir, d, sizes[i]!, sizes[i]! - 1);
+    // Killed after two days: the first backfill made only those.
+    expect((await runCli(['backfill', '--config', config, '--from', days[0]!, '--to', days[1]!, '--out', out, '--quiet'])).code).toBe(1);
+    const resumed = await runCli(['backfill', '--config', config, '--from', days[0]!, '--to', days[2]!, '--out', out]);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stdout).toContain('skipped 2 current days');
+    const name = `report-${days[0]}_${days[2]}.html`;
+    expect(await listing(out)).toContain(name);
+    expect(await listing(out)).not.toContain(`report-${days[2]}_${days[2]}.html`);
+    const html = await readFile(path.join(out, name), 'utf8');
+    for (const [i, d] of days.entries()) {
+      expect(html).toContain(`id="day-${d}"`);
+      expect(html).toContain(`>${sizes[i]!}<`);
+    }
+    // Every day skipped: the report is still the range's, the same bytes as when one was redone.
+    const first = await sha256(path.join(out, name));
+    const allSkipped = await runCli(['backfill', '--config', config, '--from', days[0]!, '--to', days[2]!, '--out', out]);
+    expect(allSkipped.stdout).toContain('skipped 3 current days');
+    expect(await sha256(path.join(out, name))).toBe(first);
+  });
+});
+
+describe('manifest durationMs', () => {
+  it("covers the day's reading, not only the writing of its files", async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    const D = '2025-04-23';
+    // Everything lands: the files written are small, the reading is most of the run.
+    await day(dir, D, 300_000, 300_000);
+    const config = await writeConfig(dir, { sites: ['US'] });
+    const run = await runCli(['reconcile', '--config', config, '--date', D, '--out', out, '--log-format', 'json']);
+    expect(run.code).toBe(0);
+    const logs = run.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: string; message: string });
+    const at = (pred: (m: string) => boolean) => Date.parse(logs.find((l) => pred(l.message))!.time);
+    // From the first tier counted to the day's summary line: reading and counting, then writing.
+    const counted = at((m) => m.startsWith('proxy: counting'));
+    const written = at((m) => m.startsWith(`${D}: `));
+    const manifest = JSON.parse(await readFile(path.join(out, `manifest-${D}.json`), 'utf8')) as { durationMs: number };
+    expect(written - counted).toBeGreaterThan(0);
+    expect(manifest.durationMs).toBeGreaterThanOrEqual(0.5 * (written - counted));
+  }, 180_000);
+});
+
+describe('--out that cannot hold reports', () => {
+  it('names --out and exits 2 before reading anything when it is an existing file', async () => {
+    const dir = await tempDir();
+    const D = '2025-04-24';
+    await day(dir, D, 10, 10);
+    const file = path.join(dir, 'reports');
+    await writeFile(file, 'not a folder');
+    const run = await runCli(['reconcile', '--config', await writeConfig(dir), '--date', D, '--out', file, '--log-format', 'json']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--out');
+    expect(run.stderr).toContain(file);
+    expect(run.stderr).not.toContain('counting');
+    expect(run.stderr).not.toContain('    at ');
+    expect(await readFile(file, 'utf8')).toBe('not a folder');
+  });
+
+  it('fails fast, exit 2 naming --out, for a folder that cannot exist (/proc/x), instead of hanging', async () => {
+    const dir = await tempDir();
+    const D = '2025-04-24';
+    await day(dir, D, 10, 10);
+    const started = Date.now();
+    const run = await runAndStop(
+      ['reconcile', '--config', await writeConfig(dir), '--date', D, '--out', '/proc/x/reports', '--log-format', 'json'],
+      () => false,
+      30_000,
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--out');
+    expect(run.stderr).toContain('/proc/x/reports');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
+});
+
+describe('a full disk', () => {
+  it('names the file that could not be written and why, exits 5 and keeps the previous reports whole', async () => {
+    const dir = await tempDir();
+    const D = '2025-04-25';
+    const config = await writeConfig(dir, { sites: ['US'] });
+    // The previous reports, made on a roomy disk, then placed on a 64 KiB one.
+    const roomy = path.join(dir, 'roomy');
+    await day(dir, D, 40, 38);
+    expect((await runCli(['reconcile', '--config', config, '--date', D, '--out', roomy, '--quiet'])).code).toBe(1);
+    const before = await snapshot(roomy);
+    // This day's missing list (19,999 rows) is far larger than what is left there.
+    await day(dir, D, 20_000, 1);
+    const full = path.join(dir, 'full');
+    const after = path.join(dir, 'after');
+    await mkdir(full);
+    await mkdir(after);
+    // A private mount namespace: the tmpfs goes with the process, whatever happens to the test.
+    // As root (CI) `unshare -m`; otherwise a user namespace maps the user to root for the mount.
+    const root = process.getuid?.() === 0;
+    const script = [
+      'set -u',
+      `mount -t tmpfs -o size=64k tmpfs "$1"`,
+      `cp "$2"/*.csv "$2"/*.json "$1"/`,
+      `"$3" "$4" reconcile --config "$5" --date ${D} --out "$1" --log-format json; rc=$?`,
+      `ls -A "$1" > "$6/listing"`,
+      `cp "$1"/* "$6"/`,
+      'exit $rc',
+    ].join('\n');
+    const run = spawnSync(
+      'unshare',
+      [...(root ? ['-m'] : ['-r', '-m']), 'sh', '-c', script, 'sh', full, roomy, process.execPath, CLI, config, after],
+      { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, timeout: 120_000 },
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.stderr).toContain(`cannot write ${path.join(full, `missing-${D}.csv`)}`);
+    expect(run.stderr).toContain('ENOSPC');
+    expect(run.stderr).not.toContain('internal error');
+    expect(run.status).toBe(5);
+    const left = (await readFile(path.join(after, 'listing'), 'utf8')).split('\n').filter(Boolean).sort();
+    expect(left).toEqual(Object.keys(before).filter((f) => !f.endsWith('.html')));
+    const kept = await snapshot(after);
+    for (const f of left) expect(kept[f]).toBe(before[f]);
+    expect((await stat(path.join(after, `missing-${D}.csv`))).size).toBeGreaterThan(0);
+  }, 180_000);
+});
