@@ -27,8 +27,10 @@ export async function readVolumeHistory(outDir: string, firstDay: DayKey, lastDa
     try {
       bytes = await readFile(path.join(outDir, name));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      // A history that cannot be read only costs the check its baseline, never the run.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') log.warn(`volume guard: ${name} cannot be read (${code ?? (e as Error).message}): not used as history`);
+      continue;
     }
     const manifest = await readFile(path.join(outDir, `manifest-${day}.json`), 'utf8').then(parseManifest, () => null);
     if (manifest && manifest.files.parity.sha256 !== createHash('sha256').update(bytes).digest('hex')) {

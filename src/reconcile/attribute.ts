@@ -218,7 +218,11 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
   },
   {
     status: 'NO_DATA',
-    reason: (f) => (notUnknown(f) && f.row.proxy_requests === 0 ? 'no proxy records' : null),
+    reason: (f) => {
+      if (!notUnknown(f) || f.row.proxy_requests !== 0) return null;
+      const malformed = num(f.row.proxy_malformed) ?? 0;
+      return malformed > 0 ? `no proxy records (${malformed} malformed lines)` : 'no proxy records';
+    },
   },
   {
     status: 'NO_DATA',

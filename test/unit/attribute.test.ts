@@ -186,3 +186,12 @@ describe('the volume guard in attribution', () => {
     expect(us).toMatchObject({ status: 'PASS', volume_drop: null });
   });
 });
+
+describe('status reasons', () => {
+  it('a configured site whose proxy lines are all malformed is NO_DATA and says how many there were', () => {
+    const input = usDay({ held: 0, lost: 0 });
+    input.proxyIssues = new Map([['US', { malformed: 4, outOfWindow: 0 }]]);
+    const [us] = attributeDay(input, usOnly).rows;
+    expect(us).toMatchObject({ proxy_requests: 0, proxy_malformed: 4, status: 'NO_DATA', status_reason: 'no proxy records (4 malformed lines)' });
+  });
+});
