@@ -3,7 +3,15 @@ import { PARITY_HEADER, type ParityColumn, type ParityRow, regionColumn } from '
 import { unguardCell } from './csv.js';
 
 /** Columns written as text (renderParityCsv's, which the formula guard may have prefixed), and parity_pct's four decimals, kept as text. */
-const TEXT_COLUMNS: ReadonlySet<string> = new Set(['date', 'site', 'status', 'parity_pct', 'error', 'status_reason', 'volume_drop']);
+const TEXT_COLUMNS: ReadonlySet<string> = new Set([
+  'date',
+  'site',
+  'status',
+  'parity_pct',
+  'error',
+  'status_reason',
+  'volume_drop',
+]);
 const GUARDED_COLUMNS: ReadonlySet<string> = new Set(['site', 'error', 'status_reason']);
 const INTEGER = /^-?\d+$/;
 
@@ -13,7 +21,11 @@ const INTEGER = /^-?\d+$/;
  * reported earlier (a resumed backfill). Pure.
  */
 export function parseParityCsv(text: string, regions: readonly string[], formulaGuard: boolean): ParityRow[] {
-  const records: string[][] = parse(text, { record_delimiter: '\r\n', relax_column_count: false, skip_empty_lines: true });
+  const records: string[][] = parse(text, {
+    record_delimiter: '\r\n',
+    relax_column_count: false,
+    skip_empty_lines: true,
+  });
   const [header, ...body] = records;
   if (!header) return [];
   const index = new Map(header.map((name, i) => [name, i]));
@@ -25,7 +37,10 @@ export function parseParityCsv(text: string, regions: readonly string[], formula
     return INTEGER.test(raw) ? Number(raw) : raw;
   };
   return body.map((cells) => {
-    const row = Object.fromEntries(PARITY_HEADER.map((c) => [c, valueOf(c, cells)])) as Record<ParityColumn, string | number | null>;
+    const row = Object.fromEntries(PARITY_HEADER.map((c) => [c, valueOf(c, cells)])) as Record<
+      ParityColumn,
+      string | number | null
+    >;
     if (regions.length === 0) return row;
     return { ...row, regions: Object.fromEntries(regions.map((g) => [g, valueOf(regionColumn(g), cells)])) };
   });

@@ -38,7 +38,10 @@ export function scratchPrefix(tempDirectory: string): string {
  * any of them leaves every old file in place. A file-system failure (a full disk, a read-only
  * folder) is an OutputError naming `target`; the temporary file is removed.
  */
-export async function prepareFile(target: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<PreparedFile> {
+export async function prepareFile(
+  target: string,
+  chunks: AsyncIterable<string> | Iterable<string>,
+): Promise<PreparedFile> {
   const fsCall = async <T>(p: Promise<T>): Promise<T> => {
     try {
       return await p;
@@ -47,7 +50,10 @@ export async function prepareFile(target: string, chunks: AsyncIterable<string> 
     }
   };
   await fsCall(ensureDir(path.dirname(target)));
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   const handle = await fsCall(open(tmp, 'w'));
   const hash = createHash('sha256');
   try {
@@ -93,7 +99,7 @@ export async function prepareFile(target: string, chunks: AsyncIterable<string> 
  */
 async function writeAll(handle: FileHandle, text: string): Promise<void> {
   const bytes = Buffer.from(text, 'utf8');
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
     if (bytesWritten <= 0) throw Object.assign(new Error('the file system accepted no byte'), { code: 'EIO' });
     offset += bytesWritten;
@@ -130,7 +136,11 @@ export async function discardAll(files: readonly PreparedFile[]): Promise<void> 
  * temporary file beside it, which is flushed to disk and renamed over the target. An error or an
  * abort (checked right before the rename) removes the temporary file and leaves the old content in place.
  */
-export async function writeFileAtomic(target: string, chunks: AsyncIterable<string> | Iterable<string>, signal?: AbortSignal): Promise<WriteResult> {
+export async function writeFileAtomic(
+  target: string,
+  chunks: AsyncIterable<string> | Iterable<string>,
+  signal?: AbortSignal,
+): Promise<WriteResult> {
   const prepared = await prepareFile(target, chunks);
   await commitAll([prepared], signal);
   return { sha256: prepared.sha256, previousSha256: prepared.previousSha256 };

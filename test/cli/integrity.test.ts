@@ -47,7 +47,11 @@ interface Stopped {
  * Runs the built CLI and sends it one SIGTERM as soon as `ready(stderr)` holds (checked on every
  * stderr chunk and every 5 ms). A run still alive after `limitMs` is killed, so a hang fails the test.
  */
-function runAndStop(args: string[], ready: (stderr: string) => Promise<boolean> | boolean, limitMs = 150_000): Promise<Stopped> {
+function runAndStop(
+  args: string[],
+  ready: (stderr: string) => Promise<boolean> | boolean,
+  limitMs = 150_000,
+): Promise<Stopped> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_OPTIONS: '' } });
     let stderr = '';
@@ -98,7 +102,12 @@ describe('a stopped run commits nothing', () => {
     await day(dir, D, 50, 45);
     expect((await runCli(['reconcile', '--config', config, '--date', D, '--out', out, '--quiet'])).code).toBe(1);
     const before = await snapshot(out);
-    expect(Object.keys(before)).toEqual([`manifest-${D}.json`, `missing-${D}.csv`, `parity-${D}.csv`, `report-${D}_${D}.html`]);
+    expect(Object.keys(before)).toEqual([
+      `manifest-${D}.json`,
+      `missing-${D}.csv`,
+      `parity-${D}.csv`,
+      `report-${D}_${D}.html`,
+    ]);
     // The issue's day: 100,000 accepted ids of which 10,000 landed, so 90,000 rows of missing list.
     await day(dir, D, 100_000, 10_000);
     const run = await runAndStop(
@@ -142,7 +151,10 @@ describe('a stopped run commits nothing', () => {
       }
       return false;
     };
-    const run = await runAndStop(['reconcile', '--config', config, '--date', D, '--out', out, '--log-format', 'json'], staging);
+    const run = await runAndStop(
+      ['reconcile', '--config', config, '--date', D, '--out', out, '--log-format', 'json'],
+      staging,
+    );
     expect(run.sent).toBe(true);
     expect(run.code).toBe(143);
     expect(await snapshot(out)).toEqual(before);
@@ -173,7 +185,9 @@ describe('a stopped run commits nothing', () => {
     expect(after[`parity-${days[0]}.csv`]).not.toBe(before[`parity-${days[0]}.csv`]);
     expect(manifest.files.parity.sha256).toBe(after[manifest.files.parity.name]);
     expect(manifest.files.missing.sha256).toBe(after[manifest.files.missing.name]);
-    expect((await readFile(path.join(out, `missing-${days[0]}.csv`), 'utf8')).split('\r\n').filter(Boolean)).toHaveLength(1 + 1_000);
+    expect(
+      (await readFile(path.join(out, `missing-${days[0]}.csv`), 'utf8')).split('\r\n').filter(Boolean),
+    ).toHaveLength(1 + 1_000);
     // The others, and the run's HTML report, are as the previous run left them.
     for (const d of days.slice(1)) {
       for (const f of [`parity-${d}.csv`, `missing-${d}.csv`, `manifest-${d}.json`]) expect(after[f]).toBe(before[f]);
@@ -229,7 +243,10 @@ describe('a resumed backfill', () => {
     const sizes = [40, 50, 60];
     for (const [i, d] of days.entries()) await day(dir, d, sizes[i]!, sizes[i]! - 1);
     // Killed after two days: the first backfill made only those.
-    expect((await runCli(['backfill', '--config', config, '--from', days[0]!, '--to', days[1]!, '--out', out, '--quiet'])).code).toBe(1);
+    expect(
+      (await runCli(['backfill', '--config', config, '--from', days[0]!, '--to', days[1]!, '--out', out, '--quiet']))
+        .code,
+    ).toBe(1);
     const resumed = await runCli(['backfill', '--config', config, '--from', days[0]!, '--to', days[2]!, '--out', out]);
     expect(resumed.code).toBe(1);
     expect(resumed.stdout).toContain('skipped 2 current days');
@@ -243,7 +260,17 @@ describe('a resumed backfill', () => {
     }
     // Every day skipped: the report is still the range's, the same bytes as when one was redone.
     const first = await sha256(path.join(out, name));
-    const allSkipped = await runCli(['backfill', '--config', config, '--from', days[0]!, '--to', days[2]!, '--out', out]);
+    const allSkipped = await runCli([
+      'backfill',
+      '--config',
+      config,
+      '--from',
+      days[0]!,
+      '--to',
+      days[2]!,
+      '--out',
+      out,
+    ]);
     expect(allSkipped.stdout).toContain('skipped 3 current days');
     expect(await sha256(path.join(out, name))).toBe(first);
   });
@@ -280,7 +307,17 @@ describe('--out that cannot hold reports', () => {
     await day(dir, D, 10, 10);
     const file = path.join(dir, 'reports');
     await writeFile(file, 'not a folder');
-    const run = await runCli(['reconcile', '--config', await writeConfig(dir), '--date', D, '--out', file, '--log-format', 'json']);
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      await writeConfig(dir),
+      '--date',
+      D,
+      '--out',
+      file,
+      '--log-format',
+      'json',
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--out');
     expect(run.stderr).toContain(file);
@@ -295,7 +332,17 @@ describe('--out that cannot hold reports', () => {
     await day(dir, D, 10, 10);
     const started = Date.now();
     const run = await runAndStop(
-      ['reconcile', '--config', await writeConfig(dir), '--date', D, '--out', '/proc/x/reports', '--log-format', 'json'],
+      [
+        'reconcile',
+        '--config',
+        await writeConfig(dir),
+        '--date',
+        D,
+        '--out',
+        '/proc/x/reports',
+        '--log-format',
+        'json',
+      ],
       () => false,
       30_000,
     );

@@ -40,7 +40,12 @@ describe('a stream that ends is told from a stream that was aborted', () => {
 
   it('throws AbortedError when the signal fired after the last item but before the end was read', async () => {
     const controller = new AbortController();
-    const error = await rejection(drain(untilEnded(endsQuietlyOnAbort(controller.signal, 2), controller.signal), (_, n) => n === 1 && controller.abort()));
+    const error = await rejection(
+      drain(
+        untilEnded(endsQuietlyOnAbort(controller.signal, 2), controller.signal),
+        (_, n) => n === 1 && controller.abort(),
+      ),
+    );
     expect(error).toBeInstanceOf(AbortedError);
   });
 });
@@ -53,14 +58,26 @@ describe("the embedded engine's missing-id stream", () => {
     const ids = 200_000;
     await writeFile(
       file,
-      Array.from({ length: ids }, (_, i) => JSON.stringify({ timestamp: `${day}T12:00:00Z`, request_id: `id-${i}`, site: 'US', status: 200 })).join('\n') + '\n',
+      Array.from({ length: ids }, (_, i) =>
+        JSON.stringify({ timestamp: `${day}T12:00:00Z`, request_id: `id-${i}`, site: 'US', status: 200 }),
+      ).join('\n') + '\n',
     );
-    const engine = await DuckDbEngine.open({ memoryLimit: '256MB', threads: 1, tempDirectory: path.join(dir, 'spill') });
+    const engine = await DuckDbEngine.open({
+      memoryLimit: '256MB',
+      threads: 1,
+      tempDirectory: path.join(dir, 'spill'),
+    });
     const controller = new AbortController();
     const unwatch = engine.watch(controller.signal);
     try {
       await engine.setWindows([dayWindow(day, 'UTC')]);
-      const fields = { timestamp: 'timestamp', request_id: 'request_id', site: 'site', status: 'status', region: 'region' };
+      const fields = {
+        timestamp: 'timestamp',
+        request_id: 'request_id',
+        site: 'site',
+        status: 'status',
+        region: 'region',
+      };
       await engine.loadFiles('proxy', [{ path: file, url: file, folderDay: day }], fields, ['US'], 0);
       await engine.loadEmpty('gcs');
       await engine.beginStreamed('kafka');

@@ -8,7 +8,10 @@ describe('committing prepared reports', () => {
   it('commits nothing once the run is stopped: the prepared files are discarded and the old ones stay', async () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'parity.csv'), 'old parity');
-    const prepared = [await prepareFile(path.join(dir, 'missing.csv'), ['new missing']), await prepareFile(path.join(dir, 'parity.csv'), ['new parity'])];
+    const prepared = [
+      await prepareFile(path.join(dir, 'missing.csv'), ['new missing']),
+      await prepareFile(path.join(dir, 'parity.csv'), ['new parity']),
+    ];
     const controller = new AbortController();
     controller.abort();
     expect(await rejection(commitAll(prepared, controller.signal))).toBeInstanceOf(AbortedError);
@@ -50,7 +53,9 @@ describe('leftovers of killed runs', () => {
     await mkdir(path.join(scratch, `audit-parity-${process.pid}-AbC123`));
     await utimes(path.join(scratch, `audit-parity-${process.pid}-AbC123`), anHourAgo, anHourAgo);
     const removed = await removeStaleTemporaries(out, scratch);
-    expect(removed.sort()).toEqual([path.join(out, old), path.join(scratch, `audit-parity-${process.pid}-AbC123`)].sort());
+    expect(removed.sort()).toEqual(
+      [path.join(out, old), path.join(scratch, `audit-parity-${process.pid}-AbC123`)].sort(),
+    );
     expect(await readdir(out)).toEqual([fresh]);
   });
 });
