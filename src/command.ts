@@ -33,6 +33,7 @@ Exit status:
   2    usage or configuration error; nothing was read (the message names the flag or key path)
   3    a tier could not be read or an object is corrupt: reports written, affected rows ERROR
   4    an internal error (a bug: please report it)
+  5    a report could not be written (a full disk): the message names the file; old reports kept
   130  stopped by SIGINT, 143 by SIGTERM: no partial report`;
 
 /** Examples shown after each command's options in `--help`. */
