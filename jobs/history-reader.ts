@@ -5,7 +5,12 @@ import { parse } from 'csv-parse/sync';
 import { addDays } from '../src/dates.js';
 import { ALL_SITES, type DayKey, type Site } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
-import { VOLUME_COLUMNS, VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS, type VolumePoint } from '../src/reconcile/volume.js';
+import {
+  VOLUME_COLUMNS,
+  VOLUME_TRAILING_DAYS,
+  VOLUME_WEEKDAY_WINDOW_DAYS,
+  type VolumePoint,
+} from '../src/reconcile/volume.js';
 import type { ParityRow } from '../src/report/columns.js';
 import { unguardCell } from '../src/report/csv.js';
 import { parseManifest } from '../src/report/manifest.js';
@@ -19,7 +24,12 @@ const HISTORY_DAYS = Math.max(VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS);
  * run replaces as it goes). A report whose manifest names other bytes is skipped with a warning,
  * and so is one that cannot be parsed: a broken file must not set the baseline.
  */
-export async function readVolumeHistory(outDir: string, firstDay: DayKey, lastDay: DayKey, log: Logger): Promise<Map<Site, VolumePoint[]>> {
+export async function readVolumeHistory(
+  outDir: string,
+  firstDay: DayKey,
+  lastDay: DayKey,
+  log: Logger,
+): Promise<Map<Site, VolumePoint[]>> {
   const history = new Map<Site, VolumePoint[]>();
   for (let day = addDays(firstDay, -HISTORY_DAYS); day < lastDay; day = addDays(day, 1)) {
     const name = `parity-${day}.csv`;
@@ -29,7 +39,8 @@ export async function readVolumeHistory(outDir: string, firstDay: DayKey, lastDa
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       // A history that cannot be read only costs the check its baseline, never the run.
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') log.warn(`volume guard: ${name} cannot be read (${code ?? (e as Error).message}): not used as history`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        log.warn(`volume guard: ${name} cannot be read (${code ?? (e as Error).message}): not used as history`);
       continue;
     }
     const manifest = await readFile(path.join(outDir, `manifest-${day}.json`), 'utf8').then(parseManifest, () => null);
@@ -46,7 +57,8 @@ export async function readVolumeHistory(outDir: string, firstDay: DayKey, lastDa
     }
     for (const record of records) {
       const site = unguardCell(record.site ?? '');
-      if (site === '' || site === ALL_SITES || record.date !== undefined && unguardCell(record.date) !== day) continue;
+      if (site === '' || site === ALL_SITES || (record.date !== undefined && unguardCell(record.date) !== day))
+        continue;
       addVolumePoint(history, site, day, record);
     }
   }
@@ -54,7 +66,12 @@ export async function readVolumeHistory(outDir: string, firstDay: DayKey, lastDa
 }
 
 /** Puts one day's counts of a site into the history, replacing what it held for that day. */
-export function addVolumePoint(history: Map<Site, VolumePoint[]>, site: Site, day: DayKey, row: Partial<Record<string, unknown>>): void {
+export function addVolumePoint(
+  history: Map<Site, VolumePoint[]>,
+  site: Site,
+  day: DayKey,
+  row: Partial<Record<string, unknown>>,
+): void {
   const counts: VolumePoint['counts'] = {};
   for (const column of VOLUME_COLUMNS) {
     const v = row[column];

@@ -76,10 +76,15 @@ const ZERO_ISSUES: IssueCounts = { malformed: 0, outOfWindow: 0 };
  */
 export function attributeDay(input: DayCounts, options: AttributionOptions): DayReport {
   const hasUnknown =
-    [input.proxy, input.proxyIssues, input.gcs ?? new Map(), input.gcsIssues, input.kafka?.messages ?? new Map(), input.kafka?.malformed ?? new Map(), input.bigquery ?? new Map()].some((m) =>
-      m.has(UNKNOWN_SITE),
-    ) ||
-    input.groups.some((g) => g.site === UNKNOWN_SITE);
+    [
+      input.proxy,
+      input.proxyIssues,
+      input.gcs ?? new Map(),
+      input.gcsIssues,
+      input.kafka?.messages ?? new Map(),
+      input.kafka?.malformed ?? new Map(),
+      input.bigquery ?? new Map(),
+    ].some((m) => m.has(UNKNOWN_SITE)) || input.groups.some((g) => g.site === UNKNOWN_SITE);
   const sites = [...options.sites, ...(hasUnknown ? [UNKNOWN_SITE] : [])];
   const rows = sites.map((site) => siteRow(input, site, options));
   const all = sumRows(input.day, rows, options.tiers.kafka ?? []);
@@ -88,7 +93,10 @@ export function attributeDay(input: DayCounts, options: AttributionOptions): Day
   }
   finish(all, options);
   rows.push(all);
-  return { rows, warnings: rows.flatMap((r) => identityViolations(r).map((v) => `${input.day} ${String(r.site)}: ${v}`)) };
+  return {
+    rows,
+    warnings: rows.flatMap((r) => identityViolations(r).map((v) => `${input.day} ${String(r.site)}: ${v}`)),
+  };
 }
 
 function siteRow(input: DayCounts, site: Site, options: AttributionOptions): ParityRow {
@@ -131,7 +139,10 @@ function siteRow(input: DayCounts, site: Site, options: AttributionOptions): Par
     row.regions = Object.fromEntries(
       regions.map((r) => [r, !kafkaRead ? null : input.kafka!.expired.includes(r) ? 'EXPIRED' : (bySite?.get(r) ?? 0)]),
     );
-    row.kafka_records = when(kafkaOk, regions.reduce((n, r) => n + (bySite?.get(r) ?? 0), 0));
+    row.kafka_records = when(
+      kafkaOk,
+      regions.reduce((n, r) => n + (bySite?.get(r) ?? 0), 0),
+    );
     row.kafka_malformed = when(kafkaOk, input.kafka?.malformed.get(site) ?? 0);
   }
   for (const rule of ID_RULES) {
@@ -156,7 +167,9 @@ function finish(row: ParityRow, options: AttributionOptions): void {
   const accepted = num(row.accepted_distinct);
   const missing = num(row.missing);
   const history = row.site === ALL_SITES ? undefined : options.volumeHistory?.get(String(row.site));
-  const drops = history ? volumeDrops(String(row.date), row, history, options.thresholds.volumeDropPct ?? DEFAULT_VOLUME_DROP_PCT) : [];
+  const drops = history
+    ? volumeDrops(String(row.date), row, history, options.thresholds.volumeDropPct ?? DEFAULT_VOLUME_DROP_PCT)
+    : [];
   row.volume_drop = drops.length > 0 ? drops.join('; ') : null;
   if (finalDistinct === null || accepted === null || missing === null) {
     row.unexplained = null;
@@ -170,12 +183,18 @@ function finish(row: ParityRow, options: AttributionOptions): void {
   row.unexplained = finalDistinct - accepted;
   row.parity_pct = formatParity(accepted - missing, accepted);
   const facts: VerdictFacts = {
-    row, accepted, missing, finalDistinct, drops,
+    row,
+    accepted,
+    missing,
+    finalDistinct,
+    drops,
     landedNotAccepted: num(row.landed_not_accepted) ?? 0,
     thresholds: { landedNotAcceptedPct: DEFAULT_LANDED_NOT_ACCEPTED_PCT, ...options.thresholds },
     finalTier: options.tiers.bigquery ? 'bigquery' : 'gcs',
   };
-  const matched = STATUS_RULES.map((rule) => ({ status: rule.status, reason: rule.reason(facts) })).filter((m) => m.reason !== null);
+  const matched = STATUS_RULES.map((rule) => ({ status: rule.status, reason: rule.reason(facts) })).filter(
+    (m) => m.reason !== null,
+  );
   row.status = matched[0]?.status ?? 'PASS';
   row.status_reason = matched.map((m) => m.reason).join('; ');
 }
@@ -197,7 +216,11 @@ interface VerdictFacts {
 
 /** The tiers configured and read for the row, with their record count. */
 function tierCounts(f: VerdictFacts): [string, number][] {
-  const counts: [string, number | null][] = [['kafka', num(f.row.kafka_records)], ['gcs', num(f.row.gcs_records)], ['bigquery', num(f.row.bq_rows)]];
+  const counts: [string, number | null][] = [
+    ['kafka', num(f.row.kafka_records)],
+    ['gcs', num(f.row.gcs_records)],
+    ['bigquery', num(f.row.bq_rows)],
+  ];
   return counts.filter((c): c is [string, number] => c[1] !== null);
 }
 
@@ -228,17 +251,27 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
     status: 'NO_DATA',
     reason: (f) => {
       if (!notUnknown(f) || f.accepted === 0) return null;
-      const empty = tierCounts(f).filter(([, n]) => n === 0).map(([t]) => t);
-      return empty.length === 0 ? null : `${empty.join(' and ')} ${empty.length > 1 ? 'hold' : 'holds'} nothing while the proxy accepted ${f.accepted}`;
+      const empty = tierCounts(f)
+        .filter(([, n]) => n === 0)
+        .map(([t]) => t);
+      return empty.length === 0
+        ? null
+        : `${empty.join(' and ')} ${empty.length > 1 ? 'hold' : 'holds'} nothing while the proxy accepted ${f.accepted}`;
     },
   },
   {
     status: 'FAIL',
-    reason: (f) => (f.accepted > 0 && statusOf(f.accepted - f.missing, f.accepted, f.thresholds) === 'FAIL' ? `parity ${String(f.row.parity_pct)} < failPct ${f.thresholds.failPct}` : null),
+    reason: (f) =>
+      f.accepted > 0 && statusOf(f.accepted - f.missing, f.accepted, f.thresholds) === 'FAIL'
+        ? `parity ${String(f.row.parity_pct)} < failPct ${f.thresholds.failPct}`
+        : null,
   },
   {
     status: 'WARN',
-    reason: (f) => (f.accepted > 0 && statusOf(f.accepted - f.missing, f.accepted, f.thresholds) === 'WARN' ? `parity ${String(f.row.parity_pct)} < warnPct ${f.thresholds.warnPct}` : null),
+    reason: (f) =>
+      f.accepted > 0 && statusOf(f.accepted - f.missing, f.accepted, f.thresholds) === 'WARN'
+        ? `parity ${String(f.row.parity_pct)} < warnPct ${f.thresholds.warnPct}`
+        : null,
   },
   {
     status: 'WARN',
@@ -253,7 +286,10 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
   },
   {
     status: 'WARN',
-    reason: (f) => (f.accepted === 0 && f.finalDistinct === 0 && num(f.row.proxy_requests)! > 0 ? `${String(f.row.proxy_requests)} proxy lines, none accepted` : null),
+    reason: (f) =>
+      f.accepted === 0 && f.finalDistinct === 0 && num(f.row.proxy_requests)! > 0
+        ? `${String(f.row.proxy_requests)} proxy lines, none accepted`
+        : null,
   },
   {
     status: 'WARN',
@@ -283,30 +319,94 @@ export function statusOf(held: number, accepted: number, t: { warnPct: number; f
 
 function emptyRow(day: DayKey, site: Site): ParityRow {
   return {
-    date: day, site, proxy_requests: null, proxy_accepted: null, rejected_413: null, rejected_502: null, rejected_other: null,
-    kafka_records: null, gcs_records: null, gcs_distinct: null, bq_rows: null, bq_distinct: null, duplicates: null,
-    unexplained: null, parity_pct: null, status: null, proxy_malformed: null, gcs_malformed: null, late_arrivals: null,
-    proxy_distinct: null, accepted_distinct: null, retry_recovered: null, lost_413: null, lost_502: null, lost_other: null,
-    missing: null, unknown_site: null, missing_unexplained: null, landed_not_accepted: null, landed_after_reject: null,
-    landed_without_proxy: null, proxy_out_of_window: null, gcs_out_of_window: null, error: null,
-    cross_region_duplicates: null, unroutable: null, lost_before_kafka: null, in_flight: null, kafka_malformed: null,
-    kafka_offset_records: null, bq_malformed: null, status_reason: null, volume_drop: null,
+    date: day,
+    site,
+    proxy_requests: null,
+    proxy_accepted: null,
+    rejected_413: null,
+    rejected_502: null,
+    rejected_other: null,
+    kafka_records: null,
+    gcs_records: null,
+    gcs_distinct: null,
+    bq_rows: null,
+    bq_distinct: null,
+    duplicates: null,
+    unexplained: null,
+    parity_pct: null,
+    status: null,
+    proxy_malformed: null,
+    gcs_malformed: null,
+    late_arrivals: null,
+    proxy_distinct: null,
+    accepted_distinct: null,
+    retry_recovered: null,
+    lost_413: null,
+    lost_502: null,
+    lost_other: null,
+    missing: null,
+    unknown_site: null,
+    missing_unexplained: null,
+    landed_not_accepted: null,
+    landed_after_reject: null,
+    landed_without_proxy: null,
+    proxy_out_of_window: null,
+    gcs_out_of_window: null,
+    error: null,
+    cross_region_duplicates: null,
+    unroutable: null,
+    lost_before_kafka: null,
+    in_flight: null,
+    kafka_malformed: null,
+    kafka_offset_records: null,
+    bq_malformed: null,
+    status_reason: null,
+    volume_drop: null,
   };
 }
 
 const SUMMED: readonly ParityColumn[] = [
-  'proxy_requests', 'proxy_accepted', 'rejected_413', 'rejected_502', 'rejected_other', 'kafka_records', 'gcs_records',
-  'gcs_distinct', 'bq_rows', 'bq_distinct', 'duplicates', 'proxy_malformed', 'gcs_malformed', 'late_arrivals',
-  'proxy_distinct', 'accepted_distinct', 'retry_recovered', 'lost_413', 'lost_502', 'lost_other', 'missing',
-  'unknown_site', 'missing_unexplained', 'landed_not_accepted', 'landed_after_reject', 'landed_without_proxy',
-  'proxy_out_of_window', 'gcs_out_of_window', 'cross_region_duplicates', 'unroutable', 'lost_before_kafka', 'in_flight',
-  'kafka_malformed', 'bq_malformed',
+  'proxy_requests',
+  'proxy_accepted',
+  'rejected_413',
+  'rejected_502',
+  'rejected_other',
+  'kafka_records',
+  'gcs_records',
+  'gcs_distinct',
+  'bq_rows',
+  'bq_distinct',
+  'duplicates',
+  'proxy_malformed',
+  'gcs_malformed',
+  'late_arrivals',
+  'proxy_distinct',
+  'accepted_distinct',
+  'retry_recovered',
+  'lost_413',
+  'lost_502',
+  'lost_other',
+  'missing',
+  'unknown_site',
+  'missing_unexplained',
+  'landed_not_accepted',
+  'landed_after_reject',
+  'landed_without_proxy',
+  'proxy_out_of_window',
+  'gcs_out_of_window',
+  'cross_region_duplicates',
+  'unroutable',
+  'lost_before_kafka',
+  'in_flight',
+  'kafka_malformed',
+  'bq_malformed',
 ];
 
 /** ALL: the sum of the rows (distinct counts are distinct (site, request_id) pairs). */
 function sumRows(day: DayKey, rows: ParityRow[], regions: readonly string[]): ParityRow {
   const all = emptyRow(day, ALL_SITES);
-  const sum = (values: unknown[]) => (values.every((v) => typeof v === 'number') ? (values as number[]).reduce((a, b) => a + b, 0) : null);
+  const sum = (values: unknown[]) =>
+    values.every((v) => typeof v === 'number') ? (values as number[]).reduce((a, b) => a + b, 0) : null;
   for (const col of SUMMED) all[col] = sum(rows.map((r) => r[col]));
   if (regions.length > 0) {
     all.regions = Object.fromEntries(
@@ -331,27 +431,61 @@ function num(v: ParityRow[ParityColumn]): number | null {
 export function identityViolations(row: ParityRow): string[] {
   const v = (c: ParityColumn): number | null => num(row[c]);
   const checks: [string, (number | null)[], (n: number[]) => boolean][] = [
-    ['proxy_requests = proxy_accepted + rejected_413 + rejected_502 + rejected_other',
-      [v('proxy_requests'), v('proxy_accepted'), v('rejected_413'), v('rejected_502'), v('rejected_other')], ([a, b, c, d, e]) => a === b! + c! + d! + e!],
-    ['proxy_distinct = accepted_distinct + lost_413 + lost_502 + lost_other',
-      [v('proxy_distinct'), v('accepted_distinct'), v('lost_413'), v('lost_502'), v('lost_other')], ([a, b, c, d, e]) => a === b! + c! + d! + e!],
-    ['duplicates = final records − final distinct',
-      [v('duplicates'), v('bq_rows') ?? v('gcs_records'), v('bq_distinct') ?? v('gcs_distinct')], ([a, b, c]) => a === b! - c!],
-    ['accepted_distinct + unexplained = final distinct',
-      [v('accepted_distinct'), v('unexplained'), v('bq_distinct') ?? v('gcs_distinct')], ([a, b, c]) => a! + b! === c],
-    ['parity_pct = 100 × (accepted_distinct − missing) ÷ accepted_distinct',
-      [v('accepted_distinct'), v('missing')], ([a, m]) => row.status === 'ERROR' && row.parity_pct === null || row.parity_pct === formatParity(a! - m!, a!)],
-    ['unexplained = landed_not_accepted − missing',
-      [v('unexplained'), v('landed_not_accepted'), v('missing')], ([a, b, c]) => a === b! - c!],
-    ['missing = lost_before_kafka + unknown_site + in_flight + missing_unexplained (the Kafka causes are 0 without Kafka)',
-      [v('missing'), v('unknown_site'), v('missing_unexplained')], ([a, b, c]) => a === (v('lost_before_kafka') ?? 0) + b! + (v('in_flight') ?? 0) + c!],
-    ['landed_not_accepted = landed_after_reject + landed_without_proxy',
-      [v('landed_not_accepted'), v('landed_after_reject'), v('landed_without_proxy')], ([a, b, c]) => a === b! + c!],
-    ['retry_recovered ≤ accepted_distinct ≤ proxy_accepted',
-      [v('retry_recovered'), v('accepted_distinct'), v('proxy_accepted')], ([a, b, c]) => a! <= b! && b! <= c!],
+    [
+      'proxy_requests = proxy_accepted + rejected_413 + rejected_502 + rejected_other',
+      [v('proxy_requests'), v('proxy_accepted'), v('rejected_413'), v('rejected_502'), v('rejected_other')],
+      ([a, b, c, d, e]) => a === b! + c! + d! + e!,
+    ],
+    [
+      'proxy_distinct = accepted_distinct + lost_413 + lost_502 + lost_other',
+      [v('proxy_distinct'), v('accepted_distinct'), v('lost_413'), v('lost_502'), v('lost_other')],
+      ([a, b, c, d, e]) => a === b! + c! + d! + e!,
+    ],
+    [
+      'duplicates = final records − final distinct',
+      [v('duplicates'), v('bq_rows') ?? v('gcs_records'), v('bq_distinct') ?? v('gcs_distinct')],
+      ([a, b, c]) => a === b! - c!,
+    ],
+    [
+      'accepted_distinct + unexplained = final distinct',
+      [v('accepted_distinct'), v('unexplained'), v('bq_distinct') ?? v('gcs_distinct')],
+      ([a, b, c]) => a! + b! === c,
+    ],
+    [
+      'parity_pct = 100 × (accepted_distinct − missing) ÷ accepted_distinct',
+      [v('accepted_distinct'), v('missing')],
+      ([a, m]) => (row.status === 'ERROR' && row.parity_pct === null) || row.parity_pct === formatParity(a! - m!, a!),
+    ],
+    [
+      'unexplained = landed_not_accepted − missing',
+      [v('unexplained'), v('landed_not_accepted'), v('missing')],
+      ([a, b, c]) => a === b! - c!,
+    ],
+    [
+      'missing = lost_before_kafka + unknown_site + in_flight + missing_unexplained (the Kafka causes are 0 without Kafka)',
+      [v('missing'), v('unknown_site'), v('missing_unexplained')],
+      ([a, b, c]) => a === (v('lost_before_kafka') ?? 0) + b! + (v('in_flight') ?? 0) + c!,
+    ],
+    [
+      'landed_not_accepted = landed_after_reject + landed_without_proxy',
+      [v('landed_not_accepted'), v('landed_after_reject'), v('landed_without_proxy')],
+      ([a, b, c]) => a === b! + c!,
+    ],
+    [
+      'retry_recovered ≤ accepted_distinct ≤ proxy_accepted',
+      [v('retry_recovered'), v('accepted_distinct'), v('proxy_accepted')],
+      ([a, b, c]) => a! <= b! && b! <= c!,
+    ],
     ['late_arrivals ≤ gcs_records', [v('late_arrivals'), v('gcs_records')], ([a, b]) => a! <= b!],
-    ['kafka_records = the sum of the kafka_<region> columns',
-      [v('kafka_records')], ([a]) => row.regions === undefined || a === Object.values(row.regions).reduce<number>((n, x) => n + (typeof x === 'number' ? x : 0), 0)],
+    [
+      'kafka_records = the sum of the kafka_<region> columns',
+      [v('kafka_records')],
+      ([a]) =>
+        row.regions === undefined ||
+        a === Object.values(row.regions).reduce<number>((n, x) => n + (typeof x === 'number' ? x : 0), 0),
+    ],
   ];
-  return checks.filter(([, values, ok]) => values.every((x) => x !== null) && !ok(values as number[])).map(([name]) => name);
+  return checks
+    .filter(([, values, ok]) => values.every((x) => x !== null) && !ok(values as number[]))
+    .map(([name]) => name);
 }

@@ -18,7 +18,7 @@ export const LOSS_CAUSES: readonly { cause: LossCause; when: (f: IdFacts) => boo
   {
     cause: 'in_flight',
     when: (f) => f.kafkaKnown && f.inFlight,
-    means: 'in Kafka beyond the sink group\'s committed offset: published, not yet written',
+    means: "in Kafka beyond the sink group's committed offset: published, not yet written",
   },
   { cause: 'unexplained', when: () => true, means: 'accepted, and no cause above explains why it never landed' },
 ];
@@ -58,7 +58,11 @@ const missing = (f: IdFacts): boolean => f.accepted && !f.inFinal;
  * Kafka tier configured, read, and within retention). A column whose tier could not be read is
  * left empty, never zero.
  */
-export const ID_RULES: readonly { column: IdColumn; needs: readonly ('proxy' | 'kafka' | 'final')[]; when: (f: IdFacts) => boolean }[] = [
+export const ID_RULES: readonly {
+  column: IdColumn;
+  needs: readonly ('proxy' | 'kafka' | 'final')[];
+  when: (f: IdFacts) => boolean;
+}[] = [
   { column: 'proxy_distinct', needs: ['proxy'], when: (f) => f.inProxy },
   { column: 'accepted_distinct', needs: ['proxy'], when: (f) => f.accepted },
   { column: 'retry_recovered', needs: ['proxy'], when: (f) => f.accepted && f.rejected },
@@ -67,12 +71,20 @@ export const ID_RULES: readonly { column: IdColumn; needs: readonly ('proxy' | '
   { column: 'lost_other', needs: ['proxy'], when: (f) => f.inProxy && !f.accepted && f.lastReject === 'other' },
   { column: 'missing', needs: ['proxy', 'final'], when: missing },
   { column: 'unknown_site', needs: ['proxy', 'final'], when: (f) => missing(f) && lossCause(f) === 'unknown_site' },
-  { column: 'missing_unexplained', needs: ['proxy', 'final'], when: (f) => missing(f) && lossCause(f) === 'unexplained' },
+  {
+    column: 'missing_unexplained',
+    needs: ['proxy', 'final'],
+    when: (f) => missing(f) && lossCause(f) === 'unexplained',
+  },
   { column: 'landed_not_accepted', needs: ['proxy', 'final'], when: (f) => f.inFinal && !f.accepted },
   { column: 'landed_after_reject', needs: ['proxy', 'final'], when: (f) => f.inFinal && f.inProxy && !f.accepted },
   { column: 'landed_without_proxy', needs: ['proxy', 'final'], when: (f) => f.inFinal && !f.inProxy },
   { column: 'cross_region_duplicates', needs: ['kafka'], when: (f) => f.crossRegion },
   { column: 'unroutable', needs: ['kafka'], when: (f) => f.inKafka && f.unroutable },
-  { column: 'lost_before_kafka', needs: ['proxy', 'kafka', 'final'], when: (f) => missing(f) && lossCause(f) === 'lost_before_kafka' },
+  {
+    column: 'lost_before_kafka',
+    needs: ['proxy', 'kafka', 'final'],
+    when: (f) => missing(f) && lossCause(f) === 'lost_before_kafka',
+  },
   { column: 'in_flight', needs: ['proxy', 'kafka', 'final'], when: (f) => missing(f) && lossCause(f) === 'in_flight' },
 ];

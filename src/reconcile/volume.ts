@@ -30,14 +30,22 @@ export interface VolumeBaseline {
  * The baseline of one count on `day`: the median of the same weekday over the trailing 28 days
  * where at least 4 are there, else of the trailing 14 days; null with fewer than 3 earlier days. Pure.
  */
-export function volumeBaseline(day: DayKey, history: readonly VolumePoint[], column: VolumeColumn): VolumeBaseline | null {
+export function volumeBaseline(
+  day: DayKey,
+  history: readonly VolumePoint[],
+  column: VolumeColumn,
+): VolumeBaseline | null {
   const valueOf = (from: DayKey, keep: (p: VolumePoint) => boolean) =>
-    history.filter((p) => p.day >= from && p.day < day && keep(p)).map((p) => p.counts[column]).filter((v): v is number => typeof v === 'number');
+    history
+      .filter((p) => p.day >= from && p.day < day && keep(p))
+      .map((p) => p.counts[column])
+      .filter((v): v is number => typeof v === 'number');
   const weekday = weekdayOf(day);
   const same = valueOf(addDays(day, -VOLUME_WEEKDAY_WINDOW_DAYS), (p) => weekdayOf(p.day) === weekday);
   if (same.length >= VOLUME_MIN_SAME_WEEKDAY) return { median: median(same), days: same.length, basis: 'same weekday' };
   const trailing = valueOf(addDays(day, -VOLUME_TRAILING_DAYS), () => true);
-  if (trailing.length >= VOLUME_MIN_HISTORY_DAYS) return { median: median(trailing), days: trailing.length, basis: 'trailing' };
+  if (trailing.length >= VOLUME_MIN_HISTORY_DAYS)
+    return { median: median(trailing), days: trailing.length, basis: 'trailing' };
   return null;
 }
 

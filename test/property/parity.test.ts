@@ -20,8 +20,22 @@ const SURPLUS = [5, 6];
 const LOST = [1, 2];
 
 const group = (site: string, ids: number, kind: Partial<IdFactGroup>): IdFactGroup => ({
-  day: '2025-03-09', site, ids, inProxy: false, accepted: false, rejected: false, lastReject: null, unroutable: false, kafkaKnown: false,
-  inKafka: false, crossRegion: false, inFlight: false, inGcs: false, inBigquery: false, inFinal: false, ...kind,
+  day: '2025-03-09',
+  site,
+  ids,
+  inProxy: false,
+  accepted: false,
+  rejected: false,
+  lastReject: null,
+  unroutable: false,
+  kafkaKnown: false,
+  inKafka: false,
+  crossRegion: false,
+  inFlight: false,
+  inGcs: false,
+  inBigquery: false,
+  inFinal: false,
+  ...kind,
 });
 
 /** The tier counts that agree with the groups (one line and one landed record per id). */
@@ -44,16 +58,31 @@ function dayOf(groups: IdFactGroup[]): DayCounts {
       gcs.set(g.site, l);
     }
   }
-  return { day: '2025-03-09', proxy, proxyIssues: new Map(), gcs, gcsIssues: new Map(), kafka: null, bigquery: null, groups, failures: {} };
+  return {
+    day: '2025-03-09',
+    proxy,
+    proxyIssues: new Map(),
+    gcs,
+    gcsIssues: new Map(),
+    kafka: null,
+    bigquery: null,
+    groups,
+    failures: {},
+  };
 }
 
 const options = { sites: SITES, thresholds: { warnPct: 99.9, failPct: 99 }, tiers: { gcs: true, kafka: null } };
-const parities = (groups: IdFactGroup[]) => attributeDay(dayOf(groups), options).rows.map((r) => [r.site, r.parity_pct === null ? null : Number(r.parity_pct)] as const);
+const parities = (groups: IdFactGroup[]) =>
+  attributeDay(dayOf(groups), options).rows.map(
+    (r) => [r.site, r.parity_pct === null ? null : Number(r.parity_pct)] as const,
+  );
 
 describe('parity only ever falls when ids are lost', () => {
   it.each(Array.from({ length: 200 }, (_, i) => 7000 + i))('random day, seed %i', (seed) => {
     const rand = prng(seed);
-    const base = SITES.flatMap((site) => KINDS.map((kind) => group(site, Math.floor(rand() * 40) * (rand() < 0.3 ? 0 : 1), kind))).filter((g) => g.ids > 0);
+    const base = SITES.flatMap((site) =>
+      KINDS.map((kind) => group(site, Math.floor(rand() * 40) * (rand() < 0.3 ? 0 : 1), kind)),
+    ).filter((g) => g.ids > 0);
     const before = parities(base);
     const site = SITES[Math.floor(rand() * SITES.length)]!;
 

@@ -1,9 +1,29 @@
-import { attributeDay, type DayCounts, formatParity, identityViolations, statusOf } from '../../src/reconcile/attribute.js';
+import {
+  attributeDay,
+  type DayCounts,
+  formatParity,
+  identityViolations,
+  statusOf,
+} from '../../src/reconcile/attribute.js';
 import type { IdFactGroup } from '../../src/domain.js';
 
 const facts = (site: string, ids: number, f: Partial<IdFactGroup>): IdFactGroup => ({
-  day: '2025-03-09', site, ids, inProxy: false, accepted: false, rejected: false, lastReject: null, unroutable: false,
-  kafkaKnown: false, inKafka: false, crossRegion: false, inFlight: false, inGcs: false, inBigquery: false, inFinal: false, ...f,
+  day: '2025-03-09',
+  site,
+  ids,
+  inProxy: false,
+  accepted: false,
+  rejected: false,
+  lastReject: null,
+  unroutable: false,
+  kafkaKnown: false,
+  inKafka: false,
+  crossRegion: false,
+  inFlight: false,
+  inGcs: false,
+  inBigquery: false,
+  inFinal: false,
+  ...f,
 });
 const options = { sites: ['US', 'CA'], thresholds: { warnPct: 99.9, failPct: 99 }, tiers: { gcs: true, kafka: null } };
 const day = (over: Partial<DayCounts> = {}): DayCounts => ({
@@ -46,9 +66,26 @@ describe('attribution', () => {
     const { rows, warnings } = attributeDay(day(), options);
     expect(warnings).toEqual([]);
     const us = rows[0]!;
-    expect(us).toMatchObject({ site: 'US', accepted_distinct: 1001, missing: 3, unknown_site: 2, missing_unexplained: 1, unexplained: -3, duplicates: 2, lost_413: 2, parity_pct: '99.7003', status: 'WARN' });
+    expect(us).toMatchObject({
+      site: 'US',
+      accepted_distinct: 1001,
+      missing: 3,
+      unknown_site: 2,
+      missing_unexplained: 1,
+      unexplained: -3,
+      duplicates: 2,
+      lost_413: 2,
+      parity_pct: '99.7003',
+      status: 'WARN',
+    });
     expect(rows.map((r) => r.site)).toEqual(['US', 'CA', 'ALL']);
-    expect(rows[1]).toMatchObject({ site: 'CA', proxy_requests: 0, parity_pct: null, status: 'NO_DATA', status_reason: 'no proxy records' });
+    expect(rows[1]).toMatchObject({
+      site: 'CA',
+      proxy_requests: 0,
+      parity_pct: null,
+      status: 'NO_DATA',
+      status_reason: 'no proxy records',
+    });
     for (const r of rows) expect(identityViolations(r)).toEqual([]);
   });
 
@@ -65,23 +102,57 @@ describe('attribution', () => {
 
   it('an identity check catches a row that does not add up', () => {
     const { rows } = attributeDay(day(), options);
-    expect(identityViolations({ ...rows[0]!, rejected_other: 5 })).toEqual(['proxy_requests = proxy_accepted + rejected_413 + rejected_502 + rejected_other']);
+    expect(identityViolations({ ...rows[0]!, rejected_other: 5 })).toEqual([
+      'proxy_requests = proxy_accepted + rejected_413 + rejected_502 + rejected_other',
+    ]);
     // The old definition (final distinct ÷ accepted) is caught as well: here it would read 100.0000 over 3 missing ids.
-    expect(identityViolations({ ...rows[0]!, parity_pct: '100.0000' })).toEqual(['parity_pct = 100 × (accepted_distinct − missing) ÷ accepted_distinct']);
+    expect(identityViolations({ ...rows[0]!, parity_pct: '100.0000' })).toEqual([
+      'parity_pct = 100 × (accepted_distinct − missing) ÷ accepted_distinct',
+    ]);
   });
 });
 
 /** One day of US alone: `held` accepted ids landed, `lost` accepted ids did not, `surplus` landed unaccepted. */
-const usDay = ({ held, lost, surplus = 0, landed = held + surplus, kafka }: { held: number; lost: number; surplus?: number; landed?: number; kafka?: number }): DayCounts => ({
+const usDay = ({
+  held,
+  lost,
+  surplus = 0,
+  landed = held + surplus,
+  kafka,
+}: {
+  held: number;
+  lost: number;
+  surplus?: number;
+  landed?: number;
+  kafka?: number;
+}): DayCounts => ({
   day: '2025-03-09',
-  proxy: held + lost > 0 ? new Map([['US', { lines: held + lost, accepted: held + lost, rejected413: 0, rejected502: 0 }]]) : new Map(),
+  proxy:
+    held + lost > 0
+      ? new Map([['US', { lines: held + lost, accepted: held + lost, rejected413: 0, rejected502: 0 }]])
+      : new Map(),
   proxyIssues: new Map(),
   gcs: landed > 0 ? new Map([['US', { records: landed, distinct: landed, late: 0 }]]) : new Map(),
   gcsIssues: new Map(),
-  kafka: kafka === undefined ? null : { messages: new Map([['US', new Map([['EUS2', kafka]])]]), malformed: new Map(), offsetTotals: new Map(), expired: [] },
+  kafka:
+    kafka === undefined
+      ? null
+      : {
+          messages: new Map([['US', new Map([['EUS2', kafka]])]]),
+          malformed: new Map(),
+          offsetTotals: new Map(),
+          expired: [],
+        },
   bigquery: null,
   groups: [
-    facts('US', held, { inProxy: true, accepted: true, inGcs: landed > 0, inFinal: landed > 0, kafkaKnown: kafka !== undefined, inKafka: (kafka ?? 0) > 0 }),
+    facts('US', held, {
+      inProxy: true,
+      accepted: true,
+      inGcs: landed > 0,
+      inFinal: landed > 0,
+      kafkaKnown: kafka !== undefined,
+      inKafka: (kafka ?? 0) > 0,
+    }),
     facts('US', lost, { inProxy: true, accepted: true, kafkaKnown: kafka !== undefined, inKafka: (kafka ?? 0) > 0 }),
     facts('US', surplus, { inGcs: true, inFinal: true, kafkaKnown: kafka !== undefined, inKafka: (kafka ?? 0) > 0 }),
   ].filter((g) => g.ids > 0),
@@ -91,8 +162,19 @@ const usOnly = { ...options, sites: ['US'] };
 
 describe('parity from the loss side', () => {
   it('a lost id lowers parity below 100 even when more ids landed unaccepted than were lost', () => {
-    const [us, all] = attributeDay(usDay({ held: 997, lost: 3, surplus: 5 }), { ...usOnly, thresholds: { warnPct: 99.9, failPct: 99, landedNotAcceptedPct: 1 } }).rows;
-    expect(us).toMatchObject({ accepted_distinct: 1000, missing: 3, landed_not_accepted: 5, unexplained: 2, parity_pct: '99.7000', status: 'WARN', status_reason: 'parity 99.7000 < warnPct 99.9' });
+    const [us, all] = attributeDay(usDay({ held: 997, lost: 3, surplus: 5 }), {
+      ...usOnly,
+      thresholds: { warnPct: 99.9, failPct: 99, landedNotAcceptedPct: 1 },
+    }).rows;
+    expect(us).toMatchObject({
+      accepted_distinct: 1000,
+      missing: 3,
+      landed_not_accepted: 5,
+      unexplained: 2,
+      parity_pct: '99.7000',
+      status: 'WARN',
+      status_reason: 'parity 99.7000 < warnPct 99.9',
+    });
     expect(all).toMatchObject({ parity_pct: '99.7000', status: 'WARN' });
   });
 
@@ -106,13 +188,21 @@ describe('parity from the loss side', () => {
     const [under] = attributeDay(usDay({ held: 1000, lost: 0, surplus: 5 }), usOnly).rows;
     expect(under).toMatchObject({ parity_pct: '100.0000', status: 'PASS', status_reason: '' });
     const [over] = attributeDay(usDay({ held: 1000, lost: 0, surplus: 6 }), usOnly).rows;
-    expect(over).toMatchObject({ parity_pct: '100.0000', status: 'WARN', status_reason: 'landed_not_accepted 6 > 0.5% of 1000 accepted' });
+    expect(over).toMatchObject({
+      parity_pct: '100.0000',
+      status: 'WARN',
+      status_reason: 'landed_not_accepted 6 > 0.5% of 1000 accepted',
+    });
   });
 
   it('leaves parity empty when nothing was accepted, and a site with landed ids only WARNs', () => {
     const [us] = attributeDay(usDay({ held: 0, lost: 0, surplus: 4 }), { ...options, sites: ['US'] }).rows;
     // A configured site whose proxy holds nothing is NO_DATA before anything else.
-    expect(us).toMatchObject({ parity_pct: null, status: 'NO_DATA', status_reason: 'no proxy records; 4 ids landed with none accepted' });
+    expect(us).toMatchObject({
+      parity_pct: null,
+      status: 'NO_DATA',
+      status_reason: 'no proxy records; 4 ids landed with none accepted',
+    });
     const unknown = { ...usDay({ held: 0, lost: 0, surplus: 4 }) };
     unknown.gcs = new Map([['UNKNOWN', { records: 4, distinct: 4, late: 0 }]]);
     unknown.groups = [facts('UNKNOWN', 4, { inGcs: true, inFinal: true })];
@@ -120,7 +210,11 @@ describe('parity from the loss side', () => {
     unknown.groups.push(facts('US', 10, { inProxy: true, accepted: true, inGcs: true, inFinal: true }));
     unknown.gcs.set('US', { records: 10, distinct: 10, late: 0 });
     const rows = attributeDay(unknown, usOnly).rows;
-    expect(rows.map((r) => [r.site, r.parity_pct, r.status])).toEqual([['US', '100.0000', 'PASS'], ['UNKNOWN', null, 'WARN'], ['ALL', '100.0000', 'WARN']]);
+    expect(rows.map((r) => [r.site, r.parity_pct, r.status])).toEqual([
+      ['US', '100.0000', 'PASS'],
+      ['UNKNOWN', null, 'WARN'],
+      ['ALL', '100.0000', 'WARN'],
+    ]);
   });
 });
 
@@ -138,8 +232,16 @@ describe('no data is not a pass', () => {
     const [gcs] = attributeDay(usDay({ held: 0, lost: 12, landed: 0 }), usOnly).rows;
     expect(gcs).toMatchObject({ gcs_records: 0, missing: 12, parity_pct: '0.0000', status: 'NO_DATA' });
     expect(gcs!.status_reason).toBe('gcs holds nothing while the proxy accepted 12; parity 0.0000 < failPct 99');
-    const [kafka] = attributeDay(usDay({ held: 10, lost: 0, kafka: 0 }), { ...usOnly, tiers: { gcs: true, kafka: ['EUS2'] } }).rows;
-    expect(kafka).toMatchObject({ kafka_records: 0, parity_pct: '100.0000', status: 'NO_DATA', status_reason: 'kafka holds nothing while the proxy accepted 10' });
+    const [kafka] = attributeDay(usDay({ held: 10, lost: 0, kafka: 0 }), {
+      ...usOnly,
+      tiers: { gcs: true, kafka: ['EUS2'] },
+    }).rows;
+    expect(kafka).toMatchObject({
+      kafka_records: 0,
+      parity_pct: '100.0000',
+      status: 'NO_DATA',
+      status_reason: 'kafka holds nothing while the proxy accepted 10',
+    });
   });
 
   it('proxy lines none of which were accepted, with nothing landed, WARN rather than PASS', () => {
@@ -159,30 +261,56 @@ describe('no data is not a pass', () => {
   });
 
   it('an ERROR still wins over NO_DATA', () => {
-    const [us] = attributeDay({ ...usDay({ held: 0, lost: 0 }), failures: { kafka: 'kafka: broker unreachable' } }, usOnly).rows;
+    const [us] = attributeDay(
+      { ...usDay({ held: 0, lost: 0 }), failures: { kafka: 'kafka: broker unreachable' } },
+      usOnly,
+    ).rows;
     expect(us).toMatchObject({ status: 'ERROR' });
     expect(us!.status_reason).toBe('ERROR kafka: broker unreachable; no proxy records');
   });
 });
 
 describe('the volume guard in attribution', () => {
-  const steady = ['2025-03-02', '2025-03-03', '2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08'].map((d) => ({ day: d, counts: { proxy_requests: 1000, gcs_records: 1000 } }));
+  const steady = ['2025-03-02', '2025-03-03', '2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08'].map(
+    (d) => ({ day: d, counts: { proxy_requests: 1000, gcs_records: 1000 } }),
+  );
 
   it('a count below half its median WARNs a row that would pass, naming the tier, the count and the median', () => {
-    const [us, all] = attributeDay(usDay({ held: 480, lost: 0 }), { ...usOnly, volumeHistory: new Map([['US', steady]]) }).rows;
-    expect(us).toMatchObject({ parity_pct: '100.0000', status: 'WARN', volume_drop: 'proxy_requests 480 < 50% of median 1000; gcs_records 480 < 50% of median 1000' });
-    expect(us!.status_reason).toBe('volume_drop: proxy_requests 480 < 50% of median 1000; gcs_records 480 < 50% of median 1000');
+    const [us, all] = attributeDay(usDay({ held: 480, lost: 0 }), {
+      ...usOnly,
+      volumeHistory: new Map([['US', steady]]),
+    }).rows;
+    expect(us).toMatchObject({
+      parity_pct: '100.0000',
+      status: 'WARN',
+      volume_drop: 'proxy_requests 480 < 50% of median 1000; gcs_records 480 < 50% of median 1000',
+    });
+    expect(us!.status_reason).toBe(
+      'volume_drop: proxy_requests 480 < 50% of median 1000; gcs_records 480 < 50% of median 1000',
+    );
     expect(all).toMatchObject({ volume_drop: null, status: 'PASS' });
   });
 
   it('keeps a FAIL a FAIL and adds the drop to its reason', () => {
-    const [us] = attributeDay(usDay({ held: 450, lost: 30 }), { ...usOnly, volumeHistory: new Map([['US', steady]]) }).rows;
-    expect(us).toMatchObject({ status: 'FAIL', volume_drop: 'proxy_requests 480 < 50% of median 1000; gcs_records 450 < 50% of median 1000' });
-    expect(us!.status_reason).toBe('parity 93.7500 < failPct 99; volume_drop: proxy_requests 480 < 50% of median 1000; gcs_records 450 < 50% of median 1000');
+    const [us] = attributeDay(usDay({ held: 450, lost: 30 }), {
+      ...usOnly,
+      volumeHistory: new Map([['US', steady]]),
+    }).rows;
+    expect(us).toMatchObject({
+      status: 'FAIL',
+      volume_drop: 'proxy_requests 480 < 50% of median 1000; gcs_records 450 < 50% of median 1000',
+    });
+    expect(us!.status_reason).toBe(
+      'parity 93.7500 < failPct 99; volume_drop: proxy_requests 480 < 50% of median 1000; gcs_records 450 < 50% of median 1000',
+    );
   });
 
   it('is off at volumeDropPct 0', () => {
-    const [us] = attributeDay(usDay({ held: 480, lost: 0 }), { ...usOnly, thresholds: { ...options.thresholds, volumeDropPct: 0 }, volumeHistory: new Map([['US', steady]]) }).rows;
+    const [us] = attributeDay(usDay({ held: 480, lost: 0 }), {
+      ...usOnly,
+      thresholds: { ...options.thresholds, volumeDropPct: 0 },
+      volumeHistory: new Map([['US', steady]]),
+    }).rows;
     expect(us).toMatchObject({ status: 'PASS', volume_drop: null });
   });
 });
@@ -192,6 +320,11 @@ describe('status reasons', () => {
     const input = usDay({ held: 0, lost: 0 });
     input.proxyIssues = new Map([['US', { malformed: 4, outOfWindow: 0 }]]);
     const [us] = attributeDay(input, usOnly).rows;
-    expect(us).toMatchObject({ proxy_requests: 0, proxy_malformed: 4, status: 'NO_DATA', status_reason: 'no proxy records (4 malformed lines)' });
+    expect(us).toMatchObject({
+      proxy_requests: 0,
+      proxy_malformed: 4,
+      status: 'NO_DATA',
+      status_reason: 'no proxy records (4 malformed lines)',
+    });
   });
 });

@@ -4,7 +4,7 @@ import { PARITY_COLUMNS } from '../../src/report/columns.js';
 import { ROOT } from '../support/files.js';
 
 describe('the README', () => {
-  it('defines every parity column exactly as the code documents it, in the report\'s order', async () => {
+  it("defines every parity column exactly as the code documents it, in the report's order", async () => {
     const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
     const rows = PARITY_COLUMNS.map(([name, doc]) => `| \`${name}\` | ${doc} |`);
     for (const r of rows) expect(readme).toContain(r);

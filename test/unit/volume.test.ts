@@ -9,14 +9,25 @@ describe('volume baseline', () => {
     // 2025-03-29 is a Saturday: Saturdays carry 200, other days 1000.
     const saturday = (d: string) => new Date(`${d}T00:00:00Z`).getUTCDay() === 6;
     const history = points('2025-03-01', '2025-03-28', (d) => (saturday(d) ? 200 : 1000));
-    expect(volumeBaseline('2025-03-29', history, 'gcs_records')).toEqual({ median: 200, days: 4, basis: 'same weekday' });
+    expect(volumeBaseline('2025-03-29', history, 'gcs_records')).toEqual({
+      median: 200,
+      days: 4,
+      basis: 'same weekday',
+    });
     expect(volumeDrops('2025-03-29', { gcs_records: 150 }, history, 50)).toEqual([]);
     expect(volumeDrops('2025-03-29', { gcs_records: 99 }, history, 50)).toEqual(['gcs_records 99 < 50% of median 200']);
   });
 
   it('falls back to the trailing 14 days with fewer same weekdays, and ignores days on or after the checked one', () => {
-    const history = [...points('2025-03-10', '2025-03-19', (_, i) => 1000 + i), ...points('2025-03-20', '2025-03-25', () => 1)];
-    expect(volumeBaseline('2025-03-20', history, 'gcs_records')).toEqual({ median: 1004.5, days: 10, basis: 'trailing' });
+    const history = [
+      ...points('2025-03-10', '2025-03-19', (_, i) => 1000 + i),
+      ...points('2025-03-20', '2025-03-25', () => 1),
+    ];
+    expect(volumeBaseline('2025-03-20', history, 'gcs_records')).toEqual({
+      median: 1004.5,
+      days: 10,
+      basis: 'trailing',
+    });
   });
 
   it('has no baseline below three earlier days, and counts a missing or empty column as no value', () => {
@@ -29,6 +40,8 @@ describe('volume baseline', () => {
   it('flags strictly below the share: exactly half is not a drop', () => {
     const history = points(addDays('2025-03-20', -14), '2025-03-19', () => 1000);
     expect(volumeDrops('2025-03-20', { gcs_records: 500, proxy_requests: null }, history, 50)).toEqual([]);
-    expect(volumeDrops('2025-03-20', { gcs_records: 499 }, history, 50)).toEqual(['gcs_records 499 < 50% of median 1000']);
+    expect(volumeDrops('2025-03-20', { gcs_records: 499 }, history, 50)).toEqual([
+      'gcs_records 499 < 50% of median 1000',
+    ]);
   });
 });
