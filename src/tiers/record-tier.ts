@@ -128,6 +128,8 @@ export async function readRecordTier(
   // Completion order is not stable; the engine and messages want the same order every run.
   staged.sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
   failures.sort((a, b) => (a.error.object < b.error.object ? -1 : 1));
+  // Staging that a stop cut short is never handed on as the tier's whole set of objects.
+  throwIfAborted(signal);
   return { tier, staged, failures, empty };
 }
 
