@@ -353,7 +353,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.tier;
     }
     if (e instanceof OutputError) {
-      process.stderr.write(`error: ${e.message}; the day's previous reports are unchanged\n`);
+      process.stderr.write(`error: ${e.message}; its previous version, and the rest of that day's reports, are left as they were\n`);
       return EXIT.output;
     }
     if (e instanceof AbortedError || stoppedBy) {
