@@ -175,7 +175,7 @@ const schema = z.strictObject({
     .strictObject({
       /** The environment variable that holds a Slack-compatible webhook URL: a URL with a token is a secret. */
       webhookUrlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. PARITY_WEBHOOK_URL').optional(),
-      on: z.array(z.enum(['FAIL', 'ERROR', 'WARN'])).min(1).default(['FAIL', 'ERROR']),
+      on: z.array(z.enum(['FAIL', 'NO_DATA', 'ERROR', 'WARN'])).min(1).default(['FAIL', 'ERROR']),
     })
     .default({ on: ['FAIL', 'ERROR'] }),
   reports: z

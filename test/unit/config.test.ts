@@ -87,6 +87,11 @@ describe('config', () => {
     expect(e.message).toMatch(message);
   });
 
+  it('lets alerts.on name NO_DATA, and refuses a status that does not exist by its key path', () => {
+    expect(parseConfig({ ...base, alerts: { on: ['NO_DATA'] } }, '/base').alerts.on).toEqual(['NO_DATA']);
+    expect(errorOf({ ...base, alerts: { on: ['FAILED'] } }).message).toContain('alerts.on[0]');
+  });
+
   it('never echoes a secret it refuses', () => {
     const e = errorOf({ ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiKey: 's3cret' } } });
     expect(e.message).not.toContain('s3cret');
