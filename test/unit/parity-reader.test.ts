@@ -7,7 +7,7 @@ function row(
   values: Partial<Record<string, string | number | null>>,
   regions?: Record<string, number | null>,
 ): ParityRow {
-  const base = Object.fromEntries(PARITY_HEADER.map((c) => [c, null])) as ParityRow;
+  const base = Object.fromEntries(PARITY_HEADER.map((c) => [c, null])) as unknown as ParityRow;
   return { ...base, ...values, ...(regions ? { regions } : {}) } as ParityRow;
 }
 
