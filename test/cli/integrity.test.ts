@@ -44,13 +44,14 @@ interface Stopped {
 }
 
 /**
- * Runs the built CLI and sends it one SIGTERM as soon as `ready(stderr)` holds (checked on every
- * stderr chunk and every 5 ms). A run still alive after `limitMs` is killed, so a hang fails the test.
+ * Runs the built CLI and sends it one `signal` (SIGTERM) as soon as `ready(stderr)` holds (checked
+ * on every stderr chunk and every 5 ms). A run still alive after `limitMs` is killed, so a hang fails the test.
  */
 function runAndStop(
   args: string[],
   ready: (stderr: string) => Promise<boolean> | boolean,
   limitMs = 150_000,
+  signal: NodeJS.Signals = 'SIGTERM',
 ): Promise<Stopped> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_OPTIONS: '' } });
@@ -63,7 +64,7 @@ function runAndStop(
       try {
         if (await ready(stderr)) {
           sent = true; // once: a second SIGTERM is not what a Kubernetes pod gets
-          child.kill('SIGTERM');
+          child.kill(signal);
         }
       } finally {
         checking = false;
@@ -113,11 +114,7 @@ describe('a stopped run commits nothing', () => {
     const run = await runAndStop(
       ['reconcile', '--config', config, '--date', D, '--out', out, '--log-format', 'json'],
       // Mid-stream: the temporary file has had its first megabyte written (rows are flushed a MiB at a time).
-      async () => {
-        const tmp = (await listing(out)).find((f) => f.startsWith(`.missing-${D}.csv.`) && f.endsWith('.tmp'));
-        const size = tmp === undefined ? 0 : ((await stat(path.join(out, tmp)).catch(() => null))?.size ?? 0);
-        return size > 0;
-      },
+      async () => (await midMissingList(out, D)) !== null,
     );
     expect(run.sent).toBe(true);
     expect(run.code).toBe(143);
@@ -197,7 +194,39 @@ describe('a stopped run commits nothing', () => {
   }, 300_000);
 });
 
+/** The name of the missing list's temporary file in `out` once its first megabyte is written, else null. */
+async function midMissingList(out: string, day: string): Promise<string | null> {
+  const tmp = (await listing(out)).find((f) => f.startsWith(`.missing-${day}.csv.`) && f.endsWith('.tmp'));
+  const size = tmp === undefined ? 0 : ((await stat(path.join(out, tmp)).catch(() => null))?.size ?? 0);
+  return size > 0 ? tmp! : null;
+}
+
 describe('leftovers of a killed run', () => {
+  it("the run after a kill -9 removes the killed run's temporary report and scratch folder, and logs them", async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    const scratch = path.join(dir, 'scratch');
+    await mkdir(scratch);
+    const D = '2025-04-26';
+    await day(dir, D, 100_000, 10_000);
+    const config = await writeConfig(dir, { sites: ['US'], engine: { tempDirectory: scratch } });
+    const args = ['reconcile', '--config', config, '--date', D, '--out', out, '--log-format', 'json'];
+    const killed = await runAndStop(args, async () => (await midMissingList(out, D)) !== null, 150_000, 'SIGKILL');
+    expect(killed.sent).toBe(true);
+    expect(killed.code).toBeNull();
+    const tmp = await temporaries(out);
+    const runs = await listing(scratch);
+    expect(tmp).toHaveLength(1);
+    expect(runs).toHaveLength(1);
+    const rerun = await runCli(args);
+    expect(rerun.code).toBe(1);
+    expect(await temporaries(out)).toEqual([]);
+    expect(await listing(scratch)).toEqual([]);
+    const line = rerun.stderr.split('\n').find((l) => l.includes('leftovers'));
+    expect(line).toContain(tmp[0]);
+    expect(line).toContain(runs[0]);
+  }, 300_000);
+
   it("removes its own stale temporaries and scratch folders whose process is gone, keeps a live process's, and says so", async () => {
     const dir = await tempDir();
     const out = path.join(dir, 'out');
