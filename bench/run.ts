@@ -74,12 +74,21 @@ async function dataset(events: number): Promise<{ dir: string; config: string; f
     await rm(dir, { recursive: true, force: true });
     process.stderr.write(`generating ${events.toLocaleString()} events into ${dir} …\n`);
     const gen = new ScenarioGenerator({
-      seed: 42, days: [DAY], timezone: 'UTC', sites: ['US', 'CA', 'MX'], eventsPerDay: events, mix: DEFAULT_MIX,
-      malformedPerDay: 100, regions: ['EUS2', 'SCUS'],
+      seed: 42,
+      days: [DAY],
+      timezone: 'UTC',
+      sites: ['US', 'CA', 'MX'],
+      eventsPerDay: events,
+      mix: DEFAULT_MIX,
+      malformedPerDay: 100,
+      regions: ['EUS2', 'SCUS'],
     });
     const written = await writeScenario(gen, dir, { gzipShare: 0.4 });
     await writeScenarioConfig(config, gen, written, { engine: { batchDays: 1 } });
-    await writeFile(marker, JSON.stringify({ proxyLines: written.proxyLines, landedLines: written.landedLines, files: written.files }));
+    await writeFile(
+      marker,
+      JSON.stringify({ proxyLines: written.proxyLines, landedLines: written.landedLines, files: written.files }),
+    );
   }
   return { dir, config, files: await filesBelow(dir) };
 }
@@ -88,7 +97,10 @@ async function dataset(events: number): Promise<{ dir: string; config: string; f
  * Ten times a day without generating it again: every object of the 1x day copied `factor` times
  * with its request ids prefixed by the copy number, so ids stay distinct and every cause scales.
  */
-async function scaledDataset(events: number, factor: number): Promise<{ dir: string; config: string; files: string[] }> {
+async function scaledDataset(
+  events: number,
+  factor: number,
+): Promise<{ dir: string; config: string; files: string[] }> {
   const base = await dataset(events);
   const dir = path.join(DATA, `day-${events}-x${factor}`);
   const marker = path.join(dir, '.complete');
@@ -114,10 +126,16 @@ async function scaledDataset(events: number, factor: number): Promise<{ dir: str
           },
         });
         const gz = file.endsWith('.gz');
-        await pipeline([createReadStream(file), ...(gz ? [createGunzip()] : []), prefix, ...(gz ? [createGzip({ level: 1 })] : []), createWriteStream(target)]);
+        await pipeline([
+          createReadStream(file),
+          ...(gz ? [createGunzip()] : []),
+          prefix,
+          ...(gz ? [createGzip({ level: 1 })] : []),
+          createWriteStream(target),
+        ]);
       }
     }
-    await writeFile(path.join(dir, 'config.json'), (await readFile(base.config, 'utf8')));
+    await writeFile(path.join(dir, 'config.json'), await readFile(base.config, 'utf8'));
     await writeFile(marker, 'ok');
   }
   return { dir, config: path.join(dir, 'config.json'), files: await filesBelow(dir) };
@@ -128,7 +146,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function caseLocal(events: number, runs: number, factor = 1): Promise<{ ratio: number; rss: number; seconds: number; pipe: number; lines: string }> {
+async function caseLocal(
+  events: number,
+  runs: number,
+  factor = 1,
+): Promise<{ ratio: number; rss: number; seconds: number; pipe: number; lines: string }> {
   const { dir, config, files } = factor === 1 ? await dataset(events) : await scaledDataset(events, factor);
   const plain = files.filter((f) => !f.endsWith('.gz'));
   const gz = files.filter((f) => f.endsWith('.gz'));
@@ -144,7 +166,17 @@ async function caseLocal(events: number, runs: number, factor = 1): Promise<{ ra
   const out = path.join(DATA, 'out');
   for (let i = 0; i < runs; i++) {
     pipeTimes.push((await measure('sh', ['-c', pipe])).seconds);
-    const r = await measure(process.execPath, [CLI, 'reconcile', '--config', config, '--date', DAY, '--out', out, '--quiet']);
+    const r = await measure(process.execPath, [
+      CLI,
+      'reconcile',
+      '--config',
+      config,
+      '--date',
+      DAY,
+      '--out',
+      out,
+      '--quiet',
+    ]);
     if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile exited ${r.code}: ${r.stderr}`);
     reconcileTimes.push(r.seconds);
     rss = Math.max(rss, r.peakRssMiB);
@@ -176,14 +208,40 @@ async function caseGcs(events: number): Promise<{ reconcile: number; local: numb
     const urlFile = path.join(dir, '.urls');
     await writeFile(urlFile, urls.join('\n') + '\n');
     const sizes = path.join(dir, '.sizes');
-    const curl = await measure('sh', ['-c', `xargs -P 8 -n 1 curl -sS -f -o /dev/null -w '%{size_download}\\n' < ${JSON.stringify(urlFile)} > ${JSON.stringify(sizes)}`]);
-    const downloaded = (await readFile(sizes, 'utf8')).trim().split('\n').reduce((n, x) => n + Number(x), 0);
+    const curl = await measure('sh', [
+      '-c',
+      `xargs -P 8 -n 1 curl -sS -f -o /dev/null -w '%{size_download}\\n' < ${JSON.stringify(urlFile)} > ${JSON.stringify(sizes)}`,
+    ]);
+    const downloaded = (await readFile(sizes, 'utf8'))
+      .trim()
+      .split('\n')
+      .reduce((n, x) => n + Number(x), 0);
     if (curl.code !== 0 || downloaded === 0) throw new Error(`curl failed: ${curl.stderr}`);
     process.stderr.write(`curl downloaded ${objects.length} objects, ${(downloaded / 1048576).toFixed(0)} MiB\n`);
     const out = path.join(DATA, 'out-gcs');
-    const r = await measure(process.execPath, [CLI, 'reconcile', '--config', gcsConfig, '--date', DAY, '--out', out, '--quiet']);
+    const r = await measure(process.execPath, [
+      CLI,
+      'reconcile',
+      '--config',
+      gcsConfig,
+      '--date',
+      DAY,
+      '--out',
+      out,
+      '--quiet',
+    ]);
     if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile from GCS exited ${r.code}: ${r.stderr}`);
-    const l = await measure(process.execPath, [CLI, 'reconcile', '--config', config, '--date', DAY, '--out', path.join(DATA, 'out'), '--quiet']);
+    const l = await measure(process.execPath, [
+      CLI,
+      'reconcile',
+      '--config',
+      config,
+      '--date',
+      DAY,
+      '--out',
+      path.join(DATA, 'out'),
+      '--quiet',
+    ]);
     return { reconcile: r.seconds, local: l.seconds, curl: curl.seconds, rss: r.peakRssMiB };
   } finally {
     await fake.stop();
@@ -195,13 +253,16 @@ async function caseGcs(events: number): Promise<{ reconcile: number; local: numb
  * count of the day's offset range, its offsets-only fast path, and kcat consuming the same range
  * with headers, in the same run.
  */
-async function caseKafka(count: number): Promise<{ exact: number; fast: number; kcat: number; counted: number; kcatLines: number }> {
+async function caseKafka(
+  count: number,
+): Promise<{ exact: number; fast: number; kcat: number; counted: number; kcatLines: number }> {
   const [{ startBrokers }, { Kafka, logLevel, Partitioners }, { createKafkaTier }] = await Promise.all([
     import('../test/support/kafka-brokers.js'),
     import('kafkajs'),
     import('../src/tiers/kafka-tier.js'),
   ]);
-  if (spawnSync('kcat', ['-V']).status !== 0) throw new Error('kcat is missing: bash scripts/install-kafka.sh --with-kcat');
+  if (spawnSync('kcat', ['-V']).status !== 0)
+    throw new Error('kcat is missing: bash scripts/install-kafka.sh --with-kcat');
   const brokers = await startBrokers(['EUS2']);
   try {
     const broker = brokers.brokers.EUS2!;
@@ -224,7 +285,13 @@ async function caseKafka(count: number): Promise<{ exact: number; fast: number; 
         acks: 1,
         messages: Array.from({ length: n }, (_, k) => {
           const j = i + k;
-          return { partition: j % 3, key: `r-${j}`, value: '{}', timestamp: String(start + Math.floor((j / count) * 86_400_000)), headers: { 'wm-site-id': sites[j % 3]! } };
+          return {
+            partition: j % 3,
+            key: `r-${j}`,
+            value: '{}',
+            timestamp: String(start + Math.floor((j / count) * 86_400_000)),
+            headers: { 'wm-site-id': sites[j % 3]! },
+          };
         }),
       });
     }
@@ -237,18 +304,31 @@ async function caseKafka(count: number): Promise<{ exact: number; fast: number; 
     await admin.disconnect();
 
     const tier = createKafkaTier(
-      { topic, clusters: { EUS2: { brokers: [broker], ssl: false } }, siteHeader: 'wm-site-id', requestId: { from: 'key' }, connectionTimeoutMs: 10_000, readTimeoutMs: 600_000 },
+      {
+        topic,
+        clusters: { EUS2: { brokers: [broker], ssl: false } },
+        siteHeader: 'wm-site-id',
+        requestId: { from: 'key' },
+        connectionTimeoutMs: 10_000,
+        readTimeoutMs: 600_000,
+      },
       {},
     );
     const bySite = new Map<string, number>();
     const t1 = process.hrtime.bigint();
-    await tier.readDay({ day: new Date(start).toISOString().slice(0, 10), startMs: start, endMs: start + 86_400_000 }, async (rows) => {
-      for (const r of rows) bySite.set(r.siteHeader ?? '', (bySite.get(r.siteHeader ?? '') ?? 0) + 1);
-    });
+    await tier.readDay(
+      { day: new Date(start).toISOString().slice(0, 10), startMs: start, endMs: start + 86_400_000 },
+      async (rows) => {
+        for (const r of rows) bySite.set(r.siteHeader ?? '', (bySite.get(r.siteHeader ?? '') ?? 0) + 1);
+      },
+    );
     const exact = Number(process.hrtime.bigint() - t1) / 1e9;
     const counted = [...bySite.values()].reduce((a, b) => a + b, 0);
 
-    const kcat = await measure('sh', ['-c', `kcat -C -q -b ${broker} -t ${topic} -o s@${start} -o e@${start + 86_400_000} -e -f '%h\\n' | wc -l > ${JSON.stringify(path.join(DATA, '.kcat'))}`]);
+    const kcat = await measure('sh', [
+      '-c',
+      `kcat -C -q -b ${broker} -t ${topic} -o s@${start} -o e@${start + 86_400_000} -e -f '%h\\n' | wc -l > ${JSON.stringify(path.join(DATA, '.kcat'))}`,
+    ]);
     const kcatLines = Number((await readFile(path.join(DATA, '.kcat'), 'utf8')).trim());
     return { exact, fast, kcat: kcat.seconds, counted, kcatLines };
   } finally {
@@ -262,7 +342,9 @@ async function caseKafka(count: number): Promise<{ exact: number; fast: number; 
  * engine bigquery, and with the embedded engine reading the same tables for reference. The
  * emulator's own memory and speed are not BigQuery's and are not reported.
  */
-async function caseBigqueryEngine(sizes: number[]): Promise<{ events: number; rows: number; engine: Measured; embedded: Measured | null }[]> {
+async function caseBigqueryEngine(
+  sizes: number[],
+): Promise<{ events: number; rows: number; engine: Measured; embedded: Measured | null }[]> {
   const [{ startBqEmulator }, tables, { createBigqueryClient }] = await Promise.all([
     import('../test/support/bq-emulator.js'),
     import('../test/support/bq-tables.js'),
@@ -279,39 +361,91 @@ async function caseBigqueryEngine(sizes: number[]): Promise<{ events: number; ro
     await tables.createDataset(bq, 'scratch');
     for (const events of sizes) {
       // Two generators of one seed yield the same day: one feeds the proxy table, one the landed table.
-      const gen = () => new ScenarioGenerator({ seed: 42, days: [DAY], timezone: 'UTC', sites: ['US', 'CA', 'MX'], eventsPerDay: events, mix: DEFAULT_MIX, malformedPerDay: 0, regions: ['EUS2', 'SCUS'] });
+      const gen = () =>
+        new ScenarioGenerator({
+          seed: 42,
+          days: [DAY],
+          timezone: 'UTC',
+          sites: ['US', 'CA', 'MX'],
+          eventsPerDay: events,
+          mix: DEFAULT_MIX,
+          malformedPerDay: 0,
+          regions: ['EUS2', 'SCUS'],
+        });
       const proxyGen = gen();
       const landedGen = gen();
       process.stderr.write(`loading ${events.toLocaleString()} events into the emulator's proxy and landed tables …\n`);
       const t0 = Date.now();
-      const proxyRows = await tables.loadTable(audit, `proxy_${events}`, tables.PROXY_SCHEMA, (function* () {
-        for (const e of proxyGen.events(DAY)) for (const l of e.proxy) yield tables.proxyRow(l);
-      })());
-      const landedRows = await tables.loadTable(audit, `landed_${events}`, tables.LANDED_SCHEMA, (function* () {
-        for (const e of landedGen.events(DAY)) for (const c of e.landed) yield tables.landedRow(c);
-      })());
-      process.stderr.write(`  ${proxyRows.toLocaleString()} proxy rows and ${landedRows.toLocaleString()} landed rows loaded in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+      const proxyRows = await tables.loadTable(
+        audit,
+        `proxy_${events}`,
+        tables.PROXY_SCHEMA,
+        (function* () {
+          for (const e of proxyGen.events(DAY)) for (const l of e.proxy) yield tables.proxyRow(l);
+        })(),
+      );
+      const landedRows = await tables.loadTable(
+        audit,
+        `landed_${events}`,
+        tables.LANDED_SCHEMA,
+        (function* () {
+          for (const e of landedGen.events(DAY)) for (const c of e.landed) yield tables.landedRow(c);
+        })(),
+      );
+      process.stderr.write(
+        `  ${proxyRows.toLocaleString()} proxy rows and ${landedRows.toLocaleString()} landed rows loaded in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
+      );
       const run = async (engine: 'bigquery' | 'embedded') => {
         const config = path.join(DATA, `config-bq-${engine}-${events}.json`);
-        await writeFile(config, JSON.stringify({
-          timezone: 'UTC',
-          sites: ['US', 'CA', 'MX'],
-          tiers: {
-            proxy: { bigquery: { table: `${project}.audit.proxy_${events}`, columns: { timestamp: 'ts' } } },
-            bigquery: { table: `${project}.audit.landed_${events}`, columns: { timestamp: 'ts' }, apiEndpoint: emu.endpoint },
-          },
-          engine: engine === 'bigquery' ? { kind: 'bigquery', dataset: `${project}.scratch` } : { kind: 'embedded', batchDays: 1 },
-        }));
-        const r = await measure(process.execPath, [CLI, 'reconcile', '--config', config, '--date', DAY, '--out', path.join(DATA, `out-bq-${engine}-${events}`), '--quiet']);
-        if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile with engine ${engine} exited ${r.code}: ${r.stderr}`);
-        process.stderr.write(`  engine ${engine}: ${r.seconds.toFixed(0)} s (the emulator's speed, not BigQuery's), pod peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n`);
+        await writeFile(
+          config,
+          JSON.stringify({
+            timezone: 'UTC',
+            sites: ['US', 'CA', 'MX'],
+            tiers: {
+              proxy: { bigquery: { table: `${project}.audit.proxy_${events}`, columns: { timestamp: 'ts' } } },
+              bigquery: {
+                table: `${project}.audit.landed_${events}`,
+                columns: { timestamp: 'ts' },
+                apiEndpoint: emu.endpoint,
+              },
+            },
+            engine:
+              engine === 'bigquery'
+                ? { kind: 'bigquery', dataset: `${project}.scratch` }
+                : { kind: 'embedded', batchDays: 1 },
+          }),
+        );
+        const r = await measure(process.execPath, [
+          CLI,
+          'reconcile',
+          '--config',
+          config,
+          '--date',
+          DAY,
+          '--out',
+          path.join(DATA, `out-bq-${engine}-${events}`),
+          '--quiet',
+        ]);
+        if (r.code !== 0 && r.code !== 1)
+          throw new Error(`reconcile with engine ${engine} exited ${r.code}: ${r.stderr}`);
+        process.stderr.write(
+          `  engine ${engine}: ${r.seconds.toFixed(0)} s (the emulator's speed, not BigQuery's), pod peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n`,
+        );
         return r;
       };
       const engine = await run('bigquery');
       const embedded = flag('--no-embedded-reference') ? null : await run('embedded');
       if (embedded) {
-        const [a, b] = await Promise.all([path.join(DATA, `out-bq-bigquery-${events}`), path.join(DATA, `out-bq-embedded-${events}`)].map((d) => readFile(path.join(d, `parity-${DAY}.csv`), 'utf8')));
-        if (a !== b) throw new Error(`engine bigquery and the embedded engine disagree on ${events} events: compare ${DATA}/out-bq-*-${events}`);
+        const [a, b] = await Promise.all(
+          [path.join(DATA, `out-bq-bigquery-${events}`), path.join(DATA, `out-bq-embedded-${events}`)].map((d) =>
+            readFile(path.join(d, `parity-${DAY}.csv`), 'utf8'),
+          ),
+        );
+        if (a !== b)
+          throw new Error(
+            `engine bigquery and the embedded engine disagree on ${events} events: compare ${DATA}/out-bq-*-${events}`,
+          );
       }
       out.push({ events, rows: proxyRows + landedRows, engine, embedded });
     }
@@ -331,20 +465,28 @@ async function main(): Promise<void> {
   const one = flag('--no-local') ? null : await caseLocal(events, runs);
   if (one) {
     console.log(`local files, one day of ${events.toLocaleString()} events (${one.lines} lines, 40% of files gzip):`);
-    console.log(`  reconcile ${fmt(one.seconds)} s vs cat/zcat | wc -l ${fmt(one.pipe)} s  ratio ${fmt(one.ratio)}x (target <= 1.50x)`);
+    console.log(
+      `  reconcile ${fmt(one.seconds)} s vs cat/zcat | wc -l ${fmt(one.pipe)} s  ratio ${fmt(one.ratio)}x (target <= 1.50x)`,
+    );
     console.log(`  peak RSS ${one.rss.toFixed(0)} MiB (target < 1024 MiB)`);
   }
   if (!flag('--no-gcs')) {
     const g = await caseGcs(events);
     console.log(`gcs tier from fake-gcs-server (same day, landed objects in the emulator):`);
-    console.log(`  reconcile ${fmt(g.reconcile)} s vs curl download of the same objects ${fmt(g.curl)} s  ratio ${fmt(g.reconcile / g.curl)}x (target <= 1.30x)`);
-    console.log(`  the GCS reads cost ${fmt(g.reconcile - g.local)} s over the same reconcile from local files (${fmt(g.local)} s); peak RSS ${g.rss.toFixed(0)} MiB`);
+    console.log(
+      `  reconcile ${fmt(g.reconcile)} s vs curl download of the same objects ${fmt(g.curl)} s  ratio ${fmt(g.reconcile / g.curl)}x (target <= 1.30x)`,
+    );
+    console.log(
+      `  the GCS reads cost ${fmt(g.reconcile - g.local)} s over the same reconcile from local files (${fmt(g.local)} s); peak RSS ${g.rss.toFixed(0)} MiB`,
+    );
   }
   if (!flag('--no-kafka')) {
     const messages = value('--kafka-messages', 2_000_000);
     const k = await caseKafka(messages);
     console.log(`kafka tier, one broker, ${messages.toLocaleString()} messages of one day:`);
-    console.log(`  exact per-site count ${fmt(k.exact)} s (${k.counted.toLocaleString()} messages) vs kcat over the same range with headers ${fmt(k.kcat)} s (${k.kcatLines.toLocaleString()})  ratio ${fmt(k.exact / k.kcat)}x (target <= 2.00x)`);
+    console.log(
+      `  exact per-site count ${fmt(k.exact)} s (${k.counted.toLocaleString()} messages) vs kcat over the same range with headers ${fmt(k.kcat)} s (${k.kcatLines.toLocaleString()})  ratio ${fmt(k.exact / k.kcat)}x (target <= 2.00x)`,
+    );
     console.log(`  offsets fast path ${fmt(k.fast)} s (target < 1 s)`);
   }
   if (!flag('--no-bigquery')) {
@@ -352,18 +494,28 @@ async function main(): Promise<void> {
     const results = await caseBigqueryEngine(sizes);
     console.log(`engine bigquery, one day read from proxy and landed tables in goccy/bigquery-emulator:`);
     for (const r of results) {
-      console.log(`  ${r.events.toLocaleString()} events (${r.rows.toLocaleString()} table rows): pod peak RSS ${r.engine.peakRssMiB.toFixed(0)} MiB with engine bigquery` +
-        (r.embedded ? `, ${r.embedded.peakRssMiB.toFixed(0)} MiB with the embedded engine reading the same tables` : ''));
+      console.log(
+        `  ${r.events.toLocaleString()} events (${r.rows.toLocaleString()} table rows): pod peak RSS ${r.engine.peakRssMiB.toFixed(0)} MiB with engine bigquery` +
+          (r.embedded
+            ? `, ${r.embedded.peakRssMiB.toFixed(0)} MiB with the embedded engine reading the same tables`
+            : ''),
+      );
     }
     const [small, large] = [results[0]!, results.at(-1)!];
-    console.log(`  pod memory ${fmt(large.events / small.events)}x the events: ${fmt(large.engine.peakRssMiB / small.engine.peakRssMiB)}x with engine bigquery (target <= 1.20x: flat)` +
-      (small.embedded && large.embedded ? `, ${fmt(large.embedded.peakRssMiB / small.embedded.peakRssMiB)}x embedded` : ''));
+    console.log(
+      `  pod memory ${fmt(large.events / small.events)}x the events: ${fmt(large.engine.peakRssMiB / small.engine.peakRssMiB)}x with engine bigquery (target <= 1.20x: flat)` +
+        (small.embedded && large.embedded
+          ? `, ${fmt(large.embedded.peakRssMiB / small.embedded.peakRssMiB)}x embedded`
+          : ''),
+    );
   }
   if (flag('--scale10') && one) {
     const ten = await caseLocal(events, 1, 10);
     console.log(`local files, 10x: ${(events * 10).toLocaleString()} events (${ten.lines} lines):`);
     console.log(`  reconcile ${fmt(ten.seconds)} s vs pipe ${fmt(ten.pipe)} s  ratio ${fmt(ten.ratio)}x`);
-    console.log(`  peak RSS ${ten.rss.toFixed(0)} MiB = ${fmt(ten.rss / one.rss)}x the 1x figure for 10x the data (DuckDB holds engine.memoryLimit, default 512MiB, and spills the rest to disk)`);
+    console.log(
+      `  peak RSS ${ten.rss.toFixed(0)} MiB = ${fmt(ten.rss / one.rss)}x the 1x figure for 10x the data (DuckDB holds engine.memoryLimit, default 512MiB, and spills the rest to disk)`,
+    );
   }
 }
 

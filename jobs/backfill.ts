@@ -26,7 +26,12 @@ export interface BackfillResult extends ReconcileResult {
  * configured site, by this version under this config, and the files on disk are the ones it names.
  * Returns the day's worst status then, else null.
  */
-export async function currentStatus(outDir: string, day: DayKey, run: RunMetadata, sites: readonly string[]): Promise<RowStatus | null> {
+export async function currentStatus(
+  outDir: string,
+  day: DayKey,
+  run: RunMetadata,
+  sites: readonly string[],
+): Promise<RowStatus | null> {
   let text: string;
   try {
     text = await readFile(path.join(outDir, `manifest-${day}.json`), 'utf8');
@@ -38,7 +43,11 @@ export async function currentStatus(outDir: string, day: DayKey, run: RunMetadat
   // A report made for fewer sites (reconcile --sites) is not the whole day.
   if (!Array.isArray(m.sites) || m.sites.join(',') !== sites.join(',')) return null;
   if ((await sha256OfFile(path.join(outDir, m.files.parity.name))) !== m.files.parity.sha256) return null;
-  if (m.files.missing !== null && (await sha256OfFile(path.join(outDir, m.files.missing.name))) !== m.files.missing.sha256) return null;
+  if (
+    m.files.missing !== null &&
+    (await sha256OfFile(path.join(outDir, m.files.missing.name))) !== m.files.missing.sha256
+  )
+    return null;
   return m.status;
 }
 
@@ -47,15 +56,26 @@ export async function currentStatus(outDir: string, day: DayKey, run: RunMetadat
  * config): the run's HTML report covers its whole range, not only the days it redid. A report that
  * cannot be read back is left out of the HTML, with a warning.
  */
-async function readEarlierDays(outDir: string, days: DayKey[], config: Config, log: Logger | undefined): Promise<{ day: DayKey; rows: ParityRow[] }[]> {
+async function readEarlierDays(
+  outDir: string,
+  days: DayKey[],
+  config: Config,
+  log: Logger | undefined,
+): Promise<{ day: DayKey; rows: ParityRow[] }[]> {
   const regions = config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : [];
   const out: { day: DayKey; rows: ParityRow[] }[] = [];
   for (const day of days) {
     try {
-      const rows = parseParityCsv(await readFile(path.join(outDir, `parity-${day}.csv`), 'utf8'), regions, config.reports.csvFormulaGuard);
+      const rows = parseParityCsv(
+        await readFile(path.join(outDir, `parity-${day}.csv`), 'utf8'),
+        regions,
+        config.reports.csvFormulaGuard,
+      );
       if (rows.length > 0) out.push({ day, rows });
     } catch (e) {
-      log?.warn(`${day}: its report could not be read back for the HTML report (${(e as Error).message}); the day is left out of it`);
+      log?.warn(
+        `${day}: its report could not be read back for the HTML report (${(e as Error).message}); the day is left out of it`,
+      );
     }
   }
   return out;
@@ -73,11 +93,13 @@ export function contiguousBatches(days: DayKey[], size: number): DayKey[][] {
 }
 
 /** Long ranges, resumable: days whose reports are current are skipped unless `force`. */
-export async function runBackfill(opts: Omit<ReconcileRequest, 'sites' | 'run'> & {
-  force: boolean;
-  concurrency: number;
-  run: RunMetadata;
-}): Promise<BackfillResult> {
+export async function runBackfill(
+  opts: Omit<ReconcileRequest, 'sites' | 'run'> & {
+    force: boolean;
+    concurrency: number;
+    run: RunMetadata;
+  },
+): Promise<BackfillResult> {
   const skipped: DayKey[] = [];
   const todo: DayKey[] = [];
   let skippedFail = false;
@@ -90,10 +112,16 @@ export async function runBackfill(opts: Omit<ReconcileRequest, 'sites' | 'run'> 
     }
   }
   const earlier = await readEarlierDays(opts.outDir, skipped, opts.config, opts.log);
-  if (skipped.length > 0) opts.log?.info(`skipping ${skipped.length} days whose reports are current (--force to redo them)`, { skipped: skipped.length });
+  if (skipped.length > 0)
+    opts.log?.info(`skipping ${skipped.length} days whose reports are current (--force to redo them)`, {
+      skipped: skipped.length,
+    });
   const limit = pLimit(Math.min(Math.max(1, opts.concurrency), MAX_BACKFILL_CONCURRENCY));
   // Batches run at once: each starts from the reports as they were before any of them wrote.
-  const volumeHistory = todo.length > 0 ? await readVolumeHistory(opts.outDir, todo[0]!, todo.at(-1)!, opts.log ?? silentLogger) : new Map();
+  const volumeHistory =
+    todo.length > 0
+      ? await readVolumeHistory(opts.outDir, todo[0]!, todo.at(-1)!, opts.log ?? silentLogger)
+      : new Map();
   if (todo.length > 0) logNoVolumeHistory(opts.config, opts.outDir, volumeHistory, opts.log ?? silentLogger);
   // The first batch that fails stops its siblings, and all are waited for: none is left writing.
   const inner = new AbortController();
@@ -118,10 +146,15 @@ export async function runBackfill(opts: Omit<ReconcileRequest, 'sites' | 'run'> 
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort);
   }
-  const rejected = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  const rejected = settled
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason as unknown);
   if (rejected.length > 0) throw rejected.find((e) => !(e instanceof AbortedError)) ?? rejected[0];
   const results = settled.map((r) => (r as PromiseFulfilledResult<ReconcileResult>).value);
   const days = results.flatMap((r) => r.days).sort((a, b) => (a.day < b.day ? -1 : 1));
-  const exitCode = results.reduce<0 | 1 | 3>((worst, r) => (r.exitCode === 3 || worst === 3 ? 3 : r.exitCode === 1 ? 1 : worst), skippedFail ? 1 : 0);
+  const exitCode = results.reduce<0 | 1 | 3>(
+    (worst, r) => (r.exitCode === 3 || worst === 3 ? 3 : r.exitCode === 1 ? 1 : worst),
+    skippedFail ? 1 : 0,
+  );
   return { days, exitCode, errors: results.flatMap((r) => r.errors), skipped, earlier };
 }

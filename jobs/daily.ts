@@ -1,6 +1,5 @@
 import { addDays, dayOf } from '../src/dates.js';
 import type { DayKey } from '../src/domain.js';
-import type { RunMetadata } from '../src/report/manifest.js';
 import { type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
 
 export interface DailyResult extends ReconcileResult {
@@ -16,15 +15,18 @@ export function dailyDays(today: DayKey, lateDays: number): DayKey[] {
 }
 
 /** The CronJob's run: yesterday, plus a re-check of the days before it for records that landed late. */
-export async function runDaily(opts: Omit<ReconcileRequest, 'days' | 'sites'> & {
-  now: Date;
-  /** Today in the configured zone; by default, the day `now` falls on there. */
-  today?: DayKey;
-}): Promise<DailyResult> {
+export async function runDaily(
+  opts: Omit<ReconcileRequest, 'days' | 'sites'> & {
+    now: Date;
+    /** Today in the configured zone; by default, the day `now` falls on there. */
+    today?: DayKey;
+  },
+): Promise<DailyResult> {
   const days = dailyDays(opts.today ?? dayOf(opts.now.getTime(), opts.config.timezone), opts.config.jobs.lateDays);
   const yesterday = days.at(-1)!;
   const result = await runReconcile({ ...opts, days });
   const restated = result.days.filter((d) => d.day !== yesterday && d.change === 'restated').map((d) => d.day);
-  for (const day of restated) opts.log?.warn(`${day}: restated: records that landed late changed its report`, { day, change: 'restated' });
+  for (const day of restated)
+    opts.log?.warn(`${day}: restated: records that landed late changed its report`, { day, change: 'restated' });
   return { ...result, yesterday, restated };
 }

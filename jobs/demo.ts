@@ -18,7 +18,13 @@ export interface DemoResult extends ReconcileResult {
 }
 
 /** Makes a week of sample data with every cause present, then reconciles it like production. */
-export async function runDemo(opts: { outDir: string; dataDir?: string; eventsPerDay?: number; signal?: AbortSignal; log?: Logger }): Promise<DemoResult> {
+export async function runDemo(opts: {
+  outDir: string;
+  dataDir?: string;
+  eventsPerDay?: number;
+  signal?: AbortSignal;
+  log?: Logger;
+}): Promise<DemoResult> {
   const dataDir = opts.dataDir ?? path.join(opts.outDir, 'demo-data');
   await rm(dataDir, { recursive: true, force: true });
   const gen = new ScenarioGenerator({
@@ -35,6 +41,12 @@ export async function runDemo(opts: { outDir: string; dataDir?: string; eventsPe
   const configFile = path.join(dataDir, 'parity.config.json');
   await writeScenarioConfig(configFile, gen, written);
   const config = await loadConfig(configFile);
-  const result = await runReconcile({ config, days: DEMO_DAYS, outDir: opts.outDir, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  const result = await runReconcile({
+    config,
+    days: DEMO_DAYS,
+    outDir: opts.outDir,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
   return { ...result, dataDir, configFile, outDir: opts.outDir };
 }

@@ -33,7 +33,11 @@ export async function planQueries(req: DryRunRequest): Promise<PlannedQuery[]> {
     ...(req.proxyTable ? [{ tier: 'proxy' as const, key: 'tiers.proxy.bigquery', reader: req.proxyTable }] : []),
     ...(req.bigquery ? [{ tier: 'bigquery' as const, key: 'tiers.bigquery', reader: req.bigquery }] : []),
   ];
-  if (tables.length === 0) throw new UsageError('--dry-run', 'no BigQuery table is configured (tiers.proxy.bigquery, tiers.bigquery): nothing to estimate');
+  if (tables.length === 0)
+    throw new UsageError(
+      '--dry-run',
+      'no BigQuery table is configured (tiers.proxy.bigquery, tiers.bigquery): nothing to estimate',
+    );
   const engine = config.engine.kind === 'bigquery' ? await openScratchlessEngine(config) : null;
   const out: PlannedQuery[] = [];
   try {
@@ -43,7 +47,9 @@ export async function planQueries(req: DryRunRequest): Promise<PlannedQuery[]> {
       const [startMs, endMs] = [windows[0]!.startMs, windows.at(-1)!.endMs];
       await engine?.setWindows(windows);
       for (const t of tables) {
-        const plan = engine ? await engine.dryRunTable(t.tier, t.reader, startMs, endMs, config.sites) : await t.reader.dryRun(startMs, endMs);
+        const plan = engine
+          ? await engine.dryRunTable(t.tier, t.reader, startMs, endMs, config.sites)
+          : await t.reader.dryRun(startMs, endMs);
         out.push({ table: t.key, days: { first: batch[0]!, last: batch.at(-1)! }, ...plan });
       }
     }
@@ -54,7 +60,11 @@ export async function planQueries(req: DryRunRequest): Promise<PlannedQuery[]> {
 }
 
 async function openScratchlessEngine(config: Config) {
-  const [{ openEngine }, { BigqueryEngine }, os] = await Promise.all([import('../src/engine/open.js'), import('../src/engine/bigquery-engine.js'), import('node:os')]);
+  const [{ openEngine }, { BigqueryEngine }, os] = await Promise.all([
+    import('../src/engine/open.js'),
+    import('../src/engine/bigquery-engine.js'),
+    import('node:os'),
+  ]);
   const engine = await openEngine(config, os.tmpdir());
   if (!(engine instanceof BigqueryEngine)) throw new Error('engine bigquery expected');
   return engine;
@@ -63,10 +73,13 @@ async function openScratchlessEngine(config: Config) {
 /** The plan as --dry-run prints it: each query, its parameters and its estimate. */
 export function renderPlan(plans: readonly PlannedQuery[], engineKind: string): string {
   const lines = plans.map(
-    (p) => `-- ${p.table}, ${p.days.first}..${p.days.last}: ${p.bytes} bytes estimated\n${p.sql.trim()}\n-- parameters: ${JSON.stringify(p.params)}\n`,
+    (p) =>
+      `-- ${p.table}, ${p.days.first}..${p.days.last}: ${p.bytes} bytes estimated\n${p.sql.trim()}\n-- parameters: ${JSON.stringify(p.params)}\n`,
   );
   if (engineKind === 'bigquery') {
-    lines.push('-- engine bigquery: then the joins, counts and missing list run over the scratch tables above (their bytes only).\n');
+    lines.push(
+      '-- engine bigquery: then the joins, counts and missing list run over the scratch tables above (their bytes only).\n',
+    );
   }
   return lines.join('\n');
 }

@@ -16,7 +16,14 @@ import type { ParityRow } from '../src/report/columns.js';
 import { type CsvOptions, renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/report/csv.js';
 import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from '../src/report/manifest.js';
 import { rowRecord, summarizeDay } from '../src/report/summary.js';
-import { commitAll, discardAll, type PreparedFile, prepareFile, scratchPrefix, type WriteResult } from '../src/report/writer.js';
+import {
+  commitAll,
+  discardAll,
+  type PreparedFile,
+  prepareFile,
+  scratchPrefix,
+  type WriteResult,
+} from '../src/report/writer.js';
 import { StoreRegistry } from '../src/storage/index.js';
 import { LOCAL_STAGE_CONCURRENCY, readRecordTier, type TierRead } from '../src/tiers/record-tier.js';
 import { addDayToHistory, readVolumeHistory } from './history-reader.js';
@@ -77,13 +84,18 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   const log = req.log ?? silentLogger;
   const reportSites = req.sites ?? config.sites;
   // A configured table without its reader would count as an empty tier: zero, where it must be read.
-  if (config.tiers.proxyBigquery && !req.proxyTable) throw new InternalError('tiers.proxy.bigquery is configured but no proxy table reader was given');
-  if (config.engine.kind === 'bigquery' && !req.bigquery) throw new InternalError('engine bigquery needs the tiers.bigquery reader');
+  if (config.tiers.proxyBigquery && !req.proxyTable)
+    throw new InternalError('tiers.proxy.bigquery is configured but no proxy table reader was given');
+  if (config.engine.kind === 'bigquery' && !req.bigquery)
+    throw new InternalError('engine bigquery needs the tiers.bigquery reader');
   const stores = new StoreRegistry(config.gcs);
   // Named with the pid, so that a later run can tell this folder from a live run's once this process is gone (kill -9).
   const scratchRoot = await mkdtemp(scratchPrefix(config.engine.tempDirectory ?? os.tmpdir()));
   const memory = config.engine.kind === 'embedded' ? await resolveEngineMemory(config) : undefined;
-  if (memory) log.info(`engine memory limit ${memory.limit} (${memory.source === 'config' ? 'engine.memoryLimit' : memory.source === 'container' ? `half the container's ${Math.round(memory.containerBytes! / 2 ** 20)} MiB limit` : 'default: no container limit found'})`);
+  if (memory)
+    log.info(
+      `engine memory limit ${memory.limit} (${memory.source === 'config' ? 'engine.memoryLimit' : memory.source === 'container' ? `half the container's ${Math.round(memory.containerBytes! / 2 ** 20)} MiB limit` : 'default: no container limit found'})`,
+    );
   const engine = await openEngine(config, path.join(scratchRoot, 'engine'), memory);
   const unwatch = engine.watch(signal);
   const summaries: DaySummary[] = [];
@@ -98,7 +110,17 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
       const batch = req.days.slice(i, i + config.engine.batchDays);
       const scratch = await mkdtemp(path.join(scratchRoot, 'batch-'));
       try {
-        for (const summary of await reconcileBatch(req, batch, reportSites, engine, stores, scratch, errors, log, history)) {
+        for (const summary of await reconcileBatch(
+          req,
+          batch,
+          reportSites,
+          engine,
+          stores,
+          scratch,
+          errors,
+          log,
+          history,
+        )) {
           summaries.push(summary);
         }
       } finally {
@@ -116,9 +138,16 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
 }
 
 /** Says once per run that the volume guard has nothing to compare with yet. */
-export function logNoVolumeHistory(config: Config, outDir: string, history: ReadonlyMap<Site, readonly VolumePoint[]>, log: Logger): void {
+export function logNoVolumeHistory(
+  config: Config,
+  outDir: string,
+  history: ReadonlyMap<Site, readonly VolumePoint[]>,
+  log: Logger,
+): void {
   if (config.thresholds.volumeDropPct > 0 && !hasVolumeHistory(history)) {
-    log.info(`volume guard: no history yet in ${outDir}, skipped until ${VOLUME_MIN_HISTORY_DAYS} earlier days are reported`);
+    log.info(
+      `volume guard: no history yet in ${outDir}, skipped until ${VOLUME_MIN_HISTORY_DAYS} earlier days are reported`,
+    );
   }
 }
 
@@ -204,7 +233,10 @@ async function reconcileBatch(
     throwIfAborted(signal);
     try {
       const read = await engine.loadTable(tier, reader, first.startMs, last.endMs, config.sites, signal);
-      log.info(`${tier}: ${read.rows === null ? 'aggregated in BigQuery' : `${read.rows} result rows from BigQuery`} for ${range}`, { bytes_processed: read.bytesProcessed });
+      log.info(
+        `${tier}: ${read.rows === null ? 'aggregated in BigQuery' : `${read.rows} result rows from BigQuery`} for ${range}`,
+        { bytes_processed: read.bytesProcessed },
+      );
     } catch (e) {
       if (!(e instanceof TierError)) throw e;
       noteFailure(tier, new Map(days.map((d) => [d, e.message])));
@@ -214,7 +246,8 @@ async function reconcileBatch(
 
   // Every file tier lists and stages at once (downloads, gunzip), while the engine parses them in turn.
   const reads = tiers.map((t) => readTier(t.name, t.cfg, days, zone, stores, scratch, t.concurrency, signal));
-  reads.forEach((r) => r.catch(() => {})); // awaited below, in order; this only stops an unhandled rejection meanwhile
+  // Awaited below, in order; this only stops an unhandled rejection meanwhile.
+  for (const r of reads) r.catch(() => {});
   if (!config.tiers.proxy) await loadTable('proxy', req.proxyTable);
   for (const [i, t] of tiers.entries()) {
     throwIfAborted(signal);
@@ -225,7 +258,10 @@ async function reconcileBatch(
       // loudly, per day and location, instead of an INFO line that counts 0.
       if (read.staged.length > 0) log.info(`${t.name}: counting ${read.staged.length} objects for ${range}`);
       for (const e of read.empty.filter((x) => x.folderDay === null || days.includes(x.folderDay))) {
-        log.warn(`${t.name}: counting 0 objects for ${e.folderDay ?? range} in ${t.cfg.raw[e.location] ?? '?'} (expanded: ${e.expanded})`, { tier: t.name, day: e.folderDay, location: t.cfg.raw[e.location], expanded: e.expanded });
+        log.warn(
+          `${t.name}: counting 0 objects for ${e.folderDay ?? range} in ${t.cfg.raw[e.location] ?? '?'} (expanded: ${e.expanded})`,
+          { tier: t.name, day: e.folderDay, location: t.cfg.raw[e.location], expanded: e.expanded },
+        );
       }
       await engine.loadFiles(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays);
     } else {
@@ -242,7 +278,11 @@ async function reconcileBatch(
       throwIfAborted(signal);
       const read = await req.kafka.readDay(
         dayWindow(day, zone),
-        (rows) => engine.appendStreamed('kafka', rows.map((r) => ({ ...r, region: r.cluster, n: 1 }))),
+        (rows) =>
+          engine.appendStreamed(
+            'kafka',
+            rows.map((r) => ({ ...r, region: r.cluster, n: 1 })),
+          ),
         signal,
       );
       kafkaReads.set(day, read);
@@ -251,7 +291,8 @@ async function reconcileBatch(
         log.error(`${day}: ${message}`);
       }
       for (const w of read.warnings) log.warn(`${day}: ${w}`);
-      for (const region of read.expired) log.warn(`${day}: kafka cluster ${region}: the day is older than the topic's retention; reported as EXPIRED`);
+      for (const region of read.expired)
+        log.warn(`${day}: kafka cluster ${region}: the day is older than the topic's retention; reported as EXPIRED`);
       log.info(`kafka: read ${day}`, { day, offsets: Object.fromEntries(read.offsetTotals) });
     }
   }
@@ -288,7 +329,12 @@ async function reconcileBatch(
       proxyIssues: toMap<IssueCounts>(byDay(proxyIssues, day).filter((r) => keep(r.site))),
       gcs: config.tiers.gcs ? toMap(byDay(gcsCounts, day).filter((r) => keep(r.site))) : null,
       gcsIssues: toMap<IssueCounts>(byDay(gcsIssues, day).filter((r) => keep(r.site))),
-      kafka: kafkaRead ? kafkaDayCounts(kafkaCounts.filter((r) => r.day === day && keep(r.site)), kafkaRead) : null,
+      kafka: kafkaRead
+        ? kafkaDayCounts(
+            kafkaCounts.filter((r) => r.day === day && keep(r.site)),
+            kafkaRead,
+          )
+        : null,
       bigquery: req.bigquery ? bigqueryDayCounts(bigqueryCounts.filter((r) => r.day === day && keep(r.site))) : null,
       groups: byDay(groups, day).filter((g) => keep(g.site)),
       failures: dayFailures,
@@ -297,7 +343,11 @@ async function reconcileBatch(
       sites: reportSites,
       thresholds: config.thresholds,
       volumeHistory: history,
-      tiers: { gcs: Boolean(config.tiers.gcs), kafka: req.kafka ? req.kafka.regions : null, bigquery: Boolean(req.bigquery) },
+      tiers: {
+        gcs: Boolean(config.tiers.gcs),
+        kafka: req.kafka ? req.kafka.regions : null,
+        bigquery: Boolean(req.bigquery),
+      },
     });
     for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
     addDayToHistory(history, report.rows);
@@ -305,16 +355,24 @@ async function reconcileBatch(
     const parityFile = path.join(req.outDir, `parity-${day}.csv`);
     const missingPath = path.join(req.outDir, `missing-${day}.csv`);
     // The missing list needs the proxy and the final tier; a failed Kafka only loses its causes.
-    const listIncomplete = dayFailures.proxy !== undefined || (req.bigquery ? dayFailures.bigquery : dayFailures.gcs) !== undefined;
+    const listIncomplete =
+      dayFailures.proxy !== undefined || (req.bigquery ? dayFailures.bigquery : dayFailures.gcs) !== undefined;
     // Every file of the day is prepared beside its target first, then all are renamed into place,
     // the manifest last: a failure on the way leaves the day's old files as they were.
     const prepared: PreparedFile[] = [];
     let change: DaySummary['change'];
     let missingFile: string | null;
     try {
-      const missing = listIncomplete ? null : await prepareFile(missingPath, missingCsv(engine, day, reportSites, keep, { formulaGuard: config.reports.csvFormulaGuard }));
+      const missing = listIncomplete
+        ? null
+        : await prepareFile(
+            missingPath,
+            missingCsv(engine, day, reportSites, keep, { formulaGuard: config.reports.csvFormulaGuard }),
+          );
       if (missing) prepared.push(missing);
-      const parity = await prepareFile(parityFile, [renderParityCsv(report.rows, req.kafka?.regions ?? [], { formulaGuard: config.reports.csvFormulaGuard })]);
+      const parity = await prepareFile(parityFile, [
+        renderParityCsv(report.rows, req.kafka?.regions ?? [], { formulaGuard: config.reports.csvFormulaGuard }),
+      ]);
       prepared.push(parity);
       change = changeOf(parity, missing);
       missingFile = missing ? missingPath : null;
@@ -344,16 +402,19 @@ async function reconcileBatch(
     const all = report.rows.at(-1)!;
     // The day's worst row, not ALL's: an alert on `status` must see an UNKNOWN row that FAILs under a passing ALL.
     const verdict = summarizeDay(report.rows);
-    log.info(`${day}: ${verdict.text} — ALL parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}${change === 'restated' ? ' (restated: late data changed it)' : ''}`, {
-      day,
-      status: verdict.status,
-      rows: verdict.rows.map(rowRecord),
-      all_status: all.status,
-      parity_pct: all.parity_pct,
-      missing: all.missing,
-      unexplained: all.unexplained,
-      change,
-    });
+    log.info(
+      `${day}: ${verdict.text} — ALL parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}${change === 'restated' ? ' (restated: late data changed it)' : ''}`,
+      {
+        day,
+        status: verdict.status,
+        rows: verdict.rows.map(rowRecord),
+        all_status: all.status,
+        parity_pct: all.parity_pct,
+        missing: all.missing,
+        unexplained: all.unexplained,
+        change,
+      },
+    );
     if (req.publish) {
       throwIfAborted(signal);
       const manifestFile = req.run ? [path.join(req.outDir, `manifest-${day}.json`)] : [];
@@ -394,7 +455,8 @@ function bigqueryDayCounts(rows: StreamedCountRow[]): NonNullable<DayCounts['big
 
 function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary['change'] {
   if (parity.previousSha256 === null) return 'new';
-  const same = parity.previousSha256 === parity.sha256 && (missing === null || missing.previousSha256 === missing.sha256);
+  const same =
+    parity.previousSha256 === parity.sha256 && (missing === null || missing.previousSha256 === missing.sha256);
   return same ? 'unchanged' : 'restated';
 }
 
@@ -409,9 +471,7 @@ async function* missingCsv(
   for await (const chunk of engine.missingIds(day, reportSites)) {
     yield renderMissingRows(
       day,
-      chunk
-        .filter((m) => keep(m.site))
-        .map((m) => ({ site: m.site, requestId: m.requestId, facts: m.facts })),
+      chunk.filter((m) => keep(m.site)).map((m) => ({ site: m.site, requestId: m.requestId, facts: m.facts })),
       csv,
     );
   }

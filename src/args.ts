@@ -10,25 +10,35 @@ export function resolveDays(opts: { date?: string; from?: string; to?: string })
     return d;
   };
   if (opts.date !== undefined) {
-    if (opts.from !== undefined || opts.to !== undefined) throw new UsageError('--date', 'give either --date or --from and --to, not both');
+    if (opts.from !== undefined || opts.to !== undefined)
+      throw new UsageError('--date', 'give either --date or --from and --to, not both');
     return [day('--date', opts.date)];
   }
-  if (opts.from === undefined && opts.to === undefined) throw new UsageError('--date', 'give --date, or --from and --to');
+  if (opts.from === undefined && opts.to === undefined)
+    throw new UsageError('--date', 'give --date, or --from and --to');
   if (opts.from === undefined) throw new UsageError('--from', 'missing: --to needs --from');
   if (opts.to === undefined) throw new UsageError('--to', 'missing: --from needs --to');
   const from = day('--from', opts.from);
   const to = day('--to', opts.to);
   if (from > to) throw new UsageError('--from', `${from} is after --to ${to}`);
-  if (daysBetween(from, to) >= MAX_RANGE_DAYS) throw new UsageError('--to', `the range is longer than ${MAX_RANGE_DAYS} days`);
+  if (daysBetween(from, to) >= MAX_RANGE_DAYS)
+    throw new UsageError('--to', `the range is longer than ${MAX_RANGE_DAYS} days`);
   return daysInRange(from, to);
 }
 
 /** --sites as a subset of the configured sites, in config order. */
 export function resolveSites(value: string | undefined, configured: string[]): string[] | undefined {
   if (value === undefined) return undefined;
-  const wanted = value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const wanted = value
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
   if (wanted.length === 0) throw new UsageError('--sites', 'name at least one site, e.g. US,CA');
   const unknown = wanted.filter((s) => !configured.includes(s));
-  if (unknown.length > 0) throw new UsageError('--sites', `${unknown.join(',')} is not a configured site (configured: ${configured.join(',')})`);
+  if (unknown.length > 0)
+    throw new UsageError(
+      '--sites',
+      `${unknown.join(',')} is not a configured site (configured: ${configured.join(',')})`,
+    );
   return configured.filter((s) => wanted.includes(s));
 }

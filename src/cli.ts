@@ -16,7 +16,9 @@ import type { KafkaTierReader } from './tiers/kafka-reader.js';
 /** Exit statuses: the contract's 0–3, then ours. */
 export const EXIT = { ok: 0, fail: 1, usage: 2, tier: 3, internal: 4, output: 5, sigint: 130, sigterm: 143 } as const;
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 interface CommonOptions {
   config: string;
@@ -30,12 +32,19 @@ interface CommonOptions {
 }
 
 const logFormatOption = () =>
-  new Option('--log-format <format>', 'text on a terminal, JSON lines (Cloud Logging) otherwise').choices(['auto', 'text', 'json']).default('auto');
+  new Option('--log-format <format>', 'text on a terminal, JSON lines (Cloud Logging) otherwise')
+    .choices(['auto', 'text', 'json'])
+    .default('auto');
 
 /** --format and --only-failing: the end-of-run summary, for a person or a script. */
 const summaryOptions = (cmd: Command): Command =>
   cmd
-    .addOption(new Option('--format <format>', 'the summary printed at the end: per day the worst status, ALL\'s parity, the leading cause and the rows behind it (default: table on a terminal)').choices(['table', 'json', 'csv']))
+    .addOption(
+      new Option(
+        '--format <format>',
+        "the summary printed at the end: per day the worst status, ALL's parity, the leading cause and the rows behind it (default: table on a terminal)",
+      ).choices(['table', 'json', 'csv']),
+    )
     .option('--only-failing', 'print only the days and rows that are not PASS', false);
 
 /** Everything a job command shares: config, logging, progress, the summary, alerts, the exit status. */
@@ -61,11 +70,11 @@ async function runJob(
   }) => Promise<ReconcileResult>,
   totalDays: (config: Config) => number,
 ): Promise<void> {
-  const [{ loadConfig }, { renderSummaryTable, renderSummaryJson, renderSummaryCsv, summarizeDay }, { buildAlert, postWebhook }] = await Promise.all([
-    import('./config.js'),
-    import('./report/summary.js'),
-    import('./alerts/webhook.js'),
-  ]);
+  const [
+    { loadConfig },
+    { renderSummaryTable, renderSummaryJson, renderSummaryCsv, summarizeDay },
+    { buildAlert, postWebhook },
+  ] = await Promise.all([import('./config.js'), import('./report/summary.js'), import('./alerts/webhook.js')]);
   const config = await loadConfig(opts.config);
   const json = opts.logFormat === 'json' || (opts.logFormat === 'auto' && !process.stderr.isTTY);
   const base = json ? jsonLogger() : textLogger();
@@ -83,14 +92,23 @@ async function runJob(
   };
   const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays(config)) : null;
   // The CLI is the edge that reads the environment: Kafka credentials come from the variables the config names.
-  const kafka = config.tiers.kafka ? (await import('./tiers/kafka-tier.js')).createKafkaTier(config.tiers.kafka, process.env) : undefined;
+  const kafka = config.tiers.kafka
+    ? (await import('./tiers/kafka-tier.js')).createKafkaTier(config.tiers.kafka, process.env)
+    : undefined;
   const bigquery = config.tiers.bigquery ? await openBigquery(config) : undefined;
   const proxyTable = config.tiers.proxyBigquery ? await openProxyTable(config) : undefined;
   const { outDir, publish } = await outputOf(opts, config, signal);
   let result: ReconcileResult;
   try {
     result = await job({
-      config, log: bar ? { ...log, info() {} } : log, run, now, ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), outDir,
+      config,
+      log: bar ? { ...log, info() {} } : log,
+      run,
+      now,
+      ...(kafka ? { kafka } : {}),
+      ...(bigquery ? { bigquery } : {}),
+      ...(proxyTable ? { proxyTable } : {}),
+      outDir,
       ...(publish ? { publish } : {}),
       onDay: (s) => bar?.tick(`${s.day} ${summarizeDay(s.rows).text}`),
       note: (line) => (format === 'json' || format === 'csv' ? log.info(line) : process.stdout.write(`${line}\n`)),
@@ -108,23 +126,38 @@ async function runJob(
   }
   if (format === 'table') {
     if (htmlFile) process.stdout.write(`HTML report: ${htmlFile}\n`);
-    process.stdout.write(renderSummaryTable(result.days, { width: terminalWidth(), onlyFailing: opts.onlyFailing }) + `reports written to ${opts.out.startsWith('gs://') ? `${outDir}/ and ${opts.out}` : `${opts.out}/`}\n`);
+    process.stdout.write(
+      renderSummaryTable(result.days, { width: terminalWidth(), onlyFailing: opts.onlyFailing }) +
+        `reports written to ${opts.out.startsWith('gs://') ? `${outDir}/ and ${opts.out}` : `${opts.out}/`}\n`,
+    );
   } else if (format === 'json') process.stdout.write(renderSummaryJson(result.days, { onlyFailing: opts.onlyFailing }));
-  else if (format === 'csv') process.stdout.write(renderSummaryCsv(result.days, { onlyFailing: opts.onlyFailing, formulaGuard: config.reports.csvFormulaGuard }));
+  else if (format === 'csv')
+    process.stdout.write(
+      renderSummaryCsv(result.days, { onlyFailing: opts.onlyFailing, formulaGuard: config.reports.csvFormulaGuard }),
+    );
   const webhookVar = config.alerts.webhookUrlEnv;
   const alert = buildAlert(result.days, config.alerts.on as RowStatus[], opts.out);
   if (webhookVar && alert && !signal.aborted) {
     const url = process.env[webhookVar];
     if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
-    else if (!URL.canParse(url) || !/^https?:/i.test(url)) log.warn(`alerts.webhookUrlEnv: ${webhookVar} does not hold an http(s) URL; no alert sent`);
+    else if (!URL.canParse(url) || !/^https?:/i.test(url))
+      log.warn(`alerts.webhookUrlEnv: ${webhookVar} does not hold an http(s) URL; no alert sent`);
     // The URL carries a token: the message of a failed post names only the status, never the URL.
-    else await postWebhook(url, alert, signal).then(() => log.info('alert sent'), (e: Error) => log.warn(`alert not sent: ${e.name === 'WebhookError' ? e.message : e.name}`));
+    else
+      await postWebhook(url, alert, signal).then(
+        () => log.info('alert sent'),
+        (e: Error) => log.warn(`alert not sent: ${e.name === 'WebhookError' ? e.message : e.name}`),
+      );
   }
   const history = config.tiers.bigquery?.history;
   if (bigquery && history && result.days.length > 0) {
     throwIfAborted(signal);
     const { historyRows } = await import('./report/history.js');
-    await bigquery.writeHistory(history.table, historyRows(result.days, run, config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : []), signal);
+    await bigquery.writeHistory(
+      history.table,
+      historyRows(result.days, run, config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : []),
+      signal,
+    );
     log.info(`history: ${result.days.length} days written to ${history.table}`);
   }
   // A terminal has the summary table; a log collector gets one closing line to alert on.
@@ -143,14 +176,31 @@ function terminalWidth(): number | undefined {
  * One self-contained HTML report for the run's days, beside the CSVs: report-FIRST_LAST.html. A
  * resumed backfill's covers its whole range: the days it skipped are read back from their reports.
  */
-async function writeHtml(result: ReconcileResult, config: Config, outDir: string, title: string, signal?: AbortSignal): Promise<string | null> {
-  const days = [...(result.earlier ?? []), ...result.days.map((d) => ({ day: d.day, rows: d.rows }))].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+async function writeHtml(
+  result: ReconcileResult,
+  config: Config,
+  outDir: string,
+  title: string,
+  signal?: AbortSignal,
+): Promise<string | null> {
+  const days = [...(result.earlier ?? []), ...result.days.map((d) => ({ day: d.day, rows: d.rows }))].sort((a, b) =>
+    a.day < b.day ? -1 : a.day > b.day ? 1 : 0,
+  );
   if (days.length === 0) return null;
-  const [{ renderHtmlReport }, { writeFileAtomic }, path] = await Promise.all([import('./report/html.js'), import('./report/writer.js'), import('node:path')]);
+  const [{ renderHtmlReport }, { writeFileAtomic }, path] = await Promise.all([
+    import('./report/html.js'),
+    import('./report/writer.js'),
+    import('node:path'),
+  ]);
   const first = days[0]!.day;
   const last = days.at(-1)!.day;
   const file = path.join(outDir, `report-${first}_${last}.html`);
-  const html = renderHtmlReport({ title: `Audit parity — ${title}`, days, sites: config.sites, thresholds: config.thresholds });
+  const html = renderHtmlReport({
+    title: `Audit parity — ${title}`,
+    days,
+    sites: config.sites,
+    thresholds: config.thresholds,
+  });
   await writeFileAtomic(file, [html], signal);
   return file;
 }
@@ -161,16 +211,21 @@ async function writeHtml(result: ReconcileResult, config: Config, outDir: string
  * folder (temporary files, scratch folders of processes that are gone) is removed.
  */
 async function prepareOutput(opts: CommonOptions, config: Config, log: Logger): Promise<void> {
-  const [{ assertWritableFolder, removeStaleTemporaries }, os] = await Promise.all([import('./report/writer.js'), import('node:os')]);
+  const [{ assertWritableFolder, removeStaleTemporaries }, os] = await Promise.all([
+    import('./report/writer.js'),
+    import('node:os'),
+  ]);
   const [flag, dir] = opts.out.startsWith('gs://') ? ['--local-out', opts.localOut] : ['--out', opts.out];
   try {
     await assertWritableFolder(dir);
   } catch (e) {
-    if (e instanceof OutputError) throw new UsageError(flag, `"${dir}" cannot hold the reports: ${e.reason} (${e.code})`);
+    if (e instanceof OutputError)
+      throw new UsageError(flag, `"${dir}" cannot hold the reports: ${e.reason} (${e.code})`);
     throw e;
   }
   const removed = await removeStaleTemporaries(dir, config.engine.tempDirectory ?? os.tmpdir());
-  if (removed.length > 0) log.info(`removed ${removed.length} leftovers of runs that were killed: ${removed.join(', ')}`, { removed });
+  if (removed.length > 0)
+    log.info(`removed ${removed.length} leftovers of runs that were killed: ${removed.join(', ')}`, { removed });
 }
 
 /** The BigQuery tier from its config; credentials from Application Default Credentials. */
@@ -183,7 +238,10 @@ async function openProxyTable(config: Config) {
   return openTable(config.tiers.proxyBigquery!, 'proxy');
 }
 
-async function openTable(bq: NonNullable<Config['tiers']['bigquery'] | Config['tiers']['proxyBigquery']>, kind: 'landed' | 'proxy') {
+async function openTable(
+  bq: NonNullable<Config['tiers']['bigquery'] | Config['tiers']['proxyBigquery']>,
+  kind: 'landed' | 'proxy',
+) {
   const { createBigqueryTier } = await import('./tiers/bigquery.js');
   return createBigqueryTier({
     kind,
@@ -202,7 +260,11 @@ async function openTable(bq: NonNullable<Config['tiers']['bigquery'] | Config['t
  * and each day's files are uploaded once written (one request each: a reader sees the old object
  * or the new one). Upload failures are TierErrors for `--out`: exit 3.
  */
-async function outputOf(opts: CommonOptions, config: Config, signal: AbortSignal): Promise<{ outDir: string; publish?: (files: string[]) => Promise<void> }> {
+async function outputOf(
+  opts: CommonOptions,
+  config: Config,
+  signal: AbortSignal,
+): Promise<{ outDir: string; publish?: (files: string[]) => Promise<void> }> {
   if (!opts.out.startsWith('gs://')) return { outDir: opts.out };
   const { parseGsUrl, createStorageClient, writeGcsObject } = await import('./storage/gcs-store.js');
   const target = parseGsUrl(opts.out);
@@ -213,7 +275,8 @@ async function outputOf(opts: CommonOptions, config: Config, signal: AbortSignal
   return {
     outDir: opts.localOut,
     publish: async (files) => {
-      for (const f of files) await writeGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, f, { signal });
+      for (const f of files)
+        await writeGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, f, { signal });
     },
   };
 }
@@ -230,9 +293,10 @@ function buildProgram(signal: AbortSignal): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  summaryOptions(outOptions(program
-    .command('reconcile')))
-    .description('reconcile every configured tier for a day or a range of days and write the parity and missing reports')
+  summaryOptions(outOptions(program.command('reconcile')))
+    .description(
+      'reconcile every configured tier for a day or a range of days and write the parity and missing reports',
+    )
     .requiredOption('--config <file>', 'config file, JSON or YAML (required)')
     .option('--date <YYYY-MM-DD>', 'one day')
     .option('--from <YYYY-MM-DD>', 'first day of a range (with --to, both included)')
@@ -241,26 +305,62 @@ function buildProgram(signal: AbortSignal): Command {
     .option('--dry-run', 'print each BigQuery query with its estimated bytes, and read nothing', false)
     .addOption(logFormatOption())
     .option('--quiet', 'print no progress, only warnings and errors', false)
-    .action(async (opts: CommonOptions & { date?: string; from?: string; to?: string; sites?: string; dryRun: boolean }) => {
-      const [{ resolveDays, resolveSites }, { runReconcile }] = await Promise.all([import('./args.js'), import('../jobs/reconcile.js')]);
-      const days = resolveDays(opts);
-      if (opts.dryRun) {
-        const [{ loadConfig }, { planQueries, renderPlan }] = await Promise.all([import('./config.js'), import('../jobs/dry-run.js')]);
-        const config = await loadConfig(opts.config);
-        const [bigquery, proxyTable] = await Promise.all([config.tiers.bigquery ? openBigquery(config) : undefined, config.tiers.proxyBigquery ? openProxyTable(config) : undefined]);
-        const plans = await planQueries({ config, days, ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}) });
-        process.stdout.write(renderPlan(plans, config.engine.kind));
-        return;
-      }
-      await runJob(opts, 'reconcile', signal, async ({ config, log, run, onDay, kafka, bigquery, proxyTable, outDir, publish }) => {
-        const sites = resolveSites(opts.sites, config.sites);
-        return runReconcile({ config, days, outDir, ...(publish ? { publish } : {}), ...(sites ? { sites } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), signal, log, run, onDay });
-      }, () => days.length);
-    });
+    .action(
+      async (opts: CommonOptions & { date?: string; from?: string; to?: string; sites?: string; dryRun: boolean }) => {
+        const [{ resolveDays, resolveSites }, { runReconcile }] = await Promise.all([
+          import('./args.js'),
+          import('../jobs/reconcile.js'),
+        ]);
+        const days = resolveDays(opts);
+        if (opts.dryRun) {
+          const [{ loadConfig }, { planQueries, renderPlan }] = await Promise.all([
+            import('./config.js'),
+            import('../jobs/dry-run.js'),
+          ]);
+          const config = await loadConfig(opts.config);
+          const [bigquery, proxyTable] = await Promise.all([
+            config.tiers.bigquery ? openBigquery(config) : undefined,
+            config.tiers.proxyBigquery ? openProxyTable(config) : undefined,
+          ]);
+          const plans = await planQueries({
+            config,
+            days,
+            ...(bigquery ? { bigquery } : {}),
+            ...(proxyTable ? { proxyTable } : {}),
+          });
+          process.stdout.write(renderPlan(plans, config.engine.kind));
+          return;
+        }
+        await runJob(
+          opts,
+          'reconcile',
+          signal,
+          async ({ config, log, run, onDay, kafka, bigquery, proxyTable, outDir, publish }) => {
+            const sites = resolveSites(opts.sites, config.sites);
+            return runReconcile({
+              config,
+              days,
+              outDir,
+              ...(publish ? { publish } : {}),
+              ...(sites ? { sites } : {}),
+              ...(kafka ? { kafka } : {}),
+              ...(bigquery ? { bigquery } : {}),
+              ...(proxyTable ? { proxyTable } : {}),
+              signal,
+              log,
+              run,
+              onDay,
+            });
+          },
+          () => days.length,
+        );
+      },
+    );
 
-  summaryOptions(outOptions(program
-    .command('daily')))
-    .description("the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, saying which days late records restated")
+  summaryOptions(outOptions(program.command('daily')))
+    .description(
+      'the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, saying which days late records restated',
+    )
     .requiredOption('--config <file>', 'config file, JSON or YAML (required)')
     .option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)')
     .addOption(logFormatOption())
@@ -269,17 +369,37 @@ function buildProgram(signal: AbortSignal): Command {
       const [{ runDaily }, { explainBadDay }] = await Promise.all([import('../jobs/daily.js'), import('./dates.js')]);
       const badDay = opts.asOf === undefined ? null : explainBadDay(opts.asOf);
       if (badDay) throw new UsageError('--as-of', badDay);
-      await runJob(opts, 'daily', signal, async ({ config, log, run, onDay, note, now, kafka, bigquery, proxyTable, outDir, publish }) => {
-        // --as-of is the day itself, in the configured zone: no instant to convert.
-        const result = await runDaily({ config, now, ...(opts.asOf ? { today: opts.asOf } : {}), outDir, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), signal, log, run, onDay });
-        if (result.restated.length > 0) note(`restated by late data: ${result.restated.join(', ')}`);
-        return result;
-      }, (config) => config.jobs.lateDays + 1);
+      await runJob(
+        opts,
+        'daily',
+        signal,
+        async ({ config, log, run, onDay, note, now, kafka, bigquery, proxyTable, outDir, publish }) => {
+          // --as-of is the day itself, in the configured zone: no instant to convert.
+          const result = await runDaily({
+            config,
+            now,
+            ...(opts.asOf ? { today: opts.asOf } : {}),
+            outDir,
+            ...(publish ? { publish } : {}),
+            ...(kafka ? { kafka } : {}),
+            ...(bigquery ? { bigquery } : {}),
+            ...(proxyTable ? { proxyTable } : {}),
+            signal,
+            log,
+            run,
+            onDay,
+          });
+          if (result.restated.length > 0) note(`restated by late data: ${result.restated.join(', ')}`);
+          return result;
+        },
+        (config) => config.jobs.lateDays + 1,
+      );
     });
 
-  summaryOptions(outOptions(program
-    .command('backfill')))
-    .description('reconcile a long range, resumably: days whose reports are current (same version and config, files intact) are skipped')
+  summaryOptions(outOptions(program.command('backfill')))
+    .description(
+      'reconcile a long range, resumably: days whose reports are current (same version and config, files intact) are skipped',
+    )
     .requiredOption('--config <file>', 'config file, JSON or YAML (required)')
     .requiredOption('--from <YYYY-MM-DD>', 'first day (included)')
     .requiredOption('--to <YYYY-MM-DD>', 'last day (included)')
@@ -288,35 +408,73 @@ function buildProgram(signal: AbortSignal): Command {
     .addOption(logFormatOption())
     .option('--quiet', 'print no progress, only warnings and errors', false)
     .action(async (opts: CommonOptions & { from: string; to: string; force: boolean; concurrency: string }) => {
-      const [{ resolveDays }, { runBackfill, MAX_BACKFILL_CONCURRENCY }] = await Promise.all([import('./args.js'), import('../jobs/backfill.js')]);
+      const [{ resolveDays }, { runBackfill, MAX_BACKFILL_CONCURRENCY }] = await Promise.all([
+        import('./args.js'),
+        import('../jobs/backfill.js'),
+      ]);
       const days = resolveDays(opts);
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_BACKFILL_CONCURRENCY) {
-        throw new UsageError('--concurrency', `"${opts.concurrency}" is not a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
+        throw new UsageError(
+          '--concurrency',
+          `"${opts.concurrency}" is not a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`,
+        );
       }
-      await runJob(opts, 'backfill', signal, async ({ config, log, run, onDay, note, kafka, bigquery, proxyTable, outDir, publish }) => {
-        const result = await runBackfill({ config, days, outDir, force: opts.force, concurrency, ...(publish ? { publish } : {}), ...(kafka ? { kafka } : {}), ...(bigquery ? { bigquery } : {}), ...(proxyTable ? { proxyTable } : {}), run, signal, log, onDay });
-        if (result.skipped.length > 0) note(`skipped ${result.skipped.length} current days (--force redoes them)`);
-        return result;
-      }, () => days.length);
+      await runJob(
+        opts,
+        'backfill',
+        signal,
+        async ({ config, log, run, onDay, note, kafka, bigquery, proxyTable, outDir, publish }) => {
+          const result = await runBackfill({
+            config,
+            days,
+            outDir,
+            force: opts.force,
+            concurrency,
+            ...(publish ? { publish } : {}),
+            ...(kafka ? { kafka } : {}),
+            ...(bigquery ? { bigquery } : {}),
+            ...(proxyTable ? { proxyTable } : {}),
+            run,
+            signal,
+            log,
+            onDay,
+          });
+          if (result.skipped.length > 0) note(`skipped ${result.skipped.length} current days (--force redoes them)`);
+          return result;
+        },
+        () => days.length,
+      );
     });
 
   program
     .command('demo')
-    .description("make a week of sample data holding every cause the proxy and gcs tiers show (Kafka's need brokers), reconcile it and write the reports")
+    .description(
+      "make a week of sample data holding every cause the proxy and gcs tiers show (Kafka's need brokers), reconcile it and write the reports",
+    )
     .option('--out <dir>', 'output folder', 'reports')
     .action(async (opts: { out: string }) => {
-      const [{ runDemo }, { renderSummaryTable }] = await Promise.all([import('../jobs/demo.js'), import('./report/summary.js')]);
+      const [{ runDemo }, { renderSummaryTable }] = await Promise.all([
+        import('../jobs/demo.js'),
+        import('./report/summary.js'),
+      ]);
       const result = await runDemo({ outDir: opts.out, signal });
       const { loadConfig } = await import('./config.js');
       const html = await writeHtml(result, await loadConfig(result.configFile), opts.out, 'demo');
       process.stdout.write(renderSummaryTable(result.days, { width: terminalWidth() }));
       process.stdout.write(`\nsample data and its config: ${result.dataDir}/ (${result.configFile})\n`);
-      process.stdout.write(`reports: ${opts.out}/parity-YYYY-MM-DD.csv, ${opts.out}/missing-YYYY-MM-DD.csv (${result.days.length} days)\n`);
+      process.stdout.write(
+        `reports: ${opts.out}/parity-YYYY-MM-DD.csv, ${opts.out}/missing-YYYY-MM-DD.csv (${result.days.length} days)\n`,
+      );
       process.stdout.write(`for reading: ${html ?? '-'} (open it in a browser)\n`);
-      process.stdout.write(`re-run on the same data: npx parity reconcile --config ${result.configFile} --from ${result.days[0]?.day} --to ${result.days.at(-1)?.day} --out ${opts.out}\n`);
+      process.stdout.write(
+        `re-run on the same data: npx parity reconcile --config ${result.configFile} --from ${result.days[0]?.day} --to ${result.days.at(-1)?.day} --out ${opts.out}\n`,
+      );
       // The sample holds losses on purpose: FAIL rows are the demo working. Only an ERROR is a failure here.
-      if (result.exitCode === 1) process.stdout.write(`(reconcile would exit 1 here: the rows under worst_rows FAIL, as the sample's injected losses intend)\n`);
+      if (result.exitCode === 1)
+        process.stdout.write(
+          `(reconcile would exit 1 here: the rows under worst_rows FAIL, as the sample's injected losses intend)\n`,
+        );
       process.exitCode = result.exitCode === 3 ? 3 : 0;
     });
   for (const cmd of [program, ...program.commands]) withHelpEpilogue(cmd);
@@ -341,7 +499,8 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+        return EXIT.ok;
       return EXIT.usage; // commander printed the message
     }
     if (e instanceof UsageError || e instanceof ConfigError) {
@@ -353,7 +512,9 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.tier;
     }
     if (e instanceof OutputError) {
-      process.stderr.write(`error: ${e.message}; its previous version, and the rest of that day's reports, are left as they were\n`);
+      process.stderr.write(
+        `error: ${e.message}; its previous version, and the rest of that day's reports, are left as they were\n`,
+      );
       return EXIT.output;
     }
     if (e instanceof AbortedError || stoppedBy) {

@@ -20,18 +20,24 @@ const recordFields = z.strictObject({
   region: fieldPath.default('region'),
 });
 
-const location = z.string().min(1, 'a location may not be empty').superRefine((value, ctx) => {
-  const bad = unknownPlaceholders(value);
-  if (bad.length > 0) {
-    ctx.addIssue({ code: 'custom', message: `unknown placeholder {${bad[0]}}: use {date}, {yyyy}, {MM} or {dd}` });
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^(gs|file):\/\//.test(value)) {
-    ctx.addIssue({ code: 'custom', message: `unsupported scheme in "${value}": use gs://, file:/// or a relative path` });
-  }
-  if (value.startsWith('gs://') && !/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](\/|$)/.test(value)) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" does not name a valid bucket (gs://bucket/prefix/)` });
-  }
-});
+const location = z
+  .string()
+  .min(1, 'a location may not be empty')
+  .superRefine((value, ctx) => {
+    const bad = unknownPlaceholders(value);
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `unknown placeholder {${bad[0]}}: use {date}, {yyyy}, {MM} or {dd}` });
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^(gs|file):\/\//.test(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unsupported scheme in "${value}": use gs://, file:/// or a relative path`,
+      });
+    }
+    if (value.startsWith('gs://') && !/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](\/|$)/.test(value)) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" does not name a valid bucket (gs://bucket/prefix/)` });
+    }
+  });
 
 const fileTier = z.strictObject({
   locations: z.array(location).min(1, 'at least one location'),
@@ -58,7 +64,11 @@ const kafkaCluster = z.strictObject({
   ssl: z.boolean().default(false),
   /** Credentials are read from the environment variables named here, never from the file. */
   sasl: z
-    .strictObject({ mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']), usernameEnv: envName, passwordEnv: envName })
+    .strictObject({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+      usernameEnv: envName,
+      passwordEnv: envName,
+    })
     .optional(),
 });
 
@@ -155,16 +165,25 @@ const schema = z.strictObject({
     .refine((t) => t.failPct <= t.warnPct, { message: 'failPct must not be above warnPct', path: ['failPct'] }),
   tiers: z
     .strictObject({
-      proxy: fileTier.extend({ locations: fileTier.shape.locations.optional(), bigquery: proxyBigquery.optional() }).superRefine((t, ctx) => {
-        if ((t.locations === undefined) === (t.bigquery === undefined)) {
-          ctx.addIssue({ code: 'custom', path: ['locations'], message: 'set either locations (files) or bigquery (a table), not both nor neither' });
-        }
-      }),
+      proxy: fileTier
+        .extend({ locations: fileTier.shape.locations.optional(), bigquery: proxyBigquery.optional() })
+        .superRefine((t, ctx) => {
+          if ((t.locations === undefined) === (t.bigquery === undefined)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['locations'],
+              message: 'set either locations (files) or bigquery (a table), not both nor neither',
+            });
+          }
+        }),
       kafka: kafkaTier.optional(),
       gcs: gcsTier.optional(),
       bigquery: bigqueryTier.optional(),
     })
-    .refine((t) => t.gcs !== undefined || t.bigquery !== undefined, { message: 'configure tiers.gcs or tiers.bigquery (a landed tier)', path: ['gcs'] }),
+    .refine((t) => t.gcs !== undefined || t.bigquery !== undefined, {
+      message: 'configure tiers.gcs or tiers.bigquery (a landed tier)',
+      path: ['gcs'],
+    }),
   jobs: z
     .strictObject({
       /** The daily job re-checks this many days before yesterday for records that landed late. */
@@ -174,8 +193,14 @@ const schema = z.strictObject({
   alerts: z
     .strictObject({
       /** The environment variable that holds a Slack-compatible webhook URL: a URL with a token is a secret. */
-      webhookUrlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. PARITY_WEBHOOK_URL').optional(),
-      on: z.array(z.enum(['FAIL', 'NO_DATA', 'ERROR', 'WARN'])).min(1).default(['FAIL', 'ERROR']),
+      webhookUrlEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. PARITY_WEBHOOK_URL')
+        .optional(),
+      on: z
+        .array(z.enum(['FAIL', 'NO_DATA', 'ERROR', 'WARN']))
+        .min(1)
+        .default(['FAIL', 'ERROR']),
     })
     .default({ on: ['FAIL', 'ERROR'] }),
   reports: z
@@ -184,22 +209,27 @@ const schema = z.strictObject({
       csvFormulaGuard: z.boolean().default(true),
     })
     .default({ csvFormulaGuard: true }),
-  engine: z.preprocess(
-    // `engine: bigquery` is short for `engine: { kind: bigquery }`.
-    (v) => (typeof v === 'string' ? { kind: v } : v),
-    z.strictObject({
-      /** embedded: DuckDB in the pod; bigquery: the request-id work runs in BigQuery, so the pod's memory does not grow with the day. */
-      kind: z.enum(['embedded', 'bigquery']).default('embedded'),
-      /** bigquery engine: the dataset (project.dataset) for its scratch tables; default the history table's dataset. */
-      dataset: z.string().regex(BQ_DATASET, 'project.dataset').optional(),
-      /** DuckDB's memory limit; above it, work spills to tempDirectory. Unset: half the container's memory limit, else 512MiB (src/engine/memory.ts). */
-      memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i).optional(),
-      threads: z.number().int().min(1).max(256).optional(),
-      tempDirectory: z.string().min(1).optional(),
-      /** Days counted in one pass: more days share folder reads, fewer bound the work per pass. */
-      batchDays: z.number().int().min(1).max(62).default(7),
-    }),
-  ).default({ kind: 'embedded', batchDays: 7 }),
+  engine: z
+    .preprocess(
+      // `engine: bigquery` is short for `engine: { kind: bigquery }`.
+      (v) => (typeof v === 'string' ? { kind: v } : v),
+      z.strictObject({
+        /** embedded: DuckDB in the pod; bigquery: the request-id work runs in BigQuery, so the pod's memory does not grow with the day. */
+        kind: z.enum(['embedded', 'bigquery']).default('embedded'),
+        /** bigquery engine: the dataset (project.dataset) for its scratch tables; default the history table's dataset. */
+        dataset: z.string().regex(BQ_DATASET, 'project.dataset').optional(),
+        /** DuckDB's memory limit; above it, work spills to tempDirectory. Unset: half the container's memory limit, else 512MiB (src/engine/memory.ts). */
+        memoryLimit: z
+          .string()
+          .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i)
+          .optional(),
+        threads: z.number().int().min(1).max(256).optional(),
+        tempDirectory: z.string().min(1).optional(),
+        /** Days counted in one pass: more days share folder reads, fewer bound the work per pass. */
+        batchDays: z.number().int().min(1).max(62).default(7),
+      }),
+    )
+    .default({ kind: 'embedded', batchDays: 7 }),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -207,7 +237,9 @@ export type KafkaTierConfig = z.infer<typeof kafkaTier>;
 export type BigqueryTierConfig = z.infer<typeof bigqueryTier>;
 
 /** The proxy's BigQuery table, with the connection keys filled in from tiers.bigquery where unset. */
-export type ProxyBigqueryConfig = Omit<z.infer<typeof proxyBigquery>, 'maximumBytesBilled'> & { maximumBytesBilled: string };
+export type ProxyBigqueryConfig = Omit<z.infer<typeof proxyBigquery>, 'maximumBytesBilled'> & {
+  maximumBytesBilled: string;
+};
 export type RecordFields = z.infer<typeof recordFields>;
 
 export interface TierLocations {
@@ -246,9 +278,7 @@ export interface Config {
 
 /** `a.b[1].c` from a zod path. */
 export function formatPath(parts: readonly PropertyKey[]): string {
-  return parts
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
+  return parts.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
 /** Turns a location string into a template; relative paths are taken from `baseDir`. Pure. */
@@ -260,7 +290,9 @@ export function parseLocation(value: string, baseDir: string): ParsedLocation {
     const prefix = slash < 0 ? '' : rest.slice(slash + 1);
     return { scheme: 'gs', bucket, template: prefix, dated: isDated(prefix) };
   }
-  const local = value.startsWith('file://') ? fileURLToPath(value.replace(/\{/g, '%7B').replace(/\}/g, '%7D')) : path.resolve(baseDir, value);
+  const local = value.startsWith('file://')
+    ? fileURLToPath(value.replace(/\{/g, '%7B').replace(/\}/g, '%7D'))
+    : path.resolve(baseDir, value);
   return { scheme: 'file', bucket: '', template: local, dated: isDated(local) };
 }
 
@@ -298,11 +330,27 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     : undefined;
   const engine = { ...raw.engine } as Config['engine'];
   if (engine.kind === 'bigquery') {
-    if (!proxyBigqueryConfig) throw new ConfigError('tiers.proxy.bigquery', 'engine bigquery reads the proxy from a BigQuery table: set tiers.proxy.bigquery (table and columns) instead of tiers.proxy.locations');
-    if (!bigquery) throw new ConfigError('tiers.bigquery', 'engine bigquery reconciles against a BigQuery table: set tiers.bigquery (a native table, or an external table over the landed GCS prefixes)');
-    if (gcs) throw new ConfigError('tiers.gcs', 'engine bigquery does not read files: define an external table over these GCS prefixes and name it in tiers.bigquery.table, or use engine embedded');
+    if (!proxyBigqueryConfig)
+      throw new ConfigError(
+        'tiers.proxy.bigquery',
+        'engine bigquery reads the proxy from a BigQuery table: set tiers.proxy.bigquery (table and columns) instead of tiers.proxy.locations',
+      );
+    if (!bigquery)
+      throw new ConfigError(
+        'tiers.bigquery',
+        'engine bigquery reconciles against a BigQuery table: set tiers.bigquery (a native table, or an external table over the landed GCS prefixes)',
+      );
+    if (gcs)
+      throw new ConfigError(
+        'tiers.gcs',
+        'engine bigquery does not read files: define an external table over these GCS prefixes and name it in tiers.bigquery.table, or use engine embedded',
+      );
     const dataset = engine.dataset ?? bigquery.history?.table.split('.').slice(0, 2).join('.');
-    if (!dataset) throw new ConfigError('engine.dataset', 'engine bigquery needs a dataset (project.dataset) for its scratch tables, in the same location as the tables it reads');
+    if (!dataset)
+      throw new ConfigError(
+        'engine.dataset',
+        'engine bigquery needs a dataset (project.dataset) for its scratch tables, in the same location as the tables it reads',
+      );
     engine.dataset = dataset;
   }
   return {
@@ -329,13 +377,18 @@ export function parseConfig(input: unknown, baseDir: string): Config {
 }
 
 /** `key` of the proxy's table, or else tiers.bigquery's: one connection serves both tables. */
-function inherit<K extends 'projectId' | 'location' | 'apiEndpoint'>(own: Partial<Record<K, string>>, shared: Partial<Record<K, string>> | undefined, key: K): Partial<Record<K, string>> {
+function inherit<K extends 'projectId' | 'location' | 'apiEndpoint'>(
+  own: Partial<Record<K, string>>,
+  shared: Partial<Record<K, string>> | undefined,
+  key: K,
+): Partial<Record<K, string>> {
   const value = own[key] ?? shared?.[key];
   return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, string>>);
 }
 
 function hint(key: string): string {
-  if (/key|secret|password|credential|token/i.test(key)) return ': secrets come from the environment or Application Default Credentials, never from the config file';
+  if (/key|secret|password|credential|token/i.test(key))
+    return ': secrets come from the environment or Application Default Credentials, never from the config file';
   return '';
 }
 
@@ -351,7 +404,10 @@ export async function loadConfig(file: string): Promise<Config> {
   try {
     doc = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
   } catch (e) {
-    throw new ConfigError('--config', `"${file}" is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+    throw new ConfigError(
+      '--config',
+      `"${file}" is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
+    );
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError('--config', `"${file}" must hold an object of config keys`);

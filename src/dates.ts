@@ -13,7 +13,20 @@ export function parseDay(value: string): DayKey | null {
   return isValid(d) && format(d, 'yyyy-MM-dd') === value ? value : null;
 }
 
-const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /**
  * Why `value` is not a day, for a message that helps: the format, a month that does not exist,
@@ -89,7 +102,8 @@ export function dayBuckets(windows: readonly DayWindow[]): { firstBucket: number
     if (w.startMs % DAY_BUCKET_MS !== 0 || w.endMs % DAY_BUCKET_MS !== 0) {
       throw new Error(`day ${w.day} does not start on a quarter hour in this time zone`);
     }
-    if (days.length > 0 && w.startMs !== first.startMs + days.length * DAY_BUCKET_MS) throw new Error('windows must be consecutive days');
+    if (days.length > 0 && w.startMs !== first.startMs + days.length * DAY_BUCKET_MS)
+      throw new Error('windows must be consecutive days');
     for (let t = w.startMs; t < w.endMs; t += DAY_BUCKET_MS) days.push(w.day);
   }
   return { firstBucket: first.startMs / DAY_BUCKET_MS, days };

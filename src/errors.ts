@@ -1,7 +1,10 @@
 /** A bad flag or argument on the command line (exit 2). `flag` names it. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  constructor(readonly flag: string, message: string) {
+  constructor(
+    readonly flag: string,
+    message: string,
+  ) {
     super(`${flag}: ${message}`);
   }
 }
@@ -9,7 +12,10 @@ export class UsageError extends Error {
 /** A config file that cannot be used (exit 2). `path` is the key path, e.g. `tiers.gcs.locations[1]`. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(path ? `${path}: ${message}` : message);
   }
 }

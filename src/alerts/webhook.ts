@@ -11,9 +11,15 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
  * the worst status across its rows and the rows behind it with their leading cause — then any
  * other status of `on` the day holds, and the ALL row's parity and missing count. Pure.
  */
-export function buildAlert(days: readonly Pick<DaySummary, 'day' | 'rows' | 'parityFile' | 'missingFile'>[], on: readonly RowStatus[], location: string): { text: string } | null {
+export function buildAlert(
+  days: readonly Pick<DaySummary, 'day' | 'rows' | 'parityFile' | 'missingFile'>[],
+  on: readonly RowStatus[],
+  location: string,
+): { text: string } | null {
   const wanted = new Set<RowStatus>(on.includes('FAIL') ? [...on, 'NO_DATA'] : on);
-  const hits = days.map((d) => ({ d, v: summarizeDay(d.rows) })).filter(({ v }) => v.all.some((r) => wanted.has(r.status)));
+  const hits = days
+    .map((d) => ({ d, v: summarizeDay(d.rows) }))
+    .filter(({ v }) => v.all.some((r) => wanted.has(r.status)));
   if (hits.length === 0) return null;
   const lines = hits.map(({ d, v }) => {
     const others = STATUS_ORDER.filter((s) => s !== v.status && wanted.has(s))
@@ -21,10 +27,14 @@ export function buildAlert(days: readonly Pick<DaySummary, 'day' | 'rows' | 'par
       .filter((o) => o.sites.length > 0)
       .map((o) => `; also ${o.s}: ${o.sites.join(', ')}`);
     const all = d.rows.find((r) => r.site === ALL_SITES);
-    const totals = all ? ` (ALL ${all.parity_pct === null ? 'no parity' : `${String(all.parity_pct)} %`}${typeof all.missing === 'number' ? `, ${all.missing} missing` : ''})` : '';
+    const totals = all
+      ? ` (ALL ${all.parity_pct === null ? 'no parity' : `${String(all.parity_pct)} %`}${typeof all.missing === 'number' ? `, ${all.missing} missing` : ''})`
+      : '';
     return `• ${d.day}: ${slackText(v.text)}${others.join('')}${totals}`;
   });
-  return { text: `audit-parity: ${hits.length} day(s) need attention\n${lines.join('\n')}\nreports: ${slackText(location)}` };
+  return {
+    text: `audit-parity: ${hits.length} day(s) need attention\n${lines.join('\n')}\nreports: ${slackText(location)}`,
+  };
 }
 
 /** The summary already names the lesser statuses that fail a run (`; also NO_DATA: …`): only WARN is left to add. */

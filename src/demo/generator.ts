@@ -129,7 +129,15 @@ export function prng(seed: number): () => number {
 }
 
 const OUTCOMES = [
-  'rejected413', 'rejected502', 'retried502', 'rejectedOther', 'lostUnexplained', 'lostBeforeKafka', 'inFlight', 'landedAfterReject', 'landedWithoutProxy',
+  'rejected413',
+  'rejected502',
+  'retried502',
+  'rejectedOther',
+  'lostUnexplained',
+  'lostBeforeKafka',
+  'inFlight',
+  'landedAfterReject',
+  'landedWithoutProxy',
 ] as const;
 const KAFKA_ONLY: readonly Outcome[] = ['lostBeforeKafka', 'inFlight'];
 type Outcome = (typeof OUTCOMES)[number] | 'ok';
@@ -165,7 +173,9 @@ export class ScenarioGenerator {
   }
 
   private requestId(day: DayKey, i: number): string {
-    const hex = Math.floor(this.rand() * 0xffffffff).toString(16).padStart(8, '0');
+    const hex = Math.floor(this.rand() * 0xffffffff)
+      .toString(16)
+      .padStart(8, '0');
     return `${day.replaceAll('-', '')}-${String(i).padStart(7, '0')}-${hex}`;
   }
 
@@ -202,7 +212,8 @@ export class ScenarioGenerator {
       }
       if (kind === 'unroutable') header = this.pick(UNROUTABLE);
       if (kind === 'missing') header = this.rand() < 0.5 ? undefined : '';
-      if (kind === 'messy') header = this.rand() < 0.5 ? ` ${homeSite.toLowerCase()}` : `${homeSite[0]}${homeSite.slice(1).toLowerCase()} `;
+      if (kind === 'messy')
+        header = this.rand() < 0.5 ? ` ${homeSite.toLowerCase()}` : `${homeSite[0]}${homeSite.slice(1).toLowerCase()} `;
       const row = kind === 'normal' || kind === 'messy' ? homeSite : UNKNOWN_SITE;
       const bucketSite = kind === 'missing' ? 'US' : homeSite;
 
@@ -232,12 +243,22 @@ export class ScenarioGenerator {
         case 'landedWithoutProxy':
           break;
       }
-      const proxy: ProxyLine[] = statuses.map((status, k) => ({ ts: ts + k * (1 + Math.floor(this.rand() * 60)) * SECOND_MS, request_id: rid, site: header, status, region }));
+      const proxy: ProxyLine[] = statuses.map((status, k) => ({
+        ts: ts + k * (1 + Math.floor(this.rand() * 60)) * SECOND_MS,
+        request_id: rid,
+        site: header,
+        status,
+        region,
+      }));
       const accepted = statuses.some((s) => s >= 200 && s < 300);
       const lands =
         outcome === 'landedAfterReject' ||
         outcome === 'landedWithoutProxy' ||
-        (accepted && outcome !== 'lostUnexplained' && outcome !== 'lostBeforeKafka' && outcome !== 'inFlight' && kind !== 'unroutable');
+        (accepted &&
+          outcome !== 'lostUnexplained' &&
+          outcome !== 'lostBeforeKafka' &&
+          outcome !== 'inFlight' &&
+          kind !== 'unroutable');
       const kafka: KafkaMessage[] = [];
       const published = this.options.kafka === true && (accepted || lands) && outcome !== 'lostBeforeKafka';
       if (published) {
@@ -247,8 +268,15 @@ export class ScenarioGenerator {
         const copies = this.rand() < mix.duplicate ? 2 : 1;
         for (let c = 0; c < copies; c++) kafka.push({ region, ts: kts, request_id: rid, site: header, inFlight });
         const cross = this.rand() < mix.crossRegion;
-        if (cross) kafka.push({ region: regions.find((g) => g !== region) ?? region, ts: kts, request_id: rid, site: header, inFlight });
-        for (const m of kafka) this.count(day, row, 'kafka_records');
+        if (cross)
+          kafka.push({
+            region: regions.find((g) => g !== region) ?? region,
+            ts: kts,
+            request_id: rid,
+            site: header,
+            inFlight,
+          });
+        this.count(day, row, 'kafka_records', kafka.length);
         for (const m of kafka) this.countRegion(day, row, m.region);
         this.count(day, row, 'kafka_offset_records', kafka.length);
         if (cross && regions.length > 1) this.count(day, row, 'cross_region_duplicates');
@@ -261,9 +289,18 @@ export class ScenarioGenerator {
           const utcDay = dayOf(ts, 'UTC');
           // A late copy is written after the next UTC midnight; a prompt one within seconds.
           const late = this.rand() < mix.late;
-          const written = late ? Date.parse(`${addDays(utcDay, 1)}T00:00:00Z`) + Math.floor(this.rand() * 6 * 3600 * SECOND_MS) : ts + Math.floor(this.rand() * 5 * SECOND_MS);
+          const written = late
+            ? Date.parse(`${addDays(utcDay, 1)}T00:00:00Z`) + Math.floor(this.rand() * 6 * 3600 * SECOND_MS)
+            : ts + Math.floor(this.rand() * 5 * SECOND_MS);
           const folderDay = dayOf(written, 'UTC');
-          landed.push({ ts, request_id: rid, site: header, region: c === 0 ? region : this.pick(regions), folderDay, bucketSite });
+          landed.push({
+            ts,
+            request_id: rid,
+            site: header,
+            region: c === 0 ? region : this.pick(regions),
+            folderDay,
+            bucketSite,
+          });
           this.count(day, row, 'gcs_records');
           if (folderDay > utcDay) this.count(day, row, 'late_arrivals');
         }
@@ -287,7 +324,13 @@ export class ScenarioGenerator {
       if (outcome === 'rejectedOther') this.count(day, row, 'lost_other');
       if (accepted && !lands) {
         const cause =
-          outcome === 'lostBeforeKafka' ? 'lost_before_kafka' : kind === 'unroutable' ? 'unknown_site' : outcome === 'inFlight' ? 'in_flight' : 'unexplained';
+          outcome === 'lostBeforeKafka'
+            ? 'lost_before_kafka'
+            : kind === 'unroutable'
+              ? 'unknown_site'
+              : outcome === 'inFlight'
+                ? 'in_flight'
+                : 'unexplained';
         this.count(day, row, 'missing');
         this.count(day, row, cause === 'unexplained' ? 'missing_unexplained' : cause);
         let list = this.expected.missing.get(day);
@@ -314,7 +357,13 @@ export class ScenarioGenerator {
     for (let i = 0; i < this.options.malformedPerDay; i++) {
       const site = this.pick(this.options.sites);
       const region = this.pick(this.options.regions);
-      out.push({ region, ts: w.startMs + Math.floor(this.rand() * (w.endMs - w.startMs - 10 * 60 * SECOND_MS)), request_id: null, site, inFlight: false });
+      out.push({
+        region,
+        ts: w.startMs + Math.floor(this.rand() * (w.endMs - w.startMs - 10 * 60 * SECOND_MS)),
+        request_id: null,
+        site,
+        inFlight: false,
+      });
       this.count(day, site, 'kafka_malformed');
       this.count(day, site, 'kafka_records');
       this.countRegion(day, site, region);
@@ -345,7 +394,10 @@ export class ScenarioGenerator {
 }
 
 /** One record line, its timestamp as ISO with Z, ISO with an offset, or epoch milliseconds. */
-export function formatRecord(r: { ts: number; request_id: string; site: string | undefined; status?: number; region: string }, rand: () => number): string {
+export function formatRecord(
+  r: { ts: number; request_id: string; site: string | undefined; status?: number; region: string },
+  rand: () => number,
+): string {
   const f = rand();
   const timestamp = f < 0.5 ? new Date(r.ts).toISOString() : f < 0.8 ? r.ts : isoWithOffset(r.ts, -6);
   const record: Record<string, unknown> = { timestamp, request_id: r.request_id };

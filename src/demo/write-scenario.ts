@@ -4,7 +4,14 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
 import { dayOf } from '../dates.js';
-import { formatRecord, type KafkaMessage, type LandedCopy, prng, type ProxyLine, type ScenarioGenerator } from './generator.js';
+import {
+  formatRecord,
+  type KafkaMessage,
+  type LandedCopy,
+  prng,
+  type ProxyLine,
+  type ScenarioGenerator,
+} from './generator.js';
 
 /** Lines a part file takes before the next part starts, as a sink rolls its files. */
 const LINES_PER_PART = 200_000;
@@ -33,7 +40,10 @@ class PartWriter {
   private readonly parts = new Map<string, Part>();
   private readonly partIndex = new Map<string, number>();
   files = 0;
-  constructor(private readonly gzipShare: number, private readonly seed: number) {}
+  constructor(
+    private readonly gzipShare: number,
+    private readonly seed: number,
+  ) {}
 
   async write(dir: string, stem: string, line: string): Promise<void> {
     const key = `${dir}/${stem}`;
@@ -102,7 +112,11 @@ export interface WriteScenarioOptions {
 }
 
 /** Streams every day of a scenario into `root`; holds one buffer per open file, never a day. */
-export async function writeScenario(gen: ScenarioGenerator, root: string, options: WriteScenarioOptions = {}): Promise<WrittenScenario> {
+export async function writeScenario(
+  gen: ScenarioGenerator,
+  root: string,
+  options: WriteScenarioOptions = {},
+): Promise<WrittenScenario> {
   const { gzipShare = 0.4, onKafka, onLanded, onProxy } = options;
   const writer = new PartWriter(gzipShare, gen.options.seed);
   const rand = prng(gen.options.seed ^ 0x5eed);
@@ -112,20 +126,31 @@ export async function writeScenario(gen: ScenarioGenerator, root: string, option
   for (const day of gen.options.days) {
     for (const event of gen.events(day)) {
       for (const line of event.proxy) {
-        await writer.write(path.join(root, 'proxy', `dt=${dayOf(line.ts, 'UTC')}`), `proxy-${line.region.toLowerCase()}`, formatRecord(line, rand));
+        await writer.write(
+          path.join(root, 'proxy', `dt=${dayOf(line.ts, 'UTC')}`),
+          `proxy-${line.region.toLowerCase()}`,
+          formatRecord(line, rand),
+        );
         proxyLines++;
       }
       if (onProxy && event.proxy.length > 0) await onProxy(event.proxy);
       if (onKafka && event.kafka.length > 0) await onKafka(event.kafka);
       if (onLanded && event.landed.length > 0) await onLanded(event.landed);
       for (const copy of event.landed) {
-        await writer.write(path.join(root, 'landed', bucket(copy.bucketSite), `dt=${copy.folderDay}`), `part-${copy.region.toLowerCase()}`, formatRecord(copy, rand));
+        await writer.write(
+          path.join(root, 'landed', bucket(copy.bucketSite), `dt=${copy.folderDay}`),
+          `part-${copy.region.toLowerCase()}`,
+          formatRecord(copy, rand),
+        );
         landedLines++;
       }
     }
     if (onKafka) await onKafka(gen.kafkaMalformed(day));
     for (const m of gen.malformed(day)) {
-      const dir = m.tier === 'proxy' ? path.join(root, 'proxy', `dt=${m.folderDay}`) : path.join(root, 'landed', bucket(m.bucketSite), `dt=${m.folderDay}`);
+      const dir =
+        m.tier === 'proxy'
+          ? path.join(root, 'proxy', `dt=${m.folderDay}`)
+          : path.join(root, 'landed', bucket(m.bucketSite), `dt=${m.folderDay}`);
       await writer.write(dir, 'malformed', m.text);
       if (m.tier === 'proxy') proxyLines++;
       else landedLines++;
@@ -140,7 +165,12 @@ export async function writeScenario(gen: ScenarioGenerator, root: string, option
 }
 
 /** A config file for a written scenario, locations relative to it. */
-export async function writeScenarioConfig(file: string, gen: ScenarioGenerator, written: WrittenScenario, extra: Record<string, unknown> = {}): Promise<void> {
+export async function writeScenarioConfig(
+  file: string,
+  gen: ScenarioGenerator,
+  written: WrittenScenario,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const config = {
     timezone: gen.options.timezone,
     sites: gen.options.sites,

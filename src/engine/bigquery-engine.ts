@@ -23,7 +23,18 @@ import {
   toTierError,
   bytesOf,
 } from '../tiers/bigquery.js';
-import { type CountingEngine, type FileTier, foldLineIssues, type LineIssues, type MissingId, rowsOf, type StreamedCountRow, type StreamedRow, type StreamedTier, type TableTier } from './engine.js';
+import {
+  type CountingEngine,
+  type FileTier,
+  foldLineIssues,
+  type LineIssues,
+  type MissingId,
+  rowsOf,
+  type StreamedCountRow,
+  type StreamedRow,
+  type StreamedTier,
+  type TableTier,
+} from './engine.js';
 import { loadQuery } from './queries.js';
 
 export interface BigqueryEngineOptions {
@@ -133,7 +144,14 @@ export class BigqueryEngine implements CountingEngine {
   async close(): Promise<void> {
     await this.closeKafkaFile();
     const dataset = this.bq.dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project });
-    await Promise.all([...this.created].map((id) => dataset.table(id).delete().catch(() => undefined)));
+    await Promise.all(
+      [...this.created].map((id) =>
+        dataset
+          .table(id)
+          .delete()
+          .catch(() => undefined),
+      ),
+    );
     this.created.clear();
   }
 
@@ -142,27 +160,54 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   async loadFiles(tier: FileTier): Promise<void> {
-    throw new InternalError(`bigquery engine: the ${tier} tier is files; engine bigquery reads only tables (the config refuses this)`);
+    throw new InternalError(
+      `bigquery engine: the ${tier} tier is files; engine bigquery reads only tables (the config refuses this)`,
+    );
   }
 
-  async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal) {
+  async loadTable(
+    tier: TableTier,
+    reader: BigqueryRangeReader,
+    startMs: number,
+    endMs: number,
+    sites: string[],
+    signal?: AbortSignal,
+  ) {
     const { query, context, target } = await this.tableQuery(tier, reader, startMs, endMs, sites, signal);
     const metadata = await this.create(target, query, context, signal);
     return { rows: null, bytesProcessed: bytesOf(metadata) };
   }
 
   /** The statement loadTable runs, estimated by a dry run: `params` printable (ISO timestamps, dates). */
-  async dryRunTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[]): Promise<{ sql: string; params: Record<string, unknown>; bytes: number }> {
+  async dryRunTable(
+    tier: TableTier,
+    reader: BigqueryRangeReader,
+    startMs: number,
+    endMs: number,
+    sites: string[],
+  ): Promise<{ sql: string; params: Record<string, unknown>; bytes: number }> {
     const { query, context, printable } = await this.tableQuery(tier, reader, startMs, endMs, sites);
     try {
-      const [job] = await this.bq.createQueryJob({ ...query, dryRun: true, maximumBytesBilled: this.options.maximumBytesBilled, ...(this.options.location ? { location: this.options.location } : {}) });
+      const [job] = await this.bq.createQueryJob({
+        ...query,
+        dryRun: true,
+        maximumBytesBilled: this.options.maximumBytesBilled,
+        ...(this.options.location ? { location: this.options.location } : {}),
+      });
       return { sql: query.query ?? '', params: printable, bytes: bytesOf(job.metadata as JobMetadata) ?? 0 };
     } catch (e) {
       throw toTierError(e, context);
     }
   }
 
-  private async tableQuery(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal) {
+  private async tableQuery(
+    tier: TableTier,
+    reader: BigqueryRangeReader,
+    startMs: number,
+    endMs: number,
+    sites: string[],
+    signal?: AbortSignal,
+  ) {
     const spec = reader.spec;
     if (!spec) throw new InternalError(`bigquery engine: the ${tier} reader names no table`);
     const source = parseTable(spec.table, tier === 'proxy' ? 'tiers.proxy.bigquery.table' : 'tiers.bigquery.table');
@@ -173,7 +218,11 @@ export class BigqueryEngine implements CountingEngine {
       try {
         // Looked up once per table and run, not per batch.
         let value = this.statusValues.get(source.name);
-        if (value === undefined) this.statusValues.set(source.name, (value = await statusValue(this.bq, source, spec.columns.status ?? 'status', signal)));
+        if (value === undefined)
+          this.statusValues.set(
+            source.name,
+            (value = await statusValue(this.bq, source, spec.columns.status ?? 'status', signal)),
+          );
         identifiers.status_value = value;
       } catch (e) {
         throw toTierError(e, this.context('read', tier, source));
@@ -184,13 +233,22 @@ export class BigqueryEngine implements CountingEngine {
       params: { ...range.params, ...this.dayParams(sites) },
       types: { ...range.types, ...DAY_TYPES },
     };
-    return { query, target, context: this.context('read', tier, source), printable: { ...range.printable, ...this.dayParams(sites) } };
+    return {
+      query,
+      target,
+      context: this.context('read', tier, source),
+      printable: { ...range.printable, ...this.dayParams(sites) },
+    };
   }
 
   async loadEmpty(tier: FileTier | TableTier): Promise<void> {
     if (tier === 'gcs') return; // this engine's joins read no file tier
     const target = this.table(tier === 'proxy' ? 'agg_proxy' : 'agg_bigquery');
-    await this.create(target, { query: loadQuery('bigquery', `engine/empty-${tier}`, { target: target.sql }) }, this.context('engine', tier));
+    await this.create(
+      target,
+      { query: loadQuery('bigquery', `engine/empty-${tier}`, { target: target.sql }) },
+      this.context('engine', tier),
+    );
   }
 
   async beginStreamed(_tier: 'kafka'): Promise<void> {
@@ -207,7 +265,15 @@ export class BigqueryEngine implements CountingEngine {
     if (!k) throw new InternalError('bigquery engine: appendStreamed before beginStreamed');
     let text = '';
     for (const r of rows) {
-      text += JSON.stringify({ region: r.region, ts_ms: r.timestampMs, rid: r.requestId, site_raw: r.siteHeader, in_flight: r.inFlight, n: r.n }) + '\n';
+      text +=
+        JSON.stringify({
+          region: r.region,
+          ts_ms: r.timestampMs,
+          rid: r.requestId,
+          site_raw: r.siteHeader,
+          in_flight: r.inFlight,
+          n: r.n,
+        }) + '\n';
     }
     if (text !== '' && !k.out.write(text)) await once(k.out, 'drain');
     k.rows += rows.length;
@@ -227,12 +293,20 @@ export class BigqueryEngine implements CountingEngine {
     if (k.rows > 0) await this.loadKafkaPart(k);
     else await this.discardKafkaPart(k);
     if (k.loaded === 0 && k.rows === 0) {
-      await this.create(target, { query: loadQuery('bigquery', 'engine/empty-kafka', { target: target.sql }) }, context);
+      await this.create(
+        target,
+        { query: loadQuery('bigquery', 'engine/empty-kafka', { target: target.sql }) },
+        context,
+      );
       return;
     }
     await this.create(
       target,
-      { query: loadQuery('bigquery', 'engine/agg-kafka', { target: target.sql, raw: this.table('raw_kafka').sql }), params: this.dayParams(sites), types: DAY_TYPES },
+      {
+        query: loadQuery('bigquery', 'engine/agg-kafka', { target: target.sql, raw: this.table('raw_kafka').sql }),
+        params: this.dayParams(sites),
+        types: DAY_TYPES,
+      },
       context,
     );
   }
@@ -285,7 +359,9 @@ export class BigqueryEngine implements CountingEngine {
 
   async streamedCounts(tier: StreamedTier): Promise<StreamedCountRow[]> {
     const agg = this.table(tier === 'kafka' ? 'agg_kafka' : 'agg_bigquery').sql;
-    return rowsOf.streamedCounts(await this.select('streamed-counts', { agg, region: tier === 'kafka' ? "IFNULL(region, '')" : "''" }));
+    return rowsOf.streamedCounts(
+      await this.select('streamed-counts', { agg, region: tier === 'kafka' ? "IFNULL(region, '')" : "''" }),
+    );
   }
 
   async joinIds(kafkaDays: DayKey[], finalIsBigquery: boolean): Promise<void> {
@@ -321,8 +397,16 @@ export class BigqueryEngine implements CountingEngine {
     };
     try {
       const { job } = await this.jobs.run(query, context, deadline, this.signal);
-      for await (const page of resultPages(job, this.options.pageSize ?? BIGQUERY_PAGE_ROWS, deadline, () => timeoutError(context, this.deadlineMs, job.id), this.signal)) {
-        yield page.map((r) => rowsOf.missingId(r.site, r.request_id, r.unroutable, r.kafka_known, r.in_kafka, r.in_flight, r.in_gcs));
+      for await (const page of resultPages(
+        job,
+        this.options.pageSize ?? BIGQUERY_PAGE_ROWS,
+        deadline,
+        () => timeoutError(context, this.deadlineMs, job.id),
+        this.signal,
+      )) {
+        yield page.map((r) =>
+          rowsOf.missingId(r.site, r.request_id, r.unroutable, r.kafka_known, r.in_kafka, r.in_flight, r.in_gcs),
+        );
       }
     } catch (e) {
       throw toTierError(e, context);
@@ -375,7 +459,9 @@ export class BigqueryEngine implements CountingEngine {
 
   /** Tables left by a run that crashed are deleted by BigQuery after SCRATCH_LIFETIME_MS. */
   private async expire(tableId: string): Promise<void> {
-    const table = this.bq.dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project }).table(tableId);
+    const table = this.bq
+      .dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project })
+      .table(tableId);
     await table.setMetadata({ expirationTime: String(Date.now() + SCRATCH_LIFETIME_MS) });
   }
 
@@ -384,9 +470,20 @@ export class BigqueryEngine implements CountingEngine {
     const context = this.context('engine', 'bigquery');
     const deadline = Date.now() + this.deadlineMs;
     try {
-      const { job } = await this.jobs.run({ query: loadQuery('bigquery', `engine/${name}`, identifiers) }, context, deadline, this.signal);
+      const { job } = await this.jobs.run(
+        { query: loadQuery('bigquery', `engine/${name}`, identifiers) },
+        context,
+        deadline,
+        this.signal,
+      );
       const rows: Record<string, unknown>[] = [];
-      for await (const page of resultPages(job, this.options.pageSize ?? BIGQUERY_PAGE_ROWS, deadline, () => timeoutError(context, this.deadlineMs, job.id), this.signal)) {
+      for await (const page of resultPages(
+        job,
+        this.options.pageSize ?? BIGQUERY_PAGE_ROWS,
+        deadline,
+        () => timeoutError(context, this.deadlineMs, job.id),
+        this.signal,
+      )) {
         rows.push(...page);
       }
       return rows;

@@ -110,13 +110,23 @@ export class DuckDbEngine implements CountingEngine {
   /** The report days of this batch, as instants in the configured zone. */
   async setWindows(windows: DayWindow[]): Promise<void> {
     this.buckets = dayBuckets(windows);
-    await this.run(`CREATE OR REPLACE TABLE windows AS SELECT CAST(unnest($days) AS DATE) AS day`, {
-      days: listValue(windows.map((w) => w.day)),
-    }, { days: LIST(VARCHAR) } as never);
+    await this.run(
+      `CREATE OR REPLACE TABLE windows AS SELECT CAST(unnest($days) AS DATE) AS day`,
+      {
+        days: listValue(windows.map((w) => w.day)),
+      },
+      { days: LIST(VARCHAR) } as never,
+    );
   }
 
   /** Parses and aggregates a tier's staged files in one pass; nothing per line is held, in DuckDB or here. */
-  async loadFiles(tier: FileTier, staged: StagedObject[], fields: RecordFields, sites: string[], lateDays: number): Promise<void> {
+  async loadFiles(
+    tier: FileTier,
+    staged: StagedObject[],
+    fields: RecordFields,
+    sites: string[],
+    lateDays: number,
+  ): Promise<void> {
     const table = AGG_TABLE[tier];
     if (staged.length === 0) {
       // read_ndjson needs at least one file: an empty table of the same shape stands for "nothing there".
@@ -138,17 +148,30 @@ export class DuckDbEngine implements CountingEngine {
         status_required: tier === 'proxy',
       };
       const types: Record<string, DuckDBType> = {
-        bucket_days: LIST(VARCHAR), first_bucket: BIGINT, sites: LIST(VARCHAR), late_days: BIGINT, status_required: BOOLEAN,
+        bucket_days: LIST(VARCHAR),
+        first_bucket: BIGINT,
+        sites: LIST(VARCHAR),
+        late_days: BIGINT,
+        status_required: BOOLEAN,
       };
       const sources = [...folders].map(([folderDay, paths], i) => {
         values[`paths_${i}`] = listValue(paths);
         values[`folder_day_${i}`] = folderDay;
-        values[`folder_epoch_day_${i}`] = folderDay === null ? null : BigInt(Date.parse(`${folderDay}T00:00:00Z`) / 86_400_000);
-        Object.assign(types, { [`paths_${i}`]: LIST(VARCHAR), [`folder_day_${i}`]: VARCHAR, [`folder_epoch_day_${i}`]: BIGINT });
+        values[`folder_epoch_day_${i}`] =
+          folderDay === null ? null : BigInt(Date.parse(`${folderDay}T00:00:00Z`) / 86_400_000);
+        Object.assign(types, {
+          [`paths_${i}`]: LIST(VARCHAR),
+          [`folder_day_${i}`]: VARCHAR,
+          [`folder_epoch_day_${i}`]: BIGINT,
+        });
         return loadQuery('duckdb', 'read-source', { i: String(i), columns, ...expr });
       });
       const aggregates = loadQuery('duckdb', tier === 'proxy' ? 'aggregates-proxy' : 'aggregates-landed');
-      await this.run(loadQuery('duckdb', 'load-records', { table, sources: sources.join('\n  UNION ALL\n  '), aggregates }), values, types as never);
+      await this.run(
+        loadQuery('duckdb', 'load-records', { table, sources: sources.join('\n  UNION ALL\n  '), aggregates }),
+        values,
+        types as never,
+      );
     }
     await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE[tier], agg_table: table }));
   }
@@ -158,7 +181,14 @@ export class DuckDbEngine implements CountingEngine {
    * classification as its files (load-records.sql over the appended rows, one per table row);
    * the landed table's through the streamed aggregation.
    */
-  async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal) {
+  async loadTable(
+    tier: TableTier,
+    reader: BigqueryRangeReader,
+    startMs: number,
+    endMs: number,
+    sites: string[],
+    signal?: AbortSignal,
+  ) {
     const raw = `raw_${tier}`;
     await this.run(loadQuery('duckdb', 'streamed-raw', { raw_table: raw }));
     const read = await reader.readRange(startMs, endMs, (rows) => this.append(raw, rows), signal);
@@ -171,8 +201,20 @@ export class DuckDbEngine implements CountingEngine {
           sources: loadQuery('duckdb', 'read-streamed-source', { raw_table: raw }),
           aggregates: loadQuery('duckdb', 'aggregates-proxy'),
         }),
-        { bucket_days: listValue(this.buckets.days), first_bucket: BigInt(this.buckets.firstBucket), sites: listValue(sites), late_days: 0n, status_required: true },
-        { bucket_days: LIST(VARCHAR), first_bucket: BIGINT, sites: LIST(VARCHAR), late_days: BIGINT, status_required: BOOLEAN } as never,
+        {
+          bucket_days: listValue(this.buckets.days),
+          first_bucket: BigInt(this.buckets.firstBucket),
+          sites: listValue(sites),
+          late_days: 0n,
+          status_required: true,
+        },
+        {
+          bucket_days: LIST(VARCHAR),
+          first_bucket: BIGINT,
+          sites: LIST(VARCHAR),
+          late_days: BIGINT,
+          status_required: BOOLEAN,
+        } as never,
       );
       await this.run(`DROP TABLE ${raw}`);
       await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE.proxy, agg_table: AGG_TABLE.proxy }));
@@ -234,7 +276,11 @@ export class DuckDbEngine implements CountingEngine {
   async finishStreamed(tier: StreamedTier, sites: string[]): Promise<void> {
     await this.run(
       loadQuery('duckdb', 'streamed-aggregate', { raw_table: `raw_${tier}`, agg_table: `agg_${tier}` }),
-      { bucket_days: listValue(this.buckets.days), first_bucket: BigInt(this.buckets.firstBucket), sites: listValue(sites) },
+      {
+        bucket_days: listValue(this.buckets.days),
+        first_bucket: BigInt(this.buckets.firstBucket),
+        sites: listValue(sites),
+      },
       { bucket_days: LIST(VARCHAR), first_bucket: BIGINT, sites: LIST(VARCHAR) } as never,
     );
     await this.run(`DROP TABLE raw_${tier}`);
@@ -272,10 +318,14 @@ export class DuckDbEngine implements CountingEngine {
   private async *missingChunks(day: DayKey, sites: string[]): AsyncGenerator<MissingId[]> {
     let result;
     try {
-      result = await this.db.stream(loadQuery('duckdb', 'missing-ids'), { day, sites: listValue(sites) }, {
-        day: VARCHAR,
-        sites: LIST(VARCHAR),
-      });
+      result = await this.db.stream(
+        loadQuery('duckdb', 'missing-ids'),
+        { day, sites: listValue(sites) },
+        {
+          day: VARCHAR,
+          sites: LIST(VARCHAR),
+        },
+      );
     } catch (e) {
       throw this.rethrow(e);
     }
@@ -287,14 +337,30 @@ export class DuckDbEngine implements CountingEngine {
         throw this.rethrow(e);
       }
       if (!chunk || chunk.rowCount === 0) return;
-      const [site, rid, unroutable, kafkaKnown, inKafka, inFlight, inGcs] = [0, 1, 2, 3, 4, 5, 6].map((c) => chunk.getColumnVector(c));
+      const [site, rid, unroutable, kafkaKnown, inKafka, inFlight, inGcs] = [0, 1, 2, 3, 4, 5, 6].map((c) =>
+        chunk.getColumnVector(c),
+      );
       const out: MissingId[] = new Array(chunk.rowCount);
       for (let i = 0; i < chunk.rowCount; i++) {
-        out[i] = rowsOf.missingId(site!.getItem(i), rid!.getItem(i), unroutable!.getItem(i), kafkaKnown!.getItem(i), inKafka!.getItem(i), inFlight!.getItem(i), inGcs!.getItem(i));
+        out[i] = rowsOf.missingId(
+          site!.getItem(i),
+          rid!.getItem(i),
+          unroutable!.getItem(i),
+          kafkaKnown!.getItem(i),
+          inKafka!.getItem(i),
+          inFlight!.getItem(i),
+          inGcs!.getItem(i),
+        );
       }
       yield out;
     }
   }
 }
 
-const defaultFields: RecordFields = { timestamp: 'timestamp', request_id: 'request_id', site: 'site', status: 'status', region: 'region' };
+const defaultFields: RecordFields = {
+  timestamp: 'timestamp',
+  request_id: 'request_id',
+  site: 'site',
+  status: 'status',
+  region: 'region',
+};

@@ -1,5 +1,14 @@
 import type { RecordFields } from '../config.js';
-import type { DayKey, DayWindow, IdFactGroup, IdFacts, LandedCounts, LineCountsRow, ProxyLineCounts, Site } from '../domain.js';
+import type {
+  DayKey,
+  DayWindow,
+  IdFactGroup,
+  IdFacts,
+  LandedCounts,
+  LineCountsRow,
+  ProxyLineCounts,
+  Site,
+} from '../domain.js';
 import type { BigqueryRangeReader } from '../tiers/bigquery-reader.js';
 import type { StagedObject } from '../tiers/record-tier.js';
 
@@ -66,12 +75,25 @@ export interface CountingEngine {
   /** The report days of this batch, as instants in the configured zone. */
   setWindows(windows: DayWindow[]): Promise<void>;
   /** A file tier's staged objects, parsed and aggregated. */
-  loadFiles(tier: FileTier, staged: StagedObject[], fields: RecordFields, sites: string[], lateDays: number): Promise<void>;
+  loadFiles(
+    tier: FileTier,
+    staged: StagedObject[],
+    fields: RecordFields,
+    sites: string[],
+    lateDays: number,
+  ): Promise<void>;
   /**
    * A tier kept in a BigQuery table, for [startMs, endMs): the embedded engine streams the table's
    * rows through `reader`; the bigquery engine aggregates the table where it is.
    */
-  loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[], signal?: AbortSignal): Promise<{ rows: number | null; bytesProcessed: number | null }>;
+  loadTable(
+    tier: TableTier,
+    reader: BigqueryRangeReader,
+    startMs: number,
+    endMs: number,
+    sites: string[],
+    signal?: AbortSignal,
+  ): Promise<{ rows: number | null; bytesProcessed: number | null }>;
   /** Stands in for a tier that is not configured or not readable: no ids, so joins still work. */
   loadEmpty(tier: FileTier | TableTier): Promise<void>;
   /** Kafka's messages: begin, append as they are read, finish. */
@@ -99,7 +121,8 @@ export function foldLineIssues(rows: readonly Record<string, unknown>[]): LineCo
   for (const r of rows) {
     const key = `${String(r.day)}|${String(r.site)}`;
     let row = byKey.get(key);
-    if (!row) byKey.set(key, (row = { day: String(r.day), site: String(r.site), counts: { malformed: 0, outOfWindow: 0 } }));
+    if (!row)
+      byKey.set(key, (row = { day: String(r.day), site: String(r.site), counts: { malformed: 0, outOfWindow: 0 } }));
     if (r.kind === 'malformed') row.counts.malformed += num(r.n);
     else row.counts.outOfWindow += num(r.n);
   }
@@ -112,10 +135,19 @@ export const rowsOf = {
     rows.map((r) => ({
       day: String(r.day),
       site: String(r.site),
-      counts: { lines: num(r.lines), accepted: num(r.accepted), rejected413: num(r.rejected_413), rejected502: num(r.rejected_502) },
+      counts: {
+        lines: num(r.lines),
+        accepted: num(r.accepted),
+        rejected413: num(r.rejected_413),
+        rejected502: num(r.rejected_502),
+      },
     })),
   landedCounts: (rows: Record<string, unknown>[]) =>
-    rows.map((r) => ({ day: String(r.day), site: String(r.site), counts: { records: num(r.records), distinct: num(r.distinct_ids), late: num(r.late) } })),
+    rows.map((r) => ({
+      day: String(r.day),
+      site: String(r.site),
+      counts: { records: num(r.records), distinct: num(r.distinct_ids), late: num(r.late) },
+    })),
   streamedCounts: (rows: Record<string, unknown>[]): StreamedCountRow[] =>
     rows.map((r) => ({
       day: String(r.day),
@@ -144,13 +176,30 @@ export const rowsOf = {
       ids: num(r.ids),
     })),
   /** A missing-ids row: site, request_id, unroutable, kafka_known, in_kafka, in_flight, in_gcs. */
-  missingId: (site: unknown, rid: unknown, unroutable: unknown, kafkaKnown: unknown, inKafka: unknown, inFlight: unknown, inGcs: unknown): MissingId => ({
+  missingId: (
+    site: unknown,
+    rid: unknown,
+    unroutable: unknown,
+    kafkaKnown: unknown,
+    inKafka: unknown,
+    inFlight: unknown,
+    inGcs: unknown,
+  ): MissingId => ({
     site: String(site),
     requestId: String(rid),
     facts: {
-      inProxy: true, accepted: true, rejected: false, lastReject: null, unroutable: Boolean(unroutable),
-      kafkaKnown: Boolean(kafkaKnown), inKafka: Boolean(inKafka), crossRegion: false,
-      inFlight: Boolean(inFlight), inGcs: Boolean(inGcs), inBigquery: false, inFinal: false,
+      inProxy: true,
+      accepted: true,
+      rejected: false,
+      lastReject: null,
+      unroutable: Boolean(unroutable),
+      kafkaKnown: Boolean(kafkaKnown),
+      inKafka: Boolean(inKafka),
+      crossRegion: false,
+      inFlight: Boolean(inFlight),
+      inGcs: Boolean(inGcs),
+      inBigquery: false,
+      inFinal: false,
     },
   }),
 };

@@ -8,7 +8,10 @@ export const MIN_ENGINE_MEMORY_BYTES = 256 * MIB;
 /** Without a container limit (a laptop, a VM): what the engine held before it was derived. */
 export const DEFAULT_ENGINE_MEMORY_BYTES = 512 * MIB;
 /** cgroup v2, then v1: where a container's memory limit is read. */
-export const CGROUP_MEMORY_LIMIT_FILES = ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'] as const;
+export const CGROUP_MEMORY_LIMIT_FILES = [
+  '/sys/fs/cgroup/memory.max',
+  '/sys/fs/cgroup/memory/memory.limit_in_bytes',
+] as const;
 /** cgroup v1 writes "no limit" as a number near 2^63, rounded to the page size. */
 const NO_LIMIT_ABOVE_BYTES = 2 ** 60;
 
@@ -27,7 +30,8 @@ export interface EngineMemory {
  */
 export function engineMemoryLimit(configured: string | undefined, containerBytes: number | null): EngineMemory {
   if (configured) return { limit: configured, source: 'config', containerBytes };
-  if (containerBytes === null) return { limit: `${DEFAULT_ENGINE_MEMORY_BYTES / MIB}MiB`, source: 'default', containerBytes };
+  if (containerBytes === null)
+    return { limit: `${DEFAULT_ENGINE_MEMORY_BYTES / MIB}MiB`, source: 'default', containerBytes };
   const bytes = Math.max(MIN_ENGINE_MEMORY_BYTES, Math.floor(containerBytes * ENGINE_SHARE_OF_CONTAINER));
   return { limit: `${Math.floor(bytes / MIB)}MiB`, source: 'container', containerBytes };
 }
@@ -41,7 +45,9 @@ export function parseCgroupMemoryLimit(text: string): number | null {
 }
 
 /** The container's memory limit from the first cgroup file that exists, or null when there is none. */
-export async function readContainerMemoryLimit(files: readonly string[] = CGROUP_MEMORY_LIMIT_FILES): Promise<number | null> {
+export async function readContainerMemoryLimit(
+  files: readonly string[] = CGROUP_MEMORY_LIMIT_FILES,
+): Promise<number | null> {
   for (const f of files) {
     let text: string;
     try {

@@ -4,7 +4,10 @@ import { type EngineMemory, engineMemoryLimit, readContainerMemoryLimit } from '
 
 /** The embedded engine's memory limit: engine.memoryLimit, else derived from the container's cgroup limit. */
 export async function resolveEngineMemory(config: Config): Promise<EngineMemory> {
-  return engineMemoryLimit(config.engine.memoryLimit, config.engine.memoryLimit ? null : await readContainerMemoryLimit());
+  return engineMemoryLimit(
+    config.engine.memoryLimit,
+    config.engine.memoryLimit ? null : await readContainerMemoryLimit(),
+  );
 }
 
 /**
@@ -12,11 +15,16 @@ export async function resolveEngineMemory(config: Config): Promise<EngineMemory>
  * limit), or BigQuery (scratch tables in engine.dataset; `tempDirectory` holds Kafka's rows until
  * their load job). Loaded lazily, so a run loads only the client it uses.
  */
-export async function openEngine(config: Config, tempDirectory: string, memory?: EngineMemory): Promise<CountingEngine> {
+export async function openEngine(
+  config: Config,
+  tempDirectory: string,
+  memory?: EngineMemory,
+): Promise<CountingEngine> {
   const { engine } = config;
   if (engine.kind === 'bigquery') {
     const bq = config.tiers.bigquery;
-    if (!bq || !engine.dataset) throw new Error('engine bigquery without tiers.bigquery or engine.dataset (the config refuses this)');
+    if (!bq || !engine.dataset)
+      throw new Error('engine bigquery without tiers.bigquery or engine.dataset (the config refuses this)');
     const { BigqueryEngine } = await import('./bigquery-engine.js');
     return BigqueryEngine.open({
       dataset: engine.dataset,

@@ -24,16 +24,25 @@ export function buildRecordColumns(fields: RecordFields, configPath: string): Re
   const root = new Map<string, Node>();
   for (const [name, dotted] of Object.entries(fields) as [keyof RecordFields, string][]) {
     const segments = dotted.split('.');
-    if (!segments.every((s) => SEGMENT.test(s))) throw new ConfigError(`${configPath}.${name}`, `"${dotted}" is not a dotted field path`);
+    if (!segments.every((s) => SEGMENT.test(s)))
+      throw new ConfigError(`${configPath}.${name}`, `"${dotted}" is not a dotted field path`);
     let level = root;
     segments.forEach((segment, i) => {
       const last = i === segments.length - 1;
       const existing = level.get(segment);
       if (last) {
-        if (existing && !existing.leaf) throw new ConfigError(`${configPath}.${name}`, `"${dotted}" is both a value and an object in another field path`);
+        if (existing && !existing.leaf)
+          throw new ConfigError(
+            `${configPath}.${name}`,
+            `"${dotted}" is both a value and an object in another field path`,
+          );
         level.set(segment, { leaf: true });
       } else {
-        if (existing?.leaf) throw new ConfigError(`${configPath}.${name}`, `"${dotted}" goes inside a field another path reads as a value`);
+        if (existing?.leaf)
+          throw new ConfigError(
+            `${configPath}.${name}`,
+            `"${dotted}" goes inside a field another path reads as a value`,
+          );
         const node: Node = existing ?? { leaf: false, children: new Map() };
         level.set(segment, node);
         if (!node.leaf) level = node.children;

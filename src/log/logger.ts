@@ -9,7 +9,8 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 /** Plain lines on stderr, so that stdout stays for results. */
 export function textLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
-  const line = (level: string) => (message: string) => stream.write(`${level === 'INFO' ? '' : `${level}: `}${message}\n`);
+  const line = (level: string) => (message: string) =>
+    stream.write(`${level === 'INFO' ? '' : `${level}: `}${message}\n`);
   return { info: line('INFO'), warn: line('WARNING'), error: line('ERROR') };
 }
 
@@ -17,7 +18,10 @@ export function textLogger(stream: NodeJS.WritableStream = process.stderr): Logg
  * One JSON object a line with `severity` and `message`, the fields Cloud Logging reads from a
  * container's output. Fields are the job's own counts and names: never credentials, never records.
  */
-export function jsonLogger(stream: NodeJS.WritableStream = process.stderr, clock: () => Date = () => new Date()): Logger {
+export function jsonLogger(
+  stream: NodeJS.WritableStream = process.stderr,
+  clock: () => Date = () => new Date(),
+): Logger {
   const line = (severity: string) => (message: string, fields?: Record<string, unknown>) =>
     stream.write(JSON.stringify({ severity, time: clock().toISOString(), message, ...fields }) + '\n');
   return { info: line('INFO'), warn: line('WARNING'), error: line('ERROR') };
@@ -27,7 +31,10 @@ export function jsonLogger(stream: NodeJS.WritableStream = process.stderr, clock
  * A one-line progress bar over the days of a run, redrawn in place on a terminal; the label (the
  * last day's summary) is cut to the terminal's width, since a wrapped line cannot be redrawn.
  */
-export function progressBar(total: number, stream: NodeJS.WriteStream = process.stderr): { tick(label: string): void; done(): void } {
+export function progressBar(
+  total: number,
+  stream: NodeJS.WriteStream = process.stderr,
+): { tick(label: string): void; done(): void } {
   let n = 0;
   const width = 30;
   return {

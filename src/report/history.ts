@@ -6,7 +6,11 @@ import type { RunMetadata } from './manifest.js';
  * The rows a run adds to the BigQuery history table: every parity row of every day, keyed by the
  * report's column names, with the run's metadata. Pure.
  */
-export function historyRows(days: readonly Pick<DaySummary, 'rows'>[], run: RunMetadata, regions: readonly string[]): Record<string, string | number | null>[] {
+export function historyRows(
+  days: readonly Pick<DaySummary, 'rows'>[],
+  run: RunMetadata,
+  regions: readonly string[],
+): Record<string, string | number | null>[] {
   return days.flatMap((d) =>
     d.rows.map((r) => ({
       ...Object.fromEntries(PARITY_HEADER.map((c) => [c, r[c]])),

@@ -72,7 +72,8 @@ const SEVERITY: readonly RowStatus[] = ['ERROR', 'FAIL', 'NO_DATA', 'WARN', 'PAS
 const STATUS_MEANS: Record<RowStatus, string> = {
   PASS: 'parity at or above warnPct, and nothing else to warn of',
   WARN: 'parity below warnPct, ids landed that the proxy did not accept, a volume drop, or data on one side only',
-  NO_DATA: 'a configured site\'s proxy holds nothing that day, or a configured tier holds nothing while the proxy accepted ids (exits 1, as FAIL)',
+  NO_DATA:
+    "a configured site's proxy holds nothing that day, or a configured tier holds nothing while the proxy accepted ids (exits 1, as FAIL)",
   FAIL: 'parity below failPct',
   ERROR: 'a tier could not be read: the row is incomplete',
 };
@@ -98,7 +99,12 @@ function renderHeader(title: string, range: string, ctx: Ctx): string {
     `<div class="overall">Overall status ${overall ? badge(overall, 'big') : '<span class="badge big">NO ROWS</span>'}</div>`,
     '<dl class="facts">',
     `<div><dt>Range</dt><dd>${esc(range)} (${ctx.days.length} ${ctx.days.length === 1 ? 'day' : 'days'})</dd></div>`,
-    `<div><dt>Sites</dt><dd>${ctx.sites.filter((s) => s !== ALL_SITES).map(esc).join(', ') || '–'}</dd></div>`,
+    `<div><dt>Sites</dt><dd>${
+      ctx.sites
+        .filter((s) => s !== ALL_SITES)
+        .map(esc)
+        .join(', ') || '–'
+    }</dd></div>`,
     `<div><dt>Thresholds</dt><dd>WARN below ${esc(pct(t.warnPct))}, FAIL below ${esc(pct(t.failPct))}</dd></div>`,
     `<div><dt>Rows</dt><dd>${esc(tally)}</dd></div>`,
     `<div><dt>Tiers</dt><dd>proxy${ctx.configured.kafka ? ', kafka' : ''}${ctx.configured.gcs ? ', gcs' : ''}${ctx.configured.bigquery ? ', bigquery' : ''} (final: ${ctx.configured.bigquery ? 'bigquery' : 'gcs'})</dd></div>`,
@@ -118,7 +124,8 @@ function renderVerdicts(ctx: Ctx): string {
   if (ctx.days.length === 0) return '';
   const body = ctx.days.map((d) => {
     const v = ctx.verdicts.get(d.day)!;
-    const behind = v.rows.length === 0 ? '<span class="muted">every row passes</span>' : esc(v.text.slice(v.status.length + 2));
+    const behind =
+      v.rows.length === 0 ? '<span class="muted">every row passes</span>' : esc(v.text.slice(v.status.length + 2));
     return `<tr><th scope="row"><a href="#day-${esc(d.day)}">${esc(d.day)}</a></th><td>${badge(v.status)}</td><td class="behind">${behind}</td><td class="num">${v.parity_pct === null ? '–' : `${esc(v.parity_pct)} %`}</td></tr>`;
   });
   return [
@@ -132,7 +139,7 @@ function renderVerdicts(ctx: Ctx): string {
 function overallMeaning(s: RowStatus | null): string {
   switch (s) {
     case 'NO_DATA':
-      return 'At least one row has no data (a site\'s proxy, or a tier, holds nothing that day): reconcile exits 1.';
+      return "At least one row has no data (a site's proxy, or a tier, holds nothing that day): reconcile exits 1.";
     case 'ERROR':
       return 'At least one tier could not be read: those rows are incomplete, and reconcile exits 3.';
     case 'FAIL':
@@ -152,7 +159,10 @@ function renderMatrix(ctx: Ctx): string {
     const cells = ctx.sites.map((site) => {
       const r = d.rows.find((x) => x.site === site);
       if (!r) return `<td class="empty" title="${esc(`no ${site} row on ${d.day}`)}">–</td>`;
-      const tip = r.status === 'ERROR' && r.error ? `ERROR: ${String(r.error)}` : `${site} ${d.day}: parity ${r.parity_pct ?? 'undefined'} %`;
+      const tip =
+        r.status === 'ERROR' && r.error
+          ? `ERROR: ${String(r.error)}`
+          : `${site} ${d.day}: parity ${r.parity_pct ?? 'undefined'} %`;
       return `<td class="${site === ALL_SITES ? 'all' : ''}" title="${esc(tip)}">${badge(String(r.status))} <span class="pct">${r.parity_pct === null ? '–' : `${esc(String(r.parity_pct))} %`}</span></td>`;
     });
     return `<tr><th scope="row"><a href="#day-${esc(d.day)}">${esc(d.day)}</a></th>${cells.join('')}</tr>`;
@@ -180,12 +190,35 @@ function renderMatrix(ctx: Ctx): string {
 
 /** The columns a waterfall sums; a row with any of the REQUIRED ones empty is left out. */
 const REQUIRED: readonly ParityColumn[] = [
-  'proxy_requests', 'proxy_accepted', 'rejected_413', 'rejected_502', 'rejected_other', 'accepted_distinct', 'missing',
-  'unknown_site', 'missing_unexplained', 'landed_after_reject', 'landed_without_proxy', 'duplicates',
+  'proxy_requests',
+  'proxy_accepted',
+  'rejected_413',
+  'rejected_502',
+  'rejected_other',
+  'accepted_distinct',
+  'missing',
+  'unknown_site',
+  'missing_unexplained',
+  'landed_after_reject',
+  'landed_without_proxy',
+  'duplicates',
 ];
 const OPTIONAL: readonly ParityColumn[] = [
-  'kafka_records', 'gcs_records', 'gcs_distinct', 'bq_rows', 'bq_distinct', 'lost_before_kafka', 'in_flight', 'late_arrivals',
-  'retry_recovered', 'lost_413', 'lost_502', 'lost_other', 'proxy_malformed', 'gcs_malformed', 'cross_region_duplicates',
+  'kafka_records',
+  'gcs_records',
+  'gcs_distinct',
+  'bq_rows',
+  'bq_distinct',
+  'lost_before_kafka',
+  'in_flight',
+  'late_arrivals',
+  'retry_recovered',
+  'lost_413',
+  'lost_502',
+  'lost_other',
+  'proxy_malformed',
+  'gcs_malformed',
+  'cross_region_duplicates',
   'landed_not_accepted',
 ];
 
@@ -227,7 +260,12 @@ function sumRange(ctx: Ctx, site: string): RangeSum {
   // Parity from the loss side, as each row's: ids that landed unaccepted never offset lost ones.
   const held = accepted - (v.missing ?? 0);
   return {
-    used, skipped, v, final, finalDistinct, finalRecords: v[recordsCol] ?? 0,
+    used,
+    skipped,
+    v,
+    final,
+    finalDistinct,
+    finalRecords: v[recordsCol] ?? 0,
     parity: used.length === 0 ? null : formatParity(held, accepted),
     status: used.length === 0 ? 'ERROR' : statusOf(held, accepted, ctx.thresholds),
   };
@@ -266,50 +304,137 @@ function buildSteps(s: RangeSum, ctx: Ctx): { steps: Step[]; closes: boolean } {
   const total = (label: string, value: number, tip: string, base: (x: number) => string) =>
     steps.push({ label, kind: 'total', from: 0, to: value, value, share: base(value), tip });
   const change = (label: string, kind: StepKind, delta: number, tip: string, base: (x: number) => string) => {
-    steps.push({ label, kind, from: Math.min(level, level + delta), to: Math.max(level, level + delta), value: delta, share: base(Math.abs(delta)), tip });
+    steps.push({
+      label,
+      kind,
+      from: Math.min(level, level + delta),
+      to: Math.max(level, level + delta),
+      value: delta,
+      share: base(Math.abs(delta)),
+      tip,
+    });
     level += delta;
   };
   total('proxy requests', requests, 'proxy access-log lines', ofRequests);
   change('rejected 413', 'reject', -n('rejected_413'), 'lines with status 413: body over the proxy limit', ofRequests);
-  change('rejected 502', 'reject', -n('rejected_502'), 'lines with status 502: upstream failure (a retry may succeed)', ofRequests);
+  change(
+    'rejected 502',
+    'reject',
+    -n('rejected_502'),
+    'lines with status 502: upstream failure (a retry may succeed)',
+    ofRequests,
+  );
   change('rejected other', 'reject', -n('rejected_other'), 'every other non-2xx line', ofRequests);
   const repeats = n('proxy_accepted') - acceptedIds;
   if (repeats !== 0) {
     // Lines to ids: only worth two bars when some id was accepted more than once.
     total('accepted lines (2xx)', n('proxy_accepted'), 'proxy lines with a 2xx status', ofRequests);
     level = n('proxy_accepted');
-    change('2xx repeating an id', 'repeat', -repeats, 'accepted lines whose request_id was already accepted: one id, counted once below', ofRequests);
+    change(
+      '2xx repeating an id',
+      'repeat',
+      -repeats,
+      'accepted lines whose request_id was already accepted: one id, counted once below',
+      ofRequests,
+    );
   }
-  total('accepted ids', acceptedIds, `distinct request_ids with at least one 2xx line${repeats === 0 ? ' (= accepted lines: no id accepted twice)' : ''}`, ofAccepted);
+  total(
+    'accepted ids',
+    acceptedIds,
+    `distinct request_ids with at least one 2xx line${repeats === 0 ? ' (= accepted lines: no id accepted twice)' : ''}`,
+    ofAccepted,
+  );
   level = acceptedIds;
   const kafka = s.v.lost_before_kafka !== null || s.v.in_flight !== null;
-  if (kafka) change('lost before Kafka', 'loss', -n('lost_before_kafka'), 'missing ids in no Kafka cluster: the publisher failed and did not fall back', ofAccepted);
-  change('unknown site', 'loss', -n('unknown_site'), 'missing ids whose wm-site-id named no configured site: every sink filter dropped them', ofAccepted);
-  if (kafka) change('in flight', 'loss', -n('in_flight'), 'missing ids in Kafka beyond the sink group\'s committed offset: not yet written', ofAccepted);
+  if (kafka)
+    change(
+      'lost before Kafka',
+      'loss',
+      -n('lost_before_kafka'),
+      'missing ids in no Kafka cluster: the publisher failed and did not fall back',
+      ofAccepted,
+    );
+  change(
+    'unknown site',
+    'loss',
+    -n('unknown_site'),
+    'missing ids whose wm-site-id named no configured site: every sink filter dropped them',
+    ofAccepted,
+  );
+  if (kafka)
+    change(
+      'in flight',
+      'loss',
+      -n('in_flight'),
+      "missing ids in Kafka beyond the sink group's committed offset: not yet written",
+      ofAccepted,
+    );
   change('missing, unexplained', 'loss', -n('missing_unexplained'), 'missing ids no cause explains', ofAccepted);
-  change('landed after reject', 'gain', n('landed_after_reject'), 'landed ids whose every proxy line was rejected: the backend processed them anyway', ofAccepted);
-  change('landed without proxy', 'gain', n('landed_without_proxy'), 'landed ids with no proxy line that day', ofAccepted);
+  change(
+    'landed after reject',
+    'gain',
+    n('landed_after_reject'),
+    'landed ids whose every proxy line was rejected: the backend processed them anyway',
+    ofAccepted,
+  );
+  change(
+    'landed without proxy',
+    'gain',
+    n('landed_without_proxy'),
+    'landed ids with no proxy line that day',
+    ofAccepted,
+  );
   const closes = level === s.finalDistinct;
   total(`landed ids (${s.final})`, s.finalDistinct, `distinct request_ids in the final tier (${s.final})`, ofAccepted);
   steps.push({
-    label: 'duplicate records', kind: 'note', from: s.finalDistinct, to: s.finalRecords, value: s.finalRecords - s.finalDistinct,
-    share: ofAccepted(s.finalRecords - s.finalDistinct), tip: `landed records beyond the first of each id: ${s.final} records = ${fmt(s.finalRecords)}; not loss, but a naive count includes them`,
+    label: 'duplicate records',
+    kind: 'note',
+    from: s.finalDistinct,
+    to: s.finalRecords,
+    value: s.finalRecords - s.finalDistinct,
+    share: ofAccepted(s.finalRecords - s.finalDistinct),
+    tip: `landed records beyond the first of each id: ${s.final} records = ${fmt(s.finalRecords)}; not loss, but a naive count includes them`,
   });
   if (s.v.kafka_records !== null && ctx.configured.kafka) {
     const k = n('kafka_records');
-    steps.push({ label: 'Kafka messages', kind: 'note', from: 0, to: k, value: k, share: ofAccepted(k), tip: 'messages in all configured Kafka clusters, duplicates included' });
+    steps.push({
+      label: 'Kafka messages',
+      kind: 'note',
+      from: 0,
+      to: k,
+      value: k,
+      share: ofAccepted(k),
+      tip: 'messages in all configured Kafka clusters, duplicates included',
+    });
   }
   return { steps, closes };
 }
 
-const WF = { width: 660, labelX: 186, barX0: 194, barX1: 486, valueX: 566, shareX: 652, rowH: 22, barH: 14, top: 30 } as const;
+const WF = {
+  width: 660,
+  labelX: 186,
+  barX0: 194,
+  barX1: 486,
+  valueX: 566,
+  shareX: 652,
+  rowH: 22,
+  barH: 14,
+  top: 30,
+} as const;
 
 function renderWaterfalls(ctx: Ctx): string {
-  const used = new Set(ctx.sites.flatMap((site) => {
-    const s = sumRange(ctx, site);
-    return s.used.length === 0 ? [] : buildSteps(s, ctx).steps.map((x) => x.kind);
-  }));
-  const legend = KIND_LEGEND.filter(([k]) => used.has(k)).map(([k, text]) => `<li><svg class="swatch" width="22" height="12" aria-hidden="true"><rect class="k-${k}" x="1" y="1" width="20" height="10"/></svg>${esc(text)}</li>`).join('');
+  const used = new Set(
+    ctx.sites.flatMap((site) => {
+      const s = sumRange(ctx, site);
+      return s.used.length === 0 ? [] : buildSteps(s, ctx).steps.map((x) => x.kind);
+    }),
+  );
+  const legend = KIND_LEGEND.filter(([k]) => used.has(k))
+    .map(
+      ([k, text]) =>
+        `<li><svg class="swatch" width="22" height="12" aria-hidden="true"><rect class="k-${k}" x="1" y="1" width="20" height="10"/></svg>${esc(text)}</li>`,
+    )
+    .join('');
   // ALL first: the whole run's answer, then the sites that make it up.
   const figures = [ALL_SITES, ...ctx.sites.filter((s) => s !== ALL_SITES)].map((site) => renderWaterfall(site, ctx));
   return [
@@ -324,7 +449,8 @@ function renderWaterfalls(ctx: Ctx): string {
 
 function renderWaterfall(site: string, ctx: Ctx): string {
   const s = sumRange(ctx, site);
-  const skippedNote = s.skipped.length === 0 ? '' : `<p class="skipped">Left out (ERROR): ${s.skipped.map(esc).join(', ')}</p>`;
+  const skippedNote =
+    s.skipped.length === 0 ? '' : `<p class="skipped">Left out (ERROR): ${s.skipped.map(esc).join(', ')}</p>`;
   const head = `<figcaption><span class="site">${esc(site)}</span> ${badge(s.status)} <span class="pct">${s.parity === null ? '' : `parity ${esc(s.parity)} %`}</span> <span class="muted">${s.used.length} of ${ctx.days.length} days</span></figcaption>`;
   if (s.used.length === 0) {
     return `<figure class="wf">${head}<p class="nodata">No day without ERROR for ${esc(site)}: nothing to chart.</p>${skippedNote}</figure>`;
@@ -335,7 +461,9 @@ function renderWaterfall(site: string, ctx: Ctx): string {
   const scale = (x: number) => WF.barX0 + ((WF.barX1 - WF.barX0) * x) / max;
   const height = WF.top + steps.length * WF.rowH + 8;
   const out: string[] = [];
-  out.push(`<svg class="wf" viewBox="0 0 ${WF.width} ${height}" width="${WF.width}" height="${height}" role="img" aria-label="${esc(`Waterfall for ${site}: ${fmt(s.v.proxy_requests ?? 0)} proxy requests to ${fmt(s.finalDistinct)} landed ids`)}">`);
+  out.push(
+    `<svg class="wf" viewBox="0 0 ${WF.width} ${height}" width="${WF.width}" height="${height}" role="img" aria-label="${esc(`Waterfall for ${site}: ${fmt(s.v.proxy_requests ?? 0)} proxy requests to ${fmt(s.finalDistinct)} landed ids`)}">`,
+  );
   for (const t of ticks) {
     const x = num(scale(t));
     out.push(`<line class="grid" x1="${x}" y1="${WF.top - 6}" x2="${x}" y2="${height - 6}"/>`);
@@ -348,17 +476,31 @@ function renderWaterfall(site: string, ctx: Ctx): string {
     const x0 = scale(step.from);
     // Causes of a few ids are a fraction of a pixel to scale: drawn 3 px wide so they are seen, their count says how many.
     const w = step.to === step.from ? 0 : Math.max(3, scale(step.to) - x0);
-    const signed = step.kind === 'total' || step.label === 'Kafka messages' ? fmt(step.value) : step.value === 0 ? '0' : step.value > 0 ? `+${fmt(step.value)}` : `−${fmt(-step.value)}`;
+    const signed =
+      step.kind === 'total' || step.label === 'Kafka messages'
+        ? fmt(step.value)
+        : step.value === 0
+          ? '0'
+          : step.value > 0
+            ? `+${fmt(step.value)}`
+            : `−${fmt(-step.value)}`;
     out.push(`<g class="step"><title>${esc(`${step.label}: ${signed} — ${step.tip}`)}</title>`);
     if (i > 0 && step.kind !== 'note' && step.kind !== 'total') {
       // The connector: where the previous bar ended, this one starts.
       const prev = steps[i - 1]!;
       const at = prev.kind === 'total' ? prev.to : step.value < 0 ? step.to : step.from;
-      out.push(`<line class="conn" x1="${num(scale(at))}" y1="${y - WF.rowH + WF.barH + 4}" x2="${num(scale(at))}" y2="${y + 4}"/>`);
+      out.push(
+        `<line class="conn" x1="${num(scale(at))}" y1="${y - WF.rowH + WF.barH + 4}" x2="${num(scale(at))}" y2="${y + 4}"/>`,
+      );
     }
-    out.push(`<text class="label${step.kind === 'total' ? ' strong' : ''}" x="${WF.labelX}" y="${y + WF.barH}" text-anchor="end">${esc(step.label)}</text>`);
-    if (w > 0) out.push(`<rect class="k-${step.kind}" x="${num(x0)}" y="${y + 3}" width="${num(w)}" height="${WF.barH}"/>`);
-    out.push(`<text class="value${step.kind === 'total' ? ' strong' : ''}${step.value === 0 && step.kind !== 'total' ? ' zero' : ''}" x="${WF.valueX}" y="${y + WF.barH}" text-anchor="end">${esc(signed)}</text>`);
+    out.push(
+      `<text class="label${step.kind === 'total' ? ' strong' : ''}" x="${WF.labelX}" y="${y + WF.barH}" text-anchor="end">${esc(step.label)}</text>`,
+    );
+    if (w > 0)
+      out.push(`<rect class="k-${step.kind}" x="${num(x0)}" y="${y + 3}" width="${num(w)}" height="${WF.barH}"/>`);
+    out.push(
+      `<text class="value${step.kind === 'total' ? ' strong' : ''}${step.value === 0 && step.kind !== 'total' ? ' zero' : ''}" x="${WF.valueX}" y="${y + WF.barH}" text-anchor="end">${esc(signed)}</text>`,
+    );
     out.push(`<text class="share" x="${WF.shareX}" y="${y + WF.barH}" text-anchor="end">${esc(step.share)}</text>`);
     out.push('</g>');
   });
@@ -366,14 +508,27 @@ function renderWaterfall(site: string, ctx: Ctx): string {
   const n = (c: ParityColumn) => s.v[c];
   const notes: string[] = [];
   const late = n('late_arrivals');
-  if (late !== null && late !== undefined) notes.push(`<b>${esc(fmt(late))}</b> late arrivals: records found in a later day's folder, counted in their own day`);
+  if (late !== null && late !== undefined)
+    notes.push(
+      `<b>${esc(fmt(late))}</b> late arrivals: records found in a later day's folder, counted in their own day`,
+    );
   const retried = n('retry_recovered');
-  if (retried !== null && retried !== undefined) notes.push(`<b>${esc(fmt(retried))}</b> ids accepted after a rejected attempt (a retry that succeeded, not a loss)`);
+  if (retried !== null && retried !== undefined)
+    notes.push(
+      `<b>${esc(fmt(retried))}</b> ids accepted after a rejected attempt (a retry that succeeded, not a loss)`,
+    );
   const lost = (['lost_413', 'lost_502', 'lost_other'] as const).map((c) => n(c));
-  if (lost.every((x) => typeof x === 'number')) notes.push(`ids never accepted: <b>${esc(fmt(lost[0]!))}</b> last saw 413, <b>${esc(fmt(lost[1]!))}</b> 502, <b>${esc(fmt(lost[2]!))}</b> other`);
+  if (lost.every((x) => typeof x === 'number'))
+    notes.push(
+      `ids never accepted: <b>${esc(fmt(lost[0]!))}</b> last saw 413, <b>${esc(fmt(lost[1]!))}</b> 502, <b>${esc(fmt(lost[2]!))}</b> other`,
+    );
   const xr = n('cross_region_duplicates');
-  if (typeof xr === 'number') notes.push(`<b>${esc(fmt(xr))}</b> ids in both regional Kafka clusters (fallback or replay, not loss)`);
-  if (!closes) notes.push('<b class="warn-text">The steps do not add up to the landed ids: the rows break an identity (a bug, not the data).</b>');
+  if (typeof xr === 'number')
+    notes.push(`<b>${esc(fmt(xr))}</b> ids in both regional Kafka clusters (fallback or replay, not loss)`);
+  if (!closes)
+    notes.push(
+      '<b class="warn-text">The steps do not add up to the landed ids: the rows break an identity (a bug, not the data).</b>',
+    );
   return `<figure class="wf">${head}${out.join('')}<ul class="notes">${notes.map((x) => `<li>${x}</li>`).join('')}</ul>${skippedNote}</figure>`;
 }
 
@@ -398,7 +553,11 @@ function renderTrend(ctx: Ctx): string {
       points: ctx.days.map((d) => {
         const r = d.rows.find((x) => x.site === site);
         const p = r && r.status !== 'ERROR' && r.parity_pct !== null ? Number(r.parity_pct) : null;
-        return { day: d.day, value: p !== null && Number.isFinite(p) ? p : null, status: r ? String(r.status) : 'none' };
+        return {
+          day: d.day,
+          value: p !== null && Number.isFinite(p) ? p : null,
+          status: r ? String(r.status) : 'none',
+        };
       }),
     };
   });
@@ -421,27 +580,43 @@ function renderTrend(ctx: Ctx): string {
   const n = ctx.days.length;
   const x = (i: number) => (n <= 1 ? TR.left + plotW / 2 : TR.left + 20 + ((plotW - 40) * i) / (n - 1));
   const out: string[] = [];
-  out.push(`<svg class="trend" viewBox="0 0 ${TR.width} ${TR.height}" width="${TR.width}" height="${TR.height}" role="img" aria-label="Parity per site and day against the thresholds">`);
+  out.push(
+    `<svg class="trend" viewBox="0 0 ${TR.width} ${TR.height}" width="${TR.width}" height="${TR.height}" role="img" aria-label="Parity per site and day against the thresholds">`,
+  );
   // Bands: under failPct, between, above warnPct.
-  out.push(`<rect class="band-fail" x="${TR.left}" y="${num(y(failPct))}" width="${plotW}" height="${num(bottom - y(failPct))}"/>`);
-  out.push(`<rect class="band-warn" x="${TR.left}" y="${num(y(warnPct))}" width="${plotW}" height="${num(y(failPct) - y(warnPct))}"/>`);
+  out.push(
+    `<rect class="band-fail" x="${TR.left}" y="${num(y(failPct))}" width="${plotW}" height="${num(bottom - y(failPct))}"/>`,
+  );
+  out.push(
+    `<rect class="band-warn" x="${TR.left}" y="${num(y(warnPct))}" width="${plotW}" height="${num(y(failPct) - y(warnPct))}"/>`,
+  );
   for (const t of ticks) {
     out.push(`<line class="grid" x1="${TR.left}" y1="${num(y(t))}" x2="${TR.left + plotW}" y2="${num(y(t))}"/>`);
     out.push(`<text class="tick" x="${TR.left - 6}" y="${num(y(t) + 4)}" text-anchor="end">${esc(trimPct(t))}</text>`);
   }
-  out.push(`<text class="axis-title" x="14" y="${num(TR.top + plotH / 2)}" transform="rotate(-90 14 ${num(TR.top + plotH / 2)})" text-anchor="middle">parity %</text>`);
-  if (lo <= 100 && 100 <= hi) out.push(`<line class="hundred" x1="${TR.left}" y1="${num(y(100))}" x2="${TR.left + plotW}" y2="${num(y(100))}"/>`);
-  out.push(`<line class="th-warn" x1="${TR.left}" y1="${num(y(warnPct))}" x2="${TR.left + plotW}" y2="${num(y(warnPct))}"/>`);
-  out.push(`<line class="th-fail" x1="${TR.left}" y1="${num(y(failPct))}" x2="${TR.left + plotW}" y2="${num(y(failPct))}"/>`);
+  out.push(
+    `<text class="axis-title" x="14" y="${num(TR.top + plotH / 2)}" transform="rotate(-90 14 ${num(TR.top + plotH / 2)})" text-anchor="middle">parity %</text>`,
+  );
+  if (lo <= 100 && 100 <= hi)
+    out.push(`<line class="hundred" x1="${TR.left}" y1="${num(y(100))}" x2="${TR.left + plotW}" y2="${num(y(100))}"/>`);
+  out.push(
+    `<line class="th-warn" x1="${TR.left}" y1="${num(y(warnPct))}" x2="${TR.left + plotW}" y2="${num(y(warnPct))}"/>`,
+  );
+  out.push(
+    `<line class="th-fail" x1="${TR.left}" y1="${num(y(failPct))}" x2="${TR.left + plotW}" y2="${num(y(failPct))}"/>`,
+  );
   // Days: labels, and a marker where a day has an ERROR row.
   const every = Math.max(1, Math.ceil(n / 16));
   ctx.days.forEach((d, i) => {
     const xi = num(x(i));
     out.push(`<line class="xtick" x1="${xi}" y1="${bottom}" x2="${xi}" y2="${bottom + 5}"/>`);
-    if (i % every === 0 || i === n - 1) out.push(`<text class="tick" x="${xi}" y="${bottom + 18}" text-anchor="middle">${esc(d.day)}</text>`);
+    if (i % every === 0 || i === n - 1)
+      out.push(`<text class="tick" x="${xi}" y="${bottom + 18}" text-anchor="middle">${esc(d.day)}</text>`);
     const errored = d.rows.some((r) => r.status === 'ERROR');
     if (errored) {
-      out.push(`<g><title>${esc(`${d.day}: ERROR — ${String(d.rows.find((r) => r.error)?.error ?? 'a tier could not be read')}`)}</title>`);
+      out.push(
+        `<g><title>${esc(`${d.day}: ERROR — ${String(d.rows.find((r) => r.error)?.error ?? 'a tier could not be read')}`)}</title>`,
+      );
       out.push(`<rect class="err-band" x="${num(x(i) - 14)}" y="${TR.top}" width="28" height="${plotH}"/>`);
       out.push(`<text class="err-label" x="${xi}" y="${bottom + 34}" text-anchor="middle">ERROR</text></g>`);
     }
@@ -460,7 +635,10 @@ function renderTrend(ctx: Ctx): string {
       else segments.at(-1)!.push(`${num(x(i))},${num(y(p.value))}`);
     });
     for (const seg of segments) {
-      if (seg.length > 1) out.push(`<polyline class="series" points="${seg.join(' ')}" stroke="${s.color}" stroke-width="${s.width}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+      if (seg.length > 1)
+        out.push(
+          `<polyline class="series" points="${seg.join(' ')}" stroke="${s.color}" stroke-width="${s.width}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+        );
     }
     s.points.forEach((p, i) => {
       if (p.value === null) return;
@@ -470,24 +648,35 @@ function renderTrend(ctx: Ctx): string {
         // Below the axis: pinned to the bottom edge, pointing down, named and valued; several on one day stack up.
         const k = pinnedAt.get(i) ?? 0;
         pinnedAt.set(i, k + 1);
-        out.push(`<g><title>${esc(`${tip} (below the axis)`)}</title><path d="M${num(x(i) - 5)},${bottom - 9} L${num(x(i) + 5)},${bottom - 9} L${xi},${bottom - 1} Z" fill="${s.color}"/><text class="pinned halo" x="${xi}" y="${bottom - 13 - 14 * k}" text-anchor="middle" fill="${s.color}">${esc(`${s.site} ${p.value.toFixed(2)}`)}</text></g>`);
+        out.push(
+          `<g><title>${esc(`${tip} (below the axis)`)}</title><path d="M${num(x(i) - 5)},${bottom - 9} L${num(x(i) + 5)},${bottom - 9} L${xi},${bottom - 1} Z" fill="${s.color}"/><text class="pinned halo" x="${xi}" y="${bottom - 13 - 14 * k}" text-anchor="middle" fill="${s.color}">${esc(`${s.site} ${p.value.toFixed(2)}`)}</text></g>`,
+        );
       } else {
-        out.push(`<circle cx="${xi}" cy="${num(y(p.value))}" r="${s.site === ALL_SITES ? 4 : 3.2}" fill="${s.color}"><title>${esc(tip)}</title></circle>`);
+        out.push(
+          `<circle cx="${xi}" cy="${num(y(p.value))}" r="${s.site === ALL_SITES ? 4 : 3.2}" fill="${s.color}"><title>${esc(tip)}</title></circle>`,
+        );
       }
     });
     const last = [...s.points].reverse().find((p) => p.value !== null);
     // A series whose last point is pinned is already named beside it.
-    if (last && last.value !== null && last.value >= lo) ends.push({ text: s.site, cls: 'end-label', color: s.color, y: y(last.value) });
+    if (last && last.value !== null && last.value >= lo)
+      ends.push({ text: s.site, cls: 'end-label', color: s.color, y: y(last.value) });
   }
   // End labels, pushed apart so that converging lines stay readable.
   ends.sort((a, b) => a.y - b.y || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
   for (let i = 1; i < ends.length; i++) ends[i]!.y = Math.max(ends[i]!.y, ends[i - 1]!.y + 14);
   const overflow = ends.length ? ends.at(-1)!.y - (bottom + 10) : 0;
   if (overflow > 0) for (const e of ends) e.y -= overflow;
-  for (const e of ends) out.push(`<text class="${e.cls}" x="${TR.left + plotW + 8}" y="${num(e.y + 4)}"${e.color ? ` fill="${e.color}"` : ''}>${esc(e.text)}</text>`);
+  for (const e of ends)
+    out.push(
+      `<text class="${e.cls}" x="${TR.left + plotW + 8}" y="${num(e.y + 4)}"${e.color ? ` fill="${e.color}"` : ''}>${esc(e.text)}</text>`,
+    );
   out.push('</svg>');
   const legend = series
-    .map((s) => `<li><svg class="swatch" width="30" height="12" aria-hidden="true"><line x1="1" y1="6" x2="29" y2="6" stroke="${s.color}" stroke-width="${s.width}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/></svg>${esc(s.site)}</li>`)
+    .map(
+      (s) =>
+        `<li><svg class="swatch" width="30" height="12" aria-hidden="true"><line x1="1" y1="6" x2="29" y2="6" stroke="${s.color}" stroke-width="${s.width}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/></svg>${esc(s.site)}</li>`,
+    )
     .join('');
   const pinned = values.some((v) => v < lo);
   return [
@@ -504,10 +693,21 @@ function renderTrend(ctx: Ctx): string {
 // Tables
 
 const TIER_OF: Partial<Record<ParityColumn, Tier>> = {
-  kafka_records: 'kafka', cross_region_duplicates: 'kafka', unroutable: 'kafka', lost_before_kafka: 'kafka', in_flight: 'kafka',
-  kafka_malformed: 'kafka', kafka_offset_records: 'kafka',
-  gcs_records: 'gcs', gcs_distinct: 'gcs', gcs_malformed: 'gcs', late_arrivals: 'gcs', gcs_out_of_window: 'gcs',
-  bq_rows: 'bigquery', bq_distinct: 'bigquery', bq_malformed: 'bigquery',
+  kafka_records: 'kafka',
+  cross_region_duplicates: 'kafka',
+  unroutable: 'kafka',
+  lost_before_kafka: 'kafka',
+  in_flight: 'kafka',
+  kafka_malformed: 'kafka',
+  kafka_offset_records: 'kafka',
+  gcs_records: 'gcs',
+  gcs_distinct: 'gcs',
+  gcs_malformed: 'gcs',
+  late_arrivals: 'gcs',
+  gcs_out_of_window: 'gcs',
+  bq_rows: 'bigquery',
+  bq_distinct: 'bigquery',
+  bq_malformed: 'bigquery',
 };
 
 /** Where the region columns (kafka_<region>) go in a group. */
@@ -522,15 +722,64 @@ type GroupColumn = ParityColumn | typeof REGIONS;
 const GROUPS: readonly { title: string; columns: readonly GroupColumn[] }[] = [
   {
     title: 'Counts and verdict',
-    columns: ['date', 'site', 'proxy_requests', 'proxy_accepted', 'rejected_413', 'rejected_502', 'rejected_other', 'kafka_records', 'gcs_records', 'gcs_distinct', 'bq_rows', 'bq_distinct', 'duplicates', 'unexplained', 'parity_pct', 'status', 'status_reason'],
+    columns: [
+      'date',
+      'site',
+      'proxy_requests',
+      'proxy_accepted',
+      'rejected_413',
+      'rejected_502',
+      'rejected_other',
+      'kafka_records',
+      'gcs_records',
+      'gcs_distinct',
+      'bq_rows',
+      'bq_distinct',
+      'duplicates',
+      'unexplained',
+      'parity_pct',
+      'status',
+      'status_reason',
+    ],
   },
   {
     title: 'Causes',
-    columns: ['site', 'proxy_distinct', 'accepted_distinct', 'retry_recovered', 'lost_413', 'lost_502', 'lost_other', 'missing', 'lost_before_kafka', 'unknown_site', 'in_flight', 'missing_unexplained', 'landed_not_accepted', 'landed_after_reject', 'landed_without_proxy', 'cross_region_duplicates', 'unroutable'],
+    columns: [
+      'site',
+      'proxy_distinct',
+      'accepted_distinct',
+      'retry_recovered',
+      'lost_413',
+      'lost_502',
+      'lost_other',
+      'missing',
+      'lost_before_kafka',
+      'unknown_site',
+      'in_flight',
+      'missing_unexplained',
+      'landed_not_accepted',
+      'landed_after_reject',
+      'landed_without_proxy',
+      'cross_region_duplicates',
+      'unroutable',
+    ],
   },
   {
     title: 'Tiers and input',
-    columns: ['site', 'proxy_malformed', 'proxy_out_of_window', 'gcs_malformed', 'gcs_out_of_window', 'late_arrivals', 'kafka_malformed', 'kafka_offset_records', REGIONS, 'bq_malformed', 'volume_drop', 'error'],
+    columns: [
+      'site',
+      'proxy_malformed',
+      'proxy_out_of_window',
+      'gcs_malformed',
+      'gcs_out_of_window',
+      'late_arrivals',
+      'kafka_malformed',
+      'kafka_offset_records',
+      REGIONS,
+      'bq_malformed',
+      'volume_drop',
+      'error',
+    ],
   },
 ];
 
@@ -555,8 +804,17 @@ function renderTables(ctx: Ctx): string {
   const groups = tableGroups(ctx);
   const docs = new Map<string, string>(PARITY_COLUMNS);
   const headCell = (c: GroupColumn, first: boolean): string[] => {
-    if (c === REGIONS) return ctx.regions.map((g) => `<th scope="col" title="${esc(`${regionColumn(g)}: messages in the ${g} Kafka cluster (EXPIRED: its retention no longer holds the day)`)}">${breakable(regionColumn(g))}</th>`);
-    const cls = [c === 'date' ? 'stick0' : c === 'site' ? (first ? 'stick1' : 'stick0') : '', c === 'status' ? 'edge' : ''].filter(Boolean).join(' ');
+    if (c === REGIONS)
+      return ctx.regions.map(
+        (g) =>
+          `<th scope="col" title="${esc(`${regionColumn(g)}: messages in the ${g} Kafka cluster (EXPIRED: its retention no longer holds the day)`)}">${breakable(regionColumn(g))}</th>`,
+      );
+    const cls = [
+      c === 'date' ? 'stick0' : c === 'site' ? (first ? 'stick1' : 'stick0') : '',
+      c === 'status' ? 'edge' : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
     const text = c === 'status_reason' || c === 'volume_drop' || c === 'error' ? ' txt' : '';
     return [`<th scope="col" title="${esc(`${c}: ${docs.get(c) ?? ''}`)}" class="${cls}${text}">${breakable(c)}</th>`];
   };
@@ -570,7 +828,9 @@ function renderTables(ctx: Ctx): string {
           if (c !== REGIONS) return [tableCell(r, c, ctx, c === 'status', gi === 0)];
           return ctx.regions.map((region) => {
             const x = r.regions?.[region] ?? null;
-            return x === null ? emptyCell(reasonEmpty(r, 'kafka_records', ctx)) : `<td class="num">${esc(typeof x === 'number' ? fmt(x) : String(x))}</td>`;
+            return x === null
+              ? emptyCell(reasonEmpty(r, 'kafka_records', ctx))
+              : `<td class="num">${esc(typeof x === 'number' ? fmt(x) : String(x))}</td>`;
           });
         });
         return `<tr${cls ? ` class="${cls}"` : ''}>${cells.join('')}</tr>`;
@@ -587,9 +847,10 @@ function renderTables(ctx: Ctx): string {
     return [`<h3 id="day-${esc(d.day)}">${esc(d.day)} ${badge(v.status)}${behind}</h3>`, ...parts].join('\n');
   });
   const hidden = PARITY_COLUMNS.map(([c]) => c).filter((c) => hiddenColumn(c, ctx));
-  const hiddenNote = hidden.length === 0
-    ? ''
-    : ` Columns of tiers this run did not configure are left out here (the CSV keeps them, empty): ${hidden.map((c) => `<code>${esc(c)}</code>`).join(', ')}.`;
+  const hiddenNote =
+    hidden.length === 0
+      ? ''
+      : ` Columns of tiers this run did not configure are left out here (the CSV keeps them, empty): ${hidden.map((c) => `<code>${esc(c)}</code>`).join(', ')}.`;
   return [
     '<section>',
     '<h2>Parity report, day by day</h2>',
@@ -630,10 +891,15 @@ function reasonEmpty(r: ParityRow, c: ParityColumn, ctx: Ctx): string {
 function renderDefinitions(ctx: Ctx): string {
   const items = [
     ...PARITY_COLUMNS.map(([c, doc]) => `<div><dt><code>${esc(c)}</code></dt><dd>${esc(doc)}</dd></div>`),
-    ...ctx.regions.map((g) => `<div><dt><code>${esc(regionColumn(g))}</code></dt><dd>messages in the ${esc(g)} Kafka cluster (EXPIRED: its retention no longer holds the day)</dd></div>`),
+    ...ctx.regions.map(
+      (g) =>
+        `<div><dt><code>${esc(regionColumn(g))}</code></dt><dd>messages in the ${esc(g)} Kafka cluster (EXPIRED: its retention no longer holds the day)</dd></div>`,
+    ),
     ...STATUSES.map((s) => `<div><dt>${badge(s)}</dt><dd>${esc(STATUS_MEANS[s])}</dd></div>`),
   ];
-  return ['<section>', '<h2>Column definitions</h2>', `<dl class="defs">${items.join('\n')}</dl>`, '</section>'].join('\n');
+  return ['<section>', '<h2>Column definitions</h2>', `<dl class="defs">${items.join('\n')}</dl>`, '</section>'].join(
+    '\n',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -641,16 +907,18 @@ function renderDefinitions(ctx: Ctx): string {
 
 function chartSites(configured: readonly string[], days: readonly { rows: ParityRow[] }[]): string[] {
   const out = configured.filter((s) => s !== ALL_SITES);
-  for (const d of days) for (const r of d.rows) {
-    const s = String(r.site);
-    if (s !== ALL_SITES && !out.includes(s)) out.push(s);
-  }
+  for (const d of days)
+    for (const r of d.rows) {
+      const s = String(r.site);
+      if (s !== ALL_SITES && !out.includes(s)) out.push(s);
+    }
   return [...out, ALL_SITES];
 }
 
 function regionsOf(days: readonly { rows: ParityRow[] }[]): string[] {
   const out: string[] = [];
-  for (const d of days) for (const r of d.rows) for (const g of Object.keys(r.regions ?? {})) if (!out.includes(g)) out.push(g);
+  for (const d of days)
+    for (const r of d.rows) for (const g of Object.keys(r.regions ?? {})) if (!out.includes(g)) out.push(g);
   return out;
 }
 
@@ -658,7 +926,13 @@ function regionsOf(days: readonly { rows: ParityRow[] }[]): string[] {
 function configuredTiers(days: readonly { rows: ParityRow[] }[]): Record<Tier, boolean> {
   const rows = days.flatMap((d) => d.rows);
   const has = (tier: Tier) =>
-    rows.some((r) => (Object.keys(TIER_OF) as ParityColumn[]).some((c) => TIER_OF[c] === tier && r[c] !== null && r[c] !== undefined) || (tier === 'kafka' && r.regions !== undefined));
+    rows.some(
+      (r) =>
+        (Object.keys(TIER_OF) as ParityColumn[]).some(
+          (c) => TIER_OF[c] === tier && r[c] !== null && r[c] !== undefined,
+        ) ||
+        (tier === 'kafka' && r.regions !== undefined),
+    );
   return { kafka: has('kafka'), gcs: has('gcs'), bigquery: has('bigquery') };
 }
 

@@ -68,7 +68,13 @@ export function summarizeDay(rows: readonly ParityRow[]): DayVerdict {
     .filter((a) => a.sites.length > 0)
     .map((a) => `; also ${a.s}: ${a.sites.join(', ')}`)
     .join('');
-  return { status, rows: named, all, parity_pct: allRow ? text(allRow.parity_pct) : null, text: named.length === 0 ? status : `${status}: ${describe(named)}${also}` };
+  return {
+    status,
+    rows: named,
+    all,
+    parity_pct: allRow ? text(allRow.parity_pct) : null,
+    text: named.length === 0 ? status : `${status}: ${describe(named)}${also}`,
+  };
 }
 
 /** The statuses that make a run exit non-zero, worst first. */
@@ -87,9 +93,11 @@ export function leadingCause(row: ParityRow): LeadingCause | null {
   let best: LeadingCause | null = null;
   for (const c of CAUSES) {
     const v = cells[c.column];
-    if (typeof v === 'number' && v > 0 && (best === null || v > best.count!)) best = { column: c.column, count: v, text: `${c.label} ${c.sign}${v}` };
+    if (typeof v === 'number' && v > 0 && (best === null || v > best.count!))
+      best = { column: c.column, count: v, text: `${c.label} ${c.sign}${v}` };
     // A cause given as text (the volume guard's "proxy 1,200 < 50 % of median 2,600") explains a status no count does.
-    if (typeof v === 'string' && v !== '' && best === null && status !== 'PASS') best = { column: c.column, count: null, text: `${c.label}: ${oneLine(v)}` };
+    if (typeof v === 'string' && v !== '' && best === null && status !== 'PASS')
+      best = { column: c.column, count: null, text: `${c.label}: ${oneLine(v)}` };
   }
   if (best) return best;
   return status !== 'PASS' && reason ? { column: 'status_reason', count: null, text: oneLine(reason) } : null;
@@ -109,9 +117,16 @@ function describe(rows: readonly RowVerdict[]): string {
     const same = shared ? parts.find((p) => p.shared && p.text === cause.text) : undefined;
     if (same) same.sites.push(r.site);
     else if (shared) parts.push({ sites: [r.site], text: cause.text, shared });
-    else parts.push({ sites: [r.site], text: [r.parity_pct === null ? null : `${shortPct(r.parity_pct)} %`, cause?.text].filter(Boolean).join(', '), shared });
+    else
+      parts.push({
+        sites: [r.site],
+        text: [r.parity_pct === null ? null : `${shortPct(r.parity_pct)} %`, cause?.text].filter(Boolean).join(', '),
+        shared,
+      });
   }
-  return parts.map((p) => (p.shared ? `${p.sites.join(', ')}: ${p.text}` : [p.sites[0], p.text].filter(Boolean).join(' '))).join('; ');
+  return parts
+    .map((p) => (p.shared ? `${p.sites.join(', ')}: ${p.text}` : [p.sites[0], p.text].filter(Boolean).join(' ')))
+    .join('; ');
 }
 
 /** `81.5000` → `81.5`: the report keeps four decimals, a summary line needs no trailing zeros. */
@@ -142,10 +157,28 @@ interface SummaryDay {
 
 /** The ALL row's columns the table shows, by layout; `status` is the worst row's, `worst_rows` names them. */
 const NARROW: readonly ParityColumn[] = ['date', 'status', 'missing', 'unexplained', 'parity_pct'];
-const MEDIUM: readonly ParityColumn[] = ['date', 'status', 'proxy_requests', 'proxy_accepted', 'missing', 'unexplained', 'parity_pct'];
+const MEDIUM: readonly ParityColumn[] = [
+  'date',
+  'status',
+  'proxy_requests',
+  'proxy_accepted',
+  'missing',
+  'unexplained',
+  'parity_pct',
+];
 const WIDE: readonly ParityColumn[] = [
-  'date', 'status', 'proxy_requests', 'proxy_accepted', 'rejected_413', 'rejected_502', 'duplicates', 'missing',
-  'missing_unexplained', 'landed_not_accepted', 'unexplained', 'parity_pct',
+  'date',
+  'status',
+  'proxy_requests',
+  'proxy_accepted',
+  'rejected_413',
+  'rejected_502',
+  'duplicates',
+  'missing',
+  'missing_unexplained',
+  'landed_not_accepted',
+  'unexplained',
+  'parity_pct',
 ];
 /** The narrowest `worst_rows` a layout is chosen with: room for `UNKNOWN 81.5 %, unknown site −67`. */
 const WORST_ROWS_MIN_CHARS = 36;
@@ -165,11 +198,21 @@ export interface SummaryTableOptions {
  */
 export function renderSummaryTable(days: readonly SummaryDay[], options: SummaryTableOptions = {}): string {
   const width = Math.max(40, options.width ?? DEFAULT_TABLE_WIDTH);
-  const shown = days.map((d) => ({ d, v: summarizeDay(d.rows) })).filter(({ v }) => !options.onlyFailing || v.status !== 'PASS');
+  const shown = days
+    .map((d) => ({ d, v: summarizeDay(d.rows) }))
+    .filter(({ v }) => !options.onlyFailing || v.status !== 'PASS');
   const cellsOf = (columns: readonly ParityColumn[]) =>
     shown.map(({ d, v }) => {
       const all = d.rows.find((r) => r.site === ALL_SITES) ?? d.rows.at(-1);
-      return columns.map((c) => (c === 'status' ? v.status : c === 'date' ? String(all?.date ?? d.day ?? '-') : all?.[c] === null || all?.[c] === undefined ? '-' : String(all[c])));
+      return columns.map((c) =>
+        c === 'status'
+          ? v.status
+          : c === 'date'
+            ? String(all?.date ?? d.day ?? '-')
+            : all?.[c] === null || all?.[c] === undefined
+              ? '-'
+              : String(all[c]),
+      );
     });
   const layout = (columns: readonly ParityColumn[]) => {
     const cells = cellsOf(columns);
@@ -181,14 +224,26 @@ export function renderSummaryTable(days: readonly SummaryDay[], options: Summary
   const room = Math.max(width - chosen.fixed, 'worst_rows'.length);
   const line = (cells: readonly string[], last: string) =>
     // A terminal narrower than the narrow layout cuts every line, rather than wrapping it.
-    fit((cells.map((c, i) => (i < 2 ? c.padEnd(chosen.widths[i]!) : c.padStart(chosen.widths[i]!))).join('  ') + '  ' + fit(last, room)).trimEnd(), width);
+    fit(
+      (
+        cells.map((c, i) => (i < 2 ? c.padEnd(chosen.widths[i]!) : c.padStart(chosen.widths[i]!))).join('  ') +
+        '  ' +
+        fit(last, room)
+      ).trimEnd(),
+      width,
+    );
   const lines = [
     line(chosen.columns, 'worst_rows'),
-    line(chosen.widths.map((w) => '-'.repeat(w)), '-'.repeat(Math.min(room, 'worst_rows'.length))),
+    line(
+      chosen.widths.map((w) => '-'.repeat(w)),
+      '-'.repeat(Math.min(room, 'worst_rows'.length)),
+    ),
     ...shown.map(({ v }, i) => line(chosen.cells[i]!, worstRows(v))),
   ];
   if (shown.length === 0) lines.push(options.onlyFailing ? 'no day is below PASS' : 'no days');
-  lines.push(fit('status: the worst row of the day; the counts and parity_pct: ALL; worst_rows: the rows behind status', width));
+  lines.push(
+    fit('status: the worst row of the day; the counts and parity_pct: ALL; worst_rows: the rows behind status', width),
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -230,27 +285,37 @@ export interface SummaryDocumentDay {
   leading_count: number | null;
   worst_rows: string[];
   summary: string;
-  rows: { site: string; status: RowStatus; parity_pct: string | null; leading_cause: string | null; leading_count: number | null; detail: string | null }[];
+  rows: {
+    site: string;
+    status: RowStatus;
+    parity_pct: string | null;
+    leading_cause: string | null;
+    leading_count: number | null;
+    detail: string | null;
+  }[];
 }
 
 /** The days as data: every row, or with `onlyFailing` only days and rows that are not PASS. Pure. */
-export function summaryDocument(days: readonly SummaryDay[], options: { onlyFailing?: boolean } = {}): SummaryDocumentDay[] {
+export function summaryDocument(
+  days: readonly SummaryDay[],
+  options: { onlyFailing?: boolean } = {},
+): SummaryDocumentDay[] {
   return days.flatMap((d) => {
     const v = summarizeDay(d.rows);
     if (options.onlyFailing && v.status === 'PASS') return [];
     const lead = v.rows[0]?.leadingCause ?? null;
-    return [{
-      date: d.day ?? String(d.rows[0]?.date ?? ''),
-      status: v.status,
-      parity_pct: v.parity_pct,
-      leading_cause: lead?.column ?? null,
-      leading_count: lead?.count ?? null,
-      worst_rows: v.rows.map((r) => r.site),
-      summary: v.text,
-      rows: v.all
-        .filter((r) => !options.onlyFailing || r.status !== 'PASS')
-        .map(rowRecord),
-    }];
+    return [
+      {
+        date: d.day ?? String(d.rows[0]?.date ?? ''),
+        status: v.status,
+        parity_pct: v.parity_pct,
+        leading_cause: lead?.column ?? null,
+        leading_count: lead?.count ?? null,
+        worst_rows: v.rows.map((r) => r.site),
+        summary: v.text,
+        rows: v.all.filter((r) => !options.onlyFailing || r.status !== 'PASS').map(rowRecord),
+      },
+    ];
   });
 }
 
@@ -258,7 +323,14 @@ export type SummaryRowRecord = SummaryDocumentDay['rows'][number];
 
 /** A row's verdict as flat data, for logs and documents. Pure. */
 export function rowRecord(r: RowVerdict): SummaryRowRecord {
-  return { site: r.site, status: r.status, parity_pct: r.parity_pct, leading_cause: r.leadingCause?.column ?? null, leading_count: r.leadingCause?.count ?? null, detail: r.leadingCause?.text ?? null };
+  return {
+    site: r.site,
+    status: r.status,
+    parity_pct: r.parity_pct,
+    leading_cause: r.leadingCause?.column ?? null,
+    leading_count: r.leadingCause?.count ?? null,
+    detail: r.leadingCause?.text ?? null,
+  };
 }
 
 /** One JSON document: an array of days. Pure. */
@@ -266,19 +338,41 @@ export function renderSummaryJson(days: readonly SummaryDay[], options: { onlyFa
   return JSON.stringify(summaryDocument(days, options), null, 2) + '\n';
 }
 
-export const SUMMARY_CSV_HEADER = ['date', 'day_status', 'day_parity_pct', 'worst_rows', 'site', 'status', 'parity_pct', 'leading_cause', 'leading_count', 'detail'] as const;
+export const SUMMARY_CSV_HEADER = [
+  'date',
+  'day_status',
+  'day_parity_pct',
+  'worst_rows',
+  'site',
+  'status',
+  'parity_pct',
+  'leading_cause',
+  'leading_count',
+  'detail',
+] as const;
 
 /**
  * RFC 4180, a header then one line per row of each day (the day's verdict repeated); `worst_rows`
  * space-separated. Quoted and formula-guarded as the reports are (`detail` carries object names). Pure.
  */
-export function renderSummaryCsv(days: readonly SummaryDay[], options: { onlyFailing?: boolean } & Partial<CsvOptions> = {}): string {
+export function renderSummaryCsv(
+  days: readonly SummaryDay[],
+  options: { onlyFailing?: boolean } & Partial<CsvOptions> = {},
+): string {
   const guard = options.formulaGuard ?? DEFAULT_CSV_OPTIONS.formulaGuard;
   const textCell = (v: string | null) => (v === null ? '' : guard ? guardCell(v) : v);
   const records = summaryDocument(days, options).flatMap((d) =>
     d.rows.map((r) => [
-      d.date, d.status, d.parity_pct ?? '', textCell(d.worst_rows.join(' ')), textCell(r.site), r.status, r.parity_pct ?? '',
-      r.leading_cause ?? '', r.leading_count === null ? '' : String(r.leading_count), textCell(r.detail),
+      d.date,
+      d.status,
+      d.parity_pct ?? '',
+      textCell(d.worst_rows.join(' ')),
+      textCell(r.site),
+      r.status,
+      r.parity_pct ?? '',
+      r.leading_cause ?? '',
+      r.leading_count === null ? '' : String(r.leading_count),
+      textCell(r.detail),
     ]),
   );
   return stringify([[...SUMMARY_CSV_HEADER], ...records], { record_delimiter: '\r\n', quoted_match: /[\r\n",]/ });

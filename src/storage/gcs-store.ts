@@ -142,7 +142,9 @@ export class GcsBlobStore implements BlobStore {
   async assertRootExists(root: string, signal?: AbortSignal): Promise<void> {
     const bucketUrl = `gs://${this.bucket}`;
     await this.retrying(bucketUrl, signal, describeListFailure(this.bucket), () =>
-      this.storage.bucket(this.bucket).getFiles({ prefix: root, maxResults: 1, autoPaginate: false, fields: 'items(name),nextPageToken' }),
+      this.storage
+        .bucket(this.bucket)
+        .getFiles({ prefix: root, maxResults: 1, autoPaginate: false, fields: 'items(name),nextPageToken' }),
     );
   }
 
@@ -152,14 +154,18 @@ export class GcsBlobStore implements BlobStore {
     do {
       throwIfAborted(signal);
       const token = pageToken;
-      const [files, next] = await this.retrying(`gs://${this.bucket}/${prefix}`, signal, describeListFailure(this.bucket), () =>
-        bucket.getFiles({
-          prefix,
-          autoPaginate: false,
-          maxResults: GCS_LIST_PAGE_SIZE,
-          fields: LIST_FIELDS,
-          ...(token ? { pageToken: token } : {}),
-        }),
+      const [files, next] = await this.retrying(
+        `gs://${this.bucket}/${prefix}`,
+        signal,
+        describeListFailure(this.bucket),
+        () =>
+          bucket.getFiles({
+            prefix,
+            autoPaginate: false,
+            maxResults: GCS_LIST_PAGE_SIZE,
+            fields: LIST_FIELDS,
+            ...(token ? { pageToken: token } : {}),
+          }),
       );
       for (const file of files) {
         const meta = resourceOf(file);
@@ -197,8 +203,15 @@ export class GcsBlobStore implements BlobStore {
     });
   }
 
-  private async downloadOnce(name: string, object: BlobObject, scratchPath: string, signal?: AbortSignal): Promise<void> {
-    const file = this.storage.bucket(this.bucket).file(name, object.generation ? { generation: object.generation } : {});
+  private async downloadOnce(
+    name: string,
+    object: BlobObject,
+    scratchPath: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const file = this.storage
+      .bucket(this.bucket)
+      .file(name, object.generation ? { generation: object.generation } : {});
     const source = file.createReadStream({ decompress: false });
     const counter = new ByteCounter(this.stallTimeoutMs, () => {
       source.destroy(Object.assign(new Error(`no data for ${this.stallTimeoutMs} ms`), { code: STALLED }));
@@ -221,7 +234,10 @@ export class GcsBlobStore implements BlobStore {
       const gunzip = sentGzip || (object.gzip && !transcoded);
       const expected = transcoded ? undefined : object.size;
       try {
-        await pipeline([source, counter, ...(gunzip ? [createGunzip()] : []), createWriteStream(scratchPath, { flags: 'w' })], signal ? { signal } : {});
+        await pipeline(
+          [source, counter, ...(gunzip ? [createGunzip()] : []), createWriteStream(scratchPath, { flags: 'w' })],
+          signal ? { signal } : {},
+        );
       } catch (e) {
         throw new DownloadError(e, counter.bytes, expected);
       }
@@ -235,7 +251,12 @@ export class GcsBlobStore implements BlobStore {
     }
   }
 
-  private retrying<T>(url: string, signal: AbortSignal | undefined, describe: (e: unknown) => Failure, request: () => Promise<T>): Promise<T> {
+  private retrying<T>(
+    url: string,
+    signal: AbortSignal | undefined,
+    describe: (e: unknown) => Failure,
+    request: () => Promise<T>,
+  ): Promise<T> {
     return retrying(this.tier, url, this.policy, signal, namingEndpoint(this.storage.apiEndpoint, describe), request);
   }
 }
@@ -367,17 +388,29 @@ function describeDownloadFailure(bucket: string, object: BlobObject): (e: unknow
     const short = expected !== undefined && received < expected;
     if (cause === undefined) {
       // The stream ended cleanly but early (or late): the connection, not the object, is at fault.
-      return { message: `connection dropped mid-object: received ${received} of ${expected} bytes`, retry: true, retriable: true };
+      return {
+        message: `connection dropped mid-object: received ${received} of ${expected} bytes`,
+        retry: true,
+        retriable: true,
+      };
     }
     const code = errorCode(cause);
     if (code === STALLED) {
-      return { message: `connection stalled or dropped mid-object: received ${received} of ${expected ?? '?'} bytes, then ${(cause as Error).message}`, retry: true, retriable: true };
+      return {
+        message: `connection stalled or dropped mid-object: received ${received} of ${expected ?? '?'} bytes, then ${(cause as Error).message}`,
+        retry: true,
+        retriable: true,
+      };
     }
     if (typeof code === 'string' && code.startsWith('Z_')) {
       // gzip that ends early because fewer bytes arrived than are stored is a dropped connection;
       // gzip that is bad in bytes that did arrive is a corrupt object, and reading it again will not help.
       if (short && code === 'Z_BUF_ERROR') {
-        return { message: `connection dropped mid-object: received ${received} of ${expected} bytes`, retry: true, retriable: true };
+        return {
+          message: `connection dropped mid-object: received ${received} of ${expected} bytes`,
+          retry: true,
+          retriable: true,
+        };
       }
       return {
         message: `not valid gzip (${code}) — the object is corrupt or truncated${object.generation ? ` (generation ${object.generation})` : ''}`,
@@ -391,7 +424,8 @@ function describeDownloadFailure(bucket: string, object: BlobObject): (e: unknow
     });
     // A replaced object is found at its new generation by the next run's listing.
     if (code === 404) return { ...failure, retriable: true };
-    if (failure.retry && short) return { ...failure, message: `${failure.message} after ${received} of ${expected} bytes` };
+    if (failure.retry && short)
+      return { ...failure, message: `${failure.message} after ${received} of ${expected} bytes` };
     return failure;
   };
 }
@@ -404,7 +438,9 @@ function namingEndpoint(endpoint: string, describe: (e: unknown) => Failure): (e
   return (e) => {
     const failure = describe(e);
     const code = errorCode(e instanceof DownloadError ? e.cause : e);
-    return typeof code === 'string' && code.startsWith('E') ? { ...failure, message: `${failure.message} at endpoint ${endpoint}` } : failure;
+    return typeof code === 'string' && code.startsWith('E')
+      ? { ...failure, message: `${failure.message} at endpoint ${endpoint}` }
+      : failure;
   };
 }
 
@@ -416,7 +452,8 @@ function describeFailure(e: unknown, byStatus: Partial<Record<number, string>>):
     if (known) return { message: known, retry: false, retriable: false };
     if (code === 401) {
       return {
-        message: 'not authenticated (401) — check Application Default Credentials (gcloud auth application-default login, or the workload identity)',
+        message:
+          'not authenticated (401) — check Application Default Credentials (gcloud auth application-default login, or the workload identity)',
         retry: false,
         retriable: false,
       };
@@ -428,7 +465,11 @@ function describeFailure(e: unknown, byStatus: Partial<Record<number, string>>):
     return { message: `connection failed (${code})`, retry: true, retriable: true };
   }
   const detail = e instanceof Error ? e.message : String(e);
-  return { message: `request failed${typeof code === 'string' ? ` (${code})` : ''}: ${detail}`, retry: false, retriable: false };
+  return {
+    message: `request failed${typeof code === 'string' ? ` (${code})` : ''}: ${detail}`,
+    retry: false,
+    retriable: false,
+  };
 }
 
 /** An HTTP status (ApiError), a Node or zlib error code, or ETIMEDOUT for the client's own timeouts. */

@@ -15,7 +15,8 @@ export class StoreRegistry {
     const key = `${tier}|${location.scheme}|${location.bucket}`;
     let store = this.stores.get(key);
     if (!store) {
-      store = location.scheme === 'gs' ? this.openGcs(tier, location.bucket) : Promise.resolve(new LocalBlobStore(tier));
+      store =
+        location.scheme === 'gs' ? this.openGcs(tier, location.bucket) : Promise.resolve(new LocalBlobStore(tier));
       this.stores.set(key, store);
     }
     return store;

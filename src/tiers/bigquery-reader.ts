@@ -9,5 +9,10 @@ import type { BigqueryTableSpec } from './bigquery.js';
  */
 export interface BigqueryRangeReader {
   readonly spec?: BigqueryTableSpec;
-  readRange(startMs: number, endMs: number, onBatch: (rows: StreamedRow[]) => Promise<void>, signal?: AbortSignal): Promise<{ bytesProcessed: number | null; rows: number }>;
+  readRange(
+    startMs: number,
+    endMs: number,
+    onBatch: (rows: StreamedRow[]) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<{ bytesProcessed: number | null; rows: number }>;
 }

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BigQuery, type Dataset, type Job, type JobMetadata, type Query, type TableField } from '@google-cloud/bigquery';
+import {
+  BigQuery,
+  type Dataset,
+  type Job,
+  type JobMetadata,
+  type Query,
+  type TableField,
+} from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import type { StreamedRow } from '../engine/engine.js';
 import { loadQuery } from '../engine/queries.js';
@@ -77,7 +84,12 @@ export interface BigqueryTier {
    * before the next page is fetched). Throws TierError (naming the table), or AbortedError when the
    * signal fires (a running job is cancelled).
    */
-  readRange(startMs: number, endMs: number, onBatch: (rows: StreamedRow[]) => Promise<void>, signal?: AbortSignal): Promise<BigqueryReadResult>;
+  readRange(
+    startMs: number,
+    endMs: number,
+    onBatch: (rows: StreamedRow[]) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<BigqueryReadResult>;
   /**
    * The exact SQL and parameters readRange would run, with the bytes a dry run estimates. `params`
    * is printable: timestamps as ISO-8601 UTC strings, dates as YYYY-MM-DD.
@@ -91,7 +103,11 @@ export interface BigqueryTier {
    * column STRING, including one that is all NULL so far (a number later written to it is stored as
    * its decimal text). A column the table lacks is added (NULLABLE); an existing column keeps its type.
    */
-  writeHistory(historyTable: string, rows: Record<string, string | number | null>[], signal?: AbortSignal): Promise<void>;
+  writeHistory(
+    historyTable: string,
+    rows: Record<string, string | number | null>[],
+    signal?: AbortSignal,
+  ): Promise<void>;
 }
 
 export interface BigqueryClientOptions {
@@ -136,7 +152,11 @@ export interface TableRef {
 
 export function parseTable(table: string, path: string): TableRef {
   const m = BQ_TABLE.exec(table);
-  if (!m) throw new ConfigError(path, `"${table}" is not project.dataset.table (lower-case project id, dataset and table of letters, digits and _)`);
+  if (!m)
+    throw new ConfigError(
+      path,
+      `"${table}" is not project.dataset.table (lower-case project id, dataset and table of letters, digits and _)`,
+    );
   return { name: table, project: m[1]!, dataset: m[2]!, tableId: m[3]!, sql: `\`${table}\`` };
 }
 
@@ -159,19 +179,33 @@ export function tableIdentifiers(table: TableRef, columns: BigqueryTableSpec['co
  * the column is one (parsing every value as text would cost as much as the rest of the query),
  * else parsed from its text (a value that is no integer becomes NULL: a malformed row).
  */
-export async function statusValue(bq: BigQuery, table: TableRef, column: string, signal?: AbortSignal): Promise<string> {
-  const [md] = await abortable(bq.dataset(table.dataset, { projectId: table.project }).table(table.tableId).getMetadata(), signal);
+export async function statusValue(
+  bq: BigQuery,
+  table: TableRef,
+  column: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const [md] = await abortable(
+    bq.dataset(table.dataset, { projectId: table.project }).table(table.tableId).getMetadata(),
+    signal,
+  );
   const fields = (md as { schema?: { fields?: TableField[] } }).schema?.fields ?? [];
   const type = fields.find((f) => f.name?.toLowerCase() === column.toLowerCase())?.type?.toUpperCase();
   // NULLIF(…, ''): the emulator's SAFE_CAST turns an empty string column value into 0, BigQuery's into NULL.
-  return type === 'INTEGER' || type === 'INT64' ? quote(column) : `SAFE_CAST(NULLIF(TRIM(CAST(${quote(column)} AS STRING)), '') AS INT64)`;
+  return type === 'INTEGER' || type === 'INT64'
+    ? quote(column)
+    : `SAFE_CAST(NULLIF(TRIM(CAST(${quote(column)} AS STRING)), '') AS INT64)`;
 }
 
 /**
  * The parameters of a read of [startMs, endMs): the time range, and the partition filter's dates
  * (the range's UTC dates widened by `marginDays`). `printable` for --dry-run.
  */
-export function rangeParams(startMs: number, endMs: number, marginDays: number): { params: Record<string, unknown>; types: Record<string, string>; printable: Record<string, string> } {
+export function rangeParams(
+  startMs: number,
+  endMs: number,
+  marginDays: number,
+): { params: Record<string, unknown>; types: Record<string, string>; printable: Record<string, string> } {
   if (!Number.isSafeInteger(startMs) || !Number.isSafeInteger(endMs) || startMs >= endMs) {
     throw new InternalError(`bigquery: invalid range [${startMs}, ${endMs})`);
   }
@@ -183,7 +217,12 @@ export function rangeParams(startMs: number, endMs: number, marginDays: number):
   const toDate = new Date(endMs - 1 + margin).toISOString().slice(0, 10);
   return {
     // DATE and TIMESTAMP values must be wrapped: the client sends no value for a plain string of those types.
-    params: { start: BigQuery.timestamp(start), end: BigQuery.timestamp(end), from_date: BigQuery.date(fromDate), to_date: BigQuery.date(toDate) },
+    params: {
+      start: BigQuery.timestamp(start),
+      end: BigQuery.timestamp(end),
+      from_date: BigQuery.date(fromDate),
+      to_date: BigQuery.date(toDate),
+    },
     types: { start: 'TIMESTAMP', end: 'TIMESTAMP', from_date: 'DATE', to_date: 'DATE' },
     printable: { start, end, from_date: fromDate, to_date: toDate },
   };
@@ -195,19 +234,33 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
   const key = kind === 'proxy' ? 'tiers.proxy.bigquery' : 'tiers.bigquery';
   const landed = parseTable(options.table, `${key}.table`);
   for (const [name, column] of Object.entries(options.columns)) {
-    if (!BQ_COLUMN.test(column)) throw new ConfigError(`${key}.columns.${name}`, `"${column}" is not a BigQuery column name`);
+    if (!BQ_COLUMN.test(column))
+      throw new ConfigError(`${key}.columns.${name}`, `"${column}" is not a BigQuery column name`);
   }
-  if (kind === 'proxy' && !options.columns.status) throw new ConfigError(`${key}.columns.status`, 'a proxy table needs its status column');
+  if (kind === 'proxy' && !options.columns.status)
+    throw new ConfigError(`${key}.columns.status`, 'a proxy table needs its status column');
   if (!/^\d+$/.test(options.maximumBytesBilled)) {
-    throw new ConfigError(`${key}.maximumBytesBilled`, `"${options.maximumBytesBilled}" is not a whole number of bytes`);
+    throw new ConfigError(
+      `${key}.maximumBytesBilled`,
+      `"${options.maximumBytesBilled}" is not a whole number of bytes`,
+    );
   }
   if (!Number.isInteger(options.partitionMarginDays) || options.partitionMarginDays < 0) {
-    throw new ConfigError(`${key}.partitionMarginDays`, `${options.partitionMarginDays} is not a whole number of days >= 0`);
+    throw new ConfigError(
+      `${key}.partitionMarginDays`,
+      `${options.partitionMarginDays} is not a whole number of days >= 0`,
+    );
   }
   const pageSize = options.pageSize ?? BIGQUERY_PAGE_ROWS;
   const deadlineMs = options.queryDeadlineMs ?? QUERY_DEADLINE_MS;
   const jobProject = options.projectId ?? landed.project;
-  const bq = client ?? createBigqueryClient({ projectId: jobProject, ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}), ...(options.location ? { location: options.location } : {}) });
+  const bq =
+    client ??
+    createBigqueryClient({
+      projectId: jobProject,
+      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      ...(options.location ? { location: options.location } : {}),
+    });
   let sql: string | undefined;
   /** The query, once: a proxy table's depends on its status column's type. */
   const querySql = async (signal?: AbortSignal): Promise<string> => {
@@ -218,16 +271,36 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
     }
     return sql;
   };
-  const readContext: ErrorContext = { op: 'read', tier: kind === 'proxy' ? 'proxy' : 'bigquery', key, object: landed.name, table: landed.name, jobProject, maximumBytesBilled: options.maximumBytesBilled };
+  const readContext: ErrorContext = {
+    op: 'read',
+    tier: kind === 'proxy' ? 'proxy' : 'bigquery',
+    key,
+    object: landed.name,
+    table: landed.name,
+    jobProject,
+    maximumBytesBilled: options.maximumBytesBilled,
+  };
   const jobs = new JobRunner(bq, options, deadlineMs);
 
-  async function plan(startMs: number, endMs: number, signal?: AbortSignal): Promise<{ query: Query; printable: Record<string, string> }> {
+  async function plan(
+    startMs: number,
+    endMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ query: Query; printable: Record<string, string> }> {
     const range = rangeParams(startMs, endMs, options.partitionMarginDays);
-    return { query: { query: await querySql(signal), params: range.params, types: range.types }, printable: range.printable };
+    return {
+      query: { query: await querySql(signal), params: range.params, types: range.types },
+      printable: range.printable,
+    };
   }
 
   return {
-    spec: { kind, table: landed.name, columns: { ...options.columns }, partitionMarginDays: options.partitionMarginDays },
+    spec: {
+      kind,
+      table: landed.name,
+      columns: { ...options.columns },
+      partitionMarginDays: options.partitionMarginDays,
+    },
     async readRange(startMs, endMs, onBatch, signal) {
       rangeParams(startMs, endMs, options.partitionMarginDays); // a bad range is our bug, not BigQuery's
       throwIfAborted(signal);
@@ -236,7 +309,13 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
         const { query } = await plan(startMs, endMs, signal);
         const { job, metadata } = await jobs.run(query, readContext, deadline, signal);
         let rows = 0;
-        for await (const page of resultPages(job, pageSize, deadline, () => timeoutError(readContext, deadlineMs, job.id), signal)) {
+        for await (const page of resultPages(
+          job,
+          pageSize,
+          deadline,
+          () => timeoutError(readContext, deadlineMs, job.id),
+          signal,
+        )) {
           const batch = page.map((r) => toStreamedRow(r, landed.name));
           try {
             await onBatch(batch);
@@ -258,7 +337,12 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
       rangeParams(startMs, endMs, options.partitionMarginDays);
       try {
         const { query, printable } = await plan(startMs, endMs);
-        const [job] = await bq.createQueryJob({ ...query, dryRun: true, maximumBytesBilled: options.maximumBytesBilled, ...(options.location ? { location: options.location } : {}) });
+        const [job] = await bq.createQueryJob({
+          ...query,
+          dryRun: true,
+          maximumBytesBilled: options.maximumBytesBilled,
+          ...(options.location ? { location: options.location } : {}),
+        });
         return { sql: query.query ?? '', params: printable, bytes: bytesOf(job.metadata as JobMetadata) ?? 0 };
       } catch (e) {
         throw toTierError(e, readContext);
@@ -267,7 +351,15 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
 
     async writeHistory(historyTable, rows, signal) {
       const target = parseTable(historyTable, 'tiers.bigquery.history.table');
-      const context: ErrorContext = { op: 'history', tier: 'bigquery', key: 'tiers.bigquery.history', object: target.name, table: target.name, jobProject, maximumBytesBilled: options.maximumBytesBilled };
+      const context: ErrorContext = {
+        op: 'history',
+        tier: 'bigquery',
+        key: 'tiers.bigquery.history',
+        object: target.name,
+        table: target.name,
+        jobProject,
+        maximumBytesBilled: options.maximumBytesBilled,
+      };
       if (rows.length === 0) return;
       const columns = historyColumns(rows, target.name);
       throwIfAborted(signal);
@@ -283,8 +375,15 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
           values: columns.map((c, i) => jsonValueAs(types.get(c.name)!, i)).join(', '),
         });
         for (let i = 0; i < rows.length; i += HISTORY_ROWS_PER_INSERT) {
-          const lines = rows.slice(i, i + HISTORY_ROWS_PER_INSERT).map((row) => encodeHistoryRow(row, columns, types, target.name));
-          await jobs.run({ query: insert, params: { rows: lines }, types: { rows: ['STRING'] } }, context, Date.now() + deadlineMs, signal);
+          const lines = rows
+            .slice(i, i + HISTORY_ROWS_PER_INSERT)
+            .map((row) => encodeHistoryRow(row, columns, types, target.name));
+          await jobs.run(
+            { query: insert, params: { rows: lines }, types: { rows: ['STRING'] } },
+            context,
+            Date.now() + deadlineMs,
+            signal,
+          );
         }
         const merge = loadQuery('bigquery', 'history-merge', {
           history: target.sql,
@@ -297,7 +396,11 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
         throw toTierError(e, context);
       } finally {
         // Best effort: the table expires by itself when this fails.
-        if (stage) await dataset.table(stage.tableId).delete().catch(() => undefined);
+        if (stage)
+          await dataset
+            .table(stage.tableId)
+            .delete()
+            .catch(() => undefined);
       }
     },
   };
@@ -312,7 +415,12 @@ export class JobRunner {
   ) {}
 
   /** Inserts the job and waits until it is DONE; throws the job's error as the client shapes it. */
-  async run(query: Query, context: ErrorContext, deadline: number, signal: AbortSignal | undefined): Promise<{ job: Job; metadata: JobMetadata }> {
+  async run(
+    query: Query,
+    context: ErrorContext,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ job: Job; metadata: JobMetadata }> {
     throwIfAborted(signal);
     // Our own job id, so that a job whose insert was interrupted by an abort can still be cancelled.
     const jobId = `audit_parity_${randomUUID().replaceAll('-', '')}`;
@@ -328,7 +436,9 @@ export class JobRunner {
     };
     let job: Job;
     try {
-      [job] = await bounded(abortable(this.bq.createQueryJob(request), signal), deadline, () => timeoutError(context, this.deadlineMs, jobId));
+      [job] = await bounded(abortable(this.bq.createQueryJob(request), signal), deadline, () =>
+        timeoutError(context, this.deadlineMs, jobId),
+      );
     } catch (e) {
       if (e instanceof AbortedError || e instanceof TierError) {
         // Aborted, or no answer by the deadline: the insert may still have created the job.
@@ -354,7 +464,9 @@ export class JobRunner {
       }
       try {
         await sleep(Math.min(wait, left), undefined, signal ? { signal } : {});
-        const [md] = await bounded(abortable(job.getMetadata(), signal), deadline, () => timeoutError(context, this.deadlineMs, job.id));
+        const [md] = await bounded(abortable(job.getMetadata(), signal), deadline, () =>
+          timeoutError(context, this.deadlineMs, job.id),
+        );
         metadata = md as JobMetadata;
       } catch (e) {
         if (signal?.aborted) continue; // cancelled at the top of the loop
@@ -374,13 +486,27 @@ export class JobRunner {
  * A finished query job's result rows, a page at a time (non-empty pages only), each fetched when
  * the caller asks for it. Throws `onDeadline()` once `deadline` has passed.
  */
-export async function* resultPages(job: Job, pageSize: number, deadline: number, onDeadline: () => Error, signal: AbortSignal | undefined): AsyncGenerator<Record<string, unknown>[]> {
+export async function* resultPages(
+  job: Job,
+  pageSize: number,
+  deadline: number,
+  onDeadline: () => Error,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Record<string, unknown>[]> {
   let pageToken: string | undefined;
   do {
     throwIfAborted(signal);
     if (Date.now() > deadline) throw onDeadline();
-    const [page, , response] = await bounded(abortable(job.getQueryResults({ maxResults: pageSize, autoPaginate: false, ...(pageToken ? { pageToken } : {}) }), signal), deadline, onDeadline);
-    if (response?.jobComplete === false) throw new InternalError(`bigquery: job ${job.id} reported DONE, then incomplete`);
+    const [page, , response] = await bounded(
+      abortable(
+        job.getQueryResults({ maxResults: pageSize, autoPaginate: false, ...(pageToken ? { pageToken } : {}) }),
+        signal,
+      ),
+      deadline,
+      onDeadline,
+    );
+    if (response?.jobComplete === false)
+      throw new InternalError(`bigquery: job ${job.id} reported DONE, then incomplete`);
     if (page.length > 0) yield page as Record<string, unknown>[];
     pageToken = response?.pageToken ?? undefined;
   } while (pageToken);
@@ -398,7 +524,11 @@ class JobFailedError extends Error {
   override readonly name = 'JobFailedError';
   readonly code = undefined;
   readonly errors: { reason?: string | null; message?: string | null }[];
-  constructor(jobId: string, errorResult: { reason?: string | null; message?: string | null }, errors: { reason?: string | null; message?: string | null }[]) {
+  constructor(
+    jobId: string,
+    errorResult: { reason?: string | null; message?: string | null },
+    errors: { reason?: string | null; message?: string | null }[],
+  ) {
     super(`job ${jobId} failed: ${errorResult.message ?? errorResult.reason ?? 'no message'}`);
     this.errors = [errorResult, ...errors];
   }
@@ -459,12 +589,27 @@ export function bytesOf(metadata: JobMetadata | undefined): number | null {
 function toStreamedRow(r: Record<string, unknown>, table: string): StreamedRow {
   const { ts_ms: ts, request_id: requestId, site, n, status } = r;
   if (
-    typeof ts !== 'number' || typeof n !== 'number' || (requestId !== null && typeof requestId !== 'string') || (site !== null && typeof site !== 'string') ||
+    typeof ts !== 'number' ||
+    typeof n !== 'number' ||
+    (requestId !== null && typeof requestId !== 'string') ||
+    (site !== null && typeof site !== 'string') ||
     (status !== undefined && status !== null && typeof status !== 'number')
   ) {
-    throw new TierError('bigquery', table, `unexpected result row ${JSON.stringify(r)}: expected ts_ms and n numbers, request_id and site strings or null, status a number or null`);
+    throw new TierError(
+      'bigquery',
+      table,
+      `unexpected result row ${JSON.stringify(r)}: expected ts_ms and n numbers, request_id and site strings or null, status a number or null`,
+    );
   }
-  return { region: null, timestampMs: ts, requestId, siteHeader: site, inFlight: false, n, ...(status !== undefined ? { status } : {}) };
+  return {
+    region: null,
+    timestampMs: ts,
+    requestId,
+    siteHeader: site,
+    inFlight: false,
+    n,
+    ...(status !== undefined ? { status } : {}),
+  };
 }
 
 // ---- history --------------------------------------------------------------------------------
@@ -480,12 +625,21 @@ function historyColumns(rows: readonly Record<string, string | number | null>[],
   for (const row of rows) {
     const date = row.date;
     if (typeof date !== 'string' || !ISO_DATE.test(date)) {
-      throw new TierError('bigquery', table, `history row without a YYYY-MM-DD date: ${JSON.stringify(row).slice(0, 200)}`);
+      throw new TierError(
+        'bigquery',
+        table,
+        `history row without a YYYY-MM-DD date: ${JSON.stringify(row).slice(0, 200)}`,
+      );
     }
     for (const [name, value] of Object.entries(row)) {
       let s = seen.get(name);
       if (!s) {
-        if (!BQ_COLUMN.test(name)) throw new TierError('bigquery', table, `"${name}" is not a BigQuery column name: rename it (letters, digits and _, not starting with a digit)`);
+        if (!BQ_COLUMN.test(name))
+          throw new TierError(
+            'bigquery',
+            table,
+            `"${name}" is not a BigQuery column name: rename it (letters, digits and _, not starting with a digit)`,
+          );
         s = { numbers: 0, integers: 0, others: 0 };
         seen.set(name, s);
       }
@@ -499,12 +653,24 @@ function historyColumns(rows: readonly Record<string, string | number | null>[],
   }
   return [...seen].map(([name, s]) => ({
     name,
-    inferred: name === 'date' ? 'DATE' : s.others === 0 && s.numbers > 0 ? (s.integers === s.numbers ? 'INT64' : 'FLOAT64') : 'STRING',
+    inferred:
+      name === 'date'
+        ? 'DATE'
+        : s.others === 0 && s.numbers > 0
+          ? s.integers === s.numbers
+            ? 'INT64'
+            : 'FLOAT64'
+          : 'STRING',
   }));
 }
 
 /** The history table's column types (existing columns keep theirs), after creating the table or adding missing columns. */
-async function ensureHistoryTable(dataset: Dataset, target: TableRef, columns: readonly HistoryColumn[], signal: AbortSignal | undefined): Promise<Map<string, string>> {
+async function ensureHistoryTable(
+  dataset: Dataset,
+  target: TableRef,
+  columns: readonly HistoryColumn[],
+  signal: AbortSignal | undefined,
+): Promise<Map<string, string>> {
   const table = dataset.table(target.tableId);
   let fields: TableField[] | undefined;
   try {
@@ -520,7 +686,7 @@ async function ensureHistoryTable(dataset: Dataset, target: TableRef, columns: r
         dataset.createTable(target.tableId, {
           schema: { fields },
           timePartitioning: { type: 'DAY', field: 'date' },
-          description: 'audit-parity: one row per day × site and run; a re-run of a day replaces that day\'s rows',
+          description: "audit-parity: one row per day × site and run; a re-run of a day replaces that day's rows",
         }),
         signal,
       );
@@ -532,9 +698,15 @@ async function ensureHistoryTable(dataset: Dataset, target: TableRef, columns: r
   }
   const types = new Map(fields.map((f) => [f.name ?? '', (f.type ?? 'STRING').toUpperCase()]));
   if (types.get('date') !== 'DATE') {
-    throw new TierError('bigquery', target.name, `the history table's date column is ${types.get('date') ?? 'missing'}, not DATE: use another table`);
+    throw new TierError(
+      'bigquery',
+      target.name,
+      `the history table's date column is ${types.get('date') ?? 'missing'}, not DATE: use another table`,
+    );
   }
-  const added = columns.filter((c) => !types.has(c.name)).map((c): TableField => ({ name: c.name, type: c.inferred, mode: 'NULLABLE' }));
+  const added = columns
+    .filter((c) => !types.has(c.name))
+    .map((c): TableField => ({ name: c.name, type: c.inferred, mode: 'NULLABLE' }));
   if (added.length > 0) {
     await abortable(table.setMetadata({ schema: { fields: [...fields, ...added] } }), signal);
     for (const f of added) types.set(f.name!, f.type!);
@@ -586,7 +758,12 @@ function jsonValueAs(type: string, i: number): string {
 }
 
 /** One history row as the JSON line history-stage.sql reads: values as text under c0, c1, … in column order. */
-function encodeHistoryRow(row: Record<string, string | number | null>, columns: readonly HistoryColumn[], types: ReadonlyMap<string, string>, table: string): string {
+function encodeHistoryRow(
+  row: Record<string, string | number | null>,
+  columns: readonly HistoryColumn[],
+  types: ReadonlyMap<string, string>,
+  table: string,
+): string {
   const out: Record<string, string | null> = {};
   columns.forEach((c, i) => {
     out[`c${i}`] = encodeValue(row[c.name] ?? null, types.get(c.name)!, c.name, table);
@@ -597,7 +774,11 @@ function encodeHistoryRow(row: Record<string, string | number | null>, columns: 
 function encodeValue(value: string | number | null, type: string, column: string, table: string): string | null {
   if (value === null) return null;
   const misfit = (): TierError =>
-    new TierError('bigquery', table, `column ${column}: ${JSON.stringify(value)} does not fit the history table's ${type} column — change the column's type or use another table`);
+    new TierError(
+      'bigquery',
+      table,
+      `column ${column}: ${JSON.stringify(value)} does not fit the history table's ${type} column — change the column's type or use another table`,
+    );
   /** A number that passes `fits`, or its text matching `text`; '' is NULL. */
   const numeric = (fits: (n: number) => boolean, text: RegExp): string | null => {
     if (typeof value === 'number') {
@@ -627,7 +808,11 @@ function encodeValue(value: string | number | null, type: string, column: string
       if (Number.isNaN(Date.parse(value))) throw misfit();
       return value;
     default:
-      throw new TierError('bigquery', table, `column ${column} has type ${type}, which history rows cannot fill — use another table`);
+      throw new TierError(
+        'bigquery',
+        table,
+        `column ${column} has type ${type}, which history rows cannot fill — use another table`,
+      );
   }
 }
 
@@ -665,14 +850,33 @@ interface ErrorFacts {
 }
 
 /** Reasons BigQuery documents as transient: https://cloud.google.com/bigquery/docs/error-messages */
-const RETRIABLE_REASONS = new Set(['backendError', 'internalError', 'rateLimitExceeded', 'jobRateLimitExceeded', 'jobBackendError', 'tableUnavailable']);
+const RETRIABLE_REASONS = new Set([
+  'backendError',
+  'internalError',
+  'rateLimitExceeded',
+  'jobRateLimitExceeded',
+  'jobBackendError',
+  'tableUnavailable',
+]);
 const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-const RETRIABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED']);
+const RETRIABLE_NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+]);
 
 function factsOf(e: unknown): ErrorFacts {
   const a = (typeof e === 'object' && e !== null ? e : {}) as ApiErrorLike;
   const reasons = (a.errors ?? []).map((x) => x?.reason ?? '').filter((r) => r !== '');
-  const message = [a.message, ...(a.errors ?? []).map((x) => x?.message)].find((m): m is string => typeof m === 'string' && m !== '') ?? String(e);
+  const message =
+    [a.message, ...(a.errors ?? []).map((x) => x?.message)].find(
+      (m): m is string => typeof m === 'string' && m !== '',
+    ) ?? String(e);
   return {
     status: typeof a.code === 'number' ? a.code : undefined,
     reasons,
@@ -695,7 +899,11 @@ function emulatorNotFound(f: ErrorFacts): boolean {
   return f.reasons.includes('jobInternalError') && f.message.includes('Table not found');
 }
 
-const ERROR_RULES: readonly { matches: (f: ErrorFacts) => boolean; retriable: boolean; explain: (f: ErrorFacts, c: ErrorContext) => string }[] = [
+const ERROR_RULES: readonly {
+  matches: (f: ErrorFacts) => boolean;
+  retriable: boolean;
+  explain: (f: ErrorFacts, c: ErrorContext) => string;
+}[] = [
   {
     matches: (f) => f.status === 404 || f.reasons.includes('notFound') || emulatorNotFound(f),
     retriable: false,
@@ -720,36 +928,52 @@ const ERROR_RULES: readonly { matches: (f: ErrorFacts) => boolean; retriable: bo
     // Before the 403 rule: BigQuery's rate limits come as 403 rateLimitExceeded.
     matches: (f) => f.network || RETRIABLE_STATUS.has(f.status ?? 0) || f.reasons.some((r) => RETRIABLE_REASONS.has(r)),
     retriable: true,
-    explain: (f) => `BigQuery is unavailable or rate-limited (${[f.status, ...f.reasons].filter(Boolean).join(' ') || 'network'}) — retry later: ${f.message}`,
+    explain: (f) =>
+      `BigQuery is unavailable or rate-limited (${[f.status, ...f.reasons].filter(Boolean).join(' ') || 'network'}) — retry later: ${f.message}`,
   },
   {
     matches: (f) => f.status === 403 || f.reasons.includes('accessDenied'),
     retriable: false,
     explain: (f, c) => {
       const jobUser = `roles/bigquery.jobUser on project ${c.jobProject} (to run query jobs)`;
-      const scratch = c.engineDataset ? ` and roles/bigquery.dataEditor on dataset ${c.engineDataset} (the engine's scratch tables)` : '';
-      if (c.op === 'history') return `permission denied (403 accessDenied): the credentials need ${jobUser} and roles/bigquery.dataEditor on dataset ${datasetOf(c.table)} (to create and write the history table): ${f.message}`;
-      if (c.op === 'engine') return `permission denied (403 accessDenied): the credentials need ${jobUser}${scratch}: ${f.message}`;
+      const scratch = c.engineDataset
+        ? ` and roles/bigquery.dataEditor on dataset ${c.engineDataset} (the engine's scratch tables)`
+        : '';
+      if (c.op === 'history')
+        return `permission denied (403 accessDenied): the credentials need ${jobUser} and roles/bigquery.dataEditor on dataset ${datasetOf(c.table)} (to create and write the history table): ${f.message}`;
+      if (c.op === 'engine')
+        return `permission denied (403 accessDenied): the credentials need ${jobUser}${scratch}: ${f.message}`;
       return `permission denied (403 accessDenied): the credentials need ${jobUser}, roles/bigquery.dataViewer on table ${c.table} (to read it)${scratch}: ${f.message}`;
     },
   },
   {
     matches: (f) => f.reasons.includes('invalidQuery'),
     retriable: false,
-    explain: (f, c) => (c.op === 'read' ? `the query is invalid for this table — check ${c.key}.columns (partition must be a DATE column): ${f.message}` : `invalid statement: ${f.message}`),
+    explain: (f, c) =>
+      c.op === 'read'
+        ? `the query is invalid for this table — check ${c.key}.columns (partition must be a DATE column): ${f.message}`
+        : `invalid statement: ${f.message}`,
   },
 ];
 
 const datasetOf = (table: string): string => table.split('.').slice(0, 2).join('.');
 
 export function toTierError(e: unknown, context: ErrorContext): Error {
-  if (e instanceof TierError || e instanceof AbortedError || e instanceof ConfigError || e instanceof InternalError) return e;
+  if (e instanceof TierError || e instanceof AbortedError || e instanceof ConfigError || e instanceof InternalError)
+    return e;
   const facts = factsOf(e);
   const rule = ERROR_RULES.find((r) => r.matches(facts));
-  const what = rule ? rule.explain(facts, context) : `${[facts.status, ...facts.reasons].filter(Boolean).join(' ') || 'error'}: ${facts.message}`;
+  const what = rule
+    ? rule.explain(facts, context)
+    : `${[facts.status, ...facts.reasons].filter(Boolean).join(' ') || 'error'}: ${facts.message}`;
   return new TierError(context.tier, context.object, what, rule?.retriable ?? false, { cause: e });
 }
 
 export function timeoutError(context: ErrorContext, deadlineMs: number, jobId: string | undefined): TierError {
-  return new TierError(context.tier, context.object, `query job ${jobId ?? ''} did not finish within ${deadlineMs} ms and was cancelled — retry, or read fewer days per query`, true);
+  return new TierError(
+    context.tier,
+    context.object,
+    `query job ${jobId ?? ''} did not finish within ${deadlineMs} ms and was cancelled — retry, or read fewer days per query`,
+    true,
+  );
 }

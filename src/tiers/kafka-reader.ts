@@ -20,6 +20,10 @@ export interface KafkaDayRead {
 export interface KafkaTierReader {
   /** Cluster region names in config order. */
   readonly regions: readonly string[];
-  readDay(window: DayWindow, onBatch: (rows: KafkaMessageRow[]) => Promise<void>, signal?: AbortSignal): Promise<KafkaDayRead>;
+  readDay(
+    window: DayWindow,
+    onBatch: (rows: KafkaMessageRow[]) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<KafkaDayRead>;
   close(): Promise<void>;
 }

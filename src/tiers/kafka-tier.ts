@@ -14,17 +14,28 @@ const CLIENT_ID = 'audit-parity';
  * environment): the config names the variables, never the secrets. Throws ConfigError naming the
  * key when a named variable is not set.
  */
-export function createKafkaTier(cfg: KafkaTierConfig, env: Readonly<Record<string, string | undefined>>): KafkaTierReader {
+export function createKafkaTier(
+  cfg: KafkaTierConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): KafkaTierReader {
   const clusters = Object.entries(cfg.clusters).map(([region, c]) => {
     let sasl: SASLOptions | undefined;
     if (c.sasl) {
       const need = (key: 'usernameEnv' | 'passwordEnv'): string => {
         const name = c.sasl![key];
         const value = env[name];
-        if (!value) throw new ConfigError(`tiers.kafka.clusters.${region}.sasl.${key}`, `environment variable ${name} is not set`);
+        if (!value)
+          throw new ConfigError(
+            `tiers.kafka.clusters.${region}.sasl.${key}`,
+            `environment variable ${name} is not set`,
+          );
         return value;
       };
-      sasl = { mechanism: c.sasl.mechanism, username: need('usernameEnv'), password: need('passwordEnv') } as SASLOptions;
+      sasl = {
+        mechanism: c.sasl.mechanism,
+        username: need('usernameEnv'),
+        password: need('passwordEnv'),
+      } as SASLOptions;
     }
     const kafka = new Kafka({
       clientId: CLIENT_ID,
@@ -41,7 +52,11 @@ export function createKafkaTier(cfg: KafkaTierConfig, env: Readonly<Record<strin
 
   return {
     regions: clusters.map((c) => c.region),
-    async readDay(window: DayWindow, onBatch: (rows: KafkaMessageRow[]) => Promise<void>, signal?: AbortSignal): Promise<KafkaDayRead> {
+    async readDay(
+      window: DayWindow,
+      onBatch: (rows: KafkaMessageRow[]) => Promise<void>,
+      signal?: AbortSignal,
+    ): Promise<KafkaDayRead> {
       const read: KafkaDayRead = { offsetTotals: new Map(), expired: [], failures: new Map(), warnings: [] };
       for (const c of clusters) {
         try {
@@ -58,13 +73,23 @@ export function createKafkaTier(cfg: KafkaTierConfig, env: Readonly<Record<strin
             ...(c.sinkGroup ? { sinkGroup: c.sinkGroup } : {}),
             ...(signal ? { signal } : {}),
             onBatch: (facts) =>
-              onBatch(facts.map((f) => ({ cluster: c.region, timestampMs: f.timestampMs, requestId: f.requestId, siteHeader: f.siteHeader, inFlight: f.inFlight }))),
+              onBatch(
+                facts.map((f) => ({
+                  cluster: c.region,
+                  timestampMs: f.timestampMs,
+                  requestId: f.requestId,
+                  siteHeader: f.siteHeader,
+                  inFlight: f.inFlight,
+                })),
+              ),
           });
           read.offsetTotals.set(c.region, result.offsetTotal);
           const withData = result.partitions.filter((p) => p.startOffset !== p.endOffset);
           if (c.sinkGroup && withData.length > 0 && withData.every((p) => p.committed === null)) {
             // Every message then counts as in flight: more likely a misspelt group than a sink that wrote nothing.
-            read.warnings.push(`kafka: cluster ${c.region}: sink group "${c.sinkGroup}" has no committed offsets on ${cfg.topic}; check tiers.kafka.clusters.${c.region}.sinkGroup`);
+            read.warnings.push(
+              `kafka: cluster ${c.region}: sink group "${c.sinkGroup}" has no committed offsets on ${cfg.topic}; check tiers.kafka.clusters.${c.region}.sinkGroup`,
+            );
           }
           if (result.expired) read.expired.push(c.region);
         } catch (e) {

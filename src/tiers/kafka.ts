@@ -36,7 +36,10 @@ export interface KafkaClusterResult {
 }
 
 /** Where a message's request id is: its key, a header, or a field of its JSON value. */
-export type RequestIdSource = { from: 'key' } | { from: 'header'; name: string } | { from: 'value'; field: string /* dotted path in the JSON value */ };
+export type RequestIdSource =
+  | { from: 'key' }
+  | { from: 'header'; name: string }
+  | { from: 'value'; field: string /* dotted path in the JSON value */ };
 
 export interface ReadKafkaClusterOptions {
   /** Region name; it names the cluster in facts and errors. */
@@ -78,7 +81,12 @@ const MAX_BYTES_PER_PARTITION = 1024 * 1024;
 const MAX_BYTES_PER_FETCH = 8 * 1024 * 1024;
 
 /** Kafka protocol error types that no retry fixes: a wrong topic name or missing ACLs. */
-const NON_RETRIABLE_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED']);
+const NON_RETRIABLE_TYPES = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+]);
 const NON_RETRIABLE_NAMES = new Set(['KafkaJSSASLAuthenticationError']);
 
 /**
@@ -101,16 +109,28 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
   let groupId: string | undefined;
   let consumer: Consumer | undefined;
   try {
-    await guarded(admin.connect(), signal, Math.min(opts.connectTimeoutMs ?? KAFKA_CONNECT_TIMEOUT_MS, readTimeoutMs), 'connect').catch((e: unknown) => {
+    await guarded(
+      admin.connect(),
+      signal,
+      Math.min(opts.connectTimeoutMs ?? KAFKA_CONNECT_TIMEOUT_MS, readTimeoutMs),
+      'connect',
+    ).catch((e: unknown) => {
       throw fail('cannot connect', e);
     });
-    const ranges = await guarded(fetchRanges(admin, opts), signal, deadline - Date.now(), 'fetch offsets').catch((e: unknown) => {
-      throw fail('cannot read offsets', e);
-    });
+    const ranges = await guarded(fetchRanges(admin, opts), signal, deadline - Date.now(), 'fetch offsets').catch(
+      (e: unknown) => {
+        throw fail('cannot read offsets', e);
+      },
+    );
     const result: KafkaClusterResult = {
       cluster,
       expired: ranges.some((r) => r.expired),
-      partitions: ranges.map(({ partition, startOffset, endOffset, committed }) => ({ partition, startOffset, endOffset, committed })),
+      partitions: ranges.map(({ partition, startOffset, endOffset, committed }) => ({
+        partition,
+        startOffset,
+        endOffset,
+        committed,
+      })),
       offsetTotal: ranges.reduce((sum, r) => sum + Number(BigInt(r.endOffset) - BigInt(r.startOffset)), 0),
       messagesRead: 0,
     };
@@ -129,13 +149,18 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
       retry: { retries: CONSUMER_RETRIES, restartOnFailure: async () => false },
     });
     const reached = new Map<number, string>();
-    result.messagesRead = await guarded(consume(
+    result.messagesRead = await guarded(
+      consume(
         consumer,
         toRead,
         ranges.filter((r) => !toRead.includes(r)).map((r) => r.partition),
         opts,
         reached,
-      ), signal, deadline - Date.now(), `read (deadline ${readTimeoutMs} ms)`).catch((e: unknown) => {
+      ),
+      signal,
+      deadline - Date.now(),
+      `read (deadline ${readTimeoutMs} ms)`,
+    ).catch((e: unknown) => {
       throw fail(`read failed (${unfinished(toRead, reached)})`, e);
     });
     // Consumption ends when every partition reached its end offset; an abort meanwhile still wins.
@@ -167,7 +192,8 @@ async function fetchRanges(admin: Admin, opts: ReadKafkaClusterOptions): Promise
       if (BigInt(p.offset) >= 0n) committed.set(p.partition, p.offset);
     }
   }
-  const byPartition = <T extends { partition: number }>(rows: T[]): Map<number, T> => new Map(rows.map((r) => [r.partition, r]));
+  const byPartition = <T extends { partition: number }>(rows: T[]): Map<number, T> =>
+    new Map(rows.map((r) => [r.partition, r]));
   const startOf = byPartition(starts);
   const endOf = byPartition(ends);
   return watermarks
@@ -207,9 +233,24 @@ function unfinished(ranges: Range[], reached: Map<number, string>): string {
  * Consumes every range to its end; resolves with the number of messages handed to onBatch.
  * `reached` is kept up to date with the last offset consumed per partition.
  */
-async function consume(consumer: Consumer, ranges: Range[], idle: number[], opts: ReadKafkaClusterOptions, reached: Map<number, string>): Promise<number> {
+async function consume(
+  consumer: Consumer,
+  ranges: Range[],
+  idle: number[],
+  opts: ReadKafkaClusterOptions,
+  reached: Map<number, string>,
+): Promise<number> {
   const { topic, cluster } = opts;
-  const byPartition = new Map(ranges.map((r) => [r.partition, { start: BigInt(r.startOffset), end: BigInt(r.endOffset), committed: r.committed === null ? null : BigInt(r.committed) }]));
+  const byPartition = new Map(
+    ranges.map((r) => [
+      r.partition,
+      {
+        start: BigInt(r.startOffset),
+        end: BigInt(r.endOffset),
+        committed: r.committed === null ? null : BigInt(r.committed),
+      },
+    ]),
+  );
   const pending = new Set(byPartition.keys());
   let messagesRead = 0;
   let settle!: { resolve: () => void; reject: (e: unknown) => void };
@@ -363,11 +404,14 @@ function readError(cluster: string, topic: string, what: string, e: unknown): un
   const chain = causes(e);
   const type = chain.map((c) => c.type).find((t) => t !== undefined && NON_RETRIABLE_TYPES.has(t));
   const retriable = type === undefined && !chain.some((c) => c.name !== undefined && NON_RETRIABLE_NAMES.has(c.name));
-  const detail = type === 'UNKNOWN_TOPIC_OR_PARTITION' ? `topic "${topic}" does not exist — check tiers.kafka.topic` : describe(chain);
+  const detail =
+    type === 'UNKNOWN_TOPIC_OR_PARTITION'
+      ? `topic "${topic}" does not exist — check tiers.kafka.topic`
+      : describe(chain);
   const hint = !retriable
     ? ''
     : e instanceof DeadlineError
-      ? ' — check the brokers\' load, or raise tiers.kafka.readTimeoutMs / connectionTimeoutMs'
+      ? " — check the brokers' load, or raise tiers.kafka.readTimeoutMs / connectionTimeoutMs"
       : ' — check that the brokers are up and reachable, then run again';
   return new TierError('kafka', `cluster ${cluster}`, `${what}: ${detail}${hint}`, retriable, { cause: e });
 }
@@ -404,7 +448,8 @@ function describe(chain: ErrorLike[]): string {
 
 /** Leaves and deletes the throwaway group; bounded in time, and never masks the read's own outcome. */
 async function cleanup(admin: Admin, consumer: Consumer | undefined, groupId: string | undefined): Promise<void> {
-  const bounded = (p: Promise<unknown>): Promise<unknown> => guarded(p, undefined, KAFKA_CLEANUP_TIMEOUT_MS, 'cleanup').catch(() => undefined);
+  const bounded = (p: Promise<unknown>): Promise<unknown> =>
+    guarded(p, undefined, KAFKA_CLEANUP_TIMEOUT_MS, 'cleanup').catch(() => undefined);
   if (consumer) await bounded(consumer.disconnect());
   // A group that never committed is usually dropped by the coordinator as soon as its last member
   // leaves (deleteGroups then answers GROUP_ID_NOT_FOUND); deleting makes sure. Failing to delete is

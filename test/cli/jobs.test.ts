@@ -5,13 +5,24 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { CLI, parseCsv, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
-const rec = (rid: string, ts: string, status?: number) => ({ timestamp: ts, request_id: rid, site: 'US', ...(status ? { status } : {}) });
+const rec = (rid: string, ts: string, status?: number) => ({
+  timestamp: ts,
+  request_id: rid,
+  site: 'US',
+  ...(status ? { status } : {}),
+});
 
 /** Proxy and landed data for a day: `landed` of the `accepted` ids land. */
 async function day(dir: string, d: string, accepted: number, landed: number): Promise<void> {
   const ids = Array.from({ length: accepted }, (_, i) => `${d}-${i}`);
-  await writeNdjson(path.join(dir, `proxy/dt=${d}/a.jsonl`), ids.map((id) => rec(id, `${d}T12:00:00Z`, 200)));
-  await writeNdjson(path.join(dir, `landed/dt=${d}/a.jsonl`), ids.slice(0, landed).map((id) => rec(id, `${d}T12:00:00Z`)));
+  await writeNdjson(
+    path.join(dir, `proxy/dt=${d}/a.jsonl`),
+    ids.map((id) => rec(id, `${d}T12:00:00Z`, 200)),
+  );
+  await writeNdjson(
+    path.join(dir, `landed/dt=${d}/a.jsonl`),
+    ids.slice(0, landed).map((id) => rec(id, `${d}T12:00:00Z`)),
+  );
 }
 
 describe('parity daily', () => {
@@ -22,18 +33,46 @@ describe('parity daily', () => {
     // Only US has data: another configured site would be NO_DATA every day (exit 1).
     const config = await writeConfig(dir, { sites: ['US'], jobs: { lateDays: 3 } });
     const out = path.join(dir, 'out');
-    const first = await runCli(['daily', '--config', config, '--as-of', '2025-03-10', '--out', out, '--log-format', 'json']);
+    const first = await runCli([
+      'daily',
+      '--config',
+      config,
+      '--as-of',
+      '2025-03-10',
+      '--out',
+      out,
+      '--log-format',
+      'json',
+    ]);
     expect(first.code).toBe(1);
-    expect((await readdir(out)).filter((f) => f.startsWith('parity-')).sort()).toEqual(['2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'].map((d) => `parity-${d}.csv`));
+    expect((await readdir(out)).filter((f) => f.startsWith('parity-')).sort()).toEqual(
+      ['2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'].map((d) => `parity-${d}.csv`),
+    );
     // The late record lands in the next day's folder; the next morning's run restates the 8th.
-    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/late.jsonl'), [rec('2025-03-08-98', '2025-03-08T12:00:00Z'), rec('2025-03-08-99', '2025-03-08T12:00:00Z')]);
-    const second = await runCli(['daily', '--config', config, '--as-of', '2025-03-10', '--out', out, '--log-format', 'json']);
+    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/late.jsonl'), [
+      rec('2025-03-08-98', '2025-03-08T12:00:00Z'),
+      rec('2025-03-08-99', '2025-03-08T12:00:00Z'),
+    ]);
+    const second = await runCli([
+      'daily',
+      '--config',
+      config,
+      '--as-of',
+      '2025-03-10',
+      '--out',
+      out,
+      '--log-format',
+      'json',
+    ]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('restated by late data: 2025-03-08');
     const manifest = JSON.parse(await readFile(path.join(out, 'manifest-2025-03-08.json'), 'utf8'));
     expect(manifest).toMatchObject({ day: '2025-03-08', change: 'restated', status: 'PASS', command: 'daily' });
     expect(JSON.parse(await readFile(path.join(out, 'manifest-2025-03-07.json'), 'utf8')).change).toBe('unchanged');
-    const logs = second.stderr.trim().split('\n').map((l) => JSON.parse(l) as { severity: string; message: string });
+    const logs = second.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { severity: string; message: string });
     expect(logs.some((l) => l.severity === 'WARNING' && l.message.includes('2025-03-08: restated'))).toBe(true);
     expect(logs.filter((l) => /^2025-03-0\d: (PASS|WARN|FAIL)/.test(l.message))).toHaveLength(4);
   });
@@ -45,19 +84,39 @@ describe('parity backfill', () => {
     for (const d of ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04']) {
       await day(dir, d, 20, 20);
       // Every configured site holds data (one with none would be NO_DATA, exit 1).
-      await writeNdjson(path.join(dir, `proxy/dt=${d}/ca.jsonl`), [{ ...rec(`${d}-ca`, `${d}T12:00:00Z`, 200), site: 'CA' }]);
-      await writeNdjson(path.join(dir, `landed/dt=${d}/ca.jsonl`), [{ ...rec(`${d}-ca`, `${d}T12:00:00Z`), site: 'CA' }]);
+      await writeNdjson(path.join(dir, `proxy/dt=${d}/ca.jsonl`), [
+        { ...rec(`${d}-ca`, `${d}T12:00:00Z`, 200), site: 'CA' },
+      ]);
+      await writeNdjson(path.join(dir, `landed/dt=${d}/ca.jsonl`), [
+        { ...rec(`${d}-ca`, `${d}T12:00:00Z`), site: 'CA' },
+      ]);
     }
     const config = await writeConfig(dir, { sites: ['US', 'CA'], engine: { batchDays: 2 } });
     const out = path.join(dir, 'out');
-    const args = ['backfill', '--config', config, '--from', '2025-03-01', '--to', '2025-03-04', '--out', out, '--concurrency', '2', '--quiet'];
+    const args = [
+      'backfill',
+      '--config',
+      config,
+      '--from',
+      '2025-03-01',
+      '--to',
+      '2025-03-04',
+      '--out',
+      out,
+      '--concurrency',
+      '2',
+      '--quiet',
+    ];
     expect((await runCli(args)).code).toBe(0);
     const again = await runCli(args);
     expect(again.stdout).toContain('skipped 4 current days');
     await writeFile(path.join(out, 'parity-2025-03-02.csv'), 'tampered\r\n');
     const resumed = await runCli(args);
     expect(resumed.stdout).toContain('skipped 3 current days');
-    expect(parseCsv(await readFile(path.join(out, 'parity-2025-03-02.csv'), 'utf8')).at(-1)).toMatchObject({ site: 'ALL', proxy_requests: '21' });
+    expect(parseCsv(await readFile(path.join(out, 'parity-2025-03-02.csv'), 'utf8')).at(-1)).toMatchObject({
+      site: 'ALL',
+      proxy_requests: '21',
+    });
     // A report made for fewer sites is not the whole day: backfill redoes it.
     await runCli(['reconcile', '--config', config, '--date', '2025-03-03', '--out', out, '--sites', 'US', '--quiet']);
     const afterSites = await runCli(args);
@@ -86,9 +145,24 @@ describe('alerts', () => {
       await day(dir, '2025-03-09', 100, 90);
       const config = await writeConfig(dir, { alerts: { webhookUrlEnv: 'PARITY_TEST_WEBHOOK' } });
       const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, [CLI, 'reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out'), '--log-format', 'json'], {
-          env: { ...process.env, PARITY_TEST_WEBHOOK: url },
-        });
+        const child = spawn(
+          process.execPath,
+          [
+            CLI,
+            'reconcile',
+            '--config',
+            config,
+            '--date',
+            '2025-03-09',
+            '--out',
+            path.join(dir, 'out'),
+            '--log-format',
+            'json',
+          ],
+          {
+            env: { ...process.env, PARITY_TEST_WEBHOOK: url },
+          },
+        );
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
         child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -110,11 +184,28 @@ describe('stopping', () => {
     const dir = await tempDir();
     const ids = Array.from({ length: 300_000 }, (_, i) => i);
     for (const part of [0, 1, 2]) {
-      await writeNdjson(path.join(dir, `proxy/dt=2025-03-09/p${part}.jsonl.gz`), ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z', 200)));
-      await writeNdjson(path.join(dir, `landed/dt=2025-03-09/p${part}.jsonl.gz`), ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z')));
+      await writeNdjson(
+        path.join(dir, `proxy/dt=2025-03-09/p${part}.jsonl.gz`),
+        ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z', 200)),
+      );
+      await writeNdjson(
+        path.join(dir, `landed/dt=2025-03-09/p${part}.jsonl.gz`),
+        ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z')),
+      );
     }
     const out = path.join(dir, 'out');
-    const child = spawn(process.execPath, [CLI, 'reconcile', '--config', await writeConfig(dir), '--date', '2025-03-09', '--out', out, '--log-format', 'json']);
+    const child = spawn(process.execPath, [
+      CLI,
+      'reconcile',
+      '--config',
+      await writeConfig(dir),
+      '--date',
+      '2025-03-09',
+      '--out',
+      out,
+      '--log-format',
+      'json',
+    ]);
     let stderr = '';
     let sent = false;
     child.stderr.on('data', (d: Buffer) => {

@@ -4,8 +4,17 @@ import { gzipSync } from 'node:zlib';
 import { parseCsv, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 /** `site: null` writes a record with no site header at all. */
-const ok = (rid: string, timestamp: string | number, site: string | null = 'US', status = 200) => ({ timestamp, request_id: rid, ...(site === null ? {} : { site }), status });
-const landed = (rid: string, timestamp: string | number, site: string | null = 'US') => ({ timestamp, request_id: rid, ...(site === null ? {} : { site }) });
+const ok = (rid: string, timestamp: string | number, site: string | null = 'US', status = 200) => ({
+  timestamp,
+  request_id: rid,
+  ...(site === null ? {} : { site }),
+  status,
+});
+const landed = (rid: string, timestamp: string | number, site: string | null = 'US') => ({
+  timestamp,
+  request_id: rid,
+  ...(site === null ? {} : { site }),
+});
 
 async function report(out: string, day: string) {
   return {
@@ -18,17 +27,36 @@ const row = (rows: Record<string, string>[], site: string) => rows.find((r) => r
 describe('parity reconcile', () => {
   it('counts a day exactly; a configured site with no records that day is NO_DATA, never PASS, and exits 1', async () => {
     const dir = await tempDir();
-    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [ok('a', '2025-03-09T10:00:00Z'), ok('b', 1741521600000, 'CA')]);
-    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl.gz'), [landed('a', '2025-03-09T10:00:00Z'), landed('b', 1741521600000, 'CA')]);
+    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [
+      ok('a', '2025-03-09T10:00:00Z'),
+      ok('b', 1741521600000, 'CA'),
+    ]);
+    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl.gz'), [
+      landed('a', '2025-03-09T10:00:00Z'),
+      landed('b', 1741521600000, 'CA'),
+    ]);
     const out = path.join(dir, 'out');
     const run = await runCli(['reconcile', '--config', await writeConfig(dir), '--date', '2025-03-09', '--out', out]);
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.code).toBe(1);
     const { parity, missing } = await report(out, '2025-03-09');
     expect(parity.map((r) => r.site)).toEqual(['US', 'CA', 'MX', 'ALL']);
-    expect(row(parity, 'ALL')).toMatchObject({ proxy_requests: '2', proxy_accepted: '2', gcs_records: '2', gcs_distinct: '2', parity_pct: '100.0000', status: 'PASS', unexplained: '0' });
+    expect(row(parity, 'ALL')).toMatchObject({
+      proxy_requests: '2',
+      proxy_accepted: '2',
+      gcs_records: '2',
+      gcs_distinct: '2',
+      parity_pct: '100.0000',
+      status: 'PASS',
+      unexplained: '0',
+    });
     expect(row(parity, 'US')).toMatchObject({ parity_pct: '100.0000', status: 'PASS', status_reason: '' });
-    expect(row(parity, 'MX')).toMatchObject({ proxy_requests: '0', parity_pct: '', status: 'NO_DATA', status_reason: 'no proxy records' });
+    expect(row(parity, 'MX')).toMatchObject({
+      proxy_requests: '0',
+      parity_pct: '',
+      status: 'NO_DATA',
+      status_reason: 'no proxy records',
+    });
     expect(missing).toEqual([]);
     const html = await readFile(path.join(out, 'report-2025-03-09_2025-03-09.html'), 'utf8');
     expect(html).toContain('<!DOCTYPE html>');
@@ -38,13 +66,25 @@ describe('parity reconcile', () => {
   it('exits 1 with FAIL rows and lists every missing id with the tier where it was last seen', async () => {
     const dir = await tempDir();
     const ids = Array.from({ length: 10 }, (_, i) => `id-${i}`);
-    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), ids.map((id) => ok(id, '2025-03-09T10:00:00Z')));
-    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl'), ids.slice(0, 8).map((id) => landed(id, '2025-03-09T10:00:00Z')));
+    await writeNdjson(
+      path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'),
+      ids.map((id) => ok(id, '2025-03-09T10:00:00Z')),
+    );
+    await writeNdjson(
+      path.join(dir, 'landed/dt=2025-03-09/a.jsonl'),
+      ids.slice(0, 8).map((id) => landed(id, '2025-03-09T10:00:00Z')),
+    );
     const out = path.join(dir, 'out');
     const run = await runCli(['reconcile', '--config', await writeConfig(dir), '--date', '2025-03-09', '--out', out]);
     expect(run.code).toBe(1);
     const { parity, missing } = await report(out, '2025-03-09');
-    expect(row(parity, 'US')).toMatchObject({ parity_pct: '80.0000', status: 'FAIL', unexplained: '-2', missing: '2', missing_unexplained: '2' });
+    expect(row(parity, 'US')).toMatchObject({
+      parity_pct: '80.0000',
+      status: 'FAIL',
+      unexplained: '-2',
+      missing: '2',
+      missing_unexplained: '2',
+    });
     expect(missing).toEqual([
       { date: '2025-03-09', site: 'US', request_id: 'id-8', last_tier: 'proxy', cause: 'unexplained' },
       { date: '2025-03-09', site: 'US', request_id: 'id-9', last_tier: 'proxy', cause: 'unexplained' },
@@ -81,12 +121,35 @@ describe('parity reconcile', () => {
     expect(run.code).toBe(1); // the BR request never landed: UNKNOWN fails
     const { parity, missing } = await report(out, '2025-03-09');
     expect(parity.map((r) => r.site)).toEqual(['US', 'CA', 'MX', 'UNKNOWN', 'ALL']);
-    expect(row(parity, 'US')).toMatchObject({ proxy_requests: '1', proxy_malformed: '1', gcs_distinct: '1', status: 'PASS' });
+    expect(row(parity, 'US')).toMatchObject({
+      proxy_requests: '1',
+      proxy_malformed: '1',
+      gcs_distinct: '1',
+      status: 'PASS',
+    });
     expect(row(parity, 'CA')).toMatchObject({ proxy_requests: '1', proxy_malformed: '1', status: 'PASS' });
-    expect(row(parity, 'MX')).toMatchObject({ proxy_requests: '4', proxy_accepted: '1', rejected_413: '1', rejected_502: '2', retry_recovered: '1', lost_502: '1', duplicates: '1', proxy_distinct: '2' });
-    expect(row(parity, 'UNKNOWN')).toMatchObject({ proxy_requests: '2', proxy_malformed: '2', gcs_malformed: '1', missing: '1', unknown_site: '1', gcs_distinct: '1' });
+    expect(row(parity, 'MX')).toMatchObject({
+      proxy_requests: '4',
+      proxy_accepted: '1',
+      rejected_413: '1',
+      rejected_502: '2',
+      retry_recovered: '1',
+      lost_502: '1',
+      duplicates: '1',
+      proxy_distinct: '2',
+    });
+    expect(row(parity, 'UNKNOWN')).toMatchObject({
+      proxy_requests: '2',
+      proxy_malformed: '2',
+      gcs_malformed: '1',
+      missing: '1',
+      unknown_site: '1',
+      gcs_distinct: '1',
+    });
     expect(row(parity, 'ALL')).toMatchObject({ proxy_malformed: '4', gcs_malformed: '1' });
-    expect(missing).toEqual([{ date: '2025-03-09', site: 'UNKNOWN', request_id: 'newsite', last_tier: 'proxy', cause: 'unknown_site' }]);
+    expect(missing).toEqual([
+      { date: '2025-03-09', site: 'UNKNOWN', request_id: 'newsite', last_tier: 'proxy', cause: 'unknown_site' },
+    ]);
   });
 
   it('counts a record by its own day, from the next folder too, as a late arrival', async () => {
@@ -94,9 +157,21 @@ describe('parity reconcile', () => {
     await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [ok('late', '2025-03-09T23:59:59Z')]);
     await writeNdjson(path.join(dir, 'landed/dt=2025-03-10/a.jsonl'), [landed('late', '2025-03-09T23:59:59Z')]);
     const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', await writeConfig(dir, { sites: ['US'] }), '--date', '2025-03-09', '--out', out]);
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      await writeConfig(dir, { sites: ['US'] }),
+      '--date',
+      '2025-03-09',
+      '--out',
+      out,
+    ]);
     expect(run.code).toBe(0);
-    expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({ gcs_records: '1', late_arrivals: '1', status: 'PASS' });
+    expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({
+      gcs_records: '1',
+      late_arrivals: '1',
+      status: 'PASS',
+    });
   });
 
   it.each([
@@ -106,31 +181,56 @@ describe('parity reconcile', () => {
     const dir = await tempDir();
     const start = Date.parse(`${day}T06:00:00Z`) - (day === '2025-11-02' ? 3600_000 : 0); // local midnight
     const end = start + hours * 3600_000;
-    const records = [
-      ok('before', start - 1), ok('first', start), ok('last', end - 1), ok('after', end),
-    ];
+    const records = [ok('before', start - 1), ok('first', start), ok('last', end - 1), ok('after', end)];
     const utcDays = new Set(records.map((r) => new Date(r.timestamp).toISOString().slice(0, 10)));
     for (const d of utcDays) {
       const inDay = records.filter((r) => new Date(r.timestamp).toISOString().slice(0, 10) === d);
       await writeNdjson(path.join(dir, `proxy/dt=${d}/a.jsonl`), inDay);
-      await writeNdjson(path.join(dir, `landed/dt=${d}/a.jsonl`), inDay.map((r) => landed(r.request_id, r.timestamp)));
+      await writeNdjson(
+        path.join(dir, `landed/dt=${d}/a.jsonl`),
+        inDay.map((r) => landed(r.request_id, r.timestamp)),
+      );
     }
     const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', await writeConfig(dir, { timezone: 'America/Chicago', sites: ['US'] }), '--date', day, '--out', out]);
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      await writeConfig(dir, { timezone: 'America/Chicago', sites: ['US'] }),
+      '--date',
+      day,
+      '--out',
+      out,
+    ]);
     expect(run.code).toBe(0);
-    expect(row((await report(out, day)).parity, 'US')).toMatchObject({ proxy_requests: '2', gcs_records: '2', status: 'PASS' });
+    expect(row((await report(out, day)).parity, 'US')).toMatchObject({
+      proxy_requests: '2',
+      gcs_records: '2',
+      status: 'PASS',
+    });
   });
 
   it('re-running the same day over the same data writes byte-identical files', async () => {
     const dir = await tempDir();
-    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), Array.from({ length: 50 }, (_, i) => ok(`r${i}`, `2025-03-09T10:00:${String(i).padStart(2, '0')}Z`)));
-    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl'), Array.from({ length: 40 }, (_, i) => landed(`r${i}`, `2025-03-09T10:00:${String(i).padStart(2, '0')}Z`)));
+    await writeNdjson(
+      path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'),
+      Array.from({ length: 50 }, (_, i) => ok(`r${i}`, `2025-03-09T10:00:${String(i).padStart(2, '0')}Z`)),
+    );
+    await writeNdjson(
+      path.join(dir, 'landed/dt=2025-03-09/a.jsonl'),
+      Array.from({ length: 40 }, (_, i) => landed(`r${i}`, `2025-03-09T10:00:${String(i).padStart(2, '0')}Z`)),
+    );
     const config = await writeConfig(dir);
     const out = path.join(dir, 'out');
     await runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', out]);
-    const first = [await readFile(path.join(out, 'parity-2025-03-09.csv')), await readFile(path.join(out, 'missing-2025-03-09.csv'))];
+    const first = [
+      await readFile(path.join(out, 'parity-2025-03-09.csv')),
+      await readFile(path.join(out, 'missing-2025-03-09.csv')),
+    ];
     await runCli(['reconcile', '--config', config, '--from', '2025-03-08', '--to', '2025-03-10', '--out', out]);
-    const second = [await readFile(path.join(out, 'parity-2025-03-09.csv')), await readFile(path.join(out, 'missing-2025-03-09.csv'))];
+    const second = [
+      await readFile(path.join(out, 'parity-2025-03-09.csv')),
+      await readFile(path.join(out, 'missing-2025-03-09.csv')),
+    ];
     expect(second[0]!.equals(first[0]!)).toBe(true);
     expect(second[1]!.equals(first[1]!)).toBe(true);
   });
@@ -140,12 +240,24 @@ describe('parity reconcile', () => {
     await writeNdjson(path.join(dir, 'proxy/dt=2025-03-05/a.jsonl'), [ok('a', '2025-03-05T10:00:00Z')]);
     await writeNdjson(path.join(dir, 'landed/dt=2025-03-05/a.jsonl'), [landed('a', '2025-03-05T10:00:00Z')]);
     await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [ok('b', '2025-03-09T10:00:00Z')]);
-    const gz = gzipSync(Array.from({ length: 2000 }, (_, i) => JSON.stringify(landed(`x${i}`, '2025-03-09T10:00:00Z'))).join('\n'));
+    const gz = gzipSync(
+      Array.from({ length: 2000 }, (_, i) => JSON.stringify(landed(`x${i}`, '2025-03-09T10:00:00Z'))).join('\n'),
+    );
     await mkdir(path.join(dir, 'landed/dt=2025-03-09'), { recursive: true });
     const bad = path.join(dir, 'landed/dt=2025-03-09/part-0.jsonl.gz');
     await writeFile(bad, gz.subarray(0, Math.floor(gz.length / 2)));
     const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', await writeConfig(dir), '--from', '2025-03-05', '--to', '2025-03-09', '--out', out]);
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      await writeConfig(dir),
+      '--from',
+      '2025-03-05',
+      '--to',
+      '2025-03-09',
+      '--out',
+      out,
+    ]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(bad);
     const p9 = parseCsv(await readFile(path.join(out, 'parity-2025-03-09.csv'), 'utf8'));
@@ -162,23 +274,56 @@ describe('parity reconcile', () => {
     const out = path.join(dir, 'out');
     const zero = await runCli(['reconcile', '--config', await writeConfig(dir), '--date', '2025-03-09', '--out', out]);
     expect(zero.code).toBe(1);
-    expect(row((await report(out, '2025-03-09')).parity, 'ALL')).toMatchObject({ proxy_requests: '0', gcs_records: '0', parity_pct: '', status: 'NO_DATA' });
-    const missingRoot = await runCli(['reconcile', '--config', await writeConfig(dir, { gcs: ['nowhere/dt={date}/'] }), '--date', '2025-03-09', '--out', out]);
+    expect(row((await report(out, '2025-03-09')).parity, 'ALL')).toMatchObject({
+      proxy_requests: '0',
+      gcs_records: '0',
+      parity_pct: '',
+      status: 'NO_DATA',
+    });
+    const missingRoot = await runCli([
+      'reconcile',
+      '--config',
+      await writeConfig(dir, { gcs: ['nowhere/dt={date}/'] }),
+      '--date',
+      '2025-03-09',
+      '--out',
+      out,
+    ]);
     expect(missingRoot.code).toBe(3);
     expect(missingRoot.stderr).toContain(path.join(dir, 'nowhere'));
-    expect(row(parseCsv(await readFile(path.join(out, 'parity-2025-03-09.csv'), 'utf8')), 'ALL')).toMatchObject({ status: 'ERROR', proxy_requests: '0', gcs_records: '' });
+    expect(row(parseCsv(await readFile(path.join(out, 'parity-2025-03-09.csv'), 'utf8')), 'ALL')).toMatchObject({
+      status: 'ERROR',
+      proxy_requests: '0',
+      gcs_records: '',
+    });
   });
 
   it('reads a YAML config and reports only --sites', async () => {
     const dir = await tempDir();
-    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [ok('a', '2025-03-09T10:00:00Z', 'CA'), ok('b', '2025-03-09T10:00:00Z', 'US')]);
+    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [
+      ok('a', '2025-03-09T10:00:00Z', 'CA'),
+      ok('b', '2025-03-09T10:00:00Z', 'US'),
+    ]);
     await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl'), [landed('a', '2025-03-09T10:00:00Z', 'CA')]);
     const yaml = `timezone: UTC\nsites: [US, CA, MX]\ntiers:\n  proxy:\n    locations: ["proxy/dt={date}/"]\n  gcs:\n    locations: ["landed/dt={date}/"]\n`;
     await writeFile(path.join(dir, 'c.yaml'), yaml);
     const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', path.join(dir, 'c.yaml'), '--date', '2025-03-09', '--out', out, '--sites', 'ca']);
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      path.join(dir, 'c.yaml'),
+      '--date',
+      '2025-03-09',
+      '--out',
+      out,
+      '--sites',
+      'ca',
+    ]);
     expect(run.code).toBe(0);
-    expect((await report(out, '2025-03-09')).parity.map((r) => [r.site, r.proxy_requests])).toEqual([['CA', '1'], ['ALL', '1']]);
+    expect((await report(out, '2025-03-09')).parity.map((r) => [r.site, r.proxy_requests])).toEqual([
+      ['CA', '1'],
+      ['ALL', '1'],
+    ]);
   });
 
   it('a range of a year runs in bounded batches and writes every day, the days without data NO_DATA', async () => {
@@ -186,12 +331,30 @@ describe('parity reconcile', () => {
     await writeNdjson(path.join(dir, 'proxy/dt=2024-06-01/a.jsonl'), [ok('a', '2024-06-01T10:00:00Z')]);
     await writeNdjson(path.join(dir, 'landed/dt=2024-06-01/a.jsonl'), [landed('a', '2024-06-01T10:00:00Z')]);
     const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', await writeConfig(dir, { sites: ['US'] }), '--from', '2024-01-01', '--to', '2024-12-31', '--out', out, '--quiet']);
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      await writeConfig(dir, { sites: ['US'] }),
+      '--from',
+      '2024-01-01',
+      '--to',
+      '2024-12-31',
+      '--out',
+      out,
+      '--quiet',
+    ]);
     expect(run.code).toBe(1);
     const files = await import('node:fs/promises').then((fs) => fs.readdir(out));
     expect(files.filter((f) => f.startsWith('parity-'))).toHaveLength(366);
-    expect(row((await report(out, '2024-06-01')).parity, 'ALL')).toMatchObject({ proxy_requests: '1', gcs_records: '1', status: 'PASS' });
-    expect(row((await report(out, '2024-06-02')).parity, 'ALL')).toMatchObject({ proxy_requests: '0', status: 'NO_DATA' });
+    expect(row((await report(out, '2024-06-01')).parity, 'ALL')).toMatchObject({
+      proxy_requests: '1',
+      gcs_records: '1',
+      status: 'PASS',
+    });
+    expect(row((await report(out, '2024-06-02')).parity, 'ALL')).toMatchObject({
+      proxy_requests: '0',
+      status: 'NO_DATA',
+    });
   }, 180_000);
 });
 
@@ -220,7 +383,15 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
     [{ sites: ['US', 'us'] }, 'sites'],
   ])('config %j names %s', async (c, keyPath) => {
     const dir = await tempDir();
-    const run = await runCli(['reconcile', '--config', await writeConfig(dir, c), '--date', '2025-03-09', '--out', path.join(dir, 'out')]);
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      await writeConfig(dir, c),
+      '--date',
+      '2025-03-09',
+      '--out',
+      path.join(dir, 'out'),
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(keyPath);
     await expect(stat(path.join(dir, 'out'))).rejects.toThrow();
@@ -241,13 +412,34 @@ describe('parity demo', () => {
     const run = await runCli(['demo', '--out', path.join(dir, 'reports')], dir);
     expect(run.code).toBe(0);
     const all = [];
-    for (const day of ['2025-03-03', '2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09']) {
+    for (const day of [
+      '2025-03-03',
+      '2025-03-04',
+      '2025-03-05',
+      '2025-03-06',
+      '2025-03-07',
+      '2025-03-08',
+      '2025-03-09',
+    ]) {
       const { parity } = await report(path.join(dir, 'reports'), day);
       all.push(row(parity, 'ALL'));
       // The sample holds every site every day: none is NO_DATA, and no parity is above 100.
       expect(parity.filter((r) => r.status === 'NO_DATA' || Number(r.parity_pct) > 100)).toEqual([]);
     }
-    for (const col of ['rejected_413', 'rejected_502', 'retry_recovered', 'lost_502', 'duplicates', 'late_arrivals', 'unknown_site', 'missing_unexplained', 'proxy_malformed', 'gcs_malformed', 'landed_after_reject', 'landed_without_proxy']) {
+    for (const col of [
+      'rejected_413',
+      'rejected_502',
+      'retry_recovered',
+      'lost_502',
+      'duplicates',
+      'late_arrivals',
+      'unknown_site',
+      'missing_unexplained',
+      'proxy_malformed',
+      'gcs_malformed',
+      'landed_after_reject',
+      'landed_without_proxy',
+    ]) {
       expect([col, all.reduce((n, r) => n + Number(r[col]), 0)]).toEqual([col, expect.any(Number)]);
       expect(all.reduce((n, r) => n + Number(r[col]), 0)).toBeGreaterThan(0);
     }

@@ -16,14 +16,28 @@ import { planQueries, renderPlan } from '../../jobs/dry-run.js';
 import { runReconcile } from '../../jobs/reconcile.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { daysInRange } from '../../src/dates.js';
-import { DEFAULT_MIX, type KafkaMessage, type LandedCopy, type ProxyLine, ScenarioGenerator } from '../../src/demo/generator.js';
+import {
+  DEFAULT_MIX,
+  type KafkaMessage,
+  type LandedCopy,
+  type ProxyLine,
+  ScenarioGenerator,
+} from '../../src/demo/generator.js';
 import { writeScenario, type WrittenScenario } from '../../src/demo/write-scenario.js';
 import type { DayKey } from '../../src/domain.js';
 import { TierError } from '../../src/errors.js';
 import { identityViolations } from '../../src/reconcile/attribute.js';
 import { createBigqueryClient, createBigqueryTier } from '../../src/tiers/bigquery.js';
 import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, type BqEmulator, startBqEmulator } from '../support/bq-emulator.js';
-import { createDataset, LANDED_SCHEMA, landedRow, loadTable, PROXY_SCHEMA, proxyRow, type TableRow } from '../support/bq-tables.js';
+import {
+  createDataset,
+  LANDED_SCHEMA,
+  landedRow,
+  loadTable,
+  PROXY_SCHEMA,
+  proxyRow,
+  type TableRow,
+} from '../support/bq-tables.js';
 import { expectReportsMatch } from '../support/expect-report.js';
 import { parseCsv, runCli, tempDir } from '../support/files.js';
 import { MemoryKafkaReader } from '../support/memory-kafka.js';
@@ -50,7 +64,17 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
 
   beforeAll(async () => {
     dir = await tempDir();
-    gen = new ScenarioGenerator({ seed: 4242, days: DAYS, timezone: ZONE, sites: SITES, eventsPerDay: 400, mix: DEFAULT_MIX, malformedPerDay: 0, regions: REGIONS, kafka: true });
+    gen = new ScenarioGenerator({
+      seed: 4242,
+      days: DAYS,
+      timezone: ZONE,
+      sites: SITES,
+      eventsPerDay: 400,
+      mix: DEFAULT_MIX,
+      malformedPerDay: 0,
+      regions: REGIONS,
+      kafka: true,
+    });
     written = await writeScenario(gen, dir, {
       gzipShare: 0.5,
       onProxy: (l) => void proxy.push(...l),
@@ -73,8 +97,21 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
   });
 
   const tables = (proxyTable = 'proxy', landedTable = 'landed') => ({
-    proxyTable: createBigqueryTier({ kind: 'proxy', table: `${PROJECT}.${DATA}.${proxyTable}`, columns: { timestamp: 'ts', request_id: 'request_id', site: 'site', status: 'status', partition: 'dt' }, apiEndpoint: emu.endpoint, maximumBytesBilled: '10737418240', partitionMarginDays: 1 }),
-    bigquery: createBigqueryTier({ table: `${PROJECT}.${DATA}.${landedTable}`, columns: { timestamp: 'ts', request_id: 'request_id', site: 'site', partition: 'dt' }, apiEndpoint: emu.endpoint, maximumBytesBilled: '10737418240', partitionMarginDays: 1 }),
+    proxyTable: createBigqueryTier({
+      kind: 'proxy',
+      table: `${PROJECT}.${DATA}.${proxyTable}`,
+      columns: { timestamp: 'ts', request_id: 'request_id', site: 'site', status: 'status', partition: 'dt' },
+      apiEndpoint: emu.endpoint,
+      maximumBytesBilled: '10737418240',
+      partitionMarginDays: 1,
+    }),
+    bigquery: createBigqueryTier({
+      table: `${PROJECT}.${DATA}.${landedTable}`,
+      columns: { timestamp: 'ts', request_id: 'request_id', site: 'site', partition: 'dt' },
+      apiEndpoint: emu.endpoint,
+      maximumBytesBilled: '10737418240',
+      partitionMarginDays: 1,
+    }),
   });
 
   /** A config over the fixture: proxy from files or a table, landed files or not, either engine. */
@@ -82,24 +119,37 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     return parseConfig(configDocument(o), dir);
   }
 
-  type ConfigChoice = { proxy: 'files' | 'table'; gcs: boolean; engine: 'embedded' | 'bigquery'; proxyTable?: string; landedTable?: string };
+  type ConfigChoice = {
+    proxy: 'files' | 'table';
+    gcs: boolean;
+    engine: 'embedded' | 'bigquery';
+    proxyTable?: string;
+    landedTable?: string;
+  };
 
   function configDocument(o: ConfigChoice) {
-    return (
-      {
-        timezone: ZONE,
-        sites: SITES,
-        tiers: {
-          proxy:
-            o.proxy === 'files'
-              ? { locations: [written.proxyLocation] }
-              : { bigquery: { table: `${PROJECT}.${DATA}.${o.proxyTable ?? 'proxy'}`, columns: { timestamp: 'ts', status: 'status' } } },
-          ...(o.gcs ? { gcs: { locations: written.landedLocations } } : {}),
-          bigquery: { table: `${PROJECT}.${DATA}.${o.landedTable ?? 'landed'}`, columns: { timestamp: 'ts' }, apiEndpoint: emu.endpoint },
+    return {
+      timezone: ZONE,
+      sites: SITES,
+      tiers: {
+        proxy:
+          o.proxy === 'files'
+            ? { locations: [written.proxyLocation] }
+            : {
+                bigquery: {
+                  table: `${PROJECT}.${DATA}.${o.proxyTable ?? 'proxy'}`,
+                  columns: { timestamp: 'ts', status: 'status' },
+                },
+              },
+        ...(o.gcs ? { gcs: { locations: written.landedLocations } } : {}),
+        bigquery: {
+          table: `${PROJECT}.${DATA}.${o.landedTable ?? 'landed'}`,
+          columns: { timestamp: 'ts' },
+          apiEndpoint: emu.endpoint,
         },
-        engine: o.engine === 'bigquery' ? { kind: 'bigquery', dataset: `${PROJECT}.${SCRATCH}` } : 'embedded',
-      }
-    );
+      },
+      engine: o.engine === 'bigquery' ? { kind: 'bigquery', dataset: `${PROJECT}.${SCRATCH}` } : 'embedded',
+    };
   }
 
   async function run(name: string, cfg: Config, readers = tables()) {
@@ -136,7 +186,12 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     const b = await run('b-files', config({ proxy: 'files', gcs: false, engine: 'embedded' }));
     const c = await run('c-tables', config({ proxy: 'table', gcs: false, engine: 'embedded' }));
     const d = await run('d-engine', config({ proxy: 'table', gcs: false, engine: 'bigquery' }));
-    expect([b.result.exitCode, c.result.exitCode, d.result.exitCode, d.result.errors]).toEqual([a.result.exitCode, a.result.exitCode, a.result.exitCode, []]);
+    expect([b.result.exitCode, c.result.exitCode, d.result.exitCode, d.result.errors]).toEqual([
+      a.result.exitCode,
+      a.result.exitCode,
+      a.result.exitCode,
+      [],
+    ]);
     await expectSameFiles(b.out, c.out);
     await expectSameFiles(b.out, d.out);
     // Batches of two days: the scratch tables are replaced batch by batch.
@@ -146,7 +201,10 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     // Without a file landed tier the missing list is the same: BigQuery decides it in every run.
     let missing = 0;
     for (const day of DAYS) {
-      const [x, y] = await Promise.all([readFile(path.join(a.out, `missing-${day}.csv`), 'utf8'), readFile(path.join(d.out, `missing-${day}.csv`), 'utf8')]);
+      const [x, y] = await Promise.all([
+        readFile(path.join(a.out, `missing-${day}.csv`), 'utf8'),
+        readFile(path.join(d.out, `missing-${day}.csv`), 'utf8'),
+      ]);
       expect(y).toBe(x);
       missing += parseCsv(x).length;
     }
@@ -169,21 +227,44 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
       { ts: at(3), request_id: 'no-status-1', site: 'MX', status: null, dt: utc },
       { ts: at(4), request_id: 'unroutable-1', site: 'zz', status: 200, dt: utc },
     ];
-    const landedRows: TableRow[] = [...landed.map(landedRow), { ts: at(5), request_id: null, site: 'US', dt: utc }, { ts: at(6), request_id: 'unroutable-1', site: 'zz', dt: utc }];
+    const landedRows: TableRow[] = [
+      ...landed.map(landedRow),
+      { ts: at(5), request_id: null, site: 'US', dt: utc },
+      { ts: at(6), request_id: 'unroutable-1', site: 'zz', dt: utc },
+    ];
     await loadTable(dataset, 'proxy_bad', PROXY_SCHEMA, proxyRows);
     await loadTable(dataset, 'landed_bad', LANDED_SCHEMA, landedRows);
     const readers = tables('proxy_bad', 'landed_bad');
-    const c = await run('c-bad', config({ proxy: 'table', gcs: false, engine: 'embedded', proxyTable: 'proxy_bad', landedTable: 'landed_bad' }), readers);
-    const d = await run('d-bad', config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'proxy_bad', landedTable: 'landed_bad' }), readers);
+    const c = await run(
+      'c-bad',
+      config({ proxy: 'table', gcs: false, engine: 'embedded', proxyTable: 'proxy_bad', landedTable: 'landed_bad' }),
+      readers,
+    );
+    const d = await run(
+      'd-bad',
+      config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'proxy_bad', landedTable: 'landed_bad' }),
+      readers,
+    );
     await expectSameFiles(c.out, d.out);
     const b = await run('b-good', config({ proxy: 'table', gcs: false, engine: 'bigquery' }));
-    const rowsOf = async (out: string) => new Map(parseCsv(await readFile(path.join(out, `parity-${day}.csv`), 'utf8')).map((r) => [r.site!, r]));
+    const rowsOf = async (out: string) =>
+      new Map(parseCsv(await readFile(path.join(out, `parity-${day}.csv`), 'utf8')).map((r) => [r.site!, r]));
     const [bad, good] = await Promise.all([rowsOf(d.out), rowsOf(b.out)]);
     const delta = (site: string, column: string) => Number(bad.get(site)![column]) - Number(good.get(site)![column]);
     // No request id (NULL or blank) or no status: malformed, on its own site's row; the unroutable
     // site header goes to UNKNOWN, in the proxy and in BigQuery alike.
-    expect([delta('US', 'proxy_malformed'), delta('CA', 'proxy_malformed'), delta('MX', 'proxy_malformed'), delta('US', 'bq_malformed')]).toEqual([1, 1, 1, 1]);
-    expect([delta('ALL', 'proxy_requests'), delta('ALL', 'proxy_malformed'), delta('ALL', 'bq_rows'), delta('ALL', 'bq_malformed')]).toEqual([1, 3, 1, 1]);
+    expect([
+      delta('US', 'proxy_malformed'),
+      delta('CA', 'proxy_malformed'),
+      delta('MX', 'proxy_malformed'),
+      delta('US', 'bq_malformed'),
+    ]).toEqual([1, 1, 1, 1]);
+    expect([
+      delta('ALL', 'proxy_requests'),
+      delta('ALL', 'proxy_malformed'),
+      delta('ALL', 'bq_rows'),
+      delta('ALL', 'bq_malformed'),
+    ]).toEqual([1, 3, 1, 1]);
     expect(Number(bad.get('UNKNOWN')?.proxy_accepted ?? 0) - Number(good.get('UNKNOWN')?.proxy_accepted ?? 0)).toBe(1);
   }, 300_000);
 
@@ -197,13 +278,32 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
       { ts: at(4), request_id: 's-bad', site: 'US', status: 'OK', dt: day },
       { ts: at(5), request_id: 's-empty', site: 'US', status: '', dt: day },
     ];
-    await loadTable(dataset, 'proxy_text', PROXY_SCHEMA.map((f) => (f.name === 'status' ? { ...f, type: 'STRING' } : f)), rows);
+    await loadTable(
+      dataset,
+      'proxy_text',
+      PROXY_SCHEMA.map((f) => (f.name === 'status' ? { ...f, type: 'STRING' } : f)),
+      rows,
+    );
     const readers = tables('proxy_text');
-    const c = await run('c-text', config({ proxy: 'table', gcs: false, engine: 'embedded', proxyTable: 'proxy_text' }), readers);
-    const d = await run('d-text', config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'proxy_text' }), readers);
+    const c = await run(
+      'c-text',
+      config({ proxy: 'table', gcs: false, engine: 'embedded', proxyTable: 'proxy_text' }),
+      readers,
+    );
+    const d = await run(
+      'd-text',
+      config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'proxy_text' }),
+      readers,
+    );
     await expectSameFiles(c.out, d.out);
     const us = parseCsv(await readFile(path.join(d.out, `parity-${day}.csv`), 'utf8')).find((r) => r.site === 'US')!;
-    expect([us.proxy_requests, us.proxy_accepted, us.rejected_413, us.rejected_502, us.proxy_malformed]).toEqual(['3', '1', '1', '1', '2']);
+    expect([us.proxy_requests, us.proxy_accepted, us.rejected_413, us.rejected_502, us.proxy_malformed]).toEqual([
+      '3',
+      '1',
+      '1',
+      '1',
+      '2',
+    ]);
   }, 120_000);
 
   test("Kafka's rows go up in several load jobs when a batch has more than rowsPerLoad, and count as the embedded engine counts them", async () => {
@@ -211,9 +311,24 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     const { DuckDbEngine } = await import('../../src/engine/duckdb-engine.js');
     const { dayWindow } = await import('../../src/dates.js');
     const windows = DAYS.map((d) => dayWindow(d, ZONE));
-    const rows = messages.map((m) => ({ region: m.region, timestampMs: m.ts, requestId: m.request_id, siteHeader: m.site ?? null, inFlight: m.inFlight, n: 1 }));
+    const rows = messages.map((m) => ({
+      region: m.region,
+      timestampMs: m.ts,
+      requestId: m.request_id,
+      siteHeader: m.site ?? null,
+      inFlight: m.inFlight,
+      n: 1,
+    }));
     expect(rows.length).toBeGreaterThan(1000);
-    const bqEngine = await BigqueryEngine.open({ dataset: `${PROJECT}.${SCRATCH}`, jobProject: PROJECT, apiEndpoint: emu.endpoint, maximumBytesBilled: '10737418240', timezone: ZONE, tempDirectory: await tempDir(), rowsPerLoad: 400 });
+    const bqEngine = await BigqueryEngine.open({
+      dataset: `${PROJECT}.${SCRATCH}`,
+      jobProject: PROJECT,
+      apiEndpoint: emu.endpoint,
+      maximumBytesBilled: '10737418240',
+      timezone: ZONE,
+      tempDirectory: await tempDir(),
+      rowsPerLoad: 400,
+    });
     const embedded = await DuckDbEngine.open({ memoryLimit: '256MiB', tempDirectory: await tempDir() });
     try {
       const counts = [];
@@ -235,7 +350,11 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
   }, 120_000);
 
   test('a missing proxy table is an ERROR row naming it; a missing engine dataset fails the run naming the dataset', async () => {
-    const missing = await run('e-missing', config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'nope' }), tables('nope'));
+    const missing = await run(
+      'e-missing',
+      config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'nope' }),
+      tables('nope'),
+    );
     expect(missing.result.exitCode).toBe(3);
     expect(missing.result.errors.join('\n')).toContain(`${PROJECT}.${DATA}.nope`);
     for (const d of missing.result.days) {
@@ -266,17 +385,26 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
       ]);
       for (const p of plans) {
         expect(p.sql).toMatch(/`dt` BETWEEN @from_date AND @to_date/);
-        expect(p.sql).toContain(p.table === 'tiers.proxy.bigquery' ? `\`${PROJECT}.${DATA}.proxy\`` : `\`${PROJECT}.${DATA}.landed\``);
+        expect(p.sql).toContain(
+          p.table === 'tiers.proxy.bigquery' ? `\`${PROJECT}.${DATA}.proxy\`` : `\`${PROJECT}.${DATA}.landed\``,
+        );
         expect(p.sql.includes('CREATE OR REPLACE TABLE')).toBe(engine === 'bigquery');
         expect(Number.isInteger(p.bytes)).toBe(true);
         // 2025-03-08 00:00 in Chicago is 06:00 UTC; one margin day before it for the partition filter.
-        if (p.days.first === DAYS[0]) expect(p.params).toMatchObject({ start: '2025-03-08T06:00:00.000Z', from_date: '2025-03-07' });
+        if (p.days.first === DAYS[0])
+          expect(p.params).toMatchObject({ start: '2025-03-08T06:00:00.000Z', from_date: '2025-03-07' });
       }
       expect(renderPlan(plans, engine)).toContain('bytes estimated');
     }
     const [left] = await bq.dataset(SCRATCH).getTables();
     expect(left).toEqual([]);
-    await expect(planQueries({ config: config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'nope' }), days: DAYS, ...tables('nope') })).rejects.toThrow(/nope/);
+    await expect(
+      planQueries({
+        config: config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'nope' }),
+        days: DAYS,
+        ...tables('nope'),
+      }),
+    ).rejects.toThrow(/nope/);
   }, 120_000);
 
   test('the CLI runs engine bigquery from its config alone (tables, endpoint, scratch dataset), as the embedded engine does', async () => {
@@ -285,8 +413,23 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
       const file = path.join(dir, `cli-${engine}.json`);
       await writeFile(file, JSON.stringify(configDocument({ proxy: 'table', gcs: false, engine })));
       const out = path.join(dir, `cli-out-${engine}`);
-      const run = await runCli(['reconcile', '--config', file, '--from', DAYS[0]!, '--to', DAYS.at(-1)!, '--out', out, '--log-format', 'json']);
-      expect({ engine, stderr: run.stderr.split('\n').filter((l) => l.includes('"error"')) }).toEqual({ engine, stderr: [] });
+      const run = await runCli([
+        'reconcile',
+        '--config',
+        file,
+        '--from',
+        DAYS[0]!,
+        '--to',
+        DAYS.at(-1)!,
+        '--out',
+        out,
+        '--log-format',
+        'json',
+      ]);
+      expect({ engine, stderr: run.stderr.split('\n').filter((l) => l.includes('"error"')) }).toEqual({
+        engine,
+        stderr: [],
+      });
       runs.push({ code: run.code, out });
       const dry = await runCli(['reconcile', '--config', file, '--date', DAYS[0]!, '--dry-run']);
       expect(dry.code).toBe(0);

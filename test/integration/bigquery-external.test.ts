@@ -33,61 +33,107 @@ describe('engine bigquery over an external landed table', () => {
     await gcs?.stop();
   });
 
-  test('an external table over the dt={date}/ prefixes counts as the same records loaded natively', async () => {
-    const dir = await tempDir();
-    const gen = new ScenarioGenerator({ seed: 77, days: DAYS, timezone: ZONE, sites: ['US', 'CA', 'MX'], eventsPerDay: 300, mix: DEFAULT_MIX, malformedPerDay: 0, regions: ['EUS2', 'SCUS'] });
-    const proxy: ProxyLine[] = [];
-    const landed: LandedCopy[] = [];
-    await writeScenario(gen, path.join(dir, 'files'), { onProxy: (l) => void proxy.push(...l), onLanded: (c) => void landed.push(...c) });
+  test(
+    'an external table over the dt={date}/ prefixes counts as the same records loaded natively',
+    async () => {
+      const dir = await tempDir();
+      const gen = new ScenarioGenerator({
+        seed: 77,
+        days: DAYS,
+        timezone: ZONE,
+        sites: ['US', 'CA', 'MX'],
+        eventsPerDay: 300,
+        mix: DEFAULT_MIX,
+        malformedPerDay: 0,
+        regions: ['EUS2', 'SCUS'],
+      });
+      const proxy: ProxyLine[] = [];
+      const landed: LandedCopy[] = [];
+      await writeScenario(gen, path.join(dir, 'files'), {
+        onProxy: (l) => void proxy.push(...l),
+        onLanded: (c) => void landed.push(...c),
+      });
 
-    // The sink's layout: one object per folder date, under dt=YYYY-MM-DD/.
-    const data = path.join(dir, 'gcs');
-    const byFolder = new Map<string, string[]>();
-    for (const c of landed) byFolder.set(c.folderDay, [...(byFolder.get(c.folderDay) ?? []), JSON.stringify(landedRow(c))]);
-    for (const [folder, lines] of byFolder) {
-      await mkdir(path.join(data, BUCKET, `dt=${folder}`), { recursive: true });
-      await writeFile(path.join(data, BUCKET, `dt=${folder}`, 'part-0000.jsonl'), lines.join('\n') + '\n');
-    }
-    gcs = await startFakeGcs({ dataDir: data });
-    emu = await startBqEmulator(PROJECT, { storageEmulatorHost: gcs.endpoint });
-    const bq = createBigqueryClient({ projectId: PROJECT, apiEndpoint: emu.endpoint });
-    const audit = await createDataset(bq, 'audit');
-    await createDataset(bq, 'scratch');
-    await loadTable(audit, 'proxy', PROXY_SCHEMA, proxy.map(proxyRow));
-    await loadTable(audit, 'landed', LANDED_SCHEMA, landed.map(landedRow));
-    await audit.createTable('landed_ext', {
-      externalDataConfiguration: { sourceFormat: 'NEWLINE_DELIMITED_JSON', sourceUris: [`gs://${BUCKET}/*.jsonl`], schema: { fields: LANDED_SCHEMA } },
-    });
-    const [md] = await audit.table('landed_ext').getMetadata();
-    expect(md.type).toBe('EXTERNAL');
-
-    const outs: string[] = [];
-    for (const landedTable of ['landed', 'landed_ext']) {
-      const config = parseConfig(
-        {
-          timezone: ZONE,
-          tiers: {
-            proxy: { bigquery: { table: `${PROJECT}.audit.proxy`, columns: { timestamp: 'ts' } } },
-            bigquery: { table: `${PROJECT}.audit.${landedTable}`, columns: { timestamp: 'ts' }, apiEndpoint: emu.endpoint },
-          },
-          engine: { kind: 'bigquery', dataset: `${PROJECT}.scratch` },
-        },
-        dir,
-      );
-      const tier = (kind: 'proxy' | 'landed', table: string) =>
-        createBigqueryTier({ kind, table, columns: { timestamp: 'ts', request_id: 'request_id', site: 'site', partition: 'dt', ...(kind === 'proxy' ? { status: 'status' } : {}) }, apiEndpoint: emu!.endpoint, maximumBytesBilled: '10737418240', partitionMarginDays: 1 });
-      const out = path.join(dir, `out-${landedTable}`);
-      const result = await runReconcile({ config, days: DAYS, outDir: out, proxyTable: tier('proxy', `${PROJECT}.audit.proxy`), bigquery: tier('landed', `${PROJECT}.audit.${landedTable}`) });
-      expect(result.errors).toEqual([]);
-      outs.push(out);
-    }
-    for (const day of DAYS) {
-      for (const file of [`parity-${day}.csv`, `missing-${day}.csv`]) {
-        const [native, external] = await Promise.all(outs.map((o) => readFile(path.join(o, file), 'utf8')));
-        expect({ file, text: external }).toEqual({ file, text: native });
+      // The sink's layout: one object per folder date, under dt=YYYY-MM-DD/.
+      const data = path.join(dir, 'gcs');
+      const byFolder = new Map<string, string[]>();
+      for (const c of landed)
+        byFolder.set(c.folderDay, [...(byFolder.get(c.folderDay) ?? []), JSON.stringify(landedRow(c))]);
+      for (const [folder, lines] of byFolder) {
+        await mkdir(path.join(data, BUCKET, `dt=${folder}`), { recursive: true });
+        await writeFile(path.join(data, BUCKET, `dt=${folder}`, 'part-0000.jsonl'), lines.join('\n') + '\n');
       }
-      const all = parseCsv(await readFile(path.join(outs[1]!, `parity-${day}.csv`), 'utf8')).find((r) => r.site === 'ALL')!;
-      expect(Number(all.bq_rows)).toBeGreaterThan(0);
-    }
-  }, BQ_EMULATOR_INSTALL_TIMEOUT_MS + 180_000);
+      gcs = await startFakeGcs({ dataDir: data });
+      emu = await startBqEmulator(PROJECT, { storageEmulatorHost: gcs.endpoint });
+      const bq = createBigqueryClient({ projectId: PROJECT, apiEndpoint: emu.endpoint });
+      const audit = await createDataset(bq, 'audit');
+      await createDataset(bq, 'scratch');
+      await loadTable(audit, 'proxy', PROXY_SCHEMA, proxy.map(proxyRow));
+      await loadTable(audit, 'landed', LANDED_SCHEMA, landed.map(landedRow));
+      await audit.createTable('landed_ext', {
+        externalDataConfiguration: {
+          sourceFormat: 'NEWLINE_DELIMITED_JSON',
+          sourceUris: [`gs://${BUCKET}/*.jsonl`],
+          schema: { fields: LANDED_SCHEMA },
+        },
+      });
+      const [md] = await audit.table('landed_ext').getMetadata();
+      expect(md.type).toBe('EXTERNAL');
+
+      const outs: string[] = [];
+      for (const landedTable of ['landed', 'landed_ext']) {
+        const config = parseConfig(
+          {
+            timezone: ZONE,
+            tiers: {
+              proxy: { bigquery: { table: `${PROJECT}.audit.proxy`, columns: { timestamp: 'ts' } } },
+              bigquery: {
+                table: `${PROJECT}.audit.${landedTable}`,
+                columns: { timestamp: 'ts' },
+                apiEndpoint: emu.endpoint,
+              },
+            },
+            engine: { kind: 'bigquery', dataset: `${PROJECT}.scratch` },
+          },
+          dir,
+        );
+        const tier = (kind: 'proxy' | 'landed', table: string) =>
+          createBigqueryTier({
+            kind,
+            table,
+            columns: {
+              timestamp: 'ts',
+              request_id: 'request_id',
+              site: 'site',
+              partition: 'dt',
+              ...(kind === 'proxy' ? { status: 'status' } : {}),
+            },
+            apiEndpoint: emu!.endpoint,
+            maximumBytesBilled: '10737418240',
+            partitionMarginDays: 1,
+          });
+        const out = path.join(dir, `out-${landedTable}`);
+        const result = await runReconcile({
+          config,
+          days: DAYS,
+          outDir: out,
+          proxyTable: tier('proxy', `${PROJECT}.audit.proxy`),
+          bigquery: tier('landed', `${PROJECT}.audit.${landedTable}`),
+        });
+        expect(result.errors).toEqual([]);
+        outs.push(out);
+      }
+      for (const day of DAYS) {
+        for (const file of [`parity-${day}.csv`, `missing-${day}.csv`]) {
+          const [native, external] = await Promise.all(outs.map((o) => readFile(path.join(o, file), 'utf8')));
+          expect({ file, text: external }).toEqual({ file, text: native });
+        }
+        const all = parseCsv(await readFile(path.join(outs[1]!, `parity-${day}.csv`), 'utf8')).find(
+          (r) => r.site === 'ALL',
+        )!;
+        expect(Number(all.bq_rows)).toBeGreaterThan(0);
+      }
+    },
+    BQ_EMULATOR_INSTALL_TIMEOUT_MS + 180_000,
+  );
 });

@@ -32,7 +32,16 @@ describe('the bigquery tier as the final tier', () => {
   it('counts the generated fixture exactly, with BigQuery deciding what is missing', async () => {
     const dir = await tempDir();
     const days = daysInRange('2025-03-08', '2025-03-09');
-    const gen = new ScenarioGenerator({ seed: 99, days, timezone: 'America/Chicago', sites: ['US', 'CA', 'MX'], eventsPerDay: 300, mix: DEFAULT_MIX, malformedPerDay: 2, regions: ['EUS2', 'SCUS'] });
+    const gen = new ScenarioGenerator({
+      seed: 99,
+      days,
+      timezone: 'America/Chicago',
+      sites: ['US', 'CA', 'MX'],
+      eventsPerDay: 300,
+      mix: DEFAULT_MIX,
+      malformedPerDay: 2,
+      regions: ['EUS2', 'SCUS'],
+    });
     const landed: LandedCopy[] = [];
     const written = await writeScenario(gen, dir, { gzipShare: 0.5, onLanded: (c) => void landed.push(...c) });
     const configFile = path.join(dir, 'config.json');
@@ -41,12 +50,26 @@ describe('the bigquery tier as the final tier', () => {
     const bq = createBigqueryClient({ projectId: PROJECT, apiEndpoint: emu.endpoint });
     const [dataset] = await bq.createDataset(DATASET, { location: 'US' });
     const [table] = await dataset.createTable('landed', {
-      schema: { fields: [{ name: 'ts', type: 'TIMESTAMP' }, { name: 'request_id', type: 'STRING' }, { name: 'site', type: 'STRING' }, { name: 'dt', type: 'DATE' }] },
+      schema: {
+        fields: [
+          { name: 'ts', type: 'TIMESTAMP' },
+          { name: 'request_id', type: 'STRING' },
+          { name: 'site', type: 'STRING' },
+          { name: 'dt', type: 'DATE' },
+        ],
+      },
       timePartitioning: { type: 'DAY', field: 'dt' },
     });
     // Partitioned by the date of the folder the sink wrote, as a table loaded from those folders is.
     for (let i = 0; i < landed.length; i += 500) {
-      await table.insert(landed.slice(i, i + 500).map((c) => ({ ts: new Date(c.ts).toISOString(), request_id: c.request_id, site: c.site ?? null, dt: c.folderDay })));
+      await table.insert(
+        landed.slice(i, i + 500).map((c) => ({
+          ts: new Date(c.ts).toISOString(),
+          request_id: c.request_id,
+          site: c.site ?? null,
+          dt: c.folderDay,
+        })),
+      );
     }
     const bigquery = createBigqueryTier({
       table: `${PROJECT}.${DATASET}.landed`,
@@ -65,7 +88,10 @@ describe('the bigquery tier as the final tier', () => {
     const gcsOut = path.join(dir, 'out-gcs');
     await runReconcile({ config: await loadConfig(configFile), days, outDir: gcsOut });
     for (const day of days) {
-      const [a, b] = await Promise.all([readFile(path.join(out, `missing-${day}.csv`)), readFile(path.join(gcsOut, `missing-${day}.csv`))]);
+      const [a, b] = await Promise.all([
+        readFile(path.join(out, `missing-${day}.csv`)),
+        readFile(path.join(gcsOut, `missing-${day}.csv`)),
+      ]);
       expect(a.equals(b)).toBe(true);
     }
   }, 180_000);

@@ -101,7 +101,8 @@ const DOCKERFILE = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
 const docker = parseDockerfile(DOCKERFILE);
 const buildStage = docker.stages.find((s) => s.name === 'build')!;
 const finalStage = docker.stages.at(-1)!;
-const jsonArgs = (keyword: string): unknown => JSON.parse(finalStage.steps.filter((s) => s.keyword === keyword).at(-1)!.args);
+const jsonArgs = (keyword: string): unknown =>
+  JSON.parse(finalStage.steps.filter((s) => s.keyword === keyword).at(-1)!.args);
 /** The one production install, exactly as the image runs it. */
 const PROD_INSTALL = 'npm ci --omit=dev --ignore-scripts';
 const IMAGE_UID = 10001;
@@ -161,7 +162,9 @@ describe('Dockerfile', () => {
     expect(runs.filter((c) => c.startsWith('npm ci'))).toHaveLength(1);
     expect(runs.find((c) => c.startsWith('npm ci'))).toContain(PROD_INSTALL);
     expect(runs.some((c) => c.includes(`--uid ${IMAGE_UID}`))).toBe(true);
-    expect(finalStage.steps.filter((s) => s.keyword === 'USER').at(-1)!.args).toMatch(new RegExp(`^${IMAGE_UID}(:${IMAGE_UID})?$`));
+    expect(finalStage.steps.filter((s) => s.keyword === 'USER').at(-1)!.args).toMatch(
+      new RegExp(`^${IMAGE_UID}(:${IMAGE_UID})?$`),
+    );
     expect(jsonArgs('ENTRYPOINT')).toEqual(['node', '/app/dist/src/cli.js']);
     expect(jsonArgs('CMD')).toEqual(['--help']);
     const env = envOf(finalStage);
@@ -169,9 +172,21 @@ describe('Dockerfile', () => {
     expect(['/tmp', '/reports']).toContain(env.HOME);
     // The code is copied from the build stage; only the lockfile and manifest from the context.
     const copies = finalStage.steps.filter((s) => s.keyword === 'COPY').map(copyOf);
-    expect(copies.filter((c) => c.from === 'build').flatMap((c) => c.sources).sort()).toEqual(['/src/dist', '/src/queries']);
-    expect(copies.filter((c) => c.from === null).flatMap((c) => c.sources).sort()).toEqual(['package-lock.json', 'package.json']);
-    expect(finalStage.steps.some((s) => s.keyword === 'LABEL' && s.args.includes('org.opencontainers.image.title'))).toBe(true);
+    expect(
+      copies
+        .filter((c) => c.from === 'build')
+        .flatMap((c) => c.sources)
+        .sort(),
+    ).toEqual(['/src/dist', '/src/queries']);
+    expect(
+      copies
+        .filter((c) => c.from === null)
+        .flatMap((c) => c.sources)
+        .sort(),
+    ).toEqual(['package-lock.json', 'package.json']);
+    expect(
+      finalStage.steps.some((s) => s.keyword === 'LABEL' && s.args.includes('org.opencontainers.image.title')),
+    ).toBe(true);
     // No secret is baked in: no credential-looking ENV or ARG.
     const settings = docker.stages.flatMap((s) => s.steps).filter((s) => s.keyword === 'ENV' || s.keyword === 'ARG');
     expect(settings.filter((s) => /PASSWORD|SECRET|TOKEN|_KEY\b|CREDENTIALS/i.test(s.args))).toEqual([]);
@@ -194,7 +209,12 @@ describe('Dockerfile', () => {
 
     // Container paths to this machine's: the image's WORKDIR /app, /tmp, /reports, and the build
     // stage's /src, which is this checkout (its dist/ from `npm run build`).
-    const mounts: [string, string][] = [['/app', appDir], ['/tmp', tmpDir], ['/reports', reportsDir], ['/src', ROOT]];
+    const mounts: [string, string][] = [
+      ['/app', appDir],
+      ['/tmp', tmpDir],
+      ['/reports', reportsDir],
+      ['/src', ROOT],
+    ];
     const map = (p: string, workdir: string): string => {
       const abs = path.posix.resolve(workdir, p);
       const mount = mounts.find(([from]) => abs === from || abs.startsWith(`${from}/`));
@@ -226,24 +246,42 @@ describe('Dockerfile', () => {
       }
     }
     expect(installed).toBe(true);
-    expect(readdirSync(appDir).sort()).toEqual(['dist', 'node_modules', 'package-lock.json', 'package.json', 'queries']);
+    expect(readdirSync(appDir).sort()).toEqual([
+      'dist',
+      'node_modules',
+      'package-lock.json',
+      'package.json',
+      'queries',
+    ]);
 
     // Production dependencies only: no devDependency (but one a runtime dependency also needs, as
     // @types/node is by @google-cloud/storage), nor anything else the lockfile marks dev-only.
-    const pkg = JSON.parse(readFileSync(path.join(appDir, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; dependencies: Record<string, string> };
-    const lock = JSON.parse(readFileSync(path.join(appDir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const pkg = JSON.parse(readFileSync(path.join(appDir, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
+    const lock = JSON.parse(readFileSync(path.join(appDir, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
     const devDirect = Object.keys(pkg.devDependencies).filter((d) => lock.packages[`node_modules/${d}`]?.dev === true);
-    expect(devDirect).toEqual(expect.arrayContaining(['typescript', 'jest', 'ts-jest', '@types/jest', 'kubernetes-models']));
+    expect(devDirect).toEqual(
+      expect.arrayContaining(['typescript', 'jest', 'ts-jest', '@types/jest', 'kubernetes-models']),
+    );
     for (const dev of devDirect) {
       expect({ dev, installed: existsSync(path.join(appDir, 'node_modules', dev)) }).toEqual({ dev, installed: false });
     }
     expect(existsSync(path.join(appDir, 'node_modules/.bin/tsc'))).toBe(false);
-    const devOnly = Object.entries(lock.packages).filter(([p, e]) => p.startsWith('node_modules/') && e.dev === true).map(([p]) => p);
+    const devOnly = Object.entries(lock.packages)
+      .filter(([p, e]) => p.startsWith('node_modules/') && e.dev === true)
+      .map(([p]) => p);
     expect(devOnly.length).toBeGreaterThan(50);
     expect(devOnly.filter((p) => existsSync(path.join(appDir, p)))).toEqual([]);
-    for (const dep of Object.keys(pkg.dependencies)) expect(existsSync(path.join(appDir, 'node_modules', dep))).toBe(true);
+    for (const dep of Object.keys(pkg.dependencies))
+      expect(existsSync(path.join(appDir, 'node_modules', dep))).toBe(true);
     // Nothing above the copy can lend it a module.
-    expect(existsSync(path.join(base, 'node_modules')) || existsSync(path.join(path.dirname(base), 'node_modules'))).toBe(false);
+    expect(
+      existsSync(path.join(base, 'node_modules')) || existsSync(path.join(path.dirname(base), 'node_modules')),
+    ).toBe(false);
 
     // Start it as the image does: ENTRYPOINT + CMD, the image's ENV, the image's user.
     const image = envOf(finalStage);
@@ -253,7 +291,11 @@ describe('Dockerfile', () => {
     expect(node).toBe('node');
     if (!asImageUser) chmodSync(appDir, 0o555); // as another user, the code is not writable either
     const start = (args: string[]) =>
-      run(process.execPath, [map(cli, '/'), ...args], { cwd: appDir, env, ...(asImageUser ? { uid: IMAGE_UID, gid: IMAGE_UID } : {}) });
+      run(process.execPath, [map(cli, '/'), ...args], {
+        cwd: appDir,
+        env,
+        ...(asImageUser ? { uid: IMAGE_UID, gid: IMAGE_UID } : {}),
+      });
     const before = snapshot(appDir);
     try {
       const help = await start(jsonArgs('CMD') as string[]);
@@ -271,7 +313,9 @@ describe('Dockerfile', () => {
     expect(parity.length).toBeGreaterThanOrEqual(3);
     expect(reports.filter((f) => /^missing-\d{4}-\d{2}-\d{2}\.csv$/.test(f))).toHaveLength(parity.length);
     const first = readFileSync(path.join(reportsDir, parity[0]!), 'utf8');
-    expect(first.startsWith('date,site,proxy_requests,proxy_accepted,rejected_413,rejected_502,rejected_other,')).toBe(true);
+    expect(first.startsWith('date,site,proxy_requests,proxy_accepted,rejected_413,rejected_502,rejected_other,')).toBe(
+      true,
+    );
     if (asImageUser) expect(statSync(path.join(reportsDir, parity[0]!)).uid).toBe(IMAGE_UID);
     // Writes went to /reports and /tmp only: the code is untouched, and the run's scratch is gone.
     expect(snapshot(appDir)).toEqual(before);
@@ -303,19 +347,35 @@ const MODELS: Record<string, new (data: never) => K8sModel> = {
 const CHILD_TYPES: Record<string, Record<string, string>> = {
   IoK8sApiCoreV1ServiceAccount: { metadata: 'IoK8sApimachineryPkgApisMetaV1ObjectMeta' },
   IoK8sApiCoreV1ConfigMap: { metadata: 'IoK8sApimachineryPkgApisMetaV1ObjectMeta' },
-  IoK8sApiCoreV1PersistentVolumeClaim: { metadata: 'IoK8sApimachineryPkgApisMetaV1ObjectMeta', spec: 'IoK8sApiCoreV1PersistentVolumeClaimSpec' },
+  IoK8sApiCoreV1PersistentVolumeClaim: {
+    metadata: 'IoK8sApimachineryPkgApisMetaV1ObjectMeta',
+    spec: 'IoK8sApiCoreV1PersistentVolumeClaimSpec',
+  },
   IoK8sApiCoreV1PersistentVolumeClaimSpec: { resources: 'IoK8sApiCoreV1VolumeResourceRequirements' },
   IoK8sApiBatchV1CronJob: { metadata: 'IoK8sApimachineryPkgApisMetaV1ObjectMeta', spec: 'IoK8sApiBatchV1CronJobSpec' },
   IoK8sApiBatchV1CronJobSpec: { jobTemplate: 'IoK8sApiBatchV1JobTemplateSpec' },
-  IoK8sApiBatchV1JobTemplateSpec: { metadata: 'IoK8sApimachineryPkgApisMetaV1ObjectMeta', spec: 'IoK8sApiBatchV1JobSpec' },
-  IoK8sApiBatchV1JobSpec: { template: 'IoK8sApiCoreV1PodTemplateSpec', podFailurePolicy: 'IoK8sApiBatchV1PodFailurePolicy' },
+  IoK8sApiBatchV1JobTemplateSpec: {
+    metadata: 'IoK8sApimachineryPkgApisMetaV1ObjectMeta',
+    spec: 'IoK8sApiBatchV1JobSpec',
+  },
+  IoK8sApiBatchV1JobSpec: {
+    template: 'IoK8sApiCoreV1PodTemplateSpec',
+    podFailurePolicy: 'IoK8sApiBatchV1PodFailurePolicy',
+  },
   IoK8sApiBatchV1PodFailurePolicy: { rules: 'IoK8sApiBatchV1PodFailurePolicyRule' },
   IoK8sApiBatchV1PodFailurePolicyRule: {
     onExitCodes: 'IoK8sApiBatchV1PodFailurePolicyOnExitCodesRequirement',
     onPodConditions: 'IoK8sApiBatchV1PodFailurePolicyOnPodConditionsPattern',
   },
-  IoK8sApiCoreV1PodTemplateSpec: { metadata: 'IoK8sApimachineryPkgApisMetaV1ObjectMeta', spec: 'IoK8sApiCoreV1PodSpec' },
-  IoK8sApiCoreV1PodSpec: { securityContext: 'IoK8sApiCoreV1PodSecurityContext', containers: 'IoK8sApiCoreV1Container', volumes: 'IoK8sApiCoreV1Volume' },
+  IoK8sApiCoreV1PodTemplateSpec: {
+    metadata: 'IoK8sApimachineryPkgApisMetaV1ObjectMeta',
+    spec: 'IoK8sApiCoreV1PodSpec',
+  },
+  IoK8sApiCoreV1PodSpec: {
+    securityContext: 'IoK8sApiCoreV1PodSecurityContext',
+    containers: 'IoK8sApiCoreV1Container',
+    volumes: 'IoK8sApiCoreV1Volume',
+  },
   IoK8sApiCoreV1PodSecurityContext: { seccompProfile: 'IoK8sApiCoreV1SeccompProfile' },
   IoK8sApiCoreV1Container: {
     securityContext: 'IoK8sApiCoreV1SecurityContext',
@@ -323,7 +383,10 @@ const CHILD_TYPES: Record<string, Record<string, string>> = {
     volumeMounts: 'IoK8sApiCoreV1VolumeMount',
     env: 'IoK8sApiCoreV1EnvVar',
   },
-  IoK8sApiCoreV1SecurityContext: { capabilities: 'IoK8sApiCoreV1Capabilities', seccompProfile: 'IoK8sApiCoreV1SeccompProfile' },
+  IoK8sApiCoreV1SecurityContext: {
+    capabilities: 'IoK8sApiCoreV1Capabilities',
+    seccompProfile: 'IoK8sApiCoreV1SeccompProfile',
+  },
   IoK8sApiCoreV1EnvVar: { valueFrom: 'IoK8sApiCoreV1EnvVarSource' },
   IoK8sApiCoreV1EnvVarSource: { secretKeyRef: 'IoK8sApiCoreV1SecretKeySelector' },
   IoK8sApiCoreV1Volume: {
@@ -334,14 +397,30 @@ const CHILD_TYPES: Record<string, Record<string, string>> = {
   IoK8sApiCoreV1ConfigMapVolumeSource: { items: 'IoK8sApiCoreV1KeyToPath' },
 };
 /** Maps whose keys are data, not field names. */
-const FREE_FORM = new Set(['labels', 'annotations', 'requests', 'limits', 'data', 'binaryData', 'matchLabels', 'nodeSelector']);
-const SCHEMA_DIRS = ['node_modules/kubernetes-models/_schemas', 'node_modules/@kubernetes-models/apimachinery/_schemas'].map((d) => path.join(ROOT, d));
+const FREE_FORM = new Set([
+  'labels',
+  'annotations',
+  'requests',
+  'limits',
+  'data',
+  'binaryData',
+  'matchLabels',
+  'nodeSelector',
+]);
+const SCHEMA_DIRS = [
+  'node_modules/kubernetes-models/_schemas',
+  'node_modules/@kubernetes-models/apimachinery/_schemas',
+].map((d) => path.join(ROOT, d));
 
 function propertiesOf(type: string): Set<string> {
   const dir = SCHEMA_DIRS.find((d) => existsSync(path.join(d, `${type}.mjs`)));
   if (!dir) throw new Error(`no schema ${type} in kubernetes-models`);
   const code = readFileSync(path.join(dir, `${type}.mjs`), 'utf8');
-  return new Set([...code.matchAll(/\bdata(?:\.([A-Za-z_$][\w$]*)|\["([^"]+)"\])/g)].map((m) => m[1] ?? m[2]!).filter((p) => p !== 'length'));
+  return new Set(
+    [...code.matchAll(/\bdata(?:\.([A-Za-z_$][\w$]*)|\["([^"]+)"\])/g)]
+      .map((m) => m[1] ?? m[2]!)
+      .filter((p) => p !== 'length'),
+  );
 }
 
 /** Unknown field paths of `value`, read as `type`. */
@@ -354,7 +433,12 @@ function unknownFields(value: unknown, type: string, at = ''): string[] {
     const p = at ? `${at}.${key}` : key;
     if (!known.has(key)) out.push(p);
     else if (CHILD_TYPES[type]?.[key]) out.push(...unknownFields(child, CHILD_TYPES[type][key]!, p));
-    else if (child !== null && typeof child === 'object' && !FREE_FORM.has(key) && !(Array.isArray(child) && child.every((c) => typeof c !== 'object'))) {
+    else if (
+      child !== null &&
+      typeof child === 'object' &&
+      !FREE_FORM.has(key) &&
+      !(Array.isArray(child) && child.every((c) => typeof c !== 'object'))
+    ) {
       out.push(`${p} (an object of a type this test does not map: add it to CHILD_TYPES)`);
     }
   }
@@ -386,8 +470,14 @@ describe('cron.yaml', () => {
 
   it('validates every document of cron.yaml against the Kubernetes schemas of a real package', () => {
     expect(parsed.flatMap((d) => [...d.errors, ...d.warnings].map((e) => e.message))).toEqual([]);
-    expect(docs.map((d) => `${String(d.apiVersion)}/${String(d.kind)}`).sort()).toEqual(['batch/v1/CronJob', 'v1/ConfigMap', 'v1/PersistentVolumeClaim', 'v1/ServiceAccount']);
-    for (const doc of docs) expect({ kind: doc.kind, unknownFields: validateDocument(doc) }).toEqual({ kind: doc.kind, unknownFields: [] });
+    expect(docs.map((d) => `${String(d.apiVersion)}/${String(d.kind)}`).sort()).toEqual([
+      'batch/v1/CronJob',
+      'v1/ConfigMap',
+      'v1/PersistentVolumeClaim',
+      'v1/ServiceAccount',
+    ]);
+    for (const doc of docs)
+      expect({ kind: doc.kind, unknownFields: validateDocument(doc) }).toEqual({ kind: doc.kind, unknownFields: [] });
 
     // The validators do check: a wrong enum, a wrong type and a misplaced field each fail.
     const cron = byKind('CronJob')[0]!;
@@ -397,14 +487,30 @@ describe('cron.yaml', () => {
       return copy;
     };
     expect(() => validateDocument(broken((c) => ((c.spec as Obj).concurrencyPolicy = 5)))).toThrow(/concurrencyPolicy/);
-    expect(() => validateDocument(broken((c) => ((c.spec as Obj).concurrencyPolicy = 'Sometimes')))).toThrow(/concurrencyPolicy/);
-    expect(() => validateDocument(broken((c) => ((get(c, 'spec.jobTemplate.spec.template.spec.securityContext') as Obj).runAsUser = 'nobody')))).toThrow(/runAsUser/);
-    expect(() => validateDocument(broken((c) => delete ((get(c, 'spec.jobTemplate.spec.template.spec.containers') as Obj[])[0] as Obj).name))).toThrow(/name/);
+    expect(() => validateDocument(broken((c) => ((c.spec as Obj).concurrencyPolicy = 'Sometimes')))).toThrow(
+      /concurrencyPolicy/,
+    );
+    expect(() =>
+      validateDocument(
+        broken((c) => ((get(c, 'spec.jobTemplate.spec.template.spec.securityContext') as Obj).runAsUser = 'nobody')),
+      ),
+    ).toThrow(/runAsUser/);
+    expect(() =>
+      validateDocument(
+        broken((c) => delete ((get(c, 'spec.jobTemplate.spec.template.spec.containers') as Obj[])[0] as Obj).name),
+      ),
+    ).toThrow(/name/);
     // Kubernetes' schemas allow unknown fields, so these two pass the models and fail the field check.
-    expect(validateDocument(broken((c) => ((get(c, 'spec.jobTemplate.spec.template.spec.securityContext') as Obj).readOnlyRootFilesystem = true)))).toEqual([
-      'spec.jobTemplate.spec.template.spec.securityContext.readOnlyRootFilesystem',
+    expect(
+      validateDocument(
+        broken(
+          (c) => ((get(c, 'spec.jobTemplate.spec.template.spec.securityContext') as Obj).readOnlyRootFilesystem = true),
+        ),
+      ),
+    ).toEqual(['spec.jobTemplate.spec.template.spec.securityContext.readOnlyRootFilesystem']);
+    expect(validateDocument(broken((c) => ((c.spec as Obj).concurrencyPolicyy = 'Forbid')))).toEqual([
+      'spec.concurrencyPolicyy',
     ]);
-    expect(validateDocument(broken((c) => ((c.spec as Obj).concurrencyPolicyy = 'Forbid')))).toEqual(['spec.concurrencyPolicyy']);
   });
 
   it('runs the daily job as the image user with a read-only root, bounded, never overlapping', () => {
@@ -412,13 +518,18 @@ describe('cron.yaml', () => {
     const spec = cron.spec as Obj;
     expect(spec).toMatchObject({ concurrencyPolicy: 'Forbid', timeZone: expect.any(String) });
     expect(spec.schedule).toMatch(/^\d+ [0-7] \* \* \*$/); // once a day, early morning
-    for (const k of ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit']) expect(spec[k]).toEqual(expect.any(Number));
+    for (const k of ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit'])
+      expect(spec[k]).toEqual(expect.any(Number));
     const job = get(cron, 'spec.jobTemplate.spec') as Obj;
     expect(job.backoffLimit).toEqual(expect.any(Number));
     expect(job.activeDeadlineSeconds).toBeGreaterThan(0);
     const pod = get(job, 'template.spec') as Obj;
     expect(['Never', 'OnFailure']).toContain(pod.restartPolicy);
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: IMAGE_UID, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: IMAGE_UID,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     const containers = pod.containers as Obj[];
     expect(containers).toHaveLength(1);
     const c = containers[0]!;
@@ -435,7 +546,12 @@ describe('cron.yaml', () => {
     expect(get(c, 'resources.requests.memory')).toEqual(expect.any(String));
     expect(get(c, 'resources.requests.cpu')).toEqual(expect.any(String));
     // The image's user is the one the pod runs as.
-    expect(finalStage.steps.filter((s) => s.keyword === 'USER').at(-1)!.args.split(':')[0]).toBe(String(IMAGE_UID));
+    expect(
+      finalStage.steps
+        .filter((s) => s.keyword === 'USER')
+        .at(-1)!
+        .args.split(':')[0],
+    ).toBe(String(IMAGE_UID));
 
     // Volumes: /tmp a bounded emptyDir, /reports a volume, the config at /etc/parity.
     const mounts = Object.fromEntries((c.volumeMounts as Obj[]).map((m) => [m.mountPath as string, m]));
@@ -447,7 +563,8 @@ describe('cron.yaml', () => {
     const reportsVolume = volumeAt('/reports');
     expect(reportsVolume.emptyDir !== undefined || reportsVolume.persistentVolumeClaim !== undefined).toBe(true);
     const claim = get(reportsVolume, 'persistentVolumeClaim.claimName');
-    if (claim !== undefined) expect(byKind('PersistentVolumeClaim').map((p) => get(p, 'metadata.name'))).toContain(claim);
+    if (claim !== undefined)
+      expect(byKind('PersistentVolumeClaim').map((p) => get(p, 'metadata.name'))).toContain(claim);
     expect(mounts['/etc/parity']!.readOnly).toBe(true);
 
     // Every object names the namespace that the Workload Identity binding expects, and a tag is
@@ -459,7 +576,10 @@ describe('cron.yaml', () => {
     // The objects refer to each other by the right names.
     const sa = byKind('ServiceAccount')[0]!;
     expect(pod.serviceAccountName).toBe(get(sa, 'metadata.name'));
-    expect(get(sa, 'metadata.annotations') as Obj).toHaveProperty(['iam.gke.io/gcp-service-account'], expect.stringMatching(/^[a-z][a-z0-9-]+@[a-z][a-z0-9-]+\.iam\.gserviceaccount\.com$/));
+    expect(get(sa, 'metadata.annotations') as Obj).toHaveProperty(
+      ['iam.gke.io/gcp-service-account'],
+      expect.stringMatching(/^[a-z][a-z0-9-]+@[a-z][a-z0-9-]+\.iam\.gserviceaccount\.com$/),
+    );
     const cm = byKind('ConfigMap')[0]!;
     expect(get(volumeAt('/etc/parity'), 'configMap.name')).toBe(get(cm, 'metadata.name'));
     expect(get(cm, 'data') as Obj).toHaveProperty(['config.yaml']);

@@ -23,7 +23,14 @@ describe('the gcs tier read from GCS', () => {
   beforeAll(async () => {
     dir = await tempDir();
     gen = new ScenarioGenerator({
-      seed: 77, days, timezone: 'America/Chicago', sites: ['US', 'CA', 'MX'], eventsPerDay: 800, mix: DEFAULT_MIX, malformedPerDay: 3, regions: ['EUS2', 'SCUS'],
+      seed: 77,
+      days,
+      timezone: 'America/Chicago',
+      sites: ['US', 'CA', 'MX'],
+      eventsPerDay: 800,
+      mix: DEFAULT_MIX,
+      malformedPerDay: 3,
+      regions: ['EUS2', 'SCUS'],
     });
     const written = await writeScenario(gen, dir, { gzipShare: 0.5 });
     await writeScenarioConfig(path.join(dir, 'local.json'), gen, written);
@@ -44,26 +51,47 @@ describe('the gcs tier read from GCS', () => {
   });
 
   it('gives byte-identical reports from local files and from GCS', async () => {
-    const local = await runReconcile({ config: await loadConfig(path.join(dir, 'local.json')), days, outDir: path.join(dir, 'out-local') });
-    const gcs = await runReconcile({ config: await loadConfig(path.join(dir, 'gcs.json')), days, outDir: path.join(dir, 'out-gcs') });
+    const local = await runReconcile({
+      config: await loadConfig(path.join(dir, 'local.json')),
+      days,
+      outDir: path.join(dir, 'out-local'),
+    });
+    const gcs = await runReconcile({
+      config: await loadConfig(path.join(dir, 'gcs.json')),
+      days,
+      outDir: path.join(dir, 'out-gcs'),
+    });
     expect(gcs.errors).toEqual([]);
     expect(gcs.exitCode).toBe(local.exitCode);
     const files = (await readdir(path.join(dir, 'out-local'))).sort();
     expect(files).toHaveLength(days.length * 2);
     expect((await readdir(path.join(dir, 'out-gcs'))).sort()).toEqual(files);
     for (const f of files) {
-      const [a, b] = await Promise.all([readFile(path.join(dir, 'out-local', f)), readFile(path.join(dir, 'out-gcs', f))]);
+      const [a, b] = await Promise.all([
+        readFile(path.join(dir, 'out-local', f)),
+        readFile(path.join(dir, 'out-gcs', f)),
+      ]);
       expect([f, a.equals(b)]).toEqual([f, true]);
     }
     // And the numbers are the injected ones, not merely equal to each other.
-    const all = (await readFile(path.join(dir, 'out-gcs', 'parity-2025-03-09.csv'), 'utf8')).split('\r\n').find((l) => l.includes(',ALL,'))!;
-    const expectedRecords = [...gen.expected.rows.get('2025-03-09')!.values()].reduce((n, r) => n + (r.gcs_records ?? 0), 0);
+    const all = (await readFile(path.join(dir, 'out-gcs', 'parity-2025-03-09.csv'), 'utf8'))
+      .split('\r\n')
+      .find((l) => l.includes(',ALL,'))!;
+    const expectedRecords = [...gen.expected.rows.get('2025-03-09')!.values()].reduce(
+      (n, r) => n + (r.gcs_records ?? 0),
+      0,
+    );
     expect(all.split(',')[8]).toBe(String(expectedRecords));
   }, 120_000);
 
   it('a bucket that does not exist makes the tier ERROR and names the bucket: exit 3', async () => {
     const config = await loadConfig(path.join(dir, 'gcs.json'));
-    config.tiers.gcs!.locations.push({ scheme: 'gs', bucket: 'audit-api-logs-cx-prod', template: 'dt={date}/', dated: true });
+    config.tiers.gcs!.locations.push({
+      scheme: 'gs',
+      bucket: 'audit-api-logs-cx-prod',
+      template: 'dt={date}/',
+      dated: true,
+    });
     const result = await runReconcile({ config, days: ['2025-03-09'], outDir: path.join(dir, 'out-missing') });
     expect(result.exitCode).toBe(3);
     expect(result.errors.join('\n')).toContain('audit-api-logs-cx-prod');
@@ -74,7 +102,18 @@ describe('the gcs tier read from GCS', () => {
     const storage = createStorageClient({ apiEndpoint: fake.endpoint, projectId: 'parity-it' });
     await storage.createBucket('parity-reports');
     const localOut = path.join(dir, 'out-upload');
-    const run = await runCli(['reconcile', '--config', path.join(dir, 'gcs.json'), '--date', '2025-03-09', '--out', 'gs://parity-reports/daily/', '--local-out', localOut, '--quiet']);
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      path.join(dir, 'gcs.json'),
+      '--date',
+      '2025-03-09',
+      '--out',
+      'gs://parity-reports/daily/',
+      '--local-out',
+      localOut,
+      '--quiet',
+    ]);
     expect([0, 1]).toContain(run.code);
     const [objects] = await storage.bucket('parity-reports').getFiles({ prefix: 'daily/' });
     expect(objects.map((o) => o.name).sort()).toEqual([

@@ -29,7 +29,8 @@ const REGIONS = ['EUS2', 'SCUS'];
 const THRESHOLDS = { warnPct: 99.9, failPct: 99 };
 /** The BigQuery tier is not configured in the fixture: its columns are hidden in the HTML. */
 const BQ_COLUMNS: string[] = ['bq_rows', 'bq_distinct', 'bq_malformed'];
-const HOSTILE_ERROR = 'gcs: gs://audit-api-logs-mx-prod/dt=2025-03-10/part-<script>alert("x")</script>&1.json.gz: not valid gzip';
+const HOSTILE_ERROR =
+  'gcs: gs://audit-api-logs-mx-prod/dt=2025-03-10/part-<script>alert("x")</script>&1.json.gz: not valid gzip';
 
 /** How the ids of one day × site fared; every other count follows from these. */
 interface SiteDay {
@@ -48,12 +49,40 @@ interface SiteDay {
   late: number;
 }
 
-const base: SiteDay = { ok: 0, retried: 0, lost413: 0, lost502: 0, lostOther: 0, beforeKafka: 0, inFlight: 0, unexplained: 0, afterReject: 0, withoutProxy: 0, unroutable: 0, dupes: 0, late: 0 };
+const base: SiteDay = {
+  ok: 0,
+  retried: 0,
+  lost413: 0,
+  lost502: 0,
+  lostOther: 0,
+  beforeKafka: 0,
+  inFlight: 0,
+  unexplained: 0,
+  afterReject: 0,
+  withoutProxy: 0,
+  unroutable: 0,
+  dupes: 0,
+  late: 0,
+};
 
 function facts(day: string, site: string, ids: number, f: Partial<IdFactGroup>): IdFactGroup {
   return {
-    day, site, ids, inProxy: false, accepted: false, rejected: false, lastReject: null, unroutable: false,
-    kafkaKnown: true, inKafka: false, crossRegion: false, inFlight: false, inGcs: false, inBigquery: false, inFinal: false, ...f,
+    day,
+    site,
+    ids,
+    inProxy: false,
+    accepted: false,
+    rejected: false,
+    lastReject: null,
+    unroutable: false,
+    kafkaKnown: true,
+    inKafka: false,
+    crossRegion: false,
+    inFlight: false,
+    inGcs: false,
+    inBigquery: false,
+    inFinal: false,
+    ...f,
   };
 }
 
@@ -66,12 +95,23 @@ function dayCounts(day: string, bySite: Record<string, Partial<SiteDay>>, gcsFai
   for (const [site, partial] of Object.entries(bySite)) {
     const s = { ...base, ...partial };
     const accepted = s.ok + s.retried + s.beforeKafka + s.inFlight + s.unexplained + s.unroutable;
-    proxy.set(site, { lines: accepted + s.lost413 + s.lost502 + s.retried + s.afterReject + s.lostOther, accepted, rejected413: s.lost413, rejected502: s.lost502 + s.retried + s.afterReject });
+    proxy.set(site, {
+      lines: accepted + s.lost413 + s.lost502 + s.retried + s.afterReject + s.lostOther,
+      accepted,
+      rejected413: s.lost413,
+      rejected502: s.lost502 + s.retried + s.afterReject,
+    });
     const distinct = s.ok + s.retried + s.afterReject + s.withoutProxy;
     gcs.set(site, { records: distinct + s.dupes, distinct, late: s.late });
     const inKafka = s.ok + s.retried + s.inFlight + s.unexplained + s.afterReject + s.withoutProxy + s.unroutable;
     const eus2 = Math.round(inKafka * 0.6);
-    messages.set(site, new Map([['EUS2', eus2], ['SCUS', inKafka - eus2 + s.dupes]]));
+    messages.set(
+      site,
+      new Map([
+        ['EUS2', eus2],
+        ['SCUS', inKafka - eus2 + s.dupes],
+      ]),
+    );
     const landed = { inKafka: true, inGcs: true, inFinal: true };
     groups.push(
       facts(day, site, s.ok, { inProxy: true, accepted: true, ...landed }),
@@ -88,33 +128,107 @@ function dayCounts(day: string, bySite: Record<string, Partial<SiteDay>>, gcsFai
     );
   }
   return {
-    day, proxy, proxyIssues: new Map(), gcs: gcsFailure ? null : gcs, gcsIssues: new Map(),
+    day,
+    proxy,
+    proxyIssues: new Map(),
+    gcs: gcsFailure ? null : gcs,
+    gcsIssues: new Map(),
     kafka: {
-      messages, malformed: new Map(), expired: [],
+      messages,
+      malformed: new Map(),
+      expired: [],
       offsetTotals: new Map(REGIONS.map((r) => [r, [...messages.values()].reduce((n, m) => n + (m.get(r) ?? 0), 0)])),
     },
-    bigquery: null, groups: groups.filter((g) => g.ids > 0), failures: gcsFailure ? { gcs: gcsFailure } : {},
+    bigquery: null,
+    groups: groups.filter((g) => g.ids > 0),
+    failures: gcsFailure ? { gcs: gcsFailure } : {},
   };
 }
 
 const DAYS: DayCounts[] = [
   dayCounts('2025-03-08', {
-    US: { ok: 1180, retried: 21, lost413: 64, lost502: 12, lostOther: 9, unexplained: 2, afterReject: 3, withoutProxy: 1, dupes: 48, late: 14 },
-    CA: { ok: 940, retried: 15, lost413: 51, lost502: 8, lostOther: 4, inFlight: 1, afterReject: 2, dupes: 31, late: 9 },
-    MX: { ok: 870, retried: 12, lost413: 47, lost502: 11, lostOther: 6, afterReject: 1, withoutProxy: 2, dupes: 40, late: 12 },
+    US: {
+      ok: 1180,
+      retried: 21,
+      lost413: 64,
+      lost502: 12,
+      lostOther: 9,
+      unexplained: 2,
+      afterReject: 3,
+      withoutProxy: 1,
+      dupes: 48,
+      late: 14,
+    },
+    CA: {
+      ok: 940,
+      retried: 15,
+      lost413: 51,
+      lost502: 8,
+      lostOther: 4,
+      inFlight: 1,
+      afterReject: 2,
+      dupes: 31,
+      late: 9,
+    },
+    MX: {
+      ok: 870,
+      retried: 12,
+      lost413: 47,
+      lost502: 11,
+      lostOther: 6,
+      afterReject: 1,
+      withoutProxy: 2,
+      dupes: 40,
+      late: 12,
+    },
     UNKNOWN: { ok: 20, unroutable: 7, dupes: 1 },
   }),
   dayCounts('2025-03-09', {
-    US: { ok: 1210, retried: 18, lost413: 70, lost502: 9, lostOther: 11, afterReject: 2, withoutProxy: 2, dupes: 52, late: 10 },
-    CA: { ok: 915, retried: 14, lost413: 49, lost502: 10, lostOther: 5, beforeKafka: 24, unexplained: 1, afterReject: 1, dupes: 29, late: 7 },
-    MX: { ok: 902, retried: 16, lost413: 55, lost502: 7, lostOther: 3, inFlight: 2, afterReject: 2, dupes: 35, late: 8 },
+    US: {
+      ok: 1210,
+      retried: 18,
+      lost413: 70,
+      lost502: 9,
+      lostOther: 11,
+      afterReject: 2,
+      withoutProxy: 2,
+      dupes: 52,
+      late: 10,
+    },
+    CA: {
+      ok: 915,
+      retried: 14,
+      lost413: 49,
+      lost502: 10,
+      lostOther: 5,
+      beforeKafka: 24,
+      unexplained: 1,
+      afterReject: 1,
+      dupes: 29,
+      late: 7,
+    },
+    MX: {
+      ok: 902,
+      retried: 16,
+      lost413: 55,
+      lost502: 7,
+      lostOther: 3,
+      inFlight: 2,
+      afterReject: 2,
+      dupes: 35,
+      late: 8,
+    },
     UNKNOWN: { ok: 18, unroutable: 5 },
   }),
-  dayCounts('2025-03-10', {
-    US: { ok: 1190, retried: 20, lost413: 66, lost502: 10, lostOther: 8, dupes: 40 },
-    CA: { ok: 930, retried: 12, lost413: 48, lost502: 9, lostOther: 4, dupes: 30 },
-    MX: { ok: 880, retried: 14, lost413: 52, lost502: 8, lostOther: 5, dupes: 33 },
-  }, HOSTILE_ERROR),
+  dayCounts(
+    '2025-03-10',
+    {
+      US: { ok: 1190, retried: 20, lost413: 66, lost502: 10, lostOther: 8, dupes: 40 },
+      CA: { ok: 930, retried: 12, lost413: 48, lost502: 9, lostOther: 4, dupes: 30 },
+      MX: { ok: 880, retried: 14, lost413: 52, lost502: 8, lostOther: 5, dupes: 33 },
+    },
+    HOSTILE_ERROR,
+  ),
 ];
 
 const OPTIONS = { sites: SITES, thresholds: THRESHOLDS, tiers: { gcs: true, kafka: REGIONS } };
@@ -129,9 +243,16 @@ function attributed(): HtmlReportInput {
 }
 
 const stripWbr = (html: string) => html.replaceAll('<wbr>', '');
-const escapeHtml = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+const escapeHtml = (s: string) =>
+  s
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
 const grouped = (n: number) => n.toLocaleString('en-US');
-const allRow = (input: HtmlReportInput, day: string): ParityRow => input.days.find((d) => d.day === day)!.rows.find((r) => r.site === 'ALL')!;
+const allRow = (input: HtmlReportInput, day: string): ParityRow =>
+  input.days.find((d) => d.day === day)!.rows.find((r) => r.site === 'ALL')!;
 
 describe('the HTML report', () => {
   let input: HtmlReportInput;
@@ -146,7 +267,9 @@ describe('the HTML report', () => {
     const statuses = new Set(input.days.flatMap((d) => d.rows.map((r) => r.status)));
     expect([...statuses].sort()).toEqual(['ERROR', 'FAIL', 'PASS', 'WARN']);
     expect(input.days.map((d) => d.rows.map((r) => r.site))).toEqual([
-      ['US', 'CA', 'MX', 'UNKNOWN', 'ALL'], ['US', 'CA', 'MX', 'UNKNOWN', 'ALL'], ['US', 'CA', 'MX', 'ALL'],
+      ['US', 'CA', 'MX', 'UNKNOWN', 'ALL'],
+      ['US', 'CA', 'MX', 'UNKNOWN', 'ALL'],
+      ['US', 'CA', 'MX', 'ALL'],
     ]);
   });
 
@@ -174,8 +297,16 @@ describe('the HTML report', () => {
 
   it('escapes site names in the matrix, the charts and the tables', () => {
     const site = '<script>alert(1)</script>&Co';
-    const { rows } = attributeDay(dayCounts('2025-03-08', { [site]: { ok: 10, lost413: 1, dupes: 1 } }), { ...OPTIONS, sites: [site] });
-    const out = renderHtmlReport({ title: 'T & <b>', days: [{ day: '2025-03-08', rows }], sites: [site], thresholds: THRESHOLDS });
+    const { rows } = attributeDay(dayCounts('2025-03-08', { [site]: { ok: 10, lost413: 1, dupes: 1 } }), {
+      ...OPTIONS,
+      sites: [site],
+    });
+    const out = renderHtmlReport({
+      title: 'T & <b>',
+      days: [{ day: '2025-03-08', rows }],
+      sites: [site],
+      thresholds: THRESHOLDS,
+    });
     expect(out).not.toMatch(/<script/i);
     const escaped = escapeHtml(site);
     // Matrix header, waterfall caption and aria-label, trend legend and end label, table row.
@@ -193,28 +324,42 @@ describe('the HTML report', () => {
     }
   });
 
-  it('groups each day\'s columns in three tables (counts, causes, tiers) holding every column of the configured tiers once, each header titled with its definition', () => {
+  it("groups each day's columns in three tables (counts, causes, tiers) holding every column of the configured tiers once, each header titled with its definition", () => {
     const text = stripWbr(html);
-    const headersOf = (chunk: string) => [...chunk.matchAll(/<th scope="col" title="([^"]*)"[^>]*>([^<]*)<\/th>/g)].map((m) => [m[2]!, m[1]!] as const);
+    const headersOf = (chunk: string) =>
+      [...chunk.matchAll(/<th scope="col" title="([^"]*)"[^>]*>([^<]*)<\/th>/g)].map((m) => [m[2]!, m[1]!] as const);
     for (const d of input.days) {
       const start = text.indexOf(`<h3 id="day-${d.day}">`);
       expect(start).toBeGreaterThan(0);
-      const end = text.indexOf('<h3 ', start + 1) > 0 ? text.indexOf('<h3 ', start + 1) : text.indexOf('</section>', start);
+      const end =
+        text.indexOf('<h3 ', start + 1) > 0 ? text.indexOf('<h3 ', start + 1) : text.indexOf('</section>', start);
       const day = text.slice(start, end);
       const tables = day.split('<table class="day">').slice(1);
-      expect(tables.map((t) => /<caption>([^<]*)<\/caption>/.exec(t)![1])).toEqual(['Counts and verdict', 'Causes', 'Tiers and input']);
+      expect(tables.map((t) => /<caption>([^<]*)<\/caption>/.exec(t)![1])).toEqual([
+        'Counts and verdict',
+        'Causes',
+        'Tiers and input',
+      ]);
       // site heads every table's rows; every other column appears once, the contract's columns first and in order.
       const columns = tables.flatMap((t) => headersOf(t).map(([c]) => c));
       expect(columns.filter((c) => c === 'site')).toHaveLength(3);
       const once = columns.filter((c) => c !== 'site');
       expect(new Set(once).size).toBe(once.length);
-      const expected = [...PARITY_COLUMNS.map(([c]) => c).filter((c) => c !== 'site' && !BQ_COLUMNS.includes(c)), ...REGIONS.map((r) => `kafka_${r.toLowerCase()}`)];
+      const expected = [
+        ...PARITY_COLUMNS.map(([c]) => c).filter((c) => c !== 'site' && !BQ_COLUMNS.includes(c)),
+        ...REGIONS.map((r) => `kafka_${r.toLowerCase()}`),
+      ];
       expect([...once].sort()).toEqual([...expected].sort());
       const contract = PARITY_COLUMNS.slice(0, PARITY_COLUMNS.findIndex(([c]) => c === 'status') + 1).map(([c]) => c);
-      expect(headersOf(tables[0]!).map(([c]) => c)).toEqual([...contract.filter((c) => !BQ_COLUMNS.includes(c)), 'status_reason']);
+      expect(headersOf(tables[0]!).map(([c]) => c)).toEqual([
+        ...contract.filter((c) => !BQ_COLUMNS.includes(c)),
+        'status_reason',
+      ]);
       for (const [c, title] of tables.flatMap(headersOf)) {
         const doc = PARITY_COLUMNS.find(([name]) => name === c)?.[1];
-        expect(title).toEqual(doc !== undefined ? escapeHtml(`${c}: ${doc}`) : expect.stringContaining('Kafka cluster'));
+        expect(title).toEqual(
+          doc !== undefined ? escapeHtml(`${c}: ${doc}`) : expect.stringContaining('Kafka cluster'),
+        );
       }
     }
   });
@@ -222,21 +367,28 @@ describe('the HTML report', () => {
   it('hides the columns of a tier no row has (bigquery here) in the HTML and says so, while the CSV keeps them', () => {
     const text = stripWbr(html);
     for (const c of BQ_COLUMNS) expect(text).not.toContain(`title="${c}: `);
-    expect(text).toContain('left out here (the CSV keeps them, empty): <code>bq_rows</code>, <code>bq_distinct</code>, <code>bq_malformed</code>');
+    expect(text).toContain(
+      'left out here (the CSV keeps them, empty): <code>bq_rows</code>, <code>bq_distinct</code>, <code>bq_malformed</code>',
+    );
     const header = renderParityCsv(input.days[0]!.rows).split('\r\n')[0]!.split(',');
     for (const c of BQ_COLUMNS) expect(header).toContain(c);
   });
 
-  it('shows in its header, per day, the worst status across the rows (not the ALL row\'s) and the rows behind it, escaped', () => {
+  it("shows in its header, per day, the worst status across the rows (not the ALL row's) and the rows behind it, escaped", () => {
     const rank = ['PASS', 'WARN', 'NO_DATA', 'FAIL', 'ERROR'];
     const start = html.indexOf('<table class="verdicts">');
     const header = html.slice(start, html.indexOf('</header>'));
     expect(start).toBeGreaterThan(0);
     let differs = 0;
     for (const d of input.days) {
-      const worst = d.rows.map((r) => String(r.status)).reduce((w, x) => (rank.indexOf(x) > rank.indexOf(w) ? x : w), 'PASS');
+      const worst = d.rows
+        .map((r) => String(r.status))
+        .reduce((w, x) => (rank.indexOf(x) > rank.indexOf(w) ? x : w), 'PASS');
       if (worst !== allRow(input, d.day).status) differs++;
-      const line = header.slice(header.indexOf(`#day-${d.day}"`), header.indexOf('</tr>', header.indexOf(`#day-${d.day}"`)));
+      const line = header.slice(
+        header.indexOf(`#day-${d.day}"`),
+        header.indexOf('</tr>', header.indexOf(`#day-${d.day}"`)),
+      );
       expect(line).toContain(`class="badge s-${worst}"`);
       const v = summarizeDay(d.rows);
       expect(line).toContain(escapeHtml(v.text.slice(v.status.length + 2)));
@@ -249,7 +401,8 @@ describe('the HTML report', () => {
   });
 
   it('colours status cells and writes the status as text; empty cells are a dash that says why', () => {
-    for (const s of ['PASS', 'WARN', 'FAIL', 'ERROR']) expect(html).toMatch(new RegExp(`<span class="badge s-${s}" title="[^"]+">${s}</span>`));
+    for (const s of ['PASS', 'WARN', 'FAIL', 'ERROR'])
+      expect(html).toMatch(new RegExp(`<span class="badge s-${s}" title="[^"]+">${s}</span>`));
     expect(html).not.toContain('<td class="empty" title="empty: the bigquery tier is not configured">–</td>');
     expect(html).toContain(`<td class="empty" title="${escapeHtml(`empty: not counted — ${HOSTILE_ERROR}`)}">–</td>`);
     expect(html).toContain('<td class="empty" title="no error: every tier was read">–</td>');
@@ -289,39 +442,50 @@ describe('the HTML report in headless Chromium', () => {
     await writeFile(htmlFile, renderHtmlReport(input));
   }, INSTALL_TIMEOUT_MS + 60_000);
 
-  it('screenshots to a valid, non-blank PNG of the window size, with the status colours on it', async () => {
-    const png = path.join(dir, 'report.png');
-    const blank = path.join(dir, 'blank.png');
-    const blankHtml = path.join(dir, 'blank.html');
-    await writeFile(blankHtml, '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>');
-    await chromium(dir, [`--screenshot=${png}`, pathToFileURL(htmlFile).href]);
-    await chromium(dir, [`--screenshot=${blank}`, pathToFileURL(blankHtml).href]);
-    const bytes = await readFile(png);
-    expect(bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
-    const image = decodePng(bytes);
-    expect([image.width, image.height]).toEqual([WINDOW.width, WINDOW.height]);
-    // A blank page of the same size compresses to almost nothing; the report does not.
-    const blankSize = (await stat(blank)).size;
-    expect(bytes.length).toBeGreaterThan(10 * blankSize);
-    const blankImage = decodePng(await readFile(blank));
-    expect(distinctColours(blankImage)).toBeLessThanOrEqual(2);
-    // Painted, not merely present: many colours, and the badge fills of the statuses in the matrix.
-    expect(distinctColours(image)).toBeGreaterThan(200);
-    for (const [status, rgb] of [['PASS', 0xd8f0df], ['WARN', 0xffefb8], ['FAIL', 0xfbd3cf], ['ERROR', 0x5b3a8c]] as const) {
-      expect([status, countColour(image, rgb) > 100]).toEqual([status, true]);
-    }
-    if (process.env.HTML_REPORT_SCREENSHOT_DIR) {
-      await mkdir(process.env.HTML_REPORT_SCREENSHOT_DIR, { recursive: true });
-      await copyFile(png, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report.png'));
-      await copyFile(htmlFile, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report.html'));
-    }
-  }, 4 * CHROMIUM_RUN_TIMEOUT_MS);
+  it(
+    'screenshots to a valid, non-blank PNG of the window size, with the status colours on it',
+    async () => {
+      const png = path.join(dir, 'report.png');
+      const blank = path.join(dir, 'blank.png');
+      const blankHtml = path.join(dir, 'blank.html');
+      await writeFile(blankHtml, '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>');
+      await chromium(dir, [`--screenshot=${png}`, pathToFileURL(htmlFile).href]);
+      await chromium(dir, [`--screenshot=${blank}`, pathToFileURL(blankHtml).href]);
+      const bytes = await readFile(png);
+      expect(bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+      const image = decodePng(bytes);
+      expect([image.width, image.height]).toEqual([WINDOW.width, WINDOW.height]);
+      // A blank page of the same size compresses to almost nothing; the report does not.
+      const blankSize = (await stat(blank)).size;
+      expect(bytes.length).toBeGreaterThan(10 * blankSize);
+      const blankImage = decodePng(await readFile(blank));
+      expect(distinctColours(blankImage)).toBeLessThanOrEqual(2);
+      // Painted, not merely present: many colours, and the badge fills of the statuses in the matrix.
+      expect(distinctColours(image)).toBeGreaterThan(200);
+      for (const [status, rgb] of [
+        ['PASS', 0xd8f0df],
+        ['WARN', 0xffefb8],
+        ['FAIL', 0xfbd3cf],
+        ['ERROR', 0x5b3a8c],
+      ] as const) {
+        expect([status, countColour(image, rgb) > 100]).toEqual([status, true]);
+      }
+      if (process.env.HTML_REPORT_SCREENSHOT_DIR) {
+        await mkdir(process.env.HTML_REPORT_SCREENSHOT_DIR, { recursive: true });
+        await copyFile(png, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report.png'));
+        await copyFile(htmlFile, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report.html'));
+      }
+    },
+    4 * CHROMIUM_RUN_TIMEOUT_MS,
+  );
 
-  it('lays every column of every day table out inside the 1400 px window, with no table needing to scroll', async () => {
-    // A measuring copy: the report's own CSP forbids scripts, so this copy drops it and appends one
-    // that writes each day table's layout into the DOM, which --dump-dom then returns.
-    const measured = path.join(dir, 'measured.html');
-    const probe = `<script>(() => {
+  it(
+    'lays every column of every day table out inside the 1400 px window, with no table needing to scroll',
+    async () => {
+      // A measuring copy: the report's own CSP forbids scripts, so this copy drops it and appends one
+      // that writes each day table's layout into the DOM, which --dump-dom then returns.
+      const measured = path.join(dir, 'measured.html');
+      const probe = `<script>(() => {
       const width = document.documentElement.clientWidth;
       const tables = [...document.querySelectorAll('table.day')].map((t) => {
         const heads = [...t.querySelectorAll('thead th')];
@@ -337,53 +501,97 @@ describe('the HTML report in headless Chromium', () => {
       pre.textContent = JSON.stringify({ width, tables });
       document.body.appendChild(pre);
     })();</script>`;
-    const source = renderHtmlReport(input).replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '').replace('</body>', `${probe}</body>`);
-    await writeFile(measured, source);
-    const { stdout: dom } = await chromium(dir, ['--dump-dom', pathToFileURL(measured).href]);
-    const json = /<pre id="measure">([^<]*)<\/pre>/.exec(dom)?.[1];
-    expect(json).toBeDefined();
-    const layout = JSON.parse(json!.replaceAll('&quot;', '"').replaceAll('&amp;', '&')) as { width: number; tables: { caption: string; scrolls: boolean; right: number; columns: string[] }[] };
-    expect(layout.width).toBeGreaterThan(1300);
-    expect(layout.tables).toHaveLength(3 * input.days.length);
-    for (const t of layout.tables) expect([t.caption, t.scrolls, t.right <= layout.width]).toEqual([t.caption, false, true]);
-    // Together a day's tables hold every column the report shows.
-    const firstDay = new Set(layout.tables.slice(0, 3).flatMap((t) => t.columns));
-    for (const c of [...PARITY_COLUMNS.map(([name]) => name).filter((c) => !BQ_COLUMNS.includes(c)), 'kafka_eus2', 'kafka_scus']) expect([c, firstDay.has(c)]).toEqual([c, true]);
-    // A screenshot tall enough to hold the day tables, for a person to look at.
-    const png = path.join(dir, 'tables.png');
-    const tall = await mkdtemp(path.join(dir, 'profile-'));
-    await run(CHROMIUM, [
-      '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${tall}`, `--window-size=${WINDOW.width},${TALL_WINDOW_HEIGHT}`, `--screenshot=${png}`, pathToFileURL(htmlFile).href,
-    ], CHROMIUM_RUN_TIMEOUT_MS);
-    const image = decodePng(await readFile(png));
-    expect([image.width, image.height]).toEqual([WINDOW.width, TALL_WINDOW_HEIGHT]);
-    if (process.env.HTML_REPORT_SCREENSHOT_DIR) await copyFile(png, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report-tables.png'));
-  }, 3 * CHROMIUM_RUN_TIMEOUT_MS);
+      const source = renderHtmlReport(input)
+        .replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '')
+        .replace('</body>', `${probe}</body>`);
+      await writeFile(measured, source);
+      const { stdout: dom } = await chromium(dir, ['--dump-dom', pathToFileURL(measured).href]);
+      const json = /<pre id="measure">([^<]*)<\/pre>/.exec(dom)?.[1];
+      expect(json).toBeDefined();
+      const layout = JSON.parse(json!.replaceAll('&quot;', '"').replaceAll('&amp;', '&')) as {
+        width: number;
+        tables: { caption: string; scrolls: boolean; right: number; columns: string[] }[];
+      };
+      expect(layout.width).toBeGreaterThan(1300);
+      expect(layout.tables).toHaveLength(3 * input.days.length);
+      for (const t of layout.tables)
+        expect([t.caption, t.scrolls, t.right <= layout.width]).toEqual([t.caption, false, true]);
+      // Together a day's tables hold every column the report shows.
+      const firstDay = new Set(layout.tables.slice(0, 3).flatMap((t) => t.columns));
+      for (const c of [
+        ...PARITY_COLUMNS.map(([name]) => name).filter((c) => !BQ_COLUMNS.includes(c)),
+        'kafka_eus2',
+        'kafka_scus',
+      ])
+        expect([c, firstDay.has(c)]).toEqual([c, true]);
+      // A screenshot tall enough to hold the day tables, for a person to look at.
+      const png = path.join(dir, 'tables.png');
+      const tall = await mkdtemp(path.join(dir, 'profile-'));
+      await run(
+        CHROMIUM,
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          `--user-data-dir=${tall}`,
+          `--window-size=${WINDOW.width},${TALL_WINDOW_HEIGHT}`,
+          `--screenshot=${png}`,
+          pathToFileURL(htmlFile).href,
+        ],
+        CHROMIUM_RUN_TIMEOUT_MS,
+      );
+      const image = decodePng(await readFile(png));
+      expect([image.width, image.height]).toEqual([WINDOW.width, TALL_WINDOW_HEIGHT]);
+      if (process.env.HTML_REPORT_SCREENSHOT_DIR)
+        await copyFile(png, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report-tables.png'));
+    },
+    3 * CHROMIUM_RUN_TIMEOUT_MS,
+  );
 
-  it('builds a DOM holding the sites, the numbers and the escaped error, and no script', async () => {
-    const { stdout: dom } = await chromium(dir, ['--dump-dom', pathToFileURL(htmlFile).href]);
-    expect(dom).toContain('</html>');
-    expect(dom).not.toMatch(/<script/i);
-    for (const site of [...SITES, 'UNKNOWN', 'ALL']) expect(dom).toContain(`>${site}</th>`);
-    for (const d of input.days) {
-      for (const r of d.rows) {
-        expect(dom).toContain(`>${grouped(r.proxy_requests as number)}</td>`);
-        if (r.parity_pct !== null) expect(dom).toContain(`>${String(r.parity_pct)}</td>`);
+  it(
+    'builds a DOM holding the sites, the numbers and the escaped error, and no script',
+    async () => {
+      const { stdout: dom } = await chromium(dir, ['--dump-dom', pathToFileURL(htmlFile).href]);
+      expect(dom).toContain('</html>');
+      expect(dom).not.toMatch(/<script/i);
+      for (const site of [...SITES, 'UNKNOWN', 'ALL']) expect(dom).toContain(`>${site}</th>`);
+      for (const d of input.days) {
+        for (const r of d.rows) {
+          expect(dom).toContain(`>${grouped(r.proxy_requests as number)}</td>`);
+          if (r.parity_pct !== null) expect(dom).toContain(`>${String(r.parity_pct)}</td>`);
+        }
       }
-    }
-    // The browser read the error as text: it serialises it back escaped.
-    expect(dom).toContain('part-&lt;script&gt;alert("x")&lt;/script&gt;&amp;1.json.gz');
-  }, 2 * CHROMIUM_RUN_TIMEOUT_MS);
+      // The browser read the error as text: it serialises it back escaped.
+      expect(dom).toContain('part-&lt;script&gt;alert("x")&lt;/script&gt;&amp;1.json.gz');
+    },
+    2 * CHROMIUM_RUN_TIMEOUT_MS,
+  );
 });
 
 /** One headless Chromium run, with a profile of its own so runs never share state. */
 async function chromium(dir: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   const profile = await mkdtemp(path.join(dir, 'profile-'));
-  return run(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, `--window-size=${WINDOW.width},${WINDOW.height}`, ...args,
-  ], CHROMIUM_RUN_TIMEOUT_MS);
+  return run(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${profile}`,
+      `--window-size=${WINDOW.width},${WINDOW.height}`,
+      ...args,
+    ],
+    CHROMIUM_RUN_TIMEOUT_MS,
+  );
 }
 
 function run(cmd: string, args: string[], timeout: number): Promise<{ stdout: string; stderr: string }> {
@@ -417,7 +625,8 @@ function decodePng(png: Buffer): Image {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
       const [depth, colour, , , interlace] = [data[8], data[9], data[10], data[11], data[12]];
-      if (depth !== 8 || (colour !== 2 && colour !== 6) || interlace !== 0) throw new Error(`unsupported PNG: depth ${depth}, colour type ${colour}, interlace ${interlace}`);
+      if (depth !== 8 || (colour !== 2 && colour !== 6) || interlace !== 0)
+        throw new Error(`unsupported PNG: depth ${depth}, colour type ${colour}, interlace ${interlace}`);
       colourType = colour;
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
@@ -434,7 +643,8 @@ function decodePng(png: Buffer): Image {
       const a = x >= bpp ? pixels[y * stride + x - bpp]! : 0;
       const b = y > 0 ? pixels[(y - 1) * stride + x]! : 0;
       const c = x >= bpp && y > 0 ? pixels[(y - 1) * stride + x - bpp]! : 0;
-      const predictor = filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : paeth(a, b, c);
+      const predictor =
+        filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : paeth(a, b, c);
       pixels[y * stride + x] = (line[x]! + predictor) & 0xff;
     }
   }
@@ -460,7 +670,12 @@ function countColour(image: Image, rgb: number): number {
   const [r, g, b] = [(rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff];
   let n = 0;
   for (let i = 0; i < image.rgb.length; i += 3) {
-    if (Math.abs(image.rgb[i]! - r) <= 2 && Math.abs(image.rgb[i + 1]! - g) <= 2 && Math.abs(image.rgb[i + 2]! - b) <= 2) n++;
+    if (
+      Math.abs(image.rgb[i]! - r) <= 2 &&
+      Math.abs(image.rgb[i + 1]! - g) <= 2 &&
+      Math.abs(image.rgb[i + 2]! - b) <= 2
+    )
+      n++;
   }
   return n;
 }

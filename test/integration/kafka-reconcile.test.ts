@@ -28,14 +28,20 @@ async function publish(broker: string, messages: KafkaMessage[]): Promise<void> 
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
     const ordered = [...messages].sort((a, b) => Number(a.inFlight) - Number(b.inFlight) || a.ts - b.ts);
     const byPartition = new Map<number, KafkaMessage[]>();
     ordered.forEach((m, i) => {
       const p = i % PARTITIONS;
       byPartition.set(p, [...(byPartition.get(p) ?? []), m]);
     });
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    const producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
     await producer.connect();
     try {
       for (const [partition, ms] of byPartition) {
@@ -58,7 +64,10 @@ async function publish(broker: string, messages: KafkaMessage[]): Promise<void> 
     await admin.setOffsets({
       groupId: SINK_GROUP,
       topic: TOPIC,
-      partitions: [...Array(PARTITIONS).keys()].map((p) => ({ partition: p, offset: String((byPartition.get(p) ?? []).filter((m) => !m.inFlight).length) })),
+      partitions: [...Array(PARTITIONS).keys()].map((p) => ({
+        partition: p,
+        offset: String((byPartition.get(p) ?? []).filter((m) => !m.inFlight).length),
+      })),
     });
   } finally {
     await admin.disconnect();
@@ -67,9 +76,12 @@ async function publish(broker: string, messages: KafkaMessage[]): Promise<void> 
 
 describe('the kafka tier read from two regional brokers', () => {
   let brokers: KafkaBrokers;
-  beforeAll(async () => {
-    brokers = await startBrokers(REGIONS);
-  }, Math.max(180_000, KAFKA_INSTALL_TIMEOUT_MS + 60_000));
+  beforeAll(
+    async () => {
+      brokers = await startBrokers(REGIONS);
+    },
+    Math.max(180_000, KAFKA_INSTALL_TIMEOUT_MS + 60_000),
+  );
   afterAll(async () => {
     await brokers?.stop();
   });
@@ -77,11 +89,32 @@ describe('the kafka tier read from two regional brokers', () => {
   it('reconciles a generated scenario and every column comes back exactly as injected', async () => {
     const dir = await tempDir();
     const days = daysInRange('2025-03-08', '2025-03-10');
-    const mix = { ...DEFAULT_MIX, lostBeforeKafka: 0.02, inFlight: 0.02, crossRegion: 0.05, unroutableHeader: 0.02, missingHeader: 0.03 };
-    const gen = new ScenarioGenerator({ seed: 4242, days, timezone: 'America/Chicago', sites: ['US', 'CA', 'MX'], eventsPerDay: 400, mix, malformedPerDay: 2, regions: REGIONS, kafka: true });
+    const mix = {
+      ...DEFAULT_MIX,
+      lostBeforeKafka: 0.02,
+      inFlight: 0.02,
+      crossRegion: 0.05,
+      unroutableHeader: 0.02,
+      missingHeader: 0.03,
+    };
+    const gen = new ScenarioGenerator({
+      seed: 4242,
+      days,
+      timezone: 'America/Chicago',
+      sites: ['US', 'CA', 'MX'],
+      eventsPerDay: 400,
+      mix,
+      malformedPerDay: 2,
+      regions: REGIONS,
+      kafka: true,
+    });
     const messages: KafkaMessage[] = [];
     const written = await writeScenario(gen, dir, { gzipShare: 0.5, onKafka: (m) => void messages.push(...m) });
-    for (const region of REGIONS) await publish(brokers.brokers[region]!, messages.filter((m) => m.region === region));
+    for (const region of REGIONS)
+      await publish(
+        brokers.brokers[region]!,
+        messages.filter((m) => m.region === region),
+      );
 
     const configFile = path.join(dir, 'config.json');
     await writeScenarioConfig(configFile, gen, written, { engine: { batchDays: 3 } });
@@ -99,7 +132,17 @@ describe('the kafka tier read from two regional brokers', () => {
   it('a broker stopped in the middle of a count makes the kafka tier ERROR, naming the cluster; nothing else is lost', async () => {
     const dir = await tempDir();
     const days = ['2025-03-09'];
-    const gen = new ScenarioGenerator({ seed: 11, days, timezone: 'UTC', sites: ['US', 'CA', 'MX'], eventsPerDay: 300, mix: DEFAULT_MIX, malformedPerDay: 0, regions: REGIONS, kafka: true });
+    const gen = new ScenarioGenerator({
+      seed: 11,
+      days,
+      timezone: 'UTC',
+      sites: ['US', 'CA', 'MX'],
+      eventsPerDay: 300,
+      mix: DEFAULT_MIX,
+      malformedPerDay: 0,
+      regions: REGIONS,
+      kafka: true,
+    });
     const written = await writeScenario(gen, dir);
     const configFile = path.join(dir, 'config.json');
     await writeScenarioConfig(configFile, gen, written);
@@ -108,10 +151,17 @@ describe('the kafka tier read from two regional brokers', () => {
     const topic = `${TOPIC}-mid`;
     const start = Date.UTC(2025, 2, 9);
     for (const region of REGIONS) {
-      const k = new Kafka({ clientId: 'parity-it-producer', brokers: [brokers.brokers[region]!], logLevel: logLevel.NOTHING });
+      const k = new Kafka({
+        clientId: 'parity-it-producer',
+        brokers: [brokers.brokers[region]!],
+        logLevel: logLevel.NOTHING,
+      });
       const admin = k.admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+        waitForLeaders: true,
+      });
       await admin.disconnect();
       if (region !== 'EUS2') continue;
       const producer = k.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -130,10 +180,7 @@ describe('the kafka tier read from two regional brokers', () => {
       }
       await producer.disconnect();
     }
-    const kafka = createKafkaTier(
-      parseKafka(clustersOf(brokers), topic),
-      {},
-    );
+    const kafka = createKafkaTier(parseKafka(clustersOf(brokers), topic), {});
     // The EUS2 broker dies as soon as the first batch of its messages has been handed over.
     let killed = false;
     const dying: typeof kafka = {
@@ -169,7 +216,17 @@ describe('the kafka tier read from two regional brokers', () => {
   it('a broker that is down makes the kafka tier ERROR for its days, naming the cluster; the other tiers are still reported', async () => {
     const dir = await tempDir();
     const days = ['2025-03-09'];
-    const gen = new ScenarioGenerator({ seed: 7, days, timezone: 'UTC', sites: ['US', 'CA', 'MX'], eventsPerDay: 50, mix: DEFAULT_MIX, malformedPerDay: 0, regions: REGIONS, kafka: true });
+    const gen = new ScenarioGenerator({
+      seed: 7,
+      days,
+      timezone: 'UTC',
+      sites: ['US', 'CA', 'MX'],
+      eventsPerDay: 50,
+      mix: DEFAULT_MIX,
+      malformedPerDay: 0,
+      regions: REGIONS,
+      kafka: true,
+    });
     const written = await writeScenario(gen, dir);
     const configFile = path.join(dir, 'config.json');
     await writeScenarioConfig(configFile, gen, written);
@@ -181,7 +238,9 @@ describe('the kafka tier read from two regional brokers', () => {
     expect(result.errors.join('\n')).toContain('SCUS');
     const all = result.days[0]!.rows.at(-1)!;
     expect(all).toMatchObject({ status: 'ERROR', kafka_records: null });
-    expect(all.proxy_requests).toBe([...gen.expected.rows.get('2025-03-09')!.values()].reduce((n, r) => n + (r.proxy_requests ?? 0), 0));
+    expect(all.proxy_requests).toBe(
+      [...gen.expected.rows.get('2025-03-09')!.values()].reduce((n, r) => n + (r.proxy_requests ?? 0), 0),
+    );
     expect(all.gcs_records).not.toBeNull();
   }, 120_000);
 });

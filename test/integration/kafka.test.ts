@@ -7,7 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, type IHeaders, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { AbortedError, TierError } from '../../src/errors.js';
-import { readKafkaCluster, type KafkaClusterResult, type KafkaMessageFact, type RequestIdSource } from '../../src/tiers/kafka.js';
+import {
+  readKafkaCluster,
+  type KafkaClusterResult,
+  type KafkaMessageFact,
+  type RequestIdSource,
+} from '../../src/tiers/kafka.js';
 import { KAFKA_INSTALL_TIMEOUT_MS, startBrokers, type KafkaBrokers } from '../support/kafka-brokers.js';
 import { rejection } from '../support/files.js';
 
@@ -42,14 +47,41 @@ type DayRows = Array<Array<[string, string | null]>>;
  */
 const DAY: Record<Region, DayRows> = {
   EUS2: [
-    [['r-001', 'US'], ['r-002', 'US'], ['r-003', 'CA'], ['r-004', null], ['r-005', 'BR']],
-    [['r-006', 'US'], ['r-007', 'MX'], ['r-008', 'CA'], ['r-003', 'US']],
-    [['r-009', null], ['r-010', 'BR'], ['x-001', 'US'], ['x-002', 'US']],
+    [
+      ['r-001', 'US'],
+      ['r-002', 'US'],
+      ['r-003', 'CA'],
+      ['r-004', null],
+      ['r-005', 'BR'],
+    ],
+    [
+      ['r-006', 'US'],
+      ['r-007', 'MX'],
+      ['r-008', 'CA'],
+      ['r-003', 'US'],
+    ],
+    [
+      ['r-009', null],
+      ['r-010', 'BR'],
+      ['x-001', 'US'],
+      ['x-002', 'US'],
+    ],
   ],
   SCUS: [
-    [['x-001', 'US'], ['r-101', 'CA'], ['r-102', 'US']],
-    [['r-103', 'MX'], ['r-104', null], ['r-104', null]],
-    [['r-105', 'BR'], ['x-002', 'US']],
+    [
+      ['x-001', 'US'],
+      ['r-101', 'CA'],
+      ['r-102', 'US'],
+    ],
+    [
+      ['r-103', 'MX'],
+      ['r-104', null],
+      ['r-104', null],
+    ],
+    [
+      ['r-105', 'BR'],
+      ['x-002', 'US'],
+    ],
   ],
 };
 /** Messages per partition on the day before and the day after (site US, ids d0-… and d2-…). */
@@ -106,7 +138,8 @@ function scenario(region: Region): Produced[] {
       out.push(message(partition, ts, `d0-${region}-${partition}-${i}`, 'US'));
     }
     rows.forEach(([requestId, site], i) => {
-      const ts = partition === 0 && i === rows.length - 1 && i > 0 ? END_MS - 1 : START_MS + i * HOUR_MS + partition * 60_000;
+      const ts =
+        partition === 0 && i === rows.length - 1 && i > 0 ? END_MS - 1 : START_MS + i * HOUR_MS + partition * 60_000;
       out.push(message(partition, ts, requestId, site));
     });
     for (let i = 0; i < others; i++) {
@@ -147,7 +180,10 @@ beforeAll(async () => {
       await admin.connect();
       admins[region] = admin;
       await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }], waitForLeaders: true });
-      const producer = clients[region].producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+      const producer = clients[region].producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+      });
       await producer.connect();
       // One request: order within a partition is the order given, so offsets follow timestamps.
       await producer.send({ topic: TOPIC, acks: -1, messages: scenario(region) });
@@ -201,7 +237,6 @@ function tally(values: Array<string | null>): Record<string, number> {
 function byOffset(facts: KafkaMessageFact[]): KafkaMessageFact[] {
   return [...facts].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
 }
-
 
 test('both brokers start within the setup budget', () => {
   // Two brokers on 2 cores answer after about 3 s (5 s when the jars are installed first).
@@ -293,7 +328,10 @@ describe('one day of each cluster', () => {
     expect(dups(eus2.facts)).toEqual(['r-003']);
     expect(dups(scus.facts)).toEqual(['r-104']);
     const scusIds = new Set(scus.facts.map((f) => f.requestId));
-    expect([...new Set(eus2.facts.map((f) => f.requestId))].filter((id) => scusIds.has(id)).sort()).toEqual(['x-001', 'x-002']);
+    expect([...new Set(eus2.facts.map((f) => f.requestId))].filter((id) => scusIds.has(id)).sort()).toEqual([
+      'x-001',
+      'x-002',
+    ]);
     expect(new Set(eus2.facts.map((f) => f.requestId)).size).toBe(12);
     expect(new Set(scus.facts.map((f) => f.requestId)).size).toBe(7);
   });
@@ -315,194 +353,296 @@ describe('request id sources', () => {
     ['a header', { from: 'header', name: REQUEST_ID_HEADER }],
     ['a dotted field of the JSON value', { from: 'value', field: 'request.id' }],
   ];
-  test.each(sources)('decodes the request id from %s', async (_, requestId) => {
-    const { facts } = await read('EUS2', { requestId });
-    expect(byOffset(facts).map((f) => f.requestId)).toEqual(['r-001', 'r-002', 'r-003', 'r-004', 'r-005', 'r-006', 'r-007', 'r-008', 'r-003', 'r-009', 'r-010', 'x-001', 'x-002']);
-  }, TEST_TIMEOUT_MS);
+  test.each(sources)(
+    'decodes the request id from %s',
+    async (_, requestId) => {
+      const { facts } = await read('EUS2', { requestId });
+      expect(byOffset(facts).map((f) => f.requestId)).toEqual([
+        'r-001',
+        'r-002',
+        'r-003',
+        'r-004',
+        'r-005',
+        'r-006',
+        'r-007',
+        'r-008',
+        'r-003',
+        'r-009',
+        'r-010',
+        'x-001',
+        'x-002',
+      ]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('a header or field that is not there gives a null request id, not an error', async () => {
-    const byHeader = await read('SCUS', { requestId: { from: 'header', name: 'no-such-header' } });
-    const byField = await read('SCUS', { requestId: { from: 'value', field: 'request.nope' } });
-    expect(byHeader.facts.map((f) => f.requestId)).toEqual(Array(8).fill(null));
-    expect(byField.facts.map((f) => f.requestId)).toEqual(Array(8).fill(null));
-  }, TEST_TIMEOUT_MS);
+  test(
+    'a header or field that is not there gives a null request id, not an error',
+    async () => {
+      const byHeader = await read('SCUS', { requestId: { from: 'header', name: 'no-such-header' } });
+      const byField = await read('SCUS', { requestId: { from: 'value', field: 'request.nope' } });
+      expect(byHeader.facts.map((f) => f.requestId)).toEqual(Array(8).fill(null));
+      expect(byField.facts.map((f) => f.requestId)).toEqual(Array(8).fill(null));
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe('what a read leaves behind and when it reads nothing', () => {
-  test('no consumer group is left on either cluster but the sink group', async () => {
-    await read('EUS2');
-    await read('SCUS');
-    for (const region of REGIONS) {
-      const { groups } = await admins[region].listGroups();
+  test(
+    'no consumer group is left on either cluster but the sink group',
+    async () => {
+      await read('EUS2');
+      await read('SCUS');
+      for (const region of REGIONS) {
+        const { groups } = await admins[region].listGroups();
+        expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'without a sink group nothing is in flight and no commit is reported',
+    async () => {
+      const { result, facts } = await read('SCUS', { sinkGroup: undefined });
+      expect(facts.filter((f) => f.inFlight)).toHaveLength(0);
+      expect(result.partitions.map((p) => p.committed)).toEqual([null, null, null]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'partitions whose range is empty are skipped: a 1 ms window holds one message of partition 0',
+    async () => {
+      const { result, facts } = await read('EUS2', { startMs: END_MS - 1, endMs: END_MS });
+      expect(result.partitions.map((p) => [p.partition, p.startOffset, p.endOffset])).toEqual([
+        [0, '6', '7'],
+        [1, '6', '6'],
+        [2, '6', '6'],
+      ]);
+      expect(result.offsetTotal).toBe(1);
+      expect(facts.map((f) => [f.partition, f.offset, f.requestId, f.timestampMs])).toEqual([
+        [0, '6', 'r-005', END_MS - 1],
+      ]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'a day without messages is counted from offsets alone: zero, no batch, no group',
+    async () => {
+      const later = { startMs: END_MS + 10 * 24 * HOUR_MS, endMs: END_MS + 11 * 24 * HOUR_MS };
+      const { result, batches } = await read('EUS2', later);
+      expect(result.offsetTotal).toBe(0);
+      expect(result.messagesRead).toBe(0);
+      expect(result.expired).toBe(false);
+      expect(result.partitions.map((p) => [p.startOffset, p.endOffset])).toEqual([
+        ['9', '9'],
+        ['8', '8'],
+        ['8', '8'],
+      ]);
+      expect(batches).toBe(0);
+      const { groups } = await admins.EUS2.listGroups();
       expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
-    }
-  }, TEST_TIMEOUT_MS);
-
-  test('without a sink group nothing is in flight and no commit is reported', async () => {
-    const { result, facts } = await read('SCUS', { sinkGroup: undefined });
-    expect(facts.filter((f) => f.inFlight)).toHaveLength(0);
-    expect(result.partitions.map((p) => p.committed)).toEqual([null, null, null]);
-  }, TEST_TIMEOUT_MS);
-
-  test('partitions whose range is empty are skipped: a 1 ms window holds one message of partition 0', async () => {
-    const { result, facts } = await read('EUS2', { startMs: END_MS - 1, endMs: END_MS });
-    expect(result.partitions.map((p) => [p.partition, p.startOffset, p.endOffset])).toEqual([
-      [0, '6', '7'],
-      [1, '6', '6'],
-      [2, '6', '6'],
-    ]);
-    expect(result.offsetTotal).toBe(1);
-    expect(facts.map((f) => [f.partition, f.offset, f.requestId, f.timestampMs])).toEqual([[0, '6', 'r-005', END_MS - 1]]);
-  }, TEST_TIMEOUT_MS);
-
-  test('a day without messages is counted from offsets alone: zero, no batch, no group', async () => {
-    const later = { startMs: END_MS + 10 * 24 * HOUR_MS, endMs: END_MS + 11 * 24 * HOUR_MS };
-    const { result, batches } = await read('EUS2', later);
-    expect(result.offsetTotal).toBe(0);
-    expect(result.messagesRead).toBe(0);
-    expect(result.expired).toBe(false);
-    expect(result.partitions.map((p) => [p.startOffset, p.endOffset])).toEqual([
-      ['9', '9'],
-      ['8', '8'],
-      ['8', '8'],
-    ]);
-    expect(batches).toBe(0);
-    const { groups } = await admins.EUS2.listGroups();
-    expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
-  }, TEST_TIMEOUT_MS);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe('retention', () => {
   beforeAll(async () => {
     const admin = admins.EUS2;
     await admin.createTopics({ topics: [{ topic: EXPIRED_TOPIC, numPartitions: 1 }], waitForLeaders: true });
-    const producer = clients.EUS2.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    const producer = clients.EUS2.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
     await producer.connect();
     // Offsets 0-2 the day before, 3-5 the day, 6 the day after.
-    const ts = [START_MS - 3 * HOUR_MS, START_MS - 2 * HOUR_MS, START_MS - HOUR_MS, START_MS + HOUR_MS, START_MS + 2 * HOUR_MS, START_MS + 3 * HOUR_MS, END_MS + HOUR_MS];
+    const ts = [
+      START_MS - 3 * HOUR_MS,
+      START_MS - 2 * HOUR_MS,
+      START_MS - HOUR_MS,
+      START_MS + HOUR_MS,
+      START_MS + 2 * HOUR_MS,
+      START_MS + 3 * HOUR_MS,
+      END_MS + HOUR_MS,
+    ];
     await producer.send({ topic: EXPIRED_TOPIC, acks: -1, messages: ts.map((t, i) => message(0, t, `e-${i}`, 'US')) });
     await producer.disconnect();
   }, TEST_TIMEOUT_MS);
 
-  test('a day whose first records were deleted is expired, and what is left is still read', async () => {
-    // As retention would: offsets 0-3 go, the first record of the day among them. kafkajs's
-    // deleteTopicRecords looks leaders up in the admin's cached metadata only, which holds a topic
-    // once the admin has asked about it: fetchTopicOffsets does.
-    await admins.EUS2.fetchTopicOffsets(EXPIRED_TOPIC);
-    await admins.EUS2.deleteTopicRecords({ topic: EXPIRED_TOPIC, partitions: [{ partition: 0, offset: '4' }] });
-    const { result, facts } = await read('EUS2', { topic: EXPIRED_TOPIC, sinkGroup: undefined });
-    expect(result.expired).toBe(true);
-    expect(result.partitions).toEqual([{ partition: 0, startOffset: '4', endOffset: '6', committed: null }]);
-    expect(result.offsetTotal).toBe(2);
-    expect(facts.map((f) => f.requestId)).toEqual(['e-4', 'e-5']);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'a day whose first records were deleted is expired, and what is left is still read',
+    async () => {
+      // As retention would: offsets 0-3 go, the first record of the day among them. kafkajs's
+      // deleteTopicRecords looks leaders up in the admin's cached metadata only, which holds a topic
+      // once the admin has asked about it: fetchTopicOffsets does.
+      await admins.EUS2.fetchTopicOffsets(EXPIRED_TOPIC);
+      await admins.EUS2.deleteTopicRecords({ topic: EXPIRED_TOPIC, partitions: [{ partition: 0, offset: '4' }] });
+      const { result, facts } = await read('EUS2', { topic: EXPIRED_TOPIC, sinkGroup: undefined });
+      expect(result.expired).toBe(true);
+      expect(result.partitions).toEqual([{ partition: 0, startOffset: '4', endOffset: '6', committed: null }]);
+      expect(result.offsetTotal).toBe(2);
+      expect(facts.map((f) => f.requestId)).toEqual(['e-4', 'e-5']);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('a later day whose records are all retained is not expired', async () => {
-    const { result } = await read('EUS2', { topic: EXPIRED_TOPIC, sinkGroup: undefined, startMs: END_MS, endMs: END_MS + 24 * HOUR_MS });
-    expect(result.expired).toBe(false);
-    expect(result.offsetTotal).toBe(1);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'a later day whose records are all retained is not expired',
+    async () => {
+      const { result } = await read('EUS2', {
+        topic: EXPIRED_TOPIC,
+        sinkGroup: undefined,
+        startMs: END_MS,
+        endMs: END_MS + 24 * HOUR_MS,
+      });
+      expect(result.expired).toBe(false);
+      expect(result.offsetTotal).toBe(1);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('the main topic, never truncated, is not expired', async () => {
-    const { result } = await read('SCUS');
-    expect(result.expired).toBe(false);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'the main topic, never truncated, is not expired',
+    async () => {
+      const { result } = await read('SCUS');
+      expect(result.expired).toBe(false);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe('failures', () => {
-  test('a topic that does not exist is a TierError that a retry will not fix', async () => {
-    const e = await rejection(read('EUS2', { topic: `no-such-topic-${RUN}` }));
-    expect(e).toBeInstanceOf(TierError);
-    expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: false });
-    expect((e as TierError).message).toContain(`no-such-topic-${RUN}`);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'a topic that does not exist is a TierError that a retry will not fix',
+    async () => {
+      const e = await rejection(read('EUS2', { topic: `no-such-topic-${RUN}` }));
+      expect(e).toBeInstanceOf(TierError);
+      expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: false });
+      expect((e as TierError).message).toContain(`no-such-topic-${RUN}`);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('an error of onBatch is passed through as it is, and no group is left behind', async () => {
-    class Boom extends Error {}
-    const e = await rejection(
-      read('EUS2', {
-        onBatch: async () => {
-          throw new Boom('disk full');
-        },
-      }),
-    );
-    expect(e).toBeInstanceOf(Boom);
-    const { groups } = await admins.EUS2.listGroups();
-    expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'an error of onBatch is passed through as it is, and no group is left behind',
+    async () => {
+      class Boom extends Error {}
+      const e = await rejection(
+        read('EUS2', {
+          onBatch: async () => {
+            throw new Boom('disk full');
+          },
+        }),
+      );
+      expect(e).toBeInstanceOf(Boom);
+      const { groups } = await admins.EUS2.listGroups();
+      expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('an aborted signal stops the read with AbortedError, before or during it', async () => {
-    await expect(read('EUS2', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
-    const controller = new AbortController();
-    await expect(
-      read('EUS2', {
-        signal: controller.signal,
-        onBatch: async () => {
-          controller.abort();
-        },
-      }),
-    ).rejects.toBeInstanceOf(AbortedError);
-    const { groups } = await admins.EUS2.listGroups();
-    expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'an aborted signal stops the read with AbortedError, before or during it',
+    async () => {
+      await expect(read('EUS2', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
+      const controller = new AbortController();
+      await expect(
+        read('EUS2', {
+          signal: controller.signal,
+          onBatch: async () => {
+            controller.abort();
+          },
+        }),
+      ).rejects.toBeInstanceOf(AbortedError);
+      const { groups } = await admins.EUS2.listGroups();
+      expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('a read past its deadline fails with a retriable TierError that says where it stood', async () => {
-    const e = await rejection(
-      read('EUS2', {
-        readTimeoutMs: 1_000,
-        onBatch: () => sleep(1_500),
-      }),
-    );
-    expect(e).toBeInstanceOf(TierError);
-    expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: true });
-    expect((e as TierError).message).toMatch(/unfinished: partition \d at (its start|offset \d+) of \[2, [67]\)/);
-    expect((e as TierError).message).toContain('no answer within');
-    const { groups } = await admins.EUS2.listGroups();
-    expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'a read past its deadline fails with a retriable TierError that says where it stood',
+    async () => {
+      const e = await rejection(
+        read('EUS2', {
+          readTimeoutMs: 1_000,
+          onBatch: () => sleep(1_500),
+        }),
+      );
+      expect(e).toBeInstanceOf(TierError);
+      expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: true });
+      expect((e as TierError).message).toMatch(/unfinished: partition \d at (its start|offset \d+) of \[2, [67]\)/);
+      expect((e as TierError).message).toContain('no answer within');
+      const { groups } = await admins.EUS2.listGroups();
+      expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('a broker stopped before the read makes it fail with a retriable TierError naming the cluster', async () => {
-    await admins.SCUS.disconnect();
-    delete (admins as Partial<Record<Region, Admin>>).SCUS;
-    await brokers.stopOne('SCUS');
-    const started = Date.now();
-    const e = await rejection(read('SCUS'));
-    expect(e).toBeInstanceOf(TierError);
-    expect(e).toMatchObject({ tier: 'kafka', object: 'cluster SCUS', retriable: true });
-    expect((e as TierError).message).toMatch(/^kafka: cluster SCUS: /);
-    expect(Date.now() - started).toBeLessThan(30_000);
-  }, TEST_TIMEOUT_MS);
+  test(
+    'a broker stopped before the read makes it fail with a retriable TierError naming the cluster',
+    async () => {
+      await admins.SCUS.disconnect();
+      delete (admins as Partial<Record<Region, Admin>>).SCUS;
+      await brokers.stopOne('SCUS');
+      const started = Date.now();
+      const e = await rejection(read('SCUS'));
+      expect(e).toBeInstanceOf(TierError);
+      expect(e).toMatchObject({ tier: 'kafka', object: 'cluster SCUS', retriable: true });
+      expect((e as TierError).message).toMatch(/^kafka: cluster SCUS: /);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('a broker that dies mid-read makes it fail with a retriable TierError naming the cluster', async () => {
-    // More than one fetch's worth (MAX_BYTES_PER_PARTITION, 1 MiB) in one partition, so that the
-    // read still needs the broker after its first batch.
-    const admin = admins.EUS2;
-    await admin.createTopics({ topics: [{ topic: BIG_TOPIC, numPartitions: 1 }], waitForLeaders: true });
-    const producer = clients.EUS2.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
-    await producer.connect();
-    const body = 'y'.repeat(2048);
-    for (let chunk = 0; chunk < 10; chunk++) {
-      const messages = Array.from({ length: 200 }, (_, i) => ({ partition: 0, timestamp: String(START_MS + chunk * 200 + i), key: `b-${chunk}-${i}`, value: body }));
-      await producer.send({ topic: BIG_TOPIC, acks: -1, messages });
-    }
-    await producer.disconnect();
-    await admin.disconnect();
-    delete (admins as Partial<Record<Region, Admin>>).EUS2;
+  test(
+    'a broker that dies mid-read makes it fail with a retriable TierError naming the cluster',
+    async () => {
+      // More than one fetch's worth (MAX_BYTES_PER_PARTITION, 1 MiB) in one partition, so that the
+      // read still needs the broker after its first batch.
+      const admin = admins.EUS2;
+      await admin.createTopics({ topics: [{ topic: BIG_TOPIC, numPartitions: 1 }], waitForLeaders: true });
+      const producer = clients.EUS2.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+      const body = 'y'.repeat(2048);
+      for (let chunk = 0; chunk < 10; chunk++) {
+        const messages = Array.from({ length: 200 }, (_, i) => ({
+          partition: 0,
+          timestamp: String(START_MS + chunk * 200 + i),
+          key: `b-${chunk}-${i}`,
+          value: body,
+        }));
+        await producer.send({ topic: BIG_TOPIC, acks: -1, messages });
+      }
+      await producer.disconnect();
+      await admin.disconnect();
+      delete (admins as Partial<Record<Region, Admin>>).EUS2;
 
-    let batches = 0;
-    const e = await rejection(
-      read('EUS2', {
-        topic: BIG_TOPIC,
-        sinkGroup: undefined,
-        onBatch: async () => {
-          batches++;
-          if (batches === 1) await brokers.stopOne('EUS2');
-        },
-      }),
-    );
-    expect(e).toBeInstanceOf(TierError);
-    expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: true });
-    expect((e as TierError).message).toMatch(/^kafka: cluster EUS2: read failed \(unfinished: partition 0 at offset \d+ of \[0, 2000\)\)/);
-    expect(batches).toBe(1);
-  }, TEST_TIMEOUT_MS);
+      let batches = 0;
+      const e = await rejection(
+        read('EUS2', {
+          topic: BIG_TOPIC,
+          sinkGroup: undefined,
+          onBatch: async () => {
+            batches++;
+            if (batches === 1) await brokers.stopOne('EUS2');
+          },
+        }),
+      );
+      expect(e).toBeInstanceOf(TierError);
+      expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: true });
+      expect((e as TierError).message).toMatch(
+        /^kafka: cluster EUS2: read failed \(unfinished: partition 0 at offset \d+ of \[0, 2000\)\)/,
+      );
+      expect(batches).toBe(1);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

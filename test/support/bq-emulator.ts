@@ -2,7 +2,16 @@ import { execFile } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { answers, freePort, isExecutable, kill, onceUntilFailure, readStamp, REPO_ROOT, spawnWatched } from './servers.js';
+import {
+  answers,
+  freePort,
+  isExecutable,
+  kill,
+  onceUntilFailure,
+  readStamp,
+  REPO_ROOT,
+  spawnWatched,
+} from './servers.js';
 
 /**
  * The goccy/bigquery-emulator release the BigQuery integration tests run against. Keep it equal to
@@ -64,7 +73,8 @@ export interface StartBqEmulatorOptions {
 export const ensureBqEmulatorBinary: () => Promise<string> = onceUntilFailure(install);
 
 async function install(): Promise<string> {
-  if ((await isExecutable(BQ_EMULATOR_BINARY)) && (await readStamp(VERSION_STAMP)) === BQ_EMULATOR_VERSION) return BQ_EMULATOR_BINARY;
+  if ((await isExecutable(BQ_EMULATOR_BINARY)) && (await readStamp(VERSION_STAMP)) === BQ_EMULATOR_VERSION)
+    return BQ_EMULATOR_BINARY;
   const output = await new Promise<string>((resolve, reject) => {
     execFile(
       'bash',
@@ -73,7 +83,12 @@ async function install(): Promise<string> {
       (error, stdout, stderr) => {
         const out = `${stdout}${stderr}`.trim();
         if (error) {
-          reject(new Error(`${BQ_EMULATOR_INSTALL_SCRIPT} failed${process.env.CI === 'true' ? ' (CI)' : ''}: ${error.message}\n${out.slice(-4000)}`, { cause: error }));
+          reject(
+            new Error(
+              `${BQ_EMULATOR_INSTALL_SCRIPT} failed${process.env.CI === 'true' ? ' (CI)' : ''}: ${error.message}\n${out.slice(-4000)}`,
+              { cause: error },
+            ),
+          );
         } else {
           resolve(out);
         }
@@ -81,7 +96,9 @@ async function install(): Promise<string> {
     );
   });
   if (!(await isExecutable(BQ_EMULATOR_BINARY)) || (await readStamp(VERSION_STAMP)) !== BQ_EMULATOR_VERSION) {
-    throw new Error(`${BQ_EMULATOR_INSTALL_SCRIPT} succeeded but ${BQ_EMULATOR_BINARY} ${BQ_EMULATOR_VERSION} is missing:\n${output.slice(-2000)}`);
+    throw new Error(
+      `${BQ_EMULATOR_INSTALL_SCRIPT} succeeded but ${BQ_EMULATOR_BINARY} ${BQ_EMULATOR_VERSION} is missing:\n${output.slice(-2000)}`,
+    );
   }
   return BQ_EMULATOR_BINARY;
 }
@@ -92,7 +109,10 @@ async function install(): Promise<string> {
  * needed (see {@link ensureBqEmulatorBinary}: give the caller's hook a long timeout). Throws, with
  * the emulator's log tail, when it cannot start.
  */
-export async function startBqEmulator(project = 'test-project', options: StartBqEmulatorOptions = {}): Promise<BqEmulator> {
+export async function startBqEmulator(
+  project = 'test-project',
+  options: StartBqEmulatorOptions = {},
+): Promise<BqEmulator> {
   const binary = await ensureBqEmulatorBinary();
   const noGcs = options.storageEmulatorHost ? undefined : await startNoGcs();
   const storageEmulatorHost = (options.storageEmulatorHost ?? noGcs!.endpoint).replace(/\/+$/, '');
@@ -124,7 +144,11 @@ async function startNoGcs(): Promise<{ endpoint: string; close(): Promise<void> 
   const server: Server = createHttpServer((req, res) => {
     req.resume();
     res.writeHead(403, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { code: 403, message: NO_GCS_MESSAGE, errors: [{ reason: 'forbidden', message: NO_GCS_MESSAGE }] } }));
+    res.end(
+      JSON.stringify({
+        error: { code: 403, message: NO_GCS_MESSAGE, errors: [{ reason: 'forbidden', message: NO_GCS_MESSAGE }] },
+      }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -145,7 +169,14 @@ async function startNoGcs(): Promise<{ endpoint: string; close(): Promise<void> 
 /** Most often another process took a port between probing and binding: worth other ports. */
 class ExitedAtStart extends Error {}
 
-async function startOnce(binary: string, project: string, port: number, grpcPort: number, storageEmulatorHost: string, database: string | undefined): Promise<BqEmulator> {
+async function startOnce(
+  binary: string,
+  project: string,
+  port: number,
+  grpcPort: number,
+  storageEmulatorHost: string,
+  database: string | undefined,
+): Promise<BqEmulator> {
   const endpoint = `http://127.0.0.1:${port}`;
   const args = [
     `--project=${project}`,
@@ -158,7 +189,10 @@ async function startOnce(binary: string, project: string, port: number, grpcPort
   // BIGQUERY_EMULATOR_* are read as flag defaults (e.g. a --dataset to create); GOOGLE_APPLICATION_CREDENTIALS
   // and STORAGE_EMULATOR_HOST steer its GCS client. None may leak in from the caller.
   const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('BIGQUERY_EMULATOR_') && k !== 'GOOGLE_APPLICATION_CREDENTIALS' && k !== 'STORAGE_EMULATOR_HOST'),
+    Object.entries(process.env).filter(
+      ([k]) =>
+        !k.startsWith('BIGQUERY_EMULATOR_') && k !== 'GOOGLE_APPLICATION_CREDENTIALS' && k !== 'STORAGE_EMULATOR_HOST',
+    ),
   );
   env.STORAGE_EMULATOR_HOST = storageEmulatorHost;
   // The emulator's DATE(ts) / DATETIME(ts) without a zone use the process's local zone, not UTC as
@@ -180,13 +214,17 @@ async function startOnce(binary: string, project: string, port: number, grpcPort
     }
     if (exited) {
       proc.forget();
-      throw new ExitedAtStart(`bigquery-emulator exited at start (code ${exited.code}, signal ${exited.signal}); log tail:\n${proc.output().trim()}`);
+      throw new ExitedAtStart(
+        `bigquery-emulator exited at start (code ${exited.code}, signal ${exited.signal}); log tail:\n${proc.output().trim()}`,
+      );
     }
     if (await answers(readyUrl)) break;
     if (Date.now() - started > START_TIMEOUT_MS) {
       await kill(child);
       proc.forget();
-      throw new Error(`bigquery-emulator did not answer ${readyUrl} within ${START_TIMEOUT_MS} ms; log tail:\n${proc.output().trim()}`);
+      throw new Error(
+        `bigquery-emulator did not answer ${readyUrl} within ${START_TIMEOUT_MS} ms; log tail:\n${proc.output().trim()}`,
+      );
     }
     await sleep(POLL_INTERVAL_MS);
   }
@@ -201,8 +239,3 @@ async function startOnce(binary: string, project: string, port: number, grpcPort
     },
   };
 }
-
-
-
-
-

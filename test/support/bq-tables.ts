@@ -26,8 +26,19 @@ export const LANDED_SCHEMA: TableField[] = [
 
 export type TableRow = Record<string, string | number | null>;
 
-export const proxyRow = (l: ProxyLine): TableRow => ({ ts: new Date(l.ts).toISOString(), request_id: l.request_id, site: l.site ?? null, status: l.status, dt: dayOf(l.ts, 'UTC') });
-export const landedRow = (c: LandedCopy): TableRow => ({ ts: new Date(c.ts).toISOString(), request_id: c.request_id, site: c.site ?? null, dt: c.folderDay });
+export const proxyRow = (l: ProxyLine): TableRow => ({
+  ts: new Date(l.ts).toISOString(),
+  request_id: l.request_id,
+  site: l.site ?? null,
+  status: l.status,
+  dt: dayOf(l.ts, 'UTC'),
+});
+export const landedRow = (c: LandedCopy): TableRow => ({
+  ts: new Date(c.ts).toISOString(),
+  request_id: c.request_id,
+  site: c.site ?? null,
+  dt: c.folderDay,
+});
 
 /** Rows per load job: the emulator fails a single upload of a few hundred megabytes ("json: string unexpected end of JSON input"). */
 const ROWS_PER_LOAD = 500_000;
@@ -36,10 +47,18 @@ const ROWS_PER_LOAD = 500_000;
  * Creates a DAY-partitioned table (on dt) and fills it with load jobs from local NDJSON files, as
  * a real pipeline's batch loads do; the rows are streamed to the files, never held as one string.
  */
-export async function loadTable(dataset: Dataset, tableId: string, schema: TableField[], rows: Iterable<TableRow> | AsyncIterable<TableRow>): Promise<number> {
+export async function loadTable(
+  dataset: Dataset,
+  tableId: string,
+  schema: TableField[],
+  rows: Iterable<TableRow> | AsyncIterable<TableRow>,
+): Promise<number> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'parity-bq-load-'));
   try {
-    const [table] = await dataset.createTable(tableId, { schema: { fields: schema }, timePartitioning: { type: 'DAY', field: 'dt' } });
+    const [table] = await dataset.createTable(tableId, {
+      schema: { fields: schema },
+      timePartitioning: { type: 'DAY', field: 'dt' },
+    });
     const file = path.join(dir, `${tableId}.ndjson`);
     let total = 0;
     let part: { out: ReturnType<typeof createWriteStream>; rows: number; text: string } | undefined;
@@ -47,7 +66,11 @@ export async function loadTable(dataset: Dataset, tableId: string, schema: Table
       if (!part) return;
       part.out.end(part.text);
       await once(part.out, 'close');
-      await table.load(file, { sourceFormat: 'NEWLINE_DELIMITED_JSON', schema: { fields: schema }, writeDisposition: 'WRITE_APPEND' });
+      await table.load(file, {
+        sourceFormat: 'NEWLINE_DELIMITED_JSON',
+        schema: { fields: schema },
+        writeDisposition: 'WRITE_APPEND',
+      });
       part = undefined;
     };
     for await (const row of rows) {

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { access, constants, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,7 +36,8 @@ const execFileAsync = promisify(execFile);
 export const ensureFakeGcsBinary: () => Promise<string> = onceUntilFailure(install);
 
 async function install(): Promise<string> {
-  if ((await isExecutable(FAKE_GCS_BINARY)) && (await readStamp(VERSION_STAMP)) === FAKE_GCS_SERVER_VERSION) return FAKE_GCS_BINARY;
+  if ((await isExecutable(FAKE_GCS_BINARY)) && (await readStamp(VERSION_STAMP)) === FAKE_GCS_SERVER_VERSION)
+    return FAKE_GCS_BINARY;
   await mkdir(FAKE_GCS_BIN_DIR, { recursive: true });
   try {
     await execFileAsync('go', ['install', `${FAKE_GCS_MODULE}@${FAKE_GCS_SERVER_VERSION}`], {
@@ -47,7 +48,10 @@ async function install(): Promise<string> {
     });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
-    const why = err.code === 'ENOENT' ? "'go' is not on PATH; install Go to build the GCS emulator" : (err.stderr ?? err.message).trim();
+    const why =
+      err.code === 'ENOENT'
+        ? "'go' is not on PATH; install Go to build the GCS emulator"
+        : (err.stderr ?? err.message).trim();
     throw new Error(
       `cannot install ${FAKE_GCS_MODULE}@${FAKE_GCS_SERVER_VERSION} into ${FAKE_GCS_BIN_DIR}${process.env.CI === 'true' ? ' (CI)' : ''}: ${why}`,
       { cause: e },
@@ -87,7 +91,8 @@ export async function startFakeGcs(options: StartFakeGcsOptions = {}): Promise<F
   const binary = await ensureFakeGcsBinary();
   let lastError: unknown;
   for (let attempt = 1; attempt <= FAKE_GCS_START_ATTEMPTS; attempt++) {
-    const root = options.backend === 'filesystem' ? await mkdtemp(path.join(await scratchBase(), 'fake-gcs-')) : undefined;
+    const root =
+      options.backend === 'filesystem' ? await mkdtemp(path.join(await scratchBase(), 'fake-gcs-')) : undefined;
     try {
       const server = await startOnce(binary, await freePort(), options, root);
       return {
@@ -122,17 +127,28 @@ async function scratchBase(): Promise<string> {
 /** Most often another process took the port between probing and binding: worth another port. */
 class ExitedAtStart extends Error {}
 
-async function startOnce(binary: string, port: number, options: StartFakeGcsOptions, root: string | undefined): Promise<FakeGcs> {
+async function startOnce(
+  binary: string,
+  port: number,
+  options: StartFakeGcsOptions,
+  root: string | undefined,
+): Promise<FakeGcs> {
   const endpoint = `http://127.0.0.1:${port}`;
   const args = [
-    '-scheme', 'http',
+    '-scheme',
+    'http',
     ...(root ? ['-backend', 'filesystem', '-filesystem-root', root] : ['-backend', 'memory']),
-    '-host', '127.0.0.1',
-    '-port', String(port),
+    '-host',
+    '127.0.0.1',
+    '-port',
+    String(port),
     // Upload session URLs and object media links point back here instead of storage.googleapis.com.
-    '-external-url', endpoint,
-    '-public-host', `127.0.0.1:${port}`,
-    '-log-level', 'error',
+    '-external-url',
+    endpoint,
+    '-public-host',
+    `127.0.0.1:${port}`,
+    '-log-level',
+    'error',
     ...(options.dataDir ? ['-data', options.dataDir] : []),
   ];
   // The emulator reads FAKE_GCS_* variables as flag defaults; none may leak in from the caller.
@@ -156,18 +172,18 @@ async function startOnce(binary: string, port: number, options: StartFakeGcsOpti
   const deadline = Date.now() + FAKE_GCS_START_TIMEOUT_MS;
   for (;;) {
     if (spawnError) throw new Error(`cannot start ${binary}: ${spawnError.message}`, { cause: spawnError });
-    if (exited) throw new ExitedAtStart(`fake-gcs-server exited at start (code ${exited.code}, signal ${exited.signal}): ${stderr.trim()}`);
+    if (exited)
+      throw new ExitedAtStart(
+        `fake-gcs-server exited at start (code ${exited.code}, signal ${exited.signal}): ${stderr.trim()}`,
+      );
     if (await answers(`${endpoint}/_internal/healthcheck`)) break;
     if (Date.now() > deadline) {
       await kill(child);
-      throw new Error(`fake-gcs-server did not answer on ${endpoint} within ${FAKE_GCS_START_TIMEOUT_MS} ms: ${stderr.trim()}`);
+      throw new Error(
+        `fake-gcs-server did not answer on ${endpoint} within ${FAKE_GCS_START_TIMEOUT_MS} ms: ${stderr.trim()}`,
+      );
     }
     await sleep(FAKE_GCS_POLL_INTERVAL_MS);
   }
   return { endpoint, port, stop: () => kill(child) };
 }
-
-
-
-
-

@@ -40,7 +40,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if ((media || failScope === 'any') && failures > 0) {
       failures--;
       const body = JSON.stringify({ error: { code: failStatus, message: 'injected by fault-proxy', errors: [] } });
-      res.writeHead(failStatus, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(failStatus, {
+        'content-type': 'application/json; charset=UTF-8',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
       return;
     }

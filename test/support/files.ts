@@ -24,7 +24,8 @@ export async function tempDir(prefix = 'parity-test-'): Promise<string> {
 /** Writes records (objects, or raw strings for junk lines) as NDJSON, gzipped when the name ends in .gz. */
 export async function writeNdjson(file: string, records: (object | string)[]): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const text = records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + (records.length ? '\n' : '');
+  const text =
+    records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + (records.length ? '\n' : '');
   await writeFile(file, file.endsWith('.gz') ? gzipSync(text) : text);
 }
 
@@ -39,8 +40,21 @@ export interface TestConfig {
 
 /** A config over `dir`/proxy/dt={date}/ and `dir`/landed/dt={date}/ unless told otherwise. */
 export async function writeConfig(dir: string, c: TestConfig = {}, name = 'config.json'): Promise<string> {
-  const { timezone = 'UTC', sites = ['US', 'CA', 'MX'], thresholds, proxy = ['proxy/dt={date}/'], gcs = ['landed/dt={date}/'], ...rest } = c;
-  const doc = { timezone, sites, ...(thresholds ? { thresholds } : {}), tiers: { proxy: { locations: proxy }, gcs: { locations: gcs } }, ...rest };
+  const {
+    timezone = 'UTC',
+    sites = ['US', 'CA', 'MX'],
+    thresholds,
+    proxy = ['proxy/dt={date}/'],
+    gcs = ['landed/dt={date}/'],
+    ...rest
+  } = c;
+  const doc = {
+    timezone,
+    sites,
+    ...(thresholds ? { thresholds } : {}),
+    tiers: { proxy: { locations: proxy }, gcs: { locations: gcs } },
+    ...rest,
+  };
   const file = path.join(dir, name);
   await writeFile(file, JSON.stringify(doc, null, 2));
   return file;

@@ -90,17 +90,30 @@ async function installed(): Promise<boolean> {
 
 async function install(): Promise<void> {
   if (await installed()) return;
-  const output = await run('bash', [KAFKA_INSTALL_SCRIPT], KAFKA_INSTALL_TIMEOUT_MS, `${KAFKA_INSTALL_SCRIPT} failed${process.env.CI === 'true' ? ' (CI)' : ''}`);
-  if (!(await installed())) throw new Error(`${KAFKA_INSTALL_SCRIPT} succeeded but ${BROKER_JAR} (stamp ${KAFKA_VERSION}) is missing:\n${output.slice(-2000)}`);
+  const output = await run(
+    'bash',
+    [KAFKA_INSTALL_SCRIPT],
+    KAFKA_INSTALL_TIMEOUT_MS,
+    `${KAFKA_INSTALL_SCRIPT} failed${process.env.CI === 'true' ? ' (CI)' : ''}`,
+  );
+  if (!(await installed()))
+    throw new Error(
+      `${KAFKA_INSTALL_SCRIPT} succeeded but ${BROKER_JAR} (stamp ${KAFKA_VERSION}) is missing:\n${output.slice(-2000)}`,
+    );
 }
 
 function run(file: string, args: string[], timeoutMs: number, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const out = `${stdout}${stderr}`.trim();
-      if (error) reject(new Error(`${what}: ${error.message}\n${out.slice(-4000)}`, { cause: error }));
-      else resolve(out);
-    });
+    execFile(
+      file,
+      args,
+      { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const out = `${stdout}${stderr}`.trim();
+        if (error) reject(new Error(`${what}: ${error.message}\n${out.slice(-4000)}`, { cause: error }));
+        else resolve(out);
+      },
+    );
   });
 }
 
@@ -117,7 +130,8 @@ function clusterId(): string {
  * stopped. Never skips.
  */
 export async function startBrokers(regions: string[]): Promise<KafkaBrokers> {
-  if (new Set(regions).size !== regions.length) throw new Error(`startBrokers: duplicate region in ${regions.join(', ')}`);
+  if (new Set(regions).size !== regions.length)
+    throw new Error(`startBrokers: duplicate region in ${regions.join(', ')}`);
   await ensureKafkaLibs();
   const settled = await Promise.allSettled(regions.map((r) => startBroker(r)));
   const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -239,7 +253,12 @@ async function startOnce(region: string): Promise<Broker> {
 
   try {
     // --cluster-id=ID, one argument: a random id may begin with '-', which the parser would take for an option.
-    await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '--config', properties], FORMAT_TIMEOUT_MS, `kafka ${region}: StorageTool format failed`);
+    await run(
+      'java',
+      [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '--config', properties],
+      FORMAT_TIMEOUT_MS,
+      `kafka ${region}: StorageTool format failed`,
+    );
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;
@@ -247,7 +266,15 @@ async function startOnce(region: string): Promise<Broker> {
 
   // A test run that dies without calling stop() must not leave a JVM behind.
   const proc = spawnWatched('java', [...jvm, 'kafka.Kafka', properties], { cwd: dir }, LOG_TAIL_CHARS);
-  const broker: Broker = { region, address, dir, child: proc.child, forget: proc.forget, output: proc.output, stopped: false };
+  const broker: Broker = {
+    region,
+    address,
+    dir,
+    child: proc.child,
+    forget: proc.forget,
+    output: proc.output,
+    stopped: false,
+  };
 
   const started = Date.now();
   for (;;) {
@@ -260,13 +287,17 @@ async function startOnce(region: string): Promise<Broker> {
     if (exited) {
       const tail = await brokerLog(broker);
       await stopBroker(broker, 'graceful');
-      throw new ExitedAtStart(`kafka ${region}: broker exited at start (code ${exited.code}, signal ${exited.signal}); log tail:\n${tail}`);
+      throw new ExitedAtStart(
+        `kafka ${region}: broker exited at start (code ${exited.code}, signal ${exited.signal}); log tail:\n${tail}`,
+      );
     }
     if (await answers(address)) break;
     if (Date.now() - started > START_TIMEOUT_MS) {
       const tail = await brokerLog(broker);
       await stopBroker(broker, 'graceful');
-      throw new Error(`kafka ${region}: broker at ${address} did not answer within ${START_TIMEOUT_MS} ms; log tail:\n${tail}`);
+      throw new Error(
+        `kafka ${region}: broker at ${address} did not answer within ${START_TIMEOUT_MS} ms; log tail:\n${tail}`,
+      );
     }
     await sleep(POLL_INTERVAL_MS);
   }

@@ -20,7 +20,13 @@ export class MemoryKafkaReader implements KafkaTierReader {
     const expired = w.startMs < this.expiredBefore ? [...this.regions] : [];
     const rows: KafkaMessageRow[] = this.messages
       .filter((m) => m.ts >= w.startMs && m.ts < w.endMs && !expired.includes(m.region))
-      .map((m) => ({ cluster: m.region, timestampMs: m.ts, requestId: m.request_id, siteHeader: m.site ?? null, inFlight: m.inFlight }));
+      .map((m) => ({
+        cluster: m.region,
+        timestampMs: m.ts,
+        requestId: m.request_id,
+        siteHeader: m.site ?? null,
+        inFlight: m.inFlight,
+      }));
     await onBatch(rows);
     const offsetTotals = new Map(this.regions.map((r) => [r, rows.filter((m) => m.cluster === r).length]));
     return { offsetTotals, expired, failures: new Map(), warnings: [] };
@@ -33,10 +39,21 @@ export class MemoryKafkaReader implements KafkaTierReader {
 export class MemoryBigqueryReader implements BigqueryRangeReader {
   constructor(private readonly copies: readonly LandedCopy[]) {}
 
-  async readRange(startMs: number, endMs: number, onBatch: (rows: StreamedRow[]) => Promise<void>): Promise<{ bytesProcessed: number | null; rows: number }> {
+  async readRange(
+    startMs: number,
+    endMs: number,
+    onBatch: (rows: StreamedRow[]) => Promise<void>,
+  ): Promise<{ bytesProcessed: number | null; rows: number }> {
     const rows: StreamedRow[] = this.copies
       .filter((c) => c.ts >= startMs && c.ts < endMs)
-      .map((c) => ({ region: null, timestampMs: c.ts, requestId: c.request_id, siteHeader: c.site ?? null, inFlight: false, n: 1 }));
+      .map((c) => ({
+        region: null,
+        timestampMs: c.ts,
+        requestId: c.request_id,
+        siteHeader: c.site ?? null,
+        inFlight: false,
+        n: 1,
+      }));
     // Two pages, as a real query's results arrive.
     const half = Math.floor(rows.length / 2);
     await onBatch(rows.slice(0, half));

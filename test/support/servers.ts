@@ -95,7 +95,12 @@ export interface WatchedProcess {
 }
 
 /** Spawns a server and watches it; a test run that dies without stopping it does not leave it behind. */
-export function spawnWatched(command: string, args: readonly string[], options: SpawnOptions, tailChars: number): WatchedProcess {
+export function spawnWatched(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+  tailChars: number,
+): WatchedProcess {
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const append = (s: string): void => {

@@ -29,6 +29,8 @@ describe('explainBadDay', () => {
 describe('resolveDays', () => {
   it('throws a UsageError naming the flag with the month length', () => {
     expect(() => resolveDays({ from: '2025-02-27', to: '2025-02-30' })).toThrow(UsageError);
-    expect(() => resolveDays({ from: '2025-02-27', to: '2025-02-30' })).toThrow('--to: "2025-02-30" is not a date: February 2025 has 28 days');
+    expect(() => resolveDays({ from: '2025-02-27', to: '2025-02-30' })).toThrow(
+      '--to: "2025-02-30" is not a date: February 2025 has 28 days',
+    );
   });
 });

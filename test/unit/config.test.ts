@@ -2,7 +2,9 @@ import { parseConfig } from '../../src/config.js';
 import { buildRecordColumns } from '../../src/engine/record-columns.js';
 import { ConfigError } from '../../src/errors.js';
 
-const base = { tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs: { locations: ['gs://audit-api-logs-us-prod/dt={date}/'] } } };
+const base = {
+  tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs: { locations: ['gs://audit-api-logs-us-prod/dt={date}/'] } },
+};
 const errorOf = (doc: unknown): ConfigError => {
   try {
     parseConfig(doc, '/base');
@@ -18,12 +20,25 @@ describe('config', () => {
     expect(c.timezone).toBe('UTC');
     expect(c.sites).toEqual(['US', 'CA', 'MX']);
     expect(c.thresholds).toEqual({ warnPct: 99.9, failPct: 99.0, landedNotAcceptedPct: 0.5, volumeDropPct: 50 });
-    expect(c.tiers.proxy!.locations[0]).toEqual({ scheme: 'file', bucket: '', template: '/base/proxy/dt={date}', dated: true });
-    expect(c.tiers.gcs!.locations[0]).toEqual({ scheme: 'gs', bucket: 'audit-api-logs-us-prod', template: 'dt={date}/', dated: true });
+    expect(c.tiers.proxy!.locations[0]).toEqual({
+      scheme: 'file',
+      bucket: '',
+      template: '/base/proxy/dt={date}',
+      dated: true,
+    });
+    expect(c.tiers.gcs!.locations[0]).toEqual({
+      scheme: 'gs',
+      bucket: 'audit-api-logs-us-prod',
+      template: 'dt={date}/',
+      dated: true,
+    });
   });
 
   it('takes file:/// URLs with placeholders', () => {
-    const c = parseConfig({ tiers: { proxy: { locations: ['file:///data/proxy/dt={yyyy}-{MM}-{dd}/'] }, gcs: { locations: ['x'] } } }, '/base');
+    const c = parseConfig(
+      { tiers: { proxy: { locations: ['file:///data/proxy/dt={yyyy}-{MM}-{dd}/'] }, gcs: { locations: ['x'] } } },
+      '/base',
+    );
     expect(c.tiers.proxy!.locations[0]!.template).toBe('/data/proxy/dt={yyyy}-{MM}-{dd}/');
   });
 
@@ -31,7 +46,24 @@ describe('config', () => {
     [{ ...base, extra: 1 }, 'extra'],
     [{ ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiKey: 's3cret' } } }, 'tiers.gcs.apiKey'],
     [{ ...base, tiers: { ...base.tiers, kafka: { clusters: {} } } }, 'tiers.kafka.topic'],
-    [{ ...base, tiers: { ...base.tiers, kafka: { topic: 't', clusters: { EUS2: { brokers: ['h:1'], sasl: { mechanism: 'plain', usernameEnv: 'U', passwordEnv: 'P', password: 'x' } } } } } }, 'tiers.kafka.clusters.EUS2.sasl.password'],
+    [
+      {
+        ...base,
+        tiers: {
+          ...base.tiers,
+          kafka: {
+            topic: 't',
+            clusters: {
+              EUS2: {
+                brokers: ['h:1'],
+                sasl: { mechanism: 'plain', usernameEnv: 'U', passwordEnv: 'P', password: 'x' },
+              },
+            },
+          },
+        },
+      },
+      'tiers.kafka.clusters.EUS2.sasl.password',
+    ],
     [{ ...base, tiers: { ...base.tiers, bigquery: { table: 'not a table' } } }, 'tiers.bigquery.table'],
     [{ ...base, tiers: { proxy: { locations: [] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations'],
     [{ ...base, tiers: { proxy: { locations: ['s3://bucket/x'] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations[0]'],
@@ -39,14 +71,23 @@ describe('config', () => {
     [{ ...base, thresholds: { warnPct: 101 } }, 'thresholds.warnPct'],
     [{ ...base, thresholds: { landedNotAcceptedPct: -1 } }, 'thresholds.landedNotAcceptedPct'],
     [{ ...base, thresholds: { volumeDropPct: 'half' } }, 'thresholds.volumeDropPct'],
-    [{ ...base, tiers: { ...base.tiers, proxy: { locations: ['p'], fields: { status: 'http.status; DROP' } } } }, 'tiers.proxy.fields.status'],
+    [
+      { ...base, tiers: { ...base.tiers, proxy: { locations: ['p'], fields: { status: 'http.status; DROP' } } } },
+      'tiers.proxy.fields.status',
+    ],
   ])('names the key path of %j', (doc, keyPath) => {
     const e = errorOf(doc);
     expect(e).toBeInstanceOf(ConfigError);
     expect(e.path).toBe(keyPath);
   });
 
-  const landedTable = { table: 'my-proj.audit.landed', projectId: 'my-billing', location: 'EU', apiEndpoint: 'http://127.0.0.1:9050', maximumBytesBilled: 1000 };
+  const landedTable = {
+    table: 'my-proj.audit.landed',
+    projectId: 'my-billing',
+    location: 'EU',
+    apiEndpoint: 'http://127.0.0.1:9050',
+    maximumBytesBilled: 1000,
+  };
   const proxyTable = { table: 'my-proj.logs.proxy' };
 
   it('reads the proxy from a BigQuery table, taking the connection keys of tiers.bigquery it does not set', () => {
@@ -55,31 +96,92 @@ describe('config', () => {
     expect(c.tiers.proxyBigquery).toEqual({
       table: 'my-proj.logs.proxy',
       columns: { timestamp: 'timestamp', request_id: 'request_id', site: 'site', status: 'status', partition: 'dt' },
-      projectId: 'my-billing', location: 'EU', apiEndpoint: 'http://127.0.0.1:9050', maximumBytesBilled: '1000', partitionMarginDays: 1,
+      projectId: 'my-billing',
+      location: 'EU',
+      apiEndpoint: 'http://127.0.0.1:9050',
+      maximumBytesBilled: '1000',
+      partitionMarginDays: 1,
     });
-    const own = parseConfig({ tiers: { proxy: { bigquery: { ...proxyTable, location: 'US', maximumBytesBilled: '5' } }, gcs: base.tiers.gcs } }, '/base');
+    const own = parseConfig(
+      {
+        tiers: { proxy: { bigquery: { ...proxyTable, location: 'US', maximumBytesBilled: '5' } }, gcs: base.tiers.gcs },
+      },
+      '/base',
+    );
     expect(own.tiers.proxyBigquery).toMatchObject({ location: 'US', maximumBytesBilled: '5' });
     expect(own.tiers.proxyBigquery!.projectId).toBeUndefined();
   });
 
-  it('takes engine: bigquery as shorthand, with the scratch dataset defaulting to the history table\'s', () => {
-    const doc = { tiers: { proxy: { bigquery: proxyTable }, bigquery: { ...landedTable, history: { table: 'my-proj.ops.parity_history' } } } };
-    expect(parseConfig({ ...doc, engine: 'bigquery' }, '/base').engine).toMatchObject({ kind: 'bigquery', dataset: 'my-proj.ops', batchDays: 7 });
-    expect(parseConfig({ ...doc, engine: { kind: 'bigquery', dataset: 'my-proj.scratch' } }, '/base').engine.dataset).toBe('my-proj.scratch');
+  it("takes engine: bigquery as shorthand, with the scratch dataset defaulting to the history table's", () => {
+    const doc = {
+      tiers: {
+        proxy: { bigquery: proxyTable },
+        bigquery: { ...landedTable, history: { table: 'my-proj.ops.parity_history' } },
+      },
+    };
+    expect(parseConfig({ ...doc, engine: 'bigquery' }, '/base').engine).toMatchObject({
+      kind: 'bigquery',
+      dataset: 'my-proj.ops',
+      batchDays: 7,
+    });
+    expect(
+      parseConfig({ ...doc, engine: { kind: 'bigquery', dataset: 'my-proj.scratch' } }, '/base').engine.dataset,
+    ).toBe('my-proj.scratch');
     expect(parseConfig(base, '/base').engine.kind).toBe('embedded');
   });
 
   it.each([
-    [{ tiers: { proxy: { locations: ['p'], bigquery: proxyTable }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations', /either locations/],
+    [
+      { tiers: { proxy: { locations: ['p'], bigquery: proxyTable }, gcs: base.tiers.gcs } },
+      'tiers.proxy.locations',
+      /either locations/,
+    ],
     [{ tiers: { proxy: {}, gcs: base.tiers.gcs } }, 'tiers.proxy.locations', /either locations/],
-    [{ tiers: { proxy: { bigquery: { table: 'p.d' } }, gcs: base.tiers.gcs } }, 'tiers.proxy.bigquery.table', /project.dataset.table/],
-    [{ tiers: { proxy: { bigquery: { ...proxyTable, columns: { status: 'a b' } } }, gcs: base.tiers.gcs } }, 'tiers.proxy.bigquery.columns.status', /column/],
+    [
+      { tiers: { proxy: { bigquery: { table: 'p.d' } }, gcs: base.tiers.gcs } },
+      'tiers.proxy.bigquery.table',
+      /project.dataset.table/,
+    ],
+    [
+      { tiers: { proxy: { bigquery: { ...proxyTable, columns: { status: 'a b' } } }, gcs: base.tiers.gcs } },
+      'tiers.proxy.bigquery.columns.status',
+      /column/,
+    ],
     [{ ...base, engine: 'spark' }, 'engine.kind', /embedded|bigquery/],
-    [{ ...base, tiers: { ...base.tiers, bigquery: landedTable }, engine: { kind: 'bigquery', dataset: 'my-proj.s' } }, 'tiers.proxy.bigquery', /proxy from a BigQuery table/],
-    [{ tiers: { proxy: { bigquery: proxyTable }, gcs: base.tiers.gcs }, engine: { kind: 'bigquery', dataset: 'my-proj.s' } }, 'tiers.bigquery', /external table/],
-    [{ tiers: { proxy: { bigquery: proxyTable }, gcs: base.tiers.gcs, bigquery: landedTable }, engine: { kind: 'bigquery', dataset: 'my-proj.s' } }, 'tiers.gcs', /external table over these GCS prefixes/],
-    [{ tiers: { proxy: { bigquery: proxyTable }, bigquery: landedTable }, engine: 'bigquery' }, 'engine.dataset', /scratch tables/],
-    [{ tiers: { proxy: { bigquery: proxyTable }, bigquery: landedTable }, engine: { kind: 'bigquery', dataset: 'my-proj' } }, 'engine.dataset', /project.dataset/],
+    [
+      { ...base, tiers: { ...base.tiers, bigquery: landedTable }, engine: { kind: 'bigquery', dataset: 'my-proj.s' } },
+      'tiers.proxy.bigquery',
+      /proxy from a BigQuery table/,
+    ],
+    [
+      {
+        tiers: { proxy: { bigquery: proxyTable }, gcs: base.tiers.gcs },
+        engine: { kind: 'bigquery', dataset: 'my-proj.s' },
+      },
+      'tiers.bigquery',
+      /external table/,
+    ],
+    [
+      {
+        tiers: { proxy: { bigquery: proxyTable }, gcs: base.tiers.gcs, bigquery: landedTable },
+        engine: { kind: 'bigquery', dataset: 'my-proj.s' },
+      },
+      'tiers.gcs',
+      /external table over these GCS prefixes/,
+    ],
+    [
+      { tiers: { proxy: { bigquery: proxyTable }, bigquery: landedTable }, engine: 'bigquery' },
+      'engine.dataset',
+      /scratch tables/,
+    ],
+    [
+      {
+        tiers: { proxy: { bigquery: proxyTable }, bigquery: landedTable },
+        engine: { kind: 'bigquery', dataset: 'my-proj' },
+      },
+      'engine.dataset',
+      /project.dataset/,
+    ],
   ])('refuses %j at %s', (doc, key, message) => {
     const e = errorOf(doc);
     expect(e).toBeInstanceOf(ConfigError);
@@ -101,12 +203,28 @@ describe('config', () => {
 
 describe('record columns', () => {
   it('reads nested dotted paths as structs and only the fields the job needs', () => {
-    const c = buildRecordColumns({ timestamp: 'ts', request_id: 'http.headers.x-request-id', site: 'http.headers.wm-site-id', status: 'http.status', region: 'region' }, 'f');
-    expect(c.columns).toBe(`{'ts': 'VARCHAR', 'http': 'STRUCT("headers" STRUCT("x-request-id" VARCHAR, "wm-site-id" VARCHAR), "status" VARCHAR)', 'region': 'VARCHAR'}`);
+    const c = buildRecordColumns(
+      {
+        timestamp: 'ts',
+        request_id: 'http.headers.x-request-id',
+        site: 'http.headers.wm-site-id',
+        status: 'http.status',
+        region: 'region',
+      },
+      'f',
+    );
+    expect(c.columns).toBe(
+      `{'ts': 'VARCHAR', 'http': 'STRUCT("headers" STRUCT("x-request-id" VARCHAR, "wm-site-id" VARCHAR), "status" VARCHAR)', 'region': 'VARCHAR'}`,
+    );
     expect(c.expr.site).toBe(`"http"['headers']['wm-site-id']`);
   });
 
   it('refuses a path that is both a value and an object', () => {
-    expect(() => buildRecordColumns({ timestamp: 'a', request_id: 'a.b', site: 's', status: 'st', region: 'r' }, 'tiers.proxy.fields')).toThrow(ConfigError);
+    expect(() =>
+      buildRecordColumns(
+        { timestamp: 'a', request_id: 'a.b', site: 's', status: 'st', region: 'r' },
+        'tiers.proxy.fields',
+      ),
+    ).toThrow(ConfigError);
   });
 });

@@ -24,6 +24,12 @@ describe('days', () => {
   it('reads the UTC folders a zone day may lie in, a day early and lateArrivalDays late', () => {
     expect(folderDaysFor(['2025-03-09'], 'UTC', 1)).toEqual(['2025-03-08', '2025-03-09', '2025-03-10']);
     // Chicago's 2025-03-09 runs 06:00Z to 05:00Z the next day: UTC folders 03-09 and 03-10, plus margins.
-    expect(folderDaysFor(['2025-03-09'], 'America/Chicago', 2)).toEqual(['2025-03-08', '2025-03-09', '2025-03-10', '2025-03-11', '2025-03-12']);
+    expect(folderDaysFor(['2025-03-09'], 'America/Chicago', 2)).toEqual([
+      '2025-03-08',
+      '2025-03-09',
+      '2025-03-10',
+      '2025-03-11',
+      '2025-03-12',
+    ]);
   });
 });

@@ -17,7 +17,11 @@ describe('the engine memory limit', () => {
     const file = await cgroupFile('1073741824\n');
     const bytes = await readContainerMemoryLimit([file]);
     expect(bytes).toBe(1024 * MIB);
-    expect(engineMemoryLimit(undefined, bytes)).toEqual({ limit: '512MiB', source: 'container', containerBytes: 1024 * MIB });
+    expect(engineMemoryLimit(undefined, bytes)).toEqual({
+      limit: '512MiB',
+      source: 'container',
+      containerBytes: 1024 * MIB,
+    });
     expect(engineMemoryLimit(undefined, 3 * 1024 * MIB).limit).toBe('1536MiB');
   });
 

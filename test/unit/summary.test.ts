@@ -2,7 +2,14 @@ import { parse } from 'csv-parse/sync';
 import { buildAlert } from '../../src/alerts/webhook.js';
 import { progressBar } from '../../src/log/logger.js';
 import { PARITY_HEADER, type ParityRow } from '../../src/report/columns.js';
-import { leadingCause, renderSummaryCsv, renderSummaryJson, renderSummaryTable, summarizeDay, SUMMARY_CSV_HEADER } from '../../src/report/summary.js';
+import {
+  leadingCause,
+  renderSummaryCsv,
+  renderSummaryJson,
+  renderSummaryTable,
+  summarizeDay,
+  SUMMARY_CSV_HEADER,
+} from '../../src/report/summary.js';
 
 /** A parity row with every column empty but those given. */
 function row(over: Record<string, string | number | null>): ParityRow {
@@ -10,36 +17,126 @@ function row(over: Record<string, string | number | null>): ParityRow {
   return Object.assign(r, over);
 }
 
-const counts = { lost_before_kafka: null, unknown_site: 0, in_flight: null, missing_unexplained: 0, landed_not_accepted: 0 };
+const counts = {
+  lost_before_kafka: null,
+  unknown_site: 0,
+  in_flight: null,
+  missing_unexplained: 0,
+  landed_not_accepted: 0,
+};
 
 /** A day whose UNKNOWN row fails while every other row, ALL included, passes. */
 function unknownFailsDay(day = '2025-03-05'): ParityRow[] {
   return [
-    row({ ...counts, date: day, site: 'US', proxy_requests: 1200, proxy_accepted: 1100, missing: 1, missing_unexplained: 1, unexplained: 2, landed_not_accepted: 3, parity_pct: '99.9909', status: 'PASS' }),
-    row({ ...counts, date: day, site: 'CA', proxy_requests: 900, proxy_accepted: 880, missing: 0, unexplained: 0, parity_pct: '100.0000', status: 'PASS' }),
-    row({ ...counts, date: day, site: 'UNKNOWN', proxy_requests: 370, proxy_accepted: 362, missing: 67, unknown_site: 67, unexplained: -67, parity_pct: '81.4917', status: 'FAIL', status_reason: 'parity 81.4917 < failPct 99' }),
-    row({ ...counts, date: day, site: 'ALL', proxy_requests: 2470, proxy_accepted: 2342, missing: 68, unknown_site: 67, missing_unexplained: 1, unexplained: -65, landed_not_accepted: 3, parity_pct: '99.9100', status: 'PASS' }),
+    row({
+      ...counts,
+      date: day,
+      site: 'US',
+      proxy_requests: 1200,
+      proxy_accepted: 1100,
+      missing: 1,
+      missing_unexplained: 1,
+      unexplained: 2,
+      landed_not_accepted: 3,
+      parity_pct: '99.9909',
+      status: 'PASS',
+    }),
+    row({
+      ...counts,
+      date: day,
+      site: 'CA',
+      proxy_requests: 900,
+      proxy_accepted: 880,
+      missing: 0,
+      unexplained: 0,
+      parity_pct: '100.0000',
+      status: 'PASS',
+    }),
+    row({
+      ...counts,
+      date: day,
+      site: 'UNKNOWN',
+      proxy_requests: 370,
+      proxy_accepted: 362,
+      missing: 67,
+      unknown_site: 67,
+      unexplained: -67,
+      parity_pct: '81.4917',
+      status: 'FAIL',
+      status_reason: 'parity 81.4917 < failPct 99',
+    }),
+    row({
+      ...counts,
+      date: day,
+      site: 'ALL',
+      proxy_requests: 2470,
+      proxy_accepted: 2342,
+      missing: 68,
+      unknown_site: 67,
+      missing_unexplained: 1,
+      unexplained: -65,
+      landed_not_accepted: 3,
+      parity_pct: '99.9100',
+      status: 'PASS',
+    }),
   ];
 }
 
 function passDay(day: string): ParityRow[] {
   return [
-    row({ ...counts, date: day, site: 'US', proxy_requests: 10, proxy_accepted: 10, missing: 0, unexplained: 0, parity_pct: '100.0000', status: 'PASS' }),
-    row({ ...counts, date: day, site: 'ALL', proxy_requests: 10, proxy_accepted: 10, missing: 0, unexplained: 0, parity_pct: '100.0000', status: 'PASS' }),
+    row({
+      ...counts,
+      date: day,
+      site: 'US',
+      proxy_requests: 10,
+      proxy_accepted: 10,
+      missing: 0,
+      unexplained: 0,
+      parity_pct: '100.0000',
+      status: 'PASS',
+    }),
+    row({
+      ...counts,
+      date: day,
+      site: 'ALL',
+      proxy_requests: 10,
+      proxy_accepted: 10,
+      missing: 0,
+      unexplained: 0,
+      parity_pct: '100.0000',
+      status: 'PASS',
+    }),
   ];
 }
 
-const HOSTILE_ERROR = 'gcs: gs://b/dt=2025-03-06/=cmd|"x",<script>\nalert(1)</script>.json.gz: not valid gzip — and a long tail that no 100-column line can hold whole';
+const HOSTILE_ERROR =
+  'gcs: gs://b/dt=2025-03-06/=cmd|"x",<script>\nalert(1)</script>.json.gz: not valid gzip — and a long tail that no 100-column line can hold whole';
 
 function errorDay(day: string): ParityRow[] {
-  return ['US', 'CA', 'ALL'].map((site) => row({ date: day, site, proxy_requests: 5, status: 'ERROR', error: HOSTILE_ERROR, status_reason: `ERROR ${HOSTILE_ERROR}` }));
+  return ['US', 'CA', 'ALL'].map((site) =>
+    row({
+      date: day,
+      site,
+      proxy_requests: 5,
+      status: 'ERROR',
+      error: HOSTILE_ERROR,
+      status_reason: `ERROR ${HOSTILE_ERROR}`,
+    }),
+  );
 }
 
 describe('summarizeDay', () => {
-  it('gives the worst status across the rows, not the ALL row\'s, and names the row behind it with its leading cause', () => {
+  it("gives the worst status across the rows, not the ALL row's, and names the row behind it with its leading cause", () => {
     const v = summarizeDay(unknownFailsDay());
     expect(v.status).toBe('FAIL');
-    expect(v.rows).toEqual([{ site: 'UNKNOWN', status: 'FAIL', parity_pct: '81.4917', leadingCause: { column: 'unknown_site', count: 67, text: 'unknown site −67' } }]);
+    expect(v.rows).toEqual([
+      {
+        site: 'UNKNOWN',
+        status: 'FAIL',
+        parity_pct: '81.4917',
+        leadingCause: { column: 'unknown_site', count: 67, text: 'unknown site −67' },
+      },
+    ]);
     expect(v.text).toBe('FAIL: UNKNOWN 81.4917 %, unknown site −67');
     expect(v.parity_pct).toBe('99.9100');
     expect(v.all.map((r) => r.site)).toEqual(['US', 'CA', 'UNKNOWN', 'ALL']);
@@ -63,7 +160,10 @@ describe('summarizeDay', () => {
   });
 
   it('names ALL only when no other row has the worst status', () => {
-    const rows = [row({ ...counts, site: 'US', parity_pct: '100.0000', status: 'PASS' }), row({ ...counts, site: 'ALL', missing: 1, missing_unexplained: 1, parity_pct: '98.0000', status: 'FAIL' })];
+    const rows = [
+      row({ ...counts, site: 'US', parity_pct: '100.0000', status: 'PASS' }),
+      row({ ...counts, site: 'ALL', missing: 1, missing_unexplained: 1, parity_pct: '98.0000', status: 'FAIL' }),
+    ];
     expect(summarizeDay(rows)).toMatchObject({ status: 'FAIL', text: 'FAIL: ALL 98 %, missing unexplained −1' });
   });
 
@@ -78,17 +178,46 @@ describe('summarizeDay', () => {
 
 describe('leadingCause', () => {
   it('is the largest cause count, ties going to the first cause; a surplus is signed +', () => {
-    expect(leadingCause(row({ ...counts, status: 'FAIL', lost_before_kafka: 5, unknown_site: 5, in_flight: 9, missing_unexplained: 2 }))).toEqual({ column: 'in_flight', count: 9, text: 'in flight −9' });
-    expect(leadingCause(row({ ...counts, status: 'FAIL', lost_before_kafka: 5, unknown_site: 5 }))).toMatchObject({ column: 'lost_before_kafka' });
-    expect(leadingCause(row({ ...counts, status: 'WARN', landed_not_accepted: 40, missing_unexplained: 1 }))).toEqual({ column: 'landed_not_accepted', count: 40, text: 'landed not accepted +40' });
+    expect(
+      leadingCause(
+        row({ ...counts, status: 'FAIL', lost_before_kafka: 5, unknown_site: 5, in_flight: 9, missing_unexplained: 2 }),
+      ),
+    ).toEqual({ column: 'in_flight', count: 9, text: 'in flight −9' });
+    expect(leadingCause(row({ ...counts, status: 'FAIL', lost_before_kafka: 5, unknown_site: 5 }))).toMatchObject({
+      column: 'lost_before_kafka',
+    });
+    expect(leadingCause(row({ ...counts, status: 'WARN', landed_not_accepted: 40, missing_unexplained: 1 }))).toEqual({
+      column: 'landed_not_accepted',
+      count: 40,
+      text: 'landed not accepted +40',
+    });
   });
 
   it('is the error for ERROR, the reason for NO_DATA, and the volume drop where no count explains a WARN', () => {
-    expect(leadingCause(row({ status: 'ERROR', error: 'kafka: cluster EUS2 unreachable', missing: 3, missing_unexplained: 3 }))).toEqual({ column: 'error', count: null, text: 'kafka: cluster EUS2 unreachable' });
-    expect(leadingCause(row({ status: 'NO_DATA', status_reason: 'gcs holds nothing while the proxy accepted 40' }))).toEqual({ column: 'status_reason', count: null, text: 'gcs holds nothing while the proxy accepted 40' });
-    const drop = row({ ...counts, status: 'WARN', volume_drop: 'proxy_requests 1500 < 50% of median 3000', status_reason: 'volume_drop: proxy_requests 1500 < 50% of median 3000' });
-    expect(leadingCause(drop)).toEqual({ column: 'volume_drop', count: null, text: 'volume drop: proxy_requests 1500 < 50% of median 3000' });
-    expect(leadingCause(row({ ...counts, status: 'WARN', status_reason: '12 proxy lines, none accepted' }))).toEqual({ column: 'status_reason', count: null, text: '12 proxy lines, none accepted' });
+    expect(
+      leadingCause(
+        row({ status: 'ERROR', error: 'kafka: cluster EUS2 unreachable', missing: 3, missing_unexplained: 3 }),
+      ),
+    ).toEqual({ column: 'error', count: null, text: 'kafka: cluster EUS2 unreachable' });
+    expect(
+      leadingCause(row({ status: 'NO_DATA', status_reason: 'gcs holds nothing while the proxy accepted 40' })),
+    ).toEqual({ column: 'status_reason', count: null, text: 'gcs holds nothing while the proxy accepted 40' });
+    const drop = row({
+      ...counts,
+      status: 'WARN',
+      volume_drop: 'proxy_requests 1500 < 50% of median 3000',
+      status_reason: 'volume_drop: proxy_requests 1500 < 50% of median 3000',
+    });
+    expect(leadingCause(drop)).toEqual({
+      column: 'volume_drop',
+      count: null,
+      text: 'volume drop: proxy_requests 1500 < 50% of median 3000',
+    });
+    expect(leadingCause(row({ ...counts, status: 'WARN', status_reason: '12 proxy lines, none accepted' }))).toEqual({
+      column: 'status_reason',
+      count: null,
+      text: '12 proxy lines, none accepted',
+    });
     expect(leadingCause(row({ ...counts, status: 'PASS' }))).toBeNull();
   });
 });
@@ -110,12 +239,13 @@ describe('the terminal summary table', () => {
     expect(lines.find((l) => l.startsWith('2025-03-06'))).toMatch(/ERROR +.*US, CA: gcs: .*…$/);
   });
 
-  it('names its columns as the CSV does, and its unexplained is the CSV\'s net unexplained, not missing_unexplained', () => {
+  it("names its columns as the CSV does, and its unexplained is the CSV's net unexplained, not missing_unexplained", () => {
     for (const width of [80, 100, 240]) {
       const [header] = renderSummaryTable(days, { width }).split('\n');
       const names = header!.trim().split(/ +/);
       expect(names.at(-1)).toBe('worst_rows');
-      for (const n of names.slice(0, -1)) expect([n, (PARITY_HEADER as readonly string[]).includes(n)]).toEqual([n, true]);
+      for (const n of names.slice(0, -1))
+        expect([n, (PARITY_HEADER as readonly string[]).includes(n)]).toEqual([n, true]);
       expect(names).toEqual(expect.arrayContaining(['date', 'status', 'missing', 'unexplained', 'parity_pct']));
     }
     const lines = renderSummaryTable(days, { width: 100 }).split('\n');
@@ -129,10 +259,19 @@ describe('the terminal summary table', () => {
     const narrow = renderSummaryTable(days, { width: 100 }).split('\n')[0]!.trim().split(/ +/);
     const wide = renderSummaryTable(days, { width: 240 }).split('\n')[0]!.trim().split(/ +/);
     expect(wide.length).toBeGreaterThan(narrow.length);
-    expect(wide).toEqual(expect.arrayContaining(['proxy_requests', 'proxy_accepted', 'rejected_413', 'missing_unexplained', 'landed_not_accepted']));
+    expect(wide).toEqual(
+      expect.arrayContaining([
+        'proxy_requests',
+        'proxy_accepted',
+        'rejected_413',
+        'missing_unexplained',
+        'landed_not_accepted',
+      ]),
+    );
     expect(narrow).not.toContain('missing_unexplained');
     for (const width of [60, 80, 120, 160, 240]) {
-      for (const l of renderSummaryTable(days, { width }).split('\n')) expect([width, l, l.length <= width]).toEqual([width, l, true]);
+      for (const l of renderSummaryTable(days, { width }).split('\n'))
+        expect([width, l, l.length <= width]).toEqual([width, l, true]);
     }
   });
 
@@ -150,40 +289,88 @@ describe('the machine-readable summary', () => {
     { day: '2025-03-06', rows: errorDay('2025-03-06') },
   ];
 
-  it('is one JSON document: per day the worst status, ALL\'s parity, the leading cause and every row', () => {
-    const doc = JSON.parse(renderSummaryJson(days)) as { date: string; status: string; parity_pct: string | null; leading_cause: string | null; worst_rows: string[]; rows: { site: string; status: string }[] }[];
-    expect(doc.map((d) => [d.date, d.status])).toEqual([['2025-03-04', 'PASS'], ['2025-03-05', 'FAIL'], ['2025-03-06', 'ERROR']]);
-    expect(doc[1]).toMatchObject({ parity_pct: '99.9100', leading_cause: 'unknown_site', leading_count: 67, worst_rows: ['UNKNOWN'], summary: 'FAIL: UNKNOWN 81.4917 %, unknown site −67' });
-    expect(doc[1]!.rows.map((r) => [r.site, r.status])).toEqual([['US', 'PASS'], ['CA', 'PASS'], ['UNKNOWN', 'FAIL'], ['ALL', 'PASS']]);
+  it("is one JSON document: per day the worst status, ALL's parity, the leading cause and every row", () => {
+    const doc = JSON.parse(renderSummaryJson(days)) as {
+      date: string;
+      status: string;
+      parity_pct: string | null;
+      leading_cause: string | null;
+      worst_rows: string[];
+      rows: { site: string; status: string }[];
+    }[];
+    expect(doc.map((d) => [d.date, d.status])).toEqual([
+      ['2025-03-04', 'PASS'],
+      ['2025-03-05', 'FAIL'],
+      ['2025-03-06', 'ERROR'],
+    ]);
+    expect(doc[1]).toMatchObject({
+      parity_pct: '99.9100',
+      leading_cause: 'unknown_site',
+      leading_count: 67,
+      worst_rows: ['UNKNOWN'],
+      summary: 'FAIL: UNKNOWN 81.4917 %, unknown site −67',
+    });
+    expect(doc[1]!.rows.map((r) => [r.site, r.status])).toEqual([
+      ['US', 'PASS'],
+      ['CA', 'PASS'],
+      ['UNKNOWN', 'FAIL'],
+      ['ALL', 'PASS'],
+    ]);
   });
 
   it('with onlyFailing holds only the days and rows that are not PASS', () => {
-    const doc = JSON.parse(renderSummaryJson(days, { onlyFailing: true })) as { date: string; rows: { site: string }[] }[];
+    const doc = JSON.parse(renderSummaryJson(days, { onlyFailing: true })) as {
+      date: string;
+      rows: { site: string }[];
+    }[];
     expect(doc.map((d) => d.date)).toEqual(['2025-03-05', '2025-03-06']);
     expect(doc[0]!.rows.map((r) => r.site)).toEqual(['UNKNOWN']);
   });
 
   it('is RFC 4180 CSV with a header, whose hostile text a strict reader gets back whole', () => {
-    const records = parse(renderSummaryCsv(days, { formulaGuard: false }), { relax_quotes: false, relax_column_count: false, record_delimiter: '\r\n', columns: true }) as Record<string, string>[];
+    const records = parse(renderSummaryCsv(days, { formulaGuard: false }), {
+      relax_quotes: false,
+      relax_column_count: false,
+      record_delimiter: '\r\n',
+      columns: true,
+    }) as Record<string, string>[];
     expect(Object.keys(records[0]!)).toEqual([...SUMMARY_CSV_HEADER]);
     expect(records).toHaveLength(2 + 4 + 3);
-    expect(records.find((r) => r.site === 'UNKNOWN')).toMatchObject({ date: '2025-03-05', day_status: 'FAIL', day_parity_pct: '99.9100', worst_rows: 'UNKNOWN', status: 'FAIL', leading_cause: 'unknown_site', leading_count: '67', detail: 'unknown site −67' });
+    expect(records.find((r) => r.site === 'UNKNOWN')).toMatchObject({
+      date: '2025-03-05',
+      day_status: 'FAIL',
+      day_parity_pct: '99.9100',
+      worst_rows: 'UNKNOWN',
+      status: 'FAIL',
+      leading_cause: 'unknown_site',
+      leading_count: '67',
+      detail: 'unknown site −67',
+    });
     expect(records.find((r) => r.date === '2025-03-06')!.detail).toBe(HOSTILE_ERROR.replace('\n', '\\x0a'));
-    const guarded = parse(renderSummaryCsv(days, { onlyFailing: true }), { record_delimiter: '\r\n', columns: true }) as Record<string, string>[];
-    expect(guarded.map((r) => `${r.date} ${r.site}`)).toEqual(['2025-03-05 UNKNOWN', '2025-03-06 US', '2025-03-06 CA', '2025-03-06 ALL']);
+    const guarded = parse(renderSummaryCsv(days, { onlyFailing: true }), {
+      record_delimiter: '\r\n',
+      columns: true,
+    }) as Record<string, string>[];
+    expect(guarded.map((r) => `${r.date} ${r.site}`)).toEqual([
+      '2025-03-05 UNKNOWN',
+      '2025-03-06 US',
+      '2025-03-06 CA',
+      '2025-03-06 ALL',
+    ]);
   });
 });
 
 describe('the progress bar', () => {
-  const fakeStream = (columns: number, writes: string[]) => ({ columns, write: (s: string) => writes.push(s) }) as unknown as NodeJS.WriteStream;
+  const fakeStream = (columns: number, writes: string[]) =>
+    ({ columns, write: (s: string) => writes.push(s) }) as unknown as NodeJS.WriteStream;
 
-  it('ticks with the day\'s summary, naming the worst row and its cause', () => {
+  it("ticks with the day's summary, naming the worst row and its cause", () => {
     const writes: string[] = [];
     progressBar(2, fakeStream(120, writes)).tick(`2025-03-05 ${summarizeDay(unknownFailsDay()).text}`);
     expect(writes[0]).toMatch(/^\r\[#+ *\] 1\/2 days {2}2025-03-05 FAIL: UNKNOWN 81\.4917 %, unknown site −67 *$/);
   });
 
-  it('cuts each tick to the terminal\'s width, so that it redraws in place', () => {
+  it("cuts each tick to the terminal's width, so that it redraws in place", () => {
     const writes: string[] = [];
     const bar = progressBar(2, fakeStream(80, writes));
     bar.tick(`2025-03-05 ${summarizeDay(unknownFailsDay()).text}`);
@@ -197,8 +384,12 @@ describe('the progress bar', () => {
 describe('the webhook message', () => {
   const day = (d: string, rows: ParityRow[]) => ({ day: d, rows, parityFile: `parity-${d}.csv`, missingFile: null });
 
-  it('names the UNKNOWN row that FAILs under a passing ALL, with its leading cause and ALL\'s parity', () => {
-    const alert = buildAlert([day('2025-03-04', passDay('2025-03-04')), day('2025-03-05', unknownFailsDay('2025-03-05'))], ['FAIL', 'ERROR'], 'gs://reports/');
+  it("names the UNKNOWN row that FAILs under a passing ALL, with its leading cause and ALL's parity", () => {
+    const alert = buildAlert(
+      [day('2025-03-04', passDay('2025-03-04')), day('2025-03-05', unknownFailsDay('2025-03-05'))],
+      ['FAIL', 'ERROR'],
+      'gs://reports/',
+    );
     expect(alert?.text.split('\n')).toEqual([
       'audit-parity: 1 day(s) need attention',
       '• 2025-03-05: FAIL: UNKNOWN 81.4917 %, unknown site −67 (ALL 99.9100 %, 68 missing)',
@@ -212,8 +403,12 @@ describe('the webhook message', () => {
       row({ site: 'CA', proxy_requests: 0, status: 'NO_DATA', status_reason: 'no proxy records <!channel> & co' }),
       row({ ...counts, site: 'ALL', missing: 1, missing_unexplained: 1, parity_pct: '99.5000', status: 'WARN' }),
     ];
-    expect(buildAlert([day('2025-03-06', rows)], ['WARN'], 'reports/')?.text).toContain('• 2025-03-06: NO_DATA: CA: no proxy records &lt;!channel&gt; &amp; co; also WARN: US (ALL 99.5000 %, 1 missing)');
-    expect(buildAlert([day('2025-03-06', rows)], ['FAIL'], 'reports/')?.text).toContain('• 2025-03-06: NO_DATA: CA: no proxy records &lt;!channel&gt; &amp; co (ALL');
+    expect(buildAlert([day('2025-03-06', rows)], ['WARN'], 'reports/')?.text).toContain(
+      '• 2025-03-06: NO_DATA: CA: no proxy records &lt;!channel&gt; &amp; co; also WARN: US (ALL 99.5000 %, 1 missing)',
+    );
+    expect(buildAlert([day('2025-03-06', rows)], ['FAIL'], 'reports/')?.text).toContain(
+      '• 2025-03-06: NO_DATA: CA: no proxy records &lt;!channel&gt; &amp; co (ALL',
+    );
     expect(buildAlert([day('2025-03-04', passDay('2025-03-04'))], ['FAIL', 'ERROR'], 'reports/')).toBeNull();
   });
 });
