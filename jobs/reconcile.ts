@@ -3,16 +3,22 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config, TierLocations } from '../src/config.js';
 import { addDays, dayWindow, dayOf } from '../src/dates.js';
-import type { DayKey, RowStatus, Site } from '../src/domain.js';
-import type { CountingEngine, StreamedCountRow } from '../src/engine/engine.js';
+import type {
+  DayKey,
+  DaySummary,
+  ReconcileResult,
+  RowStatus,
+  Site,
+  StreamedCountRow,
+  BigqueryRangeReader,
+} from '../src/domain.js';
+import type { CountingEngine } from '../src/engine/engine.js';
 import { openEngine, resolveEngineMemory } from '../src/engine/open.js';
-import type { BigqueryRangeReader } from '../src/tiers/bigquery-reader.js';
 import type { KafkaDayRead, KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { InternalError, TierError, throwIfAborted } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
 import { attributeDay, type DayCounts, type IssueCounts, type KafkaDayCounts } from '../src/reconcile/attribute.js';
 import { hasVolumeHistory, VOLUME_MIN_HISTORY_DAYS, type VolumePoint } from '../src/reconcile/volume.js';
-import type { ParityRow } from '../src/report/columns.js';
 import { type CsvOptions, renderMissingHeader, renderMissingRows, renderParityCsv } from '../src/report/csv.js';
 import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from '../src/report/manifest.js';
 import { rowRecord, summarizeDay } from '../src/report/summary.js';
@@ -56,24 +62,8 @@ export interface ReconcileRequest {
   publish?: (files: string[]) => Promise<void>;
 }
 
-export interface DaySummary {
-  day: DayKey;
-  rows: ParityRow[];
-  parityFile: string;
-  /** Null for a day with an ERROR row: its missing list would be incomplete, so none is written. */
-  missingFile: string | null;
-  /** new: no report before; unchanged: the same bytes; restated: late data changed the day. */
-  change: 'new' | 'unchanged' | 'restated';
-}
-
-export interface ReconcileResult {
-  days: DaySummary[];
-  /** The contract's exit status: 0 PASS/WARN, 1 a FAIL or NO_DATA row, 3 an ERROR row. */
-  exitCode: 0 | 1 | 3;
-  errors: string[];
-  /** Days of the range reported by an earlier run and not redone (a resumed backfill): the HTML report covers them too. */
-  earlier?: { day: DayKey; rows: ParityRow[] }[];
-}
+// The run's result types are the domain's: the CLI, the alerts and the history read them too.
+export type { DaySummary, ReconcileResult };
 
 type FileTierName = 'proxy' | 'gcs';
 type TierName = FileTierName | 'bigquery';
@@ -132,7 +122,7 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
     await engine.close();
     await rm(scratchRoot, { recursive: true, force: true });
   }
-  const statuses = new Set<RowStatus>(summaries.flatMap((s) => s.rows.map((r) => r.status as RowStatus)));
+  const statuses = new Set<RowStatus>(summaries.flatMap((s) => s.rows.flatMap((r) => r.status ?? [])));
   const exitCode = statuses.has('ERROR') ? 3 : statuses.has('FAIL') || statuses.has('NO_DATA') ? 1 : 0;
   return { days: summaries, exitCode, errors };
 }
@@ -380,7 +370,7 @@ async function reconcileBatch(
         const manifest: DayManifest = {
           ...req.run,
           day,
-          status: worstStatus(report.rows.map((r) => r.status as RowStatus)),
+          status: worstStatus(report.rows.flatMap((r) => r.status ?? [])),
           sites: reportSites,
           change,
           durationMs: Date.now() - batchStarted,

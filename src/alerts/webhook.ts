@@ -1,5 +1,4 @@
-import type { DaySummary } from '../../jobs/reconcile.js';
-import { ALL_SITES, type RowStatus } from '../domain.js';
+import { ALL_SITES, type DaySummary, type RowStatus } from '../domain.js';
 import { summarizeDay } from '../report/summary.js';
 
 /** A webhook that does not answer within this long is given up on: an alert never holds up the job. */

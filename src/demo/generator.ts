@@ -1,6 +1,5 @@
 import { addDays, dayOf, dayWindow } from '../dates.js';
-import { type DayKey, UNKNOWN_SITE } from '../domain.js';
-import type { ParityColumn } from '../report/columns.js';
+import { type DayKey, type ParityColumn, UNKNOWN_SITE } from '../domain.js';
 
 /**
  * A seeded generator of realistic pipeline data with known causes. It knows what it injected, so

@@ -4,9 +4,16 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { BigQuery, JobMetadata, Query } from '@google-cloud/bigquery';
-import type { DayKey, DayWindow, IdFactGroup, LandedCounts, LineCountsRow, ProxyLineCounts } from '../domain.js';
+import type {
+  BigqueryRangeReader,
+  DayKey,
+  DayWindow,
+  IdFactGroup,
+  LandedCounts,
+  LineCountsRow,
+  ProxyLineCounts,
+} from '../domain.js';
 import { InternalError } from '../errors.js';
-import type { BigqueryRangeReader } from '../tiers/bigquery-reader.js';
 import {
   BIGQUERY_PAGE_ROWS,
   createBigqueryClient,
@@ -35,7 +42,7 @@ import {
   type StreamedTier,
   type TableTier,
 } from './engine.js';
-import { loadQuery } from './queries.js';
+import { loadQuery } from '../queries.js';
 
 export interface BigqueryEngineOptions {
   /** `project.dataset` for the scratch tables: in the location of the tables read. */

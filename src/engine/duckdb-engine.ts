@@ -10,12 +10,19 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { RecordFields } from '../config.js';
-import type { DayKey, DayWindow, IdFactGroup, LandedCounts, LineCountsRow, ProxyLineCounts } from '../domain.js';
+import type {
+  BigqueryRangeReader,
+  DayKey,
+  DayWindow,
+  IdFactGroup,
+  LandedCounts,
+  LineCountsRow,
+  ProxyLineCounts,
+  StagedObject,
+} from '../domain.js';
 import { AbortedError, untilEnded } from '../errors.js';
-import type { BigqueryRangeReader } from '../tiers/bigquery-reader.js';
-import type { StagedObject } from '../tiers/record-tier.js';
 import { dayBuckets } from '../dates.js';
-import { loadQuery } from './queries.js';
+import { loadQuery } from '../queries.js';
 import { buildRecordColumns } from './record-columns.js';
 import {
   type CountingEngine,

@@ -8,9 +8,11 @@ import type {
   LineCountsRow,
   ProxyLineCounts,
   Site,
+  StagedObject,
+  BigqueryRangeReader,
+  StreamedCountRow,
+  StreamedRow,
 } from '../domain.js';
-import type { BigqueryRangeReader } from '../tiers/bigquery-reader.js';
-import type { StagedObject } from '../tiers/record-tier.js';
 
 /** Lines counted in no other column: malformed, or in a folder that cannot hold their date. */
 export interface LineIssues {
@@ -30,39 +32,7 @@ export type StreamedTier = 'kafka' | 'bigquery';
 /** Tiers read from a BigQuery table. */
 export type TableTier = 'proxy' | 'bigquery';
 
-/** One row of a streamed tier: a Kafka message, or a BigQuery result row standing for `n` rows. */
-export interface StreamedRow {
-  /** The Kafka cluster; null for BigQuery. */
-  region: string | null;
-  timestampMs: number;
-  requestId: string | null;
-  /** The raw site header; null when absent. */
-  siteHeader: string | null;
-  /** Kafka: past the sink group's committed offset. */
-  inFlight: boolean;
-  n: number;
-  /** The proxy's HTTP status (a proxy table's rows only); null when the row has none. */
-  status?: number | null;
-}
-
-/** A Kafka message as the Kafka adapter decodes it: only what the counts need. */
-export interface KafkaMessageRow {
-  cluster: string;
-  timestampMs: number;
-  requestId: string | null;
-  siteHeader: string | null;
-  inFlight: boolean;
-}
-
-export interface StreamedCountRow {
-  day: DayKey;
-  site: Site;
-  /** The Kafka cluster; empty for BigQuery. */
-  region: string;
-  kind: 'record' | 'malformed';
-  n: number;
-  distinct: number;
-}
+export type { StreamedRow, KafkaMessageRow, StreamedCountRow } from '../domain.js';
 
 export type FileTier = 'proxy' | 'gcs';
 

@@ -1,5 +1,13 @@
-import { ALL_SITES, type DayKey, type IdFactGroup, type RowStatus, type Site, UNKNOWN_SITE } from '../domain.js';
-import type { ParityColumn, ParityRow } from '../report/columns.js';
+import {
+  ALL_SITES,
+  type DayKey,
+  type IdFactGroup,
+  type ParityColumn,
+  type ParityRow,
+  type RowStatus,
+  type Site,
+  UNKNOWN_SITE,
+} from '../domain.js';
 import { type IdColumn, ID_RULES } from './rules.js';
 import { type VolumePoint, volumeDrops } from './volume.js';
 
@@ -365,7 +373,7 @@ function emptyRow(day: DayKey, site: Site): ParityRow {
   };
 }
 
-const SUMMED: readonly ParityColumn[] = [
+const SUMMED: readonly Exclude<ParityColumn, 'status'>[] = [
   'proxy_requests',
   'proxy_accepted',
   'rejected_413',

@@ -1,4 +1,4 @@
-import type { DaySummary } from '../../jobs/reconcile.js';
+import type { DaySummary } from '../domain.js';
 import { PARITY_HEADER, regionColumn } from './columns.js';
 import type { RunMetadata } from './manifest.js';
 

@@ -1,4 +1,4 @@
-import { ALL_SITES, type RowStatus, UNKNOWN_SITE } from '../domain.js';
+import { ALL_SITES, isRowStatus, type RowStatus, UNKNOWN_SITE } from '../domain.js';
 import { formatParity, statusOf } from '../reconcile/attribute.js';
 import { PARITY_COLUMNS, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
 import { type DayVerdict, summarizeDay } from './summary.js';
@@ -937,9 +937,9 @@ function configuredTiers(days: readonly { rows: ParityRow[] }[]): Record<Tier, b
 }
 
 function badge(status: string, size = ''): string {
-  const known = (STATUSES as readonly string[]).includes(status);
+  const known = isRowStatus(status);
   const cls = ['badge', known ? `s-${status}` : '', size].filter(Boolean).join(' ');
-  const tip = known ? STATUS_MEANS[status as RowStatus] : 'no status';
+  const tip = known ? STATUS_MEANS[status] : 'no status';
   return `<span class="${cls}" title="${esc(tip)}">${esc(status || '–')}</span>`;
 }
 

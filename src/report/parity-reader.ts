@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { isRowStatus } from '../domain.js';
 import { PARITY_HEADER, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
 import { unguardCell } from './csv.js';
 
@@ -37,10 +38,12 @@ export function parseParityCsv(text: string, regions: readonly string[], formula
     return INTEGER.test(raw) ? Number(raw) : raw;
   };
   return body.map((cells) => {
-    const row = Object.fromEntries(PARITY_HEADER.map((c) => [c, valueOf(c, cells)])) as Record<
+    const cellsOf = Object.fromEntries(PARITY_HEADER.map((c) => [c, valueOf(c, cells)])) as Record<
       ParityColumn,
       string | number | null
     >;
+    // This job writes only known statuses; a cell that is none (an edited file) reads as no status.
+    const row: ParityRow = { ...cellsOf, status: isRowStatus(cellsOf.status) ? cellsOf.status : null };
     if (regions.length === 0) return row;
     return { ...row, regions: Object.fromEntries(regions.map((g) => [g, valueOf(regionColumn(g), cells)])) };
   });

@@ -83,7 +83,7 @@ const EXIT_STATUSES: readonly RowStatus[] = ['ERROR', 'FAIL', 'NO_DATA'];
 /** The leading cause of one row: for ERROR its error, for NO_DATA its reason, else the largest cause count (the reason when none counts). Pure. */
 export function leadingCause(row: ParityRow): LeadingCause | null {
   const cells = row as Record<string, unknown>;
-  const status = String(row.status) as RowStatus;
+  const status = row.status;
   const reason = text(cells.status_reason);
   if (status === 'ERROR') {
     const error = text(row.error) ?? reason;
@@ -104,7 +104,7 @@ export function leadingCause(row: ParityRow): LeadingCause | null {
 }
 
 function rowVerdict(r: ParityRow): RowVerdict {
-  const status = (SEVERITY as readonly string[]).includes(String(r.status)) ? (String(r.status) as RowStatus) : 'ERROR';
+  const status = r.status ?? 'ERROR';
   return { site: String(r.site), status, parity_pct: text(r.parity_pct), leadingCause: leadingCause(r) };
 }
 

@@ -9,8 +9,8 @@ import {
   type TableField,
 } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
-import type { StreamedRow } from '../engine/engine.js';
-import { loadQuery } from '../engine/queries.js';
+import type { BigqueryTableSpec, StreamedRow } from '../domain.js';
+import { loadQuery } from '../queries.js';
 import { AbortedError, ConfigError, InternalError, TierError, throwIfAborted } from '../errors.js';
 
 /** Result rows asked for per page: a page is about 100 bytes a row, well under the API's 10 MB response limit. */
@@ -68,13 +68,7 @@ export interface BigqueryReadResult {
   rows: number;
 }
 
-/** A table as the bigquery engine reads it in place: validated names, ready to be backquoted. */
-export interface BigqueryTableSpec {
-  kind: 'landed' | 'proxy';
-  table: string;
-  columns: { timestamp: string; request_id: string; site: string; partition: string; status?: string };
-  partitionMarginDays: number;
-}
+export type { BigqueryTableSpec };
 
 export interface BigqueryTier {
   readonly spec: BigqueryTableSpec;

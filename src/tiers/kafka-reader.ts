@@ -1,5 +1,4 @@
-import type { DayWindow } from '../domain.js';
-import type { KafkaMessageRow } from '../engine/engine.js';
+import type { DayWindow, KafkaMessageRow } from '../domain.js';
 
 /** What reading one day of every Kafka cluster gave. */
 export interface KafkaDayRead {

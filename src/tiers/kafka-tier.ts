@@ -1,7 +1,6 @@
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { KafkaTierConfig } from '../config.js';
-import type { DayWindow } from '../domain.js';
-import type { KafkaMessageRow } from '../engine/engine.js';
+import type { DayWindow, KafkaMessageRow } from '../domain.js';
 import { AbortedError, ConfigError, TierError } from '../errors.js';
 import { readKafkaCluster } from './kafka.js';
 import type { KafkaDayRead, KafkaTierReader } from './kafka-reader.js';

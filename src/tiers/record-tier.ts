@@ -4,21 +4,13 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import type { TierLocations } from '../config.js';
-import type { DayKey, TierName } from '../domain.js';
+import type { DayKey, StagedObject, TierName } from '../domain.js';
 import { AbortedError, TierError, throwIfAborted } from '../errors.js';
 import { expandTemplate, fixedPart, type ParsedLocation } from '../locations.js';
 import type { BlobObject } from '../storage/blob-store.js';
 import type { StoreRegistry } from '../storage/index.js';
 
-/** An object ready for the engine: a local, uncompressed NDJSON file. */
-export interface StagedObject {
-  /** The file the engine scans (the object itself, or its decompressed or downloaded copy). */
-  path: string;
-  /** The object's own name, for messages. */
-  url: string;
-  /** The UTC date of the folder or prefix it lies in; null for an undated location. */
-  folderDay: DayKey | null;
-}
+export type { StagedObject };
 
 /** An object that could not be read; it makes its tier ERROR for the days whose records it may hold. */
 export interface ObjectFailure {

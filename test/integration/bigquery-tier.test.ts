@@ -9,7 +9,7 @@ import os from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BigQuery, type TableField } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
-import type { StreamedRow } from '../../src/engine/engine.js';
+import type { StreamedRow } from '../../src/domain.js';
 import { AbortedError, TierError } from '../../src/errors.js';
 import {
   createBigqueryClient,

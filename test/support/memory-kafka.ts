@@ -1,6 +1,6 @@
 import type { KafkaMessage, LandedCopy } from '../../src/demo/generator.js';
 import type { DayWindow } from '../../src/domain.js';
-import type { KafkaMessageRow, StreamedRow } from '../../src/engine/engine.js';
+import type { KafkaMessageRow, StreamedRow } from '../../src/domain.js';
 import type { BigqueryRangeReader } from '../../src/tiers/bigquery-reader.js';
 import type { KafkaDayRead, KafkaTierReader } from '../../src/tiers/kafka-reader.js';
 
