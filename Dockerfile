@@ -22,7 +22,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN npm run build && chmod +x dist/src/cli.js
+RUN npm run build && chmod +x dist/jobs/main.js
 
 # ---- runtime: production dependencies, the compiled code and the SQL, nothing else ----
 FROM ${NODE_IMAGE} AS runtime
@@ -58,5 +58,5 @@ USER 10001:10001
 WORKDIR /reports
 VOLUME ["/reports"]
 # Node as PID 1 is fine here: the CLI handles SIGTERM and SIGINT itself (exit 143/130, no partial report).
-ENTRYPOINT ["node", "/app/dist/src/cli.js"]
+ENTRYPOINT ["node", "/app/dist/jobs/main.js"]
 CMD ["--help"]

@@ -18,7 +18,7 @@ import { writeScenario, writeScenarioConfig } from '../src/demo/write-scenario.j
 
 // Run from source by tsx (bench/run.ts): the repository root is the folder above bench/.
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'dist/src/cli.js');
+const CLI = path.join(ROOT, 'dist/jobs/main.js');
 const DATA = path.join(ROOT, 'bench/.data');
 const DAY = '2025-03-09';
 const args = process.argv.slice(2);
@@ -348,7 +348,7 @@ async function caseBigqueryEngine(
   const [{ startBqEmulator }, tables, { createBigqueryClient }] = await Promise.all([
     import('../test/support/bq-emulator.js'),
     import('../test/support/bq-tables.js'),
-    import('../src/tiers/bigquery.js'),
+    import('../src/bigquery/client.js'),
   ]);
   const project = 'parity-bench';
   const database = path.join(DATA, 'bq-emulator.db');

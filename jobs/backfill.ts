@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
+import { MAX_BACKFILL_CONCURRENCY } from '../src/args.js';
 import { addDays } from '../src/dates.js';
 import type { DayKey, RowStatus } from '../src/domain.js';
 import { AbortedError } from '../src/errors.js';
+import { exitCodeFor } from '../src/exit.js';
 import type { Config } from '../src/config.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
 import type { ParityRow } from '../src/report/columns.js';
@@ -14,8 +16,7 @@ import { sha256OfFile } from '../src/report/writer.js';
 import { readVolumeHistory } from './history-reader.js';
 import { logNoVolumeHistory, type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
 
-/** Batches reconciled at once; each holds its own engine and memory limit. */
-export const MAX_BACKFILL_CONCURRENCY = 4;
+export { MAX_BACKFILL_CONCURRENCY };
 
 export interface BackfillResult extends ReconcileResult {
   skipped: DayKey[];
@@ -102,13 +103,13 @@ export async function runBackfill(
 ): Promise<BackfillResult> {
   const skipped: DayKey[] = [];
   const todo: DayKey[] = [];
-  let skippedFail = false;
+  const skippedStatuses: RowStatus[] = [];
   for (const day of opts.days) {
     const status = opts.force ? null : await currentStatus(opts.outDir, day, opts.run, opts.config.sites);
     if (status === null) todo.push(day);
     else {
       skipped.push(day);
-      skippedFail ||= status === 'FAIL' || status === 'NO_DATA';
+      skippedStatuses.push(status);
     }
   }
   const earlier = await readEarlierDays(opts.outDir, skipped, opts.config, opts.log);
@@ -152,9 +153,7 @@ export async function runBackfill(
   if (rejected.length > 0) throw rejected.find((e) => !(e instanceof AbortedError)) ?? rejected[0];
   const results = settled.map((r) => (r as PromiseFulfilledResult<ReconcileResult>).value);
   const days = results.flatMap((r) => r.days).sort((a, b) => (a.day < b.day ? -1 : 1));
-  const exitCode = results.reduce<0 | 1 | 3>(
-    (worst, r) => (r.exitCode === 3 || worst === 3 ? 3 : r.exitCode === 1 ? 1 : worst),
-    skippedFail ? 1 : 0,
-  );
+  // The skipped days count with their reports' statuses (never ERROR: such a day is redone).
+  const exitCode = exitCodeFor([...skippedStatuses, ...days.flatMap((d) => d.rows.flatMap((r) => r.status ?? []))]);
   return { days, exitCode, errors: results.flatMap((r) => r.errors), skipped, earlier };
 }

@@ -5,6 +5,8 @@ import { daysInRange } from '../src/dates.js';
 import { DEFAULT_MIX, ScenarioGenerator } from '../src/demo/generator.js';
 import { writeScenario, writeScenarioConfig } from '../src/demo/write-scenario.js';
 import type { Logger } from '../src/log/logger.js';
+import { renderSummaryTable } from '../src/report/summary.js';
+import { terminalWidth, writeHtmlReport } from './finish.js';
 import { runReconcile, type ReconcileResult } from './reconcile.js';
 
 /** A fixed week that ends on a daylight-saving day in America/Chicago (23 hours long). */
@@ -49,4 +51,27 @@ export async function runDemo(opts: {
     ...(opts.log ? { log: opts.log } : {}),
   });
   return { ...result, dataDir, configFile, outDir: opts.outDir };
+}
+
+/**
+ * `parity demo`: the week reconciled, its HTML report, and what to open or run next. The sample holds
+ * losses on purpose: FAIL rows are the demo working, so the exit status is 0 unless a row is ERROR (3).
+ */
+export async function demoCommand(outDir: string, signal: AbortSignal): Promise<number> {
+  const result = await runDemo({ outDir, signal });
+  const html = await writeHtmlReport(result, await loadConfig(result.configFile), outDir, 'demo');
+  process.stdout.write(renderSummaryTable(result.days, { width: terminalWidth() }));
+  process.stdout.write(`\nsample data and its config: ${result.dataDir}/ (${result.configFile})\n`);
+  process.stdout.write(
+    `reports: ${outDir}/parity-YYYY-MM-DD.csv, ${outDir}/missing-YYYY-MM-DD.csv (${result.days.length} days)\n`,
+  );
+  process.stdout.write(`for reading: ${html ?? '-'} (open it in a browser)\n`);
+  process.stdout.write(
+    `re-run on the same data: npx parity reconcile --config ${result.configFile} --from ${result.days[0]?.day} --to ${result.days.at(-1)?.day} --out ${outDir}\n`,
+  );
+  if (result.exitCode === 1)
+    process.stdout.write(
+      `(reconcile would exit 1 here: the rows under worst_rows FAIL, as the sample's injected losses intend)\n`,
+    );
+  return result.exitCode === 3 ? 3 : 0;
 }

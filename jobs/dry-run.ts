@@ -1,8 +1,10 @@
+import type { BigqueryClients } from '../src/bigquery/client.js';
 import type { Config } from '../src/config.js';
 import { dayWindow } from '../src/dates.js';
 import type { DayKey } from '../src/domain.js';
 import { UsageError } from '../src/errors.js';
 import type { BigqueryTier } from '../src/tiers/bigquery.js';
+import { openTiers } from '../src/tiers/open-tiers.js';
 
 export interface PlannedQuery {
   /** The config key of the table the query reads. */
@@ -19,6 +21,8 @@ export interface DryRunRequest {
   days: DayKey[];
   proxyTable?: BigqueryTier;
   bigquery?: BigqueryTier;
+  /** The clients the tables were opened on: engine bigquery plans on them too. */
+  bigqueryClients?: BigqueryClients;
 }
 
 /**
@@ -38,7 +42,7 @@ export async function planQueries(req: DryRunRequest): Promise<PlannedQuery[]> {
       '--dry-run',
       'no BigQuery table is configured (tiers.proxy.bigquery, tiers.bigquery): nothing to estimate',
     );
-  const engine = config.engine.kind === 'bigquery' ? await openScratchlessEngine(config) : null;
+  const engine = config.engine.kind === 'bigquery' ? await openScratchlessEngine(config, req.bigqueryClients) : null;
   const out: PlannedQuery[] = [];
   try {
     for (let i = 0; i < days.length; i += config.engine.batchDays) {
@@ -59,15 +63,32 @@ export async function planQueries(req: DryRunRequest): Promise<PlannedQuery[]> {
   return out;
 }
 
-async function openScratchlessEngine(config: Config) {
+async function openScratchlessEngine(config: Config, clients: BigqueryClients | undefined) {
   const [{ openEngine }, { BigqueryEngine }, os] = await Promise.all([
     import('../src/engine/open.js'),
     import('../src/engine/bigquery-engine.js'),
     import('node:os'),
   ]);
-  const engine = await openEngine(config, os.tmpdir());
+  const engine = await openEngine(config, os.tmpdir(), undefined, clients);
   if (!(engine instanceof BigqueryEngine)) throw new Error('engine bigquery expected');
   return engine;
+}
+
+/** `reconcile --dry-run`: the configured tables, opened as a run opens them, and the plan of their queries as text. */
+export async function runDryRun(
+  config: Config,
+  days: DayKey[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string> {
+  const { bigquery, proxyTable, bigqueryClients } = await openTiers(config, env, { only: 'bigquery' });
+  const plans = await planQueries({
+    config,
+    days,
+    ...(bigquery ? { bigquery } : {}),
+    ...(proxyTable ? { proxyTable } : {}),
+    ...(bigqueryClients ? { bigqueryClients } : {}),
+  });
+  return renderPlan(plans, config.engine.kind);
 }
 
 /** The plan as --dry-run prints it: each query, its parameters and its estimate. */

@@ -7,7 +7,6 @@ import type {
   DayKey,
   DaySummary,
   ReconcileResult,
-  RowStatus,
   Site,
   StreamedCountRow,
   BigqueryRangeReader,
@@ -15,6 +14,7 @@ import type {
 import type { CountingEngine } from '../src/engine/engine.js';
 import { openEngine, resolveEngineMemory } from '../src/engine/open.js';
 import type { KafkaDayRead, KafkaTierReader } from '../src/tiers/kafka-reader.js';
+import { exitCodeFor } from '../src/exit.js';
 import { InternalError, TierError, throwIfAborted } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
 import { attributeDay, type DayCounts, type IssueCounts, type KafkaDayCounts } from '../src/reconcile/attribute.js';
@@ -122,8 +122,7 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
     await engine.close();
     await rm(scratchRoot, { recursive: true, force: true });
   }
-  const statuses = new Set<RowStatus>(summaries.flatMap((s) => s.rows.flatMap((r) => r.status ?? [])));
-  const exitCode = statuses.has('ERROR') ? 3 : statuses.has('FAIL') || statuses.has('NO_DATA') ? 1 : 0;
+  const exitCode = exitCodeFor(summaries.flatMap((s) => s.rows.flatMap((r) => r.status ?? [])));
   return { days: summaries, exitCode, errors };
 }
 

@@ -42,3 +42,14 @@ export function resolveSites(value: string | undefined, configured: string[]): s
     );
   return configured.filter((s) => wanted.includes(s));
 }
+
+/** Batches a backfill reconciles at once; each holds its own engine and memory limit. */
+export const MAX_BACKFILL_CONCURRENCY = 4;
+
+/** --concurrency as a whole number from 1 to {@link MAX_BACKFILL_CONCURRENCY}. Pure; throws UsageError. */
+export function resolveConcurrency(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BACKFILL_CONCURRENCY)
+    throw new UsageError('--concurrency', `"${value}" is not a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
+  return n;
+}

@@ -1,4 +1,9 @@
-import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /**
  * The CLI's commander class. Commander checks required options before unknown ones, so
@@ -69,3 +74,34 @@ export function withHelpEpilogue(cmd: Command): Command {
   const examples = EXAMPLES[cmd.name()] ?? '';
   return cmd.addHelpText('after', cmd.name() === 'demo' ? examples : `${examples}\n${EXIT_HELP}`);
 }
+
+export const logFormatOption = () =>
+  new Option('--log-format <format>', 'text on a terminal, JSON lines (Cloud Logging) otherwise')
+    .choices(['auto', 'text', 'json'])
+    .default('auto');
+
+/** --format and --only-failing: the end-of-run summary, for a person or a script. */
+export const summaryOptions = (cmd: Command): Command =>
+  cmd
+    .addOption(
+      new Option(
+        '--format <format>',
+        "the summary printed at the end: per day the worst status, ALL's parity, the leading cause and the rows behind it (default: table on a terminal)",
+      ).choices(['table', 'json', 'csv']),
+    )
+    .option('--only-failing', 'print only the days and rows that are not PASS', false);
+
+export const outOptions = (cmd: Command): Command =>
+  cmd
+    .option('--out <dir>', 'output folder, or gs://bucket/prefix/ to upload the reports there too', 'reports')
+    .option('--local-out <dir>', 'with --out gs://…: the local folder the reports are written to first', 'reports');
+
+/** A job command (reconcile, daily, backfill): --out, --local-out, the summary's options and --config. */
+export const jobCommand = (program: Command, name: string, description: string): Command =>
+  summaryOptions(outOptions(program.command(name)))
+    .description(description)
+    .requiredOption('--config <file>', 'config file, JSON or YAML (required)');
+
+/** After a job command's own options: --log-format and --quiet. */
+export const common = (cmd: Command): Command =>
+  cmd.addOption(logFormatOption()).option('--quiet', 'print no progress, only warnings and errors', false);

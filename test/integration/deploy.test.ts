@@ -165,7 +165,7 @@ describe('Dockerfile', () => {
     expect(finalStage.steps.filter((s) => s.keyword === 'USER').at(-1)!.args).toMatch(
       new RegExp(`^${IMAGE_UID}(:${IMAGE_UID})?$`),
     );
-    expect(jsonArgs('ENTRYPOINT')).toEqual(['node', '/app/dist/src/cli.js']);
+    expect(jsonArgs('ENTRYPOINT')).toEqual(['node', '/app/dist/jobs/main.js']);
     expect(jsonArgs('CMD')).toEqual(['--help']);
     const env = envOf(finalStage);
     expect(env).toMatchObject({ TMPDIR: '/tmp', NODE_ENV: 'production' });
@@ -193,7 +193,7 @@ describe('Dockerfile', () => {
   });
 
   it("replays the image's install and start steps in a clean copy", async () => {
-    if (!existsSync(path.join(ROOT, 'dist/src/cli.js'))) {
+    if (!existsSync(path.join(ROOT, 'dist/jobs/main.js'))) {
       const build = await run('npm', ['run', 'build'], { cwd: ROOT, env: hostEnv() });
       expect(build.code).toBe(0);
     }

@@ -1,0 +1,122 @@
+import path from 'node:path';
+import { buildAlert, postWebhook } from '../src/alerts/webhook.js';
+import type { Config } from '../src/config.js';
+import type { ReconcileResult, RowStatus } from '../src/domain.js';
+import { throwIfAborted } from '../src/errors.js';
+import type { Logger } from '../src/log/logger.js';
+import { historyRows } from '../src/report/history.js';
+import { renderHtmlReport } from '../src/report/html.js';
+import type { RunMetadata } from '../src/report/manifest.js';
+import { renderSummaryCsv, renderSummaryJson, renderSummaryTable } from '../src/report/summary.js';
+import { writeFileAtomic } from '../src/report/writer.js';
+import type { HistoryWriter } from '../src/report/history-writer.js';
+
+/** What a finished run hands on to the work after it. */
+export interface FinishRequest {
+  result: ReconcileResult;
+  config: Config;
+  /** The command (reconcile, daily, backfill): the HTML report's title and the closing log line's. */
+  command: string;
+  run: RunMetadata;
+  /** --out as given, and the local folder the reports are in (--local-out when --out is gs://). */
+  out: string;
+  outDir: string;
+  publish?: (files: string[]) => Promise<void>;
+  /** The summary on stdout; null: none (beside JSON logs, unless --format asks). */
+  format: 'table' | 'json' | 'csv' | null;
+  onlyFailing: boolean;
+  /** Logs are JSON lines: the run ends with one line to alert on. */
+  json: boolean;
+  log: Logger;
+  /** The writer of the BigQuery history rows, when tiers.bigquery.history is configured. */
+  history?: HistoryWriter;
+  /** Where the webhook's URL is read from (the variable alerts.webhookUrlEnv names). */
+  env: Readonly<Record<string, string | undefined>>;
+  signal: AbortSignal;
+}
+
+/**
+ * The work after a run, in this order: the HTML report (uploaded with --out gs://), the summary on
+ * stdout, the webhook alert, the BigQuery history rows, the closing log line. A stopped run writes
+ * nothing more: no HTML report, no upload, no history, no alert. Returns the run's exit status.
+ */
+export async function finish(req: FinishRequest): Promise<number> {
+  const { result, config, outDir, publish, format, onlyFailing, log, signal } = req;
+  throwIfAborted(signal);
+  const htmlFile = await writeHtmlReport(result, config, outDir, req.command, signal);
+  if (htmlFile && publish) {
+    throwIfAborted(signal);
+    await publish([htmlFile]);
+  }
+  if (format === 'table') {
+    if (htmlFile) process.stdout.write(`HTML report: ${htmlFile}\n`);
+    process.stdout.write(
+      renderSummaryTable(result.days, { width: terminalWidth(), onlyFailing }) +
+        `reports written to ${req.out.startsWith('gs://') ? `${outDir}/ and ${req.out}` : `${req.out}/`}\n`,
+    );
+  } else if (format === 'json') process.stdout.write(renderSummaryJson(result.days, { onlyFailing }));
+  else if (format === 'csv')
+    process.stdout.write(renderSummaryCsv(result.days, { onlyFailing, formulaGuard: config.reports.csvFormulaGuard }));
+  await sendAlert(req);
+  const history = config.tiers.bigquery?.history;
+  if (req.history && history && result.days.length > 0) {
+    throwIfAborted(signal);
+    const regions = config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : [];
+    await req.history.writeHistory(history.table, historyRows(result.days, req.run, regions), signal);
+    log.info(`history: ${result.days.length} days written to ${history.table}`);
+  }
+  // A terminal has the summary table; a log collector gets one closing line to alert on.
+  if (req.json)
+    log.info('run finished', { command: req.command, days: result.days.length, exit_code: result.exitCode });
+  return result.exitCode;
+}
+
+/** The webhook alert, when alerts.webhookUrlEnv is set and a row's status is one alerts.on names. */
+async function sendAlert({ result, config, out, log, env, signal }: FinishRequest): Promise<void> {
+  const webhookVar = config.alerts.webhookUrlEnv;
+  const alert = buildAlert(result.days, config.alerts.on as RowStatus[], out);
+  if (!webhookVar || !alert || signal.aborted) return;
+  const url = env[webhookVar];
+  if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
+  else if (!URL.canParse(url) || !/^https?:/i.test(url))
+    log.warn(`alerts.webhookUrlEnv: ${webhookVar} does not hold an http(s) URL; no alert sent`);
+  // The URL carries a token: the message of a failed post names only the status, never the URL.
+  else
+    await postWebhook(url, alert, signal).then(
+      () => log.info('alert sent'),
+      (e: Error) => log.warn(`alert not sent: ${e.name === 'WebhookError' ? e.message : e.name}`),
+    );
+}
+
+/** The terminal's width for the summary table: stdout's columns, else $COLUMNS, else the table's default (100). */
+export function terminalWidth(): number | undefined {
+  if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env > 0 ? env : undefined;
+}
+
+/**
+ * One self-contained HTML report for the run's days, beside the CSVs: report-FIRST_LAST.html. A
+ * resumed backfill's covers its whole range: the days it skipped are read back from their reports.
+ */
+export async function writeHtmlReport(
+  result: ReconcileResult,
+  config: Config,
+  outDir: string,
+  title: string,
+  signal?: AbortSignal,
+): Promise<string | null> {
+  const days = [...(result.earlier ?? []), ...result.days.map((d) => ({ day: d.day, rows: d.rows }))].sort((a, b) =>
+    a.day < b.day ? -1 : a.day > b.day ? 1 : 0,
+  );
+  if (days.length === 0) return null;
+  const file = path.join(outDir, `report-${days[0]!.day}_${days.at(-1)!.day}.html`);
+  const html = renderHtmlReport({
+    title: `Audit parity — ${title}`,
+    days,
+    sites: config.sites,
+    thresholds: config.thresholds,
+  });
+  await writeFileAtomic(file, [html], signal);
+  return file;
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { resolveSites } from '../src/args.js';
+import { type CliRequest, type JobOptions, main } from '../src/cli.js';
+import { VERSION } from '../src/command.js';
+import { type Config, loadConfig } from '../src/config.js';
+import type { DaySummary, ReconcileResult } from '../src/domain.js';
+import { OutputError, UsageError } from '../src/errors.js';
+import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
+import type { RunMetadata } from '../src/report/manifest.js';
+import { summarizeDay } from '../src/report/summary.js';
+import { assertWritableFolder, removeStaleTemporaries } from '../src/report/writer.js';
+import { type OpenTiers, openTiers } from '../src/tiers/open-tiers.js';
+
+/**
+ * The `parity` command: src/cli.ts parses the command line into a request; this runs it. A job
+ * command loads the config, prepares --out, opens the tiers, runs the job and hands its result to
+ * jobs/finish.ts. The jobs are imported when a command needs them, so `--help` loads none.
+ */
+async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number> {
+  if (req.command === 'demo') return (await import('./demo.js')).demoCommand(req.out, signal);
+  if (req.command === 'reconcile' && req.dryRun) {
+    const { runDryRun } = await import('./dry-run.js');
+    process.stdout.write(await runDryRun(await loadConfig(req.options.config), req.days, process.env));
+    return 0;
+  }
+  return runJob(req, signal);
+}
+
+type JobRequest = Exclude<CliRequest, { command: 'demo' }>;
+
+/** What a job command is given, opened from its options and config. */
+interface JobContext {
+  config: Config;
+  log: Logger;
+  run: RunMetadata;
+  now: Date;
+  tiers: OpenTiers;
+  outDir: string;
+  publish?: (files: string[]) => Promise<void>;
+  onDay: (s: DaySummary) => void;
+  /** A line for the person at the terminal; beside a --format json/csv document on stdout it goes to the log. */
+  note: (line: string) => void;
+  signal: AbortSignal;
+}
+
+/** Everything a job command shares: config, logging, progress, the tiers, then the work after the run. */
+async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
+  const opts = req.options;
+  const config = await loadConfig(opts.config);
+  const json = opts.logFormat === 'json' || (opts.logFormat === 'auto' && !process.stderr.isTTY);
+  const base = json ? jsonLogger() : textLogger();
+  const log: Logger = opts.quiet ? { info() {}, warn: base.warn, error: base.error } : base;
+  await prepareOutput(opts, config, log);
+  // Beside JSON logs (a log collector) stdout stays empty unless a script asks for a format.
+  const format = opts.format ?? (json ? null : 'table');
+  const now = new Date();
+  const run: RunMetadata = {
+    asOf: now.toISOString(),
+    version: VERSION,
+    revision: process.env.PARITY_REVISION || null,
+    configHash: createHash('sha256').update(JSON.stringify(config)).digest('hex'),
+    command: req.command,
+  };
+  const totalDays = req.command === 'daily' ? config.jobs.lateDays + 1 : req.days.length;
+  const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays) : null;
+  // The edge that reads the environment: Kafka credentials come from the variables the config names.
+  const tiers = await openTiers(config, process.env);
+  const { outDir, publish } = await outputOf(opts, tiers, signal);
+  let result: ReconcileResult;
+  try {
+    result = await runCommand(req, {
+      config,
+      log: bar ? { ...log, info() {} } : log,
+      run,
+      now,
+      tiers,
+      outDir,
+      ...(publish ? { publish } : {}),
+      onDay: (s) => bar?.tick(`${s.day} ${summarizeDay(s.rows).text}`),
+      note: (line) => (format === 'json' || format === 'csv' ? log.info(line) : process.stdout.write(`${line}\n`)),
+      signal,
+    });
+  } finally {
+    await tiers.close();
+  }
+  bar?.done();
+  const { finish } = await import('./finish.js');
+  const { history } = tiers;
+  return finish({
+    result,
+    config,
+    command: req.command,
+    run,
+    out: opts.out,
+    outDir,
+    ...(publish ? { publish } : {}),
+    format,
+    onlyFailing: opts.onlyFailing,
+    json,
+    log,
+    ...(history ? { history } : {}),
+    env: process.env,
+    signal,
+  });
+}
+
+/** The job a command runs, with the tiers the config opened. */
+async function runCommand(req: JobRequest, ctx: JobContext): Promise<ReconcileResult> {
+  const { config, log, run, onDay, note, now, tiers, outDir, publish, signal } = ctx;
+  const common = {
+    config,
+    outDir,
+    ...(publish ? { publish } : {}),
+    ...(tiers.kafka ? { kafka: tiers.kafka } : {}),
+    ...(tiers.bigquery ? { bigquery: tiers.bigquery } : {}),
+    ...(tiers.proxyTable ? { proxyTable: tiers.proxyTable } : {}),
+    gcs: tiers.gcs,
+    ...(tiers.bigqueryClients ? { bigqueryClients: tiers.bigqueryClients } : {}),
+    signal,
+    log,
+    run,
+    onDay,
+  };
+  if (req.command === 'reconcile') {
+    const sites = resolveSites(req.sites, config.sites);
+    return (await import('./reconcile.js')).runReconcile({ ...common, days: req.days, ...(sites ? { sites } : {}) });
+  }
+  if (req.command === 'daily') {
+    // --as-of is the day itself, in the configured zone: no instant to convert.
+    const result = await (
+      await import('./daily.js')
+    ).runDaily({ ...common, now, ...(req.asOf ? { today: req.asOf } : {}) });
+    if (result.restated.length > 0) note(`restated by late data: ${result.restated.join(', ')}`);
+    return result;
+  }
+  const { force, concurrency, days } = req;
+  const result = await (await import('./backfill.js')).runBackfill({ ...common, days, force, concurrency });
+  if (result.skipped.length > 0) note(`skipped ${result.skipped.length} current days (--force redoes them)`);
+  return result;
+}
+
+/**
+ * Before anything is read: the local output folder must be a folder reports can be written to
+ * (exit 2 naming the flag otherwise), and what a killed run of this job left there and in the temp
+ * folder (temporary files, scratch folders of processes that are gone) is removed.
+ */
+async function prepareOutput(opts: JobOptions, config: Config, log: Logger): Promise<void> {
+  const [flag, dir] = opts.out.startsWith('gs://') ? ['--local-out', opts.localOut] : ['--out', opts.out];
+  try {
+    await assertWritableFolder(dir);
+  } catch (e) {
+    if (e instanceof OutputError)
+      throw new UsageError(flag, `"${dir}" cannot hold the reports: ${e.reason} (${e.code})`);
+    throw e;
+  }
+  const removed = await removeStaleTemporaries(dir, config.engine.tempDirectory ?? os.tmpdir());
+  if (removed.length > 0)
+    log.info(`removed ${removed.length} leftovers of runs that were killed: ${removed.join(', ')}`, { removed });
+}
+
+/**
+ * `--out DIR`, or `--out gs://bucket/prefix/`: then the reports are written to `--local-out` first
+ * and each day's files are uploaded once written (one request each: a reader sees the old object
+ * or the new one). Upload failures are TierErrors for `--out`: exit 3.
+ */
+async function outputOf(
+  opts: JobOptions,
+  tiers: OpenTiers,
+  signal: AbortSignal,
+): Promise<{ outDir: string; publish?: (files: string[]) => Promise<void> }> {
+  if (!opts.out.startsWith('gs://')) return { outDir: opts.out };
+  const { parseGsUrl, writeGcsObject } = await import('../src/storage/gcs-store.js');
+  const target = parseGsUrl(opts.out);
+  if (!target) throw new UsageError('--out', `"${opts.out}" is not gs://bucket/prefix/`);
+  const prefix = target.name === '' || target.name.endsWith('/') ? target.name : `${target.name}/`;
+  const storage = await tiers.gcs.storage();
+  return {
+    outDir: opts.localOut,
+    publish: async (files) => {
+      for (const f of files)
+        await writeGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, f, { signal });
+    },
+  };
+}
+
+const code = await main(process.argv, runRequest);
+process.exitCode = code;
+// A client library that keeps a socket or timer alive must not keep a finished run from exiting.
+setTimeout(() => process.exit(code), 2000).unref();
