@@ -11,7 +11,7 @@ import type {
   StreamedCountRow,
   BigqueryRangeReader,
 } from '../src/domain.js';
-import type { CountingEngine } from '../src/engine/engine.js';
+import { type CountingEngine, fileCountingOf } from '../src/engine/engine.js';
 import { openEngine, resolveEngineMemory } from '../src/engine/open.js';
 import type { KafkaDayRead, KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { exitCodeFor } from '../src/exit.js';
@@ -221,7 +221,7 @@ async function reconcileBatch(
     if (!reader) return engine.loadEmpty(tier);
     throwIfAborted(signal);
     try {
-      const read = await engine.loadTable(tier, reader, first.startMs, last.endMs, config.sites, signal);
+      const read = await engine.loadTable(tier, reader, first.startMs, last.endMs, config.sites);
       log.info(
         `${tier}: ${read.rows === null ? 'aggregated in BigQuery' : `${read.rows} result rows from BigQuery`} for ${range}`,
         { bytes_processed: read.bytesProcessed },
@@ -252,12 +252,14 @@ async function reconcileBatch(
           { tier: t.name, day: e.folderDay, location: t.cfg.raw[e.location], expanded: e.expanded },
         );
       }
-      await engine.loadFiles(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays);
+      const files = fileCountingOf(engine, t.name);
+      await files.loadFiles(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays);
     } else {
-      await engine.loadEmpty(t.name);
+      await fileCountingOf(engine, t.name).loadEmpty(t.name);
     }
   }
-  if (!config.tiers.gcs) await engine.loadEmpty('gcs');
+  // An engine without file tiers joins no landed file tier: nothing to stand in for.
+  if (!config.tiers.gcs) await engine.files?.loadEmpty('gcs');
 
   // Kafka: a day at a time, so that the offsets fast path and retention are per day.
   const kafkaReads = new Map<DayKey, KafkaDayRead>();
@@ -293,8 +295,8 @@ async function reconcileBatch(
   // One connection runs one query at a time: these run in turn.
   const proxyCounts = await engine.proxyCounts();
   const proxyIssues = await engine.lineIssues('proxy');
-  const gcsCounts = await engine.landedCounts('gcs');
-  const gcsIssues = await engine.lineIssues('gcs');
+  const gcsCounts = (await engine.files?.landedCounts('gcs')) ?? [];
+  const gcsIssues = (await engine.files?.lineIssues('gcs')) ?? [];
   const kafkaCounts = await engine.streamedCounts('kafka');
   const bigqueryCounts = await engine.streamedCounts('bigquery');
   await engine.joinIds(kafkaDays, Boolean(req.bigquery));

@@ -4,15 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { BigQuery, JobMetadata, Query } from '@google-cloud/bigquery';
-import type {
-  BigqueryRangeReader,
-  DayKey,
-  DayWindow,
-  IdFactGroup,
-  LandedCounts,
-  LineCountsRow,
-  ProxyLineCounts,
-} from '../domain.js';
+import type { BigqueryRangeReader, DayKey, DayWindow, IdFactGroup, LineCountsRow, ProxyLineCounts } from '../domain.js';
 import { InternalError } from '../errors.js';
 import {
   BIGQUERY_PAGE_ROWS,
@@ -32,7 +24,6 @@ import {
 } from '../tiers/bigquery.js';
 import {
   type CountingEngine,
-  type FileTier,
   foldLineIssues,
   type LineIssues,
   type MissingId,
@@ -139,9 +130,9 @@ export class BigqueryEngine implements CountingEngine {
     return this.options.queryDeadlineMs ?? QUERY_DEADLINE_MS;
   }
 
+  /** Every job and page read is given the signal: an abort cancels the running job. */
   watch(signal: AbortSignal | undefined): () => void {
     this.signal = signal;
-    // Every job is given the signal: an abort cancels the running job.
     return () => {
       this.signal = undefined;
     };
@@ -166,22 +157,9 @@ export class BigqueryEngine implements CountingEngine {
     this.days = windows.map((w) => w.day);
   }
 
-  async loadFiles(tier: FileTier): Promise<void> {
-    throw new InternalError(
-      `bigquery engine: the ${tier} tier is files; engine bigquery reads only tables (the config refuses this)`,
-    );
-  }
-
-  async loadTable(
-    tier: TableTier,
-    reader: BigqueryRangeReader,
-    startMs: number,
-    endMs: number,
-    sites: string[],
-    signal?: AbortSignal,
-  ) {
-    const { query, context, target } = await this.tableQuery(tier, reader, startMs, endMs, sites, signal);
-    const metadata = await this.create(target, query, context, signal);
+  async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[]) {
+    const { query, context, target } = await this.tableQuery(tier, reader, startMs, endMs, sites);
+    const metadata = await this.create(target, query, context);
     return { rows: null, bytesProcessed: bytesOf(metadata) };
   }
 
@@ -213,7 +191,6 @@ export class BigqueryEngine implements CountingEngine {
     startMs: number,
     endMs: number,
     sites: string[],
-    signal?: AbortSignal,
   ) {
     const spec = reader.spec;
     if (!spec) throw new InternalError(`bigquery engine: the ${tier} reader names no table`);
@@ -228,7 +205,7 @@ export class BigqueryEngine implements CountingEngine {
         if (value === undefined)
           this.statusValues.set(
             source.name,
-            (value = await statusValue(this.bq, source, spec.columns.status ?? 'status', signal)),
+            (value = await statusValue(this.bq, source, spec.columns.status ?? 'status', this.signal)),
           );
         identifiers.status_value = value;
       } catch (e) {
@@ -248,8 +225,7 @@ export class BigqueryEngine implements CountingEngine {
     };
   }
 
-  async loadEmpty(tier: FileTier | TableTier): Promise<void> {
-    if (tier === 'gcs') return; // this engine's joins read no file tier
+  async loadEmpty(tier: TableTier): Promise<void> {
     const target = this.table(tier === 'proxy' ? 'agg_proxy' : 'agg_bigquery');
     await this.create(
       target,
@@ -355,12 +331,7 @@ export class BigqueryEngine implements CountingEngine {
     return rowsOf.proxyCounts(await this.select('proxy-counts', { agg_proxy: this.table('agg_proxy').sql }));
   }
 
-  async landedCounts(_tier: 'gcs'): Promise<LineCountsRow<Omit<LandedCounts, 'malformed'>>[]> {
-    return [];
-  }
-
-  async lineIssues(tier: FileTier): Promise<LineCountsRow<LineIssues>[]> {
-    if (tier === 'gcs') return [];
+  async lineIssues(_tier: 'proxy'): Promise<LineCountsRow<LineIssues>[]> {
     return foldLineIssues(await this.select('line-issues', { agg: this.table('agg_proxy').sql }));
   }
 
@@ -447,9 +418,9 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   /** Runs a statement that creates (or replaces) `target`, to its end; the table is tracked for close(). */
-  private async create(target: TableRef, query: Query, context: ErrorContext, signal = this.signal) {
+  private async create(target: TableRef, query: Query, context: ErrorContext) {
     try {
-      const { metadata } = await this.jobs.run(query, context, Date.now() + this.deadlineMs, signal);
+      const { metadata } = await this.jobs.run(query, context, Date.now() + this.deadlineMs, this.signal);
       await this.track(target.tableId);
       return metadata;
     } catch (e) {

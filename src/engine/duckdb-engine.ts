@@ -26,6 +26,7 @@ import { loadQuery } from '../queries.js';
 import { buildRecordColumns } from './record-columns.js';
 import {
   type CountingEngine,
+  type FileCounting,
   type FileTier,
   foldLineIssues,
   type LineIssues,
@@ -53,7 +54,10 @@ const IDS_TABLE = { proxy: 'ids_proxy', gcs: 'ids_gcs' } as const;
  * aggregations to `tempDirectory` past `memoryLimit`, so a day ten times larger needs disk, not RAM.
  * Holds one batch of days at a time; every method is one query over the loaded tables.
  */
-export class DuckDbEngine implements CountingEngine {
+export class DuckDbEngine implements CountingEngine, FileCounting {
+  /** This engine parses file tiers itself. */
+  readonly files: FileCounting = this;
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
@@ -74,7 +78,7 @@ export class DuckDbEngine implements CountingEngine {
     return new DuckDbEngine(instance, db);
   }
 
-  /** Stops the running query when `signal` fires. */
+  /** Interrupts the running query when `signal` fires; a query that fails because of it throws AbortedError. */
   watch(signal: AbortSignal | undefined): () => void {
     if (!signal) return () => {};
     this.signal = signal;
@@ -188,17 +192,11 @@ export class DuckDbEngine implements CountingEngine {
    * classification as its files (load-records.sql over the appended rows, one per table row);
    * the landed table's through the streamed aggregation.
    */
-  async loadTable(
-    tier: TableTier,
-    reader: BigqueryRangeReader,
-    startMs: number,
-    endMs: number,
-    sites: string[],
-    signal?: AbortSignal,
-  ) {
+  async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[]) {
     const raw = `raw_${tier}`;
     await this.run(loadQuery('duckdb', 'streamed-raw', { raw_table: raw }));
-    const read = await reader.readRange(startMs, endMs, (rows) => this.append(raw, rows), signal);
+    // The reader stops on the signal this engine watches: a stopped read throws AbortedError.
+    const read = await reader.readRange(startMs, endMs, (rows) => this.append(raw, rows), this.signal);
     if (tier === 'bigquery') {
       await this.finishStreamed('bigquery', sites);
     } else {

@@ -1,4 +1,5 @@
 import type { RecordFields } from '../config.js';
+import { InternalError } from '../errors.js';
 import type {
   DayKey,
   DayWindow,
@@ -40,18 +41,14 @@ export type FileTier = 'proxy' | 'gcs';
  * Where the request-id work happens: the embedded DuckDB (in the pod) or BigQuery (the pod only
  * streams Kafka's rows up and reads small results back). Both take the same inputs, run the same
  * rules and return the same numbers; a batch of days at a time, each method one query.
+ *
+ * What only some engines can do is an optional member (`files`): an engine without it has no such
+ * method, rather than one that throws or answers nothing. The run's stop signal reaches the engine
+ * one way only, `watch`: no method takes a signal of its own.
  */
 export interface CountingEngine {
   /** The report days of this batch, as instants in the configured zone. */
   setWindows(windows: DayWindow[]): Promise<void>;
-  /** A file tier's staged objects, parsed and aggregated. */
-  loadFiles(
-    tier: FileTier,
-    staged: StagedObject[],
-    fields: RecordFields,
-    sites: string[],
-    lateDays: number,
-  ): Promise<void>;
   /**
    * A tier kept in a BigQuery table, for [startMs, endMs): the embedded engine streams the table's
    * rows through `reader`; the bigquery engine aggregates the table where it is.
@@ -62,27 +59,61 @@ export interface CountingEngine {
     startMs: number,
     endMs: number,
     sites: string[],
-    signal?: AbortSignal,
   ): Promise<{ rows: number | null; bytesProcessed: number | null }>;
-  /** Stands in for a tier that is not configured or not readable: no ids, so joins still work. */
-  loadEmpty(tier: FileTier | TableTier): Promise<void>;
+  /** Stands in for a table tier that is not configured or not readable: no ids, so joins still work. */
+  loadEmpty(tier: TableTier): Promise<void>;
   /** Kafka's messages: begin, append as they are read, finish. */
   beginStreamed(tier: 'kafka'): Promise<void>;
   appendStreamed(tier: 'kafka', rows: readonly StreamedRow[]): Promise<void>;
   finishStreamed(tier: 'kafka', sites: string[]): Promise<void>;
 
   proxyCounts(): Promise<LineCountsRow<Omit<ProxyLineCounts, 'malformed' | 'rejectedOther'>>[]>;
-  landedCounts(tier: 'gcs'): Promise<LineCountsRow<Omit<LandedCounts, 'malformed'>>[]>;
-  lineIssues(tier: FileTier): Promise<LineCountsRow<LineIssues>[]>;
+  /** The proxy's malformed and out-of-window lines, wherever its lines were read from. */
+  lineIssues(tier: 'proxy'): Promise<LineCountsRow<LineIssues>[]>;
   streamedCounts(tier: StreamedTier): Promise<StreamedCountRow[]>;
   /** Joins the proxy's ids with Kafka's and the final tier's. `kafkaDays`: the days Kafka was read whole. */
   joinIds(kafkaDays: DayKey[], finalIsBigquery: boolean): Promise<void>;
   idFacts(): Promise<IdFactGroup[]>;
   /** One day's missing ids in report order, a chunk at a time. */
   missingIds(day: DayKey, sites: string[]): AsyncGenerator<MissingId[]>;
-  /** Stops the running query when `signal` fires; returns the un-watch. */
+  /**
+   * The file tiers (staged NDJSON objects: the proxy's files, the landed GCS tier). Present on the
+   * embedded engine; absent on the bigquery engine, which reads tables only (the config refuses file
+   * tiers with it) and whose joins read no landed file tier.
+   */
+  readonly files?: FileCounting;
+  /**
+   * Stops the running query and every later one when `signal` fires (a stopped query throws
+   * AbortedError); returns the un-watch. The only way a stop reaches the engine.
+   */
   watch(signal: AbortSignal | undefined): () => void;
   close(): Promise<void>;
+}
+
+/** The file tiers' capability of an engine: see {@link CountingEngine.files}. */
+export interface FileCounting {
+  /** A file tier's staged objects, parsed and aggregated. */
+  loadFiles(
+    tier: FileTier,
+    staged: StagedObject[],
+    fields: RecordFields,
+    sites: string[],
+    lateDays: number,
+  ): Promise<void>;
+  /** Stands in for a file tier that is not configured or not readable: no ids, so joins still work. */
+  loadEmpty(tier: FileTier): Promise<void>;
+  landedCounts(tier: 'gcs'): Promise<LineCountsRow<Omit<LandedCounts, 'malformed'>>[]>;
+  lineIssues(tier: FileTier): Promise<LineCountsRow<LineIssues>[]>;
+}
+
+/**
+ * The engine's file tiers, for a run that reads file tiers. An engine without them here is a config
+ * the parser refuses (file tiers with engine bigquery): an internal error, never a silent zero.
+ */
+export function fileCountingOf(engine: CountingEngine, tier: FileTier): FileCounting {
+  if (!engine.files)
+    throw new InternalError(`the ${tier} tier is files; this engine reads only tables (the config refuses this)`);
+  return engine.files;
 }
 
 /** Folds line-issue rows (kind malformed / out_of_window) into counts per day and site. */

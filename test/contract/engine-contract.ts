@@ -1,0 +1,300 @@
+/**
+ * The one CountingEngine contract: every engine (embedded DuckDB, BigQuery) is given the same small
+ * fixture through the engine interface — the proxy and the final tier as tables, Kafka's messages
+ * streamed in — and must give the same counts, the same id facts and the same missing ids. What
+ * each id should be is written down beside it ({@link FIXTURE_IDS}); the expected groups and
+ * counts are derived from those lines, never copied from an engine's output. A test file only says
+ * how to make the engine and serve the fixture's tables to it (see {@link MakeEngine}).
+ */
+import { dayWindow } from '../../src/dates.js';
+import type {
+  BigqueryRangeReader,
+  DayKey,
+  IdFactGroup,
+  IdFacts,
+  RejectClass,
+  Site,
+  StreamedRow,
+} from '../../src/domain.js';
+import type { CountingEngine, MissingId } from '../../src/engine/engine.js';
+
+export const DAY: DayKey = '2025-03-09';
+export const ZONE = 'UTC';
+export const SITES: Site[] = ['US', 'CA'];
+/** A client's request id: quotes, `=`, `+`, markup and a newline must come back as they went in. */
+const HOSTILE = 'h="1"+<script>\nx';
+
+const at = (hhmmss: string, day: string = DAY) => Date.parse(`${day}T${hhmmss}Z`);
+
+export interface ProxyLine {
+  ts: number;
+  requestId: string;
+  site: string | null;
+  status: number;
+}
+export interface KafkaLine {
+  region: string;
+  ts: number;
+  requestId: string;
+  site: string | null;
+  inFlight: boolean;
+}
+export interface FinalLine {
+  ts: number;
+  requestId: string;
+  site: string | null;
+}
+
+/** The proxy's access log: one line each. */
+export const PROXY: readonly ProxyLine[] = [
+  { ts: at('10:00:00'), requestId: 'a-1', site: 'US', status: 200 },
+  { ts: at('10:00:30'), requestId: 'a-1', site: 'us ', status: 200 },
+  { ts: at('10:01:00'), requestId: 'a-2', site: 'US', status: 200 },
+  { ts: at('10:02:00'), requestId: 'a-3', site: 'US', status: 413 },
+  { ts: at('10:03:00'), requestId: 'c-1', site: 'CA', status: 200 },
+  { ts: at('10:04:00'), requestId: 'c-2', site: 'CA', status: 502 },
+  { ts: at('10:05:00'), requestId: HOSTILE, site: 'US', status: 200 },
+  { ts: at('10:06:00'), requestId: 'z-1', site: 'MX', status: 200 },
+  // The day before: outside the window, counted nowhere.
+  { ts: at('23:59:59', '2025-03-08'), requestId: 'x-0', site: 'US', status: 200 },
+];
+
+/** Kafka's messages in two regional clusters. */
+export const KAFKA: readonly KafkaLine[] = [
+  { region: 'EUS2', ts: at('10:00:01'), requestId: 'a-1', site: 'US', inFlight: false },
+  { region: 'SCUS', ts: at('10:00:02'), requestId: 'a-1', site: 'US', inFlight: false },
+  { region: 'EUS2', ts: at('10:01:01'), requestId: 'a-2', site: 'US', inFlight: false },
+  { region: 'EUS2', ts: at('10:03:01'), requestId: 'c-1', site: 'CA', inFlight: false },
+  { region: 'SCUS', ts: at('10:05:01'), requestId: HOSTILE, site: 'US', inFlight: true },
+];
+
+/** The final tier (BigQuery's landed table). */
+export const FINAL: readonly FinalLine[] = [
+  { ts: at('10:00:05'), requestId: 'a-1', site: 'US' },
+  { ts: at('10:03:05'), requestId: 'c-1', site: 'CA' },
+];
+
+const none: IdFacts = {
+  inProxy: true,
+  accepted: false,
+  rejected: false,
+  lastReject: null,
+  unroutable: false,
+  kafkaKnown: true,
+  inKafka: false,
+  crossRegion: false,
+  inFlight: false,
+  inGcs: false,
+  inBigquery: false,
+  inFinal: false,
+};
+const accepted = { ...none, accepted: true };
+const rejected = (lastReject: RejectClass) => ({ ...none, rejected: true, lastReject });
+
+/** What each request id of the day is, read off the lines above by hand. */
+export const FIXTURE_IDS: readonly { site: Site; requestId: string; facts: IdFacts }[] = [
+  // Two accepted lines ("us " is US), in both clusters, landed.
+  {
+    site: 'US',
+    requestId: 'a-1',
+    facts: { ...accepted, inKafka: true, crossRegion: true, inBigquery: true, inFinal: true },
+  },
+  // Accepted, in Kafka, never landed: missing.
+  { site: 'US', requestId: 'a-2', facts: { ...accepted, inKafka: true } },
+  { site: 'US', requestId: 'a-3', facts: rejected('413') },
+  { site: 'CA', requestId: 'c-1', facts: { ...accepted, inKafka: true, inBigquery: true, inFinal: true } },
+  { site: 'CA', requestId: 'c-2', facts: rejected('502') },
+  // Accepted, published but past the sink's offset, never landed: missing.
+  { site: 'US', requestId: HOSTILE, facts: { ...accepted, inKafka: true, inFlight: true } },
+  // A site header naming no configured site: UNKNOWN, unroutable, missing.
+  { site: 'UNKNOWN', requestId: 'z-1', facts: { ...accepted, unroutable: true } },
+];
+
+/** The fixture's table tiers as rows an embedded engine streams in (one row per line, n = 1). */
+export function proxyRows(): StreamedRow[] {
+  return PROXY.map((l) => ({
+    region: null,
+    timestampMs: l.ts,
+    requestId: l.requestId,
+    siteHeader: l.site,
+    inFlight: false,
+    n: 1,
+    status: l.status,
+  }));
+}
+export function finalRows(): StreamedRow[] {
+  return FINAL.map((l) => ({
+    region: null,
+    timestampMs: l.ts,
+    requestId: l.requestId,
+    siteHeader: l.site,
+    inFlight: false,
+    n: 1,
+  }));
+}
+
+/** An engine and readers of the fixture's two tables (PROXY and FINAL) in the engine's medium. */
+export interface EngineUnderTest {
+  engine: CountingEngine;
+  proxy: BigqueryRangeReader;
+  final: BigqueryRangeReader;
+  close(): Promise<void>;
+}
+
+export type MakeEngine = () => Promise<EngineUnderTest>;
+
+const countKey = (r: { day: string; site: string; region?: string }) => `${r.day}|${r.site}|${r.region ?? ''}`;
+
+/** Registers the contract's tests for one engine. `timeoutMs` covers starting an emulator and loading. */
+export function engineContract(name: string, makeEngine: MakeEngine, timeoutMs = 60_000): void {
+  describe(`CountingEngine contract: ${name}`, () => {
+    let e: EngineUnderTest;
+
+    beforeAll(async () => {
+      e = await makeEngine();
+      const { engine } = e;
+      const window = dayWindow(DAY, ZONE);
+      // The order a run loads a batch in (jobs/reconcile.ts).
+      await engine.setWindows([window]);
+      await engine.loadTable('proxy', e.proxy, window.startMs, window.endMs, SITES);
+      await engine.files?.loadEmpty('gcs');
+      await engine.beginStreamed('kafka');
+      const kafka = KAFKA.map((k) => ({
+        region: k.region,
+        timestampMs: k.ts,
+        requestId: k.requestId,
+        siteHeader: k.site,
+        inFlight: k.inFlight,
+        n: 1,
+      }));
+      // In two appends, as a reader hands batches over.
+      await engine.appendStreamed('kafka', kafka.slice(0, 2));
+      await engine.appendStreamed('kafka', kafka.slice(2));
+      await engine.finishStreamed('kafka', SITES);
+      await engine.loadTable('bigquery', e.final, window.startMs, window.endMs, SITES);
+      await engine.joinIds([DAY], true);
+    }, timeoutMs);
+    afterAll(async () => {
+      await e?.engine.close();
+      await e?.close();
+    });
+
+    it('offers the file tiers whole or not at all: no method that could only throw or answer nothing', () => {
+      const files = e.engine.files;
+      const methods = ['loadFiles', 'loadEmpty', 'landedCounts', 'lineIssues'] as const;
+      if (files) expect(methods.filter((m) => typeof files[m] !== 'function')).toEqual([]);
+      else expect(['loadFiles', 'landedCounts'].filter((m) => m in e.engine)).toEqual([]);
+    });
+
+    it("counts the proxy's lines of the day per site: accepted, 413 and 502", async () => {
+      const rows = await e.engine.proxyCounts();
+      const expected = new Map<string, { lines: number; accepted: number; rejected413: number; rejected502: number }>();
+      for (const id of FIXTURE_IDS) {
+        const lines = PROXY.filter((l) => l.requestId === id.requestId);
+        const c = expected.get(id.site) ?? { lines: 0, accepted: 0, rejected413: 0, rejected502: 0 };
+        c.lines += lines.length;
+        c.accepted += lines.filter((l) => l.status >= 200 && l.status < 300).length;
+        c.rejected413 += lines.filter((l) => l.status === 413).length;
+        c.rejected502 += lines.filter((l) => l.status === 502).length;
+        expected.set(id.site, c);
+      }
+      expect(new Map(rows.map((r) => [countKey(r), r.counts]))).toEqual(
+        new Map([...expected].map(([site, counts]) => [countKey({ day: DAY, site }), counts])),
+      );
+    });
+
+    it('finds no malformed or out-of-window proxy line in well-formed rows of the day', async () => {
+      const issues = await e.engine.lineIssues('proxy');
+      expect(issues.filter((r) => r.counts.malformed + r.counts.outOfWindow > 0)).toEqual([]);
+    });
+
+    it("counts Kafka's records per site and cluster, each id once per cluster", async () => {
+      const rows = await e.engine.streamedCounts('kafka');
+      const expected = new Map<string, { n: number; ids: Set<string> }>();
+      for (const k of KAFKA) {
+        const site = FIXTURE_IDS.find((i) => i.requestId === k.requestId)!.site;
+        const key = countKey({ day: DAY, site, region: k.region });
+        const c = expected.get(key) ?? { n: 0, ids: new Set() };
+        c.n++;
+        c.ids.add(k.requestId);
+        expected.set(key, c);
+      }
+      expect(new Map(rows.map((r) => [countKey(r), { kind: r.kind, n: r.n, distinct: r.distinct }]))).toEqual(
+        new Map([...expected].map(([key, c]) => [key, { kind: 'record', n: c.n, distinct: c.ids.size }])),
+      );
+    });
+
+    it("counts the final tier's records per site, with no region", async () => {
+      const rows = await e.engine.streamedCounts('bigquery');
+      const expected = new Map<string, { kind: string; n: number; distinct: number }>();
+      for (const f of FINAL) {
+        const key = countKey({ day: DAY, site: f.site! });
+        const c = expected.get(key) ?? { kind: 'record', n: 0, distinct: 0 };
+        c.n++;
+        c.distinct++;
+        expected.set(key, c);
+      }
+      expect(new Map(rows.map((r) => [countKey(r), { kind: r.kind, n: r.n, distinct: r.distinct }]))).toEqual(expected);
+    });
+
+    it('groups the ids by day, site and facts exactly as the fixture says each id is', async () => {
+      const groups = await e.engine.idFacts();
+      const expected = new Map<string, IdFactGroup>();
+      for (const id of FIXTURE_IDS) {
+        const key = JSON.stringify([DAY, id.site, id.facts]);
+        const g = expected.get(key) ?? { day: DAY, site: id.site, ...id.facts, ids: 0 };
+        g.ids++;
+        expected.set(key, g);
+      }
+      const sort = (gs: IdFactGroup[]) => gs.map((g) => JSON.stringify(g)).sort();
+      expect(sort(groups)).toEqual(sort([...expected.values()]));
+    });
+
+    it('lists the accepted ids the final tier lacks, configured sites first then UNKNOWN, each by id', async () => {
+      const missing: MissingId[] = [];
+      for await (const chunk of e.engine.missingIds(DAY, SITES)) missing.push(...chunk);
+      const order = (site: Site) => (SITES.includes(site) ? SITES.indexOf(site) : SITES.length);
+      const expected = FIXTURE_IDS.filter((i) => i.facts.accepted && !i.facts.inFinal).sort(
+        (a, b) => order(a.site) - order(b.site) || (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0),
+      );
+      expect(
+        missing.map((m) => ({
+          site: m.site,
+          requestId: m.requestId,
+          unroutable: m.facts.unroutable,
+          kafkaKnown: m.facts.kafkaKnown,
+          inKafka: m.facts.inKafka,
+          inFlight: m.facts.inFlight,
+          inGcs: m.facts.inGcs,
+        })),
+      ).toEqual(
+        expected.map((i) => ({
+          site: i.site,
+          requestId: i.requestId,
+          unroutable: i.facts.unroutable,
+          kafkaKnown: i.facts.kafkaKnown,
+          inKafka: i.facts.inKafka,
+          inFlight: i.facts.inFlight,
+          inGcs: i.facts.inGcs,
+        })),
+      );
+    });
+
+    it('lists no missing id for a day outside the batch', async () => {
+      const missing: MissingId[] = [];
+      for await (const chunk of e.engine.missingIds('2025-03-08', SITES)) missing.push(...chunk);
+      expect(missing).toEqual([]);
+    });
+  });
+}
+
+/** A table of the fixture served from memory: the rows in [startMs, endMs), as a BigQuery reader hands them over. */
+export function memoryTable(rows: readonly StreamedRow[]): BigqueryRangeReader {
+  return {
+    async readRange(startMs, endMs, onBatch) {
+      const inRange = rows.filter((r) => r.timestampMs >= startMs && r.timestampMs < endMs);
+      await onBatch(inRange);
+      return { bytesProcessed: null, rows: inRange.length };
+    },
+  };
+}
