@@ -7,6 +7,8 @@ import { isTimeZone } from './dates.js';
 import { ALL_SITES, UNKNOWN_SITE } from './domain.js';
 import { ConfigError } from './errors.js';
 import { isDated, type ParsedLocation, unknownPlaceholders } from './locations.js';
+import { BQ_COLUMN, BQ_DATASET, BQ_TABLE } from './bigquery/names.js';
+import { GCS_DOWNLOAD_CONCURRENCY } from './storage/limits.js';
 
 /** Field paths: dotted, each segment a plain JSON key. Validated because they become SQL identifiers. */
 const FIELD_PATH = /^[A-Za-z0-9_@$-]+(\.[A-Za-z0-9_@$-]+)*$/;
@@ -52,7 +54,7 @@ const gcsTier = fileTier.extend({
   /** A private endpoint or an emulator, e.g. http://127.0.0.1:4443. */
   apiEndpoint: z.url().optional(),
   /** Objects downloaded at once. */
-  downloadConcurrency: z.number().int().min(1).max(256).default(8),
+  downloadConcurrency: z.number().int().min(1).max(256).default(GCS_DOWNLOAD_CONCURRENCY),
 });
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. KAFKA_EUS2_PASSWORD');
@@ -90,11 +92,8 @@ const kafkaTier = z.strictObject({
   readTimeoutMs: z.number().int().min(1000).max(3_600_000).default(600_000),
 });
 
-/** project.dataset.table, each part BigQuery's own pattern: these become backquoted identifiers. */
-const BQ_TABLE = /^[a-z][a-z0-9-]{4,61}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_-]{1,1024}$/;
-/** project.dataset: where the bigquery engine keeps its scratch tables. */
-const BQ_DATASET = /^[a-z][a-z0-9-]{4,61}[a-z0-9]\.[A-Za-z0-9_]{1,1024}$/;
-const bqColumn = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,299}$/, 'a BigQuery column name');
+/** BigQuery's identifier rules (src/bigquery/names.ts): names that pass become backquoted identifiers. */
+const bqColumn = z.string().regex(BQ_COLUMN, 'a BigQuery column name');
 const bytes = z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String);
 
 /** How a job reaches BigQuery: shared by every table the job reads. */
@@ -367,7 +366,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     gcs: {
       ...(gcs?.projectId ? { projectId: gcs.projectId } : {}),
       ...(gcs?.apiEndpoint ? { apiEndpoint: gcs.apiEndpoint } : {}),
-      downloadConcurrency: gcs?.downloadConcurrency ?? 8,
+      downloadConcurrency: gcs?.downloadConcurrency ?? GCS_DOWNLOAD_CONCURRENCY,
     },
     engine,
     jobs: raw.jobs,

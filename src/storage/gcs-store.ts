@@ -10,14 +10,14 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { GcsOptions } from '../config.js';
 import { AbortedError, TierError, throwIfAborted } from '../errors.js';
 import { type BlobObject, type BlobStore, RECORD_OBJECT } from './blob-store.js';
+import { GCS_DOWNLOAD_CONCURRENCY } from './limits.js';
 
 /** Attempts per request (listing page, download, upload), the first one included. */
 export const GCS_RETRY_ATTEMPTS = 5;
 /** Backoff before attempt n+1 is `GCS_RETRY_BASE_DELAY_MS × 2^(n-1)`, plus up to as much again of jitter. */
 export const GCS_RETRY_BASE_DELAY_MS = 200;
 export const GCS_RETRY_MAX_DELAY_MS = 10_000;
-/** Objects downloaded at once through one client when the caller sets no limit. */
-export const GCS_DOWNLOAD_CONCURRENCY = 8;
+export { GCS_DOWNLOAD_CONCURRENCY };
 /**
  * A download that receives no byte for this long is abandoned and retried. Needed, not just prudent:
  * the client (teeny-request on node-fetch 2) neither errors nor ends a response whose connection drops
@@ -50,8 +50,10 @@ const TRANSIENT_NETWORK_CODES = new Set([
 ]);
 
 export interface GcsStoreOptions {
-  /** Downloads at once through this store; shared by every store made on the same client. */
+  /** Downloads at once through this store, when no downloadLimit is given. Default {@link GCS_DOWNLOAD_CONCURRENCY}. */
   downloadConcurrency?: number;
+  /** The run's download limit, shared by every store of the run (see StoreRegistry). */
+  downloadLimit?: LimitFunction;
   retryAttempts?: number;
   retryBaseDelayMs?: number;
   stallTimeoutMs?: number;
@@ -94,18 +96,21 @@ export function createStorageClient(options: Pick<GcsOptions, 'projectId' | 'api
   });
 }
 
-/** One client per option set, so that every bucket of a run shares its connections and download limit. */
-const clients = new WeakMap<GcsOptions, Storage>();
-const downloadLimits = new WeakMap<Storage, LimitFunction>();
-
-/** The BlobStore for one bucket of `gs://` locations; what `src/storage/index.ts` calls. */
-export async function openGcsStore(tier: string, bucket: string, options: GcsOptions): Promise<BlobStore> {
-  let storage = clients.get(options);
-  if (!storage) {
-    storage = createStorageClient(options);
-    clients.set(options, storage);
-  }
-  return new GcsBlobStore(tier, bucket, storage, { downloadConcurrency: options.downloadConcurrency });
+/**
+ * The BlobStore for one bucket of `gs://` locations, on `storage` (the run's client: see
+ * StoreRegistry), else on a client of its own made from the options.
+ */
+export async function openGcsStore(
+  tier: string,
+  bucket: string,
+  options: GcsOptions,
+  storage: Storage = createStorageClient(options),
+  downloadLimit?: LimitFunction,
+): Promise<BlobStore> {
+  return new GcsBlobStore(tier, bucket, storage, {
+    downloadConcurrency: options.downloadConcurrency,
+    ...(downloadLimit ? { downloadLimit } : {}),
+  });
 }
 
 /**
@@ -124,12 +129,7 @@ export class GcsBlobStore implements BlobStore {
     private readonly storage: Storage,
     options: GcsStoreOptions = {},
   ) {
-    let limit = downloadLimits.get(storage);
-    if (!limit) {
-      limit = pLimit(options.downloadConcurrency ?? GCS_DOWNLOAD_CONCURRENCY);
-      downloadLimits.set(storage, limit);
-    }
-    this.limit = limit;
+    this.limit = options.downloadLimit ?? pLimit(options.downloadConcurrency ?? GCS_DOWNLOAD_CONCURRENCY);
     this.policy = retryPolicy(options);
     this.stallTimeoutMs = options.stallTimeoutMs ?? GCS_DOWNLOAD_STALL_TIMEOUT_MS;
   }

@@ -1,15 +1,35 @@
+import type { Storage } from '@google-cloud/storage';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { GcsOptions } from '../config.js';
 import type { ParsedLocation } from '../locations.js';
 import type { BlobStore } from './blob-store.js';
 import { LocalBlobStore } from './local-store.js';
 
 /**
- * The store behind a location. GCS is imported lazily so that a run over local files never loads
- * the cloud SDK. Clients are made once per run and shared by every location of a scheme.
+ * The run's one GCS client and its one download limit: the client is made on first use (a run over
+ * local files never loads the cloud SDK), then shared by every bucket the run reads — every batch
+ * of a backfill too — and by the `--out gs://` upload.
  */
+export class GcsConnection {
+  /** Downloads at once across the run (gcs.downloadConcurrency). */
+  readonly downloads: LimitFunction;
+  private client: Promise<Storage> | undefined;
+
+  constructor(readonly options: GcsOptions) {
+    this.downloads = pLimit(options.downloadConcurrency);
+  }
+
+  storage(): Promise<Storage> {
+    return (this.client ??= import('./gcs-store.js').then(({ createStorageClient }) =>
+      createStorageClient(this.options),
+    ));
+  }
+}
+
+/** The store behind a location: one per tier and bucket, all of a scheme on the run's client. */
 export class StoreRegistry {
   private readonly stores = new Map<string, Promise<BlobStore>>();
-  constructor(private readonly gcs: GcsOptions) {}
+  constructor(private readonly gcs: GcsConnection) {}
 
   storeFor(tier: string, location: ParsedLocation): Promise<BlobStore> {
     const key = `${tier}|${location.scheme}|${location.bucket}`;
@@ -23,7 +43,7 @@ export class StoreRegistry {
   }
 
   private async openGcs(tier: string, bucket: string): Promise<BlobStore> {
-    const { openGcsStore } = await import('./gcs-store.js');
-    return openGcsStore(tier, bucket, this.gcs);
+    const [{ openGcsStore }, storage] = await Promise.all([import('./gcs-store.js'), this.gcs.storage()]);
+    return openGcsStore(tier, bucket, this.gcs.options, storage, this.gcs.downloads);
   }
 }

@@ -27,7 +27,8 @@ import { writeScenario, type WrittenScenario } from '../../src/demo/write-scenar
 import type { DayKey } from '../../src/domain.js';
 import { TierError } from '../../src/errors.js';
 import { identityViolations } from '../../src/reconcile/attribute.js';
-import { createBigqueryClient, createBigqueryTier } from '../../src/tiers/bigquery.js';
+import { createBigqueryClient } from '../../src/bigquery/client.js';
+import { createBigqueryTier } from '../../src/tiers/bigquery.js';
 import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, type BqEmulator, startBqEmulator } from '../support/bq-emulator.js';
 import {
   createDataset,

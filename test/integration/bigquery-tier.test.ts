@@ -11,12 +11,9 @@ import { BigQuery, type TableField } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import type { StreamedRow } from '../../src/domain.js';
 import { AbortedError, TierError } from '../../src/errors.js';
-import {
-  createBigqueryClient,
-  createBigqueryTier,
-  type BigqueryTier,
-  type BigqueryTierOptions,
-} from '../../src/tiers/bigquery.js';
+import { createBigqueryClient } from '../../src/bigquery/client.js';
+import { createHistoryWriter } from '../../src/report/history-writer.js';
+import { createBigqueryTier, type BigqueryTier, type BigqueryTierOptions } from '../../src/tiers/bigquery.js';
 import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, startBqEmulator, type BqEmulator } from '../support/bq-emulator.js';
 import { rejection } from '../support/files.js';
 
@@ -395,7 +392,7 @@ describe('BigQuery tier against the emulator', () => {
     test(
       'creates the table: DATE date, INT64 and FLOAT64 for numbers, STRING for the rest, partitioned by date',
       async () => {
-        const tier = createBigqueryTier(tierOptions());
+        const tier = createHistoryWriter(tierOptions());
         await tier.writeHistory(HISTORY, [row('2025-03-09', 'US', 10), row('2025-03-09', 'ALL', 12)]);
         const [md] = await bq.dataset(DATASET).table('history').getMetadata();
         expect((md.schema.fields as TableField[]).map((f) => `${f.name}:${f.type}`)).toEqual([
@@ -436,7 +433,7 @@ describe('BigQuery tier against the emulator', () => {
     test(
       "run twice for the same day leaves one set of rows; another day's rows are kept; a re-run replaces only its day",
       async () => {
-        const tier = createBigqueryTier(tierOptions());
+        const tier = createHistoryWriter(tierOptions());
         const day9 = [row('2025-03-09', 'US', 10), row('2025-03-09', 'ALL', 12)];
         await tier.writeHistory(HISTORY, day9);
         await tier.writeHistory(HISTORY, day9);
@@ -503,7 +500,7 @@ describe('BigQuery tier against the emulator', () => {
     test(
       'several days in one call: each day replaced, the days between kept',
       async () => {
-        const tier = createBigqueryTier(tierOptions());
+        const tier = createHistoryWriter(tierOptions());
         await tier.writeHistory(HISTORY, [
           row('2025-03-11', 'US', 30),
           row('2025-03-12', 'US', 40),
@@ -527,7 +524,7 @@ describe('BigQuery tier against the emulator', () => {
       async () => {
         const [before] = await bq.query(`SELECT COUNT(*) AS n FROM \`${HISTORY}\``);
         const e = await rejection(
-          createBigqueryTier(tierOptions()).writeHistory(HISTORY, [row('2025-03-10', 'US', 99, { kafka_eus2: 7 })]),
+          createHistoryWriter(tierOptions()).writeHistory(HISTORY, [row('2025-03-10', 'US', 99, { kafka_eus2: 7 })]),
         );
         const [md] = await bq.dataset(DATASET).table('history').getMetadata();
         expect((md.schema.fields as TableField[]).map((f) => `${f.name}:${f.type}`)).toContain('kafka_eus2:INT64');
@@ -544,7 +541,7 @@ describe('BigQuery tier against the emulator', () => {
       'a value that does not fit an existing column is a TierError naming the column',
       async () => {
         const e = await rejection(
-          createBigqueryTier(tierOptions()).writeHistory(HISTORY, [
+          createHistoryWriter(tierOptions()).writeHistory(HISTORY, [
             row('2025-03-13', 'US', 'many' as unknown as number),
           ]),
         );
@@ -558,7 +555,7 @@ describe('BigQuery tier against the emulator', () => {
       'a missing dataset is a TierError naming the history table and the dataset to create',
       async () => {
         const table = `${PROJECT}.no_history_dataset_${RUN}.history`;
-        const e = await rejection(createBigqueryTier(tierOptions()).writeHistory(table, [row('2025-03-09', 'US', 1)]));
+        const e = await rejection(createHistoryWriter(tierOptions()).writeHistory(table, [row('2025-03-09', 'US', 1)]));
         expect(e).toBeInstanceOf(TierError);
         expect(e).toMatchObject({ tier: 'bigquery', object: table, retriable: false });
         expect((e as TierError).message).toContain(`create dataset ${PROJECT}.no_history_dataset_${RUN}`);

@@ -1,0 +1,60 @@
+import { BigQuery, type TableField } from '@google-cloud/bigquery';
+import { InternalError } from '../errors.js';
+import { abortable } from './jobs.js';
+import { quote, type TableRef } from './names.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The {{status_value}} of a proxy table's queries: its status column as an INT64 — as it is when
+ * the column is one (parsing every value as text would cost as much as the rest of the query),
+ * else parsed from its text (a value that is no integer becomes NULL: a malformed row).
+ */
+export async function statusValue(
+  bq: BigQuery,
+  table: TableRef,
+  column: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const [md] = await abortable(
+    bq.dataset(table.dataset, { projectId: table.project }).table(table.tableId).getMetadata(),
+    signal,
+  );
+  const fields = (md as { schema?: { fields?: TableField[] } }).schema?.fields ?? [];
+  const type = fields.find((f) => f.name?.toLowerCase() === column.toLowerCase())?.type?.toUpperCase();
+  // NULLIF(…, ''): the emulator's SAFE_CAST turns an empty string column value into 0, BigQuery's into NULL.
+  return type === 'INTEGER' || type === 'INT64'
+    ? quote(column)
+    : `SAFE_CAST(NULLIF(TRIM(CAST(${quote(column)} AS STRING)), '') AS INT64)`;
+}
+
+/**
+ * The parameters of a read of [startMs, endMs): the time range, and the partition filter's dates
+ * (the range's UTC dates widened by `marginDays`). `printable` for --dry-run.
+ */
+export function rangeParams(
+  startMs: number,
+  endMs: number,
+  marginDays: number,
+): { params: Record<string, unknown>; types: Record<string, string>; printable: Record<string, string> } {
+  if (!Number.isSafeInteger(startMs) || !Number.isSafeInteger(endMs) || startMs >= endMs) {
+    throw new InternalError(`bigquery: invalid range [${startMs}, ${endMs})`);
+  }
+  const margin = marginDays * DAY_MS;
+  const start = new Date(startMs).toISOString();
+  const end = new Date(endMs).toISOString();
+  // endMs is exclusive: a window ending at midnight UTC touches no row of the next date.
+  const fromDate = new Date(startMs - margin).toISOString().slice(0, 10);
+  const toDate = new Date(endMs - 1 + margin).toISOString().slice(0, 10);
+  return {
+    // DATE and TIMESTAMP values must be wrapped: the client sends no value for a plain string of those types.
+    params: {
+      start: BigQuery.timestamp(start),
+      end: BigQuery.timestamp(end),
+      from_date: BigQuery.date(fromDate),
+      to_date: BigQuery.date(toDate),
+    },
+    types: { start: 'TIMESTAMP', end: 'TIMESTAMP', from_date: 'DATE', to_date: 'DATE' },
+    printable: { start, end, from_date: fromDate, to_date: toDate },
+  };
+}
