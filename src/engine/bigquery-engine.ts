@@ -3,25 +3,14 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import type { BigQuery, JobMetadata, Query } from '@google-cloud/bigquery';
+import type { BigQuery, Query } from '@google-cloud/bigquery';
 import type { BigqueryRangeReader, DayKey, DayWindow, IdFactGroup, LineCountsRow, ProxyLineCounts } from '../domain.js';
 import { InternalError } from '../errors.js';
-import {
-  BIGQUERY_PAGE_ROWS,
-  createBigqueryClient,
-  type ErrorContext,
-  JobRunner,
-  parseTable,
-  QUERY_DEADLINE_MS,
-  rangeParams,
-  resultPages,
-  type TableRef,
-  tableIdentifiers,
-  statusValue,
-  timeoutError,
-  toTierError,
-  bytesOf,
-} from '../tiers/bigquery.js';
+import { createBigqueryClient } from '../bigquery/client.js';
+import { type ErrorContext, toTierError } from '../bigquery/errors.js';
+import { BIGQUERY_PAGE_ROWS, bytesOf, JobRunner, QUERY_DEADLINE_MS } from '../bigquery/jobs.js';
+import { parseDataset, parseTable, type TableRef, tableIdentifiers } from '../bigquery/names.js';
+import { rangeParams, statusValue } from '../bigquery/table-query.js';
 import {
   type CountingEngine,
   foldLineIssues,
@@ -105,16 +94,19 @@ export class BigqueryEngine implements CountingEngine {
   private constructor(
     private readonly bq: BigQuery,
     private readonly options: BigqueryEngineOptions,
+    scratchDataset: { project: string; dataset: string },
   ) {
-    const [project, dataset] = options.dataset.split('.') as [string, string];
-    this.scratchDataset = { project, dataset };
-    this.jobs = new JobRunner(bq, options, this.deadlineMs);
+    this.scratchDataset = scratchDataset;
+    this.jobs = new JobRunner(bq, options, options.queryDeadlineMs ?? QUERY_DEADLINE_MS);
   }
 
+  /**
+   * The engine on the run's `client` (the one the tiers and the history writer share); without one,
+   * a client of its own is made from the options (tests, one-off use).
+   */
   static async open(options: BigqueryEngineOptions, client?: BigQuery): Promise<BigqueryEngine> {
-    if (!/^[a-z][a-z0-9-]{4,61}[a-z0-9]\.[A-Za-z0-9_]{1,1024}$/.test(options.dataset)) {
-      throw new InternalError(`bigquery engine: "${options.dataset}" is not project.dataset`);
-    }
+    const scratchDataset = parseDataset(options.dataset);
+    if (!scratchDataset) throw new InternalError(`bigquery engine: "${options.dataset}" is not project.dataset`);
     await mkdir(options.tempDirectory, { recursive: true });
     const bq =
       client ??
@@ -123,11 +115,7 @@ export class BigqueryEngine implements CountingEngine {
         ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
         ...(options.location ? { location: options.location } : {}),
       });
-    return new BigqueryEngine(bq, options);
-  }
-
-  private get deadlineMs(): number {
-    return this.options.queryDeadlineMs ?? QUERY_DEADLINE_MS;
+    return new BigqueryEngine(bq, options, scratchDataset);
   }
 
   /** Every job and page read is given the signal: an abort cancels the running job. */
@@ -173,13 +161,7 @@ export class BigqueryEngine implements CountingEngine {
   ): Promise<{ sql: string; params: Record<string, unknown>; bytes: number }> {
     const { query, context, printable } = await this.tableQuery(tier, reader, startMs, endMs, sites);
     try {
-      const [job] = await this.bq.createQueryJob({
-        ...query,
-        dryRun: true,
-        maximumBytesBilled: this.options.maximumBytesBilled,
-        ...(this.options.location ? { location: this.options.location } : {}),
-      });
-      return { sql: query.query ?? '', params: printable, bytes: bytesOf(job.metadata as JobMetadata) ?? 0 };
+      return { ...(await this.jobs.dryRun(query)), params: printable };
     } catch (e) {
       throw toTierError(e, context);
     }
@@ -367,21 +349,14 @@ export class BigqueryEngine implements CountingEngine {
 
   async *missingIds(day: DayKey, sites: string[]): AsyncGenerator<MissingId[]> {
     const context = this.context('engine', 'bigquery');
-    const deadline = Date.now() + this.deadlineMs;
     const query: Query = {
       query: loadQuery('bigquery', 'engine/missing-ids', { id_facts: this.table('id_facts').sql }),
       params: { day, sites },
       types: { day: 'STRING', sites: ['STRING'] },
     };
     try {
-      const { job } = await this.jobs.run(query, context, deadline, this.signal);
-      for await (const page of resultPages(
-        job,
-        this.options.pageSize ?? BIGQUERY_PAGE_ROWS,
-        deadline,
-        () => timeoutError(context, this.deadlineMs, job.id),
-        this.signal,
-      )) {
+      const { pages } = await this.jobs.runPaged(query, context, this.pageSize, this.signal);
+      for await (const page of pages) {
         yield page.map((r) =>
           rowsOf.missingId(r.site, r.request_id, r.unroutable, r.kafka_known, r.in_kafka, r.in_flight, r.in_gcs),
         );
@@ -392,6 +367,10 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  private get pageSize(): number {
+    return this.options.pageSize ?? BIGQUERY_PAGE_ROWS;
+  }
 
   /** A scratch table of this run, by role: one name per run, replaced batch by batch. */
   private table(role: Scratch): TableRef {
@@ -420,7 +399,7 @@ export class BigqueryEngine implements CountingEngine {
   /** Runs a statement that creates (or replaces) `target`, to its end; the table is tracked for close(). */
   private async create(target: TableRef, query: Query, context: ErrorContext) {
     try {
-      const { metadata } = await this.jobs.run(query, context, Date.now() + this.deadlineMs, this.signal);
+      const { metadata } = await this.jobs.run(query, context, Date.now() + this.jobs.deadlineMs, this.signal);
       await this.track(target.tableId);
       return metadata;
     } catch (e) {
@@ -446,22 +425,11 @@ export class BigqueryEngine implements CountingEngine {
   /** A small result (counts per day × site × group), read whole. */
   private async select(name: string, identifiers: Record<string, string>): Promise<Record<string, unknown>[]> {
     const context = this.context('engine', 'bigquery');
-    const deadline = Date.now() + this.deadlineMs;
     try {
-      const { job } = await this.jobs.run(
-        { query: loadQuery('bigquery', `engine/${name}`, identifiers) },
-        context,
-        deadline,
-        this.signal,
-      );
+      const query = { query: loadQuery('bigquery', `engine/${name}`, identifiers) };
+      const { pages } = await this.jobs.runPaged(query, context, this.pageSize, this.signal);
       const rows: Record<string, unknown>[] = [];
-      for await (const page of resultPages(
-        job,
-        this.options.pageSize ?? BIGQUERY_PAGE_ROWS,
-        deadline,
-        () => timeoutError(context, this.deadlineMs, job.id),
-        this.signal,
-      )) {
+      for await (const page of pages) {
         rows.push(...page);
       }
       return rows;
