@@ -23,6 +23,7 @@ import {
   type TableTier,
 } from './engine.js';
 import { loadQuery } from '../queries.js';
+import { missingSql } from './fact-sql.js';
 
 export interface BigqueryEngineOptions {
   /** `project.dataset` for the scratch tables: in the location of the tables read. */
@@ -350,7 +351,10 @@ export class BigqueryEngine implements CountingEngine {
   async *missingIds(day: DayKey, sites: string[]): AsyncGenerator<MissingId[]> {
     const context = this.context('engine', 'bigquery');
     const query: Query = {
-      query: loadQuery('bigquery', 'engine/missing-ids', { id_facts: this.table('id_facts').sql }),
+      query: loadQuery('bigquery', 'engine/missing-ids', {
+        id_facts: this.table('id_facts').sql,
+        missing: missingSql('f.'),
+      }),
       params: { day, sites },
       types: { day: 'STRING', sites: ['STRING'] },
     };

@@ -23,6 +23,7 @@ import type {
 import { AbortedError, untilEnded } from '../errors.js';
 import { dayBuckets } from '../dates.js';
 import { loadQuery } from '../queries.js';
+import { missingSql } from './fact-sql.js';
 import { buildRecordColumns } from './record-columns.js';
 import {
   type CountingEngine,
@@ -324,7 +325,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     let result;
     try {
       result = await this.db.stream(
-        loadQuery('duckdb', 'missing-ids'),
+        loadQuery('duckdb', 'missing-ids', { missing: missingSql() }),
         { day, sites: listValue(sites) },
         {
           day: VARCHAR,

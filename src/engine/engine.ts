@@ -1,5 +1,6 @@
 import type { RecordFields } from '../config.js';
 import { InternalError } from '../errors.js';
+import { MISSING_FACTS } from './fact-sql.js';
 import type {
   DayKey,
   DayWindow,
@@ -201,6 +202,8 @@ export const rowsOf = {
       inGcs: Boolean(inGcs),
       inBigquery: false,
       inFinal: false,
+      // The flags that make it missing come from the one definition (rules.ts MISSING).
+      ...MISSING_FACTS,
     },
   }),
 };

@@ -51,7 +51,29 @@ export type IdColumn =
   | 'lost_before_kafka'
   | 'in_flight';
 
-const missing = (f: IdFacts): boolean => f.accepted && !f.inFinal;
+/** The facts of an id that are flags (true or false), by name. */
+export type FlagFact = { [K in keyof IdFacts]: IdFacts[K] extends boolean ? K : never }[keyof IdFacts];
+
+/** A condition on an id's flags, as data: every `holds` fact true, every `lacks` fact false. */
+export interface FactPredicate {
+  holds: readonly FlagFact[];
+  lacks: readonly FlagFact[];
+}
+
+/**
+ * "Missing", defined once: an id the proxy accepted that the final tier lacks. It is data, not a
+ * function, so that every reader takes this one definition: the rules below (`missing`), the
+ * engines' missing-ids queries (their WHERE is rendered from it: src/engine/fact-sql.ts), and the
+ * facts a missing id read back from those queries is given.
+ */
+export const MISSING: FactPredicate = { holds: ['accepted'], lacks: ['inFinal'] };
+
+/** True when the facts meet the predicate. */
+export function meets(p: FactPredicate, f: IdFacts): boolean {
+  return p.holds.every((k) => f[k]) && p.lacks.every((k) => !f[k]);
+}
+
+const missing = (f: IdFacts): boolean => meets(MISSING, f);
 
 /**
  * The attribution table: which ids each column counts, and which tiers it needs ('kafka': the

@@ -1,5 +1,5 @@
 import { dayWindow, daysInRange, parseDay } from '../../src/dates.js';
-import { folderDaysFor } from '../../jobs/reconcile.js';
+import { folderDaysFor } from '../../jobs/read-tiers.js';
 
 describe('days', () => {
   it('accepts only real calendar days', () => {

@@ -1,0 +1,196 @@
+import type { Config, TierLocations } from '../src/config.js';
+import { addDays, dayOf, dayWindow } from '../src/dates.js';
+import type { BigqueryRangeReader, DayKey, DayWindow } from '../src/domain.js';
+import { type CountingEngine, fileCountingOf } from '../src/engine/engine.js';
+import { TierError, throwIfAborted } from '../src/errors.js';
+import type { Logger } from '../src/log/logger.js';
+import type { BatchReads, KafkaDayOutcome } from '../src/reconcile/assemble.js';
+import type { StoreRegistry } from '../src/storage/index.js';
+import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
+import { LOCAL_STAGE_CONCURRENCY, readRecordTier, type TierRead } from '../src/tiers/record-tier.js';
+
+type FileTierName = 'proxy' | 'gcs';
+
+/** The tiers of a run: the readers the caller made, and the config's file tiers. */
+export interface BatchSources {
+  config: Config;
+  kafka?: KafkaTierReader;
+  bigquery?: BigqueryRangeReader;
+  proxyTable?: BigqueryRangeReader;
+}
+
+/** What reading a batch told beside the engine's rows; `kafkaDays`: the days Kafka was read whole. */
+export interface BatchRead extends BatchReads {
+  kafkaDays: DayKey[];
+}
+
+/** The folders (UTC dates) that may hold records of the days: a day early, `lateDays` late. */
+export function folderDaysFor(days: DayKey[], zone: string, lateDays: number): DayKey[] {
+  return folderDaysOf(
+    days.map((d) => dayWindow(d, zone)),
+    lateDays,
+  );
+}
+
+/** The folders (UTC dates) that may hold records of the days' windows: a day early, `lateDays` late. */
+export function folderDaysOf(windows: readonly DayWindow[], lateDays: number): DayKey[] {
+  const out = new Set<DayKey>(windows.map((w) => w.day));
+  for (const w of windows) {
+    let d = addDays(dayOf(w.startMs, 'UTC'), -1);
+    const last = addDays(dayOf(w.endMs - 1, 'UTC'), lateDays);
+    while (d <= last) {
+      out.add(d);
+      d = addDays(d, 1);
+    }
+  }
+  return [...out].sort();
+}
+
+/**
+ * The read phase: every configured tier of the batch's days into the engine (the days' windows
+ * computed once by the caller). A tier that cannot be read is logged, added to `errors` and stands
+ * empty, so that the others still count; only a stop or a bug throws.
+ */
+export async function readBatch(
+  src: BatchSources,
+  windows: readonly DayWindow[],
+  engine: CountingEngine,
+  stores: StoreRegistry,
+  scratch: string,
+  errors: string[],
+  log: Logger,
+  signal: AbortSignal | undefined,
+): Promise<BatchRead> {
+  const { config } = src;
+  const days = windows.map((w) => w.day);
+  const tiers: { name: FileTierName; cfg: TierLocations; concurrency: number }[] = [];
+  if (config.tiers.proxy) tiers.push({ name: 'proxy', cfg: config.tiers.proxy, concurrency: LOCAL_STAGE_CONCURRENCY });
+  if (config.tiers.gcs) tiers.push({ name: 'gcs', cfg: config.tiers.gcs, concurrency: config.gcs.downloadConcurrency });
+
+  const failures = new Map<FileTierName | 'bigquery', Map<DayKey, string>>();
+  const noteFailure = (tier: FileTierName | 'bigquery', failedDays: Map<DayKey, string>) => {
+    failures.set(tier, failedDays);
+    for (const message of new Set(failedDays.values())) {
+      errors.push(message);
+      log.error(message);
+    }
+  };
+  const range = `${days[0]}${days.length > 1 ? `..${days.at(-1)}` : ''}`;
+  // A table tier: one query for the batch's time range (its pages streamed in, or aggregated where it is).
+  const loadTable = async (tier: 'proxy' | 'bigquery', reader: BigqueryRangeReader | undefined) => {
+    if (!reader) return engine.loadEmpty(tier);
+    throwIfAborted(signal);
+    try {
+      const read = await engine.loadTable(tier, reader, windows[0]!.startMs, windows.at(-1)!.endMs, config.sites);
+      log.info(
+        `${tier}: ${read.rows === null ? 'aggregated in BigQuery' : `${read.rows} result rows from BigQuery`} for ${range}`,
+        { bytes_processed: read.bytesProcessed },
+      );
+    } catch (e) {
+      if (!(e instanceof TierError)) throw e;
+      noteFailure(tier, new Map(days.map((d) => [d, e.message])));
+      await engine.loadEmpty(tier);
+    }
+  };
+
+  // Every file tier lists and stages at once (downloads, gunzip), while the engine parses them in turn.
+  const reads = tiers.map((t) => readFileTier(t.name, t.cfg, windows, stores, scratch, t.concurrency, signal));
+  // Awaited below, in order; this only stops an unhandled rejection meanwhile.
+  for (const r of reads) r.catch(() => {});
+  if (!config.tiers.proxy) await loadTable('proxy', src.proxyTable);
+  for (const [i, t] of tiers.entries()) {
+    throwIfAborted(signal);
+    const { read, failedDays } = await reads[i]!;
+    noteFailure(t.name, failedDays);
+    if (read) {
+      // A mistyped folder below an existing root lists nothing, exactly as a quiet day would: say so
+      // loudly, per day and location, instead of an INFO line that counts 0.
+      if (read.staged.length > 0) log.info(`${t.name}: counting ${read.staged.length} objects for ${range}`);
+      for (const e of read.empty.filter((x) => x.folderDay === null || days.includes(x.folderDay))) {
+        log.warn(
+          `${t.name}: counting 0 objects for ${e.folderDay ?? range} in ${t.cfg.raw[e.location] ?? '?'} (expanded: ${e.expanded})`,
+          { tier: t.name, day: e.folderDay, location: t.cfg.raw[e.location], expanded: e.expanded },
+        );
+      }
+      const files = fileCountingOf(engine, t.name);
+      await files.loadFiles(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays);
+    } else {
+      await fileCountingOf(engine, t.name).loadEmpty(t.name);
+    }
+  }
+  // An engine without file tiers joins no landed file tier: nothing to stand in for.
+  if (!config.tiers.gcs) await engine.files?.loadEmpty('gcs');
+
+  const kafka = await readKafka(src.kafka, windows, config.sites, engine, errors, log, signal);
+  await loadTable('bigquery', src.bigquery);
+  const kafkaDays = [...kafka].filter(([, r]) => r.failures.size === 0 && r.expired.length === 0).map(([d]) => d);
+  return { failures, kafka, kafkaDays };
+}
+
+/** Kafka: a day at a time, so that the offsets fast path and retention are per day. */
+async function readKafka(
+  reader: KafkaTierReader | undefined,
+  windows: readonly DayWindow[],
+  sites: string[],
+  engine: CountingEngine,
+  errors: string[],
+  log: Logger,
+  signal: AbortSignal | undefined,
+): Promise<Map<DayKey, KafkaDayOutcome>> {
+  const out = new Map<DayKey, KafkaDayOutcome>();
+  await engine.beginStreamed('kafka');
+  for (const window of reader ? windows : []) {
+    const day = window.day;
+    throwIfAborted(signal);
+    const read = await reader!.readDay(
+      window,
+      (rows) =>
+        engine.appendStreamed(
+          'kafka',
+          rows.map((r) => ({ ...r, region: r.cluster, n: 1 })),
+        ),
+      signal,
+    );
+    out.set(day, read);
+    for (const message of read.failures.values()) {
+      errors.push(`${day}: ${message}`);
+      log.error(`${day}: ${message}`);
+    }
+    for (const w of read.warnings) log.warn(`${day}: ${w}`);
+    for (const region of read.expired)
+      log.warn(`${day}: kafka cluster ${region}: the day is older than the topic's retention; reported as EXPIRED`);
+    log.info(`kafka: read ${day}`, { day, offsets: Object.fromEntries(read.offsetTotals) });
+  }
+  await engine.finishStreamed('kafka', sites);
+  return out;
+}
+
+/** A file tier's objects for the days, staged; the days each failed object may hold records of are failed. */
+async function readFileTier(
+  tier: FileTierName,
+  cfg: TierLocations,
+  windows: readonly DayWindow[],
+  stores: StoreRegistry,
+  scratch: string,
+  concurrency: number,
+  signal: AbortSignal | undefined,
+): Promise<{ read: TierRead | null; failedDays: Map<DayKey, string> }> {
+  const days = windows.map((w) => w.day);
+  const folderDays = folderDaysOf(windows, cfg.lateArrivalDays);
+  const failedDays = new Map<DayKey, string>();
+  try {
+    const read = await readRecordTier(tier, cfg, folderDays, stores, scratch, concurrency, signal);
+    const foldersOf = new Map(windows.map((w) => [w.day, new Set(folderDaysOf([w], cfg.lateArrivalDays))]));
+    for (const f of read.failures) {
+      for (const day of days) {
+        const reads = f.folderDay === null || foldersOf.get(day)!.has(f.folderDay);
+        if (reads && !failedDays.has(day)) failedDays.set(day, f.error.message);
+      }
+    }
+    return { read, failedDays };
+  } catch (e) {
+    if (!(e instanceof TierError)) throw e;
+    for (const day of days) failedDays.set(day, e.message);
+    return { read: null, failedDays };
+  }
+}

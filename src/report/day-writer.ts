@@ -1,0 +1,115 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { DayKey, DaySummary, IdFacts, ParityRow, Site } from '../domain.js';
+import { throwIfAborted } from '../errors.js';
+import { type CsvOptions, renderMissingHeader, renderMissingRows, renderParityCsv } from './csv.js';
+import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from './manifest.js';
+import { commitAll, discardAll, type PreparedFile, prepareFile, type WriteResult } from './writer.js';
+
+/** One missing id as the missing list renders it. */
+export interface MissingIdRow {
+  site: Site;
+  requestId: string;
+  facts: IdFacts;
+}
+
+/** One day's reports to write. */
+export interface DayReports {
+  day: DayKey;
+  rows: ParityRow[];
+  /** The Kafka clusters' regions, in config order: one parity column each. */
+  regions: readonly string[];
+  /**
+   * The day's missing ids in report order, a chunk at a time; called only for a complete list.
+   * The list needs the proxy and the final tier: `listComplete` is false when either could not be read.
+   */
+  missingIds: () => AsyncIterable<readonly MissingIdRow[]>;
+  listComplete: boolean;
+  /** The sites the report has rows for, for the manifest. */
+  sites: string[];
+  csv: CsvOptions;
+  /** When given, a manifest-DAY.json is written with the day's files. */
+  run?: RunMetadata;
+  /** When the day's batch began, its reading included: the manifest's durationMs counts from here. */
+  batchStarted: number;
+}
+
+/** The files of one day in `outDir`. */
+export function dayFiles(outDir: string, day: DayKey): { parity: string; missing: string; manifest: string } {
+  return {
+    parity: path.join(outDir, `parity-${day}.csv`),
+    missing: path.join(outDir, `missing-${day}.csv`),
+    manifest: path.join(outDir, `manifest-${day}.json`),
+  };
+}
+
+/**
+ * Writes one day's reports: every file is prepared beside its target first, then all are renamed
+ * into place, the manifest last, so that a failure on the way leaves the day's old files as they
+ * were; nothing of a stopped run (`signal`) is committed. An incomplete missing list would read as
+ * "nothing else is missing": none is written, and an older one is removed.
+ */
+export async function writeDayReports(
+  outDir: string,
+  r: DayReports,
+  signal: AbortSignal | undefined,
+): Promise<Omit<DaySummary, 'rows'>> {
+  const files = dayFiles(outDir, r.day);
+  const prepared: PreparedFile[] = [];
+  let change: DaySummary['change'];
+  let missingFile: string | null;
+  try {
+    const missing = r.listComplete ? await prepareFile(files.missing, missingCsv(r)) : null;
+    if (missing) prepared.push(missing);
+    const parity = await prepareFile(files.parity, [renderParityCsv(r.rows, r.regions, r.csv)]);
+    prepared.push(parity);
+    change = changeOf(parity, missing);
+    missingFile = missing ? files.missing : null;
+    if (r.run) {
+      const manifest: DayManifest = {
+        ...r.run,
+        day: r.day,
+        status: worstStatus(r.rows.flatMap((row) => row.status ?? [])),
+        sites: r.sites,
+        change,
+        durationMs: Date.now() - r.batchStarted,
+        files: {
+          parity: { name: path.basename(files.parity), sha256: parity.sha256 },
+          missing: missing ? { name: path.basename(files.missing), sha256: missing.sha256 } : null,
+        },
+      };
+      prepared.push(await prepareFile(files.manifest, [renderManifest(manifest)]));
+    }
+  } catch (e) {
+    await discardAll(prepared);
+    throw e;
+  }
+  await commitAll(prepared, signal);
+  if (!r.listComplete) await rm(files.missing, { force: true });
+  return { day: r.day, parityFile: files.parity, missingFile, change };
+}
+
+/** Copies a written day's files elsewhere (--out gs://…): the missing list, the parity report, the manifest. */
+export async function publishDay(
+  publish: (files: string[]) => Promise<void>,
+  outDir: string,
+  written: Omit<DaySummary, 'rows'>,
+  withManifest: boolean,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  throwIfAborted(signal);
+  const manifest = withManifest ? [dayFiles(outDir, written.day).manifest] : [];
+  await publish([...(written.missingFile ? [written.missingFile] : []), written.parityFile, ...manifest]);
+}
+
+function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary['change'] {
+  if (parity.previousSha256 === null) return 'new';
+  const same =
+    parity.previousSha256 === parity.sha256 && (missing === null || missing.previousSha256 === missing.sha256);
+  return same ? 'unchanged' : 'restated';
+}
+
+async function* missingCsv(r: DayReports): AsyncGenerator<string> {
+  yield renderMissingHeader();
+  for await (const chunk of r.missingIds()) yield renderMissingRows(r.day, chunk, r.csv);
+}
