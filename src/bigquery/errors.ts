@@ -159,7 +159,8 @@ const ERROR_RULES: readonly {
     retriable: false,
     explain: (f, c) =>
       c.op === 'read'
-        ? `the query is invalid for this table — check ${c.key}.columns (partition must be a DATE column): ${f.message}`
+        ? `the query is invalid for this table — check ${c.key}.columns ` +
+          `(partition must be a DATE column): ${f.message}`
         : `invalid statement: ${f.message}`,
   },
 ];

@@ -9,7 +9,7 @@ const PROJECT_ID = '[a-z][a-z0-9-]{4,61}[a-z0-9]';
 const DATASET_ID = '[A-Za-z0-9_]{1,1024}';
 const TABLE_ID = '[A-Za-z0-9_-]{1,1024}';
 
-/** `project.dataset.table`: a lower-case project id, dataset and table of letters, digits and _ (a table may hold -). */
+/** `project.dataset.table`: a lower-case project id; dataset and table of letters, digits, _ (a table's may hold -). */
 export const BQ_TABLE = new RegExp(`^(${PROJECT_ID})\\.(${DATASET_ID})\\.(${TABLE_ID})$`);
 /** `project.dataset`: where the bigquery engine keeps its scratch tables. */
 export const BQ_DATASET = new RegExp(`^(${PROJECT_ID})\\.(${DATASET_ID})$`);
@@ -40,6 +40,14 @@ export function parseTable(table: string, path: string): TableRef {
 export function parseDataset(dataset: string): { project: string; dataset: string } | undefined {
   const m = BQ_DATASET.exec(dataset);
   return m ? { project: m[1]!, dataset: m[2]! } : undefined;
+}
+
+/** Each column name a BigQuery column name, else a ConfigError naming `${path}.${key}`. */
+export function assertColumnNames(columns: Record<string, string | undefined>, path: string): void {
+  for (const [key, column] of Object.entries(columns)) {
+    if (column !== undefined && !BQ_COLUMN.test(column))
+      throw new ConfigError(`${path}.${key}`, `"${column}" is not a BigQuery column name`);
+  }
 }
 
 /** A validated name as a SQL identifier. */

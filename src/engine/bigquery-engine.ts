@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
 import type { BigQuery, Query } from '@google-cloud/bigquery';
 import type { BigqueryRangeReader, DayKey, DayWindow, IdFactGroup, LineCountsRow, ProxyLineCounts } from '../domain.js';
 import { InternalError } from '../errors.js';
@@ -23,6 +20,7 @@ import {
   type TableTier,
 } from './engine.js';
 import { loadQuery } from '../queries.js';
+import { KAFKA_RAW_SCHEMA, KAFKA_ROWS_PER_LOAD, KafkaLoadFiles } from './kafka-load-files.js';
 import { missingSql } from './fact-sql.js';
 
 export interface BigqueryEngineOptions {
@@ -46,30 +44,6 @@ export interface BigqueryEngineOptions {
 /** A scratch table outlives a crashed run by at most this long (BigQuery deletes it). */
 const SCRATCH_LIFETIME_MS = 6 * 60 * 60 * 1000;
 
-/** The schema of Kafka's rows as they are loaded (streamed-raw.sql's, without status). */
-const KAFKA_RAW_SCHEMA = {
-  fields: [
-    { name: 'region', type: 'STRING' },
-    { name: 'ts_ms', type: 'INT64' },
-    { name: 'rid', type: 'STRING' },
-    { name: 'site_raw', type: 'STRING' },
-    { name: 'in_flight', type: 'BOOL' },
-    { name: 'n', type: 'INT64' },
-  ],
-};
-
-/** Kafka rows per load job (about 120 MB of NDJSON): uploads stay moderate however large the day. */
-const KAFKA_ROWS_PER_LOAD = 1_000_000;
-
-interface KafkaPart {
-  file: string;
-  out: WriteStream;
-  /** Rows in this part's file. */
-  rows: number;
-  /** Parts of the batch loaded before this one. */
-  loaded: number;
-}
-
 type Scratch = 'agg_proxy' | 'agg_bigquery' | 'raw_kafka' | 'agg_kafka' | 'id_facts';
 
 /**
@@ -90,7 +64,8 @@ export class BigqueryEngine implements CountingEngine {
   private readonly statusValues = new Map<string, string>();
   private days: DayKey[] = [];
   private signal: AbortSignal | undefined;
-  private kafka: KafkaPart | undefined;
+  /** Kafka's rows on their way to raw_kafka. */
+  private readonly kafka: KafkaLoadFiles;
 
   private constructor(
     private readonly bq: BigQuery,
@@ -99,6 +74,13 @@ export class BigqueryEngine implements CountingEngine {
   ) {
     this.scratchDataset = scratchDataset;
     this.jobs = new JobRunner(bq, options, options.queryDeadlineMs ?? QUERY_DEADLINE_MS);
+    this.kafka = new KafkaLoadFiles({
+      directory: options.tempDirectory,
+      runId: this.runId,
+      rowsPerLoad: options.rowsPerLoad ?? KAFKA_ROWS_PER_LOAD,
+      load: (file, first) => this.loadKafkaFile(file, first),
+      toError: (e) => toTierError(e, this.context('engine', 'bigquery')),
+    });
   }
 
   /**
@@ -129,7 +111,7 @@ export class BigqueryEngine implements CountingEngine {
 
   /** Drops the run's scratch tables (they expire by themselves when this cannot). */
   async close(): Promise<void> {
-    await this.closeKafkaFile();
+    await this.kafka.discard();
     const dataset = this.bq.dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project });
     await Promise.all(
       [...this.created].map((id) =>
@@ -218,47 +200,20 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   async beginStreamed(_tier: 'kafka'): Promise<void> {
-    await this.closeKafkaFile();
-    this.kafka = this.newKafkaPart(0);
+    await this.kafka.begin();
   }
 
-  /**
-   * Written to a local file as read, memory holding one batch whatever the day's size; every
-   * `rowsPerLoad` rows the file is loaded (one load job) and the next one begins.
-   */
+  /** Written to local files as read, each loaded (one load job) once it holds `rowsPerLoad` rows. */
   async appendStreamed(_tier: 'kafka', rows: readonly StreamedRow[]): Promise<void> {
-    const k = this.kafka;
-    if (!k) throw new InternalError('bigquery engine: appendStreamed before beginStreamed');
-    let text = '';
-    for (const r of rows) {
-      text +=
-        JSON.stringify({
-          region: r.region,
-          ts_ms: r.timestampMs,
-          rid: r.requestId,
-          site_raw: r.siteHeader,
-          in_flight: r.inFlight,
-          n: r.n,
-        }) + '\n';
-    }
-    if (text !== '' && !k.out.write(text)) await once(k.out, 'drain');
-    k.rows += rows.length;
-    if (k.rows >= (this.options.rowsPerLoad ?? KAFKA_ROWS_PER_LOAD)) {
-      await this.loadKafkaPart(k);
-      this.kafka = this.newKafkaPart(k.loaded + 1);
-    }
+    await this.kafka.append(rows);
   }
 
   /** Loads what is left, then the same aggregation as the embedded engine's. */
   async finishStreamed(_tier: 'kafka', sites: string[]): Promise<void> {
-    const k = this.kafka;
-    if (!k) throw new InternalError('bigquery engine: finishStreamed before beginStreamed');
-    this.kafka = undefined;
+    const loaded = await this.kafka.finish();
     const target = this.table('agg_kafka');
     const context = this.context('engine', 'bigquery');
-    if (k.rows > 0) await this.loadKafkaPart(k);
-    else await this.discardKafkaPart(k);
-    if (k.loaded === 0 && k.rows === 0) {
+    if (!loaded) {
       await this.create(
         target,
         { query: loadQuery('bigquery', 'engine/empty-kafka', { target: target.sql }) },
@@ -277,37 +232,19 @@ export class BigqueryEngine implements CountingEngine {
     );
   }
 
-  /** `loaded`: how many parts of this batch are in raw_kafka already (the first load replaces the table). */
-  private newKafkaPart(loaded: number): KafkaPart {
-    const file = path.join(this.options.tempDirectory, `kafka-${this.runId}-${loaded}.ndjson`);
-    return { file, out: createWriteStream(file), rows: 0, loaded };
-  }
-
-  private async loadKafkaPart(k: KafkaPart): Promise<void> {
+  /** One file of Kafka's rows into raw_kafka: the batch's first replaces the table, the others append. */
+  private async loadKafkaFile(file: string, first: boolean): Promise<void> {
     const raw = this.table('raw_kafka');
-    try {
-      k.out.end();
-      await once(k.out, 'close');
-      await this.bq
-        .dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project })
-        .table(raw.tableId)
-        .load(k.file, {
-          sourceFormat: 'NEWLINE_DELIMITED_JSON',
-          schema: KAFKA_RAW_SCHEMA,
-          writeDisposition: k.loaded === 0 ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
-          ...(this.options.location ? { location: this.options.location } : {}),
-        });
-      await this.track(raw.tableId);
-    } catch (e) {
-      throw toTierError(e, this.context('engine', 'bigquery'));
-    } finally {
-      await rm(k.file, { force: true });
-    }
-  }
-
-  private async discardKafkaPart(k: KafkaPart): Promise<void> {
-    k.out.destroy();
-    await rm(k.file, { force: true });
+    await this.bq
+      .dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project })
+      .table(raw.tableId)
+      .load(file, {
+        sourceFormat: 'NEWLINE_DELIMITED_JSON',
+        schema: KAFKA_RAW_SCHEMA,
+        writeDisposition: first ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
+        ...(this.options.location ? { location: this.options.location } : {}),
+      });
+    await this.track(raw.tableId);
   }
 
   async proxyCounts(): Promise<LineCountsRow<Omit<ProxyLineCounts, 'malformed' | 'rejectedOther'>>[]> {
@@ -440,13 +377,6 @@ export class BigqueryEngine implements CountingEngine {
     } catch (e) {
       throw toTierError(e, context);
     }
-  }
-
-  private async closeKafkaFile(): Promise<void> {
-    const k = this.kafka;
-    if (!k) return;
-    this.kafka = undefined;
-    await this.discardKafkaPart(k);
   }
 }
 

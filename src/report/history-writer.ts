@@ -167,7 +167,7 @@ function historyColumns(rows: readonly Record<string, string | number | null>[],
   }));
 }
 
-/** The history table's column types (existing columns keep theirs), after creating the table or adding missing columns. */
+/** The history table's column types (existing columns keep theirs), once the table or its missing columns are made. */
 async function ensureHistoryTable(
   dataset: Dataset,
   target: TableRef,

@@ -2,7 +2,7 @@ import type { BigQuery, Query } from '@google-cloud/bigquery';
 import { createBigqueryClient } from '../bigquery/client.js';
 import { type ErrorContext, toTierError } from '../bigquery/errors.js';
 import { BIGQUERY_PAGE_ROWS, bytesOf, JobRunner, QUERY_DEADLINE_MS } from '../bigquery/jobs.js';
-import { BQ_COLUMN, parseTable, tableIdentifiers } from '../bigquery/names.js';
+import { assertColumnNames, parseTable, tableIdentifiers } from '../bigquery/names.js';
 import { rangeParams, statusValue } from '../bigquery/table-query.js';
 import type { BigqueryTableSpec, StreamedRow } from '../domain.js';
 import { ConfigError, TierError, throwIfAborted } from '../errors.js';
@@ -15,10 +15,9 @@ export interface BigqueryTierOptions {
   kind?: 'landed' | 'proxy';
   /** Column names; `partition` is a DATE column (the table's partitioning column); `status` for kind proxy. */
   columns: BigqueryTableSpec['columns'];
-  /** The project that runs (and pays for) the queries. Default: the table's project. */
+  /** The project that runs the jobs (default: the table's), where, and (a client of its own only) the endpoint. */
   projectId?: string;
   location?: string;
-  /** An emulator (`http://…`: no credentials are looked up) or a private endpoint (`https://…`). */
   apiEndpoint?: string;
   /** A query that would bill more bytes than this (a decimal string) fails instead of running. */
   maximumBytesBilled: string;
@@ -30,14 +29,11 @@ export interface BigqueryTierOptions {
   queryDeadlineMs?: number;
 }
 
+/** bytesProcessed: the job's totalBytesProcessed, or null; rows: result rows handed to onBatch, not table rows. */
 export interface BigqueryReadResult {
-  /** The job's totalBytesProcessed; null when BigQuery did not report it. */
   bytesProcessed: number | null;
-  /** Result rows handed to onBatch (one per timestamp × request id × site), not table rows. */
   rows: number;
 }
-
-export type { BigqueryTableSpec };
 
 export interface BigqueryTier {
   readonly spec: BigqueryTableSpec;
@@ -152,10 +148,7 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
 }
 
 function validate(options: BigqueryTierOptions, key: string): void {
-  for (const [name, column] of Object.entries(options.columns)) {
-    if (!BQ_COLUMN.test(column))
-      throw new ConfigError(`${key}.columns.${name}`, `"${column}" is not a BigQuery column name`);
-  }
+  assertColumnNames(options.columns, `${key}.columns`);
   if ((options.kind ?? 'landed') === 'proxy' && !options.columns.status)
     throw new ConfigError(`${key}.columns.status`, 'a proxy table needs its status column');
   if (!/^\d+$/.test(options.maximumBytesBilled)) {
