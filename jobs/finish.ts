@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { buildAlert, postWebhook } from '../src/alerts/webhook.js';
 import type { Config } from '../src/config.js';
-import type { ReconcileResult, RowStatus } from '../src/domain.js';
+import type { ReconcileResult } from '../src/domain.js';
 import { throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import { historyRows } from '../src/report/history.js';
@@ -74,7 +74,7 @@ export async function finish(req: FinishRequest): Promise<number> {
 /** The webhook alert, when alerts.webhookUrlEnv is set and a row's status is one alerts.on names. */
 async function sendAlert({ result, config, out, log, env, signal }: FinishRequest): Promise<void> {
   const webhookVar = config.alerts.webhookUrlEnv;
-  const alert = buildAlert(result.days, config.alerts.on as RowStatus[], out);
+  const alert = buildAlert(result.days, config.alerts.on, out);
   if (!webhookVar || !alert || signal.aborted) return;
   const url = env[webhookVar];
   if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
