@@ -213,11 +213,17 @@ const schema = z.strictObject({
       // `engine: bigquery` is short for `engine: { kind: bigquery }`.
       (v) => (typeof v === 'string' ? { kind: v } : v),
       z.strictObject({
-        /** embedded: DuckDB in the pod; bigquery: the request-id work runs in BigQuery, so the pod's memory does not grow with the day. */
+        /**
+         * embedded: DuckDB in the pod; bigquery: the request-id work runs in BigQuery, so the pod's
+         * memory does not grow with the day.
+         */
         kind: z.enum(['embedded', 'bigquery']).default('embedded'),
-        /** bigquery engine: the dataset (project.dataset) for its scratch tables; default the history table's dataset. */
+        /** bigquery engine: the dataset (project.dataset) for its scratch tables; default the history table's. */
         dataset: z.string().regex(BQ_DATASET, 'project.dataset').optional(),
-        /** DuckDB's memory limit; above it, work spills to tempDirectory. Unset: half the container's memory limit, else 512MiB (src/engine/memory.ts). */
+        /**
+         * DuckDB's memory limit; above it, work spills to tempDirectory. Unset: half the container's
+         * memory limit, else 512MiB (src/engine/memory.ts).
+         */
         memoryLimit: z
           .string()
           .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i)
@@ -258,7 +264,10 @@ export interface GcsOptions {
 export interface Config {
   timezone: string;
   sites: string[];
-  /** landedNotAcceptedPct: % of accepted ids landing unaccepted above which a row WARNs; volumeDropPct: the volume guard's share (0: off). */
+  /**
+   * landedNotAcceptedPct: % of accepted ids landing unaccepted above which a row WARNs;
+   * volumeDropPct: the volume guard's share (0: off).
+   */
   thresholds: { warnPct: number; failPct: number; landedNotAcceptedPct: number; volumeDropPct: number };
   tiers: {
     /** Exactly one of proxy (files) and proxyBigquery (a table). */
@@ -332,23 +341,27 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     if (!proxyBigqueryConfig)
       throw new ConfigError(
         'tiers.proxy.bigquery',
-        'engine bigquery reads the proxy from a BigQuery table: set tiers.proxy.bigquery (table and columns) instead of tiers.proxy.locations',
+        'engine bigquery reads the proxy from a BigQuery table: set tiers.proxy.bigquery (table and columns) ' +
+          'instead of tiers.proxy.locations',
       );
     if (!bigquery)
       throw new ConfigError(
         'tiers.bigquery',
-        'engine bigquery reconciles against a BigQuery table: set tiers.bigquery (a native table, or an external table over the landed GCS prefixes)',
+        'engine bigquery reconciles against a BigQuery table: set tiers.bigquery ' +
+          '(a native table, or an external table over the landed GCS prefixes)',
       );
     if (gcs)
       throw new ConfigError(
         'tiers.gcs',
-        'engine bigquery does not read files: define an external table over these GCS prefixes and name it in tiers.bigquery.table, or use engine embedded',
+        'engine bigquery does not read files: define an external table over these GCS prefixes ' +
+          'and name it in tiers.bigquery.table, or use engine embedded',
       );
     const dataset = engine.dataset ?? bigquery.history?.table.split('.').slice(0, 2).join('.');
     if (!dataset)
       throw new ConfigError(
         'engine.dataset',
-        'engine bigquery needs a dataset (project.dataset) for its scratch tables, in the same location as the tables it reads',
+        'engine bigquery needs a dataset (project.dataset) for its scratch tables, ' +
+          'in the same location as the tables it reads',
       );
     engine.dataset = dataset;
   }
