@@ -75,7 +75,8 @@ async function readEarlierDays(
       if (rows.length > 0) out.push({ day, rows });
     } catch (e) {
       log?.warn(
-        `${day}: its report could not be read back for the HTML report (${(e as Error).message}); the day is left out of it`,
+        `${day}: its report could not be read back for the HTML report (${(e as Error).message}); ` +
+          'the day is left out of it',
       );
     }
   }

@@ -67,7 +67,8 @@ export async function demoCommand(outDir: string, signal: AbortSignal): Promise<
   );
   process.stdout.write(`for reading: ${html ?? '-'} (open it in a browser)\n`);
   process.stdout.write(
-    `re-run on the same data: npx parity reconcile --config ${result.configFile} --from ${result.days[0]?.day} --to ${result.days.at(-1)?.day} --out ${outDir}\n`,
+    `re-run on the same data: npx parity reconcile --config ${result.configFile} ` +
+      `--from ${result.days[0]?.day} --to ${result.days.at(-1)?.day} --out ${outDir}\n`,
   );
   if (result.exitCode === 1)
     process.stdout.write(

@@ -95,11 +95,13 @@ export async function runDryRun(
 export function renderPlan(plans: readonly PlannedQuery[], engineKind: string): string {
   const lines = plans.map(
     (p) =>
-      `-- ${p.table}, ${p.days.first}..${p.days.last}: ${p.bytes} bytes estimated\n${p.sql.trim()}\n-- parameters: ${JSON.stringify(p.params)}\n`,
+      `-- ${p.table}, ${p.days.first}..${p.days.last}: ${p.bytes} bytes estimated\n${p.sql.trim()}\n` +
+      `-- parameters: ${JSON.stringify(p.params)}\n`,
   );
   if (engineKind === 'bigquery') {
     lines.push(
-      '-- engine bigquery: then the joins, counts and missing list run over the scratch tables above (their bytes only).\n',
+      '-- engine bigquery: then the joins, counts and missing list run over the scratch tables above ' +
+        '(their bytes only).\n',
     );
   }
   return lines.join('\n');

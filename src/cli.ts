@@ -57,7 +57,8 @@ function buildProgram(run: (request: CliRequest) => Promise<void>): Command {
   const daily = jobCommand(
     program,
     'daily',
-    'the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, saying which days late records restated',
+    'the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, ' +
+      'saying which days late records restated',
   ).option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)');
   common(daily).action(({ asOf, ...options }: JobOptions & { asOf?: string }) => {
     const badDay = asOf === undefined ? null : explainBadDay(asOf);
@@ -68,7 +69,8 @@ function buildProgram(run: (request: CliRequest) => Promise<void>): Command {
   const backfill = jobCommand(
     program,
     'backfill',
-    'reconcile a long range, resumably: days whose reports are current (same version and config, files intact) are skipped',
+    'reconcile a long range, resumably: days whose reports are current (same version and config, files intact) ' +
+      'are skipped',
   )
     .requiredOption('--from <YYYY-MM-DD>', 'first day (included)')
     .requiredOption('--to <YYYY-MM-DD>', 'last day (included)')
@@ -83,7 +85,8 @@ function buildProgram(run: (request: CliRequest) => Promise<void>): Command {
   program
     .command('demo')
     .description(
-      "make a week of sample data holding every cause the proxy and gcs tiers show (Kafka's need brokers), reconcile it and write the reports",
+      "make a week of sample data holding every cause the proxy and gcs tiers show (Kafka's need brokers), " +
+        'reconcile it and write the reports',
     )
     .option('--out <dir>', 'output folder', 'reports')
     .action((opts: { out: string }) => run({ command: 'demo', out: opts.out }));

@@ -86,7 +86,8 @@ export const summaryOptions = (cmd: Command): Command =>
     .addOption(
       new Option(
         '--format <format>',
-        "the summary printed at the end: per day the worst status, ALL's parity, the leading cause and the rows behind it (default: table on a terminal)",
+        "the summary printed at the end: per day the worst status, ALL's parity, the leading cause and the rows " +
+          'behind it (default: table on a terminal)',
       ).choices(['table', 'json', 'csv']),
     )
     .option('--only-failing', 'print only the days and rows that are not PASS', false);
