@@ -82,10 +82,8 @@ export async function readBatch(
     throwIfAborted(signal);
     try {
       const read = await engine.loadTable(tier, reader, windows[0]!.startMs, windows.at(-1)!.endMs, config.sites);
-      log.info(
-        `${tier}: ${read.rows === null ? 'aggregated in BigQuery' : `${read.rows} result rows from BigQuery`} for ${range}`,
-        { bytes_processed: read.bytesProcessed },
-      );
+      const how = read.rows === null ? 'aggregated in BigQuery' : `${read.rows} result rows from BigQuery`;
+      log.info(`${tier}: ${how} for ${range}`, { bytes_processed: read.bytesProcessed });
     } catch (e) {
       if (!(e instanceof TierError)) throw e;
       noteFailure(tier, new Map(days.map((d) => [d, e.message])));
@@ -107,10 +105,13 @@ export async function readBatch(
       // loudly, per day and location, instead of an INFO line that counts 0.
       if (read.staged.length > 0) log.info(`${t.name}: counting ${read.staged.length} objects for ${range}`);
       for (const e of read.empty.filter((x) => x.folderDay === null || days.includes(x.folderDay))) {
-        log.warn(
-          `${t.name}: counting 0 objects for ${e.folderDay ?? range} in ${t.cfg.raw[e.location] ?? '?'} (expanded: ${e.expanded})`,
-          { tier: t.name, day: e.folderDay, location: t.cfg.raw[e.location], expanded: e.expanded },
-        );
+        const where = `${t.cfg.raw[e.location] ?? '?'} (expanded: ${e.expanded})`;
+        log.warn(`${t.name}: counting 0 objects for ${e.folderDay ?? range} in ${where}`, {
+          tier: t.name,
+          day: e.folderDay,
+          location: t.cfg.raw[e.location],
+          expanded: e.expanded,
+        });
       }
       const files = fileCountingOf(engine, t.name);
       await files.loadFiles(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays);

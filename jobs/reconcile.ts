@@ -71,10 +71,15 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   // Named with the pid, so that a later run can tell this folder from a live run's once this process is gone (kill -9).
   const scratchRoot = await mkdtemp(scratchPrefix(config.engine.tempDirectory ?? os.tmpdir()));
   const memory = config.engine.kind === 'embedded' ? await resolveEngineMemory(config) : undefined;
-  if (memory)
-    log.info(
-      `engine memory limit ${memory.limit} (${memory.source === 'config' ? 'engine.memoryLimit' : memory.source === 'container' ? `half the container's ${Math.round(memory.containerBytes! / 2 ** 20)} MiB limit` : 'default: no container limit found'})`,
-    );
+  if (memory) {
+    const source =
+      memory.source === 'config'
+        ? 'engine.memoryLimit'
+        : memory.source === 'container'
+          ? `half the container's ${Math.round(memory.containerBytes! / 2 ** 20)} MiB limit`
+          : 'default: no container limit found';
+    log.info(`engine memory limit ${memory.limit} (${source})`);
+  }
   const engine = await openEngine(config, path.join(scratchRoot, 'engine'), memory, req.bigqueryClients);
   const unwatch = engine.watch(signal);
   const summaries: DaySummary[] = [];
@@ -183,7 +188,7 @@ async function reconcileBatch(
     for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
     addDayToHistory(history, report.rows);
 
-    const written = await writeDayReports(
+    const summary = await writeDayReports(
       req.outDir,
       {
         day,
@@ -201,39 +206,33 @@ async function reconcileBatch(
       },
       signal,
     );
-    logDay(log, day, report.rows, written.change);
-    if (req.publish) await publishDay(req.publish, req.outDir, written, Boolean(req.run), signal);
-    const summary: DaySummary = {
-      day,
-      rows: report.rows,
-      parityFile: written.parityFile,
-      missingFile: written.missingFile,
-      change: written.change,
-    };
+    logDay(log, day, report.rows, summary.change);
+    if (req.publish) await publishDay(req.publish, req.outDir, summary, Boolean(req.run), signal);
     req.onDay?.(summary);
     summaries.push(summary);
   }
   return summaries;
 }
 
-/** The day's verdict: its worst row, not ALL's (an alert on `status` must see an UNKNOWN row that FAILs under a passing ALL). */
+/**
+ * The day's verdict: its worst row, not ALL's (an alert on `status` must see an UNKNOWN row that
+ * FAILs under a passing ALL).
+ */
 function logDay(log: Logger, day: DayKey, rows: ParityRow[], change: DaySummary['change']): void {
   const all = rows.at(-1)!;
   const verdict = summarizeDay(rows);
   const restated = change === 'restated' ? ' (restated: late data changed it)' : '';
-  log.info(
-    `${day}: ${verdict.text} — ALL parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}${restated}`,
-    {
-      day,
-      status: verdict.status,
-      rows: verdict.rows.map(rowRecord),
-      all_status: all.status,
-      parity_pct: all.parity_pct,
-      missing: all.missing,
-      unexplained: all.unexplained,
-      change,
-    },
-  );
+  const figures = `ALL parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}`;
+  log.info(`${day}: ${verdict.text} — ${figures}${restated}`, {
+    day,
+    status: verdict.status,
+    rows: verdict.rows.map(rowRecord),
+    all_status: all.status,
+    parity_pct: all.parity_pct,
+    missing: all.missing,
+    unexplained: all.unexplained,
+    change,
+  });
 }
 
 /** The day's missing ids from the engine, in report order, of the reported sites (and UNKNOWN) only. */

@@ -265,6 +265,9 @@ export interface ReconcileResult {
   /** The contract's exit status: 0 PASS/WARN, 1 a FAIL or NO_DATA row, 3 an ERROR row. */
   exitCode: 0 | 1 | 3;
   errors: string[];
-  /** Days of the range reported by an earlier run and not redone (a resumed backfill): the HTML report covers them too. */
+  /**
+   * Days of the range reported by an earlier run and not redone (a resumed backfill): the HTML
+   * report covers them too.
+   */
   earlier?: { day: DayKey; rows: ParityRow[] }[];
 }

@@ -53,7 +53,7 @@ export async function writeDayReports(
   outDir: string,
   r: DayReports,
   signal: AbortSignal | undefined,
-): Promise<Omit<DaySummary, 'rows'>> {
+): Promise<DaySummary> {
   const files = dayFiles(outDir, r.day);
   const prepared: PreparedFile[] = [];
   let change: DaySummary['change'];
@@ -86,14 +86,14 @@ export async function writeDayReports(
   }
   await commitAll(prepared, signal);
   if (!r.listComplete) await rm(files.missing, { force: true });
-  return { day: r.day, parityFile: files.parity, missingFile, change };
+  return { day: r.day, rows: r.rows, parityFile: files.parity, missingFile, change };
 }
 
 /** Copies a written day's files elsewhere (--out gs://…): the missing list, the parity report, the manifest. */
 export async function publishDay(
   publish: (files: string[]) => Promise<void>,
   outDir: string,
-  written: Omit<DaySummary, 'rows'>,
+  written: DaySummary,
   withManifest: boolean,
   signal: AbortSignal | undefined,
 ): Promise<void> {

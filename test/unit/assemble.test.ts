@@ -112,7 +112,7 @@ describe('assembling a day from the engine rows of its batch', () => {
     expect(day.kafka?.messages).toEqual(new Map());
   });
 
-  it("sums Kafka's messages per site and cluster, malformed ones included, and carries the day's offsets and expiry", () => {
+  it("sums Kafka's messages per site and cluster, malformed included, with the day's offsets and expiry", () => {
     const batch = rows({
       kafka: [
         streamed(MON, 'US', { region: 'eus2', n: 4 }),

@@ -31,7 +31,7 @@ function everyCombination(): IdFacts[] {
 }
 
 describe('"missing", defined once', () => {
-  it("both engines' missing-ids queries take their condition from the rules' definition, and spell none of their own", () => {
+  it("both engines' missing-ids queries take their condition from the rules' definition, none of their own", () => {
     for (const [engine, name, file] of [
       ['duckdb', 'missing-ids', 'queries/duckdb/missing-ids.sql'],
       ['bigquery', 'engine/missing-ids', 'queries/bigquery/engine/missing-ids.sql'],
