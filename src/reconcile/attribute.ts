@@ -4,12 +4,22 @@ import {
   type IdFactGroup,
   type ParityColumn,
   type ParityRow,
-  type RowStatus,
   type Site,
   UNKNOWN_SITE,
 } from '../domain.js';
 import { type IdColumn, ID_RULES } from './rules.js';
+import {
+  DEFAULT_LANDED_NOT_ACCEPTED_PCT,
+  DEFAULT_VOLUME_DROP_PCT,
+  formatParity,
+  gradeRow,
+  num,
+  type VerdictFacts,
+} from './verdict.js';
 import { type VolumePoint, volumeDrops } from './volume.js';
+
+// The grading moved to verdict.ts; these stay importable from here, where callers found them.
+export { DEFAULT_LANDED_NOT_ACCEPTED_PCT, DEFAULT_VOLUME_DROP_PCT, formatParity, statusOf } from './verdict.js';
 
 export interface ProxyDayCounts {
   lines: number;
@@ -64,7 +74,10 @@ export interface AttributionOptions {
   thresholds: { warnPct: number; failPct: number; landedNotAcceptedPct?: number; volumeDropPct?: number };
   /** Earlier days' counts per site (from the output folder's reports), for the volume guard; none: no check. */
   volumeHistory?: ReadonlyMap<Site, readonly VolumePoint[]>;
-  /** Tiers configured in this run; kafka: its clusters' regions, in config order. The final tier is bigquery where configured. */
+  /**
+   * Tiers configured in this run; kafka: its clusters' regions, in config order. The final tier is
+   * bigquery where configured.
+   */
   tiers: { gcs: boolean; kafka: readonly string[] | null; bigquery?: boolean };
 }
 
@@ -200,129 +213,9 @@ function finish(row: ParityRow, options: AttributionOptions): void {
     thresholds: { landedNotAcceptedPct: DEFAULT_LANDED_NOT_ACCEPTED_PCT, ...options.thresholds },
     finalTier: options.tiers.bigquery ? 'bigquery' : 'gcs',
   };
-  const matched = STATUS_RULES.map((rule) => ({ status: rule.status, reason: rule.reason(facts) })).filter(
-    (m) => m.reason !== null,
-  );
-  row.status = matched[0]?.status ?? 'PASS';
-  row.status_reason = matched.map((m) => m.reason).join('; ');
-}
-
-export const DEFAULT_LANDED_NOT_ACCEPTED_PCT = 0.5;
-export const DEFAULT_VOLUME_DROP_PCT = 50;
-
-interface VerdictFacts {
-  row: ParityRow;
-  accepted: number;
-  missing: number;
-  finalDistinct: number;
-  landedNotAccepted: number;
-  /** The volume guard's findings for the row. */
-  drops: string[];
-  thresholds: { warnPct: number; failPct: number; landedNotAcceptedPct: number };
-  finalTier: 'gcs' | 'bigquery';
-}
-
-/** The tiers configured and read for the row, with their record count. */
-function tierCounts(f: VerdictFacts): [string, number][] {
-  const counts: [string, number | null][] = [
-    ['kafka', num(f.row.kafka_records)],
-    ['gcs', num(f.row.gcs_records)],
-    ['bigquery', num(f.row.bq_rows)],
-  ];
-  return counts.filter((c): c is [string, number] => c[1] !== null);
-}
-
-const notUnknown = (f: VerdictFacts): boolean => f.row.site !== UNKNOWN_SITE;
-
-/**
- * How a row is graded, worst first: the row's status is the first rule that speaks; its
- * status_reason is every rule that speaks, that one first. ERROR (a tier unread) is decided
- * before these. A site with data on one side only never reaches PASS: no proxy records is
- * NO_DATA (UNKNOWN exists only because records do), an empty tier under accepted ids is NO_DATA
- * for a configured site and parity 0 (FAIL) for UNKNOWN, whose losses have a cause of their own;
- * landed ids with none accepted, or proxy lines none of them accepted with nothing landed, WARN.
- */
-const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => string | null }[] = [
-  {
-    status: 'ERROR',
-    reason: (f) => (f.row.error ? `ERROR ${String(f.row.error)}` : null),
-  },
-  {
-    status: 'NO_DATA',
-    reason: (f) => {
-      if (!notUnknown(f) || f.row.proxy_requests !== 0) return null;
-      const malformed = num(f.row.proxy_malformed) ?? 0;
-      return malformed > 0 ? `no proxy records (${malformed} malformed lines)` : 'no proxy records';
-    },
-  },
-  {
-    status: 'NO_DATA',
-    reason: (f) => {
-      if (!notUnknown(f) || f.accepted === 0) return null;
-      const empty = tierCounts(f)
-        .filter(([, n]) => n === 0)
-        .map(([t]) => t);
-      return empty.length === 0
-        ? null
-        : `${empty.join(' and ')} ${empty.length > 1 ? 'hold' : 'holds'} nothing while the proxy accepted ${f.accepted}`;
-    },
-  },
-  {
-    status: 'FAIL',
-    reason: (f) =>
-      f.accepted > 0 && statusOf(f.accepted - f.missing, f.accepted, f.thresholds) === 'FAIL'
-        ? `parity ${String(f.row.parity_pct)} < failPct ${f.thresholds.failPct}`
-        : null,
-  },
-  {
-    status: 'WARN',
-    reason: (f) =>
-      f.accepted > 0 && statusOf(f.accepted - f.missing, f.accepted, f.thresholds) === 'WARN'
-        ? `parity ${String(f.row.parity_pct)} < warnPct ${f.thresholds.warnPct}`
-        : null,
-  },
-  {
-    status: 'WARN',
-    reason: (f) => {
-      if (f.landedNotAccepted === 0) return null;
-      if (f.accepted === 0) return `${f.landedNotAccepted} ids landed with none accepted`;
-      // landed × 100 > pct × accepted, compared without dividing.
-      return f.landedNotAccepted * 100 > f.thresholds.landedNotAcceptedPct * f.accepted
-        ? `landed_not_accepted ${f.landedNotAccepted} > ${f.thresholds.landedNotAcceptedPct}% of ${f.accepted} accepted`
-        : null;
-    },
-  },
-  {
-    status: 'WARN',
-    reason: (f) =>
-      f.accepted === 0 && f.finalDistinct === 0 && num(f.row.proxy_requests)! > 0
-        ? `${String(f.row.proxy_requests)} proxy lines, none accepted`
-        : null,
-  },
-  {
-    status: 'WARN',
-    reason: (f) => (f.drops.length > 0 ? `volume_drop: ${f.drops.join('; ')}` : null),
-  },
-];
-
-/**
- * 100 × held ÷ accepted to four decimals, rounded half up in exact integer arithmetic; null when
- * nothing was accepted (no ratio to state). Parity passes held = accepted − missing.
- */
-export function formatParity(held: number, accepted: number): string | null {
-  if (accepted === 0) return null;
-  const scaled = (BigInt(held) * 2_000_000n + BigInt(accepted)) / (2n * BigInt(accepted)); // parity × 10^4
-  const s = scaled.toString().padStart(5, '0');
-  return `${s.slice(0, -4)}.${s.slice(-4)}`;
-}
-
-/** The grade of held ÷ accepted against the thresholds (accepted 0: PASS if nothing held, else WARN). */
-export function statusOf(held: number, accepted: number, t: { warnPct: number; failPct: number }): RowStatus {
-  if (accepted === 0) return held === 0 ? 'PASS' : 'WARN';
-  const pct = (100 * held) / accepted;
-  if (pct < t.failPct) return 'FAIL';
-  if (pct < t.warnPct) return 'WARN';
-  return 'PASS';
+  const grade = gradeRow(facts);
+  row.status = grade.status;
+  row.status_reason = grade.reason;
 }
 
 function emptyRow(day: DayKey, site: Site): ParityRow {
@@ -428,10 +321,6 @@ function sumRows(day: DayKey, rows: ParityRow[], regions: readonly string[]): Pa
   return all;
 }
 
-function num(v: ParityRow[ParityColumn]): number | null {
-  return typeof v === 'number' ? v : null;
-}
-
 /**
  * The identities that tie the columns together (README, "Identities"). Returns the ones a row
  * breaks; empty columns (a tier not read) are skipped. Pure: tests run it on every scenario.
@@ -470,7 +359,8 @@ export function identityViolations(row: ParityRow): string[] {
       ([a, b, c]) => a === b! - c!,
     ],
     [
-      'missing = lost_before_kafka + unknown_site + in_flight + missing_unexplained (the Kafka causes are 0 without Kafka)',
+      'missing = lost_before_kafka + unknown_site + in_flight + missing_unexplained ' +
+        '(the Kafka causes are 0 without Kafka)',
       [v('missing'), v('unknown_site'), v('missing_unexplained')],
       ([a, b, c]) => a === (v('lost_before_kafka') ?? 0) + b! + (v('in_flight') ?? 0) + c!,
     ],
