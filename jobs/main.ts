@@ -8,6 +8,7 @@ import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
 import type { DaySummary, ReconcileResult } from '../src/domain.js';
 import { OutputError, UsageError } from '../src/errors.js';
+import { EXIT } from '../src/exit.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
@@ -24,7 +25,7 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
   if (req.command === 'reconcile' && req.dryRun) {
     const { runDryRun } = await import('./dry-run.js');
     process.stdout.write(await runDryRun(await loadConfig(req.options.config), req.days, process.env));
-    return 0;
+    return EXIT.ok;
   }
   return runJob(req, signal);
 }
