@@ -179,15 +179,19 @@ export const PARITY_COLUMNS = [
   ['duplicates', 'final-tier records − final-tier distinct request_ids'],
   [
     'unexplained',
-    'final-tier distinct − accepted distinct, a net figure (= landed_not_accepted − missing): negative when more accepted ids never landed than landed unaccepted; a loss can hide in it, never in parity_pct',
+    'final-tier distinct − accepted distinct, a net figure (= landed_not_accepted − missing): negative when more ' +
+      'accepted ids never landed than landed unaccepted; a loss can hide in it, never in parity_pct',
   ],
   [
     'parity_pct',
-    '100 × accepted ids the final tier holds ÷ accepted distinct = 100 × (accepted_distinct − missing) ÷ accepted_distinct, four decimals; never above 100; empty when nothing was accepted',
+    '100 × accepted ids the final tier holds ÷ accepted distinct = 100 × (accepted_distinct − missing) ÷ ' +
+      'accepted_distinct, four decimals; never above 100; empty when nothing was accepted',
   ],
   [
     'status',
-    "ERROR when a tier could not be read; NO_DATA when a configured site's proxy holds nothing, or a configured tier holds nothing while the proxy accepted ids; FAIL below failPct; WARN below warnPct, landed_not_accepted above landedNotAcceptedPct, a volume_drop, or data on one side only; else PASS",
+    "ERROR when a tier could not be read; NO_DATA when a configured site's proxy holds nothing, or a configured " +
+      'tier holds nothing while the proxy accepted ids; FAIL below failPct; WARN below warnPct, landed_not_accepted' +
+      ' above landedNotAcceptedPct, a volume_drop, or data on one side only; else PASS',
   ],
   [
     'proxy_malformed',

@@ -26,9 +26,9 @@ export function buildAlert(
       .filter((o) => o.sites.length > 0)
       .map((o) => `; also ${o.s}: ${o.sites.join(', ')}`);
     const all = d.rows.find((r) => r.site === ALL_SITES);
-    const totals = all
-      ? ` (ALL ${all.parity_pct === null ? 'no parity' : `${String(all.parity_pct)} %`}${typeof all.missing === 'number' ? `, ${all.missing} missing` : ''})`
-      : '';
+    const parity = all?.parity_pct === null ? 'no parity' : `${String(all?.parity_pct)} %`;
+    const missing = typeof all?.missing === 'number' ? `, ${all.missing} missing` : '';
+    const totals = all ? ` (ALL ${parity}${missing})` : '';
     return `• ${d.day}: ${slackText(v.text)}${others.join('')}${totals}`;
   });
   return {

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 
 const MIB = 1024 * 1024;
-/** The engine's share of the container's memory when engine.memoryLimit is not set: the rest is Node, the GCS client and download buffers (the bench measured about 300 MiB of those on a 2,000,000-event day). */
+/**
+ * The engine's share of the container's memory when engine.memoryLimit is not set: the rest is Node, the GCS client and
+ * download buffers (the bench measured about 300 MiB of those on a 2,000,000-event day).
+ */
 export const ENGINE_SHARE_OF_CONTAINER = 0.5;
 /** Below this DuckDB spills so much that a day crawls: never ask for less. */
 export const MIN_ENGINE_MEMORY_BYTES = 256 * MIB;

@@ -44,7 +44,10 @@ export const PARITY_GUARDED_COLUMNS: ReadonlySet<ParityColumn> = new Set<ParityC
   'status_reason',
 ]);
 
-/** The parity report as CSV text: the fixed columns, then kafka_<region> per cluster. Pure: the same rows always give the same bytes. */
+/**
+ * The parity report as CSV text: the fixed columns, then kafka_<region> per cluster. Pure: the same rows always give
+ * the same bytes.
+ */
 export function renderParityCsv(
   rows: readonly ParityRow[],
   regions: readonly string[] = [],

@@ -3,7 +3,10 @@ import { isRowStatus } from '../domain.js';
 import { PARITY_HEADER, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
 import { unguardCell } from './csv.js';
 
-/** Columns written as text (renderParityCsv's, which the formula guard may have prefixed), and parity_pct's four decimals, kept as text. */
+/**
+ * Columns written as text (renderParityCsv's, which the formula guard may have prefixed), and parity_pct's four
+ * decimals, kept as text.
+ */
 const TEXT_COLUMNS: ReadonlySet<string> = new Set([
   'date',
   'site',

@@ -80,7 +80,10 @@ export function summarizeDay(rows: readonly ParityRow[]): DayVerdict {
 /** The statuses that make a run exit non-zero, worst first. */
 const EXIT_STATUSES: readonly RowStatus[] = ['ERROR', 'FAIL', 'NO_DATA'];
 
-/** The leading cause of one row: for ERROR its error, for NO_DATA its reason, else the largest cause count (the reason when none counts). Pure. */
+/**
+ * The leading cause of one row: for ERROR its error, for NO_DATA its reason, else the largest cause count (the reason
+ * when none counts). Pure.
+ */
 export function leadingCause(row: ParityRow): LeadingCause | null {
   const cells = row as Record<string, unknown>;
   const status = row.status;

@@ -2,7 +2,10 @@
 export interface BlobObject {
   /** Shown in messages and used as the object's identity: `gs://bucket/name` or an absolute path. */
   url: string;
-  /** What makes two listings the same object, when `url` does not: a local file's resolved path (a symlink and its target). */
+  /**
+   * What makes two listings the same object, when `url` does not: a local file's resolved path (a symlink and its
+   * target).
+   */
   key?: string;
   /** Decompress while staging: the name ends in `.gz`, or the object says `Content-Encoding: gzip`. */
   gzip: boolean;
@@ -19,7 +22,9 @@ export const RECORD_OBJECT = /\.(ndjson|jsonl|json)(\.gz)?$/i;
  * same reports from either. Implementations throw TierError for a missing root or a denied read.
  */
 export interface BlobStore {
-  /** Throws TierError when the fixed part of a location (a bucket, the folder above the first placeholder) is absent. */
+  /**
+   * Throws TierError when the fixed part of a location (a bucket, the folder above the first placeholder) is absent.
+   */
   assertRootExists(root: string, signal?: AbortSignal): Promise<void>;
   /** Every record object below `prefix` (recursively); nothing when the prefix holds nothing. */
   list(prefix: string, signal?: AbortSignal): AsyncIterable<BlobObject>;

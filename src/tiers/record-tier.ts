@@ -125,7 +125,9 @@ export async function readRecordTier(
   return { tier, staged, failures, empty };
 }
 
-/** UTF-8's byte-order mark: some writers put it at the start of a file, where it would make the first line malformed. */
+/**
+ * UTF-8's byte-order mark: some writers put it at the start of a file, where it would make the first line malformed.
+ */
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
