@@ -1,0 +1,250 @@
+import { z } from 'zod';
+import { isTimeZone } from '../dates.js';
+import { ALL_SITES, UNKNOWN_SITE } from '../domain.js';
+import { unknownPlaceholders } from '../locations.js';
+import { BQ_COLUMN, BQ_DATASET, BQ_TABLE } from '../bigquery/names.js';
+import { GCS_DOWNLOAD_CONCURRENCY } from '../storage/limits.js';
+
+/**
+ * The config file's shape: every key, its default and its rule, as zod schemas. Validation only;
+ * src/config.ts turns the validated document into a Config.
+ */
+
+/** Field paths: dotted, each segment a plain JSON key. Validated because they become SQL identifiers. */
+const FIELD_PATH = /^[A-Za-z0-9_@$-]+(\.[A-Za-z0-9_@$-]+)*$/;
+const fieldPath = z.string().regex(FIELD_PATH, 'a field path is dotted plain keys, e.g. "http.status"');
+
+const recordFields = z.strictObject({
+  timestamp: fieldPath.default('timestamp'),
+  request_id: fieldPath.default('request_id'),
+  site: fieldPath.default('site'),
+  status: fieldPath.default('status'),
+  region: fieldPath.default('region'),
+});
+
+const location = z
+  .string()
+  .min(1, 'a location may not be empty')
+  .superRefine((value, ctx) => {
+    const bad = unknownPlaceholders(value);
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `unknown placeholder {${bad[0]}}: use {date}, {yyyy}, {MM} or {dd}` });
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^(gs|file):\/\//.test(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unsupported scheme in "${value}": use gs://, file:/// or a relative path`,
+      });
+    }
+    if (value.startsWith('gs://') && !/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](\/|$)/.test(value)) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" does not name a valid bucket (gs://bucket/prefix/)` });
+    }
+  });
+
+const fileTier = z.strictObject({
+  locations: z.array(location).min(1, 'at least one location'),
+  fields: recordFields.default(recordFields.parse({})),
+  /** How many later days' folders are read for records that landed late. */
+  lateArrivalDays: z.number().int().min(0).max(31).default(1),
+});
+
+const gcsTier = fileTier.extend({
+  /** Google Cloud project for the storage client; credentials always come from ADC. */
+  projectId: z.string().min(1).optional(),
+  /** A private endpoint or an emulator, e.g. http://127.0.0.1:4443. */
+  apiEndpoint: z.url().optional(),
+  /** Objects downloaded at once. */
+  downloadConcurrency: z.number().int().min(1).max(256).default(GCS_DOWNLOAD_CONCURRENCY),
+});
+
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. KAFKA_EUS2_PASSWORD');
+
+const kafkaCluster = z.strictObject({
+  brokers: z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'a broker is host:port')).min(1),
+  /** The sink connector's consumer group: messages past its committed offsets are in flight. */
+  sinkGroup: z.string().min(1).optional(),
+  ssl: z.boolean().default(false),
+  /** Credentials are read from the environment variables named here, never from the file. */
+  sasl: z
+    .strictObject({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+      usernameEnv: envName,
+      passwordEnv: envName,
+    })
+    .optional(),
+});
+
+const kafkaTier = z.strictObject({
+  topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name'),
+  /** One cluster per region; the region names the kafka_<region> column. */
+  clusters: z
+    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'a region name such as EUS2'), kafkaCluster)
+    .refine((c) => Object.keys(c).length > 0, 'at least one cluster'),
+  siteHeader: z.string().min(1).default('wm-site-id'),
+  requestId: z
+    .discriminatedUnion('from', [
+      z.strictObject({ from: z.literal('key') }),
+      z.strictObject({ from: z.literal('header'), name: z.string().min(1) }),
+      z.strictObject({ from: z.literal('value'), field: fieldPath }),
+    ])
+    .default({ from: 'key' }),
+  connectionTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  readTimeoutMs: z.number().int().min(1000).max(3_600_000).default(600_000),
+});
+
+/** BigQuery's identifier rules (src/bigquery/names.ts): names that pass become backquoted identifiers. */
+const bqColumn = z.string().regex(BQ_COLUMN, 'a BigQuery column name');
+const bytes = z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String);
+
+/** How a job reaches BigQuery: shared by every table the job reads. */
+const bigqueryConnection = {
+  /** The project that runs, and pays for, the queries; credentials always come from ADC. */
+  projectId: z.string().min(1).optional(),
+  location: z.string().min(1).optional(),
+  apiEndpoint: z.url().optional(),
+};
+
+/** A table tier's column names; `partition` is the DATE column every query filters on. */
+const tableColumns = {
+  timestamp: bqColumn.default('timestamp'),
+  request_id: bqColumn.default('request_id'),
+  site: bqColumn.default('site'),
+  partition: bqColumn.default('dt'),
+};
+
+const bigqueryTier = z.strictObject({
+  table: z.string().regex(BQ_TABLE, 'project.dataset.table'),
+  columns: z.strictObject(tableColumns).prefault({}),
+  ...bigqueryConnection,
+  /** A query that would bill more than this many bytes fails instead of running. Default 10 GiB. */
+  maximumBytesBilled: bytes.default('10737418240'),
+  /** Partitions read beyond the UTC dates a day touches, for rows partitioned by arrival. */
+  partitionMarginDays: z.number().int().min(0).max(31).default(1),
+  /** Where each run's rows go for dashboards: a re-run of a day replaces that day's rows. */
+  history: z.strictObject({ table: z.string().regex(BQ_TABLE, 'project.dataset.table') }).optional(),
+});
+
+/** The proxy's access logs as a log sink exports them to BigQuery. Unset connection keys are tiers.bigquery's. */
+const proxyBigquery = z.strictObject({
+  table: z.string().regex(BQ_TABLE, 'project.dataset.table'),
+  columns: z.strictObject({ ...tableColumns, status: bqColumn.default('status') }).prefault({}),
+  ...bigqueryConnection,
+  maximumBytesBilled: bytes.optional(),
+  partitionMarginDays: z.number().int().min(0).max(31).default(1),
+});
+
+const site = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .pipe(
+    z
+      .string()
+      .regex(/^[A-Z0-9_-]{1,32}$/, 'a site is a short code such as "US"')
+      .refine((s) => s !== UNKNOWN_SITE && s !== ALL_SITES, 'UNKNOWN and ALL are reserved row names'),
+  );
+
+export const schema = z.strictObject({
+  timezone: z
+    .string()
+    .default('UTC')
+    .refine(isTimeZone, { error: (iss) => `"${String(iss.input)}" is not an IANA time zone (e.g. "America/Chicago")` }),
+  sites: z
+    .array(site)
+    .min(1)
+    .default(['US', 'CA', 'MX'])
+    .refine((s) => new Set(s).size === s.length, 'a site is listed twice'),
+  thresholds: z
+    .strictObject({
+      warnPct: z.number().min(0).max(100).default(99.9),
+      failPct: z.number().min(0).max(100).default(99.0),
+      landedNotAcceptedPct: z.number().min(0).max(100).default(0.5),
+      volumeDropPct: z.number().min(0).max(100).default(50),
+    })
+    .default({ warnPct: 99.9, failPct: 99.0, landedNotAcceptedPct: 0.5, volumeDropPct: 50 })
+    .refine((t) => t.failPct <= t.warnPct, { message: 'failPct must not be above warnPct', path: ['failPct'] }),
+  tiers: z
+    .strictObject({
+      proxy: fileTier
+        .extend({ locations: fileTier.shape.locations.optional(), bigquery: proxyBigquery.optional() })
+        .superRefine((t, ctx) => {
+          if ((t.locations === undefined) === (t.bigquery === undefined)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['locations'],
+              message: 'set either locations (files) or bigquery (a table), not both nor neither',
+            });
+          }
+        }),
+      kafka: kafkaTier.optional(),
+      gcs: gcsTier.optional(),
+      bigquery: bigqueryTier.optional(),
+    })
+    .refine((t) => t.gcs !== undefined || t.bigquery !== undefined, {
+      message: 'configure tiers.gcs or tiers.bigquery (a landed tier)',
+      path: ['gcs'],
+    }),
+  jobs: z
+    .strictObject({
+      /** The daily job re-checks this many days before yesterday for records that landed late. */
+      lateDays: z.number().int().min(0).max(31).default(3),
+    })
+    .default({ lateDays: 3 }),
+  alerts: z
+    .strictObject({
+      /** The environment variable that holds a Slack-compatible webhook URL: a URL with a token is a secret. */
+      webhookUrlEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. PARITY_WEBHOOK_URL')
+        .optional(),
+      on: z
+        .array(z.enum(['FAIL', 'NO_DATA', 'ERROR', 'WARN']))
+        .min(1)
+        .default(['FAIL', 'ERROR']),
+    })
+    .default({ on: ['FAIL', 'ERROR'] }),
+  reports: z
+    .strictObject({
+      /** Prefix text cells that a spreadsheet would run as a formula with `'` (OWASP); false writes raw values. */
+      csvFormulaGuard: z.boolean().default(true),
+    })
+    .default({ csvFormulaGuard: true }),
+  engine: z
+    .preprocess(
+      // `engine: bigquery` is short for `engine: { kind: bigquery }`.
+      (v) => (typeof v === 'string' ? { kind: v } : v),
+      z.strictObject({
+        /**
+         * embedded: DuckDB in the pod; bigquery: the request-id work runs in BigQuery, so the pod's
+         * memory does not grow with the day.
+         */
+        kind: z.enum(['embedded', 'bigquery']).default('embedded'),
+        /** bigquery engine: the dataset (project.dataset) for its scratch tables; default the history table's. */
+        dataset: z.string().regex(BQ_DATASET, 'project.dataset').optional(),
+        /**
+         * DuckDB's memory limit; above it, work spills to tempDirectory. Unset: half the container's
+         * memory limit, else 512MiB (src/engine/memory.ts).
+         */
+        memoryLimit: z
+          .string()
+          .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i)
+          .optional(),
+        threads: z.number().int().min(1).max(256).optional(),
+        tempDirectory: z.string().min(1).optional(),
+        /** Days counted in one pass: more days share folder reads, fewer bound the work per pass. */
+        batchDays: z.number().int().min(1).max(62).default(7),
+      }),
+    )
+    .default({ kind: 'embedded', batchDays: 7 }),
+});
+
+export type RawConfig = z.infer<typeof schema>;
+export type KafkaTierConfig = z.infer<typeof kafkaTier>;
+export type BigqueryTierConfig = z.infer<typeof bigqueryTier>;
+
+/** The proxy's BigQuery table, with the connection keys filled in from tiers.bigquery where unset. */
+export type ProxyBigqueryConfig = Omit<z.infer<typeof proxyBigquery>, 'maximumBytesBilled'> & {
+  maximumBytesBilled: string;
+};
+export type RecordFields = z.infer<typeof recordFields>;
+/** A file tier (proxy or GCS) as validated, before its locations are parsed. */
+export type FileTierConfig = z.infer<typeof fileTier>;
