@@ -17,6 +17,7 @@ import type {
   StreamedRow,
 } from '../../src/domain.js';
 import type { CountingEngine, MissingId } from '../../src/engine/engine.js';
+import { idFacts } from '../support/builders.js';
 
 export const DAY: DayKey = '2025-03-09';
 export const ZONE = 'UTC';
@@ -74,20 +75,7 @@ export const FINAL: readonly FinalLine[] = [
   { ts: at('10:03:05'), requestId: 'c-1', site: 'CA' },
 ];
 
-const none: IdFacts = {
-  inProxy: true,
-  accepted: false,
-  rejected: false,
-  lastReject: null,
-  unroutable: false,
-  kafkaKnown: true,
-  inKafka: false,
-  crossRegion: false,
-  inFlight: false,
-  inGcs: false,
-  inBigquery: false,
-  inFinal: false,
-};
+const none: IdFacts = idFacts({ inProxy: true, kafkaKnown: true });
 const accepted = { ...none, accepted: true };
 const rejected = (lastReject: RejectClass) => ({ ...none, rejected: true, lastReject });
 

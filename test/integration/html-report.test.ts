@@ -11,6 +11,7 @@ import { renderParityCsv } from '../../src/report/csv.js';
 import { type HtmlReportInput, renderHtmlReport } from '../../src/report/html.js';
 import { summarizeDay } from '../../src/report/summary.js';
 import { ROOT, tempDir } from '../support/files.js';
+import { factGroup } from '../support/builders.js';
 
 /**
  * The HTML report from rows made by the real attribution (3 days × 3 sites, UNKNOWN, Kafka and
@@ -66,24 +67,7 @@ const base: SiteDay = {
 };
 
 function facts(day: string, site: string, ids: number, f: Partial<IdFactGroup>): IdFactGroup {
-  return {
-    day,
-    site,
-    ids,
-    inProxy: false,
-    accepted: false,
-    rejected: false,
-    lastReject: null,
-    unroutable: false,
-    kafkaKnown: true,
-    inKafka: false,
-    crossRegion: false,
-    inFlight: false,
-    inGcs: false,
-    inBigquery: false,
-    inFinal: false,
-    ...f,
-  };
+  return factGroup(day, site, ids, { kafkaKnown: true, ...f });
 }
 
 /** One day's counts, consistent across tiers (attribution's identity checks must hold). */

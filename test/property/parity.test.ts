@@ -1,6 +1,7 @@
 import type { IdFactGroup } from '../../src/domain.js';
 import { prng } from '../../src/demo/generator.js';
 import { attributeDay, type DayCounts } from '../../src/reconcile/attribute.js';
+import { factGroup } from '../support/builders.js';
 
 /**
  * Parity only falls when ids are lost: for random days of id facts, adding ids that landed without
@@ -19,24 +20,8 @@ const KINDS: Partial<IdFactGroup>[] = [
 const SURPLUS = [5, 6];
 const LOST = [1, 2];
 
-const group = (site: string, ids: number, kind: Partial<IdFactGroup>): IdFactGroup => ({
-  day: '2025-03-09',
-  site,
-  ids,
-  inProxy: false,
-  accepted: false,
-  rejected: false,
-  lastReject: null,
-  unroutable: false,
-  kafkaKnown: false,
-  inKafka: false,
-  crossRegion: false,
-  inFlight: false,
-  inGcs: false,
-  inBigquery: false,
-  inFinal: false,
-  ...kind,
-});
+const group = (site: string, ids: number, kind: Partial<IdFactGroup>): IdFactGroup =>
+  factGroup('2025-03-09', site, ids, kind);
 
 /** The tier counts that agree with the groups (one line and one landed record per id). */
 function dayOf(groups: IdFactGroup[]): DayCounts {

@@ -6,6 +6,7 @@ import {
   type BatchRows,
   type KafkaDayOutcome,
 } from '../../src/reconcile/assemble.js';
+import { factGroup } from '../support/builders.js';
 
 const MON = '2025-03-10';
 const TUE = '2025-03-11';
@@ -30,23 +31,8 @@ const streamed = (day: DayKey, site: Site, over: Partial<StreamedCountRow> = {})
   distinct: 1,
   ...over,
 });
-const group = (day: DayKey, site: Site, ids: number): IdFactGroup => ({
-  day,
-  site,
-  ids,
-  inProxy: true,
-  accepted: true,
-  rejected: false,
-  lastReject: null,
-  unroutable: false,
-  kafkaKnown: false,
-  inKafka: false,
-  crossRegion: false,
-  inFlight: false,
-  inGcs: true,
-  inBigquery: false,
-  inFinal: true,
-});
+const group = (day: DayKey, site: Site, ids: number): IdFactGroup =>
+  factGroup(day, site, ids, { inProxy: true, accepted: true, inGcs: true, inFinal: true });
 const rows = (over: Partial<BatchRows> = {}): BatchRows => ({
   proxy: [],
   proxyIssues: [],

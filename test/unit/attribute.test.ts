@@ -6,25 +6,10 @@ import {
   statusOf,
 } from '../../src/reconcile/attribute.js';
 import type { IdFactGroup } from '../../src/domain.js';
+import { factGroup } from '../support/builders.js';
 
-const facts = (site: string, ids: number, f: Partial<IdFactGroup>): IdFactGroup => ({
-  day: '2025-03-09',
-  site,
-  ids,
-  inProxy: false,
-  accepted: false,
-  rejected: false,
-  lastReject: null,
-  unroutable: false,
-  kafkaKnown: false,
-  inKafka: false,
-  crossRegion: false,
-  inFlight: false,
-  inGcs: false,
-  inBigquery: false,
-  inFinal: false,
-  ...f,
-});
+const facts = (site: string, ids: number, f: Partial<IdFactGroup>): IdFactGroup =>
+  factGroup('2025-03-09', site, ids, f);
 const options = { sites: ['US', 'CA'], thresholds: { warnPct: 99.9, failPct: 99 }, tiers: { gcs: true, kafka: null } };
 const day = (over: Partial<DayCounts> = {}): DayCounts => ({
   day: '2025-03-09',

@@ -8,25 +8,13 @@ import {
   renderParityCsv,
   unguardCell,
 } from '../../src/report/csv.js';
+import { idFacts } from '../support/builders.js';
 
 /** A strict RFC 4180 reader: no stray quotes, every row as wide as the header. */
 const strict = (text: string): string[][] =>
   parse(text, { relax_quotes: false, relax_column_count: false, record_delimiter: '\r\n', bom: false });
 
-const facts: IdFacts = {
-  inProxy: true,
-  accepted: true,
-  rejected: false,
-  lastReject: null,
-  unroutable: false,
-  kafkaKnown: false,
-  inKafka: false,
-  crossRegion: false,
-  inFlight: false,
-  inGcs: false,
-  inBigquery: false,
-  inFinal: false,
-};
+const facts: IdFacts = idFacts({ inProxy: true, accepted: true });
 
 const HOSTILE = [
   'a\nb',
