@@ -85,9 +85,11 @@ export function createKafkaTier(
           read.offsetTotals.set(c.region, result.offsetTotal);
           const withData = result.partitions.filter((p) => p.startOffset !== p.endOffset);
           if (c.sinkGroup && withData.length > 0 && withData.every((p) => p.committed === null)) {
-            // Every message then counts as in flight: more likely a misspelt group than a sink that wrote nothing.
+            // Every message then counts as in flight: more likely a misspelt group than a sink that
+            // wrote nothing.
             read.warnings.push(
-              `kafka: cluster ${c.region}: sink group "${c.sinkGroup}" has no committed offsets on ${cfg.topic}; check tiers.kafka.clusters.${c.region}.sinkGroup`,
+              `kafka: cluster ${c.region}: sink group "${c.sinkGroup}" has no committed offsets on ${cfg.topic}; ` +
+                `check tiers.kafka.clusters.${c.region}.sinkGroup`,
             );
           }
           if (result.expired) read.expired.push(c.region);

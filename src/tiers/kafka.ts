@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { AbortedError, TierError, throwIfAborted } from '../errors.js';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { throwIfAborted } from '../errors.js';
+import { headerValue, requestIdDecoder, type RequestIdSource } from './kafka-decode.js';
+import { CallerError, guarded, readError } from './kafka-failures.js';
+import { fetchRanges, type KafkaDayRange, type KafkaPartitionRange } from './kafka-offsets.js';
+
+export type { RequestIdSource } from './kafka-decode.js';
+export type { KafkaPartitionRange } from './kafka-offsets.js';
 
 /** What one consumed message says, for the engine: no payload is kept beyond the request id. */
 export interface KafkaMessageFact {
@@ -15,15 +21,6 @@ export interface KafkaMessageFact {
   inFlight: boolean;
 }
 
-/** One partition's offset range for the day: [startOffset, endOffset). */
-export interface KafkaPartitionRange {
-  partition: number;
-  startOffset: string;
-  endOffset: string;
-  /** The sink group's committed offset; null when it has none (or no sink group was given). */
-  committed: string | null;
-}
-
 export interface KafkaClusterResult {
   cluster: string;
   /** Retention deleted records that may belong to the day: the counts are a lower bound. */
@@ -34,12 +31,6 @@ export interface KafkaClusterResult {
   /** Messages consumed and handed to onBatch. */
   messagesRead: number;
 }
-
-/** Where a message's request id is: its key, a header, or a field of its JSON value. */
-export type RequestIdSource =
-  | { from: 'key' }
-  | { from: 'header'; name: string }
-  | { from: 'value'; field: string /* dotted path in the JSON value */ };
 
 export interface ReadKafkaClusterOptions {
   /** Region name; it names the cluster in facts and errors. */
@@ -79,15 +70,6 @@ const CONSUMER_RETRIES = 2;
 /** One fetch holds at most this much per partition and in all: the bound on memory while reading. */
 const MAX_BYTES_PER_PARTITION = 1024 * 1024;
 const MAX_BYTES_PER_FETCH = 8 * 1024 * 1024;
-
-/** Kafka protocol error types that no retry fixes: a wrong topic name or missing ACLs. */
-const NON_RETRIABLE_TYPES = new Set([
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-]);
-const NON_RETRIABLE_NAMES = new Set(['KafkaJSSASLAuthenticationError']);
 
 /**
  * Reads one cluster's messages of one day: per partition the offsets whose timestamps fall in
@@ -171,62 +153,14 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
   }
 }
 
-interface Range extends KafkaPartitionRange {
-  expired: boolean;
-}
-
-async function fetchRanges(admin: Admin, opts: ReadKafkaClusterOptions): Promise<Range[]> {
-  const { topic } = opts;
-  const watermarks = await admin.fetchTopicOffsets(topic);
-  // kafkajs answers each with the first offset whose timestamp is >= the given time, and, when no
-  // message is that late, with the high watermark: so [start, end) is exactly the day's records as
-  // long as timestamps grow with offsets within a partition (CreateTime from one producer, or
-  // LogAppendTime). A record stamped out of order is read with the day its offset falls in.
-  const starts = await admin.fetchTopicOffsetsByTimestamp(topic, opts.startMs);
-  const ends = await admin.fetchTopicOffsetsByTimestamp(topic, opts.endMs);
-  const committed = new Map<number, string>();
-  if (opts.sinkGroup !== undefined) {
-    const groups = await admin.fetchOffsets({ groupId: opts.sinkGroup, topics: [topic] });
-    for (const p of groups.find((g) => g.topic === topic)?.partitions ?? []) {
-      // -1: the group has committed nothing for this partition.
-      if (BigInt(p.offset) >= 0n) committed.set(p.partition, p.offset);
-    }
-  }
-  const byPartition = <T extends { partition: number }>(rows: T[]): Map<number, T> =>
-    new Map(rows.map((r) => [r.partition, r]));
-  const startOf = byPartition(starts);
-  const endOf = byPartition(ends);
-  return watermarks
-    .map((w): Range => {
-      const low = BigInt(w.low);
-      const high = BigInt(w.high);
-      const start = clamp(BigInt(startOf.get(w.partition)?.offset ?? w.high), low, high);
-      const end = clamp(BigInt(endOf.get(w.partition)?.offset ?? w.high), start, high);
-      return {
-        partition: w.partition,
-        startOffset: start.toString(),
-        endOffset: end.toString(),
-        committed: committed.get(w.partition) ?? null,
-        // Expired: retention (or deleteRecords) has removed the partition's head (low watermark > 0)
-        // and the first record still there is the first one at or after the day's start, so the
-        // removed records may have been of the day. Kafka keeps no trace of their timestamps, so
-        // this can also flag a day whose records all survived: the count is then reported as a
-        // lower bound rather than claimed complete.
-        expired: low > 0n && start <= low,
-      };
-    })
-    .sort((a, b) => a.partition - b.partition);
-}
-
-function clamp(v: bigint, lo: bigint, hi: bigint): bigint {
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
 /** Where the read stood, for the error message: `partition 0 at offset 41 of [2, 500)`. */
-function unfinished(ranges: Range[], reached: Map<number, string>): string {
+function unfinished(ranges: KafkaDayRange[], reached: Map<number, string>): string {
   const open = ranges.filter((r) => BigInt(reached.get(r.partition) ?? -1) < BigInt(r.endOffset) - 1n);
   if (open.length === 0) return 'every partition was read';
-  return `unfinished: ${open.map((r) => `partition ${r.partition} at ${reached.has(r.partition) ? `offset ${reached.get(r.partition)}` : 'its start'} of [${r.startOffset}, ${r.endOffset})`).join(', ')}`;
+  const at = (r: KafkaDayRange): string =>
+    reached.has(r.partition) ? `offset ${reached.get(r.partition)}` : 'its start';
+  const parts = open.map((r) => `partition ${r.partition} at ${at(r)} of [${r.startOffset}, ${r.endOffset})`);
+  return `unfinished: ${parts.join(', ')}`;
 }
 
 /**
@@ -235,7 +169,7 @@ function unfinished(ranges: Range[], reached: Map<number, string>): string {
  */
 async function consume(
   consumer: Consumer,
-  ranges: Range[],
+  ranges: KafkaDayRange[],
   idle: number[],
   opts: ReadKafkaClusterOptions,
   reached: Map<number, string>,
@@ -320,130 +254,6 @@ async function consume(
   if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
   await finished;
   return messagesRead;
-}
-
-/** An error thrown by the caller's onBatch: passed through as it is, not wrapped as a Kafka failure. */
-class CallerError extends Error {
-  constructor(readonly original: unknown) {
-    super('onBatch failed');
-  }
-}
-
-function requestIdDecoder(source: RequestIdSource): (m: KafkaMessage) => string | null {
-  switch (source.from) {
-    case 'key':
-      return (m) => (m.key && m.key.length > 0 ? m.key.toString('utf8') : null);
-    case 'header':
-      return (m) => headerValue(m.headers, source.name) || null;
-    case 'value': {
-      const path = source.field.split('.');
-      return (m) => {
-        if (!m.value || m.value.length === 0) return null;
-        let node: unknown;
-        try {
-          node = JSON.parse(m.value.toString('utf8'));
-        } catch {
-          return null; // not JSON: the message has no readable request id, which the engine reports
-        }
-        for (const key of path) {
-          if (node === null || typeof node !== 'object' || Array.isArray(node)) return null;
-          node = (node as Record<string, unknown>)[key];
-        }
-        return typeof node === 'string' ? node || null : typeof node === 'number' ? String(node) : null;
-      };
-    }
-  }
-}
-
-/**
- * A header's value as text, null when absent. Keys are case-sensitive, as in Kafka. A header sent
- * several times takes its last value, as Kafka's `Headers.lastHeader` (and so Kafka Connect) does.
- */
-function headerValue(headers: IHeaders | undefined, name: string): string | null {
-  const raw = headers?.[name];
-  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-  if (value === undefined) return null;
-  return typeof value === 'string' ? value : value.toString('utf8');
-}
-
-/** Races `p` against the signal and a time limit; a lapse rejects with DeadlineError. */
-async function guarded<T>(p: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number, what: string): Promise<T> {
-  throwIfAborted(signal);
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DeadlineError(what, timeoutMs)), Math.max(0, timeoutMs));
-        if (signal) {
-          onAbort = () => reject(new AbortedError());
-          signal.addEventListener('abort', onAbort, { once: true });
-        }
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
-    // A loser that rejects later (e.g. a connect given up on) must not surface as unhandled.
-    p.catch(() => undefined);
-  }
-}
-
-class DeadlineError extends Error {
-  override readonly name = 'DeadlineError';
-  constructor(what: string, timeoutMs: number) {
-    super(`${what}: no answer within ${timeoutMs} ms`);
-  }
-}
-
-/** What to throw for a failure: AbortedError and the caller's own errors as they are, Kafka's as TierError. */
-function readError(cluster: string, topic: string, what: string, e: unknown): unknown {
-  if (e instanceof AbortedError || e instanceof TierError) return e;
-  if (e instanceof CallerError) return e.original;
-  const chain = causes(e);
-  const type = chain.map((c) => c.type).find((t) => t !== undefined && NON_RETRIABLE_TYPES.has(t));
-  const retriable = type === undefined && !chain.some((c) => c.name !== undefined && NON_RETRIABLE_NAMES.has(c.name));
-  const detail =
-    type === 'UNKNOWN_TOPIC_OR_PARTITION'
-      ? `topic "${topic}" does not exist — check tiers.kafka.topic`
-      : describe(chain);
-  const hint = !retriable
-    ? ''
-    : e instanceof DeadlineError
-      ? " — check the brokers' load, or raise tiers.kafka.readTimeoutMs / connectionTimeoutMs"
-      : ' — check that the brokers are up and reachable, then run again';
-  return new TierError('kafka', `cluster ${cluster}`, `${what}: ${detail}${hint}`, retriable, { cause: e });
-}
-
-interface ErrorLike {
-  name?: string;
-  message?: string;
-  type?: string;
-}
-
-/** The error and what it wraps (kafkajs nests the real failure in `cause` of a retries-exceeded error). */
-function causes(e: unknown): ErrorLike[] {
-  const chain: ErrorLike[] = [];
-  let cur: unknown = e;
-  while (cur !== null && typeof cur === 'object' && chain.length < 5) {
-    chain.push(cur as ErrorLike);
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return chain;
-}
-
-/** `Name: message`, then each cause whose message says something new (kafkajs wrappers repeat theirs). */
-function describe(chain: ErrorLike[]): string {
-  const parts: string[] = [];
-  const seen = new Set<string>();
-  for (const c of chain) {
-    const message = c.message ?? '';
-    if (seen.has(message)) continue;
-    seen.add(message);
-    parts.push(`${c.name ?? 'Error'}: ${message}`);
-  }
-  return parts.join('; caused by ') || 'unknown error';
 }
 
 /** Leaves and deletes the throwaway group; bounded in time, and never masks the read's own outcome. */

@@ -1,0 +1,45 @@
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+
+/** Where a message's request id is: its key, a header, or a field of its JSON value. */
+export type RequestIdSource =
+  | { from: 'key' }
+  | { from: 'header'; name: string }
+  | { from: 'value'; field: string /* dotted path in the JSON value */ };
+
+/** Reads a message's request id from where `source` says it is; null when it has none readable. */
+export function requestIdDecoder(source: RequestIdSource): (m: KafkaMessage) => string | null {
+  switch (source.from) {
+    case 'key':
+      return (m) => (m.key && m.key.length > 0 ? m.key.toString('utf8') : null);
+    case 'header':
+      return (m) => headerValue(m.headers, source.name) || null;
+    case 'value': {
+      const path = source.field.split('.');
+      return (m) => {
+        if (!m.value || m.value.length === 0) return null;
+        let node: unknown;
+        try {
+          node = JSON.parse(m.value.toString('utf8'));
+        } catch {
+          return null; // not JSON: the message has no readable request id, which the engine reports
+        }
+        for (const key of path) {
+          if (node === null || typeof node !== 'object' || Array.isArray(node)) return null;
+          node = (node as Record<string, unknown>)[key];
+        }
+        return typeof node === 'string' ? node || null : typeof node === 'number' ? String(node) : null;
+      };
+    }
+  }
+}
+
+/**
+ * A header's value as text, null when absent. Keys are case-sensitive, as in Kafka. A header sent
+ * several times takes its last value, as Kafka's `Headers.lastHeader` (and so Kafka Connect) does.
+ */
+export function headerValue(headers: IHeaders | undefined, name: string): string | null {
+  const raw = headers?.[name];
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  if (value === undefined) return null;
+  return typeof value === 'string' ? value : value.toString('utf8');
+}
