@@ -1,5 +1,9 @@
 import { addDays, dayOf, dayWindow } from '../dates.js';
-import { type DayKey, type ParityColumn, UNKNOWN_SITE } from '../domain.js';
+import { type DayKey, UNKNOWN_SITE } from '../domain.js';
+import { type Expected, ExpectedTally, type HeaderKind, type Outcome, OUTCOMES } from './expected.js';
+
+export type { Expected, ExpectedRow } from './expected.js';
+export { formatRecord } from './record-line.js';
 
 /**
  * A seeded generator of realistic pipeline data with known causes. It knows what it injected, so
@@ -107,14 +111,6 @@ export interface MalformedLine {
   bucketSite: string;
 }
 
-export type ExpectedRow = Partial<Record<ParityColumn, number>> & { regions?: Record<string, number> };
-
-/** What the report must say, per day and row, and the missing ids with their cause. */
-export interface Expected {
-  rows: Map<DayKey, Map<string, ExpectedRow>>;
-  missing: Map<DayKey, { site: string; requestId: string; cause: string }[]>;
-}
-
 /** mulberry32: small, fast, and the same on every platform. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -127,48 +123,24 @@ export function prng(seed: number): () => number {
   };
 }
 
-const OUTCOMES = [
-  'rejected413',
-  'rejected502',
-  'retried502',
-  'rejectedOther',
-  'lostUnexplained',
-  'lostBeforeKafka',
-  'inFlight',
-  'landedAfterReject',
-  'landedWithoutProxy',
-] as const;
 const KAFKA_ONLY: readonly Outcome[] = ['lostBeforeKafka', 'inFlight'];
-type Outcome = (typeof OUTCOMES)[number] | 'ok';
 const OTHER_STATUSES = [400, 429, 500, 503, 504];
 const UNROUTABLE = ['BR', 'GB', 'usa', 'C A'];
 const SECOND_MS = 1000;
 
 export class ScenarioGenerator {
-  readonly expected: Expected = { rows: new Map(), missing: new Map() };
+  /** What the report must say: counted by the tally from the causes this generator injects. */
+  readonly expected: Expected;
+  private readonly tally = new ExpectedTally();
   private readonly rand: () => number;
 
   constructor(readonly options: ScenarioOptions) {
+    this.expected = this.tally.expected;
     this.rand = prng(options.seed);
   }
 
   private pick<T>(xs: readonly T[]): T {
     return xs[Math.floor(this.rand() * xs.length)]!;
-  }
-
-  private count(day: DayKey, site: string, col: ParityColumn, n = 1): void {
-    let byDay = this.expected.rows.get(day);
-    if (!byDay) this.expected.rows.set(day, (byDay = new Map()));
-    let row = byDay.get(site);
-    if (!row) byDay.set(site, (row = {}));
-    row[col] = (row[col] ?? 0) + n;
-  }
-
-  private countRegion(day: DayKey, site: string, region: string): void {
-    this.count(day, site, 'kafka_records', 0);
-    const row = this.expected.rows.get(day)!.get(site)!;
-    row.regions ??= {};
-    row.regions[region] = (row.regions[region] ?? 0) + 1;
   }
 
   private requestId(day: DayKey, i: number): string {
@@ -203,7 +175,7 @@ export class ScenarioGenerator {
       const homeSite = this.pick(sites);
       const h = this.rand();
       let header: string | undefined = homeSite;
-      let kind: 'normal' | 'messy' | 'missing' | 'unroutable' = 'normal';
+      let kind: HeaderKind = 'normal';
       if (outcome !== 'landedWithoutProxy' && outcome !== 'landedAfterReject') {
         if (h < mix.unroutableHeader) kind = 'unroutable';
         else if (h < mix.unroutableHeader + mix.missingHeader) kind = 'missing';
@@ -275,17 +247,14 @@ export class ScenarioGenerator {
             site: header,
             inFlight,
           });
-        this.count(day, row, 'kafka_records', kafka.length);
-        for (const m of kafka) this.countRegion(day, row, m.region);
-        this.count(day, row, 'kafka_offset_records', kafka.length);
-        if (cross && regions.length > 1) this.count(day, row, 'cross_region_duplicates');
-        if (kind === 'unroutable') this.count(day, row, 'unroutable');
+        const inRegions = kafka.map((m) => m.region);
+        this.tally.published(day, row, inRegions, cross && regions.length > 1, kind === 'unroutable');
       }
       const landed: LandedCopy[] = [];
       if (lands) {
         const copies = this.rand() < mix.duplicate ? 2 + Math.floor(this.rand() * 2) : 1;
+        const utcDay = dayOf(ts, 'UTC');
         for (let c = 0; c < copies; c++) {
-          const utcDay = dayOf(ts, 'UTC');
           // A late copy is written after the next UTC midnight; a prompt one within seconds.
           const late = this.rand() < mix.late;
           const written = late
@@ -300,50 +269,13 @@ export class ScenarioGenerator {
             folderDay,
             bucketSite,
           });
-          this.count(day, row, 'gcs_records');
-          if (folderDay > utcDay) this.count(day, row, 'late_arrivals');
         }
-        this.count(day, row, 'gcs_distinct');
-        this.count(day, row, 'duplicates', copies - 1);
+        const folderDays = landed.map((l) => l.folderDay);
+        this.tally.landed(day, row, utcDay, folderDays);
       }
 
       // Expected columns, from the outcome.
-      for (const s of statuses) {
-        this.count(day, row, 'proxy_requests');
-        if (s >= 200 && s < 300) this.count(day, row, 'proxy_accepted');
-        else if (s === 413) this.count(day, row, 'rejected_413');
-        else if (s === 502) this.count(day, row, 'rejected_502');
-        else this.count(day, row, 'rejected_other');
-      }
-      if (statuses.length > 0) this.count(day, row, 'proxy_distinct');
-      if (accepted) this.count(day, row, 'accepted_distinct');
-      if (outcome === 'retried502') this.count(day, row, 'retry_recovered');
-      if (outcome === 'rejected413') this.count(day, row, 'lost_413');
-      if (outcome === 'rejected502' || outcome === 'landedAfterReject') this.count(day, row, 'lost_502');
-      if (outcome === 'rejectedOther') this.count(day, row, 'lost_other');
-      if (accepted && !lands) {
-        const cause =
-          outcome === 'lostBeforeKafka'
-            ? 'lost_before_kafka'
-            : kind === 'unroutable'
-              ? 'unknown_site'
-              : outcome === 'inFlight'
-                ? 'in_flight'
-                : 'unexplained';
-        this.count(day, row, 'missing');
-        this.count(day, row, cause === 'unexplained' ? 'missing_unexplained' : cause);
-        let list = this.expected.missing.get(day);
-        if (!list) this.expected.missing.set(day, (list = []));
-        list.push({ site: row, requestId: rid, cause });
-      }
-      if (outcome === 'landedAfterReject') {
-        this.count(day, row, 'landed_after_reject');
-        this.count(day, row, 'landed_not_accepted');
-      }
-      if (outcome === 'landedWithoutProxy') {
-        this.count(day, row, 'landed_without_proxy');
-        this.count(day, row, 'landed_not_accepted');
-      }
+      this.tally.outcome(day, row, { requestId: rid, outcome, kind, statuses, accepted, lands });
       yield { day, proxy, kafka, landed };
     }
   }
@@ -363,10 +295,10 @@ export class ScenarioGenerator {
         site,
         inFlight: false,
       });
-      this.count(day, site, 'kafka_malformed');
-      this.count(day, site, 'kafka_records');
-      this.countRegion(day, site, region);
-      this.count(day, site, 'kafka_offset_records');
+      this.tally.count(day, site, 'kafka_malformed');
+      this.tally.count(day, site, 'kafka_records');
+      this.tally.countRegion(day, site, region);
+      this.tally.count(day, site, 'kafka_offset_records');
     }
     return out;
   }
@@ -384,30 +316,10 @@ export class ScenarioGenerator {
           [site, JSON.stringify({ request_id: `badts-${day}-${i}`, timestamp: 'yesterday', site, status: 200 })],
         ];
         const [row, text] = this.pick(variants);
-        this.count(day, row, tier === 'proxy' ? 'proxy_malformed' : 'gcs_malformed');
+        this.tally.count(day, row, tier === 'proxy' ? 'proxy_malformed' : 'gcs_malformed');
         out.push({ tier, folderDay: day, site: row, text, bucketSite: row === UNKNOWN_SITE ? 'US' : site });
       }
     }
     return out;
   }
-}
-
-/** One record line, its timestamp as ISO with Z, ISO with an offset, or epoch milliseconds. */
-export function formatRecord(
-  r: { ts: number; request_id: string; site: string | undefined; status?: number; region: string },
-  rand: () => number,
-): string {
-  const f = rand();
-  const timestamp = f < 0.5 ? new Date(r.ts).toISOString() : f < 0.8 ? r.ts : isoWithOffset(r.ts, -6);
-  const record: Record<string, unknown> = { timestamp, request_id: r.request_id };
-  if (r.site !== undefined) record.site = r.site;
-  if (r.status !== undefined) record.status = r.status;
-  record.region = r.region;
-  return JSON.stringify(record);
-}
-
-function isoWithOffset(ms: number, hours: number): string {
-  const local = new Date(ms + hours * 3600 * SECOND_MS).toISOString().slice(0, 23);
-  const sign = hours < 0 ? '-' : '+';
-  return `${local}${sign}${String(Math.abs(hours)).padStart(2, '0')}:00`;
 }
