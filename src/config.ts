@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { ConfigError } from './errors.js';
 import { isDated, type ParsedLocation } from './locations.js';
-import { GCS_DOWNLOAD_CONCURRENCY } from './storage/limits.js';
+import { GCS_DOWNLOAD_CONCURRENCY } from './limits.js';
 import { configErrorOf } from './config/issues.js';
 import {
   type BigqueryTierConfig,

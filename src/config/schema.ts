@@ -3,7 +3,7 @@ import { isTimeZone } from '../dates.js';
 import { ALL_SITES, UNKNOWN_SITE } from '../domain.js';
 import { unknownPlaceholders } from '../locations.js';
 import { BQ_COLUMN, BQ_DATASET, BQ_TABLE } from '../bigquery/names.js';
-import { GCS_DOWNLOAD_CONCURRENCY } from '../storage/limits.js';
+import { GCS_DOWNLOAD_CONCURRENCY } from '../limits.js';
 
 /**
  * The config file's shape: every key, its default and its rule, as zod schemas. Validation only;

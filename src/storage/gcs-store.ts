@@ -21,7 +21,7 @@ import {
   retryPolicy,
   STALLED,
 } from './gcs-failures.js';
-import { GCS_DOWNLOAD_CONCURRENCY } from './limits.js';
+import { GCS_DOWNLOAD_CONCURRENCY } from '../limits.js';
 
 export { GCS_DOWNLOAD_CONCURRENCY };
 export { GCS_RETRY_ATTEMPTS, GCS_RETRY_BASE_DELAY_MS, GCS_RETRY_MAX_DELAY_MS } from './gcs-failures.js';
