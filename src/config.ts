@@ -67,19 +67,23 @@ export interface Config {
   reports: RawConfig['reports'];
 }
 
-/** Turns a location string into a template; relative paths are taken from `baseDir`. Pure. */
-export function parseLocation(value: string, baseDir: string): ParsedLocation {
+/**
+ * Turns a location string into a template; relative paths are taken from `baseDir`. Pure. `keyPath` (where the
+ * location is in the config) is carried for the messages about it.
+ */
+export function parseLocation(value: string, baseDir: string, keyPath?: string): ParsedLocation {
+  const where = keyPath === undefined ? {} : { keyPath };
   if (value.startsWith('gs://')) {
     const rest = value.slice('gs://'.length);
     const slash = rest.indexOf('/');
     const bucket = slash < 0 ? rest : rest.slice(0, slash);
     const prefix = slash < 0 ? '' : rest.slice(slash + 1);
-    return { scheme: 'gs', bucket, template: prefix, dated: isDated(prefix) };
+    return { scheme: 'gs', bucket, template: prefix, dated: isDated(prefix), ...where };
   }
   const local = value.startsWith('file://')
     ? fileURLToPath(value.replace(/\{/g, '%7B').replace(/\}/g, '%7D'))
     : path.resolve(baseDir, value);
-  return { scheme: 'file', bucket: '', template: local, dated: isDated(local) };
+  return { scheme: 'file', bucket: '', template: local, dated: isDated(local), ...where };
 }
 
 /**
@@ -90,8 +94,8 @@ export function parseConfig(input: unknown, baseDir: string): Config {
   const result = schema.safeParse(input);
   if (!result.success) throw configErrorOf(result.error.issues[0]!);
   const raw = result.data;
-  const tier = (t: FileTierConfig): TierLocations => ({
-    locations: t.locations.map((l) => parseLocation(l, baseDir)),
+  const tier = (t: FileTierConfig, name: 'proxy' | 'gcs'): TierLocations => ({
+    locations: t.locations.map((l, i) => parseLocation(l, baseDir, `tiers.${name}.locations[${i}]`)),
     raw: t.locations,
     fields: t.fields,
     lateArrivalDays: t.lateArrivalDays,
@@ -141,9 +145,9 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     sites: raw.sites,
     thresholds: raw.thresholds,
     tiers: {
-      ...(proxy.locations ? { proxy: tier({ ...proxy, locations: proxy.locations }) } : {}),
+      ...(proxy.locations ? { proxy: tier({ ...proxy, locations: proxy.locations }, 'proxy') } : {}),
       ...(proxyBigqueryConfig ? { proxyBigquery: proxyBigqueryConfig } : {}),
-      ...(gcs ? { gcs: tier(gcs) } : {}),
+      ...(gcs ? { gcs: tier(gcs, 'gcs') } : {}),
       ...(kafka ? { kafka } : {}),
       ...(bigquery ? { bigquery } : {}),
     },

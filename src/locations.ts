@@ -12,6 +12,8 @@ export interface ParsedLocation {
   template: string;
   /** True when the template holds a date placeholder: one folder or prefix per day. */
   dated: boolean;
+  /** Where the location is in the config (`tiers.proxy.locations[0]`), for messages; absent when made in code. */
+  keyPath?: string;
 }
 
 /** Placeholders in `location` that are not known, for the config validator. */

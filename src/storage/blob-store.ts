@@ -23,9 +23,10 @@ export const RECORD_OBJECT = /\.(ndjson|jsonl|json)(\.gz)?$/i;
  */
 export interface BlobStore {
   /**
-   * Throws TierError when the fixed part of a location (a bucket, the folder above the first placeholder) is absent.
+   * Throws TierError when the fixed part of a location (a bucket, the folder above the first placeholder) is absent;
+   * its message names `keyPath`, the location's place in the config, when given.
    */
-  assertRootExists(root: string, signal?: AbortSignal): Promise<void>;
+  assertRootExists(root: string, signal?: AbortSignal, keyPath?: string): Promise<void>;
   /** Every record object below `prefix` (recursively); nothing when the prefix holds nothing. */
   list(prefix: string, signal?: AbortSignal): AsyncIterable<BlobObject>;
   /**

@@ -95,10 +95,10 @@ export class DownloadError extends Error {
   }
 }
 
-export function describeListFailure(bucket: string): (e: unknown) => Failure {
+export function describeListFailure(bucket: string, keyPath?: string): (e: unknown) => Failure {
   return (e) =>
     describeFailure(e, {
-      404: 'bucket does not exist (404) — check the bucket name',
+      404: `bucket does not exist (404) — check the bucket name${keyPath ? ` in ${keyPath}` : ''}`,
       403:
         `permission denied (403) — the credentials need storage.objects.list on bucket "${bucket}" ` +
         '(e.g. roles/storage.objectViewer)',

@@ -128,9 +128,9 @@ export class GcsBlobStore implements BlobStore {
    * needs storage.objects.list (which reading needs anyway), not storage.buckets.get (which
    * roles/storage.objectViewer does not grant).
    */
-  async assertRootExists(root: string, signal?: AbortSignal): Promise<void> {
+  async assertRootExists(root: string, signal?: AbortSignal, keyPath?: string): Promise<void> {
     const bucketUrl = `gs://${this.bucket}`;
-    await this.retrying(bucketUrl, signal, describeListFailure(this.bucket), () =>
+    await this.retrying(bucketUrl, signal, describeListFailure(this.bucket, keyPath), () =>
       this.storage
         .bucket(this.bucket)
         .getFiles({ prefix: root, maxResults: 1, autoPaginate: false, fields: 'items(name),nextPageToken' }),

@@ -10,16 +10,17 @@ import { type BlobObject, type BlobStore, RECORD_OBJECT } from './blob-store.js'
 export class LocalBlobStore implements BlobStore {
   constructor(private readonly tier: string) {}
 
-  async assertRootExists(root: string): Promise<void> {
+  async assertRootExists(root: string, _signal?: AbortSignal, keyPath?: string): Promise<void> {
+    const check = `check ${keyPath ?? 'the location'}`;
     try {
       const s = await stat(root);
-      if (!s.isDirectory()) throw new TierError(this.tier, root, 'is not a folder — check the location');
+      if (!s.isDirectory()) throw new TierError(this.tier, root, `is not a folder — ${check}`);
     } catch (e) {
       if (e instanceof TierError) throw e;
       throw new TierError(
         this.tier,
         root,
-        `folder does not exist (${(e as NodeJS.ErrnoException).code ?? 'error'}) — check the location`,
+        `folder does not exist (${(e as NodeJS.ErrnoException).code ?? 'error'}) — ${check}`,
       );
     }
   }

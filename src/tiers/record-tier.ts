@@ -61,7 +61,7 @@ export async function readRecordTier(
   const empty: EmptyPrefix[] = [];
   for (const [index, location] of cfg.locations.entries()) {
     const store = await stores.storeFor(tier, location);
-    await store.assertRootExists(fixedPart(location.template), signal);
+    await store.assertRootExists(fixedPart(location.template), signal, location.keyPath);
     const prefixes = new Map<string, DayKey | null>();
     if (isDayFolder(location.template)) {
       for (const day of folderDays) prefixes.set(expandTemplate(location.template, day), day);

@@ -25,12 +25,14 @@ describe('config', () => {
       bucket: '',
       template: '/base/proxy/dt={date}',
       dated: true,
+      keyPath: 'tiers.proxy.locations[0]',
     });
     expect(c.tiers.gcs!.locations[0]).toEqual({
       scheme: 'gs',
       bucket: 'audit-api-logs-us-prod',
       template: 'dt={date}/',
       dated: true,
+      keyPath: 'tiers.gcs.locations[0]',
     });
   });
 

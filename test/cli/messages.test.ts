@@ -1,0 +1,22 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { runCli, tempDir, writeConfig } from '../support/files.js';
+
+describe('messages about a location', () => {
+  it('a location whose fixed part does not exist names both the folder and its config key path, exit 3', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'landed'), { recursive: true });
+    const config = await writeConfig(dir, {
+      proxy: ['no-such-proxy/dt={date}/'],
+      gcs: ['landed/dt={date}/', 'no-such-landed/{yyyy}/{MM}/{dd}/'],
+    });
+    const run = await runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out')]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(
+      `proxy: ${path.join(dir, 'no-such-proxy')}/: folder does not exist (ENOENT) — check tiers.proxy.locations[0]`,
+    );
+    expect(run.stderr).toContain(
+      `gcs: ${path.join(dir, 'no-such-landed')}/: folder does not exist (ENOENT) — check tiers.gcs.locations[1]`,
+    );
+  });
+});
