@@ -27,9 +27,11 @@ parsed AS (
     nullif(upper(trim(site_raw)), '') AS site_value,
     try_cast(trim(status_raw) AS INTEGER) AS status
   FROM (
-    SELECT *, coalesce(try_cast(ts_raw AS BIGINT),
-                       epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
-                       try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT)) AS ts_parsed
+    -- ISO text (a '-' fifth, which no number has) skips the BIGINT cast that would always fail on it
+    SELECT *, CASE WHEN substr(ts_raw, 5, 1) = '-' THEN epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ))
+                   ELSE coalesce(try_cast(ts_raw AS BIGINT),
+                                 epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
+                                 try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT)) END AS ts_parsed
     FROM raw
   )
 ),
@@ -51,14 +53,30 @@ classified AS (
       ELSE 'other_day'
     END AS kind
   FROM dated
+),
+-- Grouped by compact keys: the site as its position in $sites (0: UNKNOWN), the request id as a UUID
+-- when its text is exactly one's canonical form, else as its text (README "How ids are keyed");
+-- the texts come back only on the grouped rows.
+grouped AS (
+  SELECT
+    kind,
+    CASE WHEN kind = 'record' THEN ts_day ELSE coalesce(folder_day, ts_day) END AS day,
+    coalesce(list_position($sites, site_value), 0) AS site_no,
+    rid_uuid,
+    CASE WHEN rid_uuid IS NULL THEN rid_text END AS rid_text,
+    count(*) AS n,
+    {{aggregates}}
+  FROM (
+    SELECT *, CASE WHEN kind = 'record' AND CAST(rid_as_uuid AS VARCHAR) = rid THEN rid_as_uuid END AS rid_uuid,
+      CASE WHEN kind = 'record' THEN rid END AS rid_text
+    FROM (SELECT *, CASE WHEN length(rid) = 36 THEN try_cast(rid AS UUID) END AS rid_as_uuid FROM classified)
+    WHERE kind <> 'other_day'
+  )
+  GROUP BY 1, 2, 3, 4, 5
 )
 SELECT
-  kind,
-  CASE WHEN kind = 'record' THEN ts_day ELSE coalesce(folder_day, ts_day) END AS day,
-  CASE WHEN list_contains($sites, site_value) THEN site_value ELSE 'UNKNOWN' END AS site,
-  CASE WHEN kind = 'record' THEN rid END AS rid,
-  count(*) AS n,
-  {{aggregates}}
-FROM classified
-WHERE kind <> 'other_day'
-GROUP BY 1, 2, 3, 4;
+  kind, day,
+  CASE WHEN site_no = 0 THEN 'UNKNOWN' ELSE $sites[site_no] END AS site,
+  coalesce(CAST(rid_uuid AS VARCHAR), rid_text) AS rid,
+  * EXCLUDE (kind, day, site_no, rid_uuid, rid_text)
+FROM grouped;
