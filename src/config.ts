@@ -36,6 +36,8 @@ export interface TierLocations {
   raw: string[];
   fields: RecordFields;
   lateArrivalDays: number;
+  /** 1: the folder of the UTC date before a day's first is read too (a writer's clock ahead); 0: not. */
+  clockSkewDays: number;
 }
 
 export interface GcsOptions {
@@ -65,6 +67,8 @@ export interface Config {
   jobs: RawConfig['jobs'];
   alerts: RawConfig['alerts'];
   reports: RawConfig['reports'];
+  /** The per-object cache's folder, absolute; unset: every object is parsed every run. */
+  cache?: { location: string };
 }
 
 /**
@@ -99,6 +103,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     raw: t.locations,
     fields: t.fields,
     lateArrivalDays: t.lateArrivalDays,
+    clockSkewDays: t.clockSkewDays,
   });
   const { gcs, bigquery, kafka } = raw.tiers;
   const proxy = raw.tiers.proxy;
@@ -160,6 +165,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     jobs: raw.jobs,
     alerts: raw.alerts,
     reports: raw.reports,
+    ...(raw.cache ? { cache: { location: path.resolve(baseDir, raw.cache.location) } } : {}),
   };
 }
 

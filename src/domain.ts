@@ -130,6 +130,8 @@ export interface StagedObject {
   url: string;
   /** The UTC date of the folder or prefix it lies in; null for an undated location. */
   folderDay: DayKey | null;
+  /** The listed object's identity (BlobObject.identity): the per-object cache's key; unset, never cached. */
+  identity?: string;
 }
 
 /** A table as the bigquery engine reads it in place: validated names, ready to be backquoted. */

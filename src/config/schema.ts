@@ -46,6 +46,11 @@ const fileTier = z.strictObject({
   fields: recordFields.default(recordFields.parse({})),
   /** How many later days' folders are read for records that landed late. */
   lateArrivalDays: z.number().int().min(0).max(31).default(1),
+  /**
+   * Days a writer's clock may run ahead of the event's time: 1 also reads the folder of the UTC date before a
+   * day's first. A record cannot be written before it happened, so 0 (the default) reads no earlier folder.
+   */
+  clockSkewDays: z.number().int().min(0).max(1).default(0),
 });
 
 const gcsTier = fileTier.extend({
@@ -235,6 +240,18 @@ export const schema = z.strictObject({
       }),
     )
     .default({ kind: 'embedded', batchDays: 7 }),
+  /**
+   * Each file object's parsed aggregate, kept by the object's identity so that later runs (daily's re-checks, a
+   * backfill's neighbour folders) do not parse it again. A local folder (relative: from the config's folder).
+   */
+  cache: z
+    .strictObject({
+      location: z
+        .string()
+        .min(1)
+        .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v), 'a local folder (gs:// caches are not supported yet)'),
+    })
+    .optional(),
 });
 
 export type RawConfig = z.infer<typeof schema>;

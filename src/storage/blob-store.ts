@@ -12,6 +12,11 @@ export interface BlobObject {
   /** GCS generation to pin reads to, so that an object replaced mid-run is read whole from one version. */
   generation?: string;
   size?: number;
+  /**
+   * What names this exact content for the per-object cache: a changed object gets a new one. GCS: bucket, name and
+   * generation; a file: its resolved path, size and mtime. Unset: never cached.
+   */
+  identity?: string;
 }
 
 /** Names that hold newline-delimited JSON records (contract: `.ndjson`, `.jsonl`, `.json`, each optionally `.gz`). */
@@ -34,4 +39,16 @@ export interface BlobStore {
    * or `scratchPath`, written here. Throws TierError naming the object when it is corrupt or unreadable.
    */
   stage(object: BlobObject, scratchPath: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * The object's bytes as stored, as a local file, nothing decompressed: its own path (a local file)
+   * or `scratchPath`, downloaded. `gzip` tells whether those bytes are gzip (a GCS object served
+   * decompressed is not); the caller checks the gzip. Throws TierError like `stage`.
+   */
+  fetchStored(object: BlobObject, scratchPath: string, signal?: AbortSignal): Promise<StoredObject>;
+}
+
+/** An object's stored bytes as a local file. */
+export interface StoredObject {
+  path: string;
+  gzip: boolean;
 }

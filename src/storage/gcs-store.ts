@@ -8,7 +8,7 @@ import { File, type FileMetadata, Storage } from '@google-cloud/storage';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { GcsOptions } from '../config.js';
 import { TierError, throwIfAborted } from '../errors.js';
-import { type BlobObject, type BlobStore, RECORD_OBJECT } from './blob-store.js';
+import { type BlobObject, type BlobStore, RECORD_OBJECT, type StoredObject } from './blob-store.js';
 import {
   DownloadError,
   describeDownloadFailure,
@@ -166,6 +166,10 @@ export class GcsBlobStore implements BlobStore {
           gzip: name.toLowerCase().endsWith('.gz') || meta.contentEncoding === 'gzip',
           ...(meta.generation !== undefined ? { generation: String(meta.generation) } : {}),
           ...(size !== undefined && Number.isFinite(size) ? { size } : {}),
+          // A generation names one content of one object for ever: the per-object cache's key.
+          ...(meta.generation !== undefined
+            ? { identity: `gs://${this.bucket}/${name}#${String(meta.generation)}` }
+            : {}),
         };
       }
       // The client gives null, not an empty query, after the last page.
@@ -192,12 +196,30 @@ export class GcsBlobStore implements BlobStore {
     });
   }
 
+  /**
+   * Downloads the object's bytes as stored, pinned to its listed generation, without decompressing:
+   * into `scratchPath` (which should end in .gz) when they are gzip, else into it without the .gz.
+   * Retried like `stage`; the caller checks the gzip.
+   */
+  fetchStored(object: BlobObject, scratchPath: string, signal?: AbortSignal): Promise<StoredObject> {
+    const parsed = parseGsUrl(object.url);
+    if (!parsed || parsed.bucket !== this.bucket || parsed.name === '') {
+      return Promise.reject(new TierError(this.tier, object.url, `is not an object of gs://${this.bucket}`));
+    }
+    return this.limit(() =>
+      this.retrying(object.url, signal, describeDownloadFailure(this.bucket, object), () =>
+        this.downloadOnce(parsed.name, object, scratchPath, signal, true),
+      ),
+    );
+  }
+
   private async downloadOnce(
     name: string,
     object: BlobObject,
     scratchPath: string,
     signal?: AbortSignal,
-  ): Promise<void> {
+    stored = false,
+  ): Promise<StoredObject> {
     const file = this.storage
       .bucket(this.bucket)
       .file(name, object.generation ? { generation: object.generation } : {});
@@ -220,11 +242,14 @@ export class GcsBlobStore implements BlobStore {
       const sentGzip = headers['content-encoding'] === 'gzip';
       // Decompressive transcoding: stored gzip but served plain, so the listed size is not what arrives.
       const transcoded = headers['x-goog-stored-content-encoding'] === 'gzip' && !sentGzip;
-      const gunzip = sentGzip || (object.gzip && !transcoded);
+      const gzip = sentGzip || (object.gzip && !transcoded);
+      const gunzip = gzip && !stored;
       const expected = transcoded ? undefined : object.size;
+      // Stored bytes keep a name that says whether they are gzip: the engine tells compression by it.
+      const out = stored && !gzip ? scratchPath.replace(/\.gz$/i, '') : scratchPath;
       try {
         await pipeline(
-          [source, counter, ...(gunzip ? [createGunzip()] : []), createWriteStream(scratchPath, { flags: 'w' })],
+          [source, counter, ...(gunzip ? [createGunzip()] : []), createWriteStream(out, { flags: 'w' })],
           signal ? { signal } : {},
         );
       } catch (e) {
@@ -235,6 +260,7 @@ export class GcsBlobStore implements BlobStore {
       if (expected !== undefined && counter.bytes !== expected) {
         throw new DownloadError(undefined, counter.bytes, expected);
       }
+      return { path: out, gzip: stored && gzip };
     } finally {
       counter.stopWatching();
     }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { AbortedError, TierError } from '../errors.js';
-import { type BlobObject, type BlobStore, RECORD_OBJECT } from './blob-store.js';
+import { type BlobObject, type BlobStore, RECORD_OBJECT, type StoredObject } from './blob-store.js';
 
 /** Local files, `file:///…` and relative locations. */
 export class LocalBlobStore implements BlobStore {
@@ -34,13 +34,16 @@ export class LocalBlobStore implements BlobStore {
       throw new TierError(this.tier, prefix, `cannot read: ${(e as NodeJS.ErrnoException).code}`);
     }
     if (s.isFile()) {
-      if (RECORD_OBJECT.test(prefix))
+      if (RECORD_OBJECT.test(prefix)) {
+        const real = await resolved(prefix, this.tier);
         yield {
           url: prefix,
-          key: await resolved(prefix, this.tier),
+          key: real,
           gzip: prefix.toLowerCase().endsWith('.gz'),
           size: s.size,
+          identity: fileIdentity(real, s),
         };
+      }
       return;
     }
     // Sorted so that staging order, and so any message about the first bad object, is stable.
@@ -52,8 +55,17 @@ export class LocalBlobStore implements BlobStore {
     for (const f of files) {
       if (seen.has(f.real)) continue;
       seen.add(f.real);
-      yield { url: f.path, key: f.real, gzip: f.path.toLowerCase().endsWith('.gz') };
+      const identity = await stat(f.real).then(
+        (st) => fileIdentity(f.real, st),
+        () => undefined, // gone since the walk: staging reports it; nothing is cached under no identity
+      );
+      yield { url: f.path, key: f.real, gzip: f.path.toLowerCase().endsWith('.gz'), ...(identity ? { identity } : {}) };
     }
+  }
+
+  /** A local file is read where it lies, compressed or not. */
+  fetchStored(object: BlobObject): Promise<StoredObject> {
+    return Promise.resolve({ path: object.url, gzip: object.gzip });
   }
 
   async stage(object: BlobObject, scratchPath: string, signal?: AbortSignal): Promise<string> {
@@ -103,6 +115,11 @@ async function resolved(file: string, tier: string): Promise<string> {
       `cannot resolve the path (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
     );
   }
+}
+
+/** A file's content, as far as the cache can tell without reading it: where it really is, its size and mtime. */
+function fileIdentity(real: string, s: { size: number; mtimeMs: number }): string {
+  return `file:${real}:${s.size}:${s.mtimeMs}`;
 }
 
 async function walk(
