@@ -2,6 +2,7 @@ import type { Config, TierLocations } from '../src/config.js';
 import { addDays, dayOf, dayWindow } from '../src/dates.js';
 import type { BigqueryRangeReader, DayKey, DayWindow } from '../src/domain.js';
 import { type CountingEngine, fileCountingOf } from '../src/engine/engine.js';
+import { ObjectCache } from '../src/engine/object-cache.js';
 import { TierError, throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import type { BatchReads, KafkaDayOutcome } from '../src/reconcile/assemble.js';
@@ -63,6 +64,7 @@ export async function readBatch(
 ): Promise<BatchRead> {
   const { config } = src;
   const days = windows.map((w) => w.day);
+  const cache = config.cache ? new ObjectCache(config.cache.location, log) : undefined;
   const tiers: { name: FileTierName; cfg: TierLocations; concurrency: number }[] = [];
   if (config.tiers.proxy) tiers.push({ name: 'proxy', cfg: config.tiers.proxy, concurrency: LOCAL_STAGE_CONCURRENCY });
   if (config.tiers.gcs) tiers.push({ name: 'gcs', cfg: config.tiers.gcs, concurrency: config.gcs.downloadConcurrency });
@@ -114,7 +116,7 @@ export async function readBatch(
         });
       }
       const files = fileCountingOf(engine, t.name);
-      await files.loadFiles(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays);
+      await files.loadFiles(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays, cache);
     } else {
       await fileCountingOf(engine, t.name).loadEmpty(t.name);
     }

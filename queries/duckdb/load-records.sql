@@ -16,24 +16,7 @@ WITH raw AS (
   {{sources}}
 ),
 parsed AS (
-  SELECT
-    folder_day,
-    folder_epoch_day,
-    -- epoch milliseconds (a JSON number arrives as its text), else ISO-8601, else fractional epoch ms;
-    -- outside years 1970 to 9999 (seconds or nanoseconds by mistake, say) it is no usable timestamp
-    CASE WHEN ts_parsed BETWEEN 0 AND 253402300799999 THEN ts_parsed END AS ts_ms,
-    -- a request id is kept byte for byte (it is what the client sent); empty or only whitespace is none
-    CASE WHEN regexp_full_match(rid_raw, '\s*') THEN NULL ELSE rid_raw END AS rid,
-    nullif(upper(trim(site_raw)), '') AS site_value,
-    try_cast(trim(status_raw) AS INTEGER) AS status
-  FROM (
-    -- ISO text (a '-' fifth, which no number has) skips the BIGINT cast that would always fail on it
-    SELECT *, CASE WHEN substr(ts_raw, 5, 1) = '-' THEN epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ))
-                   ELSE coalesce(try_cast(ts_raw AS BIGINT),
-                                 epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
-                                 try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT)) END AS ts_parsed
-    FROM raw
-  )
+  {{parse_lines}}
 ),
 dated AS (
   SELECT *,

@@ -25,6 +25,7 @@ import { dayBuckets } from '../dates.js';
 import { loadQuery } from '../queries.js';
 import { missingSql } from './fact-sql.js';
 import { buildRecordColumns } from './record-columns.js';
+import { type ObjectCache, objectAggregates } from './object-cache.js';
 import {
   type CountingEngine,
   type FileCounting,
@@ -47,6 +48,8 @@ export interface EngineOptions {
 }
 
 type LandedTier = 'gcs';
+/** How a line's fields are parsed: one text, shared with the per-object cache's query. */
+const PARSE_LINES = () => loadQuery('duckdb', 'parse-lines');
 const AGG_TABLE = { proxy: 'agg_proxy', gcs: 'agg_gcs' } as const;
 const IDS_TABLE = { proxy: 'ids_proxy', gcs: 'ids_gcs' } as const;
 
@@ -62,6 +65,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
+    private readonly scratch: string,
   ) {}
 
   static async open(options: EngineOptions): Promise<DuckDbEngine> {
@@ -76,7 +80,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     const db = await instance.connect();
     // A timestamp string without an offset means UTC, whatever the machine's zone.
     await db.run(`SET TimeZone = 'UTC'`);
-    return new DuckDbEngine(instance, db);
+    return new DuckDbEngine(instance, db, options.tempDirectory);
   }
 
   /** Interrupts the running query when `signal` fires; a query that fails because of it throws AbortedError. */
@@ -138,6 +142,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     fields: RecordFields,
     sites: string[],
     lateDays: number,
+    cache?: ObjectCache,
   ): Promise<void> {
     const table = AGG_TABLE[tier];
     if (staged.length === 0) {
@@ -148,9 +153,13 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
                NULL::INTEGER AS last_reject, 0::BIGINT AS late
         WHERE false`);
     } else {
+      // With a cache, each object is first its own aggregate (read from the cache, or made and kept).
+      const objects = cache
+        ? await objectAggregates((sql) => this.run(sql), tier, staged, fields, cache, this.scratch)
+        : staged;
       // One scan per folder date, so that each line's folder is a constant rather than a join on its file name.
       const folders = new Map<DayKey | null, string[]>();
-      for (const s of staged) folders.set(s.folderDay, [...(folders.get(s.folderDay) ?? []), s.path]);
+      for (const s of objects) folders.set(s.folderDay, [...(folders.get(s.folderDay) ?? []), s.path]);
       const { columns, expr } = buildRecordColumns(fields, `tiers.${tier}.fields`);
       const values: Record<string, DuckDBValue> = {
         bucket_days: listValue(this.buckets.days),
@@ -176,14 +185,21 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
           [`folder_day_${i}`]: VARCHAR,
           [`folder_epoch_day_${i}`]: BIGINT,
         });
-        return loadQuery('duckdb', 'read-source', { i: String(i), columns, ...expr });
+        return cache
+          ? loadQuery('duckdb', 'read-cached-source', { i: String(i) })
+          : loadQuery('duckdb', 'read-source', { i: String(i), columns, ...expr });
       });
-      const aggregates = loadQuery('duckdb', tier === 'proxy' ? 'aggregates-proxy' : 'aggregates-landed');
-      await this.run(
-        loadQuery('duckdb', 'load-records', { table, sources: sources.join('\n  UNION ALL\n  '), aggregates }),
-        values,
-        types as never,
+      const aggregates = loadQuery(
+        'duckdb',
+        `aggregates-${tier === 'proxy' ? 'proxy' : 'landed'}${cache ? '-cached' : ''}`,
       );
+      // The objects' aggregates already tell a malformed line, status included.
+      if (cache) delete values.status_required;
+      const union = sources.join('\n  UNION ALL\n  ');
+      const sql = cache
+        ? loadQuery('duckdb', 'load-cached', { table, sources: union, aggregates })
+        : loadQuery('duckdb', 'load-records', { table, sources: union, aggregates, parse_lines: PARSE_LINES() });
+      await this.run(sql, values, types as never);
     }
     await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE[tier], agg_table: table }));
   }
@@ -206,6 +222,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
           table: AGG_TABLE.proxy,
           sources: loadQuery('duckdb', 'read-streamed-source', { raw_table: raw }),
           aggregates: loadQuery('duckdb', 'aggregates-proxy'),
+          parse_lines: PARSE_LINES(),
         }),
         {
           bucket_days: listValue(this.buckets.days),

@@ -1,6 +1,7 @@
 import type { RecordFields } from '../config.js';
 import { InternalError } from '../errors.js';
 import { MISSING_FACTS } from './fact-sql.js';
+import type { ObjectCache } from './object-cache.js';
 import type {
   DayKey,
   DayWindow,
@@ -100,6 +101,8 @@ export interface FileCounting {
     fields: RecordFields,
     sites: string[],
     lateDays: number,
+    /** Keeps and reuses each object's aggregate across runs; unset, every object is parsed. */
+    cache?: ObjectCache,
   ): Promise<void>;
   /** Stands in for a file tier that is not configured or not readable: no ids, so joins still work. */
   loadEmpty(tier: FileTier): Promise<void>;

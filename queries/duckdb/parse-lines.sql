@@ -1,0 +1,27 @@
+-- A line's fields, parsed: the one definition both the direct count (load-records.sql) and the
+-- per-object cache (object-aggregate.sql) use. Reads `raw` (ts_raw, rid_raw, site_raw, status_raw,
+-- folder_day, folder_epoch_day).
+-- The timestamp: epoch milliseconds (a JSON number arrives as its text), else ISO-8601, else
+-- fractional epoch ms. ISO text (a '-' fifth) tries the ISO cast first and skips the BIGINT cast
+-- that always fails on it; when the ISO cast fails too ('123e-5' is a number with a '-' fifth), the
+-- rest of the chain runs, so every text gets what the chain alone gives: no text that casts as a
+-- timestamp also casts as BIGINT.
+  SELECT
+    folder_day,
+    folder_epoch_day,
+    -- the timestamp as above;
+    -- outside years 1970 to 9999 (seconds or nanoseconds by mistake, say) it is no usable timestamp
+    CASE WHEN ts_parsed BETWEEN 0 AND 253402300799999 THEN ts_parsed END AS ts_ms,
+    -- a request id is kept byte for byte (it is what the client sent); empty or only whitespace is none
+    CASE WHEN regexp_full_match(rid_raw, '\s*') THEN NULL ELSE rid_raw END AS rid,
+    nullif(upper(trim(site_raw)), '') AS site_value,
+    try_cast(trim(status_raw) AS INTEGER) AS status
+  FROM (
+    SELECT *, CASE WHEN substr(ts_raw, 5, 1) = '-'
+                     THEN coalesce(epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)), try_cast(ts_raw AS BIGINT),
+                                   try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT))
+                     ELSE coalesce(try_cast(ts_raw AS BIGINT),
+                                   epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
+                                   try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT)) END AS ts_parsed
+    FROM raw
+  )
