@@ -8,7 +8,12 @@ import type { Logger } from '../src/log/logger.js';
 import type { BatchReads, KafkaDayOutcome } from '../src/reconcile/assemble.js';
 import type { StoreRegistry } from '../src/storage/index.js';
 import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
-import { LOCAL_STAGE_CONCURRENCY, readRecordTier, type TierRead } from '../src/tiers/record-tier.js';
+import {
+  LOCAL_STAGE_CONCURRENCY,
+  type ObjectFailure,
+  readRecordTier,
+  type TierRead,
+} from '../src/tiers/record-tier.js';
 
 type FileTierName = 'proxy' | 'gcs';
 
@@ -25,20 +30,30 @@ export interface BatchRead extends BatchReads {
   kafkaDays: DayKey[];
 }
 
-/** The folders (UTC dates) that may hold records of the days: a day early, `lateDays` late. */
-export function folderDaysFor(days: DayKey[], zone: string, lateDays: number): DayKey[] {
+/**
+ * The folders (UTC dates) that may hold records of the days: from each day's first UTC date (less
+ * `clockSkewDays`, for a writer whose clock runs ahead) to `lateDays` after its last.
+ */
+export function folderDaysFor(days: DayKey[], zone: string, lateDays: number, clockSkewDays: number): DayKey[] {
   return folderDaysOf(
     days.map((d) => dayWindow(d, zone)),
-    lateDays,
+    { lateArrivalDays: lateDays, clockSkewDays },
   );
 }
 
-/** The folders (UTC dates) that may hold records of the days' windows: a day early, `lateDays` late. */
-export function folderDaysOf(windows: readonly DayWindow[], lateDays: number): DayKey[] {
+/**
+ * The folders (UTC dates) that may hold records of the days' windows. A record cannot be written
+ * before it happened, so no folder before a window's first UTC date is read unless the config
+ * allows for clock skew; late-arriving records are looked for `lateArrivalDays` after its last.
+ */
+export function folderDaysOf(
+  windows: readonly DayWindow[],
+  reach: Pick<TierLocations, 'lateArrivalDays' | 'clockSkewDays'>,
+): DayKey[] {
   const out = new Set<DayKey>(windows.map((w) => w.day));
   for (const w of windows) {
-    let d = addDays(dayOf(w.startMs, 'UTC'), -1);
-    const last = addDays(dayOf(w.endMs - 1, 'UTC'), lateDays);
+    let d = addDays(dayOf(w.startMs, 'UTC'), -reach.clockSkewDays);
+    const last = addDays(dayOf(w.endMs - 1, 'UTC'), reach.lateArrivalDays);
     while (d <= last) {
       out.add(d);
       d = addDays(d, 1);
@@ -101,7 +116,7 @@ export async function readBatch(
   for (const [i, t] of tiers.entries()) {
     throwIfAborted(signal);
     const { read, failedDays } = await reads[i]!;
-    noteFailure(t.name, failedDays);
+    if (!read) noteFailure(t.name, failedDays);
     if (read) {
       // A mistyped folder below an existing root lists nothing, exactly as a quiet day would: say so
       // loudly, per day and location, instead of an INFO line that counts 0.
@@ -116,7 +131,25 @@ export async function readBatch(
         });
       }
       const files = fileCountingOf(engine, t.name);
-      await files.loadFiles(t.name, read.staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays, cache);
+      const load = (staged: typeof read.staged) =>
+        files.loadFiles(t.name, staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays, cache);
+      // The gzip checks run beside the engine's scan; an object that fails them is read again out of the tier.
+      // The engine may also stop at bytes that are not gzip at all: then the check names the object too.
+      const [loaded, cut] = await Promise.all([
+        load(read.staged).then(
+          () => null,
+          (e: unknown) => e,
+        ),
+        read.verified,
+      ]);
+      throwIfAborted(signal);
+      if (loaded !== null && cut.length === 0) throw loaded;
+      const all = [...read.failures, ...cut].sort((a, b) => (a.error.object < b.error.object ? -1 : 1));
+      noteFailure(t.name, failedDaysOf(all, windows, t.cfg));
+      if (cut.length > 0) {
+        const gone = new Set(cut.map((f) => f.error.object));
+        await load(read.staged.filter((s) => !gone.has(s.url)));
+      }
     } else {
       await fileCountingOf(engine, t.name).loadEmpty(t.name);
     }
@@ -179,21 +212,29 @@ async function readFileTier(
   signal: AbortSignal | undefined,
 ): Promise<{ read: TierRead | null; failedDays: Map<DayKey, string> }> {
   const days = windows.map((w) => w.day);
-  const folderDays = folderDaysOf(windows, cfg.lateArrivalDays);
+  const folderDays = folderDaysOf(windows, cfg);
   const failedDays = new Map<DayKey, string>();
   try {
-    const read = await readRecordTier(tier, cfg, folderDays, stores, scratch, concurrency, signal);
-    const foldersOf = new Map(windows.map((w) => [w.day, new Set(folderDaysOf([w], cfg.lateArrivalDays))]));
-    for (const f of read.failures) {
-      for (const day of days) {
-        const reads = f.folderDay === null || foldersOf.get(day)!.has(f.folderDay);
-        if (reads && !failedDays.has(day)) failedDays.set(day, f.error.message);
-      }
-    }
-    return { read, failedDays };
+    // The days its failed objects fail are known once its gzip checks are done too (readBatch).
+    return { read: await readRecordTier(tier, cfg, folderDays, stores, scratch, concurrency, signal), failedDays };
   } catch (e) {
     if (!(e instanceof TierError)) throw e;
     for (const day of days) failedDays.set(day, e.message);
     return { read: null, failedDays };
   }
+}
+
+/** The days each failed object may hold records of, with the first failure's message for each. */
+function failedDaysOf(
+  failures: readonly ObjectFailure[],
+  windows: readonly DayWindow[],
+  cfg: TierLocations,
+): Map<DayKey, string> {
+  const failedDays = new Map<DayKey, string>();
+  for (const w of windows) {
+    const folders = new Set(folderDaysOf([w], cfg));
+    const f = failures.find((x) => x.folderDay === null || folders.has(x.folderDay));
+    if (f) failedDays.set(w.day, f.error.message);
+  }
+  return failedDays;
 }

@@ -1,7 +1,9 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import pLimit from 'p-limit';
 import type { TierLocations } from '../config.js';
 import type { DayKey, StagedObject, TierName } from '../domain.js';
@@ -9,6 +11,7 @@ import { AbortedError, TierError, throwIfAborted } from '../errors.js';
 import { expandTemplate, fixedPart, type ParsedLocation } from '../locations.js';
 import type { BlobObject } from '../storage/blob-store.js';
 import type { StoreRegistry } from '../storage/index.js';
+import { gzipTextHead, verifyGzip } from './gzip-check.js';
 
 export type { StagedObject };
 
@@ -24,6 +27,12 @@ export interface TierRead {
   failures: ObjectFailure[];
   /** Folders or prefixes that listed no object: the caller warns, since a mistyped path looks just like this. */
   empty: EmptyPrefix[];
+  /**
+   * The gzip checks of staged .gz objects, which run while the engine reads them: the objects that
+   * failed (never rejects). The caller awaits it before the day's counts are used and reads the tier
+   * again without them, so that a cut object counts nothing, as if it had failed to stage.
+   */
+  verified: Promise<ObjectFailure[]>;
 }
 
 /** A location's folder or prefix, expanded for a folder day, below which nothing was listed. */
@@ -37,6 +46,9 @@ export interface EmptyPrefix {
 
 /** Folders read at once per tier when staging local gzip or downloading. */
 export const LOCAL_STAGE_CONCURRENCY = 4;
+
+/** gzip files checked at once per tier, beside the engine's own threads. */
+const GZIP_CHECK_CONCURRENCY = 2;
 
 /** A location is read per day when it names the day; a {yyyy}/{MM}-only template is read whole per value. */
 function isDayFolder(template: string): boolean {
@@ -87,8 +99,15 @@ export async function readRecordTier(
   }
 
   const limit = pLimit(concurrency);
+  const checkLimit = pLimit(GZIP_CHECK_CONCURRENCY);
   const staged: StagedObject[] = [];
   const failures: ObjectFailure[] = [];
+  const checks: Promise<ObjectFailure | null>[] = [];
+  const failed = (url: string, folderDay: DayKey | null, e: unknown): ObjectFailure => ({
+    // One object that cannot be read makes only the days it may hold ERROR, whatever failed.
+    error: e instanceof TierError ? e : new TierError(tier, url, (e as Error).message, false, { cause: e }),
+    folderDay,
+  });
   let n = 0;
   await Promise.all(
     [...listed.values()].map(({ object, folderDay, location }) => {
@@ -97,22 +116,52 @@ export async function readRecordTier(
         throwIfAborted(signal);
         try {
           const store = await stores.storeFor(tier, location);
-          const file = await withoutBom(
-            tier,
-            object.url,
-            await store.stage(object, scratch, signal),
-            scratch.replace(/\.ndjson$/, '-text.ndjson'),
-            signal,
+          if (!object.gzip) {
+            const file = await withoutBom(
+              tier,
+              object.url,
+              await store.stage(object, scratch, signal),
+              textCopy(scratch),
+              signal,
+            );
+            staged.push({ path: file, url: object.url, folderDay, identity: object.identity });
+            return;
+          }
+          const stored = await store.fetchStored(object, `${scratch}.gz`, signal);
+          if (!stored.gzip) {
+            staged.push({
+              path: await withoutBom(tier, object.url, stored.path, textCopy(scratch), signal),
+              url: object.url,
+              folderDay,
+              identity: object.identity,
+            });
+            return;
+          }
+          const head = await gzipTextHead(stored.path, UTF8_BOM.length).catch((e: unknown) => {
+            throw unreadable(tier, object.url, e);
+          });
+          if (head.equals(UTF8_BOM)) {
+            // Rare: the engine would read the mark into the first line, so this text is copied without it.
+            staged.push({
+              path: await inflatedWithoutBom(tier, object, stored.path, textCopy(scratch), signal),
+              url: object.url,
+              folderDay,
+              identity: object.identity,
+            });
+            return;
+          }
+          // The engine tells gzip by a lower-case .gz; any other spelling is read through a link so named.
+          const file = stored.path.endsWith('.gz') ? stored.path : await linkedAs(stored.path, `${scratch}.gz`);
+          staged.push({ path: file, url: object.url, folderDay, identity: object.identity });
+          checks.push(
+            checkLimit(() => verifyGzip(file, signal)).then(
+              () => null,
+              (e: unknown) => (signal?.aborted ? null : failed(object.url, folderDay, notGzip(tier, object, e))),
+            ),
           );
-          staged.push({ path: file, url: object.url, folderDay });
         } catch (e) {
           if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
-          // One object that cannot be read makes only the days it may hold ERROR, whatever failed.
-          failures.push({
-            error:
-              e instanceof TierError ? e : new TierError(tier, object.url, (e as Error).message, false, { cause: e }),
-            folderDay,
-          });
+          failures.push(failed(object.url, folderDay, e));
         }
       });
     }),
@@ -122,7 +171,62 @@ export async function readRecordTier(
   failures.sort((a, b) => (a.error.object < b.error.object ? -1 : 1));
   // Staging that a stop cut short is never handed on as the tier's whole set of objects.
   throwIfAborted(signal);
-  return { tier, staged, failures, empty };
+  const verified = Promise.all(checks).then((all) =>
+    all.filter((f): f is ObjectFailure => f !== null).sort((a, b) => (a.error.object < b.error.object ? -1 : 1)),
+  );
+  return { tier, staged, failures, empty, verified };
+}
+
+/** Where an object's text goes when it has to be copied (a byte-order mark to drop). */
+function textCopy(scratch: string): string {
+  return scratch.replace(/\.ndjson$/, '-text.ndjson');
+}
+
+async function linkedAs(target: string, link: string): Promise<string> {
+  await symlink(target, link);
+  return link;
+}
+
+/** A gzip file's text without its leading byte-order mark, inflated into `copyPath` (which checks it whole). */
+async function inflatedWithoutBom(
+  tier: TierName,
+  object: BlobObject,
+  file: string,
+  copyPath: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  let skip = UTF8_BOM.length;
+  const dropMark = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const cut = Math.min(skip, chunk.length);
+      skip -= cut;
+      done(null, chunk.subarray(cut));
+    },
+  });
+  try {
+    await pipeline(createReadStream(file), createGunzip(), dropMark, createWriteStream(copyPath), { signal });
+  } catch (e) {
+    if (signal?.aborted) throw new AbortedError();
+    throw notGzip(tier, object, e);
+  }
+  return copyPath;
+}
+
+/**
+ * A failed gzip check as the object's TierError: zlib's codes (Z_*) mean the bytes are bad; any other
+ * code is the file system failing to read or write them.
+ */
+function notGzip(tier: TierName, object: BlobObject, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && !code.startsWith('Z_')) return unreadable(tier, object.url, e);
+  return new TierError(
+    tier,
+    object.url,
+    `not valid gzip (${code ?? (e as Error).message}) — the object is corrupt or truncated` +
+      (object.generation ? ` (generation ${object.generation})` : ''),
+    false,
+    { cause: e },
+  );
 }
 
 /**

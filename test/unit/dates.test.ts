@@ -21,10 +21,16 @@ describe('days', () => {
     expect(daysInRange('2025-02-27', '2025-03-02')).toEqual(['2025-02-27', '2025-02-28', '2025-03-01', '2025-03-02']);
   });
 
-  it('reads the UTC folders a zone day may lie in, a day early and lateArrivalDays late', () => {
-    expect(folderDaysFor(['2025-03-09'], 'UTC', 1)).toEqual(['2025-03-08', '2025-03-09', '2025-03-10']);
+  it("reads no folder before a day's first UTC date without a clock-skew allowance", () => {
+    expect(folderDaysFor(['2025-03-09'], 'UTC', 1, 0)).toEqual(['2025-03-09', '2025-03-10']);
+    // Tokyo's 2025-03-09 begins at 15:00Z on 03-08: that folder can hold its records, the one before cannot.
+    expect(folderDaysFor(['2025-03-09'], 'Asia/Tokyo', 0, 0)).toEqual(['2025-03-08', '2025-03-09']);
+  });
+
+  it('reads the UTC folders a zone day may lie in, clockSkewDays early and lateArrivalDays late', () => {
+    expect(folderDaysFor(['2025-03-09'], 'UTC', 1, 1)).toEqual(['2025-03-08', '2025-03-09', '2025-03-10']);
     // Chicago's 2025-03-09 runs 06:00Z to 05:00Z the next day: UTC folders 03-09 and 03-10, plus margins.
-    expect(folderDaysFor(['2025-03-09'], 'America/Chicago', 2)).toEqual([
+    expect(folderDaysFor(['2025-03-09'], 'America/Chicago', 2, 1)).toEqual([
       '2025-03-08',
       '2025-03-09',
       '2025-03-10',
