@@ -6,7 +6,7 @@ import { resolveSites } from '../src/args.js';
 import { type CliRequest, type JobOptions, main } from '../src/cli.js';
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
-import type { DaySummary, ReconcileResult } from '../src/domain.js';
+import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { OutputError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
@@ -69,7 +69,12 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays) : null;
   // The edge that reads the environment: Kafka credentials come from the variables the config names.
   const tiers = await openTiers(config, process.env);
-  const { outDir, publish } = await outputOf(opts, tiers, signal);
+  const { outDir, publish } = await outputOf(opts, tiers, signal, { days: () => daysOf(req, config, now), log }).catch(
+    async (e: unknown) => {
+      await tiers.close();
+      throw e;
+    },
+  );
   let result: ReconcileResult;
   try {
     result = await runCommand(req, {
@@ -162,15 +167,25 @@ async function prepareOutput(opts: JobOptions, config: Config, log: Logger): Pro
     log.info(`removed ${removed.length} leftovers of runs that were killed: ${removed.join(', ')}`, { removed });
 }
 
+/** The days a job command reconciles: daily's from today in the configured zone. */
+async function daysOf(req: JobRequest, config: Config, now: Date): Promise<DayKey[]> {
+  if (req.command !== 'daily') return req.days;
+  const [{ dailyDays }, { dayOf }] = await Promise.all([import('./daily.js'), import('../src/dates.js')]);
+  return dailyDays(req.asOf ?? dayOf(now.getTime(), config.timezone), config.jobs.lateDays);
+}
+
 /**
  * `--out DIR`, or `--out gs://bucket/prefix/`: then the reports are written to `--local-out` first
  * and each day's files are uploaded once written (one request each: a reader sees the old object
- * or the new one). Upload failures are TierErrors for `--out`: exit 3.
+ * or the new one). Upload failures are TierErrors for `--out`: exit 3. Before the run reads
+ * anything, the earlier reports it compares with are brought from the bucket into `--local-out`
+ * (jobs/sync-reports.ts): there they may be gone (an emptyDir) or older than the bucket's.
  */
 async function outputOf(
   opts: JobOptions,
   tiers: OpenTiers,
   signal: AbortSignal,
+  history: { days: () => Promise<DayKey[]>; log: Logger },
 ): Promise<{ outDir: string; publish?: (files: string[]) => Promise<void> }> {
   if (!opts.out.startsWith('gs://')) return { outDir: opts.out };
   const { parseGsUrl, writeGcsObject } = await import('../src/storage/gcs-store.js');
@@ -178,6 +193,16 @@ async function outputOf(
   if (!target) throw new UsageError('--out', `"${opts.out}" is not gs://bucket/prefix/`);
   const prefix = target.name === '' || target.name.endsWith('/') ? target.name : `${target.name}/`;
   const storage = await tiers.gcs.storage();
+  const { syncEarlierReports } = await import('./sync-reports.js');
+  await syncEarlierReports({
+    storage,
+    bucket: target.bucket,
+    prefix,
+    localDir: opts.localOut,
+    days: await history.days(),
+    log: history.log,
+    signal,
+  });
   return {
     outDir: opts.localOut,
     publish: async (files) => {

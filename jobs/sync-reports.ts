@@ -1,0 +1,108 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { File, Storage } from '@google-cloud/storage';
+import { addDays } from '../src/dates.js';
+import type { DayKey } from '../src/domain.js';
+import type { Logger } from '../src/log/logger.js';
+import { VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS } from '../src/reconcile/volume.js';
+import { describeFailure, retrying, retryPolicy } from '../src/storage/gcs-failures.js';
+
+/** How far before a run's first day its earlier reports are read: the volume guard's longer window. */
+export const SYNC_HISTORY_DAYS = Math.max(VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS);
+
+/** The report files a run over `days` reads: theirs and those of the SYNC_HISTORY_DAYS days before the first. */
+export function earlierReportNames(days: readonly DayKey[]): Set<string> {
+  const sorted = [...days].sort();
+  const names = new Set<string>();
+  if (sorted.length === 0) return names;
+  for (let day = addDays(sorted[0]!, -SYNC_HISTORY_DAYS); day <= sorted.at(-1)!; day = addDays(day, 1)) {
+    for (const name of [`parity-${day}.csv`, `missing-${day}.csv`, `manifest-${day}.json`]) names.add(name);
+  }
+  return names;
+}
+
+export interface SyncRequest {
+  storage: Storage;
+  bucket: string;
+  /** The object prefix of `--out gs://bucket/prefix/`: empty or ending in `/`. */
+  prefix: string;
+  /** `--local-out`, where the run reads earlier reports and writes its own. */
+  localDir: string;
+  days: readonly DayKey[];
+  log: Logger;
+  signal?: AbortSignal;
+  retryAttempts?: number;
+  retryBaseDelayMs?: number;
+}
+
+/**
+ * With `--out gs://…` the bucket, not `--local-out`, holds the reports of earlier runs (the CronJob's
+ * `--local-out` is an emptyDir, empty every morning). Before anything reads them — `daily`'s
+ * restatement check, backfill's resume, the volume guard — this copies into `localDir` the parity,
+ * missing and manifest files of the run's days and of the SYNC_HISTORY_DAYS days before the first
+ * that are in the bucket and absent here or different (md5). Each file is written beside its name
+ * and renamed over it. Throws TierError (tier `--out`) when the bucket cannot be listed or read.
+ * Returns the names copied.
+ */
+export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
+  const wanted = earlierReportNames(req.days);
+  if (wanted.size === 0) return [];
+  const sorted = [...req.days].sort();
+  const from = addDays(sorted[0]!, -SYNC_HISTORY_DAYS);
+  const to = addDays(sorted.at(-1)!, 1);
+  const bucket = req.storage.bucket(req.bucket);
+  const policy = retryPolicy(req);
+  const where = `gs://${req.bucket}/${req.prefix}`;
+  const describe = (what: string) => (e: unknown) => {
+    const failure = describeFailure(e, {
+      403: `permission denied (403) — the credentials need storage.objects.list and get on bucket "${req.bucket}"`,
+      404: `bucket "${req.bucket}" does not exist (404) — check the --out location`,
+    });
+    return { ...failure, message: `cannot ${what} the earlier reports: ${failure.message}` };
+  };
+  const found: File[] = [];
+  // One listing per file family, cut to the days wanted (names sort by day).
+  for (const family of ['parity-', 'missing-', 'manifest-']) {
+    const start = `${req.prefix}${family}${from}`;
+    const end = `${req.prefix}${family}${to}`;
+    const [files] = await retrying('--out', where, policy, req.signal, describe('list'), () =>
+      bucket.getFiles({ prefix: `${req.prefix}${family}`, startOffset: start, endOffset: end, autoPaginate: true }),
+    );
+    found.push(...files.filter((f) => wanted.has(f.name.slice(req.prefix.length))));
+  }
+  const copied: string[] = [];
+  for (const file of found) {
+    const name = file.name.slice(req.prefix.length);
+    const local = path.join(req.localDir, name);
+    const md5 = file.metadata.md5Hash;
+    if (md5 !== undefined && (await md5Of(local)) === md5) continue;
+    const temp = path.join(req.localDir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      await retrying('--out', `gs://${req.bucket}/${file.name}`, policy, req.signal, describe('read'), () =>
+        file.download({ destination: temp, validation: 'md5' }),
+      );
+      await rename(temp, local);
+    } finally {
+      await rm(temp, { force: true });
+    }
+    copied.push(name);
+  }
+  if (copied.length > 0)
+    req.log.info(`brought ${copied.length} earlier report files from ${where} into ${req.localDir}`, {
+      copied: copied.length,
+    });
+  return copied;
+}
+
+/** base64 md5 of a local file, as GCS states it; null when the file cannot be read. */
+async function md5Of(file: string): Promise<string | null> {
+  try {
+    const hash = createHash('md5');
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    return hash.digest('base64');
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,128 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Storage } from '@google-cloud/storage';
+import { createStorageClient } from '../../src/storage/gcs-store.js';
+import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
+import { runCli, tempDir, writeNdjson } from '../support/files.js';
+
+const rec = (rid: string, ts: string, site: string, status?: number) => ({
+  timestamp: ts,
+  request_id: rid,
+  site,
+  ...(status ? { status } : {}),
+});
+
+/** Proxy and landed data for a day and each site: `landed` of the `accepted` ids land. */
+async function day(dir: string, d: string, accepted: number, landed: number): Promise<void> {
+  for (const site of ['US', 'CA']) {
+    const ids = Array.from({ length: accepted }, (_, i) => `${d}-${site}-${i}`);
+    await writeNdjson(
+      path.join(dir, `proxy/dt=${d}/${site}.jsonl`),
+      ids.map((id) => rec(id, `${d}T12:00:00Z`, site, 200)),
+    );
+    await writeNdjson(
+      path.join(dir, `landed/dt=${d}/${site}.jsonl`),
+      ids.slice(0, landed).map((id) => rec(id, `${d}T12:00:00Z`, site)),
+    );
+  }
+}
+
+/**
+ * With `--out gs://…` and a `--local-out` that starts empty (the CronJob's emptyDir), the earlier
+ * reports that daily's restatement check and backfill's resume compare with are in the bucket only:
+ * the job brings them into --local-out before it reads anything.
+ */
+describe('earlier reports brought from the --out bucket', () => {
+  let fake: FakeGcs;
+  let storage: Storage;
+  let dir: string;
+  let config: string;
+
+  beforeAll(async () => {
+    fake = await startFakeGcs();
+    storage = createStorageClient({ apiEndpoint: fake.endpoint, projectId: 'parity-it' });
+    dir = await tempDir();
+    config = path.join(dir, 'config.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        timezone: 'UTC',
+        sites: ['US', 'CA'],
+        tiers: {
+          proxy: { locations: ['proxy/dt={date}/'] },
+          gcs: { locations: ['landed/dt={date}/'], apiEndpoint: fake.endpoint, projectId: 'parity-it' },
+        },
+        jobs: { lateDays: 2 },
+        engine: { batchDays: 2 },
+      }),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await fake?.stop();
+  });
+
+  const daily = (bucket: string, localOut: string) =>
+    runCli([
+      'daily',
+      ...['--config', config, '--as-of', '2025-03-10'],
+      ...['--out', `gs://${bucket}/daily/`, '--local-out', localOut, '--quiet'],
+    ]);
+
+  it('daily on a fresh --local-out tells unchanged days from restated ones by the reports in the bucket', async () => {
+    await storage.createBucket('parity-daily');
+    for (const d of ['2025-03-07', '2025-03-08', '2025-03-09']) await day(dir, d, 50, 50);
+    await day(dir, '2025-03-08', 50, 48); // two records of the 8th have not landed yet
+    const first = await daily('parity-daily', path.join(dir, 'local-1'));
+    expect(first.code).toBe(1); // the 8th FAILs until its records land
+
+    // The next morning, on a new pod: nothing local. Nothing landed late: every earlier day is unchanged.
+    const local2 = path.join(dir, 'local-2');
+    const second = await daily('parity-daily', local2);
+    expect(second.code).toBe(1);
+    expect(second.stdout).not.toContain('restated');
+    for (const d of ['2025-03-07', '2025-03-08', '2025-03-09'])
+      expect(JSON.parse(await readFile(path.join(local2, `manifest-${d}.json`), 'utf8')).change).toBe('unchanged');
+
+    // Then the late records land: a third fresh pod restates the 8th and only it.
+    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/late.jsonl'), [
+      ...['US', 'CA'].flatMap((site) =>
+        [48, 49].map((i) => rec(`2025-03-08-${site}-${i}`, '2025-03-08T12:00:00Z', site)),
+      ),
+    ]);
+    const local3 = path.join(dir, 'local-3');
+    const third = await daily('parity-daily', local3);
+    expect(third.code).toBe(0);
+    expect(third.stdout).toContain('restated by late data: 2025-03-08');
+    expect(JSON.parse(await readFile(path.join(local3, 'manifest-2025-03-08.json'), 'utf8')).change).toBe('restated');
+    expect(JSON.parse(await readFile(path.join(local3, 'manifest-2025-03-07.json'), 'utf8')).change).toBe('unchanged');
+    const [remote] = await storage.bucket('parity-daily').file('daily/manifest-2025-03-08.json').download();
+    expect(JSON.parse(remote.toString('utf8')).change).toBe('restated');
+  }, 120_000);
+
+  it('backfill on a fresh --local-out skips the days whose reports are in the bucket', async () => {
+    await storage.createBucket('parity-backfill');
+    for (const d of ['2025-02-01', '2025-02-02', '2025-02-03', '2025-02-04']) await day(dir, d, 20, 20);
+    const backfill = (from: string, to: string, localOut: string) =>
+      runCli([
+        'backfill',
+        ...['--config', config, '--from', from, '--to', to],
+        ...['--out', 'gs://parity-backfill/history/', '--local-out', localOut],
+      ]);
+    expect((await backfill('2025-02-01', '2025-02-02', path.join(dir, 'bf-1'))).code).toBe(0);
+    const [published] = await storage.bucket('parity-backfill').file('history/manifest-2025-02-01.json').download();
+
+    const local2 = path.join(dir, 'bf-2');
+    const second = await backfill('2025-02-01', '2025-02-04', local2);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('skipped 2 current days');
+    const manifests = (await readdir(local2)).filter((f) => f.startsWith('manifest-')).sort();
+    expect(manifests).toEqual(
+      ['2025-02-01', '2025-02-02', '2025-02-03', '2025-02-04'].map((d) => `manifest-${d}.json`),
+    );
+    // The skipped days' reports are the first run's bytes, brought from the bucket, not made again.
+    expect((await readFile(path.join(local2, 'manifest-2025-02-01.json'))).equals(published)).toBe(true);
+    const [after] = await storage.bucket('parity-backfill').file('history/manifest-2025-02-01.json').download();
+    expect(after.equals(published)).toBe(true);
+  }, 120_000);
+});
