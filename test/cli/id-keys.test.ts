@@ -42,3 +42,19 @@ describe('request ids keyed as UUIDs', () => {
     expect(rows.some((l) => l.split(',')[2] === CANONICAL)).toBe(false);
   });
 });
+
+describe('timestamps that look like ISO dates', () => {
+  test("a number with a '-' fifth (123e-5) is read as the number it is, not as a failed date", async () => {
+    const dir = await tempDir();
+    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [
+      rec('a', 200),
+      { timestamp: '123e-5', request_id: 'b', site: 'US', status: 200 },
+    ]);
+    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl'), [rec('a')]);
+    const out = path.join(dir, 'out');
+    await runCli(['reconcile', '--config', await writeConfig(dir), '--date', '2025-03-09', '--out', out]);
+    const us = parseCsv(await readFile(path.join(out, 'parity-2025-03-09.csv'), 'utf8')).find((r) => r.site === 'US')!;
+    // 123e-5 ms is 1970-01-01: a record far outside the folder's window, not a malformed line.
+    expect([us.proxy_out_of_window, us.proxy_malformed]).toEqual(['1', '0']);
+  });
+});

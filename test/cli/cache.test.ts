@@ -1,0 +1,171 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+
+const DAYS = ['2025-03-07', '2025-03-08', '2025-03-09'];
+const UUID = (i: number) => `${String(i).padStart(8, '0')}-d9cb-469f-a165-70867728950e`;
+
+/** Request ids as clients send them: UUIDs in every spelling, and hostile text. */
+const ID_SPELLINGS = [
+  (i: number) => UUID(i),
+  (i: number) => UUID(i).toUpperCase(),
+  (i: number) => `{${UUID(i)}}`,
+  (i: number) => `r=${i}+x"<script>`,
+  (i: number) => `line\nbreak-${i}`,
+];
+const SITES = ['US', ' ca ', 'mx', 'ZZ', ''];
+
+/** Every way a timestamp arrives, for an instant of `day`: epoch ms as number and text, ISO with and without offset. */
+function stamp(day: string, minute: number, how: number): string | number {
+  const ms = Date.parse(`${day}T00:00:00Z`) + minute * 60_000;
+  const iso = new Date(ms).toISOString();
+  return [ms, String(ms), iso, iso.replace('Z', ''), iso.replace('Z', '+00:00'), `${ms}.75`][how % 6]!;
+}
+
+/**
+ * Three days of proxy and landed objects holding every case the aggregate keeps apart: statuses
+ * (the same id rejected in two objects), sites, id spellings, late and out-of-window copies, junk
+ * lines, and a gzip object.
+ */
+async function writeData(dir: string): Promise<void> {
+  for (const [d, day] of DAYS.entries()) {
+    const proxy: (object | string)[] = [];
+    const landed: (object | string)[] = [];
+    for (let i = 0; i < 60; i++) {
+      const rid = ID_SPELLINGS[i % ID_SPELLINGS.length]!(i + d * 1000);
+      const site = SITES[i % SITES.length]!;
+      // Minutes spread over the UTC day, so that Kolkata's report days cut through the folders.
+      const minute = (i * 97) % 1440;
+      const status = [200, 200, 413, 502, 500, 201][i % 6]!;
+      proxy.push({ timestamp: stamp(day, minute, i), request_id: rid, site, status });
+      // A retry of the same id later in the second object.
+      if (i % 4 === 0) proxy.push({ timestamp: stamp(day, minute + 5, i + 1), request_id: rid, site, status: 502 });
+      if (i % 3 !== 0) landed.push({ timestamp: stamp(day, minute, i + 2), request_id: rid, site });
+    }
+    proxy.push('not json at all', { timestamp: 'junk', request_id: 'x', site: 'US', status: 200 });
+    proxy.push({ timestamp: '123e-5', request_id: 'tiny', site: 'US', status: 200 });
+    // A record of this day that landed in the next day's folder (late), and one far outside any window.
+    const next = DAYS[d + 1] ?? '2025-03-10';
+    const late = [{ timestamp: stamp(day, 1400, 2), request_id: `late-${day}`, site: 'US' }];
+    late.push({ timestamp: stamp('2025-01-01', 0, 2), request_id: `old-${day}`, site: 'US' });
+    await writeNdjson(path.join(dir, `proxy/dt=${day}/a.jsonl`), proxy.slice(0, 50));
+    await writeNdjson(path.join(dir, `proxy/dt=${day}/b.jsonl.gz`), proxy.slice(50));
+    await writeNdjson(path.join(dir, `landed/dt=${day}/a.jsonl`), landed);
+    await writeNdjson(path.join(dir, `landed/dt=${next}/late-${day}.jsonl`), late);
+  }
+}
+
+/** The reports that must not change with the cache: every CSV, byte for byte. */
+async function csvs(out: string): Promise<Record<string, string>> {
+  const names = (await readdir(out)).filter((n) => n.endsWith('.csv')).sort();
+  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await readFile(path.join(out, n), 'utf8')])));
+}
+
+/** How many objects each file tier read (proxy, gcs), from the cache's log line. */
+const counted = (stderr: string) =>
+  [...stderr.matchAll(/\w+: \d+ of (\d+) objects from cache/g)].map((m) => Number(m[1]));
+
+const fromCache = (stderr: string) =>
+  [...stderr.matchAll(/(\w+): (\d+) of (\d+) objects from cache/g)].map((m) => m[0]);
+
+async function setUp(): Promise<{ dir: string; plain: string; cached: string }> {
+  const dir = await tempDir();
+  await writeData(dir);
+  const plain = await writeConfig(dir, { timezone: 'Asia/Kolkata' }, 'plain.json');
+  const cached = await writeConfig(dir, { timezone: 'Asia/Kolkata', cache: { location: 'cache' } }, 'cached.json');
+  return { dir, plain, cached };
+}
+
+const reconcile = (config: string, out: string) =>
+  runCli(['reconcile', '--config', config, '--from', DAYS[0]!, '--to', DAYS[2]!, '--out', out]);
+
+describe('the per-object cache', () => {
+  test('a second run reads every object from the cache and writes the same reports as a run without it', async () => {
+    const { dir, plain, cached } = await setUp();
+    const none = await reconcile(plain, path.join(dir, 'none'));
+    const first = await reconcile(cached, path.join(dir, 'first'));
+    const second = await reconcile(cached, path.join(dir, 'second'));
+    expect(none.code).toBe(first.code);
+    const [proxy, gcs] = counted(first.stderr);
+    expect(proxy).toBeGreaterThanOrEqual(6);
+    expect(gcs).toBeGreaterThanOrEqual(6);
+    expect(fromCache(first.stderr)).toEqual([
+      `proxy: 0 of ${proxy} objects from cache`,
+      `gcs: 0 of ${gcs} objects from cache`,
+    ]);
+    expect(fromCache(second.stderr)).toEqual([
+      `proxy: ${proxy} of ${proxy} objects from cache`,
+      `gcs: ${gcs} of ${gcs} objects from cache`,
+    ]);
+    const expected = await csvs(path.join(dir, 'none'));
+    expect(Object.keys(expected)).toHaveLength(6);
+    expect(await csvs(path.join(dir, 'first'))).toEqual(expected);
+    expect(await csvs(path.join(dir, 'second'))).toEqual(expected);
+  });
+
+  test('a modified file is parsed again and counted as it now is', async () => {
+    const { dir, plain, cached } = await setUp();
+    await reconcile(cached, path.join(dir, 'first'));
+    const file = path.join(dir, 'proxy/dt=2025-03-08/a.jsonl');
+    const extra = { timestamp: '2025-03-08T12:00:00Z', request_id: 'added', site: 'US', status: 200 };
+    await writeFile(file, (await readFile(file, 'utf8')) + JSON.stringify(extra) + '\n');
+    const after = await reconcile(cached, path.join(dir, 'after'));
+    expect(fromCache(after.stderr)).toContain('proxy: 5 of 6 objects from cache');
+    await reconcile(plain, path.join(dir, 'none'));
+    const expected = await csvs(path.join(dir, 'none'));
+    expect(expected['missing-2025-03-08.csv']).toContain('added');
+    expect(await csvs(path.join(dir, 'after'))).toEqual(expected);
+  });
+
+  test('a corrupted cache entry is rebuilt with a warning, never trusted', async () => {
+    const { dir, plain, cached } = await setUp();
+    const first = await reconcile(cached, path.join(dir, 'first'));
+    const [proxy, gcs] = counted(first.stderr);
+    const entries = (await readdir(path.join(dir, 'cache'))).filter((n) => n.endsWith('.parquet')).sort();
+    expect(entries).toHaveLength(proxy! + gcs!);
+    // One entry cut short, one with a byte changed in the middle.
+    const cut = path.join(dir, 'cache', entries[0]!);
+    await writeFile(cut, (await readFile(cut)).subarray(0, 40));
+    const flipped = path.join(dir, 'cache', entries[1]!);
+    const bytes = await readFile(flipped);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(flipped, bytes);
+    const again = await reconcile(cached, path.join(dir, 'again'));
+    expect(again.stderr.match(/cache: the entry of .* is unreadable/g)).toHaveLength(2);
+    const hits = fromCache(again.stderr).map((s) => Number(/(\d+) of/.exec(s)![1]));
+    expect(hits[0]! + hits[1]!).toBe(proxy! + gcs! - 2);
+    await reconcile(plain, path.join(dir, 'none'));
+    expect(await csvs(path.join(dir, 'again'))).toEqual(await csvs(path.join(dir, 'none')));
+    // Rebuilt: the next run finds every entry whole.
+    const third = await reconcile(cached, path.join(dir, 'third'));
+    expect(third.stderr).not.toMatch(/unreadable/);
+    expect(fromCache(third.stderr)).toEqual([
+      `proxy: ${proxy} of ${proxy} objects from cache`,
+      `gcs: ${gcs} of ${gcs} objects from cache`,
+    ]);
+  });
+
+  test('a gzip object has its entry too', async () => {
+    const { dir, cached } = await setUp();
+    await reconcile(cached, path.join(dir, 'first'));
+    const manifests = await Promise.all(
+      (await readdir(path.join(dir, 'cache')))
+        .filter((n) => n.endsWith('.json'))
+        .map(async (n) => JSON.parse(await readFile(path.join(dir, 'cache', n), 'utf8')) as { object: string }),
+    );
+    expect(manifests.filter((m) => m.object.endsWith('.jsonl.gz'))).toHaveLength(3);
+  });
+
+  test("daily's re-checks of earlier days reuse the entries an earlier morning made", async () => {
+    const { dir, plain, cached } = await setUp();
+    const daily = (config: string, asOf: string, out: string) =>
+      runCli(['daily', '--config', config, '--as-of', asOf, '--out', path.join(dir, out)]);
+    await daily(cached, '2025-03-09', 'd1');
+    const next = await daily(cached, '2025-03-10', 'd2');
+    const hits = fromCache(next.stderr).map((s) => /(\d+) of (\d+)/.exec(s)!.slice(1).map(Number));
+    // The folders the earlier morning read are all reused; only the newest day's are parsed.
+    expect(hits.reduce((n, [h]) => n + h!, 0)).toBeGreaterThan(0);
+    await daily(plain, '2025-03-10', 'd3');
+    expect(await csvs(path.join(dir, 'd2'))).toEqual(await csvs(path.join(dir, 'd3')));
+  });
+});
