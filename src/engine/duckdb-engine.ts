@@ -319,8 +319,12 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
    * missingIds read the result. `kafkaDays`: the days Kafka was read whole.
    */
   async joinIds(kafkaDays: DayKey[], finalIsBigquery: boolean): Promise<void> {
+    // Without Kafka or BigQuery ids, their joins would only add false columns: one join does.
+    const [streamed] = await this.rows(
+      `SELECT (SELECT count(*) FROM ids_kafka) + (SELECT count(*) FROM ids_bigquery) AS n`,
+    );
     await this.run(
-      loadQuery('duckdb', 'id-facts'),
+      loadQuery('duckdb', Number(streamed!.n) === 0 ? 'id-facts-files' : 'id-facts'),
       { kafka_days: listValue(kafkaDays), final_is_bigquery: finalIsBigquery },
       { kafka_days: LIST(VARCHAR), final_is_bigquery: BOOLEAN } as never,
     );
