@@ -24,7 +24,7 @@ import { AbortedError, untilEnded } from '../errors.js';
 import { dayBuckets } from '../dates.js';
 import { loadQuery } from '../queries.js';
 import { missingSql } from './fact-sql.js';
-import { buildRecordColumns } from './record-columns.js';
+import { buildRecordColumns, DEFAULT_FIELDS } from './record-columns.js';
 import { type ObjectCache, objectAggregates } from './object-cache.js';
 import {
   type CountingEngine,
@@ -87,7 +87,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   watch(signal: AbortSignal | undefined): () => void {
     if (!signal) return () => {};
     this.signal = signal;
-    const onAbort = () => this.db.interrupt();
+    const onAbort = () => [this.db, this.side].forEach((c) => c?.interrupt());
     signal.addEventListener('abort', onAbort, { once: true });
     return () => signal.removeEventListener('abort', onAbort);
   }
@@ -100,8 +100,21 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   }
 
   async close(): Promise<void> {
+    this.side?.closeSync();
     this.db.closeSync();
     this.instance.closeSync();
+  }
+
+  /** A second connection, so that two objects are aggregated at once for the cache. */
+  private side: DuckDBConnection | undefined;
+
+  private async connections(): Promise<((sql: string) => Promise<void>)[]> {
+    if (!this.side) {
+      this.side = await this.instance.connect();
+      await this.side.run(`SET TimeZone = 'UTC'`);
+    }
+    const rethrow = (e: unknown) => Promise.reject(this.rethrow(e));
+    return [this.db, this.side].map((db) => (sql: string) => db.run(sql).then(() => undefined, rethrow));
   }
 
   private async run(sql: string, values?: Record<string, DuckDBValue>, types?: Record<string, never>): Promise<void> {
@@ -155,7 +168,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     } else {
       // With a cache, each object is first its own aggregate (read from the cache, or made and kept).
       const objects = cache
-        ? await objectAggregates((sql) => this.run(sql), tier, staged, fields, cache, this.scratch)
+        ? await objectAggregates(await this.connections(), tier, staged, fields, cache, this.scratch)
         : staged;
       // One scan per folder date, so that each line's folder is a constant rather than a join on its file name.
       const folders = new Map<DayKey | null, string[]>();
@@ -250,7 +263,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
       await this.beginStreamed('bigquery');
       await this.finishStreamed('bigquery', []);
     } else {
-      await this.loadFiles(tier, [], defaultFields, [], 0);
+      await this.loadFiles(tier, [], DEFAULT_FIELDS, [], 0);
     }
   }
 
@@ -383,11 +396,3 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     }
   }
 }
-
-const defaultFields: RecordFields = {
-  timestamp: 'timestamp',
-  request_id: 'request_id',
-  site: 'site',
-  status: 'status',
-  region: 'region',
-};

@@ -104,10 +104,10 @@ export class ObjectCache {
 
 /**
  * Each staged object as its aggregate's Parquet file, from the cache or made now (and kept when the
- * object has an identity). `run` executes one statement; `scratch`: this run's folder for made files.
+ * object has an identity). `runs`: one statement runner per connection to use at once; `scratch`: this run's folder for made files.
  */
 export async function objectAggregates(
-  run: (sql: string) => Promise<void>,
+  runs: ((sql: string) => Promise<void>)[],
   tier: 'proxy' | 'gcs',
   staged: StagedObject[],
   fields: RecordFields,
@@ -126,21 +126,35 @@ export async function objectAggregates(
   // The query's text without the path: part of every entry's name, so that a changed parse misses.
   const shape = query('');
   await mkdir(scratch, { recursive: true });
-  const out: StagedObject[] = [];
+  const out: StagedObject[] = new Array<StagedObject>(staged.length);
   let hits = 0;
-  for (const [i, object] of staged.entries()) {
-    const name = object.identity ? cache.entryName(object.identity, tier, fields, shape) : undefined;
-    const hit = name ? await cache.lookup(object, name) : undefined;
-    if (hit) {
-      hits++;
-      out.push({ ...object, path: hit });
-      continue;
+  let next = 0;
+  let failed = false;
+  // Objects are independent: each connection takes the next one (a gzip object is read on one core).
+  const worker = async (run: (sql: string) => Promise<void>) => {
+    for (let i = next++; i < staged.length && !failed; i = next++) {
+      const object = staged[i]!;
+      const name = object.identity ? cache.entryName(object.identity, tier, fields, shape) : undefined;
+      const hit = name ? await cache.lookup(object, name) : undefined;
+      if (hit) {
+        hits++;
+        out[i] = { ...object, path: hit };
+        continue;
+      }
+      const made = path.join(scratch, `aggregate-${tier}-${i}.parquet`);
+      await run(`COPY (${query(object.path)}) TO ${sqlString(made)} (FORMAT parquet)`);
+      if (name) await cache.store(object, name, made);
+      out[i] = { ...object, path: made };
     }
-    const made = path.join(scratch, `aggregate-${tier}-${i}.parquet`);
-    await run(`COPY (${query(object.path)}) TO ${sqlString(made)} (FORMAT parquet)`);
-    if (name) await cache.store(object, name, made);
-    out.push({ ...object, path: made });
-  }
+  };
+  await Promise.all(
+    runs.map((run) =>
+      worker(run).catch((e: unknown) => {
+        failed = true;
+        throw e;
+      }),
+    ),
+  );
   cache.report(tier, hits, staged.length);
   return out;
 }

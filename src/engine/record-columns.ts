@@ -67,3 +67,12 @@ export function buildRecordColumns(fields: RecordFields, configPath: string): Re
     },
   };
 }
+
+/** The fields' default paths: what an empty tier's table is shaped by. */
+export const DEFAULT_FIELDS: RecordFields = {
+  timestamp: 'timestamp',
+  request_id: 'request_id',
+  site: 'site',
+  status: 'status',
+  region: 'region',
+};

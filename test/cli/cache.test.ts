@@ -128,7 +128,8 @@ describe('the per-object cache', () => {
     await writeFile(cut, (await readFile(cut)).subarray(0, 40));
     const flipped = path.join(dir, 'cache', entries[1]!);
     const bytes = await readFile(flipped);
-    bytes[bytes.length >> 1] ^= 0xff;
+    const middle = bytes.length >> 1;
+    bytes[middle] = bytes[middle]! ^ 0xff;
     await writeFile(flipped, bytes);
     const again = await reconcile(cached, path.join(dir, 'again'));
     expect(again.stderr.match(/cache: the entry of .* is unreadable/g)).toHaveLength(2);
