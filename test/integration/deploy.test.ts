@@ -16,6 +16,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { parseConfig } from '../../src/config.js';
+import { engineMemoryLimit } from '../../src/engine/memory.js';
 import { ROOT, tempDir } from '../support/files.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -388,7 +389,10 @@ const CHILD_TYPES: Record<string, Record<string, string>> = {
     seccompProfile: 'IoK8sApiCoreV1SeccompProfile',
   },
   IoK8sApiCoreV1EnvVar: { valueFrom: 'IoK8sApiCoreV1EnvVarSource' },
-  IoK8sApiCoreV1EnvVarSource: { secretKeyRef: 'IoK8sApiCoreV1SecretKeySelector' },
+  IoK8sApiCoreV1EnvVarSource: {
+    secretKeyRef: 'IoK8sApiCoreV1SecretKeySelector',
+    configMapKeyRef: 'IoK8sApiCoreV1ConfigMapKeySelector',
+  },
   IoK8sApiCoreV1Volume: {
     emptyDir: 'IoK8sApiCoreV1EmptyDirVolumeSource',
     configMap: 'IoK8sApiCoreV1ConfigMapVolumeSource',
@@ -470,10 +474,10 @@ describe('cron.yaml', () => {
 
   it('validates every document of cron.yaml against the Kubernetes schemas of a real package', () => {
     expect(parsed.flatMap((d) => [...d.errors, ...d.warnings].map((e) => e.message))).toEqual([]);
+    // The PersistentVolumeClaim for /reports is an optional variant, commented out at the end.
     expect(docs.map((d) => `${String(d.apiVersion)}/${String(d.kind)}`).sort()).toEqual([
       'batch/v1/CronJob',
       'v1/ConfigMap',
-      'v1/PersistentVolumeClaim',
       'v1/ServiceAccount',
     ]);
     for (const doc of docs)
@@ -533,7 +537,19 @@ describe('cron.yaml', () => {
     const containers = pod.containers as Obj[];
     expect(containers).toHaveLength(1);
     const c = containers[0]!;
-    expect(c.args).toEqual(['daily', '--config', '/etc/parity/config.yaml', '--out', '/reports']);
+    // The reports are published to the bucket named in the ConfigMap; /reports is the local copy.
+    expect(c.args).toEqual([
+      'daily',
+      '--config',
+      '/etc/parity/config.yaml',
+      '--out',
+      '$(PARITY_REPORTS_URL)',
+      '--local-out',
+      '/reports',
+    ]);
+    const reportsUrl = ((c.env as Obj[]) ?? []).find((e) => e.name === 'PARITY_REPORTS_URL');
+    expect(get(reportsUrl, 'valueFrom.configMapKeyRef')).toEqual({ name: 'audit-parity-config', key: 'reports-url' });
+    expect(get(byKind('ConfigMap')[0], 'data.reports-url')).toMatch(/^gs:\/\/[a-z0-9][a-z0-9._-]+[a-z0-9]\/.*\/$/);
     expect(c.securityContext).toMatchObject({
       runAsNonRoot: true,
       runAsUser: IMAGE_UID,
@@ -542,7 +558,7 @@ describe('cron.yaml', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(get(c, 'resources.limits.memory')).toBe('1Gi');
+    expect(get(c, 'resources.limits.memory')).toBe('3Gi');
     expect(get(c, 'resources.requests.memory')).toEqual(expect.any(String));
     expect(get(c, 'resources.requests.cpu')).toEqual(expect.any(String));
     // The image's user is the one the pod runs as.
@@ -590,6 +606,15 @@ describe('cron.yaml', () => {
     for (const e of (c.env as Obj[] | undefined) ?? []) expect(e.value).toBeUndefined();
   });
 
+  it('offers a PersistentVolumeClaim for /reports, commented out, that is valid once uncommented', () => {
+    const commented = CRON_TEXT.slice(CRON_TEXT.indexOf('\n# apiVersion: v1\n# kind: PersistentVolumeClaim'));
+    const pvc = YAML.parse(commented.replace(/^# ?/gm, '')) as Obj;
+    expect(validateDocument(pvc)).toEqual([]);
+    expect(get(pvc, 'metadata.namespace')).toBe('audit-parity');
+    expect(get(pvc, 'spec.accessModes')).toEqual(['ReadWriteOnce']);
+    expect(CRON_TEXT).toContain(`#                claimName: ${String(get(pvc, 'metadata.name'))}`);
+  });
+
   it("holds a config that passes the project's own validator", () => {
     const cm = byKind('ConfigMap')[0]!;
     const configText = get(cm, 'data') as Record<string, string>;
@@ -602,10 +627,12 @@ describe('cron.yaml', () => {
     );
     // The schedule's zone is the business day's zone, so "yesterday" is a whole day there.
     expect(config.timezone).toBe(get(byKind('CronJob')[0], 'spec.timeZone'));
-    // DuckDB's bound fits the container's memory limit, and its scratch space is the /tmp volume.
-    const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*([KMG])i?B$/i.exec(config.engine.memoryLimit ?? '')!;
-    const mib = Number(amount) * ({ K: 1 / 1024, M: 1, G: 1024 } as Record<string, number>)[unit!.toUpperCase()]!;
-    expect(mib).toBeLessThanOrEqual(512); // at most half the container's 1Gi
+    // DuckDB's bound is derived from the container's memory limit (engine.memoryLimit unset): half of
+    // it, the other half for Node and the downloads. Its scratch space is the /tmp volume.
+    expect(config.engine.memoryLimit).toBeUndefined();
+    const container = (get(byKind('CronJob')[0], 'spec.jobTemplate.spec.template.spec.containers') as Obj[])[0]!;
+    const [, gib] = /^(\d+)Gi$/.exec(String(get(container, 'resources.limits.memory')))!;
+    expect(engineMemoryLimit(undefined, Number(gib) * 1024 ** 3).limit).toBe(`${Number(gib) * 512}MiB`);
     expect(config.engine.tempDirectory ?? '/tmp').toBe('/tmp');
     const alertVar = config.alerts.webhookUrlEnv;
     if (alertVar) {
