@@ -169,4 +169,12 @@ describe('the per-object cache', () => {
     await daily(plain, '2025-03-10', 'd3');
     expect(await csvs(path.join(dir, 'd2'))).toEqual(await csvs(path.join(dir, 'd3')));
   });
+
+  test('a gs:// cache location is refused as a config error naming the key, not silently ignored', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir, { cache: { location: 'gs://bucket/cache/' } });
+    const run = await runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('cache.location');
+  });
 });
