@@ -1,4 +1,4 @@
-import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
@@ -101,7 +101,11 @@ describe('LocalBlobStore listing', () => {
     const file = await put(dir, 'one.ndjson');
     const other = await put(dir, 'notes.txt');
     const listed = await listAll(store, file);
-    expect(listed).toEqual([{ url: file, key: await realpath(file), gzip: false, size: RECORD.length }]);
+    const real = await realpath(file);
+    const { mtimeMs } = await stat(file);
+    // The identity the per-object cache keys on: where the file really is, its size and mtime.
+    const identity = `file:${real}:${RECORD.length}:${mtimeMs}`;
+    expect(listed).toEqual([{ url: file, key: real, gzip: false, size: RECORD.length, identity }]);
     await expect(listAll(store, other)).resolves.toEqual([]);
   });
 
@@ -156,5 +160,21 @@ describe('LocalBlobStore staging', () => {
     expect(e).toBeInstanceOf(TierError);
     expect(e).toMatchObject({ object: bad });
     expect((e as Error).message).toContain('not valid gzip');
+  });
+});
+
+describe('LocalBlobStore identity', () => {
+  const store = new LocalBlobStore('proxy');
+
+  it('gives a file a new identity when it changes, the same one when it does not, and one per real file', async () => {
+    const dir = await tempDir();
+    const file = await put(dir, 'a.ndjson');
+    await symlink(file, path.join(dir, 'link.ndjson'));
+    const first = (await listAll(store, dir)).map((o) => o.identity);
+    expect(first).toHaveLength(1);
+    expect((await listAll(store, dir)).map((o) => o.identity)).toEqual(first);
+    await writeFile(file, RECORD + RECORD);
+    const changed = (await listAll(store, dir)).map((o) => o.identity);
+    expect(changed[0]).not.toBe(first[0]);
   });
 });
