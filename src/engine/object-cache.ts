@@ -147,7 +147,8 @@ export async function objectAggregates(
       out[i] = { ...object, path: made };
     }
   };
-  await Promise.all(
+  // Every worker has stopped before this returns, so that no statement still runs on a connection after a failure.
+  const settled = await Promise.allSettled(
     runs.map((run) =>
       worker(run).catch((e: unknown) => {
         failed = true;
@@ -155,6 +156,7 @@ export async function objectAggregates(
       }),
     ),
   );
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
   cache.report(tier, hits, staged.length);
   return out;
 }

@@ -177,4 +177,22 @@ describe('the per-object cache', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('cache.location');
   });
+
+  test('a cut gzip object is still an error naming it, on the run that caches and on the next', async () => {
+    const { dir, plain, cached } = await setUp();
+    const gz = path.join(dir, 'proxy/dt=2025-03-08/b.jsonl.gz');
+    const bytes = await readFile(gz);
+    await writeFile(gz, bytes.subarray(0, bytes.length >> 1));
+    const none = await reconcile(plain, path.join(dir, 'none'));
+    const first = await reconcile(cached, path.join(dir, 'first'));
+    const second = await reconcile(cached, path.join(dir, 'second'));
+    expect(none.code).toBe(3);
+    for (const run of [first, second]) {
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain('b.jsonl.gz');
+    }
+    const expected = await csvs(path.join(dir, 'none'));
+    expect(await csvs(path.join(dir, 'first'))).toEqual(expected);
+    expect(await csvs(path.join(dir, 'second'))).toEqual(expected);
+  });
 });
