@@ -100,6 +100,15 @@ describe('earlier reports brought from the --out bucket', () => {
     expect(JSON.parse(remote.toString('utf8')).change).toBe('restated');
   }, 120_000);
 
+  it('a reports bucket that does not exist stops the run before it reads a tier: exit 3 naming the bucket', async () => {
+    const run = await daily('parity-no-such-bucket', path.join(dir, 'local-missing'));
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(
+      'cannot list the earlier reports: bucket "parity-no-such-bucket" does not exist (404)',
+    );
+    expect(run.stderr).not.toContain('counting');
+  }, 60_000);
+
   it('backfill on a fresh --local-out skips the days whose reports are in the bucket', async () => {
     await storage.createBucket('parity-backfill');
     for (const d of ['2025-02-01', '2025-02-02', '2025-02-03', '2025-02-04']) await day(dir, d, 20, 20);
