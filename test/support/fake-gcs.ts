@@ -26,11 +26,12 @@ export { REPO_ROOT };
 export const FAKE_GCS_BIN_DIR = path.join(REPO_ROOT, '.cache', 'bin');
 export const FAKE_GCS_BINARY = path.join(FAKE_GCS_BIN_DIR, 'fake-gcs-server');
 const VERSION_STAMP = `${FAKE_GCS_BINARY}.version`;
+const FAKE_GCS_INSTALL_SCRIPT = path.join(REPO_ROOT, 'scripts', 'install-fake-gcs.sh');
 
 const execFileAsync = promisify(execFile);
 /**
- * The path of a fake-gcs-server binary of the pinned version, installed with `go install` into
- * `.cache/bin` when it is not there yet. Throws (never skips) when Go is missing or the build fails:
+ * The path of a fake-gcs-server binary of the pinned version, installed into `.cache/bin` by
+ * scripts/install-fake-gcs.sh (from the machine's shared cache, else `go install`) when it is not there yet. Throws (never skips) when Go is missing or the build fails:
  * an integration test that cannot run must fail, in CI and locally alike.
  */
 export const ensureFakeGcsBinary: () => Promise<string> = onceUntilFailure(install);
@@ -40,24 +41,21 @@ async function install(): Promise<string> {
     return FAKE_GCS_BINARY;
   await mkdir(FAKE_GCS_BIN_DIR, { recursive: true });
   try {
-    await execFileAsync('go', ['install', `${FAKE_GCS_MODULE}@${FAKE_GCS_SERVER_VERSION}`], {
+    await execFileAsync('bash', [FAKE_GCS_INSTALL_SCRIPT], {
       cwd: REPO_ROOT,
-      env: { ...process.env, GOBIN: FAKE_GCS_BIN_DIR },
       timeout: GO_INSTALL_TIMEOUT_MS,
       maxBuffer: 16 * 1024 * 1024,
     });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
-    const why =
-      err.code === 'ENOENT'
-        ? "'go' is not on PATH; install Go to build the GCS emulator"
-        : (err.stderr ?? err.message).trim();
+    const why = (err.stderr || err.message).trim();
     throw new Error(
       `cannot install ${FAKE_GCS_MODULE}@${FAKE_GCS_SERVER_VERSION} into ${FAKE_GCS_BIN_DIR}${process.env.CI === 'true' ? ' (CI)' : ''}: ${why}`,
       { cause: e },
     );
   }
-  if (!(await isExecutable(FAKE_GCS_BINARY))) throw new Error(`go install succeeded but ${FAKE_GCS_BINARY} is missing`);
+  if (!(await isExecutable(FAKE_GCS_BINARY)))
+    throw new Error(`${FAKE_GCS_INSTALL_SCRIPT} succeeded but ${FAKE_GCS_BINARY} is missing`);
   await writeFile(VERSION_STAMP, FAKE_GCS_SERVER_VERSION);
   return FAKE_GCS_BINARY;
 }
