@@ -36,30 +36,14 @@ classified AS (
       ELSE 'other_day'
     END AS kind
   FROM dated
-),
--- Grouped by compact keys: the site as its position in $sites (0: UNKNOWN), the request id as a UUID
--- when its text is exactly one's canonical form, else as its text (README "How ids are keyed");
--- the texts come back only on the grouped rows.
-grouped AS (
-  SELECT
-    kind,
-    CASE WHEN kind = 'record' THEN ts_day ELSE coalesce(folder_day, ts_day) END AS day,
-    coalesce(list_position($sites, site_value), 0) AS site_no,
-    rid_uuid,
-    CASE WHEN rid_uuid IS NULL THEN rid_text END AS rid_text,
-    count(*) AS n,
-    {{aggregates}}
-  FROM (
-    SELECT *, CASE WHEN kind = 'record' AND CAST(rid_as_uuid AS VARCHAR) = rid THEN rid_as_uuid END AS rid_uuid,
-      CASE WHEN kind = 'record' THEN rid END AS rid_text
-    FROM (SELECT *, CASE WHEN length(rid) = 36 THEN try_cast(rid AS UUID) END AS rid_as_uuid FROM classified)
-    WHERE kind <> 'other_day'
-  )
-  GROUP BY 1, 2, 3, 4, 5
 )
 SELECT
-  kind, day,
-  CASE WHEN site_no = 0 THEN 'UNKNOWN' ELSE $sites[site_no] END AS site,
-  coalesce(CAST(rid_uuid AS VARCHAR), rid_text) AS rid,
-  * EXCLUDE (kind, day, site_no, rid_uuid, rid_text)
-FROM grouped;
+  kind,
+  CASE WHEN kind = 'record' THEN ts_day ELSE coalesce(folder_day, ts_day) END AS day,
+  CASE WHEN list_contains($sites, site_value) THEN site_value ELSE 'UNKNOWN' END AS site,
+  CASE WHEN kind = 'record' THEN rid END AS rid,
+  count(*) AS n,
+  {{aggregates}}
+FROM classified
+WHERE kind <> 'other_day'
+GROUP BY 1, 2, 3, 4;
