@@ -62,7 +62,7 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
     asOf: now.toISOString(),
     version: VERSION,
     revision: process.env.PARITY_REVISION || null,
-    configHash: createHash('sha256').update(JSON.stringify(config)).digest('hex'),
+    configHash: configHashOf(config),
     command: req.command,
   };
   const totalDays = req.command === 'daily' ? config.jobs.lateDays + 1 : req.days.length;
@@ -216,3 +216,16 @@ const code = await main(process.argv, runRequest);
 process.exitCode = code;
 // A client library that keeps a socket or timer alive must not keep a finished run from exiting.
 setTimeout(() => process.exit(code), 2000).unref();
+
+/**
+ * The config's sha256 as reports see it. Settings that change only how a run goes, not what it
+ * reports (the per-object cache, the engine's memory, threads and scratch folder), are left out, so
+ * that turning the cache on or resizing the pod does not make every earlier report stale to backfill.
+ */
+function configHashOf(config: Config): string {
+  const { cache: _cache, engine, ...rest } = config;
+  const { memoryLimit: _memory, threads: _threads, tempDirectory: _temp, ...engineRest } = engine;
+  return createHash('sha256')
+    .update(JSON.stringify({ ...rest, engine: engineRest }))
+    .digest('hex');
+}

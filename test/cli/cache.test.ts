@@ -196,3 +196,27 @@ describe('the per-object cache', () => {
     expect(await csvs(path.join(dir, 'second'))).toEqual(expected);
   });
 });
+
+describe('the config hash that backfill compares', () => {
+  it('does not change when only the cache or the engine resources change, so current days stay skipped', async () => {
+    const dir = await tempDir();
+    await writeData(dir);
+    const out = path.join(dir, 'out');
+    const range = ['--from', DAYS[0]!, '--to', DAYS[2]!, '--out', out, '--log-format', 'json'];
+    const plain = await writeConfig(dir, { sites: ['US', 'CA', 'MX'] }, 'plain.json');
+    const first = await runCli(['backfill', '--config', plain, ...range]);
+    expect([0, 1]).toContain(first.code);
+    const tuned = await writeConfig(
+      dir,
+      { sites: ['US', 'CA', 'MX'], cache: { location: 'cache' }, engine: { memoryLimit: '300MiB', threads: 1 } },
+      'tuned.json',
+    );
+    const again = await runCli(['backfill', '--config', tuned, ...range]);
+    expect(again.code).toBe(first.code);
+    expect(again.stderr).toContain(`"skipped":${DAYS.length}`);
+    // A setting that changes what is reported still makes the days stale.
+    const other = await writeConfig(dir, { sites: ['US', 'CA'] }, 'other.json');
+    const redo = await runCli(['backfill', '--config', other, ...range]);
+    expect(redo.stderr).not.toContain('"skipped"');
+  });
+});
