@@ -4,7 +4,7 @@ import { resolveConcurrency, resolveDays } from './args.js';
 import { common, jobCommand, ParityCommand, VERSION, withHelpEpilogue } from './command.js';
 import { explainBadDay } from './dates.js';
 import type { DayKey } from './domain.js';
-import { AbortedError, ConfigError, OutputError, TierError, UsageError } from './errors.js';
+import { AbortedError, ConfigError, OutputError, ResourceError, TierError, UsageError } from './errors.js';
 import { EXIT } from './exit.js';
 
 /** What every job command (reconcile, daily, backfill) shares. */
@@ -123,9 +123,9 @@ export async function main(argv: string[], runRequest: RunRequest): Promise<numb
       process.stderr.write(`error: ${e.message}\n`);
       return EXIT.usage;
     }
-    if (e instanceof TierError) {
+    if (e instanceof TierError || (e instanceof ResourceError && !stoppedBy)) {
       process.stderr.write(`error: ${e.message}\n`);
-      return EXIT.tier;
+      return e instanceof TierError ? EXIT.tier : EXIT.resources;
     }
     if (e instanceof OutputError) {
       process.stderr.write(

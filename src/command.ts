@@ -39,6 +39,7 @@ Exit status:
   3    a tier could not be read or an object is corrupt: reports written, affected rows ERROR
   4    an internal error (a bug: please report it)
   5    a report could not be written (a full disk): the message names the file; old reports kept
+  6    the engine ran out of its memory limit: the message names engine.memoryLimit and engine.batchDays
   130  stopped by SIGINT, 143 by SIGTERM: no partial report`;
 
 /** Examples shown after each command's options in `--help`. */

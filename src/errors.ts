@@ -37,6 +37,14 @@ export class TierError extends Error {
   }
 }
 
+/**
+ * The counting engine ran out of a resource it was given (its memory limit): exit 6. Not a bug and not
+ * the data's fault: the message names the setting to change. Days finished before it keep their reports.
+ */
+export class ResourceError extends Error {
+  override readonly name = 'ResourceError';
+}
+
 /** A bug or broken invariant: never the user's fault. */
 export class InternalError extends Error {
   override readonly name = 'InternalError';

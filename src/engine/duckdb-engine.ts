@@ -20,7 +20,8 @@ import type {
   ProxyLineCounts,
   StagedObject,
 } from '../domain.js';
-import { AbortedError, untilEnded } from '../errors.js';
+import { untilEnded } from '../errors.js';
+import { duckDbFailure } from './duckdb-errors.js';
 import { dayBuckets } from '../dates.js';
 import { loadQuery } from '../queries.js';
 import { missingSql } from './fact-sql.js';
@@ -66,6 +67,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
     private readonly scratch: string,
+    private readonly memoryLimit: string,
   ) {}
 
   static async open(options: EngineOptions): Promise<DuckDbEngine> {
@@ -80,7 +82,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     const db = await instance.connect();
     // A timestamp string without an offset means UTC, whatever the machine's zone.
     await db.run(`SET TimeZone = 'UTC'`);
-    return new DuckDbEngine(instance, db, options.tempDirectory);
+    return new DuckDbEngine(instance, db, options.tempDirectory, options.memoryLimit);
   }
 
   /** Interrupts the running query when `signal` fires; a query that fails because of it throws AbortedError. */
@@ -94,9 +96,9 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
 
   private signal: AbortSignal | undefined;
 
-  /** A query that fails because the run was aborted is an abort, whatever DuckDB calls it. */
+  /** A query's failure as the run should see it (src/engine/duckdb-errors.ts). */
   private rethrow(e: unknown): Error {
-    return this.signal?.aborted ? new AbortedError() : (e as Error);
+    return duckDbFailure(e, { aborted: this.signal?.aborted === true, memoryLimit: this.memoryLimit });
   }
 
   async close(): Promise<void> {
