@@ -6,6 +6,7 @@ import type { Config } from '../src/config.js';
 import { dayWindow } from '../src/dates.js';
 import type { BigqueryRangeReader, DayKey, DaySummary, ParityRow, ReconcileResult, Site } from '../src/domain.js';
 import type { CountingEngine, MissingId } from '../src/engine/engine.js';
+import type { WindowCounting } from '../src/engine/loss-windows.js';
 import { openEngine, resolveEngineMemory } from '../src/engine/open.js';
 import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { exitCodeFor } from '../src/exit.js';
@@ -199,14 +200,16 @@ async function reconcileBatch(
           input.failures.proxy === undefined &&
           (req.bigquery ? input.failures.bigquery : input.failures.gcs) === undefined,
         missingIds: () => keptMissingIds(engine, day, reportSites, keep),
+        ...(engine.windows ? { lossWindows: keptWindows(engine.windows, day, reportSites, keep) } : {}),
         sites: reportSites,
         csv: { formulaGuard: config.reports.csvFormulaGuard },
+        zone: config.timezone,
         run: req.run,
         batchStarted,
       },
       signal,
     );
-    logDay(log, day, report.rows, summary.change);
+    logDay(log, day, report.rows, summary);
     if (req.publish) await publishDay(req.publish, req.outDir, summary, Boolean(req.run), signal);
     req.onDay?.(summary);
     summaries.push(summary);
@@ -218,12 +221,14 @@ async function reconcileBatch(
  * The day's verdict: its worst row, not ALL's (an alert on `status` must see an UNKNOWN row that
  * FAILs under a passing ALL).
  */
-function logDay(log: Logger, day: DayKey, rows: ParityRow[], change: DaySummary['change']): void {
+function logDay(log: Logger, day: DayKey, rows: ParityRow[], summary: DaySummary): void {
+  const { change } = summary;
   const all = rows.at(-1)!;
-  const verdict = summarizeDay(rows);
+  const verdict = summarizeDay(rows, summary.worstWindow ?? null);
   const restated = change === 'restated' ? ' (restated: late data changed it)' : '';
   const figures = `ALL parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}`;
-  log.info(`${day}: ${verdict.text} — ${figures}${restated}`, {
+  const window = verdict.window ? `; worst window: ${verdict.window}` : '';
+  log.info(`${day}: ${verdict.text} — ${figures}${window}${restated}`, {
     day,
     status: verdict.status,
     rows: verdict.rows.map(rowRecord),
@@ -232,10 +237,16 @@ function logDay(log: Logger, day: DayKey, rows: ParityRow[], change: DaySummary[
     missing: all.missing,
     unexplained: all.unexplained,
     change,
+    ...(verdict.window ? { worst_window: verdict.window } : {}),
   });
 }
 
 /** The day's missing ids from the engine, in report order, of the reported sites (and UNKNOWN) only. */
+/** The day's loss windows of the sites this run reports. */
+function keptWindows(windows: WindowCounting, day: DayKey, reportSites: string[], keep: (site: Site) => boolean) {
+  return async () => (await windows.lossWindows(day, reportSites)).filter((w) => keep(w.site));
+}
+
 async function* keptMissingIds(
   engine: CountingEngine,
   day: DayKey,

@@ -82,6 +82,16 @@ function startOfDayIn(day: DayKey, zone: string): number {
   return new TZDate(y, m - 1, d, zone).getTime();
 }
 
+/** An instant as ISO-8601 in `zone`, with milliseconds and the zone's offset then: `2025-03-09T14:03:05.123-05:00`. */
+export function isoInZone(epochMs: number, zone: string): string {
+  return format(new TZDate(epochMs, zone), "yyyy-MM-dd'T'HH:mm:ss.SSSxxx");
+}
+
+/** An instant's wall-clock time in `zone`: `14:15`. */
+export function timeInZone(epochMs: number, zone: string): string {
+  return format(new TZDate(epochMs, zone), 'HH:mm');
+}
+
 /** The calendar day (in `zone`) of an instant. */
 export function dayOf(epochMs: number, zone: string): DayKey {
   return format(new TZDate(epochMs, zone), 'yyyy-MM-dd');

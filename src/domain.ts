@@ -254,6 +254,24 @@ export type ParityRow = Record<Exclude<ParityColumn, 'status'>, string | number 
 };
 export const PARITY_HEADER: readonly ParityColumn[] = PARITY_COLUMNS.map(([name]) => name);
 
+/** One 15-minute bucket of a day and site that lost accepted ids. */
+export interface LossWindow {
+  site: string;
+  /** The bucket's start (epoch ms); rendered in the day's zone. */
+  startMs: number;
+  /** Accepted distinct ids whose accepted line falls in the bucket. */
+  accepted: number;
+  /** Those of them the final tier holds. */
+  landed: number;
+  /** accepted − landed. */
+  missing: number;
+  /** The most frequent loss cause among the missing ids (ties in the rules' order). */
+  leadingCause: 'lost_before_kafka' | 'unknown_site' | 'in_flight' | 'unexplained';
+}
+
+/** A day's worst loss window, with the zone its times are told in. */
+export type WorstWindow = LossWindow & { zone: string };
+
 /** One reported day: its rows and the files written for it. */
 export interface DaySummary {
   day: DayKey;
@@ -261,6 +279,10 @@ export interface DaySummary {
   parityFile: string;
   /** Null for a day with an ERROR row: its missing list would be incomplete, so none is written. */
   missingFile: string | null;
+  /** windows-DAY.csv when written (a complete list, from an engine that counts windows). */
+  windowsFile?: string | null;
+  /** The day's window that lost most (first of equals), when any lost anything. */
+  worstWindow?: WorstWindow | null;
   /** new: no report before; unchanged: the same bytes; restated: late data changed the day. */
   change: 'new' | 'unchanged' | 'restated';
 }

@@ -1,4 +1,5 @@
 0::BIGINT AS ok_lines,
+  NULL::BIGINT AS accepted_ms,
   0::BIGINT AS lines_413,
   0::BIGINT AS lines_502,
   bool_or(site_value IS NOT NULL AND NOT list_contains($sites, site_value)) AS unroutable,

@@ -17,6 +17,7 @@ SELECT
   false AS in_flight,
   g.rid IS NOT NULL AS in_gcs,
   false AS in_bigquery,
-  CASE WHEN $final_is_bigquery THEN false ELSE g.rid IS NOT NULL END AS in_final
+  CASE WHEN $final_is_bigquery THEN false ELSE g.rid IS NOT NULL END AS in_final,
+  p.accepted_ms
 FROM ids_proxy p
 FULL JOIN ids_gcs g ON p.day = g.day AND p.site = g.site AND p.rid = g.rid;

@@ -16,7 +16,8 @@ WITH front AS (
     coalesce(p.unroutable, false) OR coalesce(k.unroutable, false) AS unroutable,
     k.rid IS NOT NULL AS in_kafka,
     coalesce(k.regions > 1, false) AS cross_region,
-    coalesce(k.in_flight, false) AS in_flight
+    coalesce(k.in_flight, false) AS in_flight,
+    p.accepted_ms
   FROM ids_proxy p
   FULL JOIN ids_kafka k ON p.day = k.day AND p.site = k.site AND p.rid = k.rid
 ),
@@ -34,7 +35,8 @@ SELECT
   coalesce(f.in_kafka, false) AS in_kafka,
   coalesce(f.cross_region, false) AS cross_region,
   coalesce(f.in_flight, false) AS in_flight,
-  g.rid IS NOT NULL AS in_gcs
+  g.rid IS NOT NULL AS in_gcs,
+  f.accepted_ms
 FROM front f
 FULL JOIN ids_gcs g ON f.day = g.day AND f.site = g.site AND f.rid = g.rid
 )
@@ -53,6 +55,7 @@ SELECT
   coalesce(m.in_flight, false) AS in_flight,
   coalesce(m.in_gcs, false) AS in_gcs,
   b.rid IS NOT NULL AS in_bigquery,
-  CASE WHEN $final_is_bigquery THEN b.rid IS NOT NULL ELSE coalesce(m.in_gcs, false) END AS in_final
+  CASE WHEN $final_is_bigquery THEN b.rid IS NOT NULL ELSE coalesce(m.in_gcs, false) END AS in_final,
+  m.accepted_ms
 FROM mid m
 FULL JOIN ids_bigquery b ON m.day = b.day AND m.site = b.site AND m.rid = b.rid;

@@ -2,7 +2,7 @@
 -- order, then UNKNOWN, each by request_id. Streamed by the caller, never held whole.
 -- The WHERE's last term is what "missing" means, rendered from the rules' one definition (MISSING in
 -- src/reconcile/rules.ts), e.g. (accepted AND NOT in_final).
-SELECT site, rid AS request_id, unroutable, kafka_known, in_kafka, in_flight, in_gcs
+SELECT site, rid AS request_id, unroutable, kafka_known, in_kafka, in_flight, in_gcs, accepted_ms
 FROM id_facts
 WHERE day = CAST($day AS DATE) AND {{missing}}
 ORDER BY coalesce(list_position($sites, site), 1000000), rid;

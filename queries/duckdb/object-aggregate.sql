@@ -33,6 +33,8 @@ SELECT
   CASE WHEN NOT bad AND (rid_as_uuid IS NULL OR CAST(rid_as_uuid AS VARCHAR) <> rid) THEN rid END AS rid_text,
   count(*) AS n,
   count_if(status BETWEEN 200 AND 299) AS ok_lines,
+  -- the earliest accepted line's instant (epoch ms)
+  min(ts_ms) FILTER (WHERE status BETWEEN 200 AND 299) AS first_ok,
   count_if(status = 413) AS lines_413,
   count_if(status = 502) AS lines_502,
   -- the latest rejected line's (timestamp, status): the greatest wins across objects as within one

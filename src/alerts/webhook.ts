@@ -11,13 +11,13 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
  * other status of `on` the day holds, and the ALL row's parity and missing count. Pure.
  */
 export function buildAlert(
-  days: readonly Pick<DaySummary, 'day' | 'rows' | 'parityFile' | 'missingFile'>[],
+  days: readonly (Pick<DaySummary, 'day' | 'rows' | 'parityFile' | 'missingFile'> & Pick<DaySummary, 'worstWindow'>)[],
   on: readonly RowStatus[],
   location: string,
 ): { text: string } | null {
   const wanted = new Set<RowStatus>(on.includes('FAIL') ? [...on, 'NO_DATA'] : on);
   const hits = days
-    .map((d) => ({ d, v: summarizeDay(d.rows) }))
+    .map((d) => ({ d, v: summarizeDay(d.rows, d.worstWindow ?? null) }))
     .filter(({ v }) => v.all.some((r) => wanted.has(r.status)));
   if (hits.length === 0) return null;
   const lines = hits.map(({ d, v }) => {
@@ -29,7 +29,8 @@ export function buildAlert(
     const parity = all?.parity_pct === null ? 'no parity' : `${String(all?.parity_pct)} %`;
     const missing = typeof all?.missing === 'number' ? `, ${all.missing} missing` : '';
     const totals = all ? ` (ALL ${parity}${missing})` : '';
-    return `• ${d.day}: ${slackText(v.text)}${others.join('')}${totals}`;
+    const window = v.window ? `; worst window: ${slackText(v.window)}` : '';
+    return `• ${d.day}: ${slackText(v.text)}${others.join('')}${totals}${window}`;
   });
   return {
     text: `audit-parity: ${hits.length} day(s) need attention\n${lines.join('\n')}\nreports: ${slackText(location)}`,

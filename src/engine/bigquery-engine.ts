@@ -22,7 +22,9 @@ import {
 import { loadQuery } from '../queries.js';
 import { KAFKA_RAW_SCHEMA, KAFKA_ROWS_PER_LOAD, KafkaLoadFiles } from './kafka-load-files.js';
 import { missingSql } from './fact-sql.js';
+import { foldWindows, type WindowCounting } from './loss-windows.js';
 
+type Rows = Record<string, unknown>[];
 export interface BigqueryEngineOptions {
   /** `project.dataset` for the scratch tables: in the location of the tables read. */
   dataset: string;
@@ -56,6 +58,10 @@ type Scratch = 'agg_proxy' | 'agg_bigquery' | 'raw_kafka' | 'agg_kafka' | 'id_fa
  * id facts are a UNION ALL + GROUP BY where DuckDB joins), and the tests hold both to the same numbers.
  */
 export class BigqueryEngine implements CountingEngine {
+  readonly windows: WindowCounting = {
+    lossWindows: async (day, sites) =>
+      foldWindows(await this.select('window-groups', { id_facts: this.table('id_facts').sql }, { day }), sites),
+  };
   private readonly runId = randomUUID().replaceAll('-', '').slice(0, 16);
   private readonly jobs: JobRunner;
   private readonly scratchDataset: { project: string; dataset: string };
@@ -299,7 +305,16 @@ export class BigqueryEngine implements CountingEngine {
       const { pages } = await this.jobs.runPaged(query, context, this.pageSize, this.signal);
       for await (const page of pages) {
         yield page.map((r) =>
-          rowsOf.missingId(r.site, r.request_id, r.unroutable, r.kafka_known, r.in_kafka, r.in_flight, r.in_gcs),
+          rowsOf.missingId(
+            r.site,
+            r.request_id,
+            r.unroutable,
+            r.kafka_known,
+            r.in_kafka,
+            r.in_flight,
+            r.in_gcs,
+            r.accepted_ms,
+          ),
         );
       }
     } catch (e) {
@@ -364,10 +379,10 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   /** A small result (counts per day × site × group), read whole. */
-  private async select(name: string, identifiers: Record<string, string>): Promise<Record<string, unknown>[]> {
+  private async select(name: string, ids: Record<string, string>, params?: Query['params']): Promise<Rows> {
     const context = this.context('engine', 'bigquery');
     try {
-      const query = { query: loadQuery('bigquery', `engine/${name}`, identifiers) };
+      const query: Query = { query: loadQuery('bigquery', `engine/${name}`, ids), ...(params ? { params } : {}) };
       const { pages } = await this.jobs.runPaged(query, context, this.pageSize, this.signal);
       const rows: Record<string, unknown>[] = [];
       for await (const page of pages) {

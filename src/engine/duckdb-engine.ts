@@ -25,6 +25,7 @@ import { duckDbFailure } from './duckdb-errors.js';
 import { dayBuckets } from '../dates.js';
 import { loadQuery } from '../queries.js';
 import { missingSql } from './fact-sql.js';
+import { foldWindows, type WindowCounting } from './loss-windows.js';
 import { buildRecordColumns, DEFAULT_FIELDS } from './record-columns.js';
 import { type ObjectCache, objectAggregates } from './object-cache.js';
 import {
@@ -62,6 +63,10 @@ const IDS_TABLE = { proxy: 'ids_proxy', gcs: 'ids_gcs' } as const;
 export class DuckDbEngine implements CountingEngine, FileCounting {
   /** This engine parses file tiers itself. */
   readonly files: FileCounting = this;
+  readonly windows: WindowCounting = {
+    lossWindows: async (day, sites) =>
+      foldWindows(await this.rows(loadQuery('duckdb', 'window-groups'), { day }), sites),
+  };
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -165,7 +170,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
       await this.run(`CREATE OR REPLACE TABLE ${table} AS
         SELECT NULL::VARCHAR AS kind, NULL::DATE AS day, NULL::VARCHAR AS site, NULL::VARCHAR AS rid, 0::BIGINT AS n,
                0::BIGINT AS ok_lines, 0::BIGINT AS lines_413, 0::BIGINT AS lines_502, false AS unroutable,
-               NULL::INTEGER AS last_reject, 0::BIGINT AS late
+               NULL::INTEGER AS last_reject, 0::BIGINT AS late, NULL::BIGINT AS accepted_ms
         WHERE false`);
     } else {
       // With a cache, each object is first its own aggregate (read from the cache, or made and kept).
@@ -379,20 +384,11 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
         throw this.rethrow(e);
       }
       if (!chunk || chunk.rowCount === 0) return;
-      const [site, rid, unroutable, kafkaKnown, inKafka, inFlight, inGcs] = [0, 1, 2, 3, 4, 5, 6].map((c) =>
-        chunk.getColumnVector(c),
-      );
+      const cols = [0, 1, 2, 3, 4, 5, 6, 7].map((c) => chunk.getColumnVector(c));
       const out: MissingId[] = new Array(chunk.rowCount);
       for (let i = 0; i < chunk.rowCount; i++) {
-        out[i] = rowsOf.missingId(
-          site!.getItem(i),
-          rid!.getItem(i),
-          unroutable!.getItem(i),
-          kafkaKnown!.getItem(i),
-          inKafka!.getItem(i),
-          inFlight!.getItem(i),
-          inGcs!.getItem(i),
-        );
+        const v = (c: number): unknown => cols[c]!.getItem(i);
+        out[i] = rowsOf.missingId(v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7));
       }
       yield out;
     }

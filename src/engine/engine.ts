@@ -1,3 +1,4 @@
+import type { WindowCounting } from './loss-windows.js';
 import type { RecordFields } from '../config.js';
 import { InternalError } from '../errors.js';
 import { MISSING_FACTS } from './fact-sql.js';
@@ -27,6 +28,8 @@ export interface MissingId {
   site: Site;
   requestId: string;
   facts: IdFacts;
+  /** The earliest accepted proxy line's instant (epoch ms); null when the engine did not read one. */
+  acceptedMs: number | null;
 }
 
 /** Tiers that arrive as streams of rows (not files): appended into the engine as they are read. */
@@ -84,6 +87,11 @@ export interface CountingEngine {
    * tiers with it) and whose joins read no landed file tier.
    */
   readonly files?: FileCounting;
+  /**
+   * The day's loss windows (windows-DAY.csv), both engines from the same groups of id facts. Optional:
+   * an engine without it writes no windows file (never an empty one).
+   */
+  readonly windows?: WindowCounting;
   /**
    * Stops the running query and every later one when `signal` fires (a stopped query throws
    * AbortedError); returns the un-watch. The only way a stop reaches the engine.
@@ -180,7 +188,7 @@ export const rowsOf = {
       inFinal: Boolean(r.in_final),
       ids: num(r.ids),
     })),
-  /** A missing-ids row: site, request_id, unroutable, kafka_known, in_kafka, in_flight, in_gcs. */
+  /** A missing-ids row: site, request_id, unroutable, kafka_known, in_kafka, in_flight, in_gcs, accepted_ms. */
   missingId: (
     site: unknown,
     rid: unknown,
@@ -189,9 +197,11 @@ export const rowsOf = {
     inKafka: unknown,
     inFlight: unknown,
     inGcs: unknown,
+    acceptedMs: unknown = null,
   ): MissingId => ({
     site: String(site),
     requestId: String(rid),
+    acceptedMs: acceptedMs === null || acceptedMs === undefined ? null : num(acceptedMs),
     facts: {
       inProxy: true,
       accepted: true,

@@ -7,4 +7,14 @@ export function regionColumn(region: string): string {
   return `kafka_${region.toLowerCase()}`;
 }
 
-export const MISSING_HEADER = ['date', 'site', 'request_id', 'last_tier', 'cause'] as const;
+export const MISSING_HEADER = ['date', 'site', 'request_id', 'last_tier', 'cause', 'accepted_at'] as const;
+
+export const WINDOWS_HEADER = [
+  'date',
+  'site',
+  'window_start',
+  'accepted',
+  'landed',
+  'missing',
+  'leading_cause',
+] as const;

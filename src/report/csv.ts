@@ -1,7 +1,15 @@
 import { stringify } from 'csv-stringify/sync';
-import type { DayKey, IdFacts } from '../domain.js';
+import { isoInZone } from '../dates.js';
+import type { DayKey, IdFacts, LossWindow } from '../domain.js';
 import { lastTier, lossCause } from '../reconcile/rules.js';
-import { MISSING_HEADER, PARITY_HEADER, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
+import {
+  MISSING_HEADER,
+  WINDOWS_HEADER,
+  PARITY_HEADER,
+  type ParityColumn,
+  type ParityRow,
+  regionColumn,
+} from './columns.js';
 
 /**
  * RFC 4180: CRLF between records, and a field quoted whenever it holds a CR, an LF, a quote or the
@@ -74,16 +82,55 @@ export function renderMissingHeader(): string {
   return stringify([MISSING_HEADER as readonly string[]], CSV_OPTIONS);
 }
 
-/** Rows of missing-DATE.csv for a chunk of missing ids; `site` and `request_id` are text from the input. Pure. */
+/**
+ * Rows of missing-DATE.csv for a chunk of missing ids; `site` and `request_id` are text from the input. Pure.
+ * `accepted_at`: the accepted proxy line's instant in `zone` (the configured one), empty when unknown.
+ */
 export function renderMissingRows(
   day: DayKey,
-  ids: readonly { site: string; requestId: string; facts: IdFacts }[],
+  ids: readonly { site: string; requestId: string; facts: IdFacts; acceptedMs?: number | null }[],
   options: CsvOptions = DEFAULT_CSV_OPTIONS,
+  zone = 'UTC',
 ): string {
   if (ids.length === 0) return '';
   const text = (v: string) => (options.formulaGuard ? guardCell(v) : v);
   return stringify(
-    ids.map((m) => [day, text(m.site), text(m.requestId), lastTier(m.facts), lossCause(m.facts)]),
+    ids.map((m) => [
+      day,
+      text(m.site),
+      text(m.requestId),
+      lastTier(m.facts),
+      lossCause(m.facts),
+      m.acceptedMs === null || m.acceptedMs === undefined ? '' : isoInZone(m.acceptedMs, zone),
+    ]),
+    CSV_OPTIONS,
+  );
+}
+
+/**
+ * windows-DATE.csv: one row per 15-minute bucket that lost anything (header only when none did);
+ * `window_start` in `zone` with its offset. Pure.
+ */
+export function renderWindowsCsv(
+  day: DayKey,
+  windows: readonly LossWindow[],
+  options: CsvOptions = DEFAULT_CSV_OPTIONS,
+  zone = 'UTC',
+): string {
+  const text = (v: string) => (options.formulaGuard ? guardCell(v) : v);
+  return stringify(
+    [
+      WINDOWS_HEADER as readonly string[],
+      ...windows.map((w) => [
+        day,
+        text(w.site),
+        isoInZone(w.startMs, zone),
+        String(w.accepted),
+        String(w.landed),
+        String(w.missing),
+        w.leadingCause,
+      ]),
+    ],
     CSV_OPTIONS,
   );
 }

@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { DayKey, DaySummary, IdFacts, ParityRow, Site } from '../domain.js';
+import type { DayKey, DaySummary, IdFacts, LossWindow, ParityRow, Site, WorstWindow } from '../domain.js';
 import { throwIfAborted } from '../errors.js';
-import { type CsvOptions, renderMissingHeader, renderMissingRows, renderParityCsv } from './csv.js';
+import { type CsvOptions, renderMissingHeader, renderMissingRows, renderParityCsv, renderWindowsCsv } from './csv.js';
 import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from './manifest.js';
 import { commitAll, discardAll, type PreparedFile, prepareFile, type WriteResult } from './writer.js';
 
@@ -11,6 +11,8 @@ export interface MissingIdRow {
   site: Site;
   requestId: string;
   facts: IdFacts;
+  /** The earliest accepted proxy line's instant (epoch ms), for accepted_at. */
+  acceptedMs: number | null;
 }
 
 /** One day's reports to write. */
@@ -25,9 +27,13 @@ export interface DayReports {
    */
   missingIds: () => AsyncIterable<readonly MissingIdRow[]>;
   listComplete: boolean;
+  /** The day's loss windows, from the engine; absent where it counts none (no windows file then). */
+  lossWindows?: () => Promise<readonly LossWindow[]>;
   /** The sites the report has rows for, for the manifest. */
   sites: string[];
   csv: CsvOptions;
+  /** The configured zone: accepted_at's offset. */
+  zone: string;
   /** When given, a manifest-DAY.json is written with the day's files. */
   run?: RunMetadata;
   /** When the day's batch began, its reading included: the manifest's durationMs counts from here. */
@@ -35,10 +41,14 @@ export interface DayReports {
 }
 
 /** The files of one day in `outDir`. */
-export function dayFiles(outDir: string, day: DayKey): { parity: string; missing: string; manifest: string } {
+export function dayFiles(
+  outDir: string,
+  day: DayKey,
+): { parity: string; missing: string; windows: string; manifest: string } {
   return {
     parity: path.join(outDir, `parity-${day}.csv`),
     missing: path.join(outDir, `missing-${day}.csv`),
+    windows: path.join(outDir, `windows-${day}.csv`),
     manifest: path.join(outDir, `manifest-${day}.json`),
   };
 }
@@ -58,6 +68,8 @@ export async function writeDayReports(
   const prepared: PreparedFile[] = [];
   let change: DaySummary['change'];
   let missingFile: string | null;
+  let windowsFile: string | null;
+  let worstWindow: WorstWindow | null;
   try {
     const missing = r.listComplete ? await prepareFile(files.missing, missingCsv(r)) : null;
     if (missing) prepared.push(missing);
@@ -65,6 +77,11 @@ export async function writeDayReports(
     prepared.push(parity);
     change = changeOf(parity, missing);
     missingFile = missing ? files.missing : null;
+    const lost = r.listComplete && r.lossWindows ? await r.lossWindows() : null;
+    const windows = lost ? await prepareFile(files.windows, [renderWindowsCsv(r.day, lost, r.csv, r.zone)]) : null;
+    if (windows) prepared.push(windows);
+    windowsFile = windows ? files.windows : null;
+    worstWindow = lost ? worstOf(lost, r.zone) : null;
     if (r.run) {
       const manifest: DayManifest = {
         ...r.run,
@@ -76,6 +93,9 @@ export async function writeDayReports(
         files: {
           parity: { name: path.basename(files.parity), sha256: parity.sha256 },
           missing: missing ? { name: path.basename(files.missing), sha256: missing.sha256 } : null,
+          ...(r.lossWindows
+            ? { windows: windows ? { name: path.basename(files.windows), sha256: windows.sha256 } : null }
+            : {}),
         },
       };
       prepared.push(await prepareFile(files.manifest, [renderManifest(manifest)]));
@@ -86,7 +106,8 @@ export async function writeDayReports(
   }
   await commitAll(prepared, signal);
   if (!r.listComplete) await rm(files.missing, { force: true });
-  return { day: r.day, rows: r.rows, parityFile: files.parity, missingFile, change };
+  if (!windowsFile) await rm(files.windows, { force: true });
+  return { day: r.day, rows: r.rows, parityFile: files.parity, missingFile, windowsFile, worstWindow, change };
 }
 
 /** Copies a written day's files elsewhere (--out gs://…): the missing list, the parity report, the manifest. */
@@ -99,7 +120,14 @@ export async function publishDay(
 ): Promise<void> {
   throwIfAborted(signal);
   const manifest = withManifest ? [dayFiles(outDir, written.day).manifest] : [];
-  await publish([...(written.missingFile ? [written.missingFile] : []), written.parityFile, ...manifest]);
+  const lists = [written.missingFile, written.windowsFile].filter((f): f is string => Boolean(f));
+  await publish([...lists, written.parityFile, ...manifest]);
+}
+
+/** The window that lost most; the first of equals (report order). Pure. */
+function worstOf(windows: readonly LossWindow[], zone: string): WorstWindow | null {
+  const worst = windows.reduce<LossWindow | null>((w, x) => (w === null || x.missing > w.missing ? x : w), null);
+  return worst ? { ...worst, zone } : null;
 }
 
 function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary['change'] {
@@ -111,5 +139,5 @@ function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary[
 
 async function* missingCsv(r: DayReports): AsyncGenerator<string> {
   yield renderMissingHeader();
-  for await (const chunk of r.missingIds()) yield renderMissingRows(r.day, chunk, r.csv);
+  for await (const chunk of r.missingIds()) yield renderMissingRows(r.day, chunk, r.csv, r.zone);
 }

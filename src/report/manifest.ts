@@ -21,7 +21,12 @@ export interface DayManifest extends RunMetadata {
   /** new: first report of the day; unchanged: same bytes as before; restated: late data changed it. */
   change: 'new' | 'unchanged' | 'restated';
   durationMs: number;
-  files: { parity: { name: string; sha256: string }; missing: { name: string; sha256: string } | null };
+  files: {
+    parity: { name: string; sha256: string };
+    missing: { name: string; sha256: string } | null;
+    /** Absent where the engine counts no windows. */
+    windows?: { name: string; sha256: string } | null;
+  };
 }
 
 const SEVERITY: readonly RowStatus[] = ['PASS', 'WARN', 'NO_DATA', 'FAIL', 'ERROR'];

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import { ALL_SITES, type DayKey, type RowStatus } from '../domain.js';
+import { timeInZone } from '../dates.js';
+import { ALL_SITES, type DayKey, type RowStatus, type WorstWindow } from '../domain.js';
 import type { ParityColumn, ParityRow } from './columns.js';
 import { type CsvOptions, DEFAULT_CSV_OPTIONS, guardCell } from './csv.js';
 
@@ -53,10 +54,15 @@ export interface DayVerdict {
    * (`; also NO_DATA: CA, MX`); `PASS` for a day with nothing to name. One line.
    */
   text: string;
+  /** The day's worst loss window: `2,104 missing between 14:00 and 14:15, cause lost_before_kafka`; null: none. */
+  window: string | null;
 }
 
-/** The worst status across a day's rows and the rows behind it, each with its leading cause. Pure. */
-export function summarizeDay(rows: readonly ParityRow[]): DayVerdict {
+/**
+ * The worst status across a day's rows and the rows behind it, each with its leading cause, and the
+ * worst loss window when one is given. Pure.
+ */
+export function summarizeDay(rows: readonly ParityRow[], worstWindow: WorstWindow | null = null): DayVerdict {
   const all = rows.map(rowVerdict);
   const status = all.reduce<RowStatus>((w, r) => (rank(r.status) > rank(w) ? r.status : w), 'PASS');
   const sites = all.filter((r) => r.site !== ALL_SITES && r.status === status);
@@ -74,7 +80,13 @@ export function summarizeDay(rows: readonly ParityRow[]): DayVerdict {
     all,
     parity_pct: allRow ? text(allRow.parity_pct) : null,
     text: named.length === 0 ? status : `${status}: ${describe(named)}${also}`,
+    window: worstWindow ? windowText(worstWindow) : null,
   };
+}
+
+function windowText(w: WorstWindow): string {
+  const between = `${timeInZone(w.startMs, w.zone)} and ${timeInZone(w.startMs + 15 * 60 * 1000, w.zone)}`;
+  return `${w.missing.toLocaleString('en-US')} missing between ${between}, cause ${w.leadingCause}`;
 }
 
 /** The statuses that make a run exit non-zero, worst first. */

@@ -108,6 +108,7 @@ describe('a stopped run commits nothing', () => {
       `missing-${D}.csv`,
       `parity-${D}.csv`,
       `report-${D}_${D}.html`,
+      `windows-${D}.csv`,
     ]);
     // The issue's day: 100,000 accepted ids of which 10,000 landed, so 90,000 rows of missing list.
     await day(dir, D, 100_000, 10_000);

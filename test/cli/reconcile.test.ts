@@ -86,8 +86,22 @@ describe('parity reconcile', () => {
       missing_unexplained: '2',
     });
     expect(missing).toEqual([
-      { date: '2025-03-09', site: 'US', request_id: 'id-8', last_tier: 'proxy', cause: 'unexplained' },
-      { date: '2025-03-09', site: 'US', request_id: 'id-9', last_tier: 'proxy', cause: 'unexplained' },
+      {
+        date: '2025-03-09',
+        site: 'US',
+        request_id: 'id-8',
+        last_tier: 'proxy',
+        cause: 'unexplained',
+        accepted_at: '2025-03-09T10:00:00.000+00:00',
+      },
+      {
+        date: '2025-03-09',
+        site: 'US',
+        request_id: 'id-9',
+        last_tier: 'proxy',
+        cause: 'unexplained',
+        accepted_at: '2025-03-09T10:00:00.000+00:00',
+      },
     ]);
   });
 
@@ -148,7 +162,14 @@ describe('parity reconcile', () => {
     });
     expect(row(parity, 'ALL')).toMatchObject({ proxy_malformed: '4', gcs_malformed: '1' });
     expect(missing).toEqual([
-      { date: '2025-03-09', site: 'UNKNOWN', request_id: 'newsite', last_tier: 'proxy', cause: 'unknown_site' },
+      {
+        date: '2025-03-09',
+        site: 'UNKNOWN',
+        request_id: 'newsite',
+        last_tier: 'proxy',
+        cause: 'unknown_site',
+        accepted_at: '2025-03-09T12:00:00.000+00:00',
+      },
     ]);
   });
 

@@ -17,6 +17,8 @@ import type {
   StreamedRow,
 } from '../../src/domain.js';
 import type { CountingEngine, MissingId } from '../../src/engine/engine.js';
+import { WINDOW_MS } from '../../src/engine/loss-windows.js';
+import { lossCause } from '../../src/reconcile/rules.js';
 import { idFacts } from '../support/builders.js';
 
 export const DAY: DayKey = '2025-03-09';
@@ -266,6 +268,51 @@ export function engineContract(name: string, makeEngine: MakeEngine, timeoutMs =
           inGcs: i.facts.inGcs,
         })),
       );
+    });
+
+    it('gives each missing id the instant of its earliest accepted proxy line', async () => {
+      const missing: MissingId[] = [];
+      for await (const chunk of e.engine.missingIds(DAY, SITES)) missing.push(...chunk);
+      const acceptedAt = (rid: string) =>
+        Math.min(...PROXY.filter((l) => l.requestId === rid && l.status >= 200 && l.status < 300).map((l) => l.ts));
+      expect(missing.length).toBeGreaterThan(0);
+      expect(missing.map((m) => [m.requestId, m.acceptedMs])).toEqual(
+        missing.map((m) => [m.requestId, acceptedAt(m.requestId)]),
+      );
+    });
+
+    it('counts the loss windows of the day where the engine offers them, as the fixture says', async () => {
+      const windows = e.engine.windows;
+      if (!windows) {
+        expect('windows' in e.engine).toBe(false);
+        return;
+      }
+      const got = await windows.lossWindows(DAY, SITES);
+      const accepted = FIXTURE_IDS.filter((i) => i.facts.accepted);
+      const startOf = (rid: string) =>
+        Math.floor(
+          Math.min(...PROXY.filter((l) => l.requestId === rid && l.status < 300).map((l) => l.ts)) / WINDOW_MS,
+        ) * WINDOW_MS;
+      const keyOf = (site: string, start: number) => `${site} ${start}`;
+      const expected = new Map<string, { accepted: number; landed: number; causes: string[] }>();
+      for (const i of accepted) {
+        const k = keyOf(i.site, startOf(i.requestId));
+        const w = expected.get(k) ?? { accepted: 0, landed: 0, causes: [] };
+        w.accepted += 1;
+        if (i.facts.inFinal) w.landed += 1;
+        else w.causes.push(lossCause(i.facts));
+        expected.set(k, w);
+      }
+      const lost = [...expected].filter(([, w]) => w.accepted > w.landed);
+      expect(new Map(got.map((w) => [keyOf(w.site, w.startMs), [w.accepted, w.landed, w.missing]]))).toEqual(
+        new Map(lost.map(([k, w]) => [k, [w.accepted, w.landed, w.accepted - w.landed]])),
+      );
+      for (const w of got) {
+        const causes = expected.get(keyOf(w.site, w.startMs))!.causes;
+        expect(causes.filter((c) => c === w.leadingCause).length).toBe(
+          Math.max(...causes.map((c) => causes.filter((x) => x === c).length)),
+        );
+      }
     });
 
     it('lists no missing id for a day outside the batch', async () => {

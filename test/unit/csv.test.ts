@@ -57,7 +57,7 @@ describe('CSV rendering', () => {
     const rows = strict(text);
     expect(rows).toHaveLength(HOSTILE.length + 1);
     expect(rows.slice(1).map((r) => r[2])).toEqual(HOSTILE);
-    expect(rows.every((r) => r.length === 5)).toBe(true);
+    expect(rows.every((r) => r.length === 6)).toBe(true);
   });
 
   it('the formula guard prefixes text starting with = + - @ TAB CR or an apostrophe, and stripping one apostrophe recovers it', () => {

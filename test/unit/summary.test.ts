@@ -397,6 +397,27 @@ describe('the webhook message', () => {
     ]);
   });
 
+  it("names the day's worst loss window in the zone it was given, with its count and cause", () => {
+    const worstWindow = {
+      site: 'US',
+      startMs: Date.parse('2025-03-05T19:00:00Z'),
+      accepted: 2500,
+      landed: 396,
+      missing: 2104,
+      leadingCause: 'lost_before_kafka' as const,
+      zone: 'America/Chicago',
+    };
+    const alert = buildAlert(
+      [{ ...day('2025-03-05', unknownFailsDay('2025-03-05')), worstWindow }],
+      ['FAIL', 'ERROR'],
+      'gs://reports/',
+    );
+    expect(alert?.text.split('\n')[1]).toBe(
+      '• 2025-03-05: FAIL: UNKNOWN 81.4917 %, unknown site −67 (ALL 99.9100 %, 68 missing); ' +
+        'worst window: 2,104 missing between 13:00 and 13:15, cause lost_before_kafka',
+    );
+  });
+
   it('alerts on NO_DATA with FAIL, lists the lesser statuses asked for, and escapes what Slack would read as markup', () => {
     const rows = [
       row({ ...counts, site: 'US', missing: 1, missing_unexplained: 1, parity_pct: '99.5000', status: 'WARN' }),

@@ -35,6 +35,8 @@ SELECT
   IF(kind = 'record', rid, NULL) AS rid,
   COUNT(*) AS n,
   COUNTIF(status BETWEEN 200 AND 299) AS ok_lines,
+  -- the earliest accepted line's instant (epoch ms): the missing list's accepted_at
+  MIN(IF(status BETWEEN 200 AND 299, ts_ms, NULL)) AS accepted_ms,
   COUNTIF(status = 413) AS lines_413,
   COUNTIF(status = 502) AS lines_502,
   LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable,

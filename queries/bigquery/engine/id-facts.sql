@@ -10,6 +10,7 @@ WITH ids AS (
   SELECT day, site, rid,
     TRUE AS in_proxy,
     ok_lines > 0 AS accepted,
+    accepted_ms,
     n > ok_lines AS rejected,
     IF(ok_lines = 0, CASE last_reject WHEN 413 THEN '413' WHEN 502 THEN '502' ELSE 'other' END, NULL) AS last_reject,
     unroutable,
@@ -20,11 +21,11 @@ WITH ids AS (
   WHERE kind = 'record'
   UNION ALL
   -- one row per (day, site, rid, region) in Kafka
-  SELECT day, site, rid, FALSE, FALSE, FALSE, CAST(NULL AS STRING), unroutable, 1, in_flight, FALSE
+  SELECT day, site, rid, FALSE, FALSE, CAST(NULL AS INT64), FALSE, CAST(NULL AS STRING), unroutable, 1, in_flight, FALSE
   FROM {{agg_kafka}}
   WHERE kind = 'record'
   UNION ALL
-  SELECT day, site, rid, FALSE, FALSE, FALSE, CAST(NULL AS STRING), unroutable, 0, CAST(NULL AS BOOL), TRUE
+  SELECT day, site, rid, FALSE, FALSE, CAST(NULL AS INT64), FALSE, CAST(NULL AS STRING), unroutable, 0, CAST(NULL AS BOOL), TRUE
   FROM {{agg_bigquery}}
   WHERE kind = 'record'
 )
@@ -34,6 +35,7 @@ SELECT
   rid,
   LOGICAL_OR(in_proxy) AS in_proxy,
   LOGICAL_OR(accepted) AS accepted,
+  MIN(accepted_ms) AS accepted_ms,
   LOGICAL_OR(rejected) AS rejected,
   MAX(last_reject) AS last_reject,
   LOGICAL_OR(unroutable) AS unroutable,
