@@ -64,7 +64,7 @@ describe('the gcs tier read from GCS', () => {
     expect(gcs.errors).toEqual([]);
     expect(gcs.exitCode).toBe(local.exitCode);
     const files = (await readdir(path.join(dir, 'out-local'))).sort();
-    expect(files).toHaveLength(days.length * 2);
+    expect(files).toHaveLength(days.length * 3); // parity, missing and windows per day
     expect((await readdir(path.join(dir, 'out-gcs'))).sort()).toEqual(files);
     for (const f of files) {
       const [a, b] = await Promise.all([
@@ -121,6 +121,7 @@ describe('the gcs tier read from GCS', () => {
       'daily/missing-2025-03-09.csv',
       'daily/parity-2025-03-09.csv',
       'daily/report-2025-03-09_2025-03-09.html',
+      'daily/windows-2025-03-09.csv',
     ]);
     const [remote] = await storage.bucket('parity-reports').file('daily/parity-2025-03-09.csv').download();
     expect(remote.equals(await readFile(path.join(localOut, 'parity-2025-03-09.csv')))).toBe(true);
