@@ -25,6 +25,18 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/jobs/main.js');
 const DATA = path.join(ROOT, 'bench/.data');
 const DAY = '2025-03-09';
+/** The generator's options every bench case shares: three sites, two regions, the default mix of causes. */
+const scenario = (seed: number, days: string[], eventsPerDay: number, malformedPerDay: number) =>
+  new ScenarioGenerator({
+    seed,
+    days,
+    timezone: 'UTC',
+    sites: ['US', 'CA', 'MX'],
+    eventsPerDay,
+    mix: DEFAULT_MIX,
+    malformedPerDay,
+    regions: ['EUS2', 'SCUS'],
+  });
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
 const value = (name: string, def: number) => {
@@ -114,16 +126,7 @@ async function dataset(events: number): Promise<{ dir: string; config: string; f
   if (!existsSync(marker)) {
     await rm(dir, { recursive: true, force: true });
     process.stderr.write(`generating ${events.toLocaleString()} events into ${dir} …\n`);
-    const gen = new ScenarioGenerator({
-      seed: 42,
-      days: [DAY],
-      timezone: 'UTC',
-      sites: ['US', 'CA', 'MX'],
-      eventsPerDay: events,
-      mix: DEFAULT_MIX,
-      malformedPerDay: 100,
-      regions: ['EUS2', 'SCUS'],
-    });
+    const gen = scenario(42, [DAY], events, 100);
     const written = await writeScenario(gen, dir, { gzipShare: 0.4 });
     await writeScenarioConfig(config, gen, written, { engine: { batchDays: 1 } });
     await writeFile(
@@ -193,16 +196,7 @@ async function rangeDataset(perDay: number): Promise<{ dir: string; config: stri
   if (!existsSync(marker)) {
     await rm(dir, { recursive: true, force: true });
     process.stderr.write(`generating 7 days of ${perDay.toLocaleString()} events into ${dir} …\n`);
-    const gen = new ScenarioGenerator({
-      seed: 7,
-      days: RANGE_DAYS,
-      timezone: 'UTC',
-      sites: ['US', 'CA', 'MX'],
-      eventsPerDay: perDay,
-      mix: DEFAULT_MIX,
-      malformedPerDay: 100,
-      regions: ['EUS2', 'SCUS'],
-    });
+    const gen = scenario(7, RANGE_DAYS, perDay, 100);
     const written = await writeScenario(gen, dir, { gzipShare: 0.4 });
     await writeScenarioConfig(config, gen, written, { jobs: { lateDays: 3 } });
     await writeFile(marker, 'ok');
@@ -517,17 +511,7 @@ async function caseBigqueryEngine(
     await tables.createDataset(bq, 'scratch');
     for (const events of sizes) {
       // Two generators of one seed yield the same day: one feeds the proxy table, one the landed table.
-      const gen = () =>
-        new ScenarioGenerator({
-          seed: 42,
-          days: [DAY],
-          timezone: 'UTC',
-          sites: ['US', 'CA', 'MX'],
-          eventsPerDay: events,
-          mix: DEFAULT_MIX,
-          malformedPerDay: 0,
-          regions: ['EUS2', 'SCUS'],
-        });
+      const gen = () => scenario(42, [DAY], events, 0);
       const proxyGen = gen();
       const landedGen = gen();
       process.stderr.write(`loading ${events.toLocaleString()} events into the emulator's proxy and landed tables …\n`);

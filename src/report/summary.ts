@@ -274,14 +274,8 @@ function fit(s: string, room: number): string {
 // ---------------------------------------------------------------------------------------------
 // Machine-readable summaries (--format json|csv)
 
-/** One row of a machine-readable summary: the day's verdict repeated beside each row's own. */
-export interface SummaryRecord {
-  date: string;
-  day_status: RowStatus;
-  /** The ALL row's parity. */
-  day_parity_pct: string | null;
-  /** The sites behind the day's status. */
-  worst_rows: string[];
+/** One parity row as the machine-readable summaries show it. */
+export interface SummaryRowFacts {
   site: string;
   status: RowStatus;
   parity_pct: string | null;
@@ -292,6 +286,16 @@ export interface SummaryRecord {
   detail: string | null;
 }
 
+/** One row of a machine-readable summary: the day's verdict repeated beside each row's own. */
+export interface SummaryRecord extends SummaryRowFacts {
+  date: string;
+  day_status: RowStatus;
+  /** The ALL row's parity. */
+  day_parity_pct: string | null;
+  /** The sites behind the day's status. */
+  worst_rows: string[];
+}
+
 export interface SummaryDocumentDay {
   date: string;
   status: RowStatus;
@@ -300,14 +304,7 @@ export interface SummaryDocumentDay {
   leading_count: number | null;
   worst_rows: string[];
   summary: string;
-  rows: {
-    site: string;
-    status: RowStatus;
-    parity_pct: string | null;
-    leading_cause: string | null;
-    leading_count: number | null;
-    detail: string | null;
-  }[];
+  rows: SummaryRowFacts[];
 }
 
 /** The days as data: every row, or with `onlyFailing` only days and rows that are not PASS. Pure. */
