@@ -48,7 +48,13 @@ export interface GcsOptions {
 
 export interface Config {
   timezone: string;
+  /** The site codes, in report order. */
   sites: string[];
+  /**
+   * The sites whose business day is cut in a zone of their own (`sites: [{ code, timezone }]`); absent when
+   * none is, so a config in the plain form resolves (and hashes) as before. Read through zoneOfSite.
+   */
+  siteZones?: Record<string, string>;
   /**
    * landedNotAcceptedPct: % of accepted ids landing unaccepted above which a row WARNs;
    * volumeDropPct: the volume guard's share (0: off).
@@ -67,6 +73,11 @@ export interface Config {
   jobs: RawConfig['jobs'];
   alerts: RawConfig['alerts'];
   reports: RawConfig['reports'];
+  /**
+   * Record fields (dotted paths) compared between Kafka's value and the final tier's record; absent when none is,
+   * so a config without `compare` resolves (and hashes) as before.
+   */
+  compare?: string[];
   /** The per-object cache's folder, absolute; unset: every object is parsed every run. */
   cache?: { location: string };
 }
@@ -147,7 +158,8 @@ export function parseConfig(input: unknown, baseDir: string): Config {
   }
   return {
     timezone: raw.timezone,
-    sites: raw.sites,
+    sites: raw.sites.map((s) => s.code),
+    ...siteZonesOf(raw.sites),
     thresholds: raw.thresholds,
     tiers: {
       ...(proxy.locations ? { proxy: tier({ ...proxy, locations: proxy.locations }, 'proxy') } : {}),
@@ -165,8 +177,15 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     jobs: raw.jobs,
     alerts: raw.alerts,
     reports: raw.reports,
+    ...(raw.compare.length > 0 ? { compare: raw.compare } : {}),
     ...(raw.cache ? { cache: { location: path.resolve(baseDir, raw.cache.location) } } : {}),
   };
+}
+
+/** The sites that name a zone of their own, or nothing when none does. */
+function siteZonesOf(sites: RawConfig['sites']): Pick<Config, 'siteZones'> {
+  const own = sites.flatMap((s) => (s.timezone === undefined ? [] : [[s.code, s.timezone] as const]));
+  return own.length === 0 ? {} : { siteZones: Object.fromEntries(own) };
 }
 
 /** `key` of the proxy's table, or else tiers.bigquery's: one connection serves both tables. */

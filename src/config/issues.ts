@@ -13,6 +13,13 @@ export function formatPath(parts: readonly PropertyKey[]): string {
 
 /** The ConfigError for a schema's first issue, named by its key path. */
 export function configErrorOf(issue: z.core.$ZodIssue): ConfigError {
+  if (issue.code === 'invalid_union') {
+    // The one alternative of the input's type (a site's code, or its object) says what is wrong, and where.
+    const ofType = (e: z.core.$ZodIssue[]) =>
+      e[0] !== undefined && (e[0].code !== 'invalid_type' || e[0].path.length > 0);
+    const [only, ...more] = issue.errors.filter(ofType);
+    if (only && more.length === 0) return configErrorOf({ ...only[0]!, path: [...issue.path, ...only[0]!.path] });
+  }
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
     return new ConfigError(formatPath([...issue.path, key]), `unknown key${hint(key)}`);

@@ -148,16 +148,41 @@ const site = z
       .refine((s) => s !== UNKNOWN_SITE && s !== ALL_SITES, 'UNKNOWN and ALL are reserved row names'),
   );
 
+/** An IANA zone name, checked against the runtime's zone database. */
+const zone = z
+  .string()
+  .refine(isTimeZone, { error: (iss) => `"${String(iss.input)}" is not an IANA time zone (e.g. "America/Chicago")` });
+
+/**
+ * A site: its code, or `{ code, timezone }` when its business day is cut in a zone of its own (a site
+ * without one uses `timezone`). Both forms become the object, so a wrong key is named by its path.
+ */
+const siteEntry = z.union(
+  [
+    site.transform((code) => ({ code, timezone: undefined })),
+    z.strictObject({ code: site, timezone: zone.optional() }),
+  ],
+  { error: 'a site is a code such as "US", or { code: "MX", timezone: "America/Mexico_City" }' },
+);
+
+/**
+ * A compared field: dotted plain keys that are also JSONPath keys in both engines and BigQuery column names (no
+ * `-`, `@`, `$`), since the path is read from Kafka's JSON value and from the final tier's record alike.
+ */
+const comparePath = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+    'a compared field is dotted plain keys (letters, digits, _), e.g. "body.amount"',
+  );
+
 export const schema = z.strictObject({
-  timezone: z
-    .string()
-    .default('UTC')
-    .refine(isTimeZone, { error: (iss) => `"${String(iss.input)}" is not an IANA time zone (e.g. "America/Chicago")` }),
+  timezone: zone.default('UTC'),
   sites: z
-    .array(site)
+    .array(siteEntry)
     .min(1)
-    .default(['US', 'CA', 'MX'])
-    .refine((s) => new Set(s).size === s.length, 'a site is listed twice'),
+    .default([{ code: 'US' }, { code: 'CA' }, { code: 'MX' }])
+    .refine((s) => new Set(s.map((x) => x.code)).size === s.length, 'a site is listed twice'),
   thresholds: z
     .strictObject({
       warnPct: z.number().min(0).max(100).default(99.9),
@@ -207,6 +232,19 @@ export const schema = z.strictObject({
         .default(['FAIL', 'ERROR']),
     })
     .default({ on: ['FAIL', 'ERROR'] }),
+  /** Record fields hashed in Kafka's value and in the final tier's record, per id in both (content_mismatch). */
+  compare: z
+    .array(comparePath)
+    .max(32, 'at most 32 compared fields')
+    .default([])
+    .superRefine((paths, ctx) => {
+      paths.forEach((p, i) => {
+        if (paths.indexOf(p) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `"${p}" is listed twice` });
+        const inside = paths.find((q) => p.startsWith(`${q}.`));
+        if (inside !== undefined)
+          ctx.addIssue({ code: 'custom', path: [i], message: `"${p}" lies inside "${inside}", also compared` });
+      });
+    }),
   reports: z
     .strictObject({
       /** Prefix text cells that a spreadsheet would run as a formula with `'` (OWASP); false writes raw values. */

@@ -1,6 +1,7 @@
 import { parseConfig } from '../../src/config.js';
 import { buildRecordColumns } from '../../src/engine/record-columns.js';
 import { ConfigError } from '../../src/errors.js';
+import { zoneOfSite, zonesOf } from '../../src/site-zones.js';
 
 const base = {
   tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs: { locations: ['gs://audit-api-logs-us-prod/dt={date}/'] } },
@@ -200,6 +201,53 @@ describe('config', () => {
     const e = errorOf({ ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiKey: 's3cret' } } });
     expect(e.message).not.toContain('s3cret');
     expect(e.message).toContain('environment');
+  });
+});
+
+describe('config: sites with a zone of their own', () => {
+  it('takes a site as a code or as { code, timezone }, keeping the codes in report order', () => {
+    const c = parseConfig(
+      {
+        ...base,
+        timezone: 'America/Chicago',
+        sites: ['us', { code: 'CA', timezone: 'America/Toronto' }, { code: 'mx', timezone: 'America/Mexico_City' }],
+      },
+      '/base',
+    );
+    expect(c.sites).toEqual(['US', 'CA', 'MX']);
+    expect(c.siteZones).toEqual({ CA: 'America/Toronto', MX: 'America/Mexico_City' });
+    expect(zoneOfSite(c, 'US')).toBe('America/Chicago');
+    expect(zoneOfSite(c, 'MX')).toBe('America/Mexico_City');
+    expect(zoneOfSite(c, 'UNKNOWN')).toBe('America/Chicago');
+    expect(zonesOf(c)).toEqual(['America/Chicago', 'America/Toronto', 'America/Mexico_City']);
+  });
+
+  it('resolves a config of plain codes exactly as before: no per-site zones at all', () => {
+    const c = parseConfig({ ...base, sites: ['US', 'MX'] }, '/base');
+    expect(c.sites).toEqual(['US', 'MX']);
+    expect('siteZones' in c).toBe(false);
+    expect(zoneOfSite(c, 'MX')).toBe('UTC');
+    expect(parseConfig({ ...base, sites: [{ code: 'US' }, 'MX'] }, '/base')).toEqual(c);
+  });
+
+  it.each([
+    [{ ...base, sites: ['US', 'CA', { code: 'MX', timezone: 'Mars/Olympus_Mons' }] }, 'sites[2].timezone'],
+    [{ ...base, sites: ['US', { code: 'MX', tz: 'America/Mexico_City' }] }, 'sites[1].tz'],
+    [{ ...base, sites: [{ timezone: 'America/Mexico_City' }] }, 'sites[0].code'],
+    [{ ...base, sites: ['US', { code: 'ALL', timezone: 'UTC' }] }, 'sites[1].code'],
+    [{ ...base, sites: [42] }, 'sites[0]'],
+    [{ ...base, sites: ['MX', { code: 'mx', timezone: 'America/Mexico_City' }] }, 'sites'],
+  ])('names the key path of a wrong site entry in %j', (doc, keyPath) => {
+    const e = errorOf(doc);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.path).toBe(keyPath);
+  });
+
+  it('says what a bad zone is and what a site entry may be', () => {
+    expect(errorOf({ ...base, sites: [{ code: 'MX', timezone: 'Mexico City' }] }).message).toMatch(
+      /"Mexico City" is not an IANA time zone/,
+    );
+    expect(errorOf({ ...base, sites: [42] }).message).toMatch(/a site is a code such as "US", or \{ code/);
   });
 });
 

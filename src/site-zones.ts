@@ -1,0 +1,55 @@
+import { dayWindow } from './dates.js';
+import type { DayKey, DayWindow, Site } from './domain.js';
+
+/**
+ * Each site's business day: a site may cut its day in a zone of its own (`sites: [{ code, timezone }]`);
+ * every other site, and UNKNOWN, uses the configured `timezone`. Pure.
+ */
+export interface SiteZoning {
+  /** The configured zone: the day of a site without one of its own, and of UNKNOWN. */
+  timezone: string;
+  /** The sites that name a zone of their own (absent or empty: every site's day is cut in `timezone`). */
+  siteZones?: Readonly<Record<Site, string>>;
+}
+
+/** The zone a site's day is cut in: its own, else the configured one. The one lookup every part uses. */
+export function zoneOfSite(zoning: SiteZoning, site: Site): string {
+  const own = zoning.siteZones;
+  return own !== undefined && Object.hasOwn(own, site) ? own[site]! : zoning.timezone;
+}
+
+/** The distinct zones days are cut in, the configured one first. */
+export function zonesOf(zoning: SiteZoning): string[] {
+  return [...new Set([zoning.timezone, ...Object.values(zoning.siteZones ?? {})])];
+}
+
+/** True when some site cuts its day in a zone other than the configured one. */
+export function hasOwnZones(zoning: SiteZoning): boolean {
+  return zonesOf(zoning).length > 1;
+}
+
+/** A day's window in every zone some site uses, the configured zone's first. */
+export function dayWindowsOf(day: DayKey, zoning: SiteZoning): DayWindow[] {
+  return zonesOf(zoning).map((zone) => dayWindow(day, zone));
+}
+
+/** From the earliest start to the latest end of the day's windows in every zone: what any site's day covers. */
+export function daySpan(day: DayKey, zoning: SiteZoning): DayWindow {
+  const windows = dayWindowsOf(day, zoning);
+  return {
+    day,
+    startMs: Math.min(...windows.map((w) => w.startMs)),
+    endMs: Math.max(...windows.map((w) => w.endMs)),
+  };
+}
+
+/**
+ * Consecutive days' spans cut so that no instant is in two: day i reads from its earliest start to
+ * the next day's earliest start, the last day to its latest end. A stream read a day at a time
+ * (Kafka) reads each message once this way, and every site's day is covered. With one zone these
+ * are the days' windows. `days` must be consecutive.
+ */
+export function readWindowsOf(days: readonly DayKey[], zoning: SiteZoning): DayWindow[] {
+  const spans = days.map((d) => daySpan(d, zoning));
+  return spans.map((s, i) => ({ day: s.day, startMs: s.startMs, endMs: spans[i + 1]?.startMs ?? s.endMs }));
+}
