@@ -1,13 +1,15 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildAlert, postWebhook } from '../src/alerts/webhook.js';
 import type { Config } from '../src/config.js';
-import type { ReconcileResult } from '../src/domain.js';
+import type { DayKey, LossWindow, ReconcileResult } from '../src/domain.js';
 import { throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import { historyRows } from '../src/report/history.js';
 import { renderHtmlReport } from '../src/report/html.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { renderSummaryCsv, renderSummaryJson, renderSummaryTable } from '../src/report/summary.js';
+import { parseWindowsCsv } from '../src/report/windows-reader.js';
 import { writeFileAtomic } from '../src/report/writer.js';
 import type { HistoryWriter } from '../src/report/history-writer.js';
 
@@ -43,7 +45,7 @@ export interface FinishRequest {
 export async function finish(req: FinishRequest): Promise<number> {
   const { result, config, outDir, publish, format, onlyFailing, log, signal } = req;
   throwIfAborted(signal);
-  const htmlFile = await writeHtmlReport(result, config, outDir, req.command, signal);
+  const htmlFile = await writeHtmlReport(result, config, outDir, req.command, signal, log);
   if (htmlFile && publish) {
     throwIfAborted(signal);
     await publish([htmlFile]);
@@ -98,6 +100,8 @@ export function terminalWidth(): number | undefined {
 /**
  * One self-contained HTML report for the run's days, beside the CSVs: report-FIRST_LAST.html. A
  * resumed backfill's covers its whole range: the days it skipped are read back from their reports.
+ * Every day's loss windows are read back from its windows-DAY.csv in `outDir` (this run's days and
+ * skipped ones alike) for the report's strips.
  */
 export async function writeHtmlReport(
   result: ReconcileResult,
@@ -105,18 +109,41 @@ export async function writeHtmlReport(
   outDir: string,
   title: string,
   signal?: AbortSignal,
+  log?: Logger,
 ): Promise<string | null> {
   const days = [...(result.earlier ?? []), ...result.days.map((d) => ({ day: d.day, rows: d.rows }))].sort((a, b) =>
     a.day < b.day ? -1 : a.day > b.day ? 1 : 0,
   );
   if (days.length === 0) return null;
   const file = path.join(outDir, `report-${days[0]!.day}_${days.at(-1)!.day}.html`);
+  const withWindows = [];
+  for (const d of days)
+    withWindows.push({ ...d, windows: await readDayWindows(outDir, d.day, config.reports.csvFormulaGuard, log) });
   const html = renderHtmlReport({
     title: `Audit parity — ${title}`,
-    days,
+    days: withWindows,
     sites: config.sites,
     thresholds: config.thresholds,
+    // The one place the report learns a site's zone: its strip runs over that zone's day.
+    zoneOf: () => config.timezone,
   });
   await writeFileAtomic(file, [html], signal);
   return file;
+}
+
+/** A day's windows-DAY.csv in `outDir`, read back; null when there is none (or it cannot be read: warned). */
+async function readDayWindows(
+  outDir: string,
+  day: DayKey,
+  formulaGuard: boolean,
+  log: Logger | undefined,
+): Promise<LossWindow[] | null> {
+  const file = path.join(outDir, `windows-${day}.csv`);
+  try {
+    return parseWindowsCsv(await readFile(file, 'utf8'), formulaGuard);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      log?.warn(`${day}: windows-${day}.csv could not be read back for the HTML report (${(e as Error).message})`);
+    return null;
+  }
 }

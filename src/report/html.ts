@@ -1,15 +1,20 @@
 import { ALL_SITES, isRowStatus, type RowStatus, UNKNOWN_SITE } from '../domain.js';
 import { formatParity, statusOf } from '../reconcile/attribute.js';
 import { PARITY_COLUMNS, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
+import { esc, fmt } from './html-escape.js';
+import { renderLossStrips, STRIP_CSS, type StripDay } from './loss-strip.js';
 import { type DayVerdict, summarizeDay } from './summary.js';
 
 /** What one HTML report shows: the days of a run, in any order, each with its parity rows. */
 export interface HtmlReportInput {
   title: string;
-  days: { day: string; rows: ParityRow[] }[];
+  /** Each day's loss windows (windows-DAY.csv) too, when read: a strip per site shows them. */
+  days: { day: string; rows: ParityRow[]; windows?: StripDay['windows'] }[];
   /** The configured sites, in report order; UNKNOWN and ALL are taken from the rows. */
   sites: string[];
   thresholds: { warnPct: number; failPct: number };
+  /** The zone of a site's day: its loss-window strip runs from its midnight to the next (default UTC). */
+  zoneOf?: (site: string) => string;
 }
 
 /**
@@ -35,12 +40,13 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${esc(input.title)} — ${esc(range)}</title>`,
-    `<style>${CSS}</style>`,
+    `<style>${CSS}\n${STRIP_CSS}</style>`,
     '</head>',
     '<body>',
     '<main>',
     renderHeader(input.title, range, ctx),
     renderMatrix(ctx),
+    renderLossStrips(days, sites, input.zoneOf ?? (() => 'UTC')),
     renderWaterfalls(ctx),
     renderTrend(ctx),
     renderTables(ctx),
@@ -943,22 +949,9 @@ function badge(status: string, size = ''): string {
   return `<span class="${cls}" title="${esc(tip)}">${esc(status || '–')}</span>`;
 }
 
-/** HTML-escapes text and attribute values (double- and single-quoted). */
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
-}
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
 /** A header that may wrap after its underscores, so 40 columns fit without a page of scrolling. */
 function breakable(name: string): string {
   return name.split('_').map(esc).join('_<wbr>');
-}
-
-/** An integer with thousands separators; locale-free so the bytes never depend on the machine. */
-function fmt(n: number): string {
-  if (!Number.isInteger(n)) return String(n);
-  const digits = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return n < 0 ? `-${digits}` : digits;
 }
 
 /** A percentage of `whole`, to two decimals under 10 % (where the causes are). */
