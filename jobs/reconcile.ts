@@ -10,7 +10,7 @@ import type { WindowCounting } from '../src/engine/loss-windows.js';
 import { openEngine, resolveEngineMemory } from '../src/engine/open.js';
 import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { exitCodeFor } from '../src/exit.js';
-import { InternalError, throwIfAborted } from '../src/errors.js';
+import { InternalError, ResourceError, throwIfAborted } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
 import { assembleDay, type BatchRows, keepSite } from '../src/reconcile/assemble.js';
 import { attributeDay } from '../src/reconcile/attribute.js';
@@ -20,6 +20,7 @@ import type { RunMetadata } from '../src/report/manifest.js';
 import { rowRecord, summarizeDay } from '../src/report/summary.js';
 import { scratchPrefix } from '../src/report/writer.js';
 import { GcsConnection, StoreRegistry } from '../src/storage/index.js';
+import { runBatches } from './batches.js';
 import { addDayToHistory, readVolumeHistory } from './history-reader.js';
 import { type BatchRead, readBatch } from './read-tiers.js';
 
@@ -91,27 +92,25 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
     : await readVolumeHistory(req.outDir, req.days[0]!, req.days.at(-1)!, log);
   if (!req.volumeHistory) logNoVolumeHistory(config, req.outDir, history, log);
   try {
-    for (let i = 0; i < req.days.length; i += config.engine.batchDays) {
-      const batch = req.days.slice(i, i + config.engine.batchDays);
-      const scratch = await mkdtemp(path.join(scratchRoot, 'batch-'));
-      try {
-        for (const summary of await reconcileBatch(
-          req,
-          batch,
-          reportSites,
-          engine,
-          stores,
-          scratch,
-          errors,
-          log,
-          history,
-        )) {
-          summaries.push(summary);
+    await runBatches(req.days, config.engine.batchDays, summaries, {
+      run: async (batch, written) => {
+        const scratch = await mkdtemp(path.join(scratchRoot, 'batch-'));
+        try {
+          await reconcileBatch(req, batch, reportSites, engine, stores, scratch, errors, log, history, written);
+        } finally {
+          await rm(scratch, { recursive: true, force: true });
         }
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
-      }
-    }
+      },
+      retryable: (e) => e instanceof ResourceError && !signal?.aborted,
+      onSplit: (left, half) =>
+        log.warn(
+          `engine: ${left.length} days (${left[0]}..${left.at(-1)}) did not fit in the engine's memory limit ` +
+            `together; reading them again ${half === 1 ? 'a day' : `${half} days`} at a time ` +
+            `(engine.batchDays ${config.engine.batchDays} ` +
+            'is too large for engine.memoryLimit on these days)',
+          { days: left.length, retry_batch_days: half },
+        ),
+    });
   } finally {
     unwatch();
     await engine.close();
@@ -159,7 +158,9 @@ async function reconcileBatch(
   errors: string[],
   log: Logger,
   history: Map<Site, VolumePoint[]>,
-): Promise<DaySummary[]> {
+  /** Each day's summary, pushed as soon as its reports are written (a failure later in the batch keeps them). */
+  summaries: DaySummary[],
+): Promise<void> {
   const { config, signal } = req;
   // A day's manifest times its batch from here, the reading included, to the writing of its reports.
   const batchStarted = Date.now();
@@ -176,7 +177,6 @@ async function reconcileBatch(
   };
   const keep = keepSite(scope);
 
-  const summaries: DaySummary[] = [];
   for (const { day } of windows) {
     throwIfAborted(signal);
     const input = assembleDay(day, rows, read, scope);
@@ -214,7 +214,6 @@ async function reconcileBatch(
     req.onDay?.(summary);
     summaries.push(summary);
   }
-  return summaries;
 }
 
 /**

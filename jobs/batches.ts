@@ -1,0 +1,40 @@
+import type { DayKey } from '../src/domain.js';
+
+export interface BatchRunner<T> {
+  /** Reads and writes one batch, pushing each day's result into `written` as soon as it is written. */
+  run(batch: DayKey[], written: T[]): Promise<void>;
+  /** Whether a batch's failure may be met by reading its days again in smaller batches (out of memory). */
+  retryable(e: unknown): boolean;
+  /** Told when the days left of a batch are read again, `half` days at a time. */
+  onSplit(left: DayKey[], half: number): void;
+}
+
+/**
+ * Runs the days in batches of `size`, in order, collecting each day's result into `results`. A batch
+ * that fails retryably (too big for the engine's memory) is read again in halves, down to a day at a
+ * time: the days it had already written stand (each written whole), only the rest are read again. A
+ * day that fails alone, or any other failure, is passed on, with every result so far in `results`.
+ */
+export async function runBatches<T>(
+  days: readonly DayKey[],
+  size: number,
+  results: T[],
+  runner: BatchRunner<T>,
+): Promise<void> {
+  const batches: DayKey[][] = [];
+  for (let i = 0; i < days.length; i += size) batches.push(days.slice(i, i + size));
+  for (let batch = batches.shift(); batch; batch = batches.shift()) {
+    const written: T[] = [];
+    try {
+      await runner.run(batch, written);
+    } catch (e) {
+      const left = batch.slice(written.length);
+      if (left.length < 2 || !runner.retryable(e)) throw e;
+      const half = Math.ceil(left.length / 2);
+      batches.unshift(left.slice(0, half), left.slice(half));
+      runner.onSplit(left, half);
+    } finally {
+      results.push(...written);
+    }
+  }
+}
