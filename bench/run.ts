@@ -6,7 +6,8 @@
  * --range-events N (default 1,000,000 a day) sizes the 7-day range, whose cases are the range, a
  * one-day run inside it (against the folders that day needs) and daily with lateDays 3, warm cache
  * against cold; --no-local, --no-range, --no-gcs, --no-kafka, --no-bigquery skip a case;
- * --bq-small/--bq-large N set the engine-bigquery sizes (1M, 5M). Each case prints its ratio to the
+ * --bq-small/--bq-large N set the engine-bigquery sizes (1M, 5M); --ref COMMIT (default: the commit
+ * before loss windows) times the same day with a build of that commit, --no-ref skips it. Each case prints its ratio to the
  * floor measured in the same run, and its peak RSS; the 1x and 10x days also the engine's peak spill.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -336,6 +337,79 @@ async function caseLocal(
   return { ratio: seconds / pipeSeconds, rss, seconds, pipe: pipeSeconds, lines, spill };
 }
 
+/** The last commit before loss windows (issue 13): the reference `--ref` defaults to. */
+const BEFORE_WINDOWS = 'ae487421d5f11bdc57085e9c129e917b4ea0881f';
+
+/**
+ * Builds a commit of this repository (once, cached under bench/.data/ref-<sha>) with this checkout's
+ * node_modules, and returns its CLI: a reference measured in the same run as the working tree's.
+ */
+async function referenceCli(commit: string): Promise<{ cli: string; sha: string }> {
+  const sha = spawnSync('git', ['rev-parse', '--verify', `${commit}^{commit}`], { cwd: ROOT, encoding: 'utf8' });
+  if (sha.status !== 0) throw new Error(`--ref ${commit}: not a commit of this repository (${sha.stderr.trim()})`);
+  const id = sha.stdout.trim();
+  const dir = path.join(DATA, `ref-${id.slice(0, 12)}`);
+  const cli = path.join(dir, 'dist/jobs/main.js');
+  if (!existsSync(cli)) {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    process.stderr.write(`building the reference ${id.slice(0, 12)} into ${dir} …\n`);
+    const run = (cmd: string, argv: string[], cwd: string) => {
+      const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')}: ${r.stderr}`);
+    };
+    run('sh', ['-c', `git archive ${id} | tar -x -C ${JSON.stringify(dir)}`], ROOT);
+    run('ln', ['-s', path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules')], dir);
+    run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], dir);
+  }
+  return { cli, sha: id };
+}
+
+/**
+ * What a feature costs: the same day reconciled by the working tree and by a reference build, in
+ * alternation (`runs` each, medians), so that the machine's load falls on both alike.
+ */
+async function caseAgainstReference(
+  events: number,
+  runs: number,
+  commit: string,
+): Promise<{ head: number; ref: number; sha: string; same: boolean }> {
+  const { config } = await dataset(events);
+  const { cli, sha } = await referenceCli(commit);
+  const heads: number[] = [];
+  const refs: number[] = [];
+  const outHead = path.join(DATA, 'out-ref-head');
+  const outRef = path.join(DATA, 'out-ref-ref');
+  for (let i = 0; i < runs; i++) {
+    for (const [which, bin, out, times] of [
+      ['ref', cli, outRef, refs],
+      ['head', CLI, outHead, heads],
+    ] as const) {
+      const r = await measure(process.execPath, [
+        bin,
+        'reconcile',
+        '--config',
+        config,
+        '--date',
+        DAY,
+        '--out',
+        out,
+        '--quiet',
+      ]);
+      if (r.code !== 0 && r.code !== 1) throw new Error(`${which} reconcile exited ${r.code}: ${r.stderr}`);
+      times.push(r.seconds);
+    }
+  }
+  // The parity report's contract columns must not change: only columns after them may be new.
+  const contract = async (dir: string) =>
+    (await readFile(path.join(dir, `parity-${DAY}.csv`), 'utf8'))
+      .split('\n')
+      .map((l) => l.split(',').slice(0, 16).join(','))
+      .join('\n');
+  const same = (await contract(outHead)) === (await contract(outRef));
+  return { head: median(heads), ref: median(refs), sha, same };
+}
+
 /**
  * The gcs tier read from fake-gcs-server: reconcile with the landed objects in the emulator, and in
  * the same run download the same objects with curl (8 at once, as the job's default concurrency).
@@ -611,6 +685,16 @@ async function main(): Promise<void> {
     console.log(`  peak RSS ${one.rss.toFixed(0)} MiB (target <= 1024 MiB)`);
   }
   if (one) console.log(`  engine temp directory (spill) peak ${one.spill.toFixed(0)} MiB`);
+  if (one && !flag('--no-ref')) {
+    const ref = args.includes('--ref') ? args[args.indexOf('--ref') + 1]! : BEFORE_WINDOWS;
+    const c = await caseAgainstReference(events, runs, ref);
+    console.log(
+      `cost of what was added since ${c.sha.slice(0, 12)}${ref === BEFORE_WINDOWS ? ' (before loss windows)' : ''}, same day:`,
+    );
+    console.log(
+      `  reconcile ${fmt(c.head)} s vs the reference build ${fmt(c.ref)} s  cost ${((c.head / c.ref - 1) * 100).toFixed(1)} % (target < 10 %); contract columns ${c.same ? 'identical' : 'DIFFER'}`,
+    );
+  }
   if (!flag('--no-range')) {
     const perDay = value('--range-events', 1_000_000);
     const r = await caseRange(perDay, runs);
