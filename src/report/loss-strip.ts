@@ -191,11 +191,11 @@ h3.strip-day{margin:14px 0 4px}
 figure.strip{margin:0 0 8px;background:#fff;border:1px solid var(--line);border-radius:6px;padding:6px 10px}
 figure.strip figcaption{font-size:13px;margin-bottom:3px}
 figure.strip figcaption .site{font-size:14px}
-.strip-scroll{overflow-x:auto}
+.strip-scroll{overflow-x:auto;overflow-y:hidden}
 .buckets{display:flex;height:22px}
 .buckets .q{flex:0 0 ${BUCKET_PX}px;height:22px;border-right:1px solid #fff;cursor:help}
 .buckets .q.worst{outline:2px solid #1d2330;outline-offset:-1px}
-.hours{position:relative;height:14px;font-size:10.5px;color:#6b7280}
+.hours{position:relative;height:15px;font-size:10.5px;line-height:14px;color:#6b7280}
 .hours span{position:absolute;top:0}
 .worst-label{margin:2px 0 0;font-size:12.5px;color:#3a4250}
 ${LOSS_BANDS.map((b) => `.q${b.band}{background:${b.colour}}`).join('\n')}

@@ -4,13 +4,17 @@ import { copyFile, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
+import { writeHtmlReport } from '../../jobs/finish.js';
+import { runReconcile } from '../../jobs/reconcile.js';
+import { loadConfig } from '../../src/config.js';
 import type { IdFactGroup } from '../../src/domain.js';
 import { attributeDay, type DayCounts } from '../../src/reconcile/attribute.js';
 import { PARITY_COLUMNS, type ParityRow } from '../../src/report/columns.js';
 import { renderParityCsv } from '../../src/report/csv.js';
 import { type HtmlReportInput, renderHtmlReport } from '../../src/report/html.js';
+import { LOSS_BANDS, lossBand } from '../../src/report/loss-strip.js';
 import { summarizeDay } from '../../src/report/summary.js';
-import { ROOT, tempDir } from '../support/files.js';
+import { ROOT, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 import { factGroup } from '../support/builders.js';
 
 /**
@@ -553,6 +557,159 @@ describe('the HTML report in headless Chromium', () => {
       expect(dom).toContain('part-&lt;script&gt;alert("x")&lt;/script&gt;&amp;1.json.gz');
     },
     2 * CHROMIUM_RUN_TIMEOUT_MS,
+  );
+});
+
+describe('the loss-window strip of a run with an injected outage, in headless Chromium', () => {
+  const DAY = '2025-03-09';
+  const ZONE = 'America/Chicago';
+  const QUARTER_MS = 15 * 60 * 1000;
+  // 14:14 to 14:34 CDT (-05:00 on this spring-forward day): it touches 14:00, 14:15 and 14:30.
+  const OUTAGE_FROM = Date.parse('2025-03-09T19:14:00Z');
+  const OUTAGE_TO = Date.parse('2025-03-09T19:34:00Z');
+  let dir: string;
+  let reportFile: string;
+  /** What the injected ids say each lossy US bucket holds: start → accepted, missing. */
+  const expected = new Map<number, { accepted: number; missing: number }>();
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) await run('bash', [path.join(ROOT, 'scripts/install-chromium.sh')], INSTALL_TIMEOUT_MS);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after scripts/install-chromium.sh`);
+    dir = await tempDir('parity-html-strip-');
+    // One accepted request per site every 20 s from 12:00 to 17:00 CDT; the US ones accepted in the outage
+    // never land (a hostile id among them), CA loses nothing.
+    const proxy: object[] = [];
+    const landed: object[] = [];
+    const start = Date.parse('2025-03-09T17:00:00Z');
+    for (let i = 0; i < 5 * 180; i++) {
+      const ms = start + i * 20_000;
+      for (const site of ['US', 'CA']) {
+        const id = i === 410 && site === 'US' ? `<script>alert("x")</script>=${i}` : `${site}-${i}`;
+        const rec = { timestamp: new Date(ms).toISOString(), request_id: id, site };
+        proxy.push({ ...rec, status: 200 });
+        const lost = site === 'US' && ms >= OUTAGE_FROM && ms < OUTAGE_TO;
+        if (!lost) landed.push(rec);
+        if (site !== 'US') continue;
+        const bucket = Math.floor(ms / QUARTER_MS) * QUARTER_MS;
+        const e = expected.get(bucket) ?? { accepted: 0, missing: 0 };
+        e.accepted++;
+        if (lost) e.missing++;
+        expected.set(bucket, e);
+      }
+    }
+    for (const [bucket, e] of expected) if (e.missing === 0) expected.delete(bucket);
+    await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), proxy);
+    await writeNdjson(path.join(dir, `landed/dt=${DAY}/a.jsonl`), landed);
+    const config = await loadConfig(await writeConfig(dir, { timezone: ZONE, sites: ['US', 'CA'] }));
+    const out = path.join(dir, 'out');
+    const result = await runReconcile({ config, days: [DAY], outDir: out });
+    reportFile = (await writeHtmlReport(result, config, out, 'reconcile'))!;
+    expect(reportFile).toBe(path.join(out, `report-${DAY}_${DAY}.html`));
+  }, INSTALL_TIMEOUT_MS + 60_000);
+
+  it(
+    "colours exactly the outage's quarter hours by their missing share, labels the worst, and screenshots them so",
+    async () => {
+      // The run's report, read back from its windows file: three US buckets, CA none.
+      expect([...expected.keys()].map((ms) => new Date(ms).toISOString())).toEqual([
+        '2025-03-09T19:00:00.000Z',
+        '2025-03-09T19:15:00.000Z',
+        '2025-03-09T19:30:00.000Z',
+      ]);
+      const probe = `<script>(() => {
+      const strips = [...document.querySelectorAll('figure.strip')].map((f) => ({
+        site: f.dataset.site,
+        label: f.querySelector('.worst-label').textContent,
+        buckets: [...f.querySelectorAll('.buckets .q')].map((q) => {
+          const r = q.getBoundingClientRect();
+          return { start: Number(q.dataset.start), cls: q.className, title: q.title,
+            aria: q.getAttribute('aria-label'), x: r.x, y: r.y, w: r.width, h: r.height };
+        }),
+      }));
+      const pre = document.createElement('pre');
+      pre.id = 'measure';
+      pre.style.whiteSpace = 'pre-wrap';
+      pre.textContent = JSON.stringify({ scrollY: window.scrollY, ratio: window.devicePixelRatio, strips });
+      document.body.appendChild(pre);
+    })();</script>`;
+      const measured = path.join(dir, 'strip-measured.html');
+      await writeFile(
+        measured,
+        (await readFile(reportFile, 'utf8'))
+          .replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '')
+          .replace('</body>', `${probe}</body>`),
+      );
+      const { stdout: dom } = await chromium(dir, ['--dump-dom', pathToFileURL(measured).href]);
+      const json = /<pre id="measure"[^>]*>([^<]*)<\/pre>/.exec(dom)?.[1];
+      expect(json).toBeDefined();
+      const layout = JSON.parse(
+        json!.replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&'),
+      ) as {
+        scrollY: number;
+        ratio: number;
+        strips: {
+          site: string;
+          label: string;
+          buckets: {
+            start: number;
+            cls: string;
+            title: string;
+            aria: string;
+            x: number;
+            y: number;
+            w: number;
+            h: number;
+          }[];
+        }[];
+      };
+      expect([layout.scrollY, layout.ratio]).toEqual([0, 1]);
+      expect(layout.strips.map((s) => [s.site, s.buckets.length])).toEqual([
+        ['US', 92],
+        ['CA', 92],
+      ]);
+      const [us, ca] = layout.strips as [(typeof layout.strips)[0], (typeof layout.strips)[0]];
+      const coloured = (s: typeof us) => s.buckets.filter((b) => !b.cls.split(' ').includes('q0'));
+      expect(coloured(us).map((b) => b.start)).toEqual([...expected.keys()]);
+      expect(coloured(ca)).toEqual([]);
+      // Each coloured bucket's band is its share of the injected ids; every bucket is titled for a screen reader.
+      for (const b of coloured(us)) {
+        const e = expected.get(b.start)!;
+        expect(b.cls).toContain(`q${lossBand(e.missing, e.accepted)}`);
+        expect(b.title).toContain(`${e.missing} missing of ${e.accepted} accepted`);
+      }
+      for (const b of [...us.buckets, ...ca.buckets]) expect([b.title.length > 0, b.aria]).toEqual([true, b.title]);
+      // The worst window: 14:15 lost all 45 of its ids.
+      const worst = [...expected].reduce((w, x) => (x[1].missing > w[1].missing ? x : w));
+      expect(new Date(worst[0]).toISOString()).toBe('2025-03-09T19:15:00.000Z');
+      expect(us.label).toBe(
+        `Worst window 14:15 (-05:00)–14:30 (-05:00): ${worst[1].missing} missing of ${worst[1].accepted} accepted (100 %), cause unexplained`,
+      );
+      expect(ca.label).toBe('Lost nothing in any quarter hour.');
+      expect(us.buckets.filter((b) => b.cls.includes('worst')).map((b) => b.start)).toEqual([worst[0]]);
+
+      // The screenshot shows it: the pixel at the middle of every bucket has its band's colour.
+      const png = path.join(dir, 'strip.png');
+      await chromium(dir, [`--screenshot=${png}`, pathToFileURL(measured).href]);
+      const bytes = await readFile(png);
+      expect(bytes.length).toBeGreaterThan(1000);
+      expect(bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+      const image = decodePng(bytes);
+      const colourAt = (x: number, y: number) => image.rgb.readUIntBE((y * image.width + x) * 3, 3);
+      const near = (a: number, b: number) =>
+        [16, 8, 0].every((s) => Math.abs(((a >> s) & 0xff) - ((b >> s) & 0xff)) <= 2);
+      for (const b of [...us.buckets, ...ca.buckets]) {
+        const [x, y] = [Math.floor(b.x + b.w / 2) - 1, Math.floor(b.y + b.h / 2)];
+        expect(y).toBeLessThan(image.height);
+        const band = Number(/q(\d)/.exec(b.cls.split(' ')[1]!)![1]);
+        const want = parseInt(LOSS_BANDS[band]!.colour.slice(1), 16);
+        expect([b.start, near(colourAt(x, y), want)]).toEqual([b.start, true]);
+      }
+      if (process.env.HTML_REPORT_SCREENSHOT_DIR) {
+        await mkdir(process.env.HTML_REPORT_SCREENSHOT_DIR, { recursive: true });
+        await copyFile(png, path.join(process.env.HTML_REPORT_SCREENSHOT_DIR, 'html-report-strip.png'));
+      }
+    },
+    3 * CHROMIUM_RUN_TIMEOUT_MS,
   );
 });
 
