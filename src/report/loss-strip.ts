@@ -11,8 +11,8 @@ export interface StripDay {
   windows?: readonly LossWindow[] | null;
 }
 
-/** A bucket's width on the page: 100 buckets (a fall-back day) fit the report's 1336 px. */
-const BUCKET_PX = 12;
+/** A bucket's width on the page: 100 buckets (a fall-back day) fit the report's 1336 px beside a label. */
+const BUCKET_PX = 10;
 /** The hour labels under a strip: every third local hour. */
 const TICK_EVERY_HOURS = 3;
 
@@ -91,14 +91,15 @@ export function renderLossStrips(
     (b) => `<li><span class="q q${b.band}" aria-hidden="true"></span>${esc(b.text)}</li>`,
   ).join('');
   const body = days.map((d) => {
-    const heading = `<h3 class="strip-day">${esc(d.day)}</h3>`;
+    const heading = `<figure class="strips" data-day="${esc(d.day)}">\n<figcaption>${esc(d.day)}</figcaption>`;
     if (!d.windows)
       return (
         `${heading}\n<p class="muted">No <code>windows-${esc(d.day)}.csv</code> for this day: its missing list ` +
-        'was incomplete (a tier could not be read) or it was reported before loss windows were counted.</p>'
+        'was incomplete (a tier could not be read) or it was reported before loss windows were counted.</p>\n</figure>'
       );
     const windows = d.windows;
-    return [heading, ...stripSites(d, sites).map((site) => renderStrip(d.day, site, zoneOf(site), windows))].join('\n');
+    const strips = stripSites(d, sites).map((site) => renderStrip(d.day, site, zoneOf(site), windows));
+    return [heading, ...strips, '</figure>'].join('\n');
   });
   return [
     '<section class="loss-windows">',
@@ -145,21 +146,21 @@ function renderStrip(day: DayKey, site: string, zone: string, all: readonly Loss
       : [];
   });
   const label = worst
-    ? `Worst window <b>${esc(range({ startMs: worst.startMs, endMs: worst.startMs + DAY_BUCKET_MS }))}</b>: ` +
+    ? `Worst <b>${esc(range({ startMs: worst.startMs, endMs: worst.startMs + DAY_BUCKET_MS }))}</b>: ` +
       `${esc(countsText(worst))}, cause <code>${esc(worst.leadingCause)}</code>`
     : 'Lost nothing in any quarter hour.';
   const summary = `${site} ${day} (${zone}): ${lossy} of ${buckets.length} quarter hours lost ids`;
   const width = buckets.length * BUCKET_PX;
   return [
-    `<figure class="strip" data-site="${esc(site)}" data-day="${esc(day)}" data-buckets="${buckets.length}">`,
-    `<figcaption><span class="site">${esc(site)}</span>` +
-      `<span class="muted">${esc(zone)} · ${buckets.length} quarter hours</span></figcaption>`,
+    `<div class="strip" data-site="${esc(site)}" data-day="${esc(day)}" data-buckets="${buckets.length}">`,
+    `<div class="strip-site"><span class="site">${esc(site)}</span>` +
+      `<span class="muted">${esc(zone)} · ${buckets.length}</span></div>`,
     '<div class="strip-scroll">',
     `<div class="buckets" role="group" aria-label="${esc(summary)}" style="width:${width}px">${cells.join('')}</div>`,
     `<div class="hours" aria-hidden="true" style="width:${width}px">${ticks.join('')}</div>`,
     '</div>',
     `<p class="worst-label">${label}</p>`,
-    '</figure>',
+    '</div>',
   ].join('\n');
 }
 
@@ -173,7 +174,7 @@ const CAPTION =
   "(92, 96 or 100 of them on DST days), from <code>windows-DATE.csv</code>. A bucket's colour is its missing " +
   'share: the ids accepted in it (by their first accepted proxy line) that the final tier lacks, ÷ the ids ' +
   'accepted in it; a bucket the file does not list lost nothing. Hover a bucket for its counts and leading cause; ' +
-  'the worst window of each strip (most missing ids, the earliest of equals) is outlined and labelled under it.</p>';
+  'the worst window of each strip (most missing ids, the earliest of equals) is outlined and labelled beside it.</p>';
 
 /** A missing share as a percentage: one decimal, two under 1 %, never rounded to 0 or 100 when it is not. */
 function shareText(missing: number, accepted: number): string {
@@ -187,16 +188,18 @@ function shareText(missing: number, accepted: number): string {
 
 export const STRIP_CSS = `
 .strip-legend .q{display:inline-block;width:14px;height:14px;border:1px solid #c9ced6}
-h3.strip-day{margin:14px 0 4px}
-figure.strip{margin:0 0 8px;background:#fff;border:1px solid var(--line);border-radius:6px;padding:6px 10px}
-figure.strip figcaption{font-size:13px;margin-bottom:3px}
-figure.strip figcaption .site{font-size:14px}
+figure.strips{margin:0 0 10px;background:#fff;border:1px solid var(--line);border-radius:6px;padding:6px 10px}
+figure.strips figcaption{font-size:14px;font-weight:700;margin-bottom:2px}
+.strip{display:grid;grid-template-columns:88px auto minmax(160px,1fr);gap:0 12px;align-items:start;
+padding:4px 0 2px;border-top:1px solid #eceef2}
+.strip-site{display:flex;flex-direction:column;line-height:1.2}
+.strip-site .site{font-weight:700;font-size:14px}.strip-site .muted{font-size:10.5px}
 .strip-scroll{overflow-x:auto;overflow-y:hidden}
-.buckets{display:flex;height:22px}
-.buckets .q{flex:0 0 ${BUCKET_PX}px;height:22px;border-right:1px solid #fff;cursor:help}
+.buckets{display:flex;height:20px}
+.buckets .q{flex:0 0 ${BUCKET_PX}px;height:20px;border-right:1px solid #fff;cursor:help}
 .buckets .q.worst{outline:2px solid #1d2330;outline-offset:-1px}
-.hours{position:relative;height:15px;font-size:10.5px;line-height:14px;color:#6b7280}
+.hours{position:relative;height:13px;font-size:10px;line-height:12px;color:#6b7280}
 .hours span{position:absolute;top:0}
-.worst-label{margin:2px 0 0;font-size:12.5px;color:#3a4250}
+.worst-label{margin:0;font-size:12px;line-height:1.35;color:#3a4250}
 ${LOSS_BANDS.map((b) => `.q${b.band}{background:${b.colour}}`).join('\n')}
 `.trim();

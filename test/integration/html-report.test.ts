@@ -617,7 +617,7 @@ describe('the loss-window strip of a run with an injected outage, in headless Ch
         '2025-03-09T19:30:00.000Z',
       ]);
       const probe = `<script>(() => {
-      const strips = [...document.querySelectorAll('figure.strip')].map((f) => ({
+      const strips = [...document.querySelectorAll('div.strip')].map((f) => ({
         site: f.dataset.site,
         label: f.querySelector('.worst-label').textContent,
         buckets: [...f.querySelectorAll('.buckets .q')].map((q) => {
@@ -682,7 +682,7 @@ describe('the loss-window strip of a run with an injected outage, in headless Ch
       const worst = [...expected].reduce((w, x) => (x[1].missing > w[1].missing ? x : w));
       expect(new Date(worst[0]).toISOString()).toBe('2025-03-09T19:15:00.000Z');
       expect(us.label).toBe(
-        `Worst window 14:15 (-05:00)–14:30 (-05:00): ${worst[1].missing} missing of ${worst[1].accepted} accepted (100 %), cause unexplained`,
+        `Worst 14:15 (-05:00)–14:30 (-05:00): ${worst[1].missing} missing of ${worst[1].accepted} accepted (100 %), cause unexplained`,
       );
       expect(ca.label).toBe('Lost nothing in any quarter hour.');
       expect(us.buckets.filter((b) => b.cls.includes('worst')).map((b) => b.start)).toEqual([worst[0]]);

@@ -19,17 +19,17 @@ const win = (site: string, iso: string, accepted: number, landed: number, cause 
 
 /** The strip of one site in rendered HTML: its bucket spans, in order. */
 function bucketsOf(html: string, site: string, day: string): { cls: string; title: string; start: number }[] {
-  const start = html.indexOf(`<figure class="strip" data-site="${site}" data-day="${day}"`);
+  const start = html.indexOf(`<div class="strip" data-site="${site}" data-day="${day}"`);
   expect(start).toBeGreaterThanOrEqual(0);
-  const figure = html.slice(start, html.indexOf('</figure>', start));
+  const figure = html.slice(start, html.indexOf('</p>\n</div>', start) + 5);
   return [
     ...figure.matchAll(/<span class="(q q\d[^"]*)" role="img" title="([^"]*)" aria-label="\2" data-start="(\d+)">/g),
   ].map((m) => ({ cls: m[1]!, title: m[2]!, start: Number(m[3]) }));
 }
 
 const labelOf = (html: string, site: string, day: string) => {
-  const start = html.indexOf(`<figure class="strip" data-site="${site}" data-day="${day}"`);
-  return /<p class="worst-label">(.*)<\/p>/.exec(html.slice(start, html.indexOf('</figure>', start)))![1]!;
+  const start = html.indexOf(`<div class="strip" data-site="${site}" data-day="${day}"`);
+  return /<p class="worst-label">(.*)<\/p>/.exec(html.slice(start, html.indexOf('</p>\n</div>', start) + 5))![1]!;
 };
 
 describe('the loss-window strip', () => {
@@ -106,10 +106,10 @@ describe('the loss-window strip', () => {
     const html = renderLossStrips([{ day: '2025-03-10', rows: [], windows }], ['US', 'CA', 'MX'], () => 'UTC');
     // The most missing ids; 2,104 both times, the earlier wins.
     expect(labelOf(html, 'US', '2025-03-10')).toBe(
-      'Worst window <b>14:15–14:30</b>: 2,104 missing of 2,104 accepted (100 %), cause <code>lost_before_kafka</code>',
+      'Worst <b>14:15–14:30</b>: 2,104 missing of 2,104 accepted (100 %), cause <code>lost_before_kafka</code>',
     );
     expect(labelOf(html, 'CA', '2025-03-10')).toBe(
-      'Worst window <b>01:00–01:15</b>: 1 missing of 5 accepted (20.0 %), cause <code>in_flight</code>',
+      'Worst <b>01:00–01:15</b>: 1 missing of 5 accepted (20.0 %), cause <code>in_flight</code>',
     );
     expect(bucketsOf(html, 'US', '2025-03-10').filter((b) => b.cls.includes('worst'))).toHaveLength(1);
     // Sites in report order, and only those with a row or a window that day.
@@ -126,7 +126,7 @@ describe('the loss-window strip', () => {
       () => 'UTC',
     );
     expect(html).toContain('No <code>windows-2025-03-10.csv</code> for this day');
-    expect(html).not.toContain('data-day="2025-03-10"');
+    expect(html).not.toMatch(/class="strip" [^>]*data-day="2025-03-10"/);
     expect(labelOf(html, 'US', '2025-03-11')).toBe('Lost nothing in any quarter hour.');
     expect(html).not.toContain('data-site="ALL"');
     expect(bucketsOf(html, 'US', '2025-03-11').every((b) => b.cls === 'q q0')).toBe(true);
