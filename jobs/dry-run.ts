@@ -5,6 +5,7 @@ import type { DayKey } from '../src/domain.js';
 import { UsageError } from '../src/errors.js';
 import type { BigqueryTier } from '../src/tiers/bigquery.js';
 import { openTiers } from '../src/tiers/open-tiers.js';
+import { daySpan } from '../src/site-zones.js';
 
 export interface PlannedQuery {
   /** The config key of the table the query reads. */
@@ -48,8 +49,9 @@ export async function planQueries(req: DryRunRequest): Promise<PlannedQuery[]> {
     for (let i = 0; i < days.length; i += config.engine.batchDays) {
       const batch = days.slice(i, i + config.engine.batchDays);
       const windows = batch.map((d) => dayWindow(d, config.timezone));
-      const [startMs, endMs] = [windows[0]!.startMs, windows.at(-1)!.endMs];
-      await engine?.setWindows(windows);
+      // Every site's day: from the first day's earliest midnight to the last day's latest, in any site's zone.
+      const [startMs, endMs] = [daySpan(batch[0]!, config).startMs, daySpan(batch.at(-1)!, config).endMs];
+      await engine?.setWindows(windows, config);
       for (const t of tables) {
         const plan = engine
           ? await engine.dryRunTable(t.tier, t.reader, startMs, endMs, config.sites)

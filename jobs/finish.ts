@@ -12,6 +12,7 @@ import { renderSummaryCsv, renderSummaryJson, renderSummaryTable } from '../src/
 import { parseWindowsCsv } from '../src/report/windows-reader.js';
 import { writeFileAtomic } from '../src/report/writer.js';
 import type { HistoryWriter } from '../src/report/history-writer.js';
+import { zoneOfSite } from '../src/site-zones.js';
 
 /** What a finished run hands on to the work after it. */
 export interface FinishRequest {
@@ -125,7 +126,7 @@ export async function writeHtmlReport(
     sites: config.sites,
     thresholds: config.thresholds,
     // The one place the report learns a site's zone: its strip runs over that zone's day.
-    zoneOf: () => config.timezone,
+    zoneOf: (site) => zoneOfSite(config, site),
   });
   await writeFileAtomic(file, [html], signal);
   return file;

@@ -170,8 +170,8 @@ async function prepareOutput(opts: JobOptions, config: Config, log: Logger): Pro
 /** The days a job command reconciles: daily's from today in the configured zone. */
 async function daysOf(req: JobRequest, config: Config, now: Date): Promise<DayKey[]> {
   if (req.command !== 'daily') return req.days;
-  const [{ dailyDays }, { dayOf }] = await Promise.all([import('./daily.js'), import('../src/dates.js')]);
-  return dailyDays(req.asOf ?? dayOf(now.getTime(), config.timezone), config.jobs.lateDays);
+  const { dailyDays, todayOf } = await import('./daily.js');
+  return dailyDays(req.asOf ?? todayOf(now, config), config.jobs.lateDays);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Config, TierLocations } from '../src/config.js';
-import { addDays, dayOf, dayWindow } from '../src/dates.js';
+import { addDays, dayOf } from '../src/dates.js';
+import { daySpan, dayWindowsOf, readWindowsOf, type SiteZoning } from '../src/site-zones.js';
 import type { BigqueryRangeReader, DayKey, DayWindow } from '../src/domain.js';
 import { type CountingEngine, fileCountingOf } from '../src/engine/engine.js';
 import { ObjectCache } from '../src/engine/object-cache.js';
@@ -32,11 +33,19 @@ export interface BatchRead extends BatchReads {
 
 /**
  * The folders (UTC dates) that may hold records of the days: from each day's first UTC date (less
- * `clockSkewDays`, for a writer whose clock runs ahead) to `lateDays` after its last.
+ * `clockSkewDays`, for a writer whose clock runs ahead) to `lateDays` after its last. With sites whose
+ * day is cut in a zone of their own (`siteZones`), the union of what each site's day needs.
  */
-export function folderDaysFor(days: DayKey[], zone: string, lateDays: number, clockSkewDays: number): DayKey[] {
+export function folderDaysFor(
+  days: DayKey[],
+  zone: string,
+  lateDays: number,
+  clockSkewDays: number,
+  siteZones?: SiteZoning['siteZones'],
+): DayKey[] {
+  const zoning: SiteZoning = { timezone: zone, ...(siteZones ? { siteZones } : {}) };
   return folderDaysOf(
-    days.map((d) => dayWindow(d, zone)),
+    days.flatMap((d) => dayWindowsOf(d, zoning)),
     { lateArrivalDays: lateDays, clockSkewDays },
   );
 }
@@ -79,6 +88,9 @@ export async function readBatch(
 ): Promise<BatchRead> {
   const { config } = src;
   const days = windows.map((w) => w.day);
+  // Each day in every zone some site's day is cut in: the folders and time ranges read are their union.
+  const zoneWindows = days.flatMap((d) => dayWindowsOf(d, config));
+  const [first, last] = [daySpan(days[0]!, config), daySpan(days.at(-1)!, config)];
   const cache = config.cache ? new ObjectCache(config.cache.location, log) : undefined;
   const tiers: { name: FileTierName; cfg: TierLocations; concurrency: number }[] = [];
   if (config.tiers.proxy) tiers.push({ name: 'proxy', cfg: config.tiers.proxy, concurrency: LOCAL_STAGE_CONCURRENCY });
@@ -98,7 +110,7 @@ export async function readBatch(
     if (!reader) return engine.loadEmpty(tier);
     throwIfAborted(signal);
     try {
-      const read = await engine.loadTable(tier, reader, windows[0]!.startMs, windows.at(-1)!.endMs, config.sites);
+      const read = await engine.loadTable(tier, reader, first.startMs, last.endMs, config.sites);
       const how = read.rows === null ? 'aggregated in BigQuery' : `${read.rows} result rows from BigQuery`;
       log.info(`${tier}: ${how} for ${range}`, { bytes_processed: read.bytesProcessed });
     } catch (e) {
@@ -109,7 +121,7 @@ export async function readBatch(
   };
 
   // Every file tier lists and stages at once (downloads, gunzip), while the engine parses them in turn.
-  const reads = tiers.map((t) => readFileTier(t.name, t.cfg, windows, stores, scratch, t.concurrency, signal));
+  const reads = tiers.map((t) => readFileTier(t.name, t.cfg, zoneWindows, stores, scratch, t.concurrency, signal));
   // Awaited below, in order; this only stops an unhandled rejection meanwhile.
   for (const r of reads) r.catch(() => {});
   if (!config.tiers.proxy) await loadTable('proxy', src.proxyTable);
@@ -145,7 +157,7 @@ export async function readBatch(
       throwIfAborted(signal);
       if (loaded !== null && cut.length === 0) throw loaded;
       const all = [...read.failures, ...cut].sort((a, b) => (a.error.object < b.error.object ? -1 : 1));
-      noteFailure(t.name, failedDaysOf(all, windows, t.cfg));
+      noteFailure(t.name, failedDaysOf(all, zoneWindows, t.cfg));
       if (cut.length > 0) {
         const gone = new Set(cut.map((f) => f.error.object));
         await load(read.staged.filter((s) => !gone.has(s.url)));
@@ -157,23 +169,29 @@ export async function readBatch(
   // An engine without file tiers joins no landed file tier: nothing to stand in for.
   if (!config.tiers.gcs) await engine.files?.loadEmpty('gcs');
 
-  const kafka = await readKafka(src.kafka, windows, config.sites, engine, errors, log, signal);
+  const kafka = await readKafka(src.kafka, days, config, engine, errors, log, signal);
   await loadTable('bigquery', src.bigquery);
   const kafkaDays = [...kafka].filter(([, r]) => r.failures.size === 0 && r.expired.length === 0).map(([d]) => d);
   return { failures, kafka, kafkaDays };
 }
 
-/** Kafka: a day at a time, so that the offsets fast path and retention are per day. */
+/**
+ * Kafka: a day at a time, so that the offsets fast path and retention are per day. With sites whose day
+ * is cut in a zone of their own, each read covers from the day's earliest start to the next day's
+ * (readWindowsOf), so no message is read twice; a day whose later sites' hours the next read holds
+ * takes that read's failures and expiry too.
+ */
 async function readKafka(
   reader: KafkaTierReader | undefined,
-  windows: readonly DayWindow[],
-  sites: string[],
+  days: readonly DayKey[],
+  config: Config,
   engine: CountingEngine,
   errors: string[],
   log: Logger,
   signal: AbortSignal | undefined,
 ): Promise<Map<DayKey, KafkaDayOutcome>> {
   const out = new Map<DayKey, KafkaDayOutcome>();
+  const windows = readWindowsOf(days, config);
   await engine.beginStreamed('kafka');
   for (const window of reader ? windows : []) {
     const day = window.day;
@@ -197,7 +215,27 @@ async function readKafka(
       log.warn(`${day}: kafka cluster ${region}: the day is older than the topic's retention; reported as EXPIRED`);
     log.info(`kafka: read ${day}`, { day, offsets: Object.fromEntries(read.offsetTotals) });
   }
-  await engine.finishStreamed('kafka', sites);
+  await engine.finishStreamed('kafka', config.sites);
+  return spillKafkaOutcomes(out, windows, config);
+}
+
+/** Each day's Kafka outcome with the failures and expiry of the next day's read when the day's span reaches into it. */
+function spillKafkaOutcomes(
+  reads: Map<DayKey, KafkaDayOutcome>,
+  windows: readonly DayWindow[],
+  zoning: SiteZoning,
+): Map<DayKey, KafkaDayOutcome> {
+  const out = new Map(reads);
+  windows.forEach((w, i) => {
+    const next = windows[i + 1] && reads.get(windows[i + 1]!.day);
+    const own = reads.get(w.day);
+    if (!next || !own || daySpan(w.day, zoning).endMs <= w.endMs) return;
+    out.set(w.day, {
+      ...own,
+      failures: new Map([...next.failures, ...own.failures]),
+      expired: [...new Set([...own.expired, ...next.expired])],
+    });
+  });
   return out;
 }
 

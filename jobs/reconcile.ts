@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BigqueryClients } from '../src/bigquery/client.js';
 import type { Config } from '../src/config.js';
 import { dayWindow } from '../src/dates.js';
+import { zoneOfSite } from '../src/site-zones.js';
 import type { BigqueryRangeReader, DayKey, DaySummary, ParityRow, ReconcileResult, Site } from '../src/domain.js';
 import type { CountingEngine, MissingId } from '../src/engine/engine.js';
 import type { WindowCounting } from '../src/engine/loss-windows.js';
@@ -166,7 +167,7 @@ async function reconcileBatch(
   const batchStarted = Date.now();
   // Each day's instants, computed once: the engine, the file tiers' folders and Kafka all read these.
   const windows = days.map((d) => dayWindow(d, config.timezone));
-  await engine.setWindows(windows);
+  await engine.setWindows(windows, config);
   const read = await readBatch(req, windows, engine, stores, scratch, errors, log, signal);
   const rows = await countBatch(engine, read, Boolean(req.bigquery));
   const scope = {
@@ -203,7 +204,7 @@ async function reconcileBatch(
         ...(engine.windows ? { lossWindows: keptWindows(engine.windows, day, reportSites, keep) } : {}),
         sites: reportSites,
         csv: { formulaGuard: config.reports.csvFormulaGuard },
-        zone: config.timezone,
+        zone: (site: Site) => zoneOfSite(config, site),
         run: req.run,
         batchStarted,
       },

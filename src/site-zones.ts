@@ -53,3 +53,12 @@ export function readWindowsOf(days: readonly DayKey[], zoning: SiteZoning): DayW
   const spans = days.map((d) => daySpan(d, zoning));
   return spans.map((s, i) => ({ day: s.day, startMs: s.startMs, endMs: spans[i + 1]?.startMs ?? s.endMs }));
 }
+
+/** The sites with a zone of their own and those zones, pairwise: the BigQuery engine's @zone_sites, @zone_names. */
+export function siteZoneParams(zoning: SiteZoning | undefined): { zone_sites: string[]; zone_names: string[] } {
+  const own = Object.entries(zoning?.siteZones ?? {});
+  return { zone_sites: own.map(([site]) => site), zone_names: own.map(([, zone]) => zone) };
+}
+
+/** The BigQuery types of {@link siteZoneParams} (arrays, even when empty). */
+export const ZONE_PARAM_TYPES = { zone_sites: ['STRING'], zone_names: ['STRING'] };

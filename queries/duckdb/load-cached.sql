@@ -9,8 +9,9 @@ WITH cached AS (
 ),
 dated AS (
   SELECT *,
-    CASE WHEN bucket - $first_bucket BETWEEN 0 AND len($bucket_days) - 1
-         THEN CAST($bucket_days AS DATE[])[bucket - $first_bucket + 1] END AS ts_day,
+    CASE WHEN bucket - $first_bucket BETWEEN 0 AND $bucket_count - 1
+         THEN CAST($bucket_days AS DATE[])[$zone_base[coalesce(list_position($sites, site_value), 0) + 1]
+                                           + bucket - $first_bucket + 1] END AS ts_day,
     bucket // 96 AS utc_epoch_day
   FROM cached
 ),

@@ -5,9 +5,13 @@
 -- (src/engine/record-columns.ts): the sources are one read-source.sql per folder date, joined by
 -- UNION ALL; the aggregates are aggregates-proxy.sql or aggregates-landed.sql. Every value is a
 -- named parameter:
---   $bucket_days      the report day of each 15-minute bucket from $first_bucket on (NULL: not a report day);
+--   $bucket_days      the report day of each 15-minute bucket from $first_bucket on (NULL: not a report day),
+--                     $bucket_count of them per zone some site's day is cut in, zone after zone;
 --                     every IANA zone's midnight falls on a 15-minute mark, so a list lookup replaces a range join
 --   $first_bucket     epoch milliseconds ÷ 900000 of the first bucket
+--   $bucket_count     buckets per zone
+--   $zone_base        where the record's site's zone starts in $bucket_days: element 1 for UNKNOWN and
+--                     unconfigured sites (the configured zone), element k + 1 for $sites[k] (src/engine/day-lookup.ts)
 --   $late_days        how many days after a record's UTC date its folder may be dated
 --   $sites            configured site codes
 --   $status_required  true for the proxy tier: a line needs a status
@@ -20,8 +24,9 @@ parsed AS (
 ),
 dated AS (
   SELECT *,
-    CASE WHEN ts_ms // 900000 - $first_bucket BETWEEN 0 AND len($bucket_days) - 1
-         THEN CAST($bucket_days AS DATE[])[ts_ms // 900000 - $first_bucket + 1] END AS ts_day,
+    CASE WHEN ts_ms // 900000 - $first_bucket BETWEEN 0 AND $bucket_count - 1
+         THEN CAST($bucket_days AS DATE[])[$zone_base[coalesce(list_position($sites, site_value), 0) + 1]
+                                           + ts_ms // 900000 - $first_bucket + 1] END AS ts_day,
     ts_ms // 86400000 AS utc_epoch_day
   FROM parsed
 ),

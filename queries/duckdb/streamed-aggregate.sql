@@ -7,8 +7,9 @@ WITH parsed AS (
 ),
 dated AS (
   SELECT *,
-    CASE WHEN ts_ms // 900000 - $first_bucket BETWEEN 0 AND len($bucket_days) - 1
-         THEN CAST($bucket_days AS DATE[])[ts_ms // 900000 - $first_bucket + 1] END AS day
+    CASE WHEN ts_ms // 900000 - $first_bucket BETWEEN 0 AND $bucket_count - 1
+         THEN CAST($bucket_days AS DATE[])[$zone_base[coalesce(list_position($sites, site_value), 0) + 1]
+                                           + ts_ms // 900000 - $first_bucket + 1] END AS day
   FROM parsed
 )
 SELECT

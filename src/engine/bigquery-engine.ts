@@ -23,6 +23,7 @@ import { loadQuery } from '../queries.js';
 import { KAFKA_RAW_SCHEMA, KAFKA_ROWS_PER_LOAD, KafkaLoadFiles } from './kafka-load-files.js';
 import { missingSql } from './fact-sql.js';
 import { foldWindows, type WindowCounting } from './loss-windows.js';
+import { type SiteZoning, siteZoneParams, ZONE_PARAM_TYPES } from '../site-zones.js';
 
 type Rows = Record<string, unknown>[];
 export interface BigqueryEngineOptions {
@@ -68,7 +69,7 @@ export class BigqueryEngine implements CountingEngine {
   private readonly created = new Set<string>();
   /** The status expression of each proxy table read (statusValue). */
   private readonly statusValues = new Map<string, string>();
-  private days: DayKey[] = [];
+  private days: { days: DayKey[]; zoning?: SiteZoning } = { days: [] };
   private signal: AbortSignal | undefined;
   /** Kafka's rows on their way to raw_kafka. */
   private readonly kafka: KafkaLoadFiles;
@@ -130,8 +131,8 @@ export class BigqueryEngine implements CountingEngine {
     this.created.clear();
   }
 
-  async setWindows(windows: DayWindow[]): Promise<void> {
-    this.days = windows.map((w) => w.day);
+  async setWindows(windows: DayWindow[], zoning?: SiteZoning): Promise<void> {
+    this.days = { days: windows.map((w) => w.day), ...(zoning ? { zoning } : {}) };
   }
 
   async loadTable(tier: TableTier, reader: BigqueryRangeReader, startMs: number, endMs: number, sites: string[]) {
@@ -335,7 +336,7 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   private dayParams(sites: string[]): Record<string, unknown> {
-    return { zone: this.options.timezone, days: this.days, sites };
+    return { zone: this.options.timezone, days: this.days.days, sites, ...siteZoneParams(this.days.zoning) };
   }
 
   private context(op: ErrorContext['op'], tier: 'proxy' | 'bigquery', source?: TableRef): ErrorContext {
@@ -395,4 +396,4 @@ export class BigqueryEngine implements CountingEngine {
   }
 }
 
-const DAY_TYPES = { zone: 'STRING', days: ['STRING'], sites: ['STRING'] };
+const DAY_TYPES = { zone: 'STRING', days: ['STRING'], sites: ['STRING'], ...ZONE_PARAM_TYPES };

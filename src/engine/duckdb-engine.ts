@@ -22,7 +22,8 @@ import type {
 } from '../domain.js';
 import { untilEnded } from '../errors.js';
 import { duckDbFailure } from './duckdb-errors.js';
-import { dayBuckets } from '../dates.js';
+import { type DayLookup, dayLookupOf, EMPTY_LOOKUP, lookupParams } from './day-lookup.js';
+import type { SiteZoning } from '../site-zones.js';
 import { loadQuery } from '../queries.js';
 import { missingSql } from './fact-sql.js';
 import { foldWindows, type WindowCounting } from './loss-windows.js';
@@ -141,11 +142,11 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     }
   }
 
-  private buckets: { firstBucket: number; days: DayKey[] } = { firstBucket: 0, days: [] };
+  private lookup: DayLookup = EMPTY_LOOKUP;
 
-  /** The report days of this batch, as instants in the configured zone. */
-  async setWindows(windows: DayWindow[]): Promise<void> {
-    this.buckets = dayBuckets(windows);
+  /** The report days of this batch, as instants in the configured zone; a site with a zone of its own, in it. */
+  async setWindows(windows: DayWindow[], zoning?: SiteZoning): Promise<void> {
+    this.lookup = dayLookupOf(windows, zoning ?? { timezone: 'UTC' });
     await this.run(
       `CREATE OR REPLACE TABLE windows AS SELECT CAST(unnest($days) AS DATE) AS day`,
       {
@@ -181,16 +182,15 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
       const folders = new Map<DayKey | null, string[]>();
       for (const s of objects) folders.set(s.folderDay, [...(folders.get(s.folderDay) ?? []), s.path]);
       const { columns, expr } = buildRecordColumns(fields, `tiers.${tier}.fields`);
+      const lookup = lookupParams(this.lookup, sites);
       const values: Record<string, DuckDBValue> = {
-        bucket_days: listValue(this.buckets.days),
-        first_bucket: BigInt(this.buckets.firstBucket),
+        ...lookup.values,
         sites: listValue(sites),
         late_days: BigInt(lateDays),
         status_required: tier === 'proxy',
       };
       const types: Record<string, DuckDBType> = {
-        bucket_days: LIST(VARCHAR),
-        first_bucket: BIGINT,
+        ...lookup.types,
         sites: LIST(VARCHAR),
         late_days: BIGINT,
         status_required: BOOLEAN,
@@ -244,16 +244,9 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
           aggregates: loadQuery('duckdb', 'aggregates-proxy'),
           parse_lines: PARSE_LINES(),
         }),
+        { ...lookupParams(this.lookup, sites).values, sites: listValue(sites), late_days: 0n, status_required: true },
         {
-          bucket_days: listValue(this.buckets.days),
-          first_bucket: BigInt(this.buckets.firstBucket),
-          sites: listValue(sites),
-          late_days: 0n,
-          status_required: true,
-        },
-        {
-          bucket_days: LIST(VARCHAR),
-          first_bucket: BIGINT,
+          ...lookupParams(this.lookup, sites).types,
           sites: LIST(VARCHAR),
           late_days: BIGINT,
           status_required: BOOLEAN,
@@ -319,12 +312,8 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   async finishStreamed(tier: StreamedTier, sites: string[]): Promise<void> {
     await this.run(
       loadQuery('duckdb', 'streamed-aggregate', { raw_table: `raw_${tier}`, agg_table: `agg_${tier}` }),
-      {
-        bucket_days: listValue(this.buckets.days),
-        first_bucket: BigInt(this.buckets.firstBucket),
-        sites: listValue(sites),
-      },
-      { bucket_days: LIST(VARCHAR), first_bucket: BIGINT, sites: LIST(VARCHAR) } as never,
+      { ...lookupParams(this.lookup, sites).values, sites: listValue(sites) },
+      { ...lookupParams(this.lookup, sites).types, sites: LIST(VARCHAR) } as never,
     );
     await this.run(`DROP TABLE raw_${tier}`);
     await this.run(loadQuery('duckdb', tier === 'kafka' ? 'ids-kafka-view' : 'ids-bigquery-view'));

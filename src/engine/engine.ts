@@ -3,6 +3,7 @@ import type { RecordFields } from '../config.js';
 import { InternalError } from '../errors.js';
 import { MISSING_FACTS } from './fact-sql.js';
 import type { ObjectCache } from './object-cache.js';
+import type { SiteZoning } from '../site-zones.js';
 import type {
   DayKey,
   DayWindow,
@@ -52,8 +53,11 @@ export type FileTier = 'proxy' | 'gcs';
  * one way only, `watch`: no method takes a signal of its own.
  */
 export interface CountingEngine {
-  /** The report days of this batch, as instants in the configured zone. */
-  setWindows(windows: DayWindow[]): Promise<void>;
+  /**
+   * The report days of this batch, as instants in the configured zone; `zoning` (default: none) names the
+   * sites whose day is cut in a zone of their own: their records are given a report day there.
+   */
+  setWindows(windows: DayWindow[], zoning?: SiteZoning): Promise<void>;
   /**
    * A tier kept in a BigQuery table, for [startMs, endMs): the embedded engine streams the table's
    * rows through `reader`; the bigquery engine aggregates the table where it is.

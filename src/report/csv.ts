@@ -82,15 +82,20 @@ export function renderMissingHeader(): string {
   return stringify([MISSING_HEADER as readonly string[]], CSV_OPTIONS);
 }
 
+/** A zone for every site (`zoneOfSite`), or one zone for all. */
+export type ZoneOfSite = string | ((site: string) => string);
+
+const zoneFor = (zone: ZoneOfSite, site: string): string => (typeof zone === 'string' ? zone : zone(site));
+
 /**
  * Rows of missing-DATE.csv for a chunk of missing ids; `site` and `request_id` are text from the input. Pure.
- * `accepted_at`: the accepted proxy line's instant in `zone` (the configured one), empty when unknown.
+ * `accepted_at`: the accepted proxy line's instant in the site's zone, empty when unknown.
  */
 export function renderMissingRows(
   day: DayKey,
   ids: readonly { site: string; requestId: string; facts: IdFacts; acceptedMs?: number | null }[],
   options: CsvOptions = DEFAULT_CSV_OPTIONS,
-  zone = 'UTC',
+  zone: ZoneOfSite = 'UTC',
 ): string {
   if (ids.length === 0) return '';
   const text = (v: string) => (options.formulaGuard ? guardCell(v) : v);
@@ -101,7 +106,7 @@ export function renderMissingRows(
       text(m.requestId),
       lastTier(m.facts),
       lossCause(m.facts),
-      m.acceptedMs === null || m.acceptedMs === undefined ? '' : isoInZone(m.acceptedMs, zone),
+      m.acceptedMs === null || m.acceptedMs === undefined ? '' : isoInZone(m.acceptedMs, zoneFor(zone, m.site)),
     ]),
     CSV_OPTIONS,
   );
@@ -109,13 +114,13 @@ export function renderMissingRows(
 
 /**
  * windows-DATE.csv: one row per 15-minute bucket that lost anything (header only when none did);
- * `window_start` in `zone` with its offset. Pure.
+ * `window_start` in the site's zone with its offset. Pure.
  */
 export function renderWindowsCsv(
   day: DayKey,
   windows: readonly LossWindow[],
   options: CsvOptions = DEFAULT_CSV_OPTIONS,
-  zone = 'UTC',
+  zone: ZoneOfSite = 'UTC',
 ): string {
   const text = (v: string) => (options.formulaGuard ? guardCell(v) : v);
   return stringify(
@@ -124,7 +129,7 @@ export function renderWindowsCsv(
       ...windows.map((w) => [
         day,
         text(w.site),
-        isoInZone(w.startMs, zone),
+        isoInZone(w.startMs, zoneFor(zone, w.site)),
         String(w.accepted),
         String(w.landed),
         String(w.missing),

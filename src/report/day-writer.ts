@@ -2,7 +2,14 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DayKey, DaySummary, IdFacts, LossWindow, ParityRow, Site, WorstWindow } from '../domain.js';
 import { throwIfAborted } from '../errors.js';
-import { type CsvOptions, renderMissingHeader, renderMissingRows, renderParityCsv, renderWindowsCsv } from './csv.js';
+import {
+  type CsvOptions,
+  type ZoneOfSite,
+  renderMissingHeader,
+  renderMissingRows,
+  renderParityCsv,
+  renderWindowsCsv,
+} from './csv.js';
 import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from './manifest.js';
 import { commitAll, discardAll, type PreparedFile, prepareFile, type WriteResult } from './writer.js';
 
@@ -32,8 +39,8 @@ export interface DayReports {
   /** The sites the report has rows for, for the manifest. */
   sites: string[];
   csv: CsvOptions;
-  /** The configured zone: accepted_at's offset. */
-  zone: string;
+  /** Each site's zone (zoneOfSite), or the configured one for all: accepted_at's and window_start's offset. */
+  zone: ZoneOfSite;
   /** When given, a manifest-DAY.json is written with the day's files. */
   run?: RunMetadata;
   /** When the day's batch began, its reading included: the manifest's durationMs counts from here. */
@@ -125,9 +132,9 @@ export async function publishDay(
 }
 
 /** The window that lost most; the first of equals (report order). Pure. */
-function worstOf(windows: readonly LossWindow[], zone: string): WorstWindow | null {
+function worstOf(windows: readonly LossWindow[], zone: ZoneOfSite): WorstWindow | null {
   const worst = windows.reduce<LossWindow | null>((w, x) => (w === null || x.missing > w.missing ? x : w), null);
-  return worst ? { ...worst, zone } : null;
+  return worst ? { ...worst, zone: typeof zone === 'string' ? zone : zone(worst.site) } : null;
 }
 
 function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary['change'] {

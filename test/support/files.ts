@@ -31,7 +31,7 @@ export async function writeNdjson(file: string, records: (object | string)[]): P
 
 export interface TestConfig {
   timezone?: string;
-  sites?: string[];
+  sites?: (string | { code: string; timezone?: string })[];
   thresholds?: { warnPct: number; failPct: number; landedNotAcceptedPct?: number; volumeDropPct?: number };
   proxy?: string[];
   gcs?: string[];

@@ -5,13 +5,22 @@
 CREATE OR REPLACE TABLE {{target}} AS
 WITH parsed AS (
   SELECT
-    FORMAT_DATE('%F', DATE({{ts}}, @zone)) AS day,
+    UNIX_MILLIS({{ts}}) AS ts_ms,
     IF(REGEXP_CONTAINS(CAST({{request_id}} AS STRING), r'^\s*$'), NULL, CAST({{request_id}} AS STRING)) AS rid,
     NULLIF(UPPER(TRIM(CAST({{site}} AS STRING))), '') AS site_value
   FROM {{table}}
   WHERE {{partition}} BETWEEN @from_date AND @to_date
     AND {{ts}} >= @start
     AND {{ts}} < @end
+),
+-- each row's report day in its site's zone: a site of @zone_sites in the zone at its position in @zone_names,
+-- any other site (UNKNOWN too) in @zone
+zoned AS (
+  SELECT p.*, FORMAT_DATE('%F', DATE(TIMESTAMP_MILLIS(p.ts_ms), IFNULL(z.site_zone, @zone))) AS day
+  FROM parsed AS p
+  LEFT JOIN (
+    SELECT zone_site, @zone_names[OFFSET(i)] AS site_zone FROM UNNEST(@zone_sites) AS zone_site WITH OFFSET AS i
+  ) AS z ON z.zone_site = p.site_value
 )
 SELECT
   IF(rid IS NULL, 'malformed', 'record') AS kind,
@@ -20,5 +29,5 @@ SELECT
   rid,
   COUNT(*) AS n,
   LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable
-FROM (SELECT *, site_value IN UNNEST(@sites) AS known FROM parsed WHERE day IN UNNEST(@days))
+FROM (SELECT *, site_value IN UNNEST(@sites) AS known FROM zoned WHERE day IN UNNEST(@days))
 GROUP BY 1, 2, 3, 4

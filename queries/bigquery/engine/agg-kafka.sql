@@ -1,16 +1,26 @@
 -- engine: bigquery. Kafka's messages as the job loaded them ({{raw}}: region, ts_ms, rid,
 -- site_raw, in_flight, n), aggregated as streamed-aggregate.sql does in the embedded engine: one
--- row per (kind, day, site, request_id, region). @zone, @days, @sites as in agg-proxy.sql.
+-- row per (kind, day, site, request_id, region). @zone, @zone_sites, @zone_names, @days, @sites as in
+-- agg-proxy.sql.
 CREATE OR REPLACE TABLE {{target}} AS
 WITH parsed AS (
   SELECT
     region,
-    FORMAT_DATE('%F', DATE(TIMESTAMP_MILLIS(ts_ms), @zone)) AS day,
+    ts_ms,
     IF(REGEXP_CONTAINS(rid, r'^\s*$'), NULL, rid) AS rid,
     NULLIF(UPPER(TRIM(site_raw)), '') AS site_value,
     in_flight,
     n
   FROM {{raw}}
+),
+-- each row's report day in its site's zone: a site of @zone_sites in the zone at its position in @zone_names,
+-- any other site (UNKNOWN too) in @zone
+zoned AS (
+  SELECT p.*, FORMAT_DATE('%F', DATE(TIMESTAMP_MILLIS(p.ts_ms), IFNULL(z.site_zone, @zone))) AS day
+  FROM parsed AS p
+  LEFT JOIN (
+    SELECT zone_site, @zone_names[OFFSET(i)] AS site_zone FROM UNNEST(@zone_sites) AS zone_site WITH OFFSET AS i
+  ) AS z ON z.zone_site = p.site_value
 )
 SELECT
   IF(rid IS NULL, 'malformed', 'record') AS kind,
@@ -21,5 +31,5 @@ SELECT
   SUM(n) AS n,
   LOGICAL_AND(in_flight) AS in_flight,
   LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable
-FROM (SELECT *, site_value IN UNNEST(@sites) AS known FROM parsed WHERE day IN UNNEST(@days))
+FROM (SELECT *, site_value IN UNNEST(@sites) AS known FROM zoned WHERE day IN UNNEST(@days))
 GROUP BY 1, 2, 3, 4, 5

@@ -4,13 +4,13 @@
 -- Parameters:
 --   @start, @end          TIMESTAMP, the batch's first midnight and last midnight (exclusive), in the zone
 --   @from_date, @to_date  DATE, the partition filter: the UTC dates of the window widened by partitionMarginDays
---   @zone                 STRING, the IANA zone days are cut in
+--   @zone                 STRING, the IANA zone days are cut in, but for the sites that have their own:
+--   @zone_sites, @zone_names  ARRAY<STRING>, those sites and their zones, pairwise (empty: none)
 --   @days                 ARRAY<STRING>, the batch's report days (YYYY-MM-DD)
 --   @sites                ARRAY<STRING>, configured site codes
 CREATE OR REPLACE TABLE {{target}} AS
 WITH parsed AS (
   SELECT
-    FORMAT_DATE('%F', DATE({{ts}}, @zone)) AS day,
     UNIX_MILLIS({{ts}}) AS ts_ms,
     -- kept byte for byte; empty or only whitespace is no id (RE2's \s, as the embedded engine's regexp_full_match)
     IF(REGEXP_CONTAINS(CAST({{request_id}} AS STRING), r'^\s*$'), NULL, CAST({{request_id}} AS STRING)) AS rid,
@@ -21,11 +21,20 @@ WITH parsed AS (
     AND {{ts}} >= @start
     AND {{ts}} < @end
 ),
+-- each row's report day in its site's zone: a site of @zone_sites in the zone at its position in @zone_names,
+-- any other site (UNKNOWN too) in @zone
+zoned AS (
+  SELECT p.*, FORMAT_DATE('%F', DATE(TIMESTAMP_MILLIS(p.ts_ms), IFNULL(z.site_zone, @zone))) AS day
+  FROM parsed AS p
+  LEFT JOIN (
+    SELECT zone_site, @zone_names[OFFSET(i)] AS site_zone FROM UNNEST(@zone_sites) AS zone_site WITH OFFSET AS i
+  ) AS z ON z.zone_site = p.site_value
+),
 classified AS (
   SELECT *,
     IF(rid IS NULL OR status IS NULL, 'malformed', 'record') AS kind,
     site_value IN UNNEST(@sites) AS known
-  FROM parsed
+  FROM zoned
   WHERE day IN UNNEST(@days)
 )
 SELECT
