@@ -9,6 +9,8 @@ import type { BigqueryRangeReader, DayKey, DaySummary, ParityRow, ReconcileResul
 import type { CountingEngine, MissingId } from '../src/engine/engine.js';
 import type { WindowCounting } from '../src/engine/loss-windows.js';
 import { openEngine, resolveEngineMemory } from '../src/engine/open.js';
+import { withContentMismatch } from '../src/engine/compare.js';
+import { comparePayloads, keptMismatches } from '../src/engine/compare-run.js';
 import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import { exitCodeFor } from '../src/exit.js';
 import { InternalError, ResourceError, throwIfAborted } from '../src/errors.js';
@@ -170,6 +172,16 @@ async function reconcileBatch(
   await engine.setWindows(windows, config);
   const read = await readBatch(req, windows, engine, stores, scratch, errors, log, signal);
   const rows = await countBatch(engine, read, Boolean(req.bigquery));
+  const compared = await comparePayloads(
+    engine.compare,
+    {
+      kafka: Boolean(req.kafka),
+      finalIsBigquery: Boolean(req.bigquery),
+      finalHasPayloads: !req.bigquery || config.engine.kind === 'bigquery',
+      sites: reportSites,
+    },
+    log,
+  );
   const scope = {
     reportSites,
     configuredSites: config.sites,
@@ -189,17 +201,20 @@ async function reconcileBatch(
     });
     for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
     addDayToHistory(history, report.rows);
+    // The missing list needs the proxy and the final tier; a failed Kafka only loses its causes.
+    const listComplete =
+      input.failures.proxy === undefined && (req.bigquery ? input.failures.bigquery : input.failures.gcs) === undefined;
+    // Mismatches need Kafka's day whole and the final tier's.
+    const comparedWhole = Boolean(compared) && listComplete && read.kafkaDays.includes(day);
 
     const summary = await writeDayReports(
       req.outDir,
       {
         day,
-        rows: report.rows,
+        rows: compared ? withContentMismatch(report.rows, compared.counts, day, comparedWhole) : report.rows,
         regions: req.kafka?.regions ?? [],
-        // The missing list needs the proxy and the final tier; a failed Kafka only loses its causes.
-        listComplete:
-          input.failures.proxy === undefined &&
-          (req.bigquery ? input.failures.bigquery : input.failures.gcs) === undefined,
+        listComplete,
+        ...(compared ? { mismatches: comparedWhole ? () => keptMismatches(compared.comparing, day, keep) : null } : {}),
         missingIds: () => keptMissingIds(engine, day, reportSites, keep),
         ...(engine.windows ? { lossWindows: keptWindows(engine.windows, day, reportSites, keep) } : {}),
         sites: reportSites,

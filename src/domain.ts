@@ -101,6 +101,8 @@ export interface StreamedRow {
   n: number;
   /** The proxy's HTTP status (a proxy table's rows only); null when the row has none. */
   status?: number | null;
+  /** The record as JSON text, whose compared fields the engine hashes (`compare` only); null: none. */
+  payload?: string | null;
 }
 
 /** A Kafka message as the Kafka adapter decodes it: only what the counts need. */
@@ -110,6 +112,8 @@ export interface KafkaMessageRow {
   requestId: string | null;
   siteHeader: string | null;
   inFlight: boolean;
+  /** The message's value as text, when `compare` is on. */
+  payload?: string | null;
 }
 
 export interface StreamedCountRow {
@@ -251,6 +255,11 @@ export type ParityRow = Record<Exclude<ParityColumn, 'status'>, string | number 
   /** Null only while attribution builds the row. */
   status: RowStatus | null;
   regions?: Record<string, number | string | null>;
+  /**
+   * Ids in Kafka and the final tier whose compared fields differ (`compare`), the last column, after the
+   * kafka_<region> ones; null or absent: not compared.
+   */
+  content_mismatch?: number | null;
 };
 export const PARITY_HEADER: readonly ParityColumn[] = PARITY_COLUMNS.map(([name]) => name);
 
@@ -281,6 +290,8 @@ export interface DaySummary {
   missingFile: string | null;
   /** windows-DAY.csv when written (a complete list, from an engine that counts windows). */
   windowsFile?: string | null;
+  /** mismatch-DAY.csv when written (compare on, the day compared whole). */
+  mismatchFile?: string | null;
   /** The day's window that lost most (first of equals), when any lost anything. */
   worstWindow?: WorstWindow | null;
   /** new: no report before; unchanged: the same bytes; restated: late data changed the day. */

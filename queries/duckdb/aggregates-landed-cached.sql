@@ -5,4 +5,5 @@
     bool_or(site_value IS NOT NULL AND NOT list_contains($sites, site_value)) AS unroutable,
     NULL::INTEGER AS last_reject,
     -- lines found in a folder dated after their own UTC date
-    CAST(coalesce(sum(n) FILTER (WHERE folder_epoch_day > utc_epoch_day), 0) AS BIGINT) AS late
+    CAST(coalesce(sum(n) FILTER (WHERE folder_epoch_day > utc_epoch_day), 0) AS BIGINT) AS late,
+    {{hashes}} AS hashes

@@ -5,4 +5,5 @@
   bool_or(site_value IS NOT NULL AND NOT list_contains($sites, site_value)) AS unroutable,
   NULL::INTEGER AS last_reject,
   -- copies found in a folder dated after the record's own UTC date
-  count_if(folder_epoch_day > utc_epoch_day) AS late
+  count_if(folder_epoch_day > utc_epoch_day) AS late,
+  {{hashes}} AS hashes

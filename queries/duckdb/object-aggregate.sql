@@ -12,7 +12,8 @@ WITH raw AS (
     CAST({{site}} AS VARCHAR) AS site_raw,
     CAST({{status}} AS VARCHAR) AS status_raw,
     NULL::DATE AS folder_day,
-    NULL::BIGINT AS folder_epoch_day
+    NULL::BIGINT AS folder_epoch_day,
+    {{tags}} AS tags
   FROM read_ndjson({{path}}, columns = {{columns}}, format = 'newline_delimited', ignore_errors = true)
 ),
 parsed AS (
@@ -38,6 +39,8 @@ SELECT
   count_if(status = 413) AS lines_413,
   count_if(status = 502) AS lines_502,
   -- the latest rejected line's (timestamp, status): the greatest wins across objects as within one
-  max(struct_pack(t := ts_ms, s := status)) FILTER (WHERE status NOT BETWEEN 200 AND 299) AS reject
+  max(struct_pack(t := ts_ms, s := status)) FILTER (WHERE status NOT BETWEEN 200 AND 299) AS reject,
+  -- the compared fields' distinct tags (compare on; else NULL, and the entry's name says which)
+  {{hashes}} AS hashes
 FROM flagged
 GROUP BY ALL

@@ -1,6 +1,6 @@
 -- A line's fields, parsed: the one definition both the direct count (load-records.sql) and the
 -- per-object cache (object-aggregate.sql) use. Reads `raw` (ts_raw, rid_raw, site_raw, status_raw,
--- folder_day, folder_epoch_day).
+-- folder_day, folder_epoch_day, tags: the compared fields' tags, src/engine/compare-sql.ts).
 -- The timestamp: epoch milliseconds (a JSON number arrives as its text), else ISO-8601, else
 -- fractional epoch ms. ISO text (a '-' fifth) tries the ISO cast first and skips the BIGINT cast
 -- that always fails on it; when the ISO cast fails too ('123e-5' is a number with a '-' fifth), the
@@ -15,7 +15,8 @@
     -- a request id is kept byte for byte (it is what the client sent); empty or only whitespace is none
     CASE WHEN regexp_full_match(rid_raw, '\s*') THEN NULL ELSE rid_raw END AS rid,
     nullif(upper(trim(site_raw)), '') AS site_value,
-    try_cast(trim(status_raw) AS INTEGER) AS status
+    try_cast(trim(status_raw) AS INTEGER) AS status,
+    tags
   FROM (
     SELECT *, CASE WHEN substr(ts_raw, 5, 1) = '-'
                      THEN coalesce(epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)), try_cast(ts_raw AS BIGINT),

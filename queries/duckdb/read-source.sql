@@ -4,6 +4,7 @@ SELECT
     CAST({{site}} AS VARCHAR) AS site_raw,
     CAST({{status}} AS VARCHAR) AS status_raw,
     CAST($folder_day_{{i}} AS DATE) AS folder_day,
-    CAST($folder_epoch_day_{{i}} AS BIGINT) AS folder_epoch_day
+    CAST($folder_epoch_day_{{i}} AS BIGINT) AS folder_epoch_day,
+    {{tags}} AS tags
   FROM read_ndjson($paths_{{i}}, columns = {{columns}}, format = 'newline_delimited',
                    ignore_errors = true)

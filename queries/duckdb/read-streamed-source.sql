@@ -4,6 +4,7 @@ SELECT
     site_raw,
     CAST(status AS VARCHAR) AS status_raw,
     NULL::DATE AS folder_day,
-    NULL::BIGINT AS folder_epoch_day
+    NULL::BIGINT AS folder_epoch_day,
+    NULL::VARCHAR[] AS tags
   -- a row standing for n table rows counts as n lines
   FROM (SELECT *, unnest(range(n)) AS copy FROM {{raw_table}})

@@ -1,8 +1,10 @@
 -- One row per (kind, day, site, request_id, region) of a streamed tier; rows without a request id
--- are 'malformed' rows per (day, site, region). Parameters as in load-records.sql.
+-- are 'malformed' rows per (day, site, region). Parameters as in load-records.sql. tags, hashes: the
+-- compared fields' tags of a row and of an id (src/engine/compare-sql.ts; NULL without `compare`).
 CREATE OR REPLACE TABLE {{agg_table}} AS
 WITH parsed AS (
-  SELECT region, ts_ms, CASE WHEN regexp_full_match(rid, '\s*') THEN NULL ELSE rid END AS rid, nullif(upper(trim(site_raw)), '') AS site_value, in_flight, n
+  SELECT region, ts_ms, CASE WHEN regexp_full_match(rid, '\s*') THEN NULL ELSE rid END AS rid, nullif(upper(trim(site_raw)), '') AS site_value, in_flight, n,
+    {{tags}} AS tags
   FROM {{raw_table}}
 ),
 dated AS (
@@ -20,7 +22,8 @@ SELECT
   region,
   CAST(sum(n) AS BIGINT) AS n,
   bool_and(in_flight) AS in_flight,
-  bool_or(site_value IS NOT NULL AND NOT list_contains($sites, site_value)) AS unroutable
+  bool_or(site_value IS NOT NULL AND NOT list_contains($sites, site_value)) AS unroutable,
+  {{hashes}} AS hashes
 FROM dated
 WHERE day IS NOT NULL
 GROUP BY 1, 2, 3, 4, 5;

@@ -1,5 +1,7 @@
 -- Rows of a tier that arrives as a stream rather than as files (Kafka messages, BigQuery query
 -- results), appended in batches as the adapter reads them; aggregated by streamed-aggregate.sql
 -- (or, for a proxy table, load-records.sql) and dropped. region: the Kafka cluster (NULL for
--- BigQuery); n: how many records the row stands for; status: a proxy table's HTTP status.
-CREATE OR REPLACE TABLE {{raw_table}} (region VARCHAR, ts_ms BIGINT, rid VARCHAR, site_raw VARCHAR, in_flight BOOLEAN, n BIGINT, status INTEGER);
+-- BigQuery); n: how many records the row stands for; status: a proxy table's HTTP status; payload:
+-- the record's JSON text whose compared fields are hashed (only with `compare`, else NULL).
+CREATE OR REPLACE TABLE {{raw_table}} (region VARCHAR, ts_ms BIGINT, rid VARCHAR, site_raw VARCHAR, in_flight BOOLEAN, n BIGINT, status INTEGER,
+  payload VARCHAR);

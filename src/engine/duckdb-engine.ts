@@ -26,6 +26,10 @@ import { type DayLookup, dayLookupOf, EMPTY_LOOKUP, lookupParams } from './day-l
 import type { SiteZoning } from '../site-zones.js';
 import { loadQuery } from '../queries.js';
 import { missingSql } from './fact-sql.js';
+import { appendStreamedRows } from './duckdb-append.js';
+import type { PayloadComparing } from './compare.js';
+import { duckdbComparing } from './compare-duckdb.js';
+import { type CompareSql, compareSqlOf, duckdbColumnTags, duckdbHashesAgg, duckdbPayloadTags } from './compare-sql.js';
 import { foldWindows, type WindowCounting } from './loss-windows.js';
 import { buildRecordColumns, DEFAULT_FIELDS } from './record-columns.js';
 import { type ObjectCache, objectAggregates } from './object-cache.js';
@@ -48,6 +52,8 @@ export interface EngineOptions {
   threads?: number;
   /** A scratch folder of this run: what spills past memoryLimit goes here. */
   tempDirectory: string;
+  /** The compared fields (`compare`): Kafka's and the landed tier's are hashed and compared. */
+  compare?: readonly string[];
 }
 
 type LandedTier = 'gcs';
@@ -74,7 +80,10 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     private readonly db: DuckDBConnection,
     private readonly scratch: string,
     private readonly memoryLimit: string,
+    private readonly cmp?: CompareSql,
   ) {}
+
+  compare?: PayloadComparing;
 
   static async open(options: EngineOptions): Promise<DuckDbEngine> {
     const settings: Record<string, string> = {
@@ -88,7 +97,10 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     const db = await instance.connect();
     // A timestamp string without an offset means UTC, whatever the machine's zone.
     await db.run(`SET TimeZone = 'UTC'`);
-    return new DuckDbEngine(instance, db, options.tempDirectory, options.memoryLimit);
+    const cmp = compareSqlOf(options.compare);
+    const engine = new DuckDbEngine(instance, db, options.tempDirectory, options.memoryLimit, cmp);
+    if (cmp) engine.compare = duckdbComparing(cmp, { run: engine.run.bind(engine), rows: engine.rows.bind(engine) });
+    return engine;
   }
 
   /** Interrupts the running query when `signal` fires; a query that fails because of it throws AbortedError. */
@@ -166,22 +178,23 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     cache?: ObjectCache,
   ): Promise<void> {
     const table = AGG_TABLE[tier];
+    const cmp = tier === 'gcs' ? this.cmp : undefined;
     if (staged.length === 0) {
       // read_ndjson needs at least one file: an empty table of the same shape stands for "nothing there".
       await this.run(`CREATE OR REPLACE TABLE ${table} AS
         SELECT NULL::VARCHAR AS kind, NULL::DATE AS day, NULL::VARCHAR AS site, NULL::VARCHAR AS rid, 0::BIGINT AS n,
                0::BIGINT AS ok_lines, 0::BIGINT AS lines_413, 0::BIGINT AS lines_502, false AS unroutable,
-               NULL::INTEGER AS last_reject, 0::BIGINT AS late, NULL::BIGINT AS accepted_ms
+               NULL::INTEGER AS last_reject, 0::BIGINT AS late, NULL::BIGINT AS accepted_ms, NULL::VARCHAR[] AS hashes
         WHERE false`);
     } else {
       // With a cache, each object is first its own aggregate (read from the cache, or made and kept).
       const objects = cache
-        ? await objectAggregates(await this.connections(), tier, staged, fields, cache, this.scratch)
+        ? await objectAggregates(await this.connections(), tier, staged, fields, cache, this.scratch, cmp)
         : staged;
       // One scan per folder date, so that each line's folder is a constant rather than a join on its file name.
       const folders = new Map<DayKey | null, string[]>();
       for (const s of objects) folders.set(s.folderDay, [...(folders.get(s.folderDay) ?? []), s.path]);
-      const { columns, expr } = buildRecordColumns(fields, `tiers.${tier}.fields`);
+      const { columns, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, cmp?.paths);
       const lookup = lookupParams(this.lookup, sites);
       const values: Record<string, DuckDBValue> = {
         ...lookup.values,
@@ -207,11 +220,17 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
         });
         return cache
           ? loadQuery('duckdb', 'read-cached-source', { i: String(i) })
-          : loadQuery('duckdb', 'read-source', { i: String(i), columns, ...expr });
+          : loadQuery('duckdb', 'read-source', {
+              i: String(i),
+              columns,
+              ...expr,
+              tags: duckdbColumnTags(cmp, extraExpr),
+            });
       });
       const aggregates = loadQuery(
         'duckdb',
         `aggregates-${tier === 'proxy' ? 'proxy' : 'landed'}${cache ? '-cached' : ''}`,
+        { hashes: duckdbHashesAgg(cmp, cache ? 'hashes' : 'tags') },
       );
       // The objects' aggregates already tell a malformed line, status included.
       if (cache) delete values.status_required;
@@ -290,28 +309,22 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   }
 
   private async append(table: string, rows: readonly StreamedRow[]): Promise<void> {
-    const appender = await this.db.createAppender(table);
-    for (const r of rows) {
-      if (r.region === null) appender.appendNull();
-      else appender.appendVarchar(r.region);
-      appender.appendBigInt(BigInt(r.timestampMs));
-      if (r.requestId === null) appender.appendNull();
-      else appender.appendVarchar(r.requestId);
-      if (r.siteHeader === null) appender.appendNull();
-      else appender.appendVarchar(r.siteHeader);
-      appender.appendBoolean(r.inFlight);
-      appender.appendBigInt(BigInt(r.n));
-      if (r.status === undefined || r.status === null) appender.appendNull();
-      else appender.appendInteger(r.status);
-      appender.endRow();
+    try {
+      await appendStreamedRows(this.db, table, rows);
+    } catch (e) {
+      throw this.rethrow(e);
     }
-    appender.closeSync();
   }
 
   /** Aggregates the appended rows per day, site, request id and region. */
   async finishStreamed(tier: StreamedTier, sites: string[]): Promise<void> {
     await this.run(
-      loadQuery('duckdb', 'streamed-aggregate', { raw_table: `raw_${tier}`, agg_table: `agg_${tier}` }),
+      loadQuery('duckdb', 'streamed-aggregate', {
+        raw_table: `raw_${tier}`,
+        agg_table: `agg_${tier}`,
+        tags: duckdbPayloadTags(this.cmp),
+        hashes: duckdbHashesAgg(this.cmp, 'tags'),
+      }),
       { ...lookupParams(this.lookup, sites).values, sites: listValue(sites) },
       { ...lookupParams(this.lookup, sites).types, sites: LIST(VARCHAR) } as never,
     );

@@ -3,6 +3,7 @@ import type { RecordFields } from '../config.js';
 import { InternalError } from '../errors.js';
 import { MISSING_FACTS } from './fact-sql.js';
 import type { ObjectCache } from './object-cache.js';
+import type { PayloadComparing } from './compare.js';
 import type { SiteZoning } from '../site-zones.js';
 import type {
   DayKey,
@@ -96,6 +97,8 @@ export interface CountingEngine {
    * an engine without it writes no windows file (never an empty one).
    */
   readonly windows?: WindowCounting;
+  /** Present when the config compares payloads (`compare`) and the engine hashes them. */
+  readonly compare?: PayloadComparing;
   /**
    * Stops the running query and every later one when `signal` fires (a stopped query throws
    * AbortedError); returns the un-watch. The only way a stop reaches the engine.

@@ -50,5 +50,10 @@ export async function openEngine(
   }
   const { DuckDbEngine } = await import('./duckdb-engine.js');
   const memoryLimit = (memory ?? (await resolveEngineMemory(config))).limit;
-  return DuckDbEngine.open({ memoryLimit, ...(engine.threads ? { threads: engine.threads } : {}), tempDirectory });
+  return DuckDbEngine.open({
+    memoryLimit,
+    ...(engine.threads ? { threads: engine.threads } : {}),
+    tempDirectory,
+    ...(config.compare ? { compare: config.compare } : {}),
+  });
 }

@@ -11,6 +11,8 @@ export interface RecordColumns {
   columns: string;
   /** One SQL expression per field, reading it from those columns. */
   expr: Record<keyof RecordFields, string>;
+  /** One SQL expression per `extra` path (the compared fields), in their order. */
+  extraExpr: string[];
 }
 
 const quoteIdent = (s: string): string => `"${s}"`;
@@ -18,31 +20,32 @@ const quoteString = (s: string): string => `'${s}'`;
 
 /**
  * Builds the read_ndjson column spec and field expressions from validated field paths.
- * `configPath` names the `fields` key in messages. Pure.
+ * `configPath` names the `fields` key in messages; `extra`: more paths read as values (the compared
+ * fields, named `compare[i]`), which may coincide with a field's path. Pure.
  */
-export function buildRecordColumns(fields: RecordFields, configPath: string): RecordColumns {
+export function buildRecordColumns(
+  fields: RecordFields,
+  configPath: string,
+  extra: readonly string[] = [],
+): RecordColumns {
   const root = new Map<string, Node>();
-  for (const [name, dotted] of Object.entries(fields) as [keyof RecordFields, string][]) {
+  const named: [string, string][] = [
+    ...Object.entries(fields).map(([name, dotted]): [string, string] => [`${configPath}.${name}`, dotted]),
+    ...extra.map((dotted, i): [string, string] => [`compare[${i}]`, dotted]),
+  ];
+  for (const [key, dotted] of named) {
     const segments = dotted.split('.');
-    if (!segments.every((s) => SEGMENT.test(s)))
-      throw new ConfigError(`${configPath}.${name}`, `"${dotted}" is not a dotted field path`);
+    if (!segments.every((s) => SEGMENT.test(s))) throw new ConfigError(key, `"${dotted}" is not a dotted field path`);
     let level = root;
     segments.forEach((segment, i) => {
       const last = i === segments.length - 1;
       const existing = level.get(segment);
       if (last) {
         if (existing && !existing.leaf)
-          throw new ConfigError(
-            `${configPath}.${name}`,
-            `"${dotted}" is both a value and an object in another field path`,
-          );
+          throw new ConfigError(key, `"${dotted}" is both a value and an object in another field path`);
         level.set(segment, { leaf: true });
       } else {
-        if (existing?.leaf)
-          throw new ConfigError(
-            `${configPath}.${name}`,
-            `"${dotted}" goes inside a field another path reads as a value`,
-          );
+        if (existing?.leaf) throw new ConfigError(key, `"${dotted}" goes inside a field another path reads as a value`);
         const node: Node = existing ?? { leaf: false, children: new Map() };
         level.set(segment, node);
         if (!node.leaf) level = node.children;
@@ -65,6 +68,7 @@ export function buildRecordColumns(fields: RecordFields, configPath: string): Re
       status: exprFor(fields.status),
       region: exprFor(fields.region),
     },
+    extraExpr: extra.map(exprFor),
   };
 }
 

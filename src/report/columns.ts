@@ -9,6 +9,12 @@ export function regionColumn(region: string): string {
 
 export const MISSING_HEADER = ['date', 'site', 'request_id', 'last_tier', 'cause', 'accepted_at'] as const;
 
+/** mismatch-DAY.csv: `fields` names the differing compared fields, `;`-joined in config order. */
+export const MISMATCH_HEADER = ['date', 'site', 'request_id', 'fields'] as const;
+
+/** After every other parity column, the kafka_<region> ones included: compare's count (empty when off). */
+export const CONTENT_MISMATCH_COLUMN = 'content_mismatch';
+
 export const WINDOWS_HEADER = [
   'date',
   'site',

@@ -3,6 +3,8 @@ import { isoInZone } from '../dates.js';
 import type { DayKey, IdFacts, LossWindow } from '../domain.js';
 import { lastTier, lossCause } from '../reconcile/rules.js';
 import {
+  CONTENT_MISMATCH_COLUMN,
+  MISMATCH_HEADER,
   MISSING_HEADER,
   WINDOWS_HEADER,
   PARITY_HEADER,
@@ -53,15 +55,15 @@ export const PARITY_GUARDED_COLUMNS: ReadonlySet<ParityColumn> = new Set<ParityC
 ]);
 
 /**
- * The parity report as CSV text: the fixed columns, then kafka_<region> per cluster. Pure: the same rows always give
- * the same bytes.
+ * The parity report as CSV text: the fixed columns, then kafka_<region> per cluster, then content_mismatch (empty
+ * unless `compare` counted it). Pure: the same rows always give the same bytes.
  */
 export function renderParityCsv(
   rows: readonly ParityRow[],
   regions: readonly string[] = [],
   options: CsvOptions = DEFAULT_CSV_OPTIONS,
 ): string {
-  const header = [...PARITY_HEADER, ...regions.map(regionColumn)];
+  const header = [...PARITY_HEADER, ...regions.map(regionColumn), CONTENT_MISMATCH_COLUMN];
   const text = (v: string) => (options.formulaGuard ? guardCell(v) : v);
   return stringify(
     [
@@ -72,6 +74,7 @@ export function renderParityCsv(
           return PARITY_GUARDED_COLUMNS.has(c) ? text(v) : v;
         }),
         ...regions.map((g) => cell(r.regions?.[g] ?? null)),
+        cell(r.content_mismatch ?? null),
       ]),
     ],
     CSV_OPTIONS,
@@ -110,6 +113,22 @@ export function renderMissingRows(
     ]),
     CSV_OPTIONS,
   );
+}
+
+/**
+ * mismatch-DATE.csv: one row per id whose compared fields differ between Kafka and the final tier;
+ * `site` and `request_id` are text from the input (guarded), `fields` the config's paths. Pure.
+ */
+export function renderMismatchCsv(
+  day: DayKey,
+  ids: readonly { site: string; requestId: string; fields: readonly string[] }[],
+  options: CsvOptions = DEFAULT_CSV_OPTIONS,
+  withHeader = false,
+): string {
+  const text = (v: string) => (options.formulaGuard ? guardCell(v) : v);
+  const rows = ids.map((m) => [day, text(m.site), text(m.requestId), m.fields.join(';')]);
+  if (!withHeader && rows.length === 0) return '';
+  return stringify(withHeader ? [MISMATCH_HEADER as readonly string[], ...rows] : rows, CSV_OPTIONS);
 }
 
 /**

@@ -5,6 +5,7 @@ import { throwIfAborted } from '../errors.js';
 import {
   type CsvOptions,
   type ZoneOfSite,
+  renderMismatchCsv,
   renderMissingHeader,
   renderMissingRows,
   renderParityCsv,
@@ -22,6 +23,14 @@ export interface MissingIdRow {
   acceptedMs: number | null;
 }
 
+/** One id of mismatch-DAY.csv. */
+export interface MismatchRow {
+  site: Site;
+  requestId: string;
+  /** The differing compared fields' paths, in config order. */
+  fields: readonly string[];
+}
+
 /** One day's reports to write. */
 export interface DayReports {
   day: DayKey;
@@ -34,6 +43,11 @@ export interface DayReports {
    */
   missingIds: () => AsyncIterable<readonly MissingIdRow[]>;
   listComplete: boolean;
+  /**
+   * `compare` on: the day's ids whose compared fields differ, in report order, a chunk at a time; null
+   * when the day could not be compared whole (no mismatch file then). Absent: compare is off.
+   */
+  mismatches?: (() => AsyncIterable<readonly MismatchRow[]>) | null;
   /** The day's loss windows, from the engine; absent where it counts none (no windows file then). */
   lossWindows?: () => Promise<readonly LossWindow[]>;
   /** The sites the report has rows for, for the manifest. */
@@ -51,11 +65,12 @@ export interface DayReports {
 export function dayFiles(
   outDir: string,
   day: DayKey,
-): { parity: string; missing: string; windows: string; manifest: string } {
+): { parity: string; missing: string; windows: string; mismatch: string; manifest: string } {
   return {
     parity: path.join(outDir, `parity-${day}.csv`),
     missing: path.join(outDir, `missing-${day}.csv`),
     windows: path.join(outDir, `windows-${day}.csv`),
+    mismatch: path.join(outDir, `mismatch-${day}.csv`),
     manifest: path.join(outDir, `manifest-${day}.json`),
   };
 }
@@ -77,6 +92,7 @@ export async function writeDayReports(
   let missingFile: string | null;
   let windowsFile: string | null;
   let worstWindow: WorstWindow | null;
+  let mismatchFile: string | null = null;
   try {
     const missing = r.listComplete ? await prepareFile(files.missing, missingCsv(r)) : null;
     if (missing) prepared.push(missing);
@@ -89,6 +105,10 @@ export async function writeDayReports(
     if (windows) prepared.push(windows);
     windowsFile = windows ? files.windows : null;
     worstWindow = lost ? worstOf(lost, r.zone) : null;
+    const listed = r.mismatches;
+    const mismatch = listed ? await prepareFile(files.mismatch, mismatchCsv(r.day, listed, r.csv)) : null;
+    if (mismatch) prepared.push(mismatch);
+    mismatchFile = mismatch ? files.mismatch : null;
     if (r.run) {
       const manifest: DayManifest = {
         ...r.run,
@@ -103,6 +123,9 @@ export async function writeDayReports(
           ...(r.lossWindows
             ? { windows: windows ? { name: path.basename(files.windows), sha256: windows.sha256 } : null }
             : {}),
+          ...(r.mismatches !== undefined
+            ? { mismatch: mismatch ? { name: path.basename(files.mismatch), sha256: mismatch.sha256 } : null }
+            : {}),
         },
       };
       prepared.push(await prepareFile(files.manifest, [renderManifest(manifest)]));
@@ -114,7 +137,9 @@ export async function writeDayReports(
   await commitAll(prepared, signal);
   if (!r.listComplete) await rm(files.missing, { force: true });
   if (!windowsFile) await rm(files.windows, { force: true });
-  return { day: r.day, rows: r.rows, parityFile: files.parity, missingFile, windowsFile, worstWindow, change };
+  if (!mismatchFile) await rm(files.mismatch, { force: true });
+  const { parity: parityFile } = files;
+  return { day: r.day, rows: r.rows, parityFile, missingFile, windowsFile, mismatchFile, worstWindow, change };
 }
 
 /** Copies a written day's files elsewhere (--out gs://…): the missing list, the parity report, the manifest. */
@@ -127,7 +152,7 @@ export async function publishDay(
 ): Promise<void> {
   throwIfAborted(signal);
   const manifest = withManifest ? [dayFiles(outDir, written.day).manifest] : [];
-  const lists = [written.missingFile, written.windowsFile].filter((f): f is string => Boolean(f));
+  const lists = [written.missingFile, written.windowsFile, written.mismatchFile].filter((f): f is string => Boolean(f));
   await publish([...lists, written.parityFile, ...manifest]);
 }
 
@@ -142,6 +167,15 @@ function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary[
   const same =
     parity.previousSha256 === parity.sha256 && (missing === null || missing.previousSha256 === missing.sha256);
   return same ? 'unchanged' : 'restated';
+}
+
+async function* mismatchCsv(
+  day: DayKey,
+  list: () => AsyncIterable<readonly MismatchRow[]>,
+  csv: CsvOptions,
+): AsyncGenerator<string> {
+  yield renderMismatchCsv(day, [], csv, true);
+  for await (const chunk of list()) yield renderMismatchCsv(day, chunk, csv);
 }
 
 async function* missingCsv(r: DayReports): AsyncGenerator<string> {

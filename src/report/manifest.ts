@@ -26,6 +26,8 @@ export interface DayManifest extends RunMetadata {
     missing: { name: string; sha256: string } | null;
     /** Absent where the engine counts no windows. */
     windows?: { name: string; sha256: string } | null;
+    /** Absent without `compare`; null when the day could not be compared whole. */
+    mismatch?: { name: string; sha256: string } | null;
   };
 }
 

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { isRowStatus } from '../domain.js';
-import { PARITY_HEADER, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
+import { CONTENT_MISMATCH_COLUMN, PARITY_HEADER, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
 import { unguardCell } from './csv.js';
 
 /**
@@ -47,6 +47,8 @@ export function parseParityCsv(text: string, regions: readonly string[], formula
     >;
     // This job writes only known statuses; a cell that is none (an edited file) reads as no status.
     const row: ParityRow = { ...cellsOf, status: isRowStatus(cellsOf.status) ? cellsOf.status : null };
+    const mismatch = valueOf(CONTENT_MISMATCH_COLUMN, cells);
+    if (typeof mismatch === 'number') row.content_mismatch = mismatch;
     if (regions.length === 0) return row;
     return { ...row, regions: Object.fromEntries(regions.map((g) => [g, valueOf(regionColumn(g), cells)])) };
   });

@@ -16,6 +16,8 @@ const CLIENT_ID = 'audit-parity';
 export function createKafkaTier(
   cfg: KafkaTierConfig,
   env: Readonly<Record<string, string | undefined>>,
+  /** withPayload: each message's value goes to the engine too (top-level `compare` is on). */
+  options: { withPayload?: boolean } = {},
 ): KafkaTierReader {
   const clusters = Object.entries(cfg.clusters).map(([region, c]) => {
     let sasl: SASLOptions | undefined;
@@ -70,6 +72,7 @@ export function createKafkaTier(
             connectTimeoutMs: cfg.connectionTimeoutMs,
             readTimeoutMs: cfg.readTimeoutMs,
             ...(c.sinkGroup ? { sinkGroup: c.sinkGroup } : {}),
+            ...(options.withPayload ? { withPayload: true } : {}),
             ...(signal ? { signal } : {}),
             onBatch: (facts) =>
               onBatch(
@@ -79,6 +82,7 @@ export function createKafkaTier(
                   requestId: f.requestId,
                   siteHeader: f.siteHeader,
                   inFlight: f.inFlight,
+                  ...(f.payload !== undefined ? { payload: f.payload } : {}),
                 })),
               ),
           });

@@ -8,7 +8,7 @@ import { fetchRanges, type KafkaDayRange, type KafkaPartitionRange } from './kaf
 export type { RequestIdSource } from './kafka-decode.js';
 export type { KafkaPartitionRange } from './kafka-offsets.js';
 
-/** What one consumed message says, for the engine: no payload is kept beyond the request id. */
+/** What one consumed message says, for the engine: no payload is kept beyond the request id, unless compared. */
 export interface KafkaMessageFact {
   cluster: string;
   partition: number;
@@ -19,6 +19,8 @@ export interface KafkaMessageFact {
   siteHeader: string | null;
   /** Published, but at or past the sink group's committed offset: not yet written by the sink. */
   inFlight: boolean;
+  /** The value as text, only when `withPayload` (compare): the engine hashes its fields. */
+  payload?: string | null;
 }
 
 export interface KafkaClusterResult {
@@ -44,6 +46,8 @@ export interface ReadKafkaClusterOptions {
   requestId: RequestIdSource;
   /** The sink connector's consumer group; without it no message is in flight. */
   sinkGroup?: string;
+  /** Hand each message's value over as text (`compare`): decoding costs the read time, see the README. */
+  withPayload?: boolean;
   signal?: AbortSignal;
   /** Called once per fetched batch, in order, awaited before the next batch is fetched. */
   onBatch: (facts: KafkaMessageFact[]) => Promise<void>;
@@ -232,6 +236,7 @@ async function consume(
           requestId: decodeRequestId(m),
           siteHeader: headerValue(m.headers, opts.siteHeader),
           inFlight: opts.sinkGroup !== undefined && (r.committed === null || offset >= r.committed),
+          ...(opts.withPayload ? { payload: m.value && m.value.length > 0 ? m.value.toString('utf8') : null } : {}),
         });
       }
       if (facts.length > 0) {

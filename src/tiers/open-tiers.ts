@@ -34,7 +34,9 @@ export async function openTiers(
 ): Promise<OpenTiers> {
   const kafka =
     config.tiers.kafka && options.only !== 'bigquery'
-      ? (await import('./kafka-tier.js')).createKafkaTier(config.tiers.kafka, env)
+      ? (await import('./kafka-tier.js')).createKafkaTier(config.tiers.kafka, env, {
+          withPayload: config.compare !== undefined,
+        })
       : undefined;
   const tables = [config.tiers.bigquery, config.tiers.proxyBigquery];
   const [bq, clients] = tables.some(Boolean)

@@ -1,0 +1,50 @@
+import { type DuckDBValue, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import type { DayKey } from '../domain.js';
+import { loadQuery } from '../queries.js';
+import {
+  type ContentMismatch,
+  differingPaths,
+  MISMATCH_PAGE_ROWS,
+  mismatchCountsOf,
+  type PayloadComparing,
+} from './compare.js';
+import type { CompareSql } from './compare-sql.js';
+
+/** What the embedded engine lends its compare queries: its statement runners (errors already classified). */
+export interface DuckdbPort {
+  run(sql: string, values?: Record<string, DuckDBValue>, types?: Record<string, never>): Promise<void>;
+  rows(sql: string, values?: Record<string, DuckDBValue>): Promise<Record<string, unknown>[]>;
+}
+
+/** `compare` in the embedded engine: the tags were aggregated with each tier; these queries compare them. */
+export function duckdbComparing(c: CompareSql, db: DuckdbPort, pageRows = MISMATCH_PAGE_ROWS): PayloadComparing {
+  return {
+    paths: c.paths,
+    async compareIds(finalIsBigquery, sites) {
+      await db.run(
+        loadQuery('duckdb', 'compare-ids', { final_agg: finalIsBigquery ? 'agg_bigquery' : 'agg_gcs' }),
+        { sites: listValue([...sites]) },
+        { sites: LIST(VARCHAR) } as never,
+      );
+    },
+    async mismatchCounts() {
+      return mismatchCountsOf(await db.rows(loadQuery('duckdb', 'compare-counts')));
+    },
+    async *mismatches(day: DayKey) {
+      const sql = loadQuery('duckdb', 'compare-page', { page_rows: String(pageRows) });
+      let after = { no: 0n, rid: '' };
+      for (;;) {
+        const rows = await db.rows(sql, { day, after_no: after.no, after_rid: after.rid });
+        if (rows.length === 0) return;
+        yield rows.map((r): ContentMismatch => ({
+          site: String(r.site),
+          requestId: String(r.request_id),
+          fields: differingPaths(r.fields, c.paths),
+        }));
+        const last = rows.at(-1)!;
+        after = { no: BigInt(Number(last.site_no)), rid: String(last.request_id) };
+        if (rows.length < pageRows) return;
+      }
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { DayKey, Site } from '../domain.js';
+import type { Logger } from '../log/logger.js';
+import type { ContentMismatch, MismatchCount, PayloadComparing } from './compare.js';
+
+/** A batch's comparison: the engine's, and its counts per day and site. */
+export interface BatchComparison {
+  comparing: PayloadComparing;
+  counts: MismatchCount[];
+}
+
+export interface CompareScope {
+  /** Kafka is configured (its values were read with their payloads). */
+  kafka: boolean;
+  finalIsBigquery: boolean;
+  /**
+   * The final tier's records reach the engine with their payloads: the gcs files (embedded engine) and
+   * the landed table (bigquery engine) do; the landed table streamed into the embedded engine does not.
+   */
+  finalHasPayloads: boolean;
+  /** The report order of the listing. */
+  sites: readonly string[];
+}
+
+/**
+ * Compares the batch's payloads once every tier is in and the ids are joined: undefined when compare
+ * is off or cannot run (no Kafka, or a final tier that brings no payloads: said once, as a warning).
+ */
+export async function comparePayloads(
+  comparing: PayloadComparing | undefined,
+  scope: CompareScope,
+  log: Logger,
+): Promise<BatchComparison | undefined> {
+  if (!comparing) return undefined;
+  if (!scope.kafka || !scope.finalHasPayloads) {
+    const why = !scope.kafka
+      ? 'tiers.kafka is not configured'
+      : 'the embedded engine reads tiers.bigquery without payloads (use engine: bigquery, or the gcs tier)';
+    log.warn(`compare: ${why}; content_mismatch is left empty and no mismatch file is written`);
+    return undefined;
+  }
+  await comparing.compareIds(scope.finalIsBigquery, scope.sites);
+  return { comparing, counts: await comparing.mismatchCounts() };
+}
+
+/** A day's mismatches of the reported sites (and UNKNOWN) only. */
+export async function* keptMismatches(
+  comparing: PayloadComparing,
+  day: DayKey,
+  keep: (site: Site) => boolean,
+): AsyncGenerator<ContentMismatch[]> {
+  for await (const chunk of comparing.mismatches(day)) yield chunk.filter((m) => keep(m.site));
+}

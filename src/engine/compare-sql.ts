@@ -1,0 +1,93 @@
+/**
+ * The SQL fragments of `compare` (payloads that changed on the way): each compared field of a record
+ * becomes one tag `<i>:<hash>` — i its place in the config's list, hash the first
+ * {@link COMPARE_HASH_HEX} hex digits of the md5 of the field's value as text, `-` when the record has
+ * no value there (absent or JSON null: a BigQuery column cannot tell them apart). A value's text is
+ * the string itself for a JSON string, and the engine's compact JSON for a number, boolean, object or
+ * array, so `"5"` and `5` compare equal. An id's tags are the distinct tags of all its records
+ * (duplicates with equal payloads add nothing), so one field differs between Kafka and the final tier
+ * exactly when their sets of that field's hashes differ. Built only from validated paths (the
+ * config's compare pattern) and indexes: no value of a record reaches the SQL text.
+ */
+
+/** Hex digits of md5 kept per field: 64 bits tell a changed payload with no practical collision. */
+export const COMPARE_HASH_HEX = 16;
+
+/** What an engine's queries need of `compare`; `undefined` when it is off. */
+export interface CompareSql {
+  /** The compared paths, in config order (the fields column of mismatch-DAY.csv names them). */
+  paths: readonly string[];
+}
+
+const COMPARE_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** Checks the paths again where they become SQL (the config checked them first). */
+export function compareSqlOf(paths: readonly string[] | undefined): CompareSql | undefined {
+  if (!paths || paths.length === 0) return undefined;
+  for (const p of paths) if (!COMPARE_PATH.test(p)) throw new Error(`compare path "${p}" is not dotted plain keys`);
+  return { paths };
+}
+
+/** DuckDB: one record's tags from each field's value as text (NULL: no value). */
+function duckdbTags(texts: readonly string[]): string {
+  const tags = texts.map((t, i) => `'${i}:' || coalesce(substr(md5(${t}), 1, ${COMPARE_HASH_HEX}), '-')`);
+  return `[${tags.join(', ')}]`;
+}
+
+/**
+ * DuckDB, a streamed row: the tags of its `payload` (JSON text); NULL when it has none (no message
+ * value, or not JSON), so that it is compared with nothing rather than as every field absent.
+ */
+export function duckdbPayloadTags(c: CompareSql | undefined): string {
+  if (!c) return 'NULL::VARCHAR[]';
+  const texts = c.paths.map((p) => `json_extract_string(payload, '$.${p}')`);
+  return `CASE WHEN json_valid(payload) THEN ${duckdbTags(texts)} END`;
+}
+
+/** DuckDB, a file line: the tags of the fields read as VARCHAR columns (the same text json_extract_string gives). */
+export function duckdbColumnTags(c: CompareSql | undefined, exprs: readonly string[]): string {
+  return c ? duckdbTags(exprs) : 'NULL::VARCHAR[]';
+}
+
+/** DuckDB: an id's tags, from its rows' `tags` (a record's) or `hashes` (an aggregate's). */
+export function duckdbHashesAgg(c: CompareSql | undefined, column: 'tags' | 'hashes'): string {
+  return c ? `list_distinct(flatten(list(${column}) FILTER (WHERE ${column} IS NOT NULL)))` : 'NULL::VARCHAR[]';
+}
+
+/** BigQuery: one record's tags from each field's value as text (NULL: no value). */
+function bigqueryTags(texts: readonly string[]): string {
+  const tags = texts.map((t, i) => `CONCAT('${i}:', IFNULL(SUBSTR(TO_HEX(MD5(${t})), 1, ${COMPARE_HASH_HEX}), '-'))`);
+  return `[${tags.join(', ')}]`;
+}
+
+/**
+ * BigQuery, a JSON text's value at `jsonPath` as text: a string's own text, else its compact JSON; NULL
+ * for absent or null.
+ */
+function bigqueryJsonText(json: string, jsonPath: string): string {
+  return `COALESCE(JSON_VALUE(${json}, '${jsonPath}'), NULLIF(JSON_QUERY(${json}, '${jsonPath}'), 'null'))`;
+}
+
+/** BigQuery, Kafka's loaded rows: the tags of `payload`; NULL without one. */
+export function bigqueryPayloadTags(c: CompareSql | undefined): string {
+  if (!c) return 'CAST(NULL AS ARRAY<STRING>)';
+  return `IF(payload IS NULL, NULL, ${bigqueryTags(c.paths.map((p) => bigqueryJsonText('payload', `$.${p}`)))})`;
+}
+
+/** BigQuery, the landed table: the tags of its columns at the paths (`a.b` is column a's field b). */
+export function bigqueryColumnTags(c: CompareSql | undefined): string {
+  if (!c) return 'CAST(NULL AS ARRAY<STRING>)';
+  const texts = c.paths.map((p) => {
+    const column = p
+      .split('.')
+      .map((s) => `\`${s}\``)
+      .join('.');
+    return bigqueryJsonText(`TO_JSON_STRING(${column})`, '$');
+  });
+  return bigqueryTags(texts);
+}
+
+/** BigQuery: an id's tags from its rows' tags (duplicates kept: the comparison is of sets). */
+export function bigqueryHashesAgg(c: CompareSql | undefined): string {
+  return c ? 'ARRAY_CONCAT_AGG(tags)' : 'CAST(NULL AS ARRAY<STRING>)';
+}

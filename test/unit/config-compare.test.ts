@@ -1,0 +1,65 @@
+import { parseConfig } from '../../src/config.js';
+import { buildRecordColumns } from '../../src/engine/record-columns.js';
+import { ConfigError } from '../../src/errors.js';
+
+const base = {
+  tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs: { locations: ['gs://audit-api-logs-us-prod/dt={date}/'] } },
+};
+const errorOf = (doc: unknown): ConfigError => {
+  try {
+    parseConfig(doc, '/base');
+  } catch (e) {
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('config: compare', () => {
+  it('is off by default, and a config without it resolves exactly as before (no compare key at all)', () => {
+    const c = parseConfig(base, '/base');
+    expect('compare' in c).toBe(false);
+    expect(parseConfig({ ...base, compare: [] }, '/base')).toEqual(c);
+  });
+
+  it('keeps the compared fields in config order', () => {
+    const c = parseConfig({ ...base, compare: ['body.amount', 'user.id', 'note'] }, '/base');
+    expect(c.compare).toEqual(['body.amount', 'user.id', 'note']);
+  });
+
+  it.each([
+    [['body.amount', 'body amount'], 'compare[1]', /dotted plain keys/],
+    [['body.amount', "x'); DROP TABLE t; --"], 'compare[1]', /dotted plain keys/],
+    [['http.x-request-id'], 'compare[0]', /dotted plain keys/],
+    [['body..amount'], 'compare[0]', /dotted plain keys/],
+    [['user.id', 'user.id'], 'compare[1]', /listed twice/],
+    [['body', 'body.amount'], 'compare[1]', /lies inside "body"/],
+    ['body.amount', 'compare', /array/],
+  ])('refuses compare %j naming %s', (compare, keyPath, message) => {
+    const e = errorOf({ ...base, compare });
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.path).toBe(keyPath);
+    expect(e.message).toMatch(message);
+  });
+
+  it('reads the compared fields beside the record fields, a path shared with a field once', () => {
+    const fields = { timestamp: 'ts', request_id: 'request_id', site: 'meta.site', status: 'status', region: 'region' };
+    const c = buildRecordColumns(fields, 'tiers.gcs.fields', ['body.amount', 'meta.site']);
+    expect(c.columns).toBe(
+      `{'ts': 'VARCHAR', 'request_id': 'VARCHAR', 'meta': 'STRUCT("site" VARCHAR)', 'status': 'VARCHAR', ` +
+        `'region': 'VARCHAR', 'body': 'STRUCT("amount" VARCHAR)'}`,
+    );
+    expect(c.extraExpr).toEqual([`"body"['amount']`, `"meta"['site']`]);
+  });
+
+  it('names the compare entry that goes inside a field the tier reads as a value', () => {
+    const fields = { timestamp: 'ts', request_id: 'request_id', site: 'site', status: 'status', region: 'region' };
+    let error: unknown;
+    try {
+      buildRecordColumns(fields, 'tiers.gcs.fields', ['user.id', 'site.code']);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).path).toBe('compare[1]');
+  });
+});
