@@ -6,7 +6,7 @@ import { createBigqueryTier } from '../../src/tiers/bigquery.js';
 import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, startBqEmulator } from '../support/bq-emulator.js';
 import { createDataset, LANDED_SCHEMA, loadTable, PROXY_SCHEMA } from '../support/bq-tables.js';
 import { tempDir } from '../support/files.js';
-import { DAY, engineContract, FINAL, PROXY, ZONE } from './engine-contract.js';
+import { engineContract, FINAL, PROXY, ZONE, ZONED_FINAL, ZONED_PROXY } from './engine-contract.js';
 
 const PROJECT = 'parity-contract';
 const BYTES = '10737418240';
@@ -27,7 +27,7 @@ engineContract(
         data,
         'proxy',
         PROXY_SCHEMA,
-        PROXY.map((l) => ({
+        [...PROXY, ...ZONED_PROXY].map((l) => ({
           ts: iso(l.ts),
           request_id: l.requestId,
           site: l.site,
@@ -39,7 +39,12 @@ engineContract(
         data,
         'landed',
         LANDED_SCHEMA,
-        FINAL.map((l) => ({ ts: iso(l.ts), request_id: l.requestId, site: l.site, dt: DAY })),
+        [...FINAL, ...ZONED_FINAL].map((l) => ({
+          ts: iso(l.ts),
+          request_id: l.requestId,
+          site: l.site,
+          dt: dayOf(l.ts, 'UTC'),
+        })),
       );
       const reader = (kind: 'proxy' | 'landed') =>
         createBigqueryTier(

@@ -7,6 +7,7 @@
  * how to make the engine and serve the fixture's tables to it (see {@link MakeEngine}).
  */
 import { dayWindow } from '../../src/dates.js';
+import { daySpan } from '../../src/site-zones.js';
 import type {
   BigqueryRangeReader,
   DayKey,
@@ -100,9 +101,73 @@ export const FIXTURE_IDS: readonly { site: Site; requestId: string; facts: IdFac
   { site: 'UNKNOWN', requestId: 'z-1', facts: { ...accepted, unroutable: true } },
 ];
 
+/**
+ * Each site's business day: a July batch where US's day is Chicago's (CDT, -05:00) and MX's Mexico
+ * City's (-06:00 all year since 2022); CA, UNKNOWN and unconfigured sites keep the configured zone
+ * (ZONE, UTC). Each line says by hand which report day it counts for in its site's zone (null: a day
+ * outside the batch, counted nowhere). Its ids are its own, so the fixture above is untouched.
+ */
+export const ZONED = {
+  days: ['2025-07-15', '2025-07-16'] as DayKey[],
+  zoning: { timezone: ZONE, siteZones: { US: 'America/Chicago', MX: 'America/Mexico_City' } },
+  sites: ['US', 'CA', 'MX'] as Site[],
+};
+type Zoned<T> = T & { day: DayKey | null };
+const z = (hhmmss: string, day: string) => Date.parse(`${day}T${hhmmss}Z`);
+
+export const ZONED_PROXY: readonly Zoned<ProxyLine>[] = [
+  // 23:30 on the 15th in Mexico City, already 00:30 on the 16th in Chicago.
+  { ts: z('05:30:00', '2025-07-16'), requestId: 'zmx-late', site: 'MX', status: 200, day: '2025-07-15' },
+  { ts: z('05:30:00', '2025-07-16'), requestId: 'zus-early', site: 'US', status: 200, day: '2025-07-16' },
+  { ts: z('05:30:00', '2025-07-16'), requestId: 'zca-utc', site: 'CA', status: 200, day: '2025-07-16' },
+  // 23:30 on the 14th in Chicago, 23:45 on the 14th in Mexico City: before the batch.
+  { ts: z('04:30:00', '2025-07-15'), requestId: 'zus-before', site: 'US', status: 200, day: null },
+  { ts: z('05:45:00', '2025-07-15'), requestId: 'zmx-before', site: 'mx', status: 200, day: null },
+  // 00:10 UTC on the 15th: CA's day (UTC), the 14th in Chicago.
+  { ts: z('00:10:00', '2025-07-15'), requestId: 'zca-first', site: 'CA', status: 200, day: '2025-07-15' },
+  { ts: z('00:10:00', '2025-07-15'), requestId: 'zus-14th', site: 'US', status: 413, day: null },
+  // A site no one configured: UNKNOWN, in the configured zone (the 15th in UTC, the 16th nowhere).
+  { ts: z('23:30:00', '2025-07-15'), requestId: 'zbr', site: 'BR', status: 200, day: '2025-07-15' },
+  // 23:00 on the 16th in Mexico City, 23:59 on the 16th in Chicago: both days' last hours, after UTC's.
+  { ts: z('05:00:00', '2025-07-17'), requestId: 'zmx-last', site: 'MX', status: 200, day: '2025-07-16' },
+  { ts: z('04:59:00', '2025-07-17'), requestId: 'zus-last', site: 'US', status: 502, day: '2025-07-16' },
+  { ts: z('04:59:30', '2025-07-17'), requestId: 'zus-last', site: 'US', status: 200, day: '2025-07-16' },
+];
+export const ZONED_KAFKA: readonly Zoned<KafkaLine>[] = [
+  {
+    region: 'EUS2',
+    ts: z('05:30:01', '2025-07-16'),
+    requestId: 'zmx-late',
+    site: 'MX',
+    inFlight: false,
+    day: '2025-07-15',
+  },
+  {
+    region: 'EUS2',
+    ts: z('05:30:01', '2025-07-16'),
+    requestId: 'zus-early',
+    site: 'US',
+    inFlight: false,
+    day: '2025-07-16',
+  },
+  {
+    region: 'SCUS',
+    ts: z('05:00:01', '2025-07-17'),
+    requestId: 'zmx-last',
+    site: 'MX',
+    inFlight: false,
+    day: '2025-07-16',
+  },
+];
+export const ZONED_FINAL: readonly Zoned<FinalLine>[] = [
+  { ts: z('05:30:02', '2025-07-16'), requestId: 'zmx-late', site: 'MX', day: '2025-07-15' },
+  { ts: z('00:10:02', '2025-07-15'), requestId: 'zca-first', site: 'CA', day: '2025-07-15' },
+  { ts: z('05:00:02', '2025-07-17'), requestId: 'zmx-last', site: 'MX', day: '2025-07-16' },
+];
+
 /** The fixture's table tiers as rows an embedded engine streams in (one row per line, n = 1). */
 export function proxyRows(): StreamedRow[] {
-  return PROXY.map((l) => ({
+  return [...PROXY, ...ZONED_PROXY].map((l) => ({
     region: null,
     timestampMs: l.ts,
     requestId: l.requestId,
@@ -113,7 +178,7 @@ export function proxyRows(): StreamedRow[] {
   }));
 }
 export function finalRows(): StreamedRow[] {
-  return FINAL.map((l) => ({
+  return [...FINAL, ...ZONED_FINAL].map((l) => ({
     region: null,
     timestampMs: l.ts,
     requestId: l.requestId,
@@ -319,6 +384,89 @@ export function engineContract(name: string, makeEngine: MakeEngine, timeoutMs =
       const missing: MissingId[] = [];
       for await (const chunk of e.engine.missingIds('2025-03-08', SITES)) missing.push(...chunk);
       expect(missing).toEqual([]);
+    });
+
+    describe("each site's business day (sites with zones of their own)", () => {
+      const siteOf = (header: string | null) => {
+        const code = (header ?? '').trim().toUpperCase();
+        return ZONED.sites.includes(code) ? code : 'UNKNOWN';
+      };
+      const counted = <T extends { day: DayKey | null }>(lines: readonly T[]) =>
+        lines.filter((l): l is T & { day: DayKey } => l.day !== null);
+
+      beforeAll(async () => {
+        const { engine } = e;
+        const windows = ZONED.days.map((d) => dayWindow(d, ZONE));
+        const [first, last] = [daySpan(ZONED.days[0]!, ZONED.zoning), daySpan(ZONED.days.at(-1)!, ZONED.zoning)];
+        await engine.setWindows(windows, ZONED.zoning);
+        await engine.loadTable('proxy', e.proxy, first.startMs, last.endMs, ZONED.sites);
+        await engine.files?.loadEmpty('gcs');
+        await engine.beginStreamed('kafka');
+        await engine.appendStreamed(
+          'kafka',
+          ZONED_KAFKA.map((k) => ({
+            region: k.region,
+            timestampMs: k.ts,
+            requestId: k.requestId,
+            siteHeader: k.site,
+            inFlight: k.inFlight,
+            n: 1,
+          })),
+        );
+        await engine.finishStreamed('kafka', ZONED.sites);
+        await engine.loadTable('bigquery', e.final, first.startMs, last.endMs, ZONED.sites);
+        await engine.joinIds(ZONED.days, true);
+      }, timeoutMs);
+
+      it("counts each proxy line for its site's day in its site's zone", async () => {
+        const expected = new Map<
+          string,
+          { lines: number; accepted: number; rejected413: number; rejected502: number }
+        >();
+        for (const l of counted(ZONED_PROXY)) {
+          const key = countKey({ day: l.day, site: siteOf(l.site) });
+          const c = expected.get(key) ?? { lines: 0, accepted: 0, rejected413: 0, rejected502: 0 };
+          c.lines++;
+          if (l.status >= 200 && l.status < 300) c.accepted++;
+          if (l.status === 413) c.rejected413++;
+          if (l.status === 502) c.rejected502++;
+          expected.set(key, c);
+        }
+        const rows = await e.engine.proxyCounts();
+        expect(new Map(rows.map((r) => [countKey(r), r.counts]))).toEqual(expected);
+      });
+
+      it("counts Kafka's and the final tier's records for their site's day", async () => {
+        const tally = (lines: readonly { day: DayKey; site: string | null; region?: string }[]) => {
+          const m = new Map<string, number>();
+          for (const l of lines) {
+            const key = countKey({ day: l.day, site: siteOf(l.site), region: l.region ?? '' });
+            m.set(key, (m.get(key) ?? 0) + 1);
+          }
+          return m;
+        };
+        const kafka = await e.engine.streamedCounts('kafka');
+        expect(new Map(kafka.map((r) => [countKey(r), r.n]))).toEqual(tally(counted(ZONED_KAFKA)));
+        const final = await e.engine.streamedCounts('bigquery');
+        expect(new Map(final.map((r) => [countKey(r), r.n]))).toEqual(tally(counted(ZONED_FINAL)));
+      });
+
+      it('lists each day’s missing ids by their site’s day, with the accepted instant', async () => {
+        for (const day of ZONED.days) {
+          const missing: MissingId[] = [];
+          for await (const chunk of e.engine.missingIds(day, ZONED.sites)) missing.push(...chunk);
+          const landed = new Set(ZONED_FINAL.map((f) => f.requestId));
+          const accepted = counted(ZONED_PROXY).filter((l) => l.day === day && l.status < 300);
+          const expected = accepted
+            .filter((l) => !landed.has(l.requestId))
+            .map((l) => [siteOf(l.site), l.requestId, l.ts])
+            .sort(([a, ra], [b, rb]) => {
+              const order = (s: unknown) => (ZONED.sites.includes(String(s)) ? ZONED.sites.indexOf(String(s)) : 9);
+              return order(a) - order(b) || String(ra).localeCompare(String(rb));
+            });
+          expect(missing.map((m) => [m.site, m.requestId, m.acceptedMs])).toEqual(expected);
+        }
+      });
     });
   });
 }
