@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Config, TierLocations } from '../src/config.js';
 import { addDays, dayOf } from '../src/dates.js';
 import { daySpan, dayWindowsOf, readWindowsOf, type SiteZoning } from '../src/site-zones.js';
@@ -91,7 +92,9 @@ export async function readBatch(
   // Each day in every zone some site's day is cut in: the folders and time ranges read are their union.
   const zoneWindows = days.flatMap((d) => dayWindowsOf(d, config));
   const [first, last] = [daySpan(days[0]!, config), daySpan(days.at(-1)!, config)];
-  const cache = config.cache ? new ObjectCache(config.cache.location, log) : undefined;
+  const cache = config.cache
+    ? new ObjectCache(await stores.cacheStore(config.cache.location), log, path.join(scratch, 'cache'))
+    : undefined;
   const tiers: { name: FileTierName; cfg: TierLocations; concurrency: number }[] = [];
   if (config.tiers.proxy) tiers.push({ name: 'proxy', cfg: config.tiers.proxy, concurrency: LOCAL_STAGE_CONCURRENCY });
   if (config.tiers.gcs) tiers.push({ name: 'gcs', cfg: config.tiers.gcs, concurrency: config.gcs.downloadConcurrency });

@@ -78,7 +78,7 @@ export interface Config {
    * so a config without `compare` resolves (and hashes) as before.
    */
   compare?: string[];
-  /** The per-object cache's folder, absolute; unset: every object is parsed every run. */
+  /** The per-object cache's folder (absolute) or gs:// prefix; unset: every object is parsed every run. */
   cache?: { location: string };
 }
 
@@ -178,7 +178,15 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     alerts: raw.alerts,
     reports: raw.reports,
     ...(raw.compare.length > 0 ? { compare: raw.compare } : {}),
-    ...(raw.cache ? { cache: { location: path.resolve(baseDir, raw.cache.location) } } : {}),
+    ...(raw.cache
+      ? {
+          cache: {
+            location: raw.cache.location.startsWith('gs://')
+              ? raw.cache.location
+              : path.resolve(baseDir, raw.cache.location),
+          },
+        }
+      : {}),
   };
 }
 

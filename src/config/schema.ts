@@ -280,14 +280,18 @@ export const schema = z.strictObject({
     .default({ kind: 'embedded', batchDays: 7 }),
   /**
    * Each file object's parsed aggregate, kept by the object's identity so that later runs (daily's re-checks, a
-   * backfill's neighbour folders) do not parse it again. A local folder (relative: from the config's folder).
+   * backfill's neighbour folders) do not parse it again. A local folder (relative: from the config's folder) or a
+   * gs://bucket/prefix/.
    */
   cache: z
     .strictObject({
       location: z
         .string()
         .min(1)
-        .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v), 'a local folder (gs:// caches are not supported yet)'),
+        .refine(
+          (v) => /^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](\/.*)?$/.test(v) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(v),
+          'a local folder or gs://bucket/prefix/',
+        ),
     })
     .optional(),
 });

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecordFields } from '../config.js';
 import type { StagedObject } from '../domain.js';
 import type { Logger } from '../log/logger.js';
+import type { CacheStore } from '../storage/cache-store.js';
 import { loadQuery } from '../queries.js';
-import { type CompareSql, duckdbColumnTags, duckdbHashesAgg } from './compare-sql.js';
 import { buildRecordColumns } from './record-columns.js';
 
 /** Bumped when an entry's meaning changes in a way the query texts below do not show. */
@@ -28,13 +28,15 @@ const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
  * folders) read the small Parquet instead of the lines. An entry does not depend on the run's days,
  * zone, sites or late days, only on the object and the parse settings (tier kind, fields mapping, the
  * query texts), all in its name. A changed object has a new identity and so misses; an entry that does
- * not read back whole is deleted, logged and rebuilt, never trusted; every write is a temporary file
- * renamed into place.
+ * not read back whole is deleted, logged and rebuilt, never trusted; every write is whole or absent to a
+ * reader. The entries live in a CacheStore: a local folder or a gs:// prefix.
  */
 export class ObjectCache {
   constructor(
-    readonly folder: string,
+    readonly entries: CacheStore,
     private readonly log: Logger,
+    /** Where entries of a remote store are downloaded to be read: the run's scratch folder. */
+    private readonly scratch: string,
   ) {}
 
   /** The entry's name: a digest of the object's identity and everything that shapes its aggregate. */
@@ -43,21 +45,28 @@ export class ObjectCache {
     return sha256(JSON.stringify([FORMAT, identity, tier, settings, sha256(query)]));
   }
 
-  /** The entry's Parquet file when it is there and whole; a damaged entry is removed (and logged). */
+  /** The entry's Parquet file, local, when it is there and whole; a damaged entry is removed (and logged). */
   async lookup(object: StagedObject, name: string): Promise<string | undefined> {
-    const file = path.join(this.folder, `${name}.parquet`);
-    let manifestText: string;
+    let manifestFile: string | undefined;
+    let file: string | undefined;
     try {
-      manifestText = await readFile(path.join(this.folder, `${name}.json`), 'utf8');
+      await mkdir(this.scratch, { recursive: true });
+      manifestFile = await this.entries.fetch(`${name}.json`, this.scratch);
+      if (!manifestFile) return undefined;
+      file = await this.entries.fetch(`${name}.parquet`, this.scratch);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      return this.discard(object, name, (e as Error).message);
+      // A store that cannot be read costs speed only: the object is parsed, and the entry left alone.
+      this.log.warn(`cache: cannot read ${this.entries.where} (${(e as Error).message}); parsing ${object.url}`, {
+        object: object.url,
+      });
+      return undefined;
     }
     try {
-      const manifest = JSON.parse(manifestText) as Manifest;
+      if (!file) throw new Error('its Parquet file is missing');
+      const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Manifest;
       const digest = sha256(await readFile(file));
       if (manifest.format !== FORMAT || manifest.identity !== object.identity || manifest.sha256 !== digest)
-        return this.discard(object, name, 'its content does not match its manifest');
+        return await this.discard(object, name, 'its content does not match its manifest');
     } catch (e) {
       return this.discard(object, name, (e as Error).message);
     }
@@ -67,33 +76,31 @@ export class ObjectCache {
   private async discard(object: StagedObject, name: string, why: string): Promise<undefined> {
     this.log.warn(`cache: the entry of ${object.url} is unreadable (${why}); parsing the object again`, {
       object: object.url,
-      entry: path.join(this.folder, name),
+      entry: `${this.entries.where}${this.entries.where.endsWith('/') ? '' : '/'}${name}`,
     });
-    for (const ext of ['json', 'parquet']) await unlink(path.join(this.folder, `${name}.${ext}`)).catch(() => {});
+    for (const ext of ['json', 'parquet']) await this.entries.remove(`${name}.${ext}`).catch(() => {});
     return undefined;
   }
 
-  /** Copies a just-made aggregate into the cache; a cache that cannot be written costs speed only (logged). */
+  /** Keeps a just-made aggregate; a cache that cannot be written costs speed only (logged). */
   async store(object: StagedObject, name: string, made: string): Promise<void> {
-    const tmp = (ext: string) => path.join(this.folder, `.${name}.${process.pid}.${ext}.tmp`);
+    const manifestFile = `${made}.json`;
     try {
-      await mkdir(this.folder, { recursive: true });
-      await copyFile(made, tmp('parquet'));
       const manifest: Manifest = {
         format: FORMAT,
         object: object.url,
         identity: object.identity!,
         sha256: sha256(await readFile(made)),
       };
-      await writeFile(tmp('json'), JSON.stringify(manifest));
+      await writeFile(manifestFile, JSON.stringify(manifest));
       // The Parquet first: a manifest is only ever beside the file it describes.
-      await rename(tmp('parquet'), path.join(this.folder, `${name}.parquet`));
-      await rename(tmp('json'), path.join(this.folder, `${name}.json`));
+      await this.entries.put(`${name}.parquet`, made);
+      await this.entries.put(`${name}.json`, manifestFile);
     } catch (e) {
-      for (const ext of ['json', 'parquet']) await unlink(tmp(ext)).catch(() => {});
-      this.log.warn(`cache: cannot keep the aggregate of ${object.url} in ${this.folder} (${(e as Error).message})`, {
-        object: object.url,
-      });
+      this.log.warn(
+        `cache: cannot keep the aggregate of ${object.url} in ${this.entries.where} (${(e as Error).message})`,
+        { object: object.url },
+      );
     }
   }
 
@@ -106,7 +113,6 @@ export class ObjectCache {
 /**
  * Each staged object as its aggregate's Parquet file, from the cache or made now (and kept when the
  * object has an identity). `runs`: one statement runner per connection to use at once; `scratch`: this run's folder for made files.
- * `compare`: the landed tier's compared fields, hashed into the entry (their paths are in its query, so in its name).
  */
 export async function objectAggregates(
   runs: ((sql: string) => Promise<void>)[],
@@ -115,15 +121,12 @@ export async function objectAggregates(
   fields: RecordFields,
   cache: ObjectCache,
   scratch: string,
-  compare?: CompareSql,
 ): Promise<StagedObject[]> {
-  const { columns, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, compare?.paths);
+  const { columns, expr } = buildRecordColumns(fields, `tiers.${tier}.fields`);
   const query = (file: string) =>
     loadQuery('duckdb', 'object-aggregate', {
       ...expr,
       columns,
-      tags: duckdbColumnTags(compare, extraExpr),
-      hashes: duckdbHashesAgg(compare, 'tags'),
       path: sqlString(file),
       status_required: tier === 'proxy' ? 'true' : 'false',
       parse_lines: loadQuery('duckdb', 'parse-lines'),

@@ -3,6 +3,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { GcsOptions } from '../config.js';
 import type { ParsedLocation } from '../locations.js';
 import type { BlobStore } from './blob-store.js';
+import { type CacheStore, LocalCacheStore } from './cache-store.js';
 import { LocalBlobStore } from './local-store.js';
 
 /**
@@ -40,6 +41,15 @@ export class StoreRegistry {
       this.stores.set(key, store);
     }
     return store;
+  }
+
+  /** The per-object cache's store: a local folder, or a gs:// prefix on the run's client. */
+  async cacheStore(location: string): Promise<CacheStore> {
+    const gs = /^gs:\/\/([^/]+)\/?(.*)$/.exec(location);
+    if (!gs) return new LocalCacheStore(location);
+    const [{ GcsCacheStore }, storage] = await Promise.all([import('./gcs-cache-store.js'), this.gcs.storage()]);
+    const prefix = gs[2]! === '' || gs[2]!.endsWith('/') ? gs[2]! : `${gs[2]!}/`;
+    return new GcsCacheStore(storage, gs[1]!, prefix);
   }
 
   private async openGcs(tier: string, bucket: string): Promise<BlobStore> {

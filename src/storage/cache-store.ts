@@ -1,0 +1,55 @@
+import { access, copyFile, mkdir, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Where the per-object cache keeps its entry files (src/engine/object-cache.ts): a local folder the cron
+ * mounts, or a gs:// prefix. Names are flat (`<digest>.parquet`, `<digest>.json`); every write is whole
+ * or absent to a reader (a temporary file renamed into place, or one single-request upload).
+ */
+export interface CacheStore {
+  /** The location as configured, for messages. */
+  readonly where: string;
+  /**
+   * The entry file as a local path: the file itself in a local folder, or downloaded into `scratch`.
+   * Undefined when there is no such entry; throws when it exists but cannot be read.
+   */
+  fetch(name: string, scratch: string): Promise<string | undefined>;
+  /** Keeps `localFile` as the entry `name`, replacing any. */
+  put(name: string, localFile: string): Promise<void>;
+  /** Removes the entry; an absent one is no error. */
+  remove(name: string): Promise<void>;
+}
+
+/** A local folder (created on first write). */
+export class LocalCacheStore implements CacheStore {
+  constructor(readonly where: string) {}
+
+  async fetch(name: string): Promise<string | undefined> {
+    const file = path.join(this.where, name);
+    try {
+      await access(file);
+      return file;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async put(name: string, localFile: string): Promise<void> {
+    await mkdir(this.where, { recursive: true });
+    const tmp = path.join(this.where, `.${name}.${process.pid}.tmp`);
+    try {
+      await copyFile(localFile, tmp);
+      await rename(tmp, path.join(this.where, name));
+    } catch (e) {
+      await unlink(tmp).catch(() => {});
+      throw e;
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    await unlink(path.join(this.where, name)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+}

@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { createStorageClient } from '../../src/storage/gcs-store.js';
+import { counted, csvs, DAYS, fromCache, writeData } from '../support/cache-scenario.js';
+import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
+import { runCli, tempDir, writeConfig } from '../support/files.js';
+
+/**
+ * The per-object cache under a gs:// prefix, on fake-gcs-server with the real client: entries are
+ * written there, read back by the next run, and a damaged or unreachable one costs speed only.
+ */
+describe('the per-object cache in GCS', () => {
+  let fake: FakeGcs;
+  const BUCKET = 'parity-cache';
+  const PREFIX = 'entries/';
+
+  beforeAll(async () => {
+    fake = await startFakeGcs();
+  }, 300_000);
+
+  afterAll(async () => {
+    await fake?.stop();
+  });
+
+  const storage = () => createStorageClient({ projectId: 'parity-it', apiEndpoint: fake.endpoint });
+
+  async function setUp(bucket: string) {
+    const dir = await tempDir();
+    await writeData(dir);
+    const gcs = { locations: ['landed/dt={date}/'], apiEndpoint: fake.endpoint, projectId: 'parity-it' };
+    const base = { timezone: 'Asia/Kolkata', tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs } };
+    const plain = await writeConfig(dir, base, 'plain.json');
+    const cached = await writeConfig(dir, { ...base, cache: { location: `gs://${bucket}/${PREFIX}` } }, 'cached.json');
+    return { dir, plain, cached };
+  }
+
+  const reconcile = (config: string, out: string) =>
+    runCli(['reconcile', '--config', config, '--from', DAYS[0]!, '--to', DAYS[2]!, '--out', out]);
+
+  const entries = async (bucket: string) => {
+    const [files] = await storage().bucket(bucket).getFiles({ prefix: PREFIX });
+    return files.map((f) => f.name).sort();
+  };
+
+  it('keeps each object’s entry under the prefix, and the next run reads them all with the same reports', async () => {
+    await storage().createBucket(BUCKET);
+    const { dir, plain, cached } = await setUp(BUCKET);
+    const none = await reconcile(plain, path.join(dir, 'none'));
+    const first = await reconcile(cached, path.join(dir, 'first'));
+    const [proxy, gcs] = counted(first.stderr);
+    expect(fromCache(first.stderr)).toEqual([
+      `proxy: 0 of ${proxy} objects from cache`,
+      `gcs: 0 of ${gcs} objects from cache`,
+    ]);
+    const names = await entries(BUCKET);
+    // A Parquet file and its manifest per object, flat under the prefix.
+    expect(names).toHaveLength(2 * (proxy! + gcs!));
+    expect(names.every((n) => /^entries\/[0-9a-f]{64}\.(parquet|json)$/.test(n))).toBe(true);
+
+    const second = await reconcile(cached, path.join(dir, 'second'));
+    expect(fromCache(second.stderr)).toEqual([
+      `proxy: ${proxy} of ${proxy} objects from cache`,
+      `gcs: ${gcs} of ${gcs} objects from cache`,
+    ]);
+    expect(second.code).toBe(none.code);
+    const expected = await csvs(path.join(dir, 'none'));
+    expect(Object.keys(expected)).toHaveLength(9);
+    expect(await csvs(path.join(dir, 'first'))).toEqual(expected);
+    expect(await csvs(path.join(dir, 'second'))).toEqual(expected);
+
+    // A damaged entry in the bucket is never trusted: it is logged, deleted, parsed again and kept anew.
+    const parquet = names.find((n) => n.endsWith('.parquet'))!;
+    await storage().bucket(BUCKET).file(parquet).save(Buffer.from('not parquet'), { resumable: false });
+    const third = await reconcile(cached, path.join(dir, 'third'));
+    expect(third.stderr).toMatch(/cache: the entry of .* is unreadable \(its content does not match its manifest\)/);
+    expect(await csvs(path.join(dir, 'third'))).toEqual(expected);
+    const [rebuilt] = await storage().bucket(BUCKET).file(parquet).download();
+    expect(rebuilt.subarray(0, 4).toString()).toBe('PAR1');
+  });
+
+  it('a cache bucket that does not exist costs speed only: every object is parsed, the reports are whole', async () => {
+    const { dir, plain, cached } = await setUp('no-such-cache-bucket');
+    const none = await reconcile(plain, path.join(dir, 'none'));
+    const run = await reconcile(cached, path.join(dir, 'cached'));
+    expect(run.code).toBe(none.code);
+    expect(run.stderr).toContain('cache: cannot keep the aggregate of');
+    expect(run.stderr).toContain('gs://no-such-cache-bucket/entries/');
+    expect(await csvs(path.join(dir, 'cached'))).toEqual(await csvs(path.join(dir, 'none')));
+    // Nothing to read it from either: a second run parses everything again, without failing.
+    const again = await reconcile(cached, path.join(dir, 'again'));
+    const [proxy] = counted(again.stderr);
+    expect(fromCache(again.stderr)[0]).toBe(`proxy: 0 of ${proxy} objects from cache`);
+  });
+});
