@@ -111,6 +111,19 @@ function measure(
   });
 }
 
+/** The argv of one quiet reconcile of the bench's day: a CLI, its config and its --out. */
+const oneDay = (cli: string, config: string, out: string) => [
+  cli,
+  'reconcile',
+  '--config',
+  config,
+  '--date',
+  DAY,
+  '--out',
+  out,
+  '--quiet',
+];
+
 async function filesBelow(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
@@ -325,7 +338,7 @@ async function caseLocal(
   await writeFile(watched, JSON.stringify({ ...cfg, engine: { ...cfg.engine, tempDirectory: spillDir } }));
   for (let i = 0; i < runs; i++) {
     pipeTimes.push((await measure('sh', ['-c', pipe])).seconds);
-    const argv = [CLI, 'reconcile', '--config', watched, '--date', DAY, '--out', out, '--quiet'];
+    const argv = oneDay(CLI, watched, out);
     const r = await measure(process.execPath, argv, ROOT, spillDir);
     if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile exited ${r.code}: ${r.stderr}`);
     reconcileTimes.push(r.seconds);
@@ -385,17 +398,7 @@ async function caseAgainstReference(
       ['ref', cli, outRef, refs],
       ['head', CLI, outHead, heads],
     ] as const) {
-      const r = await measure(process.execPath, [
-        bin,
-        'reconcile',
-        '--config',
-        config,
-        '--date',
-        DAY,
-        '--out',
-        out,
-        '--quiet',
-      ]);
+      const r = await measure(process.execPath, oneDay(bin, config, out));
       if (r.code !== 0 && r.code !== 1) throw new Error(`${which} reconcile exited ${r.code}: ${r.stderr}`);
       times.push(r.seconds);
     }
@@ -443,29 +446,9 @@ async function caseGcs(events: number): Promise<{ reconcile: number; local: numb
     if (curl.code !== 0 || downloaded === 0) throw new Error(`curl failed: ${curl.stderr}`);
     process.stderr.write(`curl downloaded ${objects.length} objects, ${(downloaded / 1048576).toFixed(0)} MiB\n`);
     const out = path.join(DATA, 'out-gcs');
-    const r = await measure(process.execPath, [
-      CLI,
-      'reconcile',
-      '--config',
-      gcsConfig,
-      '--date',
-      DAY,
-      '--out',
-      out,
-      '--quiet',
-    ]);
+    const r = await measure(process.execPath, oneDay(CLI, gcsConfig, out));
     if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile from GCS exited ${r.code}: ${r.stderr}`);
-    const l = await measure(process.execPath, [
-      CLI,
-      'reconcile',
-      '--config',
-      config,
-      '--date',
-      DAY,
-      '--out',
-      path.join(DATA, 'out'),
-      '--quiet',
-    ]);
+    const l = await measure(process.execPath, oneDay(CLI, config, path.join(DATA, 'out')));
     return { reconcile: r.seconds, local: l.seconds, curl: curl.seconds, rss: r.peakRssMiB };
   } finally {
     await fake.stop();
@@ -630,17 +613,7 @@ async function caseBigqueryEngine(
                 : { kind: 'embedded', batchDays: 1 },
           }),
         );
-        const r = await measure(process.execPath, [
-          CLI,
-          'reconcile',
-          '--config',
-          config,
-          '--date',
-          DAY,
-          '--out',
-          path.join(DATA, `out-bq-${engine}-${events}`),
-          '--quiet',
-        ]);
+        const r = await measure(process.execPath, oneDay(CLI, config, path.join(DATA, `out-bq-${engine}-${events}`)));
         if (r.code !== 0 && r.code !== 1)
           throw new Error(`reconcile with engine ${engine} exited ${r.code}: ${r.stderr}`);
         process.stderr.write(
