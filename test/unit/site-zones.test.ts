@@ -1,0 +1,88 @@
+import { folderDaysFor } from '../../jobs/read-tiers.js';
+import { todayOf } from '../../jobs/daily.js';
+import { dayBuckets, dayWindow } from '../../src/dates.js';
+import { dayLookupOf } from '../../src/engine/day-lookup.js';
+import { daySpan, readWindowsOf, zoneOfSite } from '../../src/site-zones.js';
+
+const ZONING = { timezone: 'America/Chicago', siteZones: { MX: 'America/Mexico_City', JP: 'Asia/Tokyo' } };
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe("each site's zone", () => {
+  test('a site without a zone of its own, UNKNOWN and a site no one configured use the configured zone', () => {
+    expect(['MX', 'JP', 'US', 'UNKNOWN', 'BR'].map((s) => zoneOfSite(ZONING, s))).toEqual([
+      'America/Mexico_City',
+      'Asia/Tokyo',
+      'America/Chicago',
+      'America/Chicago',
+      'America/Chicago',
+    ]);
+    // A key inherited from Object.prototype is no site.
+    expect(zoneOfSite(ZONING, 'constructor')).toBe('America/Chicago');
+  });
+
+  test("a day's span runs from the earliest midnight of any site's zone to the latest", () => {
+    const span = daySpan('2025-07-15', ZONING);
+    expect([iso(span.startMs), iso(span.endMs)]).toEqual(['2025-07-14T15:00:00.000Z', '2025-07-16T06:00:00.000Z']);
+  });
+
+  test('Kafka reads each instant once: consecutive read windows touch, and together cover every site’s days', () => {
+    const days = ['2025-03-08', '2025-03-09', '2025-03-10'];
+    const reads = readWindowsOf(days, ZONING);
+    expect(reads.map((w) => w.day)).toEqual(days);
+    for (let i = 1; i < reads.length; i++) expect(reads[i]!.startMs).toBe(reads[i - 1]!.endMs);
+    expect(reads[0]!.startMs).toBe(daySpan(days[0]!, ZONING).startMs);
+    expect(reads.at(-1)!.endMs).toBe(daySpan(days.at(-1)!, ZONING).endMs);
+    // With one zone, the reads are the days' windows.
+    expect(readWindowsOf(days, { timezone: 'America/Chicago' })).toEqual(
+      days.map((d) => dayWindow(d, 'America/Chicago')),
+    );
+  });
+
+  test('the folders read are the union of what each site’s day needs', () => {
+    // Chicago's 2025-07-15 is in the UTC folders of the 15th and 16th; Tokyo's in the 14th's and 15th's.
+    expect(folderDaysFor(['2025-07-15'], 'America/Chicago', 0, 0)).toEqual(['2025-07-15', '2025-07-16']);
+    expect(folderDaysFor(['2025-07-15'], 'America/Chicago', 0, 0, ZONING.siteZones)).toEqual([
+      '2025-07-14',
+      '2025-07-15',
+      '2025-07-16',
+    ]);
+    expect(folderDaysFor(['2025-07-15'], 'America/Chicago', 1, 1, ZONING.siteZones)).toEqual([
+      '2025-07-13',
+      '2025-07-14',
+      '2025-07-15',
+      '2025-07-16',
+      '2025-07-17',
+    ]);
+  });
+
+  test("daily's today is the earliest in any site's zone, so that yesterday is over for every site", () => {
+    // 00:30 in Chicago on the 16th is still 23:30 on the 15th in Mexico City.
+    const now = new Date('2025-07-16T05:30:00Z');
+    expect(todayOf(now, { timezone: 'America/Chicago' })).toBe('2025-07-16');
+    expect(todayOf(now, { timezone: 'America/Chicago', siteZones: { MX: 'America/Mexico_City' } })).toBe('2025-07-15');
+  });
+});
+
+describe("the embedded engine's day lookup", () => {
+  const days = ['2025-03-09', '2025-03-10'];
+  const windows = days.map((d) => dayWindow(d, 'America/Chicago'));
+
+  test('with one zone it is the batch’s bucket list, as before', () => {
+    const one = dayBuckets(windows);
+    const lookup = dayLookupOf(windows, { timezone: 'America/Chicago' });
+    expect([lookup.firstBucket, lookup.bucketCount, lookup.days]).toEqual([one.firstBucket, one.days.length, one.days]);
+  });
+
+  test("each zone's list gives every bucket its day in that zone, and nothing outside the batch", () => {
+    const lookup = dayLookupOf(windows, ZONING);
+    expect(lookup.zones).toEqual(['America/Chicago', 'America/Mexico_City', 'Asia/Tokyo']);
+    expect(lookup.days).toHaveLength(lookup.bucketCount * 3);
+    lookup.zones.forEach((zone, z) => {
+      const own = dayBuckets(days.map((d) => dayWindow(d, zone)));
+      const list = lookup.days.slice(z * lookup.bucketCount, (z + 1) * lookup.bucketCount);
+      const offset = own.firstBucket - lookup.firstBucket;
+      expect(list.slice(offset, offset + own.days.length)).toEqual(own.days);
+      expect([...list.slice(0, offset), ...list.slice(offset + own.days.length)].every((d) => d === null)).toBe(true);
+    });
+  });
+});
