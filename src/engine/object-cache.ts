@@ -6,6 +6,7 @@ import type { StagedObject } from '../domain.js';
 import type { Logger } from '../log/logger.js';
 import type { CacheStore } from '../storage/cache-store.js';
 import { loadQuery } from '../queries.js';
+import { type CompareSql, duckdbColumnTags, duckdbHashesAgg } from './compare-sql.js';
 import { buildRecordColumns } from './record-columns.js';
 
 /** Bumped when an entry's meaning changes in a way the query texts below do not show. */
@@ -113,6 +114,7 @@ export class ObjectCache {
 /**
  * Each staged object as its aggregate's Parquet file, from the cache or made now (and kept when the
  * object has an identity). `runs`: one statement runner per connection to use at once; `scratch`: this run's folder for made files.
+ * `compare`: the landed tier's compared fields, hashed into the entry (their paths are in its query, so in its name).
  */
 export async function objectAggregates(
   runs: ((sql: string) => Promise<void>)[],
@@ -121,12 +123,15 @@ export async function objectAggregates(
   fields: RecordFields,
   cache: ObjectCache,
   scratch: string,
+  compare?: CompareSql,
 ): Promise<StagedObject[]> {
-  const { columns, expr } = buildRecordColumns(fields, `tiers.${tier}.fields`);
+  const { columns, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, compare?.paths);
   const query = (file: string) =>
     loadQuery('duckdb', 'object-aggregate', {
       ...expr,
       columns,
+      tags: duckdbColumnTags(compare, extraExpr),
+      hashes: duckdbHashesAgg(compare, 'tags'),
       path: sqlString(file),
       status_required: tier === 'proxy' ? 'true' : 'false',
       parse_lines: loadQuery('duckdb', 'parse-lines'),
