@@ -167,7 +167,7 @@ export interface BigqueryRangeReader {
  * ours. `doc` is the definition the README quotes.
  */
 export const PARITY_COLUMNS = [
-  ['date', 'the day, in the configured time zone'],
+  ['date', "the day, in the site's time zone (its own in `sites`, else `timezone`)"],
   [
     'site',
     'a configured site, UNKNOWN (header missing or naming no configured site), or ALL (the sum of the rows above)',
