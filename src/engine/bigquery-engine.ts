@@ -20,7 +20,10 @@ import {
   type TableTier,
 } from './engine.js';
 import { loadQuery } from '../queries.js';
-import { KAFKA_RAW_SCHEMA, KAFKA_ROWS_PER_LOAD, KafkaLoadFiles } from './kafka-load-files.js';
+import { KAFKA_ROWS_PER_LOAD, KafkaLoadFiles, loadKafkaFile } from './kafka-load-files.js';
+import { bigqueryComparing, bigqueryTagIds } from './compare-bigquery.js';
+import type { PayloadComparing } from './compare.js';
+import { type CompareSql, compareSqlOf } from './compare-sql.js';
 import { missingSql } from './fact-sql.js';
 import { foldWindows, type WindowCounting } from './loss-windows.js';
 import { type SiteZoning, siteZoneParams, ZONE_PARAM_TYPES } from '../site-zones.js';
@@ -42,12 +45,14 @@ export interface BigqueryEngineOptions {
   queryDeadlineMs?: number;
   /** Kafka rows per load job; default {@link KAFKA_ROWS_PER_LOAD}. */
   rowsPerLoad?: number;
+  /** The compared fields (`compare`): Kafka's values and the landed table's columns are hashed here. */
+  compare?: readonly string[];
 }
 
 /** A scratch table outlives a crashed run by at most this long (BigQuery deletes it). */
 const SCRATCH_LIFETIME_MS = 6 * 60 * 60 * 1000;
 
-type Scratch = 'agg_proxy' | 'agg_bigquery' | 'raw_kafka' | 'agg_kafka' | 'id_facts';
+type Scratch = 'agg_proxy' | 'agg_bigquery' | 'raw_kafka' | 'agg_kafka' | 'id_facts' | 'content_mismatch';
 
 /**
  * The counting engine for days too big for one pod: every request-id-level step (aggregation per
@@ -71,6 +76,8 @@ export class BigqueryEngine implements CountingEngine {
   private readonly statusValues = new Map<string, string>();
   private days: { days: DayKey[]; zoning?: SiteZoning } = { days: [] };
   private signal: AbortSignal | undefined;
+  private cmp: CompareSql | undefined;
+  compare?: PayloadComparing;
   /** Kafka's rows on their way to raw_kafka. */
   private readonly kafka: KafkaLoadFiles;
 
@@ -105,7 +112,10 @@ export class BigqueryEngine implements CountingEngine {
         ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
         ...(options.location ? { location: options.location } : {}),
       });
-    return new BigqueryEngine(bq, options, scratchDataset);
+    const engine = new BigqueryEngine(bq, options, scratchDataset);
+    engine.cmp = compareSqlOf(options.compare);
+    if (engine.cmp) engine.compare = bigqueryComparing(engine.cmp, engine);
+    return engine;
   }
 
   /** Every job and page read is given the signal: an abort cancels the running job. */
@@ -119,15 +129,8 @@ export class BigqueryEngine implements CountingEngine {
   /** Drops the run's scratch tables (they expire by themselves when this cannot). */
   async close(): Promise<void> {
     await this.kafka.discard();
-    const dataset = this.bq.dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project });
-    await Promise.all(
-      [...this.created].map((id) =>
-        dataset
-          .table(id)
-          .delete()
-          .catch(() => undefined),
-      ),
-    );
+    const drop = (id: string) => this.scratchTable(id).delete();
+    await Promise.all([...this.created].map((id) => drop(id).catch(() => undefined)));
     this.created.clear();
   }
 
@@ -170,6 +173,7 @@ export class BigqueryEngine implements CountingEngine {
     const range = rangeParams(startMs, endMs, spec.partitionMarginDays);
     const target = this.table(tier === 'proxy' ? 'agg_proxy' : 'agg_bigquery');
     const identifiers: Record<string, string> = { ...tableIdentifiers(source, spec.columns), target: target.sql };
+    Object.assign(identifiers, bigqueryTagIds(this.cmp).column);
     if (tier === 'proxy') {
       try {
         // Looked up once per table and run, not per batch.
@@ -218,7 +222,7 @@ export class BigqueryEngine implements CountingEngine {
   /** Loads what is left, then the same aggregation as the embedded engine's. */
   async finishStreamed(_tier: 'kafka', sites: string[]): Promise<void> {
     const loaded = await this.kafka.finish();
-    const target = this.table('agg_kafka');
+    const [target, raw] = [this.table('agg_kafka'), this.table('raw_kafka').sql];
     const context = this.context('engine', 'bigquery');
     if (!loaded) {
       await this.create(
@@ -231,7 +235,11 @@ export class BigqueryEngine implements CountingEngine {
     await this.create(
       target,
       {
-        query: loadQuery('bigquery', 'engine/agg-kafka', { target: target.sql, raw: this.table('raw_kafka').sql }),
+        query: loadQuery('bigquery', 'engine/agg-kafka', {
+          target: target.sql,
+          raw,
+          ...bigqueryTagIds(this.cmp).payload,
+        }),
         params: this.dayParams(sites),
         types: DAY_TYPES,
       },
@@ -241,17 +249,9 @@ export class BigqueryEngine implements CountingEngine {
 
   /** One file of Kafka's rows into raw_kafka: the batch's first replaces the table, the others append. */
   private async loadKafkaFile(file: string, first: boolean): Promise<void> {
-    const raw = this.table('raw_kafka');
-    await this.bq
-      .dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project })
-      .table(raw.tableId)
-      .load(file, {
-        sourceFormat: 'NEWLINE_DELIMITED_JSON',
-        schema: KAFKA_RAW_SCHEMA,
-        writeDisposition: first ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
-        ...(this.options.location ? { location: this.options.location } : {}),
-      });
-    await this.track(raw.tableId);
+    const { tableId } = this.table('raw_kafka');
+    await loadKafkaFile(this.scratchTable(tableId), file, first, this.options.location);
+    await this.track(tableId);
   }
 
   async proxyCounts(): Promise<LineCountsRow<Omit<ProxyLineCounts, 'malformed' | 'rejectedOther'>>[]> {
@@ -330,7 +330,7 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   /** A scratch table of this run, by role: one name per run, replaced batch by batch. */
-  private table(role: Scratch): TableRef {
+  table(role: Scratch): TableRef {
     const tableId = `audit_parity_${this.runId}_${role}`;
     return parseTable(`${this.scratchDataset.project}.${this.scratchDataset.dataset}.${tableId}`, 'engine.dataset');
   }
@@ -339,7 +339,7 @@ export class BigqueryEngine implements CountingEngine {
     return { zone: this.options.timezone, days: this.days.days, sites, ...siteZoneParams(this.days.zoning) };
   }
 
-  private context(op: ErrorContext['op'], tier: 'proxy' | 'bigquery', source?: TableRef): ErrorContext {
+  context(op: ErrorContext['op'], tier: 'proxy' | 'bigquery', source?: TableRef): ErrorContext {
     const object = source?.name ?? this.options.dataset;
     return {
       op,
@@ -354,7 +354,7 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   /** Runs a statement that creates (or replaces) `target`, to its end; the table is tracked for close(). */
-  private async create(target: TableRef, query: Query, context: ErrorContext) {
+  async create(target: TableRef, query: Query, context: ErrorContext) {
     try {
       const { metadata } = await this.jobs.run(query, context, Date.now() + this.jobs.deadlineMs, this.signal);
       await this.track(target.tableId);
@@ -364,31 +364,28 @@ export class BigqueryEngine implements CountingEngine {
     }
   }
 
-  /** Remembers a scratch table for close() and, the first time, gives it an expiry. */
+  /**
+   * Remembers a scratch table for close() and, the first time, gives it an expiry: tables left by a run
+   * that crashed are deleted by BigQuery after SCRATCH_LIFETIME_MS.
+   */
   private async track(tableId: string): Promise<void> {
     if (this.created.has(tableId)) return;
     this.created.add(tableId);
-    await this.expire(tableId);
+    await this.scratchTable(tableId).setMetadata({ expirationTime: String(Date.now() + SCRATCH_LIFETIME_MS) });
   }
 
-  /** Tables left by a run that crashed are deleted by BigQuery after SCRATCH_LIFETIME_MS. */
-  private async expire(tableId: string): Promise<void> {
-    const table = this.bq
-      .dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project })
-      .table(tableId);
-    await table.setMetadata({ expirationTime: String(Date.now() + SCRATCH_LIFETIME_MS) });
+  private scratchTable(tableId: string) {
+    return this.bq.dataset(this.scratchDataset.dataset, { projectId: this.scratchDataset.project }).table(tableId);
   }
 
   /** A small result (counts per day × site × group), read whole. */
-  private async select(name: string, ids: Record<string, string>, params?: Query['params']): Promise<Rows> {
+  async select(name: string, ids: Record<string, string>, params?: Query['params']): Promise<Rows> {
     const context = this.context('engine', 'bigquery');
     try {
       const query: Query = { query: loadQuery('bigquery', `engine/${name}`, ids), ...(params ? { params } : {}) };
       const { pages } = await this.jobs.runPaged(query, context, this.pageSize, this.signal);
       const rows: Record<string, unknown>[] = [];
-      for await (const page of pages) {
-        rows.push(...page);
-      }
+      for await (const page of pages) rows.push(...page);
       return rows;
     } catch (e) {
       throw toTierError(e, context);

@@ -1,10 +1,10 @@
 /**
  * The SQL fragments of `compare` (payloads that changed on the way): each compared field of a record
  * becomes one tag `<i>:<hash>` — i its place in the config's list, hash the first
- * {@link COMPARE_HASH_HEX} hex digits of the md5 of the field's value as text, `-` when the record has
- * no value there (absent or JSON null: a BigQuery column cannot tell them apart). A value's text is
- * the string itself for a JSON string, and the engine's compact JSON for a number, boolean, object or
- * array, so `"5"` and `5` compare equal. An id's tags are the distinct tags of all its records
+ * {@link COMPARE_HASH_HEX} hex digits of the md5 of the field's value as text. A value's text is the
+ * string itself for a JSON string, and the engine's compact JSON for a number, boolean, object or
+ * array, so `"5"` and `5` compare equal; a record with no value there (absent, or JSON null: a
+ * BigQuery column cannot tell them apart) has the text `null`, as has the string `"null"`. An id's tags are the distinct tags of all its records
  * (duplicates with equal payloads add nothing), so one field differs between Kafka and the final tier
  * exactly when their sets of that field's hashes differ. Built only from validated paths (the
  * config's compare pattern) and indexes: no value of a record reaches the SQL text.
@@ -30,7 +30,7 @@ export function compareSqlOf(paths: readonly string[] | undefined): CompareSql |
 
 /** DuckDB: one record's tags from each field's value as text (NULL: no value). */
 function duckdbTags(texts: readonly string[]): string {
-  const tags = texts.map((t, i) => `'${i}:' || coalesce(substr(md5(${t}), 1, ${COMPARE_HASH_HEX}), '-')`);
+  const tags = texts.map((t, i) => `'${i}:' || substr(md5(coalesce(${t}, 'null')), 1, ${COMPARE_HASH_HEX})`);
   return `[${tags.join(', ')}]`;
 }
 
@@ -54,29 +54,36 @@ export function duckdbHashesAgg(c: CompareSql | undefined, column: 'tags' | 'has
   return c ? `list_distinct(flatten(list(${column}) FILTER (WHERE ${column} IS NOT NULL)))` : 'NULL::VARCHAR[]';
 }
 
+/** BigQuery: no tags (compare off, or a row without a payload): an empty array, as BigQuery stores no NULL array. */
+const BQ_NO_TAGS = 'ARRAY<STRING>[]';
+
 /** BigQuery: one record's tags from each field's value as text (NULL: no value). */
 function bigqueryTags(texts: readonly string[]): string {
-  const tags = texts.map((t, i) => `CONCAT('${i}:', IFNULL(SUBSTR(TO_HEX(MD5(${t})), 1, ${COMPARE_HASH_HEX}), '-'))`);
+  const tags = texts.map(
+    (t, i) => `CONCAT('${i}:', SUBSTR(TO_HEX(MD5(IFNULL(${t}, 'null'))), 1, ${COMPARE_HASH_HEX}))`,
+  );
   return `[${tags.join(', ')}]`;
 }
 
 /**
- * BigQuery, a JSON text's value at `jsonPath` as text: a string's own text, else its compact JSON; NULL
- * for absent or null.
+ * BigQuery, a JSON text's value at `jsonPath` as text: a string's own text, else its compact JSON (`null`
+ * for null); NULL when absent. (Comparing JSON_QUERY's result with text is what the emulator cannot do.)
  */
 function bigqueryJsonText(json: string, jsonPath: string): string {
-  return `COALESCE(JSON_VALUE(${json}, '${jsonPath}'), NULLIF(JSON_QUERY(${json}, '${jsonPath}'), 'null'))`;
+  const query = `CAST(SAFE.JSON_QUERY(${json}, '${jsonPath}') AS STRING)`;
+  return `COALESCE(SAFE.JSON_VALUE(${json}, '${jsonPath}'), ${query})`;
 }
 
-/** BigQuery, Kafka's loaded rows: the tags of `payload`; NULL without one. */
+/** BigQuery, Kafka's loaded rows: the tags of `payload`; none without one, or when it is not JSON. */
 export function bigqueryPayloadTags(c: CompareSql | undefined): string {
-  if (!c) return 'CAST(NULL AS ARRAY<STRING>)';
-  return `IF(payload IS NULL, NULL, ${bigqueryTags(c.paths.map((p) => bigqueryJsonText('payload', `$.${p}`)))})`;
+  if (!c) return BQ_NO_TAGS;
+  const tags = bigqueryTags(c.paths.map((p) => bigqueryJsonText('payload', `$.${p}`)));
+  return `IF(SAFE.PARSE_JSON(payload) IS NULL, ${BQ_NO_TAGS}, ${tags})`;
 }
 
 /** BigQuery, the landed table: the tags of its columns at the paths (`a.b` is column a's field b). */
 export function bigqueryColumnTags(c: CompareSql | undefined): string {
-  if (!c) return 'CAST(NULL AS ARRAY<STRING>)';
+  if (!c) return BQ_NO_TAGS;
   const texts = c.paths.map((p) => {
     const column = p
       .split('.')
@@ -89,5 +96,5 @@ export function bigqueryColumnTags(c: CompareSql | undefined): string {
 
 /** BigQuery: an id's tags from its rows' tags (duplicates kept: the comparison is of sets). */
 export function bigqueryHashesAgg(c: CompareSql | undefined): string {
-  return c ? 'ARRAY_CONCAT_AGG(tags)' : 'CAST(NULL AS ARRAY<STRING>)';
+  return c ? 'ARRAY_CONCAT_AGG(tags)' : BQ_NO_TAGS;
 }

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { Table } from '@google-cloud/bigquery';
 import type { StreamedRow } from '../domain.js';
 import { InternalError } from '../errors.js';
 
@@ -17,6 +18,8 @@ export const KAFKA_RAW_SCHEMA = {
     { name: 'site_raw', type: 'STRING' },
     { name: 'in_flight', type: 'BOOL' },
     { name: 'n', type: 'INT64' },
+    // the message's value, only with `compare` (its fields are hashed in BigQuery)
+    { name: 'payload', type: 'STRING' },
   ],
 };
 
@@ -69,6 +72,7 @@ export class KafkaLoadFiles {
           site_raw: r.siteHeader,
           in_flight: r.inFlight,
           n: r.n,
+          ...(r.payload !== undefined && r.payload !== null ? { payload: r.payload } : {}),
         }) + '\n';
     }
     if (text !== '' && !k.out.write(text)) await once(k.out, 'drain');
@@ -114,6 +118,16 @@ export class KafkaLoadFiles {
       await rm(k.file, { force: true });
     }
   }
+}
+
+/** One file of Kafka's rows into `table`: a batch's first part replaces the table, the others append. */
+export async function loadKafkaFile(table: Table, file: string, first: boolean, location?: string): Promise<void> {
+  await table.load(file, {
+    sourceFormat: 'NEWLINE_DELIMITED_JSON',
+    schema: KAFKA_RAW_SCHEMA,
+    writeDisposition: first ? 'WRITE_TRUNCATE' : 'WRITE_APPEND',
+    ...(location ? { location } : {}),
+  });
 }
 
 async function discardPart(k: KafkaPart): Promise<void> {

@@ -44,6 +44,7 @@ export async function openEngine(
         maximumBytesBilled: bq.maximumBytesBilled,
         timezone: config.timezone,
         tempDirectory,
+        ...(config.compare ? { compare: config.compare } : {}),
       },
       bigqueryClients?.clientFor(connection),
     );

@@ -181,18 +181,12 @@ export interface CompareUnderTest {
   close(): Promise<void>;
 }
 
-const empty: BigqueryRangeReader = {
-  async readRange() {
-    return { bytesProcessed: null, rows: 0 };
-  },
-};
-
 /** Loads the fixture in the order a run does; the proxy tier is empty (compare does not read it). */
-export async function loadCompareFixture(e: CompareUnderTest, proxy: BigqueryRangeReader = empty): Promise<void> {
+export async function loadCompareFixture(e: CompareUnderTest): Promise<void> {
   const { engine } = e;
   const window = dayWindow(DAY, ZONE);
   await engine.setWindows([window]);
-  await engine.loadTable('proxy', proxy, window.startMs, window.endMs, SITES);
+  await engine.loadEmpty('proxy');
   await engine.files?.loadEmpty('gcs');
   await engine.beginStreamed('kafka');
   const rows = kafkaRows();

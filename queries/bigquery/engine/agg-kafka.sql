@@ -1,7 +1,8 @@
 -- engine: bigquery. Kafka's messages as the job loaded them ({{raw}}: region, ts_ms, rid,
 -- site_raw, in_flight, n), aggregated as streamed-aggregate.sql does in the embedded engine: one
 -- row per (kind, day, site, request_id, region). @zone, @zone_sites, @zone_names, @days, @sites as in
--- agg-proxy.sql.
+-- agg-proxy.sql. tags, hashes: the compared fields' tags of a message (from its payload) and of an id
+-- (src/engine/compare-sql.ts; empty without `compare`).
 CREATE OR REPLACE TABLE {{target}} AS
 WITH parsed AS (
   SELECT
@@ -10,7 +11,8 @@ WITH parsed AS (
     IF(REGEXP_CONTAINS(rid, r'^\s*$'), NULL, rid) AS rid,
     NULLIF(UPPER(TRIM(site_raw)), '') AS site_value,
     in_flight,
-    n
+    n,
+    {{tags}} AS tags
   FROM {{raw}}
 ),
 -- each row's report day in its site's zone: a site of @zone_sites in the zone at its position in @zone_names,
@@ -30,6 +32,7 @@ SELECT
   region,
   SUM(n) AS n,
   LOGICAL_AND(in_flight) AS in_flight,
-  LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable
+  LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable,
+  {{hashes}} AS hashes
 FROM (SELECT *, site_value IN UNNEST(@sites) AS known FROM zoned WHERE day IN UNNEST(@days))
 GROUP BY 1, 2, 3, 4, 5
