@@ -11,7 +11,8 @@
 --   $first_bucket     epoch milliseconds ÷ 900000 of the first bucket
 --   $bucket_count     buckets per zone
 --   $zone_base        where the record's site's zone starts in $bucket_days: element 1 for UNKNOWN and
---                     unconfigured sites (the configured zone), element k + 1 for $sites[k] (src/engine/day-lookup.ts)
+--                     unconfigured sites (the configured zone), element k + 1 for $sites[k] (src/engine/day-lookup.ts);
+--                     one element when every site's day is cut in one zone (no lookup per record then)
 --   $late_days        how many days after a record's UTC date its folder may be dated
 --   $sites            configured site codes
 --   $status_required  true for the proxy tier: a line needs a status
@@ -25,7 +26,8 @@ parsed AS (
 dated AS (
   SELECT *,
     CASE WHEN ts_ms // 900000 - $first_bucket BETWEEN 0 AND $bucket_count - 1
-         THEN CAST($bucket_days AS DATE[])[$zone_base[coalesce(list_position($sites, site_value), 0) + 1]
+         THEN CAST($bucket_days AS DATE[])[CASE WHEN len($zone_base) = 1 THEN 0
+                                                ELSE $zone_base[coalesce(list_position($sites, site_value), 0) + 1] END
                                            + ts_ms // 900000 - $first_bucket + 1] END AS ts_day,
     ts_ms // 86400000 AS utc_epoch_day
   FROM parsed

@@ -10,7 +10,8 @@ WITH parsed AS (
 dated AS (
   SELECT *,
     CASE WHEN ts_ms // 900000 - $first_bucket BETWEEN 0 AND $bucket_count - 1
-         THEN CAST($bucket_days AS DATE[])[$zone_base[coalesce(list_position($sites, site_value), 0) + 1]
+         THEN CAST($bucket_days AS DATE[])[CASE WHEN len($zone_base) = 1 THEN 0
+                                                ELSE $zone_base[coalesce(list_position($sites, site_value), 0) + 1] END
                                            + ts_ms // 900000 - $first_bucket + 1] END AS day
   FROM parsed
 )
