@@ -72,6 +72,20 @@ describe('the loss-window strip', () => {
     );
   });
 
+  test("runs each site's strip over its own zone's day: 23:30 in Mexico City is MX's last hour while Chicago's next day", () => {
+    const zones: Record<string, string> = { US: CHICAGO, MX: 'America/Mexico_City' };
+    const late = win('MX', '2025-07-16T05:30:00Z', 4, 1);
+    const html = renderLossStrips([{ day: '2025-07-15', rows: [], windows: [late] }], ['US', 'MX'], (s) => zones[s]!);
+    const mx = bucketsOf(html, 'MX', '2025-07-15');
+    expect(mx).toHaveLength(96);
+    expect(mx[0]!.start).toBe(Date.parse('2025-07-15T06:00:00Z'));
+    expect(mx.filter((b) => b.cls !== 'q q0').map((b) => [mx.indexOf(b), b.title])).toEqual([
+      [94, 'MX 2025-07-15 23:30–23:45: 3 missing of 4 accepted (75.0 %), cause lost_before_kafka'],
+    ]);
+    // The same instant is 00:30 on the 16th in Chicago: US's strip of the 15th does not hold it.
+    expect(stripBuckets('2025-07-15', CHICAGO, [{ ...late, site: 'US' }]).filter((b) => b.window)).toEqual([]);
+  });
+
   test('colours a bucket by its missing share and leaves a bucket absent from the windows uncoloured', () => {
     expect([lossBand(0, 10), lossBand(1, 100), lossBand(2, 100), lossBand(10, 100), lossBand(11, 100)]).toEqual([
       0, 1, 2, 2, 3,
