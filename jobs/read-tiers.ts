@@ -223,7 +223,7 @@ async function readKafka(
 }
 
 /** Each day's Kafka outcome with the failures and expiry of the next day's read when the day's span reaches into it. */
-function spillKafkaOutcomes(
+export function spillKafkaOutcomes(
   reads: Map<DayKey, KafkaDayOutcome>,
   windows: readonly DayWindow[],
   zoning: SiteZoning,

@@ -1,4 +1,4 @@
-import { folderDaysFor } from '../../jobs/read-tiers.js';
+import { folderDaysFor, spillKafkaOutcomes } from '../../jobs/read-tiers.js';
 import { todayOf } from '../../jobs/daily.js';
 import { dayBuckets, dayWindow } from '../../src/dates.js';
 import { dayLookupOf } from '../../src/engine/day-lookup.js';
@@ -53,6 +53,26 @@ describe("each site's zone", () => {
       '2025-07-16',
       '2025-07-17',
     ]);
+  });
+
+  test("a day whose sites' later hours the next Kafka read holds takes that read's failures and expiry", () => {
+    const days = ['2025-07-15', '2025-07-16'];
+    const outcome = (failures: [string, string][], expired: string[]) => ({
+      offsetTotals: new Map<string, number>(),
+      expired,
+      failures: new Map(failures),
+    });
+    const reads = new Map([
+      ['2025-07-15', outcome([], [])],
+      ['2025-07-16', outcome([['SCUS', 'kafka: cluster SCUS: down']], ['EUS2'])],
+    ]);
+    const spilled = spillKafkaOutcomes(reads, readWindowsOf(days, ZONING), ZONING);
+    expect([...spilled.get('2025-07-15')!.failures]).toEqual([['SCUS', 'kafka: cluster SCUS: down']]);
+    expect(spilled.get('2025-07-15')!.expired).toEqual(['EUS2']);
+    expect(spilled.get('2025-07-16')).toBe(reads.get('2025-07-16'));
+    // With one zone a day's read is the whole day: nothing spills.
+    const one = { timezone: 'America/Chicago' };
+    expect(spillKafkaOutcomes(reads, readWindowsOf(days, one), one).get('2025-07-15')).toBe(reads.get('2025-07-15'));
   });
 
   test("daily's today is the earliest in any site's zone, so that yesterday is over for every site", () => {
