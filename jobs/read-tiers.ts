@@ -8,6 +8,7 @@ import { ObjectCache } from '../src/engine/object-cache.js';
 import { TierError, throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import type { BatchReads, KafkaDayOutcome } from '../src/reconcile/assemble.js';
+import type { BlobObject } from '../src/storage/blob-store.js';
 import type { StoreRegistry } from '../src/storage/index.js';
 import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import {
@@ -124,7 +125,12 @@ export async function readBatch(
   };
 
   // Every file tier lists and stages at once (downloads, gunzip), while the engine parses them in turn.
-  const reads = tiers.map((t) => readFileTier(t.name, t.cfg, zoneWindows, stores, scratch, t.concurrency, signal));
+  // With a cache, an object that has its entry is neither downloaded nor checked: its entry is read instead.
+  const cached = (t: (typeof tiers)[number]) =>
+    cache && engine.files ? engine.files.cachedAggregate(t.name, t.cfg.fields, cache) : undefined;
+  const reads = tiers.map((t) =>
+    readFileTier(t.name, t.cfg, zoneWindows, stores, scratch, t.concurrency, signal, cached(t)),
+  );
   // Awaited below, in order; this only stops an unhandled rejection meanwhile.
   for (const r of reads) r.catch(() => {});
   if (!config.tiers.proxy) await loadTable('proxy', src.proxyTable);
@@ -251,13 +257,15 @@ async function readFileTier(
   scratch: string,
   concurrency: number,
   signal: AbortSignal | undefined,
+  cached?: (object: BlobObject) => Promise<string | undefined>,
 ): Promise<{ read: TierRead | null; failedDays: Map<DayKey, string> }> {
   const days = windows.map((w) => w.day);
   const folderDays = folderDaysOf(windows, cfg);
   const failedDays = new Map<DayKey, string>();
   try {
     // The days its failed objects fail are known once its gzip checks are done too (readBatch).
-    return { read: await readRecordTier(tier, cfg, folderDays, stores, scratch, concurrency, signal), failedDays };
+    const read = await readRecordTier(tier, cfg, folderDays, stores, scratch, concurrency, signal, cached);
+    return { read, failedDays };
   } catch (e) {
     if (!(e instanceof TierError)) throw e;
     for (const day of days) failedDays.set(day, e.message);

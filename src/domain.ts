@@ -136,6 +136,13 @@ export interface StagedObject {
   folderDay: DayKey | null;
   /** The listed object's identity (BlobObject.identity): the per-object cache's key; unset, never cached. */
   identity?: string;
+  /** `path` is the object's entry in the per-object cache (its aggregate), found before staging, not its lines. */
+  aggregate?: true;
+  /**
+   * A gzip object's check, run beside the engine's scan: true once it proved whole. Unset: nothing to
+   * check. The per-object cache keeps an aggregate only of an object that proved whole.
+   */
+  checked?: Promise<boolean>;
 }
 
 /** A table as the bigquery engine reads it in place: validated names, ready to be backquoted. */

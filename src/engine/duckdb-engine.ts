@@ -32,7 +32,7 @@ import { duckdbComparing } from './compare-duckdb.js';
 import { type CompareSql, compareSqlOf, duckdbColumnTags, duckdbHashesAgg, duckdbPayloadTags } from './compare-sql.js';
 import { foldWindows, type WindowCounting } from './loss-windows.js';
 import { buildRecordColumns, DEFAULT_FIELDS } from './record-columns.js';
-import { type ObjectCache, objectAggregates } from './object-cache.js';
+import { cachedAggregateLookup, type ObjectCache, objectAggregates } from './object-cache.js';
 import {
   type CountingEngine,
   type FileCounting,
@@ -161,11 +161,13 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     this.lookup = dayLookupOf(windows, zoning ?? { timezone: 'UTC' });
     await this.run(
       `CREATE OR REPLACE TABLE windows AS SELECT CAST(unnest($days) AS DATE) AS day`,
-      {
-        days: listValue(windows.map((w) => w.day)),
-      },
+      { days: listValue(windows.map((w) => w.day)) },
       { days: LIST(VARCHAR) } as never,
     );
+  }
+
+  cachedAggregate(tier: FileTier, fields: RecordFields, cache: ObjectCache) {
+    return cachedAggregateLookup(cache, tier, fields, tier === 'gcs' ? this.cmp : undefined);
   }
 
   /** Parses and aggregates a tier's staged files in one pass; nothing per line is held, in DuckDB or here. */
@@ -370,10 +372,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
       result = await this.db.stream(
         loadQuery('duckdb', 'missing-ids', { missing: missingSql() }),
         { day, sites: listValue(sites) },
-        {
-          day: VARCHAR,
-          sites: LIST(VARCHAR),
-        },
+        { day: VARCHAR, sites: LIST(VARCHAR) },
       );
     } catch (e) {
       throw this.rethrow(e);

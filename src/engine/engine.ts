@@ -119,6 +119,15 @@ export interface FileCounting {
     /** Keeps and reuses each object's aggregate across runs; unset, every object is parsed. */
     cache?: ObjectCache,
   ): Promise<void>;
+  /**
+   * The cache's lookup of a listed object before it is staged: its entry (the aggregate loadFiles would
+   * make of it) as a local file, or undefined. A found object is staged as that entry (`aggregate`).
+   */
+  cachedAggregate(
+    tier: FileTier,
+    fields: RecordFields,
+    cache: ObjectCache,
+  ): (object: Pick<StagedObject, 'url' | 'identity'>) => Promise<string | undefined>;
   /** Stands in for a file tier that is not configured or not readable: no ids, so joins still work. */
   loadEmpty(tier: FileTier): Promise<void>;
   landedCounts(tier: 'gcs'): Promise<LineCountsRow<Omit<LandedCounts, 'malformed'>>[]>;

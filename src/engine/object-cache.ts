@@ -47,7 +47,7 @@ export class ObjectCache {
   }
 
   /** The entry's Parquet file, local, when it is there and whole; a damaged entry is removed (and logged). */
-  async lookup(object: StagedObject, name: string): Promise<string | undefined> {
+  async lookup(object: Pick<StagedObject, 'url' | 'identity'>, name: string): Promise<string | undefined> {
     let manifestFile: string | undefined;
     let file: string | undefined;
     try {
@@ -74,7 +74,7 @@ export class ObjectCache {
     return file;
   }
 
-  private async discard(object: StagedObject, name: string, why: string): Promise<undefined> {
+  private async discard(object: Pick<StagedObject, 'url'>, name: string, why: string): Promise<undefined> {
     this.log.warn(`cache: the entry of ${object.url} is unreadable (${why}); parsing the object again`, {
       object: object.url,
       entry: `${this.entries.where}${this.entries.where.endsWith('/') ? '' : '/'}${name}`,
@@ -111,10 +111,41 @@ export class ObjectCache {
   }
 }
 
+/** One object's aggregate query (object-aggregate.sql) for a file; with '' its shape, part of every entry's name. */
+function aggregateQuery(tier: 'proxy' | 'gcs', fields: RecordFields, compare?: CompareSql): (file: string) => string {
+  const { columns, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, compare?.paths);
+  return (file: string) =>
+    loadQuery('duckdb', 'object-aggregate', {
+      ...expr,
+      columns,
+      tags: duckdbColumnTags(compare, extraExpr),
+      hashes: duckdbHashesAgg(compare, 'tags'),
+      path: sqlString(file),
+      status_required: tier === 'proxy' ? 'true' : 'false',
+      parse_lines: loadQuery('duckdb', 'parse-lines'),
+    });
+}
+
+/**
+ * A listed object's entry, looked up before the object is staged (downloaded, its gzip checked): the
+ * entry as a local file, or undefined when it has none yet. The same name objectAggregates gives it.
+ */
+export function cachedAggregateLookup(
+  cache: ObjectCache,
+  tier: 'proxy' | 'gcs',
+  fields: RecordFields,
+  compare?: CompareSql,
+): (object: Pick<StagedObject, 'url' | 'identity'>) => Promise<string | undefined> {
+  const shape = aggregateQuery(tier, fields, compare)('');
+  return async (object) =>
+    object.identity ? cache.lookup(object, cache.entryName(object.identity, tier, fields, shape)) : undefined;
+}
+
 /**
  * Each staged object as its aggregate's Parquet file, from the cache or made now (and kept when the
  * object has an identity). `runs`: one statement runner per connection to use at once; `scratch`: this run's folder for made files.
  * `compare`: the landed tier's compared fields, hashed into the entry (their paths are in its query, so in its name).
+ * An object staged as its entry already (`aggregate`, found before staging) is taken as it is.
  */
 export async function objectAggregates(
   runs: ((sql: string) => Promise<void>)[],
@@ -125,17 +156,7 @@ export async function objectAggregates(
   scratch: string,
   compare?: CompareSql,
 ): Promise<StagedObject[]> {
-  const { columns, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, compare?.paths);
-  const query = (file: string) =>
-    loadQuery('duckdb', 'object-aggregate', {
-      ...expr,
-      columns,
-      tags: duckdbColumnTags(compare, extraExpr),
-      hashes: duckdbHashesAgg(compare, 'tags'),
-      path: sqlString(file),
-      status_required: tier === 'proxy' ? 'true' : 'false',
-      parse_lines: loadQuery('duckdb', 'parse-lines'),
-    });
+  const query = aggregateQuery(tier, fields, compare);
   // The query's text without the path: part of every entry's name, so that a changed parse misses.
   const shape = query('');
   await mkdir(scratch, { recursive: true });
@@ -143,10 +164,16 @@ export async function objectAggregates(
   let hits = 0;
   let next = 0;
   let failed = false;
+  const kept: Promise<void>[] = [];
   // Objects are independent: each connection takes the next one (a gzip object is read on one core).
   const worker = async (run: (sql: string) => Promise<void>) => {
     for (let i = next++; i < staged.length && !failed; i = next++) {
       const object = staged[i]!;
+      if (object.aggregate) {
+        hits++;
+        out[i] = object;
+        continue;
+      }
       const name = object.identity ? cache.entryName(object.identity, tier, fields, shape) : undefined;
       const hit = name ? await cache.lookup(object, name) : undefined;
       if (hit) {
@@ -156,7 +183,11 @@ export async function objectAggregates(
       }
       const made = path.join(scratch, `aggregate-${tier}-${i}.parquet`);
       await run(`COPY (${query(object.path)}) TO ${sqlString(made)} (FORMAT parquet)`);
-      if (name) await cache.store(object, name, made);
+      // Kept once the object proved whole (its gzip check runs beside this): a cut gzip is never an entry.
+      if (name)
+        kept.push(
+          (object.checked ?? Promise.resolve(true)).then((ok) => (ok ? cache.store(object, name, made) : undefined)),
+        );
       out[i] = { ...object, path: made };
     }
   };
@@ -169,6 +200,7 @@ export async function objectAggregates(
       }),
     ),
   );
+  await Promise.all(kept);
   for (const r of settled) if (r.status === 'rejected') throw r.reason;
   cache.report(tier, hits, staged.length);
   return out;

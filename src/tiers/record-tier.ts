@@ -68,6 +68,11 @@ export async function readRecordTier(
   scratchDir: string,
   concurrency: number,
   signal?: AbortSignal,
+  /**
+   * The object's aggregate from the per-object cache, as a local file, or undefined: an object that has
+   * one is neither downloaded nor checked, since its entry was made from the very same bytes.
+   */
+  cached?: (object: BlobObject) => Promise<string | undefined>,
 ): Promise<TierRead> {
   const listed = new Map<string, { object: BlobObject; folderDay: DayKey | null; location: ParsedLocation }>();
   const empty: EmptyPrefix[] = [];
@@ -115,6 +120,11 @@ export async function readRecordTier(
       return limit(async () => {
         throwIfAborted(signal);
         try {
+          const entry = cached && object.identity ? await cached(object) : undefined;
+          if (entry) {
+            staged.push({ path: entry, url: object.url, folderDay, identity: object.identity, aggregate: true });
+            return;
+          }
           const store = await stores.storeFor(tier, location);
           if (!object.gzip) {
             const file = await withoutBom(
@@ -152,13 +162,14 @@ export async function readRecordTier(
           }
           // The engine tells gzip by a lower-case .gz; any other spelling is read through a link so named.
           const file = stored.path.endsWith('.gz') ? stored.path : await linkedAs(stored.path, `${scratch}.gz`);
-          staged.push({ path: file, url: object.url, folderDay, identity: object.identity });
-          checks.push(
-            checkLimit(() => verifyGzip(file, signal)).then(
-              () => null,
-              (e: unknown) => (signal?.aborted ? null : failed(object.url, folderDay, notGzip(tier, object, e))),
-            ),
+          const check = checkLimit(() => verifyGzip(file, signal)).then(
+            () => null,
+            (e: unknown) => (signal?.aborted ? null : failed(object.url, folderDay, notGzip(tier, object, e))),
           );
+          checks.push(check);
+          // Whether the object proved whole: only then may its aggregate be kept in the cache.
+          const checked = check.then((f) => f === null && !signal?.aborted);
+          staged.push({ path: file, url: object.url, folderDay, identity: object.identity, checked });
         } catch (e) {
           if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
           failures.push(failed(object.url, folderDay, e));

@@ -1,7 +1,9 @@
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createStorageClient } from '../../src/storage/gcs-store.js';
 import { counted, csvs, DAYS, fromCache, writeData } from '../support/cache-scenario.js';
 import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { runCli, tempDir, writeConfig } from '../support/files.js';
 
 /**
@@ -89,5 +91,43 @@ describe('the per-object cache in GCS', () => {
     const again = await reconcile(cached, path.join(dir, 'again'));
     const [proxy] = counted(again.stderr);
     expect(fromCache(again.stderr)[0]).toBe(`proxy: 0 of ${proxy} objects from cache`);
+  });
+
+  it('a warm run downloads no object that has its entry: the entry stands for it', async () => {
+    const LANDED = 'landed-objects';
+    await storage().createBucket(LANDED);
+    const dir = await tempDir();
+    await writeData(dir);
+    // The landed objects in GCS, reached through a proxy that counts media downloads.
+    const root = path.join(dir, 'landed');
+    for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
+      if (!e.isFile()) continue;
+      const file = path.join(e.parentPath, e.name);
+      await storage()
+        .bucket(LANDED)
+        .upload(file, { destination: path.relative(dir, file), resumable: false });
+    }
+    const counter = await startFaultProxy(fake.endpoint);
+    try {
+      const gcs = { locations: [`gs://${LANDED}/landed/dt={date}/`], apiEndpoint: counter.endpoint, projectId: 'p' };
+      const base = { timezone: 'Asia/Kolkata', tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs } };
+      const plain = await writeConfig(dir, base, 'plain.json');
+      const cached = await writeConfig(dir, { ...base, cache: { location: 'cache' } }, 'cached.json');
+      await reconcile(plain, path.join(dir, 'none'));
+      counter.reset();
+      const cold = await reconcile(cached, path.join(dir, 'cold'));
+      const [, objects] = counted(cold.stderr);
+      expect(objects).toBeGreaterThanOrEqual(6);
+      expect(counter.mediaRequests).toBe(objects);
+      counter.reset();
+      const warm = await reconcile(cached, path.join(dir, 'warm'));
+      expect(fromCache(warm.stderr)[1]).toBe(`gcs: ${objects} of ${objects} objects from cache`);
+      expect(counter.mediaRequests).toBe(0);
+      const expected = await csvs(path.join(dir, 'none'));
+      expect(await csvs(path.join(dir, 'cold'))).toEqual(expected);
+      expect(await csvs(path.join(dir, 'warm'))).toEqual(expected);
+    } finally {
+      await counter.close();
+    }
   });
 });
