@@ -177,7 +177,6 @@ async function reconcileBatch(
     {
       kafka: Boolean(req.kafka),
       finalIsBigquery: Boolean(req.bigquery),
-      finalHasPayloads: !req.bigquery || config.engine.kind === 'bigquery',
       sites: reportSites,
     },
     log,

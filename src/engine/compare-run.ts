@@ -12,18 +12,13 @@ export interface CompareScope {
   /** Kafka is configured (its values were read with their payloads). */
   kafka: boolean;
   finalIsBigquery: boolean;
-  /**
-   * The final tier's records reach the engine with their payloads: the gcs files (embedded engine) and
-   * the landed table (bigquery engine) do; the landed table streamed into the embedded engine does not.
-   */
-  finalHasPayloads: boolean;
   /** The report order of the listing. */
   sites: readonly string[];
 }
 
 /**
  * Compares the batch's payloads once every tier is in and the ids are joined: undefined when compare
- * is off or cannot run (no Kafka, or a final tier that brings no payloads: said once, as a warning).
+ * is off or cannot run (no Kafka to compare with: said as a warning).
  */
 export async function comparePayloads(
   comparing: PayloadComparing | undefined,
@@ -31,11 +26,8 @@ export async function comparePayloads(
   log: Logger,
 ): Promise<BatchComparison | undefined> {
   if (!comparing) return undefined;
-  if (!scope.kafka || !scope.finalHasPayloads) {
-    const why = !scope.kafka
-      ? 'tiers.kafka is not configured'
-      : 'the embedded engine reads tiers.bigquery without payloads (use engine: bigquery, or the gcs tier)';
-    log.warn(`compare: ${why}; content_mismatch is left empty and no mismatch file is written`);
+  if (!scope.kafka) {
+    log.warn('compare: tiers.kafka is not configured; content_mismatch is left empty and no mismatch file is written');
     return undefined;
   }
   await comparing.compareIds(scope.finalIsBigquery, scope.sites);

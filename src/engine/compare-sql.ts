@@ -98,3 +98,34 @@ export function bigqueryColumnTags(c: CompareSql | undefined): string {
 export function bigqueryHashesAgg(c: CompareSql | undefined): string {
   return c ? 'ARRAY_CONCAT_AGG(tags)' : BQ_NO_TAGS;
 }
+
+type PathTree = Map<string, PathTree | null>;
+
+/**
+ * BigQuery, the landed table read by the embedded engine: the compared columns as one JSON text of
+ * the same shape as a record (`{"body":{"amount":…},"user":{"id":…}}`), so that the engine reads them
+ * with the paths it reads Kafka's values with.
+ */
+export function bigqueryPayloadJson(c: CompareSql): string {
+  const root: PathTree = new Map();
+  for (const p of c.paths) {
+    const segments = p.split('.');
+    let level = root;
+    segments.forEach((s, i) => {
+      if (i === segments.length - 1) level.set(s, null);
+      else {
+        const next = level.get(s) ?? new Map();
+        level.set(s, next);
+        level = next;
+      }
+    });
+  }
+  const struct = (tree: PathTree, prefix: string[]): string =>
+    `STRUCT(${[...tree]
+      .map(([k, sub]) => {
+        const at = [...prefix, k];
+        return `${sub ? struct(sub, at) : at.map((s) => `\`${s}\``).join('.')} AS \`${k}\``;
+      })
+      .join(', ')})`;
+  return `TO_JSON_STRING(${struct(root, [])})`;
+}

@@ -7,6 +7,7 @@ import { rangeParams, statusValue } from '../bigquery/table-query.js';
 import type { BigqueryTableSpec, StreamedRow } from '../domain.js';
 import { ConfigError, TierError, throwIfAborted } from '../errors.js';
 import { loadQuery } from '../queries.js';
+import { bigqueryPayloadJson, compareSqlOf } from '../engine/compare-sql.js';
 
 export interface BigqueryTierOptions {
   /** The table, `project.dataset.table`: the landed records, or (kind proxy) the proxy's access log. */
@@ -27,6 +28,8 @@ export interface BigqueryTierOptions {
   pageSize?: number;
   /** Default {@link QUERY_DEADLINE_MS}: a job still running then is cancelled and the read fails (retriable). */
   queryDeadlineMs?: number;
+  /** kind landed: the compared fields (`compare`), handed over as each row's `payload` for the engine to hash. */
+  compare?: readonly string[];
 }
 
 /** bytesProcessed: the job's totalBytesProcessed, or null; rows: result rows handed to onBatch, not table rows. */
@@ -81,6 +84,9 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
     if (sql === undefined) {
       const identifiers = tableIdentifiers(landed, options.columns);
       if (kind === 'proxy') identifiers.status_value = await statusValue(bq, landed, options.columns.status!, signal);
+      const cmp = kind === 'landed' ? compareSqlOf(options.compare) : undefined;
+      identifiers.payload = cmp ? `\n  ${bigqueryPayloadJson(cmp)} AS payload,` : '';
+      identifiers.payload_group = cmp ? ', 4' : '';
       sql = loadQuery('bigquery', kind === 'proxy' ? 'proxy-rows' : 'landed-rows', identifiers);
     }
     return sql;
@@ -171,13 +177,14 @@ class ConsumerError {
 }
 
 function toStreamedRow(r: Record<string, unknown>, table: string): StreamedRow {
-  const { ts_ms: ts, request_id: requestId, site, n, status } = r;
+  const { ts_ms: ts, request_id: requestId, site, n, status, payload } = r;
   if (
     typeof ts !== 'number' ||
     typeof n !== 'number' ||
     (requestId !== null && typeof requestId !== 'string') ||
     (site !== null && typeof site !== 'string') ||
-    (status !== undefined && status !== null && typeof status !== 'number')
+    (status !== undefined && status !== null && typeof status !== 'number') ||
+    (payload !== undefined && payload !== null && typeof payload !== 'string')
   ) {
     throw new TierError(
       'bigquery',
@@ -194,5 +201,6 @@ function toStreamedRow(r: Record<string, unknown>, table: string): StreamedRow {
     inFlight: false,
     n,
     ...(status !== undefined ? { status } : {}),
+    ...(typeof payload === 'string' ? { payload } : {}),
   };
 }

@@ -60,6 +60,7 @@ export async function openTiers(
         ...connectionOf(table),
         maximumBytesBilled: table.maximumBytesBilled,
         partitionMarginDays: table.partitionMarginDays,
+        ...(kind === 'landed' && config.compare ? { compare: config.compare } : {}),
       },
       clientOf(table),
     );
