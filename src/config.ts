@@ -6,6 +6,7 @@ import { ConfigError } from './errors.js';
 import { isDated, type ParsedLocation } from './locations.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from './limits.js';
 import { configErrorOf } from './config/issues.js';
+import { checkComparePaths } from './config/compare-paths.js';
 import {
   type BigqueryTierConfig,
   type FileTierConfig,
@@ -117,6 +118,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     clockSkewDays: t.clockSkewDays,
   });
   const { gcs, bigquery, kafka } = raw.tiers;
+  checkComparePaths(raw.compare, gcs?.fields);
   const proxy = raw.tiers.proxy;
   const proxyBigqueryConfig: ProxyBigqueryConfig | undefined = proxy.bigquery
     ? {

@@ -41,6 +41,23 @@ describe('config: compare', () => {
     expect(e.message).toMatch(message);
   });
 
+  it('refuses, before anything is read, a compared field inside a landed record field or around one', () => {
+    const gcs = (fields: Record<string, string>) => ({
+      ...base,
+      tiers: { ...base.tiers, gcs: { ...base.tiers.gcs, fields } },
+    });
+    const inside = errorOf({ ...gcs({ site: 'meta' }), compare: ['user.id', 'meta.site'] });
+    expect([inside.path, inside.message]).toEqual([
+      'compare[1]',
+      expect.stringMatching(/tiers\.gcs\.fields\.site "meta"/),
+    ]);
+    const around = errorOf({ ...gcs({ site: 'meta.site' }), compare: ['meta'] });
+    expect(around.path).toBe('compare[0]');
+    expect(
+      parseConfig({ ...gcs({ site: 'meta.site' }), compare: ['meta.site', 'meta.code'] }, '/base').compare,
+    ).toEqual(['meta.site', 'meta.code']);
+  });
+
   it('reads the compared fields beside the record fields, a path shared with a field once', () => {
     const fields = { timestamp: 'ts', request_id: 'request_id', site: 'meta.site', status: 'status', region: 'region' };
     const c = buildRecordColumns(fields, 'tiers.gcs.fields', ['body.amount', 'meta.site']);
