@@ -1,4 +1,8 @@
 import path from 'node:path';
+import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { ContentMismatch } from '../../src/engine/compare.js';
+import { duckdbComparing } from '../../src/engine/compare-duckdb.js';
+import { compareSqlOf } from '../../src/engine/compare-sql.js';
 import { readdir, rm } from 'node:fs/promises';
 import { dayWindow } from '../../src/dates.js';
 import { DuckDbEngine } from '../../src/engine/duckdb-engine.js';
@@ -121,6 +125,44 @@ describe('compare in the embedded engine with the gcs files as the final tier', 
       expect((await readdir(path.join(dir, 'cache'))).length).toBe(withCompare.length + 2);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the embedded engine lists a day of mismatches a page at a time', () => {
+  it('gives every mismatch once, in report order, across page boundaries, sites and UNKNOWN', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const db = await instance.connect();
+    try {
+      const ids = ['US', 'CA', 'UNKNOWN'].flatMap((site) => ['b', 'a', 'c"', 'd\n'].map((rid) => ({ site, rid })));
+      const values = (side: 'k' | 'f') =>
+        ids.map(({ site, rid }) => `('record', DATE '${DAY}', '${site}', '${rid.replace("'", "''")}', ['0:${side}'])`);
+      for (const [table, side] of [
+        ['agg_kafka', 'k'],
+        ['agg_bigquery', 'f'],
+      ] as const)
+        await db.run(
+          `CREATE TABLE ${table} AS SELECT * FROM (VALUES ${values(side).join(', ')}) t(kind, day, site, rid, hashes)`,
+        );
+      const rows = async (sql: string, v?: Record<string, DuckDBValue>) =>
+        (await db.runAndReadAll(sql, v)).getRowObjectsJS() as Record<string, unknown>[];
+      const comparing = duckdbComparing(
+        compareSqlOf(['a.b'])!,
+        { run: (sql, v, t) => db.run(sql, v, t).then(() => {}), rows },
+        5,
+      );
+      await comparing.compareIds(true, SITES);
+      const pages: ContentMismatch[][] = [];
+      for await (const page of comparing.mismatches(DAY)) pages.push(page);
+      expect(pages.map((p) => p.length)).toEqual([5, 5, 2]);
+      const order = ['US', 'CA', 'UNKNOWN'];
+      const sorted = [...ids].sort(
+        (x, y) => order.indexOf(x.site) - order.indexOf(y.site) || (x.rid < y.rid ? -1 : x.rid > y.rid ? 1 : 0),
+      );
+      expect(pages.flat()).toEqual(sorted.map(({ site, rid }) => ({ site, requestId: rid, fields: ['a.b'] })));
+    } finally {
+      db.closeSync();
+      instance.closeSync();
     }
   });
 });
