@@ -240,7 +240,11 @@ function logDay(log: Logger, day: DayKey, rows: ParityRow[], summary: DaySummary
   const all = rows.at(-1)!;
   const verdict = summarizeDay(rows, summary.worstWindow ?? null);
   const restated = change === 'restated' ? ' (restated: late data changed it)' : '';
-  const figures = `ALL parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}`;
+  // compare's count, where the day was compared (summary.rows are the written rows)
+  const mismatch = summary.rows.at(-1)?.content_mismatch;
+  const figures =
+    `ALL parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}` +
+    (typeof mismatch === 'number' ? ` content_mismatch ${mismatch}` : '');
   const window = verdict.window ? `; worst window: ${verdict.window}` : '';
   log.info(`${day}: ${verdict.text} — ${figures}${window}${restated}`, {
     day,
@@ -252,6 +256,7 @@ function logDay(log: Logger, day: DayKey, rows: ParityRow[], summary: DaySummary
     unexplained: all.unexplained,
     change,
     ...(verdict.window ? { worst_window: verdict.window } : {}),
+    ...(typeof mismatch === 'number' ? { content_mismatch: mismatch } : {}),
   });
 }
 

@@ -96,7 +96,7 @@ describe('compare on payloads read from two regional brokers', () => {
   });
 
   /** Runs the built CLI on the day with a config of the test's tiers (and `compare` when given). */
-  async function reconcile(name: string, compare?: string[]): Promise<string> {
+  async function reconcile(name: string, compare?: string[]): Promise<{ out: string; log: string }> {
     const config = path.join(dir, `${name}.json`);
     const clusters = Object.fromEntries(REGIONS.map((r) => [r, { brokers: [brokers.brokers[r]!] }]));
     const doc = {
@@ -114,11 +114,11 @@ describe('compare on payloads read from two regional brokers', () => {
     const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
     // FAIL rows (the fixture's ids are few) exit 1; anything else is not a count.
     expect([run.code, run.stderr.includes('compare: ')]).toEqual([1, false]);
-    return out;
+    return { out, log: run.stdout + run.stderr };
   }
 
   it('lists the ids whose payload was cut, rewritten or dropped, with the fields, guarded and quoted, and counts them per site', async () => {
-    const out = await reconcile('compare', COMPARE);
+    const { out, log } = await reconcile('compare', COMPARE);
     const text = await readFile(path.join(out, `mismatch-${DAY}.csv`), 'utf8');
     const expected = expectedMismatches();
     expect(records(text)).toEqual(
@@ -148,10 +148,13 @@ describe('compare on payloads read from two regional brokers', () => {
       files: { mismatch?: { name: string } | null };
     };
     expect(manifest.files.mismatch?.name).toBe(`mismatch-${DAY}.csv`);
+    // The day's log line says it too.
+    expect(log).toContain(`content_mismatch ${expected.length}`);
   }, 120_000);
 
   it('without compare writes no mismatch file and leaves content_mismatch empty', async () => {
-    const out = await reconcile('plain');
+    const { out, log } = await reconcile('plain');
+    expect(log).not.toContain('content_mismatch');
     await expect(readFile(path.join(out, `mismatch-${DAY}.csv`), 'utf8')).rejects.toThrow(/ENOENT/);
     const parity = records(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
     expect(parity.map((r) => r.content_mismatch)).toEqual(parity.map(() => ''));
