@@ -4,9 +4,10 @@
  * {@link COMPARE_HASH_HEX} hex digits of the md5 of the field's value as text. A value's text is the
  * string itself for a JSON string, and the engine's compact JSON for a number, boolean, object or
  * array, so `"5"` and `5` compare equal; a record with no value there (absent, or JSON null: a
- * BigQuery column cannot tell them apart) has the text `null`, as has the string `"null"`. An id's tags are the distinct tags of all its records
- * (duplicates with equal payloads add nothing), so one field differs between Kafka and the final tier
- * exactly when their sets of that field's hashes differ. Built only from validated paths (the
+ * BigQuery column cannot tell them apart) has the text `null`, as has the string `"null"`. An id's
+ * tags are the distinct tags of all its records (duplicates with equal payloads add nothing), so one
+ * field differs between Kafka and the final tier exactly when their sets of that field's hashes
+ * differ. Built only from validated paths (the
  * config's compare pattern) and indexes: no value of a record reaches the SQL text.
  */
 
