@@ -7,7 +7,8 @@
  * one-day run inside it (against the folders that day needs) and daily with lateDays 3, warm cache
  * against cold; --no-local, --no-range, --no-gcs, --no-kafka, --no-bigquery skip a case;
  * --bq-small/--bq-large N set the engine-bigquery sizes (1M, 5M); --ref COMMIT (default: the commit
- * before loss windows) times the same day with a build of that commit, --no-ref skips it. Each case prints its ratio to the
+ * before loss windows) times the same day with a build of that commit, --no-ref skips it;
+ * --compare-events N (500,000) sizes the compare case (two real brokers), --no-compare skips it. Each case prints its ratio to the
  * floor measured in the same run, and its peak RSS; the 1x and 10x days also the engine's peak spill.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -544,6 +545,83 @@ async function caseKafka(
 }
 
 /**
+ * What `compare` costs a whole run: a day whose Kafka messages (value: the record as JSON) are in two
+ * real brokers, one per region, and whose proxy and landed tiers are files, reconciled with and
+ * without `compare` in alternation (`runs` each, medians). Compared fields: the request id and the site.
+ */
+async function caseCompare(events: number, runs: number): Promise<{ off: Measured; on: Measured; messages: number }> {
+  const [{ startBrokers }, { Kafka, logLevel, Partitioners }] = await Promise.all([
+    import('../test/support/kafka-brokers.js'),
+    import('kafkajs'),
+  ]);
+  const regions = ['EUS2', 'SCUS'];
+  const dir = path.join(DATA, `compare-${events}`);
+  await rm(dir, { recursive: true, force: true });
+  const gen = new ScenarioGenerator({ ...scenario(7, [DAY], events, 100).options, kafka: true });
+  const messages: { region: string; ts: number; request_id: string | null; site: string | undefined }[] = [];
+  process.stderr.write(`generating ${events.toLocaleString()} events with their Kafka messages …\n`);
+  const written = await writeScenario(gen, dir, { gzipShare: 0.4, onKafka: (m) => void messages.push(...m) });
+  const brokers = await startBrokers(regions);
+  try {
+    const topic = 'bench-compare';
+    process.stderr.write(`publishing ${messages.length.toLocaleString()} messages into two brokers …\n`);
+    for (const region of regions) {
+      const kafka = new Kafka({ clientId: 'bench', brokers: [brokers.brokers[region]!], logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+      await admin.disconnect();
+      const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      const mine = messages.filter((m) => m.region === region);
+      for (let i = 0; i < mine.length; i += 20_000) {
+        await producer.send({
+          topic,
+          acks: 1,
+          messages: mine.slice(i, i + 20_000).map((m, k) => ({
+            partition: (i + k) % 3,
+            key: m.request_id,
+            value: JSON.stringify({ request_id: m.request_id, timestamp: m.ts, site: m.site }),
+            timestamp: String(m.ts),
+            headers: m.site === undefined ? {} : { 'wm-site-id': m.site },
+          })),
+        });
+      }
+      await producer.disconnect();
+    }
+    const base = path.join(dir, 'config.json');
+    await writeScenarioConfig(base, gen, written, { engine: { batchDays: 1 } });
+    const doc = JSON.parse(await readFile(base, 'utf8')) as { tiers: Record<string, unknown> };
+    const clusters = Object.fromEntries(regions.map((r) => [r, { brokers: [brokers.brokers[r]!] }]));
+    doc.tiers.kafka = { topic, clusters, readTimeoutMs: 600_000 };
+    const off = path.join(dir, 'config-off.json');
+    const on = path.join(dir, 'config-on.json');
+    await writeFile(off, JSON.stringify(doc));
+    await writeFile(on, JSON.stringify({ ...doc, compare: ['request_id', 'site'] }));
+    const times = { off: [] as number[], on: [] as number[] };
+    const rss = { off: 0, on: 0 };
+    for (let i = 0; i < runs; i++) {
+      for (const which of ['off', 'on'] as const) {
+        const r = await measure(
+          process.execPath,
+          oneDay(CLI, which === 'on' ? on : off, path.join(dir, `out-${which}`)),
+        );
+        if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile, compare ${which}, exited ${r.code}: ${r.stderr}`);
+        times[which].push(r.seconds);
+        rss[which] = Math.max(rss[which], r.peakRssMiB);
+      }
+    }
+    return {
+      off: { seconds: median(times.off), peakRssMiB: rss.off },
+      on: { seconds: median(times.on), peakRssMiB: rss.on },
+      messages: messages.length,
+    };
+  } finally {
+    await brokers.stop();
+  }
+}
+
+/**
  * engine: bigquery over the proxy and landed tables of one day in goccy/bigquery-emulator (file-
  * backed, for million-row tables), at each size: the pod's (the CLI process's) peak RSS with
  * engine bigquery, and with the embedded engine reading the same tables for reference. The
@@ -703,6 +781,16 @@ async function main(): Promise<void> {
       `  exact per-site count ${fmt(k.exact)} s (${k.counted.toLocaleString()} messages) vs kcat over the same range with headers ${fmt(k.kcat)} s (${k.kcatLines.toLocaleString()})  ratio ${fmt(k.exact / k.kcat)}x (target <= 2.00x)`,
     );
     console.log(`  offsets fast path ${fmt(k.fast)} s (target < 1 s)`);
+  }
+  if (!flag('--no-compare')) {
+    const n = value('--compare-events', 500_000);
+    const c = await caseCompare(n, runs);
+    console.log(
+      `compare (issue 13), one day of ${n.toLocaleString()} events, ${c.messages.toLocaleString()} Kafka messages in two brokers:`,
+    );
+    console.log(
+      `  reconcile with compare [request_id, site] ${fmt(c.on.seconds)} s vs without ${fmt(c.off.seconds)} s  cost ${((c.on.seconds / c.off.seconds - 1) * 100).toFixed(1)} %; peak RSS ${c.on.peakRssMiB.toFixed(0)} vs ${c.off.peakRssMiB.toFixed(0)} MiB`,
+    );
   }
   if (!flag('--no-bigquery')) {
     const sizes = [value('--bq-small', 1_000_000), value('--bq-large', 5_000_000)];
