@@ -113,13 +113,13 @@ function measure(
 }
 
 /** The argv of one quiet reconcile of the bench's day: a CLI, its config and its --out. */
-const oneDay = (cli: string, config: string, out: string) => [
+const oneDay = (cli: string, config: string, out: string, day = DAY) => [
   cli,
   'reconcile',
   '--config',
   config,
   '--date',
-  DAY,
+  day,
   '--out',
   out,
   '--quiet',
@@ -557,7 +557,9 @@ async function caseCompare(events: number, runs: number): Promise<{ off: Measure
   const regions = ['EUS2', 'SCUS'];
   const dir = path.join(DATA, `compare-${events}`);
   await rm(dir, { recursive: true, force: true });
-  const gen = new ScenarioGenerator({ ...scenario(7, [DAY], events, 100).options, kafka: true });
+  // Yesterday, not the files' fixed day: a day older than the topic's retention (7 days) is EXPIRED, not read.
+  const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  const gen = new ScenarioGenerator({ ...scenario(7, [day], events, 100).options, kafka: true });
   const messages: { region: string; ts: number; request_id: string | null; site: string | undefined }[] = [];
   process.stderr.write(`generating ${events.toLocaleString()} events with their Kafka messages …\n`);
   const written = await writeScenario(gen, dir, { gzipShare: 0.4, onKafka: (m) => void messages.push(...m) });
@@ -604,13 +606,23 @@ async function caseCompare(events: number, runs: number): Promise<{ off: Measure
       for (const which of ['off', 'on'] as const) {
         const r = await measure(
           process.execPath,
-          oneDay(CLI, which === 'on' ? on : off, path.join(dir, `out-${which}`)),
+          oneDay(CLI, which === 'on' ? on : off, path.join(dir, `out-${which}`), day),
         );
         if (r.code !== 0 && r.code !== 1) throw new Error(`reconcile, compare ${which}, exited ${r.code}: ${r.stderr}`);
         times[which].push(r.seconds);
         rss[which] = Math.max(rss[which], r.peakRssMiB);
       }
     }
+    // A figure of a run that read no Kafka (a day past retention is EXPIRED) or compared nothing is no figure.
+    const parity = await readFile(path.join(dir, 'out-on', `parity-${day}.csv`), 'utf8');
+    const [head, ...rows] = parity
+      .trim()
+      .split('\r\n')
+      .map((l) => l.split(','));
+    const all = rows.find((r) => r[1] === 'ALL')!;
+    const at = (name: string) => all[head!.indexOf(name)];
+    if (!at('kafka_records') || at('content_mismatch') === '')
+      throw new Error(`the compare run read no Kafka or compared nothing: ${all.join(',')}`);
     return {
       off: { seconds: median(times.off), peakRssMiB: rss.off },
       on: { seconds: median(times.on), peakRssMiB: rss.on },
