@@ -19,6 +19,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
 import { DEFAULT_MIX, ScenarioGenerator } from '../src/demo/generator.js';
 import { writeScenario, writeScenarioConfig } from '../src/demo/write-scenario.js';
 
@@ -615,14 +616,9 @@ async function caseCompare(events: number, runs: number): Promise<{ off: Measure
     }
     // A figure of a run that read no Kafka (a day past retention is EXPIRED) or compared nothing is no figure.
     const parity = await readFile(path.join(dir, 'out-on', `parity-${day}.csv`), 'utf8');
-    const [head, ...rows] = parity
-      .trim()
-      .split('\r\n')
-      .map((l) => l.split(','));
-    const all = rows.find((r) => r[1] === 'ALL')!;
-    const at = (name: string) => all[head!.indexOf(name)];
-    if (!at('kafka_records') || at('content_mismatch') === '')
-      throw new Error(`the compare run read no Kafka or compared nothing: ${all.join(',')}`);
+    const all = (parse(parity, { columns: true }) as Record<string, string>[]).find((r) => r.site === 'ALL')!;
+    if (!all.kafka_records || !all.content_mismatch)
+      throw new Error(`the compare run read no Kafka or compared nothing: ${JSON.stringify(all)}`);
     return {
       off: { seconds: median(times.off), peakRssMiB: rss.off },
       on: { seconds: median(times.on), peakRssMiB: rss.on },
