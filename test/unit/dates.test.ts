@@ -1,4 +1,6 @@
-import { dayWindow, daysInRange, parseDay } from '../../src/dates.js';
+import { TZDate } from '@date-fns/tz';
+import { format } from 'date-fns';
+import { dayWindow, daysInRange, isoInZone, parseDay } from '../../src/dates.js';
 import { folderDaysFor } from '../../jobs/read-tiers.js';
 
 describe('days', () => {
@@ -37,5 +39,52 @@ describe('days', () => {
       '2025-03-11',
       '2025-03-12',
     ]);
+  });
+});
+
+describe('an instant as ISO-8601 in a zone', () => {
+  /** date-fns's own text, which isoInZone must give byte for byte (it only caches each quarter hour's offset). */
+  const reference = (ms: number, zone: string) => format(new TZDate(ms, zone), "yyyy-MM-dd'T'HH:mm:ss.SSSxxx");
+
+  it('is exactly date-fns’s text in every zone, across DST changes, odd historical offsets and the years’ ends', () => {
+    const zones = Intl.supportedValuesOf('timeZone');
+    expect(zones.length).toBeGreaterThan(300);
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const fixed = [
+      0,
+      Date.UTC(1971, 11, 31, 23, 59, 59, 999), // Monrovia's -0:44:30 until 1972
+      Date.UTC(2025, 2, 9, 7, 59, 59, 999), // Chicago springs forward at 08:00 UTC
+      Date.UTC(2025, 2, 9, 8, 0, 0, 0),
+      Date.UTC(2025, 10, 2, 6, 59, 59, 999), // and falls back at 07:00 UTC
+      Date.UTC(2025, 10, 2, 7, 0, 0, 0),
+      Date.UTC(2025, 9, 5, 15, 30, 0, 0), // Lord Howe's half-hour DST step
+      253402300799999, // the last instant the engine reads
+    ];
+    let compared = 0;
+    for (const zone of zones) {
+      const instants = [...fixed, ...Array.from({ length: 40 }, () => Math.floor(random() * 4_102_444_800_000))];
+      for (const ms of instants) {
+        expect([zone, ms, isoInZone(ms, zone)]).toEqual([zone, ms, reference(ms, zone)]);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(10_000);
+  });
+
+  it('is exact for every minute around a day with a DST change, where a quarter hour holds two offsets or one', () => {
+    const wrong: [string, number, string, string][] = [];
+    let compared = 0;
+    for (const zone of ['America/Chicago', 'Australia/Lord_Howe', 'Europe/London', 'America/St_Johns']) {
+      for (const start of [Date.UTC(2025, 2, 8, 12), Date.UTC(2025, 3, 5, 12), Date.UTC(2025, 9, 4, 12)]) {
+        for (let ms = start; ms < start + 2 * 86_400_000; ms += 60_000 + 7) {
+          compared++;
+          const [fast, slow] = [isoInZone(ms, zone), reference(ms, zone)];
+          if (fast !== slow) wrong.push([zone, ms, fast, slow]);
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(30_000);
+    expect(wrong).toEqual([]);
   });
 });
