@@ -86,7 +86,7 @@ export function summarizeDay(rows: readonly ParityRow[], worstWindow: WorstWindo
 
 function windowText(w: WorstWindow): string {
   const between = `${timeInZone(w.startMs, w.zone)} and ${timeInZone(w.startMs + 15 * 60 * 1000, w.zone)}`;
-  return `${w.missing.toLocaleString('en-US')} missing between ${between}, cause ${w.leadingCause}`;
+  return `${w.site}, ${w.missing.toLocaleString('en-US')} missing between ${between}, cause ${w.leadingCause}`;
 }
 
 /** The statuses that make a run exit non-zero, worst first. */

@@ -98,8 +98,8 @@ describe('each site’s business day', () => {
       ['US', '2025-07-16T00:30:00.000-05:00', '1'],
     ]);
     // The day's log line names its worst window in that site's zone.
-    expect(run.stderr).toMatch(/2025-07-15: [^\n]*worst window: 1 missing between 23:30 and 23:45/);
-    expect(run.stderr).toMatch(/2025-07-16: [^\n]*worst window: 1 missing between 00:30 and 00:45/);
+    expect(run.stderr).toMatch(/2025-07-15: [^\n]*worst window: MX, 1 missing between 23:30 and 23:45/);
+    expect(run.stderr).toMatch(/2025-07-16: [^\n]*worst window: US, 1 missing between 00:30 and 00:45/);
   });
 
   test('on 2025-03-09, when Chicago springs forward and Mexico City does not, each site’s day has its own length and ends', async () => {

@@ -82,7 +82,7 @@ describe('windows-DAY.csv', () => {
     };
     expect(manifest.files.windows.name).toBe(`windows-${DAY}.csv`);
     // The day's log line names the worst window (the first of equals, in report order).
-    expect(stderr).toContain('worst window: 15 missing between 14:00 and 14:15, cause unexplained');
+    expect(stderr).toContain('worst window: US, 15 missing between 14:00 and 14:15, cause unexplained');
   });
 
   test('a day that lost nothing has a header-only windows file', async () => {

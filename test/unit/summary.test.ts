@@ -397,7 +397,7 @@ describe('the webhook message', () => {
     ]);
   });
 
-  it("names the day's worst loss window in the zone it was given, with its count and cause", () => {
+  it("names the day's worst loss window in the zone it was given, with its site, count and cause", () => {
     const worstWindow = {
       site: 'US',
       startMs: Date.parse('2025-03-05T19:00:00Z'),
@@ -414,7 +414,7 @@ describe('the webhook message', () => {
     );
     expect(alert?.text.split('\n')[1]).toBe(
       '• 2025-03-05: FAIL: UNKNOWN 81.4917 %, unknown site −67 (ALL 99.9100 %, 68 missing); ' +
-        'worst window: 2,104 missing between 13:00 and 13:15, cause lost_before_kafka',
+        'worst window: US, 2,104 missing between 13:00 and 13:15, cause lost_before_kafka',
     );
   });
 
