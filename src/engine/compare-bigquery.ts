@@ -4,10 +4,10 @@ import type { TableRef } from '../bigquery/names.js';
 import type { DayKey } from '../domain.js';
 import { loadQuery } from '../queries.js';
 import {
-  type ContentMismatch,
-  differingPaths,
   MISMATCH_PAGE_ROWS,
+  type MismatchCursor,
   mismatchCountsOf,
+  mismatchPages,
   type PayloadComparing,
 } from './compare.js';
 import { bigqueryColumnTags, bigqueryHashesAgg, bigqueryPayloadTags, type CompareSql } from './compare-sql.js';
@@ -50,21 +50,15 @@ export function bigqueryComparing(c: CompareSql, bq: BigqueryPort, pageRows = MI
     async mismatchCounts() {
       return mismatchCountsOf(await bq.select('compare-counts', { mismatch: mismatch() }, {}));
     },
-    async *mismatches(day: DayKey) {
+    mismatches(day: DayKey) {
       const ids = { mismatch: mismatch(), page_rows: String(pageRows) };
-      let after = { after_no: '0', after_rid: '' };
-      for (;;) {
-        const rows = await bq.select('compare-page', ids, { day, ...after });
-        if (rows.length === 0) return;
-        yield rows.map((r): ContentMismatch => ({
-          site: String(r.site),
-          requestId: String(r.request_id),
-          fields: differingPaths(r.fields, c.paths),
-        }));
-        const last = rows.at(-1)!;
-        after = { after_no: String(last.site_no), after_rid: String(last.request_id) };
-        if (rows.length < pageRows) return;
-      }
+      const page = (after: MismatchCursor) =>
+        bq.select('compare-page', ids, {
+          day,
+          after_no: String(after?.siteNo ?? 0),
+          after_rid: after?.requestId ?? '',
+        });
+      return mismatchPages(page, c.paths, pageRows);
     },
   };
 }

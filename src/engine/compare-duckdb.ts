@@ -2,10 +2,10 @@ import { type DuckDBValue, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import type { DayKey } from '../domain.js';
 import { loadQuery } from '../queries.js';
 import {
-  type ContentMismatch,
-  differingPaths,
   MISMATCH_PAGE_ROWS,
+  type MismatchCursor,
   mismatchCountsOf,
+  mismatchPages,
   type PayloadComparing,
 } from './compare.js';
 import type { CompareSql } from './compare-sql.js';
@@ -30,21 +30,11 @@ export function duckdbComparing(c: CompareSql, db: DuckdbPort, pageRows = MISMAT
     async mismatchCounts() {
       return mismatchCountsOf(await db.rows(loadQuery('duckdb', 'compare-counts')));
     },
-    async *mismatches(day: DayKey) {
+    mismatches(day: DayKey) {
       const sql = loadQuery('duckdb', 'compare-page', { page_rows: String(pageRows) });
-      let after = { no: 0n, rid: '' };
-      for (;;) {
-        const rows = await db.rows(sql, { day, after_no: after.no, after_rid: after.rid });
-        if (rows.length === 0) return;
-        yield rows.map((r): ContentMismatch => ({
-          site: String(r.site),
-          requestId: String(r.request_id),
-          fields: differingPaths(r.fields, c.paths),
-        }));
-        const last = rows.at(-1)!;
-        after = { no: BigInt(Number(last.site_no)), rid: String(last.request_id) };
-        if (rows.length < pageRows) return;
-      }
+      const page = (after: MismatchCursor) =>
+        db.rows(sql, { day, after_no: BigInt(after?.siteNo ?? 0), after_rid: after?.requestId ?? '' });
+      return mismatchPages(page, c.paths, pageRows);
     },
   };
 }

@@ -34,6 +34,33 @@ export interface PayloadComparing {
   mismatches(day: DayKey): AsyncGenerator<ContentMismatch[]>;
 }
 
+/** Where the next page of a day's mismatches starts: after this site number and request id (null: the first). */
+export type MismatchCursor = { siteNo: number; requestId: string } | null;
+
+/**
+ * A day's mismatches a page at a time, from an engine's page query (compare-page.sql: rows of site,
+ * site_no, request_id, fields, in list order, at most `pageRows` after the cursor), both engines alike.
+ */
+export async function* mismatchPages(
+  page: (after: MismatchCursor) => Promise<Record<string, unknown>[]>,
+  paths: readonly string[],
+  pageRows: number,
+): AsyncGenerator<ContentMismatch[]> {
+  let after: MismatchCursor = null;
+  for (;;) {
+    const rows = await page(after);
+    if (rows.length === 0) return;
+    yield rows.map((r) => ({
+      site: String(r.site),
+      requestId: String(r.request_id),
+      fields: differingPaths(r.fields, paths),
+    }));
+    const last = rows.at(-1)!;
+    after = { siteNo: Number(last.site_no), requestId: String(last.request_id) };
+    if (rows.length < pageRows) return;
+  }
+}
+
 /** The paths of the field indexes an engine found differing, in config order. Pure. */
 export function differingPaths(indexes: unknown, paths: readonly string[]): string[] {
   const list = Array.isArray(indexes) ? indexes.map(Number) : [];
