@@ -189,7 +189,7 @@ export class BigqueryEngine implements CountingEngine {
       }
     }
     const query: Query = {
-      query: loadQuery('bigquery', `engine/agg-${tier}`, identifiers),
+      query: loadQuery('bigquery', `engine/agg-${tier}`, { ...identifiers, zoned: ZONED() }),
       params: { ...range.params, ...this.dayParams(sites) },
       types: { ...range.types, ...DAY_TYPES },
     };
@@ -238,6 +238,7 @@ export class BigqueryEngine implements CountingEngine {
         query: loadQuery('bigquery', 'engine/agg-kafka', {
           target: target.sql,
           raw,
+          zoned: ZONED(),
           ...bigqueryTagIds(this.cmp).payload,
         }),
         params: this.dayParams(sites),
@@ -394,3 +395,5 @@ export class BigqueryEngine implements CountingEngine {
 }
 
 const DAY_TYPES = { zone: 'STRING', days: ['STRING'], sites: ['STRING'], ...ZONE_PARAM_TYPES };
+/** The aggregations' `zoned` step, one text for all three (queries/bigquery/engine/zoned.sql). */
+const ZONED = () => loadQuery('bigquery', 'engine/zoned');

@@ -15,15 +15,8 @@ WITH parsed AS (
     AND {{ts}} >= @start
     AND {{ts}} < @end
 ),
--- each row's report day in its site's zone: a site of @zone_sites in the zone at its position in @zone_names,
--- any other site (UNKNOWN too) in @zone
-zoned AS (
-  SELECT p.*, FORMAT_DATE('%F', DATE(TIMESTAMP_MILLIS(p.ts_ms), IFNULL(z.site_zone, @zone))) AS day
-  FROM parsed AS p
-  LEFT JOIN (
-    SELECT zone_site, @zone_names[OFFSET(i)] AS site_zone FROM UNNEST(@zone_sites) AS zone_site WITH OFFSET AS i
-  ) AS z ON z.zone_site = p.site_value
-)
+-- each row's report day in its site's zone (engine/zoned.sql)
+{{zoned}}
 SELECT
   IF(rid IS NULL, 'malformed', 'record') AS kind,
   day,
