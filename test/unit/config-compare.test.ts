@@ -1,18 +1,10 @@
 import { parseConfig } from '../../src/config.js';
 import { buildRecordColumns } from '../../src/engine/record-columns.js';
 import { ConfigError } from '../../src/errors.js';
+import { BASE_CONFIG, configErrorOf } from '../support/config-doc.js';
 
-const base = {
-  tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs: { locations: ['gs://audit-api-logs-us-prod/dt={date}/'] } },
-};
-const errorOf = (doc: unknown): ConfigError => {
-  try {
-    parseConfig(doc, '/base');
-  } catch (e) {
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-};
+const base = BASE_CONFIG;
+const errorOf = configErrorOf;
 
 describe('config: compare', () => {
   it('is off by default, and a config without it resolves exactly as before (no compare key at all)', () => {
