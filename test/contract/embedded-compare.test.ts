@@ -5,11 +5,11 @@ import { duckdbComparing } from '../../src/engine/compare-duckdb.js';
 import { compareSqlOf } from '../../src/engine/compare-sql.js';
 import { readdir, rm } from 'node:fs/promises';
 import { dayWindow } from '../../src/dates.js';
-import { DuckDbEngine } from '../../src/engine/duckdb-engine.js';
 import { ObjectCache } from '../../src/engine/object-cache.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { LocalCacheStore } from '../../src/storage/cache-store.js';
-import { tempDir, writeNdjson } from '../support/files.js';
+import { openEmbeddedEngine } from '../support/embedded-engine.js';
+import { tempDir, withTempDir, writeNdjson } from '../support/files.js';
 import { memoryTable } from './engine-contract.js';
 import {
   COMPARE,
@@ -24,19 +24,11 @@ import {
   ZONE,
 } from './compare-contract.js';
 
-const open = (dir: string, compare?: string[]) =>
-  DuckDbEngine.open({
-    memoryLimit: '256MB',
-    threads: 1,
-    tempDirectory: path.join(dir, 'spill'),
-    ...(compare ? { compare } : {}),
-  });
-
 // The embedded engine streams a table's rows in: the fixture's final table is served from memory.
 compareContract('embedded DuckDB', async () => {
   const dir = await tempDir('parity-compare-contract-');
   return {
-    engine: await open(dir, COMPARE),
+    engine: await openEmbeddedEngine(dir, COMPARE),
     final: memoryTable(finalRows()),
     close: () => rm(dir, { recursive: true, force: true }),
   };
@@ -51,7 +43,7 @@ const FIELDS = { timestamp: 'ts', request_id: 'request_id', site: 'site', status
 async function compareWithFiles(dir: string, cache?: ObjectCache, compare: string[] = COMPARE) {
   const file = path.join(dir, 'landed', 'part-0.ndjson');
   await writeNdjson(file, finalRecords());
-  const engine = await open(dir, compare);
+  const engine = await openEmbeddedEngine(dir, compare);
   try {
     await engine.setWindows([dayWindow(DAY, ZONE)]);
     await engine.loadEmpty('proxy');
@@ -70,33 +62,24 @@ async function compareWithFiles(dir: string, cache?: ObjectCache, compare: strin
 }
 
 describe('compare in the embedded engine with the gcs files as the final tier', () => {
-  it('finds the same mismatches in NDJSON files as in streamed rows', async () => {
-    const dir = await tempDir('parity-compare-files-');
-    try {
+  it('finds the same mismatches in NDJSON files as in streamed rows', () =>
+    withTempDir('parity-compare-files-', async (dir) => {
       await expect(compareWithFiles(dir)).resolves.toEqual(expectedMismatches());
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('finds the same mismatches from the per-object cache, cold and warm', async () => {
-    const dir = await tempDir('parity-compare-cache-');
-    try {
+  it('finds the same mismatches from the per-object cache, cold and warm', () =>
+    withTempDir('parity-compare-cache-', async (dir) => {
       const cache = cacheIn(dir);
       await expect(compareWithFiles(dir, cache)).resolves.toEqual(expectedMismatches());
       const entries = await readdir(path.join(dir, 'cache'));
       await expect(compareWithFiles(dir, cache)).resolves.toEqual(expectedMismatches());
       expect(await readdir(path.join(dir, 'cache'))).toEqual(entries);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('never reuses a cache entry made with other compared fields, or none', async () => {
-    const dir = await tempDir('parity-compare-cache-key-');
-    try {
+  it('never reuses a cache entry made with other compared fields, or none', () =>
+    withTempDir('parity-compare-cache-key-', async (dir) => {
       const cache = cacheIn(dir);
-      const plain = await open(dir);
+      const plain = await openEmbeddedEngine(dir);
       try {
         await plain.setWindows([dayWindow(DAY, ZONE)]);
         const file = path.join(dir, 'landed', 'part-0.ndjson');
@@ -123,10 +106,7 @@ describe('compare in the embedded engine with the gcs files as the final tier', 
           .map((m) => ({ ...m, fields: ['user.id'] })),
       );
       expect((await readdir(path.join(dir, 'cache'))).length).toBe(withCompare.length + 2);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describe('the embedded engine lists a day of mismatches a page at a time', () => {

@@ -1,8 +1,6 @@
-import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { dayWindow } from '../../src/dates.js';
 import type { ContentMismatch } from '../../src/engine/compare.js';
-import { DuckDbEngine } from '../../src/engine/duckdb-engine.js';
 import { memoryTable } from '../contract/engine-contract.js';
 import {
   compareScenario,
@@ -11,6 +9,7 @@ import {
   SCENARIO_SITES,
   scenarioFinalRows,
 } from '../support/compare-scenario.js';
+import { openEmbeddedEngine } from '../support/embedded-engine.js';
 import { tempDir } from '../support/files.js';
 
 const SEEDS = [1, 7, 42, 2024, 99_991];
@@ -19,12 +18,7 @@ describe('compare over generated scenarios: the embedded engine gives back exact
   it.each(SEEDS)('seed %i', async (seed) => {
     const s = compareScenario(seed);
     const dir = await tempDir('parity-compare-property-');
-    const engine = await DuckDbEngine.open({
-      memoryLimit: '256MB',
-      threads: 1,
-      tempDirectory: path.join(dir, 'spill'),
-      compare: SCENARIO_COMPARE,
-    });
+    const engine = await openEmbeddedEngine(dir, SCENARIO_COMPARE);
     try {
       const window = dayWindow(SCENARIO_DAY, 'UTC');
       await engine.setWindows([window]);

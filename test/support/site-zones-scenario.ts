@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { addDays, dayOf, dayWindow, daysInRange } from '../../src/dates.js';
 import { type KafkaMessage, prng } from '../../src/demo/generator.js';
+import { parseCsv } from './files.js';
 
 /**
  * Generated scenarios for each site's business day, held to both engines (the embedded one in
@@ -128,4 +131,25 @@ export function expectDayCounts(s: SiteZonesScenario, day: string, got: Map<stri
   // ALL sums the sites' rows, each over its own day.
   const sum = [0, 1, 2].map((i) => [...expected.values()].reduce((a, c) => a + c[i]!, 0));
   expect({ day, all: got.get('ALL') }).toEqual({ day, all: sum });
+}
+
+/**
+ * Holds each day's parity file in `out` to {@link expectDayCounts}: per site the proxy's requests,
+ * Kafka's records (both regions) and the final tier's column (`gcs_records` or `bq_rows`).
+ */
+export async function expectParityFiles(
+  s: SiteZonesScenario,
+  out: string,
+  finalColumn: 'gcs_records' | 'bq_rows',
+): Promise<void> {
+  for (const day of s.days) {
+    const rows = parseCsv(await readFile(path.join(out, `parity-${day}.csv`), 'utf8'));
+    const got = new Map(
+      rows.map((r) => [
+        r.site!,
+        [Number(r.proxy_requests), Number(r.kafka_eus2) + Number(r.kafka_scus), Number(r[finalColumn])],
+      ]),
+    );
+    expectDayCounts(s, day, got);
+  }
 }
