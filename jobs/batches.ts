@@ -5,8 +5,8 @@ export interface BatchRunner<T> {
   run(batch: DayKey[], written: T[]): Promise<void>;
   /** Whether a batch's failure may be met by reading its days again in smaller batches (out of memory). */
   retryable(e: unknown): boolean;
-  /** Told when the days left of a batch are read again, `half` days at a time. */
-  onSplit(left: DayKey[], half: number): void;
+  /** Told when the days left of a batch are read again, `half` days at a time, and why. */
+  onSplit(left: DayKey[], half: number, cause: unknown): void;
 }
 
 /**
@@ -32,7 +32,7 @@ export async function runBatches<T>(
       if (left.length < 2 || !runner.retryable(e)) throw e;
       const half = Math.ceil(left.length / 2);
       batches.unshift(left.slice(0, half), left.slice(half));
-      runner.onSplit(left, half);
+      runner.onSplit(left, half, e);
     } finally {
       results.push(...written);
     }

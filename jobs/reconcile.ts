@@ -105,13 +105,13 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
         }
       },
       retryable: (e) => e instanceof ResourceError && !signal?.aborted,
-      onSplit: (left, half) =>
+      onSplit: (left, half, cause) =>
         log.warn(
           `engine: ${left.length} days (${left[0]}..${left.at(-1)}) did not fit in the engine's memory limit ` +
             `together; reading them again ${half === 1 ? 'a day' : `${half} days`} at a time ` +
             `(engine.batchDays ${config.engine.batchDays} ` +
             'is too large for engine.memoryLimit on these days)',
-          { days: left.length, retry_batch_days: half },
+          { days: left.length, retry_batch_days: half, engine_error: engineMessage(cause) },
         ),
     });
   } finally {
@@ -273,4 +273,10 @@ async function* keptMissingIds(
   keep: (site: Site) => boolean,
 ): AsyncGenerator<MissingId[]> {
   for await (const chunk of engine.missingIds(day, reportSites)) yield chunk.filter((m) => keep(m.site));
+}
+
+/** The engine's own words in a ResourceError (its cause's first line), for the log. */
+function engineMessage(e: unknown): string {
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  return (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!;
 }
