@@ -12,8 +12,10 @@ export interface BatchRunner<T> {
 /**
  * Runs the days in batches of `size`, in order, collecting each day's result into `results`. A batch
  * that fails retryably (too big for the engine's memory) is read again in halves, down to a day at a
- * time: the days it had already written stand (each written whole), only the rest are read again. A
- * day that fails alone, or any other failure, is passed on, with every result so far in `results`.
+ * time: the days it had already written stand (each written whole), only the rest are read again; and
+ * the batches after it start at that smaller size, so a long range runs out of memory once, not once
+ * a batch. A day that fails alone, or any other failure, is passed on, with every result so far in
+ * `results`.
  */
 export async function runBatches<T>(
   days: readonly DayKey[],
@@ -21,9 +23,11 @@ export async function runBatches<T>(
   results: T[],
   runner: BatchRunner<T>,
 ): Promise<void> {
-  const batches: DayKey[][] = [];
-  for (let i = 0; i < days.length; i += size) batches.push(days.slice(i, i + size));
-  for (let batch = batches.shift(); batch; batch = batches.shift()) {
+  // Halves of a batch that did not fit, to run before the range goes on; then the range, `size` days at a time.
+  const pending: DayKey[][] = [];
+  let next = 0;
+  while (pending.length > 0 || next < days.length) {
+    const batch = pending.shift() ?? days.slice(next, (next += size));
     const written: T[] = [];
     try {
       await runner.run(batch, written);
@@ -31,7 +35,8 @@ export async function runBatches<T>(
       const left = batch.slice(written.length);
       if (left.length < 2 || !runner.retryable(e)) throw e;
       const half = Math.ceil(left.length / 2);
-      batches.unshift(left.slice(0, half), left.slice(half));
+      pending.unshift(left.slice(0, half), left.slice(half));
+      size = Math.min(size, half);
       runner.onSplit(left, half, e);
     } finally {
       results.push(...written);

@@ -57,6 +57,19 @@ describe('running days in batches', () => {
     ]);
   });
 
+  it('starts the batches after a split at the size that fitted, so a long range runs out of memory once', async () => {
+    const days = Array.from({ length: 14 }, (_, i) => `2025-03-${String(i + 1).padStart(2, '0')}`);
+    const r = runner(3);
+    const results: string[] = [];
+    await runBatches(days, 7, results, r);
+    expect(results).toEqual(days);
+    expect(r.calls.map((b) => b.length)).toEqual([7, 4, 2, 2, 3, 2, 2, 2, 1]);
+    expect(r.splits.map(([left, half]) => [left.length, half])).toEqual([
+      [7, 4],
+      [4, 2],
+    ]);
+  });
+
   it('keeps the days a failing batch already wrote and reads only the rest again', async () => {
     const r = runner(2, 1);
     const results: string[] = [];
