@@ -1,18 +1,8 @@
-import { rm } from 'node:fs/promises';
-import type { BigQuery } from '@google-cloud/bigquery';
-import { createBigqueryClient } from '../../src/bigquery/client.js';
 import { dayOf } from '../../src/dates.js';
 import type { StreamedRow } from '../../src/domain.js';
-import { BigqueryEngine } from '../../src/engine/bigquery-engine.js';
-import { createBigqueryTier } from '../../src/tiers/bigquery.js';
-import {
-  BQ_EMULATOR_INSTALL_TIMEOUT_MS,
-  type BqEmulator,
-  ensureBqEmulatorBinary,
-  startBqEmulator,
-} from '../support/bq-emulator.js';
-import { createDataset, LANDED_SCHEMA, loadTable, PROXY_SCHEMA } from '../support/bq-tables.js';
-import { tempDir } from '../support/files.js';
+import { type EmulatorCase, startEngineEmulator } from '../support/bq-engine-case.js';
+import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, ensureBqEmulatorBinary } from '../support/bq-emulator.js';
+import { LANDED_SCHEMA, loadTable, PROXY_SCHEMA } from '../support/bq-tables.js';
 import {
   DAY,
   engineWindows,
@@ -31,14 +21,12 @@ import {
  */
 
 const PROJECT = 'parity-outage';
-const BYTES = '10737418240';
 const CASE_TIMEOUT_MS = 180_000;
 /** Random starts per kind run here (one per zone: with DST, without, off the hour). */
 const RANDOM_CASES_HERE = 3;
 const CASES = OUTAGE_CASES.filter((c) => c.start !== null || c.seed % 100 < 4 + RANDOM_CASES_HERE);
 
-let emu: BqEmulator | undefined;
-let bq: BigQuery;
+let c: EmulatorCase | undefined;
 
 // One emulator per case: after a dozen of these runs one emulator's SQL parser fails every query
 // ("slice bounds out of range"), whatever the query.
@@ -47,14 +35,12 @@ beforeAll(async () => {
 }, BQ_EMULATOR_INSTALL_TIMEOUT_MS);
 
 beforeEach(async () => {
-  emu = await startBqEmulator(PROJECT);
-  bq = createBigqueryClient({ projectId: PROJECT, apiEndpoint: emu.endpoint });
-  await createDataset(bq, 'audit');
+  c = await startEngineEmulator(PROJECT, { dirPrefix: 'parity-outage-bq-' });
 }, 120_000);
 
 afterEach(async () => {
-  await emu?.stop();
-  emu = undefined;
+  await c?.stop();
+  c = undefined;
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -74,27 +60,9 @@ const landedRow = (r: StreamedRow) => ({
 
 /** The scenario's tiers as tables of their own, and readers of them. */
 async function loadScenario(seed: number, proxy: StreamedRow[], final: StreamedRow[]): Promise<ScenarioTables> {
-  const data = bq.dataset('audit');
-  await loadTable(data, `proxy_${seed}`, PROXY_SCHEMA, proxy.map(proxyRow));
-  await loadTable(data, `landed_${seed}`, LANDED_SCHEMA, final.map(landedRow));
-  const reader = (kind: 'proxy' | 'landed') =>
-    createBigqueryTier(
-      {
-        kind,
-        table: `${PROJECT}.audit.${kind}_${seed}`,
-        columns: {
-          timestamp: 'ts',
-          request_id: 'request_id',
-          site: 'site',
-          partition: 'dt',
-          ...(kind === 'proxy' ? { status: 'status' } : {}),
-        },
-        maximumBytesBilled: BYTES,
-        partitionMarginDays: 1,
-      },
-      bq,
-    );
-  return { proxy: reader('proxy'), final: reader('landed') };
+  await loadTable(c!.audit, `proxy_${seed}`, PROXY_SCHEMA, proxy.map(proxyRow));
+  await loadTable(c!.audit, `landed_${seed}`, LANDED_SCHEMA, final.map(landedRow));
+  return { proxy: c!.tier('proxy', `proxy_${seed}`), final: c!.tier('landed', `landed_${seed}`) };
 }
 
 describe('an injected 20-minute outage comes back from the BigQuery engine as exactly its buckets', () => {
@@ -103,25 +71,11 @@ describe('an injected 20-minute outage comes back from the BigQuery engine as ex
     async ({ kind, start, zone, seed }) => {
       const s = outageScenario(seed, zone, kind, start);
       const tables = await loadScenario(seed, s.proxy, s.final);
-      const scratch = `scratch_${seed}`;
-      await createDataset(bq, scratch);
-      const dir = await tempDir('parity-outage-bq-');
-      const engine = await BigqueryEngine.open(
-        {
-          dataset: `${PROJECT}.${scratch}`,
-          jobProject: PROJECT,
-          apiEndpoint: emu!.endpoint,
-          maximumBytesBilled: BYTES,
-          timezone: zone,
-          tempDirectory: dir,
-        },
-        bq,
-      );
+      const engine = await c!.openEngine({ timezone: zone });
       try {
         expectOutageWindows(await engineWindows(engine, s, zone, tables), s, kind, start);
       } finally {
         await engine.close();
-        await rm(dir, { recursive: true, force: true });
       }
     },
     CASE_TIMEOUT_MS,

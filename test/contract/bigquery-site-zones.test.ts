@@ -1,17 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runReconcile } from '../../jobs/reconcile.js';
-import { createBigqueryClient } from '../../src/bigquery/client.js';
 import { parseConfig } from '../../src/config.js';
 import { dayOf } from '../../src/dates.js';
-import { createBigqueryTier } from '../../src/tiers/bigquery.js';
-import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, ensureBqEmulatorBinary, startBqEmulator } from '../support/bq-emulator.js';
-import { createDataset, LANDED_SCHEMA, loadTable, PROXY_SCHEMA } from '../support/bq-tables.js';
-import { parseCsv, tempDir } from '../support/files.js';
+import { withEmulatorCase } from '../support/bq-engine-case.js';
+import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, ensureBqEmulatorBinary } from '../support/bq-emulator.js';
+import { LANDED_SCHEMA, loadTable, PROXY_SCHEMA } from '../support/bq-tables.js';
 import { MemoryKafkaReader } from '../support/memory-kafka.js';
 import {
   configSites,
-  expectDayCounts,
+  expectParityFiles,
   hasDstDay,
   hasOffHourZone,
   type Injected,
@@ -34,7 +31,6 @@ import {
  */
 
 const SEEDS = [5, 9, 16, 20];
-const BYTES = '10737418240';
 const CASE_TIMEOUT_MS = 60_000;
 
 beforeAll(async () => {
@@ -51,82 +47,51 @@ describe("each site's business day over generated scenarios, with the BigQuery e
     'scenario %i: every site counts exactly the injected records of its own day',
     async (seed) => {
       const s = siteZonesScenario(seed);
-      const project = `parity-zones-${seed}`;
       // One emulator per scenario: after a dozen runs one emulator's SQL parser fails every query.
-      const emu = await startBqEmulator(project);
-      try {
-        const bq = createBigqueryClient({ projectId: project, apiEndpoint: emu.endpoint });
-        const audit = await createDataset(bq, 'audit');
-        await createDataset(bq, 'scratch');
-        const row = (r: Injected) => ({
-          ts: new Date(r.ts).toISOString(),
-          request_id: r.id,
-          site: r.site,
-          dt: dayOf(r.ts, 'UTC'),
-        });
-        await loadTable(
-          audit,
-          'proxy',
-          PROXY_SCHEMA,
-          s.records.map((r) => ({ ...row(r), status: 200 })),
-        );
-        await loadTable(audit, 'landed', LANDED_SCHEMA, s.records.filter((r) => r.landed).map(row));
+      await withEmulatorCase(
+        `parity-zones-${seed}`,
+        async (c) => {
+          const row = (r: Injected) => ({
+            ts: new Date(r.ts).toISOString(),
+            request_id: r.id,
+            site: r.site,
+            dt: dayOf(r.ts, 'UTC'),
+          });
+          await loadTable(
+            c.audit,
+            'proxy',
+            PROXY_SCHEMA,
+            s.records.map((r) => ({ ...row(r), status: 200 })),
+          );
+          await loadTable(c.audit, 'landed', LANDED_SCHEMA, s.records.filter((r) => r.landed).map(row));
 
-        const dir = await tempDir('parity-site-zones-bq-');
-        const table = (kind: 'proxy' | 'landed') => `${project}.audit.${kind}`;
-        const config = parseConfig(
-          {
-            timezone: s.timezone,
-            sites: configSites(s),
-            tiers: {
-              proxy: { bigquery: { table: table('proxy'), columns: { timestamp: 'ts' } } },
-              bigquery: { table: table('landed'), columns: { timestamp: 'ts' }, apiEndpoint: emu.endpoint },
-            },
-            engine: { kind: 'bigquery', dataset: `${project}.scratch` },
-          },
-          dir,
-        );
-        const reader = (kind: 'proxy' | 'landed') =>
-          createBigqueryTier(
+          const table = (kind: 'proxy' | 'landed') => `${c.project}.audit.${kind}`;
+          const config = parseConfig(
             {
-              kind,
-              table: table(kind),
-              columns: {
-                timestamp: 'ts',
-                request_id: 'request_id',
-                site: 'site',
-                partition: 'dt',
-                ...(kind === 'proxy' ? { status: 'status' } : {}),
+              timezone: s.timezone,
+              sites: configSites(s),
+              tiers: {
+                proxy: { bigquery: { table: table('proxy'), columns: { timestamp: 'ts' } } },
+                bigquery: { table: table('landed'), columns: { timestamp: 'ts' }, apiEndpoint: c.emu.endpoint },
               },
-              maximumBytesBilled: BYTES,
-              partitionMarginDays: 1,
+              engine: { kind: 'bigquery', dataset: c.scratch },
             },
-            bq,
+            c.dir,
           );
-        const out = path.join(dir, 'out');
-        const result = await runReconcile({
-          config,
-          days: s.days,
-          outDir: out,
-          proxyTable: reader('proxy'),
-          bigquery: reader('landed'),
-          kafka: new MemoryKafkaReader(REGIONS, kafkaMessages(s)),
-        });
-        expect(result.errors).toEqual([]);
-
-        for (const day of s.days) {
-          const rows = parseCsv(await readFile(path.join(out, `parity-${day}.csv`), 'utf8'));
-          const got = new Map(
-            rows.map((r) => [
-              r.site!,
-              [Number(r.proxy_requests), Number(r.kafka_eus2) + Number(r.kafka_scus), Number(r.bq_rows)],
-            ]),
-          );
-          expectDayCounts(s, day, got);
-        }
-      } finally {
-        await emu.stop();
-      }
+          const out = path.join(c.dir, 'out');
+          const result = await runReconcile({
+            config,
+            days: s.days,
+            outDir: out,
+            proxyTable: c.tier('proxy', 'proxy'),
+            bigquery: c.tier('landed', 'landed'),
+            kafka: new MemoryKafkaReader(REGIONS, kafkaMessages(s)),
+          });
+          expect(result.errors).toEqual([]);
+          await expectParityFiles(s, out, 'bq_rows');
+        },
+        { dirPrefix: 'parity-site-zones-bq-' },
+      );
     },
     CASE_TIMEOUT_MS,
   );

@@ -14,10 +14,9 @@ import { parseConfig } from '../../src/config.js';
 import { daysInRange } from '../../src/dates.js';
 import { DEFAULT_MIX, type LandedCopy, type ProxyLine, ScenarioGenerator } from '../../src/demo/generator.js';
 import { writeScenario } from '../../src/demo/write-scenario.js';
-import { createBigqueryClient } from '../../src/bigquery/client.js';
-import { createBigqueryTier } from '../../src/tiers/bigquery.js';
-import { BQ_EMULATOR_INSTALL_TIMEOUT_MS, type BqEmulator, startBqEmulator } from '../support/bq-emulator.js';
-import { createDataset, LANDED_SCHEMA, landedRow, loadTable, PROXY_SCHEMA, proxyRow } from '../support/bq-tables.js';
+import { type EmulatorCase, sinkTableTier, startEngineEmulator } from '../support/bq-engine-case.js';
+import { BQ_EMULATOR_INSTALL_TIMEOUT_MS } from '../support/bq-emulator.js';
+import { LANDED_SCHEMA, landedRow, loadTable, PROXY_SCHEMA, proxyRow } from '../support/bq-tables.js';
 import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
 import { parseCsv, tempDir } from '../support/files.js';
 
@@ -28,9 +27,9 @@ const ZONE = 'America/Chicago';
 
 describe('engine bigquery over an external landed table', () => {
   let gcs: FakeGcs | undefined;
-  let emu: BqEmulator | undefined;
+  let bqCase: EmulatorCase | undefined;
   afterAll(async () => {
-    await emu?.stop();
+    await bqCase?.stop();
     await gcs?.stop();
   });
 
@@ -65,10 +64,8 @@ describe('engine bigquery over an external landed table', () => {
         await writeFile(path.join(data, BUCKET, `dt=${folder}`, 'part-0000.jsonl'), lines.join('\n') + '\n');
       }
       gcs = await startFakeGcs({ dataDir: data });
-      emu = await startBqEmulator(PROJECT, { storageEmulatorHost: gcs.endpoint });
-      const bq = createBigqueryClient({ projectId: PROJECT, apiEndpoint: emu.endpoint });
-      const audit = await createDataset(bq, 'audit');
-      await createDataset(bq, 'scratch');
+      bqCase = await startEngineEmulator(PROJECT, { storageEmulatorHost: gcs.endpoint });
+      const { audit, emu } = bqCase;
       await loadTable(audit, 'proxy', PROXY_SCHEMA, proxy.map(proxyRow));
       await loadTable(audit, 'landed', LANDED_SCHEMA, landed.map(landedRow));
       await audit.createTable('landed_ext', {
@@ -99,20 +96,7 @@ describe('engine bigquery over an external landed table', () => {
           dir,
         );
         const tier = (kind: 'proxy' | 'landed', table: string) =>
-          createBigqueryTier({
-            kind,
-            table,
-            columns: {
-              timestamp: 'ts',
-              request_id: 'request_id',
-              site: 'site',
-              partition: 'dt',
-              ...(kind === 'proxy' ? { status: 'status' } : {}),
-            },
-            apiEndpoint: emu!.endpoint,
-            maximumBytesBilled: '10737418240',
-            partitionMarginDays: 1,
-          });
+          sinkTableTier(kind, table, { apiEndpoint: emu.endpoint });
         const out = path.join(dir, `out-${landedTable}`);
         const result = await runReconcile({
           config,
