@@ -43,6 +43,17 @@ export interface KafkaLine {
   site: string | null;
   inFlight: boolean;
 }
+/** Kafka lines as the engine takes them from a reader: one streamed row each. */
+function streamedRows(lines: readonly KafkaLine[]) {
+  return lines.map((k) => ({
+    region: k.region,
+    timestampMs: k.ts,
+    requestId: k.requestId,
+    siteHeader: k.site,
+    inFlight: k.inFlight,
+    n: 1,
+  }));
+}
 export interface FinalLine {
   ts: number;
   requestId: string;
@@ -214,14 +225,7 @@ export function engineContract(name: string, makeEngine: MakeEngine, timeoutMs =
       await engine.loadTable('proxy', e.proxy, window.startMs, window.endMs, SITES);
       await engine.files?.loadEmpty('gcs');
       await engine.beginStreamed('kafka');
-      const kafka = KAFKA.map((k) => ({
-        region: k.region,
-        timestampMs: k.ts,
-        requestId: k.requestId,
-        siteHeader: k.site,
-        inFlight: k.inFlight,
-        n: 1,
-      }));
+      const kafka = streamedRows(KAFKA);
       // In two appends, as a reader hands batches over.
       await engine.appendStreamed('kafka', kafka.slice(0, 2));
       await engine.appendStreamed('kafka', kafka.slice(2));
@@ -402,17 +406,7 @@ export function engineContract(name: string, makeEngine: MakeEngine, timeoutMs =
         await engine.loadTable('proxy', e.proxy, first.startMs, last.endMs, ZONED.sites);
         await engine.files?.loadEmpty('gcs');
         await engine.beginStreamed('kafka');
-        await engine.appendStreamed(
-          'kafka',
-          ZONED_KAFKA.map((k) => ({
-            region: k.region,
-            timestampMs: k.ts,
-            requestId: k.requestId,
-            siteHeader: k.site,
-            inFlight: k.inFlight,
-            n: 1,
-          })),
-        );
+        await engine.appendStreamed('kafka', streamedRows(ZONED_KAFKA));
         await engine.finishStreamed('kafka', ZONED.sites);
         await engine.loadTable('bigquery', e.final, first.startMs, last.endMs, ZONED.sites);
         await engine.joinIds(ZONED.days, true);

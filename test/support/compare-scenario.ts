@@ -3,6 +3,7 @@
  * Kafka to the final tier (or none), and the mismatches that must come back, derived from the
  * alterations alone. Seeded, so a failure names the seed that reproduces it.
  */
+import { prng } from '../../src/demo/generator.js';
 import type { Site, StreamedRow } from '../../src/domain.js';
 import type { ContentMismatch } from '../../src/engine/compare.js';
 
@@ -57,18 +58,6 @@ export interface CompareScenario {
   expected: ContentMismatch[];
 }
 
-/** mulberry32: small, seeded, the same sequence everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const clone = (p: Payload): Payload => JSON.parse(JSON.stringify(p)) as Payload;
 
 function get(p: Payload, path: string): unknown {
@@ -86,7 +75,7 @@ function drop(p: Payload, path: string): void {
 
 /** A scenario of `ids` request ids over one day. */
 export function compareScenario(seed: number, ids = 120): CompareScenario {
-  const r = rng(seed);
+  const r = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const text = (min: number, max: number) => {
     const chars = 'abcdefghijklmnopqrstuvwxyz0123456789 -_"\\é';
