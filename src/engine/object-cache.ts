@@ -46,12 +46,23 @@ export class ObjectCache {
     return sha256(JSON.stringify([FORMAT, identity, tier, settings, sha256(query)]));
   }
 
+  /** Entries found absent or unusable: not fetched again until stored (an object is looked up when listed). */
+  private readonly absent = new Set<string>();
+  private scratchMade: Promise<unknown> | undefined;
+
   /** The entry's Parquet file, local, when it is there and whole; a damaged entry is removed (and logged). */
   async lookup(object: Pick<StagedObject, 'url' | 'identity'>, name: string): Promise<string | undefined> {
+    if (this.absent.has(name)) return undefined;
+    const file = await this.fetched(object, name);
+    if (!file) this.absent.add(name);
+    return file;
+  }
+
+  private async fetched(object: Pick<StagedObject, 'url' | 'identity'>, name: string): Promise<string | undefined> {
     let manifestFile: string | undefined;
     let file: string | undefined;
     try {
-      await mkdir(this.scratch, { recursive: true });
+      await (this.scratchMade ??= mkdir(this.scratch, { recursive: true }));
       manifestFile = await this.entries.fetch(`${name}.json`, this.scratch);
       if (!manifestFile) return undefined;
       file = await this.entries.fetch(`${name}.parquet`, this.scratch);
@@ -97,6 +108,7 @@ export class ObjectCache {
       // The Parquet first: a manifest is only ever beside the file it describes.
       await this.entries.put(`${name}.parquet`, made);
       await this.entries.put(`${name}.json`, manifestFile);
+      this.absent.delete(name);
     } catch (e) {
       this.log.warn(
         `cache: cannot keep the aggregate of ${object.url} in ${this.entries.where} (${(e as Error).message})`,
@@ -143,7 +155,8 @@ export function cachedAggregateLookup(
 
 /**
  * Each staged object as its aggregate's Parquet file, from the cache or made now (and kept when the
- * object has an identity). `runs`: one statement runner per connection to use at once; `scratch`: this run's folder for made files.
+ * object has an identity). `runs`: one statement runner per connection to use at once; `scratch`: this
+ * run's folder for made files.
  * `compare`: the landed tier's compared fields, hashed into the entry (their paths are in its query, so in its name).
  * An object staged as its entry already (`aggregate`, found before staging) is taken as it is.
  */

@@ -25,10 +25,10 @@ describe('the per-object cache in GCS', () => {
 
   const storage = () => createStorageClient({ projectId: 'parity-it', apiEndpoint: fake.endpoint });
 
-  async function setUp(bucket: string) {
+  async function setUp(bucket: string, apiEndpoint = fake.endpoint) {
     const dir = await tempDir();
     await writeData(dir);
-    const gcs = { locations: ['landed/dt={date}/'], apiEndpoint: fake.endpoint, projectId: 'parity-it' };
+    const gcs = { locations: ['landed/dt={date}/'], apiEndpoint, projectId: 'parity-it' };
     const base = { timezone: 'Asia/Kolkata', tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs } };
     const plain = await writeConfig(dir, base, 'plain.json');
     const cached = await writeConfig(dir, { ...base, cache: { location: `gs://${bucket}/${PREFIX}` } }, 'cached.json');
@@ -77,6 +77,30 @@ describe('the per-object cache in GCS', () => {
     expect(await csvs(path.join(dir, 'third'))).toEqual(expected);
     const [rebuilt] = await storage().bucket(BUCKET).file(parquet).download();
     expect(rebuilt.subarray(0, 4).toString()).toBe('PAR1');
+  });
+
+  it('asks the bucket once per object on a cold run: the lookup made when objects are listed is not repeated', async () => {
+    const bucket = 'parity-cache-count';
+    await storage().createBucket(bucket);
+    const counter = await startFaultProxy(fake.endpoint);
+    try {
+      const { dir, cached } = await setUp(bucket, counter.endpoint);
+      counter.reset();
+      const cold = await reconcile(cached, path.join(dir, 'cold'));
+      const [proxy, gcs] = counted(cold.stderr);
+      // One manifest looked for (absent) per object, none of the entries read back after they were made.
+      expect(counter.mediaRequests).toBe(proxy! + gcs!);
+      counter.reset();
+      const warm = await reconcile(cached, path.join(dir, 'warm'));
+      expect(fromCache(warm.stderr)).toEqual([
+        `proxy: ${proxy} of ${proxy} objects from cache`,
+        `gcs: ${gcs} of ${gcs} objects from cache`,
+      ]);
+      // Warm: each entry's manifest and Parquet file, once.
+      expect(counter.mediaRequests).toBe(2 * (proxy! + gcs!));
+    } finally {
+      await counter.close();
+    }
   });
 
   it('a cache bucket that does not exist costs speed only: every object is parsed, the reports are whole', async () => {
