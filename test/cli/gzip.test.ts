@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { constants, deflateRawSync, gzipSync } from 'node:zlib';
-import { parseCsv, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { parseCsv, reconcileUsDay, tempDir, writeNdjson } from '../support/files.js';
 
 // The engine reads .gz objects itself and takes a cut one for a shorter file; these are the cuts the
 // check beside it must still catch, each for an object that would otherwise count some of its lines.
@@ -26,15 +26,7 @@ async function runWith(landedGzip: Buffer, proxied: number) {
   const object = path.join(dir, `landed/dt=${DAY}/part-0.jsonl.gz`);
   await writeFile(object, landedGzip);
   const out = path.join(dir, 'out');
-  const run = await runCli([
-    'reconcile',
-    '--config',
-    await writeConfig(dir, { sites: ['US'] }),
-    '--date',
-    DAY,
-    '--out',
-    out,
-  ]);
+  const run = await reconcileUsDay(dir, DAY, out);
   const parity = parseCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
   return { run, parity, object };
 }

@@ -33,17 +33,9 @@ describe('parity daily', () => {
     // Only US has data: another configured site would be NO_DATA every day (exit 1).
     const config = await writeConfig(dir, { sites: ['US'], jobs: { lateDays: 3 } });
     const out = path.join(dir, 'out');
-    const first = await runCli([
-      'daily',
-      '--config',
-      config,
-      '--as-of',
-      '2025-03-10',
-      '--out',
-      out,
-      '--log-format',
-      'json',
-    ]);
+    const daily = () =>
+      runCli(['daily', '--config', config, '--as-of', '2025-03-10', '--out', out, '--log-format', 'json']);
+    const first = await daily();
     expect(first.code).toBe(1);
     expect((await readdir(out)).filter((f) => f.startsWith('parity-')).sort()).toEqual(
       ['2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'].map((d) => `parity-${d}.csv`),
@@ -53,17 +45,7 @@ describe('parity daily', () => {
       rec('2025-03-08-98', '2025-03-08T12:00:00Z'),
       rec('2025-03-08-99', '2025-03-08T12:00:00Z'),
     ]);
-    const second = await runCli([
-      'daily',
-      '--config',
-      config,
-      '--as-of',
-      '2025-03-10',
-      '--out',
-      out,
-      '--log-format',
-      'json',
-    ]);
+    const second = await daily();
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('restated by late data: 2025-03-08');
     const manifest = JSON.parse(await readFile(path.join(out, 'manifest-2025-03-08.json'), 'utf8'));

@@ -1,7 +1,7 @@
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parseCsv, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { parseCsv, reconcileUsDay, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 /** `site: null` writes a record with no site header at all. */
 const ok = (rid: string, timestamp: string | number, site: string | null = 'US', status = 200) => ({
@@ -178,15 +178,7 @@ describe('parity reconcile', () => {
     await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [ok('late', '2025-03-09T23:59:59Z')]);
     await writeNdjson(path.join(dir, 'landed/dt=2025-03-10/a.jsonl'), [landed('late', '2025-03-09T23:59:59Z')]);
     const out = path.join(dir, 'out');
-    const run = await runCli([
-      'reconcile',
-      '--config',
-      await writeConfig(dir, { sites: ['US'] }),
-      '--date',
-      '2025-03-09',
-      '--out',
-      out,
-    ]);
+    const run = await reconcileUsDay(dir, '2025-03-09', out);
     expect(run.code).toBe(0);
     expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({
       gcs_records: '1',

@@ -53,8 +53,9 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
-const range = (config: string, out: string) => [
-  'reconcile',
+/** Both days of the fixture, by `reconcile` unless told another command. */
+const range = (config: string, out: string, command = 'reconcile') => [
+  command,
   '--config',
   config,
   '--from',
@@ -205,21 +206,7 @@ describe('the summary of a run', () => {
 
   it('backfill --format json stays one parseable document when it skips current days (the note goes to the log)', async () => {
     const out = path.join(dir, 'out-backfill');
-    const args = [
-      'backfill',
-      '--config',
-      config,
-      '--from',
-      '2025-03-08',
-      '--to',
-      '2025-03-09',
-      '--out',
-      out,
-      '--format',
-      'json',
-      '--log-format',
-      'json',
-    ];
+    const args = [...range(config, out, 'backfill'), '--format', 'json', '--log-format', 'json'];
     expect((await cli(args)).code).toBe(1);
     const again = await cli(args);
     const doc = JSON.parse(again.stdout) as DayDoc[];

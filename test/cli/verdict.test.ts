@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { addDays, daysInRange } from '../../src/dates.js';
-import { parseCsv, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { parseCsv, reconcileUsDay, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 const DAY = '2025-03-09';
 const ok = (rid: string, day: string, site = 'US', status = 200) => ({
@@ -46,15 +46,7 @@ describe('a verdict that cannot hide a loss', () => {
     const dir = await tempDir();
     await writeDay(dir, DAY, { held: 997, lost: 3, surplus: 5 });
     const out = path.join(dir, 'out');
-    const warn = await runCli([
-      'reconcile',
-      '--config',
-      await writeConfig(dir, { sites: ['US'] }),
-      '--date',
-      DAY,
-      '--out',
-      out,
-    ]);
+    const warn = await reconcileUsDay(dir, DAY, out);
     expect(warn.code).toBe(0);
     expect(row(await parity(out, DAY), 'US')).toMatchObject({
       accepted_distinct: '1000',
@@ -152,15 +144,7 @@ describe('a verdict that cannot hide a loss', () => {
     );
     await mkdir(path.join(dir, `landed/dt=${DAY}`), { recursive: true });
     const out = path.join(dir, 'out');
-    const run = await runCli([
-      'reconcile',
-      '--config',
-      await writeConfig(dir, { sites: ['US'] }),
-      '--date',
-      DAY,
-      '--out',
-      out,
-    ]);
+    const run = await reconcileUsDay(dir, DAY, out);
     expect(run.code).toBe(1);
     expect(row(await parity(out, DAY), 'US')).toMatchObject({
       gcs_records: '0',

@@ -89,6 +89,11 @@ export function runCli(args: string[], cwd = ROOT): Promise<CliRun> {
   });
 }
 
+/** `reconcile --date day --out out` over `dir` with a config of the one site US: the run most CLI tests start from. */
+export async function reconcileUsDay(dir: string, day: string, out: string): Promise<CliRun> {
+  return runCli(['reconcile', '--config', await writeConfig(dir, { sites: ['US'] }), '--date', day, '--out', out]);
+}
+
 /** Parses one of our CSVs (no quoted newlines in them) into objects keyed by header. */
 export function parseCsv(text: string): Record<string, string>[] {
   const lines = text.split('\r\n').filter((l) => l.length > 0);
