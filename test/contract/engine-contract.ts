@@ -178,25 +178,14 @@ export const ZONED_FINAL: readonly Zoned<FinalLine>[] = [
 
 /** The fixture's table tiers as rows an embedded engine streams in (one row per line, n = 1). */
 export function proxyRows(): StreamedRow[] {
-  return [...PROXY, ...ZONED_PROXY].map((l) => ({
-    region: null,
-    timestampMs: l.ts,
-    requestId: l.requestId,
-    siteHeader: l.site,
-    inFlight: false,
-    n: 1,
-    status: l.status,
-  }));
+  return [...PROXY, ...ZONED_PROXY].map((l) => ({ ...tableRow(l), status: l.status }));
 }
 export function finalRows(): StreamedRow[] {
-  return [...FINAL, ...ZONED_FINAL].map((l) => ({
-    region: null,
-    timestampMs: l.ts,
-    requestId: l.requestId,
-    siteHeader: l.site,
-    inFlight: false,
-    n: 1,
-  }));
+  return [...FINAL, ...ZONED_FINAL].map(tableRow);
+}
+/** A table tier's line as a streamed row: no region, never in flight. */
+function tableRow(l: FinalLine): StreamedRow {
+  return { region: null, timestampMs: l.ts, requestId: l.requestId, siteHeader: l.site, inFlight: false, n: 1 };
 }
 
 /** An engine and readers of the fixture's two tables (PROXY and FINAL) in the engine's medium. */

@@ -25,6 +25,21 @@ const counts = {
   landed_not_accepted: 0,
 };
 
+/** A row with nothing missing: parity 100, PASS. */
+function passRow(day: string, site: string, proxyRequests: number, proxyAccepted: number): ParityRow {
+  return row({
+    ...counts,
+    date: day,
+    site,
+    proxy_requests: proxyRequests,
+    proxy_accepted: proxyAccepted,
+    missing: 0,
+    unexplained: 0,
+    parity_pct: '100.0000',
+    status: 'PASS',
+  });
+}
+
 /** A day whose UNKNOWN row fails while every other row, ALL included, passes. */
 function unknownFailsDay(day = '2025-03-05'): ParityRow[] {
   return [
@@ -41,17 +56,7 @@ function unknownFailsDay(day = '2025-03-05'): ParityRow[] {
       parity_pct: '99.9909',
       status: 'PASS',
     }),
-    row({
-      ...counts,
-      date: day,
-      site: 'CA',
-      proxy_requests: 900,
-      proxy_accepted: 880,
-      missing: 0,
-      unexplained: 0,
-      parity_pct: '100.0000',
-      status: 'PASS',
-    }),
+    passRow(day, 'CA', 900, 880),
     row({
       ...counts,
       date: day,
@@ -83,30 +88,7 @@ function unknownFailsDay(day = '2025-03-05'): ParityRow[] {
 }
 
 function passDay(day: string): ParityRow[] {
-  return [
-    row({
-      ...counts,
-      date: day,
-      site: 'US',
-      proxy_requests: 10,
-      proxy_accepted: 10,
-      missing: 0,
-      unexplained: 0,
-      parity_pct: '100.0000',
-      status: 'PASS',
-    }),
-    row({
-      ...counts,
-      date: day,
-      site: 'ALL',
-      proxy_requests: 10,
-      proxy_accepted: 10,
-      missing: 0,
-      unexplained: 0,
-      parity_pct: '100.0000',
-      status: 'PASS',
-    }),
-  ];
+  return [passRow(day, 'US', 10, 10), passRow(day, 'ALL', 10, 10)];
 }
 
 const HOSTILE_ERROR =
