@@ -80,7 +80,7 @@ export interface Config {
    */
   compare?: string[];
   /** The per-object cache's folder (absolute) or gs:// prefix; unset: every object is parsed every run. */
-  cache?: { location: string };
+  cache?: { location: ParsedLocation };
 }
 
 /**
@@ -180,15 +180,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     alerts: raw.alerts,
     reports: raw.reports,
     ...(raw.compare.length > 0 ? { compare: raw.compare } : {}),
-    ...(raw.cache
-      ? {
-          cache: {
-            location: raw.cache.location.startsWith('gs://')
-              ? raw.cache.location
-              : path.resolve(baseDir, raw.cache.location),
-          },
-        }
-      : {}),
+    ...(raw.cache ? { cache: { location: parseLocation(raw.cache.location, baseDir, 'cache.location') } } : {}),
   };
 }
 

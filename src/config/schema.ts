@@ -10,6 +10,11 @@ import { GCS_DOWNLOAD_CONCURRENCY } from '../limits.js';
  * src/config.ts turns the validated document into a Config.
  */
 
+/** A gs:// URL whose bucket is a valid bucket name, then nothing or a `/` and its prefix. */
+const GS_BUCKET_URL = /^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](\/|$)/;
+/** Anything with a URL scheme (`gs://`, `file://`, `s3://`, …), as opposed to a plain path. */
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
 /** Field paths: dotted, each segment a plain JSON key. Validated because they become SQL identifiers. */
 const FIELD_PATH = /^[A-Za-z0-9_@$-]+(\.[A-Za-z0-9_@$-]+)*$/;
 const fieldPath = z.string().regex(FIELD_PATH, 'a field path is dotted plain keys, e.g. "http.status"');
@@ -30,13 +35,13 @@ const location = z
     if (bad.length > 0) {
       ctx.addIssue({ code: 'custom', message: `unknown placeholder {${bad[0]}}: use {date}, {yyyy}, {MM} or {dd}` });
     }
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^(gs|file):\/\//.test(value)) {
+    if (URL_SCHEME.test(value) && !/^(gs|file):\/\//.test(value)) {
       ctx.addIssue({
         code: 'custom',
         message: `unsupported scheme in "${value}": use gs://, file:/// or a relative path`,
       });
     }
-    if (value.startsWith('gs://') && !/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](\/|$)/.test(value)) {
+    if (value.startsWith('gs://') && !GS_BUCKET_URL.test(value)) {
       ctx.addIssue({ code: 'custom', message: `"${value}" does not name a valid bucket (gs://bucket/prefix/)` });
     }
   });
@@ -289,7 +294,7 @@ export const schema = z.strictObject({
         .string()
         .min(1)
         .refine(
-          (v) => /^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](\/.*)?$/.test(v) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(v),
+          (v) => (v.startsWith('gs://') ? GS_BUCKET_URL.test(v) : !URL_SCHEME.test(v)),
           'a local folder or gs://bucket/prefix/',
         ),
     })

@@ -44,12 +44,12 @@ export class StoreRegistry {
   }
 
   /** The per-object cache's store: a local folder, or a gs:// prefix on the run's client. */
-  async cacheStore(location: string): Promise<CacheStore> {
-    const gs = /^gs:\/\/([^/]+)\/?(.*)$/.exec(location);
-    if (!gs) return new LocalCacheStore(location);
+  async cacheStore(location: ParsedLocation): Promise<CacheStore> {
+    if (location.scheme === 'file') return new LocalCacheStore(location.template);
     const [{ GcsCacheStore }, storage] = await Promise.all([import('./gcs-cache-store.js'), this.gcs.storage()]);
-    const prefix = gs[2]! === '' || gs[2]!.endsWith('/') ? gs[2]! : `${gs[2]!}/`;
-    return new GcsCacheStore(storage, gs[1]!, prefix);
+    const prefix =
+      location.template === '' || location.template.endsWith('/') ? location.template : `${location.template}/`;
+    return new GcsCacheStore(storage, location.bucket, prefix);
   }
 
   private async openGcs(tier: string, bucket: string): Promise<BlobStore> {
