@@ -111,7 +111,11 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
             `together; reading them again ${half === 1 ? 'a day' : `${half} days`} at a time ` +
             `(engine.batchDays ${config.engine.batchDays} ` +
             'is too large for engine.memoryLimit on these days)',
-          { days: left.length, retry_batch_days: half, engine_error: engineMessage(cause) },
+          {
+            days: left.length,
+            retry_batch_days: half,
+            engine_error: cause instanceof ResourceError ? cause.detail : String(cause),
+          },
         ),
     });
   } finally {
@@ -273,10 +277,4 @@ async function* keptMissingIds(
   keep: (site: Site) => boolean,
 ): AsyncGenerator<MissingId[]> {
   for await (const chunk of engine.missingIds(day, reportSites)) yield chunk.filter((m) => keep(m.site));
-}
-
-/** The engine's own words in a ResourceError (its cause's first line), for the log. */
-function engineMessage(e: unknown): string {
-  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
-  return (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!;
 }

@@ -43,6 +43,14 @@ export class TierError extends Error {
  */
 export class ResourceError extends Error {
   override readonly name = 'ResourceError';
+  constructor(
+    message: string,
+    /** What ran out, in the words of what ran out of it (the engine's message's first line). */
+    readonly detail = '',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /** A bug or broken invariant: never the user's fault. */

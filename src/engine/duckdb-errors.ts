@@ -13,11 +13,13 @@ export function duckDbFailure(e: unknown, run: { aborted: boolean; memoryLimit: 
   if (run.aborted) return new AbortedError();
   const message = e instanceof Error ? e.message : String(e);
   if (!message.startsWith(DUCKDB_OUT_OF_MEMORY)) return e instanceof Error ? e : new Error(message);
+  const detail = message.split('\n')[0]!;
   return new ResourceError(
     `engine: the embedded engine needed more than its memory limit (${run.memoryLimit}) and could not spill ` +
       'the rest to engine.tempDirectory: raise engine.memoryLimit (or the container memory it is derived from), ' +
       'or lower engine.batchDays so that one pass holds fewer days; days finished before this batch keep ' +
-      `their reports (DuckDB: ${message.split('\n')[0]})`,
+      `their reports (DuckDB: ${detail})`,
+    detail,
     { cause: e },
   );
 }
