@@ -514,24 +514,7 @@ describe('the HTML report in headless Chromium', () => {
         expect([c, firstDay.has(c)]).toEqual([c, true]);
       // A screenshot tall enough to hold the day tables, for a person to look at.
       const png = path.join(dir, 'tables.png');
-      const tall = await mkdtemp(path.join(dir, 'profile-'));
-      await run(
-        CHROMIUM,
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          `--user-data-dir=${tall}`,
-          `--window-size=${WINDOW.width},${TALL_WINDOW_HEIGHT}`,
-          `--screenshot=${png}`,
-          pathToFileURL(htmlFile).href,
-        ],
-        CHROMIUM_RUN_TIMEOUT_MS,
-      );
+      await chromium(dir, [`--screenshot=${png}`, pathToFileURL(htmlFile).href], TALL_WINDOW_HEIGHT);
       const image = decodePng(await readFile(png));
       expect([image.width, image.height]).toEqual([WINDOW.width, TALL_WINDOW_HEIGHT]);
       if (process.env.HTML_REPORT_SCREENSHOT_DIR)
@@ -713,8 +696,12 @@ describe('the loss-window strip of a run with an injected outage, in headless Ch
   );
 });
 
-/** One headless Chromium run, with a profile of its own so runs never share state. */
-async function chromium(dir: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+/** One headless Chromium run, with a profile of its own so runs never share state; WINDOW unless told a taller window. */
+async function chromium(
+  dir: string,
+  args: string[],
+  windowHeight: number = WINDOW.height,
+): Promise<{ stdout: string; stderr: string }> {
   const profile = await mkdtemp(path.join(dir, 'profile-'));
   return run(
     CHROMIUM,
@@ -728,7 +715,7 @@ async function chromium(dir: string, args: string[]): Promise<{ stdout: string; 
       '--disable-component-update',
       '--disable-sync',
       `--user-data-dir=${profile}`,
-      `--window-size=${WINDOW.width},${WINDOW.height}`,
+      `--window-size=${WINDOW.width},${windowHeight}`,
       ...args,
     ],
     CHROMIUM_RUN_TIMEOUT_MS,
