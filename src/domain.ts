@@ -271,6 +271,9 @@ export type ParityRow = Record<Exclude<ParityColumn, 'status'>, string | number 
 export const PARITY_HEADER: readonly ParityColumn[] = PARITY_COLUMNS.map(([name]) => name);
 
 /** One 15-minute bucket of a day and site that lost accepted ids. */
+/** Why an accepted request id is missing from the final tier: the first rule that matches (src/reconcile/rules.ts). */
+export type LossCause = 'lost_before_kafka' | 'unknown_site' | 'in_flight' | 'unexplained';
+
 export interface LossWindow {
   site: string;
   /** The bucket's start (epoch ms); rendered in the day's zone. */
@@ -282,7 +285,7 @@ export interface LossWindow {
   /** accepted − landed. */
   missing: number;
   /** The most frequent loss cause among the missing ids (ties in the rules' order). */
-  leadingCause: 'lost_before_kafka' | 'unknown_site' | 'in_flight' | 'unexplained';
+  leadingCause: LossCause;
 }
 
 /** A day's worst loss window, with the zone its times are told in. */

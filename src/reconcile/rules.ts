@@ -1,7 +1,6 @@
-import type { IdFacts } from '../domain.js';
+import type { IdFacts, LossCause } from '../domain.js';
 
-/** Why an accepted request id is missing from the final tier: the first rule that matches. */
-export type LossCause = 'lost_before_kafka' | 'unknown_site' | 'in_flight' | 'unexplained';
+export type { LossCause };
 
 /** In order: the first that matches is the cause. Without Kafka, only unknown_site and unexplained can. */
 export const LOSS_CAUSES: readonly { cause: LossCause; when: (f: IdFacts) => boolean; means: string }[] = [

@@ -1,14 +1,10 @@
 import { parse } from 'csv-parse/sync';
-import type { LossWindow } from '../domain.js';
+import type { LossCause, LossWindow } from '../domain.js';
+import { LOSS_CAUSES } from '../reconcile/rules.js';
 import { WINDOWS_HEADER } from './columns.js';
 import { unguardCell } from './csv.js';
 
-const CAUSES: ReadonlySet<string> = new Set<LossWindow['leadingCause']>([
-  'lost_before_kafka',
-  'unknown_site',
-  'in_flight',
-  'unexplained',
-]);
+const CAUSES: ReadonlySet<string> = new Set(LOSS_CAUSES.map((c) => c.cause));
 const COUNT = /^\d+$/;
 
 /**
@@ -33,7 +29,7 @@ export function parseWindowsCsv(text: string, formulaGuard: boolean): LossWindow
       accepted: Number(accepted),
       landed: Number(landed),
       missing: Number(missing),
-      leadingCause: cause as LossWindow['leadingCause'],
+      leadingCause: cause as LossCause,
     };
   });
 }
