@@ -63,7 +63,8 @@ export async function demoCommand(outDir: string, signal: AbortSignal): Promise<
   process.stdout.write(renderSummaryTable(result.days, { width: terminalWidth() }));
   process.stdout.write(`\nsample data and its config: ${result.dataDir}/ (${result.configFile})\n`);
   process.stdout.write(
-    `reports: ${outDir}/parity-YYYY-MM-DD.csv, ${outDir}/missing-YYYY-MM-DD.csv (${result.days.length} days)\n`,
+    `reports: ${outDir}/parity-YYYY-MM-DD.csv, ${outDir}/missing-YYYY-MM-DD.csv, ${outDir}/windows-YYYY-MM-DD.csv ` +
+      `(${result.days.length} days)\n`,
   );
   process.stdout.write(`for reading: ${html ?? '-'} (open it in a browser)\n`);
   process.stdout.write(
