@@ -4,7 +4,9 @@ count_if(status BETWEEN 200 AND 299) AS ok_lines,
   count_if(status = 413) AS lines_413,
   count_if(status = 502) AS lines_502,
   bool_or(site_value IS NOT NULL AND NOT list_contains($sites, site_value)) AS unroutable,
-  -- the last status by timestamp, then by status, so that ties resolve the same way every run
-  arg_max(status, struct_pack(t := ts_ms, s := status)) FILTER (WHERE status NOT BETWEEN 200 AND 299) AS last_reject,
+  -- the class of the last rejected status, by timestamp then by status, so that ties resolve the same way
+  -- every run: 413, 502, or 0 for any other (all id-facts.sql tells apart); see reject_key in load-records.sql
+  CASE max(reject_key) FILTER (WHERE status NOT BETWEEN 200 AND 299) % 8
+    WHEN 1 THEN 413 WHEN 3 THEN 502 WHEN 0 THEN 0 WHEN 2 THEN 0 WHEN 4 THEN 0 END AS last_reject,
   0::BIGINT AS late,
   NULL::VARCHAR[] AS hashes

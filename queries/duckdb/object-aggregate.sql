@@ -38,8 +38,9 @@ SELECT
   min(ts_ms) FILTER (WHERE status BETWEEN 200 AND 299) AS first_ok,
   count_if(status = 413) AS lines_413,
   count_if(status = 502) AS lines_502,
-  -- the latest rejected line's (timestamp, status): the greatest wins across objects as within one
-  max(struct_pack(t := ts_ms, s := status)) FILTER (WHERE status NOT BETWEEN 200 AND 299) AS reject,
+  -- the latest rejected line's (timestamp, status class) as one number (parse-lines.sql's reject_key):
+  -- the greatest wins across objects as within one
+  max(reject_key) FILTER (WHERE status NOT BETWEEN 200 AND 299) AS reject_key,
   -- the compared fields' distinct tags (compare on; else NULL, and the entry's name says which)
   {{hashes}} AS hashes
 FROM flagged

@@ -16,6 +16,12 @@
     CASE WHEN regexp_full_match(rid_raw, '\s*') THEN NULL ELSE rid_raw END AS rid,
     nullif(upper(trim(site_raw)), '') AS site_value,
     try_cast(trim(status_raw) AS INTEGER) AS status,
+    -- (timestamp, status) as one ordered number, for the last rejection: epoch ms × 8 plus the status's
+    -- class rank (below 413, 413, between, 502, above). The rank never reaches 8 and rises with the status,
+    -- so the greatest key is the latest line and, among lines of that instant, the greatest status's class:
+    -- exactly the class of the greatest (timestamp, status), in one BIGINT instead of a struct to compare
+    ts_ms * 8 + CASE WHEN status < 413 THEN 0 WHEN status = 413 THEN 1 WHEN status < 502 THEN 2
+                     WHEN status = 502 THEN 3 ELSE 4 END AS reject_key,
     tags
   FROM (
     SELECT *, CASE WHEN substr(ts_raw, 5, 1) = '-'
