@@ -2,7 +2,7 @@
 -- table, row for row, as load-records.sql makes from the lines, because every decision it takes per
 -- line depends on the line only through what the aggregate keeps (its 15-minute bucket, site text,
 -- id key and whether it is malformed). Parameters and identifiers as in load-records.sql; the
--- aggregates are aggregates-proxy-cached.sql or aggregates-landed-cached.sql.
+-- aggregates are aggregates-proxy-cached.sql or aggregates-landed-cached.sql. $skip_days: report days left out.
 CREATE OR REPLACE TABLE {{table}} AS
 WITH cached AS (
   {{sources}}
@@ -38,6 +38,10 @@ grouped AS (
     {{aggregates}}
   FROM classified
   WHERE kind <> 'other_day'
+    -- days whose rows come from their slices (src/engine/day-slices.ts): their records already fall on
+    -- no report day (their buckets are nulled in $bucket_days); their lines counted by folder go here
+    AND NOT coalesce(list_contains(CAST($skip_days AS DATE[]),
+                                   CASE WHEN kind = 'record' THEN ts_day ELSE coalesce(folder_day, ts_day) END), false)
   GROUP BY 1, 2, 3, 4, 5
 )
 SELECT

@@ -3,7 +3,6 @@ import {
   BOOLEAN,
   type DuckDBConnection,
   DuckDBInstance,
-  type DuckDBType,
   type DuckDBValue,
   LIST,
   listValue,
@@ -29,10 +28,12 @@ import { missingSql } from './fact-sql.js';
 import { appendStreamedRows } from './duckdb-append.js';
 import type { PayloadComparing } from './compare.js';
 import { duckdbComparing } from './compare-duckdb.js';
-import { type CompareSql, compareSqlOf, duckdbColumnTags, duckdbHashesAgg, duckdbPayloadTags } from './compare-sql.js';
+import { type CompareSql, compareSqlOf, duckdbHashesAgg, duckdbPayloadTags } from './compare-sql.js';
 import { foldWindows, type WindowCounting } from './loss-windows.js';
-import { buildRecordColumns, DEFAULT_FIELDS } from './record-columns.js';
-import { cachedAggregateLookup, type ObjectCache, objectAggregates } from './object-cache.js';
+import { DEFAULT_FIELDS } from './record-columns.js';
+import { aggregateShape, cachedAggregateLookup, type ObjectCache, objectAggregates } from './object-cache.js';
+import { loadWithSlices } from './day-slices.js';
+import { emptyTable, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
 import {
   type CountingEngine,
   type FileCounting,
@@ -145,6 +146,10 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     }
   }
 
+  private runStatement(st: Statement | string): Promise<void> {
+    return typeof st === 'string' ? this.run(st) : this.run(st.sql, st.values, st.types as never);
+  }
+
   private async rows(sql: string, values?: Record<string, DuckDBValue>): Promise<Record<string, unknown>[]> {
     try {
       const reader = await this.db.runAndReadAll(sql, values);
@@ -183,64 +188,26 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     const cmp = tier === 'gcs' ? this.cmp : undefined;
     if (staged.length === 0) {
       // read_ndjson needs at least one file: an empty table of the same shape stands for "nothing there".
-      await this.run(`CREATE OR REPLACE TABLE ${table} AS
-        SELECT NULL::VARCHAR AS kind, NULL::DATE AS day, NULL::VARCHAR AS site, NULL::VARCHAR AS rid, 0::BIGINT AS n,
-               0::BIGINT AS ok_lines, 0::BIGINT AS lines_413, 0::BIGINT AS lines_502, false AS unroutable,
-               NULL::INTEGER AS last_reject, 0::BIGINT AS late, NULL::BIGINT AS accepted_ms, NULL::VARCHAR[] AS hashes
-        WHERE false`);
+      await this.run(emptyTable(table));
     } else {
-      // With a cache, each object is first its own aggregate (read from the cache, or made and kept).
-      const objects = cache
-        ? await objectAggregates(await this.connections(), tier, staged, fields, cache, this.scratch, cmp)
-        : staged;
-      // One scan per folder date, so that each line's folder is a constant rather than a join on its file name.
-      const folders = new Map<DayKey | null, string[]>();
-      for (const s of objects) folders.set(s.folderDay, [...(folders.get(s.folderDay) ?? []), s.path]);
-      const { columns, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, cmp?.paths);
-      const lookup = lookupParams(this.lookup, sites);
-      const values: Record<string, DuckDBValue> = {
-        ...lookup.values,
-        sites: listValue(sites),
-        late_days: BigInt(lateDays),
-        status_required: tier === 'proxy',
+      const spec: LoadSpec = {
+        tier,
+        table,
+        fields,
+        sites,
+        lateDays,
+        lookup: this.lookup,
+        ...(cmp ? { compare: cmp } : {}),
       };
-      const types: Record<string, DuckDBType> = {
-        ...lookup.types,
-        sites: LIST(VARCHAR),
-        late_days: BIGINT,
-        status_required: BOOLEAN,
-      };
-      const sources = [...folders].map(([folderDay, paths], i) => {
-        values[`paths_${i}`] = listValue(paths);
-        values[`folder_day_${i}`] = folderDay;
-        values[`folder_epoch_day_${i}`] =
-          folderDay === null ? null : BigInt(Date.parse(`${folderDay}T00:00:00Z`) / 86_400_000);
-        Object.assign(types, {
-          [`paths_${i}`]: LIST(VARCHAR),
-          [`folder_day_${i}`]: VARCHAR,
-          [`folder_epoch_day_${i}`]: BIGINT,
-        });
-        return cache
-          ? loadQuery('duckdb', 'read-cached-source', { i: String(i) })
-          : loadQuery('duckdb', 'read-source', {
-              i: String(i),
-              columns,
-              ...expr,
-              tags: duckdbColumnTags(cmp, extraExpr),
-            });
-      });
-      const aggregates = loadQuery(
-        'duckdb',
-        `aggregates-${tier === 'proxy' ? 'proxy' : 'landed'}${cache ? '-cached' : ''}`,
-        { hashes: duckdbHashesAgg(cmp, cache ? 'hashes' : 'tags') },
-      );
-      // The objects' aggregates already tell a malformed line, status included.
-      if (cache) delete values.status_required;
-      const union = sources.join('\n  UNION ALL\n  ');
-      const sql = cache
-        ? loadQuery('duckdb', 'load-cached', { table, sources: union, aggregates })
-        : loadQuery('duckdb', 'load-records', { table, sources: union, aggregates, parse_lines: PARSE_LINES() });
-      await this.run(sql, values, types as never);
+      if (cache) {
+        // Each object is first its own aggregate (read from the cache, or made and kept); each day's rows, a slice.
+        const aggregate = async (objects: StagedObject[], skipped: number) =>
+          objectAggregates(await this.connections(), tier, objects, fields, cache, this.scratch, cmp, skipped);
+        const runner = { run: (st: Statement | string) => this.runStatement(st), scratch: this.scratch };
+        await loadWithSlices(runner, spec, staged, cache, aggregateShape(tier, fields, cmp), aggregate);
+      } else {
+        await this.runStatement(loadStatement(spec, staged, false));
+      }
     }
     await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE[tier], agg_table: table }));
   }

@@ -86,7 +86,7 @@ export class ObjectCache {
   }
 
   private async discard(object: Pick<StagedObject, 'url'>, name: string, why: string): Promise<undefined> {
-    this.log.warn(`cache: the entry of ${object.url} is unreadable (${why}); parsing the object again`, {
+    this.log.warn(`cache: the entry of ${object.url} is unreadable (${why}); making it again from the source`, {
       object: object.url,
       entry: `${this.entries.where}${this.entries.where.endsWith('/') ? '' : '/'}${name}`,
     });
@@ -95,7 +95,7 @@ export class ObjectCache {
   }
 
   /** Keeps a just-made aggregate; a cache that cannot be written costs speed only (logged). */
-  async store(object: StagedObject, name: string, made: string): Promise<void> {
+  async store(object: Pick<StagedObject, 'url' | 'identity'>, name: string, made: string): Promise<void> {
     const manifestFile = `${made}.json`;
     try {
       const manifest: Manifest = {
@@ -117,11 +117,20 @@ export class ObjectCache {
     }
   }
 
+  /** Logs how many of a tier's report days came from the cache whole (day-slices.ts). */
+  reportDays(tier: string, hits: number, days: number): void {
+    this.log.info(`${tier}: ${hits} of ${days} days from cache`, { tier, daysFromCache: hits, days });
+  }
+
   /** Logs how many of a tier's objects came from the cache. */
   report(tier: string, hits: number, objects: number): void {
     this.log.info(`${tier}: ${hits} of ${objects} objects from cache`, { tier, fromCache: hits, objects });
   }
 }
+
+/** The text of everything that shapes an object's aggregate: part of its entry's name, and of its days' (day-slices.ts). */
+export const aggregateShape = (tier: 'proxy' | 'gcs', fields: RecordFields, compare?: CompareSql): string =>
+  aggregateQuery(tier, fields, compare)('');
 
 /** One object's aggregate query (object-aggregate.sql) for a file; with '' its shape, part of every entry's name. */
 function aggregateQuery(tier: 'proxy' | 'gcs', fields: RecordFields, compare?: CompareSql): (file: string) => string {
@@ -168,6 +177,8 @@ export async function objectAggregates(
   cache: ObjectCache,
   scratch: string,
   compare?: CompareSql,
+  /** The tier's objects not passed here, each already its entry: counted as hits in the log line. */
+  skipped = 0,
 ): Promise<StagedObject[]> {
   const query = aggregateQuery(tier, fields, compare);
   // The query's text without the path: part of every entry's name, so that a changed parse misses.
@@ -215,6 +226,6 @@ export async function objectAggregates(
   );
   await Promise.all(kept);
   for (const r of settled) if (r.status === 'rejected') throw r.reason;
-  cache.report(tier, hits, staged.length);
+  cache.report(tier, hits + skipped, staged.length + skipped);
   return out;
 }

@@ -1,0 +1,99 @@
+import { BIGINT, BOOLEAN, type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import type { RecordFields } from '../config.js';
+import type { DayKey, StagedObject } from '../domain.js';
+import { loadQuery } from '../queries.js';
+import { type CompareSql, duckdbColumnTags, duckdbHashesAgg } from './compare-sql.js';
+import { type DayLookup, lookupParams } from './day-lookup.js';
+import { buildRecordColumns } from './record-columns.js';
+
+/** A statement and its named parameters, ready for the engine to run. */
+export interface Statement {
+  sql: string;
+  values: Record<string, DuckDBValue>;
+  types: Record<string, DuckDBType>;
+}
+
+/** What one file tier's load reads and how. */
+export interface LoadSpec {
+  tier: 'proxy' | 'gcs';
+  /** The table it makes. */
+  table: string;
+  fields: RecordFields;
+  sites: string[];
+  lateDays: number;
+  lookup: DayLookup;
+  /** The landed tier's compared fields, when compare is on. */
+  compare?: CompareSql;
+}
+
+/**
+ * The statement that makes a file tier's table from its objects: their lines (load-records.sql), or,
+ * with `cached`, their aggregates (load-cached.sql), leaving out the rows of `skipDays` (days whose rows
+ * come from elsewhere: src/engine/day-slices.ts). One source per folder date, so that each line's folder
+ * is a constant rather than a join on its file name. Pure.
+ */
+export function loadStatement(
+  spec: LoadSpec,
+  objects: readonly StagedObject[],
+  cached: boolean,
+  skipDays: readonly DayKey[] = [],
+): Statement {
+  const { tier, fields, sites, compare: cmp } = spec;
+  const folders = new Map<DayKey | null, string[]>();
+  for (const s of objects) folders.set(s.folderDay, [...(folders.get(s.folderDay) ?? []), s.path]);
+  const { columns, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, cmp?.paths);
+  const lookup = lookupParams(spec.lookup, sites);
+  const values: Record<string, DuckDBValue> = {
+    ...lookup.values,
+    sites: listValue(sites),
+    late_days: BigInt(spec.lateDays),
+  };
+  const types: Record<string, DuckDBType> = { ...lookup.types, sites: LIST(VARCHAR), late_days: BIGINT };
+  // The objects' aggregates already tell a malformed line, status included.
+  if (cached) {
+    values.skip_days = listValue([...skipDays]);
+    types.skip_days = LIST(VARCHAR);
+  } else {
+    values.status_required = tier === 'proxy';
+    types.status_required = BOOLEAN;
+  }
+  const sources = [...folders].map(([folderDay, paths], i) => {
+    values[`paths_${i}`] = listValue(paths);
+    values[`folder_day_${i}`] = folderDay;
+    values[`folder_epoch_day_${i}`] =
+      folderDay === null ? null : BigInt(Date.parse(`${folderDay}T00:00:00Z`) / 86_400_000);
+    Object.assign(types, {
+      [`paths_${i}`]: LIST(VARCHAR),
+      [`folder_day_${i}`]: VARCHAR,
+      [`folder_epoch_day_${i}`]: BIGINT,
+    });
+    return cached
+      ? loadQuery('duckdb', 'read-cached-source', { i: String(i) })
+      : loadQuery('duckdb', 'read-source', { i: String(i), columns, ...expr, tags: duckdbColumnTags(cmp, extraExpr) });
+  });
+  const union = sources.join('\n  UNION ALL\n  ');
+  const aggregates = aggregatesSql(spec, cached);
+  const sql = cached
+    ? loadQuery('duckdb', 'load-cached', { table: spec.table, sources: union, aggregates })
+    : loadQuery('duckdb', 'load-records', {
+        table: spec.table,
+        sources: union,
+        aggregates,
+        parse_lines: loadQuery('duckdb', 'parse-lines'),
+      });
+  return { sql, values, types };
+}
+
+/** The tier's aggregate columns: aggregates-proxy.sql or aggregates-landed.sql, of lines or of cached aggregates. */
+export function aggregatesSql(spec: Pick<LoadSpec, 'tier' | 'compare'>, cached: boolean): string {
+  return loadQuery('duckdb', `aggregates-${spec.tier === 'proxy' ? 'proxy' : 'landed'}${cached ? '-cached' : ''}`, {
+    hashes: duckdbHashesAgg(spec.compare, cached ? 'hashes' : 'tags'),
+  });
+}
+
+/** A file tier's table with no rows: what stands for a tier with nothing to read. */
+export const emptyTable = (table: string): string => `CREATE OR REPLACE TABLE ${table} AS
+  SELECT NULL::VARCHAR AS kind, NULL::DATE AS day, NULL::VARCHAR AS site, NULL::VARCHAR AS rid, 0::BIGINT AS n,
+         0::BIGINT AS ok_lines, 0::BIGINT AS lines_413, 0::BIGINT AS lines_502, false AS unroutable,
+         NULL::INTEGER AS last_reject, 0::BIGINT AS late, NULL::BIGINT AS accepted_ms, NULL::VARCHAR[] AS hashes
+  WHERE false`;
