@@ -95,17 +95,19 @@ describe('compare in the embedded engine with the gcs files as the final tier', 
       } finally {
         await plain.close();
       }
-      const withoutCompare = await readdir(path.join(dir, 'cache'));
+      // The objects' entries (each day's rows have their own, day-*, named by the same settings).
+      const objectEntries = async () => (await readdir(path.join(dir, 'cache'))).filter((n) => !n.startsWith('day-'));
+      const withoutCompare = await objectEntries();
       // Entries made without hashes would compare nothing: with compare on, the object is parsed again.
       await expect(compareWithFiles(dir, cache)).resolves.toEqual(expectedMismatches());
-      const withCompare = await readdir(path.join(dir, 'cache'));
+      const withCompare = await objectEntries();
       expect(withCompare.length).toBe(withoutCompare.length + 2);
       await expect(compareWithFiles(dir, cache, ['user.id'])).resolves.toEqual(
         expectedMismatches()
           .filter((m) => m.fields.includes('user.id'))
           .map((m) => ({ ...m, fields: ['user.id'] })),
       );
-      expect((await readdir(path.join(dir, 'cache'))).length).toBe(withCompare.length + 2);
+      expect((await objectEntries()).length).toBe(withCompare.length + 2);
     }));
 });
 

@@ -53,10 +53,13 @@ describe('the per-object cache in GCS', () => {
       `proxy: 0 of ${proxy} objects from cache`,
       `gcs: 0 of ${gcs} objects from cache`,
     ]);
-    const names = await entries(BUCKET);
-    // A Parquet file and its manifest per object, flat under the prefix.
+    const all = await entries(BUCKET);
+    // A Parquet file and its manifest per object, flat under the prefix; and per tier and report day its rows
+    // (src/engine/day-slices.ts), 3 days of 2 tiers.
+    const names = all.filter((n) => /^entries\/[0-9a-f]{64}\.(parquet|json)$/.test(n));
     expect(names).toHaveLength(2 * (proxy! + gcs!));
-    expect(names.every((n) => /^entries\/[0-9a-f]{64}\.(parquet|json)$/.test(n))).toBe(true);
+    expect(all.filter((n) => /^entries\/day-[0-9a-f]{64}\.(parquet|json)$/.test(n))).toHaveLength(2 * 6);
+    expect(all).toHaveLength(names.length + 2 * 6);
 
     const second = await reconcile(cached, path.join(dir, 'second'));
     expect(fromCache(second.stderr)).toEqual([
@@ -88,16 +91,16 @@ describe('the per-object cache in GCS', () => {
       counter.reset();
       const cold = await reconcile(cached, path.join(dir, 'cold'));
       const [proxy, gcs] = counted(cold.stderr);
-      // One manifest looked for (absent) per object, none of the entries read back after they were made.
-      expect(counter.mediaRequests).toBe(proxy! + gcs!);
+      // One manifest looked for (absent) per object and per tier's report day (6), none read back once made.
+      expect(counter.mediaRequests).toBe(proxy! + gcs! + 6);
       counter.reset();
       const warm = await reconcile(cached, path.join(dir, 'warm'));
       expect(fromCache(warm.stderr)).toEqual([
         `proxy: ${proxy} of ${proxy} objects from cache`,
         `gcs: ${gcs} of ${gcs} objects from cache`,
       ]);
-      // Warm: each entry's manifest and Parquet file, once.
-      expect(counter.mediaRequests).toBe(2 * (proxy! + gcs!));
+      // Warm: each entry's manifest and Parquet file, once: the objects' and the days'.
+      expect(counter.mediaRequests).toBe(2 * (proxy! + gcs! + 6));
     } finally {
       await counter.close();
     }
