@@ -13,6 +13,12 @@ export interface Statement {
   types: Record<string, DuckDBType>;
 }
 
+/**
+ * The most folders a file tier's lines are read with one scan each (read-source.sql, the folder a
+ * constant); a batch of more is read in one scan joined to its objects' folders (read-source-joined.sql).
+ */
+export const MAX_FOLDER_SCANS = 4;
+
 /** What one file tier's load reads and how. */
 export interface LoadSpec {
   tier: 'proxy' | 'gcs';
@@ -57,11 +63,37 @@ export function loadStatement(
     values.status_required = tier === 'proxy';
     types.status_required = BOOLEAN;
   }
+  const epochDay = (day: DayKey | null) => (day === null ? null : BigInt(Date.parse(`${day}T00:00:00Z`) / 86_400_000));
+  if (!cached && folders.size > MAX_FOLDER_SCANS) {
+    // One scan of every object (read-source-joined.sql): past a few folders, a scan per folder runs out of memory.
+    Object.assign(values, {
+      paths: listValue(objects.map((o) => o.path)),
+      path_folder_days: listValue(objects.map((o) => o.folderDay)),
+      path_folder_epoch_days: listValue(objects.map((o) => epochDay(o.folderDay))),
+    });
+    Object.assign(types, {
+      paths: LIST(VARCHAR),
+      path_folder_days: LIST(VARCHAR),
+      path_folder_epoch_days: LIST(BIGINT),
+    });
+    const source = loadQuery('duckdb', 'read-source-joined', {
+      columns,
+      ...expr,
+      tags: duckdbColumnTags(cmp, extraExpr),
+    });
+    const parse_lines = loadQuery('duckdb', 'parse-lines');
+    const sql = loadQuery('duckdb', 'load-records', {
+      table: spec.table,
+      sources: source,
+      aggregates: aggregatesSql(spec, false),
+      parse_lines,
+    });
+    return { sql, values, types };
+  }
   const sources = [...folders].map(([folderDay, paths], i) => {
     values[`paths_${i}`] = listValue(paths);
     values[`folder_day_${i}`] = folderDay;
-    values[`folder_epoch_day_${i}`] =
-      folderDay === null ? null : BigInt(Date.parse(`${folderDay}T00:00:00Z`) / 86_400_000);
+    values[`folder_epoch_day_${i}`] = epochDay(folderDay);
     Object.assign(types, {
       [`paths_${i}`]: LIST(VARCHAR),
       [`folder_day_${i}`]: VARCHAR,
