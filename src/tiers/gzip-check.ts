@@ -16,8 +16,18 @@ export async function verifyGzip(file: string, signal?: AbortSignal): Promise<vo
       done();
     },
   });
-  await pipeline(createReadStream(file), createGunzip(), discard, signal ? { signal } : {});
+  // 1 MiB reads and inflated chunks rather than the 64 KiB and 16 KiB defaults: each chunk is a round trip
+  // between zlib's worker thread and this one, and with the defaults those trips, not the inflating,
+  // were most of the check (four gzip objects of a bench day: 200 ms against 50 ms).
+  await pipeline(
+    createReadStream(file, { highWaterMark: CHUNK }),
+    createGunzip({ chunkSize: CHUNK }),
+    discard,
+    signal ? { signal } : {},
+  );
 }
+
+const CHUNK = 1 << 20;
 
 /** Compressed bytes read to see how a gzip file's text begins. */
 const HEAD_BYTES = 64 * 1024;
