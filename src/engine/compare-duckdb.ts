@@ -1,4 +1,4 @@
-import { type DuckDBValue, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { type DuckDBValue, LIST, listValue, VARCHAR } from './duckdb-api.js';
 import type { DayKey } from '../domain.js';
 import { loadQuery } from '../queries.js';
 import {

@@ -1,4 +1,4 @@
-import { BIGINT, type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { BIGINT, type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from './duckdb-api.js';
 import { dayBuckets, dayWindow } from '../dates.js';
 import type { DayKey, DayWindow, Site } from '../domain.js';
 import { type SiteZoning, zoneOfSite, zonesOf } from '../site-zones.js';

@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from './duckdb-api.js';
 import type { StreamedRow } from '../domain.js';
 
 /** Appends streamed rows to a streamed-raw.sql table, in its column order. */

@@ -7,7 +7,7 @@ import {
   LIST,
   listValue,
   VARCHAR,
-} from '@duckdb/node-api';
+} from './duckdb-api.js';
 import type { RecordFields } from '../config.js';
 import type {
   BigqueryRangeReader,

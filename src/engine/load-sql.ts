@@ -1,4 +1,4 @@
-import { BIGINT, BOOLEAN, type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { BIGINT, BOOLEAN, type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from './duckdb-api.js';
 import type { RecordFields } from '../config.js';
 import type { DayKey, StagedObject } from '../domain.js';
 import { loadQuery } from '../queries.js';
