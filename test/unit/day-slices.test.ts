@@ -2,10 +2,10 @@ import { dayWindow } from '../../src/dates.js';
 import { dayLookupOf } from '../../src/engine/day-lookup.js';
 import { foldersOfDay, sliceNames } from '../../src/engine/day-slices.js';
 
-const lookupOf = (days: string[], timezone: string, sites: Record<string, string> = {}) =>
+const lookupOf = (days: string[], timezone: string, siteZones: Record<string, string> = {}) =>
   dayLookupOf(
     days.map((d) => dayWindow(d, timezone)),
-    { timezone, ...(Object.keys(sites).length ? { sites } : {}) } as never,
+    { timezone, ...(Object.keys(siteZones).length ? { siteZones } : {}) },
   );
 
 describe('foldersOfDay: the folder dates that can hold a row of a report day', () => {
@@ -26,6 +26,12 @@ describe('foldersOfDay: the folder dates that can hold a row of a report day', (
       from: '2025-03-08',
       to: '2025-03-11',
     });
+  });
+
+  test("with sites in zones of their own, the union of every zone's UTC dates", () => {
+    // Kolkata's 03-09 starts on 03-08 (UTC); Chicago's ends on 03-10: the day's rows may lie in either.
+    const lookup = lookupOf(['2025-03-09'], 'Asia/Kolkata', { US: 'America/Chicago' });
+    expect(foldersOfDay(lookup, '2025-03-09', 1)).toEqual({ from: '2025-03-07', to: '2025-03-11' });
   });
 });
 
@@ -67,6 +73,13 @@ describe('sliceNames', () => {
       sliceNames({ ...spec, lateDays: 2 }, ['2025-03-08'], objects, 'shape'),
       sliceNames({ ...spec, tier: 'gcs' }, ['2025-03-08'], objects, 'shape'),
       sliceNames(spec, ['2025-03-08'], objects, 'another parse'),
+      // A site's own zone moves which instants are its day, though the folders stay the same.
+      sliceNames(
+        { ...spec, lookup: lookupOf(['2025-03-08', '2025-03-09'], 'UTC', { CA: 'Europe/London' }) },
+        ['2025-03-08'],
+        objects,
+        'shape',
+      ),
     ])
       expect(other.get('2025-03-08')).not.toBe(base.get('2025-03-08'));
   });
