@@ -1,25 +1,22 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, tempDir, writeConfig } from '../support/files.js';
-import { counted, csvs, DAYS, fromCache, writeData } from '../support/cache-scenario.js';
-
-async function setUp(): Promise<{ dir: string; plain: string; cached: string }> {
-  const dir = await tempDir();
-  await writeData(dir);
-  const plain = await writeConfig(dir, { timezone: 'Asia/Kolkata' }, 'plain.json');
-  const cached = await writeConfig(dir, { timezone: 'Asia/Kolkata', cache: { location: 'cache' } }, 'cached.json');
-  return { dir, plain, cached };
-}
-
-const reconcile = (config: string, out: string) =>
-  runCli(['reconcile', '--config', config, '--from', DAYS[0]!, '--to', DAYS[2]!, '--out', out]);
+import {
+  counted,
+  csvs,
+  DAYS,
+  fromCache,
+  reconcileDays,
+  setUpCacheScenario,
+  writeData,
+} from '../support/cache-scenario.js';
 
 describe('the per-object cache', () => {
   test('a second run reads every object from the cache and writes the same reports as a run without it', async () => {
-    const { dir, plain, cached } = await setUp();
-    const none = await reconcile(plain, path.join(dir, 'none'));
-    const first = await reconcile(cached, path.join(dir, 'first'));
-    const second = await reconcile(cached, path.join(dir, 'second'));
+    const { dir, plain, cached } = await setUpCacheScenario();
+    const none = await reconcileDays(plain, path.join(dir, 'none'));
+    const first = await reconcileDays(cached, path.join(dir, 'first'));
+    const second = await reconcileDays(cached, path.join(dir, 'second'));
     expect(none.code).toBe(first.code);
     const [proxy, gcs] = counted(first.stderr);
     expect(proxy).toBeGreaterThanOrEqual(6);
@@ -39,22 +36,22 @@ describe('the per-object cache', () => {
   });
 
   test('a modified file is parsed again and counted as it now is', async () => {
-    const { dir, plain, cached } = await setUp();
-    await reconcile(cached, path.join(dir, 'first'));
+    const { dir, plain, cached } = await setUpCacheScenario();
+    await reconcileDays(cached, path.join(dir, 'first'));
     const file = path.join(dir, 'proxy/dt=2025-03-08/a.jsonl');
     const extra = { timestamp: '2025-03-08T12:00:00Z', request_id: 'added', site: 'US', status: 200 };
     await writeFile(file, (await readFile(file, 'utf8')) + JSON.stringify(extra) + '\n');
-    const after = await reconcile(cached, path.join(dir, 'after'));
+    const after = await reconcileDays(cached, path.join(dir, 'after'));
     expect(fromCache(after.stderr)).toContain('proxy: 5 of 6 objects from cache');
-    await reconcile(plain, path.join(dir, 'none'));
+    await reconcileDays(plain, path.join(dir, 'none'));
     const expected = await csvs(path.join(dir, 'none'));
     expect(expected['missing-2025-03-08.csv']).toContain('added');
     expect(await csvs(path.join(dir, 'after'))).toEqual(expected);
   });
 
   test('a corrupted cache entry is rebuilt with a warning, never trusted', async () => {
-    const { dir, plain, cached } = await setUp();
-    const first = await reconcile(cached, path.join(dir, 'first'));
+    const { dir, plain, cached } = await setUpCacheScenario();
+    const first = await reconcileDays(cached, path.join(dir, 'first'));
     const [proxy, gcs] = counted(first.stderr);
     // The objects' entries (the days' rows, day-*.parquet, are test/cli/day-slices.test.ts's).
     const entries = (await readdir(path.join(dir, 'cache')))
@@ -69,14 +66,14 @@ describe('the per-object cache', () => {
     const middle = bytes.length >> 1;
     bytes[middle] = bytes[middle]! ^ 0xff;
     await writeFile(flipped, bytes);
-    const again = await reconcile(cached, path.join(dir, 'again'));
+    const again = await reconcileDays(cached, path.join(dir, 'again'));
     expect(again.stderr.match(/cache: the entry of .* is unreadable/g)).toHaveLength(2);
     const hits = fromCache(again.stderr).map((s) => Number(/(\d+) of/.exec(s)![1]));
     expect(hits[0]! + hits[1]!).toBe(proxy! + gcs! - 2);
-    await reconcile(plain, path.join(dir, 'none'));
+    await reconcileDays(plain, path.join(dir, 'none'));
     expect(await csvs(path.join(dir, 'again'))).toEqual(await csvs(path.join(dir, 'none')));
     // Rebuilt: the next run finds every entry whole.
-    const third = await reconcile(cached, path.join(dir, 'third'));
+    const third = await reconcileDays(cached, path.join(dir, 'third'));
     expect(third.stderr).not.toMatch(/unreadable/);
     expect(fromCache(third.stderr)).toEqual([
       `proxy: ${proxy} of ${proxy} objects from cache`,
@@ -85,8 +82,8 @@ describe('the per-object cache', () => {
   });
 
   test('a gzip object has its entry too', async () => {
-    const { dir, cached } = await setUp();
-    await reconcile(cached, path.join(dir, 'first'));
+    const { dir, cached } = await setUpCacheScenario();
+    await reconcileDays(cached, path.join(dir, 'first'));
     const manifests = await Promise.all(
       (await readdir(path.join(dir, 'cache')))
         .filter((n) => n.endsWith('.json'))
@@ -96,7 +93,7 @@ describe('the per-object cache', () => {
   });
 
   test("daily's re-checks of earlier days reuse the entries an earlier morning made", async () => {
-    const { dir, plain, cached } = await setUp();
+    const { dir, plain, cached } = await setUpCacheScenario();
     const daily = (config: string, asOf: string, out: string) =>
       runCli(['daily', '--config', config, '--as-of', asOf, '--out', path.join(dir, out)]);
     await daily(cached, '2025-03-09', 'd1');
@@ -109,13 +106,13 @@ describe('the per-object cache', () => {
   });
 
   test('a cut gzip object is still an error naming it, on the run that caches and on the next', async () => {
-    const { dir, plain, cached } = await setUp();
+    const { dir, plain, cached } = await setUpCacheScenario();
     const gz = path.join(dir, 'proxy/dt=2025-03-08/b.jsonl.gz');
     const bytes = await readFile(gz);
     await writeFile(gz, bytes.subarray(0, bytes.length >> 1));
-    const none = await reconcile(plain, path.join(dir, 'none'));
-    const first = await reconcile(cached, path.join(dir, 'first'));
-    const second = await reconcile(cached, path.join(dir, 'second'));
+    const none = await reconcileDays(plain, path.join(dir, 'none'));
+    const first = await reconcileDays(cached, path.join(dir, 'first'));
+    const second = await reconcileDays(cached, path.join(dir, 'second'));
     expect(none.code).toBe(3);
     for (const run of [first, second]) {
       expect(run.code).toBe(3);

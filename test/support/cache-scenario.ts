@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeNdjson } from './files.js';
+import { runCli, tempDir, writeConfig, writeNdjson } from './files.js';
 
 /** The per-object cache's test scenario (test/cli/cache.test.ts, test/integration/gcs-cache.test.ts). */
 export const DAYS = ['2025-03-07', '2025-03-08', '2025-03-09'];
@@ -68,3 +68,16 @@ export const counted = (stderr: string) =>
 
 export const fromCache = (stderr: string) =>
   [...stderr.matchAll(/(\w+): (\d+) of (\d+) objects from cache/g)].map((m) => m[0]);
+
+/** The scenario in a new folder, with two configs over it: without the cache, and with it (`cache/`). Kolkata's days. */
+export async function setUpCacheScenario(): Promise<{ dir: string; plain: string; cached: string }> {
+  const dir = await tempDir();
+  await writeData(dir);
+  const plain = await writeConfig(dir, { timezone: 'Asia/Kolkata' }, 'plain.json');
+  const cached = await writeConfig(dir, { timezone: 'Asia/Kolkata', cache: { location: 'cache' } }, 'cached.json');
+  return { dir, plain, cached };
+}
+
+/** reconcile of the scenario's three days into `out`. */
+export const reconcileDays = (config: string, out: string) =>
+  runCli(['reconcile', '--config', config, '--from', DAYS[0]!, '--to', DAYS[2]!, '--out', out]);
