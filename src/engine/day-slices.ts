@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DayKey, StagedObject } from '../domain.js';
 import { loadQuery } from '../queries.js';
 import type { DayLookup } from './day-lookup.js';
-import { aggregatesSql, emptyTable, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
+import { aggregatesSql, duckdbPath, emptyTable, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
 import type { ObjectCache } from './object-cache.js';
 
 /**
@@ -41,6 +41,19 @@ export function foldersOfDay(lookup: DayLookup, day: DayKey, lateDays: number): 
   return { from: dayKeyOf(first - 1), to: dayKeyOf(last + lateDays) };
 }
 
+/** The 15-minute buckets (epoch ms ÷ 900000) of `day` in each zone of the lookup, as [first, last] per zone. Pure. */
+function bucketsOfDay(lookup: DayLookup, day: DayKey): [number, number][] {
+  const spans: [number, number][] = [];
+  lookup.days.forEach((d, k) => {
+    if (d !== day) return;
+    const zone = Math.floor(k / lookup.bucketCount);
+    const bucket = lookup.firstBucket + (k % lookup.bucketCount);
+    const span = (spans[zone] ??= [bucket, bucket]);
+    span[1] = bucket;
+  });
+  return spans;
+}
+
 /** Each report day of the lookup: its slice's name, or null when it cannot have one. Pure. */
 export function sliceNames(
   spec: Pick<LoadSpec, 'tier' | 'sites' | 'lateDays' | 'lookup' | 'compare'>,
@@ -58,12 +71,16 @@ export function sliceNames(
       names.set(day, null);
       continue;
     }
-    const identities = objects
+    // Each object with the folder date it is read under: the same object listed under another date (a
+    // link, or two locations) counts as late or out of window differently.
+    const objectsIn = objects
       .filter((o) => o.folderDay! >= folders.from && o.folderDay! <= folders.to)
-      .map((o) => o.identity!)
+      .map((o) => `${o.folderDay!} ${o.identity!}`)
       .sort();
-    const key = [FORMAT, spec.tier, day, spec.lookup.zoning, spec.sites, spec.lateDays, sha256(objectShape)];
-    names.set(day, `day-${sha256(JSON.stringify([...key, sha256(merge), identities]))}`);
+    // The day's instants as this runtime's zone rules cut them (a time-zone data update may move them).
+    const instants = bucketsOfDay(spec.lookup, day);
+    const key = [FORMAT, spec.tier, day, spec.lookup.zoning, instants, spec.sites, spec.lateDays, sha256(objectShape)];
+    names.set(day, `day-${sha256(JSON.stringify([...key, sha256(merge), objectsIn]))}`);
   }
   return names;
 }
@@ -110,6 +127,7 @@ export async function loadWithSlices(
   const aggregated = await aggregate(given, staged.length - given.length);
   const objects = aggregated.filter((o, i) => isNeeded(given[i]!));
   const quoted = (file: string) => `'${file.replace(/'/g, "''")}'`;
+  const readable = (file: string) => quoted(duckdbPath(file));
   if (made.length > 0 && objects.length > 0) {
     // The hit days' records fall on no report day here (so are dropped before the merge), their lines are skipped.
     const lookup = { ...spec.lookup, days: spec.lookup.days.map((d) => (d !== null && hits.has(d) ? null : d)) };
@@ -119,7 +137,7 @@ export async function loadWithSlices(
   }
   if (hits.size > 0)
     await engine.run(
-      `INSERT INTO ${spec.table} BY NAME SELECT * FROM read_parquet([${[...hits.values()].map(quoted).join(', ')}])`,
+      `INSERT INTO ${spec.table} BY NAME SELECT * FROM read_parquet([${[...hits.values()].map(readable).join(', ')}])`,
     );
   // Kept only when every object it came from proved whole (a gzip cut short is never part of a slice).
   const whole = await Promise.all(objects.map((o) => o.checked ?? Promise.resolve(true)));

@@ -19,6 +19,13 @@ export interface Statement {
  */
 export const MAX_FOLDER_SCANS = 4;
 
+/**
+ * A file's path as DuckDB's readers take it: they read a path with `*`, `?` or `[` in it as a glob,
+ * so `r[ab].ndjson` would read `ra.ndjson` and `a*.ndjson` every file it matches. Each such character
+ * is put in brackets of its own, which match exactly it (the reader's `filename` is the real path).
+ */
+export const duckdbPath = (file: string): string => file.replace(/[[*?]/g, (c) => `[${c}]`);
+
 /** What one file tier's load reads and how. */
 export interface LoadSpec {
   tier: 'proxy' | 'gcs';
@@ -67,12 +74,14 @@ export function loadStatement(
   if (!cached && folders.size > MAX_FOLDER_SCANS) {
     // One scan of every object (read-source-joined.sql): past a few folders, a scan per folder runs out of memory.
     Object.assign(values, {
-      paths: listValue(objects.map((o) => o.path)),
+      paths: listValue(objects.map((o) => duckdbPath(o.path))),
+      path_names: listValue(objects.map((o) => o.path)),
       path_folder_days: listValue(objects.map((o) => o.folderDay)),
       path_folder_epoch_days: listValue(objects.map((o) => epochDay(o.folderDay))),
     });
     Object.assign(types, {
       paths: LIST(VARCHAR),
+      path_names: LIST(VARCHAR),
       path_folder_days: LIST(VARCHAR),
       path_folder_epoch_days: LIST(BIGINT),
     });
@@ -91,7 +100,7 @@ export function loadStatement(
     return { sql, values, types };
   }
   const sources = [...folders].map(([folderDay, paths], i) => {
-    values[`paths_${i}`] = listValue(paths);
+    values[`paths_${i}`] = listValue(paths.map(duckdbPath));
     values[`folder_day_${i}`] = folderDay;
     values[`folder_epoch_day_${i}`] = epochDay(folderDay);
     Object.assign(types, {

@@ -8,6 +8,7 @@ import type { CacheStore } from '../storage/cache-store.js';
 import { loadQuery } from '../queries.js';
 import { type CompareSql, duckdbColumnTags, duckdbHashesAgg } from './compare-sql.js';
 import { buildRecordColumns } from './record-columns.js';
+import { duckdbPath } from './load-sql.js';
 
 /** Bumped when an entry's meaning changes in a way the query texts below do not show. */
 const FORMAT = 1;
@@ -141,7 +142,7 @@ function aggregateQuery(tier: 'proxy' | 'gcs', fields: RecordFields, compare?: C
       columns,
       tags: duckdbColumnTags(compare, extraExpr),
       hashes: duckdbHashesAgg(compare, 'tags'),
-      path: sqlString(file),
+      path: sqlString(duckdbPath(file)),
       status_required: tier === 'proxy' ? 'true' : 'false',
       parse_lines: loadQuery('duckdb', 'parse-lines'),
     });

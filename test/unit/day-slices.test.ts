@@ -64,6 +64,9 @@ describe('sliceNames', () => {
     expect(added.get('2025-03-09')).toBe(base.get('2025-03-09'));
     // Order of listing does not matter.
     expect(names([...objects].reverse())).toEqual(base);
+    // The same object read under another folder date (a link, a second location) counts differently.
+    const moved = names(objects.map((o) => (o.identity === 'b' ? { ...o, folderDay: '2025-03-09' } : o)));
+    expect(moved.get('2025-03-09')).not.toBe(base.get('2025-03-09'));
   });
 
   test('what the rows depend on besides objects is in the name: sites, late days, zones, parse', () => {
