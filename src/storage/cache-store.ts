@@ -1,4 +1,4 @@
-import { access, copyFile, mkdir, rename, unlink } from 'node:fs/promises';
+import { access, copyFile, link, mkdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -24,8 +24,25 @@ export interface CacheStore {
 export class LocalCacheStore implements CacheStore {
   constructor(readonly where: string) {}
 
-  async fetch(name: string): Promise<string | undefined> {
+  /**
+   * The entry hard-linked into `scratch` when the two share a file system, so that what the run checks
+   * and later reads stays that file even if another run sharing the folder replaces or removes the entry
+   * meanwhile (a rename puts a new file under the name; the link keeps the old one). Across file systems,
+   * the entry where it lies.
+   */
+  async fetch(name: string, scratch: string): Promise<string | undefined> {
     const file = path.join(this.where, name);
+    const linked = path.join(scratch, name);
+    // Fetched before in this run: the entry may have been rebuilt since, so link it again.
+    await unlink(linked).catch(() => {});
+    try {
+      await link(file, linked);
+      return linked;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e;
+    }
     try {
       await access(file);
       return file;
