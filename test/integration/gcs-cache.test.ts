@@ -29,7 +29,12 @@ describe('the per-object cache in GCS', () => {
     const dir = await tempDir();
     await writeData(dir);
     const gcs = { locations: ['landed/dt={date}/'], apiEndpoint, projectId: 'parity-it' };
-    const base = { timezone: 'Asia/Kolkata', tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs } };
+    // The three days in one pass, so that each tier logs what came from the cache once.
+    const base = {
+      timezone: 'Asia/Kolkata',
+      engine: { batchDays: 3 },
+      tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs },
+    };
     const plain = await writeConfig(dir, base, 'plain.json');
     const cached = await writeConfig(dir, { ...base, cache: { location: `gs://${bucket}/${PREFIX}` } }, 'cached.json');
     return { dir, plain, cached };
@@ -137,7 +142,12 @@ describe('the per-object cache in GCS', () => {
     const counter = await startFaultProxy(fake.endpoint);
     try {
       const gcs = { locations: [`gs://${LANDED}/landed/dt={date}/`], apiEndpoint: counter.endpoint, projectId: 'p' };
-      const base = { timezone: 'Asia/Kolkata', tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs } };
+      // The three days in one pass, so that each tier logs what came from the cache once.
+      const base = {
+        timezone: 'Asia/Kolkata',
+        engine: { batchDays: 3 },
+        tiers: { proxy: { locations: ['proxy/dt={date}/'] }, gcs },
+      };
       const plain = await writeConfig(dir, base, 'plain.json');
       const cached = await writeConfig(dir, { ...base, cache: { location: 'cache' } }, 'cached.json');
       await reconcile(plain, path.join(dir, 'none'));

@@ -125,6 +125,14 @@ describe('config', () => {
     expect(parseConfig(base, '/base').engine.kind).toBe('embedded');
   });
 
+  it('counts two days a pass by default with the embedded engine, seven with bigquery, or as configured', () => {
+    expect(parseConfig(base, '/base').engine).toMatchObject({ kind: 'embedded', batchDays: 2 });
+    expect(parseConfig({ ...base, engine: { batchDays: 5 } }, '/base').engine.batchDays).toBe(5);
+    expect(parseConfig({ ...base, engine: { kind: 'embedded', memoryLimit: '1GiB' } }, '/base').engine.batchDays).toBe(
+      2,
+    );
+  });
+
   it.each([
     [
       { tiers: { proxy: { locations: ['p'], bigquery: proxyTable }, gcs: base.tiers.gcs } },
