@@ -5,6 +5,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { File, type FileMetadata, Storage } from '@google-cloud/storage';
+import { nativeCrc32cGenerator } from './crc32c.js';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { GcsOptions } from '../config.js';
 import { TierError, throwIfAborted } from '../errors.js';
@@ -82,6 +83,7 @@ export function createStorageClient(options: Pick<GcsOptions, 'projectId' | 'api
     ...(options.projectId ? { projectId: options.projectId } : {}),
     ...(endpoint ? { apiEndpoint: endpoint, useAuthWithCustomEndpoint: !/^http:/i.test(endpoint) } : {}),
     retryOptions: { autoRetry: false },
+    crc32cGenerator: nativeCrc32cGenerator,
   });
 }
 

@@ -307,6 +307,20 @@ describe('GcsBlobStore against fake-gcs-server', () => {
   );
 
   it(
+    'checks each download against the CRC32C GCS stores with it: a body with a byte changed is read again',
+    async () => {
+      const store = new GcsBlobStore('gcs', OBJECTS_BUCKET, proxied, FAST_RETRY);
+      const object = await listed(store, PLAIN);
+      proxy!.corruptNext(1);
+      const scratch = path.join(tmp, 'corrupt.ndjson');
+      await expect(store.stage(object, scratch)).resolves.toBe(scratch);
+      expect((await readFile(scratch)).equals(PLAIN_BODY)).toBe(true);
+      expect(proxy!.mediaRequests).toBe(2);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'gives up after GCS_RETRY_ATTEMPTS on a permanent failure with a retriable TierError',
     async () => {
       const store = new GcsBlobStore('gcs', OBJECTS_BUCKET, proxied, FAST_RETRY);

@@ -19,6 +19,11 @@ export interface FaultProxy {
    * half of the body, then the socket is destroyed: a connection dropped mid-object.
    */
   cutNext(n: number): void;
+  /**
+   * The next `n` media downloads arrive whole, with their headers (the stored object's hashes too),
+   * but with one byte of the body changed: bytes that are not the bytes stored.
+   */
+  corruptNext(n: number): void;
   /** Back to passing everything through. */
   reset(): void;
   /** Media downloads seen since the start or the last `reset()`, faulted or not. */
@@ -32,6 +37,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let failStatus = 503;
   let failScope: 'media' | 'any' = 'media';
   let cuts = 0;
+  let corruptions = 0;
   let mediaRequests = 0;
 
   const server = http.createServer((req, res) => {
@@ -49,7 +55,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     }
     const cut = media && cuts > 0;
     if (cut) cuts--;
-    forward(req, res, upstream, cut);
+    const corrupt = media && !cut && corruptions > 0;
+    if (corrupt) corruptions--;
+    forward(req, res, upstream, cut ? 'cut' : corrupt ? 'corrupt' : undefined);
   });
   // Sockets the proxy destroys on purpose must not take the proxy down.
   server.on('clientError', (_e, socket) => socket.destroy());
@@ -69,10 +77,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     cutNext(n) {
       cuts = n;
     },
+    corruptNext(n) {
+      corruptions = n;
+    },
     reset() {
       failures = 0;
       failScope = 'media';
       cuts = 0;
+      corruptions = 0;
       mediaRequests = 0;
     },
     get mediaRequests() {
@@ -92,7 +104,7 @@ function isMediaDownload(req: IncomingMessage): boolean {
   return url.searchParams.get('alt') === 'media' || url.pathname.startsWith('/download/');
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, cut: boolean): void {
+function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, fault?: 'cut' | 'corrupt'): void {
   const out = http.request(
     {
       host: upstream.hostname,
@@ -102,12 +114,12 @@ function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, cut: 
       headers: { ...req.headers, host: upstream.host },
     },
     (up) => {
-      if (!cut) {
+      if (!fault) {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
         return;
       }
-      // Buffer the whole (small, test-sized) body so that exactly half of it can be sent.
+      // Buffer the whole (small, test-sized) body so that exactly half of it can be sent, or one byte changed.
       const chunks: Buffer[] = [];
       up.on('data', (c: Buffer) => chunks.push(c));
       up.on('end', () => {
@@ -115,6 +127,11 @@ function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, cut: 
         const headers = { ...up.headers, 'content-length': String(body.length) };
         delete headers['transfer-encoding'];
         res.writeHead(up.statusCode ?? 502, headers);
+        if (fault === 'corrupt') {
+          if (body.length > 0) body[body.length >> 1] = body[body.length >> 1]! ^ 0x01;
+          res.end(body);
+          return;
+        }
         res.flushHeaders();
         res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
       });
