@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { addDays, DAY_BUCKET_MS, dayOf } from '../dates.js';
 import type { DayKey, StagedObject } from '../domain.js';
 import { loadQuery } from '../queries.js';
 import type { DayLookup } from './day-lookup.js';
-import { aggregatesSql, duckdbPath, emptyTable, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
+import {
+  aggregatesSql,
+  duckdbPath,
+  emptyTable,
+  type LoadSpec,
+  loadStatement,
+  sqlString,
+  type Statement,
+} from './load-sql.js';
 import type { ObjectCache } from './object-cache.js';
 
 /**
@@ -18,9 +27,6 @@ import type { ObjectCache } from './object-cache.js';
  */
 const FORMAT = 1;
 const sha256 = (data: string): string => createHash('sha256').update(data).digest('hex');
-const DAY_MS = 86_400_000;
-const BUCKETS_PER_DAY = 96;
-const dayKeyOf = (epochDay: number): DayKey => new Date(epochDay * DAY_MS).toISOString().slice(0, 10);
 
 /**
  * The folder dates that can hold a row of `day`: a record's folder lies from the UTC date before its
@@ -29,16 +35,12 @@ const dayKeyOf = (epochDay: number): DayKey => new Date(epochDay * DAY_MS).toISO
  * bucket of the lookup is `day`'s. Pure.
  */
 export function foldersOfDay(lookup: DayLookup, day: DayKey, lateDays: number): { from: DayKey; to: DayKey } | null {
-  let first = Infinity;
-  let last = -Infinity;
-  lookup.days.forEach((d, k) => {
-    if (d !== day) return;
-    const utcDay = Math.floor((lookup.firstBucket + (k % lookup.bucketCount)) / BUCKETS_PER_DAY);
-    first = Math.min(first, utcDay);
-    last = Math.max(last, utcDay);
-  });
-  if (first === Infinity) return null;
-  return { from: dayKeyOf(first - 1), to: dayKeyOf(last + lateDays) };
+  const spans = bucketsOfDay(lookup, day).filter(Boolean);
+  if (spans.length === 0) return null;
+  const utcDay = (bucket: number) => dayOf(bucket * DAY_BUCKET_MS, 'UTC');
+  const first = Math.min(...spans.map(([b]) => b));
+  const last = Math.max(...spans.map(([, b]) => b));
+  return { from: addDays(utcDay(first), -1), to: addDays(utcDay(last), lateDays) };
 }
 
 /** The 15-minute buckets (epoch ms ÷ 900000) of `day` in each zone of the lookup, as [first, last] per zone. Pure. */
@@ -126,8 +128,7 @@ export async function loadWithSlices(
   const given = staged.filter((o) => isNeeded(o) || !o.aggregate);
   const aggregated = await aggregate(given, staged.length - given.length);
   const objects = aggregated.filter((o, i) => isNeeded(given[i]!));
-  const quoted = (file: string) => `'${file.replace(/'/g, "''")}'`;
-  const readable = (file: string) => quoted(duckdbPath(file));
+  const readable = (file: string) => sqlString(duckdbPath(file));
   if (made.length > 0 && objects.length > 0) {
     // The hit days' records fall on no report day here (so are dropped before the merge), their lines are skipped.
     const lookup = { ...spec.lookup, days: spec.lookup.days.map((d) => (d !== null && hits.has(d) ? null : d)) };
@@ -149,7 +150,7 @@ export async function loadWithSlices(
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`not a day: ${day}`);
     const file = path.join(engine.scratch, `slice-${spec.tier}-${day}.parquet`);
     await engine.run(
-      `COPY (SELECT * FROM ${spec.table} WHERE day = DATE '${day}') TO ${quoted(file)} (FORMAT parquet)`,
+      `COPY (SELECT * FROM ${spec.table} WHERE day = DATE '${day}') TO ${sqlString(file)} (FORMAT parquet)`,
     );
     await cache.store({ url: `the ${spec.tier} rows of ${day}`, identity: name }, name, file);
   }

@@ -26,6 +26,9 @@ export const MAX_FOLDER_SCANS = 4;
  */
 export const duckdbPath = (file: string): string => file.replace(/[[*?]/g, (c) => `[${c}]`);
 
+/** A text as a SQL string literal: for what DuckDB takes no parameter for (a path in COPY or a query text). */
+export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
 /** What one file tier's load reads and how. */
 export interface LoadSpec {
   tier: 'proxy' | 'gcs';
@@ -71,6 +74,8 @@ export function loadStatement(
     types.status_required = BOOLEAN;
   }
   const epochDay = (day: DayKey | null) => (day === null ? null : BigInt(Date.parse(`${day}T00:00:00Z`) / 86_400_000));
+  const tags = duckdbColumnTags(cmp, extraExpr);
+  let sources: string;
   if (!cached && folders.size > MAX_FOLDER_SCANS) {
     // One scan of every object (read-source-joined.sql): past a few folders, a scan per folder runs out of memory.
     Object.assign(values, {
@@ -85,40 +90,30 @@ export function loadStatement(
       path_folder_days: LIST(VARCHAR),
       path_folder_epoch_days: LIST(BIGINT),
     });
-    const source = loadQuery('duckdb', 'read-source-joined', {
-      columns,
-      ...expr,
-      tags: duckdbColumnTags(cmp, extraExpr),
-    });
-    const parse_lines = loadQuery('duckdb', 'parse-lines');
-    const sql = loadQuery('duckdb', 'load-records', {
-      table: spec.table,
-      sources: source,
-      aggregates: aggregatesSql(spec, false),
-      parse_lines,
-    });
-    return { sql, values, types };
+    sources = loadQuery('duckdb', 'read-source-joined', { columns, ...expr, tags });
+  } else {
+    sources = [...folders]
+      .map(([folderDay, paths], i) => {
+        values[`paths_${i}`] = listValue(paths.map(duckdbPath));
+        values[`folder_day_${i}`] = folderDay;
+        values[`folder_epoch_day_${i}`] = epochDay(folderDay);
+        Object.assign(types, {
+          [`paths_${i}`]: LIST(VARCHAR),
+          [`folder_day_${i}`]: VARCHAR,
+          [`folder_epoch_day_${i}`]: BIGINT,
+        });
+        return cached
+          ? loadQuery('duckdb', 'read-cached-source', { i: String(i) })
+          : loadQuery('duckdb', 'read-source', { i: String(i), columns, ...expr, tags });
+      })
+      .join('\n  UNION ALL\n  ');
   }
-  const sources = [...folders].map(([folderDay, paths], i) => {
-    values[`paths_${i}`] = listValue(paths.map(duckdbPath));
-    values[`folder_day_${i}`] = folderDay;
-    values[`folder_epoch_day_${i}`] = epochDay(folderDay);
-    Object.assign(types, {
-      [`paths_${i}`]: LIST(VARCHAR),
-      [`folder_day_${i}`]: VARCHAR,
-      [`folder_epoch_day_${i}`]: BIGINT,
-    });
-    return cached
-      ? loadQuery('duckdb', 'read-cached-source', { i: String(i) })
-      : loadQuery('duckdb', 'read-source', { i: String(i), columns, ...expr, tags: duckdbColumnTags(cmp, extraExpr) });
-  });
-  const union = sources.join('\n  UNION ALL\n  ');
   const aggregates = aggregatesSql(spec, cached);
   const sql = cached
-    ? loadQuery('duckdb', 'load-cached', { table: spec.table, sources: union, aggregates })
+    ? loadQuery('duckdb', 'load-cached', { table: spec.table, sources, aggregates })
     : loadQuery('duckdb', 'load-records', {
         table: spec.table,
-        sources: union,
+        sources,
         aggregates,
         parse_lines: loadQuery('duckdb', 'parse-lines'),
       });

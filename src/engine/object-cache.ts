@@ -8,7 +8,7 @@ import type { CacheStore } from '../storage/cache-store.js';
 import { loadQuery } from '../queries.js';
 import { type CompareSql, duckdbColumnTags, duckdbHashesAgg } from './compare-sql.js';
 import { buildRecordColumns } from './record-columns.js';
-import { duckdbPath } from './load-sql.js';
+import { duckdbPath, sqlString } from './load-sql.js';
 
 /** Bumped when an entry's meaning changes in a way the query texts below do not show. */
 const FORMAT = 1;
@@ -22,7 +22,6 @@ interface Manifest {
 }
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * Each file object's aggregate (queries/duckdb/object-aggregate.sql) kept by the object's identity, so

@@ -4,7 +4,7 @@ import { DEFAULT_MIX, ScenarioGenerator } from '../../src/demo/generator.js';
 import { writeScenario, writeScenarioConfig } from '../../src/demo/write-scenario.js';
 import { MAX_FOLDER_SCANS } from '../../src/engine/load-sql.js';
 import { csvs } from '../support/cache-scenario.js';
-import { runCli, tempDir } from '../support/files.js';
+import { reconcileRange, tempDir } from '../support/files.js';
 
 const DAYS = ['2025-03-03', '2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'];
 
@@ -34,8 +34,7 @@ test('a week read in one batch (one scan, folders by file name) reports exactly 
   // The week's batch has more folders than are read one scan each; a day's batch has no more.
   const folders = (await readdir(path.join(dir, 'proxy'))).filter((f) => f.startsWith('dt='));
   expect(folders.length).toBeGreaterThan(MAX_FOLDER_SCANS);
-  const range = (config: string, out: string) =>
-    runCli(['reconcile', '--config', config, '--from', DAYS[0]!, '--to', DAYS.at(-1)!, '--out', path.join(dir, out)]);
+  const range = (config: string, out: string) => reconcileRange(config, DAYS[0]!, DAYS.at(-1)!, path.join(dir, out));
   const [one, byDay] = [await range(week, 'week'), await range(daily, 'daily')];
   expect(one.code).toBe(byDay.code);
   expect([0, 1]).toContain(one.code);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { csvs } from '../support/cache-scenario.js';
-import { runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { reconcileRange, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 const DAYS = ['2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'];
 
@@ -51,17 +51,7 @@ test('objects named like glob patterns are each read once, by every read path', 
   const { glob, plain } = await writeTwins(await tempDir());
   const range = async (dir: string, config: Record<string, unknown>, out: string) => {
     const file = await writeConfig(dir, config, `${out}.json`);
-    const run = await runCli([
-      'reconcile',
-      '--config',
-      file,
-      '--from',
-      DAYS[0]!,
-      '--to',
-      DAYS.at(-1)!,
-      '--out',
-      path.join(dir, out),
-    ]);
+    const run = await reconcileRange(file, DAYS[0]!, DAYS.at(-1)!, path.join(dir, out));
     expect(run.stderr).not.toMatch(/No files found|ERROR/);
     return csvs(path.join(dir, out));
   };

@@ -1,10 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createStorageClient } from '../../src/storage/gcs-store.js';
-import { counted, csvs, DAYS, fromCache, writeData } from '../support/cache-scenario.js';
+import { counted, csvs, fromCache, reconcileDays, writeData } from '../support/cache-scenario.js';
 import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
-import { runCli, tempDir, writeConfig } from '../support/files.js';
+import { tempDir, writeConfig } from '../support/files.js';
 
 /**
  * The per-object cache under a gs:// prefix, on fake-gcs-server with the real client: entries are
@@ -40,8 +40,7 @@ describe('the per-object cache in GCS', () => {
     return { dir, plain, cached };
   }
 
-  const reconcile = (config: string, out: string) =>
-    runCli(['reconcile', '--config', config, '--from', DAYS[0]!, '--to', DAYS[2]!, '--out', out]);
+  const reconcile = reconcileDays;
 
   const entries = async (bucket: string) => {
     const [files] = await storage().bucket(bucket).getFiles({ prefix: PREFIX });

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runCli, tempDir, writeConfig, writeNdjson } from './files.js';
+import { reconcileRange, tempDir, writeConfig, writeNdjson } from './files.js';
 
 /** The per-object cache's test scenario (test/cli/cache.test.ts, test/integration/gcs-cache.test.ts). */
 export const DAYS = ['2025-03-07', '2025-03-08', '2025-03-09'];
@@ -81,5 +81,4 @@ export async function setUpCacheScenario(): Promise<{ dir: string; plain: string
 }
 
 /** reconcile of the scenario's three days into `out`. */
-export const reconcileDays = (config: string, out: string) =>
-  runCli(['reconcile', '--config', config, '--from', DAYS[0]!, '--to', DAYS[2]!, '--out', out]);
+export const reconcileDays = (config: string, out: string) => reconcileRange(config, DAYS[0]!, DAYS[2]!, out);

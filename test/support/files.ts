@@ -110,3 +110,7 @@ export async function rejection(p: Promise<unknown>): Promise<unknown> {
   }
   throw new Error('expected a rejection');
 }
+
+/** `parity reconcile` of the days `from`..`to` into `out`, with any `extra` flags. */
+export const reconcileRange = (config: string, from: string, to: string, out: string, ...extra: string[]) =>
+  runCli(['reconcile', '--config', config, '--from', from, '--to', to, '--out', out, ...extra]);
