@@ -13,6 +13,9 @@ const ID_SPELLINGS = [
   (i: number) => `{${UUID(i)}}`,
   (i: number) => `r=${i}+x"<script>`,
   (i: number) => `line\nbreak-${i}`,
+  // Formulas. Seven spellings against six statuses, so that an accepted id that never lands has each.
+  (i: number) => `=${i}+2`,
+  (i: number) => `@SUM(${i})`,
 ];
 const SITES = ['US', ' ca ', 'mx', 'ZZ', ''];
 
