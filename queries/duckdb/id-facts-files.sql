@@ -11,7 +11,7 @@ SELECT
   coalesce(p.lines > p.ok_lines, false) AS rejected,
   CASE WHEN p.ok_lines = 0 THEN CASE p.last_reject WHEN 413 THEN '413' WHEN 502 THEN '502' ELSE 'other' END END AS last_reject,
   coalesce(p.unroutable, false) OR coalesce(g.unroutable, false) AS unroutable,
-  list_contains($kafka_days, strftime(coalesce(p.day, g.day), '%Y-%m-%d')) AS kafka_known,
+  list_contains(CAST($kafka_days AS DATE[]), coalesce(p.day, g.day)) AS kafka_known,
   false AS in_kafka,
   false AS cross_region,
   false AS in_flight,

@@ -1,7 +1,8 @@
 -- What is known of every request id of the batch, one row per (day, site, request_id) of the proxy,
 -- of Kafka or of the final tier: the facts the attribution rules (src/reconcile/rules.ts) read.
 -- Built once; the per-group counts and the missing list both read it.
---   $kafka_days  the days for which Kafka was read whole (configured, reachable, within retention)
+--   $kafka_days  the days for which Kafka was read whole (configured, reachable, within retention), as
+--                'YYYY-MM-DD' text; cast once to a DATE list, so no row formats its day to compare
 --   $final_is_bigquery  true when BigQuery is configured: then it, not GCS, is the final tier
 CREATE OR REPLACE TABLE id_facts AS
 WITH front AS (
@@ -31,7 +32,7 @@ SELECT
   coalesce(f.rejected, false) AS rejected,
   f.last_reject,
   coalesce(f.unroutable, false) OR coalesce(g.unroutable, false) AS unroutable,
-  list_contains($kafka_days, strftime(coalesce(f.day, g.day), '%Y-%m-%d')) AS kafka_known,
+  list_contains(CAST($kafka_days AS DATE[]), coalesce(f.day, g.day)) AS kafka_known,
   coalesce(f.in_kafka, false) AS in_kafka,
   coalesce(f.cross_region, false) AS cross_region,
   coalesce(f.in_flight, false) AS in_flight,
@@ -49,7 +50,7 @@ SELECT
   coalesce(m.rejected, false) AS rejected,
   m.last_reject,
   coalesce(m.unroutable, false) OR coalesce(b.unroutable, false) AS unroutable,
-  coalesce(m.kafka_known, list_contains($kafka_days, strftime(b.day, '%Y-%m-%d'))) AS kafka_known,
+  coalesce(m.kafka_known, list_contains(CAST($kafka_days AS DATE[]), b.day)) AS kafka_known,
   coalesce(m.in_kafka, false) AS in_kafka,
   coalesce(m.cross_region, false) AS cross_region,
   coalesce(m.in_flight, false) AS in_flight,
