@@ -48,7 +48,8 @@ SELECT
   kind,
   CASE WHEN kind = 'record' THEN ts_day ELSE coalesce(folder_day, ts_day) END AS day,
   CASE WHEN list_contains($sites, site_value) THEN site_value ELSE 'UNKNOWN' END AS site,
-  CASE WHEN kind = 'record' THEN rid END AS rid,
+  -- a record's id; on a malformed line with none of the fields, its object (line-check.ts reads and clears it)
+  CASE WHEN kind = 'record' THEN rid WHEN kind = 'malformed' THEN blank_file END AS rid,
   count(*) AS n,
   {{aggregates}}
 FROM classified

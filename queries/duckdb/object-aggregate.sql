@@ -1,20 +1,14 @@
 -- One object's lines, aggregated apart from any run: the per-object cache's entry (src/engine/object-cache.ts).
 -- Per 15-minute UTC bucket (every zone's midnight is on a quarter hour, so any run's report days are
 -- unions of buckets, and a UTC date is 96 of them), normalised site text and request-id key; what a
--- run decides (report day, site code, late, out of window) is left to load-cached.sql. `bad`: a line
+-- run decides (report day, site code, late, out of window) is left to load-cached.sql. The lines come
+-- from read-object.sql, or, for an object read_ndjson reads otherwise than line by line, from its lines
+-- one at a time (read-lines-object.sql, src/engine/line-check.ts). `bad`: a line
 -- the tier counts as malformed whatever the day (no usable timestamp, no id, or for the proxy no
 -- status); its id is not kept. Identifiers: the object's path as a string literal, the field
 -- columns (src/engine/record-columns.ts) and status_required (true or false).
 WITH raw AS (
-  SELECT
-    CAST({{timestamp}} AS VARCHAR) AS ts_raw,
-    CAST({{request_id}} AS VARCHAR) AS rid_raw,
-    CAST({{site}} AS VARCHAR) AS site_raw,
-    CAST({{status}} AS VARCHAR) AS status_raw,
-    NULL::DATE AS folder_day,
-    NULL::BIGINT AS folder_epoch_day,
-    {{tags}} AS tags
-  FROM read_ndjson({{path}}, columns = {{columns}}, format = 'newline_delimited', ignore_errors = true)
+  {{source}}
 ),
 parsed AS (
   {{parse_lines}}

@@ -1,6 +1,7 @@
 -- A line's fields, parsed: the one definition both the direct count (load-records.sql) and the
 -- per-object cache (object-aggregate.sql) use. Reads `raw` (ts_raw, rid_raw, site_raw, status_raw,
--- folder_day, folder_epoch_day, tags: the compared fields' tags, src/engine/compare-sql.ts).
+-- folder_day, folder_epoch_day, tags: the compared fields' tags, src/engine/compare-sql.ts; source_file:
+-- the object the line is in, or NULL where no one asks, src/engine/line-check.ts).
 -- The timestamp: epoch milliseconds (a JSON number arrives as its text), else ISO-8601, else
 -- fractional epoch ms. ISO text (a '-' fifth) tries the ISO cast first and skips the BIGINT cast
 -- that always fails on it; when the ISO cast fails too ('123e-5' is a number with a '-' fifth), the
@@ -22,7 +23,11 @@
     -- exactly the class of the greatest (timestamp, status), in one BIGINT instead of a struct to compare
     ts_ms * 8 + CASE WHEN status < 413 THEN 0 WHEN status = 413 THEN 1 WHEN status < 502 THEN 2
                      WHEN status = 502 THEN 3 ELSE 4 END AS reject_key,
-    tags
+    tags,
+    -- a line with none of the four fields (not JSON, or none of them in it): its object is checked line by
+    -- line afterwards (src/engine/line-check.ts), since read_ndjson can read the line after a broken one wrong
+    CASE WHEN ts_raw IS NULL AND rid_raw IS NULL AND site_raw IS NULL AND status_raw IS NULL THEN source_file END
+      AS blank_file
   FROM (
     SELECT *, CASE WHEN substr(ts_raw, 5, 1) = '-'
                      THEN coalesce(epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)), try_cast(ts_raw AS BIGINT),

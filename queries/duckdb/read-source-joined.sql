@@ -7,7 +7,8 @@
 -- $path_names (the same paths as they are, what the reader's filename says), $path_folder_days and
 -- $path_folder_epoch_days (each object's folder date and its epoch day, in the same order; NULL for an
 -- undated location).
-SELECT r.ts_raw, r.rid_raw, r.site_raw, r.status_raw, f.folder_day, f.folder_epoch_day, r.tags
+SELECT r.ts_raw, r.rid_raw, r.site_raw, r.status_raw, f.folder_day, f.folder_epoch_day, r.tags,
+       r.parity_source_file AS source_file
   FROM (
     SELECT
       CAST({{timestamp}} AS VARCHAR) AS ts_raw,

@@ -5,6 +5,7 @@ SELECT
     CAST(status AS VARCHAR) AS status_raw,
     NULL::DATE AS folder_day,
     NULL::BIGINT AS folder_epoch_day,
-    NULL::VARCHAR[] AS tags
+    NULL::VARCHAR[] AS tags,
+    NULL::VARCHAR AS source_file
   -- a row standing for n table rows counts as n lines
   FROM (SELECT *, unnest(range(n)) AS copy FROM {{raw_table}})

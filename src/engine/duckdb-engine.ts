@@ -31,6 +31,7 @@ import { duckdbComparing } from './compare-duckdb.js';
 import { type CompareSql, compareSqlOf, duckdbHashesAgg, duckdbPayloadTags } from './compare-sql.js';
 import { foldWindows, type WindowCounting } from './loss-windows.js';
 import { DEFAULT_FIELDS } from './record-columns.js';
+import { type Connection, objectsToReadByLine } from './line-check.js';
 import { aggregateShape, cachedAggregateLookup, type ObjectCache, objectAggregates } from './object-cache.js';
 import { loadWithSlices } from './day-slices.js';
 import { emptyTable, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
@@ -129,13 +130,22 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   /** A second connection, so that two objects are aggregated at once for the cache. */
   private side: DuckDBConnection | undefined;
 
-  private async connections(): Promise<((sql: string) => Promise<void>)[]> {
+  private async connections(): Promise<Connection[]> {
     if (!this.side) {
       this.side = await this.instance.connect();
       await this.side.run(`SET TimeZone = 'UTC'`);
     }
+    return [this.db, this.side].map((db) => this.connection(db));
+  }
+
+  /** A connection's statements, failing as the run should see it. */
+  private connection(db: DuckDBConnection): Connection {
     const rethrow = (e: unknown) => Promise.reject(this.rethrow(e));
-    return [this.db, this.side].map((db) => (sql: string) => db.run(sql).then(() => undefined, rethrow));
+    return {
+      run: (sql, values, types) => db.run(sql, values, types).then(() => undefined, rethrow),
+      rows: (sql, values, types) =>
+        db.runAndReadAll(sql, values, types).then((r) => r.getRowObjectsJS() as Record<string, unknown>[], rethrow),
+    };
   }
 
   private async run(sql: string, values?: Record<string, DuckDBValue>, types?: Record<string, never>): Promise<void> {
@@ -207,6 +217,12 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
         await loadWithSlices(runner, spec, staged, cache, aggregateShape(tier, fields, cmp), aggregate);
       } else {
         await this.runStatement(loadStatement(spec, staged, false));
+        // Objects whose fast read mis-read a line after a broken one: the table again, those read line by line.
+        const byLine = await objectsToReadByLine(this.connection(this.db), table, staged, tier, fields, cmp);
+        if (byLine.length > 0) {
+          await this.runStatement(loadStatement(spec, staged, false, [], byLine));
+          await this.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
+        }
       }
     }
     await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE[tier], agg_table: table }));

@@ -46,17 +46,20 @@ export interface LoadSpec {
  * The statement that makes a file tier's table from its objects: their lines (load-records.sql), or,
  * with `cached`, their aggregates (load-cached.sql), leaving out the rows of `skipDays` (days whose rows
  * come from elsewhere: src/engine/day-slices.ts). One source per folder date, so that each line's folder
- * is a constant rather than a join on its file name. Pure.
+ * is a constant rather than a join on its file name. `byLine`: objects of `objects` whose lines are read
+ * from parity_lines instead, one at a time (src/engine/line-check.ts). Pure.
  */
 export function loadStatement(
   spec: LoadSpec,
   objects: readonly StagedObject[],
   cached: boolean,
   skipDays: readonly DayKey[] = [],
+  byLine: readonly StagedObject[] = [],
 ): Statement {
   const { tier, fields, sites, compare: cmp } = spec;
   const folders = new Map<DayKey | null, string[]>();
-  for (const s of objects) folders.set(s.folderDay, [...(folders.get(s.folderDay) ?? []), s.path]);
+  const fast = objects.filter((o) => !byLine.includes(o));
+  for (const s of fast) folders.set(s.folderDay, [...(folders.get(s.folderDay) ?? []), s.path]);
   const { columns, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, cmp?.paths);
   const lookup = lookupParams(spec.lookup, sites);
   const values: Record<string, DuckDBValue> = {
@@ -76,13 +79,15 @@ export function loadStatement(
   const epochDay = (day: DayKey | null) => (day === null ? null : BigInt(Date.parse(`${day}T00:00:00Z`) / 86_400_000));
   const tags = duckdbColumnTags(cmp, extraExpr);
   let sources: string;
-  if (!cached && folders.size > MAX_FOLDER_SCANS) {
+  if (fast.length === 0) {
+    sources = '';
+  } else if (!cached && folders.size > MAX_FOLDER_SCANS) {
     // One scan of every object (read-source-joined.sql): past a few folders, a scan per folder runs out of memory.
     Object.assign(values, {
-      paths: listValue(objects.map((o) => duckdbPath(o.path))),
-      path_names: listValue(objects.map((o) => o.path)),
-      path_folder_days: listValue(objects.map((o) => o.folderDay)),
-      path_folder_epoch_days: listValue(objects.map((o) => epochDay(o.folderDay))),
+      paths: listValue(fast.map((o) => duckdbPath(o.path))),
+      path_names: listValue(fast.map((o) => o.path)),
+      path_folder_days: listValue(fast.map((o) => o.folderDay)),
+      path_folder_epoch_days: listValue(fast.map((o) => epochDay(o.folderDay))),
     });
     Object.assign(types, {
       paths: LIST(VARCHAR),
@@ -107,6 +112,20 @@ export function loadStatement(
           : loadQuery('duckdb', 'read-source', { i: String(i), columns, ...expr, tags });
       })
       .join('\n  UNION ALL\n  ');
+  }
+  if (byLine.length > 0) {
+    Object.assign(values, {
+      line_names: listValue(byLine.map((o) => o.path)),
+      line_folder_days: listValue(byLine.map((o) => o.folderDay)),
+      line_folder_epoch_days: listValue(byLine.map((o) => epochDay(o.folderDay))),
+    });
+    Object.assign(types, {
+      line_names: LIST(VARCHAR),
+      line_folder_days: LIST(VARCHAR),
+      line_folder_epoch_days: LIST(BIGINT),
+    });
+    const lines = loadQuery('duckdb', 'read-lines-source');
+    sources = sources ? `${sources}\n  UNION ALL\n  ${lines}` : lines;
   }
   const aggregates = aggregatesSql(spec, cached);
   const sql = cached

@@ -8,6 +8,7 @@ import type { CacheStore } from '../storage/cache-store.js';
 import { loadQuery } from '../queries.js';
 import { type CompareSql, duckdbColumnTags, duckdbHashesAgg } from './compare-sql.js';
 import { buildRecordColumns } from './record-columns.js';
+import { type Connection, linesDiffering } from './line-check.js';
 import { duckdbPath, sqlString } from './load-sql.js';
 
 /** Bumped when an entry's meaning changes in a way the query texts below do not show. */
@@ -132,16 +133,24 @@ export class ObjectCache {
 export const aggregateShape = (tier: 'proxy' | 'gcs', fields: RecordFields, compare?: CompareSql): string =>
   aggregateQuery(tier, fields, compare)('');
 
-/** One object's aggregate query (object-aggregate.sql) for a file; with '' its shape, part of every entry's name. */
-function aggregateQuery(tier: 'proxy' | 'gcs', fields: RecordFields, compare?: CompareSql): (file: string) => string {
+/**
+ * One object's aggregate query (object-aggregate.sql) for a file; with '' its shape, part of every entry's
+ * name. `byLine`: its lines from parity_lines (line-check.ts) instead of read_ndjson; the same aggregate
+ * when read_ndjson reads the object right, so the entry's name stays the shape of the fast read.
+ */
+function aggregateQuery(
+  tier: 'proxy' | 'gcs',
+  fields: RecordFields,
+  compare?: CompareSql,
+): (file: string, byLine?: boolean) => string {
   const { columns, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, compare?.paths);
-  return (file: string) =>
+  const tags = duckdbColumnTags(compare, extraExpr);
+  return (file: string, byLine = false) =>
     loadQuery('duckdb', 'object-aggregate', {
-      ...expr,
-      columns,
-      tags: duckdbColumnTags(compare, extraExpr),
+      source: byLine
+        ? loadQuery('duckdb', 'read-lines-object')
+        : loadQuery('duckdb', 'read-object', { ...expr, columns, tags, path: sqlString(duckdbPath(file)) }),
       hashes: duckdbHashesAgg(compare, 'tags'),
-      path: sqlString(duckdbPath(file)),
       status_required: tier === 'proxy' ? 'true' : 'false',
       parse_lines: loadQuery('duckdb', 'parse-lines'),
     });
@@ -164,13 +173,13 @@ export function cachedAggregateLookup(
 
 /**
  * Each staged object as its aggregate's Parquet file, from the cache or made now (and kept when the
- * object has an identity). `runs`: one statement runner per connection to use at once; `scratch`: this
+ * object has an identity). `connections`: one per object to aggregate at once; `scratch`: this
  * run's folder for made files.
  * `compare`: the landed tier's compared fields, hashed into the entry (their paths are in its query, so in its name).
  * An object staged as its entry already (`aggregate`, found before staging) is taken as it is.
  */
 export async function objectAggregates(
-  runs: ((sql: string) => Promise<void>)[],
+  connections: Connection[],
   tier: 'proxy' | 'gcs',
   staged: StagedObject[],
   fields: RecordFields,
@@ -190,7 +199,7 @@ export async function objectAggregates(
   let failed = false;
   const kept: Promise<void>[] = [];
   // Objects are independent: each connection takes the next one (a gzip object is read on one core).
-  const worker = async (run: (sql: string) => Promise<void>) => {
+  const worker = async (conn: Connection) => {
     for (let i = next++; i < staged.length && !failed; i = next++) {
       const object = staged[i]!;
       if (object.aggregate) {
@@ -206,7 +215,13 @@ export async function objectAggregates(
         continue;
       }
       const made = path.join(scratch, `aggregate-${tier}-${i}.parquet`);
-      await run(`COPY (${query(object.path)}) TO ${sqlString(made)} (FORMAT parquet)`);
+      await conn.run(`COPY (${query(object.path)}) TO ${sqlString(made)} (FORMAT parquet)`);
+      // A line with no usable timestamp and no site (every broken line is one): read_ndjson may have read
+      // the line after it wrong, so the object is checked line by line, and made from its lines if so.
+      const blankLines = 'bad AND bucket IS NULL AND site_value IS NULL';
+      const [blank] = await conn.rows(`SELECT count(*) AS n FROM read_parquet(${sqlString(made)}) WHERE ${blankLines}`);
+      if (Number(blank?.n ?? 0) > 0 && (await linesDiffering(conn, tier, [object], fields, compare)).size > 0)
+        await conn.run(`COPY (${query(object.path, true)}) TO ${sqlString(made)} (FORMAT parquet)`);
       // Kept once the object proved whole (its gzip check runs beside this): a cut gzip is never an entry.
       if (name)
         kept.push(
@@ -217,8 +232,8 @@ export async function objectAggregates(
   };
   // Every worker has stopped before this returns, so that no statement still runs on a connection after a failure.
   const settled = await Promise.allSettled(
-    runs.map((run) =>
-      worker(run).catch((e: unknown) => {
+    connections.map((conn) =>
+      worker(conn).catch((e: unknown) => {
         failed = true;
         throw e;
       }),

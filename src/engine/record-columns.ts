@@ -9,6 +9,11 @@ type Node = { leaf: true } | { leaf: false; children: Map<string, Node> };
 export interface RecordColumns {
   /** The `columns` struct literal of read_ndjson: only the fields the job reads, so the rest of a line is skipped. */
   columns: string;
+  /**
+   * The same shape as json_transform's structure literal: what one line, parsed on its own, gives the
+   * same columns as (src/engine/line-check.ts).
+   */
+  structure: string;
   /** One SQL expression per field, reading it from those columns. */
   expr: Record<keyof RecordFields, string>;
   /** One SQL expression per `extra` path (the compared fields), in their order. */
@@ -55,12 +60,17 @@ export function buildRecordColumns(
   const typeOf = (node: Node): string =>
     node.leaf ? 'VARCHAR' : `STRUCT(${[...node.children].map(([k, v]) => `${quoteIdent(k)} ${typeOf(v)}`).join(', ')})`;
   const columns = `{${[...root].map(([k, v]) => `${quoteString(k)}: ${quoteString(typeOf(v))}`).join(', ')}}`;
+  // Segments are checked above (no quote can occur in them), so the JSON text is a safe SQL string.
+  const shapeOf = (node: Node): unknown =>
+    node.leaf ? 'VARCHAR' : Object.fromEntries([...node.children].map(([k, v]) => [k, shapeOf(v)]));
+  const structure = quoteString(JSON.stringify(Object.fromEntries([...root].map(([k, v]) => [k, shapeOf(v)]))));
   const exprFor = (dotted: string): string => {
     const [head, ...rest] = dotted.split('.');
     return [quoteIdent(head!), ...rest.map((s) => `[${quoteString(s)}]`)].join('');
   };
   return {
     columns,
+    structure,
     expr: {
       timestamp: exprFor(fields.timestamp),
       request_id: exprFor(fields.request_id),

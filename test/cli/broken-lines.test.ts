@@ -1,0 +1,89 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { parseCsv, runCli, tempDir, writeConfig } from '../support/files.js';
+
+const DAY = '2025-03-09';
+const rec = (rid: string, status?: number) =>
+  JSON.stringify({ timestamp: `${DAY}T12:00:00Z`, request_id: rid, site: 'US', ...(status ? { status } : {}) });
+
+/**
+ * Lines cut where a JSON reader that does not stop at the newline reads on into the next line: after a
+ * colon, inside an array, after an opening bracket; and lines that are no JSON, or not UTF-8. Each is
+ * followed by a whole record, which must count as the record it is.
+ */
+const BROKEN: (string | Buffer)[] = [
+  '{"request_id":"cut-1","timestamp":',
+  '[',
+  '{"a":[1,',
+  '{"request_id":',
+  '{"a": ',
+  'GET /healthz HTTP/1.1 200',
+  Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), // {"a":"<not UTF-8>"}
+  '{"request_id":"cut-2","timestamp":"2025-03-09T12:0',
+];
+
+/** Broken lines, each followed by a whole record of `prefix`-k, then one more record. */
+function lines(prefix: string, status?: number): { body: Buffer; records: string[] } {
+  const parts: Buffer[] = [];
+  const records: string[] = [];
+  BROKEN.forEach((b, k) => {
+    records.push(`${prefix}-${k}`);
+    parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b), Buffer.from(`\n${rec(`${prefix}-${k}`, status)}\n`));
+  });
+  records.push(`${prefix}-last`);
+  parts.push(Buffer.from(`${rec(`${prefix}-last`, status)}\n`));
+  return { body: Buffer.concat(parts), records };
+}
+
+async function write(file: string, body: Buffer): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, file.endsWith('.gz') ? gzipSync(body) : body);
+}
+
+/** A day whose proxy and landed objects (one plain, one gzip each) hold every broken line of BROKEN. */
+async function scenario(dir: string): Promise<{ accepted: number; broken: number }> {
+  const plain = lines('p', 200);
+  const gz = lines('q', 200);
+  await write(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), plain.body);
+  await write(path.join(dir, `proxy/dt=${DAY}/b.jsonl.gz`), gz.body);
+  // Landed: the same ids, with the same broken lines before each, so that nothing is missing.
+  await write(path.join(dir, `landed/dt=${DAY}/a.jsonl`), lines('p').body);
+  await write(path.join(dir, `landed/dt=${DAY}/b.jsonl.gz`), lines('q').body);
+  return { accepted: plain.records.length + gz.records.length, broken: 2 * BROKEN.length };
+}
+
+describe('a record after a broken line', () => {
+  test.each([
+    ['read directly', false],
+    ['through the per-object cache', true],
+  ])('counts as the record it is, and the broken line as malformed (%s)', async (_name, cached) => {
+    const dir = await tempDir();
+    const { accepted, broken } = await scenario(dir);
+    const config = await writeConfig(dir, {
+      sites: ['US'],
+      ...(cached ? { cache: { location: path.join(dir, 'cache') } } : {}),
+    });
+    const out = path.join(dir, 'out');
+    const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
+    expect(run.stderr).not.toContain('rror');
+    const rows = parseCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
+    const us = rows.find((r) => r.site === 'US')!;
+    const unknown = rows.find((r) => r.site === 'UNKNOWN')!;
+    expect(Number(us.proxy_accepted)).toBe(accepted);
+    expect(Number(us.gcs_records)).toBe(accepted);
+    // Every broken line is malformed (no site: UNKNOWN's row), and none of the records after them is.
+    expect([Number(unknown.proxy_malformed), Number(unknown.gcs_malformed)]).toEqual([broken, broken]);
+    expect(Number(us.proxy_malformed ?? 0) + Number(us.gcs_malformed ?? 0)).toBe(0);
+    const missing = await readFile(path.join(out, `missing-${DAY}.csv`), 'utf8');
+    expect(missing.split('\r\n').filter((l) => l.startsWith(`${DAY},`))).toEqual([]);
+    if (cached) {
+      // A second run reads the entries made from the lines one at a time, and says the same.
+      const again = path.join(dir, 'out2');
+      await runCli(['reconcile', '--config', config, '--date', DAY, '--out', again]);
+      expect(await readFile(path.join(again, `parity-${DAY}.csv`), 'utf8')).toBe(
+        await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'),
+      );
+    }
+  });
+});
