@@ -1,4 +1,4 @@
--- read-source.sql for the objects read one line at a time (parity_lines, lines-table.sql): each line's
+-- read-source.sql for the objects read one line at a time (parity_lines, line-check.ts): each line's
 -- folder date found by its object's name. Parameters: $line_names (the objects' paths as they are),
 -- $line_folder_days and $line_folder_epoch_days (each one's folder date and epoch day, in the same order).
 SELECT l.ts_raw, l.rid_raw, l.site_raw, l.status_raw, f.folder_day, f.folder_epoch_day, l.tags, l.source_file

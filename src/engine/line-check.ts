@@ -13,8 +13,8 @@ import { buildRecordColumns } from './record-columns.js';
  * row of NULLs too, and is counted malformed instead of accepted. Reading every line on its own is exact,
  * but a third slower, so the fast read stays, and this checks it: an object whose fast read gave a row
  * with none of the fields (every broken line gives one) is read again one line at a time
- * (lines-table.sql), and where the two readings differ as multisets of rows (lines-differ.sql) the
- * line-by-line one is used. Objects with no such row hold no broken line, so nothing there to recover from.
+ * (read-lines.sql), and where the two readings differ (lines-differ.sql) the line-by-line one is used.
+ * Objects with no such row hold no broken line, so nothing there to recover from.
  */
 
 /** One DuckDB connection's statements: the line table is a temporary table of the connection that made it. */
@@ -34,8 +34,10 @@ function lineIdentifiers(tier: 'proxy' | 'gcs', fields: RecordFields, compare?: 
 }
 
 /**
- * Reads `objects` one line at a time into this connection's parity_lines, and returns the paths of
- * those whose lines read_ndjson reads otherwise (the reader's names: each object's path as it is).
+ * Reads `objects` one line at a time and returns the paths of those whose lines read_ndjson reads
+ * otherwise (the reader's names: each object's path as it is); their lines are then in this
+ * connection's parity_lines. A difference the check misses needs two 64-bit sums of hashes and the
+ * row count of an object to agree while its rows differ.
  */
 export async function linesDiffering(
   conn: Connection,
@@ -46,15 +48,31 @@ export async function linesDiffering(
 ): Promise<Set<string>> {
   if (objects.length === 0) return new Set();
   const ids = lineIdentifiers(tier, fields, compare);
-  const values = { paths: listValue(objects.map((o) => duckdbPath(o.path))) };
-  const types = { paths: LIST(VARCHAR) };
-  // The reader adds to its rejects tables: start them empty, so that only these objects' are counted.
-  await conn.run('DROP TABLE IF EXISTS parity_line_rejects');
-  await conn.run('DROP TABLE IF EXISTS parity_line_scans');
-  await conn.run(loadQuery('duckdb', 'lines-table', ids), values, types);
-  await conn.run(loadQuery('duckdb', 'lines-rejects', ids));
+  const lines = loadQuery('duckdb', 'read-lines', ids);
+  const rejects = loadQuery('duckdb', 'read-line-rejects', ids);
+  const read = async (paths: readonly Pick<StagedObject, 'path'>[], make: string[]) => {
+    // The reader adds to its rejects tables: start them empty, so that only these objects' are counted.
+    await conn.run('DROP TABLE IF EXISTS parity_line_rejects');
+    await conn.run('DROP TABLE IF EXISTS parity_line_scans');
+    const values = { paths: listValue(paths.map((o) => duckdbPath(o.path))) };
+    const types = { paths: LIST(VARCHAR) };
+    await conn.run(make[0]!, values, types);
+    await conn.run(make[1]!);
+    return { values, types };
+  };
+  const sums = (source: string) => loadQuery('duckdb', 'lines-sums', { source });
+  const { values, types } = await read(objects, [
+    `CREATE OR REPLACE TEMP TABLE parity_line_sums AS ${sums(lines)}`,
+    `INSERT INTO parity_line_sums ${sums(rejects)}`,
+  ]);
   const rows = await conn.rows(loadQuery('duckdb', 'lines-differ', ids), values, types);
-  return new Set(rows.map((r) => String(r.file)));
+  const differing = new Set(rows.map((r) => String(r.file)));
+  if (differing.size > 0)
+    await read(
+      objects.filter((o) => differing.has(o.path)),
+      [`CREATE OR REPLACE TEMP TABLE parity_lines AS ${lines}`, `INSERT INTO parity_lines ${rejects}`],
+    );
+  return differing;
 }
 
 /**

@@ -1,6 +1,5 @@
--- The lines lines-table.sql's reader rejected (bytes that are not UTF-8), each a row of NULLs of its object
--- (the fields of `{}`), as read_ndjson reads such a line; the field expressions as in lines-table.sql.
-INSERT INTO parity_lines
+-- The lines read-lines.sql's reader rejected (bytes that are not UTF-8), each a row of NULLs of its object
+-- (the fields of `{}`), as read_ndjson reads such a line; the field expressions as in read-lines.sql.
 SELECT
     CAST({{timestamp}} AS VARCHAR) AS ts_raw,
     CAST({{request_id}} AS VARCHAR) AS rid_raw,
@@ -15,4 +14,4 @@ SELECT
       FROM parity_line_rejects r
       JOIN parity_line_scans s USING (scan_id, file_id)
     )
-  );
+  )

@@ -4,8 +4,8 @@
 -- The same columns as read-source.sql, from the same field expressions over json_transform's struct of
 -- the same shape (record-columns.ts's structure): a line that is no JSON is a row of NULLs, and a blank
 -- line no row, as read_ndjson gives them. A line the CSV reader rejects (not UTF-8) is added as a row of
--- NULLs by lines-rejects.sql. Parameters: $paths (as the reader takes them: load-sql.ts's duckdbPath).
-CREATE OR REPLACE TEMP TABLE parity_lines AS
+-- NULLs by read-line-rejects.sql, once this has run. Parameters: $paths (as the reader takes them:
+-- load-sql.ts's duckdbPath).
 SELECT
     CAST({{timestamp}} AS VARCHAR) AS ts_raw,
     CAST({{request_id}} AS VARCHAR) AS rid_raw,
@@ -27,4 +27,4 @@ SELECT
       -- RE2's \s: what read_ndjson skips as a blank line
       WHERE NOT regexp_full_match(line, '\s*')
     )
-  );
+  )
