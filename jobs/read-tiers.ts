@@ -152,8 +152,15 @@ export async function readBatch(
         });
       }
       const files = fileCountingOf(engine, t.name);
-      const load = (staged: typeof read.staged) =>
-        files.loadFiles(t.name, staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays, cache);
+      const load = async (staged: typeof read.staged) => {
+        const byLine = await files.loadFiles(t.name, staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays, cache);
+        for (const object of byLine)
+          log.warn(
+            `${t.name}: ${object} has a broken line the JSON reader read on past, into the next; ` +
+              'its lines were read again one at a time, each counted as what it is',
+            { tier: t.name, object },
+          );
+      };
       // The gzip checks run beside the engine's scan; an object that fails them is read again out of the tier.
       // The engine may also stop at bytes that are not gzip at all: then the check names the object too.
       const [loaded, cut] = await Promise.all([

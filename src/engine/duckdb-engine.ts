@@ -193,9 +193,10 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     sites: string[],
     lateDays: number,
     cache?: ObjectCache,
-  ): Promise<void> {
+  ): Promise<string[]> {
     const table = AGG_TABLE[tier];
     const cmp = tier === 'gcs' ? this.cmp : undefined;
+    const byLine: string[] = [];
     if (staged.length === 0) {
       // read_ndjson needs at least one file: an empty table of the same shape stands for "nothing there".
       await this.run(emptyTable(table));
@@ -212,20 +213,24 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
       if (cache) {
         // Each object is first its own aggregate (read from the cache, or made and kept); each day's rows, a slice.
         const aggregate = async (objects: StagedObject[], skipped: number) =>
-          objectAggregates(await this.connections(), tier, objects, fields, cache, this.scratch, cmp, skipped);
+          objectAggregates(await this.connections(), tier, objects, fields, cache, this.scratch, cmp, skipped, (o) =>
+            byLine.push(o.url),
+          );
         const runner = { run: (st: Statement | string) => this.runStatement(st), scratch: this.scratch };
         await loadWithSlices(runner, spec, staged, cache, aggregateShape(tier, fields, cmp), aggregate);
       } else {
         await this.runStatement(loadStatement(spec, staged, false));
         // Objects whose fast read mis-read a line after a broken one: the table again, those read line by line.
-        const byLine = await objectsToReadByLine(this.connection(this.db), table, staged, tier, fields, cmp);
-        if (byLine.length > 0) {
-          await this.runStatement(loadStatement(spec, staged, false, [], byLine));
+        const lines = await objectsToReadByLine(this.connection(this.db), table, staged, tier, fields, cmp);
+        if (lines.length > 0) {
+          await this.runStatement(loadStatement(spec, staged, false, [], lines));
           await this.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
+          byLine.push(...lines.map((o) => o.url));
         }
       }
     }
     await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE[tier], agg_table: table }));
+    return byLine;
   }
 
   /**

@@ -109,7 +109,10 @@ export interface CountingEngine {
 
 /** The file tiers' capability of an engine: see {@link CountingEngine.files}. */
 export interface FileCounting {
-  /** A file tier's staged objects, parsed and aggregated. */
+  /**
+   * A file tier's staged objects, parsed and aggregated. Returns the URLs of the objects whose lines had
+   * to be read one at a time (a broken line made the fast reader mis-read the next: src/engine/line-check.ts).
+   */
   loadFiles(
     tier: FileTier,
     staged: StagedObject[],
@@ -118,7 +121,7 @@ export interface FileCounting {
     lateDays: number,
     /** Keeps and reuses each object's aggregate across runs; unset, every object is parsed. */
     cache?: ObjectCache,
-  ): Promise<void>;
+  ): Promise<string[]>;
   /**
    * The cache's lookup of a listed object before it is staged: its entry (the aggregate loadFiles would
    * make of it) as a local file, or undefined. A found object is staged as that entry (`aggregate`).

@@ -188,6 +188,8 @@ export async function objectAggregates(
   compare?: CompareSql,
   /** The tier's objects not passed here, each already its entry: counted as hits in the log line. */
   skipped = 0,
+  /** Told of each object made from its lines read one at a time (src/engine/line-check.ts). */
+  onByLine: (object: StagedObject) => void = () => {},
 ): Promise<StagedObject[]> {
   const query = aggregateQuery(tier, fields, compare);
   // The query's text without the path: part of every entry's name, so that a changed parse misses.
@@ -220,8 +222,10 @@ export async function objectAggregates(
       // the line after it wrong, so the object is checked line by line, and made from its lines if so.
       const blankLines = 'bad AND bucket IS NULL AND site_value IS NULL';
       const [blank] = await conn.rows(`SELECT count(*) AS n FROM read_parquet(${sqlString(made)}) WHERE ${blankLines}`);
-      if (Number(blank?.n ?? 0) > 0 && (await linesDiffering(conn, tier, [object], fields, compare)).size > 0)
+      if (Number(blank?.n ?? 0) > 0 && (await linesDiffering(conn, tier, [object], fields, compare)).size > 0) {
         await conn.run(`COPY (${query(object.path, true)}) TO ${sqlString(made)} (FORMAT parquet)`);
+        onByLine(object);
+      }
       // Kept once the object proved whole (its gzip check runs beside this): a cut gzip is never an entry.
       if (name)
         kept.push(

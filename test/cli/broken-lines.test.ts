@@ -67,6 +67,14 @@ describe('a record after a broken line', () => {
     const out = path.join(dir, 'out');
     const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
     expect(run.stderr).not.toContain('rror');
+    // Each object with such a line is named once per tier, in a warning.
+    for (const tier of ['proxy', 'gcs'])
+      for (const name of ['a.jsonl', 'b.jsonl.gz']) {
+        const said = run.stderr
+          .split('\n')
+          .filter((l) => l.includes(`"${tier}: `) && l.includes(`/${name} has a broken line`));
+        expect(said).toHaveLength(1);
+      }
     const rows = parseCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
     const us = rows.find((r) => r.site === 'US')!;
     const unknown = rows.find((r) => r.site === 'UNKNOWN')!;
