@@ -10,10 +10,7 @@ WITH ndjson AS (
     sum(hash(ts_raw, rid_raw, site_raw, status_raw, tags, 'parity')) AS h2
   FROM (
     SELECT
-      CAST({{timestamp}} AS VARCHAR) AS ts_raw,
-      CAST({{request_id}} AS VARCHAR) AS rid_raw,
-      CAST({{site}} AS VARCHAR) AS site_raw,
-      CAST({{status}} AS VARCHAR) AS status_raw,
+      {{line_fields}},
       {{tags}} AS tags,
       parity_source_file AS source_file
     FROM read_ndjson($paths, columns = {{columns}}, format = 'newline_delimited', ignore_errors = true,

@@ -1,10 +1,7 @@
 -- One object's lines for object-aggregate.sql, as read_ndjson reads them. Identifiers: the object's path as a
 -- string literal, the field columns (src/engine/record-columns.ts).
 SELECT
-    CAST({{timestamp}} AS VARCHAR) AS ts_raw,
-    CAST({{request_id}} AS VARCHAR) AS rid_raw,
-    CAST({{site}} AS VARCHAR) AS site_raw,
-    CAST({{status}} AS VARCHAR) AS status_raw,
+    {{line_fields}},
     NULL::DATE AS folder_day,
     NULL::BIGINT AS folder_epoch_day,
     {{tags}} AS tags,

@@ -11,10 +11,7 @@ SELECT r.ts_raw, r.rid_raw, r.site_raw, r.status_raw, f.folder_day, f.folder_epo
        r.parity_source_file AS source_file
   FROM (
     SELECT
-      CAST({{timestamp}} AS VARCHAR) AS ts_raw,
-      CAST({{request_id}} AS VARCHAR) AS rid_raw,
-      CAST({{site}} AS VARCHAR) AS site_raw,
-      CAST({{status}} AS VARCHAR) AS status_raw,
+      {{line_fields}},
       {{tags}} AS tags,
       parity_source_file
     FROM read_ndjson($paths, columns = {{columns}}, format = 'newline_delimited', ignore_errors = true,

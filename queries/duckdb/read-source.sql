@@ -1,8 +1,5 @@
 SELECT
-    CAST({{timestamp}} AS VARCHAR) AS ts_raw,
-    CAST({{request_id}} AS VARCHAR) AS rid_raw,
-    CAST({{site}} AS VARCHAR) AS site_raw,
-    CAST({{status}} AS VARCHAR) AS status_raw,
+    {{line_fields}},
     CAST($folder_day_{{i}} AS DATE) AS folder_day,
     CAST($folder_epoch_day_{{i}} AS BIGINT) AS folder_epoch_day,
     {{tags}} AS tags,

@@ -3,7 +3,7 @@ import type { StagedObject } from '../domain.js';
 import { loadQuery } from '../queries.js';
 import { type CompareSql, duckdbColumnTags } from './compare-sql.js';
 import { type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from './duckdb-api.js';
-import { duckdbPath } from './load-sql.js';
+import { duckdbPath, lineFieldsSql } from './load-sql.js';
 import { buildRecordColumns } from './record-columns.js';
 
 /**
@@ -30,7 +30,7 @@ export interface Connection {
 /** The identifiers the line queries take: the field columns, their expressions, the structure and the tags. */
 function lineIdentifiers(tier: 'proxy' | 'gcs', fields: RecordFields, compare?: CompareSql) {
   const { columns, structure, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, compare?.paths);
-  return { ...expr, columns, structure, tags: duckdbColumnTags(compare, extraExpr) };
+  return { line_fields: lineFieldsSql(expr), columns, structure, tags: duckdbColumnTags(compare, extraExpr) };
 }
 
 /**
@@ -48,8 +48,8 @@ export async function linesDiffering(
 ): Promise<Set<string>> {
   if (objects.length === 0) return new Set();
   const ids = lineIdentifiers(tier, fields, compare);
-  const lines = loadQuery('duckdb', 'read-lines', ids);
-  const rejects = loadQuery('duckdb', 'read-line-rejects', ids);
+  const lines = loadQuery('duckdb', 'read-lines', { ...ids, structs: loadQuery('duckdb', 'line-json', ids) });
+  const rejects = loadQuery('duckdb', 'read-lines', { ...ids, structs: loadQuery('duckdb', 'line-rejects', ids) });
   const read = async (paths: readonly Pick<StagedObject, 'path'>[], make: string[]) => {
     // The reader adds to its rejects tables: start them empty, so that only these objects' are counted.
     await conn.run('DROP TABLE IF EXISTS parity_line_rejects');

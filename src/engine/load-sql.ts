@@ -26,6 +26,10 @@ export const MAX_FOLDER_SCANS = 4;
  */
 export const duckdbPath = (file: string): string => file.replace(/[[*?]/g, (c) => `[${c}]`);
 
+/** A line's four fields as the text columns every reader of lines gives (line-fields.sql), from their expressions. */
+export const lineFieldsSql = (expr: Record<keyof RecordFields, string>): string =>
+  loadQuery('duckdb', 'line-fields', expr);
+
 /** A text as a SQL string literal: for what DuckDB takes no parameter for (a path in COPY or a query text). */
 export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
@@ -95,7 +99,7 @@ export function loadStatement(
       path_folder_days: LIST(VARCHAR),
       path_folder_epoch_days: LIST(BIGINT),
     });
-    sources = loadQuery('duckdb', 'read-source-joined', { columns, ...expr, tags });
+    sources = loadQuery('duckdb', 'read-source-joined', { columns, line_fields: lineFieldsSql(expr), tags });
   } else {
     sources = [...folders]
       .map(([folderDay, paths], i) => {
@@ -109,7 +113,7 @@ export function loadStatement(
         });
         return cached
           ? loadQuery('duckdb', 'read-cached-source', { i: String(i) })
-          : loadQuery('duckdb', 'read-source', { i: String(i), columns, ...expr, tags });
+          : loadQuery('duckdb', 'read-source', { i: String(i), columns, line_fields: lineFieldsSql(expr), tags });
       })
       .join('\n  UNION ALL\n  ');
   }

@@ -9,7 +9,7 @@ import { loadQuery } from '../queries.js';
 import { type CompareSql, duckdbColumnTags, duckdbHashesAgg } from './compare-sql.js';
 import { buildRecordColumns } from './record-columns.js';
 import { type Connection, linesDiffering } from './line-check.js';
-import { duckdbPath, sqlString } from './load-sql.js';
+import { duckdbPath, lineFieldsSql, sqlString } from './load-sql.js';
 
 /** Bumped when an entry's meaning changes in a way the query texts below do not show. */
 const FORMAT = 1;
@@ -149,7 +149,12 @@ function aggregateQuery(
     loadQuery('duckdb', 'object-aggregate', {
       source: byLine
         ? loadQuery('duckdb', 'read-lines-object')
-        : loadQuery('duckdb', 'read-object', { ...expr, columns, tags, path: sqlString(duckdbPath(file)) }),
+        : loadQuery('duckdb', 'read-object', {
+            line_fields: lineFieldsSql(expr),
+            columns,
+            tags,
+            path: sqlString(duckdbPath(file)),
+          }),
       hashes: duckdbHashesAgg(compare, 'tags'),
       status_required: tier === 'proxy' ? 'true' : 'false',
       parse_lines: loadQuery('duckdb', 'parse-lines'),
