@@ -152,9 +152,11 @@ export async function readBatch(
         });
       }
       const files = fileCountingOf(engine, t.name);
+      // Named once each, though a gzip found cut makes the tier be loaded again.
+      const warned = new Set<string>();
       const load = async (staged: typeof read.staged) => {
         const byLine = await files.loadFiles(t.name, staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays, cache);
-        for (const object of byLine)
+        for (const object of byLine.filter((o) => !warned.has(o) && warned.add(o)))
           log.warn(
             `${t.name}: ${object} has a broken line the JSON reader read on past, into the next; ` +
               'its lines were read again one at a time, each counted as what it is',

@@ -16,6 +16,17 @@ function findQueriesDir(): string {
 
 const cache = new Map<string, string>();
 
+/** A SQL file from queries/<engine>/ as it is, its `{{name}}` identifiers unfilled (read once). */
+export function loadQueryText(engine: string, name: string): string {
+  const key = `${engine}/${name}`;
+  let text = cache.get(key);
+  if (text === undefined) {
+    text = readFileSync(path.join(findQueriesDir(), engine, `${name}.sql`), 'utf8');
+    cache.set(key, text);
+  }
+  return text;
+}
+
 /**
  * A SQL file from queries/<engine>/, with `{{name}}` identifiers filled in. Identifiers must come
  * from validated sources (table names are constants, field paths pass record-columns.ts); values
@@ -23,12 +34,7 @@ const cache = new Map<string, string>();
  */
 export function loadQuery(engine: string, name: string, identifiers: Record<string, string> = {}): string {
   const key = `${engine}/${name}`;
-  let text = cache.get(key);
-  if (text === undefined) {
-    text = readFileSync(path.join(findQueriesDir(), engine, `${name}.sql`), 'utf8');
-    cache.set(key, text);
-  }
-  return text.replace(/\{\{(\w+)\}\}/g, (_, id: string) => {
+  return loadQueryText(engine, name).replace(/\{\{(\w+)\}\}/g, (_, id: string) => {
     const value = identifiers[id];
     if (value === undefined) throw new Error(`query ${key}: no value for {{${id}}}`);
     return value;

@@ -11,4 +11,4 @@ const api = createRequire(import.meta.url)('@duckdb/node-api') as typeof import(
 export const { BIGINT, BOOLEAN, LIST, listValue, VARCHAR } = api;
 export const DuckDBInstance = api.DuckDBInstance;
 export type DuckDBInstance = import('@duckdb/node-api').DuckDBInstance;
-export type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+export type { DuckDBAppender, DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';

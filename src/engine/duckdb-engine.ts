@@ -31,7 +31,7 @@ import { duckdbComparing } from './compare-duckdb.js';
 import { type CompareSql, compareSqlOf, duckdbHashesAgg, duckdbPayloadTags } from './compare-sql.js';
 import { foldWindows, type WindowCounting } from './loss-windows.js';
 import { DEFAULT_FIELDS } from './record-columns.js';
-import { type Connection, objectsToReadByLine } from './line-check.js';
+import { type Connection, dropLines, objectsToReadByLine } from './line-check.js';
 import { aggregateShape, cachedAggregateLookup, type ObjectCache, objectAggregates } from './object-cache.js';
 import { loadWithSlices } from './day-slices.js';
 import { emptyTable, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
@@ -142,6 +142,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   private connection(db: DuckDBConnection): Connection {
     const rethrow = (e: unknown) => Promise.reject(this.rethrow(e));
     return {
+      appender: (table) => db.createAppender(table).catch(rethrow),
       run: (sql, values, types) => db.run(sql, values, types).then(() => undefined, rethrow),
       rows: (sql, values, types) =>
         db.runAndReadAll(sql, values, types).then((r) => r.getRowObjectsJS() as Record<string, unknown>[], rethrow),
@@ -225,6 +226,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
         if (lines.length > 0) {
           await this.runStatement(loadStatement(spec, staged, false, [], lines));
           await this.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
+          await dropLines(this.connection(this.db));
           byLine.push(...lines.map((o) => o.url));
         }
       }

@@ -1,8 +1,11 @@
 import type { RecordFields } from '../config.js';
 import type { StagedObject } from '../domain.js';
-import { loadQuery } from '../queries.js';
+import { isUtf8 } from 'node:buffer';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { loadQuery, loadQueryText } from '../queries.js';
 import { type CompareSql, duckdbColumnTags } from './compare-sql.js';
-import { type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from './duckdb-api.js';
+import { type DuckDBAppender, type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from './duckdb-api.js';
 import { duckdbPath, lineFieldsSql } from './load-sql.js';
 import { buildRecordColumns } from './record-columns.js';
 
@@ -19,6 +22,8 @@ import { buildRecordColumns } from './record-columns.js';
 
 /** One DuckDB connection's statements: the line table is a temporary table of the connection that made it. */
 export interface Connection {
+  /** An appender of rows to a table of the connection (a temporary one included). */
+  appender(table: string): Promise<Pick<DuckDBAppender, 'appendVarchar' | 'appendNull' | 'endRow' | 'closeSync'>>;
   run(sql: string, values?: Record<string, DuckDBValue>, types?: Record<string, DuckDBType>): Promise<void>;
   rows(
     sql: string,
@@ -26,6 +31,12 @@ export interface Connection {
     types?: Record<string, DuckDBType>,
   ): Promise<Record<string, unknown>[]>;
 }
+
+/** The text of the line check's queries, as they are in queries/duckdb: part of the cache's entry names. */
+export const LINE_CHECK_TEXT = (): string =>
+  ['line-json', 'line-rejects', 'line-text', 'read-lines', 'lines-sums', 'lines-differ', 'read-lines-object']
+    .map((q) => loadQueryText('duckdb', q))
+    .join('\n');
 
 /** The identifiers the line queries take: the field columns, their expressions, the structure and the tags. */
 function lineIdentifiers(tier: 'proxy' | 'gcs', fields: RecordFields, compare?: CompareSql) {
@@ -35,9 +46,11 @@ function lineIdentifiers(tier: 'proxy' | 'gcs', fields: RecordFields, compare?: 
 
 /**
  * Reads `objects` one line at a time and returns the paths of those whose lines read_ndjson reads
- * otherwise (the reader's names: each object's path as it is); their lines are then in this
- * connection's parity_lines. A difference the check misses needs two 64-bit sums of hashes and the
- * row count of an object to agree while its rows differ.
+ * otherwise (the reader's names: each object's path as it is); the lines of those are then in this
+ * connection's parity_lines, until dropLines. First a screen in the engine (read_csv: fast, but not
+ * byte-exact: it cuts a line at a NUL byte, ends one at a lone CR, rejects one over 16 MiB), then, for
+ * the objects the screen finds different, the exact reading (objectLines). A difference either misses
+ * needs two 64-bit sums of hashes and the row count of an object to agree while its rows differ.
  */
 export async function linesDiffering(
   conn: Connection,
@@ -48,31 +61,90 @@ export async function linesDiffering(
 ): Promise<Set<string>> {
   if (objects.length === 0) return new Set();
   const ids = lineIdentifiers(tier, fields, compare);
-  const lines = loadQuery('duckdb', 'read-lines', { ...ids, structs: loadQuery('duckdb', 'line-json', ids) });
-  const rejects = loadQuery('duckdb', 'read-lines', { ...ids, structs: loadQuery('duckdb', 'line-rejects', ids) });
-  const read = async (paths: readonly Pick<StagedObject, 'path'>[], make: string[]) => {
-    // The reader adds to its rejects tables: start them empty, so that only these objects' are counted.
-    await conn.run('DROP TABLE IF EXISTS parity_line_rejects');
-    await conn.run('DROP TABLE IF EXISTS parity_line_scans');
-    const values = { paths: listValue(paths.map((o) => duckdbPath(o.path))) };
-    const types = { paths: LIST(VARCHAR) };
-    await conn.run(make[0]!, values, types);
-    await conn.run(make[1]!);
-    return { values, types };
-  };
+  const lines = (structs: string) =>
+    loadQuery('duckdb', 'read-lines', { ...ids, structs: loadQuery('duckdb', structs, ids) });
   const sums = (source: string) => loadQuery('duckdb', 'lines-sums', { source });
-  const { values, types } = await read(objects, [
-    `CREATE OR REPLACE TEMP TABLE parity_line_sums AS ${sums(lines)}`,
-    `INSERT INTO parity_line_sums ${sums(rejects)}`,
-  ]);
-  const rows = await conn.rows(loadQuery('duckdb', 'lines-differ', ids), values, types);
-  const differing = new Set(rows.map((r) => String(r.file)));
-  if (differing.size > 0)
-    await read(
-      objects.filter((o) => differing.has(o.path)),
-      [`CREATE OR REPLACE TEMP TABLE parity_lines AS ${lines}`, `INSERT INTO parity_lines ${rejects}`],
-    );
+  const differ = async (paths: readonly Pick<StagedObject, 'path'>[]) => {
+    const values = { paths: listValue(paths.map((o) => duckdbPath(o.path))) };
+    const rows = await conn.rows(loadQuery('duckdb', 'lines-differ', ids), values, { paths: LIST(VARCHAR) });
+    return new Set(rows.map((r) => String(r.file)));
+  };
+  // The screen. The reader adds to its rejects tables: start them empty, so that only these objects' count.
+  await conn.run('DROP TABLE IF EXISTS parity_line_rejects');
+  await conn.run('DROP TABLE IF EXISTS parity_line_scans');
+  const values = { paths: listValue(objects.map((o) => duckdbPath(o.path))) };
+  await conn.run(`CREATE OR REPLACE TEMP TABLE parity_line_sums AS ${sums(lines('line-json'))}`, values, {
+    paths: LIST(VARCHAR),
+  });
+  await conn.run(`INSERT INTO parity_line_sums ${sums(lines('line-rejects'))}`);
+  const screened = await differ(objects);
+  await conn.run('DROP TABLE parity_line_rejects');
+  await conn.run('DROP TABLE parity_line_scans');
+  if (screened.size === 0) return await dropLines(conn).then(() => screened);
+  // The exact reading of the objects the screen found different.
+  const suspects = objects.filter((o) => screened.has(o.path));
+  await conn.run('CREATE OR REPLACE TEMP TABLE parity_line_text (line VARCHAR, source_file VARCHAR)');
+  const appender = await conn.appender('parity_line_text');
+  try {
+    for (const o of suspects)
+      for await (const line of objectLines(o.path)) {
+        if (line === null) appender.appendNull();
+        else appender.appendVarchar(line);
+        appender.appendVarchar(o.path);
+        appender.endRow();
+      }
+  } finally {
+    appender.closeSync();
+  }
+  await conn.run(`CREATE OR REPLACE TEMP TABLE parity_lines AS ${lines('line-text')}`);
+  await conn.run('DROP TABLE parity_line_text');
+  await conn.run(`CREATE OR REPLACE TEMP TABLE parity_line_sums AS ${sums('SELECT * FROM parity_lines')}`);
+  const differing = await differ(suspects);
+  if (differing.size === 0) await dropLines(conn);
   return differing;
+}
+
+/** Drops what linesDiffering left on the connection (parity_lines once read, and the sums). */
+export async function dropLines(conn: Connection): Promise<void> {
+  for (const t of ['parity_lines', 'parity_line_sums', 'parity_line_text']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+}
+
+/** Bytes a line of only these is blank to read_ndjson (JSON's whitespace, and C's: VT and FF too): no row. */
+const BLANK = new Set([0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d]);
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * Each line of a staged object (gzip when its path ends in .gz), split at every newline byte as
+ * read_ndjson splits it: a blank line left out, the file's UTF-8 BOM dropped, a line with a NUL byte or
+ * that is not UTF-8 given as null (no JSON text holds either: read_ndjson reads it as a row of NULLs).
+ */
+export async function* objectLines(file: string): AsyncGenerator<string | null> {
+  const input = createReadStream(file);
+  const stream: AsyncIterable<Buffer> = file.endsWith('.gz') ? input.pipe(createGunzip()) : input;
+  let rest = Buffer.alloc(0);
+  let first = true;
+  const line = (b: Buffer): string | null | undefined => {
+    if (first) {
+      first = false;
+      if (b.subarray(0, 3).equals(BOM)) b = b.subarray(3);
+    }
+    if (b.every((c) => BLANK.has(c))) return undefined;
+    return b.includes(0) || !isUtf8(b) ? null : b.toString('utf8');
+  };
+  for await (const chunk of stream) {
+    const buf = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+    let start = 0;
+    for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
+      const l = line(buf.subarray(start, nl));
+      if (l !== undefined) yield l;
+      start = nl + 1;
+    }
+    rest = Buffer.from(buf.subarray(start));
+  }
+  if (rest.length > 0) {
+    const l = line(rest);
+    if (l !== undefined) yield l;
+  }
 }
 
 /**

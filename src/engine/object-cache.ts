@@ -8,7 +8,7 @@ import type { CacheStore } from '../storage/cache-store.js';
 import { loadQuery } from '../queries.js';
 import { type CompareSql, duckdbColumnTags, duckdbHashesAgg } from './compare-sql.js';
 import { buildRecordColumns } from './record-columns.js';
-import { type Connection, linesDiffering } from './line-check.js';
+import { type Connection, dropLines, LINE_CHECK_TEXT, linesDiffering } from './line-check.js';
 import { duckdbPath, lineFieldsSql, sqlString } from './load-sql.js';
 
 /** Bumped when an entry's meaning changes in a way the query texts below do not show. */
@@ -129,9 +129,13 @@ export class ObjectCache {
   }
 }
 
-/** The text of everything that shapes an object's aggregate: part of its entry's name, and of its days' (day-slices.ts). */
+/**
+ * The text of everything that shapes an object's aggregate: its query, and the line check's, which
+ * may make it from the object's lines instead (line-check.ts). Part of its entry's name, and of its
+ * days' (day-slices.ts): a change to either makes every entry again.
+ */
 export const aggregateShape = (tier: 'proxy' | 'gcs', fields: RecordFields, compare?: CompareSql): string =>
-  aggregateQuery(tier, fields, compare)('');
+  aggregateQuery(tier, fields, compare)('') + LINE_CHECK_TEXT();
 
 /**
  * One object's aggregate query (object-aggregate.sql) for a file; with '' its shape, part of every entry's
@@ -171,7 +175,7 @@ export function cachedAggregateLookup(
   fields: RecordFields,
   compare?: CompareSql,
 ): (object: Pick<StagedObject, 'url' | 'identity'>) => Promise<string | undefined> {
-  const shape = aggregateQuery(tier, fields, compare)('');
+  const shape = aggregateShape(tier, fields, compare);
   return async (object) =>
     object.identity ? cache.lookup(object, cache.entryName(object.identity, tier, fields, shape)) : undefined;
 }
@@ -198,7 +202,7 @@ export async function objectAggregates(
 ): Promise<StagedObject[]> {
   const query = aggregateQuery(tier, fields, compare);
   // The query's text without the path: part of every entry's name, so that a changed parse misses.
-  const shape = query('');
+  const shape = aggregateShape(tier, fields, compare);
   await mkdir(scratch, { recursive: true });
   const out: StagedObject[] = new Array<StagedObject>(staged.length);
   let hits = 0;
@@ -229,6 +233,7 @@ export async function objectAggregates(
       const [blank] = await conn.rows(`SELECT count(*) AS n FROM read_parquet(${sqlString(made)}) WHERE ${blankLines}`);
       if (Number(blank?.n ?? 0) > 0 && (await linesDiffering(conn, tier, [object], fields, compare)).size > 0) {
         await conn.run(`COPY (${query(object.path, true)}) TO ${sqlString(made)} (FORMAT parquet)`);
+        await dropLines(conn);
         onByLine(object);
       }
       // Kept once the object proved whole (its gzip check runs beside this): a cut gzip is never an entry.

@@ -95,3 +95,55 @@ describe('a record after a broken line', () => {
     }
   });
 });
+
+/**
+ * Lines the JSON reader reads right, that a reader of lines could read otherwise: NUL bytes (crash
+ * padding), a lone CR inside a record, a line of only a vertical tab, a record with no timestamp or
+ * site. Beside a non-JSON line (so that the object is checked), they count as they always did, and no
+ * object is read line by line.
+ */
+const ODD: (string | Buffer)[] = [
+  'GET /healthz HTTP/1.1 200',
+  Buffer.from([0, 0, 0, 0]),
+  Buffer.concat([Buffer.from([0, 0]), Buffer.from(rec('nul-before', 200))]),
+  Buffer.concat([Buffer.from(rec('nul-after', 200)), Buffer.from([0]), Buffer.from('garbage')]),
+  `{"timestamp":"${DAY}T12:00:00Z",\r"request_id":"cr-1","site":"US","status":200}`,
+  '\v',
+  '{"request_id":"no-ts","status":200}',
+];
+
+describe('lines the JSON reader reads right', () => {
+  test.each([
+    ['read directly', false],
+    ['through the per-object cache', true],
+  ])('count as before, and no object is read line by line (%s)', async (_name, cached) => {
+    const dir = await tempDir();
+    const body = (status?: number) =>
+      Buffer.concat([
+        ...ODD.map((b) => Buffer.concat([Buffer.isBuffer(b) ? b : Buffer.from(b), Buffer.from('\n')])),
+        Buffer.from(`${rec('whole-1', status)}\n${rec('whole-2', status)}\n`),
+      ]);
+    for (const [tier, status] of [
+      ['proxy', 200],
+      ['landed', undefined],
+    ] as const) {
+      await write(path.join(dir, `${tier}/dt=${DAY}/a.jsonl`), body(status));
+      await write(path.join(dir, `${tier}/dt=${DAY}/b.jsonl.gz`), body(status));
+    }
+    const config = await writeConfig(dir, {
+      sites: ['US'],
+      ...(cached ? { cache: { location: path.join(dir, 'cache') } } : {}),
+    });
+    const out = path.join(dir, 'out');
+    const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
+    expect(run.stderr).not.toContain('broken line');
+    const rows = parseCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
+    const us = rows.find((r) => r.site === 'US')!;
+    const unknown = rows.find((r) => r.site === 'UNKNOWN')!;
+    // Per object: cr-1, whole-1 and whole-2 are records; the healthz line, the three with NUL bytes and
+    // the record without timestamp or site are malformed; the vertical tab is a blank line.
+    expect(Number(us.proxy_accepted)).toBe(2 * 3);
+    expect(Number(us.gcs_records)).toBe(2 * 3);
+    expect([Number(unknown.proxy_malformed), Number(unknown.gcs_malformed)]).toEqual([2 * 5, 2 * 5]);
+  });
+});

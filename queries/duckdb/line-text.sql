@@ -1,0 +1,5 @@
+-- The struct of each line of parity_line_text, the lines src/engine/line-check.ts split off the objects
+-- itself, byte for byte at each newline (read-lines.sql's rows): NULL for a line that is no JSON; a line
+-- that held a NUL byte or was not UTF-8 arrives as NULL, as read_ndjson reads it.
+SELECT CASE WHEN json_valid(line) THEN json_transform(line, {{structure}}) END AS parity_line, source_file
+FROM parity_line_text
