@@ -31,7 +31,7 @@ import { duckdbComparing } from './compare-duckdb.js';
 import { type CompareSql, compareSqlOf, duckdbHashesAgg, duckdbPayloadTags } from './compare-sql.js';
 import { foldWindows, type WindowCounting } from './loss-windows.js';
 import { DEFAULT_FIELDS } from './record-columns.js';
-import { type Connection, dropLines, objectsToReadByLine } from './line-check.js';
+import { type Connection, loadCheckingLines } from './line-check.js';
 import { aggregateShape, cachedAggregateLookup, type ObjectCache, objectAggregates } from './object-cache.js';
 import { loadWithSlices } from './day-slices.js';
 import { emptyTable, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
@@ -220,15 +220,10 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
         const runner = { run: (st: Statement | string) => this.runStatement(st), scratch: this.scratch };
         await loadWithSlices(runner, spec, staged, cache, aggregateShape(tier, fields, cmp), aggregate);
       } else {
-        await this.runStatement(loadStatement(spec, staged, false));
-        // Objects whose fast read mis-read a line after a broken one: the table again, those read line by line.
-        const lines = await objectsToReadByLine(this.connection(this.db), table, staged, tier, fields, cmp);
-        if (lines.length > 0) {
-          await this.runStatement(loadStatement(spec, staged, false, [], lines));
-          await this.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
-          await dropLines(this.connection(this.db));
-          byLine.push(...lines.map((o) => o.url));
-        }
+        const load = (lines: readonly StagedObject[]) =>
+          this.runStatement(loadStatement(spec, staged, false, [], lines));
+        const lines = await loadCheckingLines(this.connection(this.db), load, table, staged, tier, fields, cmp);
+        byLine.push(...lines.map((o) => o.url));
       }
     }
     await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE[tier], agg_table: table }));

@@ -83,10 +83,29 @@ export async function linesDiffering(
   if (screened.size === 0) return await dropLines(conn).then(() => screened);
   // The exact reading of the objects the screen found different.
   const suspects = objects.filter((o) => screened.has(o.path));
+  await readExactly(conn, suspects, tier, fields, compare);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE parity_line_sums AS ${sums('SELECT * FROM parity_lines')}`);
+  const differing = await differ(suspects);
+  if (differing.size === 0) await dropLines(conn);
+  return differing;
+}
+
+/**
+ * Puts the lines of `objects` into this connection's parity_lines, each split off by objectLines and
+ * parsed alone by the same struct as the fast read's columns.
+ */
+export async function readExactly(
+  conn: Connection,
+  objects: readonly Pick<StagedObject, 'path'>[],
+  tier: 'proxy' | 'gcs',
+  fields: RecordFields,
+  compare?: CompareSql,
+): Promise<void> {
+  const ids = lineIdentifiers(tier, fields, compare);
   await conn.run('CREATE OR REPLACE TEMP TABLE parity_line_text (line VARCHAR, source_file VARCHAR)');
   const appender = await conn.appender('parity_line_text');
   try {
-    for (const o of suspects)
+    for (const o of objects)
       for await (const line of objectLines(o.path)) {
         if (line === null) appender.appendNull();
         else appender.appendVarchar(line);
@@ -96,12 +115,23 @@ export async function linesDiffering(
   } finally {
     appender.closeSync();
   }
-  await conn.run(`CREATE OR REPLACE TEMP TABLE parity_lines AS ${lines('line-text')}`);
+  const structs = loadQuery('duckdb', 'line-text', ids);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE parity_lines AS ${loadQuery('duckdb', 'read-lines', { ...ids, structs })}`,
+  );
   await conn.run('DROP TABLE parity_line_text');
-  await conn.run(`CREATE OR REPLACE TEMP TABLE parity_line_sums AS ${sums('SELECT * FROM parity_lines')}`);
-  const differing = await differ(suspects);
-  if (differing.size === 0) await dropLines(conn);
-  return differing;
+}
+
+/**
+ * The object a failed fast read names, when it failed on JSON it could not recover from (a line such as
+ * `[` makes the reader take the next lines as one array, and it throws at the end of the data instead of
+ * counting them): that object is then read exactly instead. Undefined for any other failure.
+ */
+export function unreadableJsonObject(e: unknown): string | undefined {
+  const m = /^Invalid Input Error: Malformed JSON in file "(.*)", at byte \d+ in line \d+/.exec(
+    e instanceof Error ? e.message : '',
+  );
+  return m?.[1];
 }
 
 /** Drops what linesDiffering left on the connection (parity_lines once read, and the sums). */
@@ -172,4 +202,43 @@ export async function objectsToReadByLine(
   const suspects = staged.filter((o) => files.has(o.path));
   const differing = await linesDiffering(conn, tier, suspects, fields, compare);
   return suspects.filter((o) => differing.has(o.path));
+}
+
+/**
+ * A file tier's table by `load` (load-records.sql, `byLine` its objects read from parity_lines): the
+ * fast read, then the objects it could not read at all (unreadableJsonObject) or mis-read
+ * (objectsToReadByLine) read exactly, the table made again with them. Returns those objects.
+ */
+export async function loadCheckingLines(
+  conn: Connection,
+  load: (byLine: readonly StagedObject[]) => Promise<void>,
+  table: string,
+  staged: readonly StagedObject[],
+  tier: 'proxy' | 'gcs',
+  fields: RecordFields,
+  compare?: CompareSql,
+): Promise<StagedObject[]> {
+  let unreadable: StagedObject[] = [];
+  for (;;) {
+    try {
+      await load(unreadable);
+      break;
+    } catch (e) {
+      const file = unreadableJsonObject(e);
+      const object = staged.find((o) => o.path === file && !unreadable.includes(o));
+      if (!object) throw e;
+      unreadable = [...unreadable, object];
+      await readExactly(conn, unreadable, tier, fields, compare);
+    }
+  }
+  const rest = staged.filter((o) => !unreadable.includes(o));
+  const misread = await objectsToReadByLine(conn, table, rest, tier, fields, compare);
+  const byLine = [...unreadable, ...misread];
+  if (misread.length > 0) {
+    await readExactly(conn, byLine, tier, fields, compare);
+    await load(byLine);
+  }
+  await conn.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
+  await dropLines(conn);
+  return byLine;
 }

@@ -8,7 +8,14 @@ import type { CacheStore } from '../storage/cache-store.js';
 import { loadQuery } from '../queries.js';
 import { type CompareSql, duckdbColumnTags, duckdbHashesAgg } from './compare-sql.js';
 import { buildRecordColumns } from './record-columns.js';
-import { type Connection, dropLines, LINE_CHECK_TEXT, linesDiffering } from './line-check.js';
+import {
+  type Connection,
+  dropLines,
+  LINE_CHECK_TEXT,
+  linesDiffering,
+  readExactly,
+  unreadableJsonObject,
+} from './line-check.js';
 import { duckdbPath, lineFieldsSql, sqlString } from './load-sql.js';
 
 /** Bumped when an entry's meaning changes in a way the query texts below do not show. */
@@ -226,12 +233,7 @@ export async function objectAggregates(
         continue;
       }
       const made = path.join(scratch, `aggregate-${tier}-${i}.parquet`);
-      await conn.run(`COPY (${query(object.path)}) TO ${sqlString(made)} (FORMAT parquet)`);
-      // A line with no usable timestamp and no site (every broken line is one): read_ndjson may have read
-      // the line after it wrong, so the object is checked line by line, and made from its lines if so.
-      const blankLines = 'bad AND bucket IS NULL AND site_value IS NULL';
-      const [blank] = await conn.rows(`SELECT count(*) AS n FROM read_parquet(${sqlString(made)}) WHERE ${blankLines}`);
-      if (Number(blank?.n ?? 0) > 0 && (await linesDiffering(conn, tier, [object], fields, compare)).size > 0) {
+      if (!(await madeByFastRead(conn, object, made)) || (await misread(conn, made, object))) {
         await conn.run(`COPY (${query(object.path, true)}) TO ${sqlString(made)} (FORMAT parquet)`);
         await dropLines(conn);
         onByLine(object);
@@ -243,6 +245,24 @@ export async function objectAggregates(
         );
       out[i] = { ...object, path: made };
     }
+  };
+  // The fast read of an object, or false when it cannot read it at all (its lines are then read exactly).
+  const madeByFastRead = async (conn: Connection, object: StagedObject, made: string) => {
+    try {
+      await conn.run(`COPY (${query(object.path)}) TO ${sqlString(made)} (FORMAT parquet)`);
+      return true;
+    } catch (e) {
+      if (unreadableJsonObject(e) !== object.path) throw e;
+      await readExactly(conn, [object], tier, fields, compare);
+      return false;
+    }
+  };
+  // A line with no usable timestamp and no site (every broken line is one): read_ndjson may have read the
+  // line after it wrong, so the object is checked line by line (and its lines are read exactly if so).
+  const misread = async (conn: Connection, made: string, object: StagedObject) => {
+    const blankLines = 'bad AND bucket IS NULL AND site_value IS NULL';
+    const [blank] = await conn.rows(`SELECT count(*) AS n FROM read_parquet(${sqlString(made)}) WHERE ${blankLines}`);
+    return Number(blank?.n ?? 0) > 0 && (await linesDiffering(conn, tier, [object], fields, compare)).size > 0;
   };
   // Every worker has stopped before this returns, so that no statement still runs on a connection after a failure.
   const settled = await Promise.allSettled(

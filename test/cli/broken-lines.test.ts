@@ -147,3 +147,47 @@ describe('lines the JSON reader reads right', () => {
     expect([Number(unknown.proxy_malformed), Number(unknown.gcs_malformed)]).toEqual([2 * 5, 2 * 5]);
   });
 });
+
+describe('an object the JSON reader cannot read at all', () => {
+  test.each([
+    ['read directly', false],
+    ['through the per-object cache', true],
+  ])('is read line by line instead of failing the run (%s)', async (_name, cached) => {
+    const dir = await tempDir();
+    // `[` makes the reader take the next lines as one array, which never closes as JSON: it throws at the
+    // end of the data. So does a record cut after a comma whose rest is on the next line.
+    const body = (status?: number) =>
+      [
+        rec('first', status),
+        '[',
+        rec('in-array', status),
+        ']',
+        `{"timestamp":"${DAY}T12:00:00Z","request_id":"cut",`,
+        '"site":"US"}',
+        rec('last', status),
+        '',
+      ].join('\n');
+    for (const [tier, status] of [
+      ['proxy', 200],
+      ['landed', undefined],
+    ] as const) {
+      await write(path.join(dir, `${tier}/dt=${DAY}/a.jsonl`), Buffer.from(body(status)));
+      await write(path.join(dir, `${tier}/dt=${DAY}/b.jsonl.gz`), Buffer.from(body(status)));
+    }
+    const config = await writeConfig(dir, {
+      sites: ['US'],
+      ...(cached ? { cache: { location: path.join(dir, 'cache') } } : {}),
+    });
+    const out = path.join(dir, 'out');
+    const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
+    expect(run.code).toBe(0);
+    const rows = parseCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
+    const us = rows.find((r) => r.site === 'US')!;
+    const unknown = rows.find((r) => r.site === 'UNKNOWN')!;
+    // Per object: first, in-array and last are records; `[`, `]` and both halves of the cut record are malformed.
+    expect(Number(us.proxy_accepted)).toBe(2 * 3);
+    expect(Number(us.gcs_records)).toBe(2 * 3);
+    expect([Number(unknown.proxy_malformed), Number(unknown.gcs_malformed)]).toEqual([2 * 4, 2 * 4]);
+    for (const name of ['a.jsonl', 'b.jsonl.gz']) expect(run.stderr).toContain(`/${name} has a broken line`);
+  });
+});
