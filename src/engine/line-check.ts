@@ -178,36 +178,9 @@ export async function* objectLines(file: string): AsyncGenerator<string | null> 
 }
 
 /**
- * After load-records.sql made `table` from `staged`: the objects it read a line of with none of the
- * fields (it wrote their paths in `rid` of those malformed rows, cleared here), checked line by line.
- * Returns the objects to read one line at a time (their lines are in parity_lines): none when the fast
- * read was exact.
- */
-export async function objectsToReadByLine(
-  conn: Connection,
-  table: string,
-  staged: readonly StagedObject[],
-  tier: 'proxy' | 'gcs',
-  fields: RecordFields,
-  compare?: CompareSql,
-): Promise<StagedObject[]> {
-  // The table is one the engine made (a constant name), never text from a file.
-  if (!/^[a-z_]+$/.test(table)) throw new Error(`not a table name: ${table}`);
-  const rows = await conn.rows(
-    `SELECT DISTINCT rid AS file FROM ${table} WHERE kind = 'malformed' AND rid IS NOT NULL`,
-  );
-  if (rows.length === 0) return [];
-  await conn.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
-  const files = new Set(rows.map((r) => String(r.file)));
-  const suspects = staged.filter((o) => files.has(o.path));
-  const differing = await linesDiffering(conn, tier, suspects, fields, compare);
-  return suspects.filter((o) => differing.has(o.path));
-}
-
-/**
  * A file tier's table by `load` (load-records.sql, `byLine` its objects read from parity_lines): the
- * fast read, then the objects it could not read at all (unreadableJsonObject) or mis-read
- * (objectsToReadByLine) read exactly, the table made again with them. Returns those objects.
+ * fast read, then the objects it could not read at all (unreadableJsonObject) or mis-read (a row with
+ * none of the fields, then linesDiffering) read exactly, the table made again with them. Returns those.
  */
 export async function loadCheckingLines(
   conn: Connection,
@@ -231,14 +204,23 @@ export async function loadCheckingLines(
       await readExactly(conn, unreadable, tier, fields, compare);
     }
   }
-  const rest = staged.filter((o) => !unreadable.includes(o));
-  const misread = await objectsToReadByLine(conn, table, rest, tier, fields, compare);
+  // The objects it read a line of with none of the fields: load-records.sql wrote their paths in `rid`
+  // of those malformed rows (the table is one the engine made, a constant name, never text from a file).
+  if (!/^[a-z_]+$/.test(table)) throw new Error(`not a table name: ${table}`);
+  const tagged = await conn.rows(
+    `SELECT DISTINCT rid AS file FROM ${table} WHERE kind = 'malformed' AND rid IS NOT NULL`,
+  );
+  await conn.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
+  const files = new Set(tagged.map((r) => String(r.file)));
+  const suspects = staged.filter((o) => files.has(o.path) && !unreadable.includes(o));
+  const differing = await linesDiffering(conn, tier, suspects, fields, compare);
+  const misread = suspects.filter((o) => differing.has(o.path));
   const byLine = [...unreadable, ...misread];
   if (misread.length > 0) {
     await readExactly(conn, byLine, tier, fields, compare);
     await load(byLine);
+    await conn.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
   }
-  await conn.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
   await dropLines(conn);
   return byLine;
 }

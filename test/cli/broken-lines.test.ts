@@ -53,6 +53,18 @@ async function scenario(dir: string): Promise<{ accepted: number; broken: number
   return { accepted: plain.records.length + gz.records.length, broken: 2 * BROKEN.length };
 }
 
+/** `reconcile --date DAY` over `dir` (one site, US; with `cached`, a per-object cache): the run, and its US and UNKNOWN rows. */
+async function reconcileDay(dir: string, cached: boolean) {
+  const config = await writeConfig(dir, {
+    sites: ['US'],
+    ...(cached ? { cache: { location: path.join(dir, 'cache') } } : {}),
+  });
+  const out = path.join(dir, 'out');
+  const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
+  const rows = parseCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
+  return { config, out, run, us: rows.find((r) => r.site === 'US')!, unknown: rows.find((r) => r.site === 'UNKNOWN')! };
+}
+
 describe('a record after a broken line', () => {
   test.each([
     ['read directly', false],
@@ -60,12 +72,7 @@ describe('a record after a broken line', () => {
   ])('counts as the record it is, and the broken line as malformed (%s)', async (_name, cached) => {
     const dir = await tempDir();
     const { accepted, broken } = await scenario(dir);
-    const config = await writeConfig(dir, {
-      sites: ['US'],
-      ...(cached ? { cache: { location: path.join(dir, 'cache') } } : {}),
-    });
-    const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
+    const { config, out, run, us, unknown } = await reconcileDay(dir, cached);
     expect(run.stderr).not.toContain('rror');
     // Each object with such a line is named once per tier, in a warning.
     for (const tier of ['proxy', 'gcs'])
@@ -75,9 +82,6 @@ describe('a record after a broken line', () => {
           .filter((l) => l.includes(`"${tier}: `) && l.includes(`/${name} has a broken line`));
         expect(said).toHaveLength(1);
       }
-    const rows = parseCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
-    const us = rows.find((r) => r.site === 'US')!;
-    const unknown = rows.find((r) => r.site === 'UNKNOWN')!;
     expect(Number(us.proxy_accepted)).toBe(accepted);
     expect(Number(us.gcs_records)).toBe(accepted);
     // Every broken line is malformed (no site: UNKNOWN's row), and none of the records after them is.
@@ -130,16 +134,8 @@ describe('lines the JSON reader reads right', () => {
       await write(path.join(dir, `${tier}/dt=${DAY}/a.jsonl`), body(status));
       await write(path.join(dir, `${tier}/dt=${DAY}/b.jsonl.gz`), body(status));
     }
-    const config = await writeConfig(dir, {
-      sites: ['US'],
-      ...(cached ? { cache: { location: path.join(dir, 'cache') } } : {}),
-    });
-    const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
+    const { run, us, unknown } = await reconcileDay(dir, cached);
     expect(run.stderr).not.toContain('broken line');
-    const rows = parseCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
-    const us = rows.find((r) => r.site === 'US')!;
-    const unknown = rows.find((r) => r.site === 'UNKNOWN')!;
     // Per object: cr-1, whole-1 and whole-2 are records; the healthz line, the three with NUL bytes and
     // the record without timestamp or site are malformed; the vertical tab is a blank line.
     expect(Number(us.proxy_accepted)).toBe(2 * 3);
@@ -174,16 +170,8 @@ describe('an object the JSON reader cannot read at all', () => {
       await write(path.join(dir, `${tier}/dt=${DAY}/a.jsonl`), Buffer.from(body(status)));
       await write(path.join(dir, `${tier}/dt=${DAY}/b.jsonl.gz`), Buffer.from(body(status)));
     }
-    const config = await writeConfig(dir, {
-      sites: ['US'],
-      ...(cached ? { cache: { location: path.join(dir, 'cache') } } : {}),
-    });
-    const out = path.join(dir, 'out');
-    const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
+    const { run, us, unknown } = await reconcileDay(dir, cached);
     expect(run.code).toBe(0);
-    const rows = parseCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
-    const us = rows.find((r) => r.site === 'US')!;
-    const unknown = rows.find((r) => r.site === 'UNKNOWN')!;
     // Per object: first, in-array and last are records; `[`, `]` and both halves of the cut record are malformed.
     expect(Number(us.proxy_accepted)).toBe(2 * 3);
     expect(Number(us.gcs_records)).toBe(2 * 3);
