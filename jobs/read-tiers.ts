@@ -156,12 +156,15 @@ export async function readBatch(
       const warned = new Set<string>();
       const load = async (staged: typeof read.staged) => {
         const byLine = await files.loadFiles(t.name, staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays, cache);
-        for (const object of byLine.filter((o) => !warned.has(o) && warned.add(o)))
+        for (const object of byLine) {
+          if (warned.has(object)) continue;
+          warned.add(object);
           log.warn(
             `${t.name}: ${object} has a broken line the JSON reader read on past, into the next; ` +
               'its lines were read again one at a time, each counted as what it is',
             { tier: t.name, object },
           );
+        }
       };
       // The gzip checks run beside the engine's scan; an object that fails them is read again out of the tier.
       // The engine may also stop at bytes that are not gzip at all: then the check names the object too.

@@ -33,7 +33,7 @@ export interface Connection {
 }
 
 /** The text of the line check's queries, as they are in queries/duckdb: part of the cache's entry names. */
-export const LINE_CHECK_TEXT = (): string =>
+export const lineCheckText = (): string =>
   ['line-json', 'line-rejects', 'line-text', 'read-lines', 'lines-sums', 'lines-differ', 'read-lines-object']
     .map((q) => loadQueryText('duckdb', q))
     .join('\n');
@@ -64,18 +64,22 @@ export async function linesDiffering(
   const lines = (structs: string) =>
     loadQuery('duckdb', 'read-lines', { ...ids, structs: loadQuery('duckdb', structs, ids) });
   const sums = (source: string) => loadQuery('duckdb', 'lines-sums', { source });
-  const differ = async (paths: readonly Pick<StagedObject, 'path'>[]) => {
-    const values = { paths: listValue(paths.map((o) => duckdbPath(o.path))) };
-    const rows = await conn.rows(loadQuery('duckdb', 'lines-differ', ids), values, { paths: LIST(VARCHAR) });
-    return new Set(rows.map((r) => String(r.file)));
+  const paths = (of: readonly Pick<StagedObject, 'path'>[]) => ({
+    values: { paths: listValue(of.map((o) => duckdbPath(o.path))) },
+    types: { paths: LIST(VARCHAR) },
+  });
+  // Of `of` only: parity_lines may also hold objects read exactly before (loadCheckingLines' unreadable ones).
+  const differ = async (of: readonly Pick<StagedObject, 'path'>[]) => {
+    const { values, types } = paths(of);
+    const rows = await conn.rows(loadQuery('duckdb', 'lines-differ', ids), values, types);
+    const names = new Set(of.map((o) => o.path));
+    return new Set(rows.map((r) => String(r.file)).filter((f) => names.has(f)));
   };
   // The screen. The reader adds to its rejects tables: start them empty, so that only these objects' count.
   await conn.run('DROP TABLE IF EXISTS parity_line_rejects');
   await conn.run('DROP TABLE IF EXISTS parity_line_scans');
-  const values = { paths: listValue(objects.map((o) => duckdbPath(o.path))) };
-  await conn.run(`CREATE OR REPLACE TEMP TABLE parity_line_sums AS ${sums(lines('line-json'))}`, values, {
-    paths: LIST(VARCHAR),
-  });
+  const { values, types } = paths(objects);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE parity_line_sums AS ${sums(lines('line-json'))}`, values, types);
   await conn.run(`INSERT INTO parity_line_sums ${sums(lines('line-rejects'))}`);
   const screened = await differ(objects);
   await conn.run('DROP TABLE parity_line_rejects');
@@ -91,7 +95,7 @@ export async function linesDiffering(
 }
 
 /**
- * Puts the lines of `objects` into this connection's parity_lines, each split off by objectLines and
+ * Adds the lines of `objects` to this connection's parity_lines, each split off by objectLines and
  * parsed alone by the same struct as the fast read's columns.
  */
 export async function readExactly(
@@ -115,10 +119,9 @@ export async function readExactly(
   } finally {
     appender.closeSync();
   }
-  const structs = loadQuery('duckdb', 'line-text', ids);
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE parity_lines AS ${loadQuery('duckdb', 'read-lines', { ...ids, structs })}`,
-  );
+  const parsed = loadQuery('duckdb', 'read-lines', { ...ids, structs: loadQuery('duckdb', 'line-text', ids) });
+  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS parity_lines AS SELECT * FROM (${parsed}) WHERE false`);
+  await conn.run(`INSERT INTO parity_lines ${parsed}`);
   await conn.run('DROP TABLE parity_line_text');
 }
 
@@ -149,8 +152,10 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * that is not UTF-8 given as null (no JSON text holds either: read_ndjson reads it as a row of NULLs).
  */
 export async function* objectLines(file: string): AsyncGenerator<string | null> {
-  const input = createReadStream(file);
-  const stream: AsyncIterable<Buffer> = file.endsWith('.gz') ? input.pipe(createGunzip()) : input;
+  // 1 MiB reads and inflated chunks, as the gzip check reads (src/tiers/gzip-check.ts: the 16 KiB default
+  // made the round trips to zlib's thread most of the time).
+  const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  const stream: AsyncIterable<Buffer> = file.endsWith('.gz') ? input.pipe(createGunzip({ chunkSize: 1 << 20 })) : input;
   let rest = Buffer.alloc(0);
   let first = true;
   const line = (b: Buffer): string | null | undefined => {
@@ -201,25 +206,26 @@ export async function loadCheckingLines(
       const object = staged.find((o) => o.path === file && !unreadable.includes(o));
       if (!object) throw e;
       unreadable = [...unreadable, object];
-      await readExactly(conn, unreadable, tier, fields, compare);
+      await readExactly(conn, [object], tier, fields, compare);
     }
   }
   // The objects it read a line of with none of the fields: load-records.sql wrote their paths in `rid`
   // of those malformed rows (the table is one the engine made, a constant name, never text from a file).
   if (!/^[a-z_]+$/.test(table)) throw new Error(`not a table name: ${table}`);
+  const clear = `UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`;
   const tagged = await conn.rows(
     `SELECT DISTINCT rid AS file FROM ${table} WHERE kind = 'malformed' AND rid IS NOT NULL`,
   );
-  await conn.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
+  if (tagged.length > 0) await conn.run(clear);
   const files = new Set(tagged.map((r) => String(r.file)));
   const suspects = staged.filter((o) => files.has(o.path) && !unreadable.includes(o));
+  // Those that differ have their lines in parity_lines now, beside the unreadable ones'.
   const differing = await linesDiffering(conn, tier, suspects, fields, compare);
   const misread = suspects.filter((o) => differing.has(o.path));
   const byLine = [...unreadable, ...misread];
   if (misread.length > 0) {
-    await readExactly(conn, byLine, tier, fields, compare);
     await load(byLine);
-    await conn.run(`UPDATE ${table} SET rid = NULL WHERE kind = 'malformed' AND rid IS NOT NULL`);
+    await conn.run(clear);
   }
   await dropLines(conn);
   return byLine;

@@ -11,7 +11,7 @@ import { buildRecordColumns } from './record-columns.js';
 import {
   type Connection,
   dropLines,
-  LINE_CHECK_TEXT,
+  lineCheckText,
   linesDiffering,
   readExactly,
   unreadableJsonObject,
@@ -142,7 +142,7 @@ export class ObjectCache {
  * days' (day-slices.ts): a change to either makes every entry again.
  */
 export const aggregateShape = (tier: 'proxy' | 'gcs', fields: RecordFields, compare?: CompareSql): string =>
-  aggregateQuery(tier, fields, compare)('') + LINE_CHECK_TEXT();
+  aggregateQuery(tier, fields, compare)('') + lineCheckText();
 
 /**
  * One object's aggregate query (object-aggregate.sql) for a file; with '' its shape, part of every entry's

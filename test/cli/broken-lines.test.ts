@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { parse } from 'csv-parse/sync';
 import { parseCsv, runCli, tempDir, writeConfig } from '../support/files.js';
 
 const DAY = '2025-03-09';
@@ -177,5 +178,32 @@ describe('an object the JSON reader cannot read at all', () => {
     expect(Number(us.gcs_records)).toBe(2 * 3);
     expect([Number(unknown.proxy_malformed), Number(unknown.gcs_malformed)]).toEqual([2 * 4, 2 * 4]);
     for (const name of ['a.jsonl', 'b.jsonl.gz']) expect(run.stderr).toContain(`/${name} has a broken line`);
+  });
+});
+
+describe('hostile ids and object names through the line check', () => {
+  test('a hostile id after a broken line is listed missing, guarded; a hostile object name is one JSON log field', async () => {
+    const dir = await tempDir();
+    const ids = ['=1+2', '@SUM(A1)', 'two\nlines', '<script>alert(1)</script>', 'say "hi"'];
+    // Each id follows a line cut after a colon, so only the line check can count it; none landed.
+    const body = ids.flatMap((id) => ['{"timestamp":', rec(id, 200)]).join('\n') + '\n';
+    const evil = 'a"=1+2 <script>\nx.jsonl';
+    await write(path.join(dir, `proxy/dt=${DAY}/${evil}`), Buffer.from(body));
+    await write(path.join(dir, `landed/dt=${DAY}/a.jsonl`), Buffer.from(`${rec('other')}\n`));
+    const { out, run, us } = await reconcileDay(dir, false);
+    expect(Number(us.proxy_accepted)).toBe(ids.length);
+    const missing: Record<string, string>[] = parse(await readFile(path.join(out, `missing-${DAY}.csv`), 'utf8'), {
+      columns: true,
+      record_delimiter: '\r\n',
+    });
+    // Formulas carry a leading apostrophe (the README's guard); the rest come back byte for byte.
+    expect(missing.map((m) => m.request_id).sort()).toEqual(
+      ids.map((id) => (/^[=+\-@]/.test(id) ? `'${id}` : id)).sort(),
+    );
+    const warnings = run.stderr
+      .split('\n')
+      .filter((l) => l.includes('has a broken line'))
+      .map((l) => JSON.parse(l) as { object: string });
+    expect(warnings.map((w) => w.object)).toEqual([path.join(dir, `proxy/dt=${DAY}/${evil}`)]);
   });
 });
