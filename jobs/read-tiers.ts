@@ -155,7 +155,8 @@ export async function readBatch(
       // Named once each, though a gzip found cut makes the tier be loaded again.
       const warned = new Set<string>();
       const load = async (staged: typeof read.staged) => {
-        const byLine = await files.loadFiles(t.name, staged, t.cfg.fields, config.sites, t.cfg.lateArrivalDays, cache);
+        const reach = { lateDays: t.cfg.lateArrivalDays, clockSkewDays: t.cfg.clockSkewDays };
+        const byLine = await files.loadFiles(t.name, staged, t.cfg.fields, config.sites, reach, cache);
         for (const object of byLine) {
           if (warned.has(object)) continue;
           warned.add(object);

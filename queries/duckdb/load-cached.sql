@@ -21,7 +21,7 @@ classified AS (
     CASE
       WHEN folder_day IS NULL AND bucket IS NOT NULL AND ts_day IS NULL THEN 'other_day'
       WHEN bad THEN 'malformed'
-      WHEN folder_day IS NOT NULL AND utc_epoch_day NOT BETWEEN folder_epoch_day - $late_days AND folder_epoch_day + 1 THEN 'out_of_window'
+      WHEN folder_day IS NOT NULL AND utc_epoch_day NOT BETWEEN folder_epoch_day - $late_days AND folder_epoch_day + $clock_skew_days THEN 'out_of_window'
       WHEN ts_day IS NOT NULL THEN 'record'
       ELSE 'other_day'
     END AS kind

@@ -14,6 +14,9 @@
 --                     unconfigured sites (the configured zone), element k + 1 for $sites[k] (src/engine/day-lookup.ts);
 --                     one element when every site's day is cut in one zone (no lookup per record then)
 --   $late_days        how many days after a record's UTC date its folder may be dated
+--   $clock_skew_days  how many days before a record's UTC date its folder may be dated: clockSkewDays, as many
+--                     folders as a run reads before a day's first, so a record is in its folder's window exactly
+--                     when every run of its day reads that folder, whatever other days the run covers
 --   $sites            configured site codes
 --   $status_required  true for the proxy tier: a line needs a status
 CREATE OR REPLACE TABLE {{table}} AS
@@ -38,7 +41,7 @@ classified AS (
       -- a malformed line of an undated location whose timestamp lies on no report day belongs to another day's report
       WHEN folder_day IS NULL AND ts_ms IS NOT NULL AND ts_day IS NULL THEN 'other_day'
       WHEN ts_ms IS NULL OR rid IS NULL OR ($status_required AND status IS NULL) THEN 'malformed'
-      WHEN folder_day IS NOT NULL AND utc_epoch_day NOT BETWEEN folder_epoch_day - $late_days AND folder_epoch_day + 1 THEN 'out_of_window'
+      WHEN folder_day IS NOT NULL AND utc_epoch_day NOT BETWEEN folder_epoch_day - $late_days AND folder_epoch_day + $clock_skew_days THEN 'out_of_window'
       WHEN ts_day IS NOT NULL THEN 'record'
       ELSE 'other_day'
     END AS kind

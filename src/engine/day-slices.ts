@@ -29,18 +29,22 @@ const FORMAT = 1;
 const sha256 = (data: string): string => createHash('sha256').update(data).digest('hex');
 
 /**
- * The folder dates that can hold a row of `day`: a record's folder lies from the UTC date before its
- * own to `lateDays` after it (load-cached.sql's window), and a record of `day` has a UTC date some
+ * The folder dates that can hold a row of `day`: a record's folder lies from `clockSkewDays` before its
+ * own UTC date to `lateDays` after it (load-cached.sql's window), and a record of `day` has a UTC date some
  * zone's `day` overlaps; a malformed or out-of-window line counts on its folder's date. Null when no
  * bucket of the lookup is `day`'s. Pure.
  */
-export function foldersOfDay(lookup: DayLookup, day: DayKey, lateDays: number): { from: DayKey; to: DayKey } | null {
+export function foldersOfDay(
+  lookup: DayLookup,
+  day: DayKey,
+  reach: Pick<LoadSpec, 'lateDays' | 'clockSkewDays'>,
+): { from: DayKey; to: DayKey } | null {
   const spans = bucketsOfDay(lookup, day).filter(Boolean);
   if (spans.length === 0) return null;
   const utcDay = (bucket: number) => dayOf(bucket * DAY_BUCKET_MS, 'UTC');
   const first = Math.min(...spans.map(([b]) => b));
   const last = Math.max(...spans.map(([, b]) => b));
-  return { from: addDays(utcDay(first), -1), to: addDays(utcDay(last), lateDays) };
+  return { from: addDays(utcDay(first), -reach.clockSkewDays), to: addDays(utcDay(last), reach.lateDays) };
 }
 
 /** The 15-minute buckets (epoch ms ÷ 900000) of `day` in each zone of the lookup, as [first, last] per zone. Pure. */
@@ -58,7 +62,7 @@ function bucketsOfDay(lookup: DayLookup, day: DayKey): [number, number][] {
 
 /** Each report day of the lookup: its slice's name, or null when it cannot have one. Pure. */
 export function sliceNames(
-  spec: Pick<LoadSpec, 'tier' | 'sites' | 'lateDays' | 'lookup' | 'compare'>,
+  spec: Pick<LoadSpec, 'tier' | 'sites' | 'lateDays' | 'clockSkewDays' | 'lookup' | 'compare'>,
   days: readonly DayKey[],
   objects: readonly Pick<StagedObject, 'folderDay' | 'identity'>[],
   /** The text of everything that shapes an object's aggregate (the per-object cache's own key part). */
@@ -68,7 +72,7 @@ export function sliceNames(
   const usable = objects.every((o) => o.folderDay !== null && o.identity !== undefined);
   const merge = loadQuery('duckdb', 'load-cached', { table: '', sources: '', aggregates: aggregatesSql(spec, true) });
   for (const day of days) {
-    const folders = foldersOfDay(spec.lookup, day, spec.lateDays);
+    const folders = foldersOfDay(spec.lookup, day, spec);
     if (!usable || !folders) {
       names.set(day, null);
       continue;
@@ -81,7 +85,8 @@ export function sliceNames(
       .sort();
     // The day's instants as this runtime's zone rules cut them (a time-zone data update may move them).
     const instants = bucketsOfDay(spec.lookup, day);
-    const key = [FORMAT, spec.tier, day, spec.lookup.zoning, instants, spec.sites, spec.lateDays, sha256(objectShape)];
+    const reach = [spec.lateDays, spec.clockSkewDays];
+    const key = [FORMAT, spec.tier, day, spec.lookup.zoning, instants, spec.sites, reach, sha256(objectShape)];
     names.set(day, `day-${sha256(JSON.stringify([...key, sha256(merge), objectsIn]))}`);
   }
   return names;
@@ -120,7 +125,7 @@ export async function loadWithSlices(
   const made = days.filter((d) => !hits.has(d));
   cache.reportDays(spec.tier, hits.size, days.length);
   // The made days need only their own folders' objects; an undated object may hold any day.
-  const ranges = made.map((d) => foldersOfDay(spec.lookup, d, spec.lateDays));
+  const ranges = made.map((d) => foldersOfDay(spec.lookup, d, spec));
   const isNeeded = (o: StagedObject) =>
     o.folderDay === null || ranges.some((r) => r === null || (o.folderDay! >= r.from && o.folderDay! <= r.to));
   // An object without its entry yet (new, or its entry was damaged) is aggregated and kept even when only

@@ -40,6 +40,7 @@ import {
   type FileCounting,
   type FileTier,
   foldLineIssues,
+  type FolderReach,
   type LineIssues,
   type MissingId,
   rowsOf,
@@ -192,7 +193,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     staged: StagedObject[],
     fields: RecordFields,
     sites: string[],
-    lateDays: number,
+    reach: FolderReach,
     cache?: ObjectCache,
   ): Promise<string[]> {
     const table = AGG_TABLE[tier];
@@ -207,7 +208,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
         table,
         fields,
         sites,
-        lateDays,
+        ...reach,
         lookup: this.lookup,
         ...(cmp ? { compare: cmp } : {}),
       };
@@ -250,11 +251,12 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
           aggregates: loadQuery('duckdb', 'aggregates-proxy'),
           parse_lines: PARSE_LINES(),
         }),
-        { ...lookupParams(this.lookup, sites).values, sites: listValue(sites), late_days: 0n, status_required: true },
+        { ...lookupParams(this.lookup, sites).values, sites: listValue(sites), late_days: 0n, clock_skew_days: 0n, status_required: true },
         {
           ...lookupParams(this.lookup, sites).types,
           sites: LIST(VARCHAR),
           late_days: BIGINT,
+          clock_skew_days: BIGINT,
           status_required: BOOLEAN,
         } as never,
       );
@@ -269,7 +271,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
       await this.beginStreamed('bigquery');
       await this.finishStreamed('bigquery', []);
     } else {
-      await this.loadFiles(tier, [], DEFAULT_FIELDS, [], 0);
+      await this.loadFiles(tier, [], DEFAULT_FIELDS, [], { lateDays: 0, clockSkewDays: 0 });
     }
   }
 

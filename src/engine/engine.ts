@@ -107,6 +107,12 @@ export interface CountingEngine {
   close(): Promise<void>;
 }
 
+/** How far from a record's UTC date the folder it lies in may be dated (tiers.<tier>.lateArrivalDays, clockSkewDays). */
+export interface FolderReach {
+  lateDays: number;
+  clockSkewDays: number;
+}
+
 /** The file tiers' capability of an engine: see {@link CountingEngine.files}. */
 export interface FileCounting {
   /**
@@ -118,7 +124,8 @@ export interface FileCounting {
     staged: StagedObject[],
     fields: RecordFields,
     sites: string[],
-    lateDays: number,
+    /** The tier's folder reach: a record's folder may be dated `lateDays` after its UTC date, `clockSkewDays` before. */
+    reach: FolderReach,
     /** Keeps and reuses each object's aggregate across runs; unset, every object is parsed. */
     cache?: ObjectCache,
   ): Promise<string[]>;

@@ -40,7 +40,9 @@ export interface LoadSpec {
   table: string;
   fields: RecordFields;
   sites: string[];
+  /** How many days after a record's UTC date its folder may be dated (lateArrivalDays), and before (clockSkewDays). */
   lateDays: number;
+  clockSkewDays: number;
   lookup: DayLookup;
   /** The landed tier's compared fields, when compare is on. */
   compare?: CompareSql;
@@ -70,8 +72,14 @@ export function loadStatement(
     ...lookup.values,
     sites: listValue(sites),
     late_days: BigInt(spec.lateDays),
+    clock_skew_days: BigInt(spec.clockSkewDays),
   };
-  const types: Record<string, DuckDBType> = { ...lookup.types, sites: LIST(VARCHAR), late_days: BIGINT };
+  const types: Record<string, DuckDBType> = {
+    ...lookup.types,
+    sites: LIST(VARCHAR),
+    late_days: BIGINT,
+    clock_skew_days: BIGINT,
+  };
   // The objects' aggregates already tell a malformed line, status included.
   if (cached) {
     values.skip_days = listValue([...skipDays]);

@@ -52,7 +52,7 @@ async function compareWithFiles(dir: string, cache?: ObjectCache, compare: strin
     await engine.finishStreamed('kafka', SITES);
     await engine.loadEmpty('bigquery');
     const staged = [{ path: file, url: file, folderDay: DAY, identity: 'part-0 v1' }];
-    await engine.loadFiles('gcs', staged, FIELDS, SITES, 1, cache);
+    await engine.loadFiles('gcs', staged, FIELDS, SITES, { lateDays: 1, clockSkewDays: 0 }, cache);
     await engine.joinIds([DAY], false);
     await engine.compare!.compareIds(false, SITES);
     return await listMismatches(engine, DAY);
@@ -89,7 +89,7 @@ describe('compare in the embedded engine with the gcs files as the final tier', 
           [{ path: file, url: file, folderDay: DAY, identity: 'part-0 v1' }],
           FIELDS,
           SITES,
-          1,
+          { lateDays: 1, clockSkewDays: 0 },
           cache,
         );
       } finally {

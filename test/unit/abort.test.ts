@@ -78,7 +78,10 @@ describe("the embedded engine's missing-id stream", () => {
         status: 'status',
         region: 'region',
       };
-      await engine.loadFiles('proxy', [{ path: file, url: file, folderDay: day }], fields, ['US'], 0);
+      await engine.loadFiles('proxy', [{ path: file, url: file, folderDay: day }], fields, ['US'], {
+        lateDays: 0,
+        clockSkewDays: 0,
+      });
       await engine.loadEmpty('gcs');
       await engine.beginStreamed('kafka');
       await engine.finishStreamed('kafka', ['US']);

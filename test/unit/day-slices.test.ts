@@ -9,20 +9,24 @@ const lookupOf = (days: string[], timezone: string, siteZones: Record<string, st
   );
 
 describe('foldersOfDay: the folder dates that can hold a row of a report day', () => {
-  test("UTC: from the day before (the folder window's day of skew) to lateDays after", () => {
+  const reach = (lateDays: number, clockSkewDays = 1) => ({ lateDays, clockSkewDays });
+
+  test('UTC: from clockSkewDays before to lateDays after', () => {
     const lookup = lookupOf(['2025-03-08', '2025-03-09'], 'UTC');
-    expect(foldersOfDay(lookup, '2025-03-09', 1)).toEqual({ from: '2025-03-08', to: '2025-03-10' });
-    expect(foldersOfDay(lookup, '2025-03-08', 3)).toEqual({ from: '2025-03-07', to: '2025-03-11' });
-    expect(foldersOfDay(lookup, '2025-03-10', 1)).toBeNull();
+    expect(foldersOfDay(lookup, '2025-03-09', reach(1))).toEqual({ from: '2025-03-08', to: '2025-03-10' });
+    expect(foldersOfDay(lookup, '2025-03-08', reach(3))).toEqual({ from: '2025-03-07', to: '2025-03-11' });
+    expect(foldersOfDay(lookup, '2025-03-10', reach(1))).toBeNull();
+    // Without skew (the default) no folder before the day's own can hold its rows.
+    expect(foldersOfDay(lookup, '2025-03-09', reach(1, 0))).toEqual({ from: '2025-03-09', to: '2025-03-10' });
   });
 
   test('a zone whose day spans two UTC dates widens the range on its side', () => {
     // Kolkata's 03-09 runs from 03-08 18:30 to 03-09 18:30 UTC; Chicago's from 03-09 06:00 to 03-10 05:00 (DST).
-    expect(foldersOfDay(lookupOf(['2025-03-09'], 'Asia/Kolkata'), '2025-03-09', 1)).toEqual({
+    expect(foldersOfDay(lookupOf(['2025-03-09'], 'Asia/Kolkata'), '2025-03-09', reach(1))).toEqual({
       from: '2025-03-07',
       to: '2025-03-10',
     });
-    expect(foldersOfDay(lookupOf(['2025-03-09'], 'America/Chicago'), '2025-03-09', 1)).toEqual({
+    expect(foldersOfDay(lookupOf(['2025-03-09'], 'America/Chicago'), '2025-03-09', reach(1))).toEqual({
       from: '2025-03-08',
       to: '2025-03-11',
     });
@@ -31,7 +35,7 @@ describe('foldersOfDay: the folder dates that can hold a row of a report day', (
   test("with sites in zones of their own, the union of every zone's UTC dates", () => {
     // Kolkata's 03-09 starts on 03-08 (UTC); Chicago's ends on 03-10: the day's rows may lie in either.
     const lookup = lookupOf(['2025-03-09'], 'Asia/Kolkata', { US: 'America/Chicago' });
-    expect(foldersOfDay(lookup, '2025-03-09', 1)).toEqual({ from: '2025-03-07', to: '2025-03-11' });
+    expect(foldersOfDay(lookup, '2025-03-09', reach(1))).toEqual({ from: '2025-03-07', to: '2025-03-11' });
   });
 });
 
@@ -40,6 +44,7 @@ describe('sliceNames', () => {
     tier: 'proxy' as const,
     sites: ['US', 'CA'],
     lateDays: 1,
+    clockSkewDays: 1,
     lookup: lookupOf(['2025-03-08', '2025-03-09'], 'UTC'),
   };
   const objects = [
@@ -62,6 +67,11 @@ describe('sliceNames', () => {
     const added = names([...objects, { folderDay: '2025-03-07', identity: 'e' }]);
     expect(added.get('2025-03-08')).not.toBe(base.get('2025-03-08'));
     expect(added.get('2025-03-09')).toBe(base.get('2025-03-09'));
+    // Without skew it cannot: no run of 03-08 reads that folder, and no record there counts for 03-08.
+    const unskewed = { ...spec, clockSkewDays: 0 };
+    expect(names([...objects, { folderDay: '2025-03-07', identity: 'e' }], unskewed).get('2025-03-08')).toBe(
+      names(objects, unskewed).get('2025-03-08'),
+    );
     // Order of listing does not matter.
     expect(names([...objects].reverse())).toEqual(base);
     // The same object read under another folder date (a link, a second location) counts differently.
@@ -69,11 +79,12 @@ describe('sliceNames', () => {
     expect(moved.get('2025-03-09')).not.toBe(base.get('2025-03-09'));
   });
 
-  test('what the rows depend on besides objects is in the name: sites, late days, zones, parse', () => {
+  test('what the rows depend on besides objects is in the name: sites, late days, skew, zones, parse', () => {
     const base = names(objects);
     for (const other of [
       sliceNames({ ...spec, sites: ['US'] }, ['2025-03-08'], objects, 'shape'),
       sliceNames({ ...spec, lateDays: 2 }, ['2025-03-08'], objects, 'shape'),
+      sliceNames({ ...spec, clockSkewDays: 0 }, ['2025-03-08'], objects, 'shape'),
       sliceNames({ ...spec, tier: 'gcs' }, ['2025-03-08'], objects, 'shape'),
       sliceNames(spec, ['2025-03-08'], objects, 'another parse'),
       // A site's own zone moves which instants are its day, though the folders stay the same.
