@@ -251,7 +251,13 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
           aggregates: loadQuery('duckdb', 'aggregates-proxy'),
           parse_lines: PARSE_LINES(),
         }),
-        { ...lookupParams(this.lookup, sites).values, sites: listValue(sites), late_days: 0n, clock_skew_days: 0n, status_required: true },
+        {
+          ...lookupParams(this.lookup, sites).values,
+          sites: listValue(sites),
+          late_days: 0n,
+          clock_skew_days: 0n,
+          status_required: true,
+        },
         {
           ...lookupParams(this.lookup, sites).types,
           sites: LIST(VARCHAR),
