@@ -198,7 +198,8 @@ export const PARITY_COLUMNS = [
   [
     'parity_pct',
     '100 × accepted ids the final tier holds ÷ accepted distinct = 100 × (accepted_distinct − missing) ÷ ' +
-      'accepted_distinct, four decimals; never above 100; empty when nothing was accepted',
+      'accepted_distinct, four decimals rounded down, so a single lost id shows below 100 and the status is ' +
+      'graded on the figure as written; never above 100; empty when nothing was accepted',
   ],
   [
     'status',

@@ -101,21 +101,32 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
   },
 ];
 
+/** 100 × held ÷ accepted × 10^4, rounded down, in exact integer arithmetic: the parity figure's digits. */
+function parityDigits(held: number, accepted: number): bigint {
+  return (BigInt(held) * 1_000_000n) / BigInt(accepted);
+}
+
 /**
- * 100 × held ÷ accepted to four decimals, rounded half up in exact integer arithmetic; null when
- * nothing was accepted (no ratio to state). Parity passes held = accepted − missing.
+ * 100 × held ÷ accepted to four decimals, rounded down (so a loss of one id in ten million still shows
+ * below 100.0000, and the figure is never above the ratio it states); null when nothing was accepted (no
+ * ratio to state). Parity passes held = accepted − missing.
  */
 export function formatParity(held: number, accepted: number): string | null {
   if (accepted === 0) return null;
-  const scaled = (BigInt(held) * 2_000_000n + BigInt(accepted)) / (2n * BigInt(accepted)); // parity × 10^4
-  const s = scaled.toString().padStart(5, '0');
+  const s = parityDigits(held, accepted).toString().padStart(5, '0');
   return `${s.slice(0, -4)}.${s.slice(-4)}`;
 }
 
-/** The grade of held ÷ accepted against the thresholds (accepted 0: PASS if nothing held, else WARN). */
+/**
+ * The grade of held ÷ accepted against the thresholds, as formatParity states it: a reader who compares
+ * the figure in the report with the thresholds gets the status the report gives (for thresholds of at
+ * most four decimals the same as grading the exact ratio; finer ones grade the stated figure, which is
+ * never above the ratio). Accepted 0: PASS if nothing held, else WARN.
+ */
 export function statusOf(held: number, accepted: number, t: { warnPct: number; failPct: number }): RowStatus {
   if (accepted === 0) return held === 0 ? 'PASS' : 'WARN';
-  const pct = (100 * held) / accepted;
+  // Both sides are the doubles nearest their decimals, so a figure equal to a threshold compares equal.
+  const pct = Number(parityDigits(held, accepted)) / 10_000;
   if (pct < t.failPct) return 'FAIL';
   if (pct < t.warnPct) return 'WARN';
   return 'PASS';

@@ -655,7 +655,7 @@ function renderTrend(ctx: Ctx): string {
         const k = pinnedAt.get(i) ?? 0;
         pinnedAt.set(i, k + 1);
         out.push(
-          `<g><title>${esc(`${tip} (below the axis)`)}</title><path d="M${num(x(i) - 5)},${bottom - 9} L${num(x(i) + 5)},${bottom - 9} L${xi},${bottom - 1} Z" fill="${s.color}"/><text class="pinned halo" x="${xi}" y="${bottom - 13 - 14 * k}" text-anchor="middle" fill="${s.color}">${esc(`${s.site} ${p.value.toFixed(2)}`)}</text></g>`,
+          `<g><title>${esc(`${tip} (below the axis)`)}</title><path d="M${num(x(i) - 5)},${bottom - 9} L${num(x(i) + 5)},${bottom - 9} L${xi},${bottom - 1} Z" fill="${s.color}"/><text class="pinned halo" x="${xi}" y="${bottom - 13 - 14 * k}" text-anchor="middle" fill="${s.color}">${esc(`${s.site} ${p.value.toFixed(4).slice(0, -2)}`)}</text></g>`,
         );
       } else {
         out.push(

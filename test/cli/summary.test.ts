@@ -110,7 +110,7 @@ describe('the summary of a run', () => {
           },
       );
     const line = logs.find((l) => l.message.startsWith('2025-03-09: '))!;
-    expect(line).toMatchObject({ status: 'FAIL', all_status: 'PASS', parity_pct: '99.9501' });
+    expect(line).toMatchObject({ status: 'FAIL', all_status: 'PASS', parity_pct: '99.9500' });
     expect(line.message).toMatch(/^2025-03-09: FAIL: UNKNOWN 75 %, \S/);
     expect(line.rows).toEqual([expect.objectContaining({ site: 'UNKNOWN', status: 'FAIL' })]);
     expect(logs.find((l) => l.message.startsWith('2025-03-08: '))).toMatchObject({ status: 'PASS', rows: [] });
@@ -125,7 +125,7 @@ describe('the summary of a run', () => {
       ['2025-03-09', 'FAIL'],
     ]);
     expect(doc[1]).toMatchObject({
-      parity_pct: '99.9501',
+      parity_pct: '99.9500',
       worst_rows: ['UNKNOWN'],
       summary: expect.stringMatching(/^FAIL: UNKNOWN 75 %/),
     });
@@ -161,7 +161,7 @@ describe('the summary of a run', () => {
       '2025-03-09 UNKNOWN FAIL FAIL',
       '2025-03-09 ALL PASS FAIL',
     ]);
-    expect(rows[3]).toMatchObject({ parity_pct: '75.0000', day_parity_pct: '99.9501', worst_rows: 'UNKNOWN' });
+    expect(rows[3]).toMatchObject({ parity_pct: '75.0000', day_parity_pct: '99.9500', worst_rows: 'UNKNOWN' });
     const failing = strict(
       (await cli([...range(config, path.join(dir, 'out-csv')), '--format', 'csv', '--only-failing', '--quiet'])).stdout,
     );
@@ -184,7 +184,7 @@ describe('the summary of a run', () => {
     expect(header).toEqual(
       expect.arrayContaining(['date', 'status', 'missing', 'unexplained', 'parity_pct', 'worst_rows']),
     );
-    expect(lines.find((l) => l.startsWith('2025-03-09'))).toMatch(/^2025-03-09 +FAIL .*99\.9501 +UNKNOWN 75 %/);
+    expect(lines.find((l) => l.startsWith('2025-03-09'))).toMatch(/^2025-03-09 +FAIL .*99\.9500 +UNKNOWN 75 %/);
     expect(lines.find((l) => l.startsWith('2025-03-08'))).toMatch(/^2025-03-08 +PASS /);
     const wide = await cli([...range(config, path.join(dir, 'out-table')), '--format', 'table', '--quiet'], {
       COLUMNS: '240',

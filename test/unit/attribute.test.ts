@@ -30,13 +30,16 @@ const day = (over: Partial<DayCounts> = {}): DayCounts => ({
 });
 
 describe('attribution', () => {
-  it('formats parity to four decimals, rounding half up in exact arithmetic', () => {
+  it('formats parity to four decimals, rounded down in exact arithmetic: any loss shows below 100', () => {
     expect(formatParity(0, 0)).toBeNull();
     expect(formatParity(5, 0)).toBeNull();
-    expect(formatParity(2, 3)).toBe('66.6667');
+    expect(formatParity(2, 3)).toBe('66.6666');
     expect(formatParity(1, 8)).toBe('12.5000');
     expect(formatParity(1, 3)).toBe('33.3333');
     expect(formatParity(999_999, 1_000_000)).toBe('99.9999');
+    expect(formatParity(9_999_999, 10_000_000)).toBe('99.9999');
+    expect(formatParity(10_000_000, 10_000_000)).toBe('100.0000');
+    expect(formatParity(0, 7)).toBe('0.0000');
   });
 
   it('grades by thresholds: FAIL below failPct, WARN below warnPct', () => {
@@ -45,6 +48,26 @@ describe('attribution', () => {
     expect(statusOf(990, 1000, t)).toBe('WARN');
     expect(statusOf(999, 1000, t)).toBe('PASS');
     expect(statusOf(3, 0, t)).toBe('WARN');
+  });
+
+  it('grades the figure as the report states it, so the figure and the status never disagree', () => {
+    const t = { warnPct: 99.9, failPct: 99 };
+    // A review found 2,996 of 2,999 stated as 99.9000 (rounded up) with WARN, and 29,798 of 30,099 as 99.0000 with FAIL.
+    for (const [held, accepted, status] of [
+      [2_996, 2_999, 'WARN'],
+      [999, 1_000, 'PASS'],
+      [29_798, 30_099, 'FAIL'],
+      [29_799, 30_099, 'WARN'],
+      [9_999_999, 10_000_000, 'PASS'],
+    ] as const) {
+      const stated = Number(formatParity(held, accepted));
+      const fromFigure = stated < t.failPct ? 'FAIL' : stated < t.warnPct ? 'WARN' : 'PASS';
+      expect([statusOf(held, accepted, t), fromFigure]).toEqual([status, status]);
+    }
+    // A threshold finer than the figure: one lost id in ten million is stated 99.9999, below 99.99995.
+    expect(statusOf(9_999_999, 10_000_000, { warnPct: 99.99995, failPct: 99 })).toBe('WARN');
+    expect(statusOf(10_000_000, 10_000_000, { warnPct: 100, failPct: 99 })).toBe('PASS');
+    expect(statusOf(9_999_999, 10_000_000, { warnPct: 100, failPct: 99 })).toBe('WARN');
   });
 
   it('splits a gap into its causes and keeps every identity', () => {
@@ -60,7 +83,7 @@ describe('attribution', () => {
       unexplained: -3,
       duplicates: 2,
       lost_413: 2,
-      parity_pct: '99.7003',
+      parity_pct: '99.7002',
       status: 'WARN',
     });
     expect(rows.map((r) => r.site)).toEqual(['US', 'CA', 'ALL']);
