@@ -204,7 +204,8 @@ export const PARITY_COLUMNS = [
   [
     'status',
     "ERROR when a tier could not be read; NO_DATA when a configured site's proxy holds nothing, or a configured " +
-      'tier holds nothing while the proxy accepted ids; FAIL below failPct; WARN below warnPct, landed_not_accepted' +
+      'tier holds nothing while the proxy holds records (accepted or not); FAIL below failPct; WARN below warnPct, ' +
+      'landed_not_accepted' +
       ' above landedNotAcceptedPct, a volume_drop, or data on one side only; else PASS',
   ],
   [

@@ -33,9 +33,10 @@ const notUnknown = (f: VerdictFacts): boolean => f.row.site !== UNKNOWN_SITE;
  * How a row is graded, worst first: the row's status is the first rule that speaks; its
  * status_reason is every rule that speaks, that one first. ERROR (a tier unread) is decided
  * before these. A site with data on one side only never reaches PASS: no proxy records is
- * NO_DATA (UNKNOWN exists only because records do), an empty tier under accepted ids is NO_DATA
- * for a configured site and parity 0 (FAIL) for UNKNOWN, whose losses have a cause of their own;
- * landed ids with none accepted, or proxy lines none of them accepted with nothing landed, WARN.
+ * NO_DATA (UNKNOWN exists only because records do), an empty tier under proxy records (accepted
+ * or not: a day of only rejections is an outage too) is NO_DATA for a configured site, and under
+ * accepted ids parity 0 (FAIL) for UNKNOWN, whose losses have a cause of their own; landed ids
+ * with none accepted WARN, and so do UNKNOWN's proxy lines none of them accepted with nothing landed.
  */
 const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => string | null }[] = [
   {
@@ -53,14 +54,14 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
   {
     status: 'NO_DATA',
     reason: (f) => {
-      if (!notUnknown(f) || f.accepted === 0) return null;
+      const lines = num(f.row.proxy_requests) ?? 0;
+      if (!notUnknown(f) || lines === 0) return null;
       const empty = tierCounts(f)
         .filter(([, n]) => n === 0)
         .map(([t]) => t);
       const verb = empty.length > 1 ? 'hold' : 'holds';
-      return empty.length === 0
-        ? null
-        : `${empty.join(' and ')} ${verb} nothing while the proxy accepted ${f.accepted}`;
+      const proxy = f.accepted > 0 ? `accepted ${f.accepted}` : `holds ${lines} lines, none accepted`;
+      return empty.length === 0 ? null : `${empty.join(' and ')} ${verb} nothing while the proxy ${proxy}`;
     },
   },
   {
@@ -90,8 +91,9 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
   },
   {
     status: 'WARN',
+    // A configured site's row is NO_DATA here already (its final tier holds nothing): UNKNOWN's only.
     reason: (f) =>
-      f.accepted === 0 && f.finalDistinct === 0 && num(f.row.proxy_requests)! > 0
+      !notUnknown(f) && f.accepted === 0 && f.finalDistinct === 0 && num(f.row.proxy_requests)! > 0
         ? `${String(f.row.proxy_requests)} proxy lines, none accepted`
         : null,
   },

@@ -79,7 +79,7 @@ const STATUS_MEANS: Record<RowStatus, string> = {
   PASS: 'parity at or above warnPct, and nothing else to warn of',
   WARN: 'parity below warnPct, ids landed that the proxy did not accept, a volume drop, or data on one side only',
   NO_DATA:
-    "a configured site's proxy holds nothing that day, or a configured tier holds nothing while the proxy accepted ids (exits 1, as FAIL)",
+    "a configured site's proxy holds nothing that day, or a configured tier holds nothing while the proxy holds records, accepted or not (exits 1, as FAIL)",
   FAIL: 'parity below failPct',
   ERROR: 'a tier could not be read: the row is incomplete',
 };

@@ -114,6 +114,34 @@ describe('a verdict that cannot hide a loss', () => {
     expect(row(rows, 'US').status_reason).toBe('no proxy records; 1 ids landed with none accepted');
   });
 
+  it('a site whose every proxy line was rejected, with nothing landed, is NO_DATA and exits 1 (a day of rejections)', async () => {
+    const dir = await tempDir();
+    await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), [
+      ok('r1', DAY, 'US', 413),
+      ok('r2', DAY, 'US', 502),
+      ok('r3', DAY, 'US', 503),
+    ]);
+    await mkdir(path.join(dir, `landed/dt=${DAY}`), { recursive: true });
+    const out = path.join(dir, 'out');
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      await writeConfig(dir, { sites: ['US'] }),
+      '--date',
+      DAY,
+      '--out',
+      out,
+    ]);
+    expect(run.code).toBe(1);
+    expect(row(await parity(out, DAY), 'US')).toMatchObject({
+      proxy_requests: '3',
+      proxy_accepted: '0',
+      parity_pct: '',
+      status: 'NO_DATA',
+      status_reason: 'gcs holds nothing while the proxy holds 3 lines, none accepted',
+    });
+  });
+
   it('a configured site with no proxy records is NO_DATA while the others pass', async () => {
     const dir = await tempDir();
     await writeDay(dir, DAY, { held: 10 });

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -94,11 +95,9 @@ export async function reconcileUsDay(dir: string, day: string, out: string): Pro
   return runCli(['reconcile', '--config', await writeConfig(dir, { sites: ['US'] }), '--date', day, '--out', out]);
 }
 
-/** Parses one of our CSVs (no quoted newlines in them) into objects keyed by header. */
+/** Parses one of our CSVs (RFC 4180: quoted fields, CRLF) into objects keyed by header. */
 export function parseCsv(text: string): Record<string, string>[] {
-  const lines = text.split('\r\n').filter((l) => l.length > 0);
-  const header = lines[0]!.split(',');
-  return lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i]!, v])));
+  return parse(text, { columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
 }
 
 /** The error `p` rejects with; throws when it resolves. */

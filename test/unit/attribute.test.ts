@@ -252,12 +252,23 @@ describe('no data is not a pass', () => {
     });
   });
 
-  it('proxy lines none of which were accepted, with nothing landed, WARN rather than PASS', () => {
+  it('proxy lines none of which were accepted, with nothing landed: NO_DATA for a site (the contract), WARN for UNKNOWN', () => {
     const input = usDay({ held: 0, lost: 0 });
-    input.proxy = new Map([['US', { lines: 7, accepted: 0, rejected413: 7, rejected502: 0 }]]);
-    input.groups = [facts('US', 7, { inProxy: true, rejected: true, lastReject: '413' })];
-    const [us] = attributeDay(input, usOnly).rows;
-    expect(us).toMatchObject({ parity_pct: null, status: 'WARN', status_reason: '7 proxy lines, none accepted' });
+    input.proxy = new Map([
+      ['US', { lines: 7, accepted: 0, rejected413: 7, rejected502: 0 }],
+      ['UNKNOWN', { lines: 2, accepted: 0, rejected413: 0, rejected502: 2 }],
+    ]);
+    input.groups = [
+      facts('US', 7, { inProxy: true, rejected: true, lastReject: '413' }),
+      facts('UNKNOWN', 2, { inProxy: true, rejected: true, lastReject: '502' }),
+    ];
+    const [us, unknown] = attributeDay(input, usOnly).rows;
+    expect(us).toMatchObject({
+      parity_pct: null,
+      status: 'NO_DATA',
+      status_reason: 'gcs holds nothing while the proxy holds 7 lines, none accepted',
+    });
+    expect(unknown).toMatchObject({ site: 'UNKNOWN', status: 'WARN', status_reason: '2 proxy lines, none accepted' });
   });
 
   it('the UNKNOWN row with proxy records and nothing landed FAILs at parity 0, with its cause', () => {
