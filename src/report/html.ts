@@ -3,6 +3,7 @@ import { formatParity, statusOf } from '../reconcile/attribute.js';
 import { PARITY_COLUMNS, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
 import { esc, fmt } from './html-escape.js';
 import { renderLossStrips, STRIP_CSS, type StripDay } from './loss-strip.js';
+import { worstStatus } from './manifest.js';
 import { type DayVerdict, summarizeDay } from './summary.js';
 
 /** What one HTML report shows: the days of a run, in any order, each with its parity rows. */
@@ -176,12 +177,14 @@ function renderMatrix(ctx: Ctx): string {
   const totals = ctx.sites.map((site) => {
     const s = sumRange(ctx, site);
     if (s.used.length === 0) return '<td class="empty" title="no day without ERROR">–</td>';
-    return `<td class="${site === ALL_SITES ? 'all' : ''}" title="${esc(`${site}: summed over ${s.used.length} of ${ctx.days.length} days (ERROR days left out)`)}">${badge(s.status)} <span class="pct">${s.parity === null ? '–' : `${esc(s.parity)} %`}</span></td>`;
+    const worst = s.worstDays.length === 0 ? '' : `; ${s.status} on ${s.worstDays.join(', ')}`;
+    const tip = `${site}: summed over ${s.used.length} of ${ctx.days.length} days (ERROR days left out)${worst}`;
+    return `<td class="${site === ALL_SITES ? 'all' : ''}" title="${esc(tip)}">${badge(s.status)} <span class="pct">${s.parity === null ? '–' : `${esc(s.parity)} %`}</span></td>`;
   });
   return [
     '<section>',
     '<h2>Status by day and site</h2>',
-    '<p class="caption">Status and parity % (accepted ids the final tier holds ÷ accepted ids) of each row. The last line sums the range, leaving ERROR days out. Each date links to its full table below.</p>',
+    '<p class="caption">Status and parity % (accepted ids the final tier holds ÷ accepted ids) of each row. The last line sums the range, leaving ERROR days out; its status is the worst of the sums' grade and every day's. Each date links to its full table below.</p>',
     '<div class="table-wrap"><table class="matrix">',
     `<thead><tr><th scope="col">date</th>${head}</tr></thead>`,
     `<tbody>${body.join('\n')}</tbody>`,
@@ -237,7 +240,13 @@ interface RangeSum {
   finalDistinct: number;
   finalRecords: number;
   parity: string | null;
+  /**
+   * The worst of the summed parity's grade and every day's status (ERROR days included): a range with a
+   * NO_DATA, WARN or ERROR day is never PASS, whatever its sums.
+   */
   status: RowStatus;
+  /** The days whose status is `status`, when a day's rather than the sums' grade decides it. */
+  worstDays: string[];
 }
 
 function sumRange(ctx: Ctx, site: string): RangeSum {
@@ -265,6 +274,11 @@ function sumRange(ctx: Ctx, site: string): RangeSum {
   const accepted = v.accepted_distinct ?? 0;
   // Parity from the loss side, as each row's: ids that landed unaccepted never offset lost ones.
   const held = accepted - (v.missing ?? 0);
+  const days = ctx.days.flatMap((d) =>
+    d.rows.filter((x) => x.site === site).map((r) => ({ day: d.day, status: r.status })),
+  );
+  const summed: RowStatus = used.length === 0 ? 'ERROR' : statusOf(held, accepted, ctx.thresholds);
+  const status = worstStatus([summed, ...days.flatMap((d) => (isRowStatus(d.status) ? [d.status] : []))]);
   return {
     used,
     skipped,
@@ -273,7 +287,8 @@ function sumRange(ctx: Ctx, site: string): RangeSum {
     finalDistinct,
     finalRecords: v[recordsCol] ?? 0,
     parity: used.length === 0 ? null : formatParity(held, accepted),
-    status: used.length === 0 ? 'ERROR' : statusOf(held, accepted, ctx.thresholds),
+    status,
+    worstDays: status === 'PASS' ? [] : days.filter((d) => d.status === status).map((d) => d.day),
   };
 }
 

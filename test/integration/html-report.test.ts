@@ -396,6 +396,24 @@ describe('the HTML report', () => {
     expect(html).toContain('<td class="empty" title="no error: every tier was read">–</td>');
   });
 
+  it("grades the range's line of the matrix no better than its worst day: a site with a WARN, NO_DATA or ERROR day is never PASS there", () => {
+    const rank = ['PASS', 'WARN', 'NO_DATA', 'FAIL', 'ERROR'];
+    const seen = new Set<string>();
+    for (const site of SITES) {
+      const statuses = input.days.flatMap((d) => d.rows.filter((r) => r.site === site).map((r) => String(r.status)));
+      const worst = statuses.reduce((w, x) => (rank.indexOf(x) > rank.indexOf(w) ? x : w), 'PASS');
+      const cell = new RegExp(
+        `title="${site}: summed over [^"]*?(; ${worst} on [^"]+)?"><span class="badge s-(\\w+)"`,
+      ).exec(html);
+      expect([site, cell?.[2]]).toEqual([site, worst]);
+      // The days behind a status the sums alone would not give are named in the cell's title.
+      if (worst !== 'PASS') expect(cell?.[1]).toBeDefined();
+      seen.add(worst);
+    }
+    // The fixture has sites whose worst day is not PASS, so this is not a PASS-only check.
+    expect([...seen].some((x) => x !== 'PASS')).toBe(true);
+  });
+
   it('sums the waterfalls over the days without ERROR and says so', () => {
     expect(html).toContain('summed over the range');
     expect(html).toContain('Left out (ERROR): 2025-03-10');
