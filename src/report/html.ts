@@ -184,7 +184,7 @@ function renderMatrix(ctx: Ctx): string {
   return [
     '<section>',
     '<h2>Status by day and site</h2>',
-    '<p class="caption">Status and parity % (accepted ids the final tier holds ÷ accepted ids) of each row. The last line sums the range, leaving ERROR days out; its status is the worst of the sums' grade and every day's. Each date links to its full table below.</p>',
+    '<p class="caption">Status and parity % (accepted ids the final tier holds ÷ accepted ids) of each row. The last line sums the range, leaving ERROR days out; its status is the worst of the grade of the sums and the status of every day. Each date links to its full table below.</p>',
     '<div class="table-wrap"><table class="matrix">',
     `<thead><tr><th scope="col">date</th>${head}</tr></thead>`,
     `<tbody>${body.join('\n')}</tbody>`,
