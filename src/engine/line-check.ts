@@ -106,11 +106,30 @@ export async function readExactly(
   compare?: CompareSql,
 ): Promise<void> {
   const ids = lineIdentifiers(tier, fields, compare);
-  await conn.run('CREATE OR REPLACE TEMP TABLE parity_line_text (line VARCHAR, source_file VARCHAR)');
-  const appender = await conn.appender('parity_line_text');
+  const parsed = (table: string) =>
+    loadQuery('duckdb', 'read-lines', {
+      ...ids,
+      structs: loadQuery('duckdb', 'line-text', { ...ids, text_table: table }),
+    });
+  const text = 'parity_line_text';
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${text} (line VARCHAR, source_file VARCHAR)`);
+  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS parity_lines AS SELECT * FROM (${parsed(text)}) WHERE false`);
+  // A long line is parsed in a statement of its own: the JSON functions' memory grows with every long
+  // line of a batch (a 33 and a 40 MiB line together ran out of 512 MiB; either alone did not).
+  const long = async (line: string, source: string) => {
+    await conn.run('CREATE OR REPLACE TEMP TABLE parity_line_long (line VARCHAR, source_file VARCHAR)');
+    await conn.run('INSERT INTO parity_line_long VALUES ($line, $source)', { line, source });
+    await conn.run(`INSERT INTO parity_lines ${parsed('parity_line_long')}`);
+    await conn.run('DROP TABLE parity_line_long');
+  };
+  const appender = await conn.appender(text);
   try {
     for (const o of objects)
       for await (const line of objectLines(o.path)) {
+        if (line !== null && line.length > LONG_LINE) {
+          await long(line, o.path);
+          continue;
+        }
         if (line === null) appender.appendNull();
         else appender.appendVarchar(line);
         appender.appendVarchar(o.path);
@@ -119,21 +138,33 @@ export async function readExactly(
   } finally {
     appender.closeSync();
   }
-  const parsed = loadQuery('duckdb', 'read-lines', { ...ids, structs: loadQuery('duckdb', 'line-text', ids) });
-  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS parity_lines AS SELECT * FROM (${parsed}) WHERE false`);
-  await conn.run(`INSERT INTO parity_lines ${parsed}`);
-  await conn.run('DROP TABLE parity_line_text');
+  await conn.run(`INSERT INTO parity_lines ${parsed(text)}`);
+  await conn.run(`DROP TABLE ${text}`);
 }
 
+/** Past this many characters a line is parsed alone (readExactly). */
+const LONG_LINE = 1 << 20;
 /**
- * The object a failed fast read names, when it failed on JSON it could not recover from (a line such as
- * `[` makes the reader take the next lines as one array, and it throws at the end of the data instead of
- * counting them): that object is then read exactly instead. Undefined for any other failure.
+ * The longest line read as a record, in bytes: read_ndjson reads lines of up to about 32 MiB (twice its
+ * 16 MiB maximum_object_size) and fails on longer ones, so an object with one is read exactly; a line
+ * longer than this is a row of NULLs (malformed), so that one line never holds the whole object in memory.
+ */
+const MAX_LINE_BYTES = 64 << 20;
+
+/**
+ * The object a failed fast read names, when it failed on JSON it could not recover from: that object is
+ * then read exactly instead. A line such as `[` makes the reader take the next lines as one array, and
+ * it throws at the end of the data instead of counting them; a line longer than the reader's buffer
+ * (maximum_object_size, 16 MiB: a huge record, or a writer that died mid-line and never wrote the
+ * newline's neighbour) makes it throw too. Undefined for any other failure.
  */
 export function unreadableJsonObject(e: unknown): string | undefined {
-  const m = /^Invalid Input Error: Malformed JSON in file "(.*)", at byte \d+ in line \d+/.exec(
-    e instanceof Error ? e.message : '',
-  );
+  const message = e instanceof Error ? e.message : '';
+  const m =
+    /^Invalid Input Error: Malformed JSON in file "(.*)", at byte \d+ in line \d+/.exec(message) ??
+    /^Invalid Input Error: "maximum_object_size" of \d+ bytes exceeded while reading file "(.*)" \(>\d+ bytes\)/.exec(
+      message,
+    );
   return m?.[1];
 }
 
@@ -156,28 +187,47 @@ export async function* objectLines(file: string): AsyncGenerator<string | null> 
   // made the round trips to zlib's thread most of the time).
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   const stream: AsyncIterable<Buffer> = file.endsWith('.gz') ? input.pipe(createGunzip({ chunkSize: 1 << 20 })) : input;
-  let rest = Buffer.alloc(0);
+  // The line so far, in the chunks it came in (one copy when it ends, not one per chunk); past
+  // MAX_LINE_BYTES the rest of it is only skipped to its newline, and it is read as NULL.
+  let parts: Buffer[] = [];
+  let size = 0;
+  let tooLong = false;
   let first = true;
   const line = (b: Buffer): string | null | undefined => {
     if (first) {
       first = false;
       if (b.subarray(0, 3).equals(BOM)) b = b.subarray(3);
     }
+    if (tooLong) return null;
     if (b.every((c) => BLANK.has(c))) return undefined;
     return b.includes(0) || !isUtf8(b) ? null : b.toString('utf8');
   };
+  const end = (tail: Buffer): string | null | undefined => {
+    const whole = parts.length === 0 ? tail : Buffer.concat([...parts, tail]);
+    const l = line(tooLong ? Buffer.alloc(0) : whole);
+    parts = [];
+    size = 0;
+    tooLong = false;
+    return l;
+  };
   for await (const chunk of stream) {
-    const buf = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
-    for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
-      const l = line(buf.subarray(start, nl));
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const l = end(chunk.subarray(start, nl));
       if (l !== undefined) yield l;
       start = nl + 1;
     }
-    rest = Buffer.from(buf.subarray(start));
+    const rest = chunk.subarray(start);
+    size += rest.length;
+    if (size > MAX_LINE_BYTES) {
+      tooLong = true;
+      parts = [];
+    } else if (rest.length > 0) {
+      parts.push(Buffer.from(rest));
+    }
   }
-  if (rest.length > 0) {
-    const l = line(rest);
+  if (size > 0 || tooLong) {
+    const l = end(Buffer.alloc(0));
     if (l !== undefined) yield l;
   }
 }

@@ -101,6 +101,33 @@ describe('a record after a broken line', () => {
   });
 });
 
+describe('lines longer than the JSON reader reads (it fails on an object with a line past about 32 MiB)', () => {
+  test.each([
+    ['read directly', false],
+    ['through the per-object cache', true],
+  ])(
+    'a 33 MiB record counts, a 70 MiB cut line is malformed, and the records around them count (%s)',
+    async (_n, cached) => {
+      const dir = await tempDir();
+      const huge = (rid: string, status?: number) =>
+        `{"timestamp":"${DAY}T12:00:00Z","request_id":"${rid}","site":"US",${status ? `"status":${status},` : ''}` +
+        `"payload":"${'a'.repeat(33 << 20)}"}`;
+      // A writer that died 70 MiB into a line: past the longest line read as a record, so never held whole.
+      const cut = `{"timestamp":"${DAY}T12:00:00Z","payload":"${'b'.repeat(70 << 20)}`;
+      const body = (status?: number) =>
+        Buffer.from([rec('x-1', status), huge('x-huge', status), cut, rec('x-2', status)].join('\n') + '\n');
+      await write(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), body(200));
+      await write(path.join(dir, `landed/dt=${DAY}/a.jsonl.gz`), body());
+      const { run, us, unknown } = await reconcileDay(dir, cached);
+      expect(run.code).toBe(0);
+      expect(run.stderr).not.toContain('rror');
+      expect([us.proxy_accepted, us.gcs_records, us.gcs_distinct, us.parity_pct]).toEqual(['3', '3', '3', '100.0000']);
+      expect([unknown.proxy_malformed, unknown.gcs_malformed]).toEqual(['1', '1']);
+    },
+    120_000,
+  );
+});
+
 /**
  * Lines the JSON reader reads right, that a reader of lines could read otherwise: NUL bytes (crash
  * padding), a lone CR inside a record, a line of only a vertical tab, a record with no timestamp or
