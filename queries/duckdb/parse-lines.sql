@@ -3,7 +3,9 @@
 -- folder_day, folder_epoch_day, tags: the compared fields' tags, src/engine/compare-sql.ts; source_file:
 -- the object the line is in, or NULL where no one asks, src/engine/line-check.ts).
 -- The timestamp: epoch milliseconds (a JSON number arrives as its text), else ISO-8601, else
--- fractional epoch ms. ISO text (a '-' fifth) tries the ISO cast first and skips the BIGINT cast
+-- fractional epoch ms. A fraction is cut off, never rounded: the BIGINT cast rounds '…999.6' up into
+-- the next millisecond (and day, at 23:59:59.999), so a number with a point or an exponent is floored
+-- as an exact DECIMAL first; what that cast does not take goes on down the chain as before. ISO text (a '-' fifth) tries the ISO cast first and skips the BIGINT cast
 -- that always fails on it; when the ISO cast fails too ('123e-5' is a number with a '-' fifth), the
 -- rest of the chain runs, so every text gets what the chain alone gives: no text that casts as a
 -- timestamp also casts as BIGINT.
@@ -30,9 +32,14 @@
       AS blank_file
   FROM (
     SELECT *, CASE WHEN substr(ts_raw, 5, 1) = '-'
-                     THEN coalesce(epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)), try_cast(ts_raw AS BIGINT),
+                     THEN coalesce(epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
+                                   CASE WHEN contains(ts_raw, '.') OR contains(ts_raw, 'e') OR contains(ts_raw, 'E')
+                                        THEN try_cast(floor(try_cast(ts_raw AS DECIMAL(38, 18))) AS BIGINT) END,
+                                   try_cast(ts_raw AS BIGINT),
                                    try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT))
-                     ELSE coalesce(try_cast(ts_raw AS BIGINT),
+                     ELSE coalesce(CASE WHEN contains(ts_raw, '.') OR contains(ts_raw, 'e') OR contains(ts_raw, 'E')
+                                        THEN try_cast(floor(try_cast(ts_raw AS DECIMAL(38, 18))) AS BIGINT) END,
+                                   try_cast(ts_raw AS BIGINT),
                                    epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
                                    try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT)) END AS ts_parsed
     FROM raw

@@ -173,6 +173,46 @@ describe('parity reconcile', () => {
     ]);
   });
 
+  it('cuts a fractional epoch millisecond off, never rounds it into the next day', async () => {
+    const dir = await tempDir();
+    // 2025-03-09T23:59:59.9996Z, as a JSON number and as text, in decimal and exponent form.
+    const last = ['1741564799999.6', '1.7415647999999996e12'];
+    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [
+      `{"timestamp":${last[0]},"request_id":"n1","site":"US","status":200}`,
+      ok('s1', last[0]!),
+      `{"timestamp":${last[1]},"request_id":"n2","site":"US","status":200}`,
+      ok('s2', last[1]!),
+    ]);
+    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl'), [
+      landed('n1', last[0]!),
+      landed('s1', last[0]!),
+      landed('n2', last[1]!),
+      landed('s2', last[1]!),
+    ]);
+    const out = path.join(dir, 'out');
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      await writeConfig(dir, { sites: ['US'] }),
+      '--from',
+      '2025-03-09',
+      '--to',
+      '2025-03-10',
+      '--out',
+      out,
+    ]);
+    expect(run.code).toBe(1); // 03-10 has no proxy records: NO_DATA
+    expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({
+      proxy_accepted: '4',
+      gcs_records: '4',
+      parity_pct: '100.0000',
+    });
+    expect(row((await report(out, '2025-03-10')).parity, 'US')).toMatchObject({
+      proxy_requests: '0',
+      gcs_records: '0',
+    });
+  });
+
   it('counts a record by its own day, from the next folder too, as a late arrival', async () => {
     const dir = await tempDir();
     await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [ok('late', '2025-03-09T23:59:59Z')]);
