@@ -1,4 +1,4 @@
-import { type DuckDBValue, LIST, listValue, VARCHAR } from './duckdb-api.js';
+import { type DuckDBValue, LIST, listValue, utf8OfBlob, VARCHAR } from './duckdb-api.js';
 import type { DayKey } from '../domain.js';
 import { loadQuery } from '../queries.js';
 import {
@@ -32,8 +32,10 @@ export function duckdbComparing(c: CompareSql, db: DuckdbPort, pageRows = MISMAT
     },
     mismatches(day: DayKey) {
       const sql = loadQuery('duckdb', 'compare-page', { page_rows: String(pageRows) });
-      const page = (after: MismatchCursor) =>
-        db.rows(sql, { day, after_no: BigInt(after?.siteNo ?? 0), after_rid: after?.requestId ?? '' });
+      const page = async (after: MismatchCursor) =>
+        (await db.rows(sql, { day, after_no: BigInt(after?.siteNo ?? 0), after_rid: after?.requestId ?? '' })).map(
+          (r) => ({ ...r, request_id: utf8OfBlob(r.request_id) }),
+        );
       return mismatchPages(page, c.paths, pageRows);
     },
   };

@@ -6,6 +6,7 @@ import {
   type DuckDBValue,
   LIST,
   listValue,
+  utf8OfBlob,
   VARCHAR,
 } from './duckdb-api.js';
 import type { RecordFields } from '../config.js';
@@ -382,7 +383,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
       const out: MissingId[] = new Array(chunk.rowCount);
       for (let i = 0; i < chunk.rowCount; i++) {
         const v = (c: number): unknown => cols[c]!.getItem(i);
-        out[i] = rowsOf.missingId(v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7));
+        out[i] = rowsOf.missingId(v(0), utf8OfBlob(v(1)), v(2), v(3), v(4), v(5), v(6), v(7));
       }
       yield out;
     }

@@ -58,6 +58,9 @@ const HOSTILE = [
   "'",
   "'plain",
   'plain',
+  // A byte-order mark first: DuckDB's client decoder dropped it, so it came back as the next id's twin.
+  '\uFEFF=1+1',
+  '=1+1',
 ];
 
 async function runDay(dir: string, extra: Record<string, unknown> = {}) {
