@@ -84,6 +84,19 @@ export interface Config {
 }
 
 /**
+ * A file:// URL's path, placeholders kept; a URL that names no local path (a host, as in `file://landed/…`
+ * for `file:///landed/…`, an encoded slash, a broken %-escape) is a config error naming its key path.
+ */
+function localPathOf(url: string, keyPath = 'location'): string {
+  try {
+    return fileURLToPath(url.replace(/\{/g, '%7B').replace(/\}/g, '%7D'));
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(keyPath, `${JSON.stringify(url)} is not a local file URL (file:///absolute/path/): ${why}`);
+  }
+}
+
+/**
  * Turns a location string into a template; relative paths are taken from `baseDir`. Pure. `keyPath` (where the
  * location is in the config) is carried for the messages about it.
  */
@@ -96,9 +109,7 @@ export function parseLocation(value: string, baseDir: string, keyPath?: string):
     const prefix = slash < 0 ? '' : rest.slice(slash + 1);
     return { scheme: 'gs', bucket, template: prefix, dated: isDated(prefix), ...where };
   }
-  const local = value.startsWith('file://')
-    ? fileURLToPath(value.replace(/\{/g, '%7B').replace(/\}/g, '%7D'))
-    : path.resolve(baseDir, value);
+  const local = value.startsWith('file://') ? localPathOf(value, keyPath) : path.resolve(baseDir, value);
   return { scheme: 'file', bucket: '', template: local, dated: isDated(local), ...where };
 }
 

@@ -38,6 +38,21 @@ describe('config', () => {
   });
 
   it.each([
+    ['a host (two slashes for three)', 'file://landed/dt={date}/', /host/],
+    ['a broken %-escape', 'file:///tmp/%ZZ/{date}/', /URI malformed/],
+    ['an encoded slash', 'file:///tmp/a%2Fb/{date}/', /encoded/],
+  ])('a file URL with %s is a config error naming its key path, not a crash', (_what, url, why) => {
+    const e = errorOf({ tiers: { proxy: { locations: ['x'] }, gcs: { locations: [url] } } });
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toMatch(
+      new RegExp(`^tiers\\.gcs\\.locations\\[0\\]: "${url.replace(/[{}]/g, '\\$&')}" is not a local file URL`),
+    );
+    expect(e.message).toMatch(why);
+    const cache = errorOf({ ...base, cache: { location: url } });
+    expect(cache.message).toMatch(/^cache\.location: /);
+  });
+
+  it.each([
     [{ ...base, extra: 1 }, 'extra'],
     [{ ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiKey: 's3cret' } } }, 'tiers.gcs.apiKey'],
     [{ ...base, tiers: { ...base.tiers, kafka: { clusters: {} } } }, 'tiers.kafka.topic'],
