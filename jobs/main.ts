@@ -7,7 +7,7 @@ import { type CliRequest, type JobOptions, main } from '../src/cli.js';
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
-import { OutputError, UsageError } from '../src/errors.js';
+import { ConfigError, OutputError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
 import type { RunMetadata } from '../src/report/manifest.js';
@@ -150,7 +150,7 @@ async function runCommand(req: JobRequest, ctx: JobContext): Promise<ReconcileRe
 
 /**
  * Before anything is read: the local output folder must be a folder reports can be written to
- * (exit 2 naming the flag otherwise), and what a killed run of this job left there and in the temp
+ * (exit 2 naming the flag otherwise), and engine.tempDirectory one the run can write (exit 2 naming the key), and what a killed run of this job left there and in the temp
  * folder (temporary files, scratch folders of processes that are gone) is removed.
  */
 async function prepareOutput(opts: JobOptions, config: Config, log: Logger): Promise<void> {
@@ -162,7 +162,17 @@ async function prepareOutput(opts: JobOptions, config: Config, log: Logger): Pro
       throw new UsageError(flag, `"${dir}" cannot hold the reports: ${e.reason} (${e.code})`);
     throw e;
   }
-  const removed = await removeStaleTemporaries(dir, config.engine.tempDirectory ?? os.tmpdir());
+  // The engine's scratch folder too, before anything is read: a run that cannot spill there fails late otherwise.
+  const temp = config.engine.tempDirectory;
+  if (temp !== undefined)
+    await assertWritableFolder(temp).catch((e: unknown) => {
+      if (!(e instanceof OutputError)) throw e;
+      throw new ConfigError(
+        'engine.tempDirectory',
+        `"${temp}" cannot hold the run's scratch files: ${e.reason} (${e.code})`,
+      );
+    });
+  const removed = await removeStaleTemporaries(dir, temp ?? os.tmpdir());
   if (removed.length > 0)
     log.info(`removed ${removed.length} leftovers of runs that were killed: ${removed.join(', ')}`, { removed });
 }

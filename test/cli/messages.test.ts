@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, tempDir, writeConfig } from '../support/files.js';
 
@@ -18,5 +18,21 @@ describe('messages about a location', () => {
     expect(run.stderr).toContain(
       `gcs: ${path.join(dir, 'no-such-landed')}/: folder does not exist (ENOENT) — check tiers.gcs.locations[1]`,
     );
+  });
+});
+
+describe('messages about the engine', () => {
+  it('an engine.tempDirectory that is no folder is a config error naming the key, before anything is read (exit 2)', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'a-file'), '');
+    const out = path.join(dir, 'out');
+    for (const temp of [path.join(dir, 'a-file'), path.join(dir, 'a-file', 'below')]) {
+      const config = await writeConfig(dir, { engine: { tempDirectory: temp } });
+      const run = await runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', out]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`engine.tempDirectory: "${temp}" cannot hold the run's scratch files`);
+      expect(run.stderr).not.toContain('internal error');
+      expect(await readdir(out)).toEqual([]);
+    }
   });
 });
