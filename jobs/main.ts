@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveSites } from '../src/args.js';
-import { type CliRequest, type JobOptions, main } from '../src/cli.js';
+import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js';
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
@@ -51,7 +51,7 @@ interface JobContext {
 async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   const opts = req.options;
   const config = await loadConfig(opts.config);
-  const json = opts.logFormat === 'json' || (opts.logFormat === 'auto' && !process.stderr.isTTY);
+  const json = logsJson(opts.logFormat);
   const base = json ? jsonLogger() : textLogger();
   const log: Logger = opts.quiet ? { info() {}, warn: base.warn, error: base.error } : base;
   await prepareOutput(opts, config, log);

@@ -26,6 +26,10 @@ export type CliRequest =
   | { command: 'backfill'; options: JobOptions; days: DayKey[]; force: boolean; concurrency: number }
   | { command: 'demo'; out: string };
 
+/** Whether a job logs JSON lines: --log-format json, or auto off a terminal (a log collector reads stderr). */
+export const logsJson = (format: JobOptions['logFormat']): boolean =>
+  format === 'json' || (format === 'auto' && !process.stderr.isTTY);
+
 /** Runs a request; resolves to the exit status of a run that finished (0, 1 or 3), throws otherwise. */
 export type RunRequest = (request: CliRequest, signal: AbortSignal) => Promise<number>;
 
@@ -106,9 +110,21 @@ export async function main(argv: string[], runRequest: RunRequest): Promise<numb
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A job's last word is a log line like its others: JSON ones (severity ERROR, with the exit code) where
+  // its log is JSON, so that an alert on ERROR lines sees a run that ended without its reports.
+  let json = false;
+  const fail = (code: number, prefix: string, message: string, fields: Record<string, unknown> = {}): number => {
+    process.stderr.write(
+      json
+        ? `${JSON.stringify({ severity: 'ERROR', time: new Date().toISOString(), message, exit_code: code, ...fields })}\n`
+        : `${prefix}${message}\n`,
+    );
+    return code;
+  };
   try {
     let code: number = EXIT.ok;
     await buildProgram(async (request) => {
+      if ('options' in request) json = logsJson(request.options.logFormat);
       code = await runRequest(request, controller.signal);
     }).parseAsync(argv);
     if (stoppedBy) throw new AbortedError();
@@ -119,26 +135,18 @@ export async function main(argv: string[], runRequest: RunRequest): Promise<numb
         return EXIT.ok;
       return EXIT.usage; // commander printed the message
     }
-    if (e instanceof UsageError || e instanceof ConfigError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof TierError || (e instanceof ResourceError && !stoppedBy)) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return e instanceof TierError ? EXIT.tier : EXIT.resources;
-    }
+    if (e instanceof UsageError || e instanceof ConfigError) return fail(EXIT.usage, 'error: ', e.message);
+    if (e instanceof TierError || (e instanceof ResourceError && !stoppedBy))
+      return fail(e instanceof TierError ? EXIT.tier : EXIT.resources, 'error: ', e.message);
     if (e instanceof OutputError) {
-      process.stderr.write(
-        `error: ${e.message}; its previous version, and the rest of that day's reports, are left as they were\n`,
-      );
-      return EXIT.output;
+      const kept = "its previous version, and the rest of that day's reports, are left as they were";
+      return fail(EXIT.output, 'error: ', `${e.message}; ${kept}`);
     }
-    if (e instanceof AbortedError || stoppedBy) {
-      process.stderr.write(`${new AbortedError().message}\n`);
-      return stoppedBy === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
-    }
-    process.stderr.write(`internal error (a bug, please report): ${(e as Error).stack ?? String(e)}\n`);
-    return EXIT.internal;
+    if (e instanceof AbortedError || stoppedBy)
+      return fail(stoppedBy === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint, '', new AbortedError().message);
+    const bug = 'internal error (a bug, please report): ';
+    if (!json) return fail(EXIT.internal, bug, (e as Error).stack ?? String(e));
+    return fail(EXIT.internal, '', `${bug}${String(e)}`, { stack: (e as Error).stack ?? null });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -30,7 +30,12 @@ describe('messages about the engine', () => {
       const config = await writeConfig(dir, { engine: { tempDirectory: temp } });
       const run = await runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', out]);
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain(`engine.tempDirectory: "${temp}" cannot hold the run's scratch files`);
+      // Off a terminal the log is JSON: the run's last line is an ERROR line with the exit code.
+      const last = JSON.parse(run.stderr.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      expect(last).toMatchObject({ severity: 'ERROR', exit_code: 2 });
+      expect(last.message).toBe(
+        `engine.tempDirectory: "${temp}" cannot hold the run's scratch files: a part of the path is a file, not a folder — choose a folder (ENOTDIR)`,
+      );
       expect(run.stderr).not.toContain('internal error');
       expect(await readdir(out)).toEqual([]);
     }
