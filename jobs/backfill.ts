@@ -43,12 +43,11 @@ export async function currentStatus(
   if (!m || m.status === 'ERROR' || m.configHash !== run.configHash || m.version !== run.version) return null;
   // A report made for fewer sites (reconcile --sites) is not the whole day.
   if (!Array.isArray(m.sites) || m.sites.join(',') !== sites.join(',')) return null;
-  if ((await sha256OfFile(path.join(outDir, m.files.parity.name))) !== m.files.parity.sha256) return null;
-  if (
-    m.files.missing !== null &&
-    (await sha256OfFile(path.join(outDir, m.files.missing.name))) !== m.files.missing.sha256
-  )
-    return null;
+  // Every file the manifest names, each as it was written: the windows and mismatch files too (the HTML
+  // report of the run reads the windows back).
+  const { parity, missing, windows, mismatch } = m.files;
+  for (const f of [parity, missing, windows, mismatch])
+    if (f && (await sha256OfFile(path.join(outDir, f.name))) !== f.sha256) return null;
   return m.status;
 }
 

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -103,6 +103,14 @@ describe('parity backfill', () => {
     await runCli(['reconcile', '--config', config, '--date', '2025-03-03', '--out', out, '--sites', 'US', '--quiet']);
     const afterSites = await runCli(args);
     expect(afterSites.stdout).toContain('skipped 3 current days');
+    // The windows file is one of the day's files too: a removed or damaged one makes the day redone.
+    const windows = await readFile(path.join(out, 'windows-2025-03-04.csv'), 'utf8');
+    await rm(path.join(out, 'windows-2025-03-04.csv'));
+    await writeFile(path.join(out, 'windows-2025-03-01.csv'), `${windows}garbage\r\n`);
+    const afterWindows = await runCli(args);
+    expect(afterWindows.stdout).toContain('skipped 2 current days');
+    expect(await readFile(path.join(out, 'windows-2025-03-04.csv'), 'utf8')).toBe(windows);
+    expect(await readFile(path.join(out, 'windows-2025-03-01.csv'), 'utf8')).not.toContain('garbage');
     const forced = await runCli([...args, '--force']);
     expect(forced.stdout).not.toContain('skipped');
     expect((await runCli([...args.slice(0, -2), '--concurrency', '9'])).code).toBe(2);
