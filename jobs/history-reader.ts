@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { addDays } from '../src/dates.js';
 import { ALL_SITES, type DayKey, type Site } from '../src/domain.js';
+import { throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import {
   VOLUME_COLUMNS,
@@ -88,5 +89,51 @@ export function addDayToHistory(history: Map<Site, VolumePoint[]>, rows: readonl
   for (const row of rows) {
     if (row.site === ALL_SITES) continue;
     addVolumePoint(history, String(row.site), String(row.date), row);
+  }
+}
+
+/**
+ * The volume guard's history as a run makes it: the reports already in --out, then each day of the run
+ * as it is attributed (add). `before(day)` is what that day's guard reads; it waits until every day of
+ * the run in the guard's window before `day` is in. Batches that run at once (backfill --concurrency)
+ * then give each day the baseline a run of the days in order gives it, whatever batchDays or
+ * --concurrency are, or which batch counts first; their reading and counting still overlap.
+ */
+export class VolumeLedger {
+  private readonly pending: Set<DayKey>;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly history: Map<Site, VolumePoint[]>,
+    runDays: readonly DayKey[],
+  ) {
+    this.pending = new Set(runDays);
+  }
+
+  /** The reports already there, as read. */
+  get read(): ReadonlyMap<Site, readonly VolumePoint[]> {
+    return this.history;
+  }
+
+  async before(day: DayKey, signal?: AbortSignal): Promise<ReadonlyMap<Site, readonly VolumePoint[]>> {
+    const from = addDays(day, -HISTORY_DAYS);
+    const waiting = () => [...this.pending].some((d) => d >= from && d < day);
+    while (waiting()) {
+      throwIfAborted(signal);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+    throwIfAborted(signal);
+    return this.history;
+  }
+
+  add(day: DayKey, rows: readonly ParityRow[]): void {
+    addDayToHistory(this.history, rows);
+    this.pending.delete(day);
+    const woken = this.waiters;
+    this.waiters = [];
+    for (const w of woken) w();
   }
 }

@@ -24,7 +24,7 @@ import { rowRecord, summarizeDay } from '../src/report/summary.js';
 import { scratchPrefix } from '../src/report/writer.js';
 import { GcsConnection, StoreRegistry } from '../src/storage/index.js';
 import { runBatches } from './batches.js';
-import { addDayToHistory, readVolumeHistory } from './history-reader.js';
+import { readVolumeHistory, VolumeLedger } from './history-reader.js';
 import { type BatchRead, readBatch } from './read-tiers.js';
 
 export interface ReconcileRequest {
@@ -46,11 +46,11 @@ export interface ReconcileRequest {
   /** The proxy's table, when tiers.proxy.bigquery is configured (the CLI makes it) instead of files. */
   proxyTable?: BigqueryRangeReader;
   /**
-   * The volume guard's history, read once by a caller that runs several reconciles at once
-   * (backfill), so that no batch's baseline depends on when a sibling batch writes its reports.
-   * Without it, the run reads the reports already in outDir.
+   * The volume guard's history, shared by a caller that runs several reconciles at once (backfill): the
+   * reports in outDir read once, then every day of all of them, each waiting for the days before it.
+   * Without it, the run reads the reports already in outDir and adds its own days in order.
    */
-  volumeHistory?: ReadonlyMap<Site, readonly VolumePoint[]>;
+  volumeLedger?: VolumeLedger;
   /** Copies each day's files elsewhere once they are written locally (--out gs://…). */
   publish?: (files: string[]) => Promise<void>;
   /** The run's GCS client and download limit (shared with --out gs://); default: one of this call's own. */
@@ -90,16 +90,18 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   const summaries: DaySummary[] = [];
   const errors: string[] = [];
   // The volume guard's baseline: the reports already in --out, then each day of this run as it is made.
-  const history = req.volumeHistory
-    ? new Map([...req.volumeHistory].map(([site, points]) => [site, [...points]]))
-    : await readVolumeHistory(req.outDir, req.days[0]!, req.days.at(-1)!, log);
-  if (!req.volumeHistory) logNoVolumeHistory(config, req.outDir, history, log);
+  let history = req.volumeLedger;
+  if (!history) {
+    history = new VolumeLedger(await readVolumeHistory(req.outDir, req.days[0]!, req.days.at(-1)!, log), req.days);
+    logNoVolumeHistory(config, req.outDir, history.read, log);
+  }
+  const ledger = history;
   try {
     await runBatches(req.days, config.engine.batchDays, summaries, {
       run: async (batch, written) => {
         const scratch = await mkdtemp(path.join(scratchRoot, 'batch-'));
         try {
-          await reconcileBatch(req, batch, reportSites, engine, stores, scratch, errors, log, history, written);
+          await reconcileBatch(req, batch, reportSites, engine, stores, scratch, errors, log, ledger, written);
         } finally {
           await rm(scratch, { recursive: true, force: true });
         }
@@ -164,7 +166,7 @@ async function reconcileBatch(
   scratch: string,
   errors: string[],
   log: Logger,
-  history: Map<Site, VolumePoint[]>,
+  history: VolumeLedger,
   /** Each day's summary, pushed as soon as its reports are written (a failure later in the batch keeps them). */
   summaries: DaySummary[],
 ): Promise<void> {
@@ -199,11 +201,11 @@ async function reconcileBatch(
     const report = attributeDay(input, {
       sites: reportSites,
       thresholds: config.thresholds,
-      volumeHistory: history,
+      volumeHistory: await history.before(day, signal),
       tiers: { gcs: scope.gcs, kafka: req.kafka ? req.kafka.regions : null, bigquery: scope.bigquery },
     });
     for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
-    addDayToHistory(history, report.rows);
+    history.add(day, report.rows);
     // The missing list needs the proxy and the final tier; a failed Kafka only loses its causes.
     const listComplete =
       input.failures.proxy === undefined && (req.bigquery ? input.failures.bigquery : input.failures.gcs) === undefined;

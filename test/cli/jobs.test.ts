@@ -117,6 +117,44 @@ describe('parity backfill', () => {
   });
 });
 
+describe("backfill's volume guard", () => {
+  it('gives each day the baseline a run of the days in order gives it, whatever batchDays and --concurrency are', async () => {
+    const dir = await tempDir();
+    const days = Array.from({ length: 8 }, (_, i) => `2025-05-0${i + 1}`);
+    // A steady 30 a day, then a drop to 10 on the last day: below half the median, a volume_drop WARN.
+    for (const d of days) await day(dir, d, d === days.at(-1) ? 10 : 30, d === days.at(-1) ? 10 : 30);
+    const range = ['--from', days[0]!, '--to', days.at(-1)!];
+    const reportOf = async (out: string) => readFile(path.join(out, `parity-${days.at(-1)!}.csv`), 'utf8');
+    const reconciled = path.join(dir, 'reconciled');
+    const cfg = (batchDays: number) => writeConfig(dir, { sites: ['US'], engine: { batchDays } }, `b${batchDays}.json`);
+    await runCli(['reconcile', '--config', await cfg(8), ...range, '--out', reconciled, '--quiet']);
+    const expected = await reportOf(reconciled);
+    expect(parseCsv(expected).find((r) => r.site === 'US')).toMatchObject({ status: 'WARN' });
+    expect(parseCsv(expected).find((r) => r.site === 'US')!.status_reason).toContain('volume_drop');
+    for (const [batchDays, concurrency] of [
+      [1, 1],
+      [1, 4],
+      [3, 2],
+      [8, 1],
+    ] as const) {
+      const out = path.join(dir, `backfill-${batchDays}-${concurrency}`);
+      const run = await runCli([
+        'backfill',
+        '--config',
+        await cfg(batchDays),
+        ...range,
+        '--out',
+        out,
+        '--concurrency',
+        String(concurrency),
+        '--quiet',
+      ]);
+      expect([batchDays, concurrency, run.code]).toEqual([batchDays, concurrency, 0]);
+      expect([batchDays, concurrency, await reportOf(out)]).toEqual([batchDays, concurrency, expected]);
+    }
+  }, 60_000);
+});
+
 describe('alerts', () => {
   it('posts a Slack-compatible message on FAIL to the URL named by alerts.webhookUrlEnv, and never logs the URL', async () => {
     const bodies: string[] = [];
