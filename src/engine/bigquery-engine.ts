@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { ensureDir } from '../folders.js';
 import type { BigQuery, Query } from '@google-cloud/bigquery';
 import type { BigqueryRangeReader, DayKey, DayWindow, IdFactGroup, LineCountsRow, ProxyLineCounts } from '../domain.js';
 import { InternalError } from '../errors.js';
@@ -104,7 +104,7 @@ export class BigqueryEngine implements CountingEngine {
   static async open(options: BigqueryEngineOptions, client?: BigQuery): Promise<BigqueryEngine> {
     const scratchDataset = parseDataset(options.dataset);
     if (!scratchDataset) throw new InternalError(`bigquery engine: "${options.dataset}" is not project.dataset`);
-    await mkdir(options.tempDirectory, { recursive: true });
+    await ensureDir(options.tempDirectory);
     const bq =
       client ??
       createBigqueryClient({

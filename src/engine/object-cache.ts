@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { ensureDir } from '../folders.js';
 import path from 'node:path';
 import type { RecordFields } from '../config.js';
 import type { StagedObject } from '../domain.js';
@@ -70,7 +71,7 @@ export class ObjectCache {
     let manifestFile: string | undefined;
     let file: string | undefined;
     try {
-      await (this.scratchMade ??= mkdir(this.scratch, { recursive: true }));
+      await (this.scratchMade ??= ensureDir(this.scratch));
       manifestFile = await this.entries.fetch(`${name}.json`, this.scratch);
       if (!manifestFile) return undefined;
       file = await this.entries.fetch(`${name}.parquet`, this.scratch);
@@ -210,7 +211,7 @@ export async function objectAggregates(
   const query = aggregateQuery(tier, fields, compare);
   // The query's text without the path: part of every entry's name, so that a changed parse misses.
   const shape = aggregateShape(tier, fields, compare);
-  await mkdir(scratch, { recursive: true });
+  await ensureDir(scratch);
   const out: StagedObject[] = new Array<StagedObject>(staged.length);
   let hits = 0;
   let next = 0;

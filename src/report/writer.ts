@@ -1,9 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AbortedError, OutputError } from '../errors.js';
+import { ensureDir, errnoOf } from '../folders.js';
+
+export { ensureDir };
 
 export interface WriteResult {
   /** sha256 of what was written. */
@@ -159,34 +162,6 @@ export async function sha256OfFile(file: string): Promise<string | null> {
 }
 
 /**
- * Creates `dir` and the folders above it that are missing, one level at a time. Not
- * `mkdir({ recursive: true })`: Node's loops forever below /proc (ENOENT there never ends its walk
- * up), in a thread no signal reaches.
- */
-export async function ensureDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir);
-    return;
-  } catch (e) {
-    const code = errnoOf(e);
-    if (code === 'EEXIST') return assertFolder(dir);
-    const parent = path.dirname(dir);
-    if (code !== 'ENOENT' || parent === dir) throw e;
-    await ensureDir(parent);
-  }
-  try {
-    await mkdir(dir);
-  } catch (e) {
-    if (errnoOf(e) === 'EEXIST') return assertFolder(dir);
-    throw e;
-  }
-}
-
-async function assertFolder(dir: string): Promise<void> {
-  if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
-}
-
-/**
  * Makes sure reports can be written into `dir` before anything is read: creates it, then creates and
  * removes a probe file in it. Throws OutputError naming `dir` (a file, an unwritable or impossible path).
  */
@@ -272,11 +247,6 @@ function outputError(file: string, e: unknown): unknown {
   const code = errnoOf(e);
   if (code === undefined) return e;
   return new OutputError(file, code, REASONS[code] ?? 'the file system refused the write', { cause: e });
-}
-
-function errnoOf(e: unknown): string | undefined {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }
 
 /** Characters gathered before a write: large enough to keep syscalls few, small enough to hold. */

@@ -1,5 +1,6 @@
-import { access, copyFile, link, mkdir, rename, unlink } from 'node:fs/promises';
+import { access, copyFile, link, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureDir } from '../folders.js';
 
 /**
  * Where the per-object cache keeps its entry files (src/engine/object-cache.ts): a local folder the cron
@@ -53,7 +54,7 @@ export class LocalCacheStore implements CacheStore {
   }
 
   async put(name: string, localFile: string): Promise<void> {
-    await mkdir(this.where, { recursive: true });
+    await ensureDir(this.where);
     const tmp = path.join(this.where, `.${name}.${process.pid}.tmp`);
     try {
       await copyFile(localFile, tmp);

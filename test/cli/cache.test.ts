@@ -35,6 +35,20 @@ describe('the per-object cache', () => {
     expect(await csvs(path.join(dir, 'second'))).toEqual(expected);
   });
 
+  test('a cache below /proc, where no folder can be made, costs speed only: warnings, and the same reports', async () => {
+    const { dir, plain } = await setUpCacheScenario();
+    const config = await writeConfig(
+      dir,
+      { timezone: 'Asia/Kolkata', engine: { batchDays: 3 }, cache: { location: '/proc/no-such-cache/entries' } },
+      'proc.json',
+    );
+    // Node's recursive mkdir walks up and down /proc forever there: the run must end, and by itself.
+    const run = await reconcileDays(config, path.join(dir, 'proc'));
+    expect(run.stderr).toContain('cache: cannot keep the aggregate of');
+    await reconcileDays(plain, path.join(dir, 'none'));
+    expect(await csvs(path.join(dir, 'proc'))).toEqual(await csvs(path.join(dir, 'none')));
+  }, 60_000);
+
   test('a modified file is parsed again and counted as it now is', async () => {
     const { dir, plain, cached } = await setUpCacheScenario();
     await reconcileDays(cached, path.join(dir, 'first'));
