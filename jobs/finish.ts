@@ -83,11 +83,12 @@ async function sendAlert({ result, config, out, log, env, signal }: FinishReques
   if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
   else if (!URL.canParse(url) || !/^https?:/i.test(url))
     log.warn(`alerts.webhookUrlEnv: ${webhookVar} does not hold an http(s) URL; no alert sent`);
-  // The URL carries a token: the message of a failed post names only the status, never the URL.
+  // The URL carries a token: the message of a failed post names only the status, or the error's name
+  // and its errno code (ECONNREFUSED, ENOTFOUND…), never a message that may quote the URL.
   else
     await postWebhook(url, alert, signal).then(
       () => log.info('alert sent'),
-      (e: Error) => log.warn(`alert not sent: ${e.name === 'WebhookError' ? e.message : e.name}`),
+      (e: Error) => log.warn(`alert not sent: ${e.name === 'WebhookError' ? e.message : `${e.name}${codeOf(e)}`}`),
     );
 }
 
@@ -147,4 +148,12 @@ async function readDayWindows(
       log?.warn(`${day}: windows-${day}.csv could not be read back for the HTML report (${(e as Error).message})`);
     return null;
   }
+}
+
+/** ` (CODE)` for an error whose cause (fetch's) or itself carries an errno code, else ''. */
+function codeOf(e: Error): string {
+  const code = [(e.cause as { code?: unknown } | undefined)?.code, (e as { code?: unknown }).code].find(
+    (c): c is string => typeof c === 'string' && /^[A-Z][A-Z0-9_]+$/.test(c),
+  );
+  return code ? ` (${code})` : '';
 }

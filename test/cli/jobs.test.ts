@@ -205,6 +205,28 @@ describe('alerts', () => {
       server.close();
     }
   });
+
+  it('a webhook that cannot be reached is a warning that says why (the errno code), never the URL', async () => {
+    // A port that was just free: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const dir = await tempDir();
+    await day(dir, '2025-03-09', 100, 90);
+    const config = await writeConfig(dir, { alerts: { webhookUrlEnv: 'PARITY_TEST_WEBHOOK' } });
+    const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out')];
+    const url = `http://127.0.0.1:${port}/hooks/T000/SECRET-TOKEN`;
+    const run = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, PARITY_TEST_WEBHOOK: url } });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('close', (code) => resolve({ code, err }));
+    });
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('alert not sent: TypeError (ECONNREFUSED)');
+    expect(run.err).not.toContain('SECRET-TOKEN');
+  });
 });
 
 describe('stopping', () => {
