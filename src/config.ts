@@ -109,6 +109,13 @@ export function parseLocation(value: string, baseDir: string, keyPath?: string):
     const prefix = slash < 0 ? '' : rest.slice(slash + 1);
     return { scheme: 'gs', bucket, template: prefix, dated: isDated(prefix), ...where };
   }
+  // Neither is a folder below the config's, which is what a relative path would make of them.
+  if (/^~[/\\]?/.test(value) || (/^file:/i.test(value) && !value.startsWith('file://')))
+    throw new ConfigError(
+      keyPath ?? 'location',
+      `${JSON.stringify(value)}: write an absolute path, a path relative to the config file, or file:///absolute/path/ ` +
+        '(~ is not expanded, and file: needs three slashes)',
+    );
   const local = value.startsWith('file://') ? localPathOf(value, keyPath) : path.resolve(baseDir, value);
   return { scheme: 'file', bucket: '', template: local, dated: isDated(local), ...where };
 }

@@ -275,6 +275,7 @@ export const schema = z.strictObject({
         memoryLimit: z
           .string()
           .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i)
+          .refine((v) => Number.parseFloat(v) > 0, 'a memory limit of zero leaves the engine nothing to count with')
           .optional(),
         threads: z.number().int().min(1).max(256).optional(),
         tempDirectory: z.string().min(1).optional(),

@@ -37,6 +37,19 @@ describe('config', () => {
     expect(c.tiers.proxy!.locations[0]!.template).toBe('/data/proxy/dt={yyyy}-{MM}-{dd}/');
   });
 
+  it.each(['~/data/dt={date}/', '~', 'file:/data/dt={date}/', 'FILE:data/'])(
+    'a location %j, which a relative path would put below the config folder, is a config error',
+    (value) => {
+      const e = errorOf({ tiers: { proxy: { locations: [value] }, gcs: { locations: ['x'] } } });
+      expect(e.message).toMatch(/^tiers\.proxy\.locations\[0\]: .*~ is not expanded, and file: needs three slashes/);
+    },
+  );
+
+  it('a memoryLimit of zero is a config error naming its key', () => {
+    expect(errorOf({ ...base, engine: { memoryLimit: '0MiB' } }).message).toMatch(/^engine\.memoryLimit: /);
+    expect(parseConfig({ ...base, engine: { memoryLimit: '0.5GiB' } }, '/b').engine.memoryLimit).toBe('0.5GiB');
+  });
+
   it.each([
     ['a host (two slashes for three)', 'file://landed/dt={date}/', /host/],
     ['a broken %-escape', 'file:///tmp/%ZZ/{date}/', /URI malformed/],
