@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { type Command, CommanderError } from 'commander';
+import { type Command, CommanderError, InvalidArgumentError } from 'commander';
 import { resolveConcurrency, resolveDays } from './args.js';
 import { common, jobCommand, ParityCommand, VERSION, withHelpEpilogue } from './command.js';
 import { explainBadDay } from './dates.js';
@@ -33,6 +33,13 @@ export const logsJson = (format: JobOptions['logFormat']): boolean =>
 /** Runs a request; resolves to the exit status of a run that finished (0, 1 or 3), throws otherwise. */
 export type RunRequest = (request: CliRequest, signal: AbortSignal) => Promise<number>;
 
+/** An option's value parser that refuses the option a second time: `--date A --date B` ran B alone. */
+function once(value: string, previous: string | undefined): string {
+  if (previous !== undefined)
+    throw new InvalidArgumentError(`given twice ("${previous}", then "${value}"): give it once`);
+  return value;
+}
+
 function buildProgram(run: (request: CliRequest) => Promise<void>): Command {
   const program = new ParityCommand('parity')
     .description('Counts audit events at every tier of the logging pipeline and explains every gap.')
@@ -45,9 +52,9 @@ function buildProgram(run: (request: CliRequest) => Promise<void>): Command {
     'reconcile',
     'reconcile every configured tier for a day or a range of days and write the parity and missing reports',
   )
-    .option('--date <YYYY-MM-DD>', 'one day')
-    .option('--from <YYYY-MM-DD>', 'first day of a range (with --to, both included)')
-    .option('--to <YYYY-MM-DD>', 'last day of a range')
+    .option('--date <YYYY-MM-DD>', 'one day', once)
+    .option('--from <YYYY-MM-DD>', 'first day of a range (with --to, both included)', once)
+    .option('--to <YYYY-MM-DD>', 'last day of a range', once)
     .option('--sites <list>', 'report only these configured sites, comma-separated, e.g. US,CA')
     .option('--dry-run', 'print each BigQuery query with its estimated bytes, and read nothing', false);
   common(reconcile).action(
@@ -63,7 +70,7 @@ function buildProgram(run: (request: CliRequest) => Promise<void>): Command {
     'daily',
     'the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, ' +
       'saying which days late records restated',
-  ).option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)');
+  ).option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)', once);
   common(daily).action(({ asOf, ...options }: JobOptions & { asOf?: string }) => {
     const badDay = asOf === undefined ? null : explainBadDay(asOf);
     if (badDay) throw new UsageError('--as-of', badDay);
@@ -76,8 +83,8 @@ function buildProgram(run: (request: CliRequest) => Promise<void>): Command {
     'reconcile a long range, resumably: days whose reports are current (same version and config, files intact) ' +
       'are skipped',
   )
-    .requiredOption('--from <YYYY-MM-DD>', 'first day (included)')
-    .requiredOption('--to <YYYY-MM-DD>', 'last day (included)')
+    .requiredOption('--from <YYYY-MM-DD>', 'first day (included)', once)
+    .requiredOption('--to <YYYY-MM-DD>', 'last day (included)', once)
     .option('--force', 'redo days whose reports are current', false)
     .option('--concurrency <n>', 'batches of days reconciled at once (1-4; each holds its own memory limit)', '1');
   common(backfill).action((opts: JobOptions & { from: string; to: string; force: boolean; concurrency: string }) => {

@@ -42,6 +42,7 @@ export function explainBadDay(value: string): string | null {
   if (parseDay(value) !== null) return null;
   if (!DAY_PATTERN.test(value)) return `"${value}" is not a date: use YYYY-MM-DD, e.g. 2025-03-09`;
   const [y, m, d] = value.split('-').map(Number) as [number, number, number];
+  if (y < 1) return `"${value}" is not a date: there is no year 0 (use YYYY-MM-DD)`;
   if (m < 1 || m > 12) return `"${value}" is not a date: there is no month ${m} (use YYYY-MM-DD)`;
   const lastDay = new Date(Date.UTC(y, m, 0)).getUTCDate();
   if (d < 1) return `"${value}" is not a date: days start at 01`;

@@ -26,6 +26,21 @@ describe('parity help and argument messages', () => {
     const asOf = await runCli(['daily', '--config', 'nowhere.yaml', '--as-of', '2025-04-31']);
     expect(asOf.code).toBe(2);
     expect(asOf.stderr).toContain('--as-of: "2025-04-31" is not a date: April 2025 has 30 days');
+    const zero = await runCli(['reconcile', '--config', 'nowhere.yaml', '--date', '0000-01-01']);
+    expect(zero.stderr).toContain('--date: "0000-01-01" is not a date: there is no year 0');
+  });
+
+  it('a day option given twice is a usage error (exit 2), not the last one silently', async () => {
+    for (const argv of [
+      ['reconcile', '--date', '2025-03-01', '--date', '2025-03-02'],
+      ['reconcile', '--from', '2025-03-01', '--from', '2025-03-02', '--to', '2025-03-05'],
+      ['backfill', '--from', '2025-03-01', '--to', '2025-03-02', '--to', '2025-03-05'],
+      ['daily', '--as-of', '2025-03-01', '--as-of', '2025-03-02'],
+    ]) {
+      const run = await runCli([...argv, '--config', 'nowhere.yaml']);
+      expect([argv, run.code]).toEqual([argv, 2]);
+      expect(run.stderr).toContain('given twice');
+    }
   });
 
   it('a mistyped --config is an unknown option with a suggestion, not a missing required option', async () => {
