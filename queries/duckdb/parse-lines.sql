@@ -5,10 +5,10 @@
 -- The timestamp: epoch milliseconds (a JSON number arrives as its text), else ISO-8601, else
 -- fractional epoch ms. A fraction is cut off, never rounded: the BIGINT cast rounds '…999.6' up into
 -- the next millisecond (and day, at 23:59:59.999), so a number with a point or an exponent is floored
--- as an exact DECIMAL first; what that cast does not take goes on down the chain as before. ISO text (a '-' fifth) tries the ISO cast first and skips the BIGINT cast
--- that always fails on it; when the ISO cast fails too ('123e-5' is a number with a '-' fifth), the
--- rest of the chain runs, so every text gets what the chain alone gives: no text that casts as a
--- timestamp also casts as BIGINT.
+-- as an exact DECIMAL first; what that cast does not take goes on down the chain as before. ISO text
+-- (a '-' fifth) tries the ISO cast first and skips the BIGINT cast that always fails on it; when the ISO
+-- cast fails too ('123e-5' is a number with a '-' fifth), the rest of the chain runs, so every text gets
+-- what the chain alone gives: no text that casts as a timestamp also casts as BIGINT.
   SELECT
     folder_day,
     folder_epoch_day,
@@ -18,7 +18,12 @@
     -- a request id is kept byte for byte (it is what the client sent); empty or only whitespace is none
     CASE WHEN regexp_full_match(rid_raw, '\s*') THEN NULL ELSE rid_raw END AS rid,
     nullif(upper(trim(site_raw)), '') AS site_value,
-    try_cast(trim(status_raw) AS INTEGER) AS status,
+    -- an HTTP status is a whole number: '200.0' is 200, but '200.5' is none (the INTEGER cast rounds it to 201)
+    CASE WHEN contains(status_raw, '.') OR contains(status_raw, 'e') OR contains(status_raw, 'E')
+         THEN CASE WHEN try_cast(trim(status_raw) AS DECIMAL(38, 18))
+                        = floor(try_cast(trim(status_raw) AS DECIMAL(38, 18)))
+                   THEN try_cast(try_cast(trim(status_raw) AS DECIMAL(38, 18)) AS INTEGER) END
+         ELSE try_cast(trim(status_raw) AS INTEGER) END AS status,
     -- (timestamp, status) as one ordered number, for the last rejection: epoch ms × 8 plus the status's
     -- class rank (below 413, 413, between, 502, above). The rank never reaches 8 and rises with the status,
     -- so the greatest key is the latest line and, among lines of that instant, the greatest status's class:

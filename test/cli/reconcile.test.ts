@@ -213,6 +213,37 @@ describe('parity reconcile', () => {
     });
   });
 
+  it('takes a whole-number status however it is written, and a status with a fraction as none (malformed)', async () => {
+    const dir = await tempDir();
+    const at = '2025-03-09T10:00:00Z';
+    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [
+      `{"timestamp":"${at}","request_id":"w1","site":"US","status":200.0}`,
+      `{"timestamp":"${at}","request_id":"w2","site":"US","status":"2e2"}`,
+      `{"timestamp":"${at}","request_id":"f1","site":"US","status":200.5}`,
+      `{"timestamp":"${at}","request_id":"f2","site":"US","status":"299.9"}`,
+      `{"timestamp":"${at}","request_id":"f3","site":"US","status":412.5}`,
+    ]);
+    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl'), [landed('w1', at), landed('w2', at)]);
+    const out = path.join(dir, 'out');
+    await runCli([
+      'reconcile',
+      '--config',
+      await writeConfig(dir, { sites: ['US'] }),
+      '--date',
+      '2025-03-09',
+      '--out',
+      out,
+    ]);
+    expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({
+      proxy_requests: '2',
+      proxy_accepted: '2',
+      rejected_413: '0',
+      rejected_other: '0',
+      proxy_malformed: '3',
+      parity_pct: '100.0000',
+    });
+  });
+
   it('counts a record by its own day, from the next folder too, as a late arrival', async () => {
     const dir = await tempDir();
     await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [ok('late', '2025-03-09T23:59:59Z')]);
