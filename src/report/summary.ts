@@ -4,11 +4,9 @@ import { ALL_SITES, type DayKey, type RowStatus, type WorstWindow } from '../dom
 import type { ParityColumn, ParityRow } from './columns.js';
 import { type CsvOptions, DEFAULT_CSV_OPTIONS, guardCell } from './csv.js';
 
-/**
- * Every summary of a run — terminal table, progress bar, per-day log line, webhook, HTML header —
- * says the same thing about a day: the worst status across its rows (not the ALL row's), and the
- * rows behind it with their leading cause. This module computes that once. Pure.
- */
+// Every summary of a run (terminal table, progress bar, per-day log line, webhook, HTML header) says the same thing
+// about a day: the worst status across its rows (not the ALL row's), and the rows behind it with their leading
+// cause. This module computes that once. Pure.
 
 /** Worst last: the order a day's status is chosen by (NO_DATA ranks with FAIL for the exit status, just below it). */
 const SEVERITY: readonly RowStatus[] = ['PASS', 'WARN', 'NO_DATA', 'FAIL', 'ERROR'];
@@ -92,10 +90,8 @@ function windowText(w: WorstWindow): string {
 /** The statuses that make a run exit non-zero, worst first. */
 const EXIT_STATUSES: readonly RowStatus[] = ['ERROR', 'FAIL', 'NO_DATA'];
 
-/**
- * The leading cause of one row: for ERROR its error, for NO_DATA its reason, else the largest cause count (the reason
- * when none counts). Pure.
- */
+/** The leading cause of one row: for ERROR its error, for NO_DATA its reason, else the largest cause count behind
+ * the rule that decided it (the reason when none counts). Pure. */
 export function leadingCause(row: ParityRow): LeadingCause | null {
   const cells = row as Record<string, unknown>;
   const status = row.status;
@@ -106,7 +102,7 @@ export function leadingCause(row: ParityRow): LeadingCause | null {
   }
   if (status === 'NO_DATA') return reason ? { column: 'status_reason', count: null, text: oneLine(reason) } : null;
   let best: LeadingCause | null = null;
-  for (const c of CAUSES) {
+  for (const c of causesBehind(reason, cells)) {
     const v = cells[c.column];
     if (typeof v === 'number' && v > 0 && (best === null || v > best.count!))
       best = { column: c.column, count: v, text: `${c.label} ${c.sign}${v}` };
@@ -116,6 +112,18 @@ export function leadingCause(row: ParityRow): LeadingCause | null {
   }
   if (best) return best;
   return status !== 'PASS' && reason ? { column: 'status_reason', count: null, text: oneLine(reason) } : null;
+}
+
+// The causes that can explain the rule that decided a row (status_reason's first part): a parity below a threshold by
+// its losses (landed ids never lower it), a landed-ids WARN by those; else, or where none of them counts, every cause.
+function causesBehind(reason: string | null, cells: Record<string, unknown>): typeof CAUSES {
+  const deciding = reason?.split('; ')[0] ?? '';
+  const kept = deciding.startsWith('parity ')
+    ? CAUSES.filter((c) => c.sign === '−' && c.column !== 'volume_drop')
+    : /^landed_not_accepted |^\d+ ids landed with none accepted/.test(deciding)
+      ? CAUSES.filter((c) => c.column === 'landed_not_accepted')
+      : CAUSES;
+  return kept.some((c) => typeof cells[c.column] === 'number' && (cells[c.column] as number) > 0) ? kept : CAUSES;
 }
 
 function rowVerdict(r: ParityRow): RowVerdict {

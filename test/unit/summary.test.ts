@@ -175,6 +175,34 @@ describe('leadingCause', () => {
     });
   });
 
+  it('explains the rule that decided the row: a parity FAIL by its losses, never by ids that landed unaccepted', () => {
+    // A review: a row failing on a loss read "landed not accepted +2" (the larger count, which never lowers parity).
+    const failing = row({
+      ...counts,
+      status: 'FAIL',
+      status_reason: 'parity 95.0000 < failPct 99; landed_not_accepted 40 > 0.5% of 20 accepted',
+      missing_unexplained: 1,
+      landed_not_accepted: 40,
+    });
+    expect(leadingCause(failing)).toEqual({ column: 'missing_unexplained', count: 1, text: 'missing unexplained −1' });
+    const warned = row({
+      ...counts,
+      status: 'WARN',
+      status_reason: 'landed_not_accepted 40 > 0.5% of 1000 accepted',
+      missing_unexplained: 1,
+      landed_not_accepted: 40,
+    });
+    expect(leadingCause(warned)).toMatchObject({ column: 'landed_not_accepted', count: 40 });
+    const none = row({
+      ...counts,
+      status: 'WARN',
+      status_reason: '3 ids landed with none accepted',
+      unknown_site: 2,
+      landed_not_accepted: 3,
+    });
+    expect(leadingCause(none)).toMatchObject({ column: 'landed_not_accepted', count: 3 });
+  });
+
   it('is the error for ERROR, the reason for NO_DATA, and the volume drop where no count explains a WARN', () => {
     expect(
       leadingCause(
