@@ -12,13 +12,18 @@ import { describeFailure, retrying, retryPolicy } from '../src/storage/gcs-failu
 /** How far before a run's first day its earlier reports are read: the volume guard's longer window. */
 export const SYNC_HISTORY_DAYS = Math.max(VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS);
 
-/** The report files a run over `days` reads: theirs and those of the SYNC_HISTORY_DAYS days before the first. */
+/**
+ * The report files a run over `days` reads: the parity, missing and manifest files of its days and of
+ * the SYNC_HISTORY_DAYS days before the first, and the windows and mismatch files of its own days (a
+ * day's manifest names them: backfill takes the day as current only with every one intact).
+ */
 export function earlierReportNames(days: readonly DayKey[]): Set<string> {
   const sorted = [...days].sort();
   const names = new Set<string>();
   if (sorted.length === 0) return names;
   for (let day = addDays(sorted[0]!, -SYNC_HISTORY_DAYS); day <= sorted.at(-1)!; day = addDays(day, 1)) {
     for (const name of [`parity-${day}.csv`, `missing-${day}.csv`, `manifest-${day}.json`]) names.add(name);
+    if (day >= sorted[0]!) for (const name of [`windows-${day}.csv`, `mismatch-${day}.csv`]) names.add(name);
   }
   return names;
 }
@@ -40,9 +45,8 @@ export interface SyncRequest {
 /**
  * With `--out gs://…` the bucket, not `--local-out`, holds the reports of earlier runs (the CronJob's
  * `--local-out` is an emptyDir, empty every morning). Before anything reads them — `daily`'s
- * restatement check, backfill's resume, the volume guard — this copies into `localDir` the parity,
- * missing and manifest files of the run's days and of the SYNC_HISTORY_DAYS days before the first
- * that are in the bucket and absent here or different (md5). Each file is written beside its name
+ * restatement check, backfill's resume, the volume guard — this copies into `localDir` the files
+ * earlierReportNames names that are in the bucket and absent here or different (md5). Each file is written beside its name
  * and renamed over it. Throws TierError (tier `--out`) when the bucket cannot be listed or read.
  * Returns the names copied.
  */
@@ -64,7 +68,7 @@ export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
   };
   const found: File[] = [];
   // One listing per file family, cut to the days wanted (names sort by day).
-  for (const family of ['parity-', 'missing-', 'manifest-']) {
+  for (const family of ['parity-', 'missing-', 'manifest-', 'windows-', 'mismatch-']) {
     const start = `${req.prefix}${family}${from}`;
     const end = `${req.prefix}${family}${to}`;
     const [files] = await retrying('--out', where, policy, req.signal, describe('list'), () =>

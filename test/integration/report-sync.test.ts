@@ -104,7 +104,10 @@ describe('earlier reports brought from the --out bucket', () => {
     const local = path.join(dir, 'local-missing');
     const run = await daily('parity-no-such-bucket', local);
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain(
+    // The run's last log line (JSON off a terminal) is the error, with its exit code.
+    const last = JSON.parse(run.stderr.trim().split('\n').at(-1)!) as { message: string; exit_code: number };
+    expect(last.exit_code).toBe(3);
+    expect(last.message).toContain(
       'cannot list the earlier reports: bucket "parity-no-such-bucket" does not exist (404)',
     );
     expect(await readdir(local)).toEqual([]);
