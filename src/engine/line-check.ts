@@ -1,6 +1,7 @@
 import type { RecordFields } from '../config.js';
 import type { StagedObject } from '../domain.js';
 import { isUtf8 } from 'node:buffer';
+import { ResourceError } from '../errors.js';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { loadQuery, loadQueryText } from '../queries.js';
@@ -115,22 +116,27 @@ export async function readExactly(
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${text} (line VARCHAR, source_file VARCHAR)`);
   await conn.run(`CREATE TEMP TABLE IF NOT EXISTS parity_lines AS SELECT * FROM (${parsed(text)}) WHERE false`);
   // A long line is parsed in a statement of its own: the JSON functions' memory grows with every long
-  // line of a batch (a 33 and a 40 MiB line together ran out of 512 MiB; either alone did not).
-  const long = async (line: string, source: string) => {
+  // line of a batch (a 33 and a 40 MiB line together ran out of 512 MiB; either alone did not). One the
+  // engine cannot parse within its memory limit (a valid 50 MiB record at 512 MiB) is malformed: false.
+  const long = async (line: string, source: string): Promise<boolean> => {
     await conn.run('CREATE OR REPLACE TEMP TABLE parity_line_long (line VARCHAR, source_file VARCHAR)');
-    await conn.run('INSERT INTO parity_line_long VALUES ($line, $source)', { line, source });
-    await conn.run(`INSERT INTO parity_lines ${parsed('parity_line_long')}`);
-    await conn.run('DROP TABLE parity_line_long');
+    try {
+      await conn.run('INSERT INTO parity_line_long VALUES ($line, $source)', { line, source });
+      await conn.run(`INSERT INTO parity_lines ${parsed('parity_line_long')}`);
+      return true;
+    } catch (e) {
+      if (e instanceof ResourceError) return false;
+      throw e;
+    } finally {
+      await conn.run('DROP TABLE parity_line_long');
+    }
   };
   const appender = await conn.appender(text);
   try {
     for (const o of objects)
       for await (const line of objectLines(o.path)) {
-        if (line !== null && line.length > LONG_LINE) {
-          await long(line, o.path);
-          continue;
-        }
-        if (line === null) appender.appendNull();
+        if (line !== null && line.length > LONG_LINE && (await long(line, o.path))) continue;
+        if (line === null || line.length > LONG_LINE) appender.appendNull();
         else appender.appendVarchar(line);
         appender.appendVarchar(o.path);
         appender.endRow();
@@ -203,8 +209,8 @@ export async function* objectLines(file: string): AsyncGenerator<string | null> 
     return b.includes(0) || !isUtf8(b) ? null : b.toString('utf8');
   };
   const end = (tail: Buffer): string | null | undefined => {
-    const whole = parts.length === 0 ? tail : Buffer.concat([...parts, tail]);
-    const l = line(tooLong ? Buffer.alloc(0) : whole);
+    if (size + tail.length > MAX_LINE_BYTES) tooLong = true;
+    const l = line(tooLong ? Buffer.alloc(0) : parts.length === 0 ? tail : Buffer.concat([...parts, tail]));
     parts = [];
     size = 0;
     tooLong = false;
