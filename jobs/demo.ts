@@ -6,6 +6,8 @@ import { DEFAULT_MIX, ScenarioGenerator } from '../src/demo/generator.js';
 import { writeScenario, writeScenarioConfig } from '../src/demo/write-scenario.js';
 import type { Logger } from '../src/log/logger.js';
 import { renderSummaryTable } from '../src/report/summary.js';
+import { assertWritableFolder } from '../src/report/writer.js';
+import { OutputError, UsageError } from '../src/errors.js';
 import { terminalWidth, writeHtmlReport } from './finish.js';
 import { runReconcile, type ReconcileResult } from './reconcile.js';
 
@@ -58,6 +60,11 @@ export async function runDemo(opts: {
  * losses on purpose: FAIL rows are the demo working, so the exit status is 0 unless a row is ERROR (3).
  */
 export async function demoCommand(outDir: string, signal: AbortSignal): Promise<number> {
+  // As reconcile's --out: checked before anything is written (a path through a file, /proc).
+  await assertWritableFolder(outDir).catch((e: unknown) => {
+    if (!(e instanceof OutputError)) throw e;
+    throw new UsageError('--out', `"${outDir}" cannot hold the demo: ${e.reason} (${e.code})`);
+  });
   const result = await runDemo({ outDir, signal });
   const html = await writeHtmlReport(result, await loadConfig(result.configFile), outDir, 'demo');
   process.stdout.write(renderSummaryTable(result.days, { width: terminalWidth() }));

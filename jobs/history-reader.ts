@@ -121,8 +121,12 @@ export class VolumeLedger {
     while (waiting()) {
       throwIfAborted(signal);
       await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        signal?.addEventListener('abort', () => resolve(), { once: true });
+        const stop = () => resolve();
+        signal?.addEventListener('abort', stop, { once: true });
+        this.waiters.push(() => {
+          signal?.removeEventListener('abort', stop);
+          resolve();
+        });
       });
     }
     throwIfAborted(signal);

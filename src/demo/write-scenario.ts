@@ -1,9 +1,10 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
 import { dayOf } from '../dates.js';
+import { ensureDir } from '../folders.js';
 import {
   formatRecord,
   type KafkaMessage,
@@ -56,7 +57,7 @@ class PartWriter {
     if (!part) {
       const index = (this.partIndex.get(key) ?? -1) + 1;
       this.partIndex.set(key, index);
-      await mkdir(dir, { recursive: true });
+      await ensureDir(dir);
       const gzip = prng(this.seed + hash(`${key}-${index}`))() < this.gzipShare;
       const file = path.join(dir, `${stem}-${String(index).padStart(4, '0')}.jsonl${gzip ? '.gz' : ''}`);
       const out = createWriteStream(file);
@@ -159,8 +160,8 @@ export async function writeScenario(
   await writer.closeAll();
   const sites = new Set(['US', ...gen.options.sites]);
   const landedLocations = [...sites].map((s) => `landed/${bucket(s)}/dt={date}/`);
-  for (const s of sites) await mkdir(path.join(root, 'landed', bucket(s)), { recursive: true });
-  await mkdir(path.join(root, 'proxy'), { recursive: true });
+  for (const s of sites) await ensureDir(path.join(root, 'landed', bucket(s)));
+  await ensureDir(path.join(root, 'proxy'));
   return { root, proxyLocation: 'proxy/dt={date}/', landedLocations, files: writer.files, proxyLines, landedLines };
 }
 

@@ -19,6 +19,12 @@ describe('parity help and argument messages', () => {
     expect(demo.stdout).toContain('parity demo --out /tmp/parity-demo');
   });
 
+  it('demo --out where no folder can be made (below /proc) is a usage error naming the flag, not a hang', async () => {
+    const run = await runCli(['demo', '--out', '/proc/no-such-demo']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--out: "/proc/no-such-demo" cannot hold the demo');
+  });
+
   it('an impossible day in the right format names the month length, exit 2', async () => {
     const run = await runCli(['reconcile', '--config', 'nowhere.yaml', '--date', '2025-02-30']);
     expect(run.code).toBe(2);
