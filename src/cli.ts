@@ -40,12 +40,34 @@ function once(value: string, previous: string | undefined): string {
   return value;
 }
 
-function buildProgram(run: (request: CliRequest) => Promise<void>): Command {
+/** A job's error as its JSON log has it: severity ERROR, with the exit code. */
+const errorLine = (message: string, code: number, fields: Record<string, unknown> = {}): string =>
+  `${JSON.stringify({ severity: 'ERROR', time: new Date().toISOString(), message, exit_code: code, ...fields })}\n`;
+
+/**
+ * Whether a job command logs JSON, from the command line alone: read before it is parsed, so that a
+ * wrong flag of a CronJob's run is a JSON ERROR line too, not plain text among JSON lines.
+ */
+function argvLogsJson(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  if (!['reconcile', 'daily', 'backfill'].includes(args[0] ?? '')) return false;
+  const at = args.indexOf('--log-format');
+  const value = at >= 0 ? args[at + 1] : args.find((a) => a.startsWith('--log-format='))?.split('=')[1];
+  return logsJson(value === 'json' || value === 'text' ? value : 'auto');
+}
+
+function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => boolean): Command {
   const program = new ParityCommand('parity')
     .description('Counts audit events at every tier of the logging pipeline and explains every gap.')
     .version(VERSION)
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Beside JSON logs commander's error is a JSON line, and the help it prints after it for a person is left out.
+    .configureOutput({
+      writeErr: (text) => (json() ? undefined : process.stderr.write(text)),
+      outputError: (text, write) =>
+        json() ? process.stderr.write(errorLine(text.replace(/^error: /, '').trim(), EXIT.usage)) : write(text),
+    });
 
   const reconcile = jobCommand(
     program,
@@ -119,21 +141,20 @@ export async function main(argv: string[], runRequest: RunRequest): Promise<numb
   process.once('SIGTERM', onSignal);
   // A job's last word is a log line like its others: JSON ones (severity ERROR, with the exit code) where
   // its log is JSON, so that an alert on ERROR lines sees a run that ended without its reports.
-  let json = false;
+  let json = argvLogsJson(argv);
   const fail = (code: number, prefix: string, message: string, fields: Record<string, unknown> = {}): number => {
-    process.stderr.write(
-      json
-        ? `${JSON.stringify({ severity: 'ERROR', time: new Date().toISOString(), message, exit_code: code, ...fields })}\n`
-        : `${prefix}${message}\n`,
-    );
+    process.stderr.write(json ? errorLine(message, code, fields) : `${prefix}${message}\n`);
     return code;
   };
   try {
     let code: number = EXIT.ok;
-    await buildProgram(async (request) => {
-      if ('options' in request) json = logsJson(request.options.logFormat);
-      code = await runRequest(request, controller.signal);
-    }).parseAsync(argv);
+    await buildProgram(
+      async (request) => {
+        if ('options' in request) json = logsJson(request.options.logFormat);
+        code = await runRequest(request, controller.signal);
+      },
+      () => json,
+    ).parseAsync(argv);
     if (stoppedBy) throw new AbortedError();
     return code;
   } catch (e) {

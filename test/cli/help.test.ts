@@ -26,14 +26,29 @@ describe('parity help and argument messages', () => {
   });
 
   it('an impossible day in the right format names the month length, exit 2', async () => {
-    const run = await runCli(['reconcile', '--config', 'nowhere.yaml', '--date', '2025-02-30']);
+    const text = ['--log-format', 'text'];
+    const run = await runCli(['reconcile', '--config', 'nowhere.yaml', '--date', '2025-02-30', ...text]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--date: "2025-02-30" is not a date: February 2025 has 28 days');
-    const asOf = await runCli(['daily', '--config', 'nowhere.yaml', '--as-of', '2025-04-31']);
+    expect(run.stderr).toContain('error: --date: "2025-02-30" is not a date: February 2025 has 28 days');
+    const asOf = await runCli(['daily', '--config', 'nowhere.yaml', '--as-of', '2025-04-31', ...text]);
     expect(asOf.code).toBe(2);
     expect(asOf.stderr).toContain('--as-of: "2025-04-31" is not a date: April 2025 has 30 days');
-    const zero = await runCli(['reconcile', '--config', 'nowhere.yaml', '--date', '0000-01-01']);
+    const zero = await runCli(['reconcile', '--config', 'nowhere.yaml', '--date', '0000-01-01', ...text]);
     expect(zero.stderr).toContain('--date: "0000-01-01" is not a date: there is no year 0');
+  });
+
+  it('off a terminal (JSON logs, as a CronJob runs) a wrong flag is one JSON ERROR line with exit_code 2', async () => {
+    for (const argv of [
+      ['reconcile', '--config', 'nowhere.yaml', '--date', '2025-02-30'],
+      ['daily', '--config', 'nowhere.yaml', '--confg', 'x'],
+      ['backfill', '--config', 'nowhere.yaml', '--from', '2025-03-05', '--to', '2025-03-01', '--log-format=json'],
+    ]) {
+      const run = await runCli(argv);
+      expect(run.code).toBe(2);
+      const lines = run.stderr.trim().split('\n');
+      expect([argv, lines.length]).toEqual([argv, 1]);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ severity: 'ERROR', exit_code: 2 });
+    }
   });
 
   it('a day option given twice is a usage error (exit 2), not the last one silently', async () => {
