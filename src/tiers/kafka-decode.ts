@@ -40,6 +40,6 @@ export function requestIdDecoder(source: RequestIdSource): (m: KafkaMessage) => 
 export function headerValue(headers: IHeaders | undefined, name: string): string | null {
   const raw = headers?.[name];
   const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-  if (value === undefined) return null;
+  if (value === undefined || value === null) return null;
   return typeof value === 'string' ? value : value.toString('utf8');
 }
