@@ -1,7 +1,15 @@
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parseCsv, reconcileUsDay, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import {
+  parseCsv,
+  reconcileUsDay,
+  reconcileUsRange,
+  runCli,
+  tempDir,
+  writeConfig,
+  writeNdjson,
+} from '../support/files.js';
 
 /** `site: null` writes a record with no site header at all. */
 const ok = (rid: string, timestamp: string | number, site: string | null = 'US', status = 200) => ({
@@ -190,17 +198,7 @@ describe('parity reconcile', () => {
       landed('s2', last[1]!),
     ]);
     const out = path.join(dir, 'out');
-    const run = await runCli([
-      'reconcile',
-      '--config',
-      await writeConfig(dir, { sites: ['US'] }),
-      '--from',
-      '2025-03-09',
-      '--to',
-      '2025-03-10',
-      '--out',
-      out,
-    ]);
+    const run = await reconcileUsRange(dir, '2025-03-09', '2025-03-10', out);
     expect(run.code).toBe(1); // 03-10 has no proxy records: NO_DATA
     expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({
       proxy_accepted: '4',

@@ -123,15 +123,7 @@ describe('a verdict that cannot hide a loss', () => {
     ]);
     await mkdir(path.join(dir, `landed/dt=${DAY}`), { recursive: true });
     const out = path.join(dir, 'out');
-    const run = await runCli([
-      'reconcile',
-      '--config',
-      await writeConfig(dir, { sites: ['US'] }),
-      '--date',
-      DAY,
-      '--out',
-      out,
-    ]);
+    const run = await reconcileUsDay(dir, DAY, out);
     expect(run.code).toBe(1);
     expect(row(await parity(out, DAY), 'US')).toMatchObject({
       proxy_requests: '3',

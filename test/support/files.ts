@@ -95,6 +95,12 @@ export async function reconcileUsDay(dir: string, day: string, out: string): Pro
   return runCli(['reconcile', '--config', await writeConfig(dir, { sites: ['US'] }), '--date', day, '--out', out]);
 }
 
+/** The same over the days `from` to `to`. */
+export async function reconcileUsRange(dir: string, from: string, to: string, out: string): Promise<CliRun> {
+  const config = await writeConfig(dir, { sites: ['US'] });
+  return runCli(['reconcile', '--config', config, '--from', from, '--to', to, '--out', out]);
+}
+
 /** Parses one of our CSVs (RFC 4180: quoted fields, CRLF) into objects keyed by header. */
 export function parseCsv(text: string): Record<string, string>[] {
   return parse(text, { columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
