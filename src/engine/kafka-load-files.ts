@@ -51,15 +51,22 @@ export interface KafkaLoadFilesOptions {
  */
 export class KafkaLoadFiles {
   private part: KafkaPart | undefined;
+  /**
+   * A part's failed load, until the next batch begins: every append and finish after it fails with it
+   * at once. Before, they waited on the ended file (a 'drain' or 'close' that never came): a hung run.
+   */
+  private failed: Error | undefined;
 
   constructor(private readonly options: KafkaLoadFilesOptions) {}
 
   async begin(): Promise<void> {
     await this.discard();
+    this.failed = undefined;
     this.part = this.newPart(0);
   }
 
   async append(rows: readonly StreamedRow[]): Promise<void> {
+    if (this.failed) throw this.failed;
     const k = this.part;
     if (!k) throw new InternalError('bigquery engine: appendStreamed before beginStreamed');
     let text = '';
@@ -78,6 +85,7 @@ export class KafkaLoadFiles {
     if (text !== '' && !k.out.write(text)) await once(k.out, 'drain');
     k.rows += rows.length;
     if (k.rows >= this.options.rowsPerLoad) {
+      this.part = undefined;
       await this.loadPart(k);
       this.part = this.newPart(k.loaded + 1);
     }
@@ -85,6 +93,7 @@ export class KafkaLoadFiles {
 
   /** Loads what is left; false when the batch had no row at all (nothing was loaded). */
   async finish(): Promise<boolean> {
+    if (this.failed) throw this.failed;
     const k = this.part;
     if (!k) throw new InternalError('bigquery engine: finishStreamed before beginStreamed');
     this.part = undefined;
@@ -113,7 +122,8 @@ export class KafkaLoadFiles {
       await once(k.out, 'close');
       await this.options.load(k.file, k.loaded === 0);
     } catch (e) {
-      throw this.options.toError(e);
+      this.failed = this.options.toError(e);
+      throw this.failed;
     } finally {
       await rm(k.file, { force: true });
     }
