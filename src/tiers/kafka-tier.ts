@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { KafkaTierConfig } from '../config.js';
 import type { DayWindow, KafkaMessageRow } from '../domain.js';
-import { AbortedError, ConfigError, TierError } from '../errors.js';
+import { AbortedError, ConfigError, InternalError, ResourceError, TierError } from '../errors.js';
 import { readKafkaCluster } from './kafka.js';
 import type { KafkaDayRead, KafkaTierReader } from './kafka-reader.js';
 
@@ -99,6 +99,14 @@ export function createKafkaTier(
           if (result.expired) read.expired.push(c.region);
         } catch (e) {
           if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
+          // What the engine threw while taking the rows (readKafkaCluster passes onBatch's errors through) is
+          // the engine's, not the cluster's: out of memory re-reads the batch in halves, a failed load is its own.
+          if (
+            e instanceof ResourceError ||
+            e instanceof InternalError ||
+            (e instanceof TierError && e.tier !== 'kafka')
+          )
+            throw e;
           const message = e instanceof TierError ? e.message : `kafka: cluster ${c.region}: ${(e as Error).message}`;
           read.failures.set(c.region, message);
         }

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { runReconcile } from '../../jobs/reconcile.js';
 import { loadConfig } from '../../src/config.js';
-import { daysInRange } from '../../src/dates.js';
+import { dayWindow, daysInRange } from '../../src/dates.js';
+import { InternalError, ResourceError } from '../../src/errors.js';
 import { DEFAULT_MIX, type KafkaMessage, ScenarioGenerator } from '../../src/demo/generator.js';
 import { writeScenario, writeScenarioConfig } from '../../src/demo/write-scenario.js';
 import { identityViolations } from '../../src/reconcile/attribute.js';
@@ -128,6 +129,24 @@ describe('the kafka tier read from two regional brokers', () => {
     const inFlight = result.days.reduce((n, d) => n + Number(d.rows.at(-1)!.in_flight), 0);
     expect(inFlight).toBeGreaterThan(0);
   }, 180_000);
+
+  it("an error of the engine taking the rows is the engine's, not a Kafka cluster's failure", async () => {
+    // The first test's topic holds 2025-03-08 to 03-10; the engine runs out of memory on the first batch.
+    const kafka = createKafkaTier(parseKafka(clustersOf(brokers)), {});
+    const memory = new ResourceError('engine: the embedded engine needed more than its memory limit', 'oom');
+    const day = dayWindow('2025-03-09', 'America/Chicago');
+    const failing = await kafka
+      .readDay(day, () => Promise.reject(memory))
+      .then(
+        (read) => read,
+        (e: unknown) => e,
+      );
+    // Thrown as it is (a batch that ran out of memory is read again in halves), never recorded as the cluster's.
+    expect(failing).toBe(memory);
+    const bug = new InternalError('a bug');
+    expect(await kafka.readDay(day, () => Promise.reject(bug)).catch((e: unknown) => e)).toBe(bug);
+    await kafka.close();
+  }, 60_000);
 
   it('a broker stopped in the middle of a count makes the kafka tier ERROR, naming the cluster; nothing else is lost', async () => {
     const dir = await tempDir();
