@@ -23,9 +23,12 @@ export async function statusValue(
   const fields = (md as { schema?: { fields?: TableField[] } }).schema?.fields ?? [];
   const type = fields.find((f) => f.name?.toLowerCase() === column.toLowerCase())?.type?.toUpperCase();
   // NULLIF(…, ''): the emulator's SAFE_CAST turns an empty string column value into 0, BigQuery's into NULL.
-  return type === 'INTEGER' || type === 'INT64'
-    ? quote(column)
-    : `SAFE_CAST(NULLIF(TRIM(CAST(${quote(column)} AS STRING)), '') AS INT64)`;
+  const value =
+    type === 'INTEGER' || type === 'INT64'
+      ? quote(column)
+      : `SAFE_CAST(NULLIF(TRIM(CAST(${quote(column)} AS STRING)), '') AS INT64)`;
+  // Past a 32-bit integer it is no status, as for the files and the embedded engine (an INTEGER there).
+  return `IF(${value} BETWEEN -2147483648 AND 2147483647, ${value}, NULL)`;
 }
 
 /**

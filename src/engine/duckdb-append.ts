@@ -17,10 +17,14 @@ export async function appendStreamedRows(
     text(r.siteHeader);
     appender.appendBoolean(r.inFlight);
     appender.appendBigInt(BigInt(r.n));
-    if (r.status === undefined || r.status === null) appender.appendNull();
-    else appender.appendInteger(r.status);
+    // A status that is no INTEGER is none, as the file lines' cast makes it (appendInteger threw past 2^31).
+    if (isInteger32(r.status)) appender.appendInteger(r.status);
+    else appender.appendNull();
     text(r.payload);
     appender.endRow();
   }
   appender.closeSync();
 }
+
+const isInteger32 = (v: number | null | undefined): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= -2_147_483_648 && v <= 2_147_483_647;
