@@ -17,7 +17,8 @@
     CASE WHEN ts_parsed BETWEEN 0 AND 253402300799999 THEN ts_parsed END AS ts_ms,
     -- a request id is kept byte for byte (it is what the client sent); empty or only whitespace is none
     CASE WHEN regexp_full_match(rid_raw, '\s*') THEN NULL ELSE rid_raw END AS rid,
-    nullif(upper(trim(site_raw)), '') AS site_value,
+    -- spaces trimmed, and only they (both engines alike: BigQuery's TRIM() takes all whitespace, DuckDB's some)
+    nullif(upper(trim(site_raw, ' ')), '') AS site_value,
     -- an HTTP status is a whole number: '200.0' is 200, but '200.5' is none (the INTEGER cast rounds it to 201)
     CASE WHEN contains(status_raw, '.') OR contains(status_raw, 'e') OR contains(status_raw, 'E')
          THEN CASE WHEN try_cast(trim(status_raw) AS DECIMAL(38, 18))

@@ -3,7 +3,7 @@
 -- compared fields' tags of a row and of an id (src/engine/compare-sql.ts; NULL without `compare`).
 CREATE OR REPLACE TABLE {{agg_table}} AS
 WITH parsed AS (
-  SELECT region, ts_ms, CASE WHEN regexp_full_match(rid, '\s*') THEN NULL ELSE rid END AS rid, nullif(upper(trim(site_raw)), '') AS site_value, in_flight, n,
+  SELECT region, ts_ms, CASE WHEN regexp_full_match(rid, '\s*') THEN NULL ELSE rid END AS rid, nullif(upper(trim(site_raw, ' ')), '') AS site_value, in_flight, n,
     {{tags}} AS tags
   FROM {{raw_table}}
 ),

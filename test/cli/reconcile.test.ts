@@ -242,6 +242,22 @@ describe('parity reconcile', () => {
     });
   });
 
+  it('trims a site header of spaces only, as the bigquery engine does: a tab or a no-break space names no site', async () => {
+    const dir = await tempDir();
+    const at = '2025-03-09T10:00:00Z';
+    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [
+      ok('spaced', at, ' us '),
+      ok('tab', at, '\tUS'),
+      ok('nbsp', at, 'US\u00a0'),
+    ]);
+    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl'), [landed('spaced', at, ' us ')]);
+    const out = path.join(dir, 'out');
+    await reconcileUsDay(dir, '2025-03-09', out);
+    const { parity } = await report(out, '2025-03-09');
+    expect(row(parity, 'US')).toMatchObject({ proxy_accepted: '1', gcs_records: '1' });
+    expect(row(parity, 'UNKNOWN')).toMatchObject({ proxy_accepted: '2', unknown_site: '2' });
+  });
+
   it('counts a record by its own day, from the next folder too, as a late arrival', async () => {
     const dir = await tempDir();
     await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [ok('late', '2025-03-09T23:59:59Z')]);

@@ -8,7 +8,7 @@ WITH parsed AS (
   SELECT
     UNIX_MILLIS({{ts}}) AS ts_ms,
     IF(REGEXP_CONTAINS(CAST({{request_id}} AS STRING), r'^\s*$'), NULL, CAST({{request_id}} AS STRING)) AS rid,
-    NULLIF(UPPER(TRIM(CAST({{site}} AS STRING))), '') AS site_value,
+    NULLIF(UPPER(TRIM(CAST({{site}} AS STRING), ' ')), '') AS site_value,
     {{tags}} AS tags
   FROM {{table}}
   WHERE {{partition}} BETWEEN @from_date AND @to_date

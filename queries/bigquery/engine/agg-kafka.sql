@@ -9,7 +9,7 @@ WITH parsed AS (
     region,
     ts_ms,
     IF(REGEXP_CONTAINS(rid, r'^\s*$'), NULL, rid) AS rid,
-    NULLIF(UPPER(TRIM(site_raw)), '') AS site_value,
+    NULLIF(UPPER(TRIM(site_raw, ' ')), '') AS site_value,
     in_flight,
     n,
     {{tags}} AS tags

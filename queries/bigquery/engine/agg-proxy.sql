@@ -14,7 +14,7 @@ WITH parsed AS (
     UNIX_MILLIS({{ts}}) AS ts_ms,
     -- kept byte for byte; empty or only whitespace is no id (RE2's \s, as the embedded engine's regexp_full_match)
     IF(REGEXP_CONTAINS(CAST({{request_id}} AS STRING), r'^\s*$'), NULL, CAST({{request_id}} AS STRING)) AS rid,
-    NULLIF(UPPER(TRIM(CAST({{site}} AS STRING))), '') AS site_value,
+    NULLIF(UPPER(TRIM(CAST({{site}} AS STRING), ' ')), '') AS site_value,
     {{status_value}} AS status
   FROM {{table}}
   WHERE {{partition}} BETWEEN @from_date AND @to_date
