@@ -223,15 +223,7 @@ describe('parity reconcile', () => {
     ]);
     await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl'), [landed('w1', at), landed('w2', at)]);
     const out = path.join(dir, 'out');
-    await runCli([
-      'reconcile',
-      '--config',
-      await writeConfig(dir, { sites: ['US'] }),
-      '--date',
-      '2025-03-09',
-      '--out',
-      out,
-    ]);
+    await reconcileUsDay(dir, '2025-03-09', out);
     expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({
       proxy_requests: '2',
       proxy_accepted: '2',
