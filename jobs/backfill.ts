@@ -13,8 +13,7 @@ import type { ParityRow } from '../src/report/columns.js';
 import { parseManifest, type RunMetadata } from '../src/report/manifest.js';
 import { parseParityCsv } from '../src/report/parity-reader.js';
 import { sha256OfFile } from '../src/report/writer.js';
-import { readVolumeHistory, VolumeLedger } from './history-reader.js';
-import { logNoVolumeHistory, type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
+import { type ReconcileRequest, type ReconcileResult, runReconcile, volumeLedgerFor } from './reconcile.js';
 
 export { MAX_BACKFILL_CONCURRENCY };
 
@@ -120,12 +119,7 @@ export async function runBackfill(
   const limit = pLimit(Math.min(Math.max(1, opts.concurrency), MAX_BACKFILL_CONCURRENCY));
   // Batches run at once: each day's volume guard reads the reports as they were before any of them wrote,
   // and the days of this run before it, as a run of the days in order would (VolumeLedger).
-  const volumeHistory =
-    todo.length > 0
-      ? await readVolumeHistory(opts.outDir, todo[0]!, todo.at(-1)!, opts.log ?? silentLogger)
-      : new Map();
-  if (todo.length > 0) logNoVolumeHistory(opts.config, opts.outDir, volumeHistory, opts.log ?? silentLogger);
-  const volumeLedger = new VolumeLedger(volumeHistory, todo);
+  const volumeLedger = await volumeLedgerFor(opts.config, opts.outDir, todo, opts.log ?? silentLogger);
   // The first batch that fails stops its siblings, and all are waited for: none is left writing.
   const inner = new AbortController();
   setMaxListeners(0, inner.signal);

@@ -110,11 +110,6 @@ export class VolumeLedger {
     this.pending = new Set(runDays);
   }
 
-  /** The reports already there, as read. */
-  get read(): ReadonlyMap<Site, readonly VolumePoint[]> {
-    return this.history;
-  }
-
   async before(day: DayKey, signal?: AbortSignal): Promise<ReadonlyMap<Site, readonly VolumePoint[]>> {
     const from = addDays(day, -HISTORY_DAYS);
     const waiting = () => [...this.pending].some((d) => d >= from && d < day);

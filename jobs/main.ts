@@ -7,12 +7,12 @@ import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js'
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
-import { ConfigError, OutputError, UsageError } from '../src/errors.js';
+import { ConfigError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
-import { assertWritableFolder, removeStaleTemporaries } from '../src/report/writer.js';
+import { removeStaleTemporaries, requireWritableFolder } from '../src/report/writer.js';
 import { type OpenTiers, openTiers } from '../src/tiers/open-tiers.js';
 
 /**
@@ -149,29 +149,20 @@ async function runCommand(req: JobRequest, ctx: JobContext): Promise<ReconcileRe
 }
 
 /**
- * Before anything is read: the local output folder must be a folder reports can be written to
- * (exit 2 naming the flag otherwise), and engine.tempDirectory one the run can write (exit 2 naming the key), and what a killed run of this job left there and in the temp
- * folder (temporary files, scratch folders of processes that are gone) is removed.
+ * Before anything is read: the local output folder must be a folder reports can be written to (exit 2
+ * naming the flag otherwise), and engine.tempDirectory one the run can spill to (exit 2 naming the key);
+ * what a killed run of this job left there and in the temp folder (temporary files, scratch folders of
+ * processes that are gone) is removed.
  */
 async function prepareOutput(opts: JobOptions, config: Config, log: Logger): Promise<void> {
   const [flag, dir] = opts.out.startsWith('gs://') ? ['--local-out', opts.localOut] : ['--out', opts.out];
-  try {
-    await assertWritableFolder(dir);
-  } catch (e) {
-    if (e instanceof OutputError)
-      throw new UsageError(flag, `"${dir}" cannot hold the reports: ${e.reason} (${e.code})`);
-    throw e;
-  }
-  // The engine's scratch folder too, before anything is read: a run that cannot spill there fails late otherwise.
+  await requireWritableFolder(dir, (why) => new UsageError(flag, `"${dir}" cannot hold the reports: ${why}`));
   const temp = config.engine.tempDirectory;
   if (temp !== undefined)
-    await assertWritableFolder(temp).catch((e: unknown) => {
-      if (!(e instanceof OutputError)) throw e;
-      throw new ConfigError(
-        'engine.tempDirectory',
-        `"${temp}" cannot hold the run's scratch files: ${e.reason} (${e.code})`,
-      );
-    });
+    await requireWritableFolder(
+      temp,
+      (why) => new ConfigError('engine.tempDirectory', `"${temp}" cannot hold the run's scratch files: ${why}`),
+    );
   const removed = await removeStaleTemporaries(dir, temp ?? os.tmpdir());
   if (removed.length > 0)
     log.info(`removed ${removed.length} leftovers of runs that were killed: ${removed.join(', ')}`, { removed });

@@ -17,7 +17,7 @@ import { InternalError, ResourceError, throwIfAborted } from '../src/errors.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
 import { assembleDay, type BatchRows, keepSite } from '../src/reconcile/assemble.js';
 import { attributeDay } from '../src/reconcile/attribute.js';
-import { hasVolumeHistory, VOLUME_MIN_HISTORY_DAYS, type VolumePoint } from '../src/reconcile/volume.js';
+import { hasVolumeHistory, VOLUME_MIN_HISTORY_DAYS } from '../src/reconcile/volume.js';
 import { publishDay, writeDayReports } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { rowRecord, summarizeDay } from '../src/report/summary.js';
@@ -90,12 +90,7 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   const summaries: DaySummary[] = [];
   const errors: string[] = [];
   // The volume guard's baseline: the reports already in --out, then each day of this run as it is made.
-  let history = req.volumeLedger;
-  if (!history) {
-    history = new VolumeLedger(await readVolumeHistory(req.outDir, req.days[0]!, req.days.at(-1)!, log), req.days);
-    logNoVolumeHistory(config, req.outDir, history.read, log);
-  }
-  const ledger = history;
+  const ledger = req.volumeLedger ?? (await volumeLedgerFor(config, req.outDir, req.days, log));
   try {
     await runBatches(req.days, config.engine.batchDays, summaries, {
       run: async (batch, written) => {
@@ -129,18 +124,24 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   return { days: summaries, exitCode, errors };
 }
 
-/** Says once per run that the volume guard has nothing to compare with yet. */
-export function logNoVolumeHistory(
+/**
+ * The volume guard's history of a run over `days`: the reports already in `outDir`, then each of the days
+ * as it is made (VolumeLedger). Says once when the guard has nothing to compare with yet.
+ */
+export async function volumeLedgerFor(
   config: Config,
   outDir: string,
-  history: ReadonlyMap<Site, readonly VolumePoint[]>,
+  days: readonly DayKey[],
   log: Logger,
-): void {
+): Promise<VolumeLedger> {
+  if (days.length === 0) return new VolumeLedger(new Map(), days);
+  const history = await readVolumeHistory(outDir, days[0]!, days.at(-1)!, log);
   if (config.thresholds.volumeDropPct > 0 && !hasVolumeHistory(history)) {
     log.info(
       `volume guard: no history yet in ${outDir}, skipped until ${VOLUME_MIN_HISTORY_DAYS} earlier days are reported`,
     );
   }
+  return new VolumeLedger(history, days);
 }
 
 /** The engine's counts of a batch, once every tier is in: one query at a time (one connection runs one). */

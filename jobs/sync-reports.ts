@@ -46,9 +46,9 @@ export interface SyncRequest {
  * With `--out gs://…` the bucket, not `--local-out`, holds the reports of earlier runs (the CronJob's
  * `--local-out` is an emptyDir, empty every morning). Before anything reads them — `daily`'s
  * restatement check, backfill's resume, the volume guard — this copies into `localDir` the files
- * earlierReportNames names that are in the bucket and absent here or different (md5). Each file is written beside its name
- * and renamed over it. Throws TierError (tier `--out`) when the bucket cannot be listed or read.
- * Returns the names copied.
+ * earlierReportNames names that are in the bucket and absent here or different (md5). Each file is
+ * written beside its name and renamed over it. Throws TierError (tier `--out`) when the bucket cannot
+ * be listed or read. Returns the names copied.
  */
 export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
   const wanted = earlierReportNames(req.days);

@@ -118,25 +118,22 @@ export async function readExactly(
   // A long line is parsed in a statement of its own: the JSON functions' memory grows with every long
   // line of a batch (a 33 and a 40 MiB line together ran out of 512 MiB; either alone did not). One the
   // engine cannot parse within its memory limit (a valid 50 MiB record at 512 MiB) is malformed: false.
-  const long = async (line: string, source: string): Promise<boolean> => {
-    await conn.run('CREATE OR REPLACE TEMP TABLE parity_line_long (line VARCHAR, source_file VARCHAR)');
-    try {
-      await conn.run('INSERT INTO parity_line_long VALUES ($line, $source)', { line, source });
-      await conn.run(`INSERT INTO parity_lines ${parsed('parity_line_long')}`);
-      return true;
-    } catch (e) {
-      if (e instanceof ResourceError) return false;
-      throw e;
-    } finally {
-      await conn.run('DROP TABLE parity_line_long');
-    }
-  };
+  const alone = `INSERT INTO parity_lines ${parsed('(SELECT $line AS line, $source AS source_file)')}`;
+  const parsedAlone = (line: string, source: string): Promise<boolean> =>
+    conn.run(alone, { line, source }).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof ResourceError) return false;
+        throw e;
+      },
+    );
   const appender = await conn.appender(text);
   try {
     for (const o of objects)
       for await (const line of objectLines(o.path)) {
-        if (line !== null && line.length > LONG_LINE && (await long(line, o.path))) continue;
-        if (line === null || line.length > LONG_LINE) appender.appendNull();
+        const long = line !== null && line.length > LONG_LINE;
+        if (long && (await parsedAlone(line, o.path))) continue;
+        if (line === null || long) appender.appendNull();
         else appender.appendVarchar(line);
         appender.appendVarchar(o.path);
         appender.endRow();

@@ -90,23 +90,25 @@ export function loadStatement(
   }
   const epochDay = (day: DayKey | null) => (day === null ? null : BigInt(Date.parse(`${day}T00:00:00Z`) / 86_400_000));
   const tags = duckdbColumnTags(cmp, extraExpr);
+  // Each object's name and folder date, as `prefix`_names, _folder_days, _folder_epoch_days (list parameters).
+  const objectLists = (prefix: 'path' | 'line', of: readonly StagedObject[]) => {
+    values[`${prefix}_names`] = listValue(of.map((o) => o.path));
+    values[`${prefix}_folder_days`] = listValue(of.map((o) => o.folderDay));
+    values[`${prefix}_folder_epoch_days`] = listValue(of.map((o) => epochDay(o.folderDay)));
+    Object.assign(types, {
+      [`${prefix}_names`]: LIST(VARCHAR),
+      [`${prefix}_folder_days`]: LIST(VARCHAR),
+      [`${prefix}_folder_epoch_days`]: LIST(BIGINT),
+    });
+  };
   let sources: string;
   if (fast.length === 0) {
     sources = '';
   } else if (!cached && folders.size > MAX_FOLDER_SCANS) {
     // One scan of every object (read-source-joined.sql): past a few folders, a scan per folder runs out of memory.
-    Object.assign(values, {
-      paths: listValue(fast.map((o) => duckdbPath(o.path))),
-      path_names: listValue(fast.map((o) => o.path)),
-      path_folder_days: listValue(fast.map((o) => o.folderDay)),
-      path_folder_epoch_days: listValue(fast.map((o) => epochDay(o.folderDay))),
-    });
-    Object.assign(types, {
-      paths: LIST(VARCHAR),
-      path_names: LIST(VARCHAR),
-      path_folder_days: LIST(VARCHAR),
-      path_folder_epoch_days: LIST(BIGINT),
-    });
+    values.paths = listValue(fast.map((o) => duckdbPath(o.path)));
+    types.paths = LIST(VARCHAR);
+    objectLists('path', fast);
     sources = loadQuery('duckdb', 'read-source-joined', { columns, line_fields: lineFieldsSql(expr), tags });
   } else {
     sources = [...folders]
@@ -126,16 +128,7 @@ export function loadStatement(
       .join('\n  UNION ALL\n  ');
   }
   if (byLine.length > 0) {
-    Object.assign(values, {
-      line_names: listValue(byLine.map((o) => o.path)),
-      line_folder_days: listValue(byLine.map((o) => o.folderDay)),
-      line_folder_epoch_days: listValue(byLine.map((o) => epochDay(o.folderDay))),
-    });
-    Object.assign(types, {
-      line_names: LIST(VARCHAR),
-      line_folder_days: LIST(VARCHAR),
-      line_folder_epoch_days: LIST(BIGINT),
-    });
+    objectLists('line', byLine);
     const lines = loadQuery('duckdb', 'read-lines-source');
     sources = sources ? `${sources}\n  UNION ALL\n  ${lines}` : lines;
   }

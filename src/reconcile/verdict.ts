@@ -108,6 +108,20 @@ function parityDigits(held: number, accepted: number): bigint {
   return (BigInt(held) * 1_000_000n) / BigInt(accepted);
 }
 
+const REASON_JOIN = '; ';
+
+/**
+ * What explains the rule that decided a row, read from its status_reason (the first part, as the rules
+ * above write it): a parity rule is explained by the losses, a landed-ids WARN by the landed ids; null
+ * for any other rule. Pure.
+ */
+export function decidedBy(reason: string | null): 'losses' | 'landed' | null {
+  const first = reason?.split(REASON_JOIN)[0] ?? '';
+  if (first.startsWith('parity ')) return 'losses';
+  if (/^landed_not_accepted |^\d+ ids landed with none accepted/.test(first)) return 'landed';
+  return null;
+}
+
 /**
  * 100 × held ÷ accepted to four decimals, rounded down (so a loss of one id in ten million still shows
  * below 100.0000, and the figure is never above the ratio it states); null when nothing was accepted (no
@@ -142,7 +156,7 @@ export function gradeRow(facts: VerdictFacts): { status: RowStatus; reason: stri
   const matched = STATUS_RULES.map((rule) => ({ status: rule.status, reason: rule.reason(facts) })).filter(
     (m) => m.reason !== null,
   );
-  return { status: matched[0]?.status ?? 'PASS', reason: matched.map((m) => m.reason).join('; ') };
+  return { status: matched[0]?.status ?? 'PASS', reason: matched.map((m) => m.reason).join(REASON_JOIN) };
 }
 
 /** A cell's number, or null for an empty or text cell. */

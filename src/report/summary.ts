@@ -3,6 +3,7 @@ import { timeInZone } from '../dates.js';
 import { ALL_SITES, type DayKey, type RowStatus, type WorstWindow } from '../domain.js';
 import type { ParityColumn, ParityRow } from './columns.js';
 import { type CsvOptions, DEFAULT_CSV_OPTIONS, guardCell } from './csv.js';
+import { decidedBy } from '../reconcile/verdict.js';
 
 // Every summary of a run (terminal table, progress bar, per-day log line, webhook, HTML header) says the same thing
 // about a day: the worst status across its rows (not the ALL row's), and the rows behind it with their leading
@@ -114,15 +115,15 @@ export function leadingCause(row: ParityRow): LeadingCause | null {
   return status !== 'PASS' && reason ? { column: 'status_reason', count: null, text: oneLine(reason) } : null;
 }
 
-// The causes that can explain the rule that decided a row (status_reason's first part): a parity below a threshold by
-// its losses (landed ids never lower it), a landed-ids WARN by those; else, or where none of them counts, every cause.
+// The causes behind the rule that decided a row (decidedBy; landed ids never lower parity), else every cause.
 function causesBehind(reason: string | null, cells: Record<string, unknown>): typeof CAUSES {
-  const deciding = reason?.split('; ')[0] ?? '';
-  const kept = deciding.startsWith('parity ')
-    ? CAUSES.filter((c) => c.sign === '−' && c.column !== 'volume_drop')
-    : /^landed_not_accepted |^\d+ ids landed with none accepted/.test(deciding)
-      ? CAUSES.filter((c) => c.column === 'landed_not_accepted')
-      : CAUSES;
+  const by = decidedBy(reason);
+  const kept =
+    by === 'losses'
+      ? CAUSES.filter((c) => c.sign === '−' && c.column !== 'volume_drop')
+      : by === 'landed'
+        ? CAUSES.filter((c) => c.column === 'landed_not_accepted')
+        : CAUSES;
   return kept.some((c) => typeof cells[c.column] === 'number' && (cells[c.column] as number) > 0) ? kept : CAUSES;
 }
 

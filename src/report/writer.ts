@@ -6,8 +6,6 @@ import { performance } from 'node:perf_hooks';
 import { AbortedError, OutputError } from '../errors.js';
 import { ensureDir, errnoOf } from '../folders.js';
 
-export { ensureDir };
-
 export interface WriteResult {
   /** sha256 of what was written. */
   sha256: string;
@@ -178,6 +176,16 @@ export async function assertWritableFolder(dir: string): Promise<void> {
     throw outputError(dir, e);
   } finally {
     await rm(probe, { force: true }).catch(() => {});
+  }
+}
+
+/** assertWritableFolder, its failure as `refuse(why)`: the usage or config error that names the flag or key. */
+export async function requireWritableFolder(dir: string, refuse: (why: string) => Error): Promise<void> {
+  try {
+    await assertWritableFolder(dir);
+  } catch (e) {
+    if (e instanceof OutputError) throw refuse(`${e.reason} (${e.code})`);
+    throw e;
   }
 }
 

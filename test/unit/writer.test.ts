@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AbortedError } from '../../src/errors.js';
-import { commitAll, ensureDir, prepareFile, removeStaleTemporaries, writeFileAtomic } from '../../src/report/writer.js';
+import { ensureDir } from '../../src/folders.js';
+import { commitAll, prepareFile, removeStaleTemporaries, writeFileAtomic } from '../../src/report/writer.js';
 import { rejection, tempDir } from '../support/files.js';
 
 describe('committing prepared reports', () => {
