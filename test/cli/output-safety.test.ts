@@ -154,6 +154,25 @@ describe('reports stay whole and safe with hostile request ids', () => {
     expect(html).not.toContain('<script>alert');
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
+
+  it('a JSON ERROR line carries a hostile object name byte for byte, and the run ends with its exit_code', async () => {
+    const dir = await tempDir();
+    const evil = '=1+2"\n<script>alert(1)';
+    await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), [ok('a')]);
+    await mkdir(path.join(dir, `landed/dt=${DAY}`), { recursive: true });
+    await writeFile(path.join(dir, `landed/dt=${DAY}/${evil}.jsonl.gz`), gzipSync('{"timestamp":1}\n').subarray(0, 12));
+    const { run } = await runDay(dir);
+    expect(run.code).toBe(3);
+    // Every line of the log is one JSON object: the error names the object exactly, the last gives the exit code.
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const errors = lines.filter((l) => l.severity === 'ERROR');
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0]!.message)).toContain(`/${evil}.jsonl.gz: not valid gzip`);
+    expect(lines.at(-1)).toMatchObject({ message: 'run finished', exit_code: 3 });
+  });
 });
 
 describe('request ids keep their exact bytes', () => {
