@@ -532,6 +532,7 @@ async function caseKafka(
         requestId: { from: 'key' },
         connectionTimeoutMs: 10_000,
         readTimeoutMs: 600_000,
+        outOfOrderMs: 300_000,
       },
       {},
     );

@@ -108,6 +108,9 @@ export async function readBatch(
       log.error(message);
     }
   };
+  // The sink groups' offsets first: read after the landed tier's listing, they would take in what the
+  // sink wrote meanwhile, and such a record would be missing_unexplained instead of in_flight.
+  await src.kafka?.pinCommitted?.(signal);
   const range = `${days[0]}${days.length > 1 ? `..${days.at(-1)}` : ''}`;
   // A table tier: one query for the batch's time range (its pages streamed in, or aggregated where it is).
   const loadTable = async (tier: 'proxy' | 'bigquery', reader: BigqueryRangeReader | undefined) => {

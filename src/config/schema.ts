@@ -100,6 +100,12 @@ const kafkaTier = z.strictObject({
     .default({ from: 'key' }),
   connectionTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
   readTimeoutMs: z.number().int().min(1000).max(3_600_000).default(600_000),
+  /**
+   * How far a message's timestamp may lie before one appended earlier in its partition (clocks of many
+   * producers, a record stamped when sent and appended up to delivery.timeout.ms, 2 min, later): each
+   * day's offsets are looked up this much wider and every message counts on the day of its own timestamp.
+   */
+  outOfOrderMs: z.number().int().min(0).max(86_400_000).default(300_000),
 });
 
 /** BigQuery's identifier rules (src/bigquery/names.ts): names that pass become backquoted identifiers. */

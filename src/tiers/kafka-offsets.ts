@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 
-/** One partition's offset range for the day: [startOffset, endOffset). */
+/** One partition's offset range for the day: [startOffset, endOffset), from the day's own instants. */
 export interface KafkaPartitionRange {
   partition: number;
   startOffset: string;
@@ -9,8 +9,13 @@ export interface KafkaPartitionRange {
   committed: string | null;
 }
 
-/** A partition's range for the day, and whether retention may have removed some of the day's records. */
+/**
+ * A partition's range for the day; the wider range read, [readStart, readEnd), from the day's instants
+ * widened by the disorder allowance; and whether retention may have removed some of the day's records.
+ */
 export interface KafkaDayRange extends KafkaPartitionRange {
+  readStart: string;
+  readEnd: string;
   expired: boolean;
 }
 
@@ -22,51 +27,72 @@ export interface KafkaRangeQuery {
   endMs: number;
   /** The sink connector's consumer group, whose committed offsets are fetched when given. */
   sinkGroup?: string;
+  /**
+   * The sink group's committed offsets as read earlier (readCommittedOffsets), before the landed tier
+   * was listed: used instead of reading them now, which would take in what the sink wrote after the listing.
+   */
+  committed?: ReadonlyMap<number, string>;
+  /** How far a message's timestamp may be out of order within its partition: the range read is this much wider. */
+  outOfOrderMs?: number;
 }
 
 /**
  * Every partition's range for the day, sorted by partition: the offsets whose timestamps fall in
- * [startMs, endMs) (from offsets-by-timestamp), the sink group's committed offset, and whether
- * retention may have removed records of the day.
+ * [startMs, endMs) (from offsets-by-timestamp), the wider range to read so that messages stamped out of
+ * order by up to `outOfOrderMs` are found, the sink group's committed offset, and whether retention may
+ * have removed records of the day.
  */
 export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise<KafkaDayRange[]> {
   const { topic } = query;
+  const margin = query.outOfOrderMs ?? 0;
   const watermarks = await admin.fetchTopicOffsets(topic);
   // kafkajs answers each with the first offset whose timestamp is >= the given time, and, when no
   // message is that late, with the high watermark: so [start, end) is exactly the day's records as
-  // long as timestamps grow with offsets within a partition (CreateTime from one producer, or
-  // LogAppendTime). A record stamped out of order is read with the day its offset falls in.
-  const starts = await admin.fetchTopicOffsetsByTimestamp(topic, query.startMs);
-  const ends = await admin.fetchTopicOffsetsByTimestamp(topic, query.endMs);
-  const committed = await committedOffsets(admin, topic, query.sinkGroup);
-  const byPartition = <T extends { partition: number }>(rows: T[]): Map<number, T> =>
-    new Map(rows.map((r) => [r.partition, r]));
-  const startOf = byPartition(starts);
-  const endOf = byPartition(ends);
+  // long as timestamps grow with offsets within a partition. Producers' clocks and delivery retries
+  // (a record is stamped when sent, appended up to delivery.timeout.ms later) break that by a bounded
+  // amount: a day's record can lie before the offset of its day's first instant or after its last.
+  // The range read is looked up `margin` wider on both sides and the reader keeps the messages stamped
+  // in the day, so each message counts on its own day whichever day's read finds it.
+  const lookup = async (ms: number) => byPartition(await admin.fetchTopicOffsetsByTimestamp(topic, ms));
+  const startOf = await lookup(query.startMs);
+  const endOf = await lookup(query.endMs);
+  const readStartOf = margin > 0 ? await lookup(query.startMs - margin) : startOf;
+  const readEndOf = margin > 0 ? await lookup(query.endMs + margin) : endOf;
+  const committed = query.committed ?? (await committedOffsets(admin, topic, query.sinkGroup));
   return watermarks
     .map((w): KafkaDayRange => {
       const low = BigInt(w.low);
       const high = BigInt(w.high);
-      const start = clamp(BigInt(startOf.get(w.partition)?.offset ?? w.high), low, high);
-      const end = clamp(BigInt(endOf.get(w.partition)?.offset ?? w.high), start, high);
+      const at = (of: Map<number, { offset: string }>, lo: bigint): bigint =>
+        clamp(BigInt(of.get(w.partition)?.offset ?? w.high), lo, high);
+      const start = at(startOf, low);
+      const end = at(endOf, start);
+      const readStart = at(readStartOf, low);
+      const readEnd = at(readEndOf, readStart);
       return {
         partition: w.partition,
         startOffset: start.toString(),
         endOffset: end.toString(),
+        readStart: (readStart < start ? readStart : start).toString(),
+        readEnd: (readEnd > end ? readEnd : end).toString(),
         committed: committed.get(w.partition) ?? null,
         // Expired: retention (or deleteRecords) has removed the partition's head (low watermark > 0)
-        // and the first record still there is the first one at or after the day's start, so the
+        // and the first record still there is the first one at or after the range read's start, so the
         // removed records may have been of the day. Kafka keeps no trace of their timestamps, so
         // this can also flag a day whose records all survived: the count is then reported as a
         // lower bound rather than claimed complete.
-        expired: low > 0n && start <= low,
+        expired: low > 0n && readStart <= low,
       };
     })
     .sort((a, b) => a.partition - b.partition);
 }
 
+function byPartition<T extends { partition: number }>(rows: T[]): Map<number, T> {
+  return new Map(rows.map((r) => [r.partition, r]));
+}
+
 /** The sink group's committed offset per partition of the topic; empty without a sink group. */
-async function committedOffsets(
+export async function committedOffsets(
   admin: Admin,
   topic: string,
   sinkGroup: string | undefined,

@@ -19,6 +19,12 @@ export interface KafkaDayRead {
 export interface KafkaTierReader {
   /** Cluster region names in config order. */
   readonly regions: readonly string[];
+  /**
+   * Reads every cluster's sink-group committed offsets now, for the reads that follow: called before
+   * the landed tier is listed, so that what the sink writes meanwhile is in flight, not missing. A
+   * cluster whose offsets cannot be read fails each later read of it with that message.
+   */
+  pinCommitted?(signal?: AbortSignal): Promise<void>;
   readDay(
     window: DayWindow,
     onBatch: (rows: KafkaMessageRow[]) => Promise<void>,

@@ -2,7 +2,7 @@ import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { KafkaTierConfig } from '../config.js';
 import type { DayWindow, KafkaMessageRow } from '../domain.js';
 import { AbortedError, ConfigError, InternalError, ResourceError, TierError } from '../errors.js';
-import { readKafkaCluster } from './kafka.js';
+import { readCommittedOffsets, readKafkaCluster } from './kafka.js';
 import type { KafkaDayRead, KafkaTierReader } from './kafka-reader.js';
 
 /** The job's name for the clients: it shows in broker logs and in ACL audits. */
@@ -51,8 +51,34 @@ export function createKafkaTier(
     return { region, kafka, sinkGroup: c.sinkGroup };
   });
 
+  /** Each cluster's sink-group offsets as pinned before the landed tier was listed, or why they could not be read. */
+  const pinned = new Map<string, ReadonlyMap<number, string> | TierError>();
   return {
     regions: clusters.map((c) => c.region),
+    async pinCommitted(signal?: AbortSignal): Promise<void> {
+      pinned.clear();
+      for (const c of clusters) {
+        if (!c.sinkGroup) continue;
+        try {
+          pinned.set(
+            c.region,
+            await readCommittedOffsets({
+              cluster: c.region,
+              kafka: c.kafka,
+              topic: cfg.topic,
+              sinkGroup: c.sinkGroup,
+              connectTimeoutMs: cfg.connectionTimeoutMs,
+              readTimeoutMs: cfg.readTimeoutMs,
+              ...(signal ? { signal } : {}),
+            }),
+          );
+        } catch (e) {
+          if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
+          if (!(e instanceof TierError)) throw e;
+          pinned.set(c.region, e);
+        }
+      }
+    },
     async readDay(
       window: DayWindow,
       onBatch: (rows: KafkaMessageRow[]) => Promise<void>,
@@ -61,6 +87,8 @@ export function createKafkaTier(
       const read: KafkaDayRead = { offsetTotals: new Map(), expired: [], failures: new Map(), warnings: [] };
       for (const c of clusters) {
         try {
+          const committed = pinned.get(c.region);
+          if (committed instanceof TierError) throw committed;
           const result = await readKafkaCluster({
             cluster: c.region,
             kafka: c.kafka,
@@ -71,7 +99,9 @@ export function createKafkaTier(
             requestId: cfg.requestId,
             connectTimeoutMs: cfg.connectionTimeoutMs,
             readTimeoutMs: cfg.readTimeoutMs,
+            outOfOrderMs: cfg.outOfOrderMs,
             ...(c.sinkGroup ? { sinkGroup: c.sinkGroup } : {}),
+            ...(committed ? { committed } : {}),
             ...(options.withPayload ? { withPayload: true } : {}),
             ...(signal ? { signal } : {}),
             onBatch: (facts) =>

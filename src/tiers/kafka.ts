@@ -3,7 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { throwIfAborted } from '../errors.js';
 import { headerValue, requestIdDecoder, type RequestIdSource } from './kafka-decode.js';
 import { CallerError, guarded, readError } from './kafka-failures.js';
-import { fetchRanges, type KafkaDayRange, type KafkaPartitionRange } from './kafka-offsets.js';
+import { committedOffsets, fetchRanges, type KafkaDayRange, type KafkaPartitionRange } from './kafka-offsets.js';
 
 export type { RequestIdSource } from './kafka-decode.js';
 export type { KafkaPartitionRange } from './kafka-offsets.js';
@@ -46,6 +46,13 @@ export interface ReadKafkaClusterOptions {
   requestId: RequestIdSource;
   /** The sink connector's consumer group; without it no message is in flight. */
   sinkGroup?: string;
+  /** Its committed offsets as read before the landed tier was listed (readCommittedOffsets); else read now. */
+  committed?: ReadonlyMap<number, string>;
+  /**
+   * How far a message's timestamp may be out of order within its partition (tiers.kafka.outOfOrderMs):
+   * the offsets read are looked up this much wider, and only messages stamped in [startMs, endMs) are kept.
+   */
+  outOfOrderMs?: number;
   /** Hand each message's value over as text (`compare`): decoding costs the read time, see the README. */
   withPayload?: boolean;
   signal?: AbortSignal;
@@ -120,7 +127,7 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
       offsetTotal: ranges.reduce((sum, r) => sum + Number(BigInt(r.endOffset) - BigInt(r.startOffset)), 0),
       messagesRead: 0,
     };
-    const toRead = ranges.filter((r) => BigInt(r.endOffset) > BigInt(r.startOffset));
+    const toRead = ranges.filter((r) => BigInt(r.readEnd) > BigInt(r.readStart));
     if (toRead.length === 0) return result;
 
     groupId = `${opts.groupIdPrefix ?? DEFAULT_GROUP_ID_PREFIX}${randomUUID()}`;
@@ -157,13 +164,50 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
   }
 }
 
+/**
+ * The sink group's committed offsets per partition, read now: the reconcile reads them before it lists
+ * the landed tier, so that a message the sink wrote and committed after the listing still counts as in
+ * flight rather than missing. Throws as readKafkaCluster does (TierError naming the cluster).
+ */
+export async function readCommittedOffsets(
+  opts: Pick<
+    ReadKafkaClusterOptions,
+    'cluster' | 'kafka' | 'topic' | 'signal' | 'connectTimeoutMs' | 'readTimeoutMs'
+  > & {
+    sinkGroup: string;
+  },
+): Promise<Map<number, string>> {
+  const { cluster, kafka, topic, signal } = opts;
+  const readTimeoutMs = opts.readTimeoutMs ?? KAFKA_READ_TIMEOUT_MS;
+  const deadline = Date.now() + readTimeoutMs;
+  const admin = kafka.admin();
+  try {
+    await guarded(
+      admin.connect(),
+      signal,
+      Math.min(opts.connectTimeoutMs ?? KAFKA_CONNECT_TIMEOUT_MS, readTimeoutMs),
+      'connect',
+    );
+    return await guarded(
+      committedOffsets(admin, topic, opts.sinkGroup),
+      signal,
+      deadline - Date.now(),
+      'fetch offsets',
+    );
+  } catch (e) {
+    throw readError(cluster, topic, `cannot read the sink group's offsets`, e);
+  } finally {
+    await cleanup(admin, undefined, undefined);
+  }
+}
+
 /** Where the read stood, for the error message: `partition 0 at offset 41 of [2, 500)`. */
 function unfinished(ranges: KafkaDayRange[], reached: Map<number, string>): string {
-  const open = ranges.filter((r) => BigInt(reached.get(r.partition) ?? -1) < BigInt(r.endOffset) - 1n);
+  const open = ranges.filter((r) => BigInt(reached.get(r.partition) ?? -1) < BigInt(r.readEnd) - 1n);
   if (open.length === 0) return 'every partition was read';
   const at = (r: KafkaDayRange): string =>
     reached.has(r.partition) ? `offset ${reached.get(r.partition)}` : 'its start';
-  const parts = open.map((r) => `partition ${r.partition} at ${at(r)} of [${r.startOffset}, ${r.endOffset})`);
+  const parts = open.map((r) => `partition ${r.partition} at ${at(r)} of [${r.readStart}, ${r.readEnd})`);
   return `unfinished: ${parts.join(', ')}`;
 }
 
@@ -183,8 +227,8 @@ async function consume(
     ranges.map((r) => [
       r.partition,
       {
-        start: BigInt(r.startOffset),
-        end: BigInt(r.endOffset),
+        start: BigInt(r.readStart),
+        end: BigInt(r.readEnd),
         committed: r.committed === null ? null : BigInt(r.committed),
       },
     ]),
@@ -228,11 +272,14 @@ async function consume(
       for (const m of batch.messages) {
         const offset = BigInt(m.offset);
         if (offset < r.start || offset >= r.end) continue;
+        // The range read is wider than the day (outOfOrderMs): a message counts on its own day only.
+        const timestampMs = Number(m.timestamp);
+        if (!(timestampMs >= opts.startMs && timestampMs < opts.endMs)) continue;
         facts.push({
           cluster,
           partition: batch.partition,
           offset: m.offset,
-          timestampMs: Number(m.timestamp),
+          timestampMs,
           requestId: decodeRequestId(m),
           siteHeader: headerValue(m.headers, opts.siteHeader),
           inFlight: opts.sinkGroup !== undefined && (r.committed === null || offset >= r.committed),

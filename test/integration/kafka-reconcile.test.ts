@@ -24,13 +24,13 @@ const TOPIC = `audit-api-logs-${Date.now().toString(36)}`;
 const SINK_GROUP = `connect-gcs-sink-${Date.now().toString(36)}`;
 
 /** Publishes one region's messages as the pipeline would: in time order, in-flight ones last; returns what the sink has committed. */
-async function publish(broker: string, messages: KafkaMessage[]): Promise<void> {
+async function publish(broker: string, messages: KafkaMessage[], topic = TOPIC, group = SINK_GROUP): Promise<void> {
   const kafka = new Kafka({ clientId: 'parity-it-producer', brokers: [broker], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {
     await admin.createTopics({
-      topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 }],
+      topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
       waitForLeaders: true,
     });
     const ordered = [...messages].sort((a, b) => Number(a.inFlight) - Number(b.inFlight) || a.ts - b.ts);
@@ -47,7 +47,7 @@ async function publish(broker: string, messages: KafkaMessage[]): Promise<void> 
     try {
       for (const [partition, ms] of byPartition) {
         await producer.send({
-          topic: TOPIC,
+          topic,
           acks: -1,
           messages: ms.map((m) => ({
             partition,
@@ -63,8 +63,8 @@ async function publish(broker: string, messages: KafkaMessage[]): Promise<void> 
     }
     // The sink has written everything but the in-flight records, which lie at each partition's end.
     await admin.setOffsets({
-      groupId: SINK_GROUP,
-      topic: TOPIC,
+      groupId: group,
+      topic,
       partitions: [...Array(PARTITIONS).keys()].map((p) => ({
         partition: p,
         offset: String((byPartition.get(p) ?? []).filter((m) => !m.inFlight).length),
@@ -128,6 +128,63 @@ describe('the kafka tier read from two regional brokers', () => {
     for (const d of result.days) for (const row of d.rows) expect(identityViolations(row)).toEqual([]);
     const inFlight = result.days.reduce((n, d) => n + Number(d.rows.at(-1)!.in_flight), 0);
     expect(inFlight).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('the sink offsets are read before the landed tier is listed: what the sink commits after that stays in flight', async () => {
+    const dir = await tempDir();
+    const days = ['2025-03-09'];
+    const gen = new ScenarioGenerator({
+      seed: 21,
+      days,
+      timezone: 'UTC',
+      sites: ['US', 'CA', 'MX'],
+      eventsPerDay: 300,
+      mix: { ...DEFAULT_MIX, inFlight: 0.05 },
+      malformedPerDay: 0,
+      regions: REGIONS,
+      kafka: true,
+    });
+    const messages: KafkaMessage[] = [];
+    const written = await writeScenario(gen, dir, { onKafka: (m) => void messages.push(...m) });
+    const topic = `${TOPIC}-pin`;
+    const group = `${SINK_GROUP}-pin`;
+    for (const region of REGIONS)
+      await publish(
+        brokers.brokers[region]!,
+        messages.filter((m) => m.region === region),
+        topic,
+        group,
+      );
+    const configFile = path.join(dir, 'config.json');
+    await writeScenarioConfig(configFile, gen, written);
+    const config = await loadConfig(configFile);
+    const clusters = Object.fromEntries(REGIONS.map((r) => [r, { brokers: [brokers.brokers[r]!], sinkGroup: group }]));
+    const tier = createKafkaTier(parseKafka(clusters, topic), {});
+    // The sink catches up (writes its in-flight records and commits their offsets) once the job has read the
+    // group's offsets and before it reads the day's messages: after the landed listing, as in production.
+    const order: string[] = [];
+    const catchingUp: typeof tier = {
+      regions: tier.regions,
+      close: () => tier.close(),
+      pinCommitted: async (signal) => {
+        await tier.pinCommitted!(signal);
+        order.push('pinned');
+        await Promise.all(REGIONS.map((r) => commitToEnd(brokers.brokers[r]!, topic, group)));
+      },
+      readDay: (w, onBatch, signal) => {
+        order.push('read');
+        return tier.readDay(w, onBatch, signal);
+      },
+    };
+    const result = await runReconcile({ config, days, outDir: path.join(dir, 'out'), kafka: catchingUp });
+    expect(order).toEqual(['pinned', 'read']);
+    expect(result.errors).toEqual([]);
+    await expectReportsMatch(gen, path.join(dir, 'out'), days, { kafka: REGIONS, bigquery: false });
+    const all = result.days[0]!.rows.at(-1)!;
+    expect(all.in_flight).toBeGreaterThan(0);
+    expect(all.missing_unexplained).toBe(
+      [...gen.expected.rows.get('2025-03-09')!.values()].reduce((n, r) => n + (r.missing_unexplained ?? 0), 0),
+    );
   }, 180_000);
 
   it("an error of the engine taking the rows is the engine's, not a Kafka cluster's failure", async () => {
@@ -264,6 +321,22 @@ describe('the kafka tier read from two regional brokers', () => {
   }, 120_000);
 });
 
+/** Commits the sink group at every partition's end, as a sink that has written everything would. */
+async function commitToEnd(broker: string, topic: string, group: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'parity-it-sink', brokers: [broker], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({
+      groupId: group,
+      topic,
+      partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Each region's broker, with the sink group the scenario committed. */
 function clustersOf(brokers: KafkaBrokers): Record<string, { brokers: string[]; sinkGroup: string }> {
   return Object.fromEntries(REGIONS.map((r) => [r, { brokers: [brokers.brokers[r]!], sinkGroup: SINK_GROUP }]));
@@ -278,5 +351,6 @@ function parseKafka(clusters: Record<string, { brokers: string[]; sinkGroup: str
     requestId: { from: 'key' as const },
     connectionTimeoutMs: 3000,
     readTimeoutMs: 60_000,
+    outOfOrderMs: 300_000,
   };
 }

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, type IHeaders, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { AbortedError, TierError } from '../../src/errors.js';
 import {
+  readCommittedOffsets,
   readKafkaCluster,
   type KafkaClusterResult,
   type KafkaMessageFact,
@@ -345,6 +346,127 @@ describe('one day of each cluster', () => {
         .sort(),
     ).toEqual(['r-105', 'x-002']);
   });
+});
+
+describe('messages stamped out of order within a partition', () => {
+  /**
+   * One partition of EUS2, in offset order: the day before (p-0), the day (a-1), a record of the day
+   * before stamped 30 s before midnight but appended after a-1 (p-2), the day (a-3, a-4), the next
+   * day (n-5), a record of the day stamped 40 s before its end but appended after n-5 (a-6), the next
+   * day (n-7). Timestamp lookups alone put p-2 in the day's range and a-6 in the next day's.
+   */
+  const topic = `audit-disorder-${RUN}`;
+  const stamps: Array<[string, number]> = [
+    ['p-0', START_MS - 2 * HOUR_MS],
+    ['a-1', START_MS + 60_000],
+    ['p-2', START_MS - 30_000],
+    ['a-3', START_MS + HOUR_MS],
+    ['a-4', END_MS - 10_000],
+    ['n-5', END_MS + 20_000],
+    ['a-6', END_MS - 40_000],
+    ['n-7', END_MS + 2 * HOUR_MS],
+  ];
+  const DAY_MS = END_MS - START_MS;
+  const readIds = async (startMs: number, endMs: number, outOfOrderMs: number): Promise<Read> =>
+    read('EUS2', { topic, startMs, endMs, outOfOrderMs, sinkGroup: undefined });
+
+  beforeAll(async () => {
+    await admins.EUS2.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = clients.EUS2.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: stamps.map(([id, ts]) => message(0, ts, id, 'US')),
+    });
+    await producer.disconnect();
+  }, TEST_TIMEOUT_MS);
+
+  test(
+    'with the allowance each message counts on the day of its own timestamp, found by whichever read',
+    async () => {
+      const day = await readIds(START_MS, END_MS, 300_000);
+      expect(byOffset(day.facts).map((f) => [f.offset, f.requestId])).toEqual([
+        ['1', 'a-1'],
+        ['3', 'a-3'],
+        ['4', 'a-4'],
+        ['6', 'a-6'],
+      ]);
+      // The fast path still counts the offsets of the day's own instants: [1, 5).
+      expect(day.result.partitions).toEqual([{ partition: 0, startOffset: '1', endOffset: '5', committed: null }]);
+      expect(day.result.offsetTotal).toBe(4);
+      expect(day.result.messagesRead).toBe(4);
+      const before = await readIds(START_MS - DAY_MS, START_MS, 300_000);
+      expect(before.facts.map((f) => f.requestId)).toEqual(['p-0', 'p-2']);
+      const after = await readIds(END_MS, END_MS + DAY_MS, 300_000);
+      expect(after.facts.map((f) => f.requestId)).toEqual(['n-5', 'n-7']);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'without it a read still keeps only its own day: a record out of order by more is found by no read',
+    async () => {
+      const day = await readIds(START_MS, END_MS, 0);
+      expect(day.facts.map((f) => f.requestId)).toEqual(['a-1', 'a-3', 'a-4']);
+      const before = await readIds(START_MS - DAY_MS, START_MS, 0);
+      expect(before.facts.map((f) => f.requestId)).toEqual(['p-0']);
+      const after = await readIds(END_MS, END_MS + DAY_MS, 0);
+      expect(after.facts.map((f) => f.requestId)).toEqual(['n-5', 'n-7']);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe('sink offsets read beforehand', () => {
+  test(
+    'offsets passed in decide what is in flight, not what the group has committed since',
+    async () => {
+      // EUS2's group has partition 0 at 5 and the others at their ends; pinned earlier, partition 0 stood at 4.
+      const { facts } = await read('EUS2', {
+        committed: new Map([
+          [0, '4'],
+          [1, '8'],
+          [2, '8'],
+        ]),
+      });
+      expect(facts.filter((f) => f.inFlight).map((f) => f.requestId)).toEqual(['r-003', 'r-004', 'r-005']);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "readCommittedOffsets gives the group's offsets per partition, and names the cluster when it cannot",
+    async () => {
+      const got = await readCommittedOffsets({
+        cluster: 'SCUS',
+        kafka: clients.SCUS,
+        topic: TOPIC,
+        sinkGroup: SINK_GROUP,
+      });
+      expect([...got].sort()).toEqual([
+        [0, '5'],
+        [1, '5'],
+      ]);
+      const none = await readCommittedOffsets({
+        cluster: 'SCUS',
+        kafka: clients.SCUS,
+        topic: TOPIC,
+        sinkGroup: `no-${RUN}`,
+      });
+      expect(none.size).toBe(0);
+      const dead = await readCommittedOffsets({
+        cluster: 'SCUS',
+        kafka: client('127.0.0.1:1'),
+        topic: TOPIC,
+        sinkGroup: SINK_GROUP,
+        connectTimeoutMs: 1_000,
+      }).catch((e: unknown) => e);
+      expect(dead).toBeInstanceOf(TierError);
+      expect((dead as TierError).message).toMatch(/cluster SCUS.*cannot read the sink group's offsets/);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe('request id sources', () => {
