@@ -55,7 +55,7 @@ export async function planQueries(req: DryRunRequest): Promise<PlannedQuery[]> {
       for (const t of tables) {
         const plan = engine
           ? await engine.dryRunTable(t.tier, t.reader, startMs, endMs, config.sites)
-          : await t.reader.dryRun(startMs, endMs);
+          : await t.reader.dryRun(startMs, endMs, batch);
         out.push({ table: t.key, days: { first: batch[0]!, last: batch.at(-1)! }, ...plan });
       }
     }

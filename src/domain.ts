@@ -92,7 +92,13 @@ export function isRowStatus(value: unknown): value is RowStatus {
 export interface StreamedRow {
   /** The Kafka cluster; null for BigQuery. */
   region: string | null;
-  timestampMs: number;
+  /** Null only for a table row without a timestamp, which `untimedDay` then places. */
+  timestampMs: number | null;
+  /**
+   * A table row without a timestamp: its partition's date, the report day on which it is malformed (as a
+   * file line without one is on its folder's); read only for partitions dated on a report day of the read.
+   */
+  untimedDay?: string;
   requestId: string | null;
   /** The raw site header; null when absent. */
   siteHeader: string | null;
@@ -166,6 +172,8 @@ export interface BigqueryRangeReader {
     endMs: number,
     onBatch: (rows: StreamedRow[]) => Promise<void>,
     signal?: AbortSignal,
+    /** The read's report days: rows without a timestamp are read from these days' partitions. */
+    untimedDays?: readonly string[],
   ): Promise<{ bytesProcessed: number | null; rows: number }>;
 }
 
@@ -247,7 +255,10 @@ export const PARITY_COLUMNS = [
     'kafka_offset_records',
     'ALL row: messages of the day from offsets alone (the fast path), beside the exact kafka_records',
   ],
-  ['bq_malformed', 'BigQuery rows of the day with no request_id'],
+  [
+    'bq_malformed',
+    'BigQuery rows of the day with no request_id, or with no timestamp (on the date of their partition)',
+  ],
   [
     'status_reason',
     'why the status is what it is, every finding that applies, the deciding one first (empty for a plain PASS)',

@@ -2,17 +2,21 @@
 -- rows it stands for; the engine does the per-id work. The partition filter comes first and is on
 -- every query: @from_date..@to_date are the UTC dates of the window widened by partitionMarginDays,
 -- so rows partitioned by arrival a day late (or early) are still read. Rows with a NULL request id
--- are kept: the engine counts them as malformed. UNIX_MILLIS, never CAST(ts AS STRING) (time-zone
--- dependent in the emulator). With `compare`, the payload placeholder adds the compared columns as
+-- are kept: the engine counts them as malformed. So are rows with a NULL timestamp, read from the
+-- partitions dated @untimed_days (the read's report days, YYYY-MM-DD) and malformed on that date
+-- (untimed_day), as a log line without a timestamp is on its folder's: every such row of a
+-- partition is counted by the one read whose days hold its date. UNIX_MILLIS, never
+-- CAST(ts AS STRING) (time-zone dependent in the emulator). With `compare`, the payload placeholder adds the compared columns as
 -- one JSON text (src/engine/compare-sql.ts), which the embedded engine hashes, and the group
 -- placeholder groups by it; without, both are empty.
 SELECT
   UNIX_MILLIS({{ts}}) AS ts_ms,
   CAST({{request_id}} AS STRING) AS request_id,
-  CAST({{site}} AS STRING) AS site,{{payload}}
+  CAST({{site}} AS STRING) AS site,
+  IF({{ts}} IS NULL, FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,{{payload}}
   COUNT(*) AS n
 FROM {{table}}
 WHERE {{partition}} BETWEEN @from_date AND @to_date
-  AND {{ts}} >= @start
-  AND {{ts}} < @end
-GROUP BY 1, 2, 3{{payload_group}}
+  AND (({{ts}} >= @start AND {{ts}} < @end)
+       OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@untimed_days)))
+GROUP BY 1, 2, 3, 4{{payload_group}}

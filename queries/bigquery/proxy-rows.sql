@@ -2,15 +2,16 @@
 -- how many rows it stands for; the embedded engine classifies them as it does log lines. Partition
 -- filter and parameters as in landed-rows.sql. {{status_value}} is the status column as an INT64:
 -- the column itself when it is one, else parsed from its text, a value that is no integer NULL (the
--- engine counts the row as malformed).
+-- engine counts the row as malformed). Rows with a NULL timestamp as in landed-rows.sql.
 SELECT
   UNIX_MILLIS({{ts}}) AS ts_ms,
   CAST({{request_id}} AS STRING) AS request_id,
   CAST({{site}} AS STRING) AS site,
   {{status_value}} AS status,
+  IF({{ts}} IS NULL, FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,
   COUNT(*) AS n
 FROM {{table}}
 WHERE {{partition}} BETWEEN @from_date AND @to_date
-  AND {{ts}} >= @start
-  AND {{ts}} < @end
-GROUP BY 1, 2, 3, 4
+  AND (({{ts}} >= @start AND {{ts}} < @end)
+       OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@untimed_days)))
+GROUP BY 1, 2, 3, 4, 5

@@ -3,7 +3,8 @@ SELECT
     rid AS rid_raw,
     site_raw,
     CAST(status AS VARCHAR) AS status_raw,
-    NULL::DATE AS folder_day,
+    -- a row without a timestamp is malformed on its partition's date, as a line without one on its folder's
+    CAST(untimed_day AS DATE) AS folder_day,
     NULL::BIGINT AS folder_epoch_day,
     NULL::VARCHAR[] AS tags,
     NULL::VARCHAR AS source_file

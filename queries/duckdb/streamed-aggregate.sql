@@ -1,15 +1,18 @@
--- One row per (kind, day, site, request_id, region) of a streamed tier; rows without a request id
--- are 'malformed' rows per (day, site, region). Parameters as in load-records.sql. tags, hashes: the
+-- One row per (kind, day, site, request_id, region) of a streamed tier; rows without a request id,
+-- or (a table's) without a timestamp, are 'malformed' rows per (day, site, region): the latter on the
+-- date of their partition (untimed_day), as a file line without one is on its folder's. Parameters as in load-records.sql. tags, hashes: the
 -- compared fields' tags of a row and of an id (src/engine/compare-sql.ts; NULL without `compare`).
 CREATE OR REPLACE TABLE {{agg_table}} AS
 WITH parsed AS (
-  SELECT region, ts_ms, CASE WHEN regexp_full_match(rid, '\s*') THEN NULL ELSE rid END AS rid, nullif(upper(trim(site_raw, ' ')), '') AS site_value, in_flight, n,
+  SELECT region, ts_ms, untimed_day,
+    CASE WHEN ts_ms IS NULL OR regexp_full_match(rid, '\s*') THEN NULL ELSE rid END AS rid, nullif(upper(trim(site_raw, ' ')), '') AS site_value, in_flight, n,
     {{tags}} AS tags
   FROM {{raw_table}}
 ),
 dated AS (
   SELECT *,
-    CASE WHEN ts_ms // 900000 - $first_bucket BETWEEN 0 AND $bucket_count - 1
+    CASE WHEN ts_ms IS NULL THEN CAST(untimed_day AS DATE)
+         WHEN ts_ms // 900000 - $first_bucket BETWEEN 0 AND $bucket_count - 1
          THEN CAST($bucket_days AS DATE[])[CASE WHEN len($zone_base) = 1 THEN 0
                                                 ELSE $zone_base[coalesce(list_position($sites, site_value), 0) + 1] END
                                            + ts_ms // 900000 - $first_bucket + 1] END AS day

@@ -12,7 +12,8 @@ export async function appendStreamedRows(
     v === null || v === undefined ? appender.appendNull() : appender.appendVarchar(v);
   for (const r of rows) {
     text(r.region);
-    appender.appendBigInt(BigInt(r.timestampMs));
+    if (r.timestampMs === null) appender.appendNull();
+    else appender.appendBigInt(BigInt(r.timestampMs));
     text(r.requestId);
     text(r.siteHeader);
     appender.appendBoolean(r.inFlight);
@@ -21,6 +22,7 @@ export async function appendStreamedRows(
     if (isInteger32(r.status)) appender.appendInteger(r.status);
     else appender.appendNull();
     text(r.payload);
+    text(r.untimedDay);
     appender.endRow();
   }
   appender.closeSync();

@@ -51,12 +51,18 @@ export interface BigqueryTier {
     endMs: number,
     onBatch: (rows: StreamedRow[]) => Promise<void>,
     signal?: AbortSignal,
+    /** The report days whose partitions' rows without a timestamp are read too (`untimedDay`); default none. */
+    untimedDays?: readonly string[],
   ): Promise<BigqueryReadResult>;
   /**
    * The exact SQL and parameters readRange would run, with the bytes a dry run estimates. `params`
    * is printable: timestamps as ISO-8601 UTC strings, dates as YYYY-MM-DD.
    */
-  dryRun(startMs: number, endMs: number): Promise<{ sql: string; params: Record<string, unknown>; bytes: number }>;
+  dryRun(
+    startMs: number,
+    endMs: number,
+    untimedDays?: readonly string[],
+  ): Promise<{ sql: string; params: Record<string, unknown>; bytes: number }>;
 }
 
 /**
@@ -86,7 +92,7 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
       if (kind === 'proxy') identifiers.status_value = await statusValue(bq, landed, options.columns.status!, signal);
       const cmp = kind === 'landed' ? compareSqlOf(options.compare) : undefined;
       identifiers.payload = cmp ? `\n  ${bigqueryPayloadJson(cmp)} AS payload,` : '';
-      identifiers.payload_group = cmp ? ', 4' : '';
+      identifiers.payload_group = cmp ? ', 5' : '';
       sql = loadQuery('bigquery', kind === 'proxy' ? 'proxy-rows' : 'landed-rows', identifiers);
     }
     return sql;
@@ -102,10 +108,14 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
   };
   const jobs = new JobRunner(bq, options, deadlineMs);
 
-  async function plan(startMs: number, endMs: number, signal?: AbortSignal) {
+  async function plan(startMs: number, endMs: number, untimedDays: readonly string[], signal?: AbortSignal) {
     const range = rangeParams(startMs, endMs, options.partitionMarginDays);
-    const query: Query = { query: await querySql(signal), params: range.params, types: range.types };
-    return { query, printable: range.printable };
+    const query: Query = {
+      query: await querySql(signal),
+      params: { ...range.params, untimed_days: [...untimedDays] },
+      types: { ...range.types, untimed_days: ['STRING'] },
+    };
+    return { query, printable: { ...range.printable, untimed_days: [...untimedDays] } };
   }
 
   return {
@@ -115,12 +125,12 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
       columns: { ...options.columns },
       partitionMarginDays: options.partitionMarginDays,
     },
-    async readRange(startMs, endMs, onBatch, signal) {
+    async readRange(startMs, endMs, onBatch, signal, untimedDays = []) {
       rangeParams(startMs, endMs, options.partitionMarginDays); // a bad range is our bug, not BigQuery's
       throwIfAborted(signal);
       const deadline = Date.now() + deadlineMs;
       try {
-        const { query } = await plan(startMs, endMs, signal);
+        const { query } = await plan(startMs, endMs, untimedDays, signal);
         const { metadata, pages } = await jobs.runPaged(query, readContext, pageSize, signal, deadline);
         let rows = 0;
         for await (const page of pages) {
@@ -141,10 +151,10 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
       }
     },
 
-    async dryRun(startMs, endMs) {
+    async dryRun(startMs, endMs, untimedDays = []) {
       rangeParams(startMs, endMs, options.partitionMarginDays);
       try {
-        const { query, printable } = await plan(startMs, endMs);
+        const { query, printable } = await plan(startMs, endMs, untimedDays);
         return { ...(await jobs.dryRun(query)), params: printable };
       } catch (e) {
         throw toTierError(e, readContext);
@@ -177,9 +187,9 @@ class ConsumerError {
 }
 
 function toStreamedRow(r: Record<string, unknown>, table: string): StreamedRow {
-  const { ts_ms: ts, request_id: requestId, site, n, status, payload } = r;
+  const { ts_ms: ts, request_id: requestId, site, n, status, payload, untimed_day: untimedDay } = r;
   if (
-    typeof ts !== 'number' ||
+    !(typeof ts === 'number' || (ts === null && typeof untimedDay === 'string')) ||
     typeof n !== 'number' ||
     (requestId !== null && typeof requestId !== 'string') ||
     (site !== null && typeof site !== 'string') ||
@@ -189,8 +199,8 @@ function toStreamedRow(r: Record<string, unknown>, table: string): StreamedRow {
     throw new TierError(
       'bigquery',
       table,
-      `unexpected result row ${JSON.stringify(r)}: expected ts_ms and n numbers, request_id and site strings ` +
-        'or null, status a number or null',
+      `unexpected result row ${JSON.stringify(r)}: expected ts_ms a number (or null with an untimed_day), ` +
+        'n a number, request_id and site strings or null, status a number or null',
     );
   }
   return {
@@ -202,5 +212,6 @@ function toStreamedRow(r: Record<string, unknown>, table: string): StreamedRow {
     n,
     ...(status !== undefined ? { status } : {}),
     ...(typeof payload === 'string' ? { payload } : {}),
+    ...(ts === null ? { untimedDay: untimedDay as string } : {}),
   };
 }

@@ -43,13 +43,13 @@ afterEach(async () => {
   c = undefined;
 });
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const proxyRow = (r: StreamedRow) => ({
   ts: iso(r.timestampMs),
   request_id: r.requestId,
   site: r.siteHeader,
   status: r.status ?? null,
-  dt: dayOf(r.timestampMs, 'UTC'),
+  dt: r.timestampMs === null ? r.untimedDay! : dayOf(r.timestampMs, 'UTC'),
 });
 const landedRow = (r: StreamedRow) => ({
   ts: iso(r.timestampMs),

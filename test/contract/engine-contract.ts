@@ -454,11 +454,18 @@ export function engineContract(name: string, makeEngine: MakeEngine, timeoutMs =
   });
 }
 
-/** A table of the fixture served from memory: the rows in [startMs, endMs), as a BigQuery reader hands them over. */
+/**
+ * A table of the fixture served from memory, as a BigQuery reader hands it over: the rows in [startMs, endMs),
+ * and those without a timestamp whose partition is dated on one of the read's days.
+ */
 export function memoryTable(rows: readonly StreamedRow[]): BigqueryRangeReader {
   return {
-    async readRange(startMs, endMs, onBatch) {
-      const inRange = rows.filter((r) => r.timestampMs >= startMs && r.timestampMs < endMs);
+    async readRange(startMs, endMs, onBatch, _signal, untimedDays = []) {
+      const inRange = rows.filter((r) =>
+        r.timestampMs === null
+          ? untimedDays.includes(r.untimedDay!)
+          : r.timestampMs >= startMs && r.timestampMs < endMs,
+      );
       await onBatch(inRange);
       return { bytesProcessed: null, rows: inRange.length };
     },

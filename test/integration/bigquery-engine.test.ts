@@ -227,11 +227,18 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
       { ts: at(2), request_id: '  ', site: 'CA', status: 200, dt: utc },
       { ts: at(3), request_id: 'no-status-1', site: 'MX', status: null, dt: utc },
       { ts: at(4), request_id: 'unroutable-1', site: 'zz', status: 200, dt: utc },
+      // No timestamp: malformed on its partition's date, as a log line without one is on its folder's;
+      // one of a partition dated on no day of the run is counted by none.
+      { ts: null, request_id: 'no-ts-1', site: 'CA', status: 200, dt: utc },
+      { ts: null, request_id: 'no-ts-2', site: 'MX', status: 502, dt: DAYS[2]! },
+      { ts: null, request_id: 'no-ts-3', site: 'US', status: 200, dt: '2025-03-12' },
     ];
     const landedRows: TableRow[] = [
       ...landed.map(landedRow),
       { ts: at(5), request_id: null, site: 'US', dt: utc },
       { ts: at(6), request_id: 'unroutable-1', site: 'zz', dt: utc },
+      { ts: null, request_id: 'no-ts-1', site: 'US', dt: utc },
+      { ts: null, request_id: 'no-ts-4', site: 'US', dt: '2025-03-12' },
     ];
     await loadTable(dataset, 'proxy_bad', PROXY_SCHEMA, proxyRows);
     await loadTable(dataset, 'landed_bad', LANDED_SCHEMA, landedRows);
@@ -247,25 +254,44 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
       readers,
     );
     await expectSameFiles(c.out, d.out);
+    // A day at a time too: each row without a timestamp is read by the one batch that holds its partition's date.
+    const single = config({
+      proxy: 'table',
+      gcs: false,
+      engine: 'bigquery',
+      proxyTable: 'proxy_bad',
+      landedTable: 'landed_bad',
+    });
+    single.engine.batchDays = 1;
+    await expectSameFiles(c.out, (await run('d-bad-daily', single, readers)).out);
     const b = await run('b-good', config({ proxy: 'table', gcs: false, engine: 'bigquery' }));
-    const rowsOf = async (out: string) =>
-      new Map(parseCsv(await readFile(path.join(out, `parity-${day}.csv`), 'utf8')).map((r) => [r.site!, r]));
+    const rowsOf = async (out: string, on = day) =>
+      new Map(parseCsv(await readFile(path.join(out, `parity-${on}.csv`), 'utf8')).map((r) => [r.site!, r]));
     const [bad, good] = await Promise.all([rowsOf(d.out), rowsOf(b.out)]);
+    const [lastBad, lastGood] = await Promise.all([rowsOf(d.out, DAYS[2]), rowsOf(b.out, DAYS[2])]);
+    const lastDelta = (site: string, column: string) =>
+      Number(lastBad.get(site)![column]) - Number(lastGood.get(site)![column]);
+    expect([
+      lastDelta('MX', 'proxy_malformed'),
+      lastDelta('ALL', 'proxy_malformed'),
+      lastDelta('ALL', 'bq_malformed'),
+    ]).toEqual([1, 1, 0]);
+    expect([lastDelta('ALL', 'proxy_requests'), lastDelta('ALL', 'rejected_502')]).toEqual([0, 0]);
     const delta = (site: string, column: string) => Number(bad.get(site)![column]) - Number(good.get(site)![column]);
-    // No request id (NULL or blank) or no status: malformed, on its own site's row; the unroutable
-    // site header goes to UNKNOWN, in the proxy and in BigQuery alike.
+    // No request id (NULL or blank), no status or no timestamp: malformed, on its own site's row; the
+    // unroutable site header goes to UNKNOWN, in the proxy and in BigQuery alike.
     expect([
       delta('US', 'proxy_malformed'),
       delta('CA', 'proxy_malformed'),
       delta('MX', 'proxy_malformed'),
       delta('US', 'bq_malformed'),
-    ]).toEqual([1, 1, 1, 1]);
+    ]).toEqual([1, 2, 1, 2]);
     expect([
       delta('ALL', 'proxy_requests'),
       delta('ALL', 'proxy_malformed'),
       delta('ALL', 'bq_rows'),
       delta('ALL', 'bq_malformed'),
-    ]).toEqual([1, 3, 1, 1]);
+    ]).toEqual([1, 4, 1, 2]);
     expect(Number(bad.get('UNKNOWN')?.proxy_accepted ?? 0) - Number(good.get('UNKNOWN')?.proxy_accepted ?? 0)).toBe(1);
   }, 300_000);
 

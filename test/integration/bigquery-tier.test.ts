@@ -226,6 +226,34 @@ describe('BigQuery tier against the emulator', () => {
   );
 
   test(
+    "rows without a timestamp are read from the partitions of the read's days only, each with its partition's date",
+    async () => {
+      const [table] = await bq.dataset(DATASET).createTable('untimed', {
+        schema: { fields: EVENTS_SCHEMA },
+        timePartitioning: { type: 'DAY', field: 'dt' },
+      });
+      await table.insert([
+        { event_ts: '2025-03-09T12:00:00.000Z', rid: 'timed', site_id: 'US', dt: '2025-03-09' },
+        { event_ts: null, rid: 'untimed-9', site_id: 'CA', dt: '2025-03-09' },
+        { event_ts: null, rid: 'untimed-9', site_id: 'CA', dt: '2025-03-09' },
+        { event_ts: null, rid: 'untimed-10', site_id: 'US', dt: '2025-03-10' },
+      ]);
+      const tier = createBigqueryTier(tierOptions({ table: `${PROJECT}.${DATASET}.untimed` }));
+      const start = dayStart('2025-03-09');
+      const read = async (days?: string[]) => {
+        const rows: StreamedRow[] = [];
+        await tier.readRange(start, start + DAY_MS, async (b) => void rows.push(...b), undefined, days);
+        return rows.map((r) => [r.requestId, r.timestampMs, r.untimedDay ?? null, r.n]).sort();
+      };
+      const timed = ['timed', Date.parse('2025-03-09T12:00:00.000Z'), null, 1];
+      expect(await read(['2025-03-09'])).toEqual([timed, ['untimed-9', null, '2025-03-09', 2]].sort());
+      expect(await read()).toEqual([timed]);
+      expect(await read(['2025-03-10'])).toEqual([timed, ['untimed-10', null, '2025-03-10', 1]].sort());
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
     'a row partitioned a day late is read only when partitionMarginDays admits its partition',
     async () => {
       const start = dayStart('2025-03-09');
@@ -273,17 +301,20 @@ describe('BigQuery tier against the emulator', () => {
       const tier = createBigqueryTier(tierOptions({ partitionMarginDays: 2 }));
       // A day in America/Chicago: 06:00Z to 06:00Z, touching two UTC dates.
       const start = Date.parse('2025-03-09T06:00:00.000Z');
-      const plan = await tier.dryRun(start, start + DAY_MS);
+      const plan = await tier.dryRun(start, start + DAY_MS, ['2025-03-09']);
       expect(plan.sql).toContain('`dt` BETWEEN @from_date AND @to_date');
+      // Rows without a timestamp are read from the partitions of the read's days.
+      expect(plan.sql).toContain("`event_ts` IS NULL AND FORMAT_DATE('%F', `dt`) IN UNNEST(@untimed_days)");
       expect(plan.sql).toContain(`FROM \`${PROJECT}.${DATASET}.${EVENTS}\``);
       expect(plan.sql).toContain('`event_ts` >= @start');
       expect(plan.sql).toContain('`event_ts` < @end');
-      expect(plan.sql).toContain('GROUP BY 1, 2, 3');
+      expect(plan.sql).toContain('GROUP BY 1, 2, 3, 4');
       expect(plan.params).toEqual({
         start: '2025-03-09T06:00:00.000Z',
         end: '2025-03-10T06:00:00.000Z',
         from_date: '2025-03-07',
         to_date: '2025-03-12',
+        untimed_days: ['2025-03-09'],
       });
       expect(Number.isInteger(plan.bytes)).toBe(true);
       expect(plan.bytes).toBeGreaterThanOrEqual(0);

@@ -1,5 +1,6 @@
 -- engine: bigquery. The landed table's rows of the batch, aggregated where they lie: one row per
--- (kind, day, site, request_id); rows without a request id are 'malformed' rows per (day, site).
+-- (kind, day, site, request_id); rows without a request id, or without a timestamp (on the date of their
+-- partition), are 'malformed' rows per (day, site).
 -- Parameters as in agg-proxy.sql. The table may be native or external (over the GCS prefixes,
 -- hive-partitioned so that the partition filter prunes objects). tags, hashes: the compared fields'
 -- tags of a row and of an id (src/engine/compare-sql.ts; empty without `compare`).
@@ -7,21 +8,22 @@ CREATE OR REPLACE TABLE {{target}} AS
 WITH parsed AS (
   SELECT
     UNIX_MILLIS({{ts}}) AS ts_ms,
+    -- a row without a timestamp is malformed on its partition's date, as a log line without one on its folder's
+    IF({{ts}} IS NULL, FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,
     IF(REGEXP_CONTAINS(CAST({{request_id}} AS STRING), r'^\s*$'), NULL, CAST({{request_id}} AS STRING)) AS rid,
     NULLIF(UPPER(TRIM(CAST({{site}} AS STRING), ' ')), '') AS site_value,
     {{tags}} AS tags
   FROM {{table}}
   WHERE {{partition}} BETWEEN @from_date AND @to_date
-    AND {{ts}} >= @start
-    AND {{ts}} < @end
+    AND (({{ts}} >= @start AND {{ts}} < @end) OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@days)))
 ),
 -- each row's report day in its site's zone (engine/zoned.sql)
 {{zoned}}
 SELECT
-  IF(rid IS NULL, 'malformed', 'record') AS kind,
+  IF(rid IS NULL OR ts_ms IS NULL, 'malformed', 'record') AS kind,
   day,
   IF(known, site_value, 'UNKNOWN') AS site,
-  rid,
+  IF(ts_ms IS NULL, NULL, rid) AS rid,
   COUNT(*) AS n,
   LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable,
   {{hashes}} AS hashes

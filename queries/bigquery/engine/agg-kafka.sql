@@ -8,6 +8,7 @@ WITH parsed AS (
   SELECT
     region,
     ts_ms,
+    CAST(NULL AS STRING) AS untimed_day,
     IF(REGEXP_CONTAINS(rid, r'^\s*$'), NULL, rid) AS rid,
     NULLIF(UPPER(TRIM(site_raw, ' ')), '') AS site_value,
     in_flight,
