@@ -10,7 +10,7 @@ import type { Logger } from '../src/log/logger.js';
 import type { BatchReads, KafkaDayOutcome } from '../src/reconcile/assemble.js';
 import type { BlobObject } from '../src/storage/blob-store.js';
 import type { StoreRegistry } from '../src/storage/index.js';
-import type { KafkaTierReader } from '../src/tiers/kafka-reader.js';
+import type { KafkaPin, KafkaTierReader } from '../src/tiers/kafka-reader.js';
 import {
   LOCAL_STAGE_CONCURRENCY,
   type ObjectFailure,
@@ -110,7 +110,7 @@ export async function readBatch(
   };
   // The sink groups' offsets first: read after the landed tier's listing, they would take in what the
   // sink wrote meanwhile, and such a record would be missing_unexplained instead of in_flight.
-  await src.kafka?.pinCommitted?.(signal);
+  const pin = await src.kafka?.pinCommitted?.(signal);
   const range = `${days[0]}${days.length > 1 ? `..${days.at(-1)}` : ''}`;
   // A table tier: one query for the batch's time range (its pages streamed in, or aggregated where it is).
   const loadTable = async (tier: 'proxy' | 'bigquery', reader: BigqueryRangeReader | undefined) => {
@@ -194,7 +194,7 @@ export async function readBatch(
   // An engine without file tiers joins no landed file tier: nothing to stand in for.
   if (!config.tiers.gcs) await engine.files?.loadEmpty('gcs');
 
-  const kafka = await readKafka(src.kafka, days, config, engine, errors, log, signal);
+  const kafka = await readKafka(src.kafka, pin, days, config, engine, errors, log, signal);
   await loadTable('bigquery', src.bigquery);
   const kafkaDays = [...kafka].filter(([, r]) => r.failures.size === 0 && r.expired.length === 0).map(([d]) => d);
   return { failures, kafka, kafkaDays };
@@ -208,6 +208,7 @@ export async function readBatch(
  */
 async function readKafka(
   reader: KafkaTierReader | undefined,
+  pin: KafkaPin | undefined,
   days: readonly DayKey[],
   config: Config,
   engine: CountingEngine,
@@ -229,6 +230,7 @@ async function readKafka(
           rows.map((r) => ({ ...r, region: r.cluster, n: 1 })),
         ),
       signal,
+      pin,
     );
     out.set(day, read);
     for (const message of read.failures.values()) {

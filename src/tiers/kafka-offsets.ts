@@ -10,11 +10,10 @@ export interface KafkaPartitionRange {
 }
 
 /**
- * A partition's range for the day; the wider range read, [readStart, readEnd), from the day's instants
- * widened by the disorder allowance; and whether retention may have removed some of the day's records.
+ * A partition's range for the day; the end of the range read, [startOffset, readEnd), past the day's
+ * last instant by the disorder allowance; and whether retention may have removed some of the day's records.
  */
 export interface KafkaDayRange extends KafkaPartitionRange {
-  readStart: string;
   readEnd: string;
   expired: boolean;
 }
@@ -32,15 +31,15 @@ export interface KafkaRangeQuery {
    * was listed: used instead of reading them now, which would take in what the sink wrote after the listing.
    */
   committed?: ReadonlyMap<number, string>;
-  /** How far a message's timestamp may be out of order within its partition: the range read is this much wider. */
+  /** How far a message's timestamp may be out of order within its partition: the read goes this much past the day. */
   outOfOrderMs?: number;
 }
 
 /**
  * Every partition's range for the day, sorted by partition: the offsets whose timestamps fall in
- * [startMs, endMs) (from offsets-by-timestamp), the wider range to read so that messages stamped out of
- * order by up to `outOfOrderMs` are found, the sink group's committed offset, and whether retention may
- * have removed records of the day.
+ * [startMs, endMs) (from offsets-by-timestamp), the end of the range to read so that messages stamped out
+ * of order by up to `outOfOrderMs` are found, the sink group's committed offset, and whether retention
+ * may have removed records of the day.
  */
 export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise<KafkaDayRange[]> {
   const { topic } = query;
@@ -50,14 +49,17 @@ export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise
   // message is that late, with the high watermark: so [start, end) is exactly the day's records as
   // long as timestamps grow with offsets within a partition. Producers' clocks and delivery retries
   // (a record is stamped when sent, appended up to delivery.timeout.ms later) break that by a bounded
-  // amount: a day's record can lie before the offset of its day's first instant or after its last.
-  // The range read is looked up `margin` wider on both sides and the reader keeps the messages stamped
-  // in the day, so each message counts on its own day whichever day's read finds it.
+  // amount. No record of the day lies before `start` (the first offset stamped at or after the day's
+  // start, whatever the order), but one can lie after `end`, behind a record of the next day: the read
+  // goes on to the first offset stamped `margin` after the day's end, and the reader keeps the messages
+  // stamped in the day, so each message counts on its own day whichever day's read finds it.
   const lookup = async (ms: number) => byPartition(await admin.fetchTopicOffsetsByTimestamp(topic, ms));
   const startOf = await lookup(query.startMs);
   const endOf = await lookup(query.endMs);
-  const readStartOf = margin > 0 ? await lookup(query.startMs - margin) : startOf;
   const readEndOf = margin > 0 ? await lookup(query.endMs + margin) : endOf;
+  // Only for retention: records deleted before the low watermark may be of the day unless a record
+  // still there, before the day's records, is stamped more than the allowance before the day.
+  const earliestOf = margin > 0 ? await lookup(query.startMs - margin) : startOf;
   const committed = query.committed ?? (await committedOffsets(admin, topic, query.sinkGroup));
   return watermarks
     .map((w): KafkaDayRange => {
@@ -67,21 +69,19 @@ export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise
         clamp(BigInt(of.get(w.partition)?.offset ?? w.high), lo, high);
       const start = at(startOf, low);
       const end = at(endOf, start);
-      const readStart = at(readStartOf, low);
-      const readEnd = at(readEndOf, readStart);
+      const readEnd = at(readEndOf, end);
       return {
         partition: w.partition,
         startOffset: start.toString(),
         endOffset: end.toString(),
-        readStart: (readStart < start ? readStart : start).toString(),
-        readEnd: (readEnd > end ? readEnd : end).toString(),
+        readEnd: readEnd.toString(),
         committed: committed.get(w.partition) ?? null,
         // Expired: retention (or deleteRecords) has removed the partition's head (low watermark > 0)
-        // and the first record still there is the first one at or after the range read's start, so the
-        // removed records may have been of the day. Kafka keeps no trace of their timestamps, so
+        // and no record still there before the day's is stamped more than the allowance before it, so
+        // the removed records may have been of the day. Kafka keeps no trace of their timestamps, so
         // this can also flag a day whose records all survived: the count is then reported as a
         // lower bound rather than claimed complete.
-        expired: low > 0n && readStart <= low,
+        expired: low > 0n && at(earliestOf, low) <= low,
       };
     })
     .sort((a, b) => a.partition - b.partition);

@@ -3,7 +3,7 @@ import type { KafkaTierConfig } from '../config.js';
 import type { DayWindow, KafkaMessageRow } from '../domain.js';
 import { AbortedError, ConfigError, InternalError, ResourceError, TierError } from '../errors.js';
 import { readCommittedOffsets, readKafkaCluster } from './kafka.js';
-import type { KafkaDayRead, KafkaTierReader } from './kafka-reader.js';
+import type { KafkaDayRead, KafkaPin, KafkaTierReader } from './kafka-reader.js';
 
 /** The job's name for the clients: it shows in broker logs and in ACL audits. */
 const CLIENT_ID = 'audit-parity';
@@ -51,44 +51,44 @@ export function createKafkaTier(
     return { region, kafka, sinkGroup: c.sinkGroup };
   });
 
-  /** Each cluster's sink-group offsets as pinned before the landed tier was listed, or why they could not be read. */
-  const pinned = new Map<string, ReadonlyMap<number, string> | TierError>();
   return {
     regions: clusters.map((c) => c.region),
-    async pinCommitted(signal?: AbortSignal): Promise<void> {
-      pinned.clear();
-      for (const c of clusters) {
-        if (!c.sinkGroup) continue;
-        try {
-          pinned.set(
-            c.region,
-            await readCommittedOffsets({
-              cluster: c.region,
-              kafka: c.kafka,
-              topic: cfg.topic,
-              sinkGroup: c.sinkGroup,
-              connectTimeoutMs: cfg.connectionTimeoutMs,
-              readTimeoutMs: cfg.readTimeoutMs,
-              ...(signal ? { signal } : {}),
-            }),
-          );
-        } catch (e) {
-          if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
-          if (!(e instanceof TierError)) throw e;
-          pinned.set(c.region, e);
-        }
-      }
+    async pinCommitted(signal?: AbortSignal): Promise<KafkaPin> {
+      const pins = await Promise.all(
+        clusters
+          .filter((c) => c.sinkGroup)
+          .map(async (c): Promise<[string, ReadonlyMap<number, string> | Error]> => {
+            try {
+              const offsets = await readCommittedOffsets({
+                cluster: c.region,
+                kafka: c.kafka,
+                topic: cfg.topic,
+                sinkGroup: c.sinkGroup!,
+                connectTimeoutMs: cfg.connectionTimeoutMs,
+                readTimeoutMs: cfg.readTimeoutMs,
+                ...(signal ? { signal } : {}),
+              });
+              return [c.region, offsets];
+            } catch (e) {
+              if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
+              if (!(e instanceof TierError)) throw e;
+              return [c.region, e];
+            }
+          }),
+      );
+      return new Map(pins);
     },
     async readDay(
       window: DayWindow,
       onBatch: (rows: KafkaMessageRow[]) => Promise<void>,
       signal?: AbortSignal,
+      pin?: KafkaPin,
     ): Promise<KafkaDayRead> {
       const read: KafkaDayRead = { offsetTotals: new Map(), expired: [], failures: new Map(), warnings: [] };
       for (const c of clusters) {
         try {
-          const committed = pinned.get(c.region);
-          if (committed instanceof TierError) throw committed;
+          const committed = pin?.get(c.region);
+          if (committed instanceof Error) throw committed;
           const result = await readKafkaCluster({
             cluster: c.region,
             kafka: c.kafka,
@@ -124,6 +124,14 @@ export function createKafkaTier(
             read.warnings.push(
               `kafka: cluster ${c.region}: sink group "${c.sinkGroup}" has no committed offsets on ${cfg.topic}; ` +
                 `check tiers.kafka.clusters.${c.region}.sinkGroup`,
+            );
+          }
+          if (result.beyondAllowance > 0) {
+            read.warnings.push(
+              `kafka: cluster ${c.region}: ${result.beyondAllowance} messages on ${cfg.topic} lie after the day's ` +
+                `first but are stamped more than tiers.kafka.outOfOrderMs (${cfg.outOfOrderMs} ms) before it: ` +
+                'timestamps are out of order beyond the allowance, so messages of a day may lie outside the ' +
+                'range read and count on no day; raise tiers.kafka.outOfOrderMs',
             );
           }
           if (result.expired) read.expired.push(c.region);

@@ -32,6 +32,11 @@ export interface KafkaClusterResult {
   offsetTotal: number;
   /** Messages consumed and handed to onBatch. */
   messagesRead: number;
+  /**
+   * Messages read that are stamped more than outOfOrderMs before the day's start although they lie after
+   * its first message: timestamps out of order beyond the allowance, so some of a day's may lie unread.
+   */
+  beyondAllowance: number;
 }
 
 export interface ReadKafkaClusterOptions {
@@ -50,7 +55,8 @@ export interface ReadKafkaClusterOptions {
   committed?: ReadonlyMap<number, string>;
   /**
    * How far a message's timestamp may be out of order within its partition (tiers.kafka.outOfOrderMs):
-   * the offsets read are looked up this much wider, and only messages stamped in [startMs, endMs) are kept.
+   * the read goes on to the first offset stamped this much after endMs, and only messages stamped in
+   * [startMs, endMs) are kept.
    */
   outOfOrderMs?: number;
   /** Hand each message's value over as text (`compare`): decoding costs the read time, see the README. */
@@ -126,8 +132,9 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
       })),
       offsetTotal: ranges.reduce((sum, r) => sum + Number(BigInt(r.endOffset) - BigInt(r.startOffset)), 0),
       messagesRead: 0,
+      beyondAllowance: 0,
     };
-    const toRead = ranges.filter((r) => BigInt(r.readEnd) > BigInt(r.readStart));
+    const toRead = ranges.filter((r) => BigInt(r.readEnd) > BigInt(r.startOffset));
     if (toRead.length === 0) return result;
 
     groupId = `${opts.groupIdPrefix ?? DEFAULT_GROUP_ID_PREFIX}${randomUUID()}`;
@@ -149,6 +156,7 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
         ranges.filter((r) => !toRead.includes(r)).map((r) => r.partition),
         opts,
         reached,
+        result,
       ),
       signal,
       deadline - Date.now(),
@@ -207,13 +215,14 @@ function unfinished(ranges: KafkaDayRange[], reached: Map<number, string>): stri
   if (open.length === 0) return 'every partition was read';
   const at = (r: KafkaDayRange): string =>
     reached.has(r.partition) ? `offset ${reached.get(r.partition)}` : 'its start';
-  const parts = open.map((r) => `partition ${r.partition} at ${at(r)} of [${r.readStart}, ${r.readEnd})`);
+  const parts = open.map((r) => `partition ${r.partition} at ${at(r)} of [${r.startOffset}, ${r.readEnd})`);
   return `unfinished: ${parts.join(', ')}`;
 }
 
 /**
  * Consumes every range to its end; resolves with the number of messages handed to onBatch.
- * `reached` is kept up to date with the last offset consumed per partition.
+ * `reached` is kept up to date with the last offset consumed per partition, `tally.beyondAllowance`
+ * with the messages that prove timestamps out of order beyond the allowance.
  */
 async function consume(
   consumer: Consumer,
@@ -221,13 +230,14 @@ async function consume(
   idle: number[],
   opts: ReadKafkaClusterOptions,
   reached: Map<number, string>,
+  tally: { beyondAllowance: number },
 ): Promise<number> {
   const { topic, cluster } = opts;
   const byPartition = new Map(
     ranges.map((r) => [
       r.partition,
       {
-        start: BigInt(r.readStart),
+        start: BigInt(r.startOffset),
         end: BigInt(r.readEnd),
         committed: r.committed === null ? null : BigInt(r.committed),
       },
@@ -274,7 +284,11 @@ async function consume(
         if (offset < r.start || offset >= r.end) continue;
         // The range read is wider than the day (outOfOrderMs): a message counts on its own day only.
         const timestampMs = Number(m.timestamp);
-        if (!(timestampMs >= opts.startMs && timestampMs < opts.endMs)) continue;
+        if (!(timestampMs >= opts.startMs && timestampMs < opts.endMs)) {
+          // Every message read lies after one stamped in the day (the range starts at the first such).
+          if (timestampMs < opts.startMs - (opts.outOfOrderMs ?? 0)) tally.beyondAllowance++;
+          continue;
+        }
         facts.push({
           cluster,
           partition: batch.partition,

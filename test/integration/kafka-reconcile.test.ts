@@ -167,17 +167,24 @@ describe('the kafka tier read from two regional brokers', () => {
       regions: tier.regions,
       close: () => tier.close(),
       pinCommitted: async (signal) => {
-        await tier.pinCommitted!(signal);
+        const pin = await tier.pinCommitted!(signal);
         order.push('pinned');
         await Promise.all(REGIONS.map((r) => commitToEnd(brokers.brokers[r]!, topic, group)));
+        return pin;
       },
-      readDay: (w, onBatch, signal) => {
+      readDay: (w, onBatch, signal, pin) => {
         order.push('read');
-        return tier.readDay(w, onBatch, signal);
+        return tier.readDay(w, onBatch, signal, pin);
       },
     };
-    const result = await runReconcile({ config, days, outDir: path.join(dir, 'out'), kafka: catchingUp });
-    expect(order).toEqual(['pinned', 'read']);
+    // The file tiers say what they count once they are listed: the pin must come before.
+    const log = {
+      info: (m: string) => void (/^(proxy|gcs): counting/.test(m) && order.push(m.split(':')[0]!)),
+      warn: () => undefined,
+      error: () => undefined,
+    };
+    const result = await runReconcile({ config, days, outDir: path.join(dir, 'out'), kafka: catchingUp, log });
+    expect(order).toEqual(['pinned', 'proxy', 'gcs', 'read']);
     expect(result.errors).toEqual([]);
     await expectReportsMatch(gen, path.join(dir, 'out'), days, { kafka: REGIONS, bigquery: false });
     const all = result.days[0]!.rows.at(-1)!;

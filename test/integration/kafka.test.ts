@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, type IHeaders, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { AbortedError, TierError } from '../../src/errors.js';
+import { createKafkaTier } from '../../src/tiers/kafka-tier.js';
 import {
   readCommittedOffsets,
   readKafkaCluster,
@@ -263,6 +264,7 @@ describe('one day of each cluster', () => {
       ],
       offsetTotal: 13,
       messagesRead: 13,
+      beyondAllowance: 0,
     });
     expect(scus.result).toEqual({
       cluster: 'SCUS',
@@ -274,6 +276,7 @@ describe('one day of each cluster', () => {
       ],
       offsetTotal: 8,
       messagesRead: 8,
+      beyondAllowance: 0,
     });
     expect(eus2.facts).toHaveLength(13);
     expect(scus.facts).toHaveLength(8);
@@ -396,6 +399,8 @@ describe('messages stamped out of order within a partition', () => {
       expect(day.result.partitions).toEqual([{ partition: 0, startOffset: '1', endOffset: '5', committed: null }]);
       expect(day.result.offsetTotal).toBe(4);
       expect(day.result.messagesRead).toBe(4);
+      // p-2 is read (it lies after a-1) and left to its own day, within the allowance: no warning.
+      expect(day.result.beyondAllowance).toBe(0);
       const before = await readIds(START_MS - DAY_MS, START_MS, 300_000);
       expect(before.facts.map((f) => f.requestId)).toEqual(['p-0', 'p-2']);
       const after = await readIds(END_MS, END_MS + DAY_MS, 300_000);
@@ -409,10 +414,44 @@ describe('messages stamped out of order within a partition', () => {
     async () => {
       const day = await readIds(START_MS, END_MS, 0);
       expect(day.facts.map((f) => f.requestId)).toEqual(['a-1', 'a-3', 'a-4']);
+      // p-2, stamped before the day but lying after its first message, proves the allowance exceeded.
+      expect(day.result.beyondAllowance).toBe(1);
       const before = await readIds(START_MS - DAY_MS, START_MS, 0);
       expect(before.facts.map((f) => f.requestId)).toEqual(['p-0']);
       const after = await readIds(END_MS, END_MS + DAY_MS, 0);
       expect(after.facts.map((f) => f.requestId)).toEqual(['n-5', 'n-7']);
+    },
+    TEST_TIMEOUT_MS,
+  );
+  test(
+    'the tier takes the allowance from its config and warns, naming the key, when timestamps exceed it',
+    async () => {
+      const tierOf = (outOfOrderMs: number) =>
+        createKafkaTier(
+          {
+            topic,
+            clusters: { EUS2: { brokers: [brokers.brokers.EUS2!], ssl: false } },
+            siteHeader: SITE_HEADER,
+            requestId: { from: 'key' },
+            connectionTimeoutMs: 3_000,
+            readTimeoutMs: 30_000,
+            outOfOrderMs,
+          },
+          {},
+        );
+      const readDay = async (outOfOrderMs: number) => {
+        const ids: Array<string | null> = [];
+        const read = await tierOf(outOfOrderMs).readDay(
+          { day: '2025-03-10', startMs: START_MS, endMs: END_MS },
+          async (rows) => void ids.push(...rows.map((r) => r.requestId)),
+        );
+        return { ids, warnings: read.warnings, failures: [...read.failures] };
+      };
+      expect(await readDay(300_000)).toEqual({ ids: ['a-1', 'a-3', 'a-4', 'a-6'], warnings: [], failures: [] });
+      const tight = await readDay(0);
+      expect(tight.ids).toEqual(['a-1', 'a-3', 'a-4']);
+      expect(tight.warnings).toHaveLength(1);
+      expect(tight.warnings[0]).toMatch(/cluster EUS2: 1 messages .* tiers\.kafka\.outOfOrderMs \(0 ms\)/);
     },
     TEST_TIMEOUT_MS,
   );
@@ -608,6 +647,21 @@ describe('retention', () => {
       expect(result.partitions).toEqual([{ partition: 0, startOffset: '4', endOffset: '6', committed: null }]);
       expect(result.offsetTotal).toBe(2);
       expect(facts.map((f) => f.requestId)).toEqual(['e-4', 'e-5']);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'with an allowance, a record left just before the day may follow deleted ones of the day: expired',
+    async () => {
+      // Offsets 0-3 are gone; e-4 (START + 2 h) is the first left. A day starting just after it reads
+      // from e-5: not expired without an allowance, but with one hour e-3 (START + 1 h, deleted) could
+      // have been of that day, so the day is expired.
+      const window = { topic: EXPIRED_TOPIC, sinkGroup: undefined, startMs: START_MS + 2 * HOUR_MS + 1 };
+      const without = await read('EUS2', { ...window, outOfOrderMs: 0 });
+      const within = await read('EUS2', { ...window, outOfOrderMs: HOUR_MS });
+      expect([without.result.expired, within.result.expired]).toEqual([false, true]);
+      expect(within.facts.map((f) => f.requestId)).toEqual(['e-5']);
     },
     TEST_TIMEOUT_MS,
   );
