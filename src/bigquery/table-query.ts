@@ -23,10 +23,16 @@ export async function statusValue(
   const fields = (md as { schema?: { fields?: TableField[] } }).schema?.fields ?? [];
   const type = fields.find((f) => f.name?.toLowerCase() === column.toLowerCase())?.type?.toUpperCase();
   // NULLIF(…, ''): the emulator's SAFE_CAST turns an empty string column value into 0, BigQuery's into NULL.
+  // As a log line's status is read (queries/duckdb/parse-lines.sql): a whole number written with a point
+  // or an exponent ('200.0', '2e2') is that number, one with a fraction ('200.5') is none; BIGNUMERIC holds
+  // every such text exactly, where INT64's cast refuses them all and FLOAT64 would round a fraction away.
+  const text = `NULLIF(TRIM(CAST(${quote(column)} AS STRING)), '')`;
+  const exact = `SAFE_CAST(${text} AS BIGNUMERIC)`;
   const value =
     type === 'INTEGER' || type === 'INT64'
       ? quote(column)
-      : `SAFE_CAST(NULLIF(TRIM(CAST(${quote(column)} AS STRING)), '') AS INT64)`;
+      : `IF(REGEXP_CONTAINS(${text}, r'[.eE]'), IF(${exact} = TRUNC(${exact}), SAFE_CAST(${exact} AS INT64), NULL), ` +
+        `SAFE_CAST(${text} AS INT64))`;
   // Past a 32-bit integer it is no status, as for the files and the embedded engine (an INTEGER there).
   return `IF(${value} BETWEEN -2147483648 AND 2147483647, ${value}, NULL)`;
 }
