@@ -162,7 +162,8 @@ export interface BigqueryTableSpec {
 /**
  * A BigQuery table tier as the job sees it: the table's rows of a time range, handed over in
  * batches (one row per timestamp, request id and site — and status, for a proxy table — with its
- * count) as the query's pages arrive. `spec` names the table for the bigquery engine, which
+ * count; rows without a timestamp from the partitions of the read's days, with their partition's date)
+ * as the query's pages arrive. `spec` names the table for the bigquery engine, which
  * aggregates it in place instead of reading its rows.
  */
 export interface BigqueryRangeReader {
@@ -218,7 +219,8 @@ export const PARITY_COLUMNS = [
   ],
   [
     'proxy_malformed',
-    'proxy lines that are not JSON or lack a usable timestamp, request_id or status (day of the folder they lie in)',
+    'proxy lines that are not JSON or lack a usable timestamp, request_id or status (day of the folder they lie ' +
+      'in; a table row: of its timestamp, or without one of its partition)',
   ],
   [
     'gcs_malformed',

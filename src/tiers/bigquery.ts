@@ -43,8 +43,9 @@ export interface BigqueryTier {
   /**
    * Streams, for [startMs, endMs), rows `{ region: null, timestampMs, requestId, siteHeader, inFlight: false, n }`,
    * one per (timestamp, request_id, site) with n = COUNT(*) (kind proxy: per status too, in `status`), a page
-   * at a time to onBatch (awaited before the next page is fetched). Throws TierError (naming the table), or
-   * AbortedError when the signal fires (a running job is cancelled).
+   * at a time to onBatch (awaited before the next page is fetched); and the rows without a timestamp of the
+   * partitions dated on `untimedDays`, with `timestampMs: null` and the partition's date as `untimedDay`.
+   * Throws TierError (naming the table), or AbortedError when the signal fires (a running job is cancelled).
    */
   readRange(
     startMs: number,

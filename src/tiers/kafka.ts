@@ -108,12 +108,7 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
   let groupId: string | undefined;
   let consumer: Consumer | undefined;
   try {
-    await guarded(
-      admin.connect(),
-      signal,
-      Math.min(opts.connectTimeoutMs ?? KAFKA_CONNECT_TIMEOUT_MS, readTimeoutMs),
-      'connect',
-    ).catch((e: unknown) => {
+    await connectAdmin(admin, opts, readTimeoutMs).catch((e: unknown) => {
       throw fail('cannot connect', e);
     });
     const ranges = await guarded(fetchRanges(admin, opts), signal, deadline - Date.now(), 'fetch offsets').catch(
@@ -190,12 +185,7 @@ export async function readCommittedOffsets(
   const deadline = Date.now() + readTimeoutMs;
   const admin = kafka.admin();
   try {
-    await guarded(
-      admin.connect(),
-      signal,
-      Math.min(opts.connectTimeoutMs ?? KAFKA_CONNECT_TIMEOUT_MS, readTimeoutMs),
-      'connect',
-    );
+    await connectAdmin(admin, opts, readTimeoutMs);
     return await guarded(
       committedOffsets(admin, topic, opts.sinkGroup),
       signal,
@@ -207,6 +197,16 @@ export async function readCommittedOffsets(
   } finally {
     await cleanup(admin, undefined, undefined);
   }
+}
+
+/** Connects within the connect timeout, and never past the read's own deadline. */
+function connectAdmin(
+  admin: Admin,
+  opts: Pick<ReadKafkaClusterOptions, 'signal' | 'connectTimeoutMs'>,
+  readTimeoutMs: number,
+): Promise<void> {
+  const timeoutMs = Math.min(opts.connectTimeoutMs ?? KAFKA_CONNECT_TIMEOUT_MS, readTimeoutMs);
+  return guarded(admin.connect(), opts.signal, timeoutMs, 'connect');
 }
 
 /** Where the read stood, for the error message: `partition 0 at offset 41 of [2, 500)`. */

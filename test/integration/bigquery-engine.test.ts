@@ -426,6 +426,9 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
         // 2025-03-08 00:00 in Chicago is 06:00 UTC; one margin day before it for the partition filter.
         if (p.days.first === DAYS[0])
           expect(p.params).toMatchObject({ start: '2025-03-08T06:00:00.000Z', from_date: '2025-03-07' });
+        // Rows without a timestamp are read from the partitions of the batch's days, as the run reads them.
+        const batch = DAYS.filter((d) => d >= p.days.first && d <= p.days.last);
+        expect(p.params[engine === 'bigquery' ? 'days' : 'untimed_days']).toEqual(batch);
       }
       expect(renderPlan(plans, engine)).toContain('bytes estimated');
     }
