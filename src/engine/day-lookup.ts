@@ -48,6 +48,17 @@ export function dayLookupOf(windows: readonly DayWindow[], zoning: SiteZoning): 
   return { firstBucket, bucketCount, days, zones, zoning };
 }
 
+/** load-records.sql's $report_days: the batch's report days, each once (a folder of none of them counts little). */
+export function reportDaysParam(lookup: DayLookup): {
+  values: { report_days: DuckDBValue };
+  types: { report_days: DuckDBType };
+} {
+  return {
+    values: { report_days: listValue([...new Set(lookup.days.filter((d) => d !== null))]) },
+    types: { report_days: LIST(VARCHAR) },
+  };
+}
+
 /** The lookup's named parameters for one query over records of `sites` (in the order the SQL's $sites has). */
 export function lookupParams(
   lookup: DayLookup,

@@ -22,7 +22,7 @@ import type {
 } from '../domain.js';
 import { untilEnded } from '../errors.js';
 import { duckDbFailure } from './duckdb-errors.js';
-import { type DayLookup, dayLookupOf, EMPTY_LOOKUP, lookupParams } from './day-lookup.js';
+import { type DayLookup, dayLookupOf, EMPTY_LOOKUP, lookupParams, reportDaysParam } from './day-lookup.js';
 import type { SiteZoning } from '../site-zones.js';
 import { loadQuery } from '../queries.js';
 import { missingSql } from './fact-sql.js';
@@ -62,7 +62,7 @@ export interface EngineOptions {
 
 type LandedTier = 'gcs';
 /** How a line's fields are parsed: one text, shared with the per-object cache's query. */
-const PARSE_LINES = () => loadQuery('duckdb', 'parse-lines');
+const PARSE_LINES = () => loadQuery('duckdb', 'parse-lines', { keep: loadQuery('duckdb', 'line-keep') });
 const AGG_TABLE = { proxy: 'agg_proxy', gcs: 'agg_gcs' } as const;
 const IDS_TABLE = { proxy: 'ids_proxy', gcs: 'ids_gcs' } as const;
 
@@ -257,6 +257,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
         }),
         {
           ...lookupParams(this.lookup, sites).values,
+          ...reportDaysParam(this.lookup).values,
           sites: listValue(sites),
           late_days: 0n,
           clock_skew_days: 0n,
@@ -264,6 +265,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
         },
         {
           ...lookupParams(this.lookup, sites).types,
+          ...reportDaysParam(this.lookup).types,
           sites: LIST(VARCHAR),
           late_days: BIGINT,
           clock_skew_days: BIGINT,

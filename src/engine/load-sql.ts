@@ -3,7 +3,7 @@ import type { RecordFields } from '../config.js';
 import type { DayKey, StagedObject } from '../domain.js';
 import { loadQuery } from '../queries.js';
 import { type CompareSql, duckdbColumnTags, duckdbHashesAgg } from './compare-sql.js';
-import { type DayLookup, lookupParams } from './day-lookup.js';
+import { type DayLookup, lookupParams, reportDaysParam } from './day-lookup.js';
 import { buildRecordColumns } from './record-columns.js';
 
 /** A statement and its named parameters, ready for the engine to run. */
@@ -87,6 +87,8 @@ export function loadStatement(
   } else {
     values.status_required = tier === 'proxy';
     types.status_required = BOOLEAN;
+    Object.assign(values, reportDaysParam(spec.lookup).values);
+    Object.assign(types, reportDaysParam(spec.lookup).types);
   }
   const epochDay = (day: DayKey | null) => (day === null ? null : BigInt(Date.parse(`${day}T00:00:00Z`) / 86_400_000));
   const tags = duckdbColumnTags(cmp, extraExpr);
@@ -139,7 +141,7 @@ export function loadStatement(
         table: spec.table,
         sources,
         aggregates,
-        parse_lines: loadQuery('duckdb', 'parse-lines'),
+        parse_lines: loadQuery('duckdb', 'parse-lines', { keep: loadQuery('duckdb', 'line-keep') }),
       });
   return { sql, values, types };
 }

@@ -169,7 +169,8 @@ function aggregateQuery(
           }),
       hashes: duckdbHashesAgg(compare, 'tags'),
       status_required: tier === 'proxy' ? 'true' : 'false',
-      parse_lines: loadQuery('duckdb', 'parse-lines'),
+      // Every line of the object, for whichever day asks: no filter.
+      parse_lines: loadQuery('duckdb', 'parse-lines', { keep: '' }),
     });
 }
 
