@@ -49,4 +49,4 @@
                                    epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
                                    try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT)) END AS ts_parsed
     FROM raw
-  ) {{keep}}
+  ){{keep}}

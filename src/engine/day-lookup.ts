@@ -19,6 +19,8 @@ export interface DayLookup {
   days: (DayKey | null)[];
   zones: string[];
   zoning: SiteZoning;
+  /** The batch's report days, as given (a day with no instant in some zone, as Apia's 2011-12-30, too). */
+  reportDays: DayKey[];
 }
 
 export const EMPTY_LOOKUP: DayLookup = {
@@ -27,15 +29,17 @@ export const EMPTY_LOOKUP: DayLookup = {
   days: [],
   zones: [],
   zoning: { timezone: 'UTC' },
+  reportDays: [],
 };
 
 /** The lookup of a batch's days: `windows` in the configured zone, the other zones' cut from the same days. */
 export function dayLookupOf(windows: readonly DayWindow[], zoning: SiteZoning): DayLookup {
   const zones = zonesOf(zoning);
+  const reportDays = windows.map((w) => w.day);
   const perZone = zones.map((zone, i) => dayBuckets(i === 0 ? windows : windows.map((w) => dayWindow(w.day, zone))));
   if (perZone.length === 1) {
     const only = perZone[0]!;
-    return { firstBucket: only.firstBucket, bucketCount: only.days.length, days: only.days, zones, zoning };
+    return { firstBucket: only.firstBucket, bucketCount: only.days.length, days: only.days, zones, zoning, reportDays };
   }
   const firstBucket = Math.min(...perZone.map((z) => z.firstBucket));
   const bucketCount = Math.max(...perZone.map((z) => z.firstBucket + z.days.length)) - firstBucket;
@@ -45,16 +49,16 @@ export function dayLookupOf(windows: readonly DayWindow[], zoning: SiteZoning): 
     days.push(...Array<null>(before).fill(null), ...z.days);
     days.push(...Array<null>(bucketCount - before - z.days.length).fill(null));
   }
-  return { firstBucket, bucketCount, days, zones, zoning };
+  return { firstBucket, bucketCount, days, zones, zoning, reportDays };
 }
 
-/** load-records.sql's $report_days: the batch's report days, each once (a folder of none of them counts little). */
+/** line-keep.sql's $report_days: the batch's report days (a folder of none of them counts little). */
 export function reportDaysParam(lookup: DayLookup): {
   values: { report_days: DuckDBValue };
   types: { report_days: DuckDBType };
 } {
   return {
-    values: { report_days: listValue([...new Set(lookup.days.filter((d) => d !== null))]) },
+    values: { report_days: listValue(lookup.reportDays) },
     types: { report_days: LIST(VARCHAR) },
   };
 }

@@ -35,7 +35,7 @@ import { DEFAULT_FIELDS } from './record-columns.js';
 import { type Connection, loadCheckingLines } from './line-check.js';
 import { aggregateShape, cachedAggregateLookup, type ObjectCache, objectAggregates } from './object-cache.js';
 import { loadWithSlices } from './day-slices.js';
-import { emptyTable, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
+import { emptyTable, lineKeep, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
 import {
   type CountingEngine,
   type FileCounting,
@@ -62,7 +62,7 @@ export interface EngineOptions {
 
 type LandedTier = 'gcs';
 /** How a line's fields are parsed: one text, shared with the per-object cache's query. */
-const PARSE_LINES = () => loadQuery('duckdb', 'parse-lines', { keep: loadQuery('duckdb', 'line-keep') });
+const PARSE_LINES = () => loadQuery('duckdb', 'parse-lines', { keep: lineKeep() });
 const AGG_TABLE = { proxy: 'agg_proxy', gcs: 'agg_gcs' } as const;
 const IDS_TABLE = { proxy: 'ids_proxy', gcs: 'ids_gcs' } as const;
 
