@@ -89,6 +89,9 @@ export function isRowStatus(value: unknown): value is RowStatus {
 }
 
 /** One row of a streamed tier: a Kafka message, or a BigQuery result row standing for `n` rows. */
+/** A streamed row that has its timestamp: every Kafka message (only a table row may lack one). */
+export type TimedStreamedRow = StreamedRow & { timestampMs: number };
+
 export interface StreamedRow {
   /** The Kafka cluster; null for BigQuery. */
   region: string | null;
@@ -171,10 +174,10 @@ export interface BigqueryRangeReader {
   readRange(
     startMs: number,
     endMs: number,
+    /** The read's report days: rows without a timestamp are read from these days' partitions. */
+    untimedDays: readonly string[],
     onBatch: (rows: StreamedRow[]) => Promise<void>,
     signal?: AbortSignal,
-    /** The read's report days: rows without a timestamp are read from these days' partitions. */
-    untimedDays?: readonly string[],
   ): Promise<{ bytesProcessed: number | null; rows: number }>;
 }
 

@@ -6,9 +6,9 @@
 -- partitions dated @untimed_days (the read's report days, YYYY-MM-DD) and malformed on that date
 -- (untimed_day), as a log line without a timestamp is on its folder's: every such row of a
 -- partition is counted by the one read whose days hold its date. UNIX_MILLIS, never
--- CAST(ts AS STRING) (time-zone dependent in the emulator). With `compare`, the payload placeholder adds the compared columns as
--- one JSON text (src/engine/compare-sql.ts), which the embedded engine hashes, and the group
--- placeholder groups by it; without, both are empty.
+-- CAST(ts AS STRING) (time-zone dependent in the emulator). With `compare`, the payload placeholder
+-- adds the compared columns as one JSON text (src/engine/compare-sql.ts), which the embedded engine
+-- hashes, and the group placeholder groups by it; without, both are empty.
 SELECT
   UNIX_MILLIS({{ts}}) AS ts_ms,
   CAST({{request_id}} AS STRING) AS request_id,

@@ -1,6 +1,6 @@
 -- The proxy table's rows of [@start, @end), one per timestamp, request id, site and status with
 -- how many rows it stands for; the embedded engine classifies them as it does log lines. Partition
--- filter and parameters as in landed-rows.sql. {{status_value}} is the status column as an INT64:
+-- filter and parameters as in landed-rows.sql. The status_value placeholder is the status column as an INT64:
 -- the column itself when it is one, else parsed from its text, a value that is no integer NULL (the
 -- engine counts the row as malformed). Rows with a NULL timestamp as in landed-rows.sql.
 SELECT

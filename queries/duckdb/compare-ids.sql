@@ -2,7 +2,7 @@
 -- (`compare`; the tags are src/engine/compare-sql.ts's `<field index>:<hash>`). Per id and side, the
 -- distinct tags of all its records: a field differs when some tag of it is on one side only, so
 -- duplicates with equal payloads never differ. An id with no tags on a side (a message without a
--- JSON value) is compared with nothing. {{final_agg}}: agg_gcs or agg_bigquery, a constant.
+-- JSON value) is compared with nothing. The final_agg placeholder: agg_gcs or agg_bigquery, a constant.
 --   $sites  configured site codes: the listing's order (then UNKNOWN)
 CREATE OR REPLACE TABLE content_mismatch AS
 WITH kafka AS (

@@ -1,5 +1,5 @@
 -- One page of a day's content mismatches (compare-ids.sql), in report order: after the page that
--- ended at ($after_no, $after_rid), the next {{page_rows}} (a constant).
+-- ended at ($after_no, $after_rid), the next page_rows (a constant filled in).
 -- The id as its UTF-8 bytes (encode), as in missing-ids.sql.
 SELECT site_no, site, encode(rid) AS request_id, fields
 FROM content_mismatch

@@ -1,11 +1,13 @@
 -- One row per (kind, day, site, request_id, region) of a streamed tier; rows without a request id,
 -- or (a table's) without a timestamp, are 'malformed' rows per (day, site, region): the latter on the
--- date of their partition (untimed_day), as a file line without one is on its folder's. Parameters as in load-records.sql. tags, hashes: the
--- compared fields' tags of a row and of an id (src/engine/compare-sql.ts; NULL without `compare`).
+-- date of their partition (untimed_day), as a file line without one is on its folder's. Parameters as in
+-- load-records.sql. tags, hashes: the compared fields' tags of a row and of an id (src/engine/compare-sql.ts;
+-- NULL without `compare`).
 CREATE OR REPLACE TABLE {{agg_table}} AS
 WITH parsed AS (
   SELECT region, ts_ms, untimed_day,
-    CASE WHEN ts_ms IS NULL OR regexp_full_match(rid, '\s*') THEN NULL ELSE rid END AS rid, nullif(upper(trim(site_raw, ' ')), '') AS site_value, in_flight, n,
+    CASE WHEN ts_ms IS NULL OR regexp_full_match(rid, '\s*') THEN NULL ELSE rid END AS rid,
+    nullif(upper(trim(site_raw, ' ')), '') AS site_value, in_flight, n,
     {{tags}} AS tags
   FROM {{raw_table}}
 ),

@@ -27,7 +27,9 @@ export async function statusValue(
   // or an exponent ('200.0', '2e2') is that number, one with a fraction ('200.5') is none; BIGNUMERIC holds
   // every such text exactly, where INT64's cast refuses them all and FLOAT64 would round a fraction away.
   const text = `NULLIF(TRIM(CAST(${quote(column)} AS STRING)), '')`;
-  const exact = `SAFE_CAST(${text} AS BIGNUMERIC)`;
+  // Rounded to 18 places as the files' DECIMAL(38, 18) rounds (half away from zero), so '200.0…01' with
+  // more places is 200 in both.
+  const exact = `ROUND(SAFE_CAST(${text} AS BIGNUMERIC), 18)`;
   const value =
     type === 'INTEGER' || type === 'INT64'
       ? quote(column)

@@ -15,7 +15,7 @@ import {
   type MissingId,
   rowsOf,
   type StreamedCountRow,
-  type StreamedRow,
+  type TimedStreamedRow,
   type StreamedTier,
   type TableTier,
 } from './engine.js';
@@ -215,7 +215,7 @@ export class BigqueryEngine implements CountingEngine {
   }
 
   /** Written to local files as read, each loaded (one load job) once it holds `rowsPerLoad` rows. */
-  async appendStreamed(_tier: 'kafka', rows: readonly StreamedRow[]): Promise<void> {
+  async appendStreamed(_tier: 'kafka', rows: readonly TimedStreamedRow[]): Promise<void> {
     await this.kafka.append(rows);
   }
 

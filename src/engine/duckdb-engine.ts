@@ -47,6 +47,7 @@ import {
   rowsOf,
   type StreamedCountRow,
   type StreamedRow,
+  type TimedStreamedRow,
   type StreamedTier,
   type TableTier,
 } from './engine.js';
@@ -173,13 +174,10 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   }
 
   private lookup: DayLookup = EMPTY_LOOKUP;
-  /** The batch's report days (setWindows): a table's rows without a timestamp are read from their partitions. */
-  private days: string[] = [];
 
   /** The report days of this batch, as instants in the configured zone; a site with a zone of its own, in it. */
   async setWindows(windows: DayWindow[], zoning?: SiteZoning): Promise<void> {
     this.lookup = dayLookupOf(windows, zoning ?? { timezone: 'UTC' });
-    this.days = windows.map((w) => w.day);
     await this.run(
       `CREATE OR REPLACE TABLE windows AS SELECT CAST(unnest($days) AS DATE) AS day`,
       { days: listValue(windows.map((w) => w.day)) },
@@ -244,7 +242,8 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     const raw = `raw_${tier}`;
     await this.run(loadQuery('duckdb', 'streamed-raw', { raw_table: raw }));
     // The reader stops on the signal this engine watches: a stopped read throws AbortedError.
-    const read = await reader.readRange(startMs, endMs, (rows) => this.append(raw, rows), this.signal, this.days);
+    const days = this.lookup.reportDays;
+    const read = await reader.readRange(startMs, endMs, days, (rows) => this.append(raw, rows), this.signal);
     if (tier === 'bigquery') {
       await this.finishStreamed('bigquery', sites);
     } else {
@@ -305,7 +304,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   }
 
   /** Appends a batch of rows; called as the adapter reads, so nothing is held in JavaScript. */
-  async appendStreamed(tier: StreamedTier, rows: readonly StreamedRow[]): Promise<void> {
+  async appendStreamed(tier: StreamedTier, rows: readonly TimedStreamedRow[]): Promise<void> {
     await this.append(`raw_${tier}`, rows);
   }
 

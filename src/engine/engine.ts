@@ -17,7 +17,7 @@ import type {
   StagedObject,
   BigqueryRangeReader,
   StreamedCountRow,
-  StreamedRow,
+  TimedStreamedRow,
 } from '../domain.js';
 
 /** Lines counted in no other column: malformed, or in a folder that cannot hold their date. */
@@ -40,7 +40,7 @@ export type StreamedTier = 'kafka' | 'bigquery';
 /** Tiers read from a BigQuery table. */
 export type TableTier = 'proxy' | 'bigquery';
 
-export type { StreamedRow, KafkaMessageRow, StreamedCountRow } from '../domain.js';
+export type { StreamedRow, TimedStreamedRow, KafkaMessageRow, StreamedCountRow } from '../domain.js';
 
 export type FileTier = 'proxy' | 'gcs';
 
@@ -74,7 +74,7 @@ export interface CountingEngine {
   loadEmpty(tier: TableTier): Promise<void>;
   /** Kafka's messages: begin, append as they are read, finish. */
   beginStreamed(tier: 'kafka'): Promise<void>;
-  appendStreamed(tier: 'kafka', rows: readonly StreamedRow[]): Promise<void>;
+  appendStreamed(tier: 'kafka', rows: readonly TimedStreamedRow[]): Promise<void>;
   finishStreamed(tier: 'kafka', sites: string[]): Promise<void>;
 
   proxyCounts(): Promise<LineCountsRow<Omit<ProxyLineCounts, 'malformed' | 'rejectedOther'>>[]>;

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Table } from '@google-cloud/bigquery';
-import type { StreamedRow } from '../domain.js';
+import type { TimedStreamedRow } from '../domain.js';
 import { InternalError } from '../errors.js';
 
 /** Kafka rows per load job (about 120 MB of NDJSON): uploads stay moderate however large the day. */
@@ -65,7 +65,7 @@ export class KafkaLoadFiles {
     this.part = this.newPart(0);
   }
 
-  async append(rows: readonly StreamedRow[]): Promise<void> {
+  async append(rows: readonly TimedStreamedRow[]): Promise<void> {
     if (this.failed) throw this.failed;
     const k = this.part;
     if (!k) throw new InternalError('bigquery engine: appendStreamed before beginStreamed');

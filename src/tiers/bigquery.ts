@@ -50,10 +50,10 @@ export interface BigqueryTier {
   readRange(
     startMs: number,
     endMs: number,
+    /** The report days whose partitions' rows without a timestamp are read too (`untimedDay`). */
+    untimedDays: readonly string[],
     onBatch: (rows: StreamedRow[]) => Promise<void>,
     signal?: AbortSignal,
-    /** The report days whose partitions' rows without a timestamp are read too (`untimedDay`); default none. */
-    untimedDays?: readonly string[],
   ): Promise<BigqueryReadResult>;
   /**
    * The exact SQL and parameters readRange would run, with the bytes a dry run estimates. `params`
@@ -126,7 +126,7 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
       columns: { ...options.columns },
       partitionMarginDays: options.partitionMarginDays,
     },
-    async readRange(startMs, endMs, onBatch, signal, untimedDays = []) {
+    async readRange(startMs, endMs, untimedDays, onBatch, signal) {
       rangeParams(startMs, endMs, options.partitionMarginDays); // a bad range is our bug, not BigQuery's
       throwIfAborted(signal);
       const deadline = Date.now() + deadlineMs;

@@ -128,10 +128,10 @@ export function createKafkaTier(
           }
           if (result.beyondAllowance > 0) {
             read.warnings.push(
-              `kafka: cluster ${c.region}: ${result.beyondAllowance} messages on ${cfg.topic} lie after the day's ` +
-                `first but are stamped more than tiers.kafka.outOfOrderMs (${cfg.outOfOrderMs} ms) before it: ` +
-                'timestamps are out of order beyond the allowance, so messages of a day may lie outside the ' +
-                'range read and count on no day; raise tiers.kafka.outOfOrderMs',
+              `kafka: cluster ${c.region}: ${result.beyondAllowance} messages on ${cfg.topic} are stamped more than ` +
+                `tiers.kafka.outOfOrderMs (${cfg.outOfOrderMs} ms) before a message earlier in their partition: ` +
+                'timestamps are out of order beyond the allowance, so messages of a day may lie outside every ' +
+                "day's read and count on no day; raise tiers.kafka.outOfOrderMs",
             );
           }
           if (result.expired) read.expired.push(c.region);

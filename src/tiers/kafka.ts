@@ -33,8 +33,8 @@ export interface KafkaClusterResult {
   /** Messages consumed and handed to onBatch. */
   messagesRead: number;
   /**
-   * Messages read that are stamped more than outOfOrderMs before the day's start although they lie after
-   * its first message: timestamps out of order beyond the allowance, so some of a day's may lie unread.
+   * Messages read that are stamped more than outOfOrderMs before one at a lower offset of their partition:
+   * timestamps out of order beyond the allowance, so messages of a day may lie outside every day's read.
    */
   beyondAllowance: number;
 }
@@ -222,7 +222,7 @@ function unfinished(ranges: KafkaDayRange[], reached: Map<number, string>): stri
 /**
  * Consumes every range to its end; resolves with the number of messages handed to onBatch.
  * `reached` is kept up to date with the last offset consumed per partition, `tally.beyondAllowance`
- * with the messages that prove timestamps out of order beyond the allowance.
+ * with the messages stamped more than the allowance before one earlier in their partition.
  */
 async function consume(
   consumer: Consumer,
@@ -240,6 +240,8 @@ async function consume(
         start: BigInt(r.startOffset),
         end: BigInt(r.readEnd),
         committed: r.committed === null ? null : BigInt(r.committed),
+        /** The latest timestamp read so far in the partition: one stamped far before it is out of order. */
+        latest: -Infinity,
       },
     ]),
   );
@@ -284,11 +286,10 @@ async function consume(
         if (offset < r.start || offset >= r.end) continue;
         // The range read is wider than the day (outOfOrderMs): a message counts on its own day only.
         const timestampMs = Number(m.timestamp);
-        if (!(timestampMs >= opts.startMs && timestampMs < opts.endMs)) {
-          // Every message read lies after one stamped in the day (the range starts at the first such).
-          if (timestampMs < opts.startMs - (opts.outOfOrderMs ?? 0)) tally.beyondAllowance++;
-          continue;
-        }
+        if (timestampMs < r.latest - (opts.outOfOrderMs ?? 0)) tally.beyondAllowance++;
+        if (timestampMs > r.latest) r.latest = timestampMs;
+        // The range read is wider than the day (outOfOrderMs): a message counts on its own day only.
+        if (!(timestampMs >= opts.startMs && timestampMs < opts.endMs)) continue;
         facts.push({
           cluster,
           partition: batch.partition,

@@ -5,7 +5,7 @@
  * derived from those lines, never copied from an engine's output.
  */
 import { dayWindow } from '../../src/dates.js';
-import type { BigqueryRangeReader, DayKey, Site, StreamedRow } from '../../src/domain.js';
+import type { BigqueryRangeReader, DayKey, Site, StreamedRow, TimedStreamedRow } from '../../src/domain.js';
 import type { ContentMismatch } from '../../src/engine/compare.js';
 import type { CountingEngine } from '../../src/engine/engine.js';
 
@@ -132,7 +132,7 @@ export const COMPARE_IDS: readonly CompareCase[] = [
 const text = (v: Payload | string) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 /** Kafka's messages as the reader hands them to the engine (payload: the value's text). */
-export function kafkaRows(): StreamedRow[] {
+export function kafkaRows(): TimedStreamedRow[] {
   return COMPARE_IDS.flatMap((c, i) =>
     c.kafka.map((k) => ({
       region: k.region,

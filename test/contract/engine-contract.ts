@@ -460,7 +460,7 @@ export function engineContract(name: string, makeEngine: MakeEngine, timeoutMs =
  */
 export function memoryTable(rows: readonly StreamedRow[]): BigqueryRangeReader {
   return {
-    async readRange(startMs, endMs, onBatch, _signal, untimedDays = []) {
+    async readRange(startMs, endMs, untimedDays, onBatch) {
       const inRange = rows.filter((r) =>
         r.timestampMs === null
           ? untimedDays.includes(r.untimedDay!)

@@ -135,6 +135,7 @@ async function readAll(
   const result = await tier.readRange(
     startMs,
     endMs,
+    [],
     async (rows) => {
       batches.push(rows);
     },
@@ -242,7 +243,7 @@ describe('BigQuery tier against the emulator', () => {
       const start = dayStart('2025-03-09');
       const read = async (days?: string[]) => {
         const rows: StreamedRow[] = [];
-        await tier.readRange(start, start + DAY_MS, async (b) => void rows.push(...b), undefined, days);
+        await tier.readRange(start, start + DAY_MS, days ?? [], async (b) => void rows.push(...b));
         return rows.map((r) => [r.requestId, r.timestampMs, r.untimedDay ?? null, r.n]).sort();
       };
       const timed = ['timed', Date.parse('2025-03-09T12:00:00.000Z'), null, 1];
@@ -340,7 +341,7 @@ describe('BigQuery tier against the emulator', () => {
         const tier = createBigqueryTier(tierOptions({ table }));
         // One at a time: a second promise started early would reject before anything awaits it.
         for (const attempt of [
-          () => tier.readRange(start, start + DAY_MS, async () => undefined),
+          () => tier.readRange(start, start + DAY_MS, [], async () => undefined),
           () => tier.dryRun(start, start + DAY_MS),
         ]) {
           const e = await rejection(attempt());
@@ -364,6 +365,7 @@ describe('BigQuery tier against the emulator', () => {
         tier.readRange(
           start,
           start + DAY_MS,
+          [],
           async () => {
             batches++;
             controller.abort();
@@ -374,7 +376,7 @@ describe('BigQuery tier against the emulator', () => {
       expect(e).toBeInstanceOf(AbortedError);
       expect(batches).toBe(1);
       await expect(
-        tier.readRange(start, start + DAY_MS, async () => undefined, AbortSignal.abort()),
+        tier.readRange(start, start + DAY_MS, [], async () => undefined, AbortSignal.abort()),
       ).rejects.toBeInstanceOf(AbortedError);
     },
     TEST_TIMEOUT_MS,
@@ -386,7 +388,7 @@ describe('BigQuery tier against the emulator', () => {
       const start = dayStart('2025-03-09');
       const failure = new Error('engine: out of memory');
       const e = await rejection(
-        createBigqueryTier(tierOptions()).readRange(start, start + DAY_MS, async () => {
+        createBigqueryTier(tierOptions()).readRange(start, start + DAY_MS, [], async () => {
           throw failure;
         }),
       );
@@ -630,7 +632,7 @@ describe('BigQuery tier errors, against a stub of the BigQuery API', () => {
   }
   const start = Date.parse('2025-03-09T00:00:00.000Z');
   const read = (tier: BigqueryTier, signal?: AbortSignal): Promise<unknown> =>
-    tier.readRange(start, start + DAY_MS, async () => undefined, signal);
+    tier.readRange(start, start + DAY_MS, [], async () => undefined, signal);
   const inserted = (): StubRequest[] => requests.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs'));
   const cancelled = (): StubRequest[] => requests.filter((r) => r.method === 'POST' && r.path.endsWith('/cancel'));
 

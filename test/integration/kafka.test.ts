@@ -414,12 +414,14 @@ describe('messages stamped out of order within a partition', () => {
     async () => {
       const day = await readIds(START_MS, END_MS, 0);
       expect(day.facts.map((f) => f.requestId)).toEqual(['a-1', 'a-3', 'a-4']);
-      // p-2, stamped before the day but lying after its first message, proves the allowance exceeded.
+      // p-2, stamped 90 s before a-1 that lies before it, proves the allowance exceeded.
       expect(day.result.beyondAllowance).toBe(1);
       const before = await readIds(START_MS - DAY_MS, START_MS, 0);
       expect(before.facts.map((f) => f.requestId)).toEqual(['p-0']);
       const after = await readIds(END_MS, END_MS + DAY_MS, 0);
       expect(after.facts.map((f) => f.requestId)).toEqual(['n-5', 'n-7']);
+      // a-6, the day's record the day's read missed, is noticed by the next day's: stamped before n-5.
+      expect(after.result.beyondAllowance).toBe(1);
     },
     TEST_TIMEOUT_MS,
   );

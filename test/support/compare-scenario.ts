@@ -4,7 +4,7 @@
  * alterations alone. Seeded, so a failure names the seed that reproduces it.
  */
 import { prng } from '../../src/demo/generator.js';
-import type { Site, StreamedRow } from '../../src/domain.js';
+import type { Site, StreamedRow, TimedStreamedRow } from '../../src/domain.js';
 import type { ContentMismatch } from '../../src/engine/compare.js';
 
 export const SCENARIO_DAY = '2025-03-09';
@@ -51,7 +51,7 @@ const TEXT_FIELDS = ['body.amount', 'user.id', 'body.note'] as const;
 
 export interface CompareScenario {
   seed: number;
-  kafka: StreamedRow[];
+  kafka: TimedStreamedRow[];
   /** The final tier's records, flat: ts, request_id, site and the payload's fields. */
   final: { ts: number; request_id: string; site: string; body?: unknown; user?: unknown; trace?: string }[];
   alterations: Map<string, Alteration>;
@@ -83,7 +83,7 @@ export function compareScenario(seed: number, ids = 120): CompareScenario {
     return Array.from({ length: n }, () => pick([...chars])).join('');
   };
   const start = Date.parse(`${SCENARIO_DAY}T00:00:00Z`);
-  const kafka: StreamedRow[] = [];
+  const kafka: TimedStreamedRow[] = [];
   const final: CompareScenario['final'] = [];
   const alterations = new Map<string, Alteration>();
   const expected: ContentMismatch[] = [];

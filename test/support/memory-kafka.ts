@@ -42,6 +42,7 @@ export class MemoryBigqueryReader implements BigqueryRangeReader {
   async readRange(
     startMs: number,
     endMs: number,
+    _untimedDays: readonly string[],
     onBatch: (rows: StreamedRow[]) => Promise<void>,
   ): Promise<{ bytesProcessed: number | null; rows: number }> {
     const rows: StreamedRow[] = this.copies

@@ -1,6 +1,6 @@
 import { dayWindow } from '../../src/dates.js';
 import { prng } from '../../src/demo/generator.js';
-import type { BigqueryRangeReader, LossWindow, StreamedRow } from '../../src/domain.js';
+import type { BigqueryRangeReader, LossWindow, StreamedRow, TimedStreamedRow } from '../../src/domain.js';
 import type { CountingEngine } from '../../src/engine/engine.js';
 
 /**
@@ -29,7 +29,7 @@ export type Kind = 'lost before Kafka' | 'lost in one region';
 
 export interface Scenario {
   proxy: StreamedRow[];
-  kafka: StreamedRow[];
+  kafka: TimedStreamedRow[];
   final: StreamedRow[];
   /** What the engine must give back, computed from the injected ids. */
   expected: LossWindow[];
@@ -58,7 +58,7 @@ export function outageScenario(seed: number, zone: string, kind: Kind, startOffs
   const hit = SITES.filter((_, i) => i === 0 || rand() < 0.6);
   const downRegion = REGIONS[Math.floor(rand() * REGIONS.length)]!;
   const proxy: StreamedRow[] = [];
-  const kafka: StreamedRow[] = [];
+  const kafka: TimedStreamedRow[] = [];
   const final: StreamedRow[] = [];
   const facts = new Map<string, { site: string; bucket: number; landed: boolean; cause: LossWindow['leadingCause'] }>();
   let n = 0;

@@ -1,4 +1,4 @@
--- engine: bigquery. Kafka's messages as the job loaded them ({{raw}}: region, ts_ms, rid,
+-- engine: bigquery. Kafka's messages as the job loaded them (the raw placeholder's table: region, ts_ms, rid,
 -- site_raw, in_flight, n), aggregated as streamed-aggregate.sql does in the embedded engine: one
 -- row per (kind, day, site, request_id, region). @zone, @zone_sites, @zone_names, @days, @sites as in
 -- agg-proxy.sql. tags, hashes: the compared fields' tags of a message (from its payload) and of an id

@@ -1,5 +1,5 @@
 -- engine: bigquery. One page of a day's content mismatches (compare-ids.sql), in report order: after
--- the page that ended at (@after_no, @after_rid), the next {{page_rows}} (a constant). @after_no is
+-- the page that ended at (@after_no, @after_rid), the next page_rows (a constant filled in). @after_no is
 -- text: the emulator the tests use takes no number parameter here.
 SELECT site_no, site, rid AS request_id, fields
 FROM {{mismatch}}
