@@ -167,7 +167,7 @@ async function reconcileBatch(
   scratch: string,
   errors: string[],
   log: Logger,
-  history: VolumeLedger,
+  ledger: VolumeLedger,
   /** Each day's summary, pushed as soon as its reports are written (a failure later in the batch keeps them). */
   summaries: DaySummary[],
 ): Promise<void> {
@@ -202,11 +202,11 @@ async function reconcileBatch(
     const report = attributeDay(input, {
       sites: reportSites,
       thresholds: config.thresholds,
-      volumeHistory: await history.before(day, signal),
+      volumeHistory: await ledger.before(day, signal),
       tiers: { gcs: scope.gcs, kafka: req.kafka ? req.kafka.regions : null, bigquery: scope.bigquery },
     });
     for (const w of report.warnings) log.warn(`identity check failed (a bug, please report): ${w}`);
-    history.add(day, report.rows);
+    ledger.add(day, report.rows);
     // The missing list needs the proxy and the final tier; a failed Kafka only loses its causes.
     const listComplete =
       input.failures.proxy === undefined && (req.bigquery ? input.failures.bigquery : input.failures.gcs) === undefined;

@@ -89,9 +89,6 @@ export function isRowStatus(value: unknown): value is RowStatus {
 }
 
 /** One row of a streamed tier: a Kafka message, or a BigQuery result row standing for `n` rows. */
-/** A streamed row that has its timestamp: every Kafka message (only a table row may lack one). */
-export type TimedStreamedRow = StreamedRow & { timestampMs: number };
-
 export interface StreamedRow {
   /** The Kafka cluster; null for BigQuery. */
   region: string | null;
@@ -113,6 +110,9 @@ export interface StreamedRow {
   /** The record as JSON text, whose compared fields the engine hashes (`compare` only); null: none. */
   payload?: string | null;
 }
+
+/** A streamed row that has its timestamp: every Kafka message (only a table row may lack one). */
+export type TimedStreamedRow = StreamedRow & { timestampMs: number };
 
 /** A Kafka message as the Kafka adapter decodes it: only what the counts need. */
 export interface KafkaMessageRow {

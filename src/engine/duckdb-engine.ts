@@ -1,5 +1,4 @@
 import {
-  BIGINT,
   BOOLEAN,
   type DuckDBConnection,
   DuckDBInstance,
@@ -22,7 +21,7 @@ import type {
 } from '../domain.js';
 import { untilEnded } from '../errors.js';
 import { duckDbFailure } from './duckdb-errors.js';
-import { type DayLookup, dayLookupOf, EMPTY_LOOKUP, lookupParams, reportDaysParam } from './day-lookup.js';
+import { type DayLookup, dayLookupOf, EMPTY_LOOKUP, lookupParams } from './day-lookup.js';
 import type { SiteZoning } from '../site-zones.js';
 import { loadQuery } from '../queries.js';
 import { missingSql } from './fact-sql.js';
@@ -35,7 +34,7 @@ import { DEFAULT_FIELDS } from './record-columns.js';
 import { type Connection, loadCheckingLines } from './line-check.js';
 import { aggregateShape, cachedAggregateLookup, type ObjectCache, objectAggregates } from './object-cache.js';
 import { loadWithSlices } from './day-slices.js';
-import { emptyTable, lineKeep, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
+import { emptyTable, linesStatement, type LoadSpec, loadStatement, type Statement } from './load-sql.js';
 import {
   type CountingEngine,
   type FileCounting,
@@ -62,8 +61,6 @@ export interface EngineOptions {
 }
 
 type LandedTier = 'gcs';
-/** How a line's fields are parsed: one text, shared with the per-object cache's query. */
-const PARSE_LINES = () => loadQuery('duckdb', 'parse-lines', { keep: lineKeep() });
 const AGG_TABLE = { proxy: 'agg_proxy', gcs: 'agg_gcs' } as const;
 const IDS_TABLE = { proxy: 'ids_proxy', gcs: 'ids_gcs' } as const;
 
@@ -247,30 +244,14 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     if (tier === 'bigquery') {
       await this.finishStreamed('bigquery', sites);
     } else {
-      await this.run(
-        loadQuery('duckdb', 'load-records', {
-          table: AGG_TABLE.proxy,
-          sources: loadQuery('duckdb', 'read-streamed-source', { raw_table: raw }),
-          aggregates: loadQuery('duckdb', 'aggregates-proxy'),
-          parse_lines: PARSE_LINES(),
-        }),
-        {
-          ...lookupParams(this.lookup, sites).values,
-          ...reportDaysParam(this.lookup).values,
-          sites: listValue(sites),
-          late_days: 0n,
-          clock_skew_days: 0n,
-          status_required: true,
-        },
-        {
-          ...lookupParams(this.lookup, sites).types,
-          ...reportDaysParam(this.lookup).types,
-          sites: LIST(VARCHAR),
-          late_days: BIGINT,
-          clock_skew_days: BIGINT,
-          status_required: BOOLEAN,
-        } as never,
+      // A table has no folders: nothing is late or early for one.
+      const spec = { table: AGG_TABLE.proxy, sites, lateDays: 0, clockSkewDays: 0, lookup: this.lookup };
+      const { sql, values, types } = linesStatement(
+        { ...spec, statusRequired: true },
+        loadQuery('duckdb', 'read-streamed-source', { raw_table: raw }),
+        loadQuery('duckdb', 'aggregates-proxy'),
       );
+      await this.run(sql, values, types as never);
       await this.run(`DROP TABLE ${raw}`);
       await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE.proxy, agg_table: AGG_TABLE.proxy }));
     }

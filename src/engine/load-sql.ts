@@ -68,34 +68,14 @@ export function loadStatement(
   skipDays: readonly DayKey[] = [],
   byLine: readonly StagedObject[] = [],
 ): Statement {
-  const { tier, fields, sites, compare: cmp } = spec;
+  const { tier, fields, compare: cmp } = spec;
   const folders = new Map<DayKey | null, string[]>();
   const fast = objects.filter((o) => !byLine.includes(o));
   for (const s of fast) folders.set(s.folderDay, [...(folders.get(s.folderDay) ?? []), s.path]);
   const { columns, expr, extraExpr } = buildRecordColumns(fields, `tiers.${tier}.fields`, cmp?.paths);
-  const lookup = lookupParams(spec.lookup, sites);
-  const values: Record<string, DuckDBValue> = {
-    ...lookup.values,
-    sites: listValue(sites),
-    late_days: BigInt(spec.lateDays),
-    clock_skew_days: BigInt(spec.clockSkewDays),
-  };
-  const types: Record<string, DuckDBType> = {
-    ...lookup.types,
-    sites: LIST(VARCHAR),
-    late_days: BIGINT,
-    clock_skew_days: BIGINT,
-  };
-  // The objects' aggregates already tell a malformed line, status included.
-  if (cached) {
-    values.skip_days = listValue([...skipDays]);
-    types.skip_days = LIST(VARCHAR);
-  } else {
-    values.status_required = tier === 'proxy';
-    types.status_required = BOOLEAN;
-    Object.assign(values, reportDaysParam(spec.lookup).values);
-    Object.assign(types, reportDaysParam(spec.lookup).types);
-  }
+  // The sources' own parameters; the count's come with its statement below.
+  const values: Record<string, DuckDBValue> = {};
+  const types: Record<string, DuckDBType> = {};
   const epochDay = (day: DayKey | null) => (day === null ? null : BigInt(Date.parse(`${day}T00:00:00Z`) / 86_400_000));
   const tags = duckdbColumnTags(cmp, extraExpr);
   // Each object's name and folder date, as `prefix`_names, _folder_days, _folder_epoch_days (list parameters).
@@ -141,15 +121,62 @@ export function loadStatement(
     sources = sources ? `${sources}\n  UNION ALL\n  ${lines}` : lines;
   }
   const aggregates = aggregatesSql(spec, cached);
-  const sql = cached
-    ? loadQuery('duckdb', 'load-cached', { table: spec.table, sources, aggregates })
-    : loadQuery('duckdb', 'load-records', {
-        table: spec.table,
-        sources,
-        aggregates,
-        parse_lines: loadQuery('duckdb', 'parse-lines', { keep: lineKeep() }),
-      });
-  return { sql, values, types };
+  const count = cached
+    ? cachedStatement(spec, sources, aggregates, skipDays)
+    : linesStatement({ ...spec, statusRequired: tier === 'proxy' }, sources, aggregates);
+  return { sql: count.sql, values: { ...count.values, ...values }, types: { ...count.types, ...types } };
+}
+
+/** What a count of a tier's records needs besides its sources. */
+type CountSpec = Pick<LoadSpec, 'table' | 'sites' | 'lateDays' | 'clockSkewDays' | 'lookup'>;
+
+/** The parameters every count of records takes (load-records.sql and load-cached.sql). */
+function countParams(spec: CountSpec): Statement {
+  const lookup = lookupParams(spec.lookup, spec.sites);
+  return {
+    sql: '',
+    values: {
+      ...lookup.values,
+      sites: listValue(spec.sites),
+      late_days: BigInt(spec.lateDays),
+      clock_skew_days: BigInt(spec.clockSkewDays),
+    },
+    types: { ...lookup.types, sites: LIST(VARCHAR), late_days: BIGINT, clock_skew_days: BIGINT },
+  };
+}
+
+/**
+ * load-records.sql over `sources` (whose own parameters the caller adds): each line parsed, those that
+ * cannot count on a report day dropped once their timestamp is (line-keep.sql), and aggregated. The one
+ * statement of a count of lines, from files or from a proxy table's rows.
+ */
+export function linesStatement(
+  spec: CountSpec & { statusRequired: boolean },
+  sources: string,
+  aggregates: string,
+): Statement {
+  const { values, types } = countParams(spec);
+  const report = reportDaysParam(spec.lookup);
+  return {
+    sql: loadQuery('duckdb', 'load-records', {
+      table: spec.table,
+      sources,
+      aggregates,
+      parse_lines: loadQuery('duckdb', 'parse-lines', { keep: lineKeep() }),
+    }),
+    values: { ...values, ...report.values, status_required: spec.statusRequired },
+    types: { ...types, ...report.types, status_required: BOOLEAN },
+  };
+}
+
+/** load-cached.sql over `sources`, leaving out the rows of `skipDays`: the objects' aggregates already tell a malformed line. */
+function cachedStatement(spec: CountSpec, sources: string, aggregates: string, skipDays: readonly DayKey[]): Statement {
+  const { values, types } = countParams(spec);
+  return {
+    sql: loadQuery('duckdb', 'load-cached', { table: spec.table, sources, aggregates }),
+    values: { ...values, skip_days: listValue([...skipDays]) },
+    types: { ...types, skip_days: LIST(VARCHAR) },
+  };
 }
 
 /** The tier's aggregate columns: aggregates-proxy.sql or aggregates-landed.sql, of lines or of cached aggregates. */

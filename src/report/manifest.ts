@@ -31,11 +31,15 @@ export interface DayManifest extends RunMetadata {
   };
 }
 
+/** Worst last: the order a day's status is chosen by (NO_DATA ranks with FAIL for the exit status, just below it). */
 const SEVERITY: readonly RowStatus[] = ['PASS', 'WARN', 'NO_DATA', 'FAIL', 'ERROR'];
 
-/** The worst of a day's row statuses. Pure. */
+/** A status's place in SEVERITY: the higher, the worse. */
+export const statusRank = (s: RowStatus): number => SEVERITY.indexOf(s);
+
+/** The worst of a day's row statuses (every summary of a day says this one). Pure. */
 export function worstStatus(statuses: readonly RowStatus[]): RowStatus {
-  return statuses.reduce<RowStatus>((w, s) => (SEVERITY.indexOf(s) > SEVERITY.indexOf(w) ? s : w), 'PASS');
+  return statuses.reduce<RowStatus>((w, s) => (statusRank(s) > statusRank(w) ? s : w), 'PASS');
 }
 
 /** The manifest as file text. Pure. */

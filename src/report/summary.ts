@@ -4,13 +4,11 @@ import { ALL_SITES, type DayKey, type RowStatus, type WorstWindow } from '../dom
 import type { ParityColumn, ParityRow } from './columns.js';
 import { type CsvOptions, DEFAULT_CSV_OPTIONS, guardCell } from './csv.js';
 import { decidedBy } from '../reconcile/verdict.js';
+import { statusRank, worstStatus } from './manifest.js';
 
 // Every summary of a run (terminal table, progress bar, per-day log line, webhook, HTML header) says the same thing
 // about a day: the worst status across its rows (not the ALL row's), and the rows behind it with their leading
 // cause. This module computes that once. Pure.
-
-/** Worst last: the order a day's status is chosen by (NO_DATA ranks with FAIL for the exit status, just below it). */
-const SEVERITY: readonly RowStatus[] = ['PASS', 'WARN', 'NO_DATA', 'FAIL', 'ERROR'];
 
 /** The count columns a row's loss or surplus is split into, with how a summary names them; ties go to the first. */
 const CAUSES: readonly { column: string; label: string; sign: '−' | '+' }[] = [
@@ -63,12 +61,12 @@ export interface DayVerdict {
  */
 export function summarizeDay(rows: readonly ParityRow[], worstWindow: WorstWindow | null = null): DayVerdict {
   const all = rows.map(rowVerdict);
-  const status = all.reduce<RowStatus>((w, r) => (rank(r.status) > rank(w) ? r.status : w), 'PASS');
+  const status = worstStatus(all.map((r) => r.status));
   const sites = all.filter((r) => r.site !== ALL_SITES && r.status === status);
   const named = status === 'PASS' ? [] : sites.length > 0 ? sites : all.filter((r) => r.status === status);
   const allRow = rows.find((r) => r.site === ALL_SITES) ?? rows.at(-1);
   // Lesser statuses that also fail a run (NO_DATA under a FAIL) are named after the worst, by site only.
-  const also = EXIT_STATUSES.filter((s) => rank(s) < rank(status))
+  const also = EXIT_STATUSES.filter((s) => statusRank(s) < statusRank(status))
     .map((s) => ({ s, sites: all.filter((r) => r.status === s && r.site !== ALL_SITES).map((r) => r.site) }))
     .filter((a) => a.sites.length > 0)
     .map((a) => `; also ${a.s}: ${a.sites.join(', ')}`)
@@ -156,10 +154,6 @@ function describe(rows: readonly RowVerdict[]): string {
 /** `81.5000` → `81.5`: the report keeps four decimals, a summary line needs no trailing zeros. */
 function shortPct(p: string): string {
   return /^-?\d+\.\d+$/.test(p) ? p.replace(/\.?0+$/, '') : p;
-}
-
-function rank(s: RowStatus): number {
-  return SEVERITY.indexOf(s);
 }
 
 function text(v: unknown): string | null {

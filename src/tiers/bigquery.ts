@@ -62,7 +62,7 @@ export interface BigqueryTier {
   dryRun(
     startMs: number,
     endMs: number,
-    untimedDays?: readonly string[],
+    untimedDays: readonly string[],
   ): Promise<{ sql: string; params: Record<string, unknown>; bytes: number }>;
 }
 
@@ -152,7 +152,7 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
       }
     },
 
-    async dryRun(startMs, endMs, untimedDays = []) {
+    async dryRun(startMs, endMs, untimedDays) {
       rangeParams(startMs, endMs, options.partitionMarginDays);
       try {
         const { query, printable } = await plan(startMs, endMs, untimedDays);

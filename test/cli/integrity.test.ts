@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CLI, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { CLI, lastLogLine, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 const rec = (rid: string, ts: string, status?: number) => ({
   timestamp: ts,
@@ -121,7 +121,7 @@ describe('a stopped run commits nothing', () => {
     expect(run.code).toBe(143);
     expect(run.stderr).toContain('no partial report was written');
     // With JSON logs the stop is a JSON ERROR line too, the run's last, with its exit code.
-    expect(JSON.parse(run.stderr.trim().split('\n').at(-1)!)).toMatchObject({ severity: 'ERROR', exit_code: 143 });
+    expect(lastLogLine(run.stderr)).toMatchObject({ severity: 'ERROR', exit_code: 143 });
     expect(await snapshot(out)).toEqual(before);
     expect(await temporaries(out)).toEqual([]);
     // Run to its end, the same day's list holds all 90,000 ids.
@@ -417,7 +417,7 @@ describe('a full disk', () => {
     expect(run.stderr).toContain('ENOSPC');
     expect(run.stderr).not.toContain('internal error');
     expect(run.status).toBe(5);
-    expect(JSON.parse(run.stderr.trim().split('\n').at(-1)!)).toMatchObject({ severity: 'ERROR', exit_code: 5 });
+    expect(lastLogLine(run.stderr)).toMatchObject({ severity: 'ERROR', exit_code: 5 });
     const left = (await readFile(path.join(after, 'listing'), 'utf8')).split('\n').filter(Boolean).sort();
     expect(left).toEqual(Object.keys(before).filter((f) => !f.endsWith('.html')));
     const kept = await snapshot(after);

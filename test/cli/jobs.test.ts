@@ -3,7 +3,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { CLI, parseCsv, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { CLI, parseCsv, reconcileRange, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 const rec = (rid: string, ts: string, status?: number) => ({
   timestamp: ts,
@@ -127,7 +127,7 @@ describe("backfill's volume guard", () => {
     const reportOf = async (out: string) => readFile(path.join(out, `parity-${days.at(-1)!}.csv`), 'utf8');
     const reconciled = path.join(dir, 'reconciled');
     const cfg = (batchDays: number) => writeConfig(dir, { sites: ['US'], engine: { batchDays } }, `b${batchDays}.json`);
-    await runCli(['reconcile', '--config', await cfg(8), ...range, '--out', reconciled, '--quiet']);
+    await reconcileRange(await cfg(8), days[0]!, days.at(-1)!, reconciled, '--quiet');
     const expected = await reportOf(reconciled);
     expect(parseCsv(expected).find((r) => r.site === 'US')).toMatchObject({ status: 'WARN' });
     expect(parseCsv(expected).find((r) => r.site === 'US')!.status_reason).toContain('volume_drop');
@@ -172,30 +172,9 @@ describe('alerts', () => {
       const dir = await tempDir();
       await day(dir, '2025-03-09', 100, 90);
       const config = await writeConfig(dir, { alerts: { webhookUrlEnv: 'PARITY_TEST_WEBHOOK' } });
-      const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          [
-            CLI,
-            'reconcile',
-            '--config',
-            config,
-            '--date',
-            '2025-03-09',
-            '--out',
-            path.join(dir, 'out'),
-            '--log-format',
-            'json',
-          ],
-          {
-            env: { ...process.env, PARITY_TEST_WEBHOOK: url },
-          },
-        );
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-        child.on('close', (code) => resolve({ code, out }));
-      });
+      const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out')];
+      const cli = await runCli([...args, '--log-format', 'json'], undefined, { PARITY_TEST_WEBHOOK: url });
+      const run = { code: cli.code, out: cli.stdout + cli.stderr };
       expect(run.code).toBe(1);
       expect(bodies).toHaveLength(1);
       const body = JSON.parse(bodies[0]!) as { text: string };
@@ -217,12 +196,8 @@ describe('alerts', () => {
     const config = await writeConfig(dir, { alerts: { webhookUrlEnv: 'PARITY_TEST_WEBHOOK' } });
     const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out')];
     const url = `http://127.0.0.1:${port}/hooks/T000/SECRET-TOKEN`;
-    const run = await new Promise<{ code: number | null; err: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, PARITY_TEST_WEBHOOK: url } });
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('close', (code) => resolve({ code, err }));
-    });
+    const cli = await runCli(args, undefined, { PARITY_TEST_WEBHOOK: url });
+    const run = { code: cli.code, err: cli.stderr };
     expect(run.code).toBe(1);
     expect(run.err).toContain('alert not sent: TypeError (ECONNREFUSED)');
     expect(run.err).not.toContain('SECRET-TOKEN');

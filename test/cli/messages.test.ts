@@ -1,6 +1,6 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runCli, tempDir, writeConfig } from '../support/files.js';
+import { lastLogLine, runCli, tempDir, writeConfig } from '../support/files.js';
 
 describe('messages about a location', () => {
   it('a location whose fixed part does not exist names both the folder and its config key path, exit 3', async () => {
@@ -31,7 +31,7 @@ describe('messages about the engine', () => {
       const run = await runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', out]);
       expect(run.code).toBe(2);
       // Off a terminal the log is JSON: the run's last line is an ERROR line with the exit code.
-      const last = JSON.parse(run.stderr.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      const last = lastLogLine(run.stderr);
       expect(last).toMatchObject({ severity: 'ERROR', exit_code: 2 });
       expect(last.message).toBe(
         `engine.tempDirectory: "${temp}" cannot hold the run's scratch files: a part of the path is a file, not a folder — choose a folder (ENOTDIR)`,

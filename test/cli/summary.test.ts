@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { CLI, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 /**
  * What a run prints about its days: the per-day log line, the terminal table and the --format
@@ -34,24 +33,8 @@ async function scenario(dir: string): Promise<string> {
   return writeConfig(dir, { sites: ['US'] });
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The built binary with an environment of the test's choosing (COLUMNS). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_OPTIONS: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, undefined, env);
 
 /** Both days of the fixture, by `reconcile` unless told another command. */
 const range = (config: string, out: string, command = 'reconcile') => [

@@ -1,14 +1,13 @@
-import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { dayWindow } from '../../src/dates.js';
-import { DuckDbEngine } from '../../src/engine/duckdb-engine.js';
+import { openEmbeddedEngine } from '../support/embedded-engine.js';
 import { tempDir } from '../support/files.js';
 import { engineContract, finalRows, memoryTable, proxyRows } from './engine-contract.js';
 
 // The embedded engine streams a table's rows in: the fixture's tables are served from memory.
 engineContract('embedded DuckDB', async () => {
   const dir = await tempDir('parity-engine-contract-');
-  const engine = await DuckDbEngine.open({ memoryLimit: '256MB', threads: 1, tempDirectory: path.join(dir, 'spill') });
+  const engine = await openEmbeddedEngine(dir);
   return {
     engine,
     proxy: memoryTable(proxyRows()),
@@ -31,11 +30,7 @@ describe('a table row without a timestamp, in the embedded engine', () => {
 
   it("is malformed on its partition's date, for the batch's days only, and no id of it counts", async () => {
     const dir = await tempDir('parity-engine-untimed-');
-    const engine = await DuckDbEngine.open({
-      memoryLimit: '256MB',
-      threads: 1,
-      tempDirectory: path.join(dir, 'spill'),
-    });
+    const engine = await openEmbeddedEngine(dir);
     try {
       const windows = ['2025-03-09', '2025-03-10'].map((d) => dayWindow(d, 'UTC'));
       await engine.setWindows(windows);

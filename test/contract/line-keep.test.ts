@@ -9,6 +9,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dayWindow } from '../../src/dates.js';
+import { prng } from '../../src/demo/generator.js';
 import type { DayKey, StagedObject } from '../../src/domain.js';
 import { dayLookupOf } from '../../src/engine/day-lookup.js';
 import { DuckDBInstance, LIST, listValue, VARCHAR, type DuckDBConnection } from '../../src/engine/duckdb-api.js';
@@ -33,15 +34,10 @@ const ZONING = { timezone: 'America/New_York', siteZones: { JP: 'Asia/Tokyo', HI
 const SITES = ['US', 'JP', 'HI'];
 const DAY_MS = 86_400_000;
 
-/** A seeded generator (so a failure can be run again as it was). */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
-}
-
 /** 2,000 lines per folder, stamped anywhere in 13 days around the batches, in every shape a log may hold. */
 async function writeObjects(dir: string): Promise<StagedObject[]> {
-  const rnd = random(12345);
+  // Seeded, so that a failure can be run again as it was.
+  const rnd = prng(12345);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
   const base = Date.parse('2025-03-04T00:00:00Z');
   const objects: StagedObject[] = [];
@@ -183,6 +179,7 @@ describe('the line filter of a count', () => {
     60_000,
   );
 
+  // Reads what the cases above counted: it runs after them, and alone (-t) it fails.
   test('drops something at all: the cases above compared two different tables', () => {
     expect(dropped).toBeGreaterThan(0);
   });

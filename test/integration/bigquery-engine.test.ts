@@ -243,25 +243,12 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     await loadTable(dataset, 'proxy_bad', PROXY_SCHEMA, proxyRows);
     await loadTable(dataset, 'landed_bad', LANDED_SCHEMA, landedRows);
     const readers = tables('proxy_bad', 'landed_bad');
-    const c = await run(
-      'c-bad',
-      config({ proxy: 'table', gcs: false, engine: 'embedded', proxyTable: 'proxy_bad', landedTable: 'landed_bad' }),
-      readers,
-    );
-    const d = await run(
-      'd-bad',
-      config({ proxy: 'table', gcs: false, engine: 'bigquery', proxyTable: 'proxy_bad', landedTable: 'landed_bad' }),
-      readers,
-    );
+    const tablesBad = { proxy: 'table', gcs: false, proxyTable: 'proxy_bad', landedTable: 'landed_bad' } as const;
+    const c = await run('c-bad', config({ ...tablesBad, engine: 'embedded' }), readers);
+    const d = await run('d-bad', config({ ...tablesBad, engine: 'bigquery' }), readers);
     await expectSameFiles(c.out, d.out);
     // A day at a time too: each row without a timestamp is read by the one batch that holds its partition's date.
-    const single = config({
-      proxy: 'table',
-      gcs: false,
-      engine: 'bigquery',
-      proxyTable: 'proxy_bad',
-      landedTable: 'landed_bad',
-    });
+    const single = config({ ...tablesBad, engine: 'bigquery' });
     single.engine.batchDays = 1;
     await expectSameFiles(c.out, (await run('d-bad-daily', single, readers)).out);
     const b = await run('b-good', config({ proxy: 'table', gcs: false, engine: 'bigquery' }));

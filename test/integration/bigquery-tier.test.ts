@@ -327,7 +327,7 @@ describe('BigQuery tier against the emulator', () => {
     'a window ending at midnight UTC does not widen the partition filter to the next date',
     async () => {
       const start = dayStart('2025-03-09');
-      const plan = await createBigqueryTier(tierOptions({ partitionMarginDays: 0 })).dryRun(start, start + DAY_MS);
+      const plan = await createBigqueryTier(tierOptions({ partitionMarginDays: 0 })).dryRun(start, start + DAY_MS, []);
       expect(plan.params).toEqual(expect.objectContaining({ from_date: '2025-03-09', to_date: '2025-03-09' }));
     },
     TEST_TIMEOUT_MS,
@@ -342,7 +342,7 @@ describe('BigQuery tier against the emulator', () => {
         // One at a time: a second promise started early would reject before anything awaits it.
         for (const attempt of [
           () => tier.readRange(start, start + DAY_MS, [], async () => undefined),
-          () => tier.dryRun(start, start + DAY_MS),
+          () => tier.dryRun(start, start + DAY_MS, []),
         ]) {
           const e = await rejection(attempt());
           expect(e).toBeInstanceOf(TierError);
@@ -640,7 +640,7 @@ describe('BigQuery tier errors, against a stub of the BigQuery API', () => {
     'every job carries the byte guard, a server-side timeout, the partition filter and its parameters',
     async () => {
       scenario = (req, res) => json(res, 200, jobOf(req, 'DONE', { statistics: { totalBytesProcessed: '0' } }));
-      await stubTier().dryRun(start, start + DAY_MS);
+      await stubTier().dryRun(start, start + DAY_MS, []);
       const body = inserted()[0]!.body as {
         configuration: {
           dryRun?: boolean;

@@ -496,13 +496,15 @@ describe('sink offsets read beforehand', () => {
         sinkGroup: `no-${RUN}`,
       });
       expect(none.size).toBe(0);
-      const dead = await readCommittedOffsets({
-        cluster: 'SCUS',
-        kafka: client('127.0.0.1:1'),
-        topic: TOPIC,
-        sinkGroup: SINK_GROUP,
-        connectTimeoutMs: 1_000,
-      }).catch((e: unknown) => e);
+      const dead = await rejection(
+        readCommittedOffsets({
+          cluster: 'SCUS',
+          kafka: client('127.0.0.1:1'),
+          topic: TOPIC,
+          sinkGroup: SINK_GROUP,
+          connectTimeoutMs: 1_000,
+        }),
+      );
       expect(dead).toBeInstanceOf(TierError);
       expect((dead as TierError).message).toMatch(/cluster SCUS.*cannot read the sink group's offsets/);
     },

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import { createStorageClient } from '../../src/storage/gcs-store.js';
 import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
-import { runCli, tempDir, writeNdjson } from '../support/files.js';
+import { lastLogLine, runCli, tempDir, writeNdjson } from '../support/files.js';
 
 const rec = (rid: string, ts: string, site: string, status?: number) => ({
   timestamp: ts,
@@ -105,9 +105,9 @@ describe('earlier reports brought from the --out bucket', () => {
     const run = await daily('parity-no-such-bucket', local);
     expect(run.code).toBe(3);
     // The run's last log line (JSON off a terminal) is the error, with its exit code.
-    const last = JSON.parse(run.stderr.trim().split('\n').at(-1)!) as { message: string; exit_code: number };
+    const last = lastLogLine(run.stderr);
     expect(last.exit_code).toBe(3);
-    expect(last.message).toContain(
+    expect(String(last.message)).toContain(
       'cannot list the earlier reports: bucket "parity-no-such-bucket" does not exist (404)',
     );
     expect(await readdir(local)).toEqual([]);

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { rm } from 'node:fs/promises';
-import { DuckDbEngine } from '../../src/engine/duckdb-engine.js';
+import { openEmbeddedEngine } from '../support/embedded-engine.js';
 import { memoryTable } from '../contract/engine-contract.js';
 import { tempDir } from '../support/files.js';
 import { engineWindows, expectOutageWindows, OUTAGE_CASES, outageScenario } from '../support/outage-scenario.js';
@@ -16,11 +15,7 @@ describe('an injected 20-minute outage comes back from the embedded engine as ex
     const s = outageScenario(seed, zone, kind, start);
     const tables = { proxy: memoryTable(s.proxy), final: memoryTable(s.final) };
     const dir = await tempDir('parity-outage-');
-    const engine = await DuckDbEngine.open({
-      memoryLimit: '256MB',
-      threads: 1,
-      tempDirectory: path.join(dir, 'spill'),
-    });
+    const engine = await openEmbeddedEngine(dir);
     try {
       expectOutageWindows(await engineWindows(engine, s, zone, tables), s, kind, start);
     } finally {

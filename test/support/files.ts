@@ -78,9 +78,9 @@ export interface CliRun {
 }
 
 /** Runs the built binary, as a user would. */
-export function runCli(args: string[], cwd = ROOT): Promise<CliRun> {
+export function runCli(args: string[], cwd = ROOT, env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NODE_OPTIONS: '' } });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NODE_OPTIONS: '', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -97,9 +97,12 @@ export async function reconcileUsDay(dir: string, day: string, out: string): Pro
 
 /** The same over the days `from` to `to`. */
 export async function reconcileUsRange(dir: string, from: string, to: string, out: string): Promise<CliRun> {
-  const config = await writeConfig(dir, { sites: ['US'] });
-  return runCli(['reconcile', '--config', config, '--from', from, '--to', to, '--out', out]);
+  return reconcileRange(await writeConfig(dir, { sites: ['US'] }), from, to, out);
 }
+
+/** A JSON log's last line (a job's last word: its ERROR line with the exit code, say). */
+export const lastLogLine = (stderr: string): Record<string, unknown> =>
+  JSON.parse(stderr.trim().split('\n').at(-1)!) as Record<string, unknown>;
 
 /** Parses one of our CSVs (RFC 4180: quoted fields, CRLF) into objects keyed by header. */
 export function parseCsv(text: string): Record<string, string>[] {
