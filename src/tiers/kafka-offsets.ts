@@ -10,11 +10,13 @@ export interface KafkaPartitionRange {
 }
 
 /**
- * A partition's range for the day; the end of the range read, [startOffset, readEnd), past the day's
- * last instant by the disorder allowance; and whether retention may have removed some of the day's records.
+ * A partition's range for the day; the end of the range to read, [startOffset, readEnd), past the day's
+ * last instant by the disorder allowance: where the read may stop (src/tiers/kafka-stop.ts); the high
+ * watermark, past which it never reads; and whether retention may have removed some of the day's records.
  */
 export interface KafkaDayRange extends KafkaPartitionRange {
   readEnd: string;
+  high: string;
   expired: boolean;
 }
 
@@ -75,6 +77,7 @@ export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise
         startOffset: start.toString(),
         endOffset: end.toString(),
         readEnd: readEnd.toString(),
+        high: high.toString(),
         committed: committed.get(w.partition) ?? null,
         // Expired: retention (or deleteRecords) has removed the partition's head (low watermark > 0)
         // and no record still there before the day's is stamped more than the allowance before it, so

@@ -2,7 +2,7 @@ import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { KafkaTierConfig } from '../config.js';
 import type { DayWindow, KafkaMessageRow } from '../domain.js';
 import { AbortedError, ConfigError, InternalError, ResourceError, TierError } from '../errors.js';
-import { readCommittedOffsets, readKafkaCluster } from './kafka.js';
+import { readCommittedOffsets, readKafkaCluster, type BrokenStop } from './kafka.js';
 import type { KafkaDayRead, KafkaPin, KafkaTierReader } from './kafka-reader.js';
 
 /** The job's name for the clients: it shows in broker logs and in ACL audits. */
@@ -126,14 +126,7 @@ export function createKafkaTier(
                 `check tiers.kafka.clusters.${c.region}.sinkGroup`,
             );
           }
-          if (result.beyondAllowance > 0) {
-            read.warnings.push(
-              `kafka: cluster ${c.region}: ${result.beyondAllowance} messages on ${cfg.topic} are stamped more than ` +
-                `tiers.kafka.outOfOrderMs (${cfg.outOfOrderMs} ms) before a message earlier in their partition: ` +
-                'timestamps are out of order beyond the allowance, so messages of a day may lie outside every ' +
-                "day's read and count on no day; raise tiers.kafka.outOfOrderMs",
-            );
-          }
+          if (result.brokenStops.length > 0) read.warnings.push(brokenStopsWarning(c.region, cfg, result.brokenStops));
           if (result.expired) read.expired.push(c.region);
         } catch (e) {
           if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
@@ -153,4 +146,22 @@ export function createKafkaTier(
     },
     async close() {},
   };
+}
+
+/**
+ * The warning for reads that did not end where the offset lookup said (src/tiers/kafka-stop.ts): which
+ * partitions, at which offset and timestamp, and how many messages of the day were found past it.
+ */
+function brokenStopsWarning(region: string, cfg: KafkaTierConfig, stops: BrokenStop[]): string {
+  const counted = stops.reduce((n, s) => n + s.counted, 0);
+  const stamp = (ms: number | null): string => (ms === null ? 'no message' : `stamped ${new Date(ms).toISOString()}`);
+  const shown = stops.slice(0, 3).map((s) => `partition ${s.partition} at offset ${s.offset} (${stamp(s.stampMs)})`);
+  const more = stops.length > shown.length ? ` and ${stops.length - shown.length} more` : '';
+  return (
+    `kafka: cluster ${region}: on ${cfg.topic}, ${shown.join(', ')}${more}: the first offset stamped ` +
+    `tiers.kafka.outOfOrderMs (${cfg.outOfOrderMs} ms) past the day's end was followed by messages stamped ` +
+    `before it, so the read went on and counted ${counted} messages of the day found past it. A message ` +
+    'stamped ahead (a producer whose clock is ahead: brokers can refuse them with ' +
+    'log.message.timestamp.after.max.ms) or timestamps out of order beyond the allowance do this'
+  );
 }

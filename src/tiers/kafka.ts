@@ -3,10 +3,12 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { throwIfAborted } from '../errors.js';
 import { headerValue, requestIdDecoder, type RequestIdSource } from './kafka-decode.js';
 import { CallerError, guarded, readError } from './kafka-failures.js';
-import { committedOffsets, fetchRanges, type KafkaDayRange, type KafkaPartitionRange } from './kafka-offsets.js';
+import { committedOffsets, fetchRanges, type KafkaPartitionRange } from './kafka-offsets.js';
+import { KAFKA_STOP_CONFIRM_MESSAGES, PartitionRead, type BrokenStop } from './kafka-stop.js';
 
 export type { RequestIdSource } from './kafka-decode.js';
 export type { KafkaPartitionRange } from './kafka-offsets.js';
+export type { BrokenStop } from './kafka-stop.js';
 
 /** What one consumed message says, for the engine: no payload is kept beyond the request id, unless compared. */
 export interface KafkaMessageFact {
@@ -33,10 +35,11 @@ export interface KafkaClusterResult {
   /** Messages consumed and handed to onBatch. */
   messagesRead: number;
   /**
-   * Messages read that are stamped more than outOfOrderMs before one at a lower offset of their partition:
-   * timestamps out of order beyond the allowance, so messages of a day may lie outside every day's read.
+   * Where a partition's read did not stop at the offset the lookup gave (the first stamped outOfOrderMs past
+   * the day's end), because a message stamped before the day's end lay after it (src/tiers/kafka-stop.ts):
+   * a message stamped ahead, or timestamps out of order beyond the allowance. Sorted by partition and offset.
    */
-  beyondAllowance: number;
+  brokenStops: BrokenStop[];
 }
 
 export interface ReadKafkaClusterOptions {
@@ -59,6 +62,8 @@ export interface ReadKafkaClusterOptions {
    * [startMs, endMs) are kept.
    */
   outOfOrderMs?: number;
+  /** How many messages after that offset must be stamped at or after endMs for the read to end. Default 2000. */
+  stopConfirmMessages?: number;
   /** Hand each message's value over as text (`compare`): decoding costs the read time, see the README. */
   withPayload?: boolean;
   signal?: AbortSignal;
@@ -127,9 +132,24 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
       })),
       offsetTotal: ranges.reduce((sum, r) => sum + Number(BigInt(r.endOffset) - BigInt(r.startOffset)), 0),
       messagesRead: 0,
-      beyondAllowance: 0,
+      brokenStops: [],
     };
-    const toRead = ranges.filter((r) => BigInt(r.readEnd) > BigInt(r.startOffset));
+    const day = {
+      startMs: opts.startMs,
+      endMs: opts.endMs,
+      marginMs: opts.outOfOrderMs ?? 0,
+      confirm: opts.stopConfirmMessages ?? KAFKA_STOP_CONFIRM_MESSAGES,
+    };
+    // Each partition holding anything at or after the day's start is read, at least over the messages that
+    // confirm its stop: an empty range can be one a message stamped ahead emptied.
+    const reads = ranges.map(
+      (r) =>
+        new PartitionRead(
+          { partition: r.partition, start: BigInt(r.startOffset), stop: BigInt(r.readEnd), high: BigInt(r.high) },
+          day,
+        ),
+    );
+    const toRead = reads.filter((r) => r.end > r.start);
     if (toRead.length === 0) return result;
 
     groupId = `${opts.groupIdPrefix ?? DEFAULT_GROUP_ID_PREFIX}${randomUUID()}`;
@@ -148,10 +168,10 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
       consume(
         consumer,
         toRead,
-        ranges.filter((r) => !toRead.includes(r)).map((r) => r.partition),
+        reads.filter((r) => !toRead.includes(r)).map((r) => r.partition),
+        new Map(ranges.map((r) => [r.partition, r.committed === null ? null : BigInt(r.committed)])),
         opts,
         reached,
-        result,
       ),
       signal,
       deadline - Date.now(),
@@ -161,6 +181,7 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
     });
     // Consumption ends when every partition reached its end offset; an abort meanwhile still wins.
     throwIfAborted(signal);
+    result.brokenStops = toRead.flatMap((r) => r.broken);
     return result;
   } finally {
     await cleanup(admin, consumer, groupId);
@@ -210,41 +231,30 @@ function connectAdmin(
 }
 
 /** Where the read stood, for the error message: `partition 0 at offset 41 of [2, 500)`. */
-function unfinished(ranges: KafkaDayRange[], reached: Map<number, string>): string {
-  const open = ranges.filter((r) => BigInt(reached.get(r.partition) ?? -1) < BigInt(r.readEnd) - 1n);
+function unfinished(reads: PartitionRead[], reached: Map<number, string>): string {
+  const open = reads.filter((r) => !r.doneAt(BigInt(reached.get(r.partition) ?? -1)));
   if (open.length === 0) return 'every partition was read';
-  const at = (r: KafkaDayRange): string =>
+  const at = (r: PartitionRead): string =>
     reached.has(r.partition) ? `offset ${reached.get(r.partition)}` : 'its start';
-  const parts = open.map((r) => `partition ${r.partition} at ${at(r)} of [${r.startOffset}, ${r.readEnd})`);
+  const parts = open.map((r) => `partition ${r.partition} at ${at(r)} of [${r.start}, ${r.end})`);
   return `unfinished: ${parts.join(', ')}`;
 }
 
 /**
- * Consumes every range to its end; resolves with the number of messages handed to onBatch.
- * `reached` is kept up to date with the last offset consumed per partition, `tally.beyondAllowance`
- * with the messages stamped more than the allowance before one earlier in their partition.
+ * Consumes every partition's read to its end (which a stop that does not hold moves on: PartitionRead);
+ * resolves with the number of messages handed to onBatch. `reached` is kept up to date with the last
+ * offset consumed per partition.
  */
 async function consume(
   consumer: Consumer,
-  ranges: KafkaDayRange[],
+  reads: PartitionRead[],
   idle: number[],
+  committedOf: Map<number, bigint | null>,
   opts: ReadKafkaClusterOptions,
   reached: Map<number, string>,
-  tally: { beyondAllowance: number },
 ): Promise<number> {
   const { topic, cluster } = opts;
-  const byPartition = new Map(
-    ranges.map((r) => [
-      r.partition,
-      {
-        start: BigInt(r.startOffset),
-        end: BigInt(r.readEnd),
-        committed: r.committed === null ? null : BigInt(r.committed),
-        /** The latest timestamp read so far in the partition: one stamped far before it is out of order. */
-        latest: -Infinity,
-      },
-    ]),
-  );
+  const byPartition = new Map(reads.map((r) => [r.partition, r]));
   const pending = new Set(byPartition.keys());
   let messagesRead = 0;
   let settle!: { resolve: () => void; reject: (e: unknown) => void };
@@ -258,7 +268,7 @@ async function consume(
     const r = byPartition.get(partition);
     if (!r || lastOffset === null || lastOffset === undefined || !pending.has(partition)) return;
     reached.set(partition, lastOffset);
-    if (BigInt(lastOffset) >= r.end - 1n) {
+    if (r.doneAt(BigInt(lastOffset))) {
       pending.delete(partition);
       consumer.pause([{ topic, partitions: [partition] }]);
       if (pending.size === 0) settle.resolve();
@@ -280,16 +290,15 @@ async function consume(
     eachBatch: async ({ batch, isRunning, isStale }: EachBatchPayload) => {
       const r = byPartition.get(batch.partition);
       if (!r || !pending.has(batch.partition) || !isRunning() || isStale()) return;
+      const committed = committedOf.get(batch.partition) ?? null;
       const facts: KafkaMessageFact[] = [];
       for (const m of batch.messages) {
         const offset = BigInt(m.offset);
+        // r.end moves on while the batch is read when a stop does not hold.
         if (offset < r.start || offset >= r.end) continue;
-        // The range read is wider than the day (outOfOrderMs): a message counts on its own day only.
         const timestampMs = Number(m.timestamp);
-        if (timestampMs < r.latest - (opts.outOfOrderMs ?? 0)) tally.beyondAllowance++;
-        if (timestampMs > r.latest) r.latest = timestampMs;
         // The range read is wider than the day (outOfOrderMs): a message counts on its own day only.
-        if (!(timestampMs >= opts.startMs && timestampMs < opts.endMs)) continue;
+        if (r.take(offset, timestampMs) !== 'day') continue;
         facts.push({
           cluster,
           partition: batch.partition,
@@ -297,7 +306,7 @@ async function consume(
           timestampMs,
           requestId: decodeRequestId(m),
           siteHeader: headerValue(m.headers, opts.siteHeader),
-          inFlight: opts.sinkGroup !== undefined && (r.committed === null || offset >= r.committed),
+          inFlight: opts.sinkGroup !== undefined && (committed === null || offset >= committed),
           ...(opts.withPayload ? { payload: m.value && m.value.length > 0 ? m.value.toString('utf8') : null } : {}),
         });
       }
@@ -315,7 +324,7 @@ async function consume(
       progress(batch.partition, batch.lastOffset());
     },
   });
-  for (const [partition, r] of byPartition) consumer.seek({ topic, partition, offset: r.start.toString() });
+  for (const r of reads) consumer.seek({ topic, partition: r.partition, offset: r.start.toString() });
   // Partitions with nothing to read start at their end (fromBeginning false); pausing them keeps
   // records published meanwhile from being fetched only to be dropped.
   if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);

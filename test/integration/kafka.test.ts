@@ -264,7 +264,7 @@ describe('one day of each cluster', () => {
       ],
       offsetTotal: 13,
       messagesRead: 13,
-      beyondAllowance: 0,
+      brokenStops: [],
     });
     expect(scus.result).toEqual({
       cluster: 'SCUS',
@@ -276,7 +276,7 @@ describe('one day of each cluster', () => {
       ],
       offsetTotal: 8,
       messagesRead: 8,
-      beyondAllowance: 0,
+      brokenStops: [],
     });
     expect(eus2.facts).toHaveLength(13);
     expect(scus.facts).toHaveLength(8);
@@ -399,8 +399,8 @@ describe('messages stamped out of order within a partition', () => {
       expect(day.result.partitions).toEqual([{ partition: 0, startOffset: '1', endOffset: '5', committed: null }]);
       expect(day.result.offsetTotal).toBe(4);
       expect(day.result.messagesRead).toBe(4);
-      // p-2 is read (it lies after a-1) and left to its own day, within the allowance: no warning.
-      expect(day.result.beyondAllowance).toBe(0);
+      // p-2 is read (it lies after a-1) and left to its own day; the read stops where the lookup said.
+      expect(day.result.brokenStops).toEqual([]);
       const before = await readIds(START_MS - DAY_MS, START_MS, 300_000);
       expect(before.facts.map((f) => f.requestId)).toEqual(['p-0', 'p-2']);
       const after = await readIds(END_MS, END_MS + DAY_MS, 300_000);
@@ -410,18 +410,39 @@ describe('messages stamped out of order within a partition', () => {
   );
 
   test(
-    'without it a read still keeps only its own day: a record out of order by more is found by no read',
+    'without it, a record out of order by more lies past the stop and is found by the messages that check it',
     async () => {
       const day = await readIds(START_MS, END_MS, 0);
-      expect(day.facts.map((f) => f.requestId)).toEqual(['a-1', 'a-3', 'a-4']);
-      // p-2, stamped 90 s before a-1 that lies before it, proves the allowance exceeded.
-      expect(day.result.beyondAllowance).toBe(1);
+      // The lookup of the day's end gives n-5 (offset 5); a-6 after it is stamped in the day: counted, and reported.
+      expect(day.facts.map((f) => f.requestId)).toEqual(['a-1', 'a-3', 'a-4', 'a-6']);
+      expect(day.result.brokenStops).toEqual([{ partition: 0, offset: '5', stampMs: END_MS + 20_000, counted: 1 }]);
+      // p-2 lies after a-1, the lookup of the day before's end: found by that day's read.
       const before = await readIds(START_MS - DAY_MS, START_MS, 0);
-      expect(before.facts.map((f) => f.requestId)).toEqual(['p-0']);
+      expect(before.facts.map((f) => f.requestId)).toEqual(['p-0', 'p-2']);
+      expect(before.result.brokenStops).toEqual([
+        { partition: 0, offset: '1', stampMs: START_MS + 60_000, counted: 1 },
+      ]);
       const after = await readIds(END_MS, END_MS + DAY_MS, 0);
       expect(after.facts.map((f) => f.requestId)).toEqual(['n-5', 'n-7']);
-      // a-6, the day's record the day's read missed, is noticed by the next day's: stamped before n-5.
-      expect(after.result.beyondAllowance).toBe(1);
+      expect(after.result.brokenStops).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'only the messages after a stop are checked: one out of order by more than them is found by no read',
+    async () => {
+      // With no message checking the stop, the read ends at n-5 and a-6, right after it, is missed.
+      const day = await read('EUS2', {
+        topic,
+        startMs: START_MS,
+        endMs: END_MS,
+        outOfOrderMs: 0,
+        sinkGroup: undefined,
+        stopConfirmMessages: 0,
+      });
+      expect(day.facts.map((f) => f.requestId)).toEqual(['a-1', 'a-3', 'a-4']);
+      expect(day.result.brokenStops).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );
@@ -451,9 +472,69 @@ describe('messages stamped out of order within a partition', () => {
       };
       expect(await readDay(300_000)).toEqual({ ids: ['a-1', 'a-3', 'a-4', 'a-6'], warnings: [], failures: [] });
       const tight = await readDay(0);
-      expect(tight.ids).toEqual(['a-1', 'a-3', 'a-4']);
+      expect(tight.ids).toEqual(['a-1', 'a-3', 'a-4', 'a-6']);
       expect(tight.warnings).toHaveLength(1);
-      expect(tight.warnings[0]).toMatch(/cluster EUS2: 1 messages .* tiers\.kafka\.outOfOrderMs \(0 ms\)/);
+      expect(tight.warnings[0]).toContain(
+        `cluster EUS2: on ${topic}, partition 0 at offset 5 (stamped 2025-03-11T00:00:20.000Z): the first offset ` +
+          "stamped tiers.kafka.outOfOrderMs (0 ms) past the day's end was followed by messages stamped before it, " +
+          'so the read went on and counted 1 messages of the day found past it',
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe('a producer whose clock is ahead', () => {
+  /**
+   * One partition of EUS2, in offset order: the day (d-0), two records of a producer whose clock is 400
+   * days ahead (f-1, f-2: one batch), the day (d-3, d-4), the next day (n-5, n-6), the day after (m-7).
+   * Kafka's lookup answers offset 1 for every instant up to f-1's stamp: for the day's end (the read of
+   * the day would end at d-0) and for both ends of the next two days (their ranges would be empty).
+   */
+  const topic = `audit-ahead-${RUN}`;
+  const DAY_MS = END_MS - START_MS;
+  const AHEAD_MS = START_MS + 400 * DAY_MS;
+  const stamps: Array<[string, number]> = [
+    ['d-0', START_MS + HOUR_MS],
+    ['f-1', AHEAD_MS],
+    ['f-2', AHEAD_MS + 1_000],
+    ['d-3', START_MS + 3 * HOUR_MS],
+    ['d-4', END_MS - 60_000],
+    ['n-5', END_MS + HOUR_MS],
+    ['n-6', END_MS + 5 * HOUR_MS],
+    ['m-7', END_MS + DAY_MS + HOUR_MS],
+  ];
+  const readDay = (startMs: number) =>
+    read('EUS2', { topic, startMs, endMs: startMs + DAY_MS, outOfOrderMs: 300_000, sinkGroup: undefined });
+
+  beforeAll(async () => {
+    await admins.EUS2.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = clients.EUS2.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: stamps.map(([id, ts]) => message(0, ts, id, 'US')) });
+    await producer.disconnect();
+  }, TEST_TIMEOUT_MS);
+
+  test(
+    'every day still gets exactly its own records, and the reads name the offset and stamp that misled the lookup',
+    async () => {
+      const ahead = { partition: 0, offset: '1', stampMs: AHEAD_MS };
+      const day = await readDay(START_MS);
+      expect(day.facts.map((f) => f.requestId)).toEqual(['d-0', 'd-3', 'd-4']);
+      expect(day.result.brokenStops).toEqual([{ ...ahead, counted: 2 }]);
+      // The fast path is the lookups' own answer, misled: [0, 1).
+      expect(day.result.offsetTotal).toBe(1);
+      const next = await readDay(END_MS);
+      expect(next.facts.map((f) => f.requestId)).toEqual(['n-5', 'n-6']);
+      expect(next.result.brokenStops).toEqual([{ ...ahead, counted: 2 }]);
+      expect(next.result.offsetTotal).toBe(0);
+      const after = await readDay(END_MS + DAY_MS);
+      expect(after.facts.map((f) => f.requestId)).toEqual(['m-7']);
+      expect(after.result.brokenStops).toEqual([{ ...ahead, counted: 1 }]);
+      // The records stamped ahead count on the day of their stamp, read with no stop to check.
+      const theirs = await readDay(START_MS + 400 * DAY_MS);
+      expect(theirs.facts.map((f) => f.requestId)).toEqual(['f-1', 'f-2']);
+      expect(theirs.result.brokenStops).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );
@@ -755,7 +836,7 @@ describe('failures', () => {
       );
       expect(e).toBeInstanceOf(TierError);
       expect(e).toMatchObject({ tier: 'kafka', object: 'cluster EUS2', retriable: true });
-      expect((e as TierError).message).toMatch(/unfinished: partition \d at (its start|offset \d+) of \[2, [67]\)/);
+      expect((e as TierError).message).toMatch(/unfinished: partition \d at (its start|offset \d+) of \[2, [6-9]\)/);
       expect((e as TierError).message).toContain('no answer within');
       const { groups } = await admins.EUS2.listGroups();
       expect(groups.map((g) => g.groupId)).toEqual([SINK_GROUP]);

@@ -1,0 +1,110 @@
+/**
+ * Where a day's read of one partition stops, decided message by message (pure: no client, no clock).
+ *
+ * Kafka's lookup by timestamp answers the first offset stamped at or after an instant, so one message
+ * stamped ahead (a producer whose clock is ahead; brokers take up to log.message.timestamp.after.max.ms ahead)
+ * makes it answer that message's offset for every instant up to its stamp: a day's read would end there
+ * and miss the rest of the day, and every later day's range would be empty until retention removed it.
+ * So the offset the lookup gives (the first stamped `outOfOrderMs` past the day's end) is only a
+ * candidate: the read goes on over the `confirm` messages after it, and a message among them stamped
+ * before the day's end shows that the candidate does not end the day. The read then goes on to the next
+ * message stamped `outOfOrderMs` past the day's end, and checks that one the same way. A message of an
+ * earlier day counts as such a sign too: after a message stamped ahead, the next day's lookup lands on
+ * it as well, and the records after it are the earlier day's before they are the day's own.
+ */
+
+/** How many messages after a stop must all be stamped at or after the day's end for the read to end there. */
+export const KAFKA_STOP_CONFIRM_MESSAGES = 2000;
+
+/** A stop that did not hold: the candidate and what lay past it. */
+export interface BrokenStop {
+  partition: number;
+  /** The candidate's offset, and its timestamp (null when that offset held no message: a gap or a control record). */
+  offset: string;
+  stampMs: number | null;
+  /** Messages of the day found past it, counted. */
+  counted: number;
+}
+
+export interface PartitionReadInit {
+  partition: number;
+  /** The first offset to read: the lookup of the day's start. */
+  start: bigint;
+  /** The lookup of the day's end plus the allowance: the first stop candidate (== high when there is none). */
+  stop: bigint;
+  /** The partition's high watermark when the offsets were looked up: the read never goes past it. */
+  high: bigint;
+}
+
+/** What to do with one message read. */
+export type Take = 'day' | 'other';
+
+export class PartitionRead {
+  readonly partition: number;
+  readonly start: bigint;
+  private readonly high: bigint;
+  /** The current stop candidate; null while the read looks for one. */
+  private stop: bigint | null;
+  private stopStamp: number | null = null;
+  /** The read ends before this offset (exclusive): the candidate and its confirming messages, or the high watermark. */
+  private until: bigint;
+  /** The stops that did not hold, in offset order. */
+  readonly broken: BrokenStop[] = [];
+
+  constructor(
+    init: PartitionReadInit,
+    private readonly day: { startMs: number; endMs: number; marginMs: number; confirm: number },
+  ) {
+    this.partition = init.partition;
+    this.start = init.start;
+    this.high = init.high;
+    this.stop = init.stop < init.high ? init.stop : null;
+    this.until = this.stop === null ? init.high : this.confirmEnd(this.stop);
+  }
+
+  /** The first offset not to read, as it stands now: it moves when a stop does not hold. */
+  get end(): bigint {
+    return this.until;
+  }
+
+  /** Whether the read has reached its end once `lastOffset` is consumed. */
+  doneAt(lastOffset: bigint): boolean {
+    return lastOffset >= this.until - 1n;
+  }
+
+  /**
+   * One message, in offset order: 'day' when it counts on the day. Offsets outside [start, end) are the
+   * caller's to skip before asking.
+   */
+  take(offset: bigint, stampMs: number): Take {
+    const { startMs, endMs, marginMs } = this.day;
+    const inDay = stampMs >= startMs && stampMs < endMs;
+    if (this.stop !== null && offset === this.stop) this.stopStamp = stampMs;
+    if (this.stop !== null && offset > this.stop && stampMs < endMs) {
+      // Stamped before the day's end, yet past the stop: the stop does not end the day.
+      this.broken.push({
+        partition: this.partition,
+        offset: this.stop.toString(),
+        stampMs: this.stopStamp,
+        counted: 0,
+      });
+      this.stop = null;
+      this.stopStamp = null;
+      this.until = this.high;
+    } else if (this.stop === null && stampMs >= endMs + marginMs) {
+      // The next candidate (with no stop from the lookup, none lies below the high watermark).
+      this.stop = offset;
+      this.stopStamp = stampMs;
+      this.until = this.confirmEnd(offset);
+    }
+    // Found only because a stop did not hold: counted against the last one that broke.
+    const last = this.broken.at(-1);
+    if (inDay && last && this.stop === null) last.counted++;
+    return inDay ? 'day' : 'other';
+  }
+
+  private confirmEnd(stop: bigint): bigint {
+    const end = stop + 1n + BigInt(this.day.confirm);
+    return end < this.high ? end : this.high;
+  }
+}
