@@ -6,24 +6,39 @@
  * makes it answer that message's offset for every instant up to its stamp: a day's read would end there
  * and miss the rest of the day, and every later day's range would be empty until retention removed it.
  * So the offset the lookup gives (the first stamped `outOfOrderMs` past the day's end) is only a
- * candidate: the read goes on over the `confirm` messages after it, and a message among them stamped
+ * candidate: the read goes on over the `confirm` offsets after it, and a message among them stamped
  * before the day's end shows that the candidate does not end the day. The read then goes on to the next
  * message stamped `outOfOrderMs` past the day's end, and checks that one the same way. A message of an
  * earlier day counts as such a sign too: after a message stamped ahead, the next day's lookup lands on
  * it as well, and the records after it are the earlier day's before they are the day's own.
+ *
+ * What no read counts, a message of a day lying more than `confirm` offsets past the end its own day's
+ * read confirmed, is noticed by a later read that reaches it: it is stamped before that read's day, and
+ * the `confirm` + 1 messages just before it are all stamped `outOfOrderMs` past that day's start, so they
+ * confirmed a stop of its own day's read (whose day ends at that start or earlier) before it.
  */
 
-/** How many messages after a stop must all be stamped at or after the day's end for the read to end there. */
+/** How many offsets after a stop must hold no message stamped before the day's end for the read to end there. */
 export const KAFKA_STOP_CONFIRM_MESSAGES = 2000;
 
-/** A stop that did not hold: the candidate and what lay past it. */
+/** The stops of one partition's read that did not hold: the first, how many, and what lay past them. */
 export interface BrokenStop {
   partition: number;
-  /** The candidate's offset, and its timestamp (null when that offset held no message: a gap or a control record). */
+  /** The first candidate's offset, and its timestamp (null when that offset held no message: a gap or a control record). */
   offset: string;
   stampMs: number | null;
-  /** Messages of the day found past it, counted. */
+  /** How many candidates did not hold (a producer whose clock stays ahead breaks one with each message). */
+  stops: number;
+  /** Messages of the day found past them, counted. */
   counted: number;
+}
+
+/** Messages of earlier days that no read counts (see above): how many, and the first. */
+export interface MissedMessages {
+  partition: number;
+  offset: string;
+  stampMs: number;
+  count: number;
 }
 
 export interface PartitionReadInit {
@@ -46,10 +61,12 @@ export class PartitionRead {
   /** The current stop candidate; null while the read looks for one. */
   private stop: bigint | null;
   private stopStamp: number | null = null;
-  /** The read ends before this offset (exclusive): the candidate and its confirming messages, or the high watermark. */
+  /** The read ends before this offset (exclusive): the candidate and its confirming offsets, or the high watermark. */
   private until: bigint;
-  /** The stops that did not hold, in offset order. */
-  readonly broken: BrokenStop[] = [];
+  /** How many messages in a row, up to the last one read, are stamped outOfOrderMs past the day's start. */
+  private run = 0;
+  broken: BrokenStop | null = null;
+  missed: MissedMessages | null = null;
 
   constructor(
     init: PartitionReadInit,
@@ -77,17 +94,18 @@ export class PartitionRead {
    * caller's to skip before asking.
    */
   take(offset: bigint, stampMs: number): Take {
-    const { startMs, endMs, marginMs } = this.day;
+    const { startMs, endMs, marginMs, confirm } = this.day;
     const inDay = stampMs >= startMs && stampMs < endMs;
+    if (stampMs < startMs && this.run > confirm) this.miss(offset, stampMs);
+    this.run = stampMs >= startMs + marginMs ? this.run + 1 : 0;
     if (this.stop !== null && offset === this.stop) this.stopStamp = stampMs;
     if (this.stop !== null && offset > this.stop && stampMs < endMs) {
       // Stamped before the day's end, yet past the stop: the stop does not end the day.
-      this.broken.push({
-        partition: this.partition,
-        offset: this.stop.toString(),
-        stampMs: this.stopStamp,
-        counted: 0,
-      });
+      if (this.broken) this.broken.stops++;
+      else {
+        const [partition, stops, counted] = [this.partition, 1, 0];
+        this.broken = { partition, offset: this.stop.toString(), stampMs: this.stopStamp, stops, counted };
+      }
       this.stop = null;
       this.stopStamp = null;
       this.until = this.high;
@@ -97,10 +115,14 @@ export class PartitionRead {
       this.stopStamp = stampMs;
       this.until = this.confirmEnd(offset);
     }
-    // Found only because a stop did not hold: counted against the last one that broke.
-    const last = this.broken.at(-1);
-    if (inDay && last && this.stop === null) last.counted++;
+    // Found only because a stop did not hold.
+    if (inDay && this.broken && this.stop === null) this.broken.counted++;
     return inDay ? 'day' : 'other';
+  }
+
+  private miss(offset: bigint, stampMs: number): void {
+    if (this.missed) this.missed.count++;
+    else this.missed = { partition: this.partition, offset: offset.toString(), stampMs, count: 1 };
   }
 
   private confirmEnd(stop: bigint): bigint {

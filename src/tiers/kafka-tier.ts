@@ -2,7 +2,8 @@ import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { KafkaTierConfig } from '../config.js';
 import type { DayWindow, KafkaMessageRow } from '../domain.js';
 import { AbortedError, ConfigError, InternalError, ResourceError, TierError } from '../errors.js';
-import { readCommittedOffsets, readKafkaCluster, type BrokenStop } from './kafka.js';
+import { readCommittedOffsets, readKafkaCluster, type BrokenStop, type MissedMessages } from './kafka.js';
+import { KAFKA_STOP_CONFIRM_MESSAGES } from './kafka-stop.js';
 import type { KafkaDayRead, KafkaPin, KafkaTierReader } from './kafka-reader.js';
 
 /** The job's name for the clients: it shows in broker logs and in ACL audits. */
@@ -126,7 +127,10 @@ export function createKafkaTier(
                 `check tiers.kafka.clusters.${c.region}.sinkGroup`,
             );
           }
-          if (result.brokenStops.length > 0) read.warnings.push(brokenStopsWarning(c.region, cfg, result.brokenStops));
+          if (result.brokenStops.length > 0) {
+            read.warnings.push(brokenStopsWarning(c.region, cfg, window, result.brokenStops));
+          }
+          if (result.missed.length > 0) read.warnings.push(missedWarning(c.region, cfg, result.missed));
           if (result.expired) read.expired.push(c.region);
         } catch (e) {
           if (e instanceof AbortedError || signal?.aborted) throw new AbortedError();
@@ -148,20 +152,46 @@ export function createKafkaTier(
   };
 }
 
+const DAY_MS = 86_400_000;
+
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
+const stamped = (ms: number | null): string => (ms === null ? 'no message' : `stamped ${new Date(ms).toISOString()}`);
+const where = (p: { partition: number; offset: string; stampMs: number | null }): string =>
+  `partition ${p.partition} at offset ${p.offset} (${stamped(p.stampMs)})`;
+
+/** At most three partitions' places, then how many more. */
+function places(items: Array<{ partition: number; offset: string; stampMs: number | null }>): string {
+  const shown = items.slice(0, 3).map(where).join(', ');
+  return items.length > 3 ? `${shown} and ${plural(items.length - 3, 'more partition')}` : shown;
+}
+
 /**
- * The warning for reads that did not end where the offset lookup said (src/tiers/kafka-stop.ts): which
- * partitions, at which offset and timestamp, and how many messages of the day were found past it.
+ * The warning for reads that did not end where the offset lookup said (src/tiers/kafka-stop.ts): where, how
+ * many of the day's messages were found past it, and what to do, told apart by how far ahead the stop is.
  */
-function brokenStopsWarning(region: string, cfg: KafkaTierConfig, stops: BrokenStop[]): string {
+function brokenStopsWarning(region: string, cfg: KafkaTierConfig, window: DayWindow, stops: BrokenStop[]): string {
   const counted = stops.reduce((n, s) => n + s.counted, 0);
-  const stamp = (ms: number | null): string => (ms === null ? 'no message' : `stamped ${new Date(ms).toISOString()}`);
-  const shown = stops.slice(0, 3).map((s) => `partition ${s.partition} at offset ${s.offset} (${stamp(s.stampMs)})`);
-  const more = stops.length > shown.length ? ` and ${stops.length - shown.length} more` : '';
+  const ahead = stops.some((s) => s.stampMs !== null && s.stampMs >= window.endMs + DAY_MS);
   return (
-    `kafka: cluster ${region}: on ${cfg.topic}, ${shown.join(', ')}${more}: the first offset stamped ` +
-    `tiers.kafka.outOfOrderMs (${cfg.outOfOrderMs} ms) past the day's end was followed by messages stamped ` +
-    `before it, so the read went on and counted ${counted} messages of the day found past it. A message ` +
-    'stamped ahead (a producer whose clock is ahead: brokers can refuse them with ' +
-    'log.message.timestamp.after.max.ms) or timestamps out of order beyond the allowance do this'
+    `kafka: cluster ${region}: on ${cfg.topic}, the day's read did not end where Kafka's offset lookup put it: ` +
+    `${places(stops)}, stamped tiers.kafka.outOfOrderMs (${cfg.outOfOrderMs} ms) or more past the day's end, ` +
+    `lay before messages stamped before the day's end, so the read went on and counted ` +
+    `${plural(counted, 'message')} of the day found past ${stops.length === 1 ? 'it' : 'them'}. ` +
+    (ahead
+      ? 'A stop stamped a day or more past the day is a message from a producer whose clock is ahead: fix that ' +
+        'clock, or have the brokers refuse such messages (log.message.timestamp.after.max.ms); until retention ' +
+        'removes it, every later day reads on from it and warns again'
+      : 'Records are out of order by more than the allowance: raise tiers.kafka.outOfOrderMs')
+  );
+}
+
+/** The warning for messages of earlier days that lie past the end their own day's read confirmed. */
+function missedWarning(region: string, cfg: KafkaTierConfig, missed: MissedMessages[]): string {
+  const count = missed.reduce((n, m) => n + m.count, 0);
+  return (
+    `kafka: cluster ${region}: on ${cfg.topic}, ${plural(count, 'message')} stamped before the day ` +
+    `(${places(missed)}) lie more than ${KAFKA_STOP_CONFIRM_MESSAGES} offsets past the end their own day's read ` +
+    `confirmed: they count on no day. Records are out of order by more than tiers.kafka.outOfOrderMs ` +
+    `(${cfg.outOfOrderMs} ms): raise it`
   );
 }

@@ -4,11 +4,11 @@ import { throwIfAborted } from '../errors.js';
 import { headerValue, requestIdDecoder, type RequestIdSource } from './kafka-decode.js';
 import { CallerError, guarded, readError } from './kafka-failures.js';
 import { committedOffsets, fetchRanges, type KafkaPartitionRange } from './kafka-offsets.js';
-import { KAFKA_STOP_CONFIRM_MESSAGES, PartitionRead, type BrokenStop } from './kafka-stop.js';
+import { KAFKA_STOP_CONFIRM_MESSAGES, PartitionRead, type BrokenStop, type MissedMessages } from './kafka-stop.js';
 
 export type { RequestIdSource } from './kafka-decode.js';
 export type { KafkaPartitionRange } from './kafka-offsets.js';
-export type { BrokenStop } from './kafka-stop.js';
+export type { BrokenStop, MissedMessages } from './kafka-stop.js';
 
 /** What one consumed message says, for the engine: no payload is kept beyond the request id, unless compared. */
 export interface KafkaMessageFact {
@@ -37,9 +37,14 @@ export interface KafkaClusterResult {
   /**
    * Where a partition's read did not stop at the offset the lookup gave (the first stamped outOfOrderMs past
    * the day's end), because a message stamped before the day's end lay after it (src/tiers/kafka-stop.ts):
-   * a message stamped ahead, or timestamps out of order beyond the allowance. Sorted by partition and offset.
+   * a message stamped ahead, or timestamps out of order beyond the allowance. One per partition, by partition.
    */
   brokenStops: BrokenStop[];
+  /**
+   * Messages read that are stamped before the day and lie past the end their own day's read confirmed:
+   * counted on no day (src/tiers/kafka-stop.ts). One per partition, by partition.
+   */
+  missed: MissedMessages[];
 }
 
 export interface ReadKafkaClusterOptions {
@@ -62,7 +67,7 @@ export interface ReadKafkaClusterOptions {
    * [startMs, endMs) are kept.
    */
   outOfOrderMs?: number;
-  /** How many messages after that offset must be stamped at or after endMs for the read to end. Default 2000. */
+  /** How many offsets after that one must hold no message stamped before endMs for the read to end. Default 2000. */
   stopConfirmMessages?: number;
   /** Hand each message's value over as text (`compare`): decoding costs the read time, see the README. */
   withPayload?: boolean;
@@ -133,6 +138,7 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
       offsetTotal: ranges.reduce((sum, r) => sum + Number(BigInt(r.endOffset) - BigInt(r.startOffset)), 0),
       messagesRead: 0,
       brokenStops: [],
+      missed: [],
     };
     const day = {
       startMs: opts.startMs,
@@ -181,7 +187,8 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
     });
     // Consumption ends when every partition reached its end offset; an abort meanwhile still wins.
     throwIfAborted(signal);
-    result.brokenStops = toRead.flatMap((r) => r.broken);
+    result.brokenStops = toRead.flatMap((r) => (r.broken ? [r.broken] : []));
+    result.missed = toRead.flatMap((r) => (r.missed ? [r.missed] : []));
     return result;
   } finally {
     await cleanup(admin, consumer, groupId);

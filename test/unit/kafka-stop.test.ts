@@ -4,7 +4,7 @@
  * ahead misleads it. The brokers' own behaviour is in test/integration/kafka.test.ts.
  */
 import { prng } from '../../src/demo/generator.js';
-import { PartitionRead, type BrokenStop } from '../../src/tiers/kafka-stop.js';
+import { PartitionRead, type BrokenStop, type MissedMessages } from '../../src/tiers/kafka-stop.js';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.UTC(2025, 2, 10);
@@ -20,7 +20,7 @@ function readDay(
   stamps: number[],
   startMs: number,
   opts: { marginMs?: number; confirm?: number } = {},
-): { offsets: number[]; broken: BrokenStop[] } {
+): { offsets: number[]; broken: BrokenStop | null; missed: MissedMessages | null } {
   const endMs = startMs + DAY_MS;
   const marginMs = opts.marginMs ?? 0;
   const start = lookup(stamps, startMs);
@@ -31,7 +31,7 @@ function readDay(
   );
   const offsets: number[] = [];
   for (let o = start; BigInt(o) < read.end; o++) if (read.take(BigInt(o), stamps[o]!) === 'day') offsets.push(o);
-  return { offsets, broken: read.broken };
+  return { offsets, broken: read.broken, missed: read.missed };
 }
 
 const at = (day: number, hours: number): number => T0 + day * DAY_MS + hours * 3_600_000;
@@ -40,9 +40,9 @@ describe('a partition in order', () => {
   const stamps = [at(0, 1), at(0, 5), at(0, 23.9), at(1, 0.1), at(1, 2), at(2, 1)];
 
   test('the lookup ends the day; the messages after it only confirm that', () => {
-    expect(readDay(stamps, at(0, 0))).toEqual({ offsets: [0, 1, 2], broken: [] });
-    expect(readDay(stamps, at(1, 0))).toEqual({ offsets: [3, 4], broken: [] });
-    expect(readDay(stamps, at(2, 0))).toEqual({ offsets: [5], broken: [] });
+    expect(readDay(stamps, at(0, 0))).toEqual({ offsets: [0, 1, 2], broken: null, missed: null });
+    expect(readDay(stamps, at(1, 0))).toEqual({ offsets: [3, 4], broken: null, missed: null });
+    expect(readDay(stamps, at(2, 0))).toEqual({ offsets: [5], broken: null, missed: null });
   });
 
   test('the read never goes past the high watermark, and a day after every message reads nothing', () => {
@@ -73,7 +73,8 @@ describe('a message stamped ahead', () => {
   test('the day goes on past it to its own end, and the misled stop is named with its stamp', () => {
     expect(readDay(stamps, at(0, 0))).toEqual({
       offsets: [0, 1, 4, 5],
-      broken: [{ partition: 0, offset: '2', stampMs: F, counted: 2 }],
+      broken: { partition: 0, offset: '2', stampMs: F, stops: 1, counted: 2 },
+      missed: null,
     });
   });
 
@@ -81,7 +82,7 @@ describe('a message stamped ahead', () => {
     expect(readDay(stamps, at(1, 0)).offsets).toEqual([6, 7]);
     expect(readDay(stamps, at(2, 0)).offsets).toEqual([8]);
     // The day of their stamp gets them, with nothing to check past them.
-    expect(readDay(stamps, at(400, 0))).toEqual({ offsets: [2, 3], broken: [] });
+    expect(readDay(stamps, at(400, 0))).toEqual({ offsets: [2, 3], broken: null, missed: null });
   });
 
   test('a run of them longer than the messages that check a stop hides the day behind it', () => {
@@ -98,8 +99,40 @@ test('a stop at an offset that holds no message is named without a stamp', () =>
   expect(read.take(0n, at(0, 1))).toBe('day');
   // offset 2 is a gap (a control record): the consumer never sees it
   expect(read.take(3n, at(0, 2))).toBe('day');
-  expect(read.broken).toEqual([{ partition: 1, offset: '2', stampMs: null, counted: 1 }]);
+  expect(read.broken).toEqual({ partition: 1, offset: '2', stampMs: null, stops: 1, counted: 1 });
   expect(read.end).toBe(10n);
+});
+
+test('a producer whose clock stays ahead breaks a stop with each message: one entry per partition', () => {
+  // Every other message of the day's last hour is stamped an hour ahead.
+  const stamps: number[] = [];
+  for (let m = 0; m < 60; m++) stamps.push(at(0, 23 + m / 60) + (m % 2 === 1 ? 3_600_000 : 0));
+  stamps.push(at(1, 2), at(1, 3));
+  const day = readDay(stamps, at(0, 0), { marginMs: 300_000, confirm: 3 });
+  expect(day.offsets).toEqual(stamps.flatMap((s, o) => (s < at(1, 0) ? [o] : [])));
+  // The lookup lands on the first message an hour ahead that is 5 minutes past midnight (23:05 + 1 h); each
+  // odd message after it is a candidate that the next, even one, breaks, up to 23:57's; 23:59's holds.
+  expect(day.broken).toEqual({ partition: 0, offset: '5', stampMs: at(1, 5 / 60), stops: 27, counted: 27 });
+});
+
+describe('a message of a day past the end its own read confirmed', () => {
+  // Day 0, then four messages of day 1 (confirm: 3), then one of day 0 stamped 10 minutes before midnight.
+  const stamps = [at(0, 1), at(0, 23), at(1, 1), at(1, 2), at(1, 3), at(1, 4), at(0, 23.8), at(1, 5)];
+
+  test("counts on no day, and the next day's read names it", () => {
+    const day = readDay(stamps, at(0, 0), { marginMs: 300_000, confirm: 3 });
+    expect(day.offsets).toEqual([0, 1]);
+    expect(day.missed).toBeNull();
+    const next = readDay(stamps, at(1, 0), { marginMs: 300_000, confirm: 3 });
+    expect(next.offsets).toEqual([2, 3, 4, 5, 7]);
+    expect(next.missed).toEqual({ partition: 0, offset: '6', stampMs: at(0, 23.8), count: 1 });
+  });
+
+  test('one within the checked offsets is found by its day, and nothing is named', () => {
+    const day = readDay(stamps, at(0, 0), { marginMs: 300_000, confirm: 4 });
+    expect(day.offsets).toEqual([0, 1, 6]);
+    expect(readDay(stamps, at(1, 0), { marginMs: 300_000, confirm: 4 }).missed).toBeNull();
+  });
 });
 
 describe('generated partitions: every message counts on its own day, exactly once', () => {
@@ -107,6 +140,17 @@ describe('generated partitions: every message counts on its own day, exactly onc
    * Five days of messages appended in time order, each stamped up to `jitterMs` before it was appended
    * (a record is stamped when sent), and some stamped ahead by days (a producer clock ahead), in runs.
    */
+  /** In order within two minutes, but every tenth message or so stamped one to three hours before it was appended. */
+  function partitionWithLate(seed: number): number[] {
+    const rnd = prng(seed);
+    const stamps: number[] = [];
+    for (let t = at(0, 0); t < at(5, 0); t += Math.floor(rnd() * 600_000)) {
+      const late = rnd() < 0.1 ? 3_600_000 + Math.floor(rnd() * 7_200_000) : Math.floor(rnd() * 120_000);
+      stamps.push(Math.max(at(0, 0), t - late));
+    }
+    return stamps;
+  }
+
   function partition(seed: number, jitterMs: number): number[] {
     const rnd = prng(seed);
     const stamps: number[] = [];
@@ -134,5 +178,27 @@ describe('generated partitions: every message counts on its own day, exactly onc
     // Without the check, the lookups alone miss messages: the generated disorder is real.
     const lookupsOnly = [0, 1, 2, 3, 4].flatMap((d) => readDay(stamps, at(d, 0), { marginMs: 300_000, confirm: 0 }));
     expect(lookupsOnly.flatMap((r) => r.offsets).length).toBeLessThan(ofTheDays.length);
+  });
+
+  test('disorder past the checked offsets: what is named is never counted, on eight seeds', () => {
+    let lostInAll = 0;
+    let namedInAll = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const stamps = partitionWithLate(seed);
+      const counted = new Set<number>();
+      const named: MissedMessages[] = [];
+      for (let d = 0; d < 5; d++) {
+        const read = readDay(stamps, at(d, 0), { marginMs: 300_000, confirm: 8 });
+        for (const o of read.offsets) counted.add(o);
+        if (read.missed) named.push(read.missed);
+      }
+      const lost = stamps.flatMap((s, o) => (s < at(5, 0) && !counted.has(o) ? [o] : []));
+      for (const m of named) expect(lost).toContain(Number(m.offset));
+      lostInAll += lost.length;
+      namedInAll += named.length;
+    }
+    // Hours of delay against 8 offsets (about 40 minutes) loses messages, and most losses are named.
+    expect(lostInAll).toBeGreaterThan(10);
+    expect(namedInAll).toBeGreaterThan(5);
   });
 });
