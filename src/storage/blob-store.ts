@@ -14,7 +14,7 @@ export interface BlobObject {
   size?: number;
   /**
    * What names this exact content for the per-object cache: a changed object gets a new one. GCS: bucket, name and
-   * generation; a file: its resolved path, size and mtime. Unset: never cached.
+   * generation; a file: its resolved path, inode, size, mtime and ctime. Unset: never cached.
    */
   identity?: string;
 }

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { type BigIntStats, createReadStream, createWriteStream } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -41,7 +41,7 @@ export class LocalBlobStore implements BlobStore {
           key: real,
           gzip: prefix.toLowerCase().endsWith('.gz'),
           size: s.size,
-          identity: fileIdentity(real, s),
+          identity: fileIdentity(real, await stat(real, { bigint: true })),
         };
       }
       return;
@@ -55,7 +55,7 @@ export class LocalBlobStore implements BlobStore {
     for (const f of files) {
       if (seen.has(f.real)) continue;
       seen.add(f.real);
-      const identity = await stat(f.real).then(
+      const identity = await stat(f.real, { bigint: true }).then(
         (st) => fileIdentity(f.real, st),
         () => undefined, // gone since the walk: staging reports it; nothing is cached under no identity
       );
@@ -117,9 +117,14 @@ async function resolved(file: string, tier: string): Promise<string> {
   }
 }
 
-/** A file's content, as far as the cache can tell without reading it: where it really is, its size and mtime. */
-function fileIdentity(real: string, s: { size: number; mtimeMs: number }): string {
-  return `file:${real}:${s.size}:${s.mtimeMs}`;
+/**
+ * A file's content, as far as the cache can tell without reading it: where it really is, its inode, size,
+ * mtime and ctime (in nanoseconds). The mtime alone can be put back (`cp -p`, `rsync -t`, `touch -d`) over
+ * new content of the same size; the ctime cannot be set, and changes with every write, rename or chmod
+ * (a change that only costs a parse), and a file replaced by a rename has a new inode.
+ */
+function fileIdentity(real: string, s: BigIntStats): string {
+  return `file:${real}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 async function walk(

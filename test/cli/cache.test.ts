@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, tempDir, writeConfig } from '../support/files.js';
 import {
@@ -61,6 +61,32 @@ describe('the per-object cache', () => {
     const expected = await csvs(path.join(dir, 'none'));
     expect(expected['missing-2025-03-08.csv']).toContain('added');
     expect(await csvs(path.join(dir, 'after'))).toEqual(expected);
+  });
+
+  test('new content of the same size with its mtime put back (cp -p, rsync -t) is parsed again', async () => {
+    const { dir, plain, cached } = await setUpCacheScenario();
+    const file = path.join(dir, 'proxy/dt=2025-03-08/a.jsonl');
+    // A whole second, which utimes puts back exactly.
+    const when = new Date('2025-03-09T06:00:00Z');
+    await utimes(file, when, when);
+    await reconcileDays(cached, path.join(dir, 'first'));
+    const before = await stat(file, { bigint: true });
+    const text = await readFile(file, 'utf8');
+    // One request id changed, byte for byte as long: a restored backup, say, of another version of the object.
+    const id = /"request_id":"([^"]+)"/.exec(text)![1]!;
+    const changed = text.replace(`"request_id":"${id}"`, `"request_id":"${'z'.repeat(id.length)}"`);
+    expect(changed).not.toBe(text);
+    expect(BigInt(Buffer.byteLength(changed))).toBe(before.size);
+    await writeFile(file, changed);
+    await utimes(file, when, when);
+    const now = await stat(file, { bigint: true });
+    expect([now.size, now.mtimeNs, now.ino]).toEqual([before.size, before.mtimeNs, before.ino]);
+    const after = await reconcileDays(cached, path.join(dir, 'after'));
+    expect(fromCache(after.stderr)).toContain('proxy: 5 of 6 objects from cache');
+    await reconcileDays(plain, path.join(dir, 'none'));
+    const expected = await csvs(path.join(dir, 'none'));
+    expect(await csvs(path.join(dir, 'after'))).toEqual(expected);
+    expect(await csvs(path.join(dir, 'after'))).not.toEqual(await csvs(path.join(dir, 'first')));
   });
 
   test('a corrupted cache entry is rebuilt with a warning, never trusted', async () => {

@@ -102,9 +102,9 @@ describe('LocalBlobStore listing', () => {
     const other = await put(dir, 'notes.txt');
     const listed = await listAll(store, file);
     const real = await realpath(file);
-    const { mtimeMs } = await stat(file);
-    // The identity the per-object cache keys on: where the file really is, its size and mtime.
-    const identity = `file:${real}:${RECORD.length}:${mtimeMs}`;
+    const { ino, mtimeNs, ctimeNs } = await stat(file, { bigint: true });
+    // The identity the per-object cache keys on: where the file really is, its inode, size, mtime and ctime.
+    const identity = `file:${real}:${ino}:${RECORD.length}:${mtimeNs}:${ctimeNs}`;
     expect(listed).toEqual([{ url: file, key: real, gzip: false, size: RECORD.length, identity }]);
     await expect(listAll(store, other)).resolves.toEqual([]);
   });
