@@ -14,7 +14,7 @@ WITH ndjson AS (
       {{tags}} AS tags,
       parity_source_file AS source_file
     FROM read_ndjson($paths, columns = {{columns}}, format = 'newline_delimited', ignore_errors = true,
-                     filename = 'parity_source_file')
+                     filename = 'parity_source_file', hive_partitioning = false)
   )
   GROUP BY 1
 ),

@@ -6,4 +6,5 @@ SELECT
     NULL::BIGINT AS folder_epoch_day,
     {{tags}} AS tags,
     NULL::VARCHAR AS source_file
-  FROM read_ndjson({{path}}, columns = {{columns}}, format = 'newline_delimited', ignore_errors = true)
+  FROM read_ndjson({{path}}, columns = {{columns}}, format = 'newline_delimited', ignore_errors = true,
+                   hive_partitioning = false)

@@ -15,7 +15,7 @@ SELECT r.ts_raw, r.rid_raw, r.site_raw, r.status_raw, f.folder_day, f.folder_epo
       {{tags}} AS tags,
       parity_source_file
     FROM read_ndjson($paths, columns = {{columns}}, format = 'newline_delimited', ignore_errors = true,
-                     filename = 'parity_source_file')
+                     filename = 'parity_source_file', hive_partitioning = false)
   ) r
   JOIN (SELECT unnest($path_names) AS path,
                CAST(unnest($path_folder_days) AS DATE) AS folder_day,

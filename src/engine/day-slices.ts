@@ -143,7 +143,7 @@ export async function loadWithSlices(
   }
   if (hits.size > 0)
     await engine.run(
-      `INSERT INTO ${spec.table} BY NAME SELECT * FROM read_parquet([${[...hits.values()].map(readable).join(', ')}])`,
+      `INSERT INTO ${spec.table} BY NAME SELECT * FROM read_parquet([${[...hits.values()].map(readable).join(', ')}], hive_partitioning = false)`,
     );
   // Kept only when every object it came from proved whole (a gzip cut short is never part of a slice).
   const whole = await Promise.all(objects.map((o) => o.checked ?? Promise.resolve(true)));

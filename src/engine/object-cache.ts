@@ -263,7 +263,9 @@ export async function objectAggregates(
   // line after it wrong, so the object is checked line by line (and its lines are read exactly if so).
   const misread = async (conn: Connection, made: string, object: StagedObject) => {
     const blankLines = 'bad AND bucket IS NULL AND site_value IS NULL';
-    const [blank] = await conn.rows(`SELECT count(*) AS n FROM read_parquet(${sqlString(made)}) WHERE ${blankLines}`);
+    const [blank] = await conn.rows(
+      `SELECT count(*) AS n FROM read_parquet(${sqlString(made)}, hive_partitioning = false) WHERE ${blankLines}`,
+    );
     return Number(blank?.n ?? 0) > 0 && (await linesDiffering(conn, tier, [object], fields, compare)).size > 0;
   };
   // Every worker has stopped before this returns, so that no statement still runs on a connection after a failure.
