@@ -1,4 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { jsonFieldText } from './kafka-json.js';
 
 /** Where a message's request id is: its key, a header, or a field of its JSON value. */
 export type RequestIdSource =
@@ -14,20 +15,11 @@ export function requestIdDecoder(source: RequestIdSource): (m: KafkaMessage) => 
     case 'header':
       return (m) => headerValue(m.headers, source.name) || null;
     case 'value': {
+      // As the file tiers read the same field of the same record (the sink writes the value as a line).
       const path = source.field.split('.');
       return (m) => {
         if (!m.value || m.value.length === 0) return null;
-        let node: unknown;
-        try {
-          node = JSON.parse(m.value.toString('utf8'));
-        } catch {
-          return null; // not JSON: the message has no readable request id, which the engine reports
-        }
-        for (const key of path) {
-          if (node === null || typeof node !== 'object' || Array.isArray(node)) return null;
-          node = (node as Record<string, unknown>)[key];
-        }
-        return typeof node === 'string' ? node || null : typeof node === 'number' ? String(node) : null;
+        return jsonFieldText(m.value.toString('utf8'), path) || null;
       };
     }
   }
