@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { csvs } from '../support/cache-scenario.js';
-import { reconcileRange, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { rangeCsvs } from '../support/cache-scenario.js';
+import { tempDir, writeNdjson } from '../support/files.js';
 
 const DAYS = ['2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'];
 
@@ -49,12 +49,8 @@ async function writeTwins(root: string): Promise<{ glob: string; plain: string }
 
 test('objects named like glob patterns are each read once, by every read path', async () => {
   const { glob, plain } = await writeTwins(await tempDir());
-  const range = async (dir: string, config: Record<string, unknown>, out: string) => {
-    const file = await writeConfig(dir, config, `${out}.json`);
-    const run = await reconcileRange(file, DAYS[0]!, DAYS.at(-1)!, path.join(dir, out));
-    expect(run.stderr).not.toMatch(/No files found|ERROR/);
-    return csvs(path.join(dir, out));
-  };
+  const range = (dir: string, config: Record<string, unknown>, out: string) =>
+    rangeCsvs(dir, DAYS, config, out, /No files found/);
   const expected = await range(plain, { engine: { batchDays: 1 } }, 'out');
   // Each day misses exactly one id per object: 6 objects.
   expect(expected[`missing-${DAYS[0]}.csv`]!.trim().split('\n')).toHaveLength(1 + NAMES.length);

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { csvs } from '../support/cache-scenario.js';
-import { reconcileRange, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { rangeCsvs } from '../support/cache-scenario.js';
+import { tempDir, writeNdjson } from '../support/files.js';
 
 const DAYS = ['2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09', '2025-03-10'];
 
@@ -40,12 +40,8 @@ async function writeTwins(root: string): Promise<{ hive: string; plain: string }
 
 test("folders named key=value never replace a line's own fields, by any read path", async () => {
   const { hive, plain } = await writeTwins(await tempDir());
-  const range = async (dir: string, config: Record<string, unknown>, out: string) => {
-    const file = await writeConfig(dir, config, `${out}.json`);
-    const run = await reconcileRange(file, DAYS[0]!, DAYS.at(-1)!, path.join(dir, out));
-    expect(run.stderr).not.toMatch(/ERROR|Binder Error/);
-    return csvs(path.join(dir, out));
-  };
+  const range = (dir: string, config: Record<string, unknown>, out: string) =>
+    rangeCsvs(dir, DAYS, config, out, /Binder Error/);
   const expected = await range(plain, { engine: { batchDays: 1 } }, 'out');
   const parity = expected[`parity-${DAYS[0]}.csv`]!;
   for (const site of ['US', 'CA', 'MX']) expect(parity).toMatch(new RegExp(`^${DAYS[0]},${site},`, 'm'));

@@ -230,6 +230,22 @@ async function read(region: Region, over: Partial<Parameters<typeof readKafkaClu
   return { result, facts, batches };
 }
 
+/** The Kafka tier over EUS2's broker alone, as the config makes it: ids from keys. */
+function eus2Tier(topic: string, outOfOrderMs: number): ReturnType<typeof createKafkaTier> {
+  return createKafkaTier(
+    {
+      topic,
+      clusters: { EUS2: { brokers: [brokers.brokers.EUS2!], ssl: false } },
+      siteHeader: SITE_HEADER,
+      requestId: { from: 'key' },
+      connectionTimeoutMs: 3_000,
+      readTimeoutMs: 30_000,
+      outOfOrderMs,
+    },
+    {},
+  );
+}
+
 function tally(values: Array<string | null>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const v of values) out[v ?? '(none)'] = (out[v ?? '(none)'] ?? 0) + 1;
@@ -453,19 +469,7 @@ describe('messages stamped out of order within a partition', () => {
   test(
     'the tier takes the allowance from its config and warns, naming the key, when timestamps exceed it',
     async () => {
-      const tierOf = (outOfOrderMs: number) =>
-        createKafkaTier(
-          {
-            topic,
-            clusters: { EUS2: { brokers: [brokers.brokers.EUS2!], ssl: false } },
-            siteHeader: SITE_HEADER,
-            requestId: { from: 'key' },
-            connectionTimeoutMs: 3_000,
-            readTimeoutMs: 30_000,
-            outOfOrderMs,
-          },
-          {},
-        );
+      const tierOf = (outOfOrderMs: number) => eus2Tier(topic, outOfOrderMs);
       const readDay = async (outOfOrderMs: number) => {
         const ids: Array<string | null> = [];
         const read = await tierOf(outOfOrderMs).readDay(
@@ -622,19 +626,7 @@ describe('reads that go on past their stop, over several fetches', () => {
   test(
     'the tier warns of both, saying what to do',
     async () => {
-      const tier = createKafkaTier(
-        {
-          topic,
-          clusters: { EUS2: { brokers: [brokers.brokers.EUS2!], ssl: false } },
-          siteHeader: SITE_HEADER,
-          requestId: { from: 'key' },
-          connectionTimeoutMs: 3_000,
-          readTimeoutMs: 30_000,
-          outOfOrderMs: 300_000,
-        },
-        {},
-      );
-      const read = await tier.readDay(
+      const read = await eus2Tier(topic, 300_000).readDay(
         { day: '2025-03-11', startMs: END_MS, endMs: END_MS + DAY_MS },
         async () => undefined,
       );

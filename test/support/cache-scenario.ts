@@ -65,6 +65,24 @@ export async function csvs(out: string): Promise<Record<string, string>> {
   return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await readFile(path.join(out, n), 'utf8')])));
 }
 
+/**
+ * Reconciles `days` (first to last) of the data below `dir` with a config of `config` (written as
+ * `<out>.json`) into `dir/out`, and returns its CSVs: the run must log no ERROR and no `bad` message.
+ */
+export async function rangeCsvs(
+  dir: string,
+  days: readonly string[],
+  config: Record<string, unknown>,
+  out: string,
+  bad: RegExp,
+): Promise<Record<string, string>> {
+  const file = await writeConfig(dir, config, `${out}.json`);
+  const run = await reconcileRange(file, days[0]!, days.at(-1)!, path.join(dir, out));
+  expect(run.stderr).not.toMatch(/ERROR/);
+  expect(run.stderr).not.toMatch(bad);
+  return csvs(path.join(dir, out));
+}
+
 /** How many objects each file tier read (proxy, gcs), from the cache's log line. */
 export const counted = (stderr: string) =>
   [...stderr.matchAll(/\w+: \d+ of (\d+) objects from cache/g)].map((m) => Number(m[1]));
