@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { jsonFieldText } from './kafka-json.js';
 
@@ -19,6 +20,8 @@ export function requestIdDecoder(source: RequestIdSource): (m: KafkaMessage) => 
       const path = source.field.split('.');
       return (m) => {
         if (!m.value || m.value.length === 0) return null;
+        // A value that is not UTF-8 is a landed line DuckDB reads as a row of NULLs.
+        if (!isUtf8(m.value)) return null;
         return jsonFieldText(m.value.toString('utf8'), path) || null;
       };
     }

@@ -8,17 +8,18 @@
  *   that reads back, fixed from 1e-4 to below 1e16 with at least one decimal (`1.0`, `1000.0` for
  *   `1e3`), else with an exponent of at least two digits (`1e+16`, `2.5e-07`), and a double out of
  *   range as written (`1e400`);
- * - `true`/`false` are their text, an object or array its compact JSON.
+ * - `true`/`false` are their text, NaN and infinities as written, an object or array its compact JSON;
+ * - DuckDB reads a line with NaN, an infinity or a trailing comma, and none with half a surrogate pair.
  * Pure; tested against DuckDB itself (test/unit/kafka-json.test.ts).
  */
 
 /** The field at `path` (keys of nested objects) of the JSON text, as DuckDB reads it as VARCHAR; null when none. */
-export function jsonFieldText(text: string, path: readonly string[]): string | null {
-  try {
-    JSON.parse(text); // DuckDB reads an invalid line as a row of NULLs
-  } catch {
-    return null;
-  }
+export function jsonFieldText(value: string, path: readonly string[]): string | null {
+  // Written as a line, a value with a newline is several lines, none of them the record.
+  if (value.includes('\n')) return null;
+  // The line reader takes vertical tabs and form feeds at either end for blanks, as JSON's own whitespace.
+  const text = value.replace(/^[ \t\r\v\f]+|[ \t\r\v\f]+$/g, '');
+  if (!readable(text)) return null; // DuckDB reads an invalid line as a row of NULLs
   let at = skipWs(text, 0);
   let end = skipValue(text, at);
   for (const key of path) {
@@ -31,6 +32,45 @@ export function jsonFieldText(text: string, path: readonly string[]): string | n
 }
 
 const WS = new Set([' ', '\t', '\n', '\r']);
+
+/** A string token, a run of anything else, or a quote that opens no string (which JSON.parse refuses). */
+const TOKENS = /"(?:[^"\\]|\\.)*"|[^"]+|"/g;
+/** A literal that is no number: NaN or an infinity (a number holds only digits, signs, a point and e). */
+const nonFinite = (token: string): boolean => /[^-+.\deE]/.test(token);
+/** NaN and infinity as DuckDB's JSON reader takes them: a word of its own, any case, an optional minus. */
+const NON_FINITE = /(^|[\s,:[])-?(nan|inf|infinity)(?=$|[\s,\]}])/gi;
+/** Half a surrogate pair, which no UTF-8 text can hold. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** A comma after a value and before the end of its object or array, which DuckDB's reader allows. */
+const TRAILING_COMMA = /([^\s,[{])(\s*),(\s*[}\]])/g;
+
+/**
+ * Whether DuckDB's JSON reader takes the text: what JSON.parse takes, and also NaN and infinities, and a
+ * trailing comma; but no string with half a surrogate pair (`\ud800` alone).
+ */
+function readable(text: string): boolean {
+  let standard = '';
+  for (const [token] of text.matchAll(TOKENS)) {
+    if (token[0] === '"') {
+      let decoded: unknown;
+      try {
+        decoded = JSON.parse(token);
+      } catch {
+        return false;
+      }
+      if (LONE_SURROGATE.test(decoded as string)) return false;
+      standard += token;
+    } else standard += token.replace(NON_FINITE, '$10');
+  }
+  // A trailing comma follows a value: the end of a string token, a literal, or a closed object or array.
+  standard = standard.replace(TRAILING_COMMA, '$1$2$3');
+  try {
+    JSON.parse(standard);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function skipWs(s: string, i: number): number {
   while (i < s.length && WS.has(s[i]!)) i++;
@@ -84,6 +124,7 @@ function rendered(token: string): string | null {
   if (token === 'null') return null;
   if (token === 'true' || token === 'false') return token;
   if (c === '{' || c === '[') return compact(token);
+  if (nonFinite(token)) return token; // as written
   return numberText(token);
 }
 
@@ -98,8 +139,14 @@ function compact(s: string): string {
     if (WS.has(c)) i++;
     else if (c === '"') {
       const end = skipString(s, i);
-      out += JSON.stringify(JSON.parse(s.slice(i, end)));
+      // JSON.stringify escapes a control character in lower-case hex, DuckDB in upper case.
+      out += JSON.stringify(JSON.parse(s.slice(i, end))).replace(
+        /\\u00([0-9a-f]{2})/g,
+        (_, h: string) => `\\u00${h.toUpperCase()}`,
+      );
       i = end;
+    } else if (c === ',' && '}]'.includes(s[skipWs(s, i + 1)] ?? '')) {
+      i++; // a trailing comma
     } else if ('{}[],:'.includes(c)) {
       out += c;
       i++;
@@ -115,6 +162,7 @@ function compact(s: string): string {
 
 /** A number inside an object or array as DuckDB's JSON writer gives it: see jsonFieldText. */
 function jsonNumber(token: string): string {
+  if (nonFinite(token)) return token; // as written
   if (!/[.eE]/.test(token)) return token === '-0' ? '0' : token;
   const value = Number(token);
   if (!Number.isFinite(value)) return token;
