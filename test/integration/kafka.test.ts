@@ -497,7 +497,7 @@ describe('messages stamped out of order within a partition', () => {
 describe('a producer whose clock is ahead', () => {
   /**
    * One partition of EUS2, in offset order: the day (d-0), two records of a producer whose clock is 400
-   * days ahead (f-1, f-2: one batch), the day (d-3, d-4), the next day (n-5, n-6), the day after (m-7).
+   * days ahead (f-1, f-2, in a row), the day (d-3, d-4), the next day (n-5, n-6), the day after (m-7).
    * Kafka's lookup answers offset 1 for every instant up to f-1's stamp: for the day's end (the read of
    * the day would end at d-0) and for both ends of the next two days (their ranges would be empty).
    */
