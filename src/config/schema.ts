@@ -103,8 +103,9 @@ const kafkaTier = z.strictObject({
   /**
    * How far a message's timestamp may lie before one appended earlier in its partition (clocks of many
    * producers, a record stamped when sent and appended up to delivery.timeout.ms, 2 min, later): each
-   * day's read goes on to the first offset stamped this much after the day, and every message counts on
-   * the day of its own timestamp.
+   * day's read ends no sooner than the first offset stamped this much after the day (and later where
+   * messages of the day lie past it: src/tiers/kafka-stop.ts), and every message counts on the day of
+   * its own timestamp.
    */
   outOfOrderMs: z.number().int().min(0).max(86_400_000).default(300_000),
 });

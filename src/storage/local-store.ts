@@ -28,7 +28,7 @@ export class LocalBlobStore implements BlobStore {
   async *list(prefix: string): AsyncIterable<BlobObject> {
     let s;
     try {
-      s = await stat(prefix);
+      s = await stat(prefix, { bigint: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // a day with no folder counts zero
       throw new TierError(this.tier, prefix, `cannot read: ${(e as NodeJS.ErrnoException).code}`);
@@ -40,8 +40,9 @@ export class LocalBlobStore implements BlobStore {
           url: prefix,
           key: real,
           gzip: prefix.toLowerCase().endsWith('.gz'),
-          size: s.size,
-          identity: fileIdentity(real, await stat(real, { bigint: true })),
+          size: Number(s.size),
+          // stat follows the links realpath resolves: the same file
+          identity: fileIdentity(real, s),
         };
       }
       return;

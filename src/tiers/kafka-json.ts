@@ -39,6 +39,8 @@ const TOKENS = /"(?:[^"\\]|\\.)*"|[^"]+|"/g;
 const nonFinite = (token: string): boolean => /[^-+.\deE]/.test(token);
 /** NaN and infinity as DuckDB's JSON reader takes them: a word of its own, any case, an optional minus. */
 const NON_FINITE = /(^|[\s,:[])-?(nan|inf|infinity)(?=$|[\s,\]}])/gi;
+/** An escape of a surrogate: half of a pair, or a whole pair's half. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 /** Half a surrogate pair, which no UTF-8 text can hold. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** A comma after a value and before the end of its object or array, which DuckDB's reader allows. */
@@ -49,6 +51,13 @@ const TRAILING_COMMA = /([^\s,[{])(\s*),(\s*[}\]])/g;
  * trailing comma; but no string with half a surrogate pair (`\ud800` alone).
  */
 function readable(text: string): boolean {
+  // Most values: plain JSON, with no \uD800-\uDFFF escape that could be half a pair.
+  try {
+    JSON.parse(text);
+    if (!SURROGATE_ESCAPE.test(text)) return true;
+  } catch {
+    // NaN, an infinity, a trailing comma: standardised below, or no JSON at all
+  }
   let standard = '';
   for (const [token] of text.matchAll(TOKENS)) {
     if (token[0] === '"') {

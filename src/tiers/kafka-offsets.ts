@@ -10,12 +10,12 @@ export interface KafkaPartitionRange {
 }
 
 /**
- * A partition's range for the day; the end of the range to read, [startOffset, readEnd), past the day's
- * last instant by the disorder allowance: where the read may stop (src/tiers/kafka-stop.ts); the high
- * watermark, past which it never reads; and whether retention may have removed some of the day's records.
+ * A partition's range for the day; `stop`, the first offset stamped the disorder allowance past the day's
+ * last instant: the first place the read may end (src/tiers/kafka-stop.ts); the high watermark, past
+ * which it never reads; and whether retention may have removed some of the day's records.
  */
 export interface KafkaDayRange extends KafkaPartitionRange {
-  readEnd: string;
+  stop: string;
   high: string;
   expired: boolean;
 }
@@ -33,15 +33,14 @@ export interface KafkaRangeQuery {
    * was listed: used instead of reading them now, which would take in what the sink wrote after the listing.
    */
   committed?: ReadonlyMap<number, string>;
-  /** How far a message's timestamp may be out of order within its partition: the read goes this much past the day. */
+  /** How far a message's timestamp may be out of order within its partition: the read ends no sooner than this past the day. */
   outOfOrderMs?: number;
 }
 
 /**
  * Every partition's range for the day, sorted by partition: the offsets whose timestamps fall in
- * [startMs, endMs) (from offsets-by-timestamp), the end of the range to read so that messages stamped out
- * of order by up to `outOfOrderMs` are found, the sink group's committed offset, and whether retention
- * may have removed records of the day.
+ * [startMs, endMs) (from offsets-by-timestamp), the first place the read may end (`outOfOrderMs` past
+ * the day's end), the sink group's committed offset, and whether retention may have removed records of the day.
  */
 export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise<KafkaDayRange[]> {
   const { topic } = query;
@@ -53,12 +52,13 @@ export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise
   // (a record is stamped when sent, appended up to delivery.timeout.ms later) break that by a bounded
   // amount. No record of the day lies before `start` (the first offset stamped at or after the day's
   // start, whatever the order), but one can lie after `end`, behind a record of the next day: the read
-  // goes on to the first offset stamped `margin` after the day's end, and the reader keeps the messages
-  // stamped in the day, so each message counts on its own day whichever day's read finds it.
+  // ends no sooner than the first offset stamped `margin` after the day's end (later where the day's
+  // messages lie past it, or a message stamped ahead misled the lookup: src/tiers/kafka-stop.ts), and the
+  // reader keeps the messages stamped in the day, so each counts on its own day whichever day's read finds it.
   const lookup = async (ms: number) => byPartition(await admin.fetchTopicOffsetsByTimestamp(topic, ms));
   const startOf = await lookup(query.startMs);
   const endOf = await lookup(query.endMs);
-  const readEndOf = margin > 0 ? await lookup(query.endMs + margin) : endOf;
+  const stopOf = margin > 0 ? await lookup(query.endMs + margin) : endOf;
   // Only for retention: records deleted before the low watermark may be of the day unless a record
   // still there, before the day's records, is stamped more than the allowance before the day.
   const earliestOf = margin > 0 ? await lookup(query.startMs - margin) : startOf;
@@ -71,12 +71,12 @@ export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise
         clamp(BigInt(of.get(w.partition)?.offset ?? w.high), lo, high);
       const start = at(startOf, low);
       const end = at(endOf, start);
-      const readEnd = at(readEndOf, end);
+      const stop = at(stopOf, end);
       return {
         partition: w.partition,
         startOffset: start.toString(),
         endOffset: end.toString(),
-        readEnd: readEnd.toString(),
+        stop: stop.toString(),
         high: high.toString(),
         committed: committed.get(w.partition) ?? null,
         // Expired: retention (or deleteRecords) has removed the partition's head (low watermark > 0)

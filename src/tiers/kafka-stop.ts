@@ -13,13 +13,14 @@
  * it as well, and the records after it are the earlier day's before they are the day's own.
  *
  * What no read counts, a message of a day lying more than `confirm` offsets past the end its own day's
- * read confirmed, is noticed by a later read that reaches it: it is stamped before that read's day, and
- * the `confirm` + 1 messages just before it are all stamped `outOfOrderMs` past that day's start, so they
- * confirmed a stop of its own day's read (whose day ends at that start or earlier) before it.
+ * read confirmed, is noticed by a later read that reaches it when it is stamped before that read's day
+ * and lies after `confirm` + 1 messages in a row all stamped `outOfOrderMs` past that day's start: those
+ * confirmed a stop of every earlier day's read (each day ends at that start or earlier) before it. So
+ * what is named is certainly missed; a message missed before any such run is not named.
  */
 
 /** How many offsets after a stop must hold no message stamped before the day's end for the read to end there. */
-export const KAFKA_STOP_CONFIRM_MESSAGES = 2000;
+export const KAFKA_STOP_CONFIRM_OFFSETS = 2000;
 
 /** The stops of one partition's read that did not hold: the first, how many, and what lay past them. */
 export interface BrokenStop {
@@ -51,9 +52,6 @@ export interface PartitionReadInit {
   high: bigint;
 }
 
-/** What to do with one message read. */
-export type Take = 'day' | 'other';
-
 export class PartitionRead {
   readonly partition: number;
   readonly start: bigint;
@@ -65,6 +63,11 @@ export class PartitionRead {
   private until: bigint;
   /** How many messages in a row, up to the last one read, are stamped outOfOrderMs past the day's start. */
   private run = 0;
+  /**
+   * Whether `confirm` + 1 such messages in a row were read: every earlier day's read then stopped before
+   * the last of them (see above), so each message stamped before the day that lies after them is missed.
+   */
+  private pastEarlierDays = false;
   broken: BrokenStop | null = null;
   missed: MissedMessages | null = null;
 
@@ -90,21 +93,22 @@ export class PartitionRead {
   }
 
   /**
-   * One message, in offset order: 'day' when it counts on the day. Offsets outside [start, end) are the
+   * One message, in offset order: whether it counts on the day. Offsets outside [start, end) are the
    * caller's to skip before asking.
    */
-  take(offset: bigint, stampMs: number): Take {
+  counts(offset: bigint, stampMs: number): boolean {
     const { startMs, endMs, marginMs, confirm } = this.day;
     const inDay = stampMs >= startMs && stampMs < endMs;
-    if (stampMs < startMs && this.run > confirm) this.miss(offset, stampMs);
+    if (stampMs < startMs && this.pastEarlierDays) this.miss(offset, stampMs);
     this.run = stampMs >= startMs + marginMs ? this.run + 1 : 0;
+    if (this.run > confirm) this.pastEarlierDays = true;
     if (this.stop !== null && offset === this.stop) this.stopStamp = stampMs;
     if (this.stop !== null && offset > this.stop && stampMs < endMs) {
       // Stamped before the day's end, yet past the stop: the stop does not end the day.
       if (this.broken) this.broken.stops++;
       else {
-        const [partition, stops, counted] = [this.partition, 1, 0];
-        this.broken = { partition, offset: this.stop.toString(), stampMs: this.stopStamp, stops, counted };
+        const offset = this.stop.toString();
+        this.broken = { partition: this.partition, offset, stampMs: this.stopStamp, stops: 1, counted: 0 };
       }
       this.stop = null;
       this.stopStamp = null;
@@ -117,7 +121,7 @@ export class PartitionRead {
     }
     // Found only because a stop did not hold.
     if (inDay && this.broken && this.stop === null) this.broken.counted++;
-    return inDay ? 'day' : 'other';
+    return inDay;
   }
 
   private miss(offset: bigint, stampMs: number): void {

@@ -3,7 +3,7 @@ import type { KafkaTierConfig } from '../config.js';
 import type { DayWindow, KafkaMessageRow } from '../domain.js';
 import { AbortedError, ConfigError, InternalError, ResourceError, TierError } from '../errors.js';
 import { readCommittedOffsets, readKafkaCluster, type BrokenStop, type MissedMessages } from './kafka.js';
-import { KAFKA_STOP_CONFIRM_MESSAGES } from './kafka-stop.js';
+import { KAFKA_STOP_CONFIRM_OFFSETS } from './kafka-stop.js';
 import type { KafkaDayRead, KafkaPin, KafkaTierReader } from './kafka-reader.js';
 
 /** The job's name for the clients: it shows in broker logs and in ACL audits. */
@@ -180,7 +180,8 @@ function brokenStopsWarning(region: string, cfg: KafkaTierConfig, window: DayWin
     (ahead
       ? 'A stop stamped a day or more past the day is a message from a producer whose clock is ahead: fix that ' +
         'clock, or have the brokers refuse such messages (log.message.timestamp.after.max.ms); until retention ' +
-        'removes it, every later day reads on from it and warns again'
+        'removes it, every later day reads from it to its own end and warns again (a read longer than ' +
+        `tiers.kafka.readTimeoutMs, ${cfg.readTimeoutMs} ms, makes the tier ERROR: raise it meanwhile)`
       : 'Records are out of order by more than the allowance: raise tiers.kafka.outOfOrderMs')
   );
 }
@@ -189,9 +190,9 @@ function brokenStopsWarning(region: string, cfg: KafkaTierConfig, window: DayWin
 function missedWarning(region: string, cfg: KafkaTierConfig, missed: MissedMessages[]): string {
   const count = missed.reduce((n, m) => n + m.count, 0);
   return (
-    `kafka: cluster ${region}: on ${cfg.topic}, ${plural(count, 'message')} stamped before the day ` +
-    `(${places(missed)}) lie more than ${KAFKA_STOP_CONFIRM_MESSAGES} offsets past the end their own day's read ` +
-    `confirmed: they count on no day. Records are out of order by more than tiers.kafka.outOfOrderMs ` +
-    `(${cfg.outOfOrderMs} ms): raise it`
+    `kafka: cluster ${region}: on ${cfg.topic}, at least ${plural(count, 'message')} stamped before the day ` +
+    `(the first: ${places(missed)}) ${count === 1 ? 'lies' : 'lie'} more than ${KAFKA_STOP_CONFIRM_OFFSETS} ` +
+    `offsets past where ${count === 1 ? 'its' : 'their'} own day's read ended: ${count === 1 ? 'it counts' : 'they count'} ` +
+    `on no day. Records are out of order by more than tiers.kafka.outOfOrderMs (${cfg.outOfOrderMs} ms): raise it`
   );
 }

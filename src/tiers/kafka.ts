@@ -4,7 +4,7 @@ import { throwIfAborted } from '../errors.js';
 import { headerValue, requestIdDecoder, type RequestIdSource } from './kafka-decode.js';
 import { CallerError, guarded, readError } from './kafka-failures.js';
 import { committedOffsets, fetchRanges, type KafkaPartitionRange } from './kafka-offsets.js';
-import { KAFKA_STOP_CONFIRM_MESSAGES, PartitionRead, type BrokenStop, type MissedMessages } from './kafka-stop.js';
+import { KAFKA_STOP_CONFIRM_OFFSETS, PartitionRead, type BrokenStop, type MissedMessages } from './kafka-stop.js';
 
 export type { RequestIdSource } from './kafka-decode.js';
 export type { KafkaPartitionRange } from './kafka-offsets.js';
@@ -63,12 +63,12 @@ export interface ReadKafkaClusterOptions {
   committed?: ReadonlyMap<number, string>;
   /**
    * How far a message's timestamp may be out of order within its partition (tiers.kafka.outOfOrderMs):
-   * the read goes on to the first offset stamped this much after endMs, and only messages stamped in
-   * [startMs, endMs) are kept.
+   * the read may end no sooner than the first offset stamped this much after endMs (src/tiers/kafka-stop.ts),
+   * and only messages stamped in [startMs, endMs) are kept.
    */
   outOfOrderMs?: number;
   /** How many offsets after that one must hold no message stamped before endMs for the read to end. Default 2000. */
-  stopConfirmMessages?: number;
+  stopConfirmOffsets?: number;
   /** Hand each message's value over as text (`compare`): decoding costs the read time, see the README. */
   withPayload?: boolean;
   signal?: AbortSignal;
@@ -99,8 +99,9 @@ const MAX_BYTES_PER_PARTITION = 1024 * 1024;
 const MAX_BYTES_PER_FETCH = 8 * 1024 * 1024;
 
 /**
- * Reads one cluster's messages of one day: per partition the offsets whose timestamps fall in
- * [startMs, endMs) (from offsets-by-timestamp, so only the day is read), hands facts to `onBatch`
+ * Reads one cluster's messages of one day: per partition from the first offset stamped at or after
+ * startMs (offsets-by-timestamp) to where the day's messages are known to end (src/tiers/kafka-stop.ts),
+ * keeping those stamped in [startMs, endMs); hands facts to `onBatch`
  * batch by batch (nothing is accumulated), and leaves no consumer group behind: it consumes with a
  * throwaway group that never commits and is deleted at the end.
  *
@@ -144,14 +145,14 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
       startMs: opts.startMs,
       endMs: opts.endMs,
       marginMs: opts.outOfOrderMs ?? 0,
-      confirm: opts.stopConfirmMessages ?? KAFKA_STOP_CONFIRM_MESSAGES,
+      confirm: opts.stopConfirmOffsets ?? KAFKA_STOP_CONFIRM_OFFSETS,
     };
     // Each partition holding anything at or after the day's start is read, at least over the messages that
     // confirm its stop: an empty range can be one a message stamped ahead emptied.
     const reads = ranges.map(
       (r) =>
         new PartitionRead(
-          { partition: r.partition, start: BigInt(r.startOffset), stop: BigInt(r.readEnd), high: BigInt(r.high) },
+          { partition: r.partition, start: BigInt(r.startOffset), stop: BigInt(r.stop), high: BigInt(r.high) },
           day,
         ),
     );
@@ -305,7 +306,7 @@ async function consume(
         if (offset < r.start || offset >= r.end) continue;
         const timestampMs = Number(m.timestamp);
         // The range read is wider than the day (outOfOrderMs): a message counts on its own day only.
-        if (r.take(offset, timestampMs) !== 'day') continue;
+        if (!r.counts(offset, timestampMs)) continue;
         facts.push({
           cluster,
           partition: batch.partition,

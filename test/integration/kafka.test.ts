@@ -459,7 +459,7 @@ describe('messages stamped out of order within a partition', () => {
         endMs: END_MS,
         outOfOrderMs: 0,
         sinkGroup: undefined,
-        stopConfirmMessages: 0,
+        stopConfirmOffsets: 0,
       });
       expect(day.facts.map((f) => f.requestId)).toEqual(['a-1', 'a-3', 'a-4']);
       expect(day.result.brokenStops).toEqual([]);
@@ -614,7 +614,7 @@ describe('reads that go on past their stop, over several fetches', () => {
       ]);
       expect(next.result.missed).toEqual([{ partition: 0, offset: String(TRAP), stampMs: END_MS - 60_000, count: 1 }]);
       // With the stop checked by 3,000 offsets, the day's read finds it, and the next names nothing.
-      const wide = { topic, outOfOrderMs: 300_000, sinkGroup: undefined, stopConfirmMessages: 3_000 };
+      const wide = { topic, outOfOrderMs: 300_000, sinkGroup: undefined, stopConfirmOffsets: 3_000 };
       const day = await read('EUS2', wide);
       expect(day.facts.map((f) => f.requestId)).toContain(idOf(TRAP));
       const after = await read('EUS2', { ...wide, startMs: END_MS, endMs: END_MS + DAY_MS });
@@ -638,11 +638,12 @@ describe('reads that go on past their stop, over several fetches', () => {
           'read went on and counted 2510 messages of the day found past it. A stop stamped a day or more past ' +
           'the day is a message from a producer whose clock is ahead: fix that clock, or have the brokers refuse ' +
           'such messages (log.message.timestamp.after.max.ms); until retention removes it, every later day ' +
-          'reads on from it and warns again',
-        `kafka: cluster EUS2: on ${topic}, 1 message stamped before the day (partition 0 at offset 3500 ` +
-          "(stamped 2025-03-10T23:59:00.000Z)) lie more than 2000 offsets past the end their own day's read " +
-          'confirmed: they count on no day. Records are out of order by more than tiers.kafka.outOfOrderMs ' +
-          '(300000 ms): raise it',
+          'reads from it to its own end and warns again (a read longer than tiers.kafka.readTimeoutMs, ' +
+          '30000 ms, makes the tier ERROR: raise it meanwhile)',
+        `kafka: cluster EUS2: on ${topic}, at least 1 message stamped before the day (the first: partition 0 ` +
+          'at offset 3500 (stamped 2025-03-10T23:59:00.000Z)) lies more than 2000 offsets past where its own ' +
+          "day's read ended: it counts on no day. Records are out of order by more than " +
+          'tiers.kafka.outOfOrderMs (300000 ms): raise it',
       ]);
     },
     TEST_TIMEOUT_MS,

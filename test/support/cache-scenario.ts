@@ -67,7 +67,8 @@ export async function csvs(out: string): Promise<Record<string, string>> {
 
 /**
  * Reconciles `days` (first to last) of the data below `dir` with a config of `config` (written as
- * `<out>.json`) into `dir/out`, and returns its CSVs: the run must log no ERROR and no `bad` message.
+ * `<out>.json`) into `dir/out`, and returns its CSVs: the run must log no ERROR and no `bad` message, and
+ * `logs` when given.
  */
 export async function rangeCsvs(
   dir: string,
@@ -75,11 +76,13 @@ export async function rangeCsvs(
   config: Record<string, unknown>,
   out: string,
   bad: RegExp,
+  logs?: RegExp,
 ): Promise<Record<string, string>> {
   const file = await writeConfig(dir, config, `${out}.json`);
   const run = await reconcileRange(file, days[0]!, days.at(-1)!, path.join(dir, out));
   expect(run.stderr).not.toMatch(/ERROR/);
   expect(run.stderr).not.toMatch(bad);
+  if (logs) expect(run.stderr).toMatch(logs);
   return csvs(path.join(dir, out));
 }
 
