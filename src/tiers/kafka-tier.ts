@@ -118,7 +118,10 @@ export function createKafkaTier(
               ),
           });
           read.offsetTotals.set(c.region, result.offsetTotal);
-          const withData = result.partitions.filter((p) => p.startOffset !== p.endOffset);
+          // The partitions with messages of the day: by the lookups, or, where a message stamped ahead emptied
+          // their ranges but the read found messages, every partition.
+          const ranged = result.partitions.filter((p) => p.startOffset !== p.endOffset);
+          const withData = ranged.length > 0 || result.messagesRead === 0 ? ranged : result.partitions;
           if (c.sinkGroup && withData.length > 0 && withData.every((p) => p.committed === null)) {
             // Every message then counts as in flight: more likely a misspelt group than a sink that
             // wrote nothing.

@@ -231,11 +231,11 @@ async function read(region: Region, over: Partial<Parameters<typeof readKafkaClu
 }
 
 /** The Kafka tier over EUS2's broker alone, as the config makes it: ids from keys. */
-function eus2Tier(topic: string, outOfOrderMs: number): ReturnType<typeof createKafkaTier> {
+function eus2Tier(topic: string, outOfOrderMs: number, sinkGroup?: string): ReturnType<typeof createKafkaTier> {
   return createKafkaTier(
     {
       topic,
-      clusters: { EUS2: { brokers: [brokers.brokers.EUS2!], ssl: false } },
+      clusters: { EUS2: { brokers: [brokers.brokers.EUS2!], ssl: false, ...(sinkGroup ? { sinkGroup } : {}) } },
       siteHeader: SITE_HEADER,
       requestId: { from: 'key' },
       connectionTimeoutMs: 3_000,
@@ -645,6 +645,36 @@ describe('reads that go on past their stop, over several fetches', () => {
           "day's read ended: it counts on no day. Records are out of order by more than " +
           'tiers.kafka.outOfOrderMs (300000 ms): raise it',
       ]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'a sink group that committed nothing is named, though the lookups put no message in the day',
+    async () => {
+      expect(await warningsOf(topic, 'no-such-group', END_MS)).toContain(noCommits(topic));
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+/** The warning for a sink group that committed nothing, on `topic`. */
+const noCommits = (topic: string): string =>
+  `kafka: cluster EUS2: sink group "no-such-group" has no committed offsets on ${topic}; ` +
+  'check tiers.kafka.clusters.EUS2.sinkGroup';
+
+/** The warnings of the EUS2 tier's read of the day from `startMs`, with `sinkGroup`. */
+async function warningsOf(topic: string, sinkGroup: string, startMs = START_MS): Promise<string[]> {
+  const window = { day: 'd', startMs, endMs: startMs + (END_MS - START_MS) };
+  return (await eus2Tier(topic, 300_000, sinkGroup).readDay(window, async () => undefined)).warnings;
+}
+
+describe('a sink group with no committed offsets', () => {
+  test(
+    'is named as likely misspelt, and a group that committed is not',
+    async () => {
+      expect(await warningsOf(TOPIC, 'no-such-group')).toEqual([noCommits(TOPIC)]);
+      expect(await warningsOf(TOPIC, SINK_GROUP)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );
