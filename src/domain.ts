@@ -5,6 +5,8 @@ export type DayKey = string;
 export type Site = string;
 export const UNKNOWN_SITE = 'UNKNOWN';
 export const ALL_SITES = 'ALL';
+/** Milliseconds in a UTC day. */
+export const DAY_MS = 86_400_000;
 
 export type TierName = 'proxy' | 'kafka' | 'gcs' | 'bigquery';
 

@@ -1,9 +1,8 @@
 import { BigQuery, type TableField } from '@google-cloud/bigquery';
+import { DAY_MS } from '../domain.js';
 import { InternalError } from '../errors.js';
 import { abortable } from './jobs.js';
 import { quote, type TableRef } from './names.js';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The {{status_value}} of a proxy table's queries: its status column as an INT64 — as it is when

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import type { KafkaTierConfig } from '../config.js';
-import type { DayWindow, KafkaMessageRow } from '../domain.js';
+import { DAY_MS, type DayWindow, type KafkaMessageRow } from '../domain.js';
 import { AbortedError, ConfigError, InternalError, ResourceError, TierError } from '../errors.js';
 import { readCommittedOffsets, readKafkaCluster, type BrokenStop, type MissedMessages } from './kafka.js';
 import { KAFKA_STOP_CONFIRM_OFFSETS } from './kafka-stop.js';
@@ -155,8 +155,6 @@ export function createKafkaTier(
   };
 }
 
-const DAY_MS = 86_400_000;
-
 const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
 const stamped = (ms: number | null): string => (ms === null ? 'no message' : `stamped ${new Date(ms).toISOString()}`);
 const where = (p: { partition: number; offset: string; stampMs: number | null }): string =>
@@ -192,10 +190,11 @@ function brokenStopsWarning(region: string, cfg: KafkaTierConfig, window: DayWin
 /** The warning for messages of earlier days that lie past the end their own day's read confirmed. */
 function missedWarning(region: string, cfg: KafkaTierConfig, missed: MissedMessages[]): string {
   const count = missed.reduce((n, m) => n + m.count, 0);
+  const [lie, their, they] = count === 1 ? ['lies', 'its', 'it counts'] : ['lie', 'their', 'they count'];
   return (
     `kafka: cluster ${region}: on ${cfg.topic}, at least ${plural(count, 'message')} stamped before the day ` +
-    `(the first: ${places(missed)}) ${count === 1 ? 'lies' : 'lie'} more than ${KAFKA_STOP_CONFIRM_OFFSETS} ` +
-    `offsets past where ${count === 1 ? 'its' : 'their'} own day's read ended: ${count === 1 ? 'it counts' : 'they count'} ` +
-    `on no day. Records are out of order by more than tiers.kafka.outOfOrderMs (${cfg.outOfOrderMs} ms): raise it`
+    `(the first: ${places(missed)}) ${lie} more than ${KAFKA_STOP_CONFIRM_OFFSETS} offsets past where ${their} ` +
+    `own day's read ended: ${they} on no day. Records are out of order by more than tiers.kafka.outOfOrderMs ` +
+    `(${cfg.outOfOrderMs} ms): raise it`
   );
 }

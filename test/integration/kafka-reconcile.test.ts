@@ -133,17 +133,7 @@ describe('the kafka tier read from two regional brokers', () => {
   it('the sink offsets are read before the landed tier is listed: what the sink commits after that stays in flight', async () => {
     const dir = await tempDir();
     const days = ['2025-03-09'];
-    const gen = new ScenarioGenerator({
-      seed: 21,
-      days,
-      timezone: 'UTC',
-      sites: ['US', 'CA', 'MX'],
-      eventsPerDay: 300,
-      mix: { ...DEFAULT_MIX, inFlight: 0.05 },
-      malformedPerDay: 0,
-      regions: REGIONS,
-      kafka: true,
-    });
+    const gen = utcDay(21, 300, { ...DEFAULT_MIX, inFlight: 0.05 });
     const messages: KafkaMessage[] = [];
     const written = await writeScenario(gen, dir, { onKafka: (m) => void messages.push(...m) });
     const topic = `${TOPIC}-pin`;
@@ -207,17 +197,7 @@ describe('the kafka tier read from two regional brokers', () => {
   it('a broker stopped in the middle of a count makes the kafka tier ERROR, naming the cluster; nothing else is lost', async () => {
     const dir = await tempDir();
     const days = ['2025-03-09'];
-    const gen = new ScenarioGenerator({
-      seed: 11,
-      days,
-      timezone: 'UTC',
-      sites: ['US', 'CA', 'MX'],
-      eventsPerDay: 300,
-      mix: DEFAULT_MIX,
-      malformedPerDay: 0,
-      regions: REGIONS,
-      kafka: true,
-    });
+    const gen = utcDay(11, 300);
     const written = await writeScenario(gen, dir);
     const configFile = path.join(dir, 'config.json');
     await writeScenarioConfig(configFile, gen, written);
@@ -290,17 +270,7 @@ describe('the kafka tier read from two regional brokers', () => {
   it('a broker that is down makes the kafka tier ERROR for its days, naming the cluster; the other tiers are still reported', async () => {
     const dir = await tempDir();
     const days = ['2025-03-09'];
-    const gen = new ScenarioGenerator({
-      seed: 7,
-      days,
-      timezone: 'UTC',
-      sites: ['US', 'CA', 'MX'],
-      eventsPerDay: 50,
-      mix: DEFAULT_MIX,
-      malformedPerDay: 0,
-      regions: REGIONS,
-      kafka: true,
-    });
+    const gen = utcDay(7, 50);
     const written = await writeScenario(gen, dir);
     const configFile = path.join(dir, 'config.json');
     await writeScenarioConfig(configFile, gen, written);
@@ -358,4 +328,21 @@ function parseKafka(clusters: Record<string, { brokers: string[]; sinkGroup: str
     readTimeoutMs: 60_000,
     outOfOrderMs: 300_000,
   };
+}
+
+/** One UTC day of `eventsPerDay` events in the three sites, both regions published, no malformed lines. */
+function utcDay(seed: number, eventsPerDay: number, mix = DEFAULT_MIX): ScenarioGenerator {
+  const days = ['2025-03-09'];
+  const regions = REGIONS;
+  return new ScenarioGenerator({
+    seed,
+    days,
+    timezone: 'UTC',
+    sites: ['US', 'CA', 'MX'],
+    eventsPerDay,
+    mix,
+    malformedPerDay: 0,
+    regions,
+    kafka: true,
+  });
 }
