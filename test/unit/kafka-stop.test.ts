@@ -40,6 +40,10 @@ function readDay(
 
 const at = (day: number, hours: number): number => T0 + day * DAY_MS + hours * 3_600_000;
 
+/** A read of day `day` (no margin) over `range`, confirmed by `confirm` messages. */
+const dayRead = (range: ConstructorParameters<typeof PartitionRead>[0], day: number, confirm: number) =>
+  new PartitionRead(range, { startMs: at(day, 0), endMs: at(day + 1, 0), marginMs: 0, confirm });
+
 describe('a partition in order', () => {
   const stamps = [at(0, 1), at(0, 5), at(0, 23.9), at(1, 0.1), at(1, 2), at(2, 1)];
 
@@ -50,19 +54,13 @@ describe('a partition in order', () => {
   });
 
   test('the read never goes past the high watermark, and a day after every message reads nothing', () => {
-    const read = new PartitionRead(
-      { partition: 3, start: 6n, stop: 6n, high: 6n },
-      { startMs: at(3, 0), endMs: at(4, 0), marginMs: 0, confirm: 2000 },
-    );
+    const read = dayRead({ partition: 3, start: 6n, stop: 6n, high: 6n }, 3, 2000);
     expect(read.end).toBe(6n);
     expect(read.doneAt(5n)).toBe(true);
   });
 
   test('a stop is confirmed by `confirm` messages: the read ends right after them', () => {
-    const read = new PartitionRead(
-      { partition: 0, start: 0n, stop: 3n, high: 6n },
-      { startMs: at(0, 0), endMs: at(1, 0), marginMs: 0, confirm: 1 },
-    );
+    const read = dayRead({ partition: 0, start: 0n, stop: 3n, high: 6n }, 0, 1);
     expect(read.end).toBe(5n);
     expect(read.doneAt(4n)).toBe(true);
     expect(read.doneAt(3n)).toBe(false);
