@@ -9,6 +9,12 @@
 -- (a '-' fifth) tries the ISO cast first and skips the BIGINT cast that always fails on it; when the ISO
 -- cast fails too ('123e-5' is a number with a '-' fifth), the rest of the chain runs, so every text gets
 -- what the chain alone gives: no text that casts as a timestamp also casts as BIGINT.
+-- Each cast sees only text it may take. The timestamp cast: ISO's characters (digits, '-:.+', 'T', 'Z',
+-- space). A zone name is no ISO-8601, and DuckDB 1.5's vectorised cast keeps a named zone ('…
+-- America/New_York', '… EST') for the offset-less texts after it in the same vector, which moved up to
+-- 2,047 other lines by hours. The number casts (timestamp and status): no text with '_', 'x' or 'b' in
+-- either case, the only characters beyond a decimal number's that they take ('0xC8', '0b11001000' and
+-- '2_00' were 200; no JSON number or digit string has them).
   SELECT
     folder_day,
     folder_epoch_day,
@@ -20,7 +26,8 @@
     -- spaces trimmed, and only they (both engines alike: BigQuery's TRIM() takes all whitespace, DuckDB's some)
     nullif(upper(trim(site_raw, ' ')), '') AS site_value,
     -- an HTTP status is a whole number: '200.0' is 200, but '200.5' is none (the INTEGER cast rounds it to 201)
-    CASE WHEN contains(status_raw, '.') OR contains(status_raw, 'e') OR contains(status_raw, 'E')
+    CASE WHEN NOT status_num THEN NULL
+         WHEN contains(status_raw, '.') OR contains(status_raw, 'e') OR contains(status_raw, 'E')
          THEN CASE WHEN try_cast(trim(status_raw) AS DECIMAL(38, 18))
                         = floor(try_cast(trim(status_raw) AS DECIMAL(38, 18)))
                    THEN try_cast(try_cast(trim(status_raw) AS DECIMAL(38, 18)) AS INTEGER) END
@@ -38,15 +45,29 @@
       AS blank_file
   FROM (
     SELECT *, CASE WHEN substr(ts_raw, 5, 1) = '-'
-                     THEN coalesce(epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
-                                   CASE WHEN contains(ts_raw, '.') OR contains(ts_raw, 'e') OR contains(ts_raw, 'E')
+                     THEN coalesce(CASE WHEN NOT contains(substr(ts_raw, strpos(ts_raw, ':')), ' ')
+                                        THEN epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)) END,
+                                   CASE WHEN ts_num AND (contains(ts_raw, '.') OR contains(ts_raw, 'e')
+                                                        OR contains(ts_raw, 'E'))
                                         THEN try_cast(floor(try_cast(ts_raw AS DECIMAL(38, 18))) AS BIGINT) END,
-                                   try_cast(ts_raw AS BIGINT),
-                                   try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT))
-                     ELSE coalesce(CASE WHEN contains(ts_raw, '.') OR contains(ts_raw, 'e') OR contains(ts_raw, 'E')
+                                   CASE WHEN ts_num THEN try_cast(ts_raw AS BIGINT) END,
+                                   CASE WHEN ts_num THEN try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT) END)
+                     ELSE coalesce(CASE WHEN ts_num AND (contains(ts_raw, '.') OR contains(ts_raw, 'e')
+                                                        OR contains(ts_raw, 'E'))
                                         THEN try_cast(floor(try_cast(ts_raw AS DECIMAL(38, 18))) AS BIGINT) END,
-                                   try_cast(ts_raw AS BIGINT),
-                                   epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)),
-                                   try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT)) END AS ts_parsed
-    FROM raw
+                                   CASE WHEN ts_num THEN try_cast(ts_raw AS BIGINT) END,
+                                   CASE WHEN NOT contains(substr(ts_raw, strpos(ts_raw, ':')), ' ')
+                                        THEN epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)) END,
+                                   CASE WHEN ts_num THEN try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT) END) END AS ts_parsed
+    FROM (
+      -- whether the number casts may see the text: they also take hex, binary and underscores, JSON does not
+      SELECT *,
+        CASE WHEN ts_raw >= '1' AND ts_raw < ':' THEN NOT contains(ts_raw, '_')
+             ELSE NOT (contains(ts_raw, '_') OR contains(ts_raw, 'x') OR contains(ts_raw, 'X') OR contains(ts_raw, 'b')
+                       OR contains(ts_raw, 'B')) END AS ts_num,
+        CASE WHEN status_raw >= '1' AND status_raw < ':' THEN NOT contains(status_raw, '_')
+             ELSE NOT (contains(status_raw, '_') OR contains(status_raw, 'x') OR contains(status_raw, 'X')
+                       OR contains(status_raw, 'b') OR contains(status_raw, 'B')) END AS status_num
+      FROM raw
+    )
   ){{keep}}

@@ -29,11 +29,13 @@ export async function statusValue(
   // Rounded to 18 places as the files' DECIMAL(38, 18) rounds (half away from zero), so '200.0…01' with
   // more places is 200 in both.
   const exact = `ROUND(SAFE_CAST(${text} AS BIGNUMERIC), 18)`;
+  // Only a decimal number's characters: BigQuery's casts also take hex ('0xC8' is 200), which no log line's is.
   const value =
     type === 'INTEGER' || type === 'INT64'
       ? quote(column)
-      : `IF(REGEXP_CONTAINS(${text}, r'[.eE]'), IF(${exact} = TRUNC(${exact}), SAFE_CAST(${exact} AS INT64), NULL), ` +
-        `SAFE_CAST(${text} AS INT64))`;
+      : `IF(NOT REGEXP_CONTAINS(${text}, r'^[-+.0-9eE]+$'), NULL, ` +
+        `IF(REGEXP_CONTAINS(${text}, r'[.eE]'), IF(${exact} = TRUNC(${exact}), SAFE_CAST(${exact} AS INT64), NULL), ` +
+        `SAFE_CAST(${text} AS INT64)))`;
   // Past a 32-bit integer it is no status, as for the files and the embedded engine (an INTEGER there).
   return `IF(${value} BETWEEN -2147483648 AND 2147483647, ${value}, NULL)`;
 }

@@ -234,6 +234,57 @@ describe('parity reconcile', () => {
     });
   });
 
+  it('reads a timestamp with a zone name as none, and the offset-less lines after it in UTC (DuckDB kept the zone)', async () => {
+    const dir = await tempDir();
+    // Before 0.3.2 the engine's cast took '… Pacific/Kiritimati' (UTC+14) and kept that zone for the
+    // offset-less texts after it in its vector: these 40 lines counted on 03-08, 14 h early.
+    const naive = Array.from({ length: 40 }, (_, i) => `2025-03-09T${String(i % 24).padStart(2, '0')}:00:00`);
+    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [
+      `{"timestamp":"2025-03-09T12:00:00 Pacific/Kiritimati","request_id":"z1","site":"US","status":200}`,
+      `{"timestamp":"2025-03-09 12:00:00 EST","request_id":"z2","site":"US","status":200}`,
+      ...naive.map((at, i) => ok(`n${i}`, at)),
+    ]);
+    await writeNdjson(
+      path.join(dir, 'landed/dt=2025-03-09/a.jsonl'),
+      naive.map((at, i) => landed(`n${i}`, `${at}Z`)),
+    );
+    const out = path.join(dir, 'out');
+    await reconcileUsRange(dir, '2025-03-08', '2025-03-09', out);
+    expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({
+      proxy_requests: '40',
+      gcs_records: '40',
+      proxy_malformed: '2',
+      parity_pct: '100.0000',
+    });
+    expect(row((await report(out, '2025-03-08')).parity, 'US')).toMatchObject({
+      proxy_requests: '0',
+      gcs_records: '0',
+    });
+  });
+
+  it('takes only decimal digits as a number: a status or timestamp in hex, binary or with underscores is none', async () => {
+    const dir = await tempDir();
+    const at = '2025-03-09T10:00:00Z';
+    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), [
+      ...['0xC8', '0b11001000', '2_00', '0x19d', '4_1_3'].map(
+        (status, i) => `{"timestamp":"${at}","request_id":"h${i}","site":"US","status":"${status}"}`,
+      ),
+      `{"timestamp":"1_741_514_400_000","request_id":"t1","site":"US","status":200}`,
+      `{"timestamp":"0x1957A1E4D00","request_id":"t2","site":"US","status":200}`,
+      `{"timestamp":" 1741514400000\\t","request_id":"w1","site":"US","status":"\\t200 "}`,
+    ]);
+    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/a.jsonl'), [landed('w1', at)]);
+    const out = path.join(dir, 'out');
+    await reconcileUsDay(dir, '2025-03-09', out);
+    expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({
+      proxy_requests: '1',
+      proxy_accepted: '1',
+      rejected_413: '0',
+      proxy_malformed: '7',
+      parity_pct: '100.0000',
+    });
+  });
+
   it('trims a site header of spaces only, as the bigquery engine does: a tab or a no-break space names no site', async () => {
     const dir = await tempDir();
     const at = '2025-03-09T10:00:00Z';
