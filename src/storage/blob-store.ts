@@ -3,8 +3,8 @@ export interface BlobObject {
   /** Shown in messages and used as the object's identity: `gs://bucket/name` or an absolute path. */
   url: string;
   /**
-   * What makes two listings the same object, when `url` does not: a local file's resolved path (a symlink and its
-   * target).
+   * What makes two listings the same object, when `url` does not: a local file's device and inode (a symlink or a
+   * hard link and its target).
    */
   key?: string;
   /** Decompress while staging: the name ends in `.gz`, or the object says `Content-Encoding: gzip`. */

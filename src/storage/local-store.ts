@@ -38,7 +38,7 @@ export class LocalBlobStore implements BlobStore {
         const real = await resolved(prefix, this.tier);
         yield {
           url: prefix,
-          key: real,
+          key: fileKey(s),
           gzip: prefix.toLowerCase().endsWith('.gz'),
           size: Number(s.size),
           // stat follows the links realpath resolves: the same file
@@ -51,16 +51,17 @@ export class LocalBlobStore implements BlobStore {
     const files: { path: string; real: string }[] = [];
     await walk(prefix, files, this.tier);
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    // A symlink to a file read under another name is the same object: counted once, under its first name.
+    // A symlink or a hard link to a file read under another name is the same object: counted once, under its
+    // first name.
     const seen = new Set<string>();
     for (const f of files) {
-      if (seen.has(f.real)) continue;
-      seen.add(f.real);
-      const identity = await stat(f.real, { bigint: true }).then(
-        (st) => fileIdentity(f.real, st),
-        () => undefined, // gone since the walk: staging reports it; nothing is cached under no identity
-      );
-      yield { url: f.path, key: f.real, gzip: f.path.toLowerCase().endsWith('.gz'), ...(identity ? { identity } : {}) };
+      // gone since the walk: staging reports it; nothing is cached under no identity
+      const st = await stat(f.real, { bigint: true }).catch(() => undefined);
+      const key = st ? fileKey(st) : f.real;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const identity = st ? fileIdentity(f.real, st) : undefined;
+      yield { url: f.path, key, gzip: f.path.toLowerCase().endsWith('.gz'), ...(identity ? { identity } : {}) };
     }
   }
 
@@ -117,6 +118,9 @@ async function resolved(file: string, tier: string): Promise<string> {
     );
   }
 }
+
+/** What names one file however it is reached (a symlink, a hard link): its device and inode. */
+const fileKey = (s: BigIntStats): string => `inode:${s.dev}:${s.ino}`;
 
 /**
  * A file's content, as far as the cache can tell without reading it: where it really is, its inode, size,

@@ -134,7 +134,7 @@ export async function readRecordTier(
               textCopy(scratch),
               signal,
             );
-            staged.push({ path: file, url: object.url, folderDay, identity: object.identity });
+            staged.push({ path: await globSafe(file, scratch), url: object.url, folderDay, identity: object.identity });
             return;
           }
           const stored = await store.fetchStored(object, `${scratch}.gz`, signal);
@@ -161,7 +161,10 @@ export async function readRecordTier(
             return;
           }
           // The engine tells gzip by a lower-case .gz; any other spelling is read through a link so named.
-          const file = stored.path.endsWith('.gz') ? stored.path : await linkedAs(stored.path, `${scratch}.gz`);
+          const file =
+            stored.path.endsWith('.gz') && !globUnsafe(stored.path)
+              ? stored.path
+              : await linkedAs(stored.path, `${scratch}.gz`);
           const check = checkLimit(() => verifyGzip(file, signal)).then(
             () => null,
             (e: unknown) => (signal?.aborted ? null : failed(object.url, folderDay, notGzip(tier, object, e))),
@@ -192,6 +195,17 @@ export async function readRecordTier(
 function textCopy(scratch: string): string {
   return scratch.replace(/\.ndjson$/, '-text.ndjson');
 }
+
+/**
+ * A name the engine cannot take literally: its readers glob a path with `*`, `?` or `[` (escaped in
+ * brackets, src/engine/load-sql.ts), and in a glob a backslash splits the path as `/` does, so
+ * `\\b*.jsonl` read `b*.jsonl` and `x\\*.jsonl` nothing. Such a file is read through a link.
+ */
+const globUnsafe = (file: string): boolean => file.includes('\\') && /[[*?]/.test(file);
+
+/** `file` itself, or a link to it at `link` when the engine could not read it by its name. */
+const globSafe = (file: string, link: string): Promise<string> =>
+  globUnsafe(file) ? linkedAs(file, link) : Promise.resolve(file);
 
 async function linkedAs(target: string, link: string): Promise<string> {
   await symlink(target, link);

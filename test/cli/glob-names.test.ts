@@ -5,7 +5,7 @@ import { tempDir, writeNdjson } from '../support/files.js';
 const DAYS = ['2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'];
 
 /**
- * Object names with `[`, `*` or `?` in them, beside the names such a pattern would match: DuckDB reads
+ * Object names with `[`, `*` or `?` in them (and a backslash), beside the names such a pattern would match: DuckDB reads
  * a path with those characters as a glob, so without escaping `r[ab].jsonl` read `ra.jsonl` and
  * `st*ar.jsonl` read `stXar.jsonl` too (a line dropped or counted twice). Each object must be read
  * exactly once, whichever way the engine reads it: a scan per folder, one scan for a long batch
@@ -19,6 +19,11 @@ const NAMES: [string, string][] = [
   ['stXar.jsonl.gz', 'stXar.jsonl.gz'],
   ['q?.jsonl', 'q_.jsonl'],
   ['qq.jsonl', 'qq.jsonl'],
+  // In a glob a backslash splits the path as `/` does: `\b*.jsonl` read `b*.jsonl`, `x\[.jsonl.gz` nothing.
+  ['b*.jsonl', 'b_star.jsonl'],
+  ['\\b*.jsonl', 'bs_b_star.jsonl'],
+  ['x\\[.jsonl.gz', 'x_bs_bracket.jsonl.gz'],
+  ['a\\b.jsonl', 'a_bs_b.jsonl'],
 ];
 
 async function writeTwins(root: string): Promise<{ glob: string; plain: string }> {
