@@ -6,6 +6,7 @@ import { explainBadDay } from './dates.js';
 import type { DayKey } from './domain.js';
 import { AbortedError, ConfigError, OutputError, ResourceError, TierError, UsageError } from './errors.js';
 import { EXIT } from './exit.js';
+import { oneLine } from './log/logger.js';
 
 /** What every job command (reconcile, daily, backfill) shares. */
 export interface JobOptions {
@@ -143,7 +144,7 @@ export async function main(argv: string[], runRequest: RunRequest): Promise<numb
   // its log is JSON, so that an alert on ERROR lines sees a run that ended without its reports.
   let json = argvLogsJson(argv);
   const fail = (code: number, prefix: string, message: string, fields: Record<string, unknown> = {}): number => {
-    process.stderr.write(json ? errorLine(message, code, fields) : `${prefix}${message}\n`);
+    process.stderr.write(json ? errorLine(message, code, fields) : `${prefix}${oneLine(message)}\n`);
     return code;
   };
   try {
@@ -173,7 +174,12 @@ export async function main(argv: string[], runRequest: RunRequest): Promise<numb
     if (e instanceof AbortedError || stoppedBy)
       return fail(stoppedBy === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint, '', new AbortedError().message);
     const bug = 'internal error (a bug, please report): ';
-    if (!json) return fail(EXIT.internal, bug, (e as Error).stack ?? String(e));
+    // A bug's stack keeps its lines: written as they are, the control characters of its message escaped.
+    if (!json) {
+      const frames = ((e as Error).stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+      process.stderr.write([`${bug}${oneLine(String(e))}`, ...frames].join('\n') + '\n');
+      return EXIT.internal;
+    }
     return fail(EXIT.internal, '', `${bug}${String(e)}`, { stack: (e as Error).stack ?? null });
   } finally {
     process.off('SIGINT', onSignal);

@@ -7,10 +7,18 @@ export interface Logger {
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
-/** Plain lines on stderr, so that stdout stays for results. */
+/**
+ * `s` on one line: each control character (a newline, an escape sequence in an object name from the logs)
+ * as `\xNN`, so that text from the data can neither forge a line nor drive the terminal.
+ */
+export function oneLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Plain lines on stderr, so that stdout stays for results; each message on its one line. */
 export function textLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
   const line = (level: string) => (message: string) =>
-    stream.write(`${level === 'INFO' ? '' : `${level}: `}${message}\n`);
+    stream.write(`${level === 'INFO' ? '' : `${level}: `}${oneLine(message)}\n`);
   return { info: line('INFO'), warn: line('WARNING'), error: line('ERROR') };
 }
 

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { timeInZone } from '../dates.js';
+import { oneLine } from '../log/logger.js';
 import { ALL_SITES, type DayKey, type RowStatus, type WorstWindow } from '../domain.js';
 import type { ParityColumn, ParityRow } from './columns.js';
 import { type CsvOptions, DEFAULT_CSV_OPTIONS, guardCell } from './csv.js';
@@ -158,11 +159,6 @@ function shortPct(p: string): string {
 
 function text(v: unknown): string | null {
   return v === null || v === undefined || v === '' ? null : String(v);
-}
-
-/** Control characters (a newline in an object name) never break a summary's one line. */
-function oneLine(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 // ---------------------------------------------------------------------------------------------

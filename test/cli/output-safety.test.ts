@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
@@ -173,6 +173,24 @@ describe('reports stay whole and safe with hostile request ids', () => {
     expect(String(errors[0]!.message)).toContain(`/${evil}.jsonl.gz: not valid gzip`);
     expect(lines.at(-1)).toMatchObject({ message: 'run finished', exit_code: 3 });
   });
+
+  it('a text log shows a hostile object name on its one line, its control characters escaped', async () => {
+    const dir = await tempDir();
+    const evil = 'e\x1b]0;pwned\x07\x1b[2J\nERROR: forged';
+    await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), [ok('a')]);
+    await mkdir(path.join(dir, `landed/dt=${DAY}`), { recursive: true });
+    await writeFile(path.join(dir, `landed/dt=${DAY}/${evil}.jsonl.gz`), gzipSync('{"timestamp":1}\n').subarray(0, 12));
+    const out = path.join(dir, 'out');
+    const config = await writeConfig(dir);
+    const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out, '--log-format', 'text']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('ERROR: forged'))).toEqual([]);
+    expect(
+      lines.some((l) => l.includes('e\\x1b]0;pwned\\x07\\x1b[2J\\x0aERROR: forged.jsonl.gz: not valid gzip')),
+    ).toBe(true);
+  });
 });
 
 describe('request ids keep their exact bytes', () => {
@@ -224,7 +242,7 @@ describe('objects are read once and whole', () => {
     });
   });
 
-  it('a symlink to a file already read counts it once, in the same folder or reached from another location', async () => {
+  it('a symlink or a hard link to a file already read counts it once, in the same folder or from another location', async () => {
     const dir = await tempDir();
     const ids = Array.from({ length: 10 }, (_, i) => `id-${i}`);
     const file = path.join(dir, `proxy/dt=${DAY}/a.jsonl`);
@@ -235,6 +253,8 @@ describe('objects are read once and whole', () => {
     await symlink(file, path.join(dir, `proxy/dt=${DAY}/b.jsonl`));
     await mkdir(path.join(dir, `mirror/dt=${DAY}`), { recursive: true });
     await symlink(file, path.join(dir, `mirror/dt=${DAY}/c.jsonl`));
+    await link(file, path.join(dir, `proxy/dt=${DAY}/d.jsonl`));
+    await link(file, path.join(dir, `mirror/dt=${DAY}/e.jsonl`));
     await writeNdjson(
       path.join(dir, `landed/dt=${DAY}/a.jsonl`),
       ids.map((id) => landed(id)),
