@@ -171,6 +171,39 @@ export function unreadableJsonObject(e: unknown): string | undefined {
   return m?.[1];
 }
 
+/**
+ * DuckDB's gzip reader takes nothing after a gzip member but another member: zero bytes of padding, which
+ * gzip, zcat and zlib (the gzip check) take, fail the whole read with this, naming no file.
+ */
+const GZIP_STREAM = /^IO Error: Input is not a GZIP stream/;
+
+/** The object the engine failed to read, when the failure says which: a failed read of `object` alone. */
+export function unreadableObjectOf(e: unknown, object: Pick<StagedObject, 'path'>): boolean {
+  const message = e instanceof Error ? e.message : '';
+  return unreadableJsonObject(e) === object.path || (object.path.endsWith('.gz') && GZIP_STREAM.test(message));
+}
+
+/**
+ * After a read of many objects failed on GZIP_STREAM: the gzip objects of `candidates` that the engine's
+ * reader cannot read, each found by a read of its own (a rare failure, so the cost of reading them again).
+ */
+async function unreadableGzip(conn: Connection, candidates: readonly StagedObject[]): Promise<StagedObject[]> {
+  const out: StagedObject[] = [];
+  for (const o of candidates.filter((c) => c.path.endsWith('.gz'))) {
+    await conn
+      .run(
+        `SELECT count(*) FROM read_ndjson($path, columns = {x: 'VARCHAR'}, ignore_errors = true, hive_partitioning = false)`,
+        {
+          path: duckdbPath(o.path),
+        },
+      )
+      .catch((e: unknown) => {
+        if (unreadableObjectOf(e, o)) out.push(o);
+      });
+  }
+  return out;
+}
+
 /** Drops what linesDiffering left on the connection (parity_lines once read, and the sums). */
 export async function dropLines(conn: Connection): Promise<void> {
   for (const t of ['parity_lines', 'parity_line_sums', 'parity_line_text']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
@@ -255,11 +288,15 @@ export async function loadCheckingLines(
       await load(unreadable);
       break;
     } catch (e) {
+      const left = staged.filter((o) => !unreadable.includes(o));
       const file = unreadableJsonObject(e);
-      const object = staged.find((o) => o.path === file && !unreadable.includes(o));
-      if (!object) throw e;
-      unreadable = [...unreadable, object];
-      await readExactly(conn, [object], tier, fields, compare);
+      const objects =
+        file === undefined && e instanceof Error && GZIP_STREAM.test(e.message)
+          ? await unreadableGzip(conn, left)
+          : left.filter((o) => o.path === file).slice(0, 1);
+      if (objects.length === 0) throw e;
+      unreadable = [...unreadable, ...objects];
+      await readExactly(conn, objects, tier, fields, compare);
     }
   }
   // The objects it read a line of with none of the fields: load-records.sql wrote their paths in `rid`

@@ -15,7 +15,7 @@ import {
   lineCheckText,
   linesDiffering,
   readExactly,
-  unreadableJsonObject,
+  unreadableObjectOf,
 } from './line-check.js';
 import { duckdbPath, lineFieldsSql, sqlString } from './load-sql.js';
 
@@ -254,7 +254,7 @@ export async function objectAggregates(
       await conn.run(`COPY (${query(object.path)}) TO ${sqlString(made)} (FORMAT parquet)`);
       return true;
     } catch (e) {
-      if (unreadableJsonObject(e) !== object.path) throw e;
+      if (!unreadableObjectOf(e, object)) throw e;
       await readExactly(conn, [object], tier, fields, compare);
       return false;
     }
