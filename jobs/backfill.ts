@@ -9,9 +9,11 @@ import { AbortedError } from '../src/errors.js';
 import { exitCodeFor } from '../src/exit.js';
 import type { Config } from '../src/config.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
-import type { ParityRow } from '../src/report/columns.js';
 import { parseManifest, type RunMetadata } from '../src/report/manifest.js';
+import { worstOf } from '../src/report/day-writer.js';
 import { parseParityCsv } from '../src/report/parity-reader.js';
+import { parseWindowsCsv } from '../src/report/windows-reader.js';
+import { zoneOfSite } from '../src/site-zones.js';
 import { sha256OfFile } from '../src/report/writer.js';
 import { type ReconcileRequest, type ReconcileResult, runReconcile, volumeLedgerFor } from './reconcile.js';
 
@@ -40,6 +42,8 @@ export async function currentStatus(
   }
   const m = parseManifest(text);
   if (!m || m.status === 'ERROR' || m.configHash !== run.configHash || m.version !== run.version) return null;
+  // A manifest copied or renamed from another day names that day's files, not this one's.
+  if (m.day !== day || Object.values(m.files).some((f) => f && !f.name.endsWith(`-${day}.csv`))) return null;
   // A report made for fewer sites (reconcile --sites) is not the whole day.
   if (!Array.isArray(m.sites) || m.sites.join(',') !== sites.join(',')) return null;
   // Every file the manifest names, each as it was written: the windows and mismatch files too (the HTML
@@ -52,29 +56,36 @@ export async function currentStatus(
 
 /**
  * The rows of skipped days, from their parity reports in `outDir` (current, so made under this
- * config): the run's HTML report covers its whole range, not only the days it redid. A report that
- * cannot be read back is left out of the HTML, with a warning.
+ * config), with their manifests' as-of time: the run's summaries, alert, HTML report and history cover
+ * its whole range, not only the days it redid (a run stopped before its end sent no alert for the days it
+ * finished). A report that cannot be read back is left out of them, with a warning.
  */
 async function readEarlierDays(
   outDir: string,
   days: DayKey[],
   config: Config,
   log: Logger | undefined,
-): Promise<{ day: DayKey; rows: ParityRow[] }[]> {
+): Promise<NonNullable<ReconcileResult['earlier']>> {
   const regions = config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : [];
-  const out: { day: DayKey; rows: ParityRow[] }[] = [];
+  const formulaGuard = config.reports.csvFormulaGuard;
+  const out: NonNullable<ReconcileResult['earlier']> = [];
   for (const day of days) {
     try {
       const rows = parseParityCsv(
         await readFile(path.join(outDir, `parity-${day}.csv`), 'utf8'),
         regions,
-        config.reports.csvFormulaGuard,
+        formulaGuard,
       );
-      if (rows.length > 0) out.push({ day, rows });
+      const manifest = parseManifest(await readFile(path.join(outDir, `manifest-${day}.json`), 'utf8'));
+      const windows = manifest?.files.windows
+        ? parseWindowsCsv(await readFile(path.join(outDir, manifest.files.windows.name), 'utf8'), formulaGuard)
+        : [];
+      const worstWindow = worstOf(windows, (site) => zoneOfSite(config, site));
+      if (rows.length > 0) out.push({ day, rows, asOf: manifest?.asOf ?? '', worstWindow });
     } catch (e) {
       log?.warn(
-        `${day}: its report could not be read back for the HTML report (${(e as Error).message}); ` +
-          'the day is left out of it',
+        `${day}: its report could not be read back (${(e as Error).message}); ` +
+          "the day is left out of the run's summaries and HTML report",
       );
     }
   }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildAlert, postWebhook } from '../src/alerts/webhook.js';
 import type { Config } from '../src/config.js';
-import type { DayKey, LossWindow, ReconcileResult } from '../src/domain.js';
+import type { DayKey, DaySummary, LossWindow, ReconcileResult } from '../src/domain.js';
 import { throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import { historyRows } from '../src/report/history.js';
@@ -46,6 +46,8 @@ export interface FinishRequest {
 export async function finish(req: FinishRequest): Promise<number> {
   const { result, config, outDir, publish, format, onlyFailing, log, signal } = req;
   throwIfAborted(signal);
+  // The days the run reports: a resumed backfill's skipped days too, as its exit status counts them.
+  const days = reportedDays(result);
   const htmlFile = await writeHtmlReport(result, config, outDir, req.command, signal, log);
   if (htmlFile && publish) {
     throwIfAborted(signal);
@@ -54,19 +56,24 @@ export async function finish(req: FinishRequest): Promise<number> {
   if (format === 'table') {
     if (htmlFile) process.stdout.write(`HTML report: ${htmlFile}\n`);
     process.stdout.write(
-      renderSummaryTable(result.days, { width: terminalWidth(), onlyFailing }) +
+      renderSummaryTable(days, { width: terminalWidth(), onlyFailing }) +
         `reports written to ${req.out.startsWith('gs://') ? `${outDir}/ and ${req.out}` : `${req.out}/`}\n`,
     );
-  } else if (format === 'json') process.stdout.write(renderSummaryJson(result.days, { onlyFailing }));
+  } else if (format === 'json') process.stdout.write(renderSummaryJson(days, { onlyFailing }));
   else if (format === 'csv')
-    process.stdout.write(renderSummaryCsv(result.days, { onlyFailing, formulaGuard: config.reports.csvFormulaGuard }));
-  await sendAlert(req);
+    process.stdout.write(renderSummaryCsv(days, { onlyFailing, formulaGuard: config.reports.csvFormulaGuard }));
+  await sendAlert(req, days);
   const history = config.tiers.bigquery?.history;
-  if (req.history && history && result.days.length > 0) {
+  if (req.history && history && days.length > 0) {
     throwIfAborted(signal);
     const regions = config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : [];
-    await req.history.writeHistory(history.table, historyRows(result.days, req.run, regions), signal);
-    log.info(`history: ${result.days.length} days written to ${history.table}`);
+    // A skipped day's rows with the as-of time of the run that made them (a stopped run wrote none).
+    const rows = [
+      ...historyRows(result.days, req.run, regions),
+      ...(result.earlier ?? []).flatMap((d) => historyRows([d], { ...req.run, asOf: d.asOf || req.run.asOf }, regions)),
+    ];
+    await req.history.writeHistory(history.table, rows, signal);
+    log.info(`history: ${days.length} days written to ${history.table}`);
   }
   // A terminal has the summary table; a log collector gets one closing line to alert on.
   if (req.json)
@@ -74,10 +81,19 @@ export async function finish(req: FinishRequest): Promise<number> {
   return result.exitCode;
 }
 
+/** The run's days in order: those it reconciled, and a resumed backfill's skipped ones read back. */
+function reportedDays(result: ReconcileResult): (Pick<DaySummary, 'day' | 'rows'> & Partial<DaySummary>)[] {
+  const days: (Pick<DaySummary, 'day' | 'rows'> & Partial<DaySummary>)[] = [...(result.earlier ?? []), ...result.days];
+  return days.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+}
+
 /** The webhook alert, when alerts.webhookUrlEnv is set and a row's status is one alerts.on names. */
-async function sendAlert({ result, config, out, log, env, signal }: FinishRequest): Promise<void> {
+async function sendAlert(
+  { config, out, log, env, signal }: FinishRequest,
+  days: ReturnType<typeof reportedDays>,
+): Promise<void> {
   const webhookVar = config.alerts.webhookUrlEnv;
-  const alert = buildAlert(result.days, config.alerts.on, out);
+  const alert = buildAlert(days, config.alerts.on, out);
   if (!webhookVar || !alert || signal.aborted) return;
   const url = env[webhookVar];
   if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
@@ -113,9 +129,7 @@ export async function writeHtmlReport(
   signal?: AbortSignal,
   log?: Logger,
 ): Promise<string | null> {
-  const days = [...(result.earlier ?? []), ...result.days.map((d) => ({ day: d.day, rows: d.rows }))].sort((a, b) =>
-    a.day < b.day ? -1 : a.day > b.day ? 1 : 0,
-  );
+  const days = reportedDays(result).map((d) => ({ day: d.day, rows: d.rows }));
   if (days.length === 0) return null;
   const file = path.join(outDir, `report-${days[0]!.day}_${days.at(-1)!.day}.html`);
   const withWindows = [];

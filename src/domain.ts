@@ -335,8 +335,9 @@ export interface ReconcileResult {
   exitCode: 0 | 1 | 3;
   errors: string[];
   /**
-   * Days of the range reported by an earlier run and not redone (a resumed backfill): the HTML
-   * report covers them too.
+   * Days of the range reported by an earlier run and not redone (a resumed backfill), read back from their
+   * reports, with the as-of time of the run that made them: the run's summaries, alert, HTML report and
+   * history rows cover them too, as its exit status does.
    */
-  earlier?: { day: DayKey; rows: ParityRow[] }[];
+  earlier?: { day: DayKey; rows: ParityRow[]; asOf: string; worstWindow: WorstWindow | null }[];
 }

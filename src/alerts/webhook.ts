@@ -11,7 +11,7 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
  * other status of `on` the day holds, and the ALL row's parity and missing count. Pure.
  */
 export function buildAlert(
-  days: readonly (Pick<DaySummary, 'day' | 'rows' | 'parityFile' | 'missingFile'> & Pick<DaySummary, 'worstWindow'>)[],
+  days: readonly (Pick<DaySummary, 'day' | 'rows'> & Partial<Pick<DaySummary, 'worstWindow'>>)[],
   on: readonly RowStatus[],
   location: string,
 ): { text: string } | null {

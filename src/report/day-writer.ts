@@ -157,7 +157,8 @@ export async function publishDay(
 }
 
 /** The window that lost most; the first of equals (report order). Pure. */
-function worstOf(windows: readonly LossWindow[], zone: ZoneOfSite): WorstWindow | null {
+/** The window with the most missing ids (the first of equals), in its site's zone: a day summary's worst window. */
+export function worstOf(windows: readonly LossWindow[], zone: ZoneOfSite): WorstWindow | null {
   const worst = windows.reduce<LossWindow | null>((w, x) => (w === null || x.missing > w.missing ? x : w), null);
   return worst ? { ...worst, zone: typeof zone === 'string' ? zone : zone(worst.site) } : null;
 }

@@ -185,6 +185,62 @@ describe('alerts', () => {
     }
   });
 
+  it('a resumed backfill summarises and alerts on its whole range, skipped days included, as its exit status counts them', async () => {
+    const bodies: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        bodies.push(body);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const dir = await tempDir();
+      const days = ['2025-03-07', '2025-03-08', '2025-03-09'];
+      for (const [i, d] of days.entries()) await day(dir, d, 100, i === 0 ? 90 : 100);
+      const config = await writeConfig(dir, { sites: ['US'], alerts: { webhookUrlEnv: 'PARITY_TEST_WEBHOOK' } });
+      const out = path.join(dir, 'out');
+      const backfill = () =>
+        runCli(
+          ['backfill', '--config', config, '--from', days[0]!, '--to', days[2]!, '--out', out, '--format', 'json'],
+          undefined,
+          { PARITY_TEST_WEBHOOK: url },
+        );
+      const first = await backfill();
+      expect(first.code).toBe(1);
+      // As a run stopped before its end leaves it: every day's reports, no alert sent. The next run skips them all.
+      const again = await backfill();
+      expect(again.code).toBe(1);
+      expect(JSON.parse(again.stdout)).toEqual(JSON.parse(first.stdout));
+      const summary = JSON.parse(again.stdout) as { date: string; status: string }[];
+      expect(summary.map((d) => [d.date, d.status])).toEqual([
+        [days[0], 'FAIL'],
+        [days[1], 'PASS'],
+        [days[2], 'PASS'],
+      ]);
+      expect(bodies).toHaveLength(2);
+      expect(bodies[1]).toBe(bodies[0]);
+      expect((JSON.parse(bodies[1]!) as { text: string }).text).toContain(`${days[0]}: FAIL: US 90 %`);
+      // A manifest copied from another day does not make a day with no reports current.
+      await rm(path.join(out, `parity-${days[1]}.csv`));
+      await writeFile(
+        path.join(out, `manifest-${days[1]}.json`),
+        await readFile(path.join(out, `manifest-${days[2]}.json`), 'utf8'),
+      );
+      const third = await backfill();
+      expect(third.stderr).toContain('skipping 2 days');
+      expect(parseCsv(await readFile(path.join(out, `parity-${days[1]}.csv`), 'utf8')).at(-1)).toMatchObject({
+        date: days[1],
+        proxy_requests: '100',
+      });
+    } finally {
+      server.close();
+    }
+  });
+
   it('a webhook that cannot be reached is a warning that says why (the errno code), never the URL', async () => {
     // A port that was just free: nothing listens there.
     const server = createServer();
