@@ -220,13 +220,15 @@ setTimeout(() => process.exit(code), 2000).unref();
 
 /**
  * The config's sha256 as reports see it. Settings that change only how a run goes, not what it
- * reports (the per-object cache, the engine's memory, threads and scratch folder), are left out, so
- * that turning the cache on or resizing the pod does not make every earlier report stale to backfill.
+ * reports (the per-object cache, the engine's memory, threads, scratch folder and days a pass, the GCS
+ * downloads at once, which days `daily` covers, where alerts go), are left out, so that turning the cache
+ * on, resizing the pod or adding an alert does not make every earlier report stale to backfill.
  */
 function configHashOf(config: Config): string {
-  const { cache: _cache, engine, ...rest } = config;
-  const { memoryLimit: _memory, threads: _threads, tempDirectory: _temp, ...engineRest } = engine;
+  const { cache: _cache, engine, gcs, jobs: _jobs, alerts: _alerts, ...rest } = config;
+  const { memoryLimit: _memory, threads: _threads, tempDirectory: _temp, batchDays: _days, ...engineRest } = engine;
+  const { downloadConcurrency: _downloads, ...gcsRest } = gcs;
   return createHash('sha256')
-    .update(JSON.stringify({ ...rest, engine: engineRest }))
+    .update(JSON.stringify({ ...rest, engine: engineRest, gcs: gcsRest }))
     .digest('hex');
 }

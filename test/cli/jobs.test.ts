@@ -113,6 +113,28 @@ describe('parity backfill', () => {
     expect(await readFile(path.join(out, 'windows-2025-03-01.csv'), 'utf8')).not.toContain('garbage');
     const forced = await runCli([...args, '--force']);
     expect(forced.stdout).not.toContain('skipped');
+    // Settings that change how a run goes, not what it reports, leave every day current.
+    const tuned = await writeConfig(
+      dir,
+      {
+        sites: ['US', 'CA'],
+        engine: { batchDays: 1, threads: 1 },
+        jobs: { lateDays: 5 },
+        alerts: { webhookUrlEnv: 'PARITY_TEST_NOT_SET' },
+        tiers: {
+          proxy: { locations: ['proxy/dt={date}/'] },
+          gcs: { locations: ['landed/dt={date}/'], downloadConcurrency: 4 },
+        },
+      },
+      'tuned.json',
+    );
+    expect((await runCli(args.map((a) => (a === config ? tuned : a)))).stdout).toContain('skipped 4 current days');
+    const thresholds = await writeConfig(
+      dir,
+      { sites: ['US', 'CA'], thresholds: { warnPct: 99.5, failPct: 99 } },
+      'other.json',
+    );
+    expect((await runCli(args.map((a) => (a === config ? thresholds : a)))).stdout).not.toContain('skipped');
     expect((await runCli([...args.slice(0, -2), '--concurrency', '9'])).code).toBe(2);
   });
 });
