@@ -86,7 +86,8 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
       outDir,
       ...(publish ? { publish } : {}),
       onDay: (s) => bar?.tick(`${s.day} ${summarizeDay(s.rows).text}`),
-      note: (line) => (format === 'json' || format === 'csv' ? log.info(line) : process.stdout.write(`${line}\n`)),
+      // stdout holds the table, or only the document a script asked for, or nothing beside JSON logs.
+      note: (line) => (format === 'table' ? process.stdout.write(`${line}\n`) : log.info(line)),
       signal,
     });
   } finally {
@@ -139,7 +140,8 @@ async function runCommand(req: JobRequest, ctx: JobContext): Promise<ReconcileRe
     const result = await (
       await import('./daily.js')
     ).runDaily({ ...common, now, ...(req.asOf ? { today: req.asOf } : {}) });
-    if (result.restated.length > 0) note(`restated by late data: ${result.restated.join(', ')}`);
+    if (result.restated.length > 0)
+      note(`restated: ${result.restated.join(', ')} (their reports changed since they were last written)`);
     return result;
   }
   const { force, concurrency, days } = req;

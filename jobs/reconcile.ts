@@ -246,14 +246,17 @@ function logDay(log: Logger, day: DayKey, rows: ParityRow[], summary: DaySummary
   const { change } = summary;
   const all = rows.at(-1)!;
   const verdict = summarizeDay(rows, summary.worstWindow ?? null);
-  const restated = change === 'restated' ? ' (restated: late data changed it)' : '';
+  const restated = change === 'restated' ? ' (restated: its report changed since it was last written)' : '';
   // compare's count, where the day was compared (summary.rows are the written rows)
   const mismatch = summary.rows.at(-1)?.content_mismatch;
   const figures =
     `ALL parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}` +
     (typeof mismatch === 'number' ? ` content_mismatch ${mismatch}` : '');
   const window = verdict.window ? `; worst window: ${verdict.window}` : '';
-  log.info(`${day}: ${verdict.text} — ${figures}${window}${restated}`, {
+  // WARNING for a day that is not PASS, or that was restated: --quiet (warnings and errors) still says it, and a
+  // run stopped later has said it already.
+  const level = verdict.status === 'PASS' && change !== 'restated' ? log.info : log.warn;
+  level(`${day}: ${verdict.text} — ${figures}${window}${restated}`, {
     day,
     status: verdict.status,
     rows: verdict.rows.map(rowRecord),

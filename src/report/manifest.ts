@@ -18,7 +18,7 @@ export interface DayManifest extends RunMetadata {
   status: RowStatus;
   /** The sites the report has rows for (all configured sites, unless --sites chose fewer). */
   sites: string[];
-  /** new: first report of the day; unchanged: same bytes as before; restated: late data changed it. */
+  /** new: first report of the day; unchanged: same bytes as before; restated: changed since (late data, a config). */
   change: 'new' | 'unchanged' | 'restated';
   durationMs: number;
   files: {

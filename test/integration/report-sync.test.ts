@@ -80,7 +80,7 @@ describe('earlier reports brought from the --out bucket', () => {
     const local2 = path.join(dir, 'local-2');
     const second = await daily('parity-daily', local2);
     expect(second.code).toBe(1);
-    expect(second.stdout).not.toContain('restated');
+    expect(second.stderr).not.toContain('restated');
     for (const d of ['2025-03-07', '2025-03-08', '2025-03-09'])
       expect(JSON.parse(await readFile(path.join(local2, `manifest-${d}.json`), 'utf8')).change).toBe('unchanged');
 
@@ -93,7 +93,11 @@ describe('earlier reports brought from the --out bucket', () => {
     const local3 = path.join(dir, 'local-3');
     const third = await daily('parity-daily', local3);
     expect(third.code).toBe(0);
-    expect(third.stdout).toContain('restated by late data: 2025-03-08');
+    // JSON logs and --quiet: stdout stays empty, and the day's own line is a WARNING that says it.
+    expect(third.stdout).toBe('');
+    expect(third.stderr).toMatch(
+      /"message":"2025-03-08: [^"]*\(restated: its report changed since it was last written\)"/,
+    );
     expect(JSON.parse(await readFile(path.join(local3, 'manifest-2025-03-08.json'), 'utf8')).change).toBe('restated');
     expect(JSON.parse(await readFile(path.join(local3, 'manifest-2025-03-07.json'), 'utf8')).change).toBe('unchanged');
     const [remote] = await storage.bucket('parity-daily').file('daily/manifest-2025-03-08.json').download();
@@ -120,7 +124,7 @@ describe('earlier reports brought from the --out bucket', () => {
       runCli([
         'backfill',
         ...['--config', config, '--from', from, '--to', to],
-        ...['--out', 'gs://parity-backfill/history/', '--local-out', localOut],
+        ...['--out', 'gs://parity-backfill/history/', '--local-out', localOut, '--format', 'table'],
       ]);
     expect((await backfill('2025-02-01', '2025-02-02', path.join(dir, 'bf-1'))).code).toBe(0);
     const [published] = await storage.bucket('parity-backfill').file('history/manifest-2025-02-01.json').download();
