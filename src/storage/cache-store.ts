@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { access, copyFile, link, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDir } from '../folders.js';
@@ -55,7 +56,8 @@ export class LocalCacheStore implements CacheStore {
 
   async put(name: string, localFile: string): Promise<void> {
     await ensureDir(this.where);
-    const tmp = path.join(this.where, `.${name}.${process.pid}.tmp`);
+    // Unique to this write: two batches of one run (backfill --concurrency) may keep the same entry at once.
+    const tmp = path.join(this.where, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       await copyFile(localFile, tmp);
       await rename(tmp, path.join(this.where, name));

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LocalCacheStore } from '../../src/storage/cache-store.js';
@@ -25,6 +25,22 @@ describe('LocalCacheStore', () => {
       // Fetched again after it was rebuilt: the new entry, not the one held before.
       await store.put('e.parquet', made);
       expect(await readFile((await store.fetch('e.parquet', scratch))!, 'utf8')).toBe('second');
+    }));
+
+  it('keeps one whole entry when writes of the same name run at once (the batches of one run)', () =>
+    withTempDir('parity-cache-store-', async (dir) => {
+      const store = new LocalCacheStore(path.join(dir, 'cache'));
+      const made = await Promise.all(
+        Array.from({ length: 16 }, async (_, i) => {
+          const file = path.join(dir, `made-${i}`);
+          await writeFile(file, `entry ${i} `.repeat(10_000));
+          return file;
+        }),
+      );
+      await Promise.all(made.map((file) => store.put('e.parquet', file)));
+      const kept = await readFile(path.join(dir, 'cache', 'e.parquet'), 'utf8');
+      expect(made.map((_, i) => `entry ${i} `.repeat(10_000))).toContain(kept);
+      expect(await readdir(path.join(dir, 'cache'))).toEqual(['e.parquet']);
     }));
 
   it('reads an entry where it lies when the cache is on another file system than the scratch folder', async () => {
