@@ -6,5 +6,8 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
+  // The run's temp folder is its own, removed when the run ends (test/support/temp-folder.mjs).
+  globalSetup: '<rootDir>/test/support/temp-folder-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/temp-folder-teardown.mjs',
   testTimeout: 60000,
 };

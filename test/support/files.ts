@@ -11,7 +11,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const CLI = path.join(ROOT, 'dist/jobs/main.js');
 
 const made: string[] = [];
-// Test folders go when the test process does (jest --runInBand: one process for the run).
+// Test folders go when the test process does; under jest, whose 'exit' here is not the run's, the run's temp
+// folder is one of its own, removed when the run ends (test/support/temp-folder.mjs).
 process.once('exit', () => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
