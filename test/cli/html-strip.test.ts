@@ -42,6 +42,9 @@ describe('the HTML report of a backfill', () => {
       DAYS[1]!,
       '--out',
       path.join(dir, 'out'),
+      // the table on stdout, and under it the note of the days skipped (beside JSON logs, a log line)
+      '--format',
+      'table',
       '--quiet',
     ];
     const report = path.join(dir, 'out', `report-${DAYS[0]}_${DAYS[1]}.html`);

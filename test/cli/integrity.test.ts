@@ -273,7 +273,10 @@ describe('a resumed backfill', () => {
       (await runCli(['backfill', '--config', config, '--from', days[0]!, '--to', days[1]!, '--out', out, '--quiet']))
         .code,
     ).toBe(1);
-    const resumed = await runCli(['backfill', '--config', config, '--from', days[0]!, '--to', days[2]!, '--out', out]);
+    const resumed = await runCli([
+      ...['backfill', '--config', config, '--from', days[0]!, '--to', days[2]!, '--out', out],
+      ...['--format', 'table'],
+    ]);
     expect(resumed.code).toBe(1);
     expect(resumed.stdout).toContain('skipped 2 current days');
     const name = `report-${days[0]}_${days[2]}.html`;
@@ -296,6 +299,8 @@ describe('a resumed backfill', () => {
       days[2]!,
       '--out',
       out,
+      '--format',
+      'table',
     ]);
     expect(allSkipped.stdout).toContain('skipped 3 current days');
     expect(await sha256(path.join(out, name))).toBe(first);

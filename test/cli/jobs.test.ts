@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -185,18 +185,24 @@ describe("backfill's volume guard", () => {
   }, 60_000);
 });
 
+/** A local webhook that keeps the bodies posted to it. */
+async function webhookReceiver(): Promise<{ server: Server; bodies: string[] }> {
+  const bodies: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      bodies.push(body);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, bodies };
+}
+
 describe('alerts', () => {
   it('posts a Slack-compatible message on FAIL to the URL named by alerts.webhookUrlEnv, and never logs the URL', async () => {
-    const bodies: string[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        bodies.push(body);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { server, bodies } = await webhookReceiver();
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/T000/SECRET-TOKEN`;
       const dir = await tempDir();
@@ -216,16 +222,7 @@ describe('alerts', () => {
   });
 
   it('a resumed backfill summarises and alerts on its whole range, skipped days included, as its exit status counts them', async () => {
-    const bodies: string[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        bodies.push(body);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { server, bodies } = await webhookReceiver();
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
       const dir = await tempDir();

@@ -5,7 +5,7 @@
  * /tmp before: 18,000 folders of up to 104 MB and 1.7 GB of SQLite files on one machine, until its disk was
  * full.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -13,6 +13,8 @@ const KEY = 'PARITY_TEST_RUN_TMPDIR';
 
 export function makeRunTempFolder() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'parity-run-'));
+  // As /tmp is (mkdtemp makes it 0700): the deploy test runs the image as its own user, below this folder.
+  chmodSync(dir, 0o1777);
   process.env[KEY] = dir;
   process.env.TMPDIR = dir;
 }
