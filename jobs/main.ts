@@ -10,6 +10,7 @@ import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
+import type { Publish } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
 import { removeStaleTemporaries, requireWritableFolder } from '../src/report/writer.js';
@@ -40,7 +41,7 @@ interface JobContext {
   now: Date;
   tiers: OpenTiers;
   outDir: string;
-  publish?: (files: string[]) => Promise<void>;
+  publish?: Publish;
   onDay: (s: DaySummary) => void;
   /** A line for the person at the terminal; beside a --format json/csv document on stdout it goes to the log. */
   note: (line: string) => void;
@@ -189,9 +190,9 @@ async function outputOf(
   tiers: OpenTiers,
   signal: AbortSignal,
   history: { days: () => Promise<DayKey[]>; log: Logger },
-): Promise<{ outDir: string; publish?: (files: string[]) => Promise<void> }> {
+): Promise<{ outDir: string; publish?: Publish }> {
   if (!opts.out.startsWith('gs://')) return { outDir: opts.out };
-  const { parseGsUrl, writeGcsObject } = await import('../src/storage/gcs-store.js');
+  const { deleteGcsObject, parseGsUrl, writeGcsObject } = await import('../src/storage/gcs-store.js');
   const target = parseGsUrl(opts.out);
   if (!target) throw new UsageError('--out', `"${opts.out}" is not gs://bucket/prefix/`);
   const prefix = target.name === '' || target.name.endsWith('/') ? target.name : `${target.name}/`;
@@ -208,9 +209,10 @@ async function outputOf(
   });
   return {
     outDir: opts.localOut,
-    publish: async (files) => {
+    publish: async (files, gone = []) => {
       for (const f of files)
         await writeGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, f, { signal });
+      for (const f of gone) await deleteGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, { signal });
     },
   };
 }

@@ -18,7 +18,7 @@ import { type Logger, silentLogger } from '../src/log/logger.js';
 import { assembleDay, type BatchRows, keepSite } from '../src/reconcile/assemble.js';
 import { attributeDay } from '../src/reconcile/attribute.js';
 import { hasVolumeHistory, VOLUME_MIN_HISTORY_DAYS } from '../src/reconcile/volume.js';
-import { publishDay, writeDayReports } from '../src/report/day-writer.js';
+import { type Publish, publishDay, writeDayReports } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { rowRecord, summarizeDay } from '../src/report/summary.js';
 import { scratchPrefix } from '../src/report/writer.js';
@@ -52,7 +52,7 @@ export interface ReconcileRequest {
    */
   volumeLedger?: VolumeLedger;
   /** Copies each day's files elsewhere once they are written locally (--out gs://…). */
-  publish?: (files: string[]) => Promise<void>;
+  publish?: Publish;
   /** The run's GCS client and download limit (shared with --out gs://); default: one of this call's own. */
   gcs?: GcsConnection;
   /** The run's BigQuery clients (the tiers' and the history writer's): engine bigquery runs on them too. */

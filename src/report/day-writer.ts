@@ -142,22 +142,35 @@ export async function writeDayReports(
   return { day: r.day, rows: r.rows, parityFile, missingFile, windowsFile, mismatchFile, worstWindow, change };
 }
 
-/** Copies a written day's files elsewhere (--out gs://…): the missing list, the parity report, the manifest. */
+/** Where a run's files are copied (--out gs://…): `files` up, then the copies of `gone` removed where they are. */
+export type Publish = (files: string[], gone?: string[]) => Promise<void>;
+
+/**
+ * Copies a written day's files elsewhere (--out gs://…): the lists, the parity report, the manifest; and
+ * removes there the lists the day no longer has, as they were removed here (an ERROR day has no missing
+ * list: an earlier run's must not stay beside its report, reading as the day's).
+ */
 export async function publishDay(
-  publish: (files: string[]) => Promise<void>,
+  publish: Publish,
   outDir: string,
   written: DaySummary,
   withManifest: boolean,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   throwIfAborted(signal);
-  const manifest = withManifest ? [dayFiles(outDir, written.day).manifest] : [];
-  const lists = [written.missingFile, written.windowsFile, written.mismatchFile].filter((f): f is string => Boolean(f));
-  await publish([...lists, written.parityFile, ...manifest]);
+  const files = dayFiles(outDir, written.day);
+  const manifest = withManifest ? [files.manifest] : [];
+  const lists: [string | null | undefined, string][] = [
+    [written.missingFile, files.missing],
+    [written.windowsFile, files.windows],
+    [written.mismatchFile, files.mismatch],
+  ];
+  const kept = lists.flatMap(([f]) => (f ? [f] : []));
+  const gone = lists.flatMap(([f, name]) => (f ? [] : [name]));
+  await publish([...kept, written.parityFile, ...manifest], gone);
 }
 
-/** The window that lost most; the first of equals (report order). Pure. */
-/** The window with the most missing ids (the first of equals), in its site's zone: a day summary's worst window. */
+/** The window that lost most, the first of equals (report order), in its site's zone: a day's worst window. Pure. */
 export function worstOf(windows: readonly LossWindow[], zone: ZoneOfSite): WorstWindow | null {
   const worst = windows.reduce<LossWindow | null>((w, x) => (w === null || x.missing > w.missing ? x : w), null);
   return worst ? { ...worst, zone: typeof zone === 'string' ? zone : zone(worst.site) } : null;

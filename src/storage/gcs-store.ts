@@ -141,6 +141,9 @@ export class GcsBlobStore implements BlobStore {
 
   async *list(prefix: string, signal?: AbortSignal): AsyncIterable<BlobObject> {
     const bucket = this.storage.bucket(this.bucket);
+    // A location names a folder or an object, as a local path does: `dt=2025-03-09` is not `dt=2025-03-09-bak/`.
+    const within = (name: string) =>
+      prefix === '' || prefix.endsWith('/') || name === prefix || name.startsWith(`${prefix}/`);
     let pageToken: string | undefined;
     do {
       throwIfAborted(signal);
@@ -161,16 +164,18 @@ export class GcsBlobStore implements BlobStore {
       for (const file of files) {
         const meta = resourceOf(file);
         const name = meta.name;
-        if (!name || !RECORD_OBJECT.test(name)) continue;
+        if (!name || !RECORD_OBJECT.test(name) || !within(name)) continue;
         const size = meta.size === undefined ? undefined : Number(meta.size);
+        const gzip = name.toLowerCase().endsWith('.gz') || meta.contentEncoding === 'gzip';
         yield {
           url: `gs://${this.bucket}/${name}`,
-          gzip: name.toLowerCase().endsWith('.gz') || meta.contentEncoding === 'gzip',
+          gzip,
           ...(meta.generation !== undefined ? { generation: String(meta.generation) } : {}),
           ...(size !== undefined && Number.isFinite(size) ? { size } : {}),
-          // A generation names one content of one object for ever: the per-object cache's key.
+          // A generation names one content of one object for ever: the per-object cache's key, with how it is
+          // read (`Content-Encoding: gzip` set on it later, as `gsutil setmeta` does, keeps the generation).
           ...(meta.generation !== undefined
-            ? { identity: `gs://${this.bucket}/${name}#${String(meta.generation)}` }
+            ? { identity: `gs://${this.bucket}/${name}#${String(meta.generation)}${gzip ? ':gzip' : ''}` }
             : {}),
         };
       }
@@ -318,6 +323,25 @@ export async function writeGcsObject(
     ),
   );
   return url;
+}
+
+/** Removes the object `name` where it is (an absent one is no error): a report a re-run no longer has. */
+export async function deleteGcsObject(
+  storage: Storage,
+  bucket: string,
+  name: string,
+  options: { signal?: AbortSignal; retryAttempts?: number; retryBaseDelayMs?: number } = {},
+): Promise<void> {
+  const describe = (e: unknown): Failure => {
+    const failure = describeFailure(e, {
+      403: `permission denied (403) — the credentials need storage.objects.delete on bucket "${bucket}"`,
+    });
+    return { ...failure, message: `cannot remove: ${failure.message}` };
+  };
+  const file = storage.bucket(bucket).file(name);
+  await retrying('--out', `gs://${bucket}/${name}`, retryPolicy(options), options.signal, describe, () =>
+    file.delete({ ignoreNotFound: true }).then(() => undefined),
+  );
 }
 
 function contentTypeOf(name: string): string {

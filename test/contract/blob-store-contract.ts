@@ -27,6 +27,8 @@ export const FIXTURE_TEXT: ReadonlyMap<string, string> = new Map([
   ['dt=2025-03-09/export.csv', 'a,b\n'],
   // Another day: listed under its own prefix only.
   ['dt=2025-03-10/part-0.ndjson', line('e-1')],
+  // A folder whose name begins with the day's: never the day's.
+  ['dt=2025-03-09-bak/part-0.ndjson', line('a-3')],
 ]);
 
 /** The fixture as stored: `.gz` names gzipped. */
@@ -96,6 +98,11 @@ export function blobStoreContract(name: string, makeStore: MakeStore, timeoutMs 
       expect(gzip).toEqual(
         Object.fromEntries(RECORD_OBJECTS_OF_DAY.map((n) => [s.url(n), n.toLowerCase().endsWith('.gz')])),
       );
+    });
+
+    it('lists a folder named without a trailing slash as that folder, not the folders whose names begin so', async () => {
+      const listed = await listAll(s.store, s.prefix(DAY).replace(/\/$/, ''));
+      expect(listed.map((o) => o.url).sort()).toEqual(RECORD_OBJECTS_OF_DAY.map((n) => s.url(n)).sort());
     });
 
     it("keeps each day's prefix to its own objects", async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { createStorageClient, GcsBlobStore } from '../../src/storage/gcs-store.js';
 import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
 import { blobStoreContract } from './blob-store-contract.js';
@@ -37,3 +38,35 @@ blobStoreContract(
   },
   SETUP_TIMEOUT_MS,
 );
+
+describe('a GCS object read by its metadata', () => {
+  let fake: FakeGcs;
+  beforeAll(async () => {
+    fake = await startFakeGcs();
+  }, SETUP_TIMEOUT_MS);
+  afterAll(async () => {
+    await fake?.stop();
+  });
+
+  it('gets a new cache identity when Content-Encoding: gzip is set on it later, which keeps its generation', async () => {
+    const storage = createStorageClient({ apiEndpoint: fake.endpoint, projectId: 'parity-contract' });
+    const bucketName = `parity-meta-${randomBytes(4).toString('hex')}`;
+    await storage.createBucket(bucketName);
+    const file = storage.bucket(bucketName).file('dt=2025-03-09/part-0.jsonl');
+    await file.save(gzipSync('{"timestamp":"2025-03-09T12:00:00Z","request_id":"a"}\n'), { resumable: false });
+    const store = new GcsBlobStore('gcs', bucketName, storage, FAST_RETRY);
+    const list = async () => {
+      const out = [];
+      for await (const o of store.list('dt=2025-03-09/')) out.push(o);
+      return out;
+    };
+    const [before] = await list();
+    // The usual repair of gzip uploaded without its header (gsutil setmeta): the generation stays.
+    await file.setMetadata({ contentEncoding: 'gzip' });
+    const [after] = await list();
+    expect(after!.generation).toBe(before!.generation);
+    expect([before!.gzip, after!.gzip]).toEqual([false, true]);
+    // The entry parsed as plain text (one malformed line) is not taken for the gzip it is read as now.
+    expect(after!.identity).not.toBe(before!.identity);
+  });
+});

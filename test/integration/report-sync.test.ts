@@ -1,5 +1,6 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Storage } from '@google-cloud/storage';
 import { createStorageClient } from '../../src/storage/gcs-store.js';
 import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
@@ -102,6 +103,37 @@ describe('earlier reports brought from the --out bucket', () => {
     expect(JSON.parse(await readFile(path.join(local3, 'manifest-2025-03-07.json'), 'utf8')).change).toBe('unchanged');
     const [remote] = await storage.bucket('parity-daily').file('daily/manifest-2025-03-08.json').download();
     expect(JSON.parse(remote.toString('utf8')).change).toBe('restated');
+  }, 120_000);
+
+  it("a re-run whose day has no missing list now (ERROR) removes the earlier run's from the bucket, as from --local-out", async () => {
+    await storage.createBucket('parity-rerun');
+    const d = '2025-01-15';
+    await day(dir, d, 20, 18);
+    const reconcile = (local: string) =>
+      runCli([
+        ...['reconcile', '--config', config, '--date', d],
+        ...['--out', 'gs://parity-rerun/r/', '--local-out', path.join(dir, local), '--quiet'],
+      ]);
+    const names = async () =>
+      (await storage.bucket('parity-rerun').getFiles({ prefix: 'r/' }))[0].map((f) => f.name).sort();
+    expect((await reconcile('rerun-1')).code).toBe(1);
+    const report = `r/report-${d}_${d}.html`;
+    expect(await names()).toEqual([
+      `r/manifest-${d}.json`,
+      `r/missing-${d}.csv`,
+      `r/parity-${d}.csv`,
+      report,
+      `r/windows-${d}.csv`,
+    ]);
+    // A cut gzip in the landed folder: the landed tier is ERROR, the day has no missing list or windows.
+    await writeFile(
+      path.join(dir, `landed/dt=${d}/cut.jsonl.gz`),
+      gzipSync('{"timestamp":1}\n'.repeat(100)).subarray(0, 20),
+    );
+    const second = await reconcile('rerun-2');
+    expect(second.code).toBe(3);
+    expect(await readdir(path.join(dir, 'rerun-2'))).not.toContain(`missing-${d}.csv`);
+    expect(await names()).toEqual([`r/manifest-${d}.json`, `r/parity-${d}.csv`, report]);
   }, 120_000);
 
   it('a reports bucket that does not exist stops the run before it reads a tier: exit 3 naming the bucket', async () => {
