@@ -61,8 +61,17 @@ const fileTier = z.strictObject({
 const gcsTier = fileTier.extend({
   /** Google Cloud project for the storage client; credentials always come from ADC. */
   projectId: z.string().min(1).optional(),
-  /** A private endpoint or an emulator, e.g. http://127.0.0.1:4443. */
-  apiEndpoint: z.url().optional(),
+  /**
+   * A private endpoint or an emulator, e.g. http://127.0.0.1:4443: scheme, host and port, since the client adds
+   * the API's path (`…/storage/v1` made every request 404, blamed on the bucket).
+   */
+  apiEndpoint: z
+    .url()
+    .refine(
+      (u) => /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\/?$/i.test(u),
+      'scheme, host and port only (no path), e.g. http://127.0.0.1:4443',
+    )
+    .optional(),
   /** Objects downloaded at once. */
   downloadConcurrency: z.number().int().min(1).max(256).default(GCS_DOWNLOAD_CONCURRENCY),
 });

@@ -24,6 +24,11 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'ETIMEDOUT',
   'EPIPE',
   'EAI_AGAIN',
+  // An unresolved name: a cluster's DNS answers NXDOMAIN for a moment while it restarts, and a misspelt host
+  // fails the same after five quick attempts (the README's "unresolved").
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
   'ERR_STREAM_PREMATURE_CLOSE',
   'UND_ERR_SOCKET',
   STALLED,

@@ -320,5 +320,12 @@ describe('gcs', () => {
     const parity = strictCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
     expect(row(parity, 'ALL')).toMatchObject({ status: 'ERROR', proxy_requests: '1' });
     expect(row(parity, 'ALL').error).toContain(endpoint);
+    // A host that does not resolve is retried alike (a cluster's DNS can fail a name for a moment).
+    const unresolved = 'http://audit-parity-no-such-host.invalid:4443';
+    await writeFile(config, (await readFile(config, 'utf8')).replace(endpoint, unresolved));
+    const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out, '--log-format', 'json']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/connection failed \((ENOTFOUND|EAI_AGAIN)\) at endpoint http:\/\/audit-parity-no-such/);
+    expect(run.stderr).toContain('gave up after 5 attempts');
   });
 });

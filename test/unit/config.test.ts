@@ -68,6 +68,10 @@ describe('config', () => {
   it.each([
     [{ ...base, extra: 1 }, 'extra'],
     [{ ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiKey: 's3cret' } } }, 'tiers.gcs.apiKey'],
+    [
+      { ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiEndpoint: 'http://127.0.0.1:4443/storage/v1' } } },
+      'tiers.gcs.apiEndpoint',
+    ],
     [{ ...base, tiers: { ...base.tiers, kafka: { clusters: {} } } }, 'tiers.kafka.topic'],
     [
       {
