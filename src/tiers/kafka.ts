@@ -80,6 +80,8 @@ export interface ReadKafkaClusterOptions {
   connectTimeoutMs?: number;
   /** How long the whole read may take, offsets and consumption. Default KAFKA_READ_TIMEOUT_MS. */
   readTimeoutMs?: number;
+  /** The read's consumer's session timeout (kafkajs's default, 30 s, unless set: tests make it rejoin sooner). */
+  sessionTimeoutMs?: number;
 }
 
 /** Connecting to a reachable cluster takes well under a second; past this it is reported as down. */
@@ -169,6 +171,7 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
       maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
       maxBytes: MAX_BYTES_PER_FETCH,
       retry: { retries: CONSUMER_RETRIES, restartOnFailure: async () => false },
+      ...(opts.sessionTimeoutMs ? { sessionTimeout: opts.sessionTimeoutMs } : {}),
     });
     const reached = new Map<number, string>();
     result.messagesRead = await guarded(
@@ -179,6 +182,7 @@ export async function readKafkaCluster(opts: ReadKafkaClusterOptions): Promise<K
         new Map(ranges.map((r) => [r.partition, r.committed === null ? null : BigInt(r.committed)])),
         opts,
         reached,
+        (partition) => logStart(admin, topic, partition),
       ),
       signal,
       deadline - Date.now(),
@@ -260,10 +264,24 @@ async function consume(
   committedOf: Map<number, bigint | null>,
   opts: ReadKafkaClusterOptions,
   reached: Map<number, string>,
+  logStartOf: (partition: number) => Promise<bigint>,
 ): Promise<number> {
   const { topic, cluster } = opts;
   const byPartition = new Map(reads.map((r) => [r.partition, r]));
   const pending = new Set(byPartition.keys());
+  // The offset each partition's read goes on from. The group never commits, so kafkajs starts a partition it
+  // has no position for at the log's end: after a rejoin (a batch handled past the session timeout, a
+  // partition added, the coordinator moving) and after an offset out of range (retention deleting records
+  // while they are read). Either would end the read there, short and silently.
+  const next = new Map(reads.map((r) => [r.partition, r.start]));
+  let joins = 0;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    // A rejoin: each unfinished partition goes on where it stood, the finished and idle ones stay paused.
+    if (++joins === 1) return;
+    for (const p of pending) consumer.seek({ topic, partition: p, offset: String(next.get(p)) });
+    const paused = [...idle, ...[...byPartition.keys()].filter((p) => !pending.has(p))];
+    if (paused.length > 0) consumer.pause([{ topic, partitions: paused }]);
+  });
   let messagesRead = 0;
   let settle!: { resolve: () => void; reject: (e: unknown) => void };
   const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
@@ -276,6 +294,7 @@ async function consume(
     const r = byPartition.get(partition);
     if (!r || lastOffset === null || lastOffset === undefined || !pending.has(partition)) return;
     reached.set(partition, lastOffset);
+    next.set(partition, BigInt(lastOffset) + 1n);
     if (r.doneAt(BigInt(lastOffset))) {
       pending.delete(partition);
       consumer.pause([{ topic, partitions: [partition] }]);
@@ -298,6 +317,23 @@ async function consume(
     eachBatch: async ({ batch, isRunning, isStale }: EachBatchPayload) => {
       const r = byPartition.get(batch.partition);
       if (!r || !pending.has(batch.partition) || !isRunning() || isStale()) return;
+      const first = batch.firstOffset();
+      const from = next.get(batch.partition)!;
+      if (first !== null && BigInt(first) >= r.end && from < r.end) {
+        // Past the read's end before reaching it: a gap (control records, compaction) or a reset to the log's
+        // end because the offsets it stood at were deleted. Only the log's start tells them apart.
+        const start = await logStartOf(batch.partition);
+        if (start > from) {
+          settle.reject(
+            new Error(
+              `partition ${batch.partition}: offsets ${from} to ${start - 1n} were deleted while the read stood at ` +
+                `${from} (retention, or deleteRecords); the day's messages there are gone`,
+            ),
+          );
+          consumer.pause([{ topic, partitions: [...byPartition.keys()] }]);
+          return;
+        }
+      }
       const committed = committedOf.get(batch.partition) ?? null;
       const facts: KafkaMessageFact[] = [];
       for (const m of batch.messages) {
@@ -338,6 +374,14 @@ async function consume(
   if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
   await finished;
   return messagesRead;
+}
+
+/** The first offset a partition still holds (what retention left). */
+async function logStart(admin: Admin, topic: string, partition: number): Promise<bigint> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const low = offsets.find((o) => o.partition === partition)?.low;
+  if (low === undefined) throw new Error(`partition ${partition} of ${topic} has no offsets`);
+  return BigInt(low);
 }
 
 /** Leaves and deletes the throwaway group; bounded in time, and never masks the read's own outcome. */

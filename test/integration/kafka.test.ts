@@ -916,6 +916,81 @@ describe('retention', () => {
   );
 });
 
+describe('a read that kafkajs would move', () => {
+  /** `topic` with 2,000 messages of 2 KiB in one partition, stamped in the day: several fetches of 1 MiB. */
+  async function bigTopic(topic: string): Promise<void> {
+    await admins.EUS2.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = clients.EUS2.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const body = 'z'.repeat(2048);
+    for (let chunk = 0; chunk < 10; chunk++) {
+      const messages = Array.from({ length: 200 }, (_, i) => ({
+        partition: 0,
+        timestamp: String(START_MS + chunk * 200 + i),
+        key: `m-${chunk * 200 + i}`,
+        value: body,
+      }));
+      await producer.send({ topic, acks: -1, messages });
+    }
+    await producer.disconnect();
+  }
+
+  test('a rejoin mid-read (a batch handled past the session timeout) goes on where the read stood: every message once', async () => {
+    const topic = `audit-rejoin-${RUN}`;
+    await bigTopic(topic);
+    let batches = 0;
+    const ids: string[] = [];
+    const { result } = await read('EUS2', {
+      topic,
+      sinkGroup: undefined,
+      // The broker's least; the first batch then takes longer, so the coordinator drops the member and it rejoins.
+      sessionTimeoutMs: 6_000,
+      onBatch: async (facts) => {
+        if (++batches === 1) await sleep(9_000);
+        ids.push(...facts.map((f) => f.requestId!));
+      },
+    });
+    // Before, the rejoin put the read at the log's end (the group never commits) and it ended there, short.
+    expect(batches).toBeGreaterThan(1);
+    expect(result.messagesRead).toBe(2000);
+    expect(new Set(ids).size).toBe(2000);
+  }, 60_000);
+
+  test(
+    'records deleted while they are read fail the read, naming what is gone, rather than end it short',
+    async () => {
+      const topic = `audit-trimmed-${RUN}`;
+      await bigTopic(topic);
+      await admins.EUS2.fetchTopicOffsets(topic);
+      let batches = 0;
+      let later: Promise<void> | undefined;
+      const e = await rejection(
+        read('EUS2', {
+          topic,
+          sinkGroup: undefined,
+          readTimeoutMs: 30_000,
+          onBatch: async () => {
+            if (++batches > 1) return;
+            // As retention would, ahead of the read: its next fetch is out of range, and kafkajs goes to the log's
+            // end, where the topic, being live, gets a new message a moment later.
+            await admins.EUS2.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '1500' }] });
+            later = sleep(3_000).then(async () => {
+              const producer = clients.EUS2.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+              await producer.connect();
+              await producer.send({ topic, acks: -1, messages: [message(0, END_MS + HOUR_MS, 'later', 'US')] });
+              await producer.disconnect();
+            });
+          },
+        }),
+      );
+      await later;
+      expect(e).toBeInstanceOf(TierError);
+      expect((e as TierError).message).toMatch(/partition 0: offsets \d+ to 1499 were deleted while the read stood at/);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
 describe('failures', () => {
   test(
     'a topic that does not exist is a TierError that a retry will not fix',
