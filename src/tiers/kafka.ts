@@ -322,14 +322,16 @@ async function consume(
       if (first !== null && BigInt(first) >= r.end && from < r.end) {
         // Past the read's end before reaching it: a gap (control records, compaction) or a reset to the log's
         // end because the offsets it stood at were deleted. Only the log's start tells them apart.
-        const start = await logStartOf(batch.partition);
-        if (start > from) {
+        // Settled here rather than thrown, as onBatch's errors are (kafkajs would fetch the batch again).
+        const start = await logStartOf(batch.partition).catch((e: unknown) => (settle.reject(e), null));
+        if (start !== null && start > from)
           settle.reject(
             new Error(
               `partition ${batch.partition}: offsets ${from} to ${start - 1n} were deleted while the read stood at ` +
                 `${from} (retention, or deleteRecords); the day's messages there are gone`,
             ),
           );
+        if (start === null || start > from) {
           consumer.pause([{ topic, partitions: [...byPartition.keys()] }]);
           return;
         }
