@@ -916,25 +916,31 @@ describe('retention', () => {
   );
 });
 
-describe('a read that kafkajs would move', () => {
-  /** `topic` with 2,000 messages of 2 KiB in one partition, stamped in the day: several fetches of 1 MiB. */
-  async function bigTopic(topic: string): Promise<void> {
-    await admins.EUS2.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    const producer = clients.EUS2.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    const body = 'z'.repeat(2048);
-    for (let chunk = 0; chunk < 10; chunk++) {
-      const messages = Array.from({ length: 200 }, (_, i) => ({
-        partition: 0,
-        timestamp: String(START_MS + chunk * 200 + i),
-        key: `m-${chunk * 200 + i}`,
-        value: body,
-      }));
-      await producer.send({ topic, acks: -1, messages });
-    }
-    await producer.disconnect();
+/**
+ * `topic` with 2,000 messages of 2 KiB in one partition, stamped in the day: more than one fetch's worth
+ * (MAX_BYTES_PER_PARTITION, 1 MiB), so a read of it takes several batches.
+ */
+async function bigTopic(topic: string): Promise<void> {
+  await admins.EUS2.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  const producer = clients.EUS2.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  const body = 'z'.repeat(2048);
+  for (let chunk = 0; chunk < 10; chunk++) {
+    const messages = Array.from({ length: 200 }, (_, i) => ({
+      partition: 0,
+      timestamp: String(START_MS + chunk * 200 + i),
+      key: `m-${chunk * 200 + i}`,
+      value: body,
+    }));
+    await producer.send({ topic, acks: -1, messages });
   }
+  await producer.disconnect();
+}
 
+describe('a read that kafkajs would move', () => {
   test('a rejoin mid-read (a batch handled past the session timeout) goes on where the read stood: every message once', async () => {
     const topic = `audit-rejoin-${RUN}`;
     await bigTopic(topic);
@@ -1078,26 +1084,9 @@ describe('failures', () => {
   test(
     'a broker that dies mid-read makes it fail with a retriable TierError naming the cluster',
     async () => {
-      // More than one fetch's worth (MAX_BYTES_PER_PARTITION, 1 MiB) in one partition, so that the
-      // read still needs the broker after its first batch.
+      // Several batches, so that the read still needs the broker after its first.
+      await bigTopic(BIG_TOPIC);
       const admin = admins.EUS2;
-      await admin.createTopics({ topics: [{ topic: BIG_TOPIC, numPartitions: 1 }], waitForLeaders: true });
-      const producer = clients.EUS2.producer({
-        createPartitioner: Partitioners.DefaultPartitioner,
-        allowAutoTopicCreation: false,
-      });
-      await producer.connect();
-      const body = 'y'.repeat(2048);
-      for (let chunk = 0; chunk < 10; chunk++) {
-        const messages = Array.from({ length: 200 }, (_, i) => ({
-          partition: 0,
-          timestamp: String(START_MS + chunk * 200 + i),
-          key: `b-${chunk}-${i}`,
-          value: body,
-        }));
-        await producer.send({ topic: BIG_TOPIC, acks: -1, messages });
-      }
-      await producer.disconnect();
       await admin.disconnect();
       delete (admins as Partial<Record<Region, Admin>>).EUS2;
 
