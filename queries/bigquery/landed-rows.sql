@@ -1,7 +1,9 @@
 -- The landed table's rows of [@start, @end), one per timestamp, request id and site with how many
 -- rows it stands for; the engine does the per-id work. The partition filter comes first and is on
 -- every query: @from_date..@to_date are the UTC dates of the window widened by partitionMarginDays,
--- so rows partitioned by arrival a day late (or early) are still read. Rows with a NULL request id
+-- so rows partitioned by arrival a day late (or early) are still read, and the NULL partition (a NULL
+-- partition column; an ingestion-time table's streaming buffer) too, whose rows count by their timestamp
+-- alone (one without a timestamp has no day there, and is read by no day). Rows with a NULL request id
 -- are kept: the engine counts them as malformed. So are rows with a NULL timestamp, read from the
 -- partitions dated @untimed_days (the read's report days, YYYY-MM-DD) and malformed on that date
 -- (untimed_day), as a log line without a timestamp is on its folder's: every such row of a
@@ -16,7 +18,7 @@ SELECT
   IF({{ts}} IS NULL, FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,{{payload}}
   COUNT(*) AS n
 FROM {{table}}
-WHERE {{partition}} BETWEEN @from_date AND @to_date
+WHERE ({{partition}} BETWEEN @from_date AND @to_date OR {{partition}} IS NULL)
   AND (({{ts}} >= @start AND {{ts}} < @end)
        OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@untimed_days)))
 GROUP BY 1, 2, 3, 4{{payload_group}}

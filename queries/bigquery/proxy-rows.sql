@@ -11,7 +11,7 @@ SELECT
   IF({{ts}} IS NULL, FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,
   COUNT(*) AS n
 FROM {{table}}
-WHERE {{partition}} BETWEEN @from_date AND @to_date
+WHERE ({{partition}} BETWEEN @from_date AND @to_date OR {{partition}} IS NULL)
   AND (({{ts}} >= @start AND {{ts}} < @end)
        OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@untimed_days)))
 GROUP BY 1, 2, 3, 4, 5

@@ -255,6 +255,34 @@ describe('BigQuery tier against the emulator', () => {
   );
 
   test(
+    'a row in the NULL partition (a NULL partition column, a streaming buffer) is read by the day of its timestamp',
+    async () => {
+      const [table] = await bq.dataset(DATASET).createTable('null_partition', {
+        schema: { fields: EVENTS_SCHEMA },
+        timePartitioning: { type: 'DAY', field: 'dt' },
+      });
+      await table.insert([
+        { event_ts: '2025-03-09T12:00:00.000Z', rid: 'dated', site_id: 'US', dt: '2025-03-09' },
+        { event_ts: '2025-03-09T13:00:00.000Z', rid: 'undated-9', site_id: 'US', dt: null },
+        { event_ts: '2025-03-10T13:00:00.000Z', rid: 'undated-10', site_id: 'US', dt: null },
+        // Neither a timestamp nor a partition: no day is its day.
+        { event_ts: null, rid: 'nowhere', site_id: 'US', dt: null },
+      ]);
+      const tier = createBigqueryTier(tierOptions({ table: `${PROJECT}.${DATASET}.null_partition` }));
+      const read = async (day: string) => {
+        const rows: StreamedRow[] = [];
+        const start = dayStart(day);
+        await tier.readRange(start, start + DAY_MS, [day], async (b) => void rows.push(...b));
+        return rows.map((r) => r.requestId).sort();
+      };
+      // Before 0.3.2 the partition filter left the NULL partition out: undated-9 read as missing.
+      expect(await read('2025-03-09')).toEqual(['dated', 'undated-9']);
+      expect(await read('2025-03-10')).toEqual(['undated-10']);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
     'a row partitioned a day late is read only when partitionMarginDays admits its partition',
     async () => {
       const start = dayStart('2025-03-09');

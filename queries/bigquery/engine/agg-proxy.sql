@@ -20,7 +20,7 @@ WITH parsed AS (
     NULLIF(UPPER(TRIM(CAST({{site}} AS STRING), ' ')), '') AS site_value,
     {{status_value}} AS status
   FROM {{table}}
-  WHERE {{partition}} BETWEEN @from_date AND @to_date
+  WHERE ({{partition}} BETWEEN @from_date AND @to_date OR {{partition}} IS NULL)
     AND (({{ts}} >= @start AND {{ts}} < @end) OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@days)))
 ),
 -- each row's report day in its site's zone (engine/zoned.sql)
