@@ -4,12 +4,12 @@ import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { MAX_BACKFILL_CONCURRENCY } from '../src/args.js';
 import { addDays } from '../src/dates.js';
-import type { DayKey, RowStatus } from '../src/domain.js';
+import type { DayKey } from '../src/domain.js';
 import { AbortedError } from '../src/errors.js';
 import { exitCodeFor } from '../src/exit.js';
 import type { Config } from '../src/config.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
-import { parseManifest, type RunMetadata } from '../src/report/manifest.js';
+import { type DayManifest, parseManifest, type RunMetadata } from '../src/report/manifest.js';
 import { worstOf } from '../src/report/day-writer.js';
 import { parseParityCsv } from '../src/report/parity-reader.js';
 import { parseWindowsCsv } from '../src/report/windows-reader.js';
@@ -26,14 +26,14 @@ export interface BackfillResult extends ReconcileResult {
 /**
  * A day's reports are current when its manifest says they were made, without ERROR, for every
  * configured site, by this version under this config, and the files on disk are the ones it names.
- * Returns the day's worst status then, else null.
+ * Returns that manifest then (its status is the day's worst), else null.
  */
-export async function currentStatus(
+export async function currentManifest(
   outDir: string,
   day: DayKey,
   run: RunMetadata,
   sites: readonly string[],
-): Promise<RowStatus | null> {
+): Promise<DayManifest | null> {
   let text: string;
   try {
     text = await readFile(path.join(outDir, `manifest-${day}.json`), 'utf8');
@@ -51,7 +51,7 @@ export async function currentStatus(
   const { parity, missing, windows, mismatch } = m.files;
   for (const f of [parity, missing, windows, mismatch])
     if (f && (await sha256OfFile(path.join(outDir, f.name))) !== f.sha256) return null;
-  return m.status;
+  return m;
 }
 
 /**
@@ -62,26 +62,21 @@ export async function currentStatus(
  */
 async function readEarlierDays(
   outDir: string,
-  days: DayKey[],
+  manifests: DayManifest[],
   config: Config,
   log: Logger | undefined,
 ): Promise<NonNullable<ReconcileResult['earlier']>> {
   const regions = config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : [];
   const formulaGuard = config.reports.csvFormulaGuard;
   const out: NonNullable<ReconcileResult['earlier']> = [];
-  for (const day of days) {
+  for (const { day, asOf, files } of manifests) {
     try {
-      const rows = parseParityCsv(
-        await readFile(path.join(outDir, `parity-${day}.csv`), 'utf8'),
-        regions,
-        formulaGuard,
-      );
-      const manifest = parseManifest(await readFile(path.join(outDir, `manifest-${day}.json`), 'utf8'));
-      const windows = manifest?.files.windows
-        ? parseWindowsCsv(await readFile(path.join(outDir, manifest.files.windows.name), 'utf8'), formulaGuard)
+      const rows = parseParityCsv(await readFile(path.join(outDir, files.parity.name), 'utf8'), regions, formulaGuard);
+      const windows = files.windows
+        ? parseWindowsCsv(await readFile(path.join(outDir, files.windows.name), 'utf8'), formulaGuard)
         : [];
       const worstWindow = worstOf(windows, (site) => zoneOfSite(config, site));
-      if (rows.length > 0) out.push({ day, rows, asOf: manifest?.asOf ?? '', worstWindow });
+      if (rows.length > 0) out.push({ day, rows, asOf, worstWindow });
     } catch (e) {
       log?.warn(
         `${day}: its report could not be read back (${(e as Error).message}); ` +
@@ -111,18 +106,16 @@ export async function runBackfill(
     run: RunMetadata;
   },
 ): Promise<BackfillResult> {
-  const skipped: DayKey[] = [];
+  const current: DayManifest[] = [];
   const todo: DayKey[] = [];
-  const skippedStatuses: RowStatus[] = [];
   for (const day of opts.days) {
-    const status = opts.force ? null : await currentStatus(opts.outDir, day, opts.run, opts.config.sites);
-    if (status === null) todo.push(day);
-    else {
-      skipped.push(day);
-      skippedStatuses.push(status);
-    }
+    const manifest = opts.force ? null : await currentManifest(opts.outDir, day, opts.run, opts.config.sites);
+    if (manifest === null) todo.push(day);
+    else current.push(manifest);
   }
-  const earlier = await readEarlierDays(opts.outDir, skipped, opts.config, opts.log);
+  const skipped = current.map((m) => m.day);
+  const skippedStatuses = current.map((m) => m.status);
+  const earlier = await readEarlierDays(opts.outDir, current, opts.config, opts.log);
   if (skipped.length > 0)
     opts.log?.info(`skipping ${skipped.length} days whose reports are current (--force to redo them)`, {
       skipped: skipped.length,

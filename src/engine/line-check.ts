@@ -175,16 +175,16 @@ export function unreadableJsonObject(e: unknown): string | undefined {
  * DuckDB's gzip reader takes nothing after a gzip member but another member: zero bytes of padding, which
  * gzip, zcat and zlib (the gzip check) take, fail the whole read with this, naming no file.
  */
-const GZIP_STREAM = /^IO Error: Input is not a GZIP stream/;
+const gzipStreamFailure = (e: unknown): boolean =>
+  e instanceof Error && /^IO Error: Input is not a GZIP stream/.test(e.message);
 
 /** The object the engine failed to read, when the failure says which: a failed read of `object` alone. */
 export function unreadableObjectOf(e: unknown, object: Pick<StagedObject, 'path'>): boolean {
-  const message = e instanceof Error ? e.message : '';
-  return unreadableJsonObject(e) === object.path || (object.path.endsWith('.gz') && GZIP_STREAM.test(message));
+  return unreadableJsonObject(e) === object.path || (object.path.endsWith('.gz') && gzipStreamFailure(e));
 }
 
 /**
- * After a read of many objects failed on GZIP_STREAM: the gzip objects of `candidates` that the engine's
+ * After a read of many objects failed so (gzipStreamFailure): the gzip objects of `candidates` that the engine's
  * reader cannot read, each found by a read of its own (a rare failure, so the cost of reading them again).
  */
 async function unreadableGzip(conn: Connection, candidates: readonly StagedObject[]): Promise<StagedObject[]> {
@@ -291,7 +291,7 @@ export async function loadCheckingLines(
       const left = staged.filter((o) => !unreadable.includes(o));
       const file = unreadableJsonObject(e);
       const objects =
-        file === undefined && e instanceof Error && GZIP_STREAM.test(e.message)
+        file === undefined && gzipStreamFailure(e)
           ? await unreadableGzip(conn, left)
           : left.filter((o) => o.path === file).slice(0, 1);
       if (objects.length === 0) throw e;
