@@ -1,4 +1,7 @@
-import type { Admin } from 'kafkajs';
+import type { Admin, ConfigResourceTypes } from 'kafkajs';
+
+/** kafkajs's ConfigResourceTypes.TOPIC: the enum is no named export of kafkajs under Node's ESM loader. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** One partition's offset range for the day: [startOffset, endOffset), from the day's own instants. */
 export interface KafkaPartitionRange {
@@ -35,6 +38,56 @@ export interface KafkaRangeQuery {
   committed?: ReadonlyMap<number, string>;
   /** How far a message's timestamp may be out of order within its partition: the read ends no sooner than this past the day. */
   outOfOrderMs?: number;
+  /** The clock retention is judged by (tests); Date.now by default. */
+  nowMs?: number;
+}
+
+/** The topic's settings that say what retention may have removed: describeConfigs's answer. */
+export interface TopicRetention {
+  /** cleanup.policy, e.g. ['delete'] or ['compact', 'delete']. */
+  policies: string[];
+  /** retention.ms; -1: no time limit. */
+  retentionMs: number;
+  /** retention.bytes; -1: no size limit. */
+  retentionBytes: number;
+}
+
+/**
+ * How far the job's clock may be behind the brokers': retention is judged by the broker's clock, so a
+ * day counts as within retention this much sooner than the topic's settings say.
+ */
+export const RETENTION_CLOCK_MARGIN_MS = 60 * 60 * 1000;
+
+/**
+ * Whether retention cannot yet have removed any record stamped at or after `startMs`. Time retention
+ * deletes a segment once its greatest timestamp is retention.ms old; a segment holding a record stamped
+ * at or after `startMs` has a greatest timestamp no earlier than that, so while `startMs` is younger than
+ * retention.ms no such segment is gone. That holds only where time is all that deletes: a size limit
+ * (retention.bytes) deletes by size, and a compacted-only topic's head goes only by deleteRecords, which
+ * no setting tells of. Without the settings (no DESCRIBE_CONFIGS on the topic): false.
+ */
+export function retentionKeeps(retention: TopicRetention | null, startMs: number, nowMs: number): boolean {
+  if (retention === null || !retention.policies.includes('delete') || retention.retentionBytes >= 0) return false;
+  return retention.retentionMs < 0 || nowMs + RETENTION_CLOCK_MARGIN_MS - startMs <= retention.retentionMs;
+}
+
+/** The topic's retention settings, or null when the brokers do not tell them (an ACL without DESCRIBE_CONFIGS). */
+export async function topicRetention(admin: Admin, topic: string): Promise<TopicRetention | null> {
+  const names = ['cleanup.policy', 'retention.ms', 'retention.bytes'];
+  try {
+    const answer = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: names }],
+    });
+    const entries = answer.resources.find((r) => r.resourceName === topic)?.configEntries ?? [];
+    const [policy, ms, bytes] = names.map((name) => entries.find((e) => e.configName === name)?.configValue);
+    const number = (text: string | undefined): number =>
+      text !== undefined && /^-?\d+$/.test(text) ? Number(text) : NaN;
+    if (policy === undefined || Number.isNaN(number(ms)) || Number.isNaN(number(bytes))) return null;
+    return { policies: policy.split(',').map((p) => p.trim()), retentionMs: number(ms), retentionBytes: number(bytes) };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -63,6 +116,10 @@ export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise
   // still there, before the day's records, is stamped more than the allowance before the day.
   const earliestOf = margin > 0 ? await lookup(query.startMs - margin) : startOf;
   const committed = query.committed ?? (await committedOffsets(admin, topic, query.sinkGroup));
+  // Asked only when some partition's head is gone: most days lose nothing to retention.
+  const truncated = watermarks.some((w) => BigInt(w.low) > 0n);
+  const kept =
+    truncated && retentionKeeps(await topicRetention(admin, topic), query.startMs, query.nowMs ?? Date.now());
   return watermarks
     .map((w): KafkaDayRange => {
       const low = BigInt(w.low);
@@ -79,12 +136,14 @@ export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise
         stop: stop.toString(),
         high: high.toString(),
         committed: committed.get(w.partition) ?? null,
-        // Expired: retention (or deleteRecords) has removed the partition's head (low watermark > 0)
-        // and no record still there before the day's is stamped more than the allowance before it, so
-        // the removed records may have been of the day. Kafka keeps no trace of their timestamps, so
-        // this can also flag a day whose records all survived: the count is then reported as a
-        // lower bound rather than claimed complete.
-        expired: low > 0n && at(earliestOf, low) <= low,
+        // Expired: retention (or deleteRecords) has removed the partition's head (low watermark > 0),
+        // no record still there before the day's is stamped more than the allowance before it, so the
+        // removed records may have been of the day, and the topic's retention does not rule that out
+        // (retentionKeeps: a day younger than retention.ms under time retention alone, as a quiet
+        // partition that retention has emptied is). Kafka keeps no trace of the removed records'
+        // timestamps, so this can also flag a day whose records all survived: the count is then
+        // reported as unknown rather than claimed complete.
+        expired: low > 0n && at(earliestOf, low) <= low && !kept,
       };
     })
     .sort((a, b) => a.partition - b.partition);

@@ -907,6 +907,59 @@ describe('retention', () => {
   );
 
   test(
+    "a partition that retention has emptied: expired only where the topic's retention could have removed the day",
+    async () => {
+      // A quiet partition loses its last records to retention and stays empty (low = high): nothing is left
+      // before the day to show that the removed records were older. Under time retention alone, a day
+      // younger than retention.ms cannot have lost a record; past it, or with a size limit, it can.
+      const YEAR_MS = 365 * 24 * HOUR_MS;
+      const topics = [
+        { name: `audit-emptied-${RUN}`, retentionMs: 10 * YEAR_MS, bytes: -1 },
+        { name: `audit-emptied-old-${RUN}`, retentionMs: YEAR_MS, bytes: -1 },
+        { name: `audit-emptied-sized-${RUN}`, retentionMs: 10 * YEAR_MS, bytes: 1 << 30 },
+      ];
+      expect(Date.now() - START_MS).toBeGreaterThan(YEAR_MS); // the day is older than the second topic's retention
+      const admin = admins.EUS2;
+      await admin.createTopics({
+        topics: topics.map((t) => ({
+          topic: t.name,
+          numPartitions: 1,
+          configEntries: [
+            { name: 'retention.ms', value: String(t.retentionMs) },
+            { name: 'retention.bytes', value: String(t.bytes) },
+          ],
+        })),
+        waitForLeaders: true,
+      });
+      const producer = clients.EUS2.producer({ allowAutoTopicCreation: false });
+      await producer.connect();
+      const expired: boolean[] = [];
+      try {
+        for (const t of topics) {
+          const stamps = [START_MS - 2 * HOUR_MS, START_MS + HOUR_MS, START_MS + 2 * HOUR_MS];
+          await producer.send({
+            topic: t.name,
+            acks: -1,
+            messages: stamps.map((ts, i) => message(0, ts, `q-${i}`, 'US')),
+          });
+          await admin.fetchTopicOffsets(t.name);
+          await admin.deleteTopicRecords({ topic: t.name, partitions: [{ partition: 0, offset: '-1' }] });
+          expect(await admin.fetchTopicOffsets(t.name)).toEqual([
+            expect.objectContaining({ partition: 0, low: '3', high: '3' }),
+          ]);
+          const { result, facts } = await read('EUS2', { topic: t.name, sinkGroup: undefined });
+          expect([result.offsetTotal, facts.length]).toEqual([0, 0]);
+          expired.push(result.expired);
+        }
+      } finally {
+        await producer.disconnect();
+      }
+      expect(expired).toEqual([false, true, true]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
     'the main topic, never truncated, is not expired',
     async () => {
       const { result } = await read('SCUS');
