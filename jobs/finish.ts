@@ -6,7 +6,7 @@ import type { DayKey, DaySummary, LossWindow, ReconcileResult } from '../src/dom
 import { throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import { historyRows } from '../src/report/history.js';
-import { renderHtmlReport } from '../src/report/html.js';
+import { renderHtmlReport } from '../src/report/html/report.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { renderSummaryCsv, renderSummaryJson, renderSummaryTable } from '../src/report/summary.js';
 import { parseWindowsCsv } from '../src/report/windows-reader.js';

@@ -1,7 +1,7 @@
 import type { LossWindow } from '../../src/domain.js';
 import { renderWindowsCsv } from '../../src/report/csv.js';
-import { renderHtmlReport } from '../../src/report/html.js';
-import { LOSS_BANDS, lossBand, renderLossStrips, STRIP_CSS, stripBuckets } from '../../src/report/loss-strip.js';
+import { renderHtmlReport } from '../../src/report/html/report.js';
+import { LOSS_BANDS, lossBand, renderLossStrips, STRIP_CSS, stripBuckets } from '../../src/report/html/loss-strip.js';
 import { parseWindowsCsv } from '../../src/report/windows-reader.js';
 
 const CHICAGO = 'America/Chicago';

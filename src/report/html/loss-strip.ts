@@ -1,7 +1,7 @@
-import { DAY_BUCKET_MS, dayWindow, isoInZone, timeInZone } from '../dates.js';
-import { ALL_SITES, type DayKey, type LossWindow } from '../domain.js';
-import type { ParityRow } from './columns.js';
-import { esc, fmt } from './html-escape.js';
+import { DAY_BUCKET_MS, dayWindow, isoInZone, timeInZone } from '../../dates.js';
+import { ALL_SITES, type DayKey, type LossWindow } from '../../domain.js';
+import type { ParityRow } from '../columns.js';
+import { esc, fmt } from './escape.js';
 
 /** One day of the report as the strips read it: its rows, and its loss windows (windows-DAY.csv). */
 export interface StripDay {
