@@ -3,7 +3,7 @@ import path from 'node:path';
 import { buildAlert, postWebhook } from '../src/alerts/webhook.js';
 import type { Config } from '../src/config.js';
 import type { DayKey, DaySummary, LossWindow, ReconcileResult } from '../src/domain.js';
-import { throwIfAborted } from '../src/errors.js';
+import { AbortedError, OutputError, throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import { historyRows } from '../src/report/history.js';
 import { renderHtmlReport } from '../src/report/html/report.js';
@@ -41,17 +41,28 @@ export interface FinishRequest {
 /**
  * The work after a run, in this order: the HTML report (uploaded with --out gs://), the summary on
  * stdout, the webhook alert, the BigQuery history rows, the closing log line. A stopped run writes
- * nothing more: no HTML report, no upload, no history, no alert. Returns the run's exit status.
+ * nothing more: no HTML report, no upload, no history, no alert. An HTML report that cannot be written
+ * holds nothing else back: the days' reports are written and their verdicts final, so the summary, the
+ * alert and the history still go out, and its error ends the run afterwards (exit 5). Returns the run's
+ * exit status.
  */
 export async function finish(req: FinishRequest): Promise<number> {
   const { result, config, outDir, publish, format, onlyFailing, log, signal } = req;
   throwIfAborted(signal);
   // The days the run reports: a resumed backfill's skipped days too, as its exit status counts them.
   const days = reportedDays(result);
-  const htmlFile = await writeHtmlReport(result, config, outDir, req.command, signal, log);
-  if (htmlFile && publish) {
-    throwIfAborted(signal);
-    await publish([htmlFile]);
+  let htmlFile: string | null = null;
+  let htmlError: unknown;
+  try {
+    htmlFile = await writeHtmlReport(result, config, outDir, req.command, signal, log);
+    if (htmlFile && publish) {
+      throwIfAborted(signal);
+      await publish([htmlFile]);
+    }
+  } catch (e) {
+    if (e instanceof AbortedError || signal.aborted) throw e;
+    htmlError = runFileError(e);
+    htmlFile = null;
   }
   if (format === 'table') {
     if (htmlFile) process.stdout.write(`HTML report: ${htmlFile}\n`);
@@ -75,10 +86,19 @@ export async function finish(req: FinishRequest): Promise<number> {
     await req.history.writeHistory(history.table, rows, signal);
     log.info(`history: ${days.length} days written to ${history.table}`);
   }
+  if (htmlError !== undefined) throw htmlError;
   // A terminal has the summary table; a log collector gets one closing line to alert on.
   if (req.json)
     log.info('run finished', { command: req.command, days: result.days.length, exit_code: result.exitCode });
   return result.exitCode;
+}
+
+/** The HTML report's write error, saying what it left: the report is the run's, not a day's. */
+function runFileError(e: unknown): unknown {
+  if (!(e instanceof OutputError)) return e;
+  const kept =
+    "its previous version is left as it was; the days' reports, and the summary, alert and history the run gives, went out first";
+  return new OutputError(e.file, e.code, e.reason, { cause: e.cause, kept });
 }
 
 /** The run's days in order: those it reconciled, and a resumed backfill's skipped ones read back. */

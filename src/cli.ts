@@ -167,10 +167,7 @@ export async function main(argv: string[], runRequest: RunRequest): Promise<numb
     if (e instanceof UsageError || e instanceof ConfigError) return fail(EXIT.usage, 'error: ', e.message);
     if (e instanceof TierError || (e instanceof ResourceError && !stoppedBy))
       return fail(e instanceof TierError ? EXIT.tier : EXIT.resources, 'error: ', e.message);
-    if (e instanceof OutputError) {
-      const kept = "its previous version, and the rest of that day's reports, are left as they were";
-      return fail(EXIT.output, 'error: ', `${e.message}; ${kept}`);
-    }
+    if (e instanceof OutputError) return fail(EXIT.output, 'error: ', `${e.message}; ${e.kept}`);
     if (e instanceof AbortedError || stoppedBy)
       return fail(stoppedBy === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint, '', new AbortedError().message);
     const bug = 'internal error (a bug, please report): ';

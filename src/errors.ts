@@ -82,10 +82,14 @@ export class OutputError extends Error {
     readonly code: string,
     /** Why, in words, with what to do. */
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; kept?: string },
   ) {
     super(`cannot write ${file}: ${reason} (${code})`, options);
+    this.kept = options?.kept ?? "its previous version, and the rest of that day's reports, are left as they were";
   }
+
+  /** What the failure left as it was, for the last error line. */
+  readonly kept: string;
 }
 
 /**

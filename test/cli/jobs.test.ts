@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -263,6 +263,35 @@ describe('alerts', () => {
         date: days[1],
         proxy_requests: '100',
       });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('an HTML report that cannot be written holds back neither the summary nor the alert, and then fails the run', async () => {
+    const { server, bodies } = await webhookReceiver();
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const dir = await tempDir();
+      await day(dir, '2025-03-09', 100, 90);
+      const config = await writeConfig(dir, { sites: ['US'], alerts: { webhookUrlEnv: 'PARITY_TEST_WEBHOOK' } });
+      const out = path.join(dir, 'out');
+      // A folder, not empty, where the run's HTML report goes: it cannot be replaced.
+      await mkdir(path.join(out, 'report-2025-03-09_2025-03-09.html'), { recursive: true });
+      await writeFile(path.join(out, 'report-2025-03-09_2025-03-09.html', 'keep'), 'x');
+      const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--format', 'json'];
+      const cli = await runCli(args, undefined, { PARITY_TEST_WEBHOOK: url });
+      expect(cli.code).toBe(5);
+      expect(JSON.parse(cli.stdout)).toEqual([expect.objectContaining({ date: '2025-03-09', status: 'FAIL' })]);
+      expect(bodies).toHaveLength(1);
+      expect((JSON.parse(bodies[0]!) as { text: string }).text).toContain('2025-03-09: FAIL: US 90 %');
+      expect(parseCsv(await readFile(path.join(out, 'parity-2025-03-09.csv'), 'utf8')).at(-1)).toMatchObject({
+        status: 'FAIL',
+      });
+      const last = cli.stderr.trim().split('\n').at(-1)!;
+      expect(last).toContain('cannot write');
+      expect(last).toContain('report-2025-03-09_2025-03-09.html');
+      expect(last).toContain("the days' reports, and the summary, alert and history the run gives, went out first");
     } finally {
       server.close();
     }
