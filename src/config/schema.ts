@@ -98,7 +98,34 @@ const kafkaTier = z.strictObject({
   /** One cluster per region; the region names the kafka_<region> column. */
   clusters: z
     .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'a region name such as EUS2'), kafkaCluster)
-    .refine((c) => Object.keys(c).length > 0, 'at least one cluster'),
+    .refine((c) => Object.keys(c).length > 0, 'at least one cluster')
+    .superRefine((clusters, ctx) => {
+      // Each cluster is a column (kafka_<name lower-cased>) and a region of its own: two names of one
+      // column, or two clusters on one broker, would count every message twice, and each id as a
+      // cross-region duplicate.
+      const seen = new Map<string, string>();
+      for (const [name, cluster] of Object.entries(clusters)) {
+        const column = name.toLowerCase();
+        const other = seen.get(`column ${column}`);
+        if (other !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `"${other}" and "${name}" are both column kafka_${column}`,
+          });
+        seen.set(`column ${column}`, name);
+        for (const broker of cluster.brokers) {
+          const at = seen.get(`broker ${broker.toLowerCase()}`);
+          if (at !== undefined && at !== name)
+            ctx.addIssue({
+              code: 'custom',
+              path: [name, 'brokers'],
+              message: `${broker} is also a broker of "${at}": each cluster is a region of its own`,
+            });
+          seen.set(`broker ${broker.toLowerCase()}`, name);
+        }
+      }
+    }),
   siteHeader: z.string().min(1).default('wm-site-id'),
   requestId: z
     .discriminatedUnion('from', [

@@ -306,8 +306,8 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
         tags: duckdbPayloadTags(this.cmp),
         hashes: duckdbHashesAgg(this.cmp, 'tags'),
       }),
-      { ...lookupParams(this.lookup, sites).values, sites: listValue(sites) },
-      { ...lookupParams(this.lookup, sites).types, sites: LIST(VARCHAR) } as never,
+      { ...lookupParams(this.lookup, sites).values, sites: listValue(sites), site_header: tier === 'kafka' },
+      { ...lookupParams(this.lookup, sites).types, sites: LIST(VARCHAR), site_header: BOOLEAN } as never,
     );
     await this.run(`DROP TABLE raw_${tier}`);
     await this.run(loadQuery('duckdb', tier === 'kafka' ? 'ids-kafka-view' : 'ids-bigquery-view'));

@@ -70,6 +70,10 @@ export const PROXY: readonly ProxyLine[] = [
   { ts: at('10:04:00'), requestId: 'c-2', site: 'CA', status: 502 },
   { ts: at('10:05:00'), requestId: HOSTILE, site: 'US', status: 200 },
   { ts: at('10:06:00'), requestId: 'z-1', site: 'MX', status: 200 },
+  // The header sent empty, not sent, and blank: none in an access log, which cannot tell them apart.
+  { ts: at('10:07:00'), requestId: 'e-1', site: '', status: 200 },
+  { ts: at('10:08:00'), requestId: 'e-2', site: null, status: 200 },
+  { ts: at('10:09:00'), requestId: 'e-3', site: '  ', status: 200 },
   // The day before: outside the window, counted nowhere.
   { ts: at('23:59:59', '2025-03-08'), requestId: 'x-0', site: 'US', status: 200 },
 ];
@@ -81,6 +85,10 @@ export const KAFKA: readonly KafkaLine[] = [
   { region: 'EUS2', ts: at('10:01:01'), requestId: 'a-2', site: 'US', inFlight: false },
   { region: 'EUS2', ts: at('10:03:01'), requestId: 'c-1', site: 'CA', inFlight: false },
   { region: 'SCUS', ts: at('10:05:01'), requestId: HOSTILE, site: 'US', inFlight: true },
+  // In Kafka a header is sent or not: sent empty or blank it names no site, and every sink filter drops it.
+  { region: 'EUS2', ts: at('10:07:01'), requestId: 'e-1', site: '', inFlight: false },
+  { region: 'EUS2', ts: at('10:08:01'), requestId: 'e-2', site: null, inFlight: false },
+  { region: 'SCUS', ts: at('10:09:01'), requestId: 'e-3', site: ' ', inFlight: false },
 ];
 
 /** The final tier (BigQuery's landed table). */
@@ -110,6 +118,10 @@ export const FIXTURE_IDS: readonly { site: Site; requestId: string; facts: IdFac
   { site: 'US', requestId: HOSTILE, facts: { ...accepted, inKafka: true, inFlight: true } },
   // A site header naming no configured site: UNKNOWN, unroutable, missing.
   { site: 'UNKNOWN', requestId: 'z-1', facts: { ...accepted, unroutable: true } },
+  // Kafka's header sent empty or blank: unroutable; not sent: the US filter keeps it, so no cause but loss.
+  { site: 'UNKNOWN', requestId: 'e-1', facts: { ...accepted, inKafka: true, unroutable: true } },
+  { site: 'UNKNOWN', requestId: 'e-2', facts: { ...accepted, inKafka: true } },
+  { site: 'UNKNOWN', requestId: 'e-3', facts: { ...accepted, inKafka: true, unroutable: true } },
 ];
 
 /**

@@ -91,6 +91,26 @@ describe('config', () => {
       },
       'tiers.kafka.clusters.EUS2.sasl.password',
     ],
+    [
+      {
+        ...base,
+        tiers: {
+          ...base.tiers,
+          kafka: { topic: 't', clusters: { EUS2: { brokers: ['a:1'] }, eus2: { brokers: ['b:1'] } } },
+        },
+      },
+      'tiers.kafka.clusters.eus2',
+    ],
+    [
+      {
+        ...base,
+        tiers: {
+          ...base.tiers,
+          kafka: { topic: 't', clusters: { EUS2: { brokers: ['a:1'] }, SCUS: { brokers: ['A:1'] } } },
+        },
+      },
+      'tiers.kafka.clusters.SCUS.brokers',
+    ],
     [{ ...base, tiers: { ...base.tiers, bigquery: { table: 'not a table' } } }, 'tiers.bigquery.table'],
     [{ ...base, tiers: { proxy: { locations: [] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations'],
     [{ ...base, tiers: { proxy: { locations: ['s3://bucket/x'] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations[0]'],

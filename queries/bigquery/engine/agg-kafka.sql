@@ -11,6 +11,7 @@ WITH parsed AS (
     CAST(NULL AS STRING) AS untimed_day,
     IF(REGEXP_CONTAINS(rid, r'^\s*$'), NULL, rid) AS rid,
     NULLIF(UPPER(TRIM(site_raw, ' ')), '') AS site_value,
+    site_raw IS NOT NULL AS site_sent,
     in_flight,
     n,
     {{tags}} AS tags
@@ -26,7 +27,8 @@ SELECT
   region,
   SUM(n) AS n,
   LOGICAL_AND(in_flight) AS in_flight,
-  LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable,
+  -- a header sent empty or blank names no site: unroutable, as streamed-aggregate.sql's $site_header says
+  LOGICAL_OR(site_sent AND (site_value IS NULL OR NOT known)) AS unroutable,
   {{hashes}} AS hashes
 FROM (SELECT *, site_value IN UNNEST(@sites) AS known FROM zoned WHERE day IN UNNEST(@days))
 GROUP BY 1, 2, 3, 4, 5
