@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { File, Storage } from '@google-cloud/storage';
 import { addDays } from '../src/dates.js';
@@ -97,7 +97,39 @@ export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
     req.log.info(`brought ${copied.length} earlier report files from ${where} into ${req.localDir}`, {
       copied: copied.length,
     });
+  // The bucket is where the reports are: a file of the run's own days that --local-out holds and the
+  // bucket does not (a run stopped, or an upload refused, before the day was published whole; a
+  // --local-out kept from another run) would make backfill take a day as current that the bucket never
+  // received, and skip it every time. Such files go, so each day is judged by what the bucket holds.
+  const inBucket = new Set(found.map((f) => f.name.slice(req.prefix.length)));
+  const dropped: string[] = [];
+  for (const name of ownDayNames(req.days)) {
+    if (inBucket.has(name)) continue;
+    const local = path.join(req.localDir, name);
+    if (
+      !(await stat(local).then(
+        (st) => st.isFile(),
+        () => false,
+      ))
+    )
+      continue;
+    await rm(local, { force: true });
+    dropped.push(name);
+  }
+  if (dropped.length > 0)
+    req.log.warn(
+      `removed ${dropped.length} report files of the run's days from ${req.localDir} that ${where} does not hold ` +
+        `(${dropped.slice(0, 5).join(', ')}${dropped.length > 5 ? ', …' : ''}): those days are judged by the bucket`,
+      { dropped: dropped.length },
+    );
   return copied;
+}
+
+/** The report files of the run's own days (of earlierReportNames, those not from the days before). */
+function ownDayNames(days: readonly DayKey[]): string[] {
+  const first = [...days].sort()[0];
+  if (first === undefined) return [];
+  return [...earlierReportNames(days)].filter((n) => (/\d{4}-\d{2}-\d{2}/.exec(n)?.[0] ?? '') >= first);
 }
 
 /** base64 md5 of a local file, as GCS states it; null when the file cannot be read. */

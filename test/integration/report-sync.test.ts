@@ -174,4 +174,37 @@ describe('earlier reports brought from the --out bucket', () => {
     const [after] = await storage.bucket('parity-backfill').file('history/manifest-2025-02-01.json').download();
     expect(after.equals(published)).toBe(true);
   }, 120_000);
+
+  it('a resumed backfill redoes a day its --local-out holds whole but the bucket never received whole', async () => {
+    await storage.createBucket('parity-resume');
+    for (const d of ['2025-01-10', '2025-01-11']) await day(dir, d, 20, 20);
+    const local = path.join(dir, 'resume-out');
+    const backfill = () =>
+      runCli([
+        'backfill',
+        ...['--config', config, '--from', '2025-01-10', '--to', '2025-01-11'],
+        ...['--out', 'gs://parity-resume/r/', '--local-out', local, '--format', 'table'],
+      ]);
+    expect((await backfill()).code).toBe(0);
+    // As a run stopped (or refused) while publishing the 11th leaves the bucket: its lists, no report, no manifest.
+    const bucket = storage.bucket('parity-resume');
+    for (const name of ['r/parity-2025-01-11.csv', 'r/manifest-2025-01-11.json']) await bucket.file(name).delete();
+    const resumed = await backfill();
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('skipped 1 current day');
+    expect(resumed.stderr).toContain('removed 2 report files of the run');
+    const [names] = await bucket.getFiles({ prefix: 'r/' });
+    expect(
+      names
+        .map((f) => f.name)
+        .filter((n) => n.includes('2025-01-11'))
+        .sort(),
+    ).toEqual([
+      'r/manifest-2025-01-11.json',
+      'r/missing-2025-01-11.csv',
+      'r/parity-2025-01-11.csv',
+      'r/report-2025-01-10_2025-01-11.html',
+      'r/windows-2025-01-11.csv',
+    ]);
+  }, 120_000);
 });
