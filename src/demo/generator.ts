@@ -126,6 +126,11 @@ export function prng(seed: number): () => number {
 const KAFKA_ONLY: readonly Outcome[] = ['lostBeforeKafka', 'inFlight'];
 const OTHER_STATUSES = [400, 429, 500, 503, 504];
 const UNROUTABLE = ['BR', 'GB', 'usa', 'C A'];
+/**
+ * With Kafka, a header can also be sent empty or blank: no filter keeps it either (the access log and the
+ * landed line write "" for it, as for a header not sent). Without Kafka nothing tells it from a missing one.
+ */
+const UNROUTABLE_SENT = [...UNROUTABLE, '', ' '];
 const SECOND_MS = 1000;
 
 export class ScenarioGenerator {
@@ -181,7 +186,7 @@ export class ScenarioGenerator {
         else if (h < mix.unroutableHeader + mix.missingHeader) kind = 'missing';
         else if (h < mix.unroutableHeader + mix.missingHeader + mix.messyHeader) kind = 'messy';
       }
-      if (kind === 'unroutable') header = this.pick(UNROUTABLE);
+      if (kind === 'unroutable') header = this.pick(this.options.kafka === true ? UNROUTABLE_SENT : UNROUTABLE);
       if (kind === 'missing') header = this.rand() < 0.5 ? undefined : '';
       if (kind === 'messy')
         header = this.rand() < 0.5 ? ` ${homeSite.toLowerCase()}` : `${homeSite[0]}${homeSite.slice(1).toLowerCase()} `;
@@ -237,14 +242,16 @@ export class ScenarioGenerator {
         const kts = outcome === 'inFlight' ? w.endMs - 1 - Math.floor(this.rand() * 5 * 60 * SECOND_MS) : ts;
         const inFlight = outcome === 'inFlight';
         const copies = this.rand() < mix.duplicate ? 2 : 1;
-        for (let c = 0; c < copies; c++) kafka.push({ region, ts: kts, request_id: rid, site: header, inFlight });
+        // A header not sent is none on the message; the access log may write it as "".
+        const sent = kind === 'missing' ? undefined : header;
+        for (let c = 0; c < copies; c++) kafka.push({ region, ts: kts, request_id: rid, site: sent, inFlight });
         const cross = this.rand() < mix.crossRegion;
         if (cross)
           kafka.push({
             region: regions.find((g) => g !== region) ?? region,
             ts: kts,
             request_id: rid,
-            site: header,
+            site: sent,
             inFlight,
           });
         const inRegions = kafka.map((m) => m.region);

@@ -839,7 +839,18 @@ describe('what a read leaves behind and when it reads nothing', () => {
 describe('retention', () => {
   beforeAll(async () => {
     const admin = admins.EUS2;
-    await admin.createTopics({ topics: [{ topic: EXPIRED_TOPIC, numPartitions: 1 }], waitForLeaders: true });
+    // A size limit (never reached here): the topic's settings cannot rule out that retention removed a day's
+    // records, so what the deletions below leave is judged by the records left alone.
+    await admin.createTopics({
+      topics: [
+        {
+          topic: EXPIRED_TOPIC,
+          numPartitions: 1,
+          configEntries: [{ name: 'retention.bytes', value: String(1 << 30) }],
+        },
+      ],
+      waitForLeaders: true,
+    });
     const producer = clients.EUS2.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,

@@ -230,6 +230,10 @@ async function startOnce(region: string): Promise<Broker> {
       'transaction.state.log.min.isr=1',
       'transaction.state.log.num.partitions=1',
       'group.initial.rebalance.delay.ms=0',
+      // The tests' messages are stamped in 2025: under the default 7 days' retention the log cleaner (30 s
+      // after start, then every 5 minutes) deleted them mid-test at random. A topic that needs a retention
+      // sets its own.
+      'log.retention.ms=-1',
       '',
     ].join('\n'),
   );
