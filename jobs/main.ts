@@ -7,7 +7,7 @@ import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js'
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
-import { ConfigError, UsageError } from '../src/errors.js';
+import { ConfigError, OutputError, TierError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
 import type { Publish } from '../src/report/day-writer.js';
@@ -210,11 +210,28 @@ async function outputOf(
   return {
     outDir: opts.localOut,
     publish: async (files, gone = []) => {
-      for (const f of files)
-        await writeGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, f, { signal });
-      for (const f of gone) await deleteGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, { signal });
+      try {
+        for (const f of files)
+          await writeGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, f, { signal });
+        for (const f of gone) await deleteGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, { signal });
+      } catch (e) {
+        throw publishError(e);
+      }
     },
   };
+}
+
+/**
+ * A report the bucket refused (after the retries): exit 5, as a report the disk refused, not 3 (no tier
+ * was unread). The day's files in --local-out are whole; in the bucket the day has no manifest until
+ * a run publishes it whole, which the next run does.
+ */
+function publishError(e: unknown): unknown {
+  if (!(e instanceof TierError)) return e;
+  const reason = e.message.slice(`${e.tier}: ${e.object}: `.length);
+  const kept =
+    "the day's files in --local-out are whole; in the bucket it has no manifest until a run publishes it whole";
+  return new OutputError(e.object, 'GCS', reason, { cause: e, kept });
 }
 
 const code = await main(process.argv, runRequest);

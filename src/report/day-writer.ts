@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DayKey, DaySummary, IdFacts, LossWindow, ParityRow, Site, WorstWindow } from '../domain.js';
 import { throwIfAborted } from '../errors.js';
@@ -11,7 +11,14 @@ import {
   renderParityCsv,
   renderWindowsCsv,
 } from './csv.js';
-import { type DayManifest, renderManifest, type RunMetadata, worstStatus } from './manifest.js';
+import {
+  type Baseline,
+  type DayManifest,
+  parseManifest,
+  renderManifest,
+  type RunMetadata,
+  worstStatus,
+} from './manifest.js';
 import { commitAll, discardAll, type PreparedFile, prepareFile, type WriteResult } from './writer.js';
 
 /** One missing id as the missing list renders it. */
@@ -98,7 +105,10 @@ export async function writeDayReports(
     if (missing) prepared.push(missing);
     const parity = await prepareFile(files.parity, [renderParityCsv(r.rows, r.regions, r.csv)]);
     prepared.push(parity);
-    change = changeOf(parity, missing);
+    const baseline = r.run
+      ? baselineOf(await readManifest(files.manifest), parity, missing)
+      : bytesThere(parity, missing);
+    change = changeOf(baseline, parity, missing);
     missingFile = missing ? files.missing : null;
     const lost = r.listComplete && r.lossWindows ? await r.lossWindows() : null;
     const windows = lost ? await prepareFile(files.windows, [renderWindowsCsv(r.day, lost, r.csv, r.zone)]) : null;
@@ -116,6 +126,7 @@ export async function writeDayReports(
         status: worstStatus(r.rows.flatMap((row) => row.status ?? [])),
         sites: r.sites,
         change,
+        baseline,
         durationMs: Date.now() - r.batchStarted,
         files: {
           parity: { name: path.basename(files.parity), sha256: parity.sha256 },
@@ -148,7 +159,10 @@ export type Publish = (files: string[], gone?: string[]) => Promise<void>;
 /**
  * Copies a written day's files elsewhere (--out gs://…): the lists, the parity report, the manifest; and
  * removes there the lists the day no longer has, as they were removed here (an ERROR day has no missing
- * list: an earlier run's must not stay beside its report, reading as the day's).
+ * list: an earlier run's must not stay beside its report, reading as the day's). The manifest vouches for
+ * the day's files: the old one is removed there first and the new one copied last, so a day cut short
+ * there (a stop, a refused upload, a kill) has no manifest, and the next run redoes it rather than
+ * take it as whole (jobs/sync-reports.ts).
  */
 export async function publishDay(
   publish: Publish,
@@ -167,6 +181,7 @@ export async function publishDay(
   ];
   const kept = lists.flatMap(([f]) => (f ? [f] : []));
   const gone = lists.flatMap(([f, name]) => (f ? [] : [name]));
+  if (withManifest) await publish([], manifest);
   await publish([...kept, written.parityFile, ...manifest], gone);
 }
 
@@ -176,10 +191,31 @@ export function worstOf(windows: readonly LossWindow[], zone: ZoneOfSite): Worst
   return worst ? { ...worst, zone: typeof zone === 'string' ? zone : zone(worst.site) } : null;
 }
 
-function changeOf(parity: WriteResult, missing: WriteResult | null): DaySummary['change'] {
-  if (parity.previousSha256 === null) return 'new';
-  const same =
-    parity.previousSha256 === parity.sha256 && (missing === null || missing.previousSha256 === missing.sha256);
+/**
+ * The report a day's new one is judged against: the last one that was not ERROR, as its manifest
+ * recorded it. A report of a tier that could not be read is no baseline: a day good, then ERROR for a
+ * transient failure, then good again as before is unchanged (it was restated twice, the second time
+ * against the ERROR report). Without a manifest (none, or not ours): the files there, as before 0.3.3.
+ */
+function baselineOf(prev: DayManifest | null, parity: WriteResult, missing: WriteResult | null): Baseline | null {
+  if (prev === null) return bytesThere(parity, missing);
+  if (prev.status === 'ERROR' && prev.baseline !== undefined) return prev.baseline;
+  return { parity: prev.files.parity.sha256, missing: prev.files.missing?.sha256 ?? null };
+}
+
+function bytesThere(parity: WriteResult, missing: WriteResult | null): Baseline | null {
+  return parity.previousSha256 === null
+    ? null
+    : { parity: parity.previousSha256, missing: missing?.previousSha256 ?? null };
+}
+
+async function readManifest(file: string): Promise<DayManifest | null> {
+  return readFile(file, 'utf8').then(parseManifest, () => null);
+}
+
+function changeOf(baseline: Baseline | null, parity: WriteResult, missing: WriteResult | null): DaySummary['change'] {
+  if (baseline === null) return 'new';
+  const same = baseline.parity === parity.sha256 && (missing === null || baseline.missing === missing.sha256);
   return same ? 'unchanged' : 'restated';
 }
 

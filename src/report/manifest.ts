@@ -18,8 +18,16 @@ export interface DayManifest extends RunMetadata {
   status: RowStatus;
   /** The sites the report has rows for (all configured sites, unless --sites chose fewer). */
   sites: string[];
-  /** new: first report of the day; unchanged: same bytes as before; restated: changed since (late data, a config). */
+  /**
+   * new: first report of the day; unchanged: the same bytes as the baseline; restated: changed since (late
+   * data, a config, a tier that could not be read).
+   */
   change: 'new' | 'unchanged' | 'restated';
+  /**
+   * The report `change` was judged against: the last one not ERROR (its parity and missing files' sha256);
+   * null: none. Absent in manifests before 0.3.3.
+   */
+  baseline?: Baseline | null;
   durationMs: number;
   files: {
     parity: { name: string; sha256: string };
@@ -29,6 +37,12 @@ export interface DayManifest extends RunMetadata {
     /** Absent without `compare`; null when the day could not be compared whole. */
     mismatch?: { name: string; sha256: string } | null;
   };
+}
+
+/** A report as a later one is compared with it: its files' sha256. */
+export interface Baseline {
+  parity: string;
+  missing: string | null;
 }
 
 /** Worst last: the order a day's status is chosen by (NO_DATA ranks with FAIL for the exit status, just below it). */

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { spawn } from 'node:child_process';
 import { CLI, parseCsv, reconcileRange, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
@@ -62,6 +63,47 @@ describe('parity daily', () => {
       [expect.objectContaining({ day: '2025-03-08', change: 'restated' })],
     );
     expect(logs.filter((l) => /^2025-03-0\d: (PASS|WARN|FAIL)/.test(l.message))).toHaveLength(4);
+  });
+});
+
+describe('restated', () => {
+  it('is judged against the last report that was not ERROR: good, ERROR, then good as before is unchanged', async () => {
+    const dir = await tempDir();
+    await day(dir, '2025-03-09', 50, 50);
+    const config = await writeConfig(dir, { sites: ['US'] });
+    const out = path.join(dir, 'out');
+    const run = () => runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--quiet']);
+    const manifest = async () =>
+      JSON.parse(await readFile(path.join(out, 'manifest-2025-03-09.json'), 'utf8')) as {
+        status: string;
+        change: string;
+      };
+    expect((await run()).code).toBe(0);
+    expect(await manifest()).toMatchObject({ status: 'PASS', change: 'new' });
+    // A transient failure: a gzip object cut short makes the landed tier ERROR for the day.
+    const bad = path.join(dir, 'landed/dt=2025-03-09/cut.jsonl.gz');
+    await writeFile(
+      bad,
+      gzipSync('{"timestamp":"2025-03-09T12:00:00Z","request_id":"x","site":"US"}\n').subarray(0, 20),
+    );
+    expect((await run()).code).toBe(3);
+    expect(await manifest()).toMatchObject({ status: 'ERROR', change: 'restated' });
+    await rm(bad);
+    const again = await run();
+    expect(again.code).toBe(0);
+    // The report is the first one's again: no news for whoever reads the restated days.
+    expect(await manifest()).toMatchObject({ status: 'PASS', change: 'unchanged' });
+    expect(again.stderr).not.toContain('restated');
+    // And a report that did change after an ERROR one is restated against the last good one.
+    await writeFile(
+      bad,
+      gzipSync('{"timestamp":"2025-03-09T12:00:00Z","request_id":"x","site":"US"}\n').subarray(0, 20),
+    );
+    expect((await run()).code).toBe(3);
+    await rm(bad);
+    await day(dir, '2025-03-09', 50, 49);
+    expect((await run()).code).toBe(1);
+    expect(await manifest()).toMatchObject({ status: 'FAIL', change: 'restated' });
   });
 });
 

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Storage } from '@google-cloud/storage';
 import { createStorageClient } from '../../src/storage/gcs-store.js';
 import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { lastLogLine, runCli, tempDir, writeNdjson } from '../support/files.js';
 
 const rec = (rid: string, ts: string, site: string, status?: number) => ({
@@ -173,6 +175,49 @@ describe('earlier reports brought from the --out bucket', () => {
     expect((await readFile(path.join(local2, 'manifest-2025-02-01.json'))).equals(published)).toBe(true);
     const [after] = await storage.bucket('parity-backfill').file('history/manifest-2025-02-01.json').download();
     expect(after.equals(published)).toBe(true);
+  }, 120_000);
+
+  it('a report the bucket refuses is exit 5, and its day has no manifest there until a run publishes it whole', async () => {
+    const proxy = await startFaultProxy(fake.endpoint);
+    try {
+      await storage.createBucket('parity-refused');
+      await day(dir, '2025-01-20', 20, 20);
+      const base = JSON.parse(await readFile(config, 'utf8')) as { tiers: { gcs: object } };
+      const refusing = path.join(dir, 'refusing.json');
+      const gcs = { ...base.tiers.gcs, apiEndpoint: proxy.endpoint };
+      await writeFile(refusing, JSON.stringify({ ...base, tiers: { ...base.tiers, gcs } }));
+      const local = path.join(dir, 'refused-out');
+      const backfill = (...more: string[]) =>
+        runCli([
+          'backfill',
+          ...['--config', refusing, '--from', '2025-01-20', '--to', '2025-01-20'],
+          ...['--out', 'gs://parity-refused/x/', '--local-out', local, ...more],
+        ]);
+      expect((await backfill()).code).toBe(0);
+      const bucket = storage.bucket('parity-refused');
+      const names = async () => (await bucket.getFiles({ prefix: 'x/' }))[0].map((f) => f.name).sort();
+      expect(await names()).toContain('x/manifest-2025-01-20.json');
+      // The day again: its lists are taken, its report refused (403, not retried).
+      proxy.failUploadsAfter(2, 403);
+      const refused = await backfill('--force');
+      expect(refused.code).toBe(5);
+      const last = lastLogLine(refused.stderr);
+      expect(last.exit_code).toBe(5);
+      expect(last.message).toContain('cannot write gs://parity-refused/x/parity-2025-01-20.csv');
+      expect(last.message).toContain('in the bucket it has no manifest until a run publishes it whole');
+      expect(await names()).not.toContain('x/manifest-2025-01-20.json');
+      // The next run (no --force) finds the day unpublished and publishes it whole.
+      proxy.reset();
+      const resumed = await backfill('--format', 'table');
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout).not.toContain('skipped');
+      const [manifest] = await bucket.file('x/manifest-2025-01-20.json').download();
+      const [parity] = await bucket.file('x/parity-2025-01-20.csv').download();
+      const sha = (JSON.parse(manifest.toString()) as { files: { parity: { sha256: string } } }).files.parity.sha256;
+      expect(createHash('sha256').update(parity).digest('hex')).toBe(sha);
+    } finally {
+      await proxy.close();
+    }
   }, 120_000);
 
   it('a resumed backfill redoes a day its --local-out holds whole but the bucket never received whole', async () => {

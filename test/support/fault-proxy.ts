@@ -24,6 +24,8 @@ export interface FaultProxy {
    * but with one byte of the body changed: bytes that are not the bytes stored.
    */
   corruptNext(n: number): void;
+  /** Uploads after the next `pass` (object writes) get `status`, every one of them, until reset. */
+  failUploadsAfter(pass: number, status: number): void;
   /** Back to passing everything through. */
   reset(): void;
   /** Media downloads seen since the start or the last `reset()`, faulted or not. */
@@ -39,14 +41,21 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let cuts = 0;
   let corruptions = 0;
   let mediaRequests = 0;
+  let uploadsToPass = Infinity;
+  let uploadStatus = 403;
 
   const server = http.createServer((req, res) => {
     const media = isMediaDownload(req);
     if (media) mediaRequests++;
-    if ((media || failScope === 'any') && failures > 0) {
-      failures--;
-      const body = JSON.stringify({ error: { code: failStatus, message: 'injected by fault-proxy', errors: [] } });
-      res.writeHead(failStatus, {
+    const upload = req.method === 'POST' && (req.url ?? '').startsWith('/upload/');
+    const failUpload = upload && uploadsToPass-- <= 0;
+    if (((media || failScope === 'any') && failures > 0) || failUpload) {
+      if (!failUpload) failures--;
+      const status = failUpload ? uploadStatus : failStatus;
+      const body = JSON.stringify({ error: { code: status, message: 'injected by fault-proxy', errors: [] } });
+      // The request's body is read, as a server does before it answers.
+      req.resume();
+      res.writeHead(status, {
         'content-type': 'application/json; charset=UTF-8',
         'content-length': Buffer.byteLength(body),
       });
@@ -80,7 +89,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     corruptNext(n) {
       corruptions = n;
     },
+    failUploadsAfter(pass, status) {
+      uploadsToPass = pass;
+      uploadStatus = status;
+    },
     reset() {
+      uploadsToPass = Infinity;
       failures = 0;
       failScope = 'media';
       cuts = 0;
