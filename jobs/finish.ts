@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildAlert, postWebhook } from '../src/alerts/webhook.js';
 import type { Config } from '../src/config.js';
-import type { DayKey, DaySummary, LossWindow, ReconcileResult } from '../src/domain.js';
+import type { DayKey, DaySummary, LossWindow, ParityRow, ReconcileResult } from '../src/domain.js';
 import { AbortedError, OutputError, throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import { historyRows } from '../src/report/history.js';
@@ -78,13 +78,26 @@ export async function finish(req: FinishRequest): Promise<number> {
   if (req.history && history && days.length > 0) {
     throwIfAborted(signal);
     const regions = config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : [];
+    // A day's history rows are its whole report, and a write replaces them: a report of fewer sites
+    // (--sites) would erase the others' rows and leave an ALL of only some sites.
+    const whole = <T extends { rows: ParityRow[] }>(d: T): boolean => coversEverySite(d.rows, config.sites);
+    const partial = days.filter((d) => !whole(d)).map((d) => d.day);
+    if (partial.length > 0)
+      log.warn(
+        `history: ${partial.join(', ')} not written to ${history.table}: the report has only some of the sites ` +
+          '(--sites), and would replace the whole day there',
+      );
     // A skipped day's rows with the as-of time of the run that made them (a stopped run wrote none).
     const rows = [
-      ...historyRows(result.days, req.run, regions),
-      ...(result.earlier ?? []).flatMap((d) => historyRows([d], { ...req.run, asOf: d.asOf || req.run.asOf }, regions)),
+      ...historyRows(result.days.filter(whole), req.run, regions),
+      ...(result.earlier ?? [])
+        .filter(whole)
+        .flatMap((d) => historyRows([d], { ...req.run, asOf: d.asOf || req.run.asOf }, regions)),
     ];
-    await req.history.writeHistory(history.table, rows, signal);
-    log.info(`history: ${days.length} days written to ${history.table}`);
+    if (rows.length > 0) {
+      await req.history.writeHistory(history.table, rows, signal);
+      log.info(`history: ${days.length - partial.length} days written to ${history.table}`);
+    }
   }
   if (htmlError !== undefined) throw htmlError;
   // A terminal has the summary table; a log collector gets one closing line to alert on.
@@ -101,6 +114,12 @@ function runFileError(e: unknown): unknown {
   return new OutputError(e.file, e.code, e.reason, { cause: e.cause, kept });
 }
 
+/** Whether a day's rows hold a row of every configured site (a --sites run's do not). */
+function coversEverySite(rows: readonly ParityRow[], sites: readonly string[]): boolean {
+  const present = new Set(rows.map((r) => String(r.site)));
+  return sites.every((s) => present.has(s));
+}
+
 /** The run's days in order: those it reconciled, and a resumed backfill's skipped ones read back. */
 function reportedDays(result: ReconcileResult): (Pick<DaySummary, 'day' | 'rows'> & Partial<DaySummary>)[] {
   const days: (Pick<DaySummary, 'day' | 'rows'> & Partial<DaySummary>)[] = [...(result.earlier ?? []), ...result.days];
@@ -113,7 +132,7 @@ async function sendAlert(
   days: ReturnType<typeof reportedDays>,
 ): Promise<void> {
   const webhookVar = config.alerts.webhookUrlEnv;
-  const alert = buildAlert(days, config.alerts.on, out);
+  const alert = buildAlert(days, config.alerts.on, out, config.thresholds);
   if (!webhookVar || !alert || signal.aborted) return;
   const url = env[webhookVar];
   if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);

@@ -1,4 +1,5 @@
-import { ALL_SITES, type DaySummary, type RowStatus } from '../domain.js';
+import { ALL_SITES, type DaySummary, type ParityRow, type RowStatus } from '../domain.js';
+import { statusOf } from '../reconcile/verdict.js';
 import { summarizeDay } from '../report/summary.js';
 
 /** A webhook that does not answer within this long is given up on: an alert never holds up the job. */
@@ -14,17 +15,30 @@ export function buildAlert(
   days: readonly (Pick<DaySummary, 'day' | 'rows'> & Partial<Pick<DaySummary, 'worstWindow'>>)[],
   on: readonly RowStatus[],
   location: string,
+  thresholds?: { warnPct: number; failPct: number },
 ): { text: string } | null {
   const wanted = new Set<RowStatus>(on.includes('FAIL') ? [...on, 'NO_DATA'] : on);
+  // An ERROR row whose parity was still counted (the tier left unread is one parity does not need, as
+  // Kafka) is graded too: with `on: [FAIL]`, its FAIL must not go unsaid behind the ERROR.
+  const graded = (d: (typeof days)[number]) =>
+    d.rows.flatMap((r) => {
+      const grade = thresholds && r.site !== ALL_SITES ? gradeUnderError(r, thresholds) : null;
+      return grade && wanted.has(grade) ? [{ grade, site: String(r.site), parity: String(r.parity_pct) }] : [];
+    });
   const hits = days
-    .map((d) => ({ d, v: summarizeDay(d.rows, d.worstWindow ?? null) }))
-    .filter(({ v }) => v.all.some((r) => wanted.has(r.status)));
+    .map((d) => ({ d, v: summarizeDay(d.rows, d.worstWindow ?? null), under: graded(d) }))
+    .filter(({ v, under }) => v.all.some((r) => wanted.has(r.status)) || under.length > 0);
   if (hits.length === 0) return null;
-  const lines = hits.map(({ d, v }) => {
+  const lines = hits.map(({ d, v, under }) => {
     const others = STATUS_ORDER.filter((s) => s !== v.status && wanted.has(s))
       .map((s) => ({ s, sites: v.all.filter((r) => r.status === s && r.site !== ALL_SITES).map((r) => r.site) }))
       .filter((o) => o.sites.length > 0)
       .map((o) => `; also ${o.s}: ${o.sites.join(', ')}`);
+    for (const grade of ['FAIL', 'WARN'] as const) {
+      const rows = under.filter((u) => u.grade === grade);
+      if (rows.length > 0)
+        others.push(`; ${grade} by parity under the ERROR: ${rows.map((u) => `${u.site} ${u.parity} %`).join(', ')}`);
+    }
     const all = d.rows.find((r) => r.site === ALL_SITES);
     const parity = all?.parity_pct === null ? 'no parity' : `${String(all?.parity_pct)} %`;
     const missing = typeof all?.missing === 'number' ? `, ${all.missing} missing` : '';
@@ -35,6 +49,19 @@ export function buildAlert(
   return {
     text: `audit-parity: ${hits.length} day(s) need attention\n${lines.join('\n')}\nreports: ${slackText(location)}`,
   };
+}
+
+/**
+ * The grade of an ERROR row's parity (FAIL or WARN), where the row still has one: its accepted ids and the
+ * missing ones were counted. Null for any other row, or a parity that passes.
+ */
+function gradeUnderError(r: ParityRow, thresholds: { warnPct: number; failPct: number }): RowStatus | null {
+  const accepted = r.accepted_distinct;
+  const missing = r.missing;
+  if (r.status !== 'ERROR' || typeof accepted !== 'number' || typeof missing !== 'number' || accepted === 0)
+    return null;
+  const grade = statusOf(accepted - missing, accepted, thresholds);
+  return grade === 'PASS' ? null : grade;
 }
 
 /** The summary already names the lesser statuses that fail a run (`; also NO_DATA: …`): only WARN is left to add. */

@@ -21,10 +21,16 @@ function row(over: Partial<ParityRow>): ParityRow {
 
 // The history writer is the BigQuery adapter (tested on the emulator in test/integration); here only what
 // the run hands it: a resumed backfill's skipped days too, each with the as-of of the run that made it.
-test('a resumed backfill writes history rows for its skipped days too, each with the as-of of the run that made it', async () => {
+const day = (date: string, status: 'PASS' | 'FAIL', sites: string[] = ['US']) => [
+  ...sites.map((site) => row({ date, site, status, missing: status === 'FAIL' ? 3 : 0 })),
+  row({ date, site: 'ALL', status, missing: status === 'FAIL' ? 3 : 0 }),
+];
+
+/** finish() with a history writer that keeps what it is handed, and a logger that keeps its warnings. */
+async function finishWithHistory(sites: string[], result: Parameters<typeof finish>[0]['result']) {
   const config = parseConfig(
     {
-      sites: ['US'],
+      sites,
       tiers: {
         proxy: { locations: ['proxy/dt={date}/'] },
         bigquery: { table: 'my-proj.audit.landed', history: { table: 'my-proj.ops.parity_history' } },
@@ -39,20 +45,11 @@ test('a resumed backfill writes history rows for its skipped days too, each with
       return Promise.resolve();
     },
   } as HistoryWriter;
-  const day = (date: string, status: 'PASS' | 'FAIL') => [
-    row({ date, site: 'US', status, missing: status === 'FAIL' ? 3 : 0 }),
-    row({ date, site: 'ALL', status, missing: status === 'FAIL' ? 3 : 0 }),
-  ];
+  const warnings: string[] = [];
+  const log = { ...silentLogger, warn: (m: string) => void warnings.push(m) };
   const outDir = await tempDir();
   const code = await finish({
-    result: {
-      days: [{ day: '2025-03-09', rows: day('2025-03-09', 'PASS'), parityFile: 'p', missingFile: null, change: 'new' }],
-      exitCode: 1,
-      errors: [],
-      earlier: [
-        { day: '2025-03-08', rows: day('2025-03-08', 'FAIL'), asOf: '2025-03-10T06:00:00.000Z', worstWindow: null },
-      ],
-    },
+    result,
     config,
     command: 'backfill',
     run: RUN,
@@ -61,10 +58,22 @@ test('a resumed backfill writes history rows for its skipped days too, each with
     format: null,
     onlyFailing: false,
     json: false,
-    log: silentLogger,
+    log,
     history,
     env: {},
     signal: new AbortController().signal,
+  });
+  return { code, written, warnings };
+}
+
+test('a resumed backfill writes history rows for its skipped days too, each with the as-of of the run that made it', async () => {
+  const { code, written } = await finishWithHistory(['US'], {
+    days: [{ day: '2025-03-09', rows: day('2025-03-09', 'PASS'), parityFile: 'p', missingFile: null, change: 'new' }],
+    exitCode: 1,
+    errors: [],
+    earlier: [
+      { day: '2025-03-08', rows: day('2025-03-08', 'FAIL'), asOf: '2025-03-10T06:00:00.000Z', worstWindow: null },
+    ],
   });
   expect(code).toBe(1);
   expect(written).toHaveLength(1);
@@ -74,4 +83,29 @@ test('a resumed backfill writes history rows for its skipped days too, each with
     ['2025-03-08', 'US', 'FAIL', '2025-03-10T06:00:00.000Z'],
     ['2025-03-08', 'ALL', 'FAIL', '2025-03-10T06:00:00.000Z'],
   ]);
+});
+
+test("a day reported for some sites only (--sites) writes no history rows: they would replace the whole day's", async () => {
+  const { written, warnings } = await finishWithHistory(['US', 'CA'], {
+    days: [
+      { day: '2025-03-09', rows: day('2025-03-09', 'PASS', ['US']), parityFile: 'p', missingFile: null, change: 'new' },
+      {
+        day: '2025-03-10',
+        rows: day('2025-03-10', 'PASS', ['US', 'CA']),
+        parityFile: 'p',
+        missingFile: null,
+        change: 'new',
+      },
+    ],
+    exitCode: 0,
+    errors: [],
+  });
+  expect(written.map((rows) => rows.map((r) => [r.date, r.site]))).toEqual([
+    [
+      ['2025-03-10', 'US'],
+      ['2025-03-10', 'CA'],
+      ['2025-03-10', 'ALL'],
+    ],
+  ]);
+  expect(warnings).toEqual([expect.stringContaining('history: 2025-03-09 not written to my-proj.ops.parity_history')]);
 });

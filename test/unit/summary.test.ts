@@ -442,4 +442,30 @@ describe('the webhook message', () => {
     );
     expect(buildAlert([day('2025-03-04', passDay('2025-03-04'))], ['FAIL', 'ERROR'], 'reports/')).toBeNull();
   });
+
+  it('an ERROR row whose parity was still counted alerts as its grade too: alerts.on [FAIL] hears of it', () => {
+    const error = 'kafka: cluster EUS2: cannot connect';
+    const graded = { accepted_distinct: 1000, missing: 104, parity_pct: '89.6000', error, status: 'ERROR' };
+    const reason = `ERROR ${error}; parity 89.6000 < failPct 99`;
+    const rows = [
+      row({ ...counts, site: 'US', ...graded, status_reason: reason }),
+      row({ ...counts, site: 'CA', accepted_distinct: 10, missing: 0, parity_pct: '100.0000', error, status: 'ERROR' }),
+      row({
+        ...counts,
+        site: 'ALL',
+        accepted_distinct: 1010,
+        missing: 104,
+        parity_pct: '89.7029',
+        error,
+        status: 'ERROR',
+      }),
+    ];
+    const thresholds = { warnPct: 99.9, failPct: 99 };
+    const failOnly = buildAlert([day('2025-03-06', rows)], ['FAIL'], 'reports/', thresholds)?.text ?? '';
+    expect(failOnly).toContain('; FAIL by parity under the ERROR: US 89.6000 % (ALL 89.7029 %, 104 missing)');
+    expect(failOnly).not.toContain('CA 100');
+    // Without thresholds (or with a parity that passes) an ERROR day alerts only where ERROR is asked for.
+    expect(buildAlert([day('2025-03-06', rows)], ['FAIL'], 'reports/')).toBeNull();
+    expect(buildAlert([day('2025-03-06', rows)], ['WARN'], 'reports/', { warnPct: 80, failPct: 70 })).toBeNull();
+  });
 });
