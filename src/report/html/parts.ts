@@ -97,8 +97,12 @@ export function breakable(name: string): string {
 /** A percentage of `whole`, to two decimals under 10 % (where the causes are). */
 export function share(part: number, whole: number): string {
   if (whole === 0) return '';
-  const p = (100 * part) / whole;
-  return `${p >= 10 || p === 0 ? p.toFixed(1) : p.toFixed(2)} %`;
+  const p = (100 * Math.abs(part)) / whole;
+  const text = p >= 10 || p === 0 ? p.toFixed(1) : p.toFixed(2);
+  // Rounded, 50 lost ids of 2,000,000 read 0.00 % and the ids that landed 100.0 %: a loss never reads as none.
+  if (part !== 0 && Number(text) === 0) return '< 0.01 %';
+  if (Math.abs(part) < whole && Number(text) >= 100) return '> 99.9 %';
+  return `${text} %`;
 }
 
 export function pct(v: number): string {
@@ -125,4 +129,18 @@ export function niceTicks(lo: number, hi: number, count: number): number[] {
   const out: number[] = [];
   for (let t = first, i = 0; t < hi + step - 1e-9 && i < 50; i++, t = first + i * step) out.push(Number(t.toFixed(6)));
   return out;
+}
+
+/** Each day's rows by site, made once per rows array: a report of thousands of sites looks each up in constant time. */
+const rowsBySite = new WeakMap<readonly ParityRow[], Map<string, ParityRow>>();
+
+/** The row of `site` among a day's rows (the first, as find gives it), or undefined. */
+export function rowOf(rows: readonly ParityRow[], site: string): ParityRow | undefined {
+  let bySite = rowsBySite.get(rows);
+  if (!bySite) {
+    bySite = new Map();
+    for (const r of rows) if (!bySite.has(String(r.site))) bySite.set(String(r.site), r);
+    rowsBySite.set(rows, bySite);
+  }
+  return bySite.get(site);
 }

@@ -1,7 +1,7 @@
 import { ALL_SITES, type RowStatus } from '../../domain.js';
 import type { ParityRow } from '../columns.js';
 import { esc } from './escape.js';
-import { badge, chartSites, configuredTiers, type Ctx, pct, regionsOf, SEVERITY, STATUSES } from './parts.js';
+import { badge, chartSites, configuredTiers, type Ctx, pct, regionsOf, rowOf, SEVERITY, STATUSES } from './parts.js';
 import { CSS } from './style.js';
 import { renderDefinitions, renderTables } from './tables.js';
 import { renderTrend } from './trend.js';
@@ -141,7 +141,7 @@ function renderMatrix(ctx: Ctx): string {
   const head = ctx.sites.map((s) => `<th scope="col"${s === ALL_SITES ? ' class="all"' : ''}>${esc(s)}</th>`).join('');
   const body = ctx.days.map((d) => {
     const cells = ctx.sites.map((site) => {
-      const r = d.rows.find((x) => x.site === site);
+      const r = rowOf(d.rows, site);
       if (!r) return `<td class="empty" title="${esc(`no ${site} row on ${d.day}`)}">–</td>`;
       const tip =
         r.status === 'ERROR' && r.error

@@ -1,7 +1,7 @@
 /** The HTML report's trend: parity per site and day against the thresholds. */
 import { ALL_SITES, UNKNOWN_SITE } from '../../domain.js';
 import { esc } from './escape.js';
-import { type Ctx, niceTicks, num, pct, trimPct } from './parts.js';
+import { type Ctx, niceTicks, num, pct, rowOf, trimPct } from './parts.js';
 
 const TR = { width: 1300, height: 380, left: 64, right: 150, top: 24, bottom: 56 } as const;
 /** Okabe–Ito, legible to the common colour-vision deficiencies; ALL is black, UNKNOWN grey. */
@@ -19,7 +19,7 @@ export function renderTrend(ctx: Ctx): string {
       dash: isAll ? '' : isUnknown ? '3 3' : DASHES[i % DASHES.length]!,
       width: isAll ? 3 : 2,
       points: ctx.days.map((d) => {
-        const r = d.rows.find((x) => x.site === site);
+        const r = rowOf(d.rows, site);
         const p = r && r.status !== 'ERROR' && r.parity_pct !== null ? Number(r.parity_pct) : null;
         return {
           day: d.day,
@@ -34,8 +34,9 @@ export function renderTrend(ctx: Ctx): string {
   // Lines far below failPct would squash the band that matters (failPct..100) into a few pixels:
   // the axis stops at failPct − 3 gaps, and lower points sit on the bottom edge with their value.
   const floorLimit = failPct - 3 * gap;
-  const minV = values.length ? Math.min(...values) : failPct;
-  const maxV = values.length ? Math.max(...values) : 100;
+  // Not Math.min(...values): thousands of sites over a range are more arguments than a call takes.
+  const minV = values.length ? values.reduce((a, b) => Math.min(a, b)) : failPct;
+  const maxV = values.length ? values.reduce((a, b) => Math.max(a, b)) : 100;
   const lo0 = Math.min(failPct - gap, Math.max(minV - gap / 2, floorLimit));
   const hi0 = Math.max(100, warnPct, maxV) + gap / 4;
   const ticks = niceTicks(lo0, hi0, 8);

@@ -3,7 +3,7 @@ import { ALL_SITES, isRowStatus, type RowStatus } from '../../domain.js';
 import { formatParity, statusOf } from '../../reconcile/attribute.js';
 import type { ParityColumn } from '../columns.js';
 import { esc, fmt } from './escape.js';
-import { badge, type Ctx, niceTicks, num, share } from './parts.js';
+import { badge, type Ctx, niceTicks, num, rowOf, share } from './parts.js';
 import { worstStatus } from '../manifest.js';
 
 /** The columns a waterfall sums; a row with any of the REQUIRED ones empty is left out. */
@@ -67,7 +67,7 @@ export function sumRange(ctx: Ctx, site: string): RangeSum {
   const recordsCol: ParityColumn = final === 'bigquery' ? 'bq_rows' : 'gcs_records';
   for (const c of [...REQUIRED, ...OPTIONAL]) v[c] = null;
   for (const d of ctx.days) {
-    const r = d.rows.find((x) => x.site === site);
+    const r = rowOf(d.rows, site);
     if (!r) continue;
     if (r.status === 'ERROR' || ![...REQUIRED, distinctCol, recordsCol].every((c) => typeof r[c] === 'number')) {
       skipped.push(d.day);
@@ -83,9 +83,10 @@ export function sumRange(ctx: Ctx, site: string): RangeSum {
   const accepted = v.accepted_distinct ?? 0;
   // Parity from the loss side, as each row's: ids that landed unaccepted never offset lost ones.
   const held = accepted - (v.missing ?? 0);
-  const days = ctx.days.flatMap((d) =>
-    d.rows.filter((x) => x.site === site).map((r) => ({ day: d.day, status: r.status })),
-  );
+  const days = ctx.days.flatMap((d) => {
+    const r = rowOf(d.rows, site);
+    return r ? [{ day: d.day, status: r.status }] : [];
+  });
   const summed: RowStatus = used.length === 0 ? 'ERROR' : statusOf(held, accepted, ctx.thresholds);
   const status = worstStatus([summed, ...days.flatMap((d) => (isRowStatus(d.status) ? [d.status] : []))]);
   return {
