@@ -129,7 +129,7 @@ function overallMeaning(s: RowStatus | null): string {
     case 'FAIL':
       return 'At least one row is below failPct: reconcile exits 1.';
     case 'WARN':
-      return 'Every row is at or above failPct, some below warnPct.';
+      return 'No row fails; some warn: parity below warnPct, ids landed that the proxy did not accept, a volume drop, or data on one side only.';
     case 'PASS':
       return 'Every row is at or above warnPct.';
     default:
@@ -146,7 +146,9 @@ function renderMatrix(ctx: Ctx): string {
       const tip =
         r.status === 'ERROR' && r.error
           ? `ERROR: ${String(r.error)}`
-          : `${site} ${d.day}: parity ${r.parity_pct ?? 'undefined'} %`;
+          : r.parity_pct === null
+            ? `${site} ${d.day}: no parity — ${String(r.status_reason || 'nothing was accepted')}`
+            : `${site} ${d.day}: parity ${r.parity_pct} %`;
       return `<td class="${site === ALL_SITES ? 'all' : ''}" title="${esc(tip)}">${badge(String(r.status))} <span class="pct">${r.parity_pct === null ? '–' : `${esc(String(r.parity_pct))} %`}</span></td>`;
     });
     return `<tr><th scope="row"><a href="#day-${esc(d.day)}">${esc(d.day)}</a></th>${cells.join('')}</tr>`;
