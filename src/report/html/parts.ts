@@ -105,8 +105,9 @@ export function share(part: number, whole: number): string {
   return `${text} %`;
 }
 
+/** A threshold as configured: every digit it has (99.99995 rounded to four decimals read as 100). */
 export function pct(v: number): string {
-  return `${trimPct(v)} %`;
+  return `${String(v)} %`;
 }
 
 export function trimPct(v: number): string {
