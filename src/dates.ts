@@ -1,22 +1,41 @@
 import { TZDate } from '@date-fns/tz';
-// One module each, not the package's index: the index loads all of date-fns (about 300 files, ~60 ms of
-// every run's start-up) for these five functions.
-import { addDays as addCalendarDays } from 'date-fns/addDays';
-import { differenceInCalendarDays } from 'date-fns/differenceInCalendarDays';
+// One module, not the package's index: the index loads all of date-fns (about 300 files, ~60 ms of
+// every run's start-up) for this one function.
 import { format } from 'date-fns/format';
-import { isValid } from 'date-fns/isValid';
-import { parse } from 'date-fns/parse';
 import type { DayKey, DayWindow } from './domain.js';
 
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 /** The longest range one run accepts: ten years of days. */
 export const MAX_RANGE_DAYS = 3660;
+/**
+ * The days a run can count: a record's timestamp is read in years 1970 to 9999 (queries/duckdb/parse-lines.sql),
+ * so a day must lie inside them in every zone (a day away from their ends by one, for zones either side of UTC).
+ */
+export const FIRST_DAY: DayKey = '1970-01-02';
+export const LAST_DAY: DayKey = '9999-12-30';
+const DAY_MS = 86_400_000;
 
-/** Parses `YYYY-MM-DD` as a real calendar day, or returns null. Pure. */
+/**
+ * Calendar arithmetic is done on UTC dates, never on the machine's own clock: date-fns's parse and
+ * addDays work in the machine's zone, where a day can be missing (Pacific/Apia's 2011-12-30) or
+ * doubled, and a run on a laptop in Santiago cut Sydney's days wrong.
+ */
+function utcMsOf(day: DayKey): number {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0 to 99 as 1900 to 1999.
+  return new Date(0).setUTCFullYear(y, m - 1, d);
+}
+
+function dayKeyOfUtcMs(ms: number): DayKey {
+  const t = new Date(ms);
+  const y = String(t.getUTCFullYear()).padStart(4, '0');
+  return `${y}-${String(t.getUTCMonth() + 1).padStart(2, '0')}-${String(t.getUTCDate()).padStart(2, '0')}`;
+}
+
+/** Parses `YYYY-MM-DD` as a real calendar day the job can count (FIRST_DAY to LAST_DAY), or returns null. Pure. */
 export function parseDay(value: string): DayKey | null {
-  if (!DAY_PATTERN.test(value)) return null;
-  const d = parse(value, 'yyyy-MM-dd', new Date(2000, 0, 1));
-  return isValid(d) && format(d, 'yyyy-MM-dd') === value ? value : null;
+  if (!DAY_PATTERN.test(value) || value < FIRST_DAY || value > LAST_DAY) return null;
+  return dayKeyOfUtcMs(utcMsOf(value)) === value ? value : null;
 }
 
 const MONTH_NAMES = [
@@ -44,21 +63,19 @@ export function explainBadDay(value: string): string | null {
   const [y, m, d] = value.split('-').map(Number) as [number, number, number];
   if (y < 1) return `"${value}" is not a date: there is no year 0 (use YYYY-MM-DD)`;
   if (m < 1 || m > 12) return `"${value}" is not a date: there is no month ${m} (use YYYY-MM-DD)`;
-  const lastDay = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const lastDay = new Date(new Date(0).setUTCFullYear(y, m, 0)).getUTCDate();
   if (d < 1) return `"${value}" is not a date: days start at 01`;
+  if (d <= lastDay)
+    return `"${value}" is a day the job cannot count: timestamps are read from 1970 to 9999, so days from ${FIRST_DAY} to ${LAST_DAY}`;
   return `"${value}" is not a date: ${MONTH_NAMES[m - 1]} ${y} has ${lastDay} days`;
 }
 
-function toLocalDate(day: DayKey): Date {
-  return parse(day, 'yyyy-MM-dd', new Date(2000, 0, 1));
-}
-
 export function addDays(day: DayKey, n: number): DayKey {
-  return format(addCalendarDays(toLocalDate(day), n), 'yyyy-MM-dd');
+  return dayKeyOfUtcMs(utcMsOf(day) + n * DAY_MS);
 }
 
 export function daysBetween(from: DayKey, to: DayKey): number {
-  return differenceInCalendarDays(toLocalDate(to), toLocalDate(from));
+  return Math.round((utcMsOf(to) - utcMsOf(from)) / DAY_MS);
 }
 
 /** Every day from `from` to `to`, both included. */
@@ -84,9 +101,62 @@ export function dayWindow(day: DayKey, zone: string): DayWindow {
   return { day, startMs: start, endMs: end };
 }
 
+/**
+ * The first instant of `day` in `zone`: the earliest whose calendar day there is `day` or later. Found
+ * from the zone's own answers (localDay), not by building the wall time: @date-fns/tz builds it through
+ * the machine's clock, so a machine whose zone changes its clocks that date cut the day wrong, and where
+ * midnight repeats (clocks back from 01:00 to 00:00, as Asia/Amman's) it took the second midnight and
+ * gave the day's first hour to the day before. Every zone's offset lies within ±15 hours: the search
+ * runs hour by hour over that span, then to the millisecond within the hour.
+ */
 function startOfDayIn(day: DayKey, zone: string): number {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  return new TZDate(y, m - 1, d, zone).getTime();
+  const key = `${zone} ${day}`;
+  const known = DAY_STARTS.get(key);
+  if (known !== undefined) return known;
+  if (DAY_STARTS.size > 100_000) DAY_STARTS.clear();
+  const start = searchStartOfDay(day, zone);
+  DAY_STARTS.set(key, start);
+  return start;
+}
+
+/** Each (zone, day)'s first instant, once found: a run asks for the same days again (strips, Kafka, lookups). */
+const DAY_STARTS = new Map<string, number>();
+
+function searchStartOfDay(day: DayKey, zone: string): number {
+  const utcMidnight = utcMsOf(day);
+  let lo = utcMidnight - 16 * HOUR_MS;
+  if (localDay(lo, zone) >= day) throw new Error(`${zone}: ${day} starts more than 16 hours before its UTC midnight`);
+  let hi = lo + HOUR_MS;
+  while (localDay(hi, zone) < day) {
+    lo = hi;
+    hi += HOUR_MS;
+    if (hi > utcMidnight + 16 * HOUR_MS)
+      throw new Error(`${zone}: ${day} starts more than 16 hours after its UTC midnight`);
+  }
+  // localDay(lo) < day <= localDay(hi)
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (localDay(mid, zone) < day) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** One formatter per zone: Intl's answer for an instant's calendar day there, whatever the machine's zone. */
+const DAY_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar day of an instant in `zone`, from Intl directly: the search above asks it some 50 times a day. */
+function localDay(epochMs: number, zone: string): DayKey {
+  let f = DAY_FORMATS.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    DAY_FORMATS.set(zone, f);
+  }
+  const parts = f.formatToParts(epochMs);
+  const part = (type: string) => parts.find((p) => p.type === type)!.value;
+  return `${part('year').padStart(4, '0')}-${part('month')}-${part('day')}`;
 }
 
 /** An instant as ISO-8601 in `zone`, with milliseconds and the zone's offset then: `2025-03-09T14:03:05.123-05:00`. */

@@ -41,3 +41,30 @@ describe('messages about the engine', () => {
     }
   });
 });
+
+describe('messages about days', () => {
+  it('a day outside 1970 to 9999, or one a zone does not cut on a quarter hour, is exit 2 naming the flag or key', async () => {
+    const dir = await tempDir();
+    for (const tier of ['proxy', 'landed']) {
+      await mkdir(path.join(dir, `${tier}/dt=1971-06-01`), { recursive: true });
+      await writeFile(
+        path.join(dir, `${tier}/dt=1971-06-01/a.jsonl`),
+        '{"timestamp":"1971-06-01T12:00:00Z","request_id":"a","site":"US","status":200}\n',
+      );
+    }
+    // Africa/Monrovia kept −0:44:30 until 1972: its days of then start off the quarter hours the engine counts by.
+    const config = await writeConfig(dir, { sites: ['US'], timezone: 'Africa/Monrovia' });
+    const run = (date: string) =>
+      runCli(['reconcile', '--config', config, '--date', date, '--out', path.join(dir, 'out'), '--log-format', 'json']);
+    const monrovia = await run('1971-06-01');
+    expect([monrovia.code, lastLogLine(monrovia.stderr).message]).toEqual([
+      2,
+      expect.stringMatching(/^timezone: Africa\/Monrovia does not begin or end 1971-06-01 on a quarter hour/),
+    ]);
+    const early = await run('1969-12-31');
+    expect([early.code, lastLogLine(early.stderr).message]).toEqual([
+      2,
+      expect.stringMatching(/^--date: "1969-12-31" is a day the job cannot count/),
+    ]);
+  });
+});

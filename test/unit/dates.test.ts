@@ -1,7 +1,15 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
-import { dayWindow, daysInRange, isoInZone, parseDay } from '../../src/dates.js';
+import { dayWindow, daysInRange, explainBadDay, isoInZone, parseDay } from '../../src/dates.js';
 import { folderDaysFor } from '../../jobs/read-tiers.js';
+import { CLI } from '../support/files.js';
+
+/** An instant's calendar day in a zone, as Intl says it (whatever the machine's zone). */
+const localDay = (ms: number, zone: string): string =>
+  new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
 
 describe('days', () => {
   it('accepts only real calendar days', () => {
@@ -17,6 +25,88 @@ describe('days', () => {
     expect((spring.endMs - spring.startMs) / 3_600_000).toBe(23);
     expect((fall.endMs - fall.startMs) / 3_600_000).toBe(25);
     expect(new Date(spring.startMs).toISOString()).toBe('2025-03-09T06:00:00.000Z');
+  });
+
+  it('refuses days the job cannot count (timestamps are read from 1970 to 9999)', () => {
+    expect(parseDay('1970-01-02')).toBe('1970-01-02');
+    expect(parseDay('1970-01-01')).toBeNull();
+    expect(parseDay('0050-03-09')).toBeNull();
+    expect(parseDay('9999-12-30')).toBe('9999-12-30');
+    expect(parseDay('9999-12-31')).toBeNull();
+    expect(explainBadDay('1969-12-31')).toContain('cannot count');
+    expect(explainBadDay('2025-02-30')).toContain('February 2025 has 28 days');
+  });
+
+  it("starts each day at its first instant: where midnight repeats, the first (Asia/Amman's 2021-10-29)", () => {
+    // Clocks went back from 01:00 (+03:00) to 00:00 (+02:00): the day began at 00:00+03:00.
+    const amman = dayWindow('2021-10-29', 'Asia/Amman');
+    expect(new Date(amman.startMs).toISOString()).toBe('2021-10-28T21:00:00.000Z');
+    expect((amman.endMs - amman.startMs) / 3_600_000).toBe(25);
+    // West of UTC, Havana's fall-back at 01:00 repeats the hour after midnight.
+    const havana = dayWindow('2025-11-02', 'America/Havana');
+    expect(new Date(havana.startMs).toISOString()).toBe('2025-11-02T04:00:00.000Z');
+    // A day a zone skipped has no instant: Apia went from 2011-12-29 to 2011-12-31.
+    const apia = dayWindow('2011-12-30', 'Pacific/Apia');
+    expect(apia.endMs - apia.startMs).toBe(0);
+  });
+
+  it("is the zone's own first instant of the day, in every zone, around every clock change of 2021 to 2025", () => {
+    // Checked against Intl's own answer: the start is of the day, the millisecond before it is not.
+    const local = localDay;
+    const wrong: string[] = [];
+    for (const zone of Intl.supportedValuesOf('timeZone')) {
+      // The days around each change of offset: where a day's length is not 24 hours, and the days beside it.
+      for (const day of daysInRange('2021-01-01', '2025-12-31').filter((d) => d.endsWith('-01') || d.endsWith('-15'))) {
+        const w = dayWindow(day, zone);
+        if (w.endMs === w.startMs) continue;
+        if (local(w.startMs, zone) !== day || local(w.startMs - 1, zone) >= day) wrong.push(`${zone} ${day}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('cuts the same days whatever zone the machine itself is in (the built job, run with TZ set)', () => {
+    // Where the machine's own clock changes, building a wall time through it went wrong: each machine zone's
+    // change days are cut in zones far from it by a job running there (jest's process keeps its own zone).
+    const targets = [
+      'Australia/Sydney',
+      'Australia/Lord_Howe',
+      'Pacific/Auckland',
+      'Pacific/Chatham',
+      'America/Havana',
+    ];
+    const machines = ['America/Santiago', 'Australia/Sydney', 'America/Chicago', 'America/Havana', 'Pacific/Apia'];
+    const dates = pathToFileURL(path.join(CLI, '../../src/dates.js')).href;
+    const wrong: string[] = [];
+    for (const machine of machines) {
+      const changeDays = daysInRange('2016-01-01', '2025-12-31').filter((d) => {
+        const w = dayWindow(d, machine);
+        return w.endMs - w.startMs !== 86_400_000;
+      });
+      expect([machine, changeDays.length >= 10]).toEqual([machine, true]);
+      const script =
+        `import { dayWindow, daysInRange } from ${JSON.stringify(dates)};\n` +
+        `const [days, zones] = JSON.parse(process.argv[1]);\n` +
+        `const out = days.flatMap((d) => zones.map((z) => [d, z, dayWindow(d, z).startMs]));\n` +
+        `console.log(JSON.stringify({ out, range: daysInRange('2011-12-28', '2012-01-01') }));`;
+      const run = spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', script, JSON.stringify([changeDays, targets])],
+        {
+          env: { ...process.env, TZ: machine },
+          encoding: 'utf8',
+        },
+      );
+      expect(run.stderr).toBe('');
+      const { out, range } = JSON.parse(run.stdout) as { out: [string, string, number][]; range: string[] };
+      expect([machine, range]).toEqual([
+        machine,
+        ['2011-12-28', '2011-12-29', '2011-12-30', '2011-12-31', '2012-01-01'],
+      ]);
+      for (const [day, zone, start] of out)
+        if (localDay(start, zone) !== day || localDay(start - 1, zone) >= day) wrong.push(`${machine}: ${zone} ${day}`);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('includes both ends of a range, across a month end', () => {

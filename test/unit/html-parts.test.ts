@@ -19,7 +19,10 @@ describe('share: a count as a share of its whole', () => {
 describe('rowOf: a site row of a day', () => {
   it("is the first row of that site, as a scan finds it, for every site of a day's rows", () => {
     const row = (site: string, n: number) =>
-      Object.assign(Object.fromEntries(PARITY_HEADER.map((c) => [c, null])), { site, proxy_requests: n }) as ParityRow;
+      Object.assign(Object.fromEntries(PARITY_HEADER.map((c) => [c, null])), {
+        site,
+        proxy_requests: n,
+      }) as unknown as ParityRow;
     const rows = Array.from({ length: 5000 }, (_, i) => row(`S${i}`, i));
     rows.push(row('S7', -1));
     for (const i of [0, 7, 4999]) expect(rowOf(rows, `S${i}`)).toBe(rows.find((r) => r.site === `S${i}`));
