@@ -48,7 +48,7 @@ export const MAX_BACKFILL_CONCURRENCY = 4;
 
 /** --concurrency as a whole number from 1 to {@link MAX_BACKFILL_CONCURRENCY}. Pure; throws UsageError. */
 export function resolveConcurrency(value: string): number {
-  const n = Number(value);
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > MAX_BACKFILL_CONCURRENCY)
     throw new UsageError('--concurrency', `"${value}" is not a whole number from 1 to ${MAX_BACKFILL_CONCURRENCY}`);
   return n;

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
-import { type Command, CommanderError, InvalidArgumentError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { resolveConcurrency, resolveDays } from './args.js';
-import { common, jobCommand, ParityCommand, VERSION, withHelpEpilogue } from './command.js';
+import { common, jobCommand, once, ParityCommand, VERSION, withHelpEpilogue } from './command.js';
 import { explainBadDay } from './dates.js';
 import type { DayKey } from './domain.js';
 import { AbortedError, ConfigError, OutputError, ResourceError, TierError, UsageError } from './errors.js';
@@ -33,13 +33,6 @@ export const logsJson = (format: JobOptions['logFormat']): boolean =>
 
 /** Runs a request; resolves to the exit status of a run that finished (0, 1 or 3), throws otherwise. */
 export type RunRequest = (request: CliRequest, signal: AbortSignal) => Promise<number>;
-
-/** An option's value parser that refuses the option a second time: `--date A --date B` ran B alone. */
-function once(value: string, previous: string | undefined): string {
-  if (previous !== undefined)
-    throw new InvalidArgumentError(`given twice ("${previous}", then "${value}"): give it once`);
-  return value;
-}
 
 /** A job's error as its JSON log has it: severity ERROR, with the exit code. */
 const errorLine = (message: string, code: number, fields: Record<string, unknown> = {}): string =>
@@ -78,7 +71,7 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
     .option('--date <YYYY-MM-DD>', 'one day', once)
     .option('--from <YYYY-MM-DD>', 'first day of a range (with --to, both included)', once)
     .option('--to <YYYY-MM-DD>', 'last day of a range', once)
-    .option('--sites <list>', 'report only these configured sites, comma-separated, e.g. US,CA')
+    .option('--sites <list>', 'report only these configured sites, comma-separated, e.g. US,CA', once)
     .option('--dry-run', 'print each BigQuery query with its estimated bytes, and read nothing', false);
   common(reconcile).action(
     (opts: JobOptions & Record<'date' | 'from' | 'to' | 'sites', string> & { dryRun: boolean }) => {
@@ -109,9 +102,13 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
     .requiredOption('--from <YYYY-MM-DD>', 'first day (included)', once)
     .requiredOption('--to <YYYY-MM-DD>', 'last day (included)', once)
     .option('--force', 'redo days whose reports are current', false)
-    .option('--concurrency <n>', 'batches of days reconciled at once (1-4; each holds its own memory limit)', '1');
-  common(backfill).action((opts: JobOptions & { from: string; to: string; force: boolean; concurrency: string }) => {
-    const { from, to, force, concurrency, ...options } = opts;
+    .option(
+      '--concurrency <n>',
+      'batches of days reconciled at once (1-4; each holds its own memory limit; default 1)',
+      once,
+    );
+  common(backfill).action((opts: JobOptions & { from: string; to: string; force: boolean; concurrency?: string }) => {
+    const { from, to, force, concurrency = '1', ...options } = opts;
     const days = resolveDays({ from, to });
     return run({ command: 'backfill', options, days, force, concurrency: resolveConcurrency(concurrency) });
   });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -98,11 +98,18 @@ export const outOptions = (cmd: Command): Command =>
     .option('--out <dir>', 'output folder, or gs://bucket/prefix/ to upload the reports there too', 'reports')
     .option('--local-out <dir>', 'with --out gs://…: the local folder the reports are written to first', 'reports');
 
+/** An option's value parser that refuses the option a second time: `--date A --date B` ran B alone. */
+export function once(value: string, previous: string | undefined): string {
+  if (previous !== undefined)
+    throw new InvalidArgumentError(`given twice ("${previous}", then "${value}"): give it once`);
+  return value;
+}
+
 /** A job command (reconcile, daily, backfill): --out, --local-out, the summary's options and --config. */
 export const jobCommand = (program: Command, name: string, description: string): Command =>
   summaryOptions(outOptions(program.command(name)))
     .description(description)
-    .requiredOption('--config <file>', 'config file, JSON or YAML (required)');
+    .requiredOption('--config <file>', 'config file, JSON or YAML (required)', once);
 
 /** After a job command's own options: --log-format and --quiet. */
 export const common = (cmd: Command): Command =>

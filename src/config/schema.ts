@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isTimeZone } from '../dates.js';
-import { ALL_SITES, UNKNOWN_SITE } from '../domain.js';
+import { ALL_SITES, PARITY_HEADER, UNKNOWN_SITE } from '../domain.js';
 import { unknownPlaceholders } from '../locations.js';
 import { BQ_COLUMN, BQ_DATASET, BQ_TABLE } from '../bigquery/names.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from '../limits.js';
@@ -58,6 +58,22 @@ const fileTier = z.strictObject({
   clockSkewDays: z.number().int().min(0).max(1).default(0),
 });
 
+/**
+ * An endpoint is no place for a secret: its URL is named in errors, and so in logs, the parity CSV's error
+ * column, the HTML report, alerts and the history. Credentials come from Application Default Credentials.
+ */
+const CREDENTIALS_IN_URL =
+  'no user or password in the URL: it is shown in errors and reports; credentials come from Application Default Credentials';
+
+function noCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username === '' && u.password === '';
+  } catch {
+    return true;
+  }
+}
+
 const gcsTier = fileTier.extend({
   /** Google Cloud project for the storage client; credentials always come from ADC. */
   projectId: z.string().min(1).optional(),
@@ -67,6 +83,7 @@ const gcsTier = fileTier.extend({
    */
   apiEndpoint: z
     .url()
+    .refine(noCredentials, CREDENTIALS_IN_URL)
     .refine(
       (u) => /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\/?$/i.test(u),
       'scheme, host and port only (no path), e.g. http://127.0.0.1:4443',
@@ -113,6 +130,8 @@ const kafkaTier = z.strictObject({
             path: [name],
             message: `"${other}" and "${name}" are both column kafka_${column}`,
           });
+        if ((PARITY_HEADER as readonly string[]).includes(`kafka_${column}`))
+          ctx.addIssue({ code: 'custom', path: [name], message: `kafka_${column} is a column of the report already` });
         seen.set(`column ${column}`, name);
         for (const broker of cluster.brokers) {
           const at = seen.get(`broker ${broker.toLowerCase()}`);
@@ -155,7 +174,7 @@ const bigqueryConnection = {
   /** The project that runs, and pays for, the queries; credentials always come from ADC. */
   projectId: z.string().min(1).optional(),
   location: z.string().min(1).optional(),
-  apiEndpoint: z.url().optional(),
+  apiEndpoint: z.url().refine(noCredentials, CREDENTIALS_IN_URL).optional(),
 };
 
 /** A table tier's column names; `partition` is the DATE column every query filters on. */
@@ -197,10 +216,18 @@ const site = z
       .refine((s) => s !== UNKNOWN_SITE && s !== ALL_SITES, 'UNKNOWN and ALL are reserved row names'),
   );
 
-/** An IANA zone name, checked against the runtime's zone database. */
+/**
+ * An IANA zone name, checked against the runtime's zone database, and spelt as the database spells it:
+ * Intl takes `america/chicago`, which other readers of the zone (BigQuery's DATE(ts, zone)) need not.
+ * Only the case is set right; an alias (US/Central) stays as written.
+ */
 const zone = z
   .string()
-  .refine(isTimeZone, { error: (iss) => `"${String(iss.input)}" is not an IANA time zone (e.g. "America/Chicago")` });
+  .refine(isTimeZone, { error: (iss) => `"${String(iss.input)}" is not an IANA time zone (e.g. "America/Chicago")` })
+  .transform((name) => {
+    const spelt = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    return spelt.toLowerCase() === name.toLowerCase() ? spelt : name;
+  });
 
 /**
  * A site: its code, or `{ code, timezone }` when its business day is cut in a zone of its own (a site

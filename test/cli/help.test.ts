@@ -51,12 +51,16 @@ describe('parity help and argument messages', () => {
     }
   });
 
-  it('a day option given twice is a usage error (exit 2), not the last one silently', async () => {
+  it('an option given twice is a usage error (exit 2), not the last one silently', async () => {
     for (const argv of [
       ['reconcile', '--date', '2025-03-01', '--date', '2025-03-02'],
       ['reconcile', '--from', '2025-03-01', '--from', '2025-03-02', '--to', '2025-03-05'],
       ['backfill', '--from', '2025-03-01', '--to', '2025-03-02', '--to', '2025-03-05'],
       ['daily', '--as-of', '2025-03-01', '--as-of', '2025-03-02'],
+      // --config a --config b ran b; --sites US --sites CA reported CA alone.
+      ['daily', '--config', 'other.yaml'],
+      ['reconcile', '--date', '2025-03-01', '--sites', 'US', '--sites', 'CA'],
+      ['backfill', '--from', '2025-03-01', '--to', '2025-03-02', '--concurrency', '2', '--concurrency', '1'],
     ]) {
       const run = await runCli([...argv, '--config', 'nowhere.yaml']);
       expect([argv, run.code]).toEqual([argv, 2]);

@@ -111,6 +111,30 @@ describe('config', () => {
       },
       'tiers.kafka.clusters.SCUS.brokers',
     ],
+    [
+      {
+        ...base,
+        tiers: {
+          ...base.tiers,
+          kafka: { topic: 't', clusters: { EUS2: { brokers: ['a:1'] }, Records: { brokers: ['b:1'] } } },
+        },
+      },
+      'tiers.kafka.clusters.Records',
+    ],
+    [
+      { ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiEndpoint: 'http://svc:s3cr3t@127.0.0.1:4443' } } },
+      'tiers.gcs.apiEndpoint',
+    ],
+    [
+      {
+        ...base,
+        tiers: {
+          ...base.tiers,
+          bigquery: { table: 'my-proj.audit.landed', apiEndpoint: 'http://u:s3cr3t@127.0.0.1:9050' },
+        },
+      },
+      'tiers.bigquery.apiEndpoint',
+    ],
     [{ ...base, tiers: { ...base.tiers, bigquery: { table: 'not a table' } } }, 'tiers.bigquery.table'],
     [{ ...base, tiers: { proxy: { locations: [] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations'],
     [{ ...base, tiers: { proxy: { locations: ['s3://bucket/x'] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations[0]'],
@@ -126,6 +150,7 @@ describe('config', () => {
     const e = errorOf(doc);
     expect(e).toBeInstanceOf(ConfigError);
     expect(e.path).toBe(keyPath);
+    expect(e.message).not.toContain('s3cr3t');
   });
 
   const landedTable = {
@@ -136,6 +161,15 @@ describe('config', () => {
     maximumBytesBilled: 1000,
   };
   const proxyTable = { table: 'my-proj.logs.proxy' };
+
+  it('spells a zone as the zone database does: the case set right, an alias left as written', () => {
+    const zoneOf = (timezone: string) => parseConfig({ ...base, timezone }, '/base').timezone;
+    expect([zoneOf('america/chicago'), zoneOf('utc'), zoneOf('US/Central')]).toEqual([
+      'America/Chicago',
+      'UTC',
+      'US/Central',
+    ]);
+  });
 
   it('reads the proxy from a BigQuery table, taking the connection keys of tiers.bigquery it does not set', () => {
     const c = parseConfig({ tiers: { proxy: { bigquery: proxyTable }, bigquery: landedTable } }, '/base');
