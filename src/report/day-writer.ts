@@ -145,10 +145,21 @@ export async function writeDayReports(
     await discardAll(prepared);
     throw e;
   }
-  await commitAll(prepared, signal);
-  if (!r.listComplete) await rm(files.missing, { force: true });
-  if (!windowsFile) await rm(files.windows, { force: true });
-  if (!mismatchFile) await rm(files.mismatch, { force: true });
+  // The manifest, prepared last, vouches for the day's files: the lists the day no longer has go before it
+  // is in place, so a kill in between leaves the old manifest, which no longer matches, rather than the new
+  // one beside an old list.
+  const manifest = r.run ? prepared.slice(-1) : [];
+  const rest = r.run ? prepared.slice(0, -1) : prepared;
+  try {
+    await commitAll(rest, signal);
+    if (!r.listComplete) await rm(files.missing, { force: true });
+    if (!windowsFile) await rm(files.windows, { force: true });
+    if (!mismatchFile) await rm(files.mismatch, { force: true });
+  } catch (e) {
+    await discardAll(manifest);
+    throw e;
+  }
+  await commitAll(manifest);
   const { parity: parityFile } = files;
   return { day: r.day, rows: r.rows, parityFile, missingFile, windowsFile, mismatchFile, worstWindow, change };
 }
