@@ -34,6 +34,12 @@ const location = z
     const bad = unknownPlaceholders(value);
     if (bad.length > 0) {
       ctx.addIssue({ code: 'custom', message: `unknown placeholder {${bad[0]}}: use {date}, {yyyy}, {MM} or {dd}` });
+    } else if (/[{}]/.test(value.replace(/\{(date|yyyy|MM|dd)\}/g, ''))) {
+      // `dt={date/` read as a folder of that name, `{{date}}` as `{2025-03-09}`: no day's folder, found or not.
+      ctx.addIssue({ code: 'custom', message: `a { or } outside a placeholder: use {date}, {yyyy}, {MM} or {dd}` });
+    }
+    if (/^gs:\/?(?!\/)/.test(value)) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is no gs:// location: gs:// takes two slashes` });
     }
     if (URL_SCHEME.test(value) && !/^(gs|file):\/\//.test(value)) {
       ctx.addIssue({

@@ -138,6 +138,12 @@ describe('config', () => {
     [{ ...base, tiers: { ...base.tiers, bigquery: { table: 'not a table' } } }, 'tiers.bigquery.table'],
     [{ ...base, tiers: { proxy: { locations: [] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations'],
     [{ ...base, tiers: { proxy: { locations: ['s3://bucket/x'] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations[0]'],
+    [
+      { ...base, tiers: { proxy: { locations: ['proxy/dt={date/'] }, gcs: base.tiers.gcs } },
+      'tiers.proxy.locations[0]',
+    ],
+    [{ ...base, tiers: { proxy: { locations: ['p/dt={{date}}/'] }, gcs: base.tiers.gcs } }, 'tiers.proxy.locations[0]'],
+    [{ ...base, tiers: { ...base.tiers, gcs: { locations: ['x', 'gs:/b/dt={date}/'] } } }, 'tiers.gcs.locations[1]'],
     [{ ...base, sites: ['US', 'ALL'] }, 'sites[1]'],
     [{ ...base, thresholds: { warnPct: 101 } }, 'thresholds.warnPct'],
     [{ ...base, thresholds: { landedNotAcceptedPct: -1 } }, 'thresholds.landedNotAcceptedPct'],
