@@ -1,6 +1,5 @@
 import { BIGINT, type DuckDBType, type DuckDBValue, LIST, listValue, VARCHAR } from './duckdb-api.js';
-import { DAY_BUCKET_MS, dayBuckets, dayWindow } from '../dates.js';
-import { ConfigError } from '../errors.js';
+import { dayBuckets, dayWindow } from '../dates.js';
 import type { DayKey, DayWindow, Site } from '../domain.js';
 import { type SiteZoning, zoneOfSite, zonesOf } from '../site-zones.js';
 
@@ -37,22 +36,7 @@ export const EMPTY_LOOKUP: DayLookup = {
 export function dayLookupOf(windows: readonly DayWindow[], zoning: SiteZoning): DayLookup {
   const zones = zonesOf(zoning);
   const reportDays = windows.map((w) => w.day);
-  const perZone = zones.map((zone, i) => {
-    const zoneWindows = i === 0 ? windows : windows.map((w) => dayWindow(w.day, zone));
-    // A zone whose offset was once no whole quarter hour (Africa/Monrovia's −0:44:30 before 1972) cuts
-    // such days off the lookup's grid: a config the run cannot count, not a bug.
-    const odd = zoneWindows.find((w) => w.startMs % DAY_BUCKET_MS !== 0 || w.endMs % DAY_BUCKET_MS !== 0);
-    if (odd) {
-      const sites = Object.entries(zoning.siteZones ?? {}).flatMap(([site, z]) => (z === zone ? [site] : []));
-      const key = i === 0 ? 'timezone' : `sites (${sites.join(', ')}).timezone`;
-      throw new ConfigError(
-        key,
-        `${zone} does not begin or end ${odd.day} on a quarter hour (its offset then was no whole quarter ` +
-          'hour): the job cannot count that day in this zone',
-      );
-    }
-    return dayBuckets(zoneWindows);
-  });
+  const perZone = zones.map((zone, i) => dayBuckets(i === 0 ? windows : windows.map((w) => dayWindow(w.day, zone))));
   if (perZone.length === 1) {
     const only = perZone[0]!;
     return { firstBucket: only.firstBucket, bucketCount: only.days.length, days: only.days, zones, zoning, reportDays };

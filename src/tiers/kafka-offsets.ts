@@ -63,12 +63,17 @@ export const RETENTION_CLOCK_MARGIN_MS = 60 * 60 * 1000;
  * deletes a segment once its greatest timestamp is retention.ms old; a segment holding a record stamped
  * at or after `startMs` has a greatest timestamp no earlier than that, so while `startMs` is younger than
  * retention.ms no such segment is gone. That holds only where time is all that deletes: a size limit
- * (retention.bytes) deletes by size, and a compacted-only topic's head goes only by deleteRecords, which
- * no setting tells of. Without the settings (no DESCRIBE_CONFIGS on the topic): false.
+ * (retention.bytes) deletes by size, and where no time limit or no delete policy is set the head goes
+ * only by deleteRecords. What no setting tells of: deleteRecords where a time limit is set too, and a
+ * retention shorter when the segments went than it is now (README: Kafka). Without the settings (no
+ * DESCRIBE_CONFIGS on the topic): false.
  */
 export function retentionKeeps(retention: TopicRetention | null, startMs: number, nowMs: number): boolean {
   if (retention === null || !retention.policies.includes('delete') || retention.retentionBytes >= 0) return false;
-  return retention.retentionMs < 0 || nowMs + RETENTION_CLOCK_MARGIN_MS - startMs <= retention.retentionMs;
+  // No time limit: retention deletes nothing, so a head that is gone went by deleteRecords. Nothing rules out
+  // that it held the day.
+  if (retention.retentionMs < 0) return false;
+  return nowMs + RETENTION_CLOCK_MARGIN_MS - startMs <= retention.retentionMs;
 }
 
 /** The topic's retention settings, or null when the brokers do not tell them (an ACL without DESCRIBE_CONFIGS). */

@@ -17,8 +17,8 @@ describe('retentionKeeps: whether time retention cannot yet have removed a recor
     expect(retentionKeeps(WEEK, NOW - 8 * DAY_MS, NOW)).toBe(false);
   });
 
-  test('no time limit keeps every day', () => {
-    expect(retentionKeeps({ ...WEEK, retentionMs: -1 }, 0, NOW)).toBe(true);
+  test('no time limit rules nothing out: a head gone without one went by deleteRecords', () => {
+    expect(retentionKeeps({ ...WEEK, retentionMs: -1 }, NOW - DAY_MS, NOW)).toBe(false);
   });
 
   test('a size limit, a compacted-only topic, or settings not told keep nothing', () => {
