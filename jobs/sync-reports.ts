@@ -97,13 +97,15 @@ export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
     req.log.info(`brought ${copied.length} earlier report files from ${where} into ${req.localDir}`, {
       copied: copied.length,
     });
-  // The bucket is where the reports are: a file of the run's own days that --local-out holds and the
-  // bucket does not (a run stopped, or an upload refused, before the day was published whole; a
-  // --local-out kept from another run) would make backfill take a day as current that the bucket never
-  // received, and skip it every time. Such files go, so each day is judged by what the bucket holds.
+  // The bucket is where the reports are, and a day's manifest there vouches for its files (src/report/
+  // day-writer.ts publishDay). A manifest of one of the run's days that --local-out holds and the bucket
+  // does not (a run stopped, or an upload refused, before the day was published whole; a --local-out kept
+  // from another run) would make backfill take as current a day the bucket never received, and skip it
+  // every time. Such manifests go, so each day is judged by what the bucket holds; the reports beside
+  // them stay until the day is written again (an engineer's own reports are not taken away).
   const inBucket = new Set(found.map((f) => f.name.slice(req.prefix.length)));
   const dropped: string[] = [];
-  for (const name of ownDayNames(req.days)) {
+  for (const name of ownDayNames(req.days).filter((n) => n.startsWith('manifest-'))) {
     if (inBucket.has(name)) continue;
     const local = path.join(req.localDir, name);
     if (
@@ -118,8 +120,8 @@ export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
   }
   if (dropped.length > 0)
     req.log.warn(
-      `removed ${dropped.length} report files of the run's days from ${req.localDir} that ${where} does not hold ` +
-        `(${dropped.slice(0, 5).join(', ')}${dropped.length > 5 ? ', …' : ''}): those days are judged by the bucket`,
+      `removed ${dropped.length} manifest${dropped.length === 1 ? '' : 's'} of the run's days from ${req.localDir} that ${where} does not hold ` +
+        `(${dropped.slice(0, 5).join(', ')}${dropped.length > 5 ? ', …' : ''}): those days are not current there`,
       { dropped: dropped.length },
     );
   return copied;

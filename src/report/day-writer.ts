@@ -171,9 +171,9 @@ export type Publish = (files: string[], gone?: string[]) => Promise<void>;
  * Copies a written day's files elsewhere (--out gs://…): the lists, the parity report, the manifest; and
  * removes there the lists the day no longer has, as they were removed here (an ERROR day has no missing
  * list: an earlier run's must not stay beside its report, reading as the day's). The manifest vouches for
- * the day's files: the old one is removed there first and the new one copied last, so a day cut short
- * there (a stop, a refused upload, a kill) has no manifest, and the next run redoes it rather than
- * take it as whole (jobs/sync-reports.ts).
+ * the day's files: the old one is removed there first and the new one copied last, after the stale lists
+ * are gone, so a day cut short there (a stop, a refused upload or removal, a kill) has no manifest, and
+ * the next run redoes it rather than take it as whole (jobs/sync-reports.ts).
  */
 export async function publishDay(
   publish: Publish,
@@ -193,7 +193,8 @@ export async function publishDay(
   const kept = lists.flatMap(([f]) => (f ? [f] : []));
   const gone = lists.flatMap(([f, name]) => (f ? [] : [name]));
   if (withManifest) await publish([], manifest);
-  await publish([...kept, written.parityFile, ...manifest], gone);
+  await publish([...kept, written.parityFile], gone);
+  if (withManifest) await publish(manifest);
 }
 
 /** The window that lost most, the first of equals (report order), in its site's zone: a day's worst window. Pure. */

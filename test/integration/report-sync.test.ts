@@ -237,7 +237,7 @@ describe('earlier reports brought from the --out bucket', () => {
     const resumed = await backfill();
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain('skipped 1 current day');
-    expect(resumed.stderr).toContain('removed 2 report files of the run');
+    expect(resumed.stderr).toContain('removed 1 manifest of the run');
     const [names] = await bucket.getFiles({ prefix: 'r/' });
     expect(
       names
