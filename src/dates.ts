@@ -107,7 +107,9 @@ export function dayWindow(day: DayKey, zone: string): DayWindow {
  * the machine's clock, so a machine whose zone changes its clocks that date cut the day wrong, and where
  * midnight repeats (clocks back from 01:00 to 00:00, as Asia/Amman's) it took the second midnight and
  * gave the day's first hour to the day before. Every zone's offset lies within ±15 hours: the search
- * runs hour by hour over that span, then to the millisecond within the hour.
+ * runs a quarter hour at a time over that span (a day entered for less than an hour, as
+ * America/St_Johns's 2010-11-07 at 02:30Z for one minute, is found: its midnight is on a quarter hour),
+ * then to the millisecond within the quarter hour.
  */
 function startOfDayIn(day: DayKey, zone: string): number {
   const key = `${zone} ${day}`;
@@ -126,10 +128,10 @@ function searchStartOfDay(day: DayKey, zone: string): number {
   const utcMidnight = utcMsOf(day);
   let lo = utcMidnight - 16 * HOUR_MS;
   if (localDay(lo, zone) >= day) throw new Error(`${zone}: ${day} starts more than 16 hours before its UTC midnight`);
-  let hi = lo + HOUR_MS;
+  let hi = lo + STEP_MS;
   while (localDay(hi, zone) < day) {
     lo = hi;
-    hi += HOUR_MS;
+    hi += STEP_MS;
     if (hi > utcMidnight + 16 * HOUR_MS)
       throw new Error(`${zone}: ${day} starts more than 16 hours after its UTC midnight`);
   }
@@ -143,6 +145,7 @@ function searchStartOfDay(day: DayKey, zone: string): number {
 }
 
 const HOUR_MS = 3_600_000;
+const STEP_MS = 15 * 60_000;
 
 /** One formatter per zone: Intl's answer for an instant's calendar day there, whatever the machine's zone. */
 const DAY_FORMATS = new Map<string, Intl.DateTimeFormat>();

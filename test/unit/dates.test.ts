@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
-import { dayWindow, daysInRange, explainBadDay, isoInZone, parseDay } from '../../src/dates.js';
+import { addDays, dayWindow, daysInRange, explainBadDay, isoInZone, parseDay } from '../../src/dates.js';
 import { folderDaysFor } from '../../jobs/read-tiers.js';
 import { CLI } from '../support/files.js';
 
@@ -50,19 +50,35 @@ describe('days', () => {
     expect(apia.endMs - apia.startMs).toBe(0);
   });
 
-  it("is the zone's own first instant of the day, in every zone, around every clock change of 2021 to 2025", () => {
-    // Checked against Intl's own answer: the start is of the day, the millisecond before it is not.
-    const local = localDay;
+  it("is the zone's own first instant of the day, in every zone, around every change of offset of 2019 to 2022", () => {
+    // The change days are found from Intl's offsets, not from the code under test: each day whose offset at
+    // UTC midnight differs from the day before's, with the days beside it. Checked against Intl's own answer:
+    // the start is of the day, the millisecond before it is not (Asia/Amman's 2021-10-29 is among them).
     const wrong: string[] = [];
+    let checked = 0;
     for (const zone of Intl.supportedValuesOf('timeZone')) {
-      // The days around each change of offset: where a day's length is not 24 hours, and the days beside it.
-      for (const day of daysInRange('2021-01-01', '2025-12-31').filter((d) => d.endsWith('-01') || d.endsWith('-15'))) {
+      const offsets = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
+      const offsetOf = (ms: number) => offsets.formatToParts(ms).find((p) => p.type === 'timeZoneName')!.value;
+      const days = new Set<string>();
+      let before = offsetOf(Date.UTC(2018, 11, 31));
+      for (const day of daysInRange('2019-01-01', '2022-12-31')) {
+        const now = offsetOf(Date.parse(`${day}T00:00:00Z`));
+        if (now !== before) for (const d of [addDays(day, -2), addDays(day, -1), day, addDays(day, 1)]) days.add(d);
+        before = now;
+      }
+      for (const day of days) {
         const w = dayWindow(day, zone);
+        checked++;
         if (w.endMs === w.startMs) continue;
-        if (local(w.startMs, zone) !== day || local(w.startMs - 1, zone) >= day) wrong.push(`${zone} ${day}`);
+        if (localDay(w.startMs, zone) !== day || localDay(w.startMs - 1, zone) >= day) wrong.push(`${zone} ${day}`);
       }
     }
     expect(wrong).toEqual([]);
+    expect(checked).toBeGreaterThan(1000);
+    // A day entered for one minute, then again an hour later: clocks back at 00:01 in St. John's.
+    expect(new Date(dayWindow('2010-11-07', 'America/St_Johns').startMs).toISOString()).toBe(
+      '2010-11-07T02:30:00.000Z',
+    );
   });
 
   it('cuts the same days whatever zone the machine itself is in (the built job, run with TZ set)', () => {
