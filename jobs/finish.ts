@@ -63,6 +63,8 @@ export async function finish(req: FinishRequest): Promise<number> {
     if (e instanceof AbortedError || signal.aborted) throw e;
     htmlError = runFileError(e);
     htmlFile = null;
+    // Said now: should the history's write fail too, its error ends the run, and this one must not go unsaid.
+    log.error(`HTML report not written: ${(htmlError as Error).message ?? String(htmlError)}`);
   }
   if (format === 'table') {
     if (htmlFile) process.stdout.write(`HTML report: ${htmlFile}\n`);
@@ -110,7 +112,8 @@ export async function finish(req: FinishRequest): Promise<number> {
 function runFileError(e: unknown): unknown {
   if (!(e instanceof OutputError)) return e;
   const kept =
-    "its previous version is left as it was; the days' reports, and the summary, alert and history the run gives, went out first";
+    "its previous version is left as it was; the days' reports were written, and the summary, alert and history the " +
+    'run gives were not held back by it';
   return new OutputError(e.file, e.code, e.reason, { cause: e.cause, kept });
 }
 

@@ -6,6 +6,7 @@ import { resolveSites } from '../src/args.js';
 import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js';
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
+import { dayWindow } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { ConfigError, OutputError, TierError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
@@ -14,6 +15,7 @@ import type { Publish } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
 import { removeStaleTemporaries, requireWritableFolder } from '../src/report/writer.js';
+import { zonesOf } from '../src/site-zones.js';
 import { type OpenTiers, openTiers } from '../src/tiers/open-tiers.js';
 
 /**
@@ -66,6 +68,7 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
     configHash: configHashOf(config),
     command: req.command,
   };
+  requireQuarterHours(await daysOf(req, config, now), config);
   const totalDays = req.command === 'daily' ? config.jobs.lateDays + 1 : req.days.length;
   const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays) : null;
   // The edge that reads the environment: Kafka credentials come from the variables the config names.
@@ -171,6 +174,29 @@ async function prepareOutput(opts: JobOptions, config: Config, log: Logger): Pro
     log.info(`removed ${removed.length} leftovers of runs that were killed: ${removed.join(', ')}`, { removed });
 }
 
+/**
+ * Before anything is read: every day of the run must begin and end on a quarter hour in every zone a site's
+ * day is cut in, as the engines count by quarter hours. A zone whose offset was once no whole quarter hour
+ * (Africa/Monrovia's −0:44:30 before 1972, Pacific/Kiritimati's −10:40 before 1979) cuts such days off that
+ * grid: exit 2 naming the zone's key (`timezone`, or `sites[i].timezone`), not a bug mid-run.
+ */
+function requireQuarterHours(days: readonly DayKey[], config: Config): void {
+  const quarter = 15 * 60_000;
+  for (const zone of zonesOf(config)) {
+    const odd = days.find((day) => {
+      const w = dayWindow(day, zone);
+      return w.startMs % quarter !== 0 || w.endMs % quarter !== 0;
+    });
+    if (odd === undefined) continue;
+    const site = config.sites.findIndex((s) => config.siteZones?.[s] === zone);
+    throw new ConfigError(
+      zone === config.timezone || site < 0 ? 'timezone' : `sites[${site}].timezone`,
+      `${zone} does not begin or end ${odd} on a quarter hour (its offset then was no whole quarter hour): ` +
+        'the job cannot count that day in this zone',
+    );
+  }
+}
+
 /** The days a job command reconciles: daily's from today in the configured zone. */
 async function daysOf(req: JobRequest, config: Config, now: Date): Promise<DayKey[]> {
   if (req.command !== 'daily') return req.days;
@@ -181,8 +207,9 @@ async function daysOf(req: JobRequest, config: Config, now: Date): Promise<DayKe
 /**
  * `--out DIR`, or `--out gs://bucket/prefix/`: then the reports are written to `--local-out` first
  * and each day's files are uploaded once written (one request each: a reader sees the old object
- * or the new one). Upload failures are TierErrors for `--out`: exit 3. Before the run reads
- * anything, the earlier reports it compares with are brought from the bucket into `--local-out`
+ * or the new one). An upload or removal the bucket refuses is an OutputError: exit 5 (publishError); a
+ * bucket that cannot be listed or read before the run is exit 3. Before the run reads anything, the
+ * earlier reports it compares with are brought from the bucket into `--local-out`
  * (jobs/sync-reports.ts): there they may be gone (an emptyDir) or older than the bucket's.
  */
 async function outputOf(

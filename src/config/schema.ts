@@ -69,12 +69,13 @@ const fileTier = z.strictObject({
  * column, the HTML report, alerts and the history. Credentials come from Application Default Credentials.
  */
 const CREDENTIALS_IN_URL =
-  'no user or password in the URL: it is shown in errors and reports; credentials come from Application Default Credentials';
+  'no user, password or query (?key=, ?access_token=) in the URL: it is shown in errors and reports; ' +
+  'credentials come from Application Default Credentials';
 
 function noCredentials(url: string): boolean {
   try {
     const u = new URL(url);
-    return u.username === '' && u.password === '';
+    return u.username === '' && u.password === '' && u.search === '' && u.hash === '' && !/[?#]/.test(url);
   } catch {
     return true;
   }

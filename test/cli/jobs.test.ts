@@ -333,7 +333,7 @@ describe('alerts', () => {
       const last = cli.stderr.trim().split('\n').at(-1)!;
       expect(last).toContain('cannot write');
       expect(last).toContain('report-2025-03-09_2025-03-09.html');
-      expect(last).toContain("the days' reports, and the summary, alert and history the run gives, went out first");
+      expect(last).toContain("the days' reports were written, and the summary, alert and history the run gives");
     } finally {
       server.close();
     }

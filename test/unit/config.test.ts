@@ -130,6 +130,16 @@ describe('config', () => {
         ...base,
         tiers: {
           ...base.tiers,
+          bigquery: { table: 'my-proj.audit.landed', apiEndpoint: 'https://bq.example/?key=s3cr3t' },
+        },
+      },
+      'tiers.bigquery.apiEndpoint',
+    ],
+    [
+      {
+        ...base,
+        tiers: {
+          ...base.tiers,
           bigquery: { table: 'my-proj.audit.landed', apiEndpoint: 'http://u:s3cr3t@127.0.0.1:9050' },
         },
       },
