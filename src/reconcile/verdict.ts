@@ -17,10 +17,16 @@ export interface VerdictFacts {
   finalTier: 'gcs' | 'bigquery';
 }
 
-/** The tiers configured and read for the row, with their record count. */
+/**
+ * The tiers configured and read for the row, with their count of records that carry a request id: Kafka's
+ * messages less those with none (kafka_records counts every message; the file tiers' and BigQuery's counts
+ * leave malformed records out already). A Kafka tier whose every message lacks a usable id (a requestId
+ * source that names the wrong header or field) holds nothing to reconcile, as an empty one.
+ */
 function tierCounts(f: VerdictFacts): [string, number][] {
+  const kafka = num(f.row.kafka_records);
   const counts: [string, number | null][] = [
-    ['kafka', num(f.row.kafka_records)],
+    ['kafka', kafka === null ? null : kafka - (num(f.row.kafka_malformed) ?? 0)],
     ['gcs', num(f.row.gcs_records)],
     ['bigquery', num(f.row.bq_rows)],
   ];
@@ -61,7 +67,10 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
         .map(([t]) => t);
       const verb = empty.length > 1 ? 'hold' : 'holds';
       const proxy = f.accepted > 0 ? `accepted ${f.accepted}` : `holds ${lines} lines, none accepted`;
-      return empty.length === 0 ? null : `${empty.join(' and ')} ${verb} nothing while the proxy ${proxy}`;
+      const messages = num(f.row.kafka_records) ?? 0;
+      const unusable =
+        empty.includes('kafka') && messages > 0 ? ` (kafka's ${messages} messages have no usable request id)` : '';
+      return empty.length === 0 ? null : `${empty.join(' and ')} ${verb} nothing while the proxy ${proxy}${unusable}`;
     },
   },
   {

@@ -250,6 +250,16 @@ describe('no data is not a pass', () => {
       status: 'NO_DATA',
       status_reason: 'kafka holds nothing while the proxy accepted 10',
     });
+    // Messages, but none with a usable request id (a requestId that names the wrong header): nothing either.
+    const unusable = usDay({ held: 10, lost: 0, kafka: 10 });
+    unusable.kafka!.malformed.set('US', 10);
+    const [malformed] = attributeDay(unusable, { ...usOnly, tiers: { gcs: true, kafka: ['EUS2'] } }).rows;
+    expect(malformed).toMatchObject({
+      kafka_records: 10,
+      kafka_malformed: 10,
+      status: 'NO_DATA',
+      status_reason: "kafka holds nothing while the proxy accepted 10 (kafka's 10 messages have no usable request id)",
+    });
   });
 
   it('proxy lines none of which were accepted, with nothing landed: NO_DATA for a site (the contract), WARN for UNKNOWN', () => {
