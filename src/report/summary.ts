@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { timeInZone } from '../dates.js';
+import { isoInZone, timeInZone } from '../dates.js';
 import { oneLine } from '../log/logger.js';
 import { ALL_SITES, type DayKey, type RowStatus, type WorstWindow } from '../domain.js';
 import type { ParityColumn, ParityRow } from './columns.js';
@@ -83,7 +83,11 @@ export function summarizeDay(rows: readonly ParityRow[], worstWindow: WorstWindo
 }
 
 function windowText(w: WorstWindow): string {
-  const between = `${timeInZone(w.startMs, w.zone)} and ${timeInZone(w.startMs + 15 * 60 * 1000, w.zone)}`;
+  const at = timeInZone(w.startMs, w.zone);
+  // On a day whose clocks go back, a wall time comes twice: its offset says which (the HTML's labels carry it too).
+  const twice = [-60, -30, 30, 60].some((m) => timeInZone(w.startMs + m * 60_000, w.zone) === at);
+  const offset = twice ? ` (UTC${isoInZone(w.startMs, w.zone).slice(-6)})` : '';
+  const between = `${at} and ${timeInZone(w.startMs + 15 * 60 * 1000, w.zone)}${offset}`;
   return `${w.site}, ${w.missing.toLocaleString('en-US')} missing between ${between}, cause ${w.leadingCause}`;
 }
 

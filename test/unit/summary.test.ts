@@ -428,6 +428,26 @@ describe('the webhook message', () => {
     );
   });
 
+  it("names a window's offset where its wall time comes twice (clocks back), and only there", () => {
+    const window = (startIso: string) => ({
+      ...day('2025-11-02', unknownFailsDay('2025-11-02')),
+      worstWindow: {
+        site: 'US',
+        startMs: Date.parse(startIso),
+        accepted: 10,
+        landed: 0,
+        missing: 10,
+        leadingCause: 'lost_before_kafka' as const,
+        zone: 'America/Chicago',
+      },
+    });
+    const text = (iso: string) => buildAlert([window(iso)], ['FAIL'], 'r/')!.text;
+    // 01:15 came twice in Chicago on 2025-11-02: first at −05:00, then at −06:00.
+    expect(text('2025-11-02T06:15:00Z')).toContain('between 01:15 and 01:30 (UTC-05:00)');
+    expect(text('2025-11-02T07:15:00Z')).toContain('between 01:15 and 01:30 (UTC-06:00)');
+    expect(text('2025-11-02T15:00:00Z')).toContain('between 09:00 and 09:15, cause');
+  });
+
   it('alerts on NO_DATA with FAIL, lists the lesser statuses asked for, and escapes what Slack would read as markup', () => {
     const rows = [
       row({ ...counts, site: 'US', missing: 1, missing_unexplained: 1, parity_pct: '99.5000', status: 'WARN' }),
