@@ -227,12 +227,17 @@ export async function loadConfig(file: string): Promise<Config> {
     throw new ConfigError('--config', `cannot read "${file}": ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   let doc: unknown;
+  // A byte-order mark is no part of the document (YAML's reader drops it, JSON.parse refused it).
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   try {
     doc = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
+    // JSON.parse keeps the last of a key given twice, silently; YAML's reader refuses it, and JSON is YAML.
+    if (/\.json$/i.test(file)) YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (e) {
     throw new ConfigError(
       '--config',
-      `"${file}" is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
+      // The reader's first line says what and where; the lines after it quote the file, which a log line has no room for.
+      `"${file}" is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]!.replace(/:$/, '')}`,
     );
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {

@@ -1,7 +1,10 @@
-import { parseConfig } from '../../src/config.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig, parseConfig } from '../../src/config.js';
 import { buildRecordColumns } from '../../src/engine/record-columns.js';
 import { ConfigError } from '../../src/errors.js';
 import { BASE_CONFIG, configErrorOf } from '../support/config-doc.js';
+import { tempDir } from '../support/files.js';
 import { zoneOfSite, zonesOf } from '../../src/site-zones.js';
 
 const base = BASE_CONFIG;
@@ -378,5 +381,27 @@ describe('record columns', () => {
         'tiers.proxy.fields',
       ),
     ).toThrow(ConfigError);
+  });
+});
+
+describe('the config file', () => {
+  const file = async (name: string, text: string | Buffer) => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
+
+  it('refuses a JSON key given twice (JSON.parse kept the last), naming where', async () => {
+    const text = JSON.stringify(base).replace('{', '{"timezone":"UTC","timezone":"America/Chicago",');
+    const e = await loadConfig(await file('dup.json', text)).catch((x: unknown) => x as ConfigError);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).message).toMatch(/is not valid JSON: Map keys must be unique at line 1, column \d+$/);
+  });
+
+  it('reads a JSON file that begins with a byte-order mark, as a YAML one', async () => {
+    const c = await loadConfig(
+      await file('bom.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(base))])),
+    );
+    expect(c.sites).toEqual(parseConfig(base, '/base').sites);
   });
 });
