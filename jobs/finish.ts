@@ -5,7 +5,7 @@ import type { Config } from '../src/config.js';
 import type { DayKey, DaySummary, LossWindow, ParityRow, ReconcileResult } from '../src/domain.js';
 import { AbortedError, OutputError, throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
-import { historyRows } from '../src/report/history.js';
+import { historyRows, historyTypes } from '../src/report/history.js';
 import { renderHtmlReport } from '../src/report/html/report.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { renderSummaryCsv, renderSummaryJson, renderSummaryTable } from '../src/report/summary.js';
@@ -97,8 +97,13 @@ export async function finish(req: FinishRequest): Promise<number> {
         .flatMap((d) => historyRows([d], { ...req.run, asOf: d.asOf || req.run.asOf }, regions)),
     ];
     if (rows.length > 0) {
-      await req.history.writeHistory(history.table, rows, signal);
-      log.info(`history: ${days.length - partial.length} days written to ${history.table}`);
+      const refused = await req.history.writeHistory(history.table, rows, signal, historyTypes(regions));
+      if (refused.length > 0)
+        log.warn(
+          `history: ${refused.join(', ')} not written to ${history.table}: it holds rows of a later run ` +
+            '(as_of) for them, which this run, begun before it, must not replace',
+        );
+      log.info(`history: ${days.length - partial.length - refused.length} days written to ${history.table}`);
     }
   }
   if (htmlError !== undefined) throw htmlError;

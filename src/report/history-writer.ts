@@ -33,15 +33,18 @@ export interface HistoryWriter {
    * Replaces the history rows of every `date` present in `rows` with `rows`, in one MERGE: re-running
    * a day leaves one set of rows for it, other days are kept. Every row needs `date` (YYYY-MM-DD).
    * The table (DAY-partitioned on `date`) is created when missing, its dataset is not. Column types:
-   * `date` DATE; a column whose values are all numbers INT64 (all integers) or FLOAT64; every other
-   * column STRING, including one that is all NULL so far (a number later written to it is stored as
-   * its decimal text). A column the table lacks is added (NULLABLE); an existing column keeps its type.
+   * `date` DATE; a column `types` names, that type; any other column whose values are all numbers INT64
+   * (all integers) or FLOAT64, else STRING, including one that is all NULL so far (a number later
+   * written to it is stored as its decimal text). A column the table lacks is added (NULLABLE); an
+   * existing column keeps its type. The rows of a date the table holds newer rows of (a later `as_of`)
+   * are not written: returns those dates.
    */
   writeHistory(
     historyTable: string,
     rows: Record<string, string | number | null>[],
     signal?: AbortSignal,
-  ): Promise<void>;
+    types?: Readonly<Record<string, HistoryType>>,
+  ): Promise<string[]>;
 }
 
 /**
@@ -53,7 +56,8 @@ export function createHistoryWriter(options: HistoryWriterOptions, client?: BigQ
   let bq = client;
   let jobs: JobRunner | undefined;
   return {
-    async writeHistory(historyTable, rows, signal) {
+    async writeHistory(historyTable, given, signal, columnTypes = {}) {
+      let rows = given;
       const target = parseTable(historyTable, `${HISTORY_KEY}.table`);
       const jobProject = options.projectId ?? target.project;
       const context: ErrorContext = {
@@ -65,8 +69,8 @@ export function createHistoryWriter(options: HistoryWriterOptions, client?: BigQ
         jobProject,
         maximumBytesBilled: options.maximumBytesBilled,
       };
-      if (rows.length === 0) return;
-      const columns = historyColumns(rows, target.name);
+      if (rows.length === 0) return [];
+      const columns = historyColumns(rows, target.name, columnTypes);
       throwIfAborted(signal);
       bq ??= createBigqueryClient({
         projectId: jobProject,
@@ -76,8 +80,19 @@ export function createHistoryWriter(options: HistoryWriterOptions, client?: BigQ
       jobs ??= new JobRunner(bq, options, deadlineMs);
       const dataset = bq.dataset(target.dataset, { projectId: target.project });
       let stage: TableRef | undefined;
+      let refused: string[] = [];
       try {
         const types = await ensureHistoryTable(dataset, target, columns, signal);
+        // Rows older than the table's of their date (as_of) are not written: a run that finishes later with
+        // older rows (a backfill begun before the morning's daily, which restated a day) must not put them
+        // back over newer ones. Checked before staging: the emulator takes no join of the two tables.
+        if (types.has('as_of')) {
+          const newest = await newestAsOf(jobs, target, rows, context, deadlineMs, signal);
+          const older = (r: (typeof rows)[number]) => String(r.as_of ?? '') < (newest.get(String(r.date)) ?? '');
+          refused = [...new Set(rows.filter(older).map((r) => String(r.date)))].sort();
+          rows = rows.filter((r) => !older(r));
+          if (rows.length === 0) return refused;
+        }
         stage = await createStageTable(dataset, target, columns, types, signal);
         const stageColumns = columns.map((c) => quote(c.name)).join(', ');
         const insert = loadQuery('bigquery', 'history-stage', {
@@ -103,6 +118,7 @@ export function createHistoryWriter(options: HistoryWriterOptions, client?: BigQ
           source_columns: columns.map((c) => `s.${quote(c.name)}`).join(', '),
         });
         await jobs.run({ query: merge }, context, Date.now() + deadlineMs, signal);
+        return refused;
       } catch (e) {
         throw toTierError(e, context);
       } finally {
@@ -117,13 +133,43 @@ export function createHistoryWriter(options: HistoryWriterOptions, client?: BigQ
   };
 }
 
-interface HistoryColumn {
-  name: string;
-  /** The type a new column gets: from the row values (see HistoryWriter.writeHistory). */
-  inferred: 'DATE' | 'INT64' | 'FLOAT64' | 'STRING';
+/** The newest `as_of` the history holds for each date of `rows` (dates it holds none of are absent). */
+async function newestAsOf(
+  jobs: JobRunner,
+  target: TableRef,
+  rows: readonly Record<string, string | number | null>[],
+  context: ErrorContext,
+  deadlineMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, string>> {
+  const days = [...new Set(rows.map((r) => String(r.date)))];
+  const query = loadQuery('bigquery', 'history-newest', { history: target.sql });
+  const { pages } = await jobs.runPaged(
+    { query, params: { days }, types: { days: ['STRING'] } },
+    context,
+    1000,
+    signal,
+    Date.now() + deadlineMs,
+  );
+  const newest = new Map<string, string>();
+  for await (const page of pages) for (const r of page) newest.set(String(r.day), String(r.newest));
+  return newest;
 }
 
-function historyColumns(rows: readonly Record<string, string | number | null>[], table: string): HistoryColumn[] {
+/** A history column's type, as a new column gets it. */
+export type HistoryType = 'DATE' | 'INT64' | 'FLOAT64' | 'STRING';
+
+interface HistoryColumn {
+  name: string;
+  /** The type a new column gets: the caller's, else from the row values (see HistoryWriter.writeHistory). */
+  inferred: HistoryType;
+}
+
+function historyColumns(
+  rows: readonly Record<string, string | number | null>[],
+  table: string,
+  types: Readonly<Record<string, HistoryType>>,
+): HistoryColumn[] {
   const seen = new Map<string, { numbers: number; integers: number; others: number }>();
   for (const row of rows) {
     const date = row.date;
@@ -159,11 +205,13 @@ function historyColumns(rows: readonly Record<string, string | number | null>[],
     inferred:
       name === 'date'
         ? 'DATE'
-        : s.others === 0 && s.numbers > 0
-          ? s.integers === s.numbers
-            ? 'INT64'
-            : 'FLOAT64'
-          : 'STRING',
+        : Object.hasOwn(types, name)
+          ? types[name]!
+          : s.others === 0 && s.numbers > 0
+            ? s.integers === s.numbers
+              ? 'INT64'
+              : 'FLOAT64'
+            : 'STRING',
   }));
 }
 

@@ -1,6 +1,32 @@
 import type { DaySummary } from '../domain.js';
 import { CONTENT_MISMATCH_COLUMN, PARITY_HEADER, regionColumn } from './columns.js';
+import type { HistoryType } from './history-writer.js';
 import type { RunMetadata } from './manifest.js';
+
+/** The clusters whose retention no longer held the day, comma-separated: their kafka_<region> is NULL. */
+export const KAFKA_EXPIRED_COLUMN = 'kafka_expired';
+
+/** The report's text columns; every other count of the report is a whole number. */
+const TEXT_COLUMNS = new Set(['site', 'parity_pct', 'status', 'status_reason', 'volume_drop', 'error']);
+
+/**
+ * The history columns' types, from what each column is rather than from the first rows written: a count
+ * that was NULL on the first day ever written (a tier not yet configured, or unread that day) was made
+ * STRING for good, and an EXPIRED cluster's text in an INT64 column failed every later write. Pure.
+ */
+export function historyTypes(regions: readonly string[]): Record<string, HistoryType> {
+  return {
+    ...Object.fromEntries(
+      PARITY_HEADER.map((c) => [c, c === 'date' ? 'DATE' : TEXT_COLUMNS.has(c) ? 'STRING' : 'INT64']),
+    ),
+    ...Object.fromEntries(regions.map((g) => [regionColumn(g), 'INT64'])),
+    [KAFKA_EXPIRED_COLUMN]: 'STRING',
+    [CONTENT_MISMATCH_COLUMN]: 'INT64',
+    as_of: 'STRING',
+    version: 'STRING',
+    config_hash: 'STRING',
+  };
+}
 
 /**
  * The rows a run adds to the BigQuery history table: every parity row of every day, keyed by the
@@ -14,7 +40,13 @@ export function historyRows(
   return days.flatMap((d) =>
     d.rows.map((r) => ({
       ...Object.fromEntries(PARITY_HEADER.map((c) => [c, r[c]])),
-      ...Object.fromEntries(regions.map((g) => [regionColumn(g), r.regions?.[g] ?? null])),
+      // A count, or NULL: an EXPIRED cluster is named in kafka_expired instead.
+      ...Object.fromEntries(
+        regions.map((g) => [regionColumn(g), typeof r.regions?.[g] === 'number' ? r.regions[g] : null]),
+      ),
+      ...(regions.length > 0
+        ? { [KAFKA_EXPIRED_COLUMN]: regions.filter((g) => r.regions?.[g] === 'EXPIRED').join(',') || null }
+        : {}),
       // Only from a run that compares (`compare`): a run that does not adds no such column to the table.
       ...(r.content_mismatch !== undefined ? { [CONTENT_MISMATCH_COLUMN]: r.content_mismatch } : {}),
       as_of: run.asOf,

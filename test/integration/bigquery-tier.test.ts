@@ -454,6 +454,26 @@ describe('BigQuery tier against the emulator', () => {
     }
 
     test(
+      'with the types the caller gives, a count that is NULL on the first day written is INT64 all the same',
+      async () => {
+        const table = `${HISTORY}_typed`;
+        const tier = createHistoryWriter(tierOptions());
+        await tier.writeHistory(table, [row('2025-03-09', 'US', 10)], undefined, {
+          kafka_records: 'INT64',
+          kafka_expired: 'STRING',
+        });
+        await tier.writeHistory(table, [row('2025-03-10', 'US', 11, { kafka_records: 40 })], undefined, {
+          kafka_records: 'INT64',
+        });
+        const [md] = await bq.dataset(DATASET).table('history_typed').getMetadata();
+        expect((md.schema.fields as TableField[]).map((f) => `${f.name}:${f.type}`)).toContain('kafka_records:INT64');
+        const [sum] = await bq.query(`SELECT SUM(kafka_records) AS n FROM \`${table}\``);
+        expect(Number((sum[0] as { n: unknown }).n)).toBe(40);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
       'creates the table: DATE date, INT64 and FLOAT64 for numbers, STRING for the rest, partitioned by date',
       async () => {
         const tier = createHistoryWriter(tierOptions());
@@ -520,6 +540,29 @@ describe('BigQuery tier against the emulator', () => {
           { date: '2025-03-11', site: 'US', bq_rows: 31 },
           { date: '2025-03-12', site: 'US', bq_rows: 42 },
         ]);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
+      'a run that finishes later with older rows of a day (an earlier as_of) leaves the newer ones; newer rows replace them',
+      async () => {
+        const tier = createHistoryWriter(tierOptions());
+        const at = (asOf: string, n: number) => row('2025-03-21', 'US', n, { as_of: asOf });
+        const day21 = async () =>
+          (await bq.query(`SELECT bq_rows, as_of FROM \`${HISTORY}\` WHERE \`date\` = '2025-03-21' ORDER BY as_of`))[0];
+        await tier.writeHistory(HISTORY, [at('2025-03-14T06:00:00.000Z', 50)]);
+        // A backfill begun at 05:00 finishes after the 06:00 daily that restated the day.
+        await tier.writeHistory(HISTORY, [
+          at('2025-03-14T05:00:00.000Z', 49),
+          row('2025-03-22', 'US', 43, { as_of: '2025-03-14T05:00:00.000Z' }),
+        ]);
+        expect(await day21()).toEqual([{ bq_rows: 50, as_of: '2025-03-14T06:00:00.000Z' }]);
+        // The call's other day, which nothing newer holds, is written.
+        const [day22] = await bq.query(`SELECT bq_rows FROM \`${HISTORY}\` WHERE \`date\` = '2025-03-22'`);
+        expect(day22).toEqual([{ bq_rows: 43 }]);
+        await tier.writeHistory(HISTORY, [at('2025-03-15T06:00:00.000Z', 51)]);
+        expect(await day21()).toEqual([{ bq_rows: 51, as_of: '2025-03-15T06:00:00.000Z' }]);
       },
       TEST_TIMEOUT_MS,
     );

@@ -42,7 +42,7 @@ async function finishWithHistory(sites: string[], result: Parameters<typeof fini
   const history: HistoryWriter = {
     writeHistory: (_table, rows) => {
       written.push(rows);
-      return Promise.resolve();
+      return Promise.resolve([]);
     },
   } as HistoryWriter;
   const warnings: string[] = [];
