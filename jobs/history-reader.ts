@@ -66,7 +66,7 @@ export async function readVolumeHistory(
   return history;
 }
 
-/** Puts one day's counts of a site into the history, replacing what it held for that day. */
+/** Puts one day's counts of a site into the history, replacing what it held for that day (none for a NO_DATA row). */
 export function addVolumePoint(
   history: Map<Site, VolumePoint[]>,
   site: Site,
@@ -74,6 +74,12 @@ export function addVolumePoint(
   row: Partial<Record<string, unknown>>,
 ): void {
   const counts: VolumePoint['counts'] = {};
+  // A NO_DATA row is an outage (a feed or a tier that held nothing): its zeros would pull the median down
+  // and hide the drop of the days after it (a feed back at 30 % passed). It is no baseline day.
+  if (row.status === 'NO_DATA') {
+    history.set(site, [...(history.get(site) ?? []).filter((p) => p.day !== day), { day, counts }]);
+    return;
+  }
   for (const column of VOLUME_COLUMNS) {
     const v = row[column];
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : null;

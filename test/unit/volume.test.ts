@@ -1,4 +1,5 @@
 import { volumeBaseline, volumeDrops, type VolumePoint } from '../../src/reconcile/volume.js';
+import { addVolumePoint } from '../../jobs/history-reader.js';
 import { addDays, daysInRange } from '../../src/dates.js';
 
 const points = (from: string, to: string, count: (day: string, i: number) => number): VolumePoint[] =>
@@ -43,5 +44,20 @@ describe('volume baseline', () => {
     expect(volumeDrops('2025-03-20', { gcs_records: 499 }, history, 50)).toEqual([
       'gcs_records 499 < 50% of median 1000',
     ]);
+  });
+});
+
+describe('the volume history as reports give it', () => {
+  it("leaves a NO_DATA day's counts out: an outage's zeros would pull the median down and hide the next drop", () => {
+    const history = new Map<string, VolumePoint[]>();
+    for (const day of daysInRange('2025-03-15', '2025-03-28')) {
+      const outage = day <= '2025-03-22';
+      addVolumePoint(history, 'US', day, { status: outage ? 'NO_DATA' : 'PASS', gcs_records: outage ? '0' : '1000' });
+    }
+    const us = history.get('US')!;
+    expect(us).toHaveLength(14);
+    expect(volumeBaseline('2025-03-29', us, 'gcs_records')).toEqual({ median: 1000, days: 6, basis: 'trailing' });
+    // The feed back at 30 %: a drop, which the zeros (median 0) had switched the check off for.
+    expect(volumeDrops('2025-03-29', { gcs_records: 300 }, us, 50)).toEqual(['gcs_records 300 < 50% of median 1000']);
   });
 });
