@@ -93,10 +93,31 @@ export const summaryOptions = (cmd: Command): Command =>
     )
     .option('--only-failing', 'print only the days and rows that are not PASS', false);
 
-export const outOptions = (cmd: Command): Command =>
-  cmd
-    .option('--out <dir>', 'output folder, or gs://bucket/prefix/ to upload the reports there too', 'reports')
-    .option('--local-out <dir>', 'with --out gs://…: the local folder the reports are written to first', 'reports');
+export const outOptions = (cmd: Command): Command => {
+  // These have defaults, which commander hands the parser as the previous value: `once` cannot tell a
+  // second --out from the first, so each option's own parser counts its occurrences.
+  const given = new Set<string>();
+  const onceEach =
+    (flag: string) =>
+    (value: string): string => {
+      if (given.has(flag)) throw new InvalidArgumentError(`given twice (then "${value}"): give it once`);
+      given.add(flag);
+      return value;
+    };
+  return cmd
+    .option(
+      '--out <dir>',
+      'output folder, or gs://bucket/prefix/ to upload the reports there too',
+      onceEach('--out'),
+      'reports',
+    )
+    .option(
+      '--local-out <dir>',
+      'with --out gs://…: the local folder the reports are written to first',
+      onceEach('--local-out'),
+      'reports',
+    );
+};
 
 /** An option's value parser that refuses the option a second time: `--date A --date B` ran B alone. */
 export function once(value: string, previous: string | undefined): string {

@@ -61,6 +61,8 @@ describe('parity help and argument messages', () => {
       ['daily', '--config', 'other.yaml'],
       ['reconcile', '--date', '2025-03-01', '--sites', 'US', '--sites', 'CA'],
       ['backfill', '--from', '2025-03-01', '--to', '2025-03-02', '--concurrency', '2', '--concurrency', '1'],
+      ['reconcile', '--date', '2025-03-01', '--out', 'a', '--out', 'b'],
+      ['daily', '--out', 'gs://b/p/', '--local-out', 'a', '--local-out', 'b'],
     ]) {
       const run = await runCli([...argv, '--config', 'nowhere.yaml']);
       expect([argv, run.code]).toEqual([argv, 2]);
