@@ -9,8 +9,8 @@ import { AbortedError } from '../src/errors.js';
 import { exitCodeFor } from '../src/exit.js';
 import type { Config } from '../src/config.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
-import { type DayManifest, parseManifest, type RunMetadata } from '../src/report/manifest.js';
-import { worstOf } from '../src/report/day-writer.js';
+import type { DayManifest, RunMetadata } from '../src/report/manifest.js';
+import { readManifest, worstOf } from '../src/report/day-writer.js';
 import { parseParityCsv } from '../src/report/parity-reader.js';
 import { parseWindowsCsv } from '../src/report/windows-reader.js';
 import { zoneOfSite } from '../src/site-zones.js';
@@ -34,13 +34,7 @@ export async function currentManifest(
   run: RunMetadata,
   sites: readonly string[],
 ): Promise<DayManifest | null> {
-  let text: string;
-  try {
-    text = await readFile(path.join(outDir, `manifest-${day}.json`), 'utf8');
-  } catch {
-    return null;
-  }
-  const m = parseManifest(text);
+  const m = await readManifest(path.join(outDir, `manifest-${day}.json`));
   if (!m || m.status === 'ERROR' || m.configHash !== run.configHash || m.version !== run.version) return null;
   // A manifest copied or renamed from another day names that day's files, not this one's.
   if (m.day !== day || Object.values(m.files).some((f) => f && !f.name.endsWith(`-${day}.csv`))) return null;

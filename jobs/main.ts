@@ -6,7 +6,7 @@ import { resolveSites } from '../src/args.js';
 import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js';
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
-import { dayWindow } from '../src/dates.js';
+import { dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { ConfigError, OutputError, TierError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
@@ -181,12 +181,8 @@ async function prepareOutput(opts: JobOptions, config: Config, log: Logger): Pro
  * grid: exit 2 naming the zone's key (`timezone`, or `sites[i].timezone`), not a bug mid-run.
  */
 function requireQuarterHours(days: readonly DayKey[], config: Config): void {
-  const quarter = 15 * 60_000;
   for (const zone of zonesOf(config)) {
-    const odd = days.find((day) => {
-      const w = dayWindow(day, zone);
-      return w.startMs % quarter !== 0 || w.endMs % quarter !== 0;
-    });
+    const odd = days.find((day) => !onQuarterHours(dayWindow(day, zone)));
     if (odd === undefined) continue;
     const site = config.sites.findIndex((s) => config.siteZones?.[s] === zone);
     throw new ConfigError(

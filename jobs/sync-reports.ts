@@ -105,17 +105,9 @@ export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
   // them stay until the day is written again (an engineer's own reports are not taken away).
   const inBucket = new Set(found.map((f) => f.name.slice(req.prefix.length)));
   const dropped: string[] = [];
-  for (const name of ownDayNames(req.days).filter((n) => n.startsWith('manifest-'))) {
-    if (inBucket.has(name)) continue;
-    const local = path.join(req.localDir, name);
-    if (
-      !(await stat(local).then(
-        (st) => st.isFile(),
-        () => false,
-      ))
-    )
-      continue;
-    await rm(local, { force: true });
+  for (const name of req.days.map((day) => `manifest-${day}.json`)) {
+    if (inBucket.has(name) || !(await isFile(path.join(req.localDir, name)))) continue;
+    await rm(path.join(req.localDir, name), { force: true });
     dropped.push(name);
   }
   if (dropped.length > 0)
@@ -127,11 +119,11 @@ export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
   return copied;
 }
 
-/** The report files of the run's own days (of earlierReportNames, those not from the days before). */
-function ownDayNames(days: readonly DayKey[]): string[] {
-  const first = [...days].sort()[0];
-  if (first === undefined) return [];
-  return [...earlierReportNames(days)].filter((n) => (/\d{4}-\d{2}-\d{2}/.exec(n)?.[0] ?? '') >= first);
+async function isFile(file: string): Promise<boolean> {
+  return stat(file).then(
+    (st) => st.isFile(),
+    () => false,
+  );
 }
 
 /** base64 md5 of a local file, as GCS states it; null when the file cannot be read. */

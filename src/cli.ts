@@ -68,10 +68,10 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
     'reconcile',
     'reconcile every configured tier for a day or a range of days and write the parity and missing reports',
   )
-    .option('--date <YYYY-MM-DD>', 'one day', once)
-    .option('--from <YYYY-MM-DD>', 'first day of a range (with --to, both included)', once)
-    .option('--to <YYYY-MM-DD>', 'last day of a range', once)
-    .option('--sites <list>', 'report only these configured sites, comma-separated, e.g. US,CA', once)
+    .option('--date <YYYY-MM-DD>', 'one day', once())
+    .option('--from <YYYY-MM-DD>', 'first day of a range (with --to, both included)', once())
+    .option('--to <YYYY-MM-DD>', 'last day of a range', once())
+    .option('--sites <list>', 'report only these configured sites, comma-separated, e.g. US,CA', once())
     .option('--dry-run', 'print each BigQuery query with its estimated bytes, and read nothing', false);
   common(reconcile).action(
     (opts: JobOptions & Record<'date' | 'from' | 'to' | 'sites', string> & { dryRun: boolean }) => {
@@ -86,7 +86,7 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
     'daily',
     'the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, ' +
       'saying which days late records restated',
-  ).option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)', once);
+  ).option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)', once());
   common(daily).action(({ asOf, ...options }: JobOptions & { asOf?: string }) => {
     const badDay = asOf === undefined ? null : explainBadDay(asOf);
     if (badDay) throw new UsageError('--as-of', badDay);
@@ -99,13 +99,13 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
     'reconcile a long range, resumably: days whose reports are current (same version and config, files intact) ' +
       'are skipped',
   )
-    .requiredOption('--from <YYYY-MM-DD>', 'first day (included)', once)
-    .requiredOption('--to <YYYY-MM-DD>', 'last day (included)', once)
+    .requiredOption('--from <YYYY-MM-DD>', 'first day (included)', once())
+    .requiredOption('--to <YYYY-MM-DD>', 'last day (included)', once())
     .option('--force', 'redo days whose reports are current', false)
     .option(
       '--concurrency <n>',
       'batches of days reconciled at once (1-4; each holds its own memory limit; default 1)',
-      once,
+      once(),
     );
   common(backfill).action((opts: JobOptions & { from: string; to: string; force: boolean; concurrency?: string }) => {
     const { from, to, force, concurrency = '1', ...options } = opts;

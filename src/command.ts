@@ -93,44 +93,35 @@ export const summaryOptions = (cmd: Command): Command =>
     )
     .option('--only-failing', 'print only the days and rows that are not PASS', false);
 
-export const outOptions = (cmd: Command): Command => {
-  // These have defaults, which commander hands the parser as the previous value: `once` cannot tell a
-  // second --out from the first, so each option's own parser counts its occurrences.
-  const given = new Set<string>();
-  const onceEach =
-    (flag: string) =>
-    (value: string): string => {
-      if (given.has(flag)) throw new InvalidArgumentError(`given twice (then "${value}"): give it once`);
-      given.add(flag);
-      return value;
-    };
-  return cmd
-    .option(
-      '--out <dir>',
-      'output folder, or gs://bucket/prefix/ to upload the reports there too',
-      onceEach('--out'),
-      'reports',
-    )
+export const outOptions = (cmd: Command): Command =>
+  cmd
+    .option('--out <dir>', 'output folder, or gs://bucket/prefix/ to upload the reports there too', once(), 'reports')
     .option(
       '--local-out <dir>',
       'with --out gs://…: the local folder the reports are written to first',
-      onceEach('--local-out'),
+      once(),
       'reports',
     );
-};
 
-/** An option's value parser that refuses the option a second time: `--date A --date B` ran B alone. */
-export function once(value: string, previous: string | undefined): string {
-  if (previous !== undefined)
-    throw new InvalidArgumentError(`given twice ("${previous}", then "${value}"): give it once`);
-  return value;
+/**
+ * An option's value parser that refuses the option a second time: `--date A --date B` ran B alone. It
+ * counts what it was given itself: commander hands an option's default to the parser as the previous
+ * value, so that cannot tell a second `--out` from the first. A new one for each option of each program.
+ */
+export function once(): (value: string) => string {
+  let first: string | undefined;
+  return (value) => {
+    if (first !== undefined) throw new InvalidArgumentError(`given twice ("${first}", then "${value}"): give it once`);
+    first = value;
+    return value;
+  };
 }
 
 /** A job command (reconcile, daily, backfill): --out, --local-out, the summary's options and --config. */
 export const jobCommand = (program: Command, name: string, description: string): Command =>
   summaryOptions(outOptions(program.command(name)))
     .description(description)
-    .requiredOption('--config <file>', 'config file, JSON or YAML (required)', once);
+    .requiredOption('--config <file>', 'config file, JSON or YAML (required)', once());
 
 /** After a job command's own options: --log-format and --quiet. */
 export const common = (cmd: Command): Command =>

@@ -103,7 +103,7 @@ export function dayWindow(day: DayKey, zone: string): DayWindow {
 
 /**
  * The first instant of `day` in `zone`: the earliest whose calendar day there is `day` or later. Found
- * from the zone's own answers (localDay), not by building the wall time: @date-fns/tz builds it through
+ * from the zone's own answers (dayOf), not by building the wall time: @date-fns/tz builds it through
  * the machine's clock, so a machine whose zone changes its clocks that date cut the day wrong, and where
  * midnight repeats (clocks back from 01:00 to 00:00, as Asia/Amman's) it took the second midnight and
  * gave the day's first hour to the day before. Every zone's offset lies within ±15 hours: the search
@@ -127,18 +127,18 @@ const DAY_STARTS = new Map<string, number>();
 function searchStartOfDay(day: DayKey, zone: string): number {
   const utcMidnight = utcMsOf(day);
   let lo = utcMidnight - 16 * HOUR_MS;
-  if (localDay(lo, zone) >= day) throw new Error(`${zone}: ${day} starts more than 16 hours before its UTC midnight`);
+  if (dayOf(lo, zone) >= day) throw new Error(`${zone}: ${day} starts more than 16 hours before its UTC midnight`);
   let hi = lo + STEP_MS;
-  while (localDay(hi, zone) < day) {
+  while (dayOf(hi, zone) < day) {
     lo = hi;
     hi += STEP_MS;
     if (hi > utcMidnight + 16 * HOUR_MS)
       throw new Error(`${zone}: ${day} starts more than 16 hours after its UTC midnight`);
   }
-  // localDay(lo) < day <= localDay(hi)
+  // dayOf(lo) < day <= dayOf(hi)
   while (hi - lo > 1) {
     const mid = lo + Math.floor((hi - lo) / 2);
-    if (localDay(mid, zone) < day) lo = mid;
+    if (dayOf(mid, zone) < day) lo = mid;
     else hi = mid;
   }
   return hi;
@@ -150,8 +150,11 @@ const STEP_MS = 15 * 60_000;
 /** One formatter per zone: Intl's answer for an instant's calendar day there, whatever the machine's zone. */
 const DAY_FORMATS = new Map<string, Intl.DateTimeFormat>();
 
-/** The calendar day of an instant in `zone`, from Intl directly: the search above asks it some 50 times a day. */
-function localDay(epochMs: number, zone: string): DayKey {
+/**
+ * The calendar day (in `zone`) of an instant, from Intl directly, whatever the machine's zone: the day-start
+ * search asks it some 150 times a day.
+ */
+export function dayOf(epochMs: number, zone: string): DayKey {
   let f = DAY_FORMATS.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
@@ -206,13 +209,16 @@ export function timeInZone(epochMs: number, zone: string): string {
   return format(new TZDate(epochMs, zone), 'HH:mm');
 }
 
-/** The calendar day (in `zone`) of an instant. */
-export function dayOf(epochMs: number, zone: string): DayKey {
-  return format(new TZDate(epochMs, zone), 'yyyy-MM-dd');
-}
-
 /** Every IANA zone's midnight falls on a quarter hour; the engine looks days up by quarter hour. */
 export const DAY_BUCKET_MS = 15 * 60 * 1000;
+
+/**
+ * Whether a day's window begins and ends on a quarter hour, as the engines count by: not where a zone's
+ * offset was once no whole quarter hour (Africa/Monrovia's −0:44:30 before 1972).
+ */
+export function onQuarterHours(w: DayWindow): boolean {
+  return w.startMs % DAY_BUCKET_MS === 0 && w.endMs % DAY_BUCKET_MS === 0;
+}
 
 /**
  * The report day of each quarter hour from the first window's start to the last one's end, for
@@ -223,7 +229,7 @@ export function dayBuckets(windows: readonly DayWindow[]): { firstBucket: number
   if (!first) return { firstBucket: 0, days: [] };
   const days: DayKey[] = [];
   for (const w of windows) {
-    if (w.startMs % DAY_BUCKET_MS !== 0 || w.endMs % DAY_BUCKET_MS !== 0) {
+    if (!onQuarterHours(w)) {
       throw new Error(`day ${w.day} does not start on a quarter hour in this time zone`);
     }
     if (days.length > 0 && w.startMs !== first.startMs + days.length * DAY_BUCKET_MS)

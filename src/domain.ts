@@ -290,6 +290,11 @@ export type ParityRow = Record<Exclude<ParityColumn, 'status'>, string | number 
 };
 export const PARITY_HEADER: readonly ParityColumn[] = PARITY_COLUMNS.map(([name]) => name);
 
+/** The column of one Kafka cluster's message count: `kafka_eus2` (the config refuses two clusters of one column). */
+export function regionColumn(region: string): string {
+  return `kafka_${region.toLowerCase()}`;
+}
+
 /** One 15-minute bucket of a day and site that lost accepted ids. */
 /** Why an accepted request id is missing from the final tier: the first rule that matches (src/reconcile/rules.ts). */
 export type LossCause = 'lost_before_kafka' | 'unknown_site' | 'in_flight' | 'unexplained';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isTimeZone } from '../dates.js';
-import { ALL_SITES, PARITY_HEADER, UNKNOWN_SITE } from '../domain.js';
+import { ALL_SITES, PARITY_HEADER, regionColumn, UNKNOWN_SITE } from '../domain.js';
 import { unknownPlaceholders } from '../locations.js';
 import { BQ_COLUMN, BQ_DATASET, BQ_TABLE } from '../bigquery/names.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from '../limits.js';
@@ -75,7 +75,7 @@ const CREDENTIALS_IN_URL =
 function noCredentials(url: string): boolean {
   try {
     const u = new URL(url);
-    return u.username === '' && u.password === '' && u.search === '' && u.hash === '' && !/[?#]/.test(url);
+    return u.username === '' && u.password === '' && !/[?#]/.test(url);
   } catch {
     return true;
   }
@@ -127,28 +127,25 @@ const kafkaTier = z.strictObject({
       // Each cluster is a column (kafka_<name lower-cased>) and a region of its own: two names of one
       // column, or two clusters on one broker, would count every message twice, and each id as a
       // cross-region duplicate.
-      const seen = new Map<string, string>();
+      const columns = new Map<string, string>();
+      const brokers = new Map<string, string>();
       for (const [name, cluster] of Object.entries(clusters)) {
-        const column = name.toLowerCase();
-        const other = seen.get(`column ${column}`);
+        const column = regionColumn(name);
+        const other = columns.get(column);
         if (other !== undefined)
-          ctx.addIssue({
-            code: 'custom',
-            path: [name],
-            message: `"${other}" and "${name}" are both column kafka_${column}`,
-          });
-        if ((PARITY_HEADER as readonly string[]).includes(`kafka_${column}`))
-          ctx.addIssue({ code: 'custom', path: [name], message: `kafka_${column} is a column of the report already` });
-        seen.set(`column ${column}`, name);
+          ctx.addIssue({ code: 'custom', path: [name], message: `"${other}" and "${name}" are both column ${column}` });
+        if ((PARITY_HEADER as readonly string[]).includes(column))
+          ctx.addIssue({ code: 'custom', path: [name], message: `${column} is a column of the report already` });
+        columns.set(column, name);
         for (const broker of cluster.brokers) {
-          const at = seen.get(`broker ${broker.toLowerCase()}`);
+          const at = brokers.get(broker.toLowerCase());
           if (at !== undefined && at !== name)
             ctx.addIssue({
               code: 'custom',
               path: [name, 'brokers'],
               message: `${broker} is also a broker of "${at}": each cluster is a region of its own`,
             });
-          seen.set(`broker ${broker.toLowerCase()}`, name);
+          brokers.set(broker.toLowerCase(), name);
         }
       }
     }),

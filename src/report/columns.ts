@@ -1,11 +1,17 @@
 // The parity columns and row type live in the domain (attribution and the demo use them too); the
 // renderers keep importing them from here.
-export { PARITY_COLUMNS, PARITY_HEADER, type ParityColumn, type ParityRow } from '../domain.js';
+export { PARITY_COLUMNS, PARITY_HEADER, type ParityColumn, type ParityRow, regionColumn } from '../domain.js';
 
-/** The column of one Kafka cluster's message count: `kafka_eus2`. */
-export function regionColumn(region: string): string {
-  return `kafka_${region.toLowerCase()}`;
-}
+/** The parity columns that hold text (parity_pct's four decimals included); every other one is a whole number. */
+export const PARITY_TEXT_COLUMNS: ReadonlySet<string> = new Set([
+  'date',
+  'site',
+  'status',
+  'parity_pct',
+  'error',
+  'status_reason',
+  'volume_drop',
+]);
 
 export const MISSING_HEADER = ['date', 'site', 'request_id', 'last_tier', 'cause', 'accepted_at'] as const;
 

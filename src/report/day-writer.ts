@@ -221,7 +221,8 @@ function bytesThere(parity: WriteResult, missing: WriteResult | null): Baseline 
     : { parity: parity.previousSha256, missing: missing?.previousSha256 ?? null };
 }
 
-async function readManifest(file: string): Promise<DayManifest | null> {
+/** A manifest file, parsed; null when it is not there or not one of ours. */
+export async function readManifest(file: string): Promise<DayManifest | null> {
   return readFile(file, 'utf8').then(parseManifest, () => null);
 }
 

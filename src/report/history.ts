@@ -1,13 +1,10 @@
 import type { DaySummary } from '../domain.js';
-import { CONTENT_MISMATCH_COLUMN, PARITY_HEADER, regionColumn } from './columns.js';
+import { CONTENT_MISMATCH_COLUMN, PARITY_HEADER, PARITY_TEXT_COLUMNS, regionColumn } from './columns.js';
 import type { HistoryType } from './history-writer.js';
 import type { RunMetadata } from './manifest.js';
 
 /** The clusters whose retention no longer held the day, comma-separated: their kafka_<region> is NULL. */
 export const KAFKA_EXPIRED_COLUMN = 'kafka_expired';
-
-/** The report's text columns; every other count of the report is a whole number. */
-const TEXT_COLUMNS = new Set(['site', 'parity_pct', 'status', 'status_reason', 'volume_drop', 'error']);
 
 /**
  * The history columns' types, from what each column is rather than from the first rows written: a count
@@ -17,7 +14,7 @@ const TEXT_COLUMNS = new Set(['site', 'parity_pct', 'status', 'status_reason', '
 export function historyTypes(regions: readonly string[]): Record<string, HistoryType> {
   return {
     ...Object.fromEntries(
-      PARITY_HEADER.map((c) => [c, c === 'date' ? 'DATE' : TEXT_COLUMNS.has(c) ? 'STRING' : 'INT64']),
+      PARITY_HEADER.map((c) => [c, c === 'date' ? 'DATE' : PARITY_TEXT_COLUMNS.has(c) ? 'STRING' : 'INT64']),
     ),
     ...Object.fromEntries(regions.map((g) => [regionColumn(g), 'INT64'])),
     [KAFKA_EXPIRED_COLUMN]: 'STRING',

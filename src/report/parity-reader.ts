@@ -1,22 +1,15 @@
 import { parse } from 'csv-parse/sync';
 import { isRowStatus } from '../domain.js';
-import { CONTENT_MISMATCH_COLUMN, PARITY_HEADER, type ParityColumn, type ParityRow, regionColumn } from './columns.js';
-import { unguardCell } from './csv.js';
+import {
+  CONTENT_MISMATCH_COLUMN,
+  PARITY_HEADER,
+  PARITY_TEXT_COLUMNS,
+  type ParityColumn,
+  type ParityRow,
+  regionColumn,
+} from './columns.js';
+import { PARITY_GUARDED_COLUMNS, unguardCell } from './csv.js';
 
-/**
- * Columns written as text (renderParityCsv's, which the formula guard may have prefixed), and parity_pct's four
- * decimals, kept as text.
- */
-const TEXT_COLUMNS: ReadonlySet<string> = new Set([
-  'date',
-  'site',
-  'status',
-  'parity_pct',
-  'error',
-  'status_reason',
-  'volume_drop',
-]);
-const GUARDED_COLUMNS: ReadonlySet<string> = new Set(['site', 'error', 'status_reason']);
 const INTEGER = /^-?\d+$/;
 
 /**
@@ -37,7 +30,9 @@ export function parseParityCsv(text: string, regions: readonly string[], formula
     const i = index.get(column);
     const raw = i === undefined ? '' : (cells[i] ?? '');
     if (raw === '') return null;
-    if (TEXT_COLUMNS.has(column)) return formulaGuard && GUARDED_COLUMNS.has(column) ? unguardCell(raw) : raw;
+    // Text columns stay text (parity_pct's four decimals too); the formula guard may have prefixed some.
+    if (PARITY_TEXT_COLUMNS.has(column))
+      return formulaGuard && PARITY_GUARDED_COLUMNS.has(column as ParityColumn) ? unguardCell(raw) : raw;
     return INTEGER.test(raw) ? Number(raw) : raw;
   };
   return body.map((cells) => {

@@ -38,8 +38,6 @@ export interface KafkaRangeQuery {
   committed?: ReadonlyMap<number, string>;
   /** How far a message's timestamp may be out of order within its partition: the read ends no sooner than this past the day. */
   outOfOrderMs?: number;
-  /** The clock retention is judged by (tests); Date.now by default. */
-  nowMs?: number;
 }
 
 /** The topic's settings that say what retention may have removed: describeConfigs's answer. */
@@ -123,8 +121,7 @@ export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise
   const committed = query.committed ?? (await committedOffsets(admin, topic, query.sinkGroup));
   // Asked only when some partition's head is gone: most days lose nothing to retention.
   const truncated = watermarks.some((w) => BigInt(w.low) > 0n);
-  const kept =
-    truncated && retentionKeeps(await topicRetention(admin, topic), query.startMs, query.nowMs ?? Date.now());
+  const kept = truncated && retentionKeeps(await topicRetention(admin, topic), query.startMs, Date.now());
   return watermarks
     .map((w): KafkaDayRange => {
       const low = BigInt(w.low);
