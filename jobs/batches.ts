@@ -1,3 +1,4 @@
+import { addDays } from '../src/dates.js';
 import type { DayKey } from '../src/domain.js';
 
 export interface BatchRunner<T> {
@@ -10,7 +11,8 @@ export interface BatchRunner<T> {
 }
 
 /**
- * Runs the days in batches of `size`, in order, collecting each day's result into `results`. A batch
+ * Runs the days in batches of `size` consecutive days (a gap in `days`, as daily's catch-up days leave,
+ * ends a batch: a batch reads the folders and Kafka's range from its first day to its last), in order, collecting each day's result into `results`. A batch
  * that fails retryably (too big for the engine's memory) is read again in halves, down to a day at a
  * time: the days it had already written stand (each written whole), only the rest are read again; and
  * the batches after it start at that smaller size, so a long range runs out of memory once, not once
@@ -27,7 +29,7 @@ export async function runBatches<T>(
   const pending: DayKey[][] = [];
   let next = 0;
   while (pending.length > 0 || next < days.length) {
-    const batch = pending.shift() ?? days.slice(next, (next += size));
+    const batch = pending.shift() ?? days.slice(next, (next += consecutive(days, next, size)));
     const written: T[] = [];
     try {
       await runner.run(batch, written);
@@ -42,4 +44,11 @@ export async function runBatches<T>(
       results.push(...written);
     }
   }
+}
+
+/** How many of the days from `start` (at most `size`) follow each other without a gap. */
+function consecutive(days: readonly DayKey[], start: number, size: number): number {
+  let n = 1;
+  while (n < size && start + n < days.length && days[start + n] === addDays(days[start + n - 1]!, 1)) n++;
+  return n;
 }

@@ -36,6 +36,20 @@ describe('running days in batches', () => {
     expect(r.splits).toEqual([]);
   });
 
+  it('never lets a batch span a gap in the days (a batch reads from its first day to its last)', async () => {
+    const r = runner(7);
+    const days = ['2025-02-26', '2025-02-28', '2025-03-01', '2025-03-02', '2025-03-03', '2025-03-06'];
+    const results: string[] = [];
+    await runBatches(days, 3, results, r);
+    expect(r.calls).toEqual([
+      ['2025-02-26'],
+      ['2025-02-28', '2025-03-01', '2025-03-02'],
+      ['2025-03-03'],
+      ['2025-03-06'],
+    ]);
+    expect(results).toEqual(days);
+  });
+
   it('reads a batch that runs out of memory again in halves, down to what fits, and reports every day once', async () => {
     const r = runner(2);
     const results: string[] = [];
