@@ -42,16 +42,19 @@ export function jsonLogger(
 export function progressBar(
   total: number,
   stream: NodeJS.WriteStream = process.stderr,
-): { tick(label: string): void; done(): void } {
+): { tick(label: string): void; resize(total: number): void; done(): void } {
   let n = 0;
   const width = 30;
   return {
     tick(label: string) {
       n++;
-      const filled = Math.round((width * n) / Math.max(total, 1));
+      const filled = Math.min(width, Math.round((width * n) / Math.max(total, 1)));
       const columns = (stream.columns > 0 ? stream.columns : 80) - 1;
       const line = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${n}/${total} days  ${label}`;
       stream.write(`\r${(line.length > columns ? `${line.slice(0, columns - 1)}…` : line).padEnd(columns)}`);
+    },
+    resize(days: number) {
+      total = days;
     },
     done() {
       if (n > 0) stream.write('\n');

@@ -389,6 +389,16 @@ describe('the progress bar', () => {
     expect(writes[1]).toMatch(/^\r\[#+\] 2\/2 days {2}2025-03-06 ERROR: US, CA: .*…$/);
     expect(writes.join('')).not.toContain('\n');
   });
+
+  it('counts to the days daily chose once it has read its earlier reports (resize), never past its width', () => {
+    const writes: string[] = [];
+    const bar = progressBar(2, fakeStream(80, writes));
+    bar.resize(3);
+    for (const day of ['2025-03-04', '2025-03-05', '2025-03-06']) bar.tick(day);
+    expect(writes.map((w) => /\] (\d\/\d) days/.exec(w)?.[1])).toEqual(['1/3', '2/3', '3/3']);
+    bar.tick('2025-03-07');
+    expect(writes[3]).toMatch(/^\r\[#{30}\] 4\/3 days/);
+  });
 });
 
 describe('the webhook message', () => {
