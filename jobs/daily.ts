@@ -1,5 +1,9 @@
+import path from 'node:path';
+import type { Config } from '../src/config.js';
 import { addDays, dayOf } from '../src/dates.js';
 import type { DayKey } from '../src/domain.js';
+import type { Logger } from '../src/log/logger.js';
+import { readManifest } from '../src/report/day-writer.js';
 import { type SiteZoning, zonesOf } from '../src/site-zones.js';
 import { type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
 
@@ -16,6 +20,44 @@ export function dailyDays(today: DayKey, lateDays: number): DayKey[] {
 }
 
 /**
+ * Every day the morning run may cover, oldest first: the `catchUpDays` days before its re-check window,
+ * then the window (dailyDays). The run reads the reports of all of them; it reconciles the window, and of
+ * the days before it only those catchUp picks.
+ */
+export function dailyReach(today: DayKey, jobs: Config['jobs']): DayKey[] {
+  const window = dailyDays(today, jobs.lateDays);
+  const span = Array.from({ length: jobs.catchUpDays }, (_, i) => addDays(window[0]!, i - jobs.catchUpDays));
+  return [...span, ...window];
+}
+
+/** Why a day before the re-check window is reconciled again. */
+export interface CatchUp {
+  day: DayKey;
+  /** ERROR: its last report could not read a tier; unreported: it has none, though a day before it has one. */
+  why: 'ERROR' | 'unreported';
+}
+
+/**
+ * The days of `span` (oldest first, the days before the re-check window) whose report in `outDir` needs
+ * making again: its last report is ERROR (a tier could not be read, say for a failure that has passed since:
+ * no morning's re-check would reach it again), or it has none while a day before it in the span has one (the
+ * CronJob did not run, or failed before writing, for longer than the re-check window). A day with no report
+ * before any day of the span has one is not taken: it may precede the job's first run. Reads only manifests.
+ */
+export async function catchUp(outDir: string, span: readonly DayKey[]): Promise<CatchUp[]> {
+  const picked: CatchUp[] = [];
+  let reported = false;
+  for (const day of span) {
+    const m = await readManifest(path.join(outDir, `manifest-${day}.json`));
+    if (m?.day === day) {
+      reported = true;
+      if (m.status === 'ERROR') picked.push({ day, why: 'ERROR' });
+    } else if (reported) picked.push({ day, why: 'unreported' });
+  }
+  return picked;
+}
+
+/**
  * Today for the daily run: the earliest day `now` falls on in any zone a site's day is cut in, so that
  * yesterday is over for every site. With one zone, today there.
  */
@@ -25,18 +67,42 @@ export function todayOf(now: Date, zoning: SiteZoning): DayKey {
     .reduce((a, b) => (b < a ? b : a));
 }
 
-/** The CronJob's run: yesterday, plus a re-check of the days before it for records that landed late. */
+/**
+ * The CronJob's run: yesterday, plus a re-check of the days before it for records that landed late, plus
+ * the earlier days catchUp picks (their reports ERROR or missing).
+ */
 export async function runDaily(
   opts: Omit<ReconcileRequest, 'days' | 'sites'> & {
     now: Date;
     /** Today in the configured zone; by default, the day `now` falls on there. */
     today?: DayKey;
+    /** Told the days the run will reconcile, before it reads any (for a progress bar). */
+    onPlan?: (days: readonly DayKey[]) => void;
   },
 ): Promise<DailyResult> {
-  const days = dailyDays(opts.today ?? todayOf(opts.now, opts.config), opts.config.jobs.lateDays);
+  const { jobs } = opts.config;
+  const reach = dailyReach(opts.today ?? todayOf(opts.now, opts.config), jobs);
+  const caught = await catchUp(opts.outDir, reach.slice(0, jobs.catchUpDays));
+  if (caught.length > 0) logCatchUp(opts.log, caught, jobs.catchUpDays);
+  const days = [...caught.map((c) => c.day), ...reach.slice(jobs.catchUpDays)];
+  opts.onPlan?.(days);
   const yesterday = days.at(-1)!;
   const result = await runReconcile({ ...opts, days });
   // Each restated day's log line (a WARNING) said so as it was written, so a run stopped later has said it too.
   const restated = result.days.filter((d) => d.day !== yesterday && d.change === 'restated').map((d) => d.day);
   return { ...result, yesterday, restated };
+}
+
+function logCatchUp(log: Logger | undefined, caught: readonly CatchUp[], span: number): void {
+  const list = (why: CatchUp['why']) => caught.filter((c) => c.why === why).map((c) => c.day);
+  const [errored, unreported] = [list('ERROR'), list('unreported')];
+  const parts = [
+    ...(errored.length > 0 ? [`${errored.join(', ')} (last report ERROR)`] : []),
+    ...(unreported.length > 0 ? [`${unreported.join(', ')} (no report)`] : []),
+  ];
+  log?.warn(
+    `catching up ${caught.length} earlier day${caught.length === 1 ? '' : 's'} of the ${span} before the ` +
+      `re-check window (jobs.catchUpDays): ${parts.join('; ')}`,
+    { catch_up_error: errored, catch_up_unreported: unreported },
+  );
 }

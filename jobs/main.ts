@@ -45,6 +45,8 @@ interface JobContext {
   outDir: string;
   publish?: Publish;
   onDay: (s: DaySummary) => void;
+  /** Told daily's days once it has chosen them. */
+  onPlan: (days: readonly DayKey[]) => void;
   /** A line for the person at the terminal; beside a --format json/csv document on stdout it goes to the log. */
   note: (line: string) => void;
   signal: AbortSignal;
@@ -69,6 +71,7 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
     command: req.command,
   };
   requireQuarterHours(await daysOf(req, config, now), config);
+  // daily's days are known once its earlier reports are read (runDaily's onPlan says them).
   const totalDays = req.command === 'daily' ? config.jobs.lateDays + 1 : req.days.length;
   const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays) : null;
   // The edge that reads the environment: Kafka credentials come from the variables the config names.
@@ -90,6 +93,7 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
       outDir,
       ...(publish ? { publish } : {}),
       onDay: (s) => bar?.tick(`${s.day} ${summarizeDay(s.rows).text}`),
+      onPlan: (days) => bar?.resize(days.length),
       // stdout holds the table, or only the document a script asked for, or nothing beside JSON logs.
       note: (line) => (format === 'table' ? process.stdout.write(`${line}\n`) : log.info(line)),
       signal,
@@ -120,7 +124,7 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
 
 /** The job a command runs, with the tiers the config opened. */
 async function runCommand(req: JobRequest, ctx: JobContext): Promise<ReconcileResult> {
-  const { config, log, run, onDay, note, now, tiers, outDir, publish, signal } = ctx;
+  const { config, log, run, onDay, onPlan, note, now, tiers, outDir, publish, signal } = ctx;
   const common = {
     config,
     outDir,
@@ -143,7 +147,7 @@ async function runCommand(req: JobRequest, ctx: JobContext): Promise<ReconcileRe
     // --as-of is the day itself, in the configured zone: no instant to convert.
     const result = await (
       await import('./daily.js')
-    ).runDaily({ ...common, now, ...(req.asOf ? { today: req.asOf } : {}) });
+    ).runDaily({ ...common, now, onPlan, ...(req.asOf ? { today: req.asOf } : {}) });
     if (result.restated.length > 0)
       note(`restated: ${result.restated.join(', ')} (their reports changed since they were last written)`);
     return result;
@@ -193,11 +197,14 @@ function requireQuarterHours(days: readonly DayKey[], config: Config): void {
   }
 }
 
-/** The days a job command reconciles: daily's from today in the configured zone. */
+/**
+ * The days a job command may reconcile: daily's from today in the configured zone, with the earlier days
+ * it may catch up (which of those it redoes depends on their reports, brought from a gs:// --out first).
+ */
 async function daysOf(req: JobRequest, config: Config, now: Date): Promise<DayKey[]> {
   if (req.command !== 'daily') return req.days;
-  const { dailyDays, todayOf } = await import('./daily.js');
-  return dailyDays(req.asOf ?? todayOf(now, config), config.jobs.lateDays);
+  const { dailyReach, todayOf } = await import('./daily.js');
+  return dailyReach(req.asOf ?? todayOf(now, config), config.jobs);
 }
 
 /**

@@ -85,7 +85,7 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
     program,
     'daily',
     'the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, ' +
-      'saying which days late records restated',
+      'saying which days late records restated, and earlier days (jobs.catchUpDays) whose report is ERROR or missing',
   ).option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)', once());
   common(daily).action(({ asOf, ...options }: JobOptions & { asOf?: string }) => {
     const badDay = asOf === undefined ? null : explainBadDay(asOf);

@@ -58,7 +58,9 @@ Examples:
   parity reconcile --config parity.yaml --date 2025-03-09 --sites US,CA --dry-run`,
   daily: `
 Examples:
-  parity daily --config parity.yaml                        yesterday, plus jobs.lateDays re-checked
+  parity daily --config parity.yaml                        yesterday, plus jobs.lateDays re-checked, plus
+                                                           earlier days (jobs.catchUpDays) whose report is
+                                                           ERROR or missing
   parity daily --config parity.yaml --as-of 2025-03-10     as if today were 2025-03-10`,
   backfill: `
 Examples:

@@ -297,8 +297,10 @@ export const schema = z.strictObject({
     .strictObject({
       /** The daily job re-checks this many days before yesterday for records that landed late. */
       lateDays: z.number().int().min(0).max(31).default(3),
+      /** Of this many days before those, it redoes each whose report is ERROR or missing (daily.ts catchUp). */
+      catchUpDays: z.number().int().min(0).max(31).default(7),
     })
-    .default({ lateDays: 3 }),
+    .default({ lateDays: 3, catchUpDays: 7 }),
   alerts: z
     .strictObject({
       /** The environment variable that holds a Slack-compatible webhook URL: a URL with a token is a secret. */

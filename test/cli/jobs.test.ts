@@ -66,6 +66,86 @@ describe('parity daily', () => {
   });
 });
 
+describe('daily catches up', () => {
+  it('redoes an earlier day whose report is ERROR and one left without a report, and no day before the first', async () => {
+    const dir = await tempDir();
+    for (let d = 3; d <= 9; d++) await day(dir, `2025-03-0${d}`, 30, 30);
+    const config = await writeConfig(dir, {
+      sites: ['US'],
+      jobs: { lateDays: 1, catchUpDays: 5 },
+      engine: { batchDays: 2 },
+    });
+    const out = path.join(dir, 'out');
+    const reconcile = (d: string) => runCli(['reconcile', '--config', config, '--date', d, '--out', out, '--quiet']);
+    const manifest = async (d: string) =>
+      JSON.parse(await readFile(path.join(out, `manifest-${d}.json`), 'utf8')) as Record<string, unknown>;
+    // The 4th and the 7th were reported; the 5th met a transient failure (a gzip object cut short); the 6th
+    // has no report (the CronJob was down past its re-check window); the 3rd precedes the job's first report.
+    expect((await reconcile('2025-03-04')).code).toBe(0);
+    expect((await reconcile('2025-03-07')).code).toBe(0);
+    const bad = path.join(dir, 'landed/dt=2025-03-05/cut.jsonl.gz');
+    await writeFile(bad, gzipSync(JSON.stringify(rec('x', '2025-03-05T12:00:00Z')) + '\n').subarray(0, 20));
+    expect((await reconcile('2025-03-05')).code).toBe(3);
+    expect(await manifest('2025-03-05')).toMatchObject({ status: 'ERROR' });
+    await rm(bad);
+    const before = { d4: await manifest('2025-03-04'), d7: await manifest('2025-03-07') };
+
+    const run = await runCli([
+      'daily',
+      '--config',
+      config,
+      '--as-of',
+      '2025-03-10',
+      '--out',
+      out,
+      '--log-format',
+      'json',
+    ]);
+    expect(run.code).toBe(0);
+    expect((await readdir(out)).filter((f) => f.startsWith('parity-')).sort()).toEqual(
+      ['2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'].map(
+        (d) => `parity-${d}.csv`,
+      ),
+    );
+    expect(await manifest('2025-03-05')).toMatchObject({ status: 'PASS', change: 'new', command: 'daily' });
+    expect(await manifest('2025-03-06')).toMatchObject({ status: 'PASS', change: 'new', command: 'daily' });
+    // The reported days of the span are left as they were.
+    expect(await manifest('2025-03-04')).toEqual(before.d4);
+    expect(await manifest('2025-03-07')).toEqual(before.d7);
+    const logs = run.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logs.filter((l) => String(l.message).startsWith('catching up'))).toEqual([
+      expect.objectContaining({
+        severity: 'WARNING',
+        catch_up_error: ['2025-03-05'],
+        catch_up_unreported: ['2025-03-06'],
+      }),
+    ]);
+    expect(logs.filter((l) => /^2025-03-0\d: PASS/.test(String(l.message))).map((l) => l.day)).toEqual([
+      '2025-03-05',
+      '2025-03-06',
+      '2025-03-08',
+      '2025-03-09',
+    ]);
+    // Nothing left to catch up the next morning: the span is reported whole.
+    const next = await runCli([
+      'daily',
+      '--config',
+      config,
+      '--as-of',
+      '2025-03-10',
+      '--out',
+      out,
+      '--log-format',
+      'json',
+    ]);
+    expect(next.code).toBe(0);
+    expect(next.stderr).not.toContain('catching up');
+  });
+});
+
 describe('restated', () => {
   it('is judged against the last report that was not ERROR: good, ERROR, then good as before is unchanged', async () => {
     const dir = await tempDir();
