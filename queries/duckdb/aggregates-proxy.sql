@@ -3,7 +3,9 @@ count_if(status BETWEEN 200 AND 299) AS ok_lines,
   min(ts_ms) FILTER (WHERE status BETWEEN 200 AND 299) AS accepted_ms,
   count_if(status = 413) AS lines_413,
   count_if(status = 502) AS lines_502,
-  bool_or(site_value IS NOT NULL AND NOT list_contains($sites, site_value)) AS unroutable,
+  -- every accepted copy's header named no configured site (every sink filter drops such a record; a rejected
+  -- line was never published, and a copy with no header or a site's is kept by a filter): NULL, none accepted
+  bool_and(site_value IS NOT NULL AND NOT list_contains($sites, site_value)) FILTER (WHERE status BETWEEN 200 AND 299) AS unroutable,
   -- the class of the last rejected status, by timestamp then by status, so that ties resolve the same way
   -- every run: 413, 502, or 0 for any other (all id-facts.sql tells apart); see reject_key in load-records.sql
   CASE max(reject_key) FILTER (WHERE status NOT BETWEEN 200 AND 299) % 8

@@ -32,7 +32,8 @@ SELECT
   region,
   CAST(sum(n) AS BIGINT) AS n,
   bool_and(in_flight) AS in_flight,
-  bool_or(CASE WHEN $site_header THEN site_sent AND (site_value IS NULL OR NOT list_contains($sites, site_value))
+  -- every copy's header named no site (a copy some filter keeps should have landed)
+  bool_and(CASE WHEN $site_header THEN site_sent AND (site_value IS NULL OR NOT list_contains($sites, site_value))
                ELSE site_value IS NOT NULL AND NOT list_contains($sites, site_value) END) AS unroutable,
   {{hashes}} AS hashes
 FROM dated

@@ -74,6 +74,13 @@ export const PROXY: readonly ProxyLine[] = [
   { ts: at('10:07:00'), requestId: 'e-1', site: '', status: 200 },
   { ts: at('10:08:00'), requestId: 'e-2', site: null, status: 200 },
   { ts: at('10:09:00'), requestId: 'e-3', site: '  ', status: 200 },
+  // Only the accepted copies' headers route: a 502 under a site no filter keeps, retried with none; the
+  // same id accepted twice, under such a site and with none (every filter keeps that copy): no cause.
+  { ts: at('10:10:00'), requestId: 'u-1', site: 'MX', status: 502 },
+  { ts: at('10:10:05'), requestId: 'u-1', site: null, status: 200 },
+  { ts: at('10:11:00'), requestId: 'u-2', site: 'MX', status: 200 },
+  { ts: at('10:11:05'), requestId: 'u-2', site: null, status: 200 },
+  { ts: at('10:12:00'), requestId: 'u-3', site: null, status: 200 },
   // The day before: outside the window, counted nowhere.
   { ts: at('23:59:59', '2025-03-08'), requestId: 'x-0', site: 'US', status: 200 },
 ];
@@ -89,6 +96,9 @@ export const KAFKA: readonly KafkaLine[] = [
   { region: 'EUS2', ts: at('10:07:01'), requestId: 'e-1', site: '', inFlight: false },
   { region: 'EUS2', ts: at('10:08:01'), requestId: 'e-2', site: null, inFlight: false },
   { region: 'SCUS', ts: at('10:09:01'), requestId: 'e-3', site: ' ', inFlight: false },
+  // Two copies, one sent empty and one without the header: the US filter keeps the second, so no cause.
+  { region: 'EUS2', ts: at('10:12:01'), requestId: 'u-3', site: '', inFlight: false },
+  { region: 'SCUS', ts: at('10:12:02'), requestId: 'u-3', site: null, inFlight: false },
 ];
 
 /** The final tier (BigQuery's landed table). */
@@ -122,6 +132,10 @@ export const FIXTURE_IDS: readonly { site: Site; requestId: string; facts: IdFac
   { site: 'UNKNOWN', requestId: 'e-1', facts: { ...accepted, inKafka: true, unroutable: true } },
   { site: 'UNKNOWN', requestId: 'e-2', facts: { ...accepted, inKafka: true } },
   { site: 'UNKNOWN', requestId: 'e-3', facts: { ...accepted, inKafka: true, unroutable: true } },
+  // A copy some filter keeps should have landed: no cause but loss.
+  { site: 'UNKNOWN', requestId: 'u-1', facts: { ...accepted, rejected: true } },
+  { site: 'UNKNOWN', requestId: 'u-2', facts: accepted },
+  { site: 'UNKNOWN', requestId: 'u-3', facts: { ...accepted, inKafka: true, crossRegion: true } },
 ];
 
 /**

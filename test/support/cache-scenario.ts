@@ -52,8 +52,20 @@ export async function writeData(dir: string): Promise<void> {
     const next = DAYS[d + 1] ?? '2025-03-10';
     const late = [{ timestamp: stamp(day, 1400, 2), request_id: `late-${day}`, site: 'US' }];
     late.push({ timestamp: stamp('2025-01-01', 0, 2), request_id: `old-${day}`, site: 'US' });
-    await writeNdjson(path.join(dir, `proxy/dt=${day}/a.jsonl`), proxy.slice(0, 50));
-    await writeNdjson(path.join(dir, `proxy/dt=${day}/b.jsonl.gz`), proxy.slice(50));
+    // One id's copies under different site headers, split over the two objects: only the accepted copies'
+    // headers decide unknown_site, so each object's cached aggregate must keep them apart from the rejected.
+    const copy = (rid: string, site: string, status: number) => ({
+      timestamp: stamp(day, 700, 2),
+      request_id: `${rid}-${day}`,
+      site,
+      status,
+    });
+    const [inA, inB] = [
+      [copy('zz-then-none', 'ZZ', 502), copy('zz-and-none', 'ZZ', 200), copy('zz-only', 'ZZ', 200)],
+      [copy('zz-then-none', '', 200), copy('zz-and-none', '', 200), copy('zz-only', '', 502)],
+    ];
+    await writeNdjson(path.join(dir, `proxy/dt=${day}/a.jsonl`), [...proxy.slice(0, 50), ...inA]);
+    await writeNdjson(path.join(dir, `proxy/dt=${day}/b.jsonl.gz`), [...proxy.slice(50), ...inB]);
     await writeNdjson(path.join(dir, `landed/dt=${day}/a.jsonl`), landed);
     await writeNdjson(path.join(dir, `landed/dt=${next}/late-${day}.jsonl`), late);
   }

@@ -25,7 +25,7 @@ SELECT
   IF(known, site_value, 'UNKNOWN') AS site,
   IF(ts_ms IS NULL, NULL, rid) AS rid,
   COUNT(*) AS n,
-  LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable,
+  LOGICAL_AND(site_value IS NOT NULL AND NOT known) AS unroutable,
   {{hashes}} AS hashes
 FROM (SELECT *, site_value IN UNNEST(@sites) AS known FROM zoned WHERE day IN UNNEST(@days))
 GROUP BY 1, 2, 3, 4

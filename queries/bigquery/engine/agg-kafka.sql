@@ -28,7 +28,8 @@ SELECT
   SUM(n) AS n,
   LOGICAL_AND(in_flight) AS in_flight,
   -- a header sent empty or blank names no site: unroutable, as streamed-aggregate.sql's $site_header says
-  LOGICAL_OR(site_sent AND (site_value IS NULL OR NOT known)) AS unroutable,
+  -- every copy's header named no site (a copy some filter keeps should have landed)
+  LOGICAL_AND(site_sent AND (site_value IS NULL OR NOT known)) AS unroutable,
   {{hashes}} AS hashes
 FROM (SELECT *, site_value IN UNNEST(@sites) AS known FROM zoned WHERE day IN UNNEST(@days))
 GROUP BY 1, 2, 3, 4, 5

@@ -43,7 +43,8 @@ SELECT
   MIN(IF(status BETWEEN 200 AND 299, ts_ms, NULL)) AS accepted_ms,
   COUNTIF(status = 413) AS lines_413,
   COUNTIF(status = 502) AS lines_502,
-  LOGICAL_OR(site_value IS NOT NULL AND NOT known) AS unroutable,
+  -- every accepted copy's header named no configured site, as the embedded engine's (NULL: none accepted)
+  LOGICAL_AND(IF(status BETWEEN 200 AND 299, site_value IS NOT NULL AND NOT known, NULL)) AS unroutable,
   -- the last non-2xx status by timestamp, then by status, as the embedded engine picks it: both
   -- packed into one integer so that MAX picks it. Milliseconds since @start keep it below 2^53
   -- (exact even where arithmetic goes through a double, as in the emulator); a status outside

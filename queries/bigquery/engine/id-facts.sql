@@ -38,7 +38,11 @@ SELECT
   MIN(accepted_ms) AS accepted_ms,
   LOGICAL_OR(rejected) AS rejected,
   MAX(last_reject) AS last_reject,
-  LOGICAL_OR(unroutable) AS unroutable,
+  -- the proxy's accepted copies, or Kafka's copies in every cluster, or the table's rows, all named no site
+  -- (as the embedded engine's ids_kafka view and id-facts.sql combine them)
+  IFNULL(LOGICAL_OR(IF(in_proxy, unroutable, NULL)), FALSE)
+    OR IFNULL(LOGICAL_AND(IF(kafka_regions = 1, unroutable, NULL)), FALSE)
+    OR IFNULL(LOGICAL_OR(IF(in_bigquery, unroutable, NULL)), FALSE) AS unroutable,
   day IN UNNEST(@kafka_days) AS kafka_known,
   SUM(kafka_regions) > 0 AS in_kafka,
   SUM(kafka_regions) > 1 AS cross_region,
