@@ -16,6 +16,7 @@ import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
 import { removeStaleTemporaries, requireWritableFolder } from '../src/report/writer.js';
 import { zonesOf } from '../src/site-zones.js';
+import { acquireLocalLease, type LeaseHolder, leaseHolder, type OutputLease } from '../src/storage/output-lease.js';
 import { type OpenTiers, openTiers } from '../src/tiers/open-tiers.js';
 
 /**
@@ -47,6 +48,7 @@ interface JobContext {
   onDay: (s: DaySummary) => void;
   /** Told daily's days once it has chosen them. */
   onPlan: (days: readonly DayKey[]) => void;
+  beforeWrite: () => Promise<void>;
   /** A line for the person at the terminal; beside a --format json/csv document on stdout it goes to the log. */
   note: (line: string) => void;
   signal: AbortSignal;
@@ -59,10 +61,29 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   const json = logsJson(opts.logFormat);
   const base = json ? jsonLogger() : textLogger();
   const log: Logger = opts.quiet ? { info() {}, warn: base.warn, error: base.error } : base;
-  await prepareOutput(opts, config, log);
+  const now = new Date();
+  const leases: OutputLease[] = [];
+  try {
+    leases.push(await prepareOutput(opts, config, log, leaseHolder(req.command, now.toISOString()), signal));
+    return await runLeased(req, config, log, json, now, leases, signal);
+  } finally {
+    for (const lease of leases.reverse()) await lease.release();
+  }
+}
+
+/** runJob's work once the output folder is this run's: the tiers, the run, then finish. */
+async function runLeased(
+  req: JobRequest,
+  config: Config,
+  log: Logger,
+  json: boolean,
+  now: Date,
+  leases: OutputLease[],
+  signal: AbortSignal,
+): Promise<number> {
+  const opts = req.options;
   // Beside JSON logs (a log collector) stdout stays empty unless a script asks for a format.
   const format = opts.format ?? (json ? null : 'table');
-  const now = new Date();
   const run: RunMetadata = {
     asOf: now.toISOString(),
     version: VERSION,
@@ -76,12 +97,16 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays) : null;
   // The edge that reads the environment: Kafka credentials come from the variables the config names.
   const tiers = await openTiers(config, process.env);
-  const { outDir, publish } = await outputOf(opts, tiers, signal, { days: () => daysOf(req, config, now), log }).catch(
-    async (e: unknown) => {
-      await tiers.close();
-      throw e;
-    },
-  );
+  const earlier = {
+    days: () => daysOf(req, config, now),
+    log,
+    leases,
+    holder: leaseHolder(req.command, now.toISOString()),
+  };
+  const { outDir, publish } = await outputOf(opts, tiers, signal, earlier).catch(async (e: unknown) => {
+    await tiers.close();
+    throw e;
+  });
   let result: ReconcileResult;
   try {
     result = await runCommand(req, {
@@ -94,6 +119,10 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
       ...(publish ? { publish } : {}),
       onDay: (s) => bar?.tick(`${s.day} ${summarizeDay(s.rows).text}`),
       onPlan: (days) => bar?.resize(days.length),
+      // Before each day is written: no other run took the output over meanwhile (exit 5 if one did).
+      beforeWrite: async () => {
+        for (const lease of leases) await lease.confirm();
+      },
       // stdout holds the table, or only the document a script asked for, or nothing beside JSON logs.
       note: (line) => (format === 'table' ? process.stdout.write(`${line}\n`) : log.info(line)),
       signal,
@@ -127,6 +156,7 @@ async function runCommand(req: JobRequest, ctx: JobContext): Promise<ReconcileRe
   const { config, log, run, onDay, onPlan, note, now, tiers, outDir, publish, signal } = ctx;
   const common = {
     config,
+    beforeWrite: ctx.beforeWrite,
     outDir,
     ...(publish ? { publish } : {}),
     ...(tiers.kafka ? { kafka: tiers.kafka } : {}),
@@ -164,18 +194,31 @@ async function runCommand(req: JobRequest, ctx: JobContext): Promise<ReconcileRe
  * what a killed run of this job left there and in the temp folder (temporary files, scratch folders of
  * processes that are gone) is removed.
  */
-async function prepareOutput(opts: JobOptions, config: Config, log: Logger): Promise<void> {
+async function prepareOutput(
+  opts: JobOptions,
+  config: Config,
+  log: Logger,
+  holder: LeaseHolder,
+  signal: AbortSignal,
+): Promise<OutputLease> {
   const [flag, dir] = opts.out.startsWith('gs://') ? ['--local-out', opts.localOut] : ['--out', opts.out];
   await requireWritableFolder(dir, (why) => new UsageError(flag, `"${dir}" cannot hold the reports: ${why}`));
+  const lease = await acquireLocalLease(dir, holder, flag, { onWait: (m) => log.warn(`${flag}: ${m}`), signal });
   const temp = config.engine.tempDirectory;
   if (temp !== undefined)
     await requireWritableFolder(
       temp,
       (why) => new ConfigError('engine.tempDirectory', `"${temp}" cannot hold the run's scratch files: ${why}`),
     );
-  const removed = await removeStaleTemporaries(dir, temp ?? os.tmpdir());
+  const cache = config.cache?.location;
+  const removed = await removeStaleTemporaries(
+    dir,
+    temp ?? os.tmpdir(),
+    cache?.scheme === 'file' ? [cache.template] : [],
+  );
   if (removed.length > 0)
     log.info(`removed ${removed.length} leftovers of runs that were killed: ${removed.join(', ')}`, { removed });
+  return lease;
 }
 
 /**
@@ -219,7 +262,7 @@ async function outputOf(
   opts: JobOptions,
   tiers: OpenTiers,
   signal: AbortSignal,
-  history: { days: () => Promise<DayKey[]>; log: Logger },
+  history: { days: () => Promise<DayKey[]>; log: Logger; leases: OutputLease[]; holder: LeaseHolder },
 ): Promise<{ outDir: string; publish?: Publish }> {
   if (!opts.out.startsWith('gs://')) return { outDir: opts.out };
   const { deleteGcsObject, parseGsUrl, writeGcsObject } = await import('../src/storage/gcs-store.js');
@@ -227,6 +270,9 @@ async function outputOf(
   if (!target) throw new UsageError('--out', `"${opts.out}" is not gs://bucket/prefix/`);
   const prefix = target.name === '' || target.name.endsWith('/') ? target.name : `${target.name}/`;
   const storage = await tiers.gcs.storage();
+  const { acquireGcsLease } = await import('../src/storage/output-lease.js');
+  const onWait = (m: string) => history.log.warn(`--out: ${m}`);
+  history.leases.push(await acquireGcsLease(storage, target.bucket, prefix, history.holder, { onWait, signal }));
   const { syncEarlierReports } = await import('./sync-reports.js');
   await syncEarlierReports({
     storage,

@@ -51,6 +51,11 @@ export interface ReconcileRequest {
    * Without it, the run reads the reports already in outDir and adds its own days in order.
    */
   volumeLedger?: VolumeLedger;
+  /**
+   * Before each day's reports are written: throws when the run may no longer write them (another run took
+   * its output over: src/storage/output-lease.ts). The CLI's runs hold a lease on their output.
+   */
+  beforeWrite?: () => Promise<void>;
   /** Copies each day's files elsewhere once they are written locally (--out gs://…). */
   publish?: Publish;
   /** The run's GCS client and download limit (shared with --out gs://); default: one of this call's own. */
@@ -212,6 +217,7 @@ async function reconcileBatch(
       input.failures.proxy === undefined && (req.bigquery ? input.failures.bigquery : input.failures.gcs) === undefined;
     // Mismatches need Kafka's day whole and the final tier's.
     const comparedWhole = Boolean(compared) && listComplete && read.kafkaDays.includes(day);
+    await req.beforeWrite?.();
 
     const summary = await writeDayReports(
       req.outDir,
@@ -270,12 +276,12 @@ function logDay(log: Logger, day: DayKey, rows: ParityRow[], summary: DaySummary
   });
 }
 
-/** The day's missing ids from the engine, in report order, of the reported sites (and UNKNOWN) only. */
 /** The day's loss windows of the sites this run reports. */
 function keptWindows(windows: WindowCounting, day: DayKey, reportSites: string[], keep: (site: Site) => boolean) {
   return async () => (await windows.lossWindows(day, reportSites)).filter((w) => keep(w.site));
 }
 
+/** The day's missing ids from the engine, in report order, of the reported sites (and UNKNOWN) only. */
 async function* keptMissingIds(
   engine: CountingEngine,
   day: DayKey,

@@ -1,6 +1,7 @@
 // Folders on the local disk: made one level at a time, since Node's own recursive mkdir can hang.
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 /**
  * Creates `dir` and the folders above it that are missing, one level at a time. Not
@@ -34,4 +35,27 @@ async function assertFolder(dir: string): Promise<void> {
 export function errnoOf(e: unknown): string | undefined {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+/**
+ * Whether the process that made `file` is gone: no process has its pid (ESRCH), or the pid is this
+ * process's and the file is older than it (a container's pid 1, say, reused by each run).
+ */
+export async function ownerGone(pid: number, file: string): Promise<boolean> {
+  return processGone(pid, pid === process.pid ? (await stat(file)).mtimeMs : 0);
+}
+
+/**
+ * Whether the process `pid` of this machine, which last wrote something at `writtenMs` (epoch ms), is gone:
+ * no process has the pid, or it is this process's and that write came before this process began.
+ */
+export function processGone(pid: number, writtenMs: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return writtenMs < performance.timeOrigin;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return errnoOf(e) === 'ESRCH';
+  }
 }

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { AbortedError, OutputError } from '../errors.js';
-import { ensureDir, errnoOf } from '../folders.js';
+import { ensureDir, errnoOf, ownerGone } from '../folders.js';
 
 export interface WriteResult {
   /** sha256 of what was written. */
@@ -195,7 +194,12 @@ export async function requireWritableFolder(dir: string, refuse: (why: string) =
  * names and only when process PID is gone. Call it before this process writes anything. Returns
  * what was removed; a folder that cannot be listed is skipped (the run itself will say why).
  */
-export async function removeStaleTemporaries(outDir: string, tempDirectory: string): Promise<string[]> {
+export async function removeStaleTemporaries(
+  outDir: string,
+  tempDirectory: string,
+  /** Other folders the run writes through temporary files: the local per-object cache. */
+  more: readonly string[] = [],
+): Promise<string[]> {
   const removed: string[] = [];
   const sweep = async (dir: string, pattern: RegExp, remove: (full: string) => Promise<void>) => {
     let names: string[];
@@ -217,24 +221,9 @@ export async function removeStaleTemporaries(outDir: string, tempDirectory: stri
       }
     }
   };
-  await sweep(outDir, TEMP_FILE, (f) => rm(f));
+  for (const dir of [outDir, ...more]) await sweep(dir, TEMP_FILE, (f) => rm(f));
   await sweep(tempDirectory, SCRATCH_FOLDER, (f) => rm(f, { recursive: true, force: true }));
   return removed;
-}
-
-/**
- * Whether the process that made `file` is gone: no process has its pid (ESRCH), or the pid is this
- * process's and the file is older than it (a container's pid 1, say, reused by each run).
- */
-async function ownerGone(pid: number, file: string): Promise<boolean> {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return (await stat(file)).mtimeMs < performance.timeOrigin;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return errnoOf(e) === 'ESRCH';
-  }
 }
 
 /** Why a report could not be written, in words, by errno code. */

@@ -3,7 +3,8 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { CLI, parseCsv, reconcileRange, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 const rec = (rid: string, ts: string, status?: number) => ({
@@ -143,6 +144,42 @@ describe('daily catches up', () => {
     ]);
     expect(next.code).toBe(0);
     expect(next.stderr).not.toContain('catching up');
+  });
+});
+
+describe('one run at a time per --out', () => {
+  it("refuses to write where a live run holds the folder's lease, and takes over a dead run's", async () => {
+    const dir = await tempDir();
+    await day(dir, '2025-03-09', 20, 20);
+    const config = await writeConfig(dir, { sites: ['US'] });
+    const out = path.join(dir, 'out');
+    await mkdir(out, { recursive: true });
+    const lease = (pid: number) =>
+      writeFile(
+        path.join(out, '.parity-run.lock'),
+        JSON.stringify({ pid, host: hostname(), command: 'daily', started: '2025-03-10T05:30:00.000Z', token: 't' }),
+      );
+    const run = () => runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--quiet']);
+    await lease(process.pid); // this test's own process: alive
+    const refused = await run();
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain(
+      `cannot write ${out}: another run is writing its reports there (pid ${process.pid} on ${hostname()}, daily`,
+    );
+    expect(refused.stderr).toContain('nothing was read or written');
+    expect(await readdir(out)).toEqual(['.parity-run.lock']);
+    // A run killed with -9 left its lease: its pid is gone, so the next run takes the folder over.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    await lease(Number(gone));
+    const taken = await run();
+    expect(taken.code).toBe(0);
+    expect((await readdir(out)).sort()).toEqual([
+      'manifest-2025-03-09.json',
+      'missing-2025-03-09.csv',
+      'parity-2025-03-09.csv',
+      'report-2025-03-09_2025-03-09.html',
+      'windows-2025-03-09.csv',
+    ]);
   });
 });
 

@@ -1,0 +1,288 @@
+// One run at a time per output: a lease on the reports folder and on a gs:// --out prefix.
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Storage } from '@google-cloud/storage';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AbortedError, OutputError } from '../errors.js';
+import { errnoOf, ownerGone, processGone } from '../folders.js';
+import { describeFailure, retrying, retryPolicy } from './gcs-failures.js';
+
+/** The lease's file (in the local folder) and object (under the gs:// prefix). */
+export const LEASE_NAME = '.parity-run.lock';
+
+/** Who holds a lease: written into it, and named to a run that finds it taken. */
+export interface LeaseHolder {
+  pid: number;
+  host: string;
+  command: string;
+  /** When the run started, ISO-8601 UTC. */
+  started: string;
+  /** This lease's own random token: tells our lease from another's with the same pid and host. */
+  token: string;
+}
+
+/**
+ * A run's hold on where it writes. Two runs writing one folder or prefix at once mix their reports: a
+ * day's parity file from one beside the other's missing list, or an older reading of a day put back
+ * over a newer one without a word (each run judges `restated` against what it found when it began).
+ */
+export interface OutputLease {
+  /** Before a day's reports are committed: throws OutputError (exit 5) when another run took the lease over. */
+  confirm(): Promise<void>;
+  /** Lets go (only a lease still ours); never throws. */
+  release(): Promise<void>;
+}
+
+export interface LeaseOptions {
+  /** A lease not renewed for this long is stale: its run is gone (or frozen) and another may take it. */
+  staleMs?: number;
+  /** How often a held lease is renewed. */
+  renewMs?: number;
+  /** Told when the run waits for a lease whose renewal is overdue to go stale. */
+  onWait?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+const STALE_MS = 2 * 60_000;
+const RENEW_MS = 30_000;
+
+/**
+ * How a lease found in place is met, by how long ago it was renewed: taken over when stale; waited for
+ * when a renewal is overdue (its run is likely gone: a pod killed on another machine, whose pid cannot be
+ * checked from here, so a Job's retry waits it out instead of failing); else refused.
+ */
+async function meet(
+  renewedAt: number,
+  options: LeaseOptions,
+  describe: () => string,
+): Promise<'stale' | 'held' | 'again'> {
+  const staleMs = options.staleMs ?? STALE_MS;
+  const age = Date.now() - renewedAt;
+  if (age > staleMs) return 'stale';
+  if (age <= (options.renewMs ?? RENEW_MS) * 1.5) return 'held';
+  options.onWait?.(
+    `waiting up to ${Math.ceil((staleMs - age) / 1000)} s for a lease whose renewal is overdue: ${describe()}`,
+  );
+  try {
+    await sleep(staleMs - age + 1000, undefined, options.signal ? { signal: options.signal } : {});
+  } catch {
+    throw new AbortedError();
+  }
+  return 'again';
+}
+
+export function leaseHolder(command: string, started: string): LeaseHolder {
+  return { pid: process.pid, host: os.hostname(), command, started, token: randomBytes(8).toString('hex') };
+}
+
+function describeHolder(h: Partial<LeaseHolder> | null, since: number): string {
+  if (!h) return `a run whose lease cannot be read (renewed ${ago(since)})`;
+  return `pid ${String(h.pid)} on ${String(h.host)}, ${String(h.command)}, started ${String(h.started)}, renewed ${ago(since)}`;
+}
+
+const ago = (ms: number): string => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
+
+function parseHolder(text: string): Partial<LeaseHolder> | null {
+  try {
+    const h = JSON.parse(text) as Partial<LeaseHolder>;
+    return typeof h === 'object' && h !== null ? h : null;
+  } catch {
+    return null;
+  }
+}
+
+function taken(where: string, flag: string, holder: string): OutputError {
+  return new OutputError(
+    where,
+    'EBUSY',
+    `another run is writing its reports there (${holder}); two runs writing one ${flag} at once would mix ` +
+      `their reports — wait for it to end, or give this run a ${flag} of its own`,
+    { kept: 'nothing was read or written' },
+  );
+}
+
+function lost(where: string, flag: string): OutputError {
+  return new OutputError(
+    where,
+    'EBUSY',
+    `this run's lease on ${flag} was taken over by another run (this one had not renewed it for a while: ` +
+      "stopped or frozen), so its remaining days are not written over that run's",
+    { kept: "the days it had written keep this run's reports; the rest are as the other run leaves them" },
+  );
+}
+
+/**
+ * The lease on a local reports folder: `dir/.parity-run.lock`, made whole or not at all (written beside,
+ * then linked into place), renewed by its mtime. A lease whose run is gone (its pid, on this host) or that
+ * has not been renewed for `staleMs` is taken over. `flag` names the folder's flag in messages.
+ */
+export async function acquireLocalLease(
+  dir: string,
+  holder: LeaseHolder,
+  flag: string,
+  options: LeaseOptions = {},
+): Promise<OutputLease> {
+  const file = path.join(dir, LEASE_NAME);
+  const text = JSON.stringify(holder) + '\n';
+  // A name removeStaleTemporaries sweeps when a run is killed between writing and linking it.
+  const temp = path.join(dir, `.${LEASE_NAME}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  await writeFile(temp, text);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await link(temp, file);
+        break;
+      } catch (e) {
+        if (errnoOf(e) !== 'EEXIST') throw e;
+        if (attempt > 3) throw taken(dir, flag, 'one that began at the same moment');
+      }
+      const found = await readFile(file, 'utf8').catch(() => null);
+      const since = await stat(file).then(
+        (s) => s.mtimeMs,
+        () => Date.now(),
+      );
+      const other = found === null ? null : parseHolder(found);
+      // On this host a lease's pid tells at once whether its run is gone; elsewhere only its renewals do.
+      const here = other?.host === holder.host && typeof other.pid === 'number';
+      const verdict =
+        here && (await ownerGone(other.pid!, file))
+          ? 'stale'
+          : here
+            ? 'held'
+            : await meet(since, options, () => describeHolder(other, since));
+      if (verdict === 'held') throw taken(dir, flag, describeHolder(other, since));
+      // Only the stale lease read above: a run that took it over meanwhile keeps its own.
+      if (verdict === 'stale' && (await readFile(file, 'utf8').catch(() => null)) === found)
+        await rm(file, { force: true });
+    }
+  } finally {
+    await rm(temp, { force: true });
+  }
+  const timer = setInterval(() => {
+    const now = new Date();
+    void utimes(file, now, now).catch(() => undefined);
+  }, options.renewMs ?? RENEW_MS);
+  timer.unref();
+  const ours = async () => (await readFile(file, 'utf8').catch(() => null)) === text;
+  return {
+    async confirm() {
+      if (!(await ours())) throw lost(dir, flag);
+      const now = new Date();
+      await utimes(file, now, now).catch(() => undefined);
+    },
+    async release() {
+      clearInterval(timer);
+      if (await ours()) await rm(file, { force: true }).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The lease on `gs://bucket/prefix`: the object `prefix.parity-run.lock`, created only where none is
+ * (ifGenerationMatch 0) and renewed by writing it again over its own generation, so that of two runs
+ * exactly one holds it. One not renewed for `staleMs` (by the bucket's clock) is taken over, again over
+ * its generation. A renewal the bucket refuses for a generation that changed means another run took it.
+ */
+export async function acquireGcsLease(
+  storage: Storage,
+  bucket: string,
+  prefix: string,
+  holder: LeaseHolder,
+  options: LeaseOptions & { retryAttempts?: number; retryBaseDelayMs?: number } = {},
+): Promise<OutputLease> {
+  const name = `${prefix}${LEASE_NAME}`;
+  const where = `gs://${bucket}/${name}`;
+  const file = storage.bucket(bucket).file(name);
+  const policy = retryPolicy(options);
+  const describe = (e: unknown) => {
+    const failure = describeFailure(e, {
+      403: `permission denied (403) — the credentials need storage.objects.create and delete on bucket "${bucket}"`,
+      404: `bucket "${bucket}" does not exist (404) — check the --out location`,
+    });
+    return { ...failure, message: `cannot hold the run's lease: ${failure.message}` };
+  };
+  const text = JSON.stringify(holder) + '\n';
+  const call = <T>(request: () => Promise<T>) => retrying('--out', where, policy, undefined, describe, request);
+  /** Writes the lease over `generation` (0: only where none is); the new generation, or null when refused. */
+  const write = (generation: number): Promise<number | null> =>
+    call(async () => {
+      try {
+        await file.save(text, {
+          resumable: false,
+          contentType: 'application/json',
+          metadata: { cacheControl: 'no-cache' },
+          preconditionOpts: { ifGenerationMatch: generation },
+        });
+        return Number(file.metadata.generation);
+      } catch (e) {
+        if ((e as { code?: unknown }).code === 412) return null;
+        throw e;
+      }
+    });
+  const read = (): Promise<{ generation: number; updated: number; text: string } | null> =>
+    call(async () => {
+      try {
+        const [[metadata], [body]] = await Promise.all([file.getMetadata(), file.download()]);
+        return {
+          generation: Number(metadata.generation),
+          updated: Date.parse(String(metadata.updated)),
+          text: `${body}`,
+        };
+      } catch (e) {
+        if ((e as { code?: unknown }).code === 404) return null;
+        throw e;
+      }
+    });
+  let generation = await write(0);
+  for (let attempt = 0; generation === null; attempt++) {
+    if (attempt > 3) throw taken(where, '--out', 'one that began at the same moment');
+    const found = await read();
+    if (found === null) {
+      generation = await write(0);
+      continue;
+    }
+    if (found.text === text) {
+      generation = found.generation; // our own create, retried after its answer was lost
+      break;
+    }
+    // Its renewal dated by the bucket, against this machine's clock (staleMs dwarfs any skew). A stale one
+    // is taken over only at the generation read: of two runs taking it over, one wins.
+    const holderFound = parseHolder(found.text);
+    const other = () => describeHolder(holderFound, found.updated);
+    const verdict =
+      holderFound?.host === holder.host && typeof holderFound.pid === 'number'
+        ? processGone(holderFound.pid, found.updated)
+          ? 'stale'
+          : 'held'
+        : await meet(found.updated, options, other);
+    if (verdict === 'held') throw taken(where, '--out', other());
+    if (verdict === 'stale') generation = await write(found.generation);
+  }
+  let held: number = generation;
+  let gone = false;
+  // One renewal at a time: two writes over one generation would refuse each other.
+  let renewing: Promise<void> = Promise.resolve();
+  const renew = () =>
+    (renewing = renewing.then(async () => {
+      if (gone) return;
+      const next = await write(held).catch(() => undefined); // a failed renewal is tried again next time
+      if (next === null) gone = true;
+      else if (next !== undefined) held = next;
+    }));
+  const timer = setInterval(() => void renew(), options.renewMs ?? RENEW_MS);
+  timer.unref();
+  return {
+    async confirm() {
+      await renew();
+      if (gone) throw lost(where, '--out');
+    },
+    async release() {
+      clearInterval(timer);
+      if (gone) return;
+      await renewing;
+      if (!gone) await file.delete({ ifGenerationMatch: held, ignoreNotFound: true }).catch(() => undefined);
+    },
+  };
+}
