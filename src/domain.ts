@@ -295,7 +295,9 @@ export function regionColumn(region: string): string {
   return `kafka_${region.toLowerCase()}`;
 }
 
-/** One 15-minute bucket of a day and site that lost accepted ids. */
+/** The history's column of the clusters whose retention no longer held the day, comma-separated. */
+export const KAFKA_EXPIRED_COLUMN = 'kafka_expired';
+
 /** Why an accepted request id is missing from the final tier: the first rule that matches (src/reconcile/rules.ts). */
 export type LossCause = 'lost_before_kafka' | 'unknown_site' | 'in_flight' | 'unexplained';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isTimeZone } from '../dates.js';
-import { ALL_SITES, PARITY_HEADER, regionColumn, UNKNOWN_SITE } from '../domain.js';
+import { ALL_SITES, UNKNOWN_SITE } from '../domain.js';
+import { refineClusters } from './kafka-clusters.js';
 import { unknownPlaceholders } from '../locations.js';
 import { BQ_COLUMN, BQ_DATASET, BQ_TABLE } from '../bigquery/names.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from '../limits.js';
@@ -103,7 +104,14 @@ const gcsTier = fileTier.extend({
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. KAFKA_EUS2_PASSWORD');
 
 const kafkaCluster = z.strictObject({
-  brokers: z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'a broker is host:port')).min(1),
+  brokers: z
+    .array(
+      z
+        .string()
+        .regex(/^[^\s:/]+:\d{1,5}$/, 'a broker is host:port')
+        .refine((b) => Number(b.slice(b.lastIndexOf(':') + 1)) <= 65535, 'a port is at most 65535'),
+    )
+    .min(1),
   /** The sink connector's consumer group: messages past its committed offsets are in flight. */
   sinkGroup: z.string().min(1).optional(),
   ssl: z.boolean().default(false),
@@ -123,32 +131,7 @@ const kafkaTier = z.strictObject({
   clusters: z
     .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'a region name such as EUS2'), kafkaCluster)
     .refine((c) => Object.keys(c).length > 0, 'at least one cluster')
-    .superRefine((clusters, ctx) => {
-      // Each cluster is a column (kafka_<name lower-cased>) and a region of its own: two names of one
-      // column, or two clusters on one broker, would count every message twice, and each id as a
-      // cross-region duplicate.
-      const columns = new Map<string, string>();
-      const brokers = new Map<string, string>();
-      for (const [name, cluster] of Object.entries(clusters)) {
-        const column = regionColumn(name);
-        const other = columns.get(column);
-        if (other !== undefined)
-          ctx.addIssue({ code: 'custom', path: [name], message: `"${other}" and "${name}" are both column ${column}` });
-        if ((PARITY_HEADER as readonly string[]).includes(column))
-          ctx.addIssue({ code: 'custom', path: [name], message: `${column} is a column of the report already` });
-        columns.set(column, name);
-        for (const broker of cluster.brokers) {
-          const at = brokers.get(broker.toLowerCase());
-          if (at !== undefined && at !== name)
-            ctx.addIssue({
-              code: 'custom',
-              path: [name, 'brokers'],
-              message: `${broker} is also a broker of "${at}": each cluster is a region of its own`,
-            });
-          brokers.set(broker.toLowerCase(), name);
-        }
-      }
-    }),
+    .superRefine(refineClusters),
   siteHeader: z.string().min(1).default('wm-site-id'),
   requestId: z
     .discriminatedUnion('from', [

@@ -1,10 +1,10 @@
-import type { DaySummary } from '../domain.js';
+import { type DaySummary, KAFKA_EXPIRED_COLUMN } from '../domain.js';
 import { CONTENT_MISMATCH_COLUMN, PARITY_HEADER, PARITY_TEXT_COLUMNS, regionColumn } from './columns.js';
 import type { HistoryType } from './history-writer.js';
 import type { RunMetadata } from './manifest.js';
 
-/** The clusters whose retention no longer held the day, comma-separated: their kafka_<region> is NULL. */
-export const KAFKA_EXPIRED_COLUMN = 'kafka_expired';
+// The clusters whose retention no longer held the day, comma-separated: their kafka_<region> is NULL.
+export { KAFKA_EXPIRED_COLUMN };
 
 /**
  * The history columns' types, from what each column is rather than from the first rows written: a count

@@ -125,6 +125,20 @@ describe('config', () => {
       'tiers.kafka.clusters.Records',
     ],
     [
+      {
+        ...base,
+        tiers: {
+          ...base.tiers,
+          kafka: { topic: 't', clusters: { EUS2: { brokers: ['a:1'] }, EXPIRED: { brokers: ['b:1'] } } },
+        },
+      },
+      'tiers.kafka.clusters.EXPIRED',
+    ],
+    [
+      { ...base, tiers: { ...base.tiers, kafka: { topic: 't', clusters: { EUS2: { brokers: ['h:99999'] } } } } },
+      'tiers.kafka.clusters.EUS2.brokers[0]',
+    ],
+    [
       { ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiEndpoint: 'http://svc:s3cr3t@127.0.0.1:4443' } } },
       'tiers.gcs.apiEndpoint',
     ],
