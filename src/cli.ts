@@ -137,6 +137,11 @@ export async function main(argv: string[], runRequest: RunRequest): Promise<numb
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A reader that goes away (`| head`, a closed terminal, a log shipper that died) must not end the run,
+  // nor set its exit status: unhandled, the EPIPE crashed it with exit 1 (FAIL's), before its reports or
+  // after them but before the alert. What was left to print is dropped; the files, history and alert stand.
+  for (const stream of [process.stdout, process.stderr])
+    if (stream.listenerCount('error') === 0) stream.on('error', () => {});
   // A job's last word is a log line like its others: JSON ones (severity ERROR, with the exit code) where
   // its log is JSON, so that an alert on ERROR lines sees a run that ended without its reports.
   let json = argvLogsJson(argv);

@@ -147,6 +147,37 @@ describe('daily catches up', () => {
   });
 });
 
+describe('a reader that goes away', () => {
+  /** The CLI with its stdout or stderr closed by the reader before the run writes to it: its exit code. */
+  const runClosed = (args: string[], closed: 'stdout' | 'stderr') =>
+    new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        env: { ...process.env, NODE_OPTIONS: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child[closed].destroy();
+      child[closed === 'stdout' ? 'stderr' : 'stdout'].resume();
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+
+  it('ends neither the run nor sets its exit status: a closed stdout or stderr drops only what was left to print', async () => {
+    const dir = await tempDir();
+    await day(dir, '2025-03-09', 20, 20);
+    const config = await writeConfig(dir, { sites: ['US'] });
+    for (const closed of ['stdout', 'stderr'] as const) {
+      const out = path.join(dir, closed);
+      const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--format', 'json'];
+      expect(await runClosed(args, closed)).toBe(0);
+      expect((await readdir(out)).filter((f) => f.endsWith('.csv')).sort()).toEqual([
+        'missing-2025-03-09.csv',
+        'parity-2025-03-09.csv',
+        'windows-2025-03-09.csv',
+      ]);
+    }
+  });
+});
+
 describe('one run at a time per --out', () => {
   it("refuses to write where a live run holds the folder's lease, and takes over a dead run's", async () => {
     const dir = await tempDir();
