@@ -119,7 +119,7 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
       "make a week of sample data holding every cause the proxy and gcs tiers show (Kafka's need brokers), " +
         'reconcile it and write the reports',
     )
-    .option('--out <dir>', 'output folder', 'reports')
+    .option('--out <dir>', 'output folder', once(), 'reports')
     .action((opts: { out: string }) => run({ command: 'demo', out: opts.out }));
   for (const cmd of [program, ...program.commands]) withHelpEpilogue(cmd);
   return program;
@@ -162,8 +162,9 @@ export async function main(argv: string[], runRequest: RunRequest): Promise<numb
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
-        return EXIT.ok;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.ok;
+      // `parity` with no command, or `parity help bogus`: the help, on stderr, for a usage error (exit 2).
+      if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return EXIT.usage; // commander printed the message
     }
     if (e instanceof UsageError || e instanceof ConfigError) return fail(EXIT.usage, 'error: ', e.message);

@@ -81,6 +81,7 @@ export function withHelpEpilogue(cmd: Command): Command {
 export const logFormatOption = () =>
   new Option('--log-format <format>', 'text on a terminal, JSON lines (Cloud Logging) otherwise')
     .choices(['auto', 'text', 'json'])
+    .argParser(once(oneOf(['auto', 'text', 'json'])))
     .default('auto');
 
 /** --format and --only-failing: the end-of-run summary, for a person or a script. */
@@ -91,13 +92,20 @@ export const summaryOptions = (cmd: Command): Command =>
         '--format <format>',
         "the summary printed at the end: per day the worst status, ALL's parity, the leading cause and the rows " +
           'behind it (default: table on a terminal)',
-      ).choices(['table', 'json', 'csv']),
+      )
+        .choices(['table', 'json', 'csv'])
+        .argParser(once(oneOf(['table', 'json', 'csv']))),
     )
     .option('--only-failing', 'print only the days and rows that are not PASS', false);
 
 export const outOptions = (cmd: Command): Command =>
   cmd
-    .option('--out <dir>', 'output folder, or gs://bucket/prefix/ to upload the reports there too', once(), 'reports')
+    .option(
+      '--out <dir>',
+      'output folder, or gs://bucket/prefix/ to upload the reports there too',
+      once(outLocationProblem),
+      'reports',
+    )
     .option(
       '--local-out <dir>',
       'with --out gs://…: the local folder the reports are written to first',
@@ -110,13 +118,34 @@ export const outOptions = (cmd: Command): Command =>
  * counts what it was given itself: commander hands an option's default to the parser as the previous
  * value, so that cannot tell a second `--out` from the first. A new one for each option of each program.
  */
-export function once(): (value: string) => string {
+export function once(check?: (value: string) => string | null): (value: string) => string {
   let first: string | undefined;
   return (value) => {
     if (first !== undefined) throw new InvalidArgumentError(`given twice ("${first}", then "${value}"): give it once`);
+    // `--out --quiet`: the option's value is missing, and the next flag would be taken for it (a folder
+    // named --quiet). A value that really begins so is written ./--quiet.
+    if (/^--[a-z]/.test(value)) throw new InvalidArgumentError(`its value is missing ("${value}" is the next option)`);
+    const problem = check?.(value);
+    if (problem) throw new InvalidArgumentError(problem);
     first = value;
     return value;
   };
+}
+
+/** A check for once(): the value is one of `choices` (commander's own choices check, which once() replaces). */
+const oneOf =
+  (choices: readonly string[]) =>
+  (value: string): string | null =>
+    choices.includes(value) ? null : `Allowed choices are ${choices.join(', ')}.`;
+
+/**
+ * --out's value: a folder, or gs://bucket/prefix/. Anything else with a scheme (gs:/x, GS://x, gcs://x,
+ * s3://x) is a typo of a bucket that would have put the reports in a local folder of that name, lost
+ * with the pod while the run succeeds.
+ */
+export function outLocationProblem(value: string): string | null {
+  if (value.startsWith('gs://') || !/^[a-z][a-z0-9+.-]*:\//i.test(value)) return null;
+  return `"${value}" is neither a folder nor gs://bucket/prefix/ (a bucket is written gs:// in lower case, two slashes)`;
 }
 
 /** A job command (reconcile, daily, backfill): --out, --local-out, the summary's options and --config. */

@@ -360,7 +360,8 @@ export const schema = z.strictObject({
         .string()
         .min(1)
         .refine(
-          (v) => (v.startsWith('gs://') ? GS_BUCKET_URL.test(v) : !URL_SCHEME.test(v)),
+          // gs:/x, GS://x or s3://x is no folder: taken as one, the cache would live in a folder named gs:
+          (v) => (v.startsWith('gs://') ? GS_BUCKET_URL.test(v) : !/^[a-z][a-z0-9+.-]*:\//i.test(v)),
           'a local folder or gs://bucket/prefix/',
         ),
     })

@@ -63,11 +63,60 @@ describe('parity help and argument messages', () => {
       ['backfill', '--from', '2025-03-01', '--to', '2025-03-02', '--concurrency', '2', '--concurrency', '1'],
       ['reconcile', '--date', '2025-03-01', '--out', 'a', '--out', 'b'],
       ['daily', '--out', 'gs://b/p/', '--local-out', 'a', '--local-out', 'b'],
+      // --format json --format csv printed CSV; --log-format json --log-format text logged text.
+      ['reconcile', '--date', '2025-03-01', '--format', 'json', '--format', 'csv'],
+      ['daily', '--log-format', 'json', '--log-format', 'text'],
     ]) {
       const run = await runCli([...argv, '--config', 'nowhere.yaml']);
       expect([argv, run.code]).toEqual([argv, 2]);
       expect(run.stderr).toContain('given twice');
     }
+    const demo = await runCli(['demo', '--out', 'a', '--out', 'b']);
+    expect(demo.code).toBe(2);
+    expect(demo.stderr).toContain('given twice');
+    const choice = await runCli(['reconcile', '--config', 'x.yaml', '--date', '2025-03-01', '--format', 'xml']);
+    expect(choice.code).toBe(2);
+    expect(choice.stderr).toContain("argument 'xml' is invalid. Allowed choices are table, json, csv.");
+  });
+
+  it('an option whose value is missing does not take the next option for it', async () => {
+    // --out --quiet wrote the reports into a folder named --quiet; --config --date took --date for the file.
+    for (const [argv, flag] of [
+      [['reconcile', '--config', 'x.yaml', '--date', '2025-03-01', '--out', '--quiet'], '--out <dir>'],
+      [['reconcile', '--config', '--date', '2025-03-01'], '--config <file>'],
+    ] as const) {
+      const run = await runCli([...argv, '--log-format', 'text']);
+      expect([argv, run.code]).toEqual([argv, 2]);
+      expect(run.stderr).toContain(`option '${flag}' argument`);
+      expect(run.stderr).toContain('its value is missing');
+    }
+  });
+
+  it('an --out with a scheme that is not gs:// (a mistyped bucket) is refused, not made a local folder', async () => {
+    for (const out of ['gs:/reports-bkt/daily/', 'GS://reports-bkt/daily/', 'gcs://reports-bkt/', 's3://bkt/x/']) {
+      const run = await runCli([
+        'reconcile',
+        '--config',
+        'x.yaml',
+        '--date',
+        '2025-03-01',
+        '--out',
+        out,
+        '--log-format',
+        'text',
+      ]);
+      expect([out, run.code]).toEqual([out, 2]);
+      expect(run.stderr).toContain(`"${out}" is neither a folder nor gs://bucket/prefix/`);
+    }
+  });
+
+  it('with no command, or help on one that is not, is a usage error: the help, and exit 2', async () => {
+    for (const argv of [[], ['help', 'bogus']]) {
+      const run = await runCli(argv);
+      expect([argv, run.code]).toEqual([argv, 2]);
+      expect(run.stderr).toContain('Usage: parity');
+    }
+    expect((await runCli(['help'])).code).toBe(0);
   });
 
   it('a mistyped --config is an unknown option with a suggestion, not a missing required option', async () => {

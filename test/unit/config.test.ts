@@ -138,6 +138,9 @@ describe('config', () => {
       { ...base, tiers: { ...base.tiers, kafka: { topic: 't', clusters: { EUS2: { brokers: ['h:99999'] } } } } },
       'tiers.kafka.clusters.EUS2.brokers[0]',
     ],
+    // A mistyped bucket would keep the cache in a local folder named gs: (lost with the pod).
+    [{ ...base, cache: { location: 'gs:/cache-bkt/c/' } }, 'cache.location'],
+    [{ ...base, cache: { location: 'GS://cache-bkt/c/' } }, 'cache.location'],
     [
       { ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiEndpoint: 'http://svc:s3cr3t@127.0.0.1:4443' } } },
       'tiers.gcs.apiEndpoint',
