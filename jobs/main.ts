@@ -58,6 +58,8 @@ interface JobContext {
 async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   const opts = req.options;
   const config = await loadConfig(opts.config);
+  // --sites against the config's sites before anything is made or read (runCommand resolves it again).
+  if (req.command === 'reconcile') resolveSites(req.sites, config.sites);
   const json = logsJson(opts.logFormat);
   const base = json ? jsonLogger() : textLogger();
   const log: Logger = opts.quiet ? { info() {}, warn: base.warn, error: base.error } : base;

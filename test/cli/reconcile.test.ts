@@ -511,9 +511,12 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
   ])('%j names %s', async (args, flag) => {
     const dir = await tempDir();
     const config = await writeConfig(dir);
-    const run = await runCli(args.map((a) => (a === 'C' ? config : a)));
+    const out = path.join(dir, 'out');
+    const run = await runCli([...args.map((a) => (a === 'C' ? config : a)), '--out', out]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(flag);
+    // Nothing made either (a wrong --sites was found after --out was made and a gs:// one read).
+    await expect(stat(out)).rejects.toThrow();
   });
 
   it.each([
