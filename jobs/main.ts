@@ -6,6 +6,7 @@ import { resolveSites } from '../src/args.js';
 import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js';
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
+import { checkCredentialsFile, usesGoogle } from '../src/credentials.js';
 import { dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { ConfigError, OutputError, TierError, UsageError } from '../src/errors.js';
@@ -28,7 +29,9 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
   if (req.command === 'demo') return (await import('./demo.js')).demoCommand(req.out, signal);
   if (req.command === 'reconcile' && req.dryRun) {
     const { runDryRun } = await import('./dry-run.js');
-    process.stdout.write(await runDryRun(await loadConfig(req.options.config), req.days, process.env));
+    const config = await loadConfig(req.options.config);
+    if (usesGoogle(config, '')) await checkCredentialsFile(process.env);
+    process.stdout.write(await runDryRun(config, req.days, process.env));
     return EXIT.ok;
   }
   return runJob(req, signal);
@@ -97,7 +100,9 @@ async function runLeased(
   // daily's days are known once its earlier reports are read (runDaily's onPlan says them).
   const totalDays = req.command === 'daily' ? config.jobs.lateDays + 1 : req.days.length;
   const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays) : null;
-  // The edge that reads the environment: Kafka credentials come from the variables the config names.
+  // The edge that reads the environment: Kafka credentials come from the variables the config names, and
+  // Google's from Application Default Credentials, whose key file is checked first (its text is a secret).
+  if (usesGoogle(config, opts.out)) await checkCredentialsFile(process.env);
   const tiers = await openTiers(config, process.env);
   const earlier = {
     days: () => daysOf(req, config, now),

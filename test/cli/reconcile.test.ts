@@ -519,6 +519,30 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
     await expect(stat(out)).rejects.toThrow();
   });
 
+  it('a GOOGLE_APPLICATION_CREDENTIALS file that is no JSON is named, never shown (its text is a secret)', async () => {
+    const dir = await tempDir();
+    const creds = path.join(dir, 'creds.json');
+    await writeFile(creds, '{"type":"authorized_user","client_secret": dSECRETCLIENTSECRET123, "refresh_token":"x"}');
+    const config = await writeConfig(dir, { gcs: ['gs://audit-landed/dt={date}/'] });
+    for (const extra of [[], ['--dry-run']]) {
+      const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out'), ...extra];
+      const run = await runCli(args, undefined, { GOOGLE_APPLICATION_CREDENTIALS: creds });
+      expect([extra, run.code]).toEqual([extra, 2]);
+      expect(run.stderr).toContain(`GOOGLE_APPLICATION_CREDENTIALS: \\"${creds}\\" is not a JSON credentials file`);
+      expect(run.stderr + run.stdout).not.toContain('SECRET');
+    }
+    // Unreadable: named, with its errno.
+    const missing = await runCli(
+      ['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out'), '--log-format', 'text'],
+      undefined,
+      {
+        GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'nope.json'),
+      },
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot be read (ENOENT)');
+  });
+
   it.each([
     [{ timezone: 'Mars/Olympus' }, 'timezone'],
     [{ thresholds: { warnPct: 99, failPct: 99.5 } }, 'thresholds.failPct'],

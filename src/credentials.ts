@@ -1,0 +1,46 @@
+// Application Default Credentials' key file, checked before anything is read: its text is a secret.
+import { readFile } from 'node:fs/promises';
+import type { Config } from './config.js';
+import { errnoOf } from './folders.js';
+import { UsageError } from './errors.js';
+
+const ENV = 'GOOGLE_APPLICATION_CREDENTIALS';
+
+/** Whether a run with `config` and `--out` talks to Google at all: GCS objects or BigQuery tables. Pure. */
+export function usesGoogle(config: Config, out: string): boolean {
+  const files = [config.tiers.proxy, config.tiers.gcs].flatMap((t) => t?.locations ?? []);
+  return (
+    out.startsWith('gs://') ||
+    config.cache?.location.scheme === 'gs' ||
+    files.some((l) => l.scheme === 'gs') ||
+    config.tiers.bigquery !== undefined ||
+    config.tiers.proxyBigquery !== undefined
+  );
+}
+
+/**
+ * The file GOOGLE_APPLICATION_CREDENTIALS names, when it is set: it must be readable JSON. Google's auth
+ * library would parse it at the first request and put the parser's message, with the text around the
+ * fault (a slice of a client secret or private key), into every ERROR row, log line, HTML report and
+ * alert of the run. So it is read here first, and a fault is exit 2 naming the variable, never the text.
+ */
+export async function checkCredentialsFile(env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const file = env[ENV];
+  if (!file) return;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(ENV, `"${file}" cannot be read (${errnoOf(e) ?? 'unreadable'})`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+  } catch {
+    throw new UsageError(
+      ENV,
+      `"${file}" is not a JSON credentials file (a service account key or an authorized_user file); ` +
+        'its text is not shown, as it holds secrets',
+    );
+  }
+}
