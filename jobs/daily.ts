@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../src/config.js';
-import { addDays, dayOf } from '../src/dates.js';
+import { addDays, dayOf, FIRST_DAY } from '../src/dates.js';
+import { UsageError } from '../src/errors.js';
 import type { DayKey } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
 import { readManifest } from '../src/report/day-writer.js';
@@ -26,8 +27,14 @@ export function dailyDays(today: DayKey, lateDays: number): DayKey[] {
  */
 export function dailyReach(today: DayKey, jobs: Config['jobs']): DayKey[] {
   const window = dailyDays(today, jobs.lateDays);
+  if (window[0]! < FIRST_DAY)
+    throw new UsageError(
+      '--as-of',
+      `"${today}" would re-check ${window[0]}, before ${FIRST_DAY}, the first day the job can count ` +
+        '(jobs.lateDays days before yesterday)',
+    );
   const span = Array.from({ length: jobs.catchUpDays }, (_, i) => addDays(window[0]!, i - jobs.catchUpDays));
-  return [...span, ...window];
+  return [...span.filter((d) => d >= FIRST_DAY), ...window];
 }
 
 /** Why a day before the re-check window is reconciled again. */
@@ -82,9 +89,10 @@ export async function runDaily(
 ): Promise<DailyResult> {
   const { jobs } = opts.config;
   const reach = dailyReach(opts.today ?? todayOf(opts.now, opts.config), jobs);
-  const caught = await catchUp(opts.outDir, reach.slice(0, jobs.catchUpDays));
-  if (caught.length > 0) logCatchUp(opts.log, caught, jobs.catchUpDays);
-  const days = [...caught.map((c) => c.day), ...reach.slice(jobs.catchUpDays)];
+  const span = reach.length - (jobs.lateDays + 1);
+  const caught = await catchUp(opts.outDir, reach.slice(0, span));
+  if (caught.length > 0) logCatchUp(opts.log, caught, span);
+  const days = [...caught.map((c) => c.day), ...reach.slice(span)];
   opts.onPlan?.(days);
   const yesterday = days.at(-1)!;
   const result = await runReconcile({ ...opts, days });

@@ -9,10 +9,12 @@ const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 export const MAX_RANGE_DAYS = 3660;
 /**
  * The days a run can count: a record's timestamp is read in years 1970 to 9999 (queries/duckdb/parse-lines.sql),
- * so a day must lie inside them in every zone (a day away from their ends by one, for zones either side of UTC).
+ * so a day must lie inside them in every zone (a day away from their ends by one, for zones either side of UTC),
+ * and so must the folders it reads: up to 31 late-arrival days after it (lateArrivalDays' most) and one more
+ * for a zone ahead of UTC. A folder dated in year 10000 would also sort before 9999's as text.
  */
 export const FIRST_DAY: DayKey = '1970-01-02';
-export const LAST_DAY: DayKey = '9999-12-30';
+export const LAST_DAY: DayKey = '9999-11-29';
 const DAY_MS = 86_400_000;
 
 /**

@@ -42,6 +42,15 @@ describe("daily's days", () => {
       '2025-03-09',
     ]);
     expect(dailyReach('2025-03-01', { lateDays: 0, catchUpDays: 0 })).toEqual(['2025-02-28']);
+    // Never before the first day the job can count: the span is cut, a window that would reach it refused.
+    expect(dailyReach('1970-01-05', { lateDays: 1, catchUpDays: 7 })).toEqual([
+      '1970-01-02',
+      '1970-01-03',
+      '1970-01-04',
+    ]);
+    expect(() => dailyReach('1970-01-02', { lateDays: 3, catchUpDays: 7 })).toThrow(
+      '--as-of: "1970-01-02" would re-check 1969-12-29, before 1970-01-02',
+    );
   });
 });
 
