@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, copyFile, link, rename, unlink } from 'node:fs/promises';
+import { copyFile, link, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDir } from '../folders.js';
 
@@ -29,8 +29,10 @@ export class LocalCacheStore implements CacheStore {
   /**
    * The entry hard-linked into `scratch` when the two share a file system, so that what the run checks
    * and later reads stays that file even if another run sharing the folder replaces or removes the entry
-   * meanwhile (a rename puts a new file under the name; the link keeps the old one). Across file systems,
-   * the entry where it lies.
+   * meanwhile (a rename puts a new file under the name; the link keeps the old one). Across file systems
+   * (a mounted cache folder, scratch on /tmp: the CronJob's layout), a copy, for the same reason: the entry
+   * read where it lay could be removed between the check and the read (another run discarding it, a prune
+   * by age), and the run then failed as a bug, exit 4, where a cache can only cost speed.
    */
   async fetch(name: string, scratch: string): Promise<string | undefined> {
     const file = path.join(this.where, name);
@@ -46,9 +48,10 @@ export class LocalCacheStore implements CacheStore {
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e;
     }
     try {
-      await access(file);
-      return file;
+      await copyFile(file, linked);
+      return linked;
     } catch (e) {
+      await unlink(linked).catch(() => {});
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }

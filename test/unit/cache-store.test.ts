@@ -43,7 +43,7 @@ describe('LocalCacheStore', () => {
       expect(await readdir(path.join(dir, 'cache'))).toEqual(['e.parquet']);
     }));
 
-  it('reads an entry where it lies when the cache is on another file system than the scratch folder', async () => {
+  it('copies an entry into scratch when the cache is on another file system, so that its removal cannot fail the read', async () => {
     // /dev/shm is a tmpfs of its own on Linux: a hard link to the scratch folder cannot cross to it.
     const where = await mkdtemp('/dev/shm/parity-cache-');
     try {
@@ -53,7 +53,12 @@ describe('LocalCacheStore', () => {
         await writeFile(made, 'entry');
         await store.put('e.json', made);
         await rm(made);
-        expect(await store.fetch('e.json', scratch)).toBe(path.join(where, 'e.json'));
+        const held = await store.fetch('e.json', scratch);
+        expect(held).toBe(path.join(scratch, 'e.json'));
+        // A prune by age (find -delete), or another run discarding the entry, before the run reads it.
+        await store.remove('e.json');
+        expect(await readFile(held!, 'utf8')).toBe('entry');
+        expect(await store.fetch('e.json', scratch)).toBeUndefined();
         expect(await store.fetch('absent.json', scratch)).toBeUndefined();
       });
     } finally {
