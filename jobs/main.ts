@@ -261,7 +261,7 @@ async function daysOf(req: JobRequest, config: Config, now: Date): Promise<DayKe
  * `--out DIR`, or `--out gs://bucket/prefix/`: then the reports are written to `--local-out` first
  * and each day's files are uploaded once written (one request each: a reader sees the old object
  * or the new one). An upload or removal the bucket refuses is an OutputError: exit 5 (publishError); a
- * bucket that cannot be listed or read before the run is exit 3. Before the run reads anything, the
+ * bucket that does not exist is exit 2 (--out), one that cannot be listed or read exit 3. Before the run reads anything, the
  * earlier reports it compares with are brought from the bucket into `--local-out`
  * (jobs/sync-reports.ts): there they may be gone (an emptyDir) or older than the bucket's.
  */

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AbortedError, OutputError } from '../errors.js';
+import { AbortedError, OutputError, TierError, UsageError } from '../errors.js';
 import { errnoOf, ownerGone, processGone } from '../folders.js';
 import { describeFailure, retrying, retryPolicy } from './gcs-failures.js';
 
@@ -235,7 +235,12 @@ export async function acquireGcsLease(
         throw e;
       }
     });
-  let generation = await write(0);
+  // The first request to the bucket: one that does not exist is a wrong --out (exit 2), nothing read yet.
+  let generation = await write(0).catch((e: unknown) => {
+    if (e instanceof TierError && (e.cause as { code?: unknown } | undefined)?.code === 404)
+      throw new UsageError('--out', `bucket "${bucket}" does not exist (404) — check the --out location`);
+    throw e;
+  });
   for (let attempt = 0; generation === null; attempt++) {
     if (attempt > 3) throw taken(where, '--out', 'one that began at the same moment');
     const found = await read();

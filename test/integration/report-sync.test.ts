@@ -138,15 +138,15 @@ describe('earlier reports brought from the --out bucket', () => {
     expect(await names()).toEqual([`r/manifest-${d}.json`, `r/parity-${d}.csv`, report]);
   }, 120_000);
 
-  it('a reports bucket that does not exist stops the run before it reads a tier: exit 3 naming the bucket', async () => {
+  it('a reports bucket that does not exist stops the run before it reads a tier: exit 2 naming --out', async () => {
     const local = path.join(dir, 'local-missing');
     const run = await daily('parity-no-such-bucket', local);
-    expect(run.code).toBe(3);
+    expect(run.code).toBe(2);
     // The run's last log line (JSON off a terminal) is the error, with its exit code.
     const last = lastLogLine(run.stderr);
-    expect(last.exit_code).toBe(3);
-    expect(String(last.message)).toContain(
-      'cannot list the earlier reports: bucket "parity-no-such-bucket" does not exist (404)',
+    expect(last.exit_code).toBe(2);
+    expect(String(last.message)).toBe(
+      '--out: bucket "parity-no-such-bucket" does not exist (404) — check the --out location',
     );
     expect(await readdir(local)).toEqual([]);
   }, 60_000);
@@ -197,8 +197,9 @@ describe('earlier reports brought from the --out bucket', () => {
       const bucket = storage.bucket('parity-refused');
       const names = async () => (await bucket.getFiles({ prefix: 'x/' }))[0].map((f) => f.name).sort();
       expect(await names()).toContain('x/manifest-2025-01-20.json');
-      // The day again: its lists are taken, its report refused (403, not retried).
-      proxy.failUploadsAfter(2, 403);
+      // The day again: the run's lease (taken, then renewed before the day is written) and its lists are
+      // taken, its report refused (403, not retried).
+      proxy.failUploadsAfter(4, 403);
       const refused = await backfill('--force');
       expect(refused.code).toBe(5);
       const last = lastLogLine(refused.stderr);
