@@ -210,13 +210,14 @@ async function prepareOutput(
 ): Promise<OutputLease> {
   const [flag, dir] = opts.out.startsWith('gs://') ? ['--local-out', opts.localOut] : ['--out', opts.out];
   await requireWritableFolder(dir, (why) => new UsageError(flag, `"${dir}" cannot hold the reports: ${why}`));
-  const lease = await acquireLocalLease(dir, holder, flag, { onWait: (m) => log.warn(`${flag}: ${m}`), signal });
   const temp = config.engine.tempDirectory;
   if (temp !== undefined)
     await requireWritableFolder(
       temp,
       (why) => new ConfigError('engine.tempDirectory', `"${temp}" cannot hold the run's scratch files: ${why}`),
     );
+  // Taken last, so that nothing above leaves it behind when it refuses the run.
+  const lease = await acquireLocalLease(dir, holder, flag, { onWait: (m) => log.warn(`${flag}: ${m}`), signal });
   const cache = config.cache?.location;
   const removed = await removeStaleTemporaries(
     dir,
