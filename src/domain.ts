@@ -239,7 +239,10 @@ export const PARITY_COLUMNS = [
   ['lost_502', 'ids never accepted whose last status was 502'],
   ['lost_other', 'ids never accepted whose last status was another non-2xx'],
   ['missing', 'accepted ids the final tier lacks (the rows of missing-DATE.csv)'],
-  ['unknown_site', 'missing ids whose site header named no configured site: dropped by every sink filter'],
+  [
+    'unknown_site',
+    'missing ids whose every published copy named no configured site: dropped by every sink filter (see below)',
+  ],
   ['missing_unexplained', 'missing ids no cause explains'],
   ['landed_not_accepted', 'final-tier ids the proxy did not accept that day'],
   ['landed_after_reject', 'landed ids whose every proxy line was rejected (the backend processed the request anyway)'],
