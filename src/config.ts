@@ -218,6 +218,18 @@ function inherit<K extends 'projectId' | 'location' | 'apiEndpoint'>(
   return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, string>>);
 }
 
+/**
+ * A YAML text as data. What the reader only warns of (an unknown tag such as `!foo`, read as a plain
+ * string) is refused like an error: a config is either meant or wrong, and the warning went to stderr as
+ * lines of text among the job's JSON ones.
+ */
+function yamlDocument(text: string): unknown {
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  const fault = doc.errors[0] ?? doc.warnings[0];
+  if (fault) throw fault;
+  return doc.toJS();
+}
+
 /** Reads a JSON or YAML config file and validates it. */
 export async function loadConfig(file: string): Promise<Config> {
   let text: string;
@@ -230,7 +242,7 @@ export async function loadConfig(file: string): Promise<Config> {
   // A byte-order mark is no part of the document (YAML's reader drops it, JSON.parse refused it).
   if (text.startsWith('\uFEFF')) text = text.slice(1);
   try {
-    doc = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
+    doc = /\.json$/i.test(file) ? JSON.parse(text) : yamlDocument(text);
     // JSON.parse keeps the last of a key given twice, silently; YAML's reader refuses it, and JSON is YAML.
     if (/\.json$/i.test(file)) YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (e) {

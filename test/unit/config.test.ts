@@ -1,3 +1,4 @@
+import YAML from 'yaml';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, parseConfig } from '../../src/config.js';
@@ -420,5 +421,29 @@ describe('the config file', () => {
       await file('bom.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(base))])),
     );
     expect(c.sites).toEqual(parseConfig(base, '/base').sites);
+  });
+
+  it('refuses what the YAML reader only warned of (an unknown tag, read as text), printing nothing', async () => {
+    // What the reader would print: YAML warns through process.emitWarning (else console.warn).
+    const printed: unknown[] = [];
+    const [emitWarning, consoleWarn] = [process.emitWarning, console.warn];
+    process.emitWarning = (...args: unknown[]) => void printed.push(args);
+    console.warn = (...args: unknown[]) => void printed.push(args);
+    try {
+      const text = `timezone: !foo UTC\n${YAML.stringify(base)}`;
+      expect(text).toContain('!foo');
+      const e = await loadConfig(await file('tag.yaml', text)).catch((x: unknown) => x as ConfigError);
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).message).toMatch(/is not valid YAML: Unresolved tag: !foo at line \d+, column \d+$/);
+      expect(printed).toEqual([]);
+      // Anchors and aliases are YAML, not a fault.
+      const aliased = await loadConfig(await file('alias.yaml', `x: &z America/Chicago\ny: *z\n`)).catch(
+        (x: unknown) => x,
+      );
+      // Read whole (the aliases resolved), then refused for its keys, not as YAML.
+      expect((aliased as ConfigError).message).not.toContain('YAML');
+    } finally {
+      [process.emitWarning, console.warn] = [emitWarning, consoleWarn];
+    }
   });
 });
