@@ -11,7 +11,7 @@ import { dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { ConfigError, OutputError, TierError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
-import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
+import { jsonLogger, type Logger, oneLine, progressBar, textLogger } from '../src/log/logger.js';
 import type { Publish } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
@@ -66,6 +66,10 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   const json = logsJson(opts.logFormat);
   const base = json ? jsonLogger() : textLogger();
   const log: Logger = opts.quiet ? { info() {}, warn: base.warn, error: base.error } : base;
+  // A library's process warning (google-auth's MetadataLookupWarning, say) is a log line like the job's
+  // own, not lines of text among JSON ones on stderr: Node's own printer is replaced.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => log.warn(`${w.name}: ${oneLine(w.message)}`, { warning: w.name }));
   const now = new Date();
   const leases: OutputLease[] = [];
   try {
@@ -118,7 +122,14 @@ async function runLeased(
   try {
     result = await runCommand(req, {
       config,
-      log: bar ? { ...log, info() {} } : log,
+      // Beside the bar: no INFO lines, and a warning or error on a line of its own, the bar drawn again below.
+      log: bar
+        ? {
+            info() {},
+            warn: (m, f) => bar.around(() => log.warn(m, f)),
+            error: (m, f) => bar.around(() => log.error(m, f)),
+          }
+        : log,
       run,
       now,
       tiers,

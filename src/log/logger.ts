@@ -42,16 +42,24 @@ export function jsonLogger(
 export function progressBar(
   total: number,
   stream: NodeJS.WriteStream = process.stderr,
-): { tick(label: string): void; resize(total: number): void; done(): void } {
+): { tick(label: string): void; resize(total: number): void; around(write: () => void): void; done(): void } {
   let n = 0;
   const width = 30;
+  let drawn = '';
   return {
     tick(label: string) {
       n++;
       const filled = Math.min(width, Math.round((width * n) / Math.max(total, 1)));
       const columns = (stream.columns > 0 ? stream.columns : 80) - 1;
       const line = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${n}/${total} days  ${label}`;
-      stream.write(`\r${(line.length > columns ? `${line.slice(0, columns - 1)}…` : line).padEnd(columns)}`);
+      drawn = `\r${(line.length > columns ? `${line.slice(0, columns - 1)}…` : line).padEnd(columns)}`;
+      stream.write(drawn);
+    },
+    /** A log line written while the bar is drawn: on a line of its own, the bar drawn again below it. */
+    around(write: () => void) {
+      if (drawn) stream.write('\r\x1b[2K');
+      write();
+      if (drawn) stream.write(drawn);
     },
     resize(days: number) {
       total = days;

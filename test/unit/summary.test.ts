@@ -390,6 +390,18 @@ describe('the progress bar', () => {
     expect(writes.join('')).not.toContain('\n');
   });
 
+  it('puts a warning written while the bar is drawn on a line of its own, and draws the bar again below it', () => {
+    const writes: string[] = [];
+    const stream = fakeStream(80, writes);
+    const bar = progressBar(2, stream);
+    bar.around(() => stream.write('WARNING: before any day\n'));
+    bar.tick('2025-03-05');
+    bar.around(() => stream.write('WARNING: 2025-03-06: FAIL\n'));
+    expect(writes.slice(0, 2)).toEqual(['WARNING: before any day\n', writes[1]]);
+    expect(writes.slice(2)).toEqual(['\r\x1b[2K', 'WARNING: 2025-03-06: FAIL\n', writes[1]]);
+    expect(writes[1]).toMatch(/^\r\[#+ +\] 1\/2 days {2}2025-03-05 */);
+  });
+
   it('counts to the days daily chose once it has read its earlier reports (resize), never past its width', () => {
     const writes: string[] = [];
     const bar = progressBar(2, fakeStream(80, writes));
