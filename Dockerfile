@@ -2,7 +2,8 @@
 #
 #   docker build --build-arg PARITY_REVISION=$(git rev-parse HEAD) -t audit-parity .
 #   docker run --rm audit-parity                                   # --help
-#   docker run --rm --read-only --tmpfs /tmp -v "$PWD/reports:/reports" audit-parity demo --out /reports
+#   docker run --rm --read-only --tmpfs /tmp --user "$(id -u):$(id -g)" -v "$PWD/reports:/reports" audit-parity demo --out /reports
+#   (--user: the image runs as uid 10001, which cannot write a host folder it does not own)
 #
 # Debian bookworm (glibc), not Alpine: DuckDB's prebuilt binary (@duckdb/node-bindings-linux-*)
 # is linked against glibc. No secrets are baked in or passed as build arguments: Google Cloud

@@ -107,9 +107,12 @@ export async function finish(req: FinishRequest): Promise<number> {
     }
   }
   if (htmlError !== undefined) throw htmlError;
-  // A terminal has the summary table; a log collector gets one closing line to alert on.
-  if (req.json)
-    log.info('run finished', { command: req.command, days: result.days.length, exit_code: result.exitCode });
+  // A terminal has the summary table; a log collector gets one closing line to alert on, as severe as the
+  // exit status (an unreadable tier's 3 is an ERROR line, a FAIL's 1 a WARNING), so that --quiet keeps it.
+  if (req.json) {
+    const level = result.exitCode === 0 ? log.info : result.exitCode === 1 ? log.warn : log.error;
+    level('run finished', { command: req.command, days: result.days.length, exit_code: result.exitCode });
+  }
   return result.exitCode;
 }
 

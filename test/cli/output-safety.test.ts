@@ -169,9 +169,10 @@ describe('reports stay whole and safe with hostile request ids', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const errors = lines.filter((l) => l.severity === 'ERROR');
-    expect(errors).toHaveLength(1);
+    // The tier's error, then the closing line: as severe as the exit status, so that --quiet keeps it.
+    expect(errors).toHaveLength(2);
     expect(String(errors[0]!.message)).toContain(`/${evil}.jsonl.gz: not valid gzip`);
-    expect(lines.at(-1)).toMatchObject({ message: 'run finished', exit_code: 3 });
+    expect(lines.at(-1)).toMatchObject({ severity: 'ERROR', message: 'run finished', exit_code: 3 });
   });
 
   it('a text log shows a hostile object name on its one line, its control characters escaped', async () => {
