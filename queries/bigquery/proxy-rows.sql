@@ -12,6 +12,8 @@ SELECT
   COUNT(*) AS n
 FROM {{table}}
 WHERE ({{partition}} BETWEEN @from_date AND @to_date OR {{partition}} IS NULL)
+  -- each row's partition within the margin of its own timestamp's UTC date, as a day alone reads it
+  AND ({{partition}} IS NULL OR {{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) <= @margin_days)
   AND (({{ts}} >= @start AND {{ts}} < @end)
        OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@untimed_days)))
 GROUP BY 1, 2, 3, 4, 5

@@ -41,8 +41,10 @@ export async function statusValue(
 }
 
 /**
- * The parameters of a read of [startMs, endMs): the time range, and the partition filter's dates
- * (the range's UTC dates widened by `marginDays`). `printable` for --dry-run.
+ * The parameters of a read of [startMs, endMs): the time range, the partition filter's dates (the
+ * range's UTC dates widened by `marginDays`), and `margin_days` for each row's own check (its partition
+ * within `marginDays` of its timestamp's UTC date), which makes what a day counts independent of the
+ * other days read with it. `printable` for --dry-run.
  */
 export function rangeParams(
   startMs: number,
@@ -65,8 +67,9 @@ export function rangeParams(
       end: BigQuery.timestamp(end),
       from_date: BigQuery.date(fromDate),
       to_date: BigQuery.date(toDate),
+      margin_days: BigQuery.int(marginDays),
     },
-    types: { start: 'TIMESTAMP', end: 'TIMESTAMP', from_date: 'DATE', to_date: 'DATE' },
-    printable: { start, end, from_date: fromDate, to_date: toDate },
+    types: { start: 'TIMESTAMP', end: 'TIMESTAMP', from_date: 'DATE', to_date: 'DATE', margin_days: 'INT64' },
+    printable: { start, end, from_date: fromDate, to_date: toDate, margin_days: String(marginDays) },
   };
 }

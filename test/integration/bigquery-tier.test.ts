@@ -52,6 +52,14 @@ const LATE = {
   dt: '2025-03-10',
 } satisfies Fixture;
 
+/** Partitioned two days after its own date: beyond the default margin, read by no day, however wide the read. */
+const FAR = {
+  ts: '2025-03-09T08:00:00.000Z',
+  rid: 'far-partitioned',
+  site: 'US',
+  dt: '2025-03-11',
+} satisfies Fixture;
+
 /** Three days of landed rows with duplicates, NULL request ids, every kind of site, and rows on the midnights. */
 function fixture(): Fixture[] {
   const rows: Fixture[] = [];
@@ -77,18 +85,19 @@ function fixture(): Fixture[] {
     rows.push({ ts: `${day}T00:00:00.000Z`, rid: `${day}-first`, site: 'CA', dt: day });
     rows.push({ ts: `${day}T23:59:59.999Z`, rid: `${day}-last`, site: 'CA', dt: day });
   }
-  rows.push(LATE);
+  rows.push(LATE, FAR);
   return rows;
 }
 
 const FIXTURE = fixture();
 
 /** "ts|rid|site" → rows, for the fixture rows in [startMs, endMs). */
-function expectedGroups(startMs: number, endMs: number): Map<string, number> {
+function expectedGroups(startMs: number, endMs: number, marginDays = 1): Map<string, number> {
   const groups = new Map<string, number>();
   for (const r of FIXTURE) {
     const t = Date.parse(r.ts);
     if (t < startMs || t >= endMs) continue;
+    if (Math.abs(Date.parse(r.dt) - Date.parse(r.ts.slice(0, 10))) > marginDays * DAY_MS) continue;
     const key = `${t}|${r.rid}|${r.site}`;
     groups.set(key, (groups.get(key) ?? 0) + 1);
   }
@@ -185,7 +194,7 @@ describe('BigQuery tier against the emulator', () => {
       expect(rows).toHaveLength(expected.size);
       expect(result.rows).toBe(expected.size);
       expect(rows.reduce((s, r) => s + r.n, 0)).toBe(
-        FIXTURE.filter((r) => Date.parse(r.ts) >= start && Date.parse(r.ts) < start + DAY_MS).length,
+        FIXTURE.filter((r) => Date.parse(r.ts) >= start && Date.parse(r.ts) < start + DAY_MS && r !== FAR).length,
       );
       expect(rows.every((r) => r.region === null && r.inFlight === false)).toBe(true);
       expect(typeof result.bytesProcessed).toBe('number');
@@ -314,6 +323,29 @@ describe('BigQuery tier against the emulator', () => {
   );
 
   test(
+    'a row partitioned further than the margin from its own date is read by no range, however wide',
+    async () => {
+      const far = (rows: StreamedRow[]) => rows.filter((r) => r.requestId === FAR.rid);
+      const start = dayStart('2025-03-09');
+      // Its day alone, and a range whose partition filter holds its partition: the same rows for the 9th.
+      const alone = await readAll(createBigqueryTier(tierOptions()), start, start + DAY_MS);
+      const wide = await readAll(createBigqueryTier(tierOptions()), start, start + 3 * DAY_MS);
+      expect(far(alone.batches.flat())).toEqual([]);
+      expect(far(wide.batches.flat())).toEqual([]);
+      const ofDay = (rows: StreamedRow[]) => rows.filter((r) => (r.timestampMs ?? 0) < start + DAY_MS);
+      expect(sorted(groupsOf(ofDay(wide.batches.flat())))).toEqual(sorted(groupsOf(alone.batches.flat())));
+      // A margin that admits it reads it.
+      const admitted = await readAll(
+        createBigqueryTier(tierOptions({ partitionMarginDays: 2 })),
+        start,
+        start + DAY_MS,
+      );
+      expect(far(admitted.batches.flat())).toHaveLength(1);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
     'a range of several days is read by one query',
     async () => {
       const start = dayStart('2025-03-08');
@@ -343,8 +375,12 @@ describe('BigQuery tier against the emulator', () => {
         end: '2025-03-10T06:00:00.000Z',
         from_date: '2025-03-07',
         to_date: '2025-03-12',
+        margin_days: '2',
         untimed_days: ['2025-03-09'],
       });
+      // Each row's own partition within the margin of its timestamp's date: a day counts the same rows
+      // whatever other days are read with it.
+      expect(plan.sql).toContain('ABS(DATE_DIFF(`dt`, DATE(`event_ts`), DAY)) <= @margin_days');
       expect(Number.isInteger(plan.bytes)).toBe(true);
       expect(plan.bytes).toBeGreaterThanOrEqual(0);
     },
