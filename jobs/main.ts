@@ -70,6 +70,10 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   // own, not lines of text among JSON ones on stderr: Node's own printer is replaced.
   process.removeAllListeners('warning');
   process.on('warning', (w) => log.warn(`${w.name}: ${oneLine(w.message)}`, { warning: w.name }));
+  if (opts.localOutGiven && !opts.out.startsWith('gs://'))
+    log.warn(
+      `--local-out "${opts.localOut}" is not used: the reports go to --out "${opts.out}" (--local-out is for --out gs://…)`,
+    );
   const now = new Date();
   const leases: OutputLease[] = [];
   try {

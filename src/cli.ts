@@ -18,6 +18,8 @@ export interface JobOptions {
   /** What is printed on stdout at the end; none given: the table on a terminal, nothing beside JSON logs. */
   format?: 'table' | 'json' | 'csv';
   onlyFailing: boolean;
+  /** --local-out was given on the command line (not its default). */
+  localOutGiven?: boolean;
 }
 
 /** One command line, checked: what jobs/main.ts runs. --sites is checked against the config, once it is read. */

@@ -152,7 +152,11 @@ export function outLocationProblem(value: string): string | null {
 export const jobCommand = (program: Command, name: string, description: string): Command =>
   summaryOptions(outOptions(program.command(name)))
     .description(description)
-    .requiredOption('--config <file>', 'config file, JSON or YAML (required)', once());
+    .requiredOption('--config <file>', 'config file, JSON or YAML (required)', once())
+    // Whether --local-out was given, not defaulted: with a local --out it is unused, which the run says.
+    .hook('preAction', (cmd) => {
+      cmd.setOptionValue('localOutGiven', cmd.getOptionValueSource('localOut') === 'cli');
+    });
 
 /** After a job command's own options: --log-format and --quiet. */
 export const common = (cmd: Command): Command =>

@@ -202,8 +202,15 @@ describe('one run at a time per --out', () => {
     // A run killed with -9 left its lease: its pid is gone, so the next run takes the folder over.
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
     await lease(Number(gone));
-    const taken = await run();
+    // --local-out beside a local --out is unused: said, not silently ignored.
+    const taken = await runCli([
+      ...['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--quiet'],
+      ...['--local-out', path.join(dir, 'elsewhere')],
+    ]);
     expect(taken.code).toBe(0);
+    expect(taken.stderr).toContain(
+      `--local-out \\"${path.join(dir, 'elsewhere')}\\" is not used: the reports go to --out`,
+    );
     expect((await readdir(out)).sort()).toEqual([
       'manifest-2025-03-09.json',
       'missing-2025-03-09.csv',
