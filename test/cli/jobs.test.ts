@@ -147,6 +147,13 @@ describe('daily catches up', () => {
   });
 });
 
+/** One whole day of US only (2025-03-09, every accepted id landed) and its config. */
+async function usDay(): Promise<{ dir: string; config: string }> {
+  const dir = await tempDir();
+  await day(dir, '2025-03-09', 20, 20);
+  return { dir, config: await writeConfig(dir, { sites: ['US'] }) };
+}
+
 describe('a reader that goes away', () => {
   /** The CLI with its stdout or stderr closed by the reader before the run writes to it: its exit code. */
   const runClosed = (args: string[], closed: 'stdout' | 'stderr') =>
@@ -162,9 +169,7 @@ describe('a reader that goes away', () => {
     });
 
   it('ends neither the run nor sets its exit status: a closed stdout or stderr drops only what was left to print', async () => {
-    const dir = await tempDir();
-    await day(dir, '2025-03-09', 20, 20);
-    const config = await writeConfig(dir, { sites: ['US'] });
+    const { dir, config } = await usDay();
     for (const closed of ['stdout', 'stderr'] as const) {
       const out = path.join(dir, closed);
       const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--format', 'json'];
@@ -180,9 +185,7 @@ describe('a reader that goes away', () => {
 
 describe('one run at a time per --out', () => {
   it("refuses to write where a live run holds the folder's lease, and takes over a dead run's", async () => {
-    const dir = await tempDir();
-    await day(dir, '2025-03-09', 20, 20);
-    const config = await writeConfig(dir, { sites: ['US'] });
+    const { dir, config } = await usDay();
     const out = path.join(dir, 'out');
     await mkdir(out, { recursive: true });
     const lease = (pid: number) =>

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { catchUp, dailyDays, dailyReach } from '../../jobs/daily.js';
+import { addDays } from '../../src/dates.js';
 import type { DayManifest } from '../../src/report/manifest.js';
 import type { RowStatus } from '../../src/domain.js';
 
@@ -33,14 +34,10 @@ const SPAN = ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04', '2025-03-0
 describe("daily's days", () => {
   it('reaches catchUpDays before the re-check window, oldest first', () => {
     expect(dailyDays('2025-03-10', 2)).toEqual(['2025-03-07', '2025-03-08', '2025-03-09']);
-    expect(dailyReach('2025-03-10', { lateDays: 2, catchUpDays: 3 })).toEqual([
-      '2025-03-04',
-      '2025-03-05',
-      '2025-03-06',
-      '2025-03-07',
-      '2025-03-08',
-      '2025-03-09',
-    ]);
+    // Six days, the 4th to the 9th: three of catch-up, then the window.
+    expect(dailyReach('2025-03-10', { lateDays: 2, catchUpDays: 3 })).toEqual(
+      Array.from({ length: 6 }, (_, i) => addDays('2025-03-04', i)),
+    );
     expect(dailyReach('2025-03-01', { lateDays: 0, catchUpDays: 0 })).toEqual(['2025-02-28']);
     // Never before the first day the job can count: the span is cut, a window that would reach it refused.
     expect(dailyReach('1970-01-05', { lateDays: 1, catchUpDays: 7 })).toEqual([
