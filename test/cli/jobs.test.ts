@@ -91,17 +91,9 @@ describe('daily catches up', () => {
     await rm(bad);
     const before = { d4: await manifest('2025-03-04'), d7: await manifest('2025-03-07') };
 
-    const run = await runCli([
-      'daily',
-      '--config',
-      config,
-      '--as-of',
-      '2025-03-10',
-      '--out',
-      out,
-      '--log-format',
-      'json',
-    ]);
+    const daily = () =>
+      runCli(['daily', '--config', config, '--as-of', '2025-03-10', '--out', out, '--log-format', 'json']);
+    const run = await daily();
     expect(run.code).toBe(0);
     expect((await readdir(out)).filter((f) => f.startsWith('parity-')).sort()).toEqual(
       ['2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09'].map(
@@ -131,17 +123,7 @@ describe('daily catches up', () => {
       '2025-03-09',
     ]);
     // Nothing left to catch up the next morning: the span is reported whole.
-    const next = await runCli([
-      'daily',
-      '--config',
-      config,
-      '--as-of',
-      '2025-03-10',
-      '--out',
-      out,
-      '--log-format',
-      'json',
-    ]);
+    const next = await daily();
     expect(next.code).toBe(0);
     expect(next.stderr).not.toContain('catching up');
   });
