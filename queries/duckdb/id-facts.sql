@@ -14,7 +14,9 @@ WITH front AS (
     coalesce(p.ok_lines > 0, false) AS accepted,
     coalesce(p.lines > p.ok_lines, false) AS rejected,
     CASE WHEN p.ok_lines = 0 THEN CASE p.last_reject WHEN 413 THEN '413' WHEN 502 THEN '502' ELSE 'other' END END AS last_reject,
-    coalesce(p.unroutable, false) OR coalesce(k.unroutable, false) AS unroutable,
+    -- the published copies' headers decide: Kafka's, every copy in every cluster, where Kafka holds the id
+    -- (what the sink filters saw); else the proxy's accepted lines' (a header logged "" is none there)
+    CASE WHEN k.rid IS NOT NULL THEN coalesce(k.unroutable, false) ELSE coalesce(p.unroutable, false) END AS unroutable,
     k.rid IS NOT NULL AS in_kafka,
     coalesce(k.regions > 1, false) AS cross_region,
     coalesce(k.in_flight, false) AS in_flight,

@@ -81,6 +81,9 @@ export const PROXY: readonly ProxyLine[] = [
   { ts: at('10:11:00'), requestId: 'u-2', site: 'MX', status: 200 },
   { ts: at('10:11:05'), requestId: 'u-2', site: null, status: 200 },
   { ts: at('10:12:00'), requestId: 'u-3', site: null, status: 200 },
+  // Logged under a site no filter keeps, published without the header (below): Kafka's copy is what the
+  // sink filters saw, and the US filter kept it.
+  { ts: at('10:13:00'), requestId: 'u-4', site: 'MX', status: 200 },
   // The day before: outside the window, counted nowhere.
   { ts: at('23:59:59', '2025-03-08'), requestId: 'x-0', site: 'US', status: 200 },
 ];
@@ -99,6 +102,7 @@ export const KAFKA: readonly KafkaLine[] = [
   // Two copies, one sent empty and one without the header: the US filter keeps the second, so no cause.
   { region: 'EUS2', ts: at('10:12:01'), requestId: 'u-3', site: '', inFlight: false },
   { region: 'SCUS', ts: at('10:12:02'), requestId: 'u-3', site: null, inFlight: false },
+  { region: 'EUS2', ts: at('10:13:01'), requestId: 'u-4', site: null, inFlight: false },
 ];
 
 /** The final tier (BigQuery's landed table). */
@@ -136,6 +140,7 @@ export const FIXTURE_IDS: readonly { site: Site; requestId: string; facts: IdFac
   { site: 'UNKNOWN', requestId: 'u-1', facts: { ...accepted, rejected: true } },
   { site: 'UNKNOWN', requestId: 'u-2', facts: accepted },
   { site: 'UNKNOWN', requestId: 'u-3', facts: { ...accepted, inKafka: true, crossRegion: true } },
+  { site: 'UNKNOWN', requestId: 'u-4', facts: { ...accepted, inKafka: true } },
 ];
 
 /**

@@ -38,10 +38,11 @@ SELECT
   MIN(accepted_ms) AS accepted_ms,
   LOGICAL_OR(rejected) AS rejected,
   MAX(last_reject) AS last_reject,
-  -- the proxy's accepted copies, or Kafka's copies in every cluster, or the table's rows, all named no site
-  -- (as the embedded engine's ids_kafka view and id-facts.sql combine them)
-  IFNULL(LOGICAL_OR(IF(in_proxy, unroutable, NULL)), FALSE)
-    OR IFNULL(LOGICAL_AND(IF(kafka_regions = 1, unroutable, NULL)), FALSE)
+  -- Kafka's copies in every cluster named no site, where Kafka holds the id (what the sink filters saw), else
+  -- the proxy's accepted copies; or the table's rows (as the embedded engine's ids_kafka view and id-facts.sql)
+  IF(SUM(kafka_regions) > 0,
+     IFNULL(LOGICAL_AND(IF(kafka_regions = 1, unroutable, NULL)), FALSE),
+     IFNULL(LOGICAL_OR(IF(in_proxy, unroutable, NULL)), FALSE))
     OR IFNULL(LOGICAL_OR(IF(in_bigquery, unroutable, NULL)), FALSE) AS unroutable,
   day IN UNNEST(@kafka_days) AS kafka_known,
   SUM(kafka_regions) > 0 AS in_kafka,
