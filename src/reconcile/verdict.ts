@@ -42,7 +42,8 @@ const notUnknown = (f: VerdictFacts): boolean => f.row.site !== UNKNOWN_SITE;
  * NO_DATA (UNKNOWN exists only because records do), an empty tier under proxy records (accepted
  * or not: a day of only rejections is an outage too) is NO_DATA for a configured site, and under
  * accepted ids parity 0 (FAIL) for UNKNOWN, whose losses have a cause of their own; landed ids
- * with none accepted WARN, and so do UNKNOWN's proxy lines none of them accepted with nothing landed.
+ * with none accepted WARN, and so do UNKNOWN's proxy lines none of them accepted with nothing landed, and
+ * UNKNOWN's Kafka messages with no proxy line and nothing landed.
  */
 const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => string | null }[] = [
   {
@@ -105,6 +106,20 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
       !notUnknown(f) && f.accepted === 0 && f.finalDistinct === 0 && num(f.row.proxy_requests)! > 0
         ? `${String(f.row.proxy_requests)} proxy lines, none accepted`
         : null,
+  },
+  {
+    status: 'WARN',
+    // UNKNOWN holding Kafka's messages only (no proxy line, nothing landed): one side, never PASS.
+    reason: (f) => {
+      const messages = num(f.row.kafka_records) ?? 0;
+      return !notUnknown(f) &&
+        f.accepted === 0 &&
+        f.finalDistinct === 0 &&
+        num(f.row.proxy_requests) === 0 &&
+        messages > 0
+        ? `${messages} kafka messages, no proxy line`
+        : null;
+    },
   },
   {
     status: 'WARN',

@@ -281,6 +281,21 @@ describe('no data is not a pass', () => {
     expect(unknown).toMatchObject({ site: 'UNKNOWN', status: 'WARN', status_reason: '2 proxy lines, none accepted' });
   });
 
+  it("the UNKNOWN row holding Kafka's messages only is WARN, never PASS (one side only)", () => {
+    const input = usDay({ held: 10, lost: 0, landed: 10, kafka: 10 });
+    input.kafka!.messages.set('UNKNOWN', new Map([['EUS2', 2]]));
+    input.groups.push(facts('UNKNOWN', 2, { kafkaKnown: true, inKafka: true, unroutable: true }));
+    const [us, unknown] = attributeDay(input, { ...usOnly, tiers: { gcs: true, kafka: ['EUS2'] } }).rows;
+    expect(us).toMatchObject({ status: 'PASS' });
+    expect(unknown).toMatchObject({
+      site: 'UNKNOWN',
+      proxy_requests: 0,
+      kafka_records: 2,
+      status: 'WARN',
+      status_reason: '2 kafka messages, no proxy line',
+    });
+  });
+
   it('the UNKNOWN row with proxy records and nothing landed FAILs at parity 0, with its cause', () => {
     const input = usDay({ held: 10, lost: 0 });
     input.proxy.set('UNKNOWN', { lines: 5, accepted: 5, rejected413: 0, rejected502: 0 });
