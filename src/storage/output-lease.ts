@@ -1,5 +1,6 @@
 // One run at a time per output: a lease on the reports folder and on a gs:// --out prefix.
 import { randomBytes } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { link, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,8 @@ export const LEASE_NAME = '.parity-run.lock';
 export interface LeaseHolder {
   pid: number;
   host: string;
+  /** The host name and pid namespace (machine()): where `pid` means this process. */
+  machine: string;
   command: string;
   /** When the run started, ISO-8601 UTC. */
   started: string;
@@ -74,7 +77,14 @@ async function meet(
 }
 
 export function leaseHolder(command: string, started: string): LeaseHolder {
-  return { pid: process.pid, host: os.hostname(), command, started, token: randomBytes(8).toString('hex') };
+  return {
+    pid: process.pid,
+    host: os.hostname(),
+    machine: machine(),
+    command,
+    started,
+    token: randomBytes(8).toString('hex'),
+  };
 }
 
 function describeHolder(h: Partial<LeaseHolder> | null, since: number): string {
@@ -114,6 +124,46 @@ function lost(where: string, flag: string): OutputError {
 }
 
 /**
+ * Puts the lease at `file` only where none is: linked from `temp` (made whole or not at all), or where the
+ * file system has no hard links (a FUSE mount of a bucket, vfat, some SMB shares), created exclusively and
+ * then written. False: a lease is there.
+ */
+async function place(temp: string, file: string, text: string): Promise<boolean> {
+  try {
+    await link(temp, file);
+    return true;
+  } catch (e) {
+    const code = errnoOf(e);
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EMLINK' && code !== 'ENOSYS') throw e;
+  }
+  try {
+    await writeFile(file, text, { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if (errnoOf(e) === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+/**
+ * This machine as a lease names it: its host name and its pid namespace, so that two containers sharing a
+ * host name (host networking) but not their pids are two machines, whose pids mean nothing to each other.
+ */
+function machine(): string {
+  try {
+    return `${os.hostname()} ${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return os.hostname();
+  }
+}
+
+/** Whether a lease's holder ran on this machine, where its pid can be checked. */
+function sameMachine(other: Partial<LeaseHolder> | null, holder: LeaseHolder): boolean {
+  return other?.machine === holder.machine && other?.host === holder.host && typeof other?.pid === 'number';
+}
+
+/**
  * The lease on a local reports folder: `dir/.parity-run.lock`, made whole or not at all (written beside,
  * then linked into place), renewed by its mtime. A lease whose run is gone (its pid, on this host) or that
  * has not been renewed for `staleMs` is taken over. `flag` names the folder's flag in messages.
@@ -131,23 +181,20 @@ export async function acquireLocalLease(
   await writeFile(temp, text);
   try {
     for (let attempt = 0; ; attempt++) {
-      try {
-        await link(temp, file);
-        break;
-      } catch (e) {
-        if (errnoOf(e) !== 'EEXIST') throw e;
-        if (attempt > 3) throw taken(dir, flag, 'one that began at the same moment');
-      }
+      if (attempt > 3) throw taken(dir, flag, 'one that began at the same moment');
+      if (await place(temp, file, text)) break;
       const found = await readFile(file, 'utf8').catch(() => null);
       const since = await stat(file).then(
         (s) => s.mtimeMs,
-        () => Date.now(),
+        () => null,
       );
-      const other = found === null ? null : parseHolder(found);
+      // Released between our attempt and the read: try again.
+      if (found === null || since === null) continue;
+      const other = parseHolder(found);
       // On this host a lease's pid tells at once whether its run is gone; elsewhere only its renewals do.
-      const here = other?.host === holder.host && typeof other.pid === 'number';
+      const here = sameMachine(other, holder);
       const verdict =
-        here && (await ownerGone(other.pid!, file))
+        here && (await ownerGone(other!.pid!, file))
           ? 'stale'
           : here
             ? 'held'
@@ -256,12 +303,11 @@ export async function acquireGcsLease(
     // is taken over only at the generation read: of two runs taking it over, one wins.
     const holderFound = parseHolder(found.text);
     const other = () => describeHolder(holderFound, found.updated);
-    const verdict =
-      holderFound?.host === holder.host && typeof holderFound.pid === 'number'
-        ? processGone(holderFound.pid, found.updated)
-          ? 'stale'
-          : 'held'
-        : await meet(found.updated, options, other);
+    const verdict = sameMachine(holderFound, holder)
+      ? processGone(holderFound!.pid!, found.updated)
+        ? 'stale'
+        : 'held'
+      : await meet(found.updated, options, other);
     if (verdict === 'held') throw taken(where, '--out', other());
     if (verdict === 'stale') generation = await write(found.generation);
   }
@@ -273,8 +319,15 @@ export async function acquireGcsLease(
     (renewing = renewing.then(async () => {
       if (gone) return;
       const next = await write(held).catch(() => undefined); // a failed renewal is tried again next time
-      if (next === null) gone = true;
-      else if (next !== undefined) held = next;
+      if (next !== null) {
+        if (next !== undefined) held = next;
+        return;
+      }
+      // Refused: another run took it over, or a renewal the bucket stored lost its answer and was sent again.
+      const found = await read().catch(() => undefined);
+      if (found === undefined) return; // unknown: tried again next time
+      if (found?.text === text) held = found.generation;
+      else gone = true;
     }));
   const timer = setInterval(() => void renew(), options.renewMs ?? RENEW_MS);
   timer.unref();

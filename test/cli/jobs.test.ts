@@ -5,6 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
+import { leaseHolder } from '../../src/storage/output-lease.js';
 import { CLI, parseCsv, reconcileRange, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 const rec = (rid: string, ts: string, status?: number) => ({
@@ -173,7 +174,7 @@ describe('one run at a time per --out', () => {
     const lease = (pid: number) =>
       writeFile(
         path.join(out, '.parity-run.lock'),
-        JSON.stringify({ pid, host: hostname(), command: 'daily', started: '2025-03-10T05:30:00.000Z', token: 't' }),
+        JSON.stringify({ ...leaseHolder('daily', '2025-03-10T05:30:00.000Z'), pid }),
       );
     const run = () => runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--quiet']);
     await lease(process.pid); // this test's own process: alive
@@ -203,6 +204,26 @@ describe('one run at a time per --out', () => {
       'report-2025-03-09_2025-03-09.html',
       'windows-2025-03-09.csv',
     ]);
+  });
+});
+
+describe('the lease where a file system has no hard links', () => {
+  it('is created exclusively instead (a FUSE-mounted bucket, vfat, SMB refuse link(2)), and the run writes its reports', async () => {
+    const { dir, config } = await usDay();
+    // Every link(2) of the run fails EPERM, as on such a file system.
+    const preload = path.join(dir, 'no-links.cjs');
+    await writeFile(
+      preload,
+      "const fs = require('fs');\n" +
+        'fs.promises.link = async () => { throw Object.assign(new Error("EPERM: link"), { code: "EPERM" }); };\n' +
+        "require('module').syncBuiltinESMExports();\n",
+    );
+    const out = path.join(dir, 'out');
+    const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--quiet'];
+    const run = await runCli(args, undefined, { NODE_OPTIONS: `--require ${preload}` });
+    expect(run.code).toBe(0);
+    expect((await readdir(out)).filter((f) => f.startsWith('parity-'))).toEqual(['parity-2025-03-09.csv']);
+    expect(await readdir(out)).not.toContain('.parity-run.lock');
   });
 });
 

@@ -4,6 +4,7 @@ import { OutputError } from '../../src/errors.js';
 import { createStorageClient } from '../../src/storage/gcs-store.js';
 import { acquireGcsLease, LEASE_NAME, leaseHolder } from '../../src/storage/output-lease.js';
 import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 
 /** The lease on a gs:// --out prefix, on fake-gcs-server through the storage client. */
 describe('the lease on a gs:// --out prefix', () => {
@@ -59,6 +60,24 @@ describe('the lease on a gs:// --out prefix', () => {
     await expect(other.confirm()).resolves.toBeUndefined();
     await other.release();
     expect(await names('c/')).toEqual([]);
+  });
+
+  it('a renewal the bucket stored but whose answer was lost is still ours: the run goes on, and releases it', async () => {
+    const proxy = await startFaultProxy(fake.endpoint);
+    try {
+      const viaProxy = createStorageClient({ apiEndpoint: proxy.endpoint, projectId: 'parity-it' });
+      const lease = await acquireGcsLease(viaProxy, 'parity-lease', 'e/', leaseHolder('daily', 'x'), {
+        retryBaseDelayMs: 1,
+      });
+      proxy.loseUploadAnswers(1);
+      // The renewal is sent again over the generation it already replaced: refused (412), yet it is ours.
+      await expect(lease.confirm()).resolves.toBeUndefined();
+      await expect(lease.confirm()).resolves.toBeUndefined();
+      await lease.release();
+      expect(await names('e/')).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("a lease of this machine's run that is gone (its pid) is taken over at once", async () => {

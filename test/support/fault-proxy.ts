@@ -26,6 +26,8 @@ export interface FaultProxy {
   corruptNext(n: number): void;
   /** Uploads after the next `pass` (object writes) get `status`, every one of them, until reset. */
   failUploadsAfter(pass: number, status: number): void;
+  /** The next `n` uploads reach the bucket, which stores them, but their answers are lost (the socket is dropped). */
+  loseUploadAnswers(n: number): void;
   /** Back to passing everything through. */
   reset(): void;
   /** Media downloads seen since the start or the last `reset()`, faulted or not. */
@@ -43,6 +45,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let mediaRequests = 0;
   let uploadsToPass = Infinity;
   let uploadStatus = 403;
+  let answersToLose = 0;
 
   const server = http.createServer((req, res) => {
     const media = isMediaDownload(req);
@@ -62,11 +65,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       res.end(body);
       return;
     }
+    const lose = upload && answersToLose > 0;
+    if (lose) answersToLose--;
     const cut = media && cuts > 0;
     if (cut) cuts--;
     const corrupt = media && !cut && corruptions > 0;
     if (corrupt) corruptions--;
-    forward(req, res, upstream, cut ? 'cut' : corrupt ? 'corrupt' : undefined);
+    forward(req, res, upstream, lose ? 'lose' : cut ? 'cut' : corrupt ? 'corrupt' : undefined);
   });
   // Sockets the proxy destroys on purpose must not take the proxy down.
   server.on('clientError', (_e, socket) => socket.destroy());
@@ -93,8 +98,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       uploadsToPass = pass;
       uploadStatus = status;
     },
+    loseUploadAnswers(n) {
+      answersToLose = n;
+    },
     reset() {
       uploadsToPass = Infinity;
+      answersToLose = 0;
       failures = 0;
       failScope = 'media';
       cuts = 0;
@@ -118,7 +127,7 @@ function isMediaDownload(req: IncomingMessage): boolean {
   return url.searchParams.get('alt') === 'media' || url.pathname.startsWith('/download/');
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, fault?: 'cut' | 'corrupt'): void {
+function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, fault?: 'cut' | 'corrupt' | 'lose'): void {
   const out = http.request(
     {
       host: upstream.hostname,
@@ -128,6 +137,12 @@ function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, fault
       headers: { ...req.headers, host: upstream.host },
     },
     (up) => {
+      if (fault === 'lose') {
+        // Stored upstream; the answer never comes back.
+        up.resume();
+        up.on('end', () => res.socket?.destroy());
+        return;
+      }
       if (!fault) {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);

@@ -44,7 +44,7 @@ describe('the lease on a local reports folder', () => {
 
   it('takes over a lease whose run is gone (its pid, on this host) or that nobody renewed for staleMs', async () => {
     const dir = await folder();
-    await writeLease(dir, { pid: deadPid(), host: os.hostname(), command: 'daily', started: 'x', token: 't' });
+    await writeLease(dir, { ...leaseHolder('daily', 'x'), pid: deadPid() });
     const first = await acquireLocalLease(dir, leaseHolder('reconcile', 'x'), '--out');
     await first.release();
     // Another host's run: its pid means nothing here, so only the renewal's age tells it is gone.
@@ -93,6 +93,15 @@ describe('the lease on a local reports folder', () => {
       expect.stringMatching(/^waiting up to \d+ s for a lease whose renewal is overdue: pid 7 on pod-1, daily/),
     ]);
     await lease.release();
+  });
+
+  it("another machine's lease with this host name (host networking, another pid namespace) is judged by its renewals", async () => {
+    const dir = await folder();
+    // A pid that is alive here means nothing: the lease names another pid namespace.
+    await writeLease(dir, { ...leaseHolder('daily', 'x'), pid: deadPid(), machine: `${os.hostname()} pid:[1]` });
+    await expect(acquireLocalLease(dir, leaseHolder('reconcile', 'y'), '--out')).rejects.toThrow(
+      /another run is writing/,
+    );
   });
 
   it('renews a held lease, so that a long run is never taken for a stale one', async () => {
