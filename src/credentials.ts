@@ -1,10 +1,13 @@
 // Application Default Credentials' key file, checked before anything is read: its text is a secret.
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Config } from './config.js';
 import { errnoOf } from './folders.js';
 import { UsageError } from './errors.js';
 
 const ENV = 'GOOGLE_APPLICATION_CREDENTIALS';
+const GCLOUD_FILE = 'application_default_credentials.json';
 
 /** Whether a run with `config` and `--out` talks to Google at all: GCS objects or BigQuery tables. Pure. */
 export function usesGoogle(config: Config, out: string): boolean {
@@ -19,26 +22,32 @@ export function usesGoogle(config: Config, out: string): boolean {
 }
 
 /**
- * The file GOOGLE_APPLICATION_CREDENTIALS names, when it is set: it must be readable JSON. Google's auth
+ * The file GOOGLE_APPLICATION_CREDENTIALS names, when it is set, else gcloud's own
+ * (`$CLOUDSDK_CONFIG` or `~/.config/gcloud`, `application_default_credentials.json`) when it is there: it
+ * must be readable JSON. Google's auth
  * library would parse it at the first request and put the parser's message, with the text around the
  * fault (a slice of a client secret or private key), into every ERROR row, log line, HTML report and
  * alert of the run. So it is read here first, and a fault is exit 2 naming the variable, never the text.
  */
 export async function checkCredentialsFile(env: Readonly<Record<string, string | undefined>>): Promise<void> {
-  const file = env[ENV];
-  if (!file) return;
+  const named = env[ENV];
+  // Unset, the library reads gcloud's own file (`gcloud auth application-default login`), if there is one.
+  const home = env.HOME ?? os.homedir();
+  const file = named || path.join(env.CLOUDSDK_CONFIG || path.join(home, '.config', 'gcloud'), GCLOUD_FILE);
+  const what = named ? ENV : 'Application Default Credentials';
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new UsageError(ENV, `"${file}" cannot be read (${errnoOf(e) ?? 'unreadable'})`);
+    if (!named && errnoOf(e) === 'ENOENT') return;
+    throw new UsageError(what, `"${file}" cannot be read (${errnoOf(e) ?? 'unreadable'})`);
   }
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
   } catch {
     throw new UsageError(
-      ENV,
+      what,
       `"${file}" is not a JSON credentials file (a service account key or an authorized_user file); ` +
         'its text is not shown, as it holds secrets',
     );

@@ -531,6 +531,21 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
       expect(run.stderr).toContain(`GOOGLE_APPLICATION_CREDENTIALS: \\"${creds}\\" is not a JSON credentials file`);
       expect(run.stderr + run.stdout).not.toContain('SECRET');
     }
+    // Unset: gcloud's own file, where the library would read it next (an engineer's laptop).
+    const home = path.join(dir, 'home');
+    await mkdir(path.join(home, '.config', 'gcloud'), { recursive: true });
+    await writeFile(
+      path.join(home, '.config', 'gcloud', 'application_default_credentials.json'),
+      await readFile(creds),
+    );
+    const gcloud = await runCli(
+      ['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out'), '--log-format', 'text'],
+      undefined,
+      { HOME: home, GOOGLE_APPLICATION_CREDENTIALS: '' },
+    );
+    expect(gcloud.code).toBe(2);
+    expect(gcloud.stderr).toContain('Application Default Credentials: ');
+    expect(gcloud.stderr).not.toContain('SECRET');
     // Unreadable: named, with its errno.
     const missing = await runCli(
       ['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out'), '--log-format', 'text'],
