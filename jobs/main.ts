@@ -68,8 +68,10 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   const log: Logger = opts.quiet ? { info() {}, warn: base.warn, error: base.error } : base;
   // A library's process warning (google-auth's MetadataLookupWarning, say) is a log line like the job's
   // own, not lines of text among JSON ones on stderr: Node's own printer is replaced.
+  // Once a progress bar is drawn, through its logger (warnings.to), so that the line is not written onto it.
+  const warnings = { to: log };
   process.removeAllListeners('warning');
-  process.on('warning', (w) => log.warn(`${w.name}: ${oneLine(w.message)}`, { warning: w.name }));
+  process.on('warning', (w) => warnings.to.warn(`${w.name}: ${oneLine(w.message)}`, { warning: w.name }));
   if (opts.localOutGiven && !opts.out.startsWith('gs://'))
     log.warn(
       `--local-out "${opts.localOut}" is not used: the reports go to --out "${opts.out}" (--local-out is for --out gs://…)`,
@@ -78,7 +80,7 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   const leases: OutputLease[] = [];
   try {
     leases.push(await prepareOutput(opts, config, log, leaseHolder(req.command, now.toISOString()), signal));
-    return await runLeased(req, config, log, json, now, leases, signal);
+    return await runLeased(req, config, log, json, now, leases, signal, warnings);
   } finally {
     for (const lease of leases.reverse()) await lease.release();
   }
@@ -93,6 +95,7 @@ async function runLeased(
   now: Date,
   leases: OutputLease[],
   signal: AbortSignal,
+  warnings: { to: Logger },
 ): Promise<number> {
   const opts = req.options;
   // Beside JSON logs (a log collector) stdout stays empty unless a script asks for a format.
@@ -122,18 +125,20 @@ async function runLeased(
     await tiers.close();
     throw e;
   });
+  // Beside the bar: no INFO lines, and a warning or error on a line of its own, the bar drawn again below.
+  const runLog: Logger = bar
+    ? {
+        info() {},
+        warn: (m, f) => bar.around(() => log.warn(m, f)),
+        error: (m, f) => bar.around(() => log.error(m, f)),
+      }
+    : log;
+  warnings.to = runLog;
   let result: ReconcileResult;
   try {
     result = await runCommand(req, {
       config,
-      // Beside the bar: no INFO lines, and a warning or error on a line of its own, the bar drawn again below.
-      log: bar
-        ? {
-            info() {},
-            warn: (m, f) => bar.around(() => log.warn(m, f)),
-            error: (m, f) => bar.around(() => log.error(m, f)),
-          }
-        : log,
+      log: runLog,
       run,
       now,
       tiers,

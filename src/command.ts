@@ -109,7 +109,7 @@ export const outOptions = (cmd: Command): Command =>
     .option(
       '--local-out <dir>',
       'with --out gs://…: the local folder the reports are written to first',
-      once(),
+      once((v) => (/^[a-z][a-z0-9+.-]*:\//i.test(v) ? `"${v}" is no local folder (the reports go up to --out)` : null)),
       'reports',
     );
 

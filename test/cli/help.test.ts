@@ -93,6 +93,9 @@ describe('parity help and argument messages', () => {
   });
 
   it('an --out with a scheme that is not gs:// (a mistyped bucket) is refused, not made a local folder', async () => {
+    const local = await runCli(['daily', '--config', 'x.yaml', '--out', 'gs://b/x/', '--local-out', 'gs://b/y/']);
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain('is no local folder (the reports go up to --out)');
     for (const out of ['gs:/reports-bkt/daily/', 'GS://reports-bkt/daily/', 'gcs://reports-bkt/', 's3://bkt/x/']) {
       const run = await runCli([
         'reconcile',
