@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config, TierLocations } from '../src/config.js';
 import { addDays, dayOf } from '../src/dates.js';
-import { daySpan, dayWindowsOf, readWindowsOf, type SiteZoning } from '../src/site-zones.js';
+import { daySpan, dayWindowsOf, kafkaReadsOf, readWindowsOf, type SiteZoning } from '../src/site-zones.js';
 import type { BigqueryRangeReader, DayKey, DayWindow } from '../src/domain.js';
 import { type CountingEngine, fileCountingOf } from '../src/engine/engine.js';
 import { ObjectCache } from '../src/engine/object-cache.js';
@@ -202,9 +202,10 @@ export async function readBatch(
 
 /**
  * Kafka: a day at a time, so that the offsets fast path and retention are per day. With sites whose day
- * is cut in a zone of their own, each read covers from the day's earliest start to the next day's
- * (readWindowsOf), so no message is read twice; a day whose later sites' hours the next read holds
- * takes that read's failures and expiry too.
+ * is cut in a zone of their own, each read covers from the day's earliest start to the next day's, and
+ * the last day's rest in a read of its own (kafkaReadsOf), so no message is read twice and a day's
+ * fast path is the same in any batch; a day whose later sites' hours the next read holds takes that
+ * read's failures and expiry too.
  */
 async function readKafka(
   reader: KafkaTierReader | undefined,
@@ -219,7 +220,7 @@ async function readKafka(
   const out = new Map<DayKey, KafkaDayOutcome>();
   const windows = readWindowsOf(days, config);
   await engine.beginStreamed('kafka');
-  for (const window of reader ? windows : []) {
+  for (const { own, ...window } of reader ? kafkaReadsOf(days, config) : []) {
     const day = window.day;
     throwIfAborted(signal);
     const read = await reader!.readDay(
@@ -232,7 +233,19 @@ async function readKafka(
       signal,
       pin,
     );
-    out.set(day, read);
+    // The last day's tail (its later sites' hours past the next day's start): its messages and its failures
+    // and expiry are the day's, its offsets not (kafkaReadsOf).
+    const before = out.get(day);
+    out.set(
+      day,
+      own || !before
+        ? read
+        : {
+            ...before,
+            failures: new Map([...read.failures, ...before.failures]),
+            expired: [...new Set([...before.expired, ...read.expired])],
+          },
+    );
     for (const message of read.failures.values()) {
       errors.push(`${day}: ${message}`);
       log.error(`${day}: ${message}`);
@@ -240,7 +253,10 @@ async function readKafka(
     for (const w of read.warnings) log.warn(`${day}: ${w}`);
     for (const region of read.expired)
       log.warn(`${day}: kafka cluster ${region}: the day is older than the topic's retention; reported as EXPIRED`);
-    log.info(`kafka: read ${day}`, { day, offsets: Object.fromEntries(read.offsetTotals) });
+    log.info(`kafka: read ${day}${own ? '' : " (its later sites' hours)"}`, {
+      day,
+      offsets: Object.fromEntries(read.offsetTotals),
+    });
   }
   await engine.finishStreamed('kafka', config.sites);
   return spillKafkaOutcomes(out, windows, config);

@@ -1,4 +1,4 @@
-import { dayWindow } from './dates.js';
+import { addDays, dayWindow } from './dates.js';
 import type { DayKey, DayWindow, Site } from './domain.js';
 
 /**
@@ -52,6 +52,23 @@ export function daySpan(day: DayKey, zoning: SiteZoning): DayWindow {
 export function readWindowsOf(days: readonly DayKey[], zoning: SiteZoning): DayWindow[] {
   const spans = days.map((d) => daySpan(d, zoning));
   return spans.map((s, i) => ({ day: s.day, startMs: s.startMs, endMs: spans[i + 1]?.startMs ?? s.endMs }));
+}
+
+/**
+ * The Kafka reads of consecutive `days`: each day from its earliest start to the next day's earliest start
+ * (its `own` share, whose offsets are its fast-path count, the same whatever days the batch holds), and
+ * after the last day, the rest of its span to its latest end (`own` false: read for its messages, which
+ * count on their own days, but not counted by offsets, or a day's kafka_offset_records would depend on
+ * whether it ended its batch). With one zone, the days' windows, and no tail.
+ */
+export function kafkaReadsOf(days: readonly DayKey[], zoning: SiteZoning): (DayWindow & { own: boolean })[] {
+  if (days.length === 0) return [];
+  const spans = [...days, addDays(days.at(-1)!, 1)].map((d) => daySpan(d, zoning));
+  const reads = days.map((day, i) => ({ day, startMs: spans[i]!.startMs, endMs: spans[i + 1]!.startMs, own: true }));
+  const last = spans[days.length - 1]!;
+  const tailFrom = spans[days.length]!.startMs;
+  if (last.endMs > tailFrom) reads.push({ day: last.day, startMs: tailFrom, endMs: last.endMs, own: false });
+  return reads;
 }
 
 /** The sites with a zone of their own and those zones, pairwise: the BigQuery engine's @zone_sites, @zone_names. */

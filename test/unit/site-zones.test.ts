@@ -2,7 +2,7 @@ import { folderDaysFor, spillKafkaOutcomes } from '../../jobs/read-tiers.js';
 import { todayOf } from '../../jobs/daily.js';
 import { dayBuckets, dayWindow } from '../../src/dates.js';
 import { dayLookupOf } from '../../src/engine/day-lookup.js';
-import { daySpan, readWindowsOf, zoneOfSite } from '../../src/site-zones.js';
+import { daySpan, kafkaReadsOf, readWindowsOf, zoneOfSite } from '../../src/site-zones.js';
 
 const ZONING = { timezone: 'America/Chicago', siteZones: { MX: 'America/Mexico_City', JP: 'Asia/Tokyo' } };
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -23,6 +23,28 @@ describe("each site's zone", () => {
   test("a day's span runs from the earliest midnight of any site's zone to the latest", () => {
     const span = daySpan('2025-07-15', ZONING);
     expect([iso(span.startMs), iso(span.endMs)]).toEqual(['2025-07-14T15:00:00.000Z', '2025-07-16T06:00:00.000Z']);
+  });
+
+  test("Kafka's reads give a day the same own share whatever days its batch holds; the last day's rest is read apart", () => {
+    const days = ['2025-07-14', '2025-07-15', '2025-07-16'];
+    const all = kafkaReadsOf(days, ZONING);
+    for (const day of days) {
+      const alone = kafkaReadsOf([day], ZONING);
+      expect(alone.filter((r) => r.own)).toEqual(all.filter((r) => r.own && r.day === day));
+      // Alone, it is also read to its latest end, in a second read that is not its own share.
+      const [own, tail] = alone;
+      expect([tail!.own, tail!.startMs, tail!.endMs]).toEqual([false, own!.endMs, daySpan(day, ZONING).endMs]);
+    }
+    // Touching reads, every instant of every site's days once.
+    for (let i = 1; i < all.length; i++) expect(all[i]!.startMs).toBe(all[i - 1]!.endMs);
+    expect([all[0]!.startMs, all.at(-1)!.endMs]).toEqual([
+      daySpan(days[0]!, ZONING).startMs,
+      daySpan(days.at(-1)!, ZONING).endMs,
+    ]);
+    // With one zone, the days' windows, and no second read.
+    expect(kafkaReadsOf(days, { timezone: 'America/Chicago' })).toEqual(
+      days.map((d) => ({ ...dayWindow(d, 'America/Chicago'), own: true })),
+    );
   });
 
   test('Kafka reads each instant once: consecutive read windows touch, and together cover every site’s days', () => {
