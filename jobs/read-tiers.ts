@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config, TierLocations } from '../src/config.js';
 import { addDays, dayOf } from '../src/dates.js';
-import { daySpan, dayWindowsOf, kafkaReadsOf, readWindowsOf, type SiteZoning } from '../src/site-zones.js';
+import { daySpan, dayWindowsOf, kafkaReadsOf, type SiteZoning } from '../src/site-zones.js';
 import type { BigqueryRangeReader, DayKey, DayWindow } from '../src/domain.js';
 import { type CountingEngine, fileCountingOf } from '../src/engine/engine.js';
 import { ObjectCache } from '../src/engine/object-cache.js';
@@ -217,8 +217,7 @@ async function readKafka(
   log: Logger,
   signal: AbortSignal | undefined,
 ): Promise<Map<DayKey, KafkaDayOutcome>> {
-  const out = new Map<DayKey, KafkaDayOutcome>();
-  const windows = readWindowsOf(days, config);
+  const reads: KafkaRead[] = [];
   await engine.beginStreamed('kafka');
   for (const { own, ...window } of reader ? kafkaReadsOf(days, config) : []) {
     const day = window.day;
@@ -233,19 +232,7 @@ async function readKafka(
       signal,
       pin,
     );
-    // The last day's tail (its later sites' hours past the next day's start): its messages and its failures
-    // and expiry are the day's, its offsets not (kafkaReadsOf).
-    const before = out.get(day);
-    out.set(
-      day,
-      own || !before
-        ? read
-        : {
-            ...before,
-            failures: new Map([...read.failures, ...before.failures]),
-            expired: [...new Set([...before.expired, ...read.expired])],
-          },
-    );
+    reads.push({ window, own, outcome: read });
     for (const message of read.failures.values()) {
       errors.push(`${day}: ${message}`);
       log.error(`${day}: ${message}`);
@@ -259,26 +246,39 @@ async function readKafka(
     });
   }
   await engine.finishStreamed('kafka', config.sites);
-  return spillKafkaOutcomes(out, windows, config);
+  return kafkaOutcomes(days, reads, config);
 }
 
-/** Each day's Kafka outcome with the failures and expiry of the next day's read when the day's span reaches into it. */
-export function spillKafkaOutcomes(
-  reads: Map<DayKey, KafkaDayOutcome>,
-  windows: readonly DayWindow[],
+/** One Kafka read of a batch: its range, whether it is its day's own share (kafkaReadsOf), what it found. */
+export interface KafkaRead {
+  window: DayWindow;
+  own: boolean;
+  outcome: KafkaDayOutcome;
+}
+
+/**
+ * Each day's Kafka outcome: its own read's offsets, and the failures and expiry of every read whose range
+ * overlaps the day's span in any site's zone (its own; the next day's, or a later one's where zones lie
+ * more than a day apart; the batch's last read of later hours). A read that holds none of a day's hours
+ * leaves the day alone. Pure.
+ */
+export function kafkaOutcomes(
+  days: readonly DayKey[],
+  reads: readonly KafkaRead[],
   zoning: SiteZoning,
 ): Map<DayKey, KafkaDayOutcome> {
-  const out = new Map(reads);
-  windows.forEach((w, i) => {
-    const next = windows[i + 1] && reads.get(windows[i + 1]!.day);
-    const own = reads.get(w.day);
-    if (!next || !own || daySpan(w.day, zoning).endMs <= w.endMs) return;
-    out.set(w.day, {
-      ...own,
-      failures: new Map([...next.failures, ...own.failures]),
-      expired: [...new Set([...own.expired, ...next.expired])],
+  const out = new Map<DayKey, KafkaDayOutcome>();
+  for (const day of days) {
+    const own = reads.find((r) => r.own && r.window.day === day);
+    if (!own) continue;
+    const span = daySpan(day, zoning);
+    const touching = reads.filter((r) => r.window.startMs < span.endMs && r.window.endMs > span.startMs);
+    out.set(day, {
+      offsetTotals: own.outcome.offsetTotals,
+      failures: new Map(touching.flatMap((r) => [...r.outcome.failures]).reverse()),
+      expired: [...new Set(touching.flatMap((r) => r.outcome.expired))],
     });
-  });
+  }
   return out;
 }
 

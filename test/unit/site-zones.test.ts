@@ -1,8 +1,8 @@
-import { folderDaysFor, spillKafkaOutcomes } from '../../jobs/read-tiers.js';
+import { folderDaysFor, kafkaOutcomes } from '../../jobs/read-tiers.js';
 import { todayOf } from '../../jobs/daily.js';
 import { dayBuckets, dayWindow } from '../../src/dates.js';
 import { dayLookupOf } from '../../src/engine/day-lookup.js';
-import { daySpan, kafkaReadsOf, readWindowsOf, zoneOfSite } from '../../src/site-zones.js';
+import { daySpan, kafkaReadsOf, readWindowsOf, type SiteZoning, zoneOfSite } from '../../src/site-zones.js';
 
 const ZONING = { timezone: 'America/Chicago', siteZones: { MX: 'America/Mexico_City', JP: 'Asia/Tokyo' } };
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -77,24 +77,41 @@ describe("each site's zone", () => {
     ]);
   });
 
-  test("a day whose sites' later hours the next Kafka read holds takes that read's failures and expiry", () => {
-    const days = ['2025-07-15', '2025-07-16'];
-    const outcome = (failures: [string, string][], expired: string[]) => ({
+  test('a day takes the failures and expiry of every Kafka read that holds some of its hours, and only those', () => {
+    const outcome = (failures: [string, string][] = [], expired: string[] = []) => ({
       offsetTotals: new Map<string, number>(),
       expired,
       failures: new Map(failures),
     });
-    const reads = new Map([
-      ['2025-07-15', outcome([], [])],
-      ['2025-07-16', outcome([['SCUS', 'kafka: cluster SCUS: down']], ['EUS2'])],
+    const down = (region: string) => [[region, `kafka: cluster ${region}: down`]] as [string, string][];
+    /** The batch's reads (kafkaReadsOf), the one at `failing` (an index) failing for SCUS with EUS2 expired. */
+    const run = (days: string[], zoning: SiteZoning, failing: number) => {
+      const reads = kafkaReadsOf(days, zoning).map(({ own, ...window }, i) => ({
+        window,
+        own,
+        outcome: i === failing ? outcome(down('SCUS'), ['EUS2']) : outcome(),
+      }));
+      return kafkaOutcomes(days, reads, zoning);
+    };
+    const days = ['2025-07-15', '2025-07-16'];
+    // The 16th's own read holds the 15th's later sites' hours: both days take its failure.
+    const second = run(days, ZONING, 1);
+    expect([...second.get('2025-07-15')!.failures.keys(), ...second.get('2025-07-15')!.expired]).toEqual([
+      'SCUS',
+      'EUS2',
     ]);
-    const spilled = spillKafkaOutcomes(reads, readWindowsOf(days, ZONING), ZONING);
-    expect([...spilled.get('2025-07-15')!.failures]).toEqual([['SCUS', 'kafka: cluster SCUS: down']]);
-    expect(spilled.get('2025-07-15')!.expired).toEqual(['EUS2']);
-    expect(spilled.get('2025-07-16')).toBe(reads.get('2025-07-16'));
+    expect([...second.get('2025-07-16')!.failures.keys()]).toEqual(['SCUS']);
+    // The last day's later hours (its tail read) hold none of the 15th's: only the 16th takes that failure.
+    const tail = run(days, ZONING, 2);
+    expect([...tail.get('2025-07-15')!.failures.keys(), ...tail.get('2025-07-15')!.expired]).toEqual([]);
+    expect([...tail.get('2025-07-16')!.failures.keys()]).toEqual(['SCUS']);
+    // Zones 25 hours apart: a day's span reaches into the read two days on, which it takes too.
+    const far = { timezone: 'Pacific/Kiritimati', siteZones: { AS: 'Pacific/Pago_Pago' } };
+    const three = ['2025-03-01', '2025-03-02', '2025-03-03'];
+    expect([...run(three, far, 2).get('2025-03-01')!.failures.keys()]).toEqual(['SCUS']);
     // With one zone a day's read is the whole day: nothing spills.
     const one = { timezone: 'America/Chicago' };
-    expect(spillKafkaOutcomes(reads, readWindowsOf(days, one), one).get('2025-07-15')).toBe(reads.get('2025-07-15'));
+    expect([...run(days, one, 1).get('2025-07-15')!.failures.keys()]).toEqual([]);
   });
 
   test("daily's today is the earliest in any site's zone, so that yesterday is over for every site", () => {
