@@ -22,24 +22,31 @@ export function usesGoogle(config: Config, out: string): boolean {
 }
 
 /**
- * The file GOOGLE_APPLICATION_CREDENTIALS names, when it is set, else gcloud's own
- * (`$CLOUDSDK_CONFIG` or `~/.config/gcloud`, `application_default_credentials.json`) when it is there: it
- * must be readable JSON. Google's auth
+ * The file GOOGLE_APPLICATION_CREDENTIALS (or its lower-case name) names, when it is set, else gcloud's
+ * own `application_default_credentials.json` under `$CLOUDSDK_CONFIG` and `~/.config/gcloud`, each where
+ * it is: it must be readable JSON. Google's auth
  * library would parse it at the first request and put the parser's message, with the text around the
  * fault (a slice of a client secret or private key), into every ERROR row, log line, HTML report and
  * alert of the run. So it is read here first, and a fault is exit 2 naming the variable, never the text.
  */
 export async function checkCredentialsFile(env: Readonly<Record<string, string | undefined>>): Promise<void> {
-  const named = env[ENV];
-  // Unset, the library reads gcloud's own file (`gcloud auth application-default login`), if there is one.
+  // Google's auth libraries also read the variable in lower case; unset, gcloud's own file, under
+  // CLOUDSDK_CONFIG (the newer library) or ~/.config/gcloud (the storage client's own, older one).
+  const named = env[ENV] || env[ENV.toLowerCase()];
   const home = env.HOME ?? os.homedir();
-  const file = named || path.join(env.CLOUDSDK_CONFIG || path.join(home, '.config', 'gcloud'), GCLOUD_FILE);
-  const what = named ? ENV : 'Application Default Credentials';
+  const gcloud = [env.CLOUDSDK_CONFIG, path.join(home, '.config', 'gcloud')].flatMap((d) =>
+    d ? [path.join(d, GCLOUD_FILE)] : [],
+  );
+  for (const file of named ? [named] : [...new Set(gcloud)])
+    await checkFile(file, named ? ENV : 'Application Default Credentials', !named);
+}
+
+async function checkFile(file: string, what: string, optional: boolean): Promise<void> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    if (!named && errnoOf(e) === 'ENOENT') return;
+    if (optional && errnoOf(e) === 'ENOENT') return;
     throw new UsageError(what, `"${file}" cannot be read (${errnoOf(e) ?? 'unreadable'})`);
   }
   try {

@@ -546,6 +546,33 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
     expect(gcloud.code).toBe(2);
     expect(gcloud.stderr).toContain('Application Default Credentials: ');
     expect(gcloud.stderr).not.toContain('SECRET');
+    // The storage client's own auth library reads ~/.config/gcloud even where CLOUDSDK_CONFIG names a good
+    // one; and both read the variable's lower-case name.
+    const good = path.join(dir, 'good');
+    await mkdir(good);
+    await writeFile(path.join(good, 'application_default_credentials.json'), '{"type":"authorized_user"}');
+    for (const env of [
+      { HOME: home, GOOGLE_APPLICATION_CREDENTIALS: '', CLOUDSDK_CONFIG: good } as Record<string, string>,
+      { HOME: good, GOOGLE_APPLICATION_CREDENTIALS: '', google_application_credentials: creds },
+    ]) {
+      const run = await runCli(
+        [
+          'reconcile',
+          '--config',
+          config,
+          '--date',
+          '2025-03-09',
+          '--out',
+          path.join(dir, 'out'),
+          '--log-format',
+          'text',
+        ],
+        undefined,
+        env,
+      );
+      expect([env, run.code]).toEqual([env, 2]);
+      expect(run.stderr).not.toContain('SECRET');
+    }
     // Unreadable: named, with its errno.
     const missing = await runCli(
       ['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out'), '--log-format', 'text'],
