@@ -111,7 +111,11 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
     status: 'WARN',
     // UNKNOWN holding Kafka's messages only (no proxy line, nothing landed): one side, never PASS.
     reason: (f) => {
-      const messages = num(f.row.kafka_records) ?? 0;
+      // The clusters' own counts: kafka_records is empty when one cluster's retention no longer held the day.
+      const messages = Object.values(f.row.regions ?? {}).reduce<number>(
+        (n, x) => n + (typeof x === 'number' ? x : 0),
+        0,
+      );
       return !notUnknown(f) &&
         f.accepted === 0 &&
         f.finalDistinct === 0 &&

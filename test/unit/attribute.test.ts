@@ -294,6 +294,17 @@ describe('no data is not a pass', () => {
       status: 'WARN',
       status_reason: '2 kafka messages, no proxy line',
     });
+    // A second cluster past its retention empties kafka_records: the first one's messages still speak.
+    const expired = usDay({ held: 10, lost: 0, landed: 10, kafka: 10 });
+    expired.kafka!.messages.set('UNKNOWN', new Map([['EUS2', 2]]));
+    expired.kafka!.expired = ['SCUS'];
+    expired.groups.push(facts('UNKNOWN', 2, { kafkaKnown: true, inKafka: true, unroutable: true }));
+    const [, unknownExpired] = attributeDay(expired, { ...usOnly, tiers: { gcs: true, kafka: ['EUS2', 'SCUS'] } }).rows;
+    expect(unknownExpired).toMatchObject({
+      kafka_records: null,
+      status: 'WARN',
+      status_reason: '2 kafka messages, no proxy line',
+    });
   });
 
   it('the UNKNOWN row with proxy records and nothing landed FAILs at parity 0, with its cause', () => {
