@@ -10,7 +10,7 @@ SELECT
   coalesce(p.ok_lines > 0, false) AS accepted,
   coalesce(p.lines > p.ok_lines, false) AS rejected,
   CASE WHEN p.ok_lines = 0 THEN CASE p.last_reject WHEN 413 THEN '413' WHEN 502 THEN '502' ELSE 'other' END END AS last_reject,
-  coalesce(p.unroutable, false) OR coalesce(g.unroutable, false) AS unroutable,
+  coalesce(p.unroutable, false) AS unroutable,
   list_contains(CAST($kafka_days AS DATE[]), coalesce(p.day, g.day)) AS kafka_known,
   false AS in_kafka,
   false AS cross_region,

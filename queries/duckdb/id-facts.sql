@@ -33,7 +33,8 @@ SELECT
   coalesce(f.accepted, false) AS accepted,
   coalesce(f.rejected, false) AS rejected,
   f.last_reject,
-  coalesce(f.unroutable, false) OR coalesce(g.unroutable, false) AS unroutable,
+  -- the published copies' headers (front); a landed copy's site field is no header a filter saw
+  coalesce(f.unroutable, false) AS unroutable,
   list_contains(CAST($kafka_days AS DATE[]), coalesce(f.day, g.day)) AS kafka_known,
   coalesce(f.in_kafka, false) AS in_kafka,
   coalesce(f.cross_region, false) AS cross_region,
@@ -51,7 +52,7 @@ SELECT
   coalesce(m.accepted, false) AS accepted,
   coalesce(m.rejected, false) AS rejected,
   m.last_reject,
-  coalesce(m.unroutable, false) OR coalesce(b.unroutable, false) AS unroutable,
+  coalesce(m.unroutable, false) AS unroutable,
   coalesce(m.kafka_known, list_contains(CAST($kafka_days AS DATE[]), b.day)) AS kafka_known,
   coalesce(m.in_kafka, false) AS in_kafka,
   coalesce(m.cross_region, false) AS cross_region,

@@ -84,6 +84,8 @@ export const PROXY: readonly ProxyLine[] = [
   // Logged under a site no filter keeps, published without the header (below): Kafka's copy is what the
   // sink filters saw, and the US filter kept it.
   { ts: at('10:13:00'), requestId: 'u-4', site: 'MX', status: 200 },
+  // No header anywhere it was published; landed with a site field no filter keeps: landed, not unroutable.
+  { ts: at('10:14:00'), requestId: 'u-5', site: null, status: 200 },
   // The day before: outside the window, counted nowhere.
   { ts: at('23:59:59', '2025-03-08'), requestId: 'x-0', site: 'US', status: 200 },
 ];
@@ -103,12 +105,14 @@ export const KAFKA: readonly KafkaLine[] = [
   { region: 'EUS2', ts: at('10:12:01'), requestId: 'u-3', site: '', inFlight: false },
   { region: 'SCUS', ts: at('10:12:02'), requestId: 'u-3', site: null, inFlight: false },
   { region: 'EUS2', ts: at('10:13:01'), requestId: 'u-4', site: null, inFlight: false },
+  { region: 'EUS2', ts: at('10:14:01'), requestId: 'u-5', site: null, inFlight: false },
 ];
 
 /** The final tier (BigQuery's landed table). */
 export const FINAL: readonly FinalLine[] = [
   { ts: at('10:00:05'), requestId: 'a-1', site: 'US' },
   { ts: at('10:03:05'), requestId: 'c-1', site: 'CA' },
+  { ts: at('10:14:05'), requestId: 'u-5', site: 'MX' },
 ];
 
 const none: IdFacts = idFacts({ inProxy: true, kafkaKnown: true });
@@ -141,6 +145,7 @@ export const FIXTURE_IDS: readonly { site: Site; requestId: string; facts: IdFac
   { site: 'UNKNOWN', requestId: 'u-2', facts: accepted },
   { site: 'UNKNOWN', requestId: 'u-3', facts: { ...accepted, inKafka: true, crossRegion: true } },
   { site: 'UNKNOWN', requestId: 'u-4', facts: { ...accepted, inKafka: true } },
+  { site: 'UNKNOWN', requestId: 'u-5', facts: { ...accepted, inKafka: true, inBigquery: true, inFinal: true } },
 ];
 
 /**
@@ -307,7 +312,8 @@ export function engineContract(name: string, makeEngine: MakeEngine, timeoutMs =
       const rows = await e.engine.streamedCounts('bigquery');
       const expected = new Map<string, { kind: string; n: number; distinct: number }>();
       for (const f of FINAL) {
-        const key = countKey({ day: DAY, site: f.site! });
+        // A site no filter keeps counts as UNKNOWN.
+        const key = countKey({ day: DAY, site: SITES.includes(f.site!) ? f.site! : 'UNKNOWN' });
         const c = expected.get(key) ?? { kind: 'record', n: 0, distinct: 0 };
         c.n++;
         c.distinct++;

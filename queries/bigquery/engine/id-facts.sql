@@ -39,11 +39,11 @@ SELECT
   LOGICAL_OR(rejected) AS rejected,
   MAX(last_reject) AS last_reject,
   -- Kafka's copies in every cluster named no site, where Kafka holds the id (what the sink filters saw), else
-  -- the proxy's accepted copies; or the table's rows (as the embedded engine's ids_kafka view and id-facts.sql)
+  -- the proxy's accepted copies (as the embedded engine's ids_kafka view and id-facts.sql); a landed row's
+  -- site field is no header a filter saw
   IF(SUM(kafka_regions) > 0,
      IFNULL(LOGICAL_AND(IF(kafka_regions = 1, unroutable, NULL)), FALSE),
-     IFNULL(LOGICAL_OR(IF(in_proxy, unroutable, NULL)), FALSE))
-    OR IFNULL(LOGICAL_OR(IF(in_bigquery, unroutable, NULL)), FALSE) AS unroutable,
+     IFNULL(LOGICAL_OR(IF(in_proxy, unroutable, NULL)), FALSE)) AS unroutable,
   day IN UNNEST(@kafka_days) AS kafka_known,
   SUM(kafka_regions) > 0 AS in_kafka,
   SUM(kafka_regions) > 1 AS cross_region,
