@@ -147,6 +147,33 @@ async function place(temp: string, file: string, text: string): Promise<boolean>
 }
 
 /**
+ * Removes the stale lease `found` from `file`, and only it, under a second, short-lived lock
+ * (`file.takeover`, made exclusively): of runs taking one stale lease over at once, only the lock's holder
+ * removes it, after reading it again, so no run removes the new lease another has just put in its place
+ * (a read-compare-remove without it did). A lock left by a run killed mid-takeover goes after 30 s.
+ */
+async function takeAway(file: string, found: string): Promise<void> {
+  const lock = `${file}.takeover`;
+  try {
+    await writeFile(lock, String(process.pid), { flag: 'wx' });
+  } catch (e) {
+    if (errnoOf(e) !== 'EEXIST') throw e;
+    const age = await stat(lock).then(
+      (st) => Date.now() - st.mtimeMs,
+      () => 0,
+    );
+    if (age > 30_000) await rm(lock, { force: true });
+    await sleep(50 + Math.random() * 100); // another run is taking it over: look again
+    return;
+  }
+  try {
+    if ((await readFile(file, 'utf8').catch(() => null)) === found) await rm(file, { force: true });
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+/**
  * This machine as a lease names it: its host name and its pid namespace, so that two containers sharing a
  * host name (host networking) but not their pids are two machines, whose pids mean nothing to each other.
  */
@@ -181,7 +208,7 @@ export async function acquireLocalLease(
   await writeFile(temp, text);
   try {
     for (let attempt = 0; ; attempt++) {
-      if (attempt > 3) throw taken(dir, flag, 'one that began at the same moment');
+      if (attempt > 10) throw taken(dir, flag, 'one that began at the same moment');
       if (await place(temp, file, text)) break;
       const found = await readFile(file, 'utf8').catch(() => null);
       const since = await stat(file).then(
@@ -200,9 +227,7 @@ export async function acquireLocalLease(
             ? 'held'
             : await meet(since, options, () => describeHolder(other, since));
       if (verdict === 'held') throw taken(dir, flag, describeHolder(other, since));
-      // Only the stale lease read above: a run that took it over meanwhile keeps its own.
-      if (verdict === 'stale' && (await readFile(file, 'utf8').catch(() => null)) === found)
-        await rm(file, { force: true });
+      if (verdict === 'stale') await takeAway(file, found);
     }
   } finally {
     await rm(temp, { force: true });

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { leaseHolder } from '../../src/storage/output-lease.js';
-import { CLI, parseCsv, reconcileRange, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { CLI, parseCsv, ROOT, reconcileRange, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 const rec = (rid: string, ts: string, status?: number) => ({
   timestamp: ts,
@@ -204,6 +204,48 @@ describe('one run at a time per --out', () => {
       'report-2025-03-09_2025-03-09.html',
       'windows-2025-03-09.csv',
     ]);
+  });
+});
+
+describe('runs taking over one stale lease at once', () => {
+  it('leave exactly one of them holding it', async () => {
+    const dir = await tempDir();
+    const lease = path.join(ROOT, 'dist/src/storage/output-lease.js');
+    // Each process tries at the same instant, holds what it got for a moment, and says whether it held it.
+    const racer = [
+      `import { acquireLocalLease, leaseHolder } from ${JSON.stringify(lease)};`,
+      `const at = ${Date.now() + 1500}; while (Date.now() < at) {}`,
+      `try { const l = await acquireLocalLease(process.argv[1], leaseHolder('r', 'x'), '--out');`,
+      `  await new Promise((r) => setTimeout(r, 400)); await l.confirm(); console.log('held'); await l.release(); }`,
+      `catch (e) { console.log(String(e.message).includes('taken over') ? 'lost' : 'refused'); }`,
+    ].join('\n');
+    for (let trial = 0; trial < 3; trial++) {
+      const out = path.join(dir, `t${trial}`);
+      await mkdir(out);
+      const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+      await writeFile(
+        path.join(out, '.parity-run.lock'),
+        JSON.stringify({ ...leaseHolder('daily', 'x'), pid: Number(gone) }),
+      );
+      const said = await Promise.all(
+        Array.from(
+          { length: 6 },
+          () =>
+            new Promise<string>((resolve) => {
+              const child = spawn(process.execPath, ['--input-type=module', '-e', racer, out]);
+              let text = '';
+              child.stdout.on('data', (c: Buffer) => (text += c.toString()));
+              child.on('close', () => resolve(text.trim()));
+            }),
+        ),
+      );
+      // One holds it to the end; none believed it held a lease another took ("lost").
+      expect([trial, said.filter((s) => s === 'held').length, said.filter((s) => s === 'lost').length]).toEqual([
+        trial,
+        1,
+        0,
+      ]);
+    }
   });
 });
 
