@@ -241,7 +241,8 @@ export const PARITY_COLUMNS = [
   ['missing', 'accepted ids the final tier lacks (the rows of missing-DATE.csv)'],
   [
     'unknown_site',
-    'missing ids whose every published copy named no configured site: dropped by every sink filter (see below)',
+    'missing ids whose every published copy (in Kafka where it holds the id, else each accepted proxy line) ' +
+      'named no configured site: dropped by every sink filter',
   ],
   ['missing_unexplained', 'missing ids no cause explains'],
   ['landed_not_accepted', 'final-tier ids the proxy did not accept that day'],
