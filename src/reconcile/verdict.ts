@@ -42,8 +42,8 @@ const notUnknown = (f: VerdictFacts): boolean => f.row.site !== UNKNOWN_SITE;
  * NO_DATA (UNKNOWN exists only because records do), an empty tier under proxy records (accepted
  * or not: a day of only rejections is an outage too) is NO_DATA for a configured site, and under
  * accepted ids parity 0 (FAIL) for UNKNOWN, whose losses have a cause of their own; landed ids
- * with none accepted WARN, and so do UNKNOWN's proxy lines none of them accepted with nothing landed, and
- * UNKNOWN's Kafka messages with no proxy line and nothing landed.
+ * with none accepted WARN, and so do UNKNOWN's proxy lines none of them accepted with nothing landed,
+ * UNKNOWN's Kafka messages with no proxy line and nothing landed, and UNKNOWN's malformed lines alone.
  */
 const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => string | null }[] = [
   {
@@ -123,6 +123,20 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
         messages > 0
         ? `${messages} kafka messages, no proxy line`
         : null;
+    },
+  },
+  {
+    status: 'WARN',
+    // UNKNOWN holding only malformed lines (no record any tier could count): a row of one kind only, never
+    // PASS, as Kafka's malformed messages already make the rule above speak.
+    reason: (f) => {
+      if (notUnknown(f) || f.accepted > 0 || f.finalDistinct > 0 || (num(f.row.proxy_requests) ?? 0) > 0) return null;
+      if (Object.values(f.row.regions ?? {}).some((x) => typeof x === 'number' && x > 0)) return null;
+      const malformed = (['proxy_malformed', 'gcs_malformed', 'bq_malformed'] as const).reduce(
+        (n, c) => n + (num(f.row[c]) ?? 0),
+        0,
+      );
+      return malformed > 0 ? `${malformed} malformed lines, no record` : null;
     },
   },
   {

@@ -307,6 +307,13 @@ describe('no data is not a pass', () => {
     });
   });
 
+  it('the UNKNOWN row holding only malformed lines is WARN, never PASS', () => {
+    const input = usDay({ held: 10, lost: 0, landed: 10 });
+    input.gcsIssues.set('UNKNOWN', { malformed: 2, outOfWindow: 0 });
+    const unknown = attributeDay(input, usOnly).rows.find((r) => r.site === 'UNKNOWN');
+    expect(unknown).toMatchObject({ gcs_malformed: 2, status: 'WARN', status_reason: '2 malformed lines, no record' });
+  });
+
   it('the UNKNOWN row with proxy records and nothing landed FAILs at parity 0, with its cause', () => {
     const input = usDay({ held: 10, lost: 0 });
     input.proxy.set('UNKNOWN', { lines: 5, accepted: 5, rejected413: 0, rejected502: 0 });
