@@ -17,7 +17,13 @@ import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
 import { removeStaleTemporaries, requireWritableFolder } from '../src/report/writer.js';
 import { zonesOf } from '../src/site-zones.js';
-import { acquireLocalLease, type LeaseHolder, leaseHolder, type OutputLease } from '../src/storage/output-lease.js';
+import {
+  acquireGcsLease,
+  acquireLocalLease,
+  type LeaseHolder,
+  leaseHolder,
+  type OutputLease,
+} from '../src/storage/output-lease.js';
 import { type OpenTiers, openTiers } from '../src/tiers/open-tiers.js';
 
 /**
@@ -77,10 +83,12 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
       `--local-out "${opts.localOut}" is not used: the reports go to --out "${opts.out}" (--local-out is for --out gs://…)`,
     );
   const now = new Date();
+  // One holder for the run's leases: the local folder's and, with --out gs://, the prefix's.
+  const holder = leaseHolder(req.command, now.toISOString());
   const leases: OutputLease[] = [];
   try {
-    leases.push(await prepareOutput(opts, config, log, leaseHolder(req.command, now.toISOString()), signal));
-    return await runLeased(req, config, log, json, now, leases, signal, warnings);
+    leases.push(await prepareOutput(opts, config, log, holder, signal));
+    return await runLeased(req, config, log, json, now, { holder, leases }, signal, warnings);
   } finally {
     for (const lease of leases.reverse()) await lease.release();
   }
@@ -93,10 +101,11 @@ async function runLeased(
   log: Logger,
   json: boolean,
   now: Date,
-  leases: OutputLease[],
+  lease: { holder: LeaseHolder; leases: OutputLease[] },
   signal: AbortSignal,
   warnings: { to: Logger },
 ): Promise<number> {
+  const { leases } = lease;
   const opts = req.options;
   // Beside JSON logs (a log collector) stdout stays empty unless a script asks for a format.
   const format = opts.format ?? (json ? null : 'table');
@@ -107,7 +116,8 @@ async function runLeased(
     configHash: configHashOf(config),
     command: req.command,
   };
-  requireQuarterHours(await daysOf(req, config, now), config);
+  const days = await daysOf(req, config, now);
+  requireQuarterHours(days, config);
   // daily's days are known once its earlier reports are read (runDaily's onPlan says them).
   const totalDays = req.command === 'daily' ? config.jobs.lateDays + 1 : req.days.length;
   const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays) : null;
@@ -115,13 +125,7 @@ async function runLeased(
   // Google's from Application Default Credentials, whose key file is checked first (its text is a secret).
   if (usesGoogle(config, opts.out)) await checkCredentialsFile(process.env);
   const tiers = await openTiers(config, process.env);
-  const earlier = {
-    days: () => daysOf(req, config, now),
-    log,
-    leases,
-    holder: leaseHolder(req.command, now.toISOString()),
-  };
-  const { outDir, publish } = await outputOf(opts, tiers, signal, earlier).catch(async (e: unknown) => {
+  const { outDir, publish } = await outputOf(opts, tiers, signal, { days, log, ...lease }).catch(async (e: unknown) => {
     await tiers.close();
     throw e;
   });
@@ -290,7 +294,7 @@ async function outputOf(
   opts: JobOptions,
   tiers: OpenTiers,
   signal: AbortSignal,
-  history: { days: () => Promise<DayKey[]>; log: Logger; leases: OutputLease[]; holder: LeaseHolder },
+  history: { days: readonly DayKey[]; log: Logger; leases: OutputLease[]; holder: LeaseHolder },
 ): Promise<{ outDir: string; publish?: Publish }> {
   if (!opts.out.startsWith('gs://')) return { outDir: opts.out };
   const { deleteGcsObject, parseGsUrl, writeGcsObject } = await import('../src/storage/gcs-store.js');
@@ -298,7 +302,6 @@ async function outputOf(
   if (!target) throw new UsageError('--out', `"${opts.out}" is not gs://bucket/prefix/`);
   const prefix = target.name === '' || target.name.endsWith('/') ? target.name : `${target.name}/`;
   const storage = await tiers.gcs.storage();
-  const { acquireGcsLease } = await import('../src/storage/output-lease.js');
   const onWait = (m: string) => history.log.warn(`--out: ${m}`);
   history.leases.push(await acquireGcsLease(storage, target.bucket, prefix, history.holder, { onWait, signal }));
   const { syncEarlierReports } = await import('./sync-reports.js');
@@ -307,7 +310,7 @@ async function outputOf(
     bucket: target.bucket,
     prefix,
     localDir: opts.localOut,
-    days: await history.days(),
+    days: history.days,
     log: history.log,
     signal,
   });

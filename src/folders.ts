@@ -31,6 +31,14 @@ async function assertFolder(dir: string): Promise<void> {
   if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
 }
 
+/**
+ * Whether link(2) failed because the file system (or a crossing between two) has no hard links: a FUSE
+ * mount of a bucket, vfat, some SMB shares, two mounts. The caller then copies or creates instead.
+ */
+export function noHardLinks(e: unknown): boolean {
+  return ['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK', 'ENOSYS'].includes(errnoOf(e) ?? '');
+}
+
 /** An error's errno code (ENOENT, EEXIST, …), or undefined. */
 export function errnoOf(e: unknown): string | undefined {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

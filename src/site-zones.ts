@@ -44,17 +44,6 @@ export function daySpan(day: DayKey, zoning: SiteZoning): DayWindow {
 }
 
 /**
- * Consecutive days' spans cut so that no instant is in two: day i reads from its earliest start to
- * the next day's earliest start, the last day to its latest end. A stream read a day at a time
- * (Kafka) reads each message once this way, and every site's day is covered. With one zone these
- * are the days' windows. `days` must be consecutive.
- */
-export function readWindowsOf(days: readonly DayKey[], zoning: SiteZoning): DayWindow[] {
-  const spans = days.map((d) => daySpan(d, zoning));
-  return spans.map((s, i) => ({ day: s.day, startMs: s.startMs, endMs: spans[i + 1]?.startMs ?? s.endMs }));
-}
-
-/**
  * The Kafka reads of consecutive `days`: each day from its earliest start to the next day's earliest start
  * (its `own` share, whose offsets are its fast-path count, the same whatever days the batch holds), and
  * after the last day, the rest of its span to its latest end (`own` false: read for its messages, which

@@ -12,6 +12,7 @@ import {
   DEFAULT_LANDED_NOT_ACCEPTED_PCT,
   DEFAULT_VOLUME_DROP_PCT,
   formatParity,
+  clusterMessages,
   gradeRow,
   num,
   type VerdictFacts,
@@ -378,9 +379,7 @@ export function identityViolations(row: ParityRow): string[] {
     [
       'kafka_records = the sum of the kafka_<region> columns',
       [v('kafka_records')],
-      ([a]) =>
-        row.regions === undefined ||
-        a === Object.values(row.regions).reduce<number>((n, x) => n + (typeof x === 'number' ? x : 0), 0),
+      ([a]) => row.regions === undefined || a === clusterMessages(row),
     ],
   ];
   return checks

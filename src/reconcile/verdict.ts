@@ -36,6 +36,14 @@ function tierCounts(f: VerdictFacts): [string, number][] {
 const notUnknown = (f: VerdictFacts): boolean => f.row.site !== UNKNOWN_SITE;
 
 /**
+ * A row's Kafka messages by its clusters' own counts (kafka_records is empty when one cluster's retention no
+ * longer held the day: an EXPIRED cluster counts 0 here). Pure.
+ */
+export function clusterMessages(row: Pick<ParityRow, 'regions'>): number {
+  return Object.values(row.regions ?? {}).reduce<number>((n, x) => n + (typeof x === 'number' ? x : 0), 0);
+}
+
+/**
  * How a row is graded, worst first: the row's status is the first rule that speaks; its
  * status_reason is every rule that speaks, that one first. ERROR (a tier unread) is decided
  * before these. A site with data on one side only never reaches PASS: no proxy records is
@@ -109,29 +117,13 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
   },
   {
     status: 'WARN',
-    // UNKNOWN holding Kafka's messages only (no proxy line, nothing landed): one side, never PASS.
+    // UNKNOWN with no proxy line and nothing landed, holding only Kafka's messages or only malformed lines:
+    // one side, or one kind, only, never PASS.
     reason: (f) => {
-      // The clusters' own counts: kafka_records is empty when one cluster's retention no longer held the day.
-      const messages = Object.values(f.row.regions ?? {}).reduce<number>(
-        (n, x) => n + (typeof x === 'number' ? x : 0),
-        0,
-      );
-      return !notUnknown(f) &&
-        f.accepted === 0 &&
-        f.finalDistinct === 0 &&
-        num(f.row.proxy_requests) === 0 &&
-        messages > 0
-        ? `${messages} kafka messages, no proxy line`
-        : null;
-    },
-  },
-  {
-    status: 'WARN',
-    // UNKNOWN holding only malformed lines (no record any tier could count): a row of one kind only, never
-    // PASS, as Kafka's malformed messages already make the rule above speak.
-    reason: (f) => {
-      if (notUnknown(f) || f.accepted > 0 || f.finalDistinct > 0 || (num(f.row.proxy_requests) ?? 0) > 0) return null;
-      if (Object.values(f.row.regions ?? {}).some((x) => typeof x === 'number' && x > 0)) return null;
+      const lines = num(f.row.proxy_requests);
+      if (notUnknown(f) || f.accepted > 0 || f.finalDistinct > 0 || (lines ?? 0) > 0) return null;
+      const messages = clusterMessages(f.row);
+      if (messages > 0) return lines === 0 ? `${messages} kafka messages, no proxy line` : null;
       const malformed = (['proxy_malformed', 'gcs_malformed', 'bq_malformed'] as const).reduce(
         (n, c) => n + (num(f.row[c]) ?? 0),
         0,

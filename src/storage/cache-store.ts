@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ensureDir } from '../folders.js';
+import { ensureDir, noHardLinks } from '../folders.js';
 
 /**
  * Where the per-object cache keeps its entry files (src/engine/object-cache.ts): a local folder the cron
@@ -43,9 +43,8 @@ export class LocalCacheStore implements CacheStore {
       await link(file, linked);
       return linked;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return undefined;
-      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (!noHardLinks(e)) throw e;
     }
     try {
       await copyFile(file, linked);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, OutputError, TierError, UsageError } from '../errors.js';
-import { errnoOf, ownerGone, processGone } from '../folders.js';
+import { errnoOf, noHardLinks, processGone } from '../folders.js';
 import { describeFailure, retrying, retryPolicy } from './gcs-failures.js';
 
 /** The lease's file (in the local folder) and object (under the gs:// prefix). */
@@ -52,15 +52,19 @@ const STALE_MS = 2 * 60_000;
 const RENEW_MS = 30_000;
 
 /**
- * How a lease found in place is met, by how long ago it was renewed: taken over when stale; waited for
- * when a renewal is overdue (its run is likely gone: a pod killed on another machine, whose pid cannot be
- * checked from here, so a Job's retry waits it out instead of failing); else refused.
+ * How a lease found in place, last renewed at `renewedAt`, is met. This machine's: its pid tells at once
+ * whether its run is gone. Another's: taken over when stale; waited for when a renewal is overdue (its run
+ * is likely gone: a pod killed on another machine, so a Job's retry waits it out instead of failing); else
+ * refused.
  */
 async function meet(
+  other: Partial<LeaseHolder> | null,
+  holder: LeaseHolder,
   renewedAt: number,
   options: LeaseOptions,
-  describe: () => string,
 ): Promise<'stale' | 'held' | 'again'> {
+  if (sameMachine(other, holder)) return processGone(other!.pid!, renewedAt) ? 'stale' : 'held';
+  const describe = () => describeHolder(other, renewedAt);
   const staleMs = options.staleMs ?? STALE_MS;
   const age = Date.now() - renewedAt;
   if (age > staleMs) return 'stale';
@@ -133,9 +137,8 @@ async function place(temp: string, file: string, text: string): Promise<boolean>
     await link(temp, file);
     return true;
   } catch (e) {
-    const code = errnoOf(e);
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EMLINK' && code !== 'ENOSYS') throw e;
+    if (errnoOf(e) === 'EEXIST') return false;
+    if (!noHardLinks(e)) throw e;
   }
   try {
     await writeFile(file, text, { flag: 'wx' });
@@ -218,14 +221,7 @@ export async function acquireLocalLease(
       // Released between our attempt and the read: try again.
       if (found === null || since === null) continue;
       const other = parseHolder(found);
-      // On this host a lease's pid tells at once whether its run is gone; elsewhere only its renewals do.
-      const here = sameMachine(other, holder);
-      const verdict =
-        here && (await ownerGone(other!.pid!, file))
-          ? 'stale'
-          : here
-            ? 'held'
-            : await meet(since, options, () => describeHolder(other, since));
+      const verdict = await meet(other, holder, since, options);
       if (verdict === 'held') throw taken(dir, flag, describeHolder(other, since));
       if (verdict === 'stale') await takeAway(file, found);
     }
@@ -326,14 +322,9 @@ export async function acquireGcsLease(
     }
     // Its renewal dated by the bucket, against this machine's clock (staleMs dwarfs any skew). A stale one
     // is taken over only at the generation read: of two runs taking it over, one wins.
-    const holderFound = parseHolder(found.text);
-    const other = () => describeHolder(holderFound, found.updated);
-    const verdict = sameMachine(holderFound, holder)
-      ? processGone(holderFound!.pid!, found.updated)
-        ? 'stale'
-        : 'held'
-      : await meet(found.updated, options, other);
-    if (verdict === 'held') throw taken(where, '--out', other());
+    const other = parseHolder(found.text);
+    const verdict = await meet(other, holder, found.updated, options);
+    if (verdict === 'held') throw taken(where, '--out', describeHolder(other, found.updated));
     if (verdict === 'stale') generation = await write(found.generation);
   }
   let held: number = generation;
