@@ -6,6 +6,7 @@ import { explainBadDay } from './dates.js';
 import type { DayKey } from './domain.js';
 import { AbortedError, ConfigError, OutputError, ResourceError, TierError, UsageError } from './errors.js';
 import { EXIT } from './exit.js';
+import { forceExit } from './forced-exit.js';
 import { oneLine } from './log/logger.js';
 
 /** What every job command (reconcile, daily, backfill) shares. */
@@ -133,12 +134,24 @@ export async function main(argv: string[], runRequest: RunRequest): Promise<numb
   // Every staged object listens for the abort while it is read: many at once is expected.
   setMaxListeners(0, controller.signal);
   let stoppedBy: NodeJS.Signals | null = null;
+  // The first signal stops the run cleanly: in-flight reads abort, nothing partial is committed, the lease
+  // is let go. A second one (an impatient Ctrl-C, a pod's SIGTERM then the kubelet's second) ends the
+  // process at once, as a terminal user expects, after the synchronous steps that keep the next run from
+  // waiting (the local lease removed); the temporary files left are swept by the next run.
   const onSignal = (sig: NodeJS.Signals) => {
+    if (stoppedBy) {
+      const code = sig === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+      forceExit(() => {
+        fail(code, '', `${sig} again: stopped at once, without the clean stop; nothing partial was committed`);
+        process.exit(code);
+      });
+      return;
+    }
     stoppedBy = sig;
     controller.abort();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   // A reader that goes away (`| head`, a closed terminal, a log shipper that died) must not end the run,
   // nor set its exit status: unhandled, the EPIPE crashed it with exit 1 (FAIL's), before its reports or
   // after them but before the alert. What was left to print is dropped; the files, history and alert stand.

@@ -19,6 +19,7 @@ import {
   type RunMetadata,
   worstStatus,
 } from './manifest.js';
+import { holdingForcedExit } from '../forced-exit.js';
 import { commitAll, discardAll, type PreparedFile, prepareFile, type WriteResult } from './writer.js';
 
 /** One missing id as the missing list renders it. */
@@ -148,18 +149,21 @@ export async function writeDayReports(
   // The manifest, prepared last, vouches for the day's files: the lists the day no longer has go before it
   // is in place, so a kill in between leaves the old manifest, which no longer matches, rather than the new
   // one beside an old list.
+  // A second Ctrl-C waits for these renames (milliseconds) to end rather than leave a day half-committed.
   const manifest = r.run ? prepared.slice(-1) : [];
   const rest = r.run ? prepared.slice(0, -1) : prepared;
-  try {
-    await commitAll(rest, signal);
-    if (!r.listComplete) await rm(files.missing, { force: true });
-    if (!windowsFile) await rm(files.windows, { force: true });
-    if (!mismatchFile) await rm(files.mismatch, { force: true });
-  } catch (e) {
-    await discardAll(manifest);
-    throw e;
-  }
-  await commitAll(manifest);
+  await holdingForcedExit(async () => {
+    try {
+      await commitAll(rest, signal);
+      if (!r.listComplete) await rm(files.missing, { force: true });
+      if (!windowsFile) await rm(files.windows, { force: true });
+      if (!mismatchFile) await rm(files.mismatch, { force: true });
+    } catch (e) {
+      await discardAll(manifest);
+      throw e;
+    }
+    await commitAll(manifest);
+  });
   const { parity: parityFile } = files;
   return { day: r.day, rows: r.rows, parityFile, missingFile, windowsFile, mismatchFile, worstWindow, change };
 }

@@ -1,6 +1,6 @@
 // One run at a time per output: a lease on the reports folder and on a gs:// --out prefix.
 import { randomBytes } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { link, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import type { Storage } from '@google-cloud/storage';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, OutputError, TierError, UsageError } from '../errors.js';
 import { errnoOf, noHardLinks, processGone } from '../folders.js';
+import { onForcedExit } from '../forced-exit.js';
 import { describeFailure, retrying, retryPolicy } from './gcs-failures.js';
 
 /** The lease's file (in the local folder) and object (under the gs:// prefix). */
@@ -234,6 +235,11 @@ export async function acquireLocalLease(
   }, options.renewMs ?? RENEW_MS);
   timer.unref();
   const ours = async () => (await readFile(file, 'utf8').catch(() => null)) === text;
+  // Ended at once (a second Ctrl-C), the run still lets go of the folder: the next run, here or on another
+  // machine sharing the folder, need not wait the lease out.
+  const forget = onForcedExit(() => {
+    if (readFileSync(file, 'utf8') === text) rmSync(file, { force: true });
+  });
   return {
     async confirm() {
       if (!(await ours())) throw lost(dir, flag);
@@ -242,6 +248,7 @@ export async function acquireLocalLease(
     },
     async release() {
       clearInterval(timer);
+      forget();
       if (await ours()) await rm(file, { force: true }).catch(() => undefined);
     },
   };

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -602,5 +603,54 @@ describe('stopping', () => {
     expect(stderr).toContain('no partial report was written');
     const left = await readdir(out).catch(() => [] as string[]);
     expect(left.filter((f) => f.endsWith('.tmp') || f.startsWith('parity-') || f.startsWith('missing-'))).toEqual([]);
+  }, 120_000);
+
+  it('a second Ctrl-C ends the run at once, and still lets go of the output folder', async () => {
+    const dir = await tempDir();
+    const ids = Array.from({ length: 300_000 }, (_, i) => i);
+    for (const part of [0, 1]) {
+      await writeNdjson(
+        path.join(dir, `proxy/dt=2025-03-09/p${part}.jsonl.gz`),
+        ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z', 200)),
+      );
+      await writeNdjson(
+        path.join(dir, `landed/dt=2025-03-09/p${part}.jsonl.gz`),
+        ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z')),
+      );
+    }
+    const out = path.join(dir, 'out');
+    const config = await writeConfig(dir);
+    const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--log-format', 'json'];
+    const child = spawn(process.execPath, [CLI, ...args]);
+    let stderr = '';
+    let sent = 0;
+    let lease = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (sent === 0 && stderr.includes('counting')) {
+        lease = existsSync(path.join(out, '.parity-run.lock'));
+        sent = 1;
+        child.kill('SIGINT');
+        // The impatient second press, while the first stops the run (apart: signals of one kind sent at
+        // once may arrive as one).
+        setTimeout(() => {
+          child.kill('SIGINT');
+          sent = 2;
+        }, 5);
+      }
+    });
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(sent).toBe(2);
+    expect(lease).toBe(true); // the run held the folder when it was stopped
+    expect(code).toBe(130);
+    expect(stderr).toContain('SIGINT again: stopped at once');
+    const left = await readdir(out).catch(() => [] as string[]);
+    // No lease left to wait out, and no report of the day.
+    expect(left.filter((f) => f.startsWith('.parity-run.lock') || /^(parity|missing|manifest)-/.test(f))).toEqual([]);
+    // The next run is not held back: it takes the folder and writes the day.
+    const next = await runCli(args);
+    expect(next.stderr).not.toContain('EBUSY');
+    expect(next.code).toBe(1); // the verdict's: CA and MX have no data that day (NO_DATA), not 5 for a held folder
+    expect(await readdir(out)).toContain('parity-2025-03-09.csv');
   }, 120_000);
 });
