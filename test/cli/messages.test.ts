@@ -68,3 +68,39 @@ describe('messages about days', () => {
     ]);
   });
 });
+
+describe('messages from libraries', () => {
+  it("a library's process warning is one of the job's JSON log lines, never Node's text among them", async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'proxy/dt=2025-03-09'), { recursive: true });
+    await mkdir(path.join(dir, 'landed/dt=2025-03-09'), { recursive: true });
+    // Emits a warning as a library would (google-auth's MetadataLookupWarning), once the job has put its
+    // own printer in place of Node's: right after it removes the 'warning' listeners.
+    const preload = path.join(dir, 'warn.cjs');
+    await writeFile(
+      preload,
+      `const remove = process.removeAllListeners.bind(process);
+process.removeAllListeners = (name) => {
+  const r = remove(name);
+  if (name === 'warning') setImmediate(() => process.emitWarning('received unexpected error = "x\\ny"', 'MetadataLookupWarning'));
+  return r;
+};
+`,
+    );
+    const config = await writeConfig(dir, { sites: ['US'] });
+    const out = path.join(dir, 'out');
+    const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--log-format', 'json'];
+    const run = await runCli(args, undefined, { NODE_OPTIONS: `--require ${preload}` });
+    expect(run.code).toBe(1); // the verdict's (NO_DATA): the warning changes nothing
+    const lines = run.stderr.trim().split('\n');
+    // Every line of stderr is a JSON log line; the warning is one of them, on one line, as a WARNING.
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed.filter((l) => l.warning === 'MetadataLookupWarning')).toEqual([
+      expect.objectContaining({
+        severity: 'WARNING',
+        message: 'MetadataLookupWarning: received unexpected error = "x\\x0ay"', // its newline escaped
+      }),
+    ]);
+    expect(run.stderr).not.toContain('(node:');
+  });
+});
