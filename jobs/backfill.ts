@@ -54,7 +54,7 @@ export async function currentManifest(
  * its whole range, not only the days it redid (a run stopped before its end sent no alert for the days it
  * finished). A report that cannot be read back is left out of them, with a warning.
  */
-async function readEarlierDays(
+export async function readEarlierDays(
   outDir: string,
   manifests: DayManifest[],
   config: Config,

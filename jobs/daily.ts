@@ -6,6 +6,7 @@ import type { DayKey } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
 import { readManifest } from '../src/report/day-writer.js';
 import { type SiteZoning, zonesOf } from '../src/site-zones.js';
+import { readEarlierDays } from './backfill.js';
 import { type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
 
 export interface DailyResult extends ReconcileResult {
@@ -98,7 +99,31 @@ export async function runDaily(
   const result = await runReconcile({ ...opts, days });
   // Each restated day's log line (a WARNING) said so as it was written, so a run stopped later has said it too.
   const restated = result.days.filter((d) => d.day !== yesterday && d.change === 'restated').map((d) => d.day);
-  return { ...result, yesterday, restated };
+  const between = await daysBetween(opts, reach.slice(0, span), caught);
+  return { ...result, yesterday, restated, ...(between.length > 0 ? { between } : {}) };
+}
+
+/**
+ * The days of the span after the first caught-up one that the run did not redo, read back from their
+ * reports: the run's HTML report (report-FIRST_LAST.html) then holds every day from the first it caught up
+ * to yesterday, not a gapped set under a range's name. A day without a report is left out.
+ */
+async function daysBetween(
+  opts: Pick<ReconcileRequest, 'outDir' | 'config' | 'log'>,
+  span: readonly DayKey[],
+  caught: readonly CatchUp[],
+): Promise<NonNullable<ReconcileResult['between']>> {
+  if (caught.length === 0) return [];
+  const redone = new Set(caught.map((c) => c.day));
+  const manifests = [];
+  for (const day of span.slice(span.indexOf(caught[0]!.day)).filter((d) => !redone.has(d))) {
+    const m = await readManifest(path.join(opts.outDir, `manifest-${day}.json`));
+    if (m?.day === day) manifests.push(m);
+  }
+  return (await readEarlierDays(opts.outDir, manifests, opts.config, opts.log)).map(({ day, rows }) => ({
+    day,
+    rows,
+  }));
 }
 
 function logCatchUp(log: Logger | undefined, caught: readonly CatchUp[], span: number): void {

@@ -166,8 +166,9 @@ export function terminalWidth(): number | undefined {
 }
 
 /**
- * One self-contained HTML report for the run's days, beside the CSVs: report-FIRST_LAST.html. A
- * resumed backfill's covers its whole range: the days it skipped are read back from their reports.
+ * One self-contained HTML report for the run's days, beside the CSVs: report-FIRST_LAST.html, every day
+ * from FIRST to LAST. A resumed backfill's covers its whole range: the days it skipped are read back from
+ * their reports; so are a catching-up daily's days between those it caught up and its re-check window.
  * Every day's loss windows are read back from its windows-DAY.csv in `outDir` (this run's days and
  * skipped ones alike) for the report's strips.
  */
@@ -179,7 +180,9 @@ export async function writeHtmlReport(
   signal?: AbortSignal,
   log?: Logger,
 ): Promise<string | null> {
-  const days = reportedDays(result).map((d) => ({ day: d.day, rows: d.rows }));
+  const days = [...reportedDays(result), ...(result.between ?? [])]
+    .map((d) => ({ day: d.day, rows: d.rows }))
+    .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
   if (days.length === 0) return null;
   const file = path.join(outDir, `report-${days[0]!.day}_${days.at(-1)!.day}.html`);
   const withWindows = [];

@@ -351,4 +351,10 @@ export interface ReconcileResult {
    * history rows cover them too, as its exit status does.
    */
   earlier?: { day: DayKey; rows: ParityRow[]; asOf: string; worstWindow: WorstWindow | null }[];
+  /**
+   * Days inside the run's span that it neither redid nor counts, read back from their reports for its HTML
+   * report only, so that the span its name gives holds every day: a daily run's days between the earlier
+   * days it caught up and its re-check window.
+   */
+  between?: { day: DayKey; rows: ParityRow[] }[];
 }

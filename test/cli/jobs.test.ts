@@ -124,6 +124,10 @@ describe('daily catches up', () => {
       '2025-03-08',
       '2025-03-09',
     ]);
+    // The run's HTML report holds every day its name spans: the 7th, not redone, read back from its report.
+    const html = await readFile(path.join(out, 'report-2025-03-05_2025-03-09.html'), 'utf8');
+    const shown = [...html.matchAll(/<h3 id="day-([0-9-]+)">/g)].map((m) => m[1]);
+    expect(shown).toEqual(['2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08', '2025-03-09']);
     // Nothing left to catch up the next morning: the span is reported whole.
     const next = await daily();
     expect(next.code).toBe(0);
