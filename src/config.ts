@@ -6,7 +6,7 @@ import { ConfigError } from './errors.js';
 import { isDated, type ParsedLocation } from './locations.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from './limits.js';
 import { configErrorOf } from './config/issues.js';
-import { checkComparePaths } from './config/compare-paths.js';
+import { checkComparePaths, checkFieldCases } from './config/compare-paths.js';
 import {
   type BigqueryTierConfig,
   type FileTierConfig,
@@ -137,6 +137,8 @@ export function parseConfig(input: unknown, baseDir: string): Config {
   });
   const { gcs, bigquery, kafka } = raw.tiers;
   checkComparePaths(raw.compare, gcs?.fields);
+  checkFieldCases(raw.tiers.proxy.fields, 'tiers.proxy.fields');
+  checkFieldCases(gcs?.fields, 'tiers.gcs.fields', raw.compare);
   const proxy = raw.tiers.proxy;
   const proxyBigqueryConfig: ProxyBigqueryConfig | undefined = proxy.bigquery
     ? {

@@ -33,6 +33,38 @@ describe('config: compare', () => {
     expect(e.message).toMatch(message);
   });
 
+  it.each([
+    [{ compare: ['Region'] }, 'compare[0]', '"Region" and "region" in tiers.gcs.fields.region'],
+    [{ compare: ['A', 'a'] }, 'compare[1]', '"a" and "A" in compare[0]'],
+    [{ compare: ['Body.amount', 'body.note'] }, 'compare[1]', '"body" and "Body" in compare[0]'],
+    [{ compare: ['body.Note', 'body.note'] }, 'compare[1]', '"note" and "Note" in compare[0]'],
+    [{ gcsFields: { region: 'Timestamp' } }, 'tiers.gcs.fields.region', '"Timestamp" and "timestamp"'],
+    [{ proxyFields: { site: 'Request_Id' } }, 'tiers.proxy.fields.site', '"Request_Id" and "request_id"'],
+  ])('refuses names that differ only in case (%j), which the engine cannot read apart, naming %s', (c, key, text) => {
+    const doc = {
+      ...base,
+      ...('compare' in c ? { compare: c.compare } : {}),
+      tiers: {
+        ...base.tiers,
+        ...('gcsFields' in c ? { gcs: { ...base.tiers.gcs, fields: c.gcsFields } } : {}),
+        ...('proxyFields' in c ? { proxy: { ...base.tiers.proxy, fields: c.proxyFields } } : {}),
+      },
+    };
+    const e = errorOf(doc);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.path).toBe(key);
+    expect(e.message).toContain(text);
+    expect(e.message).toContain('differ only in case');
+  });
+
+  it('takes names that share a parent exactly (body.amount and body.note) and the same name twice across tiers', () => {
+    expect(parseConfig({ ...base, compare: ['body.amount', 'body.note', 'region'] }, '/base').compare).toEqual([
+      'body.amount',
+      'body.note',
+      'region',
+    ]);
+  });
+
   it('refuses, before anything is read, a compared field inside a landed record field or around one', () => {
     const gcs = (fields: Record<string, string>) => ({
       ...base,
