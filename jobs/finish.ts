@@ -6,7 +6,7 @@ import type { DayKey, DaySummary, LossWindow, ParityRow, ReconcileResult } from 
 import { AbortedError, OutputError, throwIfAborted } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import { historyRows, historyTypes } from '../src/report/history.js';
-import { renderHtmlReport } from '../src/report/html/report.js';
+import { htmlReportChunks } from '../src/report/html/report.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { renderSummaryCsv, renderSummaryJson, renderSummaryTable } from '../src/report/summary.js';
 import { parseWindowsCsv } from '../src/report/windows-reader.js';
@@ -187,33 +187,40 @@ export async function writeHtmlReport(
   const file = path.join(outDir, `report-${days[0]!.day}_${days.at(-1)!.day}.html`);
   const withWindows = [];
   for (const d of days)
-    withWindows.push({ ...d, windows: await readDayWindows(outDir, d.day, config.reports.csvFormulaGuard, log) });
-  const html = renderHtmlReport({
+    withWindows.push({ ...d, ...(await readDayWindows(outDir, d.day, config.reports.csvFormulaGuard, log)) });
+  // The sites the run reported (a --sites run's only): a configured site with no row is not an ERROR.
+  const reported = new Set(days.flatMap((d) => d.rows.map((r) => String(r.site))));
+  const html = htmlReportChunks({
     title: `Audit parity — ${title}`,
     days: withWindows,
-    sites: config.sites,
+    sites: config.sites.filter((s) => reported.has(s)),
+    tiers: { kafka: !!config.tiers.kafka, gcs: !!config.tiers.gcs, bigquery: !!config.tiers.bigquery },
     thresholds: config.thresholds,
     // The one place the report learns a site's zone: its strip runs over that zone's day.
     zoneOf: (site) => zoneOfSite(config, site),
   });
-  await writeFileAtomic(file, [html], signal);
+  await writeFileAtomic(file, html, signal);
   return file;
 }
 
-/** A day's windows-DAY.csv in `outDir`, read back; null when there is none (or it cannot be read: warned). */
+/**
+ * A day's windows-DAY.csv in `outDir`, read back: null windows when there is none, and with the reason
+ * when it is there but cannot be read (warned too).
+ */
 async function readDayWindows(
   outDir: string,
   day: DayKey,
   formulaGuard: boolean,
   log: Logger | undefined,
-): Promise<LossWindow[] | null> {
+): Promise<{ windows: LossWindow[] | null; windowsError?: string }> {
   const file = path.join(outDir, `windows-${day}.csv`);
   try {
-    return parseWindowsCsv(await readFile(file, 'utf8'), formulaGuard);
+    return { windows: parseWindowsCsv(await readFile(file, 'utf8'), formulaGuard) };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-      log?.warn(`${day}: windows-${day}.csv could not be read back for the HTML report (${(e as Error).message})`);
-    return null;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { windows: null };
+    const reason = (e as Error).message;
+    log?.warn(`${day}: windows-${day}.csv could not be read back for the HTML report (${reason})`);
+    return { windows: null, windowsError: reason };
   }
 }
 

@@ -465,6 +465,11 @@ describe('parity reconcile', () => {
       ['CA', '1'],
       ['ALL', '1'],
     ]);
+    // The HTML report shows the sites the run reported: US and MX were not asked for, and are no ERROR there.
+    const html = await readFile(path.join(out, 'report-2025-03-09_2025-03-09.html'), 'utf8');
+    expect(/<dt>Sites<\/dt><dd>([^<]*)<\/dd>/.exec(html)?.[1]).toBe('CA');
+    expect(html).not.toMatch(/<th scope="col">(US|MX)<\/th>/); // no matrix column of theirs
+    expect(html).not.toContain('No day without ERROR');
   });
 
   it('a range of a year runs in bounded batches and writes every day, the days without data NO_DATA', async () => {

@@ -9,6 +9,8 @@ export interface StripDay {
   rows: readonly ParityRow[];
   /** The buckets that lost anything; [] when none did; null when the day has no windows file. */
   windows?: readonly LossWindow[] | null;
+  /** Why the day's windows file, which is there, could not be read (then `windows` is null). */
+  windowsError?: string;
 }
 
 /** A bucket's width on the page: 100 buckets (a fall-back day) fit the report's 1336 px beside a label. */
@@ -45,7 +47,7 @@ export interface StripBucket {
 }
 
 /**
- * A site's day as quarter hours from its midnight to the next in `zone` (92, 96 or 100 of them), each
+ * A site's day as quarter hours from its midnight to the next in `zone` (96 of them; 92, 94, 98 or 100 on a day the clock moves), each
  * with its loss window if it lost anything; windows outside the day are not shown. Pure.
  */
 export function stripBuckets(day: DayKey, zone: string, windows: readonly LossWindow[]): StripBucket[] {
@@ -86,19 +88,36 @@ export function renderLossStrips(
   sites: readonly string[],
   zoneOf: (site: string) => string,
 ): string {
-  if (days.every((d) => d.windows === undefined)) return '';
+  return lossStripParts(days, sites, zoneOf).join('\n');
+}
+
+/** renderLossStrips' text as its lines of days (to be joined with newlines): one string each, never all at once. */
+export function lossStripParts(
+  days: readonly StripDay[],
+  sites: readonly string[],
+  zoneOf: (site: string) => string,
+): string[] {
+  if (days.every((d) => d.windows === undefined)) return [''];
   const legend = LOSS_BANDS.map(
     (b) => `<li><span class="q q${b.band}" aria-hidden="true"></span>${esc(b.text)}</li>`,
   ).join('');
   const body = days.map((d) => {
     const heading = `<figure class="strips" data-day="${esc(d.day)}">\n<figcaption>${esc(d.day)}</figcaption>`;
+    if (!d.windows && d.windowsError !== undefined)
+      return (
+        `${heading}\n<p class="muted">The day's <code>windows-${esc(d.day)}.csv</code> could not be read: ` +
+        `${esc(d.windowsError)}</p>\n</figure>`
+      );
     if (!d.windows)
       return (
         `${heading}\n<p class="muted">No <code>windows-${esc(d.day)}.csv</code> for this day: its missing list ` +
         'was incomplete (a tier could not be read) or it was reported before loss windows were counted.</p>\n</figure>'
       );
     const windows = d.windows;
-    const strips = stripSites(d, sites).map((site) => renderStrip(d.day, site, zoneOf(site), windows));
+    const noData = new Set(d.rows.filter((r) => r.status === 'NO_DATA').map((r) => String(r.site)));
+    const strips = stripSites(d, sites).map((site) =>
+      renderStrip(d.day, site, zoneOf(site), windows, noData.has(site)),
+    );
     return [heading, ...strips, '</figure>'].join('\n');
   });
   return [
@@ -108,7 +127,7 @@ export function renderLossStrips(
     `<ul class="legend strip-legend">${legend}</ul>`,
     ...body,
     '</section>',
-  ].join('\n');
+  ];
 }
 
 /** The sites with a row or a window on the day, in report order (configured, then others). */
@@ -119,7 +138,7 @@ function stripSites(d: StripDay, sites: readonly string[]): string[] {
   return [...ordered, ...[...present].filter((s) => !ordered.includes(s)).sort()];
 }
 
-function renderStrip(day: DayKey, site: string, zone: string, all: readonly LossWindow[]): string {
+function renderStrip(day: DayKey, site: string, zone: string, all: readonly LossWindow[], noData = false): string {
   const windows = all.filter((w) => w.site === site);
   const buckets = stripBuckets(day, zone, windows);
   const { startMs, endMs } = dayWindow(day, zone);
@@ -148,7 +167,9 @@ function renderStrip(day: DayKey, site: string, zone: string, all: readonly Loss
   const label = worst
     ? `Worst <b>${esc(range({ startMs: worst.startMs, endMs: worst.startMs + DAY_BUCKET_MS }))}</b>: ` +
       `${esc(countsText(worst))}, cause <code>${esc(worst.leadingCause)}</code>`
-    : 'Lost nothing in any quarter hour.';
+    : noData
+      ? 'No data (NO_DATA): nothing was there to lose, which is no sign of health.'
+      : 'Lost nothing in any quarter hour.';
   const summary = `${site} ${day} (${zone}): ${lossy} of ${buckets.length} quarter hours lost ids`;
   const width = buckets.length * BUCKET_PX;
   return [
@@ -171,7 +192,7 @@ function countsText(w: LossWindow): string {
 
 const CAPTION =
   '<p class="caption">Each site\'s day in quarter hours, from its midnight to the next in the site\'s zone ' +
-  "(92, 96 or 100 of them on DST days), from <code>windows-DATE.csv</code>. A bucket's colour is its missing " +
+  "(96; 92 or 100 on DST days, 94 or 98 where the clock moves half an hour), from <code>windows-DATE.csv</code>. A bucket's colour is its missing " +
   'share: the ids accepted in it (by their first accepted proxy line) that the final tier lacks, ÷ the ids ' +
   'accepted in it; a bucket the file does not list lost nothing. Hover a bucket for its counts and leading cause; ' +
   'the worst window of each strip (most missing ids, the earliest of equals) is outlined and labelled beside it.</p>';

@@ -1,12 +1,23 @@
 import { ALL_SITES, type RowStatus } from '../../domain.js';
 import type { ParityRow } from '../columns.js';
 import { esc } from './escape.js';
-import { badge, chartSites, configuredTiers, type Ctx, pct, regionsOf, rowOf, SEVERITY, STATUSES } from './parts.js';
+import {
+  badge,
+  chartSites,
+  configuredTiers,
+  type Ctx,
+  pct,
+  regionsOf,
+  rowOf,
+  SEVERITY,
+  STATUSES,
+  type Tier,
+} from './parts.js';
 import { CSS } from './style.js';
-import { renderDefinitions, renderTables } from './tables.js';
+import { renderDefinitions, tableParts } from './tables.js';
 import { renderTrend } from './trend.js';
 import { renderWaterfalls, sumRange } from './waterfall.js';
-import { renderLossStrips, STRIP_CSS, type StripDay } from './loss-strip.js';
+import { lossStripParts, STRIP_CSS, type StripDay } from './loss-strip.js';
 import { summarizeDay } from '../summary.js';
 
 /** What one HTML report shows: the days of a run, in any order, each with its parity rows. */
@@ -19,6 +30,11 @@ export interface HtmlReportInput {
   thresholds: { warnPct: number; failPct: number };
   /** The zone of a site's day: its loss-window strip runs from its midnight to the next (default UTC). */
   zoneOf?: (site: string) => string;
+  /**
+   * The tiers the run's config has. A tier none of whose columns has a value is shown as not configured
+   * unless named here: one that could not be read at all is configured, and its empty cells say why.
+   */
+  tiers?: Partial<Record<Tier, boolean>>;
 }
 
 /**
@@ -28,10 +44,23 @@ export interface HtmlReportInput {
  * no network (a Content-Security-Policy forbids both). Pure: the same input gives the same bytes.
  */
 export function renderHtmlReport(input: HtmlReportInput): string {
+  return htmlReportParts(input).join('\n');
+}
+
+/**
+ * renderHtmlReport's page as parts to be joined with newlines (htmlReportChunks), a day's strips or tables
+ * each: a report of many sites over a long range is larger than one string can be (V8's limit, 512 MiB).
+ */
+export function htmlReportParts(input: HtmlReportInput): string[] {
   const days = [...input.days].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
   const sites = chartSites(input.sites, days);
   const regions = regionsOf(days);
-  const configured = configuredTiers(days);
+  const fromRows = configuredTiers(days);
+  const configured: Record<Tier, boolean> = {
+    kafka: fromRows.kafka || input.tiers?.kafka === true,
+    gcs: fromRows.gcs || input.tiers?.gcs === true,
+    bigquery: fromRows.bigquery || input.tiers?.bigquery === true,
+  };
   const verdicts = new Map(days.map((d) => [d.day, summarizeDay(d.rows)]));
   const ctx: Ctx = { days, sites, regions, configured, thresholds: input.thresholds, verdicts };
   const range = days.length === 0 ? 'no days' : `${days[0]!.day} to ${days.at(-1)!.day}`;
@@ -50,16 +79,22 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     '<main>',
     renderHeader(input.title, range, ctx),
     renderMatrix(ctx),
-    renderLossStrips(days, sites, input.zoneOf ?? (() => 'UTC')),
+    ...lossStripParts(days, sites, input.zoneOf ?? (() => 'UTC')),
     renderWaterfalls(ctx),
     renderTrend(ctx),
-    renderTables(ctx),
+    ...tableParts(ctx),
     renderDefinitions(ctx),
     '</main>',
     '</body>',
     '</html>',
     '',
-  ].join('\n');
+  ];
+}
+
+/** The page's text in chunks, as a file is written: each part, then the newline that joins it to the next. */
+export function* htmlReportChunks(input: HtmlReportInput): Generator<string> {
+  const parts = htmlReportParts(input);
+  for (const [i, part] of parts.entries()) yield i < parts.length - 1 ? `${part}\n` : part;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,6 +172,24 @@ function overallMeaning(s: RowStatus | null): string {
   }
 }
 
+/**
+ * Why a site's range sum has fewer days than the range: its ERROR days, the days it has no row, and those
+ * whose row lacks a count the sum needs (a report read back from before a column was added).
+ */
+function leftOut(ctx: Ctx, site: string, used: readonly string[]): string {
+  const rows = ctx.days.map((d) => ({ day: d.day, r: rowOf(d.rows, site) }));
+  const errors = rows.filter(({ r }) => r?.status === 'ERROR').length;
+  const absent = rows.filter(({ r }) => r === undefined).length;
+  const partial = rows.filter(({ day, r }) => r && r.status !== 'ERROR' && !used.includes(day)).length;
+  const days = (n: number) => `${n} ${n === 1 ? 'day' : 'days'}`;
+  const parts = [
+    ...(errors > 0 ? [`${days(errors)} ERROR, left out`] : []),
+    ...(absent > 0 ? [`no row on ${days(absent)}`] : []),
+    ...(partial > 0 ? [`${days(partial)} without every count, left out`] : []),
+  ];
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
 function renderMatrix(ctx: Ctx): string {
   const head = ctx.sites.map((s) => `<th scope="col"${s === ALL_SITES ? ' class="all"' : ''}>${esc(s)}</th>`).join('');
   const body = ctx.days.map((d) => {
@@ -157,7 +210,7 @@ function renderMatrix(ctx: Ctx): string {
     const s = sumRange(ctx, site);
     if (s.used.length === 0) return '<td class="empty" title="no day without ERROR">–</td>';
     const worst = s.worstDays.length === 0 ? '' : `; ${s.status} on ${s.worstDays.join(', ')}`;
-    const tip = `${site}: summed over ${s.used.length} of ${ctx.days.length} days (ERROR days left out)${worst}`;
+    const tip = `${site}: summed over ${s.used.length} of ${ctx.days.length} days${leftOut(ctx, site, s.used)}${worst}`;
     return `<td class="${site === ALL_SITES ? 'all' : ''}" title="${esc(tip)}">${badge(s.status)} <span class="pct">${s.parity === null ? '–' : `${esc(s.parity)} %`}</span></td>`;
   });
   return [

@@ -94,7 +94,8 @@ function hiddenColumn(c: ParityColumn, ctx: Ctx): boolean {
   return tier !== undefined && !ctx.configured[tier];
 }
 
-export function renderTables(ctx: Ctx): string {
+/** The day-by-day tables, as parts to be joined with newlines, a day each: never the whole range as one string. */
+export function tableParts(ctx: Ctx): string[] {
   const groups = tableGroups(ctx);
   const docs = new Map<string, string>(PARITY_COLUMNS);
   const headCell = (c: GroupColumn, first: boolean): string[] => {
@@ -151,7 +152,7 @@ export function renderTables(ctx: Ctx): string {
     `<p class="caption">Every column of <code>parity-DATE.csv</code>, in three tables per day so that each fits the page: the counts and the verdict (the contract\'s columns up to <code>status</code>, then <code>status_reason</code>), the causes that split the gap, and each tier\'s input quality with one <code>kafka_&lt;region&gt;</code> per cluster. Each heading names the day\'s worst status and the rows behind it. Hover a header for its definition (also listed at the end); “–” is an empty cell, and hovering it says why. Counts are grouped by thousands here; the CSV holds them plain.${hiddenNote}</p>`,
     ...tables,
     '</section>',
-  ].join('\n');
+  ];
 }
 
 function tableCell(r: ParityRow, c: ParityColumn, ctx: Ctx, edge: boolean, withDate = true): string {
@@ -177,7 +178,10 @@ function reasonEmpty(r: ParityRow, c: ParityColumn, ctx: Ctx): string {
   if (c === 'error') return 'no error: every tier was read';
   if (c === 'kafka_offset_records' && r.site !== ALL_SITES) return 'empty: the offsets count is on the ALL row only';
   if (r.status === 'ERROR') return `empty: not counted — ${r.error ? String(r.error) : 'a tier could not be read'}`;
-  if (c === 'parity_pct') return 'empty: ids landed but none was accepted, so parity is undefined';
+  if (c === 'parity_pct')
+    return r.status === 'NO_DATA'
+      ? `empty: no data — ${r.status_reason ? String(r.status_reason) : 'nothing to compare'}`
+      : 'empty: no id was accepted, so parity is undefined';
   if (tier === 'kafka') return 'empty: Kafka could not be counted for this day (retention expired or not read)';
   return 'empty: not counted for this row';
 }
