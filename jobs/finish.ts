@@ -100,8 +100,8 @@ export async function finish(req: FinishRequest): Promise<number> {
       const refused = await req.history.writeHistory(history.table, rows, signal, historyTypes(regions));
       if (refused.length > 0)
         log.warn(
-          `history: ${refused.join(', ')} not written to ${history.table}: it holds rows of a later run ` +
-            '(as_of) for them, which this run, begun before it, must not replace',
+          `history: ${refused.join(', ')} not written to ${history.table}: it holds rows for them from a run ` +
+            'begun after the one that made these reports (as_of), which older rows must not replace',
         );
       log.info(`history: ${days.length - partial.length - refused.length} days written to ${history.table}`);
     }

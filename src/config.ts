@@ -7,6 +7,7 @@ import { isDated, type ParsedLocation } from './locations.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from './limits.js';
 import { configErrorOf } from './config/issues.js';
 import { checkComparePaths, checkFieldCases } from './config/compare-paths.js';
+import { checkHistoryTable } from './config/history-table.js';
 import {
   type BigqueryTierConfig,
   type FileTierConfig,
@@ -149,6 +150,10 @@ export function parseConfig(input: unknown, baseDir: string): Config {
         maximumBytesBilled: proxy.bigquery.maximumBytesBilled ?? bigquery?.maximumBytesBilled ?? '10737418240',
       }
     : undefined;
+  checkHistoryTable(bigquery?.history?.table, [
+    { key: 'tiers.bigquery.table', table: bigquery?.table },
+    { key: 'tiers.proxy.bigquery.table', table: proxy.bigquery?.table },
+  ]);
   const engine = { ...raw.engine } as Config['engine'];
   if (engine.kind === 'bigquery') {
     if (!proxyBigqueryConfig)

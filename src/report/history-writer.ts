@@ -4,16 +4,21 @@ import { createBigqueryClient } from '../bigquery/client.js';
 import { type ErrorContext, isConflict, isNotFound, toTierError } from '../bigquery/errors.js';
 import { abortable, JobRunner, QUERY_DEADLINE_MS } from '../bigquery/jobs.js';
 import { BQ_COLUMN, parseTable, quote, type TableRef } from '../bigquery/names.js';
-import { InternalError, TierError, throwIfAborted } from '../errors.js';
+import { TierError, throwIfAborted } from '../errors.js';
 import { loadQuery } from '../queries.js';
+import {
+  encodeHistoryRow,
+  fillable,
+  type HistoryColumn,
+  type HistoryType,
+  ISO_DATE,
+  jsonValueAs,
+} from './history-values.js';
 
 /** History rows per staging INSERT: keeps each request far below BigQuery's 10 MB request limit. */
 const HISTORY_ROWS_PER_INSERT = 500;
 /** A staging table left behind by a crash expires by itself after this long. */
 const STAGE_TABLE_LIFETIME_MS = 6 * 60 * 60 * 1000;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const INTEGER_TEXT = /^-?\d+$/;
-const DECIMAL_TEXT = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const HISTORY_KEY = 'tiers.bigquery.history';
 
 export interface HistoryWriterOptions {
@@ -83,12 +88,15 @@ export function createHistoryWriter(options: HistoryWriterOptions, client?: BigQ
       let refused: string[] = [];
       try {
         const types = await ensureHistoryTable(dataset, target, columns, signal);
+        // Every column's type checked before anything is staged: one the rows cannot fill names itself.
+        for (const c of columns) fillable(types.get(c.name)!, c.name, target.name);
         // Rows older than the table's of their date (as_of) are not written: a run that finishes later with
         // older rows (a backfill begun before the morning's daily, which restated a day) must not put them
         // back over newer ones. Checked before staging: the emulator takes no join of the two tables.
         if (types.has('as_of')) {
           const newest = await newestAsOf(jobs, target, rows, context, deadlineMs, signal);
-          const older = (r: (typeof rows)[number]) => String(r.as_of ?? '') < (newest.get(String(r.date)) ?? '');
+          const older = (r: (typeof rows)[number]) =>
+            Date.parse(String(r.as_of ?? '')) < (newest.get(String(r.date)) ?? NaN);
           refused = [...new Set(rows.filter(older).map((r) => String(r.date)))].sort();
           rows = rows.filter((r) => !older(r));
           if (rows.length === 0) return refused;
@@ -141,7 +149,7 @@ async function newestAsOf(
   context: ErrorContext,
   deadlineMs: number,
   signal: AbortSignal | undefined,
-): Promise<Map<string, string>> {
+): Promise<Map<string, number>> {
   const days = [...new Set(rows.map((r) => String(r.date)))];
   const query = loadQuery('bigquery', 'history-newest', { history: target.sql });
   const { pages } = await jobs.runPaged(
@@ -151,18 +159,31 @@ async function newestAsOf(
     signal,
     Date.now() + deadlineMs,
   );
-  const newest = new Map<string, string>();
-  for await (const page of pages) for (const r of page) newest.set(String(r.day), String(r.newest));
+  const newest = new Map<string, number>();
+  for await (const page of pages)
+    for (const r of page) {
+      const ms = timeOf(r.newest);
+      if (ms !== null) newest.set(String(r.day), ms);
+    }
   return newest;
 }
 
-/** A history column's type, as a new column gets it. */
-export type HistoryType = 'DATE' | 'INT64' | 'FLOAT64' | 'STRING';
-
-interface HistoryColumn {
-  name: string;
-  /** The type a new column gets: the caller's, else from the row values (see HistoryWriter.writeHistory). */
-  inferred: HistoryType;
+/**
+ * An `as_of` as the client gives it, in epoch ms: ISO text from a STRING column, a BigQueryTimestamp
+ * ({ value }) from a TIMESTAMP one; null for NULL (rows without one: no run of ours is newer) or anything
+ * else. Compared as times, not as text: "null" and "[object Object]" sorted after every ISO time and
+ * refused the day for good.
+ */
+function timeOf(v: unknown): number | null {
+  const text =
+    typeof v === 'string'
+      ? v
+      : typeof (v as { value?: unknown } | null)?.value === 'string'
+        ? (v as { value: string }).value
+        : null;
+  if (text === null) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : ms;
 }
 
 function historyColumns(
@@ -248,6 +269,20 @@ async function ensureHistoryTable(
     }
   }
   const types = new Map(fields.map((f) => [f.name ?? '', (f.type ?? 'STRING').toUpperCase()]));
+  // A table of other data (the audited table named by mistake) is never changed: every history table of
+  // the job has as_of or parity_pct; a table of nothing but `date` is one made ready for it by hand.
+  if (!types.has('as_of') && !types.has('parity_pct') && fields.some((f) => f.name !== 'date')) {
+    const some = fields
+      .slice(0, 4)
+      .map((f) => f.name)
+      .join(', ');
+    throw new TierError(
+      'bigquery',
+      target.name,
+      `is not a history table: it has columns (${some}${fields.length > 4 ? ', …' : ''}) but neither as_of nor ` +
+        `parity_pct, which a history table has — name a table of its own in ${HISTORY_KEY}.table`,
+    );
+  }
   if (types.get('date') !== 'DATE') {
     throw new TierError(
       'bigquery',
@@ -281,89 +316,4 @@ async function createStageTable(
     signal,
   );
   return parseTable(`${target.project}.${target.dataset}.${tableId}`, `${HISTORY_KEY}.table`);
-}
-
-/** The staging SELECT's expression for column i: JSON text to the column's type (a closed set of templates). */
-function jsonValueAs(type: string, i: number): string {
-  const value = `JSON_VALUE(r, '$.c${i}')`;
-  switch (type) {
-    case 'STRING':
-      return value;
-    case 'INT64':
-    case 'INTEGER':
-      return `CAST(${value} AS INT64)`;
-    case 'FLOAT64':
-    case 'FLOAT':
-      return `CAST(${value} AS FLOAT64)`;
-    case 'NUMERIC':
-    case 'BIGNUMERIC':
-      return `CAST(${value} AS ${type})`;
-    case 'DATE':
-      return `CAST(${value} AS DATE)`;
-    case 'TIMESTAMP':
-      // TIMESTAMP(text), not CAST: the emulator reads a CAST zone-less text as Los Angeles time.
-      return `TIMESTAMP(${value})`;
-    default:
-      throw new InternalError(`bigquery: no staging expression for type ${type}`);
-  }
-}
-
-/** One history row as the JSON line history-stage.sql reads: values as text under c0, c1, … in column order. */
-function encodeHistoryRow(
-  row: Record<string, string | number | null>,
-  columns: readonly HistoryColumn[],
-  types: ReadonlyMap<string, string>,
-  table: string,
-): string {
-  const out: Record<string, string | null> = {};
-  columns.forEach((c, i) => {
-    out[`c${i}`] = encodeValue(row[c.name] ?? null, types.get(c.name)!, c.name, table);
-  });
-  return JSON.stringify(out);
-}
-
-function encodeValue(value: string | number | null, type: string, column: string, table: string): string | null {
-  if (value === null) return null;
-  const misfit = (): TierError =>
-    new TierError(
-      'bigquery',
-      table,
-      `column ${column}: ${JSON.stringify(value)} does not fit the history table's ${type} column — ` +
-        "change the column's type or use another table",
-    );
-  /** A number that passes `fits`, or its text matching `text`; '' is NULL. */
-  const numeric = (fits: (n: number) => boolean, text: RegExp): string | null => {
-    if (typeof value === 'number') {
-      if (!fits(value)) throw misfit();
-      return String(value);
-    }
-    if (value === '') return null;
-    if (!text.test(value)) throw misfit();
-    return value;
-  };
-  switch (type) {
-    case 'STRING':
-      return String(value);
-    case 'INT64':
-    case 'INTEGER':
-      return numeric(Number.isSafeInteger, INTEGER_TEXT);
-    case 'FLOAT64':
-    case 'FLOAT':
-    case 'NUMERIC':
-    case 'BIGNUMERIC':
-      return numeric(Number.isFinite, DECIMAL_TEXT);
-    case 'DATE':
-      if (typeof value !== 'string' || !ISO_DATE.test(value)) throw misfit();
-      return value;
-    case 'TIMESTAMP':
-      if (typeof value === 'number') return new Date(value).toISOString();
-      if (Number.isNaN(Date.parse(value))) throw misfit();
-      return value;
-    default:
-      throw new TierError(
-        'bigquery',
-        table,
-        `column ${column} has type ${type}, which history rows cannot fill — use another table`,
-      );
-  }
 }

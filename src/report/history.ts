@@ -1,6 +1,6 @@
 import { type DaySummary, KAFKA_EXPIRED_COLUMN } from '../domain.js';
 import { CONTENT_MISMATCH_COLUMN, PARITY_HEADER, PARITY_TEXT_COLUMNS, regionColumn } from './columns.js';
-import type { HistoryType } from './history-writer.js';
+import type { HistoryType } from './history-values.js';
 import type { RunMetadata } from './manifest.js';
 
 // The clusters whose retention no longer held the day, comma-separated: their kafka_<region> is NULL.

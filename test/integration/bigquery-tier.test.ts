@@ -636,6 +636,89 @@ describe('BigQuery tier against the emulator', () => {
     );
 
     test(
+      'a table of other data (the audited table named by mistake) is refused, and left as it was',
+      async () => {
+        const id = 'history_not_ours';
+        await bq.dataset(DATASET).createTable(id, {
+          schema: {
+            fields: [
+              { name: 'date', type: 'DATE' },
+              { name: 'request_id', type: 'STRING' },
+              { name: 'site', type: 'STRING' },
+            ],
+          },
+        });
+        const e = await rejection(
+          createHistoryWriter(tierOptions()).writeHistory(`${PROJECT}.${DATASET}.${id}`, [row('2025-03-09', 'US', 1)]),
+        );
+        expect(e).toBeInstanceOf(TierError);
+        expect((e as TierError).message).toContain(
+          'is not a history table: it has columns (date, request_id, site) but neither as_of nor parity_pct',
+        );
+        const [md] = await bq.dataset(DATASET).table(id).getMetadata();
+        expect((md.schema.fields as TableField[]).map((f) => f.name)).toEqual(['date', 'request_id', 'site']);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
+      'an as_of column of type TIMESTAMP is compared as time: a re-check of a day replaces it, an older run does not',
+      async () => {
+        const id = 'history_ts';
+        const table = `${PROJECT}.${DATASET}.${id}`;
+        await bq.dataset(DATASET).createTable(id, {
+          schema: {
+            fields: [
+              { name: 'date', type: 'DATE' },
+              { name: 'site', type: 'STRING' },
+              { name: 'bq_rows', type: 'INT64' },
+              { name: 'as_of', type: 'TIMESTAMP' },
+            ],
+          },
+        });
+        const tier = createHistoryWriter(tierOptions());
+        const at = (asOf: string, n: number) => ({ date: '2025-03-09', site: 'US', bq_rows: n, as_of: asOf });
+        const stored = async () =>
+          (await bq.query(`SELECT bq_rows FROM \`${table}\` WHERE \`date\` = '2025-03-09'`))[0];
+        expect(await tier.writeHistory(table, [at('2025-03-10T06:00:00.000Z', 1)])).toEqual([]);
+        // The next morning's re-check: newer, written (it was refused for good: the client's timestamp
+        // object, as text "[object Object]", sorted after every ISO time).
+        expect(await tier.writeHistory(table, [at('2025-03-11T06:00:00.000Z', 2)])).toEqual([]);
+        expect(await stored()).toEqual([{ bq_rows: 2 }]);
+        expect(await tier.writeHistory(table, [at('2025-03-10T07:00:00.000Z', 3)])).toEqual(['2025-03-09']);
+        expect(await stored()).toEqual([{ bq_rows: 2 }]);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
+      'a column of a type history rows cannot fill is a TierError naming it, before any staging table is made',
+      async () => {
+        const id = 'history_bool';
+        await bq.dataset(DATASET).createTable(id, {
+          schema: {
+            fields: [
+              { name: 'date', type: 'DATE' },
+              { name: 'site', type: 'STRING' },
+              { name: 'status', type: 'BOOLEAN' },
+              { name: 'as_of', type: 'STRING' },
+            ],
+          },
+        });
+        const e = await rejection(
+          createHistoryWriter(tierOptions()).writeHistory(`${PROJECT}.${DATASET}.${id}`, [row('2025-03-09', 'US', 1)]),
+        );
+        expect(e).toBeInstanceOf(TierError);
+        expect((e as TierError).message).toContain(
+          'column status has type BOOLEAN, which history rows cannot fill — use another table',
+        );
+        const [tables] = await bq.dataset(DATASET).getTables();
+        expect(tables.map((t) => t.id).filter((t) => t?.startsWith(`${id}__stage`))).toEqual([]);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
       'a missing dataset is a TierError naming the history table and the dataset to create',
       async () => {
         const table = `${PROJECT}.no_history_dataset_${RUN}.history`;

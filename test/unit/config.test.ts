@@ -248,6 +248,22 @@ describe('config', () => {
     expect(parseConfig(base, '/base').engine.kind).toBe('embedded');
   });
 
+  it.each([
+    ['tiers.bigquery.table', (t: string) => ({ bigquery: { ...landedTable, table: t, history: { table: t } } })],
+    [
+      'tiers.proxy.bigquery.table',
+      (t: string) => ({
+        proxy: { bigquery: { ...proxyTable, table: t } },
+        bigquery: { ...landedTable, history: { table: t.toUpperCase().replace('MY-PROJ', 'my-proj') } },
+      }),
+    ],
+  ])('refuses a history table that is the audited one (%s): runs would replace its rows', (key, tiers) => {
+    const e = configErrorOf({ ...base, tiers: { ...base.tiers, ...tiers('my-proj.audit.events') } });
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.path).toBe('tiers.bigquery.history.table');
+    expect(e.message).toContain(`the table the job audits (${key})`);
+  });
+
   it('counts two days a pass by default with the embedded engine, seven with bigquery, or as configured', () => {
     expect(parseConfig(base, '/base').engine).toMatchObject({ kind: 'embedded', batchDays: 2 });
     expect(parseConfig({ ...base, engine: { batchDays: 5 } }, '/base').engine.batchDays).toBe(5);
