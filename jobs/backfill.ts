@@ -34,10 +34,10 @@ export async function currentManifest(
   run: RunMetadata,
   sites: readonly string[],
 ): Promise<DayManifest | null> {
-  const m = await readManifest(path.join(outDir, `manifest-${day}.json`));
+  const m = await readManifest(path.join(outDir, `manifest-${day}.json`), day);
   if (!m || m.status === 'ERROR' || m.configHash !== run.configHash || m.version !== run.version) return null;
-  // A manifest copied or renamed from another day names that day's files, not this one's.
-  if (m.day !== day || Object.values(m.files).some((f) => f && !f.name.endsWith(`-${day}.csv`))) return null;
+  // A manifest copied or renamed from another day (readManifest checks its day) names that day's files.
+  if (Object.values(m.files).some((f) => f && !f.name.endsWith(`-${day}.csv`))) return null;
   // A report made for fewer sites (reconcile --sites) is not the whole day.
   if (!Array.isArray(m.sites) || m.sites.join(',') !== sites.join(',')) return null;
   // Every file the manifest names, each as it was written: the windows and mismatch files too (the HTML

@@ -56,8 +56,8 @@ export async function catchUp(outDir: string, span: readonly DayKey[]): Promise<
   const picked: CatchUp[] = [];
   let reported = false;
   for (const day of span) {
-    const m = await readManifest(path.join(outDir, `manifest-${day}.json`));
-    if (m?.day === day) {
+    const m = await readManifest(path.join(outDir, `manifest-${day}.json`), day);
+    if (m) {
       reported = true;
       if (m.status === 'ERROR') picked.push({ day, why: 'ERROR' });
     } else if (reported) picked.push({ day, why: 'unreported' });
@@ -117,8 +117,8 @@ async function daysBetween(
   const redone = new Set(caught.map((c) => c.day));
   const manifests = [];
   for (const day of span.slice(span.indexOf(caught[0]!.day)).filter((d) => !redone.has(d))) {
-    const m = await readManifest(path.join(opts.outDir, `manifest-${day}.json`));
-    if (m?.day === day) manifests.push(m);
+    const m = await readManifest(path.join(opts.outDir, `manifest-${day}.json`), day);
+    if (m) manifests.push(m);
   }
   return (await readEarlierDays(opts.outDir, manifests, opts.config, opts.log)).map(({ day, rows }) => ({
     day,

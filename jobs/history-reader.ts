@@ -14,7 +14,7 @@ import {
 } from '../src/reconcile/volume.js';
 import type { ParityRow } from '../src/report/columns.js';
 import { unguardCell } from '../src/report/csv.js';
-import { parseManifest } from '../src/report/manifest.js';
+import { readManifest } from '../src/report/day-writer.js';
 
 /** How far back the volume guard looks: the longer of its two windows. */
 const HISTORY_DAYS = Math.max(VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS);
@@ -44,7 +44,7 @@ export async function readVolumeHistory(
         log.warn(`volume guard: ${name} cannot be read (${code ?? (e as Error).message}): not used as history`);
       continue;
     }
-    const manifest = await readFile(path.join(outDir, `manifest-${day}.json`), 'utf8').then(parseManifest, () => null);
+    const manifest = await readManifest(path.join(outDir, `manifest-${day}.json`), day);
     if (manifest && manifest.files.parity.sha256 !== createHash('sha256').update(bytes).digest('hex')) {
       log.warn(`volume guard: ${name} is not the file its manifest names (edited or half-copied): not used as history`);
       continue;

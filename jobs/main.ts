@@ -164,6 +164,8 @@ async function runLeased(
   bar?.done();
   const { finish } = await import('./finish.js');
   const { history } = tiers;
+  if (history && !opts.history)
+    log.info(`history: not written to ${config.tiers.bigquery?.history?.table} (--no-history)`);
   return finish({
     result,
     config,
@@ -176,7 +178,7 @@ async function runLeased(
     onlyFailing: opts.onlyFailing,
     json,
     log,
-    ...(history ? { history } : {}),
+    ...(history && opts.history ? { history } : {}),
     env: process.env,
     signal,
   });

@@ -19,6 +19,8 @@ export interface JobOptions {
   /** What is printed on stdout at the end; none given: the table on a terminal, nothing beside JSON logs. */
   format?: 'table' | 'json' | 'csv';
   onlyFailing: boolean;
+  /** false with --no-history: the run writes no history rows. */
+  history: boolean;
   /** --local-out was given on the command line (not its default). */
   localOutGiven?: boolean;
 }

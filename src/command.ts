@@ -153,6 +153,11 @@ export const jobCommand = (program: Command, name: string, description: string):
   summaryOptions(outOptions(program.command(name)))
     .description(description)
     .requiredOption('--config <file>', 'config file, JSON or YAML (required)', once())
+    .option(
+      '--no-history',
+      'write no rows to the BigQuery history (tiers.bigquery.history): for a run into a folder of its own (an ' +
+        "incident's, a test's), whose rows would replace the scheduled run's there",
+    )
     // Whether --local-out was given, not defaulted: with a local --out it is unused, which the run says.
     .hook('preAction', (cmd) => {
       cmd.setOptionValue('localOutGiven', cmd.getOptionValueSource('localOut') === 'cli');

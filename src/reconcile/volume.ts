@@ -7,9 +7,13 @@ export type VolumeColumn = (typeof VOLUME_COLUMNS)[number];
 
 /** Days before the checked one whose median is the baseline. */
 export const VOLUME_TRAILING_DAYS = 14;
-/** Traffic is weekly: where this window holds enough of the same weekday, those alone are the baseline. */
-export const VOLUME_WEEKDAY_WINDOW_DAYS = 28;
-export const VOLUME_MIN_SAME_WEEKDAY = 4;
+/**
+ * Traffic is weekly: where this window holds enough of the same weekday, those alone are the baseline. Five
+ * weeks, of which three will do: one missing day (an outage's NO_DATA) does not send the next four of its
+ * weekday to the trailing median, which mixes weekdays and takes a normal Sunday for a drop.
+ */
+export const VOLUME_WEEKDAY_WINDOW_DAYS = 35;
+export const VOLUME_MIN_SAME_WEEKDAY = 3;
 /** Fewer earlier days than this is no baseline: one odd day must not set the bar. */
 export const VOLUME_MIN_HISTORY_DAYS = 3;
 
@@ -27,8 +31,8 @@ export interface VolumeBaseline {
 }
 
 /**
- * The baseline of one count on `day`: the median of the same weekday over the trailing 28 days
- * where at least 4 are there, else of the trailing 14 days; null with fewer than 3 earlier days. Pure.
+ * The baseline of one count on `day`: the median of the same weekday over the trailing 35 days
+ * where at least 3 of those 5 are there, else of the trailing 14 days; null with fewer than 3 earlier days. Pure.
  */
 export function volumeBaseline(
   day: DayKey,

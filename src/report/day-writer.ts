@@ -107,7 +107,7 @@ export async function writeDayReports(
     const parity = await prepareFile(files.parity, [renderParityCsv(r.rows, r.regions, r.csv)]);
     prepared.push(parity);
     const baseline = r.run
-      ? baselineOf(await readManifest(files.manifest), parity, missing)
+      ? baselineOf(await readManifest(files.manifest, r.day), parity, missing)
       : bytesThere(parity, missing);
     change = changeOf(baseline, parity, missing);
     missingFile = missing ? files.missing : null;
@@ -225,9 +225,13 @@ function bytesThere(parity: WriteResult, missing: WriteResult | null): Baseline 
     : { parity: parity.previousSha256, missing: missing?.previousSha256 ?? null };
 }
 
-/** A manifest file, parsed; null when it is not there or not one of ours. */
-export async function readManifest(file: string): Promise<DayManifest | null> {
-  return readFile(file, 'utf8').then(parseManifest, () => null);
+/**
+ * `day`'s manifest file, parsed; null when it is not there, not one of ours, or another day's (copied or
+ * renamed: its files are that day's, and judging `restated` against them, or vouching for them, is wrong).
+ */
+export async function readManifest(file: string, day: DayKey): Promise<DayManifest | null> {
+  const m = await readFile(file, 'utf8').then(parseManifest, () => null);
+  return m?.day === day ? m : null;
 }
 
 function changeOf(baseline: Baseline | null, parity: WriteResult, missing: WriteResult | null): DaySummary['change'] {

@@ -61,12 +61,49 @@ export function renderManifest(m: DayManifest): string {
   return JSON.stringify(m, null, 2) + '\n';
 }
 
-/** Parses a manifest file's text, or null when it is not one of ours. Pure. */
+const SHA256 = /^[0-9a-f]{64}$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A manifest's file entry: `{ name, sha256 }`, or null where `nullable`. */
+function isFileEntry(v: unknown, nullable: boolean): boolean {
+  if (v === null) return nullable;
+  const f = v as { name?: unknown; sha256?: unknown } | undefined;
+  return typeof f === 'object' && typeof f.name === 'string' && typeof f.sha256 === 'string' && SHA256.test(f.sha256);
+}
+
+/**
+ * Parses a manifest file's text, or null when it is not one of ours, whole: every field a reader trusts
+ * has its shape (a file entry with no name crashed backfill's check, exit 4). Pure.
+ */
 export function parseManifest(text: string): DayManifest | null {
+  let m: Partial<DayManifest>;
   try {
-    const m = JSON.parse(text) as Partial<DayManifest>;
-    return typeof m.day === 'string' && typeof m.configHash === 'string' && m.files?.parity ? (m as DayManifest) : null;
+    m = JSON.parse(text) as Partial<DayManifest>;
   } catch {
     return null;
   }
+  if (typeof m !== 'object' || m === null) return null;
+  const files = m.files as Record<string, unknown> | undefined;
+  const baseline = m.baseline as { parity?: unknown; missing?: unknown } | null | undefined;
+  const whole =
+    typeof m.day === 'string' &&
+    DAY.test(m.day) &&
+    typeof m.configHash === 'string' &&
+    typeof m.version === 'string' &&
+    typeof m.asOf === 'string' &&
+    typeof m.status === 'string' &&
+    SEVERITY.includes(m.status) &&
+    (m.sites === undefined || (Array.isArray(m.sites) && m.sites.every((x) => typeof x === 'string'))) &&
+    typeof files === 'object' &&
+    files !== null &&
+    isFileEntry(files.parity, false) &&
+    isFileEntry(files.missing ?? null, true) &&
+    isFileEntry(files.windows ?? null, true) &&
+    isFileEntry(files.mismatch ?? null, true) &&
+    (baseline === undefined ||
+      baseline === null ||
+      (typeof baseline.parity === 'string' &&
+        SHA256.test(baseline.parity) &&
+        (baseline.missing === null || (typeof baseline.missing === 'string' && SHA256.test(baseline.missing)))));
+  return whole ? (m as DayManifest) : null;
 }

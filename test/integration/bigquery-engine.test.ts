@@ -467,4 +467,24 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     expect([0, 1]).toContain(runs[0]!.code);
     await expectSameFiles(runs[0]!.out, runs[1]!.out);
   }, 300_000);
+
+  test("--no-history leaves the history table alone (an incident's run into a folder of its own); without it the run writes its days", async () => {
+    const doc = configDocument({ proxy: 'table', gcs: false, engine: 'embedded' });
+    doc.tiers.bigquery = { ...doc.tiers.bigquery, history: { table: `${PROJECT}.${SCRATCH}.history` } } as never;
+    const file = path.join(dir, 'cli-history.json');
+    await writeFile(file, JSON.stringify(doc));
+    const reconcile = (out: string, ...extra: string[]) =>
+      runCli(['reconcile', '--config', file, '--date', DAYS[0]!, '--out', path.join(dir, out), ...extra]);
+    const tableIds = async () => (await bq.dataset(SCRATCH).getTables())[0].map((t) => t.id);
+    const incident = await reconcile('cli-incident', '--no-history', '--log-format', 'json');
+    expect([0, 1]).toContain(incident.code);
+    expect(incident.stderr).toContain(`history: not written to ${PROJECT}.${SCRATCH}.history (--no-history)`);
+    expect(await tableIds()).not.toContain('history');
+    const scheduled = await reconcile('cli-scheduled');
+    expect(scheduled.code).toBe(incident.code);
+    const [rows] = await bq.query(
+      `SELECT DISTINCT FORMAT_DATE('%F', \`date\`) AS d FROM \`${PROJECT}.${SCRATCH}.history\``,
+    );
+    expect(rows).toEqual([{ d: DAYS[0] }]);
+  }, 300_000);
 });

@@ -12,8 +12,10 @@ function manifest(day: string, status: RowStatus): string {
     day,
     status,
     configHash: 'h',
+    version: '0.3.5',
+    asOf: '2025-03-10T06:00:00.000Z',
     sites: ['US'],
-    files: { parity: { name: `parity-${day}.csv`, sha256: 'x' }, missing: null },
+    files: { parity: { name: `parity-${day}.csv`, sha256: 'a'.repeat(64) }, missing: null },
   };
   return JSON.stringify(m);
 }

@@ -6,15 +6,21 @@ const points = (from: string, to: string, count: (day: string, i: number) => num
   daysInRange(from, to).map((day, i) => ({ day, counts: { gcs_records: count(day, i) } }));
 
 describe('volume baseline', () => {
-  it('is the median of the same weekday when the trailing 28 days hold four of them', () => {
+  it('is the median of the same weekday when the trailing 35 days hold three of their five', () => {
     // 2025-03-29 is a Saturday: Saturdays carry 200, other days 1000.
     const saturday = (d: string) => new Date(`${d}T00:00:00Z`).getUTCDay() === 6;
-    const history = points('2025-03-01', '2025-03-28', (d) => (saturday(d) ? 200 : 1000));
+    const history = points('2025-02-22', '2025-03-28', (d) => (saturday(d) ? 200 : 1000));
     expect(volumeBaseline('2025-03-29', history, 'gcs_records')).toEqual({
       median: 200,
-      days: 4,
+      days: 5,
       basis: 'same weekday',
     });
+    // Two of the five Saturdays missing (an outage's NO_DATA, a folder's first weeks): still theirs.
+    const gaps = history.filter((p) => !['2025-03-15', '2025-02-22'].includes(p.day));
+    expect(volumeBaseline('2025-03-29', gaps, 'gcs_records')).toEqual({ median: 200, days: 3, basis: 'same weekday' });
+    // Only two: the trailing 14 days, weekdays mixed.
+    const two = gaps.filter((p) => p.day !== '2025-03-22');
+    expect(volumeBaseline('2025-03-29', two, 'gcs_records')?.basis).toBe('trailing');
     expect(volumeDrops('2025-03-29', { gcs_records: 150 }, history, 50)).toEqual([]);
     expect(volumeDrops('2025-03-29', { gcs_records: 99 }, history, 50)).toEqual(['gcs_records 99 < 50% of median 200']);
   });
