@@ -56,6 +56,7 @@ export function bigqueryComparing(c: CompareSql, bq: BigqueryPort, pageRows = MI
         bq.select('compare-page', ids, {
           day,
           after_no: String(after?.siteNo ?? 0),
+          after_site: after?.site ?? '',
           after_rid: after?.requestId ?? '',
         });
       return mismatchPages(page, c.paths, pageRows);

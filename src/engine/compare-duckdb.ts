@@ -33,9 +33,14 @@ export function duckdbComparing(c: CompareSql, db: DuckdbPort, pageRows = MISMAT
     mismatches(day: DayKey) {
       const sql = loadQuery('duckdb', 'compare-page', { page_rows: String(pageRows) });
       const page = async (after: MismatchCursor) =>
-        (await db.rows(sql, { day, after_no: BigInt(after?.siteNo ?? 0), after_rid: after?.requestId ?? '' })).map(
-          (r) => ({ ...r, request_id: utf8OfBlob(r.request_id) }),
-        );
+        (
+          await db.rows(sql, {
+            day,
+            after_no: BigInt(after?.siteNo ?? 0),
+            after_site: after?.site ?? '',
+            after_rid: after?.requestId ?? '',
+          })
+        ).map((r) => ({ ...r, request_id: utf8OfBlob(r.request_id) }));
       return mismatchPages(page, c.paths, pageRows);
     },
   };

@@ -34,8 +34,12 @@ export interface PayloadComparing {
   mismatches(day: DayKey): AsyncGenerator<ContentMismatch[]>;
 }
 
-/** Where the next page of a day's mismatches starts: after this site number and request id (null: the first). */
-export type MismatchCursor = { siteNo: number; requestId: string } | null;
+/**
+ * Where the next page of a day's mismatches starts: after this site number, site and request id (null: the
+ * first). The site too: sites left out of a --sites run share UNKNOWN's number, and one id in two of them
+ * lost its second row at a page's end.
+ */
+export type MismatchCursor = { siteNo: number; site: string; requestId: string } | null;
 
 /**
  * A day's mismatches a page at a time, from an engine's page query (compare-page.sql: rows of site,
@@ -56,7 +60,7 @@ export async function* mismatchPages(
       fields: differingPaths(r.fields, paths),
     }));
     const last = rows.at(-1)!;
-    after = { siteNo: Number(last.site_no), requestId: String(last.request_id) };
+    after = { siteNo: Number(last.site_no), site: String(last.site), requestId: String(last.request_id) };
     if (rows.length < pageRows) return;
   }
 }
