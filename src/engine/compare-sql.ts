@@ -29,9 +29,23 @@ export function compareSqlOf(paths: readonly string[] | undefined): CompareSql |
   return { paths };
 }
 
+/**
+ * A plain decimal's text without its fraction's trailing zeros (`1.0` is `1`, `1.50` is `1.5`), so that a
+ * number keeps its value across a sink that writes an integer into a FLOAT column (which renders it
+ * `1.0`) or a decimal string into a NUMERIC one. Other text (exponents, `-0`, leading zeros) is as it is.
+ */
+const PLAIN_DECIMAL = '^-?[0-9]+\\.[0-9]+$';
+
+/** DuckDB: a value's text, a plain decimal without its fraction's trailing zeros. */
+function duckdbCanonical(t: string): string {
+  return `CASE WHEN regexp_matches(${t}, '${PLAIN_DECIMAL}') THEN rtrim(rtrim(${t}, '0'), '.') ELSE ${t} END`;
+}
+
 /** DuckDB: one record's tags from each field's value as text (NULL: no value). */
 function duckdbTags(texts: readonly string[]): string {
-  const tags = texts.map((t, i) => `'${i}:' || substr(md5(coalesce(${t}, 'null')), 1, ${COMPARE_HASH_HEX})`);
+  const tags = texts.map(
+    (t, i) => `'${i}:' || substr(md5(coalesce(${duckdbCanonical(t)}, 'null')), 1, ${COMPARE_HASH_HEX})`,
+  );
   return `[${tags.join(', ')}]`;
 }
 
@@ -58,10 +72,15 @@ export function duckdbHashesAgg(c: CompareSql | undefined, column: 'tags' | 'has
 /** BigQuery: no tags (compare off, or a row without a payload): an empty array, as BigQuery stores no NULL array. */
 const BQ_NO_TAGS = 'ARRAY<STRING>[]';
 
+/** BigQuery: a value's text, a plain decimal without its fraction's trailing zeros (as duckdbCanonical). */
+function bigqueryCanonical(t: string): string {
+  return `CASE WHEN REGEXP_CONTAINS(${t}, r'${PLAIN_DECIMAL}') THEN RTRIM(RTRIM(${t}, '0'), '.') ELSE ${t} END`;
+}
+
 /** BigQuery: one record's tags from each field's value as text (NULL: no value). */
 function bigqueryTags(texts: readonly string[]): string {
   const tags = texts.map(
-    (t, i) => `CONCAT('${i}:', SUBSTR(TO_HEX(MD5(IFNULL(${t}, 'null'))), 1, ${COMPARE_HASH_HEX}))`,
+    (t, i) => `CONCAT('${i}:', SUBSTR(TO_HEX(MD5(IFNULL(${bigqueryCanonical(t)}, 'null'))), 1, ${COMPARE_HASH_HEX}))`,
   );
   return `[${tags.join(', ')}]`;
 }

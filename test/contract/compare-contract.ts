@@ -108,6 +108,30 @@ export const COMPARE_IDS: readonly CompareCase[] = [
     final: [{ ...FULL, body: { amount: '5', note: LONG_NOTE } }],
     differs: [],
   },
+  // A number keeps its value across a sink that writes an integer into a FLOAT column (rendered 10.0) or a
+  // decimal string into a NUMERIC one: a plain decimal's fraction's trailing zeros do not count.
+  {
+    requestId: 'num-2',
+    site: 'US',
+    kafka: [{ region: 'EUS2', value: { ...FULL, body: { amount: 10, note: LONG_NOTE } } }],
+    final: [{ ...FULL, body: { amount: '10.0', note: LONG_NOTE } }],
+    differs: [],
+  },
+  {
+    requestId: 'num-3',
+    site: 'US',
+    kafka: [{ region: 'EUS2', value: { ...FULL, body: { amount: '1.50', note: LONG_NOTE } } }],
+    final: [{ ...FULL, body: { amount: '1.5', note: LONG_NOTE } }],
+    differs: [],
+  },
+  // Zeros that are not a fraction's trailing ones do count: 10 is not 1, nor 100.
+  {
+    requestId: 'num-4',
+    site: 'US',
+    kafka: [{ region: 'EUS2', value: { ...FULL, body: { amount: 100, note: LONG_NOTE } } }],
+    final: [{ ...FULL, body: { amount: '10.00', note: LONG_NOTE } }],
+    differs: ['body.amount'],
+  },
   // A hostile id whose payload changed: listed as it is.
   {
     requestId: HOSTILE,
