@@ -98,6 +98,8 @@ export async function runBackfill(
     force: boolean;
     concurrency: number;
     run: RunMetadata;
+    /** Told the days the run will reconcile (those not skipped), before it reads any (for a progress bar). */
+    onPlan?: (days: readonly DayKey[]) => void;
   },
 ): Promise<BackfillResult> {
   const current: DayManifest[] = [];
@@ -110,10 +112,8 @@ export async function runBackfill(
   const skipped = current.map((m) => m.day);
   const skippedStatuses = current.map((m) => m.status);
   const earlier = await readEarlierDays(opts.outDir, current, opts.config, opts.log);
-  if (skipped.length > 0)
-    opts.log?.info(`skipping ${skipped.length} days whose reports are current (--force to redo them)`, {
-      skipped: skipped.length,
-    });
+  // The days left to do are the progress bar's; the days skipped are said once, at the end (a note).
+  opts.onPlan?.(todo);
   const limit = pLimit(Math.min(Math.max(1, opts.concurrency), MAX_BACKFILL_CONCURRENCY));
   // Batches run at once: each day's volume guard reads the reports as they were before any of them wrote,
   // and the days of this run before it, as a run of the days in order would (VolumeLedger).

@@ -107,11 +107,15 @@ export async function finish(req: FinishRequest): Promise<number> {
     }
   }
   if (htmlError !== undefined) throw htmlError;
+  // Stopped while the alert or the history went out: the run ends as stopped (130/143), with no closing
+  // line that says otherwise.
+  throwIfAborted(signal);
   // A terminal has the summary table; a log collector gets one closing line to alert on, as severe as the
   // exit status (an unreadable tier's 3 is an ERROR line, a FAIL's 1 a WARNING), so that --quiet keeps it.
   if (req.json) {
     const level = result.exitCode === 0 ? log.info : result.exitCode === 1 ? log.warn : log.error;
-    level('run finished', { command: req.command, days: result.days.length, exit_code: result.exitCode });
+    // The days the run reports, a resumed backfill's skipped ones too, as its exit status counts them.
+    level('run finished', { command: req.command, days: days.length, exit_code: result.exitCode });
   }
   return result.exitCode;
 }
@@ -149,6 +153,12 @@ async function sendAlert(
   if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
   else if (!URL.canParse(url) || !/^https?:/i.test(url))
     log.warn(`alerts.webhookUrlEnv: ${webhookVar} does not hold an http(s) URL; no alert sent`);
+  // fetch refuses such a URL, with a message that quotes it, password and all.
+  else if (new URL(url).username || new URL(url).password)
+    log.warn(
+      `alerts.webhookUrlEnv: ${webhookVar} holds a URL with a user or password, which cannot be posted to; ` +
+        'no alert sent (put the token in the path or a query parameter, as webhooks take it)',
+    );
   // The URL carries a token: the message of a failed post names only the status, or the error's name
   // and its errno code (ECONNREFUSED, ENOTFOUND…), never a message that may quote the URL.
   else
@@ -224,10 +234,15 @@ async function readDayWindows(
   }
 }
 
-/** ` (CODE)` for an error whose cause (fetch's) or itself carries an errno code, else ''. */
+/**
+ * ` (CODE)` for an error whose cause (fetch's) or itself carries an errno code; else ` (reason)` for a cause
+ * whose message is a few plain words (fetch's `bad port`), which cannot quote the URL; else ''.
+ */
 function codeOf(e: Error): string {
-  const code = [(e.cause as { code?: unknown } | undefined)?.code, (e as { code?: unknown }).code].find(
+  const cause = e.cause as { code?: unknown; message?: unknown } | undefined;
+  const code = [cause?.code, (e as { code?: unknown }).code].find(
     (c): c is string => typeof c === 'string' && /^[A-Z][A-Z0-9_]+$/.test(c),
   );
-  return code ? ` (${code})` : '';
+  if (code) return ` (${code})`;
+  return typeof cause?.message === 'string' && /^[a-z][a-z ]{0,39}$/i.test(cause.message) ? ` (${cause.message})` : '';
 }

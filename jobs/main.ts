@@ -36,6 +36,9 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
   if (req.command === 'reconcile' && req.dryRun) {
     const { runDryRun } = await import('./dry-run.js');
     const config = await loadConfig(req.options.config);
+    // What the run itself checks before it reads anything, the plan checks too (exit 2, not a plan).
+    resolveSites(req.sites, config.sites);
+    requireQuarterHours(req.days, config);
     if (usesGoogle(config, '')) await checkCredentialsFile(process.env);
     process.stdout.write(await runDryRun(config, req.days, process.env));
     return EXIT.ok;
@@ -216,7 +219,7 @@ async function runCommand(req: JobRequest, ctx: JobContext): Promise<ReconcileRe
     return result;
   }
   const { force, concurrency, days } = req;
-  const result = await (await import('./backfill.js')).runBackfill({ ...common, days, force, concurrency });
+  const result = await (await import('./backfill.js')).runBackfill({ ...common, days, force, concurrency, onPlan });
   if (result.skipped.length > 0) note(`skipped ${result.skipped.length} current days (--force redoes them)`);
   return result;
 }

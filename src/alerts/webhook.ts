@@ -1,5 +1,6 @@
 import { ALL_SITES, type DaySummary, type ParityRow, type RowStatus } from '../domain.js';
 import { statusOf } from '../reconcile/verdict.js';
+import { statusRank } from '../report/manifest.js';
 import { summarizeDay } from '../report/summary.js';
 
 /** A webhook that does not answer within this long is given up on: an alert never holds up the job. */
@@ -46,9 +47,50 @@ export function buildAlert(
     const window = v.window ? `; worst window: ${slackText(v.window)}` : '';
     return `• ${d.day}: ${slackText(v.text)}${others.join('')}${totals}${window}`;
   });
+  const head = `audit-parity: ${hits.length} day(s) need attention`;
+  const tail = `reports: ${slackText(location)}`;
   return {
-    text: `audit-parity: ${hits.length} day(s) need attention\n${lines.join('\n')}\nreports: ${slackText(location)}`,
+    text: [
+      head,
+      ...fitLines(
+        lines,
+        hits.map(({ v }) => v.status),
+      ),
+      tail,
+    ].join('\n'),
   };
+}
+
+/** Slack cuts a message's text past 40,000 characters: the alert stays below, with room for its tail. */
+export const ALERT_MAX_CHARS = 38_000;
+/** A day's line longer than this (thousands of sites behind its status) is cut, saying so. */
+const ALERT_LINE_MAX_CHARS = 2_000;
+
+/**
+ * The days' lines that fit the alert, in day order: when all do not, the worst days first, the latest first
+ * among equals (a long backfill's alert names its ERROR and FAIL days, not its first weeks), then one line
+ * that counts the days left out by status, so that none goes unsaid. Pure.
+ */
+function fitLines(lines: readonly string[], statuses: readonly RowStatus[]): string[] {
+  const cut = lines.map((l) => (l.length > ALERT_LINE_MAX_CHARS ? `${l.slice(0, ALERT_LINE_MAX_CHARS - 1)}…` : l));
+  const budget = ALERT_MAX_CHARS - 500; // the head, the tail (a bucket's path) and the count of the rest
+  if (cut.reduce((n, l) => n + l.length + 1, 0) <= budget) return cut;
+  const order = cut.map((_, i) => i).sort((a, b) => statusRank(statuses[b]!) - statusRank(statuses[a]!) || b - a);
+  const kept = new Set<number>();
+  let used = 0;
+  for (const i of order) {
+    if (used + cut[i]!.length + 1 > budget) break;
+    kept.add(i);
+    used += cut[i]!.length + 1;
+  }
+  const left = new Map<RowStatus, number>();
+  statuses.forEach((s, i) => !kept.has(i) && left.set(s, (left.get(s) ?? 0) + 1));
+  const counts = [...left]
+    .sort(([a], [b]) => statusRank(b) - statusRank(a))
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
+  const rest = lines.length - kept.size;
+  return [...cut.filter((_, i) => kept.has(i)), `… and ${rest} more day(s) (${counts}): see the reports`];
 }
 
 /**

@@ -564,6 +564,58 @@ describe('alerts', () => {
     expect(run.err).toContain('alert not sent: TypeError (ECONNREFUSED)');
     expect(run.err).not.toContain('SECRET-TOKEN');
   });
+
+  it('a webhook URL fetch refuses says why, never the URL: one with a password, one on a port fetch blocks', async () => {
+    const dir = await tempDir();
+    await day(dir, '2025-03-09', 100, 90);
+    const config = await writeConfig(dir, { alerts: { webhookUrlEnv: 'PARITY_TEST_WEBHOOK' } });
+    const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out')];
+    const withPassword = await runCli(args, undefined, {
+      PARITY_TEST_WEBHOOK: 'https://bot:SECRET-TOKEN@hooks.example.com/T000',
+    });
+    expect(withPassword.code).toBe(1);
+    expect(withPassword.stderr).toContain(
+      'alerts.webhookUrlEnv: PARITY_TEST_WEBHOOK holds a URL with a user or password, which cannot be posted to',
+    );
+    expect(withPassword.stderr).not.toContain('SECRET-TOKEN');
+    // Port 6000 (X11) is on fetch's list of ports it never connects to.
+    const badPort = await runCli(args, undefined, { PARITY_TEST_WEBHOOK: 'http://127.0.0.1:6000/SECRET-TOKEN' });
+    expect(badPort.stderr).toContain('alert not sent: TypeError (bad port)');
+    expect(badPort.stderr).not.toContain('SECRET-TOKEN');
+  });
+
+  it('a run stopped while its alert is posted ends as stopped (143), with no closing line that says otherwise', async () => {
+    // A webhook that never answers: the post is under way when the signal comes.
+    let posted!: () => void;
+    const reached = new Promise<void>((r) => (posted = r));
+    const server = createServer(() => posted());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const dir = await tempDir();
+      await day(dir, '2025-03-09', 100, 90);
+      const config = await writeConfig(dir, { alerts: { webhookUrlEnv: 'PARITY_TEST_WEBHOOK' } });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const child = spawn(
+        process.execPath,
+        [CLI, 'reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out')],
+        { env: { ...process.env, NODE_OPTIONS: '', PARITY_TEST_WEBHOOK: url } },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      void reached.then(() => child.kill('SIGTERM'));
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      expect(code).toBe(143);
+      const lines = stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.filter((l) => l.message === 'run finished')).toEqual([]);
+      expect(lines.at(-1)).toMatchObject({ severity: 'ERROR', exit_code: 143 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });
 
 describe('stopping', () => {

@@ -511,6 +511,8 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
     [['reconcile', '--config', 'C', '--from', '2025-03-10'], '--to'],
     [['reconcile', '--config', 'C'], '--date'],
     [['reconcile', '--config', 'C', '--date', '2025-03-09', '--sites', 'US,XX'], '--sites'],
+    // The plan checks what the run checks: it went on to plan (and contact BigQuery) for a site that is none.
+    [['reconcile', '--config', 'C', '--date', '2025-03-09', '--sites', 'ZZ', '--dry-run'], '--sites'],
     [['reconcile', '--date', '2025-03-09'], '--config'],
     [['reconcile', '--config', 'C', '--date', '2025-03-09', '--bogus'], '--bogus'],
   ])('%j names %s', async (args, flag) => {

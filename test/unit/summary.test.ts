@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
-import { buildAlert } from '../../src/alerts/webhook.js';
+import { ALERT_MAX_CHARS, buildAlert } from '../../src/alerts/webhook.js';
+import { addDays } from '../../src/dates.js';
 import { progressBar } from '../../src/log/logger.js';
 import { PARITY_HEADER, type ParityRow } from '../../src/report/columns.js';
 import {
@@ -448,6 +449,27 @@ describe('the webhook message', () => {
       '• 2025-03-05: FAIL: UNKNOWN 81.4917 %, unknown site −67 (ALL 99.9100 %, 68 missing); ' +
         'worst window: US, 2,104 missing between 13:00 and 13:15, cause lost_before_kafka',
     );
+  });
+
+  it('stays below the 40,000 characters Slack shows: the worst and latest days first, the rest counted by status', () => {
+    // Two years' backfill that failed every day, one day of it ERROR: the lines of all do not fit.
+    const days = Array.from({ length: 731 }, (_, i) => {
+      const d = addDays('2024-01-01', i);
+      return day(d, i === 10 ? errorDay(d) : unknownFailsDay(d));
+    });
+    const text = buildAlert(days, ['FAIL', 'ERROR'], 'gs://reports/')!.text;
+    const lines = text.split('\n');
+    expect(text.length).toBeLessThanOrEqual(ALERT_MAX_CHARS);
+    expect(lines[0]).toBe('audit-parity: 731 day(s) need attention');
+    expect(lines.at(-1)).toBe('reports: gs://reports/');
+    const shown = lines.filter((l) => l.startsWith('• ')).map((l) => l.slice(2, 12));
+    // The ERROR day first of all, then the latest FAIL days; shown in day order.
+    expect(shown).toContain('2024-01-11');
+    expect(shown).toContain('2025-12-31');
+    expect(shown).not.toContain('2024-01-01');
+    expect([...shown].sort()).toEqual(shown);
+    expect(shown.length).toBeGreaterThan(300);
+    expect(lines.at(-2)).toBe(`… and ${731 - shown.length} more day(s) (${731 - shown.length} FAIL): see the reports`);
   });
 
   it("names a window's offset where its wall time comes twice (clocks back), and only there", () => {
