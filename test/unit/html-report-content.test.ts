@@ -128,4 +128,19 @@ describe('the HTML report', () => {
     // No part holds two days' tables.
     expect(chunks.filter((c) => (c.match(/<h3 id="day-/g) ?? []).length > 1)).toEqual([]);
   });
+
+  it("names at most 18 lines at the trend's end, all within the chart, however many sites there are", () => {
+    const sites = Array.from({ length: 40 }, (_, i) => `S${String(i).padStart(2, '0')}`);
+    const days = ['2025-03-08', '2025-03-09'].map((day) => ({
+      day,
+      rows: [...sites, 'ALL'].map((site, i) => ({ ...counted(day, site), parity_pct: String(99 + i / 100) })),
+    }));
+    const html = renderHtmlReport({ ...base, sites, days });
+    const ends = [...html.matchAll(/<text class="end-label" x="[\d.]+" y="([-\d.]+)"[^>]*>([^<]*)<\/text>/g)];
+    expect(ends).toHaveLength(18);
+    for (const [, y] of ends) expect(Number(y)).toBeGreaterThan(0);
+    expect(ends.map((m) => m[2])).toContain('ALL');
+    expect(ends.map((m) => m[2])).toContain('S00'); // the lowest line
+    expect(html).toContain('Of 41 lines, 18 are named at their end');
+  });
 });

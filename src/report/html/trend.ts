@@ -7,6 +7,8 @@ const TR = { width: 1300, height: 380, left: 64, right: 150, top: 24, bottom: 56
 /** Okabe–Ito, legible to the common colour-vision deficiencies; ALL is black, UNKNOWN grey. */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#8C6D31'] as const;
 const DASHES = ['', '7 4', '2 3', '9 3 2 3', '4 4', '12 4'] as const;
+/** Site labels the right margin holds beside the two thresholds' (14 px apart on a 300 px plot). */
+const MAX_END_LABELS = 18;
 
 export function renderTrend(ctx: Ctx): string {
   const { warnPct, failPct } = ctx.thresholds;
@@ -131,6 +133,18 @@ export function renderTrend(ctx: Ctx): string {
     if (last && last.value !== null && last.value >= lo)
       ends.push({ text: s.site, cls: 'end-label', color: s.color, y: y(last.value) });
   }
+  // More site labels than the margin holds (about 20 at 14 px): ALL's and the lowest lines' only, so that none
+  // is pushed off the chart; the legend names every line.
+  const siteEnds = ends.filter((e) => e.cls === 'end-label');
+  const unlabelled = Math.max(0, siteEnds.length - MAX_END_LABELS);
+  if (unlabelled > 0) {
+    const keep = new Set(
+      [...siteEnds]
+        .sort((a, b) => Number(b.text === ALL_SITES) - Number(a.text === ALL_SITES) || b.y - a.y)
+        .slice(0, MAX_END_LABELS),
+    );
+    ends.splice(0, ends.length, ...ends.filter((e) => e.cls !== 'end-label' || keep.has(e)));
+  }
   // End labels, pushed apart so that converging lines stay readable.
   ends.sort((a, b) => a.y - b.y || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
   for (let i = 1; i < ends.length; i++) ends[i]!.y = Math.max(ends[i]!.y, ends[i - 1]!.y + 14);
@@ -151,7 +165,7 @@ export function renderTrend(ctx: Ctx): string {
   return [
     '<section>',
     '<h2>Parity trend</h2>',
-    `<p class="caption">Parity % per day, one line per site (ALL in black), against the thresholds: the red band is FAIL (below ${esc(pct(failPct))}), the amber band WARN (below ${esc(pct(warnPct))}). A gap in a line is a day without parity (ERROR, marked on the axis, or no accepted ids).${pinned ? ` Points below ${esc(trimPct(lo))} % are pinned to the bottom edge as ▼ with their value, so that the thresholds stay readable.` : ''}</p>`,
+    `<p class="caption">Parity % per day, one line per site (ALL in black), against the thresholds: the red band is FAIL (below ${esc(pct(failPct))}), the amber band WARN (below ${esc(pct(warnPct))}). A gap in a line is a day without parity (ERROR, marked on the axis, or no accepted ids).${unlabelled > 0 ? ` Of ${siteEnds.length} lines, ${MAX_END_LABELS} are named at their end (ALL and the lowest at their last day); the legend names every line.` : ''}${pinned ? ` Points below ${esc(trimPct(lo))} % are pinned to the bottom edge as ▼ with their value, so that the thresholds stay readable.` : ''}</p>`,
     `<ul class="legend">${legend}</ul>`,
     `<div class="chart-wrap">${out.join('')}</div>`,
     '</section>',
