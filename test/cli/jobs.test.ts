@@ -618,20 +618,26 @@ describe('alerts', () => {
   });
 });
 
+/** A folder with `parts` gzip objects of 300,000 ids each on both file tiers, every one landed: a run long enough to stop. */
+async function bigDay(parts: number): Promise<string> {
+  const dir = await tempDir();
+  const ids = Array.from({ length: 300_000 }, (_, i) => i);
+  for (let part = 0; part < parts; part++) {
+    await writeNdjson(
+      path.join(dir, `proxy/dt=2025-03-09/p${part}.jsonl.gz`),
+      ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z', 200)),
+    );
+    await writeNdjson(
+      path.join(dir, `landed/dt=2025-03-09/p${part}.jsonl.gz`),
+      ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z')),
+    );
+  }
+  return dir;
+}
+
 describe('stopping', () => {
   it('SIGTERM aborts in-flight work and leaves no partial report', async () => {
-    const dir = await tempDir();
-    const ids = Array.from({ length: 300_000 }, (_, i) => i);
-    for (const part of [0, 1, 2]) {
-      await writeNdjson(
-        path.join(dir, `proxy/dt=2025-03-09/p${part}.jsonl.gz`),
-        ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z', 200)),
-      );
-      await writeNdjson(
-        path.join(dir, `landed/dt=2025-03-09/p${part}.jsonl.gz`),
-        ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z')),
-      );
-    }
+    const dir = await bigDay(3);
     const out = path.join(dir, 'out');
     const child = spawn(process.execPath, [
       CLI,
@@ -662,18 +668,7 @@ describe('stopping', () => {
   }, 120_000);
 
   it('a second Ctrl-C ends the run at once, and still lets go of the output folder', async () => {
-    const dir = await tempDir();
-    const ids = Array.from({ length: 300_000 }, (_, i) => i);
-    for (const part of [0, 1]) {
-      await writeNdjson(
-        path.join(dir, `proxy/dt=2025-03-09/p${part}.jsonl.gz`),
-        ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z', 200)),
-      );
-      await writeNdjson(
-        path.join(dir, `landed/dt=2025-03-09/p${part}.jsonl.gz`),
-        ids.map((i) => rec(`${part}-${i}`, '2025-03-09T12:00:00Z')),
-      );
-    }
+    const dir = await bigDay(2);
     const out = path.join(dir, 'out');
     const config = await writeConfig(dir);
     const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--log-format', 'json'];
