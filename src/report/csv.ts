@@ -31,8 +31,11 @@ export interface CsvOptions {
 
 export const DEFAULT_CSV_OPTIONS: CsvOptions = { formulaGuard: true };
 
-/** Characters a spreadsheet reads as the start of a formula (OWASP), and the guard's own `'`. */
-const GUARDED_START = /^[=+\-@\t\r']/;
+/**
+ * Characters a spreadsheet reads as the start of a formula (OWASP; ASVS 5.0 adds NUL, which some drop
+ * before reading the rest), and the guard's own `'`.
+ */
+const GUARDED_START = /^[=+\-@\t\r\0']/;
 
 /** A text cell as the formula guard writes it. Pure. */
 export function guardCell(value: string): string {

@@ -30,6 +30,9 @@ export function parseParityCsv(text: string, regions: readonly string[], formula
     const i = index.get(column);
     const raw = i === undefined ? '' : (cells[i] ?? '');
     if (raw === '') return null;
+    // A site code never begins with ' (config: letters, digits, _ and -): a leading one is the guard's, whatever
+    // the guard is now (a report written before reports.csvFormulaGuard changed, read back by daily or backfill).
+    if (column === 'site') return unguardCell(raw);
     // Text columns stay text (parity_pct's four decimals too); the formula guard may have prefixed some.
     if (PARITY_TEXT_COLUMNS.has(column))
       return formulaGuard && PARITY_GUARDED_COLUMNS.has(column as ParityColumn) ? unguardCell(raw) : raw;
@@ -41,7 +44,11 @@ export function parseParityCsv(text: string, regions: readonly string[], formula
       string | number | null
     >;
     // This job writes only known statuses; a cell that is none (an edited file) reads as no status.
-    const row: ParityRow = { ...cellsOf, status: isRowStatus(cellsOf.status) ? cellsOf.status : null };
+    const status = isRowStatus(cellsOf.status) ? cellsOf.status : null;
+    // A graded row's reason is text, '' where no rule spoke (a PASS): as the run that wrote it had it, so that
+    // a day read back (a resumed backfill's) gives the history the same row as one counted.
+    const reason = status !== null && cellsOf.status_reason === null ? '' : cellsOf.status_reason;
+    const row: ParityRow = { ...cellsOf, status, status_reason: reason };
     const mismatch = valueOf(CONTENT_MISMATCH_COLUMN, cells);
     if (typeof mismatch === 'number') row.content_mismatch = mismatch;
     if (regions.length === 0) return row;

@@ -60,13 +60,15 @@ describe('CSV rendering', () => {
     expect(rows.every((r) => r.length === 6)).toBe(true);
   });
 
-  it('the formula guard prefixes text starting with = + - @ TAB CR or an apostrophe, and stripping one apostrophe recovers it', () => {
+  it('the formula guard prefixes text starting with = + - @ TAB CR NUL or an apostrophe, and stripping one apostrophe recovers it', () => {
     for (const id of HOSTILE) {
       const cell = guardCell(id);
       expect(unguardCell(cell)).toBe(id);
       expect(/^[=+\-@\t\r]/.test(cell)).toBe(false);
     }
     expect(guardCell('=1+1')).toBe("'=1+1");
+    expect(guardCell('\0=HYPERLINK("http://x")')).toBe('\'\0=HYPERLINK("http://x")');
+    expect(unguardCell(guardCell('\0=1'))).toBe('\0=1');
     expect(guardCell("'=x")).toBe("''=x");
     expect(guardCell("'")).toBe("''");
     expect(guardCell('abc')).toBe('abc');
