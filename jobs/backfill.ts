@@ -112,7 +112,11 @@ export async function runBackfill(
   const skipped = current.map((m) => m.day);
   const skippedStatuses = current.map((m) => m.status);
   const earlier = await readEarlierDays(opts.outDir, current, opts.config, opts.log);
-  // The days left to do are the progress bar's; the days skipped are said once, at the end (a note).
+  if (skipped.length > 0)
+    opts.log?.info(`skipping ${skipped.length} days whose reports are current (--force to redo them)`, {
+      skipped: skipped.length,
+    });
+  // The days left to do are the progress bar's.
   opts.onPlan?.(todo);
   const limit = pLimit(Math.min(Math.max(1, opts.concurrency), MAX_BACKFILL_CONCURRENCY));
   // Batches run at once: each day's volume guard reads the reports as they were before any of them wrote,
