@@ -30,15 +30,16 @@ export function compareSqlOf(paths: readonly string[] | undefined): CompareSql |
 }
 
 /**
- * A plain decimal's text without its fraction's trailing zeros (`1.0` is `1`, `1.50` is `1.5`), so that a
- * number keeps its value across a sink that writes an integer into a FLOAT column (which renders it
- * `1.0`) or a decimal string into a NUMERIC one. Other text (exponents, `-0`, leading zeros) is as it is.
+ * An integral number as the engine renders a double (`10.0`), and the same text in a string, read as the
+ * integer (`10`): a sink that writes an integer into a FLOAT column gives it back so, and it is the same
+ * value. Only a lone `.0`: `10.00`, `1.50` and every other text stay as they are, so that a value cut
+ * short on the way (`123.40` to `123.4`) is still a change.
  */
-const PLAIN_DECIMAL = '^-?[0-9]+\\.[0-9]+$';
+const INTEGRAL_DOUBLE = '^-?[0-9]+\\.0$';
 
-/** DuckDB: a value's text, a plain decimal without its fraction's trailing zeros. */
+/** DuckDB: a value's text, an integral double's `.0` dropped. */
 function duckdbCanonical(t: string): string {
-  return `CASE WHEN regexp_matches(${t}, '${PLAIN_DECIMAL}') THEN rtrim(rtrim(${t}, '0'), '.') ELSE ${t} END`;
+  return `CASE WHEN regexp_matches(${t}, '${INTEGRAL_DOUBLE}') THEN left(${t}, -2) ELSE ${t} END`;
 }
 
 /** DuckDB: one record's tags from each field's value as text (NULL: no value). */
@@ -72,9 +73,9 @@ export function duckdbHashesAgg(c: CompareSql | undefined, column: 'tags' | 'has
 /** BigQuery: no tags (compare off, or a row without a payload): an empty array, as BigQuery stores no NULL array. */
 const BQ_NO_TAGS = 'ARRAY<STRING>[]';
 
-/** BigQuery: a value's text, a plain decimal without its fraction's trailing zeros (as duckdbCanonical). */
+/** BigQuery: a value's text, an integral double's `.0` dropped (as duckdbCanonical). */
 function bigqueryCanonical(t: string): string {
-  return `CASE WHEN REGEXP_CONTAINS(${t}, r'${PLAIN_DECIMAL}') THEN RTRIM(RTRIM(${t}, '0'), '.') ELSE ${t} END`;
+  return `CASE WHEN REGEXP_CONTAINS(${t}, r'${INTEGRAL_DOUBLE}') THEN LEFT(${t}, LENGTH(${t}) - 2) ELSE ${t} END`;
 }
 
 /** BigQuery: one record's tags from each field's value as text (NULL: no value). */
