@@ -29,25 +29,37 @@ export function checkFieldCases(
   fieldsKey: string,
   compare: readonly string[] = [],
 ): void {
-  const named: [string, string][] = [
-    ...Object.entries(fields ?? {}).map(([name, dotted]): [string, string] => [`${fieldsKey}.${name}`, dotted]),
-    ...compare.map((dotted, i): [string, string] => [`compare[${i}]`, dotted]),
+  // A field read by its own name (`region: region`) is likely the default, which the config need not show.
+  const named: { key: string; dotted: string; byDefault: boolean }[] = [
+    ...Object.entries(fields ?? {}).map(([name, dotted]) => ({
+      key: `${fieldsKey}.${name}`,
+      dotted,
+      byDefault: dotted === name,
+    })),
+    ...compare.map((dotted, i) => ({ key: `compare[${i}]`, dotted, byDefault: false })),
   ];
   // Each level's names, keyed by their parent's exact path and their lower-case form.
-  const seen = new Map<string, { name: string; key: string }>();
-  for (const [key, dotted] of named) {
-    const segments = dotted.split('.');
+  const seen = new Map<string, { segment: string; field: (typeof named)[number] }>();
+  for (const field of named) {
+    const segments = field.dotted.split('.');
     segments.forEach((segment, i) => {
       const parent = segments.slice(0, i).join('.');
       const folded = `${parent}\u0000${segment.toLowerCase()}`;
       const first = seen.get(folded);
-      if (first === undefined) seen.set(folded, { name: segment, key });
-      else if (first.name !== segment)
+      if (first === undefined) seen.set(folded, { segment, field });
+      else if (first.segment !== segment) {
+        // Named by the key the config sets, the other one (perhaps a default it never wrote) said as such.
+        const [set, other] = field.byDefault && !first.field.byDefault ? [first.field, field] : [field, first.field];
+        const otherName = set === field ? first.segment : segment;
+        const setName = set === field ? segment : first.segment;
         throw new ConfigError(
-          key,
-          `"${dotted}": its name "${segment}" and "${first.name}" in ${first.key} differ only in case, ` +
-            "and the engine reads a record's names without case: read one of them only",
+          set.key,
+          `"${set.dotted}": its name "${setName}" and "${otherName}" of ${other.key}` +
+            `${other.byDefault ? ' (its default)' : ''} differ only in case, and the engine reads a record's ` +
+            `names without case: only one can be read — ` +
+            (other.key.startsWith('compare[') ? 'compare one of them only' : `map ${other.key} to another field`),
         );
+      }
     });
   }
 }

@@ -34,10 +34,14 @@ describe('config: compare', () => {
   });
 
   it.each([
-    [{ compare: ['Region'] }, 'compare[0]', '"Region" and "region" in tiers.gcs.fields.region'],
-    [{ compare: ['A', 'a'] }, 'compare[1]', '"a" and "A" in compare[0]'],
-    [{ compare: ['Body.amount', 'body.note'] }, 'compare[1]', '"body" and "Body" in compare[0]'],
-    [{ compare: ['body.Note', 'body.note'] }, 'compare[1]', '"note" and "Note" in compare[0]'],
+    [
+      { compare: ['Region'] },
+      'compare[0]',
+      '"Region" and "region" of tiers.gcs.fields.region (its default) differ only in case',
+    ],
+    [{ compare: ['A', 'a'] }, 'compare[1]', '"a" and "A" of compare[0] differ'],
+    [{ compare: ['Body.amount', 'body.note'] }, 'compare[1]', '"body" and "Body" of compare[0] differ'],
+    [{ compare: ['body.Note', 'body.note'] }, 'compare[1]', '"note" and "Note" of compare[0] differ'],
     [{ gcsFields: { region: 'Timestamp' } }, 'tiers.gcs.fields.region', '"Timestamp" and "timestamp"'],
     [{ proxyFields: { site: 'Request_Id' } }, 'tiers.proxy.fields.site', '"Request_Id" and "request_id"'],
   ])('refuses names that differ only in case (%j), which the engine cannot read apart, naming %s', (c, key, text) => {
