@@ -34,17 +34,28 @@ export async function currentManifest(
   run: RunMetadata,
   sites: readonly string[],
 ): Promise<DayManifest | null> {
-  const m = await readManifest(path.join(outDir, `manifest-${day}.json`), day);
+  const m = await intactManifest(outDir, day);
   if (!m || m.status === 'ERROR' || m.configHash !== run.configHash || m.version !== run.version) return null;
-  // A manifest copied or renamed from another day (readManifest checks its day) names that day's files.
-  if (Object.values(m.files).some((f) => f && !f.name.endsWith(`-${day}.csv`))) return null;
   // A report made for fewer sites (reconcile --sites) is not the whole day.
   if (!Array.isArray(m.sites) || m.sites.join(',') !== sites.join(',')) return null;
-  // Every file the manifest names, each as it was written: the windows and mismatch files too (the HTML
-  // report of the run reads the windows back).
+  return m;
+}
+
+/**
+ * `day`'s manifest when the files it names are that day's own, beside it in `outDir`, each as it was
+ * written (its sha256): the windows and mismatch files too, which a run's HTML report reads back. Null
+ * otherwise: a manifest copied from another day, one naming a file elsewhere (`../x.csv`), or a file edited since.
+ */
+export async function intactManifest(outDir: string, day: DayKey): Promise<DayManifest | null> {
+  const m = await readManifest(path.join(outDir, `manifest-${day}.json`), day);
+  if (!m) return null;
   const { parity, missing, windows, mismatch } = m.files;
-  for (const f of [parity, missing, windows, mismatch])
-    if (f && (await sha256OfFile(path.join(outDir, f.name))) !== f.sha256) return null;
+  const named = { parity, missing, windows, mismatch };
+  for (const [kind, f] of Object.entries(named)) {
+    if (!f) continue;
+    if (f.name !== `${kind}-${day}.csv`) return null;
+    if ((await sha256OfFile(path.join(outDir, f.name))) !== f.sha256) return null;
+  }
   return m;
 }
 

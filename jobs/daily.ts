@@ -6,7 +6,7 @@ import type { DayKey } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
 import { readManifest } from '../src/report/day-writer.js';
 import { type SiteZoning, zonesOf } from '../src/site-zones.js';
-import { readEarlierDays } from './backfill.js';
+import { intactManifest, readEarlierDays } from './backfill.js';
 import { type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
 
 export interface DailyResult extends ReconcileResult {
@@ -117,7 +117,8 @@ async function daysBetween(
   const redone = new Set(caught.map((c) => c.day));
   const manifests = [];
   for (const day of span.slice(span.indexOf(caught[0]!.day)).filter((d) => !redone.has(d))) {
-    const m = await readManifest(path.join(opts.outDir, `manifest-${day}.json`), day);
+    // Only a report whose files are the day's own and as written: its HTML shows what the manifest vouches for.
+    const m = await intactManifest(opts.outDir, day);
     if (m) manifests.push(m);
   }
   return (await readEarlierDays(opts.outDir, manifests, opts.config, opts.log)).map(({ day, rows }) => ({

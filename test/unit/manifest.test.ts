@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { intactManifest } from '../../jobs/backfill.js';
 import { readManifest } from '../../src/report/day-writer.js';
 import { type DayManifest, parseManifest } from '../../src/report/manifest.js';
 
@@ -55,5 +57,27 @@ describe('a manifest read back', () => {
     await writeFile(file, JSON.stringify(good));
     expect(await readManifest(file, '2025-03-10')).toBeNull();
     expect(await readManifest(file, '2025-03-09')).toEqual(good);
+  });
+
+  it("is vouched for only when the files it names are the day's own, beside it and as written", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'parity-test-manifest-'));
+    const parity = 'date,site\r\n';
+    await writeFile(path.join(dir, 'parity-2025-03-09.csv'), parity);
+    await writeFile(path.join(dir, '..', 'outside.csv'), parity);
+    const sha256 = createHash('sha256').update(parity).digest('hex');
+    const write = (files: Record<string, unknown>) =>
+      writeFile(path.join(dir, 'manifest-2025-03-09.json'), JSON.stringify({ ...good, files }));
+    await write({ parity: { name: 'parity-2025-03-09.csv', sha256 }, missing: null });
+    expect(await intactManifest(dir, '2025-03-09')).toMatchObject({ day: '2025-03-09' });
+    // An entry of no kind the job writes, without a name: ignored (backfill crashed on it, exit 4).
+    await write({ parity: { name: 'parity-2025-03-09.csv', sha256 }, missing: null, extra: { sha256 } });
+    expect(await intactManifest(dir, '2025-03-09')).toMatchObject({ day: '2025-03-09' });
+    // A file elsewhere, or another day's, or one edited since: not vouched for.
+    await write({ parity: { name: '../outside.csv', sha256 }, missing: null });
+    expect(await intactManifest(dir, '2025-03-09')).toBeNull();
+    await write({ parity: { name: 'parity-2025-03-08.csv', sha256 }, missing: null });
+    expect(await intactManifest(dir, '2025-03-09')).toBeNull();
+    await write({ parity: { name: 'parity-2025-03-09.csv', sha256: HASH }, missing: null });
+    expect(await intactManifest(dir, '2025-03-09')).toBeNull();
   });
 });
