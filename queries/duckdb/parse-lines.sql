@@ -9,10 +9,13 @@
 -- (a '-' fifth) tries the ISO cast first and skips the BIGINT cast that always fails on it; when the ISO
 -- cast fails too ('123e-5' is a number with a '-' fifth), the rest of the chain runs, so every text gets
 -- what the chain alone gives: no text that casts as a timestamp also casts as BIGINT.
--- Each cast sees only text it may take. The timestamp cast: ISO's characters (digits, '-:.+', 'T', 'Z',
--- space). A zone name is no ISO-8601, and DuckDB 1.5's vectorised cast keeps a named zone ('…
--- America/New_York', '… EST') for the offset-less texts after it in the same vector, which moved up to
--- 2,047 other lines by hours. The number casts (timestamp and status): no text with '_', 'x' or 'b' in
+-- Each cast sees only text it may take. The timestamp cast: the ISO-8601 forms the README lists, matched
+-- whole (a date; then 'T' or a space, hh:mm:ss with hours 00-23, minutes and seconds 00-59, a fraction,
+-- then 'Z' or an offset ±hh, ±hhmm or ±hh:mm of the same ranges). The cast itself takes more: '+05:99'
+-- as +06:39, '-24:00' a day on, 'T12:00' without seconds, '2025/03/09', the word 'epoch'. A zone name
+-- is no ISO-8601 either, and DuckDB 1.5's vectorised cast keeps a named zone ('… America/New_York',
+-- '… EST') for the offset-less texts after it in the same vector, which moved up to 2,047 other lines by
+-- hours. Every accepted form has its '-' fifth: text without one never reaches the cast. The number casts (timestamp and status): no text with '_', 'x' or 'b' in
 -- either case, the only characters beyond a decimal number's that they take ('0xC8', '0b11001000' and
 -- '2_00' were 200; no JSON number or digit string has them).
   SELECT
@@ -45,7 +48,7 @@
       AS blank_file
   FROM (
     SELECT *, CASE WHEN substr(ts_raw, 5, 1) = '-'
-                     THEN coalesce(CASE WHEN NOT contains(substr(ts_raw, strpos(ts_raw, ':')), ' ')
+                     THEN coalesce(CASE WHEN regexp_full_match(ts_raw, '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?')
                                         THEN epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)) END,
                                    CASE WHEN ts_num AND (contains(ts_raw, '.') OR contains(ts_raw, 'e')
                                                         OR contains(ts_raw, 'E'))
@@ -56,8 +59,6 @@
                                                         OR contains(ts_raw, 'E'))
                                         THEN try_cast(floor(try_cast(ts_raw AS DECIMAL(38, 18))) AS BIGINT) END,
                                    CASE WHEN ts_num THEN try_cast(ts_raw AS BIGINT) END,
-                                   CASE WHEN NOT contains(substr(ts_raw, strpos(ts_raw, ':')), ' ')
-                                        THEN epoch_ms(try_cast(ts_raw AS TIMESTAMPTZ)) END,
                                    CASE WHEN ts_num THEN try_cast(floor(try_cast(ts_raw AS DOUBLE)) AS BIGINT) END) END AS ts_parsed
     FROM (
       -- whether the number casts may see the text: they also take hex, binary and underscores, JSON does not

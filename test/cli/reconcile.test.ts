@@ -262,6 +262,50 @@ describe('parity reconcile', () => {
     });
   });
 
+  it("reads the ISO-8601 forms the README lists, and every other text as none, where the engine's cast took it off by hours or days", async () => {
+    const dir = await tempDir();
+    const read = [
+      '2025-03-09T12:00:00Z',
+      '2025-03-09 12:00:00',
+      '2025-03-09T12:00:00.123456789Z',
+      '2025-03-09T12:00:00+05:45',
+      '2025-03-09T12:00:00+0545',
+      '2025-03-09T12:00:00-03',
+      '2025-03-09T12:00:00-00:00',
+      '2025-03-09',
+    ];
+    const refused = [
+      '2025-03-09T23:00:00+05:99', // read as +06:39
+      '2025-03-09T01:00:00-24:00', // a day on
+      '2025-03-09T12:00:00+99:99', // four days back
+      'epoch', // 1970-01-01
+      '2025-03-09T12:00', // no seconds
+      '2025-03-09T12:00Z',
+      '2025/03/09 12:00:00',
+      '2025-3-9T1:2:3Z',
+      '2025-03-09T24:00:00',
+      '2025-03-09t12:00:00z',
+      '2025-03-09T12:00:00 +05:00',
+      '20250309T120000Z',
+    ];
+    const lines = [...read, ...refused].map(
+      (ts, i) => `{"timestamp":${JSON.stringify(ts)},"request_id":"t${i}","site":"US","status":200}`,
+    );
+    await writeNdjson(path.join(dir, 'proxy/dt=2025-03-09/a.jsonl'), lines);
+    await writeNdjson(
+      path.join(dir, 'landed/dt=2025-03-09/a.jsonl'),
+      read.map((_, i) => landed(`t${i}`, '2025-03-09T12:00:00Z')),
+    );
+    const out = path.join(dir, 'out');
+    await reconcileUsRange(dir, '2025-03-08', '2025-03-09', out);
+    expect(row((await report(out, '2025-03-09')).parity, 'US')).toMatchObject({
+      proxy_requests: String(read.length),
+      proxy_malformed: String(refused.length),
+      proxy_out_of_window: '0',
+      parity_pct: '100.0000',
+    });
+  });
+
   it('takes only decimal digits as a number: a status or timestamp in hex, binary or with underscores is none', async () => {
     const dir = await tempDir();
     const at = '2025-03-09T10:00:00Z';
