@@ -160,13 +160,16 @@ export async function readBatch(
       const load = async (staged: typeof read.staged) => {
         const reach = { lateDays: t.cfg.lateArrivalDays, clockSkewDays: t.cfg.clockSkewDays };
         const byLine = await files.loadFiles(t.name, staged, t.cfg.fields, config.sites, reach, cache);
-        for (const object of byLine) {
+        for (const { url: object, why } of byLine) {
           if (warned.has(object)) continue;
           warned.add(object);
           log.warn(
-            `${t.name}: ${object} has a broken line the JSON reader read on past, into the next; ` +
-              'its lines were read again one at a time, each counted as what it is',
-            { tier: t.name, object },
+            why === 'misread'
+              ? `${t.name}: ${object} has a broken line the JSON reader read on past, into the next; ` +
+                  'its lines were read again one at a time, each counted as what it is'
+              : `${t.name}: ${object} could not be read whole by the JSON reader (a line past its size limit, ` +
+                  'or one it cannot get past); its lines were read one at a time, each counted as what it is',
+            { tier: t.name, object, read_by_line: why },
           );
         }
       };

@@ -42,6 +42,7 @@ import {
   foldLineIssues,
   type FolderReach,
   type LineIssues,
+  type ReadByLine,
   type MissingId,
   rowsOf,
   type StreamedCountRow,
@@ -194,10 +195,10 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
     sites: string[],
     reach: FolderReach,
     cache?: ObjectCache,
-  ): Promise<string[]> {
+  ): Promise<ReadByLine[]> {
     const table = AGG_TABLE[tier];
     const cmp = tier === 'gcs' ? this.cmp : undefined;
-    const byLine: string[] = [];
+    const byLine: ReadByLine[] = [];
     if (staged.length === 0) {
       // read_ndjson needs at least one file: an empty table of the same shape stands for "nothing there".
       await this.run(emptyTable(table));
@@ -214,8 +215,16 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
       if (cache) {
         // Each object is first its own aggregate (read from the cache, or made and kept); each day's rows, a slice.
         const aggregate = async (objects: StagedObject[], skipped: number) =>
-          objectAggregates(await this.connections(), tier, objects, fields, cache, this.scratch, cmp, skipped, (o) =>
-            byLine.push(o.url),
+          objectAggregates(
+            await this.connections(),
+            tier,
+            objects,
+            fields,
+            cache,
+            this.scratch,
+            cmp,
+            skipped,
+            (o, why) => byLine.push({ url: o.url, why }),
           );
         const runner = { run: (st: Statement | string) => this.runStatement(st), scratch: this.scratch };
         await loadWithSlices(runner, spec, staged, cache, aggregateShape(tier, fields, cmp), aggregate);
@@ -223,7 +232,7 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
         const load = (lines: readonly StagedObject[]) =>
           this.runStatement(loadStatement(spec, staged, false, [], lines));
         const lines = await loadCheckingLines(this.connection(this.db), load, table, staged, tier, fields, cmp);
-        byLine.push(...lines.map((o) => o.url));
+        byLine.push(...lines.map(({ object, why }) => ({ url: object.url, why })));
       }
     }
     await this.run(loadQuery('duckdb', 'ids-views', { ids_table: IDS_TABLE[tier], agg_table: table }));

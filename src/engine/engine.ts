@@ -3,6 +3,7 @@ import type { RecordFields } from '../config.js';
 import { InternalError } from '../errors.js';
 import { MISSING_FACTS } from './fact-sql.js';
 import type { ObjectCache } from './object-cache.js';
+import type { ReadByLine } from './line-check.js';
 import type { PayloadComparing } from './compare.js';
 import type { SiteZoning } from '../site-zones.js';
 import type {
@@ -41,6 +42,7 @@ export type StreamedTier = 'kafka' | 'bigquery';
 export type TableTier = 'proxy' | 'bigquery';
 
 export type { StreamedRow, TimedStreamedRow, KafkaMessageRow, StreamedCountRow } from '../domain.js';
+export type { ReadByLine };
 
 export type FileTier = 'proxy' | 'gcs';
 
@@ -116,8 +118,10 @@ export interface FolderReach {
 /** The file tiers' capability of an engine: see {@link CountingEngine.files}. */
 export interface FileCounting {
   /**
-   * A file tier's staged objects, parsed and aggregated. Returns the URLs of the objects whose lines had
-   * to be read one at a time (a broken line made the fast reader mis-read the next: src/engine/line-check.ts).
+   * A file tier's staged objects, parsed and aggregated. Returns the objects whose lines had to be read one
+   * at a time, and why (src/engine/line-check.ts): `misread`, a broken line made the fast reader read on
+   * into the next; `unreadable`, the fast reader could not read the object at all (a line past its size
+   * limit: each line is then counted as what it is, one over 64 MiB malformed).
    */
   loadFiles(
     tier: FileTier,
@@ -128,7 +132,7 @@ export interface FileCounting {
     reach: FolderReach,
     /** Keeps and reuses each object's aggregate across runs; unset, every object is parsed. */
     cache?: ObjectCache,
-  ): Promise<string[]>;
+  ): Promise<ReadByLine[]>;
   /**
    * The cache's lookup of a listed object before it is staged: its entry (the aggregate loadFiles would
    * make of it) as a local file, or undefined. A found object is staged as that entry (`aggregate`).

@@ -268,10 +268,17 @@ export async function* objectLines(file: string): AsyncGenerator<string | null> 
   }
 }
 
+/** An object whose lines were read one at a time, and why (see FileCounting.loadFiles). */
+export interface ReadByLine {
+  url: string;
+  why: 'misread' | 'unreadable';
+}
+
 /**
  * A file tier's table by `load` (load-records.sql, `byLine` its objects read from parity_lines): the
  * fast read, then the objects it could not read at all (unreadableJsonObject) or mis-read (a row with
- * none of the fields, then linesDiffering) read exactly, the table made again with them. Returns those.
+ * none of the fields, then linesDiffering) read exactly, the table made again with them. Returns those,
+ * each with why.
  */
 export async function loadCheckingLines(
   conn: Connection,
@@ -281,7 +288,7 @@ export async function loadCheckingLines(
   tier: 'proxy' | 'gcs',
   fields: RecordFields,
   compare?: CompareSql,
-): Promise<StagedObject[]> {
+): Promise<{ object: StagedObject; why: ReadByLine['why'] }[]> {
   let unreadable: StagedObject[] = [];
   for (;;) {
     try {
@@ -318,5 +325,8 @@ export async function loadCheckingLines(
     await conn.run(clear);
   }
   await dropLines(conn);
-  return byLine;
+  return [
+    ...unreadable.map((o) => ({ object: o, why: 'unreadable' as const })),
+    ...misread.map((o) => ({ object: o, why: 'misread' as const })),
+  ];
 }

@@ -12,6 +12,7 @@ import { buildRecordColumns } from './record-columns.js';
 import {
   type Connection,
   dropLines,
+  type ReadByLine,
   lineCheckText,
   linesDiffering,
   readExactly,
@@ -207,7 +208,7 @@ export async function objectAggregates(
   /** The tier's objects not passed here, each already its entry: counted as hits in the log line. */
   skipped = 0,
   /** Told of each object made from its lines read one at a time (src/engine/line-check.ts). */
-  onByLine: (object: StagedObject) => void = () => {},
+  onByLine: (object: StagedObject, why: ReadByLine['why']) => void = () => {},
 ): Promise<StagedObject[]> {
   const query = aggregateQuery(tier, fields, compare);
   // The query's text without the path: part of every entry's name, so that a changed parse misses.
@@ -235,10 +236,11 @@ export async function objectAggregates(
         continue;
       }
       const made = path.join(scratch, `aggregate-${tier}-${i}.parquet`);
-      if (!(await madeByFastRead(conn, object, made)) || (await misread(conn, made, object))) {
+      const read = await madeByFastRead(conn, object, made);
+      if (!read || (await misread(conn, made, object))) {
         await conn.run(`COPY (${query(object.path, true)}) TO ${sqlString(made)} (FORMAT parquet)`);
         await dropLines(conn);
-        onByLine(object);
+        onByLine(object, read ? 'misread' : 'unreadable');
       }
       // Kept once the object proved whole (its gzip check runs beside this): a cut gzip is never an entry.
       if (name)

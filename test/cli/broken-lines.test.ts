@@ -121,6 +121,9 @@ describe('lines longer than the JSON reader reads (it fails on an object with a 
       const { run, us, unknown } = await reconcileDay(dir, cached);
       expect(run.code).toBe(0);
       expect(run.stderr).not.toContain('rror');
+      // Said as what it is: a line too long, not a broken line read on past (the 33 MiB record is whole).
+      expect(run.stderr).toContain('could not be read whole by the JSON reader (a line past its size limit');
+      expect(run.stderr).not.toContain('read on past');
       expect([us.proxy_accepted, us.gcs_records, us.gcs_distinct, us.parity_pct]).toEqual(['3', '3', '3', '100.0000']);
       expect([unknown.proxy_malformed, unknown.gcs_malformed]).toEqual(['1', '1']);
     },
@@ -222,7 +225,8 @@ describe('an object the JSON reader cannot read at all', () => {
     expect(Number(us.proxy_accepted)).toBe(2 * 3);
     expect(Number(us.gcs_records)).toBe(2 * 3);
     expect([Number(unknown.proxy_malformed), Number(unknown.gcs_malformed)]).toEqual([2 * 4, 2 * 4]);
-    for (const name of ['a.jsonl', 'b.jsonl.gz']) expect(run.stderr).toContain(`/${name} has a broken line`);
+    for (const name of ['a.jsonl', 'b.jsonl.gz'])
+      expect(run.stderr).toContain(`/${name} could not be read whole by the JSON reader`);
   });
 });
 
