@@ -537,6 +537,9 @@ describe('cron.yaml', () => {
     const containers = pod.containers as Obj[];
     expect(containers).toHaveLength(1);
     const c = containers[0]!;
+    // The image is this version's (a tag left behind ran a job that refused its own ConfigMap's keys), or a digest.
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(String(c.image)).toMatch(new RegExp(`(:${version.replaceAll('.', '\\.')}|@sha256:[0-9a-f]{64})$`));
     // The reports are published to the bucket named in the ConfigMap; /reports is the local copy.
     expect(c.args).toEqual([
       'daily',
@@ -634,6 +637,11 @@ describe('cron.yaml', () => {
     const [, gib] = /^(\d+)Gi$/.exec(String(get(container, 'resources.limits.memory')))!;
     expect(engineMemoryLimit(undefined, Number(gib) * 1024 ** 3).limit).toBe(`${Number(gib) * 512}MiB`);
     expect(config.engine.tempDirectory ?? '/tmp').toBe('/tmp');
+    // The per-object cache the README's daily figures assume: in the reports bucket, outside the reports' prefix.
+    const reportsUrl = String(get(cm, 'data.reports-url'));
+    const cache = String((raw as { cache?: { location?: string } }).cache?.location);
+    expect(cache.startsWith(`gs://${new URL(reportsUrl).host}/`)).toBe(true);
+    expect(cache.startsWith(reportsUrl)).toBe(false);
     const alertVar = config.alerts.webhookUrlEnv;
     if (alertVar) {
       const c = (get(byKind('CronJob')[0], 'spec.jobTemplate.spec.template.spec.containers') as Obj[])[0]!;
