@@ -42,6 +42,20 @@ function duckdbCanonical(t: string): string {
   return `CASE WHEN regexp_matches(${t}, '${INTEGRAL_DOUBLE}') THEN left(${t}, -2) ELSE ${t} END`;
 }
 
+/** The compared paths as a json_transform structure: nested objects, a VARCHAR at each path's end. */
+function structureOf(paths: readonly string[]): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const p of paths) {
+    const segments = p.split('.');
+    let level = root;
+    segments.forEach((segment, i) => {
+      if (i === segments.length - 1) level[segment] = 'VARCHAR';
+      else level = (level[segment] ??= {}) as Record<string, unknown>;
+    });
+  }
+  return root;
+}
+
 /** DuckDB: one record's tags from each field's value as text (NULL: no value). */
 function duckdbTags(texts: readonly string[]): string {
   const tags = texts.map(
@@ -56,7 +70,17 @@ function duckdbTags(texts: readonly string[]): string {
  */
 export function duckdbPayloadTags(c: CompareSql | undefined): string {
   if (!c) return 'NULL::VARCHAR[]';
-  const texts = c.paths.map((p) => `json_extract_string(payload, '$.${p}')`);
+  // Read as a file line's compared fields are (read_ndjson's VARCHAR columns), through the same structure:
+  // json_extract_string renders a number otherwise (0.00001 where the file side has 1e-05, and 1e16 as
+  // 10000000000000000.0), so identical payloads were listed as changed.
+  const structure = JSON.stringify(structureOf(c.paths));
+  const texts = c.paths.map(
+    (p) =>
+      `json_transform(payload, '${structure}')${p
+        .split('.')
+        .map((s) => `['${s}']`)
+        .join('')}`,
+  );
   return `CASE WHEN json_valid(payload) THEN ${duckdbTags(texts)} END`;
 }
 
