@@ -163,14 +163,19 @@ export async function readBatch(
         for (const { url: object, why } of byLine) {
           if (warned.has(object)) continue;
           warned.add(object);
-          log.warn(
-            why === 'misread'
-              ? `${t.name}: ${object} has a broken line the JSON reader read on past, into the next; ` +
-                  'its lines were read again one at a time, each counted as what it is'
-              : `${t.name}: ${object} could not be read whole by the JSON reader (a line past its size limit, ` +
-                  'or one it cannot get past); its lines were read one at a time, each counted as what it is',
-            { tier: t.name, object, read_by_line: why },
-          );
+          const what = {
+            misread: 'has a broken line the JSON reader read on past, into the next; its lines were read again',
+            unreadable:
+              'could not be read whole by the JSON reader (a line past its size limit, or one it cannot get past); ' +
+              'its lines were read',
+            'gzip-tail':
+              'has bytes after its gzip data (zero padding) that the JSON reader does not take; its lines were read',
+          }[why];
+          log.warn(`${t.name}: ${object} ${what} one at a time, each counted as what it is`, {
+            tier: t.name,
+            object,
+            read_by_line: why,
+          });
         }
       };
       // The gzip checks run beside the engine's scan; an object that fails them is read again out of the tier.

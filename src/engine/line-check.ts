@@ -178,9 +178,16 @@ export function unreadableJsonObject(e: unknown): string | undefined {
 const gzipStreamFailure = (e: unknown): boolean =>
   e instanceof Error && /^IO Error: Input is not a GZIP stream/.test(e.message);
 
-/** The object the engine failed to read, when the failure says which: a failed read of `object` alone. */
-export function unreadableObjectOf(e: unknown, object: Pick<StagedObject, 'path'>): boolean {
-  return unreadableJsonObject(e) === object.path || (object.path.endsWith('.gz') && gzipStreamFailure(e));
+/**
+ * Why the engine failed to read `object` alone, when the failure is one the line check answers: the JSON
+ * reader named it (`unreadable`), or a gzip object's bytes after its data (`gzip-tail`); else null.
+ */
+export function unreadableObjectOf(
+  e: unknown,
+  object: Pick<StagedObject, 'path'>,
+): Exclude<ReadByLine['why'], 'misread'> | null {
+  if (unreadableJsonObject(e) === object.path) return 'unreadable';
+  return object.path.endsWith('.gz') && gzipStreamFailure(e) ? 'gzip-tail' : null;
 }
 
 /**
@@ -268,10 +275,14 @@ export async function* objectLines(file: string): AsyncGenerator<string | null> 
   }
 }
 
-/** An object whose lines were read one at a time, and why (see FileCounting.loadFiles). */
+/**
+ * An object whose lines were read one at a time, and why (see FileCounting.loadFiles): `misread`, a broken
+ * line the fast reader read on past; `unreadable`, one it could not read at all (a line past its size limit,
+ * or one it cannot get past); `gzip-tail`, bytes after the gzip data it does not take (zero padding).
+ */
 export interface ReadByLine {
   url: string;
-  why: 'misread' | 'unreadable';
+  why: 'misread' | 'unreadable' | 'gzip-tail';
 }
 
 /**
@@ -290,6 +301,7 @@ export async function loadCheckingLines(
   compare?: CompareSql,
 ): Promise<{ object: StagedObject; why: ReadByLine['why'] }[]> {
   let unreadable: StagedObject[] = [];
+  const padded = new Set<StagedObject>();
   for (;;) {
     try {
       await load(unreadable);
@@ -297,11 +309,10 @@ export async function loadCheckingLines(
     } catch (e) {
       const left = staged.filter((o) => !unreadable.includes(o));
       const file = unreadableJsonObject(e);
-      const objects =
-        file === undefined && gzipStreamFailure(e)
-          ? await unreadableGzip(conn, left)
-          : left.filter((o) => o.path === file).slice(0, 1);
+      const gzipTail = file === undefined && gzipStreamFailure(e);
+      const objects = gzipTail ? await unreadableGzip(conn, left) : left.filter((o) => o.path === file).slice(0, 1);
       if (objects.length === 0) throw e;
+      if (gzipTail) for (const o of objects) padded.add(o);
       unreadable = [...unreadable, ...objects];
       await readExactly(conn, objects, tier, fields, compare);
     }
@@ -326,7 +337,7 @@ export async function loadCheckingLines(
   }
   await dropLines(conn);
   return [
-    ...unreadable.map((o) => ({ object: o, why: 'unreadable' as const })),
+    ...unreadable.map((o) => ({ object: o, why: padded.has(o) ? ('gzip-tail' as const) : ('unreadable' as const) })),
     ...misread.map((o) => ({ object: o, why: 'misread' as const })),
   ];
 }

@@ -236,11 +236,11 @@ export async function objectAggregates(
         continue;
       }
       const made = path.join(scratch, `aggregate-${tier}-${i}.parquet`);
-      const read = await madeByFastRead(conn, object, made);
-      if (!read || (await misread(conn, made, object))) {
+      const unread = await madeByFastRead(conn, object, made);
+      if (unread !== null || (await misread(conn, made, object))) {
         await conn.run(`COPY (${query(object.path, true)}) TO ${sqlString(made)} (FORMAT parquet)`);
         await dropLines(conn);
-        onByLine(object, read ? 'misread' : 'unreadable');
+        onByLine(object, unread ?? 'misread');
       }
       // Kept once the object proved whole (its gzip check runs beside this): a cut gzip is never an entry.
       if (name)
@@ -250,15 +250,16 @@ export async function objectAggregates(
       out[i] = { ...object, path: made };
     }
   };
-  // The fast read of an object, or false when it cannot read it at all (its lines are then read exactly).
+  // The fast read of an object: null, or why it could not read it at all (its lines are then read exactly).
   const madeByFastRead = async (conn: Connection, object: StagedObject, made: string) => {
     try {
       await conn.run(`COPY (${query(object.path)}) TO ${sqlString(made)} (FORMAT parquet)`);
-      return true;
+      return null;
     } catch (e) {
-      if (!unreadableObjectOf(e, object)) throw e;
+      const why = unreadableObjectOf(e, object);
+      if (why === null) throw e;
       await readExactly(conn, [object], tier, fields, compare);
-      return false;
+      return why;
     }
   };
   // A line with no usable timestamp and no site (every broken line is one): read_ndjson may have read the

@@ -103,6 +103,11 @@ describe('gzip objects are read in place and checked whole', () => {
         gcs_malformed: '0',
         status: 'PASS',
       });
+      // Each padded object is named for what it has (no long or broken line), the whole ones not at all.
+      for (const part of ['part-0', 'part-2'])
+        expect(run.stderr).toContain(`${part}.jsonl.gz has bytes after its gzip data (zero padding)`);
+      expect(run.stderr).not.toContain('part-1.jsonl.gz has');
+      expect(run.stderr).not.toContain('could not be read whole');
     }
   });
 });
