@@ -482,6 +482,12 @@ describe('BigQuery tier against the emulator', () => {
     /** A written row as historyRows reads it back: `row` without as_of, which it does not select. */
     const stored = (...args: Parameters<typeof row>): Record<string, unknown> =>
       Object.fromEntries(Object.entries(row(...args)).filter(([column]) => column !== 'as_of'));
+    /** A table made by hand before the job met it (`name TYPE` per column); returns its id. */
+    async function tableOf(id: string, ...columns: string[]): Promise<string> {
+      const fields = columns.map((c) => ({ name: c.split(' ')[0]!, type: c.split(' ')[1]! }));
+      await bq.dataset(DATASET).createTable(id, { schema: { fields } });
+      return id;
+    }
     async function historyRows(): Promise<Record<string, unknown>[]> {
       const [rows] = await bq.query(
         `SELECT FORMAT_DATE('%F', \`date\`) AS date, site, bq_rows, kafka_records, parity_pct, ratio, status FROM \`${HISTORY}\` ORDER BY date, site`,
@@ -638,16 +644,7 @@ describe('BigQuery tier against the emulator', () => {
     test(
       'a table of other data (the audited table named by mistake) is refused, and left as it was',
       async () => {
-        const id = 'history_not_ours';
-        await bq.dataset(DATASET).createTable(id, {
-          schema: {
-            fields: [
-              { name: 'date', type: 'DATE' },
-              { name: 'request_id', type: 'STRING' },
-              { name: 'site', type: 'STRING' },
-            ],
-          },
-        });
+        const id = await tableOf('history_not_ours', 'date DATE', 'request_id STRING', 'site STRING');
         const e = await rejection(
           createHistoryWriter(tierOptions()).writeHistory(`${PROJECT}.${DATASET}.${id}`, [row('2025-03-09', 'US', 1)]),
         );
@@ -664,18 +661,8 @@ describe('BigQuery tier against the emulator', () => {
     test(
       'an as_of column of type TIMESTAMP is compared as time: a re-check of a day replaces it, an older run does not',
       async () => {
-        const id = 'history_ts';
+        const id = await tableOf('history_ts', 'date DATE', 'site STRING', 'bq_rows INT64', 'as_of TIMESTAMP');
         const table = `${PROJECT}.${DATASET}.${id}`;
-        await bq.dataset(DATASET).createTable(id, {
-          schema: {
-            fields: [
-              { name: 'date', type: 'DATE' },
-              { name: 'site', type: 'STRING' },
-              { name: 'bq_rows', type: 'INT64' },
-              { name: 'as_of', type: 'TIMESTAMP' },
-            ],
-          },
-        });
         const tier = createHistoryWriter(tierOptions());
         const at = (asOf: string, n: number) => ({ date: '2025-03-09', site: 'US', bq_rows: n, as_of: asOf });
         const stored = async () =>
@@ -694,17 +681,7 @@ describe('BigQuery tier against the emulator', () => {
     test(
       'a column of a type history rows cannot fill is a TierError naming it, before any staging table is made',
       async () => {
-        const id = 'history_bool';
-        await bq.dataset(DATASET).createTable(id, {
-          schema: {
-            fields: [
-              { name: 'date', type: 'DATE' },
-              { name: 'site', type: 'STRING' },
-              { name: 'status', type: 'BOOLEAN' },
-              { name: 'as_of', type: 'STRING' },
-            ],
-          },
-        });
+        const id = await tableOf('history_bool', 'date DATE', 'site STRING', 'status BOOLEAN', 'as_of STRING');
         const e = await rejection(
           createHistoryWriter(tierOptions()).writeHistory(`${PROJECT}.${DATASET}.${id}`, [row('2025-03-09', 'US', 1)]),
         );
