@@ -58,11 +58,27 @@ export class ObjectCache {
 
   /** Entries found absent or unusable: not fetched again until stored (an object is looked up when listed). */
   private readonly absent = new Set<string>();
+  /**
+   * Set once the store refused a read or a write (a bucket that does not exist, a missing permission): the
+   * run parses every object and keeps nothing from then on, said in one warning, not in one per object.
+   */
+  private off = false;
+
+  private turnOff(doing: string, object: string, e: unknown): void {
+    if (this.off) return;
+    this.off = true;
+    this.log.warn(
+      `cache: ${this.entries.where} cannot be used (${doing} ${object}: ${(e as Error).message}); this run parses ` +
+        'every object and keeps nothing there: check that the bucket or folder exists and that the job may ' +
+        'read, create and delete objects in it',
+      { cache: this.entries.where, object },
+    );
+  }
   private scratchMade: Promise<unknown> | undefined;
 
   /** The entry's Parquet file, local, when it is there and whole; a damaged entry is removed (and logged). */
   async lookup(object: Pick<StagedObject, 'url' | 'identity'>, name: string): Promise<string | undefined> {
-    if (this.absent.has(name)) return undefined;
+    if (this.off || this.absent.has(name)) return undefined;
     const file = await this.fetched(object, name);
     if (!file) this.absent.add(name);
     return file;
@@ -78,9 +94,7 @@ export class ObjectCache {
       file = await this.entries.fetch(`${name}.parquet`, this.scratch);
     } catch (e) {
       // A store that cannot be read costs speed only: the object is parsed, and the entry left alone.
-      this.log.warn(`cache: cannot read ${this.entries.where} (${(e as Error).message}); parsing ${object.url}`, {
-        object: object.url,
-      });
+      this.turnOff('reading the entry of', object.url, e);
       return undefined;
     }
     try {
@@ -106,6 +120,7 @@ export class ObjectCache {
 
   /** Keeps a just-made aggregate; a cache that cannot be written costs speed only (logged). */
   async store(object: Pick<StagedObject, 'url' | 'identity'>, name: string, made: string): Promise<void> {
+    if (this.off) return;
     const manifestFile = `${made}.json`;
     try {
       const manifest: Manifest = {
@@ -120,10 +135,7 @@ export class ObjectCache {
       await this.entries.put(`${name}.json`, manifestFile);
       this.absent.delete(name);
     } catch (e) {
-      this.log.warn(
-        `cache: cannot keep the aggregate of ${object.url} in ${this.entries.where} (${(e as Error).message})`,
-        { object: object.url },
-      );
+      this.turnOff('keeping the aggregate of', object.url, e);
     }
   }
 
