@@ -259,7 +259,12 @@ export const PARITY_COLUMNS = [
   ['error', 'for ERROR rows: the tier and the object that could not be read'],
   ['cross_region_duplicates', 'ids found in both regional Kafka clusters (fallback or replay): not loss'],
   ['unroutable', 'ids in Kafka whose site header is present but names no configured site: the sink filters drop them'],
-  ['lost_before_kafka', 'missing ids in no Kafka cluster: lost between the proxy and Kafka'],
+  [
+    'lost_before_kafka',
+    "missing ids in no Kafka cluster under the row's site: lost between the proxy and Kafka (an id whose " +
+      "message Kafka holds under another `wm-site-id`, rewritten on the way, is counted in that site's row, " +
+      'and this row counts it here)',
+  ],
   ['in_flight', "missing ids still in Kafka beyond the sink group's committed offset: published, not yet written"],
   ['kafka_malformed', 'Kafka messages of the day with no usable request id'],
   [
