@@ -9,7 +9,7 @@ import { AbortedError } from '../src/errors.js';
 import { exitCodeFor } from '../src/exit.js';
 import type { Config } from '../src/config.js';
 import { type Logger, silentLogger } from '../src/log/logger.js';
-import type { DayManifest, RunMetadata } from '../src/report/manifest.js';
+import { type DayManifest, MANIFEST_FILE_KINDS, type RunMetadata } from '../src/report/manifest.js';
 import { readManifest, worstOf } from '../src/report/day-writer.js';
 import { parseParityCsv } from '../src/report/parity-reader.js';
 import { parseWindowsCsv } from '../src/report/windows-reader.js';
@@ -49,9 +49,8 @@ export async function currentManifest(
 export async function intactManifest(outDir: string, day: DayKey): Promise<DayManifest | null> {
   const m = await readManifest(path.join(outDir, `manifest-${day}.json`), day);
   if (!m) return null;
-  const { parity, missing, windows, mismatch } = m.files;
-  const named = { parity, missing, windows, mismatch };
-  for (const [kind, f] of Object.entries(named)) {
+  for (const kind of MANIFEST_FILE_KINDS) {
+    const f = m.files[kind];
     if (!f) continue;
     if (f.name !== `${kind}-${day}.csv`) return null;
     if ((await sha256OfFile(path.join(outDir, f.name))) !== f.sha256) return null;

@@ -121,10 +121,7 @@ async function daysBetween(
     const m = await intactManifest(opts.outDir, day);
     if (m) manifests.push(m);
   }
-  return (await readEarlierDays(opts.outDir, manifests, opts.config, opts.log)).map(({ day, rows }) => ({
-    day,
-    rows,
-  }));
+  return readEarlierDays(opts.outDir, manifests, opts.config, opts.log);
 }
 
 function logCatchUp(log: Logger | undefined, caught: readonly CatchUp[], span: number): void {

@@ -135,10 +135,16 @@ function coversEverySite(rows: readonly ParityRow[], sites: readonly string[]): 
   return sites.every((s) => present.has(s));
 }
 
+/** Whether a URL carries a user or a password. */
+const withCredentials = (u: URL): boolean => u.username !== '' || u.password !== '';
+
+/** Days in day order. */
+const byDay = (a: { day: DayKey }, b: { day: DayKey }): number => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
+
 /** The run's days in order: those it reconciled, and a resumed backfill's skipped ones read back. */
 function reportedDays(result: ReconcileResult): (Pick<DaySummary, 'day' | 'rows'> & Partial<DaySummary>)[] {
   const days: (Pick<DaySummary, 'day' | 'rows'> & Partial<DaySummary>)[] = [...(result.earlier ?? []), ...result.days];
-  return days.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+  return days.sort(byDay);
 }
 
 /** The webhook alert, when alerts.webhookUrlEnv is set and a row's status is one alerts.on names. */
@@ -154,7 +160,7 @@ async function sendAlert(
   else if (!URL.canParse(url) || !/^https?:/i.test(url))
     log.warn(`alerts.webhookUrlEnv: ${webhookVar} does not hold an http(s) URL; no alert sent`);
   // fetch refuses such a URL, with a message that quotes it, password and all.
-  else if (new URL(url).username || new URL(url).password)
+  else if (withCredentials(new URL(url)))
     log.warn(
       `alerts.webhookUrlEnv: ${webhookVar} holds a URL with a user or password, which cannot be posted to; ` +
         'no alert sent (put the token in the path or a query parameter, as webhooks take it)',
@@ -192,7 +198,7 @@ export async function writeHtmlReport(
 ): Promise<string | null> {
   const days = [...reportedDays(result), ...(result.between ?? [])]
     .map((d) => ({ day: d.day, rows: d.rows }))
-    .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+    .sort(byDay);
   if (days.length === 0) return null;
   const file = path.join(outDir, `report-${days[0]!.day}_${days.at(-1)!.day}.html`);
   const withWindows = [];

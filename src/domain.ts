@@ -261,9 +261,8 @@ export const PARITY_COLUMNS = [
   ['unroutable', 'ids in Kafka whose site header is present but names no configured site: the sink filters drop them'],
   [
     'lost_before_kafka',
-    "missing ids in no Kafka cluster under the row's site: lost between the proxy and Kafka (an id whose " +
-      "message Kafka holds under another `wm-site-id`, rewritten on the way, is counted in that site's row, " +
-      'and this row counts it here)',
+    "missing ids in no Kafka cluster under the row's site: lost between the proxy and Kafka (as every count, " +
+      "per site row: an id whose message carries another `wm-site-id` counts here, its message in that site's row)",
   ],
   ['in_flight', "missing ids still in Kafka beyond the sink group's committed offset: published, not yet written"],
   ['kafka_malformed', 'Kafka messages of the day with no usable request id'],

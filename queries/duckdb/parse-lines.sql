@@ -15,9 +15,10 @@
 -- as +06:39, '-24:00' a day on, 'T12:00' without seconds, '2025/03/09', the word 'epoch'. A zone name
 -- is no ISO-8601 either, and DuckDB 1.5's vectorised cast keeps a named zone ('… America/New_York',
 -- '… EST') for the offset-less texts after it in the same vector, which moved up to 2,047 other lines by
--- hours. Every accepted form has its '-' fifth: text without one never reaches the cast. The number casts (timestamp and status): no text with '_', 'x' or 'b' in
--- either case, the only characters beyond a decimal number's that they take ('0xC8', '0b11001000' and
--- '2_00' were 200; no JSON number or digit string has them).
+-- hours. Every accepted form has its '-' fifth: text without one never reaches the cast. The number
+-- casts (timestamp and status): no text with '_', 'x' or 'b' in either case, the only characters beyond
+-- a decimal number's that they take ('0xC8', '0b11001000' and '2_00' were 200; no JSON number or digit
+-- string has them).
   SELECT
     folder_day,
     folder_epoch_day,

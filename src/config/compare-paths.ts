@@ -39,27 +39,27 @@ export function checkFieldCases(
     ...compare.map((dotted, i) => ({ key: `compare[${i}]`, dotted, byDefault: false })),
   ];
   // Each level's names, keyed by their parent's exact path and their lower-case form.
-  const seen = new Map<string, { segment: string; field: (typeof named)[number] }>();
+  type Use = { segment: string; field: (typeof named)[number] };
+  const seen = new Map<string, Use>();
   for (const field of named) {
     const segments = field.dotted.split('.');
     segments.forEach((segment, i) => {
-      const parent = segments.slice(0, i).join('.');
-      const folded = `${parent}\u0000${segment.toLowerCase()}`;
+      const folded = `${segments.slice(0, i).join('.')}\u0000${segment.toLowerCase()}`;
       const first = seen.get(folded);
-      if (first === undefined) seen.set(folded, { segment, field });
-      else if (first.segment !== segment) {
-        // Named by the key the config sets, the other one (perhaps a default it never wrote) said as such.
-        const [set, other] = field.byDefault && !first.field.byDefault ? [first.field, field] : [field, first.field];
-        const otherName = set === field ? first.segment : segment;
-        const setName = set === field ? segment : first.segment;
-        throw new ConfigError(
-          set.key,
-          `"${set.dotted}": its name "${setName}" and "${otherName}" of ${other.key}` +
-            `${other.byDefault ? ' (its default)' : ''} differ only in case, and the engine reads a record's ` +
-            `names without case: only one can be read — ` +
-            (other.key.startsWith('compare[') ? 'compare one of them only' : `map ${other.key} to another field`),
-        );
-      }
+      if (first === undefined) return void seen.set(folded, { segment, field });
+      if (first.segment === segment) return;
+      // Named by the key the config sets, the other one (perhaps a default it never wrote) said as such.
+      const later: Use = { segment, field };
+      const [set, other] = field.byDefault && !first.field.byDefault ? [first, later] : [later, first];
+      throw new ConfigError(
+        set.field.key,
+        `"${set.field.dotted}": its name "${set.segment}" and "${other.segment}" of ${other.field.key}` +
+          `${other.field.byDefault ? ' (its default)' : ''} differ only in case, and the engine reads a record's ` +
+          `names without case: only one can be read — ` +
+          (other.field.key.startsWith('compare[')
+            ? 'compare one of them only'
+            : `map ${other.field.key} to another field`),
+      );
     });
   }
 }

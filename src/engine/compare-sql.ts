@@ -37,10 +37,8 @@ export function compareSqlOf(paths: readonly string[] | undefined): CompareSql |
  */
 const INTEGRAL_DOUBLE = '^-?[0-9]+\\.0$';
 
-/** DuckDB: a value's text, an integral double's `.0` dropped. */
-function duckdbCanonical(t: string): string {
-  return `CASE WHEN regexp_matches(${t}, '${INTEGRAL_DOUBLE}') THEN left(${t}, -2) ELSE ${t} END`;
-}
+/** DuckDB: a value's text `x` (a lambda's parameter), an integral double's `.0` dropped. */
+const DUCKDB_CANONICAL = `CASE WHEN regexp_matches(x, '${INTEGRAL_DOUBLE}') THEN left(x, -2) ELSE x END`;
 
 /** The compared paths as a json_transform structure: nested objects, a VARCHAR at each path's end. */
 function structureOf(paths: readonly string[]): Record<string, unknown> {
@@ -56,12 +54,15 @@ function structureOf(paths: readonly string[]): Record<string, unknown> {
   return root;
 }
 
-/** DuckDB: one record's tags from each field's value as text (NULL: no value). */
-function duckdbTags(texts: readonly string[]): string {
-  const tags = texts.map(
-    (t, i) => `'${i}:' || substr(md5(coalesce(${duckdbCanonical(t)}, 'null')), 1, ${COMPARE_HASH_HEX})`,
+/**
+ * DuckDB: one record's tags from `texts`, a list of each field's value as text (NULL: no value). Each text
+ * is worked out once, as a list element, however often the tag's expression names it.
+ */
+function duckdbTags(texts: string): string {
+  return (
+    `list_transform(${texts}, lambda x, i: (i - 1)::VARCHAR || ':' || ` +
+    `substr(md5(coalesce(${DUCKDB_CANONICAL}, 'null')), 1, ${COMPARE_HASH_HEX}))`
   );
-  return `[${tags.join(', ')}]`;
 }
 
 /**
@@ -72,21 +73,20 @@ export function duckdbPayloadTags(c: CompareSql | undefined): string {
   if (!c) return 'NULL::VARCHAR[]';
   // Read as a file line's compared fields are (read_ndjson's VARCHAR columns), through the same structure:
   // json_extract_string renders a number otherwise (0.00001 where the file side has 1e-05, and 1e16 as
-  // 10000000000000000.0), so identical payloads were listed as changed.
+  // 10000000000000000.0), so identical payloads were listed as changed. The payload is parsed once a row.
   const structure = JSON.stringify(structureOf(c.paths));
-  const texts = c.paths.map(
-    (p) =>
-      `json_transform(payload, '${structure}')${p
-        .split('.')
-        .map((s) => `['${s}']`)
-        .join('')}`,
-  );
+  const field = (p: string) =>
+    `s${p
+      .split('.')
+      .map((seg) => `['${seg}']`)
+      .join('')}`;
+  const texts = `list_transform([json_transform(payload, '${structure}')], lambda s: [${c.paths.map(field).join(', ')}])[1]`;
   return `CASE WHEN json_valid(payload) THEN ${duckdbTags(texts)} END`;
 }
 
-/** DuckDB, a file line: the tags of the fields read as VARCHAR columns (the same text json_extract_string gives). */
+/** DuckDB, a file line: the tags of the fields read as VARCHAR columns (the text a payload's json_transform gives). */
 export function duckdbColumnTags(c: CompareSql | undefined, exprs: readonly string[]): string {
-  return c ? duckdbTags(exprs) : 'NULL::VARCHAR[]';
+  return c ? duckdbTags(`[${exprs.join(', ')}]`) : 'NULL::VARCHAR[]';
 }
 
 /** DuckDB: an id's tags, from its rows' `tags` (a record's) or `hashes` (an aggregate's). */

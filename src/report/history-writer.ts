@@ -175,14 +175,8 @@ async function newestAsOf(
  * refused the day for good.
  */
 function timeOf(v: unknown): number | null {
-  const text =
-    typeof v === 'string'
-      ? v
-      : typeof (v as { value?: unknown } | null)?.value === 'string'
-        ? (v as { value: string }).value
-        : null;
-  if (text === null) return null;
-  const ms = Date.parse(text);
+  const text = typeof v === 'string' ? v : (v as { value?: unknown } | null)?.value;
+  const ms = typeof text === 'string' ? Date.parse(text) : NaN;
   return Number.isNaN(ms) ? null : ms;
 }
 

@@ -1,3 +1,4 @@
+import { parseDay } from '../dates.js';
 import type { DayKey, RowStatus } from '../domain.js';
 
 /** Who made a report, with what, and when: written beside each day's CSVs, which stay free of it. */
@@ -62,7 +63,9 @@ export function renderManifest(m: DayManifest): string {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The files a manifest names, by kind: each is `KIND-DAY.csv` beside it; parity is always there. */
+export const MANIFEST_FILE_KINDS = ['parity', 'missing', 'windows', 'mismatch'] as const;
 
 /** A manifest's file entry: `{ name, sha256 }`, or null where `nullable`. */
 function isFileEntry(v: unknown, nullable: boolean): boolean {
@@ -87,7 +90,7 @@ export function parseManifest(text: string): DayManifest | null {
   const baseline = m.baseline as { parity?: unknown; missing?: unknown } | null | undefined;
   const whole =
     typeof m.day === 'string' &&
-    DAY.test(m.day) &&
+    parseDay(m.day) !== null &&
     typeof m.configHash === 'string' &&
     typeof m.version === 'string' &&
     typeof m.asOf === 'string' &&
@@ -96,10 +99,7 @@ export function parseManifest(text: string): DayManifest | null {
     (m.sites === undefined || (Array.isArray(m.sites) && m.sites.every((x) => typeof x === 'string'))) &&
     typeof files === 'object' &&
     files !== null &&
-    isFileEntry(files.parity, false) &&
-    isFileEntry(files.missing ?? null, true) &&
-    isFileEntry(files.windows ?? null, true) &&
-    isFileEntry(files.mismatch ?? null, true) &&
+    MANIFEST_FILE_KINDS.every((kind) => isFileEntry(files[kind] ?? null, kind !== 'parity')) &&
     (baseline === undefined ||
       baseline === null ||
       (typeof baseline.parity === 'string' &&

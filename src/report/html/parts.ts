@@ -68,10 +68,17 @@ export function regionsOf(days: readonly { rows: ParityRow[] }[]): string[] {
   return out;
 }
 
-/** A tier is configured when any row has a value in one of its columns. */
-export function configuredTiers(days: readonly { rows: ParityRow[] }[]): Record<Tier, boolean> {
+/**
+ * A tier is configured when `given` (the run's config) says so, or any row has a value in one of its columns
+ * (rows read back from an older report): a tier that could not be read at all has no value anywhere.
+ */
+export function configuredTiers(
+  days: readonly { rows: ParityRow[] }[],
+  given: Partial<Record<Tier, boolean>> = {},
+): Record<Tier, boolean> {
   const rows = days.flatMap((d) => d.rows);
   const has = (tier: Tier) =>
+    given[tier] === true ||
     rows.some(
       (r) =>
         (Object.keys(TIER_OF) as ParityColumn[]).some(

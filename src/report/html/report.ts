@@ -55,12 +55,7 @@ export function htmlReportParts(input: HtmlReportInput): string[] {
   const days = [...input.days].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
   const sites = chartSites(input.sites, days);
   const regions = regionsOf(days);
-  const fromRows = configuredTiers(days);
-  const configured: Record<Tier, boolean> = {
-    kafka: fromRows.kafka || input.tiers?.kafka === true,
-    gcs: fromRows.gcs || input.tiers?.gcs === true,
-    bigquery: fromRows.bigquery || input.tiers?.bigquery === true,
-  };
+  const configured = configuredTiers(days, input.tiers);
   const verdicts = new Map(days.map((d) => [d.day, summarizeDay(d.rows)]));
   const ctx: Ctx = { days, sites, regions, configured, thresholds: input.thresholds, verdicts };
   const range = days.length === 0 ? 'no days' : `${days[0]!.day} to ${days.at(-1)!.day}`;
