@@ -72,7 +72,9 @@ const ALERT_LINE_MAX_CHARS = 2_000;
  * that counts the days left out by status, so that none goes unsaid. Pure.
  */
 function fitLines(lines: readonly string[], statuses: readonly RowStatus[]): string[] {
-  const cut = lines.map((l) => (l.length > ALERT_LINE_MAX_CHARS ? `${l.slice(0, ALERT_LINE_MAX_CHARS - 1)}…` : l));
+  // Cut before an escape the cut would split (`&l` of `&lt;`), which Slack would show as text.
+  const cutLine = (l: string) => `${l.slice(0, ALERT_LINE_MAX_CHARS - 1).replace(/&[a-z]{0,3}$/, '')}…`;
+  const cut = lines.map((l) => (l.length > ALERT_LINE_MAX_CHARS ? cutLine(l) : l));
   const budget = ALERT_MAX_CHARS - 500; // the head, the tail (a bucket's path) and the count of the rest
   if (cut.reduce((n, l) => n + l.length + 1, 0) <= budget) return cut;
   const order = cut.map((_, i) => i).sort((a, b) => statusRank(statuses[b]!) - statusRank(statuses[a]!) || b - a);

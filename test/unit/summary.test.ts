@@ -472,6 +472,28 @@ describe('the webhook message', () => {
     expect(lines.at(-2)).toBe(`… and ${731 - shown.length} more day(s) (${731 - shown.length} FAIL): see the reports`);
   });
 
+  it('cuts a day line too long to show (a hostile object name in its error) without splitting an escape', () => {
+    // Every `<` is `&lt;` in the alert: of four lengths of what comes before, three put the cut inside one.
+    for (const pad of ['', 'x', 'xx', 'xxx']) {
+      const hostile = `gcs: gs://b/${pad}<script>=1+2\n${'<'.repeat(3000)}.json.gz: not valid gzip`;
+      const rows = ['US', 'ALL'].map((site) =>
+        row({
+          date: '2025-03-06',
+          site,
+          proxy_requests: 5,
+          status: 'ERROR',
+          error: hostile,
+          status_reason: `ERROR ${hostile}`,
+        }),
+      );
+      const [, line] = buildAlert([day('2025-03-06', rows)], ['ERROR'], 'gs://reports/')!.text.split('\n');
+      expect(line!.length).toBeLessThanOrEqual(2_000);
+      expect(line!.endsWith('&lt;…')).toBe(true);
+      expect(line).not.toMatch(/[<>]/);
+      expect(line).toContain('&lt;script&gt;=1+2');
+    }
+  });
+
   it("names a window's offset where its wall time comes twice (clocks back), and only there", () => {
     const window = (startIso: string) => ({
       ...day('2025-11-02', unknownFailsDay('2025-11-02')),
