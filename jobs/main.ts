@@ -11,7 +11,7 @@ import { dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { ConfigError, OutputError, TierError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
-import { jsonLogger, type Logger, oneLine, progressBar, textLogger } from '../src/log/logger.js';
+import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
 import type { Publish } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
@@ -80,7 +80,7 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   // Once a progress bar is drawn, through its logger (warnings.to), so that the line is not written onto it.
   const warnings = { to: log };
   process.removeAllListeners('warning');
-  process.on('warning', (w) => warnings.to.warn(`${w.name}: ${oneLine(w.message)}`, { warning: w.name }));
+  process.on('warning', (w) => warnings.to.warn(`${w.name}: ${w.message}`, { warning: w.name }));
   if (opts.localOutGiven && !opts.out.startsWith('gs://'))
     log.warn(
       `--local-out "${opts.localOut}" is not used: the reports go to --out "${opts.out}" (--local-out is for --out gs://…)`,

@@ -101,11 +101,18 @@ export async function readBatch(
   if (config.tiers.gcs) tiers.push({ name: 'gcs', cfg: config.tiers.gcs, concurrency: config.gcs.downloadConcurrency });
 
   const failures = new Map<FileTierName | 'bigquery', Map<DayKey, string>>();
-  const noteFailure = (tier: FileTierName | 'bigquery', failedDays: Map<DayKey, string>) => {
+  // Each object that failed is named on a line of its own (its name whole in `object`), not only the first.
+  const noteFailure = (
+    tier: FileTierName | 'bigquery',
+    failedDays: Map<DayKey, string>,
+    objects: readonly ObjectFailure[] = [],
+  ) => {
     failures.set(tier, failedDays);
-    for (const message of new Set(failedDays.values())) {
+    const lines = objects.length > 0 ? objects.map((f) => f.error) : [...new Set(failedDays.values())];
+    for (const e of lines) {
+      const message = typeof e === 'string' ? e : e.message;
       errors.push(message);
-      log.error(message);
+      log.error(message, typeof e === 'string' ? undefined : { tier, object: e.object });
     }
   };
   // The sink groups' offsets first: read after the landed tier's listing, they would take in what the
@@ -190,7 +197,7 @@ export async function readBatch(
       throwIfAborted(signal);
       if (loaded !== null && cut.length === 0) throw loaded;
       const all = [...read.failures, ...cut].sort((a, b) => (a.error.object < b.error.object ? -1 : 1));
-      noteFailure(t.name, failedDaysOf(all, zoneWindows, t.cfg));
+      noteFailure(t.name, failedDaysOf(all, zoneWindows, t.cfg), all);
       if (cut.length > 0) {
         const gone = new Set(cut.map((f) => f.error.object));
         await load(read.staged.filter((s) => !gone.has(s.url)));
@@ -315,17 +322,36 @@ async function readFileTier(
   }
 }
 
-/** The days each failed object may hold records of, with the first failure's message for each. */
-function failedDaysOf(
+/**
+ * The days each failed object may hold records of, each with the first failure's message and the names of the
+ * others (up to MORE_NAMED, then how many more), so that one run names every object to repair, not one a run.
+ */
+export function failedDaysOf(
   failures: readonly ObjectFailure[],
   windows: readonly DayWindow[],
   cfg: TierLocations,
 ): Map<DayKey, string> {
-  const failedDays = new Map<DayKey, string>();
+  // A day is cut in each zone some site has: its objects are those of any of its windows, in the failures' order.
+  const byDay = new Map<DayKey, Set<ObjectFailure>>();
   for (const w of windows) {
     const folders = new Set(folderDaysOf([w], cfg));
-    const f = failures.find((x) => x.folderDay === null || folders.has(x.folderDay));
-    if (f) failedDays.set(w.day, f.error.message);
+    const mine = byDay.get(w.day) ?? new Set();
+    for (const x of failures) if (x.folderDay === null || folders.has(x.folderDay)) mine.add(x);
+    byDay.set(w.day, mine);
+  }
+  const failedDays = new Map<DayKey, string>();
+  for (const [day, mine] of byDay) {
+    const [f, ...others] = failures.filter((x) => mine.has(x));
+    if (!f) continue;
+    const named = others.slice(0, MORE_NAMED).map((x) => x.error.object);
+    const rest = others.length - named.length;
+    const more =
+      others.length === 0
+        ? ''
+        : ` (and ${others.length} more object${others.length > 1 ? 's' : ''} that could not be read: ` +
+          `${named.join(', ')}${rest > 0 ? ` and ${rest} more, named in the log` : ''})`;
+    failedDays.set(day, `${f.error.message}${more}`);
   }
   return failedDays;
 }
+const MORE_NAMED = 3;

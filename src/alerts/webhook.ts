@@ -1,4 +1,5 @@
 import { ALL_SITES, type DaySummary, type ParityRow, type RowStatus } from '../domain.js';
+import { oneLine } from '../log/logger.js';
 import { statusOf } from '../reconcile/verdict.js';
 import { statusRank } from '../report/manifest.js';
 import { summarizeDay } from '../report/summary.js';
@@ -111,9 +112,10 @@ function gradeUnderError(r: ParityRow, thresholds: { warnPct: number; failPct: n
 /** The summary already names the lesser statuses that fail a run (`; also NO_DATA: …`): only WARN is left to add. */
 const STATUS_ORDER: readonly RowStatus[] = ['WARN'];
 
-/** Slack reads `<…>` as a link or a mention (`<!channel>`): text from objects and config is escaped as its API asks. */
+/** Slack reads `<…>` as a link or a mention (`<!channel>`): text from objects and config is escaped as its API asks,
+ * after oneLine (a bidi override in an object's name would show it as another name). */
 function slackText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return oneLine(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Posts the alert; the caller logs a failure and carries on. */

@@ -1,3 +1,5 @@
+import { fitColumns, padColumns } from './width.js';
+
 /** Where the job reports progress and problems; the CLI decides the format (text or JSON lines). */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -8,12 +10,21 @@ export interface Logger {
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 /**
- * `s` on one line: each control character (a newline, an escape sequence in an object name from the logs)
- * as `\xNN`, so that text from the data can neither forge a line nor drive the terminal.
+ * `s` on one line, every character shown for what it is: a control character (a newline, an escape sequence in an
+ * object name from the logs) as `\xNN`; an invisible formatting or separator character (a bidi override such as
+ * U+202E, which shows a name reversed; U+2028, a line break to many log viewers; a zero-width space) or half a
+ * surrogate pair as `\u{NNNN}`; and a backslash as `\\`, so that a name holding the text `\x1b` reads apart from
+ * one holding the escape. Text from the data can neither forge a line, drive the terminal nor pose as another
+ * name. Apply it once, where text is shown (a log line, the table, the bar, an alert): it is not idempotent.
  */
 export function oneLine(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return s.replace(UNSEEN, (c) => {
+    if (c === '\\') return '\\\\';
+    const n = c.codePointAt(0)!;
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16).padStart(4, '0')}}`;
+  });
 }
+const UNSEEN = /[\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
 
 /** Plain lines on stderr, so that stdout stays for results; each message on its one line. */
 export function textLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
@@ -31,7 +42,11 @@ export function jsonLogger(
   clock: () => Date = () => new Date(),
 ): Logger {
   const line = (severity: string) => (message: string, fields?: Record<string, unknown>) =>
-    stream.write(JSON.stringify({ severity, time: clock().toISOString(), message, ...fields }) + '\n');
+    // The message as the text log shows it (so that `jq -r .message` replays no escape); names a machine needs
+    // whole travel in fields of their own (`object`).
+    stream.write(
+      JSON.stringify({ severity, time: clock().toISOString(), message: oneLine(message), ...fields }) + '\n',
+    );
   return { info: line('INFO'), warn: line('WARNING'), error: line('ERROR') };
 }
 
@@ -51,8 +66,8 @@ export function progressBar(
       n++;
       const filled = Math.min(width, Math.round((width * n) / Math.max(total, 1)));
       const columns = (stream.columns > 0 ? stream.columns : 80) - 1;
-      const line = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${n}/${total} days  ${label}`;
-      drawn = `\r${(line.length > columns ? `${line.slice(0, columns - 1)}…` : line).padEnd(columns)}`;
+      const line = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${n}/${total} days  ${oneLine(label)}`;
+      drawn = `\r${padColumns(fitColumns(line, columns), columns)}`;
       stream.write(drawn);
     },
     /** A log line written while the bar is drawn: on a line of its own, the bar drawn again below it. */

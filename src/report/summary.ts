@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { isoInZone, timeInZone } from '../dates.js';
 import { oneLine } from '../log/logger.js';
+import { fitColumns } from '../log/width.js';
 import { ALL_SITES, type DayKey, type RowStatus, type WorstWindow } from '../domain.js';
 import type { ParityColumn, ParityRow } from './columns.js';
 import { type CsvOptions, DEFAULT_CSV_OPTIONS, guardCell } from './csv.js';
@@ -27,7 +28,7 @@ export interface LeadingCause {
   column: string;
   /** The cause's count; null for the text of an error or a reason. */
   count: number | null;
-  /** How a summary shows it: `unknown site −67`, or the error's text. */
+  /** How a summary shows it: `unknown site −67`, or the error's text as it is (what shows it escapes it: oneLine). */
   text: string;
 }
 
@@ -102,9 +103,9 @@ export function leadingCause(row: ParityRow): LeadingCause | null {
   const reason = text(cells.status_reason);
   if (status === 'ERROR') {
     const error = text(row.error) ?? reason;
-    return error ? { column: row.error ? 'error' : 'status_reason', count: null, text: oneLine(error) } : null;
+    return error ? { column: row.error ? 'error' : 'status_reason', count: null, text: error } : null;
   }
-  if (status === 'NO_DATA') return reason ? { column: 'status_reason', count: null, text: oneLine(reason) } : null;
+  if (status === 'NO_DATA') return reason ? { column: 'status_reason', count: null, text: reason } : null;
   let best: LeadingCause | null = null;
   for (const c of causesBehind(reason, cells)) {
     const v = cells[c.column];
@@ -112,10 +113,10 @@ export function leadingCause(row: ParityRow): LeadingCause | null {
       best = { column: c.column, count: v, text: `${c.label} ${c.sign}${v}` };
     // A cause given as text (the volume guard's "proxy 1,200 < 50 % of median 2,600") explains a status no count does.
     if (typeof v === 'string' && v !== '' && best === null && status !== 'PASS')
-      best = { column: c.column, count: null, text: `${c.label}: ${oneLine(v)}` };
+      best = { column: c.column, count: null, text: `${c.label}: ${v}` };
   }
   if (best) return best;
-  return status !== 'PASS' && reason ? { column: 'status_reason', count: null, text: oneLine(reason) } : null;
+  return status !== 'PASS' && reason ? { column: 'status_reason', count: null, text: reason } : null;
 }
 
 // The causes behind the rule that decided a row (decidedBy; landed ids never lower parity), else every cause.
@@ -256,7 +257,7 @@ export function renderSummaryTable(days: readonly SummaryDay[], options: Summary
       chosen.widths.map((w) => '-'.repeat(w)),
       '-'.repeat(Math.min(room, 'worst_rows'.length)),
     ),
-    ...shown.map(({ v }, i) => line(chosen.cells[i]!, worstRows(v))),
+    ...shown.map(({ v }, i) => line(chosen.cells[i]!, oneLine(worstRows(v)))),
   ];
   if (shown.length === 0) lines.push(options.onlyFailing ? 'no day is below PASS' : 'no days');
   lines.push(
@@ -270,8 +271,9 @@ function worstRows(v: DayVerdict): string {
   return v.rows.length === 0 ? '' : v.text.slice(v.status.length + 2);
 }
 
+/** `s` cut to `room` terminal columns (a wide character takes two). */
 function fit(s: string, room: number): string {
-  return s.length <= room ? s : `${s.slice(0, Math.max(room - 1, 0))}…`;
+  return fitColumns(s, Math.max(room, 1));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,7 +329,7 @@ export function summaryDocument(
         leading_cause: lead?.column ?? null,
         leading_count: lead?.count ?? null,
         worst_rows: v.rows.map((r) => r.site),
-        summary: v.text,
+        summary: oneLine(v.text),
         rows: v.all.filter((r) => !options.onlyFailing || r.status !== 'PASS').map(rowRecord),
       },
     ];
@@ -336,7 +338,7 @@ export function summaryDocument(
 
 export type SummaryRowRecord = SummaryDocumentDay['rows'][number];
 
-/** A row's verdict as flat data, for logs and documents. Pure. */
+/** A row's verdict as flat data, for logs and documents: its detail shown as a log line shows it. Pure. */
 export function rowRecord(r: RowVerdict): SummaryRowRecord {
   return {
     site: r.site,
@@ -344,7 +346,7 @@ export function rowRecord(r: RowVerdict): SummaryRowRecord {
     parity_pct: r.parity_pct,
     leading_cause: r.leadingCause?.column ?? null,
     leading_count: r.leadingCause?.count ?? null,
-    detail: r.leadingCause?.text ?? null,
+    detail: r.leadingCause ? oneLine(r.leadingCause.text) : null,
   };
 }
 

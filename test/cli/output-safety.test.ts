@@ -155,7 +155,7 @@ describe('reports stay whole and safe with hostile request ids', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 
-  it('a JSON ERROR line carries a hostile object name byte for byte, and the run ends with its exit_code', async () => {
+  it('a JSON ERROR line carries a hostile object name byte for byte in `object`, shown escaped in its message', async () => {
     const dir = await tempDir();
     const evil = '=1+2"\n<script>alert(1)';
     await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), [ok('a')]);
@@ -171,8 +171,33 @@ describe('reports stay whole and safe with hostile request ids', () => {
     const errors = lines.filter((l) => l.severity === 'ERROR');
     // The tier's error, then the closing line: as severe as the exit status, so that --quiet keeps it.
     expect(errors).toHaveLength(2);
-    expect(String(errors[0]!.message)).toContain(`/${evil}.jsonl.gz: not valid gzip`);
+    expect(String(errors[0]!.object)).toBe(path.join(dir, `landed/dt=${DAY}/${evil}.jsonl.gz`));
+    // The message as the text log shows it: `jq -r .message` replays no line break and no escape.
+    expect(String(errors[0]!.message)).toContain(`/${evil.replace('\n', '\\x0a')}.jsonl.gz: not valid gzip`);
     expect(lines.at(-1)).toMatchObject({ severity: 'ERROR', message: 'run finished', exit_code: 3 });
+  });
+
+  it('names every corrupt object of a day, each on an ERROR line of its own and in the rows it makes ERROR', async () => {
+    const dir = await tempDir();
+    await writeNdjson(path.join(dir, `proxy/dt=${DAY}/a.jsonl`), [ok('a')]);
+    await mkdir(path.join(dir, `landed/dt=${DAY}`), { recursive: true });
+    const cut = gzipSync('{"timestamp":1}\n').subarray(0, 12);
+    const names = ['b-cut', 'c-cut', 'd-cut', 'e-cut', 'f-cut', 'g-cut'];
+    for (const n of names) await writeFile(path.join(dir, `landed/dt=${DAY}/${n}.jsonl.gz`), cut);
+    const { run, out } = await runDay(dir);
+    expect(run.code).toBe(3);
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const objects = lines.filter((l) => l.severity === 'ERROR' && l.object).map((l) => path.basename(String(l.object)));
+    expect(objects).toEqual(names.map((n) => `${n}.jsonl.gz`));
+    const parity = strictCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));
+    const [row] = parity.filter((r) => r.site === 'ALL');
+    expect(row!.status).toBe('ERROR');
+    expect(row!.error).toMatch(/\/b-cut\.jsonl\.gz: not valid gzip .*\(and 5 more objects that could not be read: /);
+    for (const n of ['c-cut', 'd-cut', 'e-cut']) expect(row!.error).toContain(`/${n}.jsonl.gz`);
+    expect(row!.error).toMatch(/ and 2 more, named in the log\)$/);
   });
 
   it('a text log shows a hostile object name on its one line, its control characters escaped', async () => {

@@ -150,12 +150,17 @@ describe('summarizeDay', () => {
     expect(summarizeDay(rows)).toMatchObject({ status: 'FAIL', text: 'FAIL: ALL 98 %, missing unexplained −1' });
   });
 
-  it('names rows that share an error once, on one line even when the error holds a newline', () => {
+  it('names rows that share an error once; what shows it shows it on one line, escaped once', () => {
     const v = summarizeDay(errorDay('2025-03-06'));
     expect(v.status).toBe('ERROR');
     expect(v.rows.map((r) => r.site)).toEqual(['US', 'CA']);
-    expect(v.text).toBe(`ERROR: US, CA: ${HOSTILE_ERROR.replace('\n', '\\x0a')}`);
-    expect(v.text).not.toContain('\n');
+    // The verdict holds the error as it is; each place that shows it escapes it (oneLine), once.
+    expect(v.text).toBe(`ERROR: US, CA: ${HOSTILE_ERROR}`);
+    const table = renderSummaryTable([{ day: '2025-03-06', rows: errorDay('2025-03-06') }], { width: 400 });
+    expect(table).toContain(`US, CA: ${HOSTILE_ERROR.replace('\n', '\\x0a')}`);
+    expect(table.split('\n')).toHaveLength(5);
+    const doc = JSON.parse(renderSummaryJson([{ day: '2025-03-06', rows: errorDay('2025-03-06') }]));
+    expect(doc[0].summary).toBe(`ERROR: US, CA: ${HOSTILE_ERROR.replace('\n', '\\x0a')}`);
   });
 });
 
