@@ -69,6 +69,7 @@ export async function readEarlierDays(
   manifests: DayManifest[],
   config: Config,
   log: Logger | undefined,
+  unread = "the day is left out of the run's summaries and HTML report",
 ): Promise<NonNullable<ReconcileResult['earlier']>> {
   const regions = config.tiers.kafka ? Object.keys(config.tiers.kafka.clusters) : [];
   const formulaGuard = config.reports.csvFormulaGuard;
@@ -82,10 +83,7 @@ export async function readEarlierDays(
       const worstWindow = worstOf(windows, (site) => zoneOfSite(config, site));
       if (rows.length > 0) out.push({ day, rows, asOf, worstWindow });
     } catch (e) {
-      log?.warn(
-        `${day}: its report could not be read back (${(e as Error).message}); ` +
-          "the day is left out of the run's summaries and HTML report",
-      );
+      log?.warn(`${day}: its report could not be read back (${(e as Error).message}); ${unread}`);
     }
   }
   return out;
@@ -119,9 +117,16 @@ export async function runBackfill(
     if (manifest === null) todo.push(day);
     else current.push(manifest);
   }
-  const skipped = current.map((m) => m.day);
-  const skippedStatuses = current.map((m) => m.status);
-  const earlier = await readEarlierDays(opts.outDir, current, opts.config, opts.log);
+  // A skipped day counts as its report says, read back (not as its manifest's status says): one that cannot be
+  // read back, or whose rows say ERROR whatever its manifest says, is redone.
+  const earlier = (await readEarlierDays(opts.outDir, current, opts.config, opts.log, 'the day is redone')).filter(
+    (e) => !e.rows.some((r) => r.status === 'ERROR'),
+  );
+  const skipped = earlier.map((e) => e.day);
+  const kept = new Set(skipped);
+  todo.push(...current.filter((m) => !kept.has(m.day)).map((m) => m.day));
+  todo.sort();
+  const skippedStatuses = earlier.flatMap((e) => e.rows.flatMap((r) => r.status ?? []));
   if (skipped.length > 0)
     opts.log?.info(`skipping ${skipped.length} days whose reports are current (--force to redo them)`, {
       skipped: skipped.length,

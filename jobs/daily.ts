@@ -41,8 +41,11 @@ export function dailyReach(today: DayKey, jobs: Config['jobs']): DayKey[] {
 /** Why a day before the re-check window is reconciled again. */
 export interface CatchUp {
   day: DayKey;
-  /** ERROR: its last report could not read a tier; unreported: it has none, though a day before it has one. */
-  why: 'ERROR' | 'unreported';
+  /**
+   * ERROR: its last report could not read a tier; unreported: it has none, though a day before it has one;
+   * incomplete: a file its manifest names is missing or not as written (deleted from the bucket, say).
+   */
+  why: 'ERROR' | 'unreported' | 'incomplete';
 }
 
 /**
@@ -50,7 +53,8 @@ export interface CatchUp {
  * making again: its last report is ERROR (a tier could not be read, say for a failure that has passed since:
  * no morning's re-check would reach it again), or it has none while a day before it in the span has one (the
  * CronJob did not run, or failed before writing, for longer than the re-check window). A day with no report
- * before any day of the span has one is not taken: it may precede the job's first run. Reads only manifests.
+ * before any day of the span has one is not taken: it may precede the job's first run. A day whose report is
+ * not whole (a file its manifest names is gone or changed) is taken too: its HTML could not show it.
  */
 export async function catchUp(outDir: string, span: readonly DayKey[]): Promise<CatchUp[]> {
   const picked: CatchUp[] = [];
@@ -60,6 +64,7 @@ export async function catchUp(outDir: string, span: readonly DayKey[]): Promise<
     if (m) {
       reported = true;
       if (m.status === 'ERROR') picked.push({ day, why: 'ERROR' });
+      else if (!(await intactManifest(outDir, day))) picked.push({ day, why: 'incomplete' });
     } else if (reported) picked.push({ day, why: 'unreported' });
   }
   return picked;
@@ -126,14 +131,17 @@ async function daysBetween(
 
 function logCatchUp(log: Logger | undefined, caught: readonly CatchUp[], span: number): void {
   const list = (why: CatchUp['why']) => caught.filter((c) => c.why === why).map((c) => c.day);
-  const [errored, unreported] = [list('ERROR'), list('unreported')];
+  const [errored, unreported, incomplete] = [list('ERROR'), list('unreported'), list('incomplete')];
   const parts = [
     ...(errored.length > 0 ? [`${errored.join(', ')} (last report ERROR)`] : []),
     ...(unreported.length > 0 ? [`${unreported.join(', ')} (no report)`] : []),
+    ...(incomplete.length > 0
+      ? [`${incomplete.join(', ')} (report not whole: a file its manifest names is gone or changed)`]
+      : []),
   ];
   log?.warn(
     `catching up ${caught.length} earlier day${caught.length === 1 ? '' : 's'} of the ${span} before the ` +
       `re-check window (jobs.catchUpDays): ${parts.join('; ')}`,
-    { catch_up_error: errored, catch_up_unreported: unreported },
+    { catch_up_error: errored, catch_up_unreported: unreported, catch_up_incomplete: incomplete },
   );
 }

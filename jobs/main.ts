@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
 import { resolveSites } from '../src/args.js';
 import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js';
 import { VERSION } from '../src/command.js';
@@ -9,7 +8,7 @@ import { type Config, loadConfig } from '../src/config.js';
 import { checkCredentialsFile, usesGoogle } from '../src/credentials.js';
 import { dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
-import { ConfigError, OutputError, TierError, UsageError } from '../src/errors.js';
+import { ConfigError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
 import type { Publish } from '../src/report/day-writer.js';
@@ -302,7 +301,8 @@ async function outputOf(
   history: { days: readonly DayKey[]; log: Logger; leases: OutputLease[]; holder: LeaseHolder },
 ): Promise<{ outDir: string; publish?: Publish }> {
   if (!opts.out.startsWith('gs://')) return { outDir: opts.out };
-  const { deleteGcsObject, parseGsUrl, writeGcsObject } = await import('../src/storage/gcs-store.js');
+  const { parseGsUrl } = await import('../src/storage/gcs-store.js');
+  const { gcsPublisher } = await import('./publish-gcs.js');
   const target = parseGsUrl(opts.out);
   if (!target) throw new UsageError('--out', `"${opts.out}" is not gs://bucket/prefix/`);
   const prefix = target.name === '' || target.name.endsWith('/') ? target.name : `${target.name}/`;
@@ -319,31 +319,7 @@ async function outputOf(
     log: history.log,
     signal,
   });
-  return {
-    outDir: opts.localOut,
-    publish: async (files, gone = []) => {
-      try {
-        for (const f of files)
-          await writeGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, f, { signal });
-        for (const f of gone) await deleteGcsObject(storage, target.bucket, `${prefix}${path.basename(f)}`, { signal });
-      } catch (e) {
-        throw publishError(e);
-      }
-    },
-  };
-}
-
-/**
- * A report the bucket refused (after the retries): exit 5, as a report the disk refused, not 3 (no tier
- * was unread). The day's files in --local-out are whole; in the bucket the day has no manifest until
- * a run publishes it whole, which the next run does.
- */
-function publishError(e: unknown): unknown {
-  if (!(e instanceof TierError)) return e;
-  const reason = e.message.slice(`${e.tier}: ${e.object}: `.length);
-  const kept =
-    "the day's files in --local-out are whole; in the bucket it has no manifest until a run publishes it whole";
-  return new OutputError(e.object, 'GCS', reason, { cause: e, kept });
+  return { outDir: opts.localOut, publish: gcsPublisher(storage, target.bucket, prefix, history.leases, signal) };
 }
 
 const code = await main(process.argv, runRequest);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { File, Storage } from '@google-cloud/storage';
 import { addDays } from '../src/dates.js';
@@ -8,6 +8,9 @@ import type { DayKey } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
 import { VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS } from '../src/reconcile/volume.js';
 import { describeFailure, retrying, retryPolicy } from '../src/storage/gcs-failures.js';
+
+/** The folder below --local-out that report files the bucket does not hold are moved into. */
+export const NOT_IN_BUCKET = 'not-in-bucket';
 
 /** How far before a run's first day its earlier reports are read: the volume guard's longer window. */
 export const SYNC_HISTORY_DAYS = Math.max(VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS);
@@ -98,23 +101,27 @@ export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
       copied: copied.length,
     });
   // The bucket is where the reports are, and a day's manifest there vouches for its files (src/report/
-  // day-writer.ts publishDay). A manifest of one of the run's days that --local-out holds and the bucket
-  // does not (a run stopped, or an upload refused, before the day was published whole; a --local-out kept
-  // from another run) would make backfill take as current a day the bucket never received, and skip it
-  // every time. Such manifests go, so each day is judged by what the bucket holds; the reports beside
-  // them stay until the day is written again (an engineer's own reports are not taken away).
+  // day-writer.ts publishDay). A report file the run would read that --local-out holds and the bucket does not
+  // (a run stopped, or an upload refused, before the day was published whole; a file deleted from the bucket;
+  // a --local-out kept from a run into another prefix) would stand for the bucket's: a manifest would make
+  // backfill take as current a day the bucket lacks, and skip it every time; a parity file would be the
+  // baseline a day is judged restated against, or a day of the volume guard's history. Such files are moved
+  // into NOT_IN_BUCKET below --local-out (not removed: an engineer's own reports are not taken away), so each
+  // day is judged by what the bucket holds.
   const inBucket = new Set(found.map((f) => f.name.slice(req.prefix.length)));
-  const dropped: string[] = [];
-  for (const name of req.days.map((day) => `manifest-${day}.json`)) {
+  const moved: string[] = [];
+  for (const name of [...wanted].sort()) {
     if (inBucket.has(name) || !(await isFile(path.join(req.localDir, name)))) continue;
-    await rm(path.join(req.localDir, name), { force: true });
-    dropped.push(name);
+    await mkdir(path.join(req.localDir, NOT_IN_BUCKET), { recursive: true });
+    await rename(path.join(req.localDir, name), path.join(req.localDir, NOT_IN_BUCKET, name));
+    moved.push(name);
   }
-  if (dropped.length > 0)
+  if (moved.length > 0)
     req.log.warn(
-      `removed ${dropped.length} manifest${dropped.length === 1 ? '' : 's'} of the run's days from ${req.localDir} that ${where} does not hold ` +
-        `(${dropped.slice(0, 5).join(', ')}${dropped.length > 5 ? ', …' : ''}): those days are not current there`,
-      { dropped: dropped.length },
+      `moved ${moved.length} report file${moved.length === 1 ? '' : 's'} that ${where} does not hold from ` +
+        `${req.localDir} into ${path.join(req.localDir, NOT_IN_BUCKET)} ` +
+        `(${moved.slice(0, 5).join(', ')}${moved.length > 5 ? ', …' : ''}): the run judges each day by the bucket`,
+      { moved: moved.length },
     );
   return copied;
 }

@@ -35,6 +35,12 @@ export interface LeaseHolder {
 export interface OutputLease {
   /** Before a day's reports are committed: throws OutputError (exit 5) when another run took the lease over. */
   confirm(): Promise<void>;
+  /**
+   * Before a day's files already written are uploaded: throws OutputError (exit 5) when another run took the
+   * lease over, as confirm, but only reads (a bucket takes one write a second to an object: a renewal per
+   * upload would be refused).
+   */
+  check(): Promise<void>;
   /** Lets go (only a lease still ours); never throws. */
   release(): Promise<void>;
 }
@@ -246,6 +252,9 @@ export async function acquireLocalLease(
       const now = new Date();
       await utimes(file, now, now).catch(() => undefined);
     },
+    async check() {
+      if (!(await ours())) throw lost(dir, flag);
+    },
     async release() {
       clearInterval(timer);
       forget();
@@ -357,6 +366,16 @@ export async function acquireGcsLease(
   return {
     async confirm() {
       await renew();
+      if (gone) throw lost(where, '--out');
+    },
+    async check() {
+      await renewing;
+      if (!gone) {
+        const found = await read().catch(() => undefined);
+        if (found === null || (found !== undefined && found.text !== text)) gone = true;
+        // Ours at another generation: a renewal the bucket stored whose answer was lost.
+        else if (found !== undefined) held = found.generation;
+      }
       if (gone) throw lost(where, '--out');
     },
     async release() {

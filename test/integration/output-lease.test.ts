@@ -53,6 +53,13 @@ describe('the lease on a gs:// --out prefix', () => {
     const frozen = await acquire('c/', 'backfill', 100, 'pod-1');
     await new Promise((r) => setTimeout(r, 1500));
     const other = await acquire('c/', 'daily', 100);
+    // Checked before an upload of a day written before the freeze: by a read, which writes nothing.
+    const generation = async () =>
+      (await storage.bucket('parity-lease').file(`c/${LEASE_NAME}`).getMetadata())[0].generation;
+    const before = await generation();
+    await expect(frozen.check()).rejects.toThrow(/lease on --out was taken over by another run/);
+    await expect(other.check()).resolves.toBeUndefined();
+    expect(await generation()).toBe(before);
     await expect(frozen.confirm()).rejects.toThrow(/lease on --out was taken over by another run/);
     await frozen.release(); // leaves the other's lease alone
     const [body] = await storage.bucket('parity-lease').file(`c/${LEASE_NAME}`).download();

@@ -3,6 +3,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Storage } from '@google-cloud/storage';
+import { gcsPublisher } from '../../jobs/publish-gcs.js';
+import { OutputError } from '../../src/errors.js';
 import { createStorageClient } from '../../src/storage/gcs-store.js';
 import { type FakeGcs, startFakeGcs } from '../support/fake-gcs.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
@@ -238,7 +240,7 @@ describe('earlier reports brought from the --out bucket', () => {
     const resumed = await backfill();
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain('skipped 1 current day');
-    expect(resumed.stderr).toContain('removed 1 manifest of the run');
+    expect(resumed.stderr).toContain('moved 2 report files that gs://parity-resume/r/ does not hold');
     const [names] = await bucket.getFiles({ prefix: 'r/' });
     expect(
       names
@@ -253,4 +255,112 @@ describe('earlier reports brought from the --out bucket', () => {
       'r/windows-2025-01-11.csv',
     ]);
   }, 120_000);
+
+  it('a file deleted from the bucket is restored by the next backfill, though --local-out still holds it', async () => {
+    await storage.createBucket('parity-deleted');
+    for (const d of ['2025-01-20', '2025-01-21', '2025-01-22']) await day(dir, d, 20, 20);
+    const local = path.join(dir, 'deleted-out');
+    const backfill = () =>
+      runCli([
+        'backfill',
+        ...['--config', config, '--from', '2025-01-20', '--to', '2025-01-22'],
+        ...['--out', 'gs://parity-deleted/d/', '--local-out', local, '--format', 'table'],
+      ]);
+    expect((await backfill()).code).toBe(0);
+    const bucket = storage.bucket('parity-deleted');
+    const [before] = await bucket.file('d/parity-2025-01-21.csv').download();
+    await bucket.file('d/parity-2025-01-21.csv').delete();
+    await bucket.file('d/missing-2025-01-22.csv').delete();
+    const again = await backfill();
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('skipped 1 current day');
+    expect(again.stderr).toContain('moved 2 report files that gs://parity-deleted/d/ does not hold');
+    const [restored] = await bucket.file('d/parity-2025-01-21.csv').download();
+    expect(restored.equals(before)).toBe(true);
+    expect((await bucket.file('d/missing-2025-01-22.csv').exists())[0]).toBe(true);
+    // The local copies the bucket lacked were moved aside, not removed.
+    expect((await readdir(path.join(local, 'not-in-bucket'))).sort()).toEqual([
+      'missing-2025-01-22.csv',
+      'parity-2025-01-21.csv',
+    ]);
+  }, 120_000);
+
+  it("another prefix's reports in a shared --local-out judge nothing: every day of an empty prefix is new", async () => {
+    await storage.createBucket('parity-shared');
+    for (const d of ['2025-03-07', '2025-03-08', '2025-03-09']) await day(dir, d, 50, 50);
+    const shared = path.join(dir, 'shared-out');
+    const run = (prefix: string) =>
+      runCli([
+        'daily',
+        ...['--config', config, '--as-of', '2025-03-10'],
+        ...['--out', `gs://parity-shared/${prefix}/`, '--local-out', shared, '--quiet'],
+      ]);
+    expect((await run('x')).code).toBe(0);
+    // The same days, a record more landed: judged against prefix x's reports, the days would read restated.
+    await writeNdjson(path.join(dir, 'landed/dt=2025-03-09/extra.jsonl'), [
+      rec('extra-1', '2025-03-08T12:00:00Z', 'US'),
+    ]);
+    const second = await run('z');
+    expect(second.code).toBe(0);
+    expect(second.stderr).not.toContain('restated');
+    for (const d of ['2025-03-07', '2025-03-08', '2025-03-09']) {
+      const [m] = await storage.bucket('parity-shared').file(`z/manifest-${d}.json`).download();
+      expect(JSON.parse(m.toString('utf8')).change).toBe('new');
+    }
+  }, 120_000);
+
+  it("a skipped day counts with its report's rows, not with an edited manifest's status", async () => {
+    await storage.createBucket('parity-edited');
+    await day(dir, '2025-01-25', 20, 10);
+    const local = path.join(dir, 'edited-out');
+    const backfill = () =>
+      runCli([
+        'backfill',
+        ...['--config', config, '--from', '2025-01-25', '--to', '2025-01-25'],
+        ...['--out', 'gs://parity-edited/e/', '--local-out', local, '--format', 'csv'],
+      ]);
+    expect((await backfill()).code).toBe(1);
+    const file = storage.bucket('parity-edited').file('e/manifest-2025-01-25.json');
+    const [m] = await file.download();
+    await file.save(m.toString('utf8').replace('"status": "FAIL"', '"status": "PASS"'));
+    const again = await backfill();
+    expect(again.stdout).toContain('2025-01-25,FAIL');
+    expect(again.code).toBe(1);
+  }, 120_000);
+});
+
+/** The uploads of a gs:// run, on fake-gcs-server: each only while the run holds its output. */
+describe('publishing a day to the --out bucket', () => {
+  let fake: FakeGcs;
+  let storage: Storage;
+
+  beforeAll(async () => {
+    fake = await startFakeGcs();
+    storage = createStorageClient({ apiEndpoint: fake.endpoint, projectId: 'parity-it' });
+    await storage.createBucket('parity-publish');
+  }, 120_000);
+
+  afterAll(async () => {
+    await fake?.stop();
+  });
+
+  it("uploads nothing once the lease was taken over (a frozen run resumed): exit 5, the other run's day stands", async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'parity-2025-01-05.csv');
+    await writeFile(file, "the frozen run's older reading\n");
+    const bucket = storage.bucket('parity-publish');
+    await bucket.file('p/parity-2025-01-05.csv').save("the other run's newer reading\n");
+    const taken = new OutputError('--out', 'lease', "this run's lease on --out was taken over by another run");
+    const publish = gcsPublisher(storage, 'parity-publish', 'p/', [
+      { check: async () => {} },
+      { check: () => Promise.reject(taken) },
+    ]);
+    await expect(publish([file])).rejects.toBe(taken);
+    const [kept] = await bucket.file('p/parity-2025-01-05.csv').download();
+    expect(kept.toString()).toBe("the other run's newer reading\n");
+    // Held, it uploads.
+    await gcsPublisher(storage, 'parity-publish', 'p/', [{ check: async () => {} }])([file]);
+    const [now] = await bucket.file('p/parity-2025-01-05.csv').download();
+    expect(now.toString()).toBe("the frozen run's older reading\n");
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { catchUp, dailyDays, dailyReach } from '../../jobs/daily.js';
@@ -15,19 +16,25 @@ function manifest(day: string, status: RowStatus): string {
     version: '0.3.5',
     asOf: '2025-03-10T06:00:00.000Z',
     sites: ['US'],
-    files: { parity: { name: `parity-${day}.csv`, sha256: 'a'.repeat(64) }, missing: null },
+    files: { parity: { name: `parity-${day}.csv`, sha256: sha256(parityOf(day)) }, missing: null },
   };
   return JSON.stringify(m);
 }
 
+const parityOf = (day: string) => `date,site\n${day},US\n`;
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** A folder with these manifests, and beside each of ours its parity file as the manifest names it. */
 async function outDir(manifests: Record<string, RowStatus | string>): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'parity-test-daily-'));
   await mkdir(dir, { recursive: true });
-  for (const [day, status] of Object.entries(manifests))
+  for (const [day, status] of Object.entries(manifests)) {
+    await writeFile(path.join(dir, `parity-${day}.csv`), parityOf(day));
     await writeFile(
       path.join(dir, `manifest-${day}.json`),
       ['PASS', 'WARN', 'FAIL', 'NO_DATA', 'ERROR'].includes(status) ? manifest(day, status as RowStatus) : status,
     );
+  }
   return dir;
 }
 
@@ -67,6 +74,21 @@ describe('catching up earlier days', () => {
     const dir = await outDir({ '2025-03-04': 'NO_DATA', '2025-03-05': 'WARN', '2025-03-06': 'PASS' });
     expect(await catchUp(dir, SPAN)).toEqual([]);
     expect(await catchUp(await outDir({}), SPAN)).toEqual([]);
+  });
+
+  it('takes a day whose report is not whole: a file its manifest names gone (deleted from the bucket) or changed', async () => {
+    const dir = await outDir({
+      '2025-03-01': 'PASS',
+      '2025-03-02': 'PASS',
+      '2025-03-03': 'FAIL',
+      '2025-03-04': 'PASS',
+    });
+    await rm(path.join(dir, 'parity-2025-03-02.csv'));
+    await writeFile(path.join(dir, 'parity-2025-03-04.csv'), parityOf('2025-03-04') + 'edited\n');
+    expect(await catchUp(dir, SPAN.slice(0, 4))).toEqual([
+      { day: '2025-03-02', why: 'incomplete' },
+      { day: '2025-03-04', why: 'incomplete' },
+    ]);
   });
 
   it('reads a manifest that is not ours, or names another day, as no report', async () => {

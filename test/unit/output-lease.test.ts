@@ -67,6 +67,7 @@ describe('the lease on a local reports folder', () => {
     const frozen = await acquireLocalLease(dir, elsewhere('reconcile'), '--out', { staleMs: 50 });
     await new Promise((r) => setTimeout(r, 100));
     const other = await acquireLocalLease(dir, leaseHolder('daily', 'y'), '--out', { staleMs: 50 });
+    await expect(frozen.check()).rejects.toThrow(/lease on --out was taken over by another run/);
     await expect(frozen.confirm()).rejects.toThrow(/lease on --out was taken over by another run/);
     await frozen.release();
     expect(await readFile(path.join(dir, LEASE_NAME), 'utf8')).toContain('"command":"daily"');
