@@ -6,7 +6,7 @@ import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js'
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { checkCredentialsFile, usesGoogle } from '../src/credentials.js';
-import { dayWindow, onQuarterHours } from '../src/dates.js';
+import { dayOf, dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
@@ -118,7 +118,7 @@ async function runLeased(
     configHash: configHashOf(config),
     command: req.command,
   };
-  const days = await daysOf(req, config, now);
+  const days = await daysOf(req, config, now, log);
   requireQuarterHours(days, config);
   // daily's days are known once its earlier reports are read (runDaily's onPlan says them).
   const totalDays = req.command === 'daily' ? config.jobs.lateDays + 1 : req.days.length;
@@ -280,9 +280,30 @@ function requireQuarterHours(days: readonly DayKey[], config: Config): void {
  * The days a job command may reconcile: daily's from today in the configured zone, with the earlier days
  * it may catch up (which of those it redoes depends on their reports, brought from a gs:// --out first).
  */
-async function daysOf(req: JobRequest, config: Config, now: Date): Promise<DayKey[]> {
-  if (req.command !== 'daily') return req.days;
+async function daysOf(req: JobRequest, config: Config, now: Date, log: Logger): Promise<DayKey[]> {
+  // The latest day any zone a site's day is cut in has reached: a later one has not begun anywhere.
+  const latest = zonesOf(config)
+    .map((zone) => dayOf(now.getTime(), zone))
+    .reduce((a, b) => (b > a ? b : a));
+  const notBegun = `has not begun in any configured zone (today is ${latest} at the latest): nothing of it can be counted`;
+  if (req.command !== 'daily') {
+    const last = req.days.at(-1)!;
+    // A mistyped year would write NO_DATA reports (and history rows, and an alert) for days to come.
+    if (last > latest) throw new UsageError(req.days.length === 1 ? '--date' : '--to', `${last} ${notBegun}`);
+    const { todayOf } = await import('./daily.js');
+    const today = todayOf(now, config);
+    const open = req.days.filter((d) => d >= today);
+    if (open.length > 0)
+      log.warn(
+        `${open.join(', ')}: not over yet in every configured zone: the report counts what has happened so far, ` +
+          'and records still on their way read as in flight or missing',
+        { days_not_over: open },
+      );
+    return req.days;
+  }
   const { dailyReach, todayOf } = await import('./daily.js');
+  if (req.asOf !== undefined && req.asOf > latest)
+    throw new UsageError('--as-of', `${req.asOf} ${notBegun}; daily would reconcile the days before it`);
   return dailyReach(req.asOf ?? todayOf(now, config), config.jobs);
 }
 

@@ -5,7 +5,7 @@ import YAML from 'yaml';
 import { ConfigError } from './errors.js';
 import { isDated, type ParsedLocation } from './locations.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from './limits.js';
-import { configErrorOf } from './config/issues.js';
+import { configErrorOfIssues } from './config/issues.js';
 import { checkComparePaths, checkFieldCases } from './config/compare-paths.js';
 import { checkHistoryTable } from './config/history-table.js';
 import {
@@ -127,7 +127,7 @@ export function parseLocation(value: string, baseDir: string, keyPath?: string):
  */
 export function parseConfig(input: unknown, baseDir: string): Config {
   const result = schema.safeParse(input);
-  if (!result.success) throw configErrorOf(result.error.issues[0]!);
+  if (!result.success) throw configErrorOfIssues(result.error.issues);
   const raw = result.data;
   const tier = (t: FileTierConfig, name: 'proxy' | 'gcs'): TierLocations => ({
     locations: t.locations.map((l, i) => parseLocation(l, baseDir, `tiers.${name}.locations[${i}]`)),

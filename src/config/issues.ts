@@ -11,7 +11,21 @@ export function formatPath(parts: readonly PropertyKey[]): string {
   return parts.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
-/** The ConfigError for a schema's first issue, named by its key path. */
+/**
+ * The ConfigError for a schema's failure: of its issues, the one that names what the file says. A key the schema
+ * does not know comes first (a secret-looking one before any), since a misspelt or misplaced key also leaves
+ * the key it stands for missing, and that issue alone (`tiers.gcs.locations: missing`) would not name the key
+ * written (`tiers.gcs.location`); a password in the file is refused as a secret, not as a missing `passwordEnv`.
+ */
+export function configErrorOfIssues(issues: readonly z.core.$ZodIssue[]): ConfigError {
+  const unknown = issues.filter((i) => i.code === 'unrecognized_keys');
+  const secret = unknown.find((i) => i.keys.some((k) => hint(k) !== ''));
+  const issue = secret ?? unknown[0] ?? issues[0]!;
+  if (secret) return configErrorOf({ ...secret, keys: secret.keys.filter((k) => hint(k) !== '') });
+  return configErrorOf(issue);
+}
+
+/** The ConfigError for one issue, named by its key path. */
 export function configErrorOf(issue: z.core.$ZodIssue): ConfigError {
   if (issue.code === 'invalid_union') {
     // The one alternative of the input's type (a site's code, or its object) says what is wrong, and where.
@@ -24,12 +38,15 @@ export function configErrorOf(issue: z.core.$ZodIssue): ConfigError {
     const key = issue.keys[0] ?? '';
     return new ConfigError(formatPath([...issue.path, key]), `unknown key${hint(key)}`);
   }
+  // zod's "Invalid input: expected array, received undefined" for a key the file does not have
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined'))
+    return new ConfigError(formatPath(issue.path), `missing: expected ${issue.expected}`);
   return new ConfigError(formatPath(issue.path), issue.message);
 }
 
 /** An unknown key that looks like a secret is told where secrets come from instead. */
 function hint(key: string): string {
-  if (/key|secret|password|credential|token/i.test(key))
+  if (/key|secret|passw|pwd|credential|token|auth|bearer|private|cert|serviceaccount/i.test(key))
     return ': secrets come from the environment or Application Default Credentials, never from the config file';
   return '';
 }

@@ -43,6 +43,44 @@ describe('messages about the engine', () => {
 });
 
 describe('messages about days', () => {
+  it('a day that has not begun in any configured zone is exit 2 naming the flag; one not over is counted, with a warning', async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    // Pacific/Kiritimati (UTC+14) is the first zone into a day: the day after its today has begun nowhere.
+    const config = await writeConfig(dir, { sites: ['US'], timezone: 'Pacific/Kiritimati' });
+    const kiritimatiToday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Kiritimati' }).format(new Date());
+    const after = (days: number) =>
+      new Date(Date.parse(`${kiritimatiToday}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+    const [next, inAYear] = [after(1), after(365)];
+    for (const [args, flag] of [
+      [['reconcile', '--date', next], '--date'],
+      [['reconcile', '--from', '2025-03-09', '--to', next], '--to'],
+      [['backfill', '--from', '2025-03-09', '--to', inAYear], '--to'],
+      [['daily', '--as-of', next], '--as-of'],
+    ] as const) {
+      const run = await runCli([...args, '--config', config, '--out', out, '--log-format', 'json']);
+      expect([args, run.code]).toEqual([args, 2]);
+      expect(lastLogLine(run.stderr).message).toMatch(
+        new RegExp(`^${flag}: \\d{4}-\\d\\d-\\d\\d has not begun in any configured zone`),
+      );
+    }
+    expect(await readdir(out).catch(() => [])).toEqual([]);
+    // Today there is under way: counted, and said to be partial.
+    const run = await runCli([
+      'reconcile',
+      '--config',
+      config,
+      '--date',
+      kiritimatiToday,
+      '--out',
+      out,
+      '--log-format',
+      'json',
+    ]);
+    expect(run.stderr).toContain(`"days_not_over":["${kiritimatiToday}"]`);
+    expect(await readdir(out)).toContain(`parity-${kiritimatiToday}.csv`);
+  });
+
   it('a day outside 1970 to 9999, or one a zone does not cut on a quarter hour, is exit 2 naming the flag or key', async () => {
     const dir = await tempDir();
     for (const tier of ['proxy', 'landed']) {

@@ -49,6 +49,41 @@ describe('config', () => {
     },
   );
 
+  // A misspelt or misplaced key also leaves the key it stands for missing: the message names the key written.
+  it.each([
+    [
+      'a singular location',
+      { tiers: { proxy: base.tiers.proxy, gcs: { location: ['x'] } } },
+      'tiers.gcs.location: unknown key',
+    ],
+    ['tiers misspelt', { tires: base.tiers }, 'tires: unknown key'],
+    ['a tier at the top level', { proxy: base.tiers.proxy, tiers: { gcs: base.tiers.gcs } }, 'proxy: unknown key'],
+    [
+      'cluster for clusters',
+      { tiers: { ...base.tiers, kafka: { topic: 't', cluster: { EUS2: { brokers: ['h:9092'] } } } } },
+      'tiers.kafka.cluster: unknown key',
+    ],
+  ])('%s is named, not the key it leaves missing', (_, doc, message) => {
+    expect(errorOf(doc).message).toBe(message);
+  });
+
+  it('a secret in the file is refused as a secret, before the *Env keys it leaves missing', () => {
+    const sasl = { mechanism: 'plain', username: 'u', password: 'p' };
+    const kafka = { topic: 't', clusters: { EUS2: { brokers: ['h:9092'], sasl } } };
+    expect(errorOf({ ...base, tiers: { ...base.tiers, kafka } }).message).toBe(
+      'tiers.kafka.clusters.EUS2.sasl.password: unknown key: secrets come from the environment or Application ' +
+        'Default Credentials, never from the config file',
+    );
+    for (const key of ['passwd', 'auth', 'serviceAccountJson', 'privateKey', 'bearerToken'])
+      expect(errorOf({ ...base, tiers: { ...base.tiers, gcs: { ...base.tiers.gcs, [key]: 'x' } } }).message).toMatch(
+        new RegExp(`^tiers\\.gcs\\.${key}: unknown key: secrets come from the environment`),
+      );
+    // A key the file does not have at all reads as missing, not as zod's "received undefined".
+    expect(errorOf({ tiers: { proxy: base.tiers.proxy, gcs: {} } }).message).toBe(
+      'tiers.gcs.locations: missing: expected array',
+    );
+  });
+
   it('a memoryLimit of zero is a config error naming its key', () => {
     expect(errorOf({ ...base, engine: { memoryLimit: '0MiB' } }).message).toMatch(/^engine\.memoryLimit: /);
     expect(parseConfig({ ...base, engine: { memoryLimit: '0.5GiB' } }, '/b').engine.memoryLimit).toBe('0.5GiB');
