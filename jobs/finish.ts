@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildAlert, postWebhook } from '../src/alerts/webhook.js';
+import { buildAlert, postWebhook, webhookProblem } from '../src/alerts/webhook.js';
 import type { Config } from '../src/config.js';
 import type { DayKey, DaySummary, LossWindow, ParityRow, ReconcileResult } from '../src/domain.js';
 import { AbortedError, OutputError, throwIfAborted } from '../src/errors.js';
@@ -33,6 +33,8 @@ export interface FinishRequest {
   log: Logger;
   /** The writer of the BigQuery history rows, when tiers.bigquery.history is configured. */
   history?: HistoryWriter;
+  /** false with --no-alert: the run sends no alert. */
+  alert: boolean;
   /** Where the webhook's URL is read from (the variable alerts.webhookUrlEnv names). */
   env: Readonly<Record<string, string | undefined>>;
   signal: AbortSignal;
@@ -136,7 +138,6 @@ function coversEverySite(rows: readonly ParityRow[], sites: readonly string[]): 
 }
 
 /** Whether a URL carries a user or a password. */
-const withCredentials = (u: URL): boolean => u.username !== '' || u.password !== '';
 
 /** Days in day order. */
 const byDay = (a: { day: DayKey }, b: { day: DayKey }): number => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
@@ -148,27 +149,19 @@ function reportedDays(result: ReconcileResult): (Pick<DaySummary, 'day' | 'rows'
 }
 
 /** The webhook alert, when alerts.webhookUrlEnv is set and a row's status is one alerts.on names. */
-async function sendAlert(
-  { config, out, log, env, signal }: FinishRequest,
-  days: ReturnType<typeof reportedDays>,
-): Promise<void> {
+async function sendAlert(req: FinishRequest, days: ReturnType<typeof reportedDays>): Promise<void> {
+  const { config, out, log, env, signal } = req;
   const webhookVar = config.alerts.webhookUrlEnv;
   const alert = buildAlert(days, config.alerts.on, out, config.thresholds);
   if (!webhookVar || !alert || signal.aborted) return;
-  const url = env[webhookVar];
-  if (!url) log.warn(`alerts.webhookUrlEnv: ${webhookVar} is not set; no alert sent`);
-  else if (!URL.canParse(url) || !/^https?:/i.test(url))
-    log.warn(`alerts.webhookUrlEnv: ${webhookVar} does not hold an http(s) URL; no alert sent`);
-  // fetch refuses such a URL, with a message that quotes it, password and all.
-  else if (withCredentials(new URL(url)))
-    log.warn(
-      `alerts.webhookUrlEnv: ${webhookVar} holds a URL with a user or password, which cannot be posted to; ` +
-        'no alert sent (put the token in the path or a query parameter, as webhooks take it)',
-    );
+  if (!req.alert) return log.info('alert: not sent (--no-alert)');
+  // Checked as the run began (exit 2); checked again, since the environment is the process's to change.
+  const problem = webhookProblem(webhookVar, env);
+  if (problem) log.warn(`alerts.webhookUrlEnv: ${problem}; no alert sent`);
   // The URL carries a token: the message of a failed post names only the status, or the error's name
   // and its errno code (ECONNREFUSED, ENOTFOUND…), never a message that may quote the URL.
   else
-    await postWebhook(url, alert, signal).then(
+    await postWebhook(env[webhookVar]!, alert, signal).then(
       () => log.info('alert sent'),
       (e: Error) => log.warn(`alert not sent: ${e.name === 'WebhookError' ? e.message : `${e.name}${codeOf(e)}`}`),
     );

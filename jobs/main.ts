@@ -126,6 +126,18 @@ async function runLeased(
   // The edge that reads the environment: Kafka credentials come from the variables the config names, and
   // Google's from Application Default Credentials, whose key file is checked first (its text is a secret).
   if (usesGoogle(config, opts.out)) await checkCredentialsFile(process.env);
+  // An alert that cannot be sent is said as the run begins, every run: found only at the end, it was said only on
+  // the day that needed the alert. A warning, not exit 2: the reports matter more than the alert, and the
+  // CronJob's Secret is optional (cron.yaml).
+  const webhookVar = config.alerts.webhookUrlEnv;
+  if (webhookVar && opts.alert) {
+    const { webhookProblem } = await import('../src/alerts/webhook.js');
+    const problem = webhookProblem(webhookVar, process.env);
+    if (problem)
+      log.warn(`alerts.webhookUrlEnv: ${problem}: this run can send no alert (set it, or run with --no-alert)`, {
+        alert_unusable: webhookVar,
+      });
+  }
   const tiers = await openTiers(config, process.env);
   const { outDir, publish } = await outputOf(opts, tiers, signal, { days, log, ...lease }).catch(async (e: unknown) => {
     await tiers.close();
@@ -178,6 +190,7 @@ async function runLeased(
     ...(publish ? { publish } : {}),
     format,
     onlyFailing: opts.onlyFailing,
+    alert: opts.alert,
     json,
     log,
     ...(history && opts.history ? { history } : {}),

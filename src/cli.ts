@@ -21,6 +21,8 @@ export interface JobOptions {
   onlyFailing: boolean;
   /** false with --no-history: the run writes no history rows. */
   history: boolean;
+  /** false with --no-alert: the run sends no webhook alert. */
+  alert: boolean;
   /** --local-out was given on the command line (not its default). */
   localOutGiven?: boolean;
 }
@@ -77,7 +79,8 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
     .option('--from <YYYY-MM-DD>', 'first day of a range (with --to, both included)', once())
     .option('--to <YYYY-MM-DD>', 'last day of a range', once())
     .option('--sites <list>', 'report only these configured sites, comma-separated, e.g. US,CA', once())
-    .option('--dry-run', 'print each BigQuery query with its estimated bytes, and read nothing', false);
+    .option('--dry-run', 'print each BigQuery query with its estimated bytes, and read nothing', false)
+    .usage('--config FILE (--date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD) [options]');
   common(reconcile).action(
     (opts: JobOptions & Record<'date' | 'from' | 'to' | 'sites', string> & { dryRun: boolean }) => {
       const { date, from, to, sites, dryRun, ...options } = opts;
@@ -91,7 +94,9 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
     'daily',
     'the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, ' +
       'saying which days late records restated, and earlier days (jobs.catchUpDays) whose report is ERROR or missing',
-  ).option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)', once());
+  )
+    .option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)', once())
+    .usage('--config FILE [options]');
   common(daily).action(({ asOf, ...options }: JobOptions & { asOf?: string }) => {
     const badDay = asOf === undefined ? null : explainBadDay(asOf);
     if (badDay) throw new UsageError('--as-of', badDay);
@@ -111,7 +116,8 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
       '--concurrency <n>',
       'batches of days reconciled at once (1-4; each holds its own memory limit; default 1)',
       once(),
-    );
+    )
+    .usage('--config FILE --from YYYY-MM-DD --to YYYY-MM-DD [options]');
   common(backfill).action((opts: JobOptions & { from: string; to: string; force: boolean; concurrency?: string }) => {
     const { from, to, force, concurrency = '1', ...options } = opts;
     const days = resolveDays({ from, to });
@@ -125,7 +131,13 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
         'reconcile it and write the reports',
     )
     .option('--out <dir>', 'output folder', once(), 'reports')
-    .action((opts: { out: string }) => run({ command: 'demo', out: opts.out }));
+    .action((opts: { out: string }) => {
+      // demo writes a local folder only: gs://b/x became the folder gs:/b/x, and the re-run command it
+      // printed would have uploaded to the bucket.
+      if (/^[a-z][a-z0-9+.-]*:\//i.test(opts.out))
+        throw new UsageError('--out', `"${opts.out}": demo writes its sample data and reports to a local folder`);
+      return run({ command: 'demo', out: opts.out });
+    });
   for (const cmd of [program, ...program.commands]) withHelpEpilogue(cmd);
   return program;
 }

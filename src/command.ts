@@ -38,7 +38,8 @@ Exit status:
   2    usage or configuration error; nothing was read (the message names the flag or key path)
   3    a tier could not be read or an object is corrupt: reports written, affected rows ERROR
   4    an internal error (a bug: please report it)
-  5    a report could not be written (a full disk): the message names the file; old reports kept
+  5    a report could not be written (a full disk, or another run holds the output): the message names the
+       file or the other run; old reports kept
   6    the engine ran out of its memory limit: the message names engine.memoryLimit and engine.batchDays
   130  stopped by SIGINT, 143 by SIGTERM: no partial report`;
 
@@ -157,6 +158,11 @@ export const jobCommand = (program: Command, name: string, description: string):
       '--no-history',
       'write no rows to the BigQuery history (tiers.bigquery.history): for a run into a folder of its own (an ' +
         "incident's, a test's), whose rows would replace the scheduled run's there",
+    )
+    .option(
+      '--no-alert',
+      "send no webhook alert (alerts.webhookUrlEnv): for an engineer's run by hand, whose alert would go to " +
+        "the scheduled run's channel, or where the variable is not set (else a warning says so as the run begins)",
     )
     // Whether --local-out was given, not defaulted: with a local --out it is unused, which the run says.
     .hook('preAction', (cmd) => {

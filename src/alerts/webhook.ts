@@ -129,3 +129,21 @@ export async function postWebhook(url: string, body: { text: string }, signal?: 
   });
   if (!res.ok) throw Object.assign(new Error(`webhook answered ${res.status}`), { name: 'WebhookError' });
 }
+
+/**
+ * What keeps the variable alerts.webhookUrlEnv names from being posted to, never quoting its value (the URL
+ * carries a token): unset, no http(s) URL, or a URL with a user or password (fetch refuses it, with a
+ * message that quotes it). null: it can be posted to. Pure.
+ */
+export function webhookProblem(name: string, env: Readonly<Record<string, string | undefined>>): string | null {
+  const url = env[name];
+  if (!url) return `${name} is not set`;
+  if (!URL.canParse(url) || !/^https?:/i.test(url)) return `${name} does not hold an http(s) URL`;
+  const u = new URL(url);
+  if (u.username !== '' || u.password !== '')
+    return (
+      `${name} holds a URL with a user or password, which cannot be posted to ` +
+      '(put the token in the path or a query parameter, as webhooks take it)'
+    );
+  return null;
+}

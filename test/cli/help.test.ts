@@ -1,4 +1,5 @@
-import { runCli } from '../support/files.js';
+import { readdir } from 'node:fs/promises';
+import { runCli, tempDir } from '../support/files.js';
 
 describe('parity help and argument messages', () => {
   it('--help on every command shows examples, and the job commands their exit statuses and --config as required', async () => {
@@ -17,6 +18,16 @@ describe('parity help and argument messages', () => {
     expect(top.stdout).toContain('Exit status:');
     const demo = await runCli(['demo', '--help']);
     expect(demo.stdout).toContain('parity demo --out /tmp/parity-demo');
+    // The usage lines say which days each job needs, as the README's usage block does.
+    expect((await runCli(['reconcile', '--help'])).stdout).toMatch(
+      /^Usage: parity reconcile --config FILE \(--date YYYY-MM-DD \| --from YYYY-MM-DD --to YYYY-MM-DD\) \[options\]$/m,
+    );
+    expect((await runCli(['backfill', '--help'])).stdout).toContain(
+      'Usage: parity backfill --config FILE --from YYYY-MM-DD --to YYYY-MM-DD [options]',
+    );
+    expect((await runCli(['daily', '--help'])).stdout).toMatch(
+      /5\s+a report could not be written \(a full disk, or another run holds the output\)/,
+    );
   });
 
   it('demo --out where no folder can be made (below /proc) is a usage error naming the flag, not a hang', async () => {
@@ -90,6 +101,16 @@ describe('parity help and argument messages', () => {
       expect(run.stderr).toContain(`option '${flag}' argument`);
       expect(run.stderr).toContain('its value is missing');
     }
+  });
+
+  it('demo --out with a scheme (a bucket) is refused: demo writes a local folder, not gs:/bucket/x', async () => {
+    const dir = await tempDir();
+    for (const out of ['gs://my-bucket/x', 'file:///tmp/x']) {
+      const run = await runCli(['demo', '--out', out], dir);
+      expect([out, run.code]).toEqual([out, 2]);
+      expect(run.stderr).toContain(`"${out}": demo writes its sample data and reports to a local folder`);
+    }
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('an --out with a scheme that is not gs:// (a mistyped bucket) is refused, not made a local folder', async () => {

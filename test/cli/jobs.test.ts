@@ -7,7 +7,17 @@ import { gzipSync } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { leaseHolder } from '../../src/storage/output-lease.js';
-import { CLI, parseCsv, ROOT, reconcileRange, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import {
+  CLI,
+  lastLogLine,
+  parseCsv,
+  reconcileRange,
+  ROOT,
+  runCli,
+  tempDir,
+  writeConfig,
+  writeNdjson,
+} from '../support/files.js';
 
 const rec = (rid: string, ts: string, status?: number) => ({
   timestamp: ts,
@@ -563,6 +573,32 @@ describe('alerts', () => {
     expect(run.code).toBe(1);
     expect(run.err).toContain('alert not sent: TypeError (ECONNREFUSED)');
     expect(run.err).not.toContain('SECRET-TOKEN');
+  });
+
+  it('a webhook variable that is not set or holds no URL is said as the run begins, naming the key; --no-alert is quiet', async () => {
+    const dir = await tempDir();
+    await day(dir, '2025-03-09', 100, 100); // a PASS day: no alert is due, yet the run says it could send none
+    const config = await writeConfig(dir, { sites: ['US'], alerts: { webhookUrlEnv: 'PARITY_TEST_NOT_SET' } });
+    const out = path.join(dir, 'out');
+    const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', out, '--log-format', 'json'];
+    for (const value of [undefined, 'not-a-url']) {
+      const run = await runCli(args, undefined, value === undefined ? {} : { PARITY_TEST_NOT_SET: value });
+      expect(run.code).toBe(0);
+      const lines = run.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const said = lines.findIndex((l) => l.alert_unusable === 'PARITY_TEST_NOT_SET');
+      expect(lines[said]).toMatchObject({ severity: 'WARNING' });
+      expect(String(lines[said]!.message)).toMatch(
+        /^alerts\.webhookUrlEnv: PARITY_TEST_NOT_SET (is not set|does not hold an http\(s\) URL): this run can send no alert/,
+      );
+      // Before anything is read.
+      expect(said).toBeLessThan(lines.findIndex((l) => String(l.message).includes('counting')));
+    }
+    const quiet = await runCli([...args, '--no-alert']);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toContain('alert_unusable');
   });
 
   it('a webhook URL fetch refuses says why, never the URL: one with a password, one on a port fetch blocks', async () => {

@@ -57,6 +57,7 @@ async function finishWithHistory(sites: string[], result: Parameters<typeof fini
     outDir,
     format: null,
     onlyFailing: false,
+    alert: true,
     json: false,
     log,
     history,
