@@ -234,10 +234,20 @@ export const PARITY_COLUMNS = [
   ['late_arrivals', 'landed records of the day found in a folder dated after their own UTC date'],
   ['proxy_distinct', 'distinct request_ids in the proxy log'],
   ['accepted_distinct', 'distinct request_ids with at least one 2xx line'],
-  ['retry_recovered', 'accepted ids that also have a rejected line: a retry that succeeded, not a loss'],
-  ['lost_413', 'ids never accepted whose last status was 413'],
-  ['lost_502', 'ids never accepted whose last status was 502'],
-  ['lost_other', 'ids never accepted whose last status was another non-2xx'],
+  [
+    'retry_recovered',
+    "accepted ids that also have a rejected line that day under the row's site: a retry that succeeded, not a loss",
+  ],
+  [
+    'lost_413',
+    "ids never accepted that day under the row's site whose last status was 413 (a retry accepted after " +
+      'midnight, or under another site header, is counted on its own day and site)',
+  ],
+  ['lost_502', "ids never accepted that day under the row's site whose last status was 502 (as lost_413)"],
+  [
+    'lost_other',
+    "ids never accepted that day under the row's site whose last status was another non-2xx (as lost_413)",
+  ],
   ['missing', 'accepted ids the final tier lacks (the rows of missing-DATE.csv)'],
   [
     'unknown_site',

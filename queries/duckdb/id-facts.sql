@@ -15,8 +15,10 @@ WITH front AS (
     coalesce(p.lines > p.ok_lines, false) AS rejected,
     CASE WHEN p.ok_lines = 0 THEN CASE p.last_reject WHEN 413 THEN '413' WHEN 502 THEN '502' ELSE 'other' END END AS last_reject,
     -- the published copies' headers decide: Kafka's, every copy in every cluster, where Kafka holds the id
-    -- (what the sink filters saw); else the proxy's accepted lines' (a header logged "" is none there)
-    CASE WHEN k.rid IS NOT NULL THEN coalesce(k.unroutable, false) ELSE coalesce(p.unroutable, false) END AS unroutable,
+    -- (what the sink filters saw) and was read whole that day (with a cluster unread, the copies read are not
+    -- every copy); else the proxy's accepted lines' (a header logged "" is none there)
+    CASE WHEN k.rid IS NOT NULL AND list_contains(CAST($kafka_days AS DATE[]), k.day) THEN coalesce(k.unroutable, false)
+         ELSE coalesce(p.unroutable, false) END AS unroutable,
     k.rid IS NOT NULL AS in_kafka,
     coalesce(k.regions > 1, false) AS cross_region,
     coalesce(k.in_flight, false) AS in_flight,

@@ -6,8 +6,12 @@ export type { LossCause };
 export const LOSS_CAUSES: readonly { cause: LossCause; when: (f: IdFacts) => boolean; means: string }[] = [
   {
     cause: 'lost_before_kafka',
-    when: (f) => f.kafkaKnown && !f.inKafka,
-    means: 'accepted by the proxy but in no Kafka cluster: the publisher failed and did not fall back',
+    // Landed in GCS (BigQuery the final tier), it went through Kafka, whose day may be the next (its own timestamp):
+    // the gap is after GCS, no publisher's.
+    when: (f) => f.kafkaKnown && !f.inKafka && !f.inGcs,
+    means:
+      'accepted by the proxy but in no Kafka cluster, nor landed in GCS (which only Kafka feeds): the publisher ' +
+      'failed and did not fall back',
   },
   {
     cause: 'unknown_site',

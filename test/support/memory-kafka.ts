@@ -14,12 +14,15 @@ export class MemoryKafkaReader implements KafkaTierReader {
     readonly regions: readonly string[],
     private readonly messages: readonly KafkaMessage[],
     private readonly expiredBefore: number = Number.NEGATIVE_INFINITY,
+    /** Clusters whose read fails every day: none of their messages is handed over. */
+    private readonly failing: readonly string[] = [],
   ) {}
 
   async readDay(w: DayWindow, onBatch: (rows: KafkaMessageRow[]) => Promise<void>): Promise<KafkaDayRead> {
     const expired = w.startMs < this.expiredBefore ? [...this.regions] : [];
     const rows: KafkaMessageRow[] = this.messages
       .filter((m) => m.ts >= w.startMs && m.ts < w.endMs && !expired.includes(m.region))
+      .filter((m) => !this.failing.includes(m.region))
       .map((m) => ({
         cluster: m.region,
         timestampMs: m.ts,
@@ -29,7 +32,10 @@ export class MemoryKafkaReader implements KafkaTierReader {
       }));
     await onBatch(rows);
     const offsetTotals = new Map(this.regions.map((r) => [r, rows.filter((m) => m.cluster === r).length]));
-    return { offsetTotals, expired, failures: new Map(), warnings: [] };
+    const failures = new Map(
+      this.failing.map((r) => [r, `kafka: cluster ${r}: read failed (a test's failing cluster)`]),
+    );
+    return { offsetTotals, expired, failures, warnings: [] };
   }
 
   async close(): Promise<void> {}

@@ -38,10 +38,10 @@ SELECT
   MIN(accepted_ms) AS accepted_ms,
   LOGICAL_OR(rejected) AS rejected,
   MAX(last_reject) AS last_reject,
-  -- Kafka's copies in every cluster named no site, where Kafka holds the id (what the sink filters saw), else
-  -- the proxy's accepted copies (as the embedded engine's ids_kafka view and id-facts.sql); a landed row's
-  -- site field is no header a filter saw
-  IF(SUM(kafka_regions) > 0,
+  -- Kafka's copies in every cluster named no site, where Kafka holds the id (what the sink filters saw) and was
+  -- read whole that day, else the proxy's accepted copies (as the embedded engine's ids_kafka view and
+  -- id-facts.sql); a landed row's site field is no header a filter saw
+  IF(SUM(kafka_regions) > 0 AND day IN UNNEST(@kafka_days),
      IFNULL(LOGICAL_AND(IF(kafka_regions = 1, unroutable, NULL)), FALSE),
      IFNULL(LOGICAL_OR(IF(in_proxy, unroutable, NULL)), FALSE)) AS unroutable,
   day IN UNNEST(@kafka_days) AS kafka_known,
