@@ -92,10 +92,15 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
   const daily = jobCommand(
     program,
     'daily',
-    'the scheduled run: yesterday in the configured zone, plus a re-check of jobs.lateDays days before it, ' +
+    "the scheduled run: yesterday in the configured zone (the earliest yesterday of the sites' own zones, " +
+      'so that it is over for every site), plus a re-check of jobs.lateDays days before it, ' +
       'saying which days late records restated, and earlier days (jobs.catchUpDays) whose report is ERROR or missing',
   )
-    .option('--as-of <YYYY-MM-DD>', 'run as if today were this day (default: today in the configured zone)', once())
+    .option(
+      '--as-of <YYYY-MM-DD>',
+      "run as if today were this day (default: today in the configured zone, or the earliest of the sites' zones)",
+      once(),
+    )
     .usage('--config FILE [options]');
   common(daily).action(({ asOf, ...options }: JobOptions & { asOf?: string }) => {
     const badDay = asOf === undefined ? null : explainBadDay(asOf);

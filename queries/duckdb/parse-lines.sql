@@ -22,9 +22,15 @@
   SELECT
     folder_day,
     folder_epoch_day,
-    -- the timestamp as above;
-    -- outside years 1970 to 9999 (seconds or nanoseconds by mistake, say) it is no usable timestamp
-    CASE WHEN ts_parsed BETWEEN 0 AND 253402300799999 THEN ts_parsed END AS ts_ms,
+    -- the timestamp as above; outside years 1970 to 9999 (nanoseconds by mistake, say) it is no usable timestamp,
+    -- and a number below 1e11 neither: epoch seconds by mistake (1741521600 read as milliseconds is a day in
+    -- January 1970, which no report holds: its line was out of window, or in an undated location no day's at all),
+    -- where no writer's milliseconds fall (1e11 ms is 1973-03-03). ISO text of those years is read as written;
+    -- only a line that fails the first test is matched against the ISO forms again.
+    CASE WHEN ts_parsed BETWEEN 100000000000 AND 253402300799999 THEN ts_parsed
+         WHEN ts_parsed BETWEEN 0 AND 99999999999 AND substr(ts_raw, 5, 1) = '-'
+              AND regexp_full_match(ts_raw, '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?')
+         THEN ts_parsed END AS ts_ms,
     -- a request id is kept byte for byte (it is what the client sent); empty or only whitespace is none
     CASE WHEN regexp_full_match(rid_raw, '\s*') THEN NULL ELSE rid_raw END AS rid,
     -- spaces trimmed, and only they (both engines alike: BigQuery's TRIM() takes all whitespace, DuckDB's some)

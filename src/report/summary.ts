@@ -84,11 +84,17 @@ export function summarizeDay(rows: readonly ParityRow[], worstWindow: WorstWindo
 }
 
 function windowText(w: WorstWindow): string {
+  const endMs = w.startMs + 15 * 60 * 1000;
   const at = timeInZone(w.startMs, w.zone);
-  // On a day whose clocks go back, a wall time comes twice: its offset says which (the HTML's labels carry it too).
+  // On a day whose clocks go back, a wall time comes twice: its offset says which; and where the window spans the
+  // change, each end has its own (01:45 at −04:00, 01:00 at −05:00), as the HTML's labels give them.
   const twice = [-60, -30, 30, 60].some((m) => timeInZone(w.startMs + m * 60_000, w.zone) === at);
-  const offset = twice ? ` (UTC${isoInZone(w.startMs, w.zone).slice(-6)})` : '';
-  const between = `${at} and ${timeInZone(w.startMs + 15 * 60 * 1000, w.zone)}${offset}`;
+  const offsetAt = (ms: number) => ` (UTC${isoInZone(ms, w.zone).slice(-6)})`;
+  const [from, to] = [offsetAt(w.startMs), offsetAt(endMs)];
+  const between =
+    from !== to
+      ? `${at}${from} and ${timeInZone(endMs, w.zone)}${to}`
+      : `${at} and ${timeInZone(endMs, w.zone)}${twice ? from : ''}`;
   return `${w.site}, ${w.missing.toLocaleString('en-US')} missing between ${between}, cause ${w.leadingCause}`;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   parseCsv,
+  reconcileRange,
   reconcileUsDay,
   reconcileUsRange,
   runCli,
@@ -304,6 +305,38 @@ describe('parity reconcile', () => {
       proxy_out_of_window: '0',
       parity_pct: '100.0000',
     });
+  });
+
+  it('reads an epoch below 1e11 (seconds by mistake) as no timestamp, never as a day in 1970, dated folder or not', async () => {
+    for (const dated of [true, false]) {
+      const dir = await tempDir();
+      const where = dated ? 'dt=2025-03-09/' : '';
+      // 1741521600 is 2025-03-09T12:00:00Z in seconds; read as milliseconds it was 1970-01-21.
+      await writeNdjson(path.join(dir, `proxy/${where}a.jsonl`), [
+        ok('ms', 1741521600000),
+        ok('ms-text', '1741521600000'),
+        ok('s', 1741521600),
+        ok('s-text', '1741521600'),
+        ok('s-frac', '1741521600.5'),
+        ok('iso-1971', '1971-06-01T00:00:00Z'),
+      ]);
+      await writeNdjson(path.join(dir, `landed/${where}a.jsonl`), [
+        landed('ms', '2025-03-09T12:00:00Z'),
+        landed('ms-text', '2025-03-09T12:00:00Z'),
+      ]);
+      const out = path.join(dir, 'out');
+      const config = await writeConfig(dir, {
+        sites: ['US'],
+        proxy: [`proxy/${dated ? 'dt={date}/' : ''}`],
+        gcs: [`landed/${dated ? 'dt={date}/' : ''}`],
+      });
+      await reconcileRange(config, '2025-03-09', '2025-03-09', out);
+      // The three seconds lines are malformed, counted; the ISO one of 1971 is a record of its own day (no report's).
+      expect([dated, row((await report(out, '2025-03-09')).parity, 'US')]).toMatchObject([
+        dated,
+        { proxy_requests: '2', proxy_malformed: '3', proxy_out_of_window: dated ? '1' : '0', parity_pct: '100.0000' },
+      ]);
+    }
   });
 
   it('takes only decimal digits as a number: a status or timestamp in hex, binary or with underscores is none', async () => {

@@ -517,6 +517,8 @@ describe('the webhook message', () => {
     expect(text('2025-11-02T06:15:00Z')).toContain('between 01:15 and 01:30 (UTC-05:00)');
     expect(text('2025-11-02T07:15:00Z')).toContain('between 01:15 and 01:30 (UTC-06:00)');
     expect(text('2025-11-02T15:00:00Z')).toContain('between 09:00 and 09:15, cause');
+    // The window that ends as the clocks go back: each end with its own offset (01:00 at −06:00 is after 01:45).
+    expect(text('2025-11-02T06:45:00Z')).toContain('between 01:45 (UTC-05:00) and 01:00 (UTC-06:00)');
   });
 
   it('alerts on NO_DATA with FAIL, lists the lesser statuses asked for, and escapes what Slack would read as markup', () => {
