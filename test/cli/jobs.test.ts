@@ -7,17 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { leaseHolder } from '../../src/storage/output-lease.js';
-import {
-  CLI,
-  lastLogLine,
-  parseCsv,
-  reconcileRange,
-  ROOT,
-  runCli,
-  tempDir,
-  writeConfig,
-  writeNdjson,
-} from '../support/files.js';
+import { CLI, parseCsv, reconcileRange, ROOT, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 const rec = (rid: string, ts: string, status?: number) => ({
   timestamp: ts,
