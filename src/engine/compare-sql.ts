@@ -119,11 +119,15 @@ function bigqueryJsonText(json: string, jsonPath: string): string {
   return `COALESCE(SAFE.JSON_VALUE(${json}, '${jsonPath}'), ${query})`;
 }
 
-/** BigQuery, Kafka's loaded rows: the tags of `payload`; none without one, or when it is not JSON. */
+/**
+ * BigQuery, Kafka's loaded rows: the tags of `payload`; none without one, or when it is not JSON. The pod loads a
+ * payload as DuckDB's reader takes it (strictJson: NULL when it takes it not), so no PARSE_JSON decides here:
+ * it refused NaN, an infinity or a trailing comma anywhere in a message, and a number past a double's exactness.
+ */
 export function bigqueryPayloadTags(c: CompareSql | undefined): string {
   if (!c) return BQ_NO_TAGS;
   const tags = bigqueryTags(c.paths.map((p) => bigqueryJsonText('payload', `$.${p}`)));
-  return `IF(SAFE.PARSE_JSON(payload) IS NULL, ${BQ_NO_TAGS}, ${tags})`;
+  return `IF(payload IS NULL, ${BQ_NO_TAGS}, ${tags})`;
 }
 
 /** BigQuery, the landed table: the tags of its columns at the paths (`a.b` is column a's field b). */

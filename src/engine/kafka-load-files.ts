@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Table } from '@google-cloud/bigquery';
 import type { TimedStreamedRow } from '../domain.js';
 import { InternalError } from '../errors.js';
+import { strictJson } from './kafka-json.js';
 
 /** Kafka rows per load job (about 120 MB of NDJSON): uploads stay moderate however large the day. */
 export const KAFKA_ROWS_PER_LOAD = 1_000_000;
@@ -79,7 +80,8 @@ export class KafkaLoadFiles {
           site_raw: r.siteHeader,
           in_flight: r.inFlight,
           n: r.n,
-          ...(r.payload !== undefined && r.payload !== null ? { payload: r.payload } : {}),
+          // As DuckDB's reader takes it, in text BigQuery's strict JSON functions take too (NaN, a trailing comma).
+          ...(r.payload !== undefined && r.payload !== null ? { payload: strictJson(r.payload) } : {}),
         }) + '\n';
     }
     if (text !== '' && !k.out.write(text)) await once(k.out, 'drain');

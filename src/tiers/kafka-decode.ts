@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { jsonFieldText } from './kafka-json.js';
+import { jsonFieldText } from '../engine/kafka-json.js';
 
 /** Where a message's request id is: its key, a header, or a field of its JSON value. */
 export type RequestIdSource =

@@ -139,6 +139,28 @@ export const COMPARE_IDS: readonly CompareCase[] = [
     final: [{ ...FULL, body: { ...FULL.body, amount: '=1+1' } }],
     differs: ['body.amount'],
   },
+  // NaN, an infinity or a trailing comma anywhere in a message (Python's json.dumps writes NaN): DuckDB's reader
+  // takes it, so its compared fields are compared, in either engine (BigQuery's PARSE_JSON took none of them).
+  ...(
+    [
+      ['nan-hide', '{"body":{"amount":"5","note":"n"},"user":{"id":"u-1"},"ratio":NaN}'],
+      ['inf-hide', '{"body":{"amount":"5","note":"n"},"user":{"id":"u-1"},"ratio":-Infinity}'],
+      ['trail-hide', '{"body":{"amount":"5","note":"n",},"user":{"id":"u-1"},}'],
+    ] as const
+  ).map(([requestId, value]) => ({
+    requestId,
+    site: 'US' as Site,
+    kafka: [{ region: 'EUS2', value }],
+    final: [{ body: { amount: '6', note: 'n' }, user: { id: 'u-1' } }],
+    differs: ['body.amount'],
+  })),
+  {
+    requestId: 'nan-same',
+    site: 'CA',
+    kafka: [{ region: 'SCUS', value: '{"body":{"amount":"5","note":"n"},"user":{"id":"u-1"},"ratio":NaN,}' }],
+    final: [{ body: { amount: '5', note: 'n' }, user: { id: 'u-1' } }],
+    differs: [],
+  },
   // A message whose value is not JSON is compared with nothing.
   { requestId: 'nojson-1', site: 'US', kafka: [{ region: 'EUS2', value: '{"body": cut' }], final: [FULL], differs: [] },
   // In Kafka only, or in the final tier only: not in both, so never a content mismatch.

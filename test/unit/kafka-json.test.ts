@@ -1,5 +1,5 @@
 /**
- * A Kafka value's request id field (src/tiers/kafka-json.ts) against the file tiers' own reading of the
+ * A Kafka value's request id field (src/engine/kafka-json.ts) against the file tiers' own reading of the
  * same text: DuckDB's read_ndjson with the columns the engine builds (src/engine/record-columns.ts), on
  * generated JSON lines of every value shape, the oracle. The sink writes each value as a landed line,
  * so the two must give the same text for every id, or a record reads as lost before Kafka.
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { prng } from '../../src/demo/generator.js';
 import { buildRecordColumns } from '../../src/engine/record-columns.js';
-import { jsonFieldText, numberText } from '../../src/tiers/kafka-json.js';
+import { jsonFieldText, numberText, strictJson } from '../../src/engine/kafka-json.js';
 import { requestIdDecoder } from '../../src/tiers/kafka-decode.js';
 import { tempDir } from '../support/files.js';
 
@@ -222,6 +222,32 @@ describe('request ids in values', () => {
       expect(read).toBeGreaterThan(100);
       expect(read).toBeLessThan(2700);
     }
+  });
+
+  test('strictJson gives what a strict parser takes, and its fields read as the value itself reads (BigQuery engine)', () => {
+    expect(strictJson('{"a":"5","r":NaN,"s":[-Infinity, inf],}')).toBe('{"a":"5","r":"NaN","s":["-Infinity", "inf"]}');
+    expect(strictJson('{"a":"NaN"}')).toBe('{"a":"NaN"}'); // a string is left as it is
+    expect(strictJson('{"a":1')).toBeNull();
+    expect(strictJson('{"x":"\\ud800"}')).toBeNull(); // DuckDB's reader takes none: compared with nothing
+    const rnd = prng(4242);
+    const inserts = ['NaN', '-inf', 'Infinity', ',', '"\\ud800"', '}', '1e400', ' '];
+    const base = [
+      '{"request_id":"a1","n":[1,2,{"b":3}],"request":{"id":"i"}}',
+      '{"request":{"id":7.5},"x":[true,null]}',
+    ];
+    let strict = 0;
+    for (let i = 0; i < 3000; i++) {
+      let line = base[i % 2]!;
+      const at = Math.floor(rnd() * (line.length + 1));
+      line = line.slice(0, at) + inserts[Math.floor(rnd() * inserts.length)]! + line.slice(at);
+      const s = strictJson(line);
+      for (const field of [['request_id'], ['request', 'id'], ['n']])
+        expect([line, s === null ? null : jsonFieldText(s, field)]).toEqual([line, jsonFieldText(line, field)]);
+      if (s === null) continue;
+      expect(() => JSON.parse(s)).not.toThrow();
+      strict++;
+    }
+    expect(strict).toBeGreaterThan(500);
   });
 
   test('a value with a newline is no record: written out, it is several lines', () => {
