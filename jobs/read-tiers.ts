@@ -254,7 +254,10 @@ async function readKafka(
     }
     for (const w of read.warnings) log.warn(`${day}: ${w}`);
     for (const region of read.expired)
-      log.warn(`${day}: kafka cluster ${region}: the day is older than the topic's retention; reported as EXPIRED`);
+      log.warn(
+        `${day}: kafka cluster ${region}: the first records of a partition of the topic are gone (retention or ` +
+          "deleteRecords) and may have held the day's messages; its count is unknown, reported as EXPIRED",
+      );
     log.info(`kafka: read ${day}${own ? '' : " (its later sites' hours)"}`, {
       day,
       offsets: Object.fromEntries(read.offsetTotals),

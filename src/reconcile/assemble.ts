@@ -90,7 +90,13 @@ export function kafkaDayCounts(rows: readonly StreamedCountRow[], read: KafkaDay
     bySiteRegion.set(r.region, (bySiteRegion.get(r.region) ?? 0) + r.n);
     messages.set(r.site, bySiteRegion);
   }
-  return { messages, malformed, offsetTotals: read.offsetTotals, expired: read.expired };
+  return {
+    messages,
+    malformed,
+    offsetTotals: read.offsetTotals,
+    expired: read.expired,
+    failed: [...read.failures.keys()],
+  };
 }
 
 /** BigQuery's rows of one day per site: rows with a request id (records, distinct) and without (malformed). */

@@ -47,6 +47,8 @@ export interface KafkaDayCounts {
   offsetTotals: Map<string, number>;
   /** Clusters whose retention no longer holds the day: their counts are not zero but unknown. */
   expired: string[];
+  /** Clusters that could not be read whole: their columns are empty; the others' are their counts. */
+  failed: readonly string[];
 }
 
 /** Everything counted for one day, keyed by site: the input of attribution. */
@@ -158,8 +160,14 @@ function siteRow(input: DayCounts, site: Site, options: AttributionOptions): Par
   } satisfies Partial<ParityRow>);
   if (regions) {
     const bySite = input.kafka?.messages.get(site);
+    // Per cluster: one that could not be read is empty, one whose retention lost the day EXPIRED, and every other
+    // its count, whatever became of the others (in a region's outage, the surviving region's count is the one wanted).
+    const k = input.kafka;
     row.regions = Object.fromEntries(
-      regions.map((r) => [r, !kafkaRead ? null : input.kafka!.expired.includes(r) ? 'EXPIRED' : (bySite?.get(r) ?? 0)]),
+      regions.map((r) => [
+        r,
+        k === null || k.failed.includes(r) ? null : k.expired.includes(r) ? 'EXPIRED' : (bySite?.get(r) ?? 0),
+      ]),
     );
     row.kafka_records = when(
       kafkaOk,

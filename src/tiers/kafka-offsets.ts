@@ -119,9 +119,17 @@ export async function fetchRanges(admin: Admin, query: KafkaRangeQuery): Promise
   // still there, before the day's records, is stamped more than the allowance before the day.
   const earliestOf = margin > 0 ? await lookup(query.startMs - margin) : startOf;
   const committed = query.committed ?? (await committedOffsets(admin, topic, query.sinkGroup));
-  // Asked only when some partition's head is gone: most days lose nothing to retention.
+  // The topic's settings, one request a day: with DESCRIBE_CONFIGS, a compacted topic is refused; they also say
+  // whether retention may have removed a day whose partition's head is gone.
+  const retention = await topicRetention(admin, topic);
+  if (retention?.policies.includes('compact'))
+    throw new Error(
+      `topic ${topic} is compacted (cleanup.policy=${retention.policies.join(',')}): compaction removes a key's ` +
+        "older messages and leaves empty segments that Kafka's lookup by time takes for the log's end (the day " +
+        'read as holding nothing), so its days cannot be counted; audit a topic with cleanup.policy=delete',
+    );
   const truncated = watermarks.some((w) => BigInt(w.low) > 0n);
-  const kept = truncated && retentionKeeps(await topicRetention(admin, topic), query.startMs, Date.now());
+  const kept = truncated && retentionKeeps(retention, query.startMs, Date.now());
   return watermarks
     .map((w): KafkaDayRange => {
       const low = BigInt(w.low);

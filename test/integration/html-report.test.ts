@@ -125,6 +125,7 @@ function dayCounts(day: string, bySite: Record<string, Partial<SiteDay>>, gcsFai
       messages,
       malformed: new Map(),
       expired: [],
+      failed: [],
       offsetTotals: new Map(REGIONS.map((r) => [r, [...messages.values()].reduce((n, m) => n + (m.get(r) ?? 0), 0)])),
     },
     bigquery: null,

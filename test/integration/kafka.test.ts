@@ -871,6 +871,28 @@ describe('retention', () => {
   }, TEST_TIMEOUT_MS);
 
   test(
+    'a compacted topic is refused, naming the setting: its time lookups answer nothing for a day it holds',
+    async () => {
+      const topic = `audit-compacted-${RUN}`;
+      await admins.EUS2.createTopics({
+        topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+        waitForLeaders: true,
+      });
+      const producer = clients.EUS2.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [message(0, START_MS + HOUR_MS, 'c-1', 'US')] });
+      await producer.disconnect();
+      await expect(read('EUS2', { topic, sinkGroup: undefined })).rejects.toThrow(
+        /topic audit-compacted-\S+ is compacted \(cleanup\.policy=compact\).*audit a topic with cleanup\.policy=delete/,
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
     'a day whose first records were deleted is expired, and what is left is still read',
     async () => {
       // As retention would: offsets 0-3 go, the first record of the day among them. kafkajs's

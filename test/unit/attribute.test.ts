@@ -108,6 +108,23 @@ describe('attribution', () => {
     expect(rows[0]!.proxy_requests).toBe(1003);
   });
 
+  it("a Kafka cluster that could not be read empties its own column and Kafka's totals, never the other cluster's", () => {
+    const base = usDay({ held: 10, lost: 0, kafka: 10 });
+    const input: DayCounts = {
+      ...base,
+      kafka: { ...base.kafka!, failed: ['SCUS'] },
+      failures: { kafka: 'kafka: cluster SCUS: read failed (unfinished: partition 0 at offset 3 of [0, 9))' },
+    };
+    const tiers = { gcs: true, kafka: ['EUS2', 'SCUS'] };
+    const [us, all] = attributeDay(input, { ...usOnly, tiers }).rows;
+    for (const r of [us!, all!]) {
+      // In a region's outage the surviving cluster's count is the one wanted: EUS2 was read whole.
+      expect(r.regions).toEqual({ EUS2: 10, SCUS: null });
+      expect([r.kafka_records, r.lost_before_kafka, r.status]).toEqual([null, null, 'ERROR']);
+    }
+    expect(all!.kafka_offset_records).toBeNull();
+  });
+
   it('an identity check catches a row that does not add up', () => {
     const { rows } = attributeDay(day(), options);
     expect(identityViolations({ ...rows[0]!, rejected_other: 5 })).toEqual([
@@ -150,6 +167,7 @@ const usDay = ({
           malformed: new Map(),
           offsetTotals: new Map(),
           expired: [],
+          failed: [],
         },
   bigquery: null,
   groups: [
