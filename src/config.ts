@@ -155,6 +155,9 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     { key: 'tiers.proxy.bigquery.table', table: proxy.bigquery?.table },
   ]);
   const engine = { ...raw.engine } as Config['engine'];
+  // Relative to the config's folder, as every other path in it (it was the working directory's: the CronJob's is
+  // the image's WORKDIR, not the ConfigMap's mount).
+  if (engine.tempDirectory !== undefined) engine.tempDirectory = path.resolve(baseDir, engine.tempDirectory);
   if (engine.kind === 'bigquery') {
     if (!proxyBigqueryConfig)
       throw new ConfigError(
@@ -255,12 +258,46 @@ export async function loadConfig(file: string): Promise<Config> {
   } catch (e) {
     throw new ConfigError(
       '--config',
-      // The reader's first line says what and where; the lines after it quote the file, which a log line has no room for.
-      `"${file}" is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]!.replace(/:$/, '')}`,
+      `"${file}" is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${syntaxError((e as Error).message, text)}`,
     );
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError('--config', `"${file}" must hold an object of config keys`);
   }
   return parseConfig(doc, path.dirname(path.resolve(file)));
+}
+
+/**
+ * A reader's syntax error as one line that says where: the reader's first line (the lines after it quote the file,
+ * which a log line has no room for), JSON's character position as a line and column as YAML's are, and the
+ * cut-short quote of the file JSON.parse adds dropped ("Unexpected token '/', \"// c" said nothing of where).
+ */
+export function syntaxError(message: string, text: string): string {
+  const first = message.split('\n')[0]!.replace(/:$/, '');
+  const at = / in JSON at position (\d+)(?: \(line \d+ column \d+\))?/.exec(first);
+  if (at) {
+    const before = text.slice(0, Number(at[1]));
+    const line = before.split('\n').length;
+    return `${first.slice(0, at.index)} at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
+  }
+  // Node's "Unexpected token 'x', "…" is not valid JSON": where is the first such token outside a string.
+  const token = /^Unexpected token '(.)', .* is not valid JSON$/s.exec(message);
+  if (token) {
+    const i = firstOutsideStrings(text, token[1]!);
+    if (i >= 0) return syntaxError(`Unexpected token '${token[1]}' in JSON at position ${i}`, text);
+  }
+  return first;
+}
+
+function firstOutsideStrings(text: string, ch: string): number {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === ch) return i;
+  }
+  return -1;
 }

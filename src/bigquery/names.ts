@@ -11,6 +11,8 @@ const TABLE_ID = '[A-Za-z0-9_-]{1,1024}';
 
 /** `project.dataset.table`: a lower-case project id; dataset and table of letters, digits, _ (a table's may hold -). */
 export const BQ_TABLE = new RegExp(`^(${PROJECT_ID})\\.(${DATASET_ID})\\.(${TABLE_ID})$`);
+/** A project id alone (tiers.bigquery.projectId). */
+export const BQ_PROJECT = new RegExp(`^${PROJECT_ID}$`);
 /** `project.dataset`: where the bigquery engine keeps its scratch tables. */
 export const BQ_DATASET = new RegExp(`^(${PROJECT_ID})\\.(${DATASET_ID})$`);
 /** A column name: letters, digits and _, not starting with a digit. */

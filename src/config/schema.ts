@@ -3,7 +3,8 @@ import { isTimeZone } from '../dates.js';
 import { ALL_SITES, UNKNOWN_SITE } from '../domain.js';
 import { refineClusters } from './kafka-clusters.js';
 import { unknownPlaceholders } from '../locations.js';
-import { BQ_COLUMN, BQ_DATASET, BQ_TABLE } from '../bigquery/names.js';
+import { BQ_COLUMN, BQ_DATASET, BQ_PROJECT, BQ_TABLE } from '../bigquery/names.js';
+import { memoryBytes, shown } from './values.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from '../limits.js';
 
 /**
@@ -40,16 +41,16 @@ const location = z
       ctx.addIssue({ code: 'custom', message: `a { or } outside a placeholder: use {date}, {yyyy}, {MM} or {dd}` });
     }
     if (/^gs:\/?(?!\/)/.test(value)) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is no gs:// location: gs:// takes two slashes` });
+      ctx.addIssue({ code: 'custom', message: `"${shown(value)}" is no gs:// location: gs:// takes two slashes` });
     }
     if (URL_SCHEME.test(value) && !/^(gs|file):\/\//.test(value)) {
       ctx.addIssue({
         code: 'custom',
-        message: `unsupported scheme in "${value}": use gs://, file:/// or a relative path`,
+        message: `unsupported scheme in "${shown(value)}": use gs://, file:/// or a relative path`,
       });
     }
     if (value.startsWith('gs://') && !GS_BUCKET_URL.test(value)) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" does not name a valid bucket (gs://bucket/prefix/)` });
+      ctx.addIssue({ code: 'custom', message: `"${shown(value)}" does not name a valid bucket (gs://bucket/prefix/)` });
     }
   });
 
@@ -154,12 +155,19 @@ const kafkaTier = z.strictObject({
 
 /** BigQuery's identifier rules (src/bigquery/names.ts): names that pass become backquoted identifiers. */
 const bqColumn = z.string().regex(BQ_COLUMN, 'a BigQuery column name');
-const bytes = z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String);
+/** A whole number of bytes, 1 to 2^63 - 1 (an INT64), as a number or as text: one rule for both ("0" passed). */
+const bytes = z
+  .union([z.string().regex(/^\d+$/, 'a whole number of bytes'), z.number().int()])
+  .transform(String)
+  .refine((v) => BigInt(v) >= 1n && BigInt(v) <= 2n ** 63n - 1n, 'a whole number of bytes from 1 to 2^63 - 1');
 
 /** How a job reaches BigQuery: shared by every table the job reads. */
 const bigqueryConnection = {
   /** The project that runs, and pays for, the queries; credentials always come from ADC. */
-  projectId: z.string().min(1).optional(),
+  projectId: z
+    .string()
+    .regex(BQ_PROJECT, 'a project id: 6 to 63 lower-case letters, digits and -, starting with a letter')
+    .optional(),
   location: z.string().min(1).optional(),
   apiEndpoint: z.url().refine(noCredentials, CREDENTIALS_IN_URL).optional(),
 };
@@ -336,6 +344,11 @@ export const schema = z.strictObject({
           .string()
           .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i)
           .refine((v) => Number.parseFloat(v) > 0, 'a memory limit of zero leaves the engine nothing to count with')
+          // 100KB passed, and the run read every tier before it ended exit 6
+          .refine(
+            (v) => memoryBytes(v) >= 8 * 1024 * 1024,
+            "below 8MiB the engine cannot run its queries at all (unset, it takes half the container's memory)",
+          )
           .optional(),
         threads: z.number().int().min(1).max(256).optional(),
         tempDirectory: z.string().min(1).optional(),

@@ -84,9 +84,33 @@ describe('config', () => {
     );
   });
 
+  it('a location refused is quoted without its user, password or query: they may hold a secret', () => {
+    for (const [value, shown] of [
+      ['gs://user:s3cr3t@bucket/x/', 'gs://***@bucket/x/'],
+      ['https://storage.googleapis.com/b/x?access_token=ya29.s3cr3t', 'https://storage.googleapis.com/b/x?***'],
+      ['gs:/b/x?sig=s3cr3t', 'gs:/b/x?***'],
+    ]) {
+      const e = errorOf({ ...base, tiers: { proxy: base.tiers.proxy, gcs: { locations: [value] } } });
+      expect(e.message).toMatch(/^tiers\.gcs\.locations\[0\]: /);
+      expect(e.message).toContain(`"${shown}"`);
+      expect(e.message).not.toContain('s3cr3t');
+    }
+  });
+
   it('a memoryLimit of zero is a config error naming its key', () => {
     expect(errorOf({ ...base, engine: { memoryLimit: '0MiB' } }).message).toMatch(/^engine\.memoryLimit: /);
     expect(parseConfig({ ...base, engine: { memoryLimit: '0.5GiB' } }, '/b').engine.memoryLimit).toBe('0.5GiB');
+    // One no query can run in is refused before anything is read, not exit 6 once every tier was read.
+    for (const tiny of ['100KB', '0.0001KB', '7MiB', '8MB'])
+      expect(errorOf({ ...base, engine: { memoryLimit: tiny } }).message).toMatch(/^engine\.memoryLimit: below 8MiB/);
+    expect(parseConfig({ ...base, engine: { memoryLimit: '8MiB' } }, '/b').engine.memoryLimit).toBe('8MiB');
+  });
+
+  it("a relative engine.tempDirectory is the config folder's, as every path in the config", () => {
+    expect(parseConfig({ ...base, engine: { tempDirectory: 'scratch' } }, '/base').engine.tempDirectory).toBe(
+      '/base/scratch',
+    );
+    expect(parseConfig({ ...base, engine: { tempDirectory: '/tmp/x' } }, '/base').engine.tempDirectory).toBe('/tmp/x');
   });
 
   it.each([
@@ -233,6 +257,20 @@ describe('config', () => {
     maximumBytesBilled: 1000,
   };
   const proxyTable = { table: 'my-proj.logs.proxy' };
+
+  it('takes maximumBytesBilled by one rule as a number or as text, and a project id only as BigQuery writes one', () => {
+    const bq = (over: Record<string, unknown>) => ({ tiers: { ...base.tiers, bigquery: { ...landedTable, ...over } } });
+    for (const bad of [0, '0', -5, '99999999999999999999999', 1e30])
+      expect(errorOf(bq({ maximumBytesBilled: bad })).message).toMatch(
+        /^tiers\.bigquery\.maximumBytesBilled: (a whole number of bytes from 1|Too big)/,
+      );
+    expect(
+      parseConfig(bq({ maximumBytesBilled: '9223372036854775807' }), '/b').tiers.bigquery!.maximumBytesBilled,
+    ).toBe('9223372036854775807');
+    // A wrong project went to BigQuery and came back exit 3, a table "not found" naming other keys.
+    for (const bad of ['x`; DROP', 'My-Project', 'p', 'proj_1'])
+      expect(errorOf(bq({ projectId: bad })).message).toMatch(/^tiers\.bigquery\.projectId: a project id/);
+  });
 
   it('spells a zone as the zone database does: the case set right, an alias left as written', () => {
     const zoneOf = (timezone: string) => parseConfig({ ...base, timezone }, '/base').timezone;
@@ -465,6 +503,20 @@ describe('the config file', () => {
     const e = await loadConfig(await file('dup.json', text)).catch((x: unknown) => x as ConfigError);
     expect(e).toBeInstanceOf(ConfigError);
     expect((e as ConfigError).message).toMatch(/is not valid JSON: Map keys must be unique at line 1, column \d+$/);
+  });
+
+  it('says where a JSON file breaks, as a line and column, whatever JSON.parse said', async () => {
+    const cases: [string, RegExp][] = [
+      ['{\n  "timezone": "UTC",\n  sites: ["US"]\n}\n', /: Expected double-quoted property name at line 3, column 3$/],
+      ['// a comment\n{}\n', /: Unexpected token '\/' at line 1, column 1$/],
+      ['{"timezone": "UTC",}\n', /: Expected double-quoted property name at line 1, column 20$/],
+    ];
+    for (const [text, message] of cases) {
+      const e = await loadConfig(await file('bad.json', text)).catch((x: unknown) => x as ConfigError);
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).message).toMatch(/^--config: ".*bad\.json" is not valid JSON/);
+      expect((e as ConfigError).message).toMatch(message);
+    }
   });
 
   it('reads a JSON file that begins with a byte-order mark, as a YAML one', async () => {
