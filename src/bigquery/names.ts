@@ -11,6 +11,14 @@ const TABLE_ID = '[A-Za-z0-9_-]{1,1024}';
 
 /** `project.dataset.table`: a lower-case project id; dataset and table of letters, digits, _ (a table's may hold -). */
 export const BQ_TABLE = new RegExp(`^(${PROJECT_ID})\\.(${DATASET_ID})\\.(${TABLE_ID})$`);
+/** What a table or dataset name must be, said where one is refused (the form alone said not what was wrong). */
+export const TABLE_FORM =
+  'not project.dataset.table: a lower-case project id (6 to 63 letters, digits and -), then a dataset of letters, ' +
+  'digits and _, then a table of letters, digits, _ and -, joined by dots';
+export const DATASET_FORM =
+  'not project.dataset: a lower-case project id (6 to 63 letters, digits and -), then a dataset of letters, digits ' +
+  'and _, joined by a dot';
+
 /** A project id alone (tiers.bigquery.projectId). */
 export const BQ_PROJECT = new RegExp(`^${PROJECT_ID}$`);
 /** `project.dataset`: where the bigquery engine keeps its scratch tables. */

@@ -3,7 +3,7 @@ import { isTimeZone } from '../dates.js';
 import { ALL_SITES, UNKNOWN_SITE } from '../domain.js';
 import { refineClusters } from './kafka-clusters.js';
 import { unknownPlaceholders } from '../locations.js';
-import { BQ_COLUMN, BQ_DATASET, BQ_PROJECT, BQ_TABLE } from '../bigquery/names.js';
+import { BQ_COLUMN, BQ_DATASET, BQ_PROJECT, BQ_TABLE, DATASET_FORM, TABLE_FORM } from '../bigquery/names.js';
 import { memoryBytes, shown } from './values.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from '../limits.js';
 
@@ -181,7 +181,7 @@ const tableColumns = {
 };
 
 const bigqueryTier = z.strictObject({
-  table: z.string().regex(BQ_TABLE, 'project.dataset.table'),
+  table: z.string().regex(BQ_TABLE, TABLE_FORM),
   columns: z.strictObject(tableColumns).prefault({}),
   ...bigqueryConnection,
   /** A query that would bill more than this many bytes fails instead of running. Default 10 GiB. */
@@ -189,12 +189,12 @@ const bigqueryTier = z.strictObject({
   /** Partitions read beyond the UTC dates a day touches, for rows partitioned by arrival. */
   partitionMarginDays: z.number().int().min(0).max(31).default(1),
   /** Where each run's rows go for dashboards: a re-run of a day replaces that day's rows. */
-  history: z.strictObject({ table: z.string().regex(BQ_TABLE, 'project.dataset.table') }).optional(),
+  history: z.strictObject({ table: z.string().regex(BQ_TABLE, TABLE_FORM) }).optional(),
 });
 
 /** The proxy's access logs as a log sink exports them to BigQuery. Unset connection keys are tiers.bigquery's. */
 const proxyBigquery = z.strictObject({
-  table: z.string().regex(BQ_TABLE, 'project.dataset.table'),
+  table: z.string().regex(BQ_TABLE, TABLE_FORM),
   columns: z.strictObject({ ...tableColumns, status: bqColumn.default('status') }).prefault({}),
   ...bigqueryConnection,
   maximumBytesBilled: bytes.optional(),
@@ -335,7 +335,7 @@ export const schema = z.strictObject({
          */
         kind: z.enum(['embedded', 'bigquery']).default('embedded'),
         /** bigquery engine: the dataset (project.dataset) for its scratch tables; default the history table's. */
-        dataset: z.string().regex(BQ_DATASET, 'project.dataset').optional(),
+        dataset: z.string().regex(BQ_DATASET, DATASET_FORM).optional(),
         /**
          * DuckDB's memory limit; above it, work spills to tempDirectory. Unset: half the container's
          * memory limit, else 512MiB (src/engine/memory.ts).

@@ -268,6 +268,10 @@ describe('config', () => {
       parseConfig(bq({ maximumBytesBilled: '9223372036854775807' }), '/b').tiers.bigquery!.maximumBytesBilled,
     ).toBe('9223372036854775807');
     // A wrong project went to BigQuery and came back exit 3, a table "not found" naming other keys.
+    // A table name refused says what the form is, not only its name.
+    expect(errorOf(bq({ table: 'My-Proj.audit.landed' })).message).toMatch(
+      /^tiers\.bigquery\.table: not project\.dataset\.table: a lower-case project id/,
+    );
     for (const bad of ['x`; DROP', 'My-Project', 'p', 'proj_1'])
       expect(errorOf(bq({ projectId: bad })).message).toMatch(/^tiers\.bigquery\.projectId: a project id/);
   });

@@ -3,14 +3,8 @@ import { ALERT_MAX_CHARS, buildAlert } from '../../src/alerts/webhook.js';
 import { addDays } from '../../src/dates.js';
 import { progressBar } from '../../src/log/logger.js';
 import { PARITY_HEADER, type ParityRow } from '../../src/report/columns.js';
-import {
-  leadingCause,
-  renderSummaryCsv,
-  renderSummaryJson,
-  renderSummaryTable,
-  summarizeDay,
-  SUMMARY_CSV_HEADER,
-} from '../../src/report/summary.js';
+import { leadingCause, renderSummaryTable, summarizeDay } from '../../src/report/summary.js';
+import { renderSummaryCsv, renderSummaryJson, SUMMARY_CSV_HEADER } from '../../src/report/summary-docs.js';
 
 /** A parity row with every column empty but those given. */
 function row(over: Record<string, string | number | null>): ParityRow {
