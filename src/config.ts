@@ -93,7 +93,7 @@ function localPathOf(url: string, keyPath = 'location'): string {
     return fileURLToPath(url.replace(/\{/g, '%7B').replace(/\}/g, '%7D'));
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new ConfigError(keyPath, `${JSON.stringify(url)} is not a local file URL (file:///absolute/path/): ${why}`);
+    throw new ConfigError(keyPath, `"${url}" is not a local file URL (file:///absolute/path/): ${why}`);
   }
 }
 
@@ -114,7 +114,7 @@ export function parseLocation(value: string, baseDir: string, keyPath?: string):
   if (/^~[/\\]?/.test(value) || (/^file:/i.test(value) && !value.startsWith('file://')))
     throw new ConfigError(
       keyPath ?? 'location',
-      `${JSON.stringify(value)}: write an absolute path, a path relative to the config file, or file:///absolute/path/ ` +
+      `"${value}": write an absolute path, a path relative to the config file, or file:///absolute/path/ ` +
         '(~ is not expanded, and file: needs three slashes)',
     );
   const local = value.startsWith('file://') ? localPathOf(value, keyPath) : path.resolve(baseDir, value);

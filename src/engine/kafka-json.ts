@@ -57,7 +57,7 @@ export function strictJson(value: string): string | null {
             NON_FINITE,
             (word: string, before: string) => `${before}${JSON.stringify(word.slice(before.length))}`,
           );
-  return standard.replace(TRAILING_COMMA, '$1$2$3');
+  return withoutTrailingCommas(standard);
 }
 
 const WS = new Set([' ', '\t', '\n', '\r']);
@@ -73,7 +73,23 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 /** Half a surrogate pair, which no UTF-8 text can hold. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** A comma after a value and before the end of its object or array, which DuckDB's reader allows. */
-const TRAILING_COMMA = /([^\s,[{])(\s*),(\s*[}\]])/g;
+const TRAILING_COMMA = /(?<=[^\s,[{]\s*),(?=\s*[}\]])/g;
+
+/**
+ * The text with each trailing comma dropped: one after a value and before the end of its object or array, found
+ * outside strings only (a string's own `,]` stays: it is text), and each of a run (`[1,],}`) found, as the lookbehind
+ * and lookahead consume nothing. Pure.
+ */
+function withoutTrailingCommas(text: string): string {
+  // Strings masked with a letter of the same length: their commas are no JSON's, and their quotes end a value.
+  const masked = text.replace(STRINGS, (s) => `"${'x'.repeat(s.length - 2)}"`);
+  const drop = new Set([...masked.matchAll(TRAILING_COMMA)].map((m) => m.index));
+  if (drop.size === 0) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) if (!drop.has(i)) out += text[i];
+  return out;
+}
+const STRINGS = /"(?:[^"\\]|\\.)*"/g;
 
 /**
  * Whether DuckDB's JSON reader takes the text: what JSON.parse takes, and also NaN and infinities, and a
@@ -101,7 +117,7 @@ function readable(text: string): boolean {
     } else standard += token.replace(NON_FINITE, '$10');
   }
   // A trailing comma follows a value: the end of a string token, a literal, or a closed object or array.
-  standard = standard.replace(TRAILING_COMMA, '$1$2$3');
+  standard = withoutTrailingCommas(standard);
   try {
     JSON.parse(standard);
     return true;

@@ -44,7 +44,7 @@ export function foldWindows(rows: readonly Record<string, unknown>[], sites: rea
       inKafka: Boolean(r.in_kafka),
       crossRegion: false,
       inFlight: Boolean(r.in_flight),
-      inGcs: false,
+      inGcs: Boolean(r.in_gcs),
       inBigquery: false,
       inFinal: false,
       ...MISSING_FACTS,

@@ -17,7 +17,7 @@ export function parseWindowsCsv(text: string, formulaGuard: boolean): LossWindow
   const records: string[][] = parse(text, { record_delimiter: '\r\n', relax_column_count: false });
   const [header, ...body] = records;
   if (!header || header.join(',') !== WINDOWS_HEADER.join(','))
-    throw new Error(`not a windows file: header ${JSON.stringify(header?.join(',') ?? '')}`);
+    throw new Error(`not a windows file: header "${header?.join(',') ?? ''}"`);
   return body.map((cells, i) => {
     const [, site = '', start = '', accepted = '', landed = '', missing = '', cause = ''] = cells;
     const startMs = Date.parse(start);

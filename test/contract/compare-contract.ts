@@ -154,6 +154,14 @@ export const COMPARE_IDS: readonly CompareCase[] = [
     final: [{ body: { amount: '6', note: 'n' }, user: { id: 'u-1' } }],
     differs: ['body.amount'],
   })),
+  // A string's own ",]" beside a NaN: text, kept whole (the rewrite for BigQuery took its comma for a trailing one).
+  {
+    requestId: 'nan-text',
+    site: 'US',
+    kafka: [{ region: 'EUS2', value: '{"body":{"amount":"5","note":"q,]"},"user":{"id":"u-1"},"r":NaN}' }],
+    final: [{ body: { amount: '5', note: 'q,]' }, user: { id: 'u-1' } }],
+    differs: [],
+  },
   {
     requestId: 'nan-same',
     site: 'CA',

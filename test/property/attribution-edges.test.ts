@@ -32,7 +32,7 @@ async function run(
   });
   const csv = async (kind: string) =>
     parse(await readFile(path.join(out, `${kind}-${DAY}.csv`), 'utf8'), { columns: true }) as Record<string, string>[];
-  return { parity: await csv('parity'), missing: await csv('missing') };
+  return { parity: await csv('parity'), missing: await csv('missing'), windows: await csv('windows') };
 }
 
 const line = (rid: string, ts: string, site: string | undefined, status?: number) => ({
@@ -61,7 +61,7 @@ describe('attribution at the edges of two facts', () => {
   it('an id in GCS but not yet in BigQuery (the final tier), its message stamped past midnight, is no publisher loss', async () => {
     // Accepted in the day's last moment; sent, and so stamped, after midnight: Kafka's next day holds it.
     const edge = '2025-03-09T23:59:59.990Z';
-    const { parity, missing } = await run(
+    const { parity, missing, windows } = await run(
       [line('ok', '2025-03-09T12:00:00Z', 'US', 200), line('edge', edge, 'US', 200)],
       [line('ok', '2025-03-09T12:00:00Z', 'US'), line('edge', edge, 'US')],
       [message('ok', '2025-03-09T12:00:00.020Z', 'US'), message('edge', '2025-03-10T00:00:00.010Z', 'US')],
@@ -72,6 +72,8 @@ describe('attribution at the edges of two facts', () => {
     ]);
     const us = parity.find((r) => r.site === 'US')!;
     expect([us.missing, us.lost_before_kafka, us.missing_unexplained]).toEqual(['1', '0', '1']);
+    // The loss windows give it the same cause: they read the one rule with the same facts.
+    expect(windows.map((w) => [w.site, w.missing, w.leading_cause])).toEqual([['US', '1', 'unexplained']]);
   });
 
   it('with a cluster unread, an id is not unroutable for the copies the other holds: the proxy header decides', async () => {

@@ -103,6 +103,9 @@ describe('the HTML and the alert', () => {
   it('show a hidden character by its code', () => {
     expect(esc(`<b>${HOSTILE[0]}</b>\n`)).toBe('&lt;b&gt;part-\\u{202e}zg.lnosj.2sue-0000&lt;/b&gt;\\x0a');
     expect(esc('a\x1b[2Jb\u2028c')).toBe('a\\x1b[2Jb\\u{2028}c');
+    // The text "\x0a" and a line break read apart, as in the logs.
+    expect(esc('a\\x0a')).toBe('a\\\\x0a');
+    expect(esc('a\n')).toBe('a\\x0a');
     for (const name of HOSTILE) expect(esc(name)).toMatch(VISIBLE);
   });
 

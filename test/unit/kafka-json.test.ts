@@ -120,6 +120,8 @@ describe('request ids in values', () => {
     '{"request_id":"abc","y":infinityx}',
     '{"request_id":"abc","y":[,]}',
     '{"request_id":"abc","y":[1,,2]}',
+    '{"request_id":[1,],}',
+    '{"request_id":"q,]","y":NaN}',
     // and what it refuses that JSON.parse takes: half a surrogate pair
     '{"request_id":"abc","x":"\\ud800"}',
     '{"request_id":"\\udc00"}',
@@ -227,6 +229,10 @@ describe('request ids in values', () => {
   test('strictJson gives what a strict parser takes, and its fields read as the value itself reads (BigQuery engine)', () => {
     expect(strictJson('{"a":"5","r":NaN,"s":[-Infinity, inf],}')).toBe('{"a":"5","r":"NaN","s":["-Infinity", "inf"]}');
     expect(strictJson('{"a":"NaN"}')).toBe('{"a":"NaN"}'); // a string is left as it is
+    // A string's own ",]" is text, never a trailing comma; a run of trailing commas goes whole.
+    expect(strictJson('{"a":"q,]","b":NaN}')).toBe('{"a":"q,]","b":"NaN"}');
+    expect(strictJson('{"a":[1,],"b":"x",}')).toBe('{"a":[1],"b":"x"}');
+    expect(strictJson('{"a":[1,],}')).toBe('{"a":[1]}');
     expect(strictJson('{"a":1')).toBeNull();
     expect(strictJson('{"x":"\\ud800"}')).toBeNull(); // DuckDB's reader takes none: compared with nothing
     const rnd = prng(4242);

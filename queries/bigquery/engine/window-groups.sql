@@ -2,8 +2,8 @@
 -- line and combination of the facts of landing and of the loss causes, as window-groups.sql in the
 -- embedded engine: the loss windows (src/engine/loss-windows.ts) fold these groups.
 --   @day  STRING, the report day (YYYY-MM-DD)
-SELECT site, DIV(accepted_ms, 900000) AS bucket, in_final, unroutable, kafka_known, in_kafka, in_flight,
+SELECT site, DIV(accepted_ms, 900000) AS bucket, in_final, in_gcs, unroutable, kafka_known, in_kafka, in_flight,
   COUNT(*) AS ids
 FROM {{id_facts}}
 WHERE day = @day AND accepted
-GROUP BY site, bucket, in_final, unroutable, kafka_known, in_kafka, in_flight
+GROUP BY site, bucket, in_final, in_gcs, unroutable, kafka_known, in_kafka, in_flight
