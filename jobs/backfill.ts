@@ -13,7 +13,7 @@ import { type DayManifest, MANIFEST_FILE_KINDS, type RunMetadata } from '../src/
 import { readManifest, worstOf } from '../src/report/day-writer.js';
 import { parseParityCsv } from '../src/report/parity-reader.js';
 import { parseWindowsCsv } from '../src/report/windows-reader.js';
-import { zoneOfSite } from '../src/site-zones.js';
+import { daySpan, zoneOfSite } from '../src/site-zones.js';
 import { sha256OfFile } from '../src/report/writer.js';
 import { type ReconcileRequest, type ReconcileResult, runReconcile, volumeLedgerFor } from './reconcile.js';
 
@@ -33,9 +33,13 @@ export async function currentManifest(
   day: DayKey,
   run: RunMetadata,
   sites: readonly string[],
+  /** When the day is over in every zone of the config: a report made before then counted part of it. */
+  overMs: number,
 ): Promise<DayManifest | null> {
   const m = await intactManifest(outDir, day);
   if (!m || m.status === 'ERROR' || m.configHash !== run.configHash || m.version !== run.version) return null;
+  // Made while the day was still running (a backfill to today): it is redone, not taken as current for good.
+  if (!(Date.parse(m.asOf) >= overMs)) return null;
   // A report made for fewer sites (reconcile --sites) is not the whole day.
   if (!Array.isArray(m.sites) || m.sites.join(',') !== sites.join(',')) return null;
   return m;
@@ -113,7 +117,8 @@ export async function runBackfill(
   const current: DayManifest[] = [];
   const todo: DayKey[] = [];
   for (const day of opts.days) {
-    const manifest = opts.force ? null : await currentManifest(opts.outDir, day, opts.run, opts.config.sites);
+    const over = daySpan(day, opts.config).endMs;
+    const manifest = opts.force ? null : await currentManifest(opts.outDir, day, opts.run, opts.config.sites, over);
     if (manifest === null) todo.push(day);
     else current.push(manifest);
   }

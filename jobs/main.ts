@@ -299,25 +299,29 @@ async function daysOf(req: JobRequest, config: Config, now: Date, log: Logger): 
     .map((zone) => dayOf(now.getTime(), zone))
     .reduce((a, b) => (b > a ? b : a));
   const notBegun = `has not begun in any configured zone (today is ${latest} at the latest): nothing of it can be counted`;
-  if (req.command !== 'daily') {
+  const { dailyReach, todayOf } = await import('./daily.js');
+  let days: DayKey[];
+  if (req.command === 'daily') {
+    if (req.asOf !== undefined && req.asOf > latest)
+      throw new UsageError('--as-of', `${req.asOf} ${notBegun}; daily would reconcile the days before it`);
+    days = dailyReach(req.asOf ?? todayOf(now, config), config.jobs);
+  } else {
     const last = req.days.at(-1)!;
     // A mistyped year would write NO_DATA reports (and history rows, and an alert) for days to come.
-    if (last > latest) throw new UsageError(req.days.length === 1 ? '--date' : '--to', `${last} ${notBegun}`);
-    const { todayOf } = await import('./daily.js');
-    const today = todayOf(now, config);
-    const open = req.days.filter((d) => d >= today);
-    if (open.length > 0)
-      log.warn(
-        `${open.join(', ')}: not over yet in every configured zone: the report counts what has happened so far, ` +
-          'and records still on their way read as in flight or missing',
-        { days_not_over: open },
-      );
-    return req.days;
+    const flag = req.command === 'reconcile' && req.lastDayFlag === '--date' ? '--date' : '--to';
+    if (last > latest) throw new UsageError(flag, `${last} ${notBegun}`);
+    days = req.days;
   }
-  const { dailyReach, todayOf } = await import('./daily.js');
-  if (req.asOf !== undefined && req.asOf > latest)
-    throw new UsageError('--as-of', `${req.asOf} ${notBegun}; daily would reconcile the days before it`);
-  return dailyReach(req.asOf ?? todayOf(now, config), config.jobs);
+  // Begun but not over in some zone (today; with sites in zones of their own, yesterday of the earliest too).
+  const today = todayOf(now, config);
+  const open = days.filter((d) => d >= today);
+  if (open.length > 0)
+    log.warn(
+      `${open.join(', ')}: not over yet in every configured zone: the report counts what has happened so far, ` +
+        'and records still on their way read as in flight or missing',
+      { days_not_over: open },
+    );
+  return days;
 }
 
 /**

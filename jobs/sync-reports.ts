@@ -4,12 +4,13 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { File, Storage } from '@google-cloud/storage';
 import { addDays } from '../src/dates.js';
+import { OutputError } from '../src/errors.js';
 import type { DayKey } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
 import { VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS } from '../src/reconcile/volume.js';
 import { describeFailure, retrying, retryPolicy } from '../src/storage/gcs-failures.js';
 
-/** The folder below --local-out that report files the bucket does not hold are moved into. */
+/** The folder below --local-out that report files the bucket does not hold are moved into, a folder a run. */
 export const NOT_IN_BUCKET = 'not-in-bucket';
 
 /** How far before a run's first day its earlier reports are read: the volume guard's longer window. */
@@ -110,16 +111,23 @@ export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
   // day is judged by what the bucket holds.
   const inBucket = new Set(found.map((f) => f.name.slice(req.prefix.length)));
   const moved: string[] = [];
+  // A folder of this run's own below it: a later run's move never replaces what an earlier one moved.
+  const aside = path.join(req.localDir, NOT_IN_BUCKET, new Date().toISOString().replace(/[:.]/g, '-'));
   for (const name of [...wanted].sort()) {
     if (inBucket.has(name) || !(await isFile(path.join(req.localDir, name)))) continue;
-    await mkdir(path.join(req.localDir, NOT_IN_BUCKET), { recursive: true });
-    await rename(path.join(req.localDir, name), path.join(req.localDir, NOT_IN_BUCKET, name));
+    try {
+      await mkdir(aside, { recursive: true });
+      await rename(path.join(req.localDir, name), path.join(aside, name));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      throw new OutputError(aside, code, `cannot move ${name}, which ${where} does not hold, aside there`);
+    }
     moved.push(name);
   }
   if (moved.length > 0)
     req.log.warn(
       `moved ${moved.length} report file${moved.length === 1 ? '' : 's'} that ${where} does not hold from ` +
-        `${req.localDir} into ${path.join(req.localDir, NOT_IN_BUCKET)} ` +
+        `${req.localDir} into ${aside} ` +
         `(${moved.slice(0, 5).join(', ')}${moved.length > 5 ? ', …' : ''}): the run judges each day by the bucket`,
       { moved: moved.length },
     );

@@ -29,7 +29,15 @@ export interface JobOptions {
 
 /** One command line, checked: what jobs/main.ts runs. --sites is checked against the config, once it is read. */
 export type CliRequest =
-  | { command: 'reconcile'; options: JobOptions; days: DayKey[]; sites?: string; dryRun: boolean }
+  | {
+      command: 'reconcile';
+      options: JobOptions;
+      days: DayKey[];
+      sites?: string;
+      dryRun: boolean;
+      /** The flag that named the last day: a refusal of it names the flag given. */
+      lastDayFlag?: '--date' | '--to';
+    }
   | { command: 'daily'; options: JobOptions; asOf?: DayKey }
   | { command: 'backfill'; options: JobOptions; days: DayKey[]; force: boolean; concurrency: number }
   | { command: 'demo'; out: string };
@@ -85,7 +93,15 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
     (opts: JobOptions & Record<'date' | 'from' | 'to' | 'sites', string> & { dryRun: boolean }) => {
       const { date, from, to, sites, dryRun, ...options } = opts;
       const days = resolveDays({ date, from, to });
-      return run({ command: 'reconcile', options, days, ...(sites !== undefined ? { sites } : {}), dryRun });
+      const lastDayFlag = date !== undefined ? '--date' : '--to';
+      return run({
+        command: 'reconcile',
+        options,
+        days,
+        ...(sites !== undefined ? { sites } : {}),
+        dryRun,
+        lastDayFlag,
+      });
     },
   );
 

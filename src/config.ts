@@ -269,35 +269,17 @@ export async function loadConfig(file: string): Promise<Config> {
 
 /**
  * A reader's syntax error as one line that says where: the reader's first line (the lines after it quote the file,
- * which a log line has no room for), JSON's character position as a line and column as YAML's are, and the
- * cut-short quote of the file JSON.parse adds dropped ("Unexpected token '/', \"// c" said nothing of where).
+ * which a log line has no room for), JSON's character position as a line and column as YAML's are. Where JSON.parse
+ * names no position ("Unexpected token 'x', …"), its cut-short quote of the file is dropped and no place is guessed.
  */
 export function syntaxError(message: string, text: string): string {
   const first = message.split('\n')[0]!.replace(/:$/, '');
-  const at = / in JSON at position (\d+)(?: \(line \d+ column \d+\))?/.exec(first);
+  const at = / (in|after) JSON at position (\d+)(?: \(line \d+ column \d+\))?/.exec(first);
   if (at) {
-    const before = text.slice(0, Number(at[1]));
+    const before = text.slice(0, Number(at[2]));
     const line = before.split('\n').length;
     return `${first.slice(0, at.index)} at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
   }
-  // Node's "Unexpected token 'x', "…" is not valid JSON": where is the first such token outside a string.
-  const token = /^Unexpected token '(.)', .* is not valid JSON$/s.exec(message);
-  if (token) {
-    const i = firstOutsideStrings(text, token[1]!);
-    if (i >= 0) return syntaxError(`Unexpected token '${token[1]}' in JSON at position ${i}`, text);
-  }
-  return first;
-}
-
-function firstOutsideStrings(text: string, ch: string): number {
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === ch) return i;
-  }
-  return -1;
+  const token = /^(Unexpected token '.'), /s.exec(message);
+  return token ? `${token[1]} (no position given)` : first;
 }

@@ -55,6 +55,7 @@ describe('messages about days', () => {
     for (const [args, flag] of [
       [['reconcile', '--date', next], '--date'],
       [['reconcile', '--from', '2025-03-09', '--to', next], '--to'],
+      [['reconcile', '--from', next, '--to', next], '--to'],
       [['backfill', '--from', '2025-03-09', '--to', inAYear], '--to'],
       [['daily', '--as-of', next], '--as-of'],
     ] as const) {
@@ -79,6 +80,21 @@ describe('messages about days', () => {
     ]);
     expect(run.stderr).toContain(`"days_not_over":["${kiritimatiToday}"]`);
     expect(await readdir(out)).toContain(`parity-${kiritimatiToday}.csv`);
+    // A backfill to a day not over: the day's report is redone by the next backfill, not skipped as current.
+    const backfill = ['backfill', '--config', config, '--from', kiritimatiToday, '--to', kiritimatiToday];
+    const first = await runCli([...backfill, '--out', path.join(dir, 'bf'), '--format', 'table']);
+    expect(first.stderr).toContain('days_not_over');
+    const again = await runCli([...backfill, '--out', path.join(dir, 'bf'), '--format', 'table']);
+    expect(again.stdout).not.toContain('skipped');
+    // daily with a site in a zone of its own: yesterday of the first zone may be today of the last.
+    const zoned = await writeConfig(
+      dir,
+      { sites: ['US', { code: 'AS', timezone: 'Pacific/Pago_Pago' }], timezone: 'Pacific/Kiritimati' },
+      'zoned.json',
+    );
+    const daily = await runCli(['daily', '--config', zoned, '--as-of', kiritimatiToday, '--out', path.join(dir, 'd')]);
+    // (Pago Pago is 25 hours behind: one day or, in Kiritimati's first hour, two.)
+    expect(daily.stderr).toMatch(new RegExp(`"days_not_over":\\[[^\\]]*"${after(-1)}"\\]`));
   });
 
   it('a day outside 1970 to 9999, or one a zone does not cut on a quarter hour, is exit 2 naming the flag or key', async () => {

@@ -278,11 +278,24 @@ describe('earlier reports brought from the --out bucket', () => {
     const [restored] = await bucket.file('d/parity-2025-01-21.csv').download();
     expect(restored.equals(before)).toBe(true);
     expect((await bucket.file('d/missing-2025-01-22.csv').exists())[0]).toBe(true);
-    // The local copies the bucket lacked were moved aside, not removed.
-    expect((await readdir(path.join(local, 'not-in-bucket'))).sort()).toEqual([
+    // The local copies the bucket lacked were moved aside, not removed, into a folder of the run's own.
+    const [aside, ...more] = await readdir(path.join(local, 'not-in-bucket'));
+    expect(more).toEqual([]);
+    expect((await readdir(path.join(local, 'not-in-bucket', aside!))).sort()).toEqual([
       'missing-2025-01-22.csv',
       'parity-2025-01-21.csv',
     ]);
+    // Moved again by a later run, a file of the same name does not replace the first one moved.
+    await writeFile(path.join(local, 'parity-2025-01-21.csv'), "an engineer's own\n");
+    await bucket.file('d/parity-2025-01-21.csv').delete();
+    expect((await backfill()).code).toBe(0);
+    const folders = await readdir(path.join(local, 'not-in-bucket'));
+    expect(folders).toHaveLength(2);
+    const kept = await Promise.all(
+      folders.map((f) => readFile(path.join(local, 'not-in-bucket', f, 'parity-2025-01-21.csv'), 'utf8')),
+    );
+    expect(kept).toContain("an engineer's own\n");
+    expect(kept.some((k) => k.startsWith('date,'))).toBe(true);
   }, 120_000);
 
   it("another prefix's reports in a shared --local-out judge nothing: every day of an empty prefix is new", async () => {

@@ -78,6 +78,11 @@ describe('config', () => {
       expect(errorOf({ ...base, tiers: { ...base.tiers, gcs: { ...base.tiers.gcs, [key]: 'x' } } }).message).toMatch(
         new RegExp(`^tiers\\.gcs\\.${key}: unknown key: secrets come from the environment`),
       );
+    // A mistyped *Env key names a variable, and author is no auth: plainly unknown.
+    for (const key of ['passwordENV', 'author'])
+      expect(errorOf({ ...base, tiers: { ...base.tiers, gcs: { ...base.tiers.gcs, [key]: 'x' } } }).message).toBe(
+        `tiers.gcs.${key}: unknown key`,
+      );
     // A key the file does not have at all reads as missing, not as zod's "received undefined".
     expect(errorOf({ tiers: { proxy: base.tiers.proxy, gcs: {} } }).message).toBe(
       'tiers.gcs.locations: missing: expected array',
@@ -89,6 +94,8 @@ describe('config', () => {
       ['gs://user:s3cr3t@bucket/x/', 'gs://***@bucket/x/'],
       ['https://storage.googleapis.com/b/x?access_token=ya29.s3cr3t', 'https://storage.googleapis.com/b/x?***'],
       ['gs:/b/x?sig=s3cr3t', 'gs:/b/x?***'],
+      ['gs:/svc:s3cr3t@b/x/', 'gs:/***@b/x/'],
+      ['https://h/b/x#s3cr3t', 'https://h/b/x#***'],
     ]) {
       const e = errorOf({ ...base, tiers: { proxy: base.tiers.proxy, gcs: { locations: [value] } } });
       expect(e.message).toMatch(/^tiers\.gcs\.locations\[0\]: /);
@@ -512,7 +519,8 @@ describe('the config file', () => {
   it('says where a JSON file breaks, as a line and column, whatever JSON.parse said', async () => {
     const cases: [string, RegExp][] = [
       ['{\n  "timezone": "UTC",\n  sites: ["US"]\n}\n', /: Expected double-quoted property name at line 3, column 3$/],
-      ['// a comment\n{}\n', /: Unexpected token '\/' at line 1, column 1$/],
+      ['// a comment\n{}\n', /: Unexpected token '\/' \(no position given\)$/],
+      ['{"a": 1}\n}\n', /: Unexpected non-whitespace character at line 2, column 1$/],
       ['{"timezone": "UTC",}\n', /: Expected double-quoted property name at line 1, column 20$/],
     ];
     for (const [text, message] of cases) {
