@@ -23,6 +23,7 @@ export async function appendStreamedRows(
     else appender.appendNull();
     text(r.payload);
     text(r.untimedDay);
+    appender.appendNull(); // tags: taken by the engine (kafka-tags.sql), never by JavaScript
     appender.endRow();
   }
   appender.closeSync();

@@ -26,6 +26,7 @@ import type { SiteZoning } from '../site-zones.js';
 import { loadQuery } from '../queries.js';
 import { missingSql } from './fact-sql.js';
 import { appendStreamedRows } from './duckdb-append.js';
+import { KafkaTagStage } from './kafka-stage.js';
 import type { PayloadComparing } from './compare.js';
 import { duckdbComparing } from './compare-duckdb.js';
 import { type CompareSql, compareSqlOf, duckdbHashesAgg, duckdbPayloadTags } from './compare-sql.js';
@@ -116,6 +117,8 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   }
 
   private signal: AbortSignal | undefined;
+  /** With `compare`, where Kafka's rows wait for their tags. */
+  private kafkaStage: KafkaTagStage | undefined;
 
   /** A query's failure as the run should see it (src/engine/duckdb-errors.ts). */
   private rethrow(e: unknown): Error {
@@ -291,11 +294,16 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
   /** Starts a streamed tier's table; rows arrive through appendStreamed, then finishStreamed. */
   async beginStreamed(tier: StreamedTier): Promise<void> {
     await this.run(loadQuery('duckdb', 'streamed-raw', { raw_table: `raw_${tier}` }));
+    if (tier !== 'kafka' || !this.cmp) return;
+    const [run, append] = [(sql: string) => this.run(sql), (t: string, r: readonly StreamedRow[]) => this.append(t, r)];
+    this.kafkaStage = new KafkaTagStage(run, append, duckdbPayloadTags(this.cmp), 'raw_kafka');
+    await this.kafkaStage.begin();
   }
 
-  /** Appends a batch of rows; called as the adapter reads, so nothing is held in JavaScript. */
+  /** Appends a batch of rows as the adapter reads; with `compare`, Kafka's through its stage (kafka-stage.ts). */
   async appendStreamed(tier: StreamedTier, rows: readonly TimedStreamedRow[]): Promise<void> {
-    await this.append(`raw_${tier}`, rows);
+    if (tier === 'kafka' && this.kafkaStage) await this.kafkaStage.add(rows);
+    else await this.append(`raw_${tier}`, rows);
   }
 
   private async append(table: string, rows: readonly StreamedRow[]): Promise<void> {
@@ -308,17 +316,20 @@ export class DuckDbEngine implements CountingEngine, FileCounting {
 
   /** Aggregates the appended rows per day, site, request id and region. */
   async finishStreamed(tier: StreamedTier, sites: string[]): Promise<void> {
+    const stage = tier === 'kafka' ? this.kafkaStage : undefined;
+    const { table, tags } = stage ? await stage.finish() : { table: `raw_${tier}`, tags: duckdbPayloadTags(this.cmp) };
     await this.run(
       loadQuery('duckdb', 'streamed-aggregate', {
-        raw_table: `raw_${tier}`,
+        raw_table: table,
         agg_table: `agg_${tier}`,
-        tags: duckdbPayloadTags(this.cmp),
+        tags,
         hashes: duckdbHashesAgg(this.cmp, 'tags'),
       }),
       { ...lookupParams(this.lookup, sites).values, sites: listValue(sites), site_header: tier === 'kafka' },
       { ...lookupParams(this.lookup, sites).types, sites: LIST(VARCHAR), site_header: BOOLEAN } as never,
     );
     await this.run(`DROP TABLE raw_${tier}`);
+    await stage?.drop();
     await this.run(loadQuery('duckdb', tier === 'kafka' ? 'ids-kafka-view' : 'ids-bigquery-view'));
   }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { ContentMismatch } from '../../src/engine/compare.js';
+import { DuckDbEngine } from '../../src/engine/duckdb-engine.js';
 import { duckdbComparing } from '../../src/engine/compare-duckdb.js';
 import { compareSqlOf } from '../../src/engine/compare-sql.js';
 import { readdir, rm } from 'node:fs/promises';
@@ -109,6 +110,63 @@ describe('compare in the embedded engine with the gcs files as the final tier', 
       );
       expect((await objectEntries()).length).toBe(withCompare.length + 2);
     }));
+});
+
+describe("compare holds no day of Kafka's values", () => {
+  it(
+    'takes the tags of each batch as it comes: 60 messages of 2 MB pass a 256MiB engine, and compare',
+    () =>
+      withTempDir('parity-compare-large-', async (dir) => {
+        const ids = Array.from({ length: 60 }, (_, i) => `big-${i}`);
+        const pad = 'y'.repeat(2 * 1024 * 1024);
+        const file = path.join(dir, 'landed', 'part-0.ndjson');
+        // Each landed as sent but the last, whose amount a sink rewrote.
+        await writeNdjson(
+          file,
+          ids.map((rid, i) => ({
+            ts: Date.parse(`${DAY}T10:00:00Z`) + i,
+            request_id: rid,
+            site: 'US',
+            body: { amount: i === 59 ? '6' : '5', note: 'n' },
+            user: { id: 'u-1' },
+          })),
+        );
+        const engine = await DuckDbEngine.open({
+          memoryLimit: '256MiB',
+          threads: 1,
+          tempDirectory: path.join(dir, 'spill'),
+          compare: COMPARE,
+        });
+        try {
+          await engine.setWindows([dayWindow(DAY, ZONE)]);
+          await engine.loadEmpty('proxy');
+          await engine.beginStreamed('kafka');
+          for (const [i, rid] of ids.entries())
+            await engine.appendStreamed('kafka', [
+              {
+                region: 'EUS2',
+                timestampMs: Date.parse(`${DAY}T10:00:00Z`) + i,
+                requestId: rid,
+                siteHeader: 'US',
+                inFlight: false,
+                n: 1,
+                payload: JSON.stringify({ body: { amount: '5', note: 'n' }, user: { id: 'u-1' }, pad }),
+              },
+            ]);
+          await engine.finishStreamed('kafka', SITES);
+          await engine.loadEmpty('bigquery');
+          const staged = [{ path: file, url: file, folderDay: DAY, identity: 'part-0 v1' }];
+          await engine.loadFiles('gcs', staged, FIELDS, SITES, { lateDays: 1, clockSkewDays: 0 });
+          await engine.joinIds([DAY], false);
+          await engine.compare!.compareIds(false, SITES);
+          const listed = await listMismatches(engine, DAY);
+          expect(listed.map((m) => [m.requestId, m.fields])).toEqual([['big-59', ['body.amount']]]);
+        } finally {
+          await engine.close();
+        }
+      }),
+    120_000,
+  );
 });
 
 describe('the embedded engine lists a day of mismatches a page at a time', () => {
