@@ -298,7 +298,8 @@ async function daysOf(req: JobRequest, config: Config, now: Date, log: Logger): 
   const latest = zonesOf(config)
     .map((zone) => dayOf(now.getTime(), zone))
     .reduce((a, b) => (b > a ? b : a));
-  const notBegun = `has not begun in any configured zone (today is ${latest} at the latest): nothing of it can be counted`;
+  const notBegun =
+    `has not begun in any configured zone (today is ${latest} at the latest): ` + 'nothing of it can be counted';
   const { dailyReach, todayOf } = await import('./daily.js');
   let days: DayKey[];
   if (req.command === 'daily') {

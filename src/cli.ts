@@ -51,7 +51,13 @@ export type RunRequest = (request: CliRequest, signal: AbortSignal) => Promise<n
 
 /** A job's error as its JSON log has it: severity ERROR, with the exit code. */
 const errorLine = (message: string, code: number, fields: Record<string, unknown> = {}): string =>
-  `${JSON.stringify({ severity: 'ERROR', time: new Date().toISOString(), message: oneLine(message), exit_code: code, ...fields })}\n`;
+  `${JSON.stringify({
+    severity: 'ERROR',
+    time: new Date().toISOString(),
+    message: oneLine(message),
+    exit_code: code,
+    ...fields,
+  })}\n`;
 
 /**
  * Whether a job command logs JSON, from the command line alone: read before it is parsed, so that a

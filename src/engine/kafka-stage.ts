@@ -48,7 +48,7 @@ export class KafkaTagStage {
     await this.run(`DROP TABLE IF EXISTS ${STAGE}`);
   }
 
-  /** The staged messages go on with their tags, without their values; the stage is made anew (DELETE held its blocks). */
+  /** The staged messages go on with their tags, without their values; the stage is made anew (DELETE kept blocks). */
   private async take(): Promise<void> {
     await this.run(loadQuery('duckdb', 'kafka-tags', { raw_table: this.raw, stage_table: STAGE, tags: this.tags }));
     await this.run(loadQuery('duckdb', 'streamed-raw', { raw_table: STAGE }));

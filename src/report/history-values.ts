@@ -85,7 +85,8 @@ function encodeValue(value: string | number | null, type: string, column: string
     new TierError(
       'bigquery',
       table,
-      `column ${column}: ${typeof value === 'string' ? `"${value}"` : JSON.stringify(value)} does not fit the history table's ${type} column — ` +
+      `column ${column}: ${typeof value === 'string' ? `"${value}"` : JSON.stringify(value)} does not fit ` +
+        `the history table's ${type} column — ` +
         "change the column's type or use another table",
     );
   /** A number that passes `fits`, or its text matching `text`; '' is NULL. */
