@@ -6,6 +6,7 @@ import { ConfigError } from './errors.js';
 import { isDated, type ParsedLocation } from './locations.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from './limits.js';
 import { configErrorOfIssues } from './config/issues.js';
+import { shown } from './config/values.js';
 import { checkComparePaths, checkFieldCases } from './config/compare-paths.js';
 import { checkHistoryTable } from './config/history-table.js';
 import {
@@ -89,11 +90,17 @@ export interface Config {
  * for `file:///landed/…`, an encoded slash, a broken %-escape) is a config error naming its key path.
  */
 function localPathOf(url: string, keyPath = 'location'): string {
+  // A URL's # or ? ends its path: the folder named would be cut short there, without a word.
+  if (/[#?]/.test(url))
+    throw new ConfigError(
+      keyPath,
+      `"${shown(url)}": a # or ? in a file:// URL ends its path there; write it %23 or %3F, or give a plain path`,
+    );
   try {
     return fileURLToPath(url.replace(/\{/g, '%7B').replace(/\}/g, '%7D'));
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new ConfigError(keyPath, `"${url}" is not a local file URL (file:///absolute/path/): ${why}`);
+    throw new ConfigError(keyPath, `"${shown(url)}" is not a local file URL (file:///absolute/path/): ${why}`);
   }
 }
 
@@ -114,7 +121,7 @@ export function parseLocation(value: string, baseDir: string, keyPath?: string):
   if (/^~[/\\]?/.test(value) || (/^file:/i.test(value) && !value.startsWith('file://')))
     throw new ConfigError(
       keyPath ?? 'location',
-      `"${value}": write an absolute path, a path relative to the config file, or file:///absolute/path/ ` +
+      `"${shown(value)}": write an absolute path, a path relative to the config file, or file:///absolute/path/ ` +
         '(~ is not expanded, and file: needs three slashes)',
     );
   const local = value.startsWith('file://') ? localPathOf(value, keyPath) : path.resolve(baseDir, value);
@@ -280,6 +287,6 @@ export function syntaxError(message: string, text: string): string {
     const line = before.split('\n').length;
     return `${first.slice(0, at.index)} at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
   }
-  const token = /^(Unexpected token '.'), /s.exec(message);
+  const token = /^(Unexpected token '.+?'), /su.exec(message);
   return token ? `${token[1]} (no position given)` : first;
 }

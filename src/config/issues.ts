@@ -46,9 +46,9 @@ export function configErrorOf(issue: z.core.$ZodIssue): ConfigError {
 
 /** An unknown key that looks like a secret is told where secrets come from instead. */
 function hint(key: string): string {
-  // Not a mistyped *Env key (`passwordENV` names a variable, not a secret), nor `author`.
+  // Not a mistyped *Env key (`passwordENV` names a variable, not a secret), nor `author`; `authorization` is one.
   if (/env$/i.test(key)) return '';
-  if (/key|secret|passw|pwd|credential|token|auth(?!or)|bearer|private|cert|serviceaccount/i.test(key))
+  if (/key|secret|passw|pwd|credential|token|auth(?!ors?$)|bearer|private|cert|serviceaccount/i.test(key))
     return ': secrets come from the environment or Application Default Credentials, never from the config file';
   return '';
 }

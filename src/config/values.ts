@@ -12,5 +12,5 @@ export function memoryBytes(v: string): number {
  * (`?access_token=…`) are written `***`, so that a secret put in a location by mistake is not logged with it.
  */
 export function shown(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/@?#]*@/i, '$1***@').replace(/([?#]).*$/s, '$1***');
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, '$1***@').replace(/([?#]).*$/s, '$1***');
 }

@@ -74,7 +74,7 @@ describe('config', () => {
       'tiers.kafka.clusters.EUS2.sasl.password: unknown key: secrets come from the environment or Application ' +
         'Default Credentials, never from the config file',
     );
-    for (const key of ['passwd', 'auth', 'serviceAccountJson', 'privateKey', 'bearerToken'])
+    for (const key of ['passwd', 'auth', 'authorization', 'serviceAccountJson', 'privateKey', 'bearerToken'])
       expect(errorOf({ ...base, tiers: { ...base.tiers, gcs: { ...base.tiers.gcs, [key]: 'x' } } }).message).toMatch(
         new RegExp(`^tiers\\.gcs\\.${key}: unknown key: secrets come from the environment`),
       );
@@ -96,6 +96,9 @@ describe('config', () => {
       ['gs:/b/x?sig=s3cr3t', 'gs:/b/x?***'],
       ['gs:/svc:s3cr3t@b/x/', 'gs:/***@b/x/'],
       ['https://h/b/x#s3cr3t', 'https://h/b/x#***'],
+      ['gs://svc:p@s3cr3t@bucket/x/', 'gs://***@bucket/x/'],
+      ['file://svc:s3cr3t@host/data/', 'file://***@host/data/'],
+      ['file:/svc:s3cr3t@x/data/', 'file:/***@x/data/'],
     ]) {
       const e = errorOf({ ...base, tiers: { proxy: base.tiers.proxy, gcs: { locations: [value] } } });
       expect(e.message).toMatch(/^tiers\.gcs\.locations\[0\]: /);
@@ -118,6 +121,21 @@ describe('config', () => {
       '/base/scratch',
     );
     expect(parseConfig({ ...base, engine: { tempDirectory: '/tmp/x' } }, '/base').engine.tempDirectory).toBe('/tmp/x');
+  });
+
+  it('a # or ? in a file:// location is refused: the path ended there, and named a folder the config never did', () => {
+    for (const url of ['file:///data/p#1/dt={date}/', 'file:///data/p?1/dt={date}/']) {
+      const e = errorOf({ ...base, tiers: { proxy: { locations: [url] }, gcs: base.tiers.gcs } });
+      expect(e.message).toMatch(
+        /^tiers\.proxy\.locations\[0\]: ".*": a # or \? in a file:\/\/ URL ends its path there/,
+      );
+    }
+    expect(
+      parseConfig(
+        { ...base, tiers: { proxy: { locations: ['file:///data/p%231/dt={date}/'] }, gcs: base.tiers.gcs } },
+        '/b',
+      ).tiers.proxy!.locations[0]!.template,
+    ).toBe('/data/p#1/dt={date}/');
   });
 
   it.each([
