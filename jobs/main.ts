@@ -34,6 +34,10 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
   if (req.command === 'demo') return (await import('./demo.js')).demoCommand(req.out, signal);
   if (req.command === 'reconcile' && req.dryRun) {
     const { runDryRun } = await import('./dry-run.js');
+    // A library's process warning is a log line here too (it was Node's raw "(node:…)" text among the plan's).
+    const log = logsJson(req.options.logFormat) ? jsonLogger() : textLogger();
+    process.removeAllListeners('warning');
+    process.on('warning', (w) => log.warn(`${w.name}: ${w.message}`, { warning: w.name }));
     const config = await loadConfig(req.options.config);
     // What the run itself checks before it reads anything, the plan checks too (exit 2, not a plan).
     resolveSites(req.sites, config.sites);

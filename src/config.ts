@@ -134,7 +134,7 @@ export function parseLocation(value: string, baseDir: string, keyPath?: string):
  */
 export function parseConfig(input: unknown, baseDir: string): Config {
   const result = schema.safeParse(input);
-  if (!result.success) throw configErrorOfIssues(result.error.issues);
+  if (!result.success) throw configErrorOfIssues(result.error.issues, input);
   const raw = result.data;
   const tier = (t: FileTierConfig, name: 'proxy' | 'gcs'): TierLocations => ({
     locations: t.locations.map((l, i) => parseLocation(l, baseDir, `tiers.${name}.locations[${i}]`)),
@@ -241,7 +241,8 @@ function inherit<K extends 'projectId' | 'location' | 'apiEndpoint'>(
  * lines of text among the job's JSON ones.
  */
 function yamlDocument(text: string): unknown {
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  // merge: YAML's `<<: *anchor` (a Kubernetes habit) merges the anchored map, rather than reading as a key `<<`.
+  const doc = YAML.parseDocument(text, { prettyErrors: true, merge: true });
   const fault = doc.errors[0] ?? doc.warnings[0];
   if (fault) throw fault;
   return doc.toJS();

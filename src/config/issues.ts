@@ -17,8 +17,14 @@ export function formatPath(parts: readonly PropertyKey[]): string {
  * the key it stands for missing, and that issue alone (`tiers.gcs.locations: missing`) would not name the key
  * written (`tiers.gcs.location`); a password in the file is refused as a secret, not as a missing `passwordEnv`.
  */
-export function configErrorOfIssues(issues: readonly z.core.$ZodIssue[]): ConfigError {
+export function configErrorOfIssues(issues: readonly z.core.$ZodIssue[], input?: unknown): ConfigError {
   const unknown = issues.filter((i) => i.code === 'unrecognized_keys');
+  // A secret below an unknown key (`auth_config: {private_key: …}`) is named where it is, as a secret.
+  for (const i of unknown)
+    for (const key of i.keys) {
+      const below = secretBelow(valueAt(input, [...i.path, key]), [...i.path, key]);
+      if (below) return configErrorOf({ ...i, path: below.slice(0, -1), keys: [String(below.at(-1))] });
+    }
   const secret = unknown.find((i) => i.keys.some((k) => hint(k) !== ''));
   const issue = secret ?? unknown[0] ?? issues[0]!;
   if (secret) return configErrorOf({ ...secret, keys: secret.keys.filter((k) => hint(k) !== '') });
@@ -51,4 +57,21 @@ function hint(key: string): string {
   if (/key|secret|passw|pwd|credential|token|auth(?!ors?$)|bearer|private|cert|serviceaccount/i.test(key))
     return ': secrets come from the environment or Application Default Credentials, never from the config file';
   return '';
+}
+
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let v = doc;
+  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/** The path of the first key below `value` (an object) that looks like a secret, three levels deep at most. */
+function secretBelow(value: unknown, path: PropertyKey[], depth = 0): PropertyKey[] | null {
+  if (depth > 2 || value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (hint(k) !== '') return [...path, k];
+    const deeper = secretBelow(v, [...path, k], depth + 1);
+    if (deeper) return deeper;
+  }
+  return null;
 }

@@ -156,5 +156,16 @@ process.removeAllListeners = (name) => {
       }),
     ]);
     expect(run.stderr).not.toContain('(node:');
+    // --dry-run too (it printed Node's text); with no BigQuery table it plans nothing (exit 2), as a JSON line too.
+    const dry = await runCli([...args, '--dry-run'], undefined, { NODE_OPTIONS: `--require ${preload}` });
+    expect(dry.code).toBe(2);
+    const dryLines = dry.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(dryLines.filter((l) => l.warning === 'MetadataLookupWarning')).toEqual([
+      expect.objectContaining({ severity: 'WARNING' }),
+    ]);
+    expect(dry.stderr).not.toContain('(node:');
   });
 });

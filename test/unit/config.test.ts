@@ -78,6 +78,11 @@ describe('config', () => {
       expect(errorOf({ ...base, tiers: { ...base.tiers, gcs: { ...base.tiers.gcs, [key]: 'x' } } }).message).toMatch(
         new RegExp(`^tiers\\.gcs\\.${key}: unknown key: secrets come from the environment`),
       );
+    // A secret below an unknown key is named where it is, as a secret.
+    expect(
+      errorOf({ ...base, tiers: { ...base.tiers, gcs: { ...base.tiers.gcs, extra: { sa: { private_key: 'k' } } } } })
+        .message,
+    ).toMatch(/^tiers\.gcs\.extra\.sa\.private_key: unknown key: secrets come from the environment/);
     // A mistyped *Env key names a variable, and author is no auth: plainly unknown.
     for (const key of ['passwordENV', 'author'])
       expect(errorOf({ ...base, tiers: { ...base.tiers, gcs: { ...base.tiers.gcs, [key]: 'x' } } }).message).toBe(
@@ -547,6 +552,23 @@ describe('the config file', () => {
       expect((e as ConfigError).message).toMatch(/^--config: ".*bad\.json" is not valid JSON/);
       expect((e as ConfigError).message).toMatch(message);
     }
+  });
+
+  it('merges a YAML map given with <<: *anchor, as Kubernetes files do (it was an unknown key "<<")', async () => {
+    const text = [
+      'tiers:',
+      '  proxy: &files',
+      "    locations: ['proxy/dt={date}/']",
+      '    lateArrivalDays: 2',
+      '    clockSkewDays: 1',
+      '  gcs:',
+      '    <<: *files',
+      "    locations: ['landed/dt={date}/']",
+    ].join('\n');
+    const c = await loadConfig(await file('merge.yaml', text));
+    expect([c.tiers.gcs!.lateArrivalDays, c.tiers.gcs!.clockSkewDays]).toEqual([2, 1]);
+    expect(c.tiers.gcs!.raw).toEqual(['landed/dt={date}/']);
+    expect(c.tiers.proxy!.raw).toEqual(['proxy/dt={date}/']);
   });
 
   it('reads a JSON file that begins with a byte-order mark, as a YAML one', async () => {
