@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { Config } from '../src/config.js';
-import { addDays, dayOf, FIRST_DAY } from '../src/dates.js';
+import { addDays, FIRST_DAY } from '../src/dates.js';
 import { UsageError } from '../src/errors.js';
 import type { DayKey } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
 import { readManifest } from '../src/report/day-writer.js';
-import { type SiteZoning, zonesOf } from '../src/site-zones.js';
+import { todayOf } from '../src/site-zones.js';
 import { intactManifest, readEarlierDays } from './backfill.js';
 import { type ReconcileRequest, type ReconcileResult, runReconcile } from './reconcile.js';
 
@@ -68,16 +68,6 @@ export async function catchUp(outDir: string, span: readonly DayKey[]): Promise<
     } else if (reported) picked.push({ day, why: 'unreported' });
   }
   return picked;
-}
-
-/**
- * Today for the daily run: the earliest day `now` falls on in any zone a site's day is cut in, so that
- * yesterday is over for every site. With one zone, today there.
- */
-export function todayOf(now: Date, zoning: SiteZoning): DayKey {
-  return zonesOf(zoning)
-    .map((zone) => dayOf(now.getTime(), zone))
-    .reduce((a, b) => (b < a ? b : a));
 }
 
 /**

@@ -6,7 +6,7 @@ import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js'
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { checkCredentialsFile, usesGoogle } from '../src/credentials.js';
-import { dayOf, dayWindow, onQuarterHours } from '../src/dates.js';
+import { dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
@@ -15,7 +15,7 @@ import type { Publish } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
 import { removeStaleTemporaries, requireWritableFolder } from '../src/report/writer.js';
-import { zonesOf } from '../src/site-zones.js';
+import { daysAt, zonesOf } from '../src/site-zones.js';
 import {
   acquireGcsLease,
   acquireLocalLease,
@@ -36,8 +36,7 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
     const { runDryRun } = await import('./dry-run.js');
     // A library's process warning is a log line here too (it was Node's raw "(node:…)" text among the plan's).
     const log = logsJson(req.options.logFormat) ? jsonLogger() : textLogger();
-    process.removeAllListeners('warning');
-    process.on('warning', (w) => log.warn(`${w.name}: ${w.message}`, { warning: w.name }));
+    logProcessWarnings(() => log);
     const config = await loadConfig(req.options.config);
     // What the run itself checks before it reads anything, the plan checks too (exit 2, not a plan).
     resolveSites(req.sites, config.sites);
@@ -50,6 +49,12 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
 }
 
 type JobRequest = Exclude<CliRequest, { command: 'demo' }>;
+
+/** A library's process warning (google-auth's MetadataLookupWarning, say) as a line of the logger `to` gives. */
+function logProcessWarnings(to: () => Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => to().warn(`${w.name}: ${w.message}`, { warning: w.name }));
+}
 
 /** What a job command is given, opened from its options and config. */
 interface JobContext {
@@ -82,8 +87,7 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   // own, not lines of text among JSON ones on stderr: Node's own printer is replaced.
   // Once a progress bar is drawn, through its logger (warnings.to), so that the line is not written onto it.
   const warnings = { to: log };
-  process.removeAllListeners('warning');
-  process.on('warning', (w) => warnings.to.warn(`${w.name}: ${w.message}`, { warning: w.name }));
+  logProcessWarnings(() => warnings.to);
   if (opts.localOutGiven && !opts.out.startsWith('gs://'))
     log.warn(
       `--local-out "${opts.localOut}" is not used: the reports go to --out "${opts.out}" (--local-out is for --out gs://…)`,
@@ -298,18 +302,16 @@ function requireQuarterHours(days: readonly DayKey[], config: Config): void {
  * it may catch up (which of those it redoes depends on their reports, brought from a gs:// --out first).
  */
 async function daysOf(req: JobRequest, config: Config, now: Date, log: Logger): Promise<DayKey[]> {
-  // The latest day any zone a site's day is cut in has reached: a later one has not begun anywhere.
-  const latest = zonesOf(config)
-    .map((zone) => dayOf(now.getTime(), zone))
-    .reduce((a, b) => (b > a ? b : a));
+  // After the latest day any zone a site's day is cut in has reached, a day has begun nowhere.
+  const { earliest: today, latest } = daysAt(now.getTime(), config);
   const notBegun =
     `has not begun in any configured zone (today is ${latest} at the latest): ` + 'nothing of it can be counted';
-  const { dailyReach, todayOf } = await import('./daily.js');
   let days: DayKey[];
   if (req.command === 'daily') {
     if (req.asOf !== undefined && req.asOf > latest)
       throw new UsageError('--as-of', `${req.asOf} ${notBegun}; daily would reconcile the days before it`);
-    days = dailyReach(req.asOf ?? todayOf(now, config), config.jobs);
+    const { dailyReach } = await import('./daily.js');
+    days = dailyReach(req.asOf ?? today, config.jobs);
   } else {
     const last = req.days.at(-1)!;
     // A mistyped year would write NO_DATA reports (and history rows, and an alert) for days to come.
@@ -318,7 +320,6 @@ async function daysOf(req: JobRequest, config: Config, now: Date, log: Logger): 
     days = req.days;
   }
   // Begun but not over in some zone (today; with sites in zones of their own, yesterday of the earliest too).
-  const today = todayOf(now, config);
   const open = days.filter((d) => d >= today);
   if (open.length > 0)
     log.warn(

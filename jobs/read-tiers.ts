@@ -108,11 +108,13 @@ export async function readBatch(
     objects: readonly ObjectFailure[] = [],
   ) => {
     failures.set(tier, failedDays);
-    const lines = objects.length > 0 ? objects.map((f) => f.error) : [...new Set(failedDays.values())];
-    for (const e of lines) {
-      const message = typeof e === 'string' ? e : e.message;
+    const said =
+      objects.length > 0
+        ? objects.map(({ error: e }) => ({ message: e.message, fields: { tier, object: e.object } }))
+        : [...new Set(failedDays.values())].map((message) => ({ message, fields: undefined }));
+    for (const { message, fields } of said) {
       errors.push(message);
-      log.error(message, typeof e === 'string' ? undefined : { tier, object: e.object });
+      log.error(message, fields);
     }
   };
   // The sink groups' offsets first: read after the landed tier's listing, they would take in what the
@@ -329,7 +331,7 @@ async function readFileTier(
  * The days each failed object may hold records of, each with the first failure's message and the names of the
  * others (up to MORE_NAMED, then how many more), so that one run names every object to repair, not one a run.
  */
-export function failedDaysOf(
+function failedDaysOf(
   failures: readonly ObjectFailure[],
   windows: readonly DayWindow[],
   cfg: TierLocations,

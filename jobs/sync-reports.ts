@@ -11,7 +11,7 @@ import { VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS } from '../src/reconci
 import { describeFailure, retrying, retryPolicy } from '../src/storage/gcs-failures.js';
 
 /** The folder below --local-out that report files the bucket does not hold are moved into, a folder a run. */
-export const NOT_IN_BUCKET = 'not-in-bucket';
+const NOT_IN_BUCKET = 'not-in-bucket';
 
 /** How far before a run's first day its earlier reports are read: the volume guard's longer window. */
 export const SYNC_HISTORY_DAYS = Math.max(VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS);
@@ -116,7 +116,7 @@ export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
   for (const name of [...wanted].sort()) {
     if (inBucket.has(name) || !(await isFile(path.join(req.localDir, name)))) continue;
     try {
-      await mkdir(aside, { recursive: true });
+      if (moved.length === 0) await mkdir(aside, { recursive: true });
       await rename(path.join(req.localDir, name), path.join(aside, name));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';

@@ -280,7 +280,7 @@ export async function loadConfig(file: string): Promise<Config> {
  * which a log line has no room for), JSON's character position as a line and column as YAML's are. Where JSON.parse
  * names no position ("Unexpected token 'x', …"), its cut-short quote of the file is dropped and no place is guessed.
  */
-export function syntaxError(message: string, text: string): string {
+function syntaxError(message: string, text: string): string {
   const first = message.split('\n')[0]!.replace(/:$/, '');
   const at = / (in|after) JSON at position (\d+)(?: \(line \d+ column \d+\))?/.exec(first);
   if (at) {

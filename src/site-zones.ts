@@ -1,4 +1,4 @@
-import { addDays, dayWindow } from './dates.js';
+import { addDays, dayOf, dayWindow } from './dates.js';
 import type { DayKey, DayWindow, Site } from './domain.js';
 
 /**
@@ -68,3 +68,19 @@ export function siteZoneParams(zoning: SiteZoning | undefined): { zone_sites: st
 
 /** The BigQuery types of {@link siteZoneParams} (arrays, even when empty). */
 export const ZONE_PARAM_TYPES = { zone_sites: ['STRING'], zone_names: ['STRING'] };
+
+/**
+ * The days `nowMs` falls on across the zones a site's day is cut in: the earliest, whose yesterday is over for every
+ * site (daily's today), and the latest, after which a day has begun in none. Pure.
+ */
+export function daysAt(nowMs: number, zoning: SiteZoning): { earliest: DayKey; latest: DayKey } {
+  const days = zonesOf(zoning)
+    .map((zone) => dayOf(nowMs, zone))
+    .sort();
+  return { earliest: days[0]!, latest: days.at(-1)! };
+}
+
+/** Today for the daily run: the earliest day `now` falls on in any zone, so that yesterday is over for every site. */
+export function todayOf(now: Date, zoning: SiteZoning): DayKey {
+  return daysAt(now.getTime(), zoning).earliest;
+}

@@ -15,11 +15,8 @@
 
 /** The field at `path` (keys of nested objects) of the JSON text, as DuckDB reads it as VARCHAR; null when none. */
 export function jsonFieldText(value: string, path: readonly string[]): string | null {
-  // Written as a line, a value with a newline is several lines, none of them the record.
-  if (value.includes('\n')) return null;
-  // The line reader takes vertical tabs and form feeds at either end for blanks, as JSON's own whitespace.
-  const text = value.replace(/^[ \t\r\v\f]+|[ \t\r\v\f]+$/g, '');
-  if (!readable(text)) return null; // DuckDB reads an invalid line as a row of NULLs
+  const text = asLine(value);
+  if (text === null || !readable(text)) return null; // DuckDB reads an invalid line as a row of NULLs
   let at = skipWs(text, 0);
   let end = skipValue(text, at);
   for (const key of path) {
@@ -39,9 +36,8 @@ export function jsonFieldText(value: string, path: readonly string[]): string | 
  * longer hides every compared field of its message there. Pure.
  */
 export function strictJson(value: string): string | null {
-  if (value.includes('\n')) return null;
-  const text = value.replace(/^[ \t\r\v\f]+|[ \t\r\v\f]+$/g, '');
-  if (!readable(text)) return null;
+  const text = asLine(value);
+  if (text === null || !readable(text)) return null;
   try {
     JSON.parse(text);
     return text;
@@ -58,6 +54,12 @@ export function strictJson(value: string): string | null {
             (word: string, before: string) => `${before}${JSON.stringify(word.slice(before.length))}`,
           );
   return withoutTrailingCommas(standard);
+}
+
+/** The value as the sink writes it, a line: none with a newline (written out, several lines, none the record); the
+ * line reader takes vertical tabs and form feeds at either end for blanks, as JSON's own whitespace. */
+function asLine(value: string): string | null {
+  return value.includes('\n') ? null : value.replace(/^[ \t\r\v\f]+|[ \t\r\v\f]+$/g, '');
 }
 
 const WS = new Set([' ', '\t', '\n', '\r']);

@@ -1,8 +1,7 @@
 import { folderDaysFor, kafkaOutcomes } from '../../jobs/read-tiers.js';
-import { todayOf } from '../../jobs/daily.js';
 import { dayBuckets, dayWindow } from '../../src/dates.js';
 import { dayLookupOf } from '../../src/engine/day-lookup.js';
-import { daySpan, kafkaReadsOf, type SiteZoning, zoneOfSite } from '../../src/site-zones.js';
+import { daySpan, kafkaReadsOf, type SiteZoning, todayOf, zoneOfSite } from '../../src/site-zones.js';
 
 const ZONING = { timezone: 'America/Chicago', siteZones: { MX: 'America/Mexico_City', JP: 'Asia/Tokyo' } };
 const iso = (ms: number) => new Date(ms).toISOString();
