@@ -7,7 +7,17 @@ import { gzipSync } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { leaseHolder } from '../../src/storage/output-lease.js';
-import { CLI, parseCsv, reconcileRange, ROOT, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import {
+  CLI,
+  logLines,
+  parseCsv,
+  reconcileRange,
+  ROOT,
+  runCli,
+  tempDir,
+  writeConfig,
+  writeNdjson,
+} from '../support/files.js';
 
 const rec = (rid: string, ts: string, status?: number) => ({
   timestamp: ts,
@@ -574,10 +584,7 @@ describe('alerts', () => {
     for (const value of [undefined, 'not-a-url']) {
       const run = await runCli(args, undefined, value === undefined ? {} : { PARITY_TEST_NOT_SET: value });
       expect(run.code).toBe(0);
-      const lines = run.stderr
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = logLines(run.stderr);
       const said = lines.findIndex((l) => l.alert_unusable === 'PARITY_TEST_NOT_SET');
       expect(lines[said]).toMatchObject({ severity: 'WARNING' });
       expect(String(lines[said]!.message)).toMatch(

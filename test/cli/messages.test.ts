@@ -1,6 +1,6 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { lastLogLine, runCli, tempDir, writeConfig } from '../support/files.js';
+import { lastLogLine, logLines, runCli, tempDir, writeConfig } from '../support/files.js';
 
 describe('messages about a location', () => {
   it('a location whose fixed part does not exist names both the folder and its config key path, exit 3', async () => {
@@ -159,10 +159,7 @@ process.removeAllListeners = (name) => {
     // --dry-run too (it printed Node's text); with no BigQuery table it plans nothing (exit 2), as a JSON line too.
     const dry = await runCli([...args, '--dry-run'], undefined, { NODE_OPTIONS: `--require ${preload}` });
     expect(dry.code).toBe(2);
-    const dryLines = dry.stderr
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const dryLines = logLines(dry.stderr);
     expect(dryLines.filter((l) => l.warning === 'MetadataLookupWarning')).toEqual([
       expect.objectContaining({ severity: 'WARNING' }),
     ]);

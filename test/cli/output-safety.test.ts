@@ -3,7 +3,7 @@ import { link, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
-import { runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { logLines, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 const DAY = '2025-03-09';
 const AT = `${DAY}T10:00:00Z`;
@@ -164,10 +164,7 @@ describe('reports stay whole and safe with hostile request ids', () => {
     const { run } = await runDay(dir);
     expect(run.code).toBe(3);
     // Every line of the log is one JSON object: the error names the object exactly, the last gives the exit code.
-    const lines = run.stderr
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = logLines(run.stderr);
     const errors = lines.filter((l) => l.severity === 'ERROR');
     // The tier's error, then the closing line: as severe as the exit status, so that --quiet keeps it.
     expect(errors).toHaveLength(2);
@@ -186,10 +183,7 @@ describe('reports stay whole and safe with hostile request ids', () => {
     for (const n of names) await writeFile(path.join(dir, `landed/dt=${DAY}/${n}.jsonl.gz`), cut);
     const { run, out } = await runDay(dir);
     expect(run.code).toBe(3);
-    const lines = run.stderr
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = logLines(run.stderr);
     const objects = lines.filter((l) => l.severity === 'ERROR' && l.object).map((l) => path.basename(String(l.object)));
     expect(objects).toEqual(names.map((n) => `${n}.jsonl.gz`));
     const parity = strictCsv(await readFile(path.join(out, `parity-${DAY}.csv`), 'utf8'));

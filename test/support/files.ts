@@ -102,8 +102,14 @@ export async function reconcileUsRange(dir: string, from: string, to: string, ou
 }
 
 /** A JSON log's last line (a job's last word: its ERROR line with the exit code, say). */
-export const lastLogLine = (stderr: string): Record<string, unknown> =>
-  JSON.parse(stderr.trim().split('\n').at(-1)!) as Record<string, unknown>;
+export const lastLogLine = (stderr: string): Record<string, unknown> => logLines(stderr).at(-1)!;
+
+/** Every line of a JSON log (a job's stderr with --log-format json), parsed. */
+export const logLines = (stderr: string): Record<string, unknown>[] =>
+  stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** Parses one of our CSVs (RFC 4180: quoted fields, CRLF) into objects keyed by header. */
 export function parseCsv(text: string): Record<string, string>[] {
