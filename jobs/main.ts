@@ -10,6 +10,7 @@ import { dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { EXIT } from '../src/exit.js';
+import { firstMissingFolder, removeEmptyFolders } from '../src/folders.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
 import type { Publish } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
@@ -95,12 +96,19 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
   const now = new Date();
   // One holder for the run's leases: the local folder's and, with --out gs://, the prefix's.
   const holder = leaseHolder(req.command, now.toISOString());
+  // The days are checked before the output folder is made or leased: a refused day leaves nothing behind.
+  const days = await daysOf(req, config, now, log);
+  requireQuarterHours(days, config);
   const leases: OutputLease[] = [];
+  // A folder the run makes for its reports and then leaves empty (a refusal, an error before any day) is removed.
+  const folder = opts.out.startsWith('gs://') ? opts.localOut : opts.out;
+  const made = await firstMissingFolder(folder);
   try {
     leases.push(await prepareOutput(opts, config, log, holder, signal));
-    return await runLeased(req, config, log, json, now, { holder, leases }, signal, warnings);
+    return await runLeased(req, config, { log, json, now, days }, { holder, leases }, signal, warnings);
   } finally {
     for (const lease of leases.reverse()) await lease.release();
+    if (made !== undefined) await removeEmptyFolders(folder, made);
   }
 }
 
@@ -108,9 +116,7 @@ async function runJob(req: JobRequest, signal: AbortSignal): Promise<number> {
 async function runLeased(
   req: JobRequest,
   config: Config,
-  log: Logger,
-  json: boolean,
-  now: Date,
+  { log, json, now, days }: { log: Logger; json: boolean; now: Date; days: DayKey[] },
   lease: { holder: LeaseHolder; leases: OutputLease[] },
   signal: AbortSignal,
   warnings: { to: Logger },
@@ -126,8 +132,6 @@ async function runLeased(
     configHash: configHashOf(config),
     command: req.command,
   };
-  const days = await daysOf(req, config, now, log);
-  requireQuarterHours(days, config);
   // daily's days are known once its earlier reports are read (runDaily's onPlan says them).
   const totalDays = req.command === 'daily' ? config.jobs.lateDays + 1 : req.days.length;
   const bar = !json && !opts.quiet && process.stderr.isTTY ? progressBar(totalDays) : null;

@@ -1,5 +1,5 @@
 // Folders on the local disk: made one level at a time, since Node's own recursive mkdir can hang.
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -65,5 +65,40 @@ export function processGone(pid: number, writtenMs: number): boolean {
     return false;
   } catch (e) {
     return errnoOf(e) === 'ESRCH';
+  }
+}
+
+/**
+ * The outermost folder of `dir` that does not exist yet (`dir` itself when only it is missing), or
+ * undefined when `dir` exists (or cannot be looked at): what ensureDir(dir) would make.
+ */
+export async function firstMissingFolder(dir: string): Promise<string | undefined> {
+  let missing: string | undefined;
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      await stat(at);
+      return missing;
+    } catch (e) {
+      if (errnoOf(e) !== 'ENOENT') return missing;
+      missing = at;
+      if (path.dirname(at) === at) return missing;
+    }
+  }
+}
+
+/**
+ * Removes `dir` and the folders above it up to `top` (included) while each is empty: what ensureDir made
+ * for a run that then wrote nothing. A folder holding anything, or gone, ends it quietly.
+ */
+export async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  const end = path.resolve(top);
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (at !== end && !at.startsWith(end + path.sep)) return;
+    try {
+      await rmdir(at);
+    } catch {
+      return;
+    }
+    if (at === end) return;
   }
 }

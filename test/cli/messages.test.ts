@@ -37,15 +37,22 @@ describe('messages about the engine', () => {
         `engine.tempDirectory: "${temp}" cannot hold the run's scratch files: a part of the path is a file, not a folder — choose a folder (ENOTDIR)`,
       );
       expect(run.stderr).not.toContain('internal error');
-      expect(await readdir(out)).toEqual([]);
+      // The --out folder this refused run would have made is not left behind, empty (before 0.3.7 it was).
+      await expect(readdir(out)).rejects.toMatchObject({ code: 'ENOENT' });
     }
+    // A folder that was there before the run stays, empty as it was.
+    await mkdir(out);
+    const config = await writeConfig(dir, { engine: { tempDirectory: path.join(dir, 'a-file') } });
+    expect((await runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', out])).code).toBe(2);
+    expect(await readdir(out)).toEqual([]);
   });
 });
 
 describe('messages about days', () => {
   it('a day that has not begun in any configured zone is exit 2 naming the flag; one not over is counted, with a warning', async () => {
     const dir = await tempDir();
-    const out = path.join(dir, 'out');
+    // Two levels the run would make: neither is left behind by a refused day (before 0.3.7 both were, empty).
+    const out = path.join(dir, 'out', 'reports');
     // Pacific/Kiritimati (UTC+14) is the first zone into a day: the day after its today has begun nowhere.
     const config = await writeConfig(dir, { sites: ['US'], timezone: 'Pacific/Kiritimati' });
     const kiritimatiToday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Kiritimati' }).format(new Date());
@@ -65,7 +72,7 @@ describe('messages about days', () => {
         new RegExp(`^${flag}: \\d{4}-\\d\\d-\\d\\d has not begun in any configured zone`),
       );
     }
-    expect(await readdir(out).catch(() => [])).toEqual([]);
+    await expect(readdir(path.join(dir, 'out'))).rejects.toMatchObject({ code: 'ENOENT' });
     // Today there is under way: counted, and said to be partial.
     const run = await runCli([
       'reconcile',

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AbortedError } from '../../src/errors.js';
-import { ensureDir } from '../../src/folders.js';
+import { ensureDir, firstMissingFolder, removeEmptyFolders } from '../../src/folders.js';
 import { commitAll, prepareFile, removeStaleTemporaries, writeFileAtomic } from '../../src/report/writer.js';
 import { rejection, tempDir } from '../support/files.js';
 
@@ -38,6 +38,25 @@ describe('committing prepared reports', () => {
     expect(await readdir(path.join(dir, 'a', 'b'))).toEqual(['c']);
     await writeFile(path.join(dir, 'file'), '');
     expect(((await rejection(ensureDir(path.join(dir, 'file')))) as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+  });
+
+  it('removes the folders it made while they are empty, and nothing above them or holding a file', async () => {
+    const dir = await tempDir();
+    const deep = path.join(dir, 'x', 'y', 'z');
+    expect(await firstMissingFolder(deep)).toBe(path.join(dir, 'x'));
+    expect(await firstMissingFolder(dir)).toBeUndefined();
+    await ensureDir(deep);
+    await removeEmptyFolders(deep, path.join(dir, 'x'));
+    expect(await readdir(dir)).toEqual([]);
+    // A file in one of them: only the empty ones below it go.
+    await ensureDir(deep);
+    await writeFile(path.join(dir, 'x', 'kept'), '');
+    await removeEmptyFolders(deep, path.join(dir, 'x'));
+    expect(await readdir(path.join(dir, 'x'))).toEqual(['kept']);
+    // A top that is not above the folder removes nothing.
+    await ensureDir(deep);
+    await removeEmptyFolders(deep, path.join(dir, 'other'));
+    expect(await readdir(path.join(dir, 'x', 'y'))).toEqual(['z']);
   });
 });
 
