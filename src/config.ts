@@ -278,16 +278,47 @@ export async function loadConfig(file: string): Promise<Config> {
 /**
  * A reader's syntax error as one line that says where: the reader's first line (the lines after it quote the file,
  * which a log line has no room for), JSON's character position as a line and column as YAML's are. Where JSON.parse
- * names no position ("Unexpected token 'x', …"), its cut-short quote of the file is dropped and no place is guessed.
+ * names no position ("Unexpected token 'x', …"), its cut-short quote of the file is dropped and the token's place is
+ * found by JSON.parse itself (unexpectedAt).
  */
 function syntaxError(message: string, text: string): string {
   const first = message.split('\n')[0]!.replace(/:$/, '');
+  const where = (position: number) => {
+    const before = text.slice(0, position);
+    return `at line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')}`;
+  };
   const at = / (in|after) JSON at position (\d+)(?: \(line \d+ column \d+\))?/.exec(first);
-  if (at) {
-    const before = text.slice(0, Number(at[2]));
-    const line = before.split('\n').length;
-    return `${first.slice(0, at.index)} at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
-  }
+  if (at) return `${first.slice(0, at.index)} ${where(Number(at[2]))}`;
   const token = /^(Unexpected token '.+?'), /su.exec(message);
-  return token ? `${token[1]} (no position given)` : first;
+  if (!token) return first;
+  const position = unexpectedAt(text);
+  return position === undefined ? `${token[1]} (no position given)` : `${token[1]} ${where(position)}`;
+}
+
+/**
+ * Where JSON.parse meets an unexpected token in `text`, which it refuses without saying where. Every prefix of
+ * `text` that ends before that token is a valid beginning of JSON, so JSON.parse refuses it for ending too soon
+ * (at or past its end); every longer prefix holds the token, which it refuses first, before its end. So the
+ * shortest prefix refused before its end ends just past the token: found by halving, about 20 parses.
+ */
+function unexpectedAt(text: string): number | undefined {
+  const refusedBeforeEnd = (length: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, length));
+      return false;
+    } catch (e) {
+      const message = (e as Error).message;
+      if (/end of JSON input|Unterminated string/.test(message)) return false;
+      const at = /at position (\d+)/.exec(message);
+      return at ? Number(at[1]) < length : true;
+    }
+  };
+  if (!refusedBeforeEnd(text.length)) return undefined;
+  let [low, high] = [0, text.length];
+  while (high - low > 1) {
+    const mid = (low + high) >>> 1;
+    if (refusedBeforeEnd(mid)) high = mid;
+    else low = mid;
+  }
+  return high - 1;
 }

@@ -542,7 +542,15 @@ describe('the config file', () => {
   it('says where a JSON file breaks, as a line and column, whatever JSON.parse said', async () => {
     const cases: [string, RegExp][] = [
       ['{\n  "timezone": "UTC",\n  sites: ["US"]\n}\n', /: Expected double-quoted property name at line 3, column 3$/],
-      ['// a comment\n{}\n', /: Unexpected token '\/' \(no position given\)$/],
+      ['// a comment\n{}\n', /: Unexpected token '\/' at line 1, column 1$/],
+      // JSON.parse names no position for these: found by parsing shorter prefixes (before 0.3.7 "no position given").
+      ['{\n  "timezone": "UTC",\n  "sites": [US]\n}\n', /: Unexpected token 'U' at line 3, column 13$/],
+      ['{\n  "thresholds": { "warnPct": }\n}\n', /: Unexpected token '}' at line 2, column 30$/],
+      [
+        '{"sites": ["US", "CA"], "timezone": "UTC" ]',
+        /: Expected ',' or '}' after property value at line 1, column 43$/,
+      ],
+      ['{"timezone": "\u00e9t\u00e9", "x": tru }', /: Unexpected token ' ' at line 1, column 29$/],
       ['{"a": 1}\n}\n', /: Unexpected non-whitespace character at line 2, column 1$/],
       ['{"timezone": "UTC",}\n', /: Expected double-quoted property name at line 1, column 20$/],
     ];
