@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { addDays, daysInRange } from '../../src/dates.js';
-import { parseCsv, reconcileUsDay, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { logLines, parseCsv, reconcileUsDay, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 const DAY = '2025-03-09';
 const ok = (rid: string, day: string, site = 'US', status = 200) => ({
@@ -17,13 +17,6 @@ async function parity(out: string, day: string) {
   return parseCsv(await readFile(path.join(out, `parity-${day}.csv`), 'utf8'));
 }
 const row = (rows: Record<string, string>[], site: string) => rows.find((r) => r.site === site)!;
-/** The run's log lines (--log-format json): severity, message and fields. */
-const logLines = (stderr: string) =>
-  stderr
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown> & { severity: string; message: string });
-
 /** One day of US: `held` accepted ids landed, `lost` accepted ids did not, `surplus` ids landed that the proxy never saw. */
 async function writeDay(
   dir: string,
@@ -250,7 +243,7 @@ describe('a verdict that cannot hide a loss', () => {
     const config = await writeConfig(dir, { sites: ['US'], proxy: ['proxy/date={date}/'] });
     const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out, '--log-format', 'json']);
     expect(run.code).toBe(1);
-    const zero = logLines(run.stderr).filter((l) => l.message.includes('counting 0 objects'));
+    const zero = logLines(run.stderr).filter((l) => String(l.message).includes('counting 0 objects'));
     expect(zero).toEqual([
       expect.objectContaining({
         severity: 'WARNING',
