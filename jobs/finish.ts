@@ -156,7 +156,7 @@ async function sendAlert(req: FinishRequest, days: ReturnType<typeof reportedDay
   const alert = buildAlert(days, config.alerts.on, out, config.thresholds);
   if (!webhookVar || !alert || signal.aborted) return;
   if (!req.alert) return log.info('alert: not sent (--no-alert)');
-  // Checked as the run began (exit 2); checked again, since the environment is the process's to change.
+  // Said as the run began (a warning); checked again, since the environment is the process's to change.
   const problem = webhookProblem(webhookVar, env);
   if (problem) log.warn(`alerts.webhookUrlEnv: ${problem}; no alert sent`);
   // The URL carries a token: the message of a failed post names only the status, or the error's name
@@ -164,7 +164,11 @@ async function sendAlert(req: FinishRequest, days: ReturnType<typeof reportedDay
   else
     await postWebhook(env[webhookVar]!, alert, signal).then(
       () => log.info('alert sent'),
-      (e: Error) => log.warn(`alert not sent: ${e.name === 'WebhookError' ? e.message : `${e.name}${codeOf(e)}`}`),
+      (e: Error & { attempts?: number }) =>
+        log.warn(
+          `alert not sent: ${e.name === 'WebhookError' ? e.message : `${e.name}${codeOf(e)}`}` +
+            (e.attempts ? ` (${e.attempts} attempts)` : ''),
+        ),
     );
 }
 

@@ -257,7 +257,10 @@ function logDay(log: Logger, day: DayKey, rows: ParityRow[], summary: DaySummary
   // compare's count, where the day was compared (summary.rows are the written rows)
   const mismatch = summary.rows.at(-1)?.content_mismatch;
   const figures =
-    `ALL parity ${String(all.parity_pct ?? '-')}% missing ${String(all.missing ?? '-')}` +
+    (all.parity_pct === null || all.parity_pct === undefined
+      ? 'ALL no parity'
+      : `ALL parity ${String(all.parity_pct)}%`) +
+    (all.missing === null || all.missing === undefined ? '' : ` missing ${String(all.missing)}`) +
     (typeof mismatch === 'number' ? ` content_mismatch ${mismatch}` : '');
   const window = verdict.window ? `; worst window: ${verdict.window}` : '';
   // WARNING for a day that is not PASS, or that was restated: --quiet (warnings and errors) still says it, and a

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ALL_SITES, type DaySummary, type ParityRow, type RowStatus } from '../domain.js';
 import { oneLine } from '../log/logger.js';
 import { statusOf } from '../reconcile/verdict.js';
@@ -73,8 +74,13 @@ const ALERT_LINE_MAX_CHARS = 2_000;
  * that counts the days left out by status, so that none goes unsaid. Pure.
  */
 function fitLines(lines: readonly string[], statuses: readonly RowStatus[]): string[] {
-  // Cut before an escape the cut would split (`&l` of `&lt;`), which Slack would show as text.
-  const cutLine = (l: string) => `${l.slice(0, ALERT_LINE_MAX_CHARS - 1).replace(/&[a-z]{0,3}$/, '')}…`;
+  // Cut before an escape the cut would split (`&l` of `&lt;`), which Slack would show as text, and before half a
+  // character outside the BMP (an emoji's first surrogate), which is no text.
+  const cutLine = (l: string) =>
+    `${l
+      .slice(0, ALERT_LINE_MAX_CHARS - 1)
+      .replace(/&[a-z]{0,3}$/, '')
+      .replace(/[\ud800-\udbff]$/, '')}…`;
   const cut = lines.map((l) => (l.length > ALERT_LINE_MAX_CHARS ? cutLine(l) : l));
   const budget = ALERT_MAX_CHARS - 500; // the head, the tail (a bucket's path) and the count of the rest
   if (cut.reduce((n, l) => n + l.length + 1, 0) <= budget) return cut;
@@ -118,16 +124,62 @@ function slackText(s: string): string {
   return oneLine(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Posts the alert; the caller logs a failure and carries on. */
-export async function postWebhook(url: string, body: { text: string }, signal?: AbortSignal): Promise<void> {
-  const timeout = AbortSignal.timeout(WEBHOOK_TIMEOUT_MS);
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-  });
-  if (!res.ok) throw Object.assign(new Error(`webhook answered ${res.status}`), { name: 'WebhookError' });
+/** Answers worth a second try: the receiver is busy (429) or briefly down (500, 502, 503, 504). */
+const RETRIED_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+/** Connection failures in which nothing was delivered, so that a second try cannot post the alert twice. */
+const RETRIED_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+export const WEBHOOK_ATTEMPTS = 3;
+/** The longest wait a Retry-After header may ask for before the next try (Slack asks for seconds). */
+const RETRY_AFTER_MAX_MS = 30_000;
+
+/**
+ * Posts the alert; the caller logs a failure and carries on. A busy or briefly failing receiver, or a connection
+ * refused, is tried again (WEBHOOK_ATTEMPTS in all, after 1 s then 2 s, or what a Retry-After header asks up to
+ * 30 s); a timeout is not, since the alert may have arrived. A redirect is not followed (fetch would turn the POST
+ * into a GET without the alert, or post it wherever the header points): it fails, naming the status only.
+ */
+export async function postWebhook(
+  url: string,
+  body: { text: string },
+  signal?: AbortSignal,
+  pause: (ms: number, signal?: AbortSignal) => Promise<unknown> = sleep,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const timeout = AbortSignal.timeout(WEBHOOK_TIMEOUT_MS);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        redirect: 'manual',
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (e) {
+      const code = (e as { cause?: { code?: unknown } }).cause?.code;
+      if (attempt >= WEBHOOK_ATTEMPTS || typeof code !== 'string' || !RETRIED_CODES.has(code))
+        throw attempt > 1 ? Object.assign(e as Error, { attempts: attempt }) : e;
+      await pause(1000 * 2 ** (attempt - 1), signal);
+      continue;
+    }
+    await res.body?.cancel();
+    if (res.ok) return;
+    const tries = attempt > 1 ? ` (${attempt} attempts)` : '';
+    if (res.status >= 300 && res.status < 400)
+      throw webhookError(
+        `webhook answered ${res.status}, a redirect, which is not followed: set the variable to the URL it leads to`,
+      );
+    if (attempt >= WEBHOOK_ATTEMPTS || !RETRIED_STATUSES.has(res.status))
+      throw webhookError(`webhook answered ${res.status}${tries}`);
+    const after = Number(res.headers.get('retry-after'));
+    const wait =
+      Number.isFinite(after) && after > 0 ? Math.min(after * 1000, RETRY_AFTER_MAX_MS) : 1000 * 2 ** (attempt - 1);
+    await pause(wait, signal);
+  }
+}
+
+function webhookError(message: string): Error {
+  return Object.assign(new Error(message), { name: 'WebhookError' });
 }
 
 /**

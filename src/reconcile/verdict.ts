@@ -146,13 +146,14 @@ const REASON_JOIN = '; ';
 
 /**
  * What explains the rule that decided a row, read from its status_reason (the first part, as the rules
- * above write it): a parity rule is explained by the losses, a landed-ids WARN by the landed ids; null
- * for any other rule. Pure.
+ * above write it): a parity rule is explained by the losses, a landed-ids WARN by the landed ids, the
+ * volume guard's WARN by its volume_drop; null for any other rule. Pure.
  */
-export function decidedBy(reason: string | null): 'losses' | 'landed' | null {
+export function decidedBy(reason: string | null): 'losses' | 'landed' | 'volume' | null {
   const first = reason?.split(REASON_JOIN)[0] ?? '';
   if (first.startsWith('parity ')) return 'losses';
   if (/^landed_not_accepted |^\d+ ids landed with none accepted/.test(first)) return 'landed';
+  if (first.startsWith('volume_drop: ')) return 'volume';
   return null;
 }
 

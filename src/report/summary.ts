@@ -124,8 +124,10 @@ export function leadingCause(row: ParityRow): LeadingCause | null {
 }
 
 // The causes behind the rule that decided a row (decidedBy; landed ids never lower parity), else every cause.
+// A WARN the volume guard decided is its drop: a stray missing id beside it explains no fall in traffic.
 function causesBehind(reason: string | null, cells: Record<string, unknown>): typeof CAUSES {
   const by = decidedBy(reason);
+  if (by === 'volume') return CAUSES.filter((c) => c.column === 'volume_drop');
   const kept =
     by === 'losses'
       ? CAUSES.filter((c) => c.sign === '−' && c.column !== 'volume_drop')

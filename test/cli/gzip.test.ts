@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { constants, deflateRawSync, gzipSync } from 'node:zlib';
-import { parseCsv, reconcileUsDay, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
+import { logLines, parseCsv, reconcileUsDay, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
 // The engine reads .gz objects itself and takes a cut one for a shorter file; these are the cuts the
 // check beside it must still catch, each for an object that would otherwise count some of its lines.
@@ -38,6 +38,10 @@ async function expectRejected(landedGzip: Buffer, proxied: number): Promise<void
   // Nothing of the object is counted: the day's landed tier is ERROR with no figure, naming it.
   expect(parity.every((r) => r.status === 'ERROR' && r.gcs_records === '' && r.error!.includes(object))).toBe(true);
   expect(parity.find((r) => r.site === 'US')).toMatchObject({ proxy_requests: String(proxied) });
+  // The day's log line says there is no parity, not "ALL parity -% missing -" (before 0.3.7).
+  expect(logLines(run.stderr).map((l) => l.message)).toContainEqual(
+    expect.stringMatching(new RegExp(`^${DAY}: ERROR: .* — ALL no parity$`)),
+  );
 }
 
 describe('gzip objects are read in place and checked whole', () => {

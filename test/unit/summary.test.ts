@@ -223,6 +223,10 @@ describe('leadingCause', () => {
       count: null,
       text: 'volume drop: proxy_requests 1500 < 50% of median 3000',
     });
+    // The volume guard decided it: a stray missing id (or landed id) beside the drop is no explanation of it
+    // (before 0.3.7 the summary said "missing unexplained −1" and the drop showed nowhere).
+    for (const stray of [{ missing_unexplained: 1 }, { landed_not_accepted: 2 }])
+      expect(leadingCause({ ...drop, ...stray })).toEqual(leadingCause(drop));
     expect(leadingCause(row({ ...counts, status: 'WARN', status_reason: '12 proxy lines, none accepted' }))).toEqual({
       column: 'status_reason',
       count: null,
@@ -490,6 +494,16 @@ describe('the webhook message', () => {
       expect(line!.endsWith('&lt;…')).toBe(true);
       expect(line).not.toMatch(/[<>]/);
       expect(line).toContain('&lt;script&gt;=1+2');
+    }
+    // Nor inside a character outside the BMP (an emoji in an object's name): half of one is no text a receiver reads.
+    for (const pad of ['', 'x']) {
+      const hostile = `gcs: ${'a'.repeat(1900)}${pad}${'\u{1F600}'.repeat(100)}.json.gz: not valid gzip`;
+      const rows = ['US', 'ALL'].map((site) =>
+        row({ date: '2025-03-06', site, proxy_requests: 5, status: 'ERROR', error: hostile }),
+      );
+      const [, line] = buildAlert([day('2025-03-06', rows)], ['ERROR'], 'gs://reports/')!.text.split('\n');
+      expect(line!.length).toBeLessThanOrEqual(2_000);
+      expect([pad, /[\ud800-\udbff](?![\udc00-\udfff])/.test(line!)]).toEqual([pad, false]);
     }
   });
 
