@@ -104,6 +104,19 @@ export function contiguousBatches(days: DayKey[], size: number): DayKey[][] {
   return batches;
 }
 
+/**
+ * The batches dealt out to `concurrency` lanes in turn, each lane's days one run of runReconcile: a lane opens its
+ * engine once, and once a batch of it did not fit in the engine's memory, its later batches start at the size that
+ * fitted (before 0.3.7 each batch was a run of its own: it opened an engine, and ran out of memory, each time). A
+ * lane's batches never touch (another lane's lie between), so the lane reads them apart, as they were cut. Pure.
+ */
+export function lanesOf(batches: readonly DayKey[][], concurrency: number): DayKey[][] {
+  const n = Math.max(1, Math.min(concurrency, MAX_BACKFILL_CONCURRENCY, batches.length));
+  const lanes: DayKey[][] = Array.from({ length: n }, () => []);
+  batches.forEach((batch, i) => lanes[i % n]!.push(...batch));
+  return lanes.filter((lane) => lane.length > 0);
+}
+
 /** Long ranges, resumable: days whose reports are current are skipped unless `force`. */
 export async function runBackfill(
   opts: Omit<ReconcileRequest, 'sites' | 'run'> & {
@@ -150,7 +163,7 @@ export async function runBackfill(
   let settled: PromiseSettledResult<ReconcileResult>[];
   try {
     settled = await Promise.allSettled(
-      contiguousBatches(todo, opts.config.engine.batchDays).map((days) =>
+      lanesOf(contiguousBatches(todo, opts.config.engine.batchDays), opts.concurrency).map((days) =>
         limit(async () => {
           if (inner.signal.aborted) throw new AbortedError();
           try {

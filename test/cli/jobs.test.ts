@@ -437,10 +437,19 @@ describe("backfill's volume guard", () => {
         out,
         '--concurrency',
         String(concurrency),
-        '--quiet',
+        '--log-format',
+        'json',
       ]);
       expect([batchDays, concurrency, run.code]).toEqual([batchDays, concurrency, 0]);
       expect([batchDays, concurrency, await reportOf(out)]).toEqual([batchDays, concurrency, expected]);
+      // One engine a lane, serving its batches (before 0.3.7 one a batch: 8 with batchDays 1).
+      const engines = logLines(run.stderr).filter((l) => String(l.message).startsWith('engine memory'));
+      const batches = Math.ceil(days.length / batchDays);
+      expect([batchDays, concurrency, engines.length]).toEqual([
+        batchDays,
+        concurrency,
+        Math.min(concurrency, batches),
+      ]);
     }
   }, 60_000);
 });

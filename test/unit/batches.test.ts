@@ -1,4 +1,5 @@
 import { runBatches } from '../../jobs/batches.js';
+import { contiguousBatches, lanesOf } from '../../jobs/backfill.js';
 import { ResourceError } from '../../src/errors.js';
 
 const DAYS = ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07'];
@@ -115,5 +116,24 @@ describe('running days in batches', () => {
       }),
     ).rejects.toBe(failure);
     expect(calls).toEqual([DAYS]);
+  });
+});
+
+describe("backfill's lanes", () => {
+  it('deals the batches to the lanes in turn, and a lane run by runBatches reads them as they were cut', async () => {
+    const batches = contiguousBatches(DAYS, 2);
+    const lanes = lanesOf(batches, 2);
+    expect(lanes).toEqual([
+      [...DAYS.slice(0, 2), ...DAYS.slice(4, 6)],
+      [...DAYS.slice(2, 4), DAYS[6]],
+    ]);
+    expect(lanesOf(batches, 1)).toEqual([DAYS]);
+    expect(lanesOf(batches, 9)).toHaveLength(batches.length);
+    // Each lane's batches, read by runBatches at the same size: the batches the lane was dealt, none merged.
+    for (const lane of lanes) {
+      const r = runner(2);
+      await runBatches(lane, 2, [], r);
+      expect(r.calls).toEqual(batches.filter((b) => lane.includes(b[0]!)));
+    }
   });
 });
