@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { ConfigError } from './errors.js';
-import { isDated, type ParsedLocation } from './locations.js';
+import { isDated, listsFolder, type ParsedLocation } from './locations.js';
 import { GCS_DOWNLOAD_CONCURRENCY } from './limits.js';
 import { configErrorOfIssues } from './config/issues.js';
 import { shown } from './config/values.js';
@@ -215,8 +215,35 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     alerts: raw.alerts,
     reports: raw.reports,
     ...(raw.compare.length > 0 ? { compare: raw.compare } : {}),
-    ...(raw.cache ? { cache: { location: parseLocation(raw.cache.location, baseDir, 'cache.location') } } : {}),
+    ...(raw.cache
+      ? { cache: { location: cacheLocation(raw.cache.location, baseDir, [proxy.locations, gcs?.locations]) } }
+      : {}),
   };
+}
+
+/**
+ * cache.location, refused where a file tier would list it: the tier would read the cache's own manifests
+ * (`.json`) as records, counting more malformed lines each run (before 0.3.7 it did).
+ */
+function cacheLocation(
+  value: string,
+  baseDir: string,
+  tiers: readonly (readonly string[] | undefined)[],
+): ParsedLocation {
+  const cache = parseLocation(value, baseDir, 'cache.location');
+  for (const [t, name] of [
+    [tiers[0], 'proxy'],
+    [tiers[1], 'gcs'],
+  ] as const)
+    (t ?? []).forEach((raw, i) => {
+      if (listsFolder(parseLocation(raw, baseDir), cache))
+        throw new ConfigError(
+          'cache.location',
+          `"${shown(value)}" is inside tiers.${name}.locations[${i}] ("${shown(raw)}"): the tier would read the ` +
+            "cache's own files as records; choose a folder outside every location",
+        );
+    });
+  return cache;
 }
 
 /** The sites that name a zone of their own, or nothing when none does. */

@@ -38,3 +38,19 @@ export function fixedPart(template: string): string {
 export function isDated(template: string): boolean {
   return /\{(date|yyyy|MM|dd)\}/.test(template);
 }
+
+/**
+ * Whether the objects listed for `location` on some day may include those in the folder `folder` (at or below a
+ * folder the location names): where the per-object cache lives inside a data location, a tier would read the
+ * cache's own manifests as records. Placeholders match any value of their form. Pure.
+ */
+export function listsFolder(location: ParsedLocation, folder: ParsedLocation): boolean {
+  if (location.scheme !== folder.scheme || location.bucket !== folder.bucket) return false;
+  const asFolder = (t: string) => (t === '' || t.endsWith('/') ? t : `${t}/`);
+  const forms: Record<string, string> = { date: '\\d{4}-\\d{2}-\\d{2}', yyyy: '\\d{4}', MM: '\\d{2}', dd: '\\d{2}' };
+  const pattern = asFolder(location.template)
+    .split(PLACEHOLDER)
+    .map((part, i) => (i % 2 === 1 ? (forms[part] ?? '[^/]*') : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${pattern}`).test(asFolder(folder.template));
+}

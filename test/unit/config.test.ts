@@ -158,6 +158,35 @@ describe('config', () => {
     expect(cache.message).toMatch(/^cache\.location: /);
   });
 
+  it('refuses a cache.location a file tier would list: its manifests would be read as records', () => {
+    const tiers = (gcs: string[]) => ({ proxy: { locations: ['proxy/dt={date}/'] }, gcs: { locations: gcs } });
+    for (const [gcs, cache, inside] of [
+      [['landed/'], 'landed/.cache', 'tiers.gcs.locations[0] ("landed/")'],
+      [['landed'], 'landed', 'tiers.gcs.locations[0] ("landed")'],
+      [['x/', 'landed/{yyyy}/{MM}/'], 'landed/2025/03/cache/', 'tiers.gcs.locations[1] ("landed/{yyyy}/{MM}/")'],
+      [['gs://logs-bkt/logs/'], 'gs://logs-bkt/logs/cache/', 'tiers.gcs.locations[0] ("gs://logs-bkt/logs/")'],
+      [['landed/'], '/base/landed/c', 'tiers.gcs.locations[0] ("landed/")'],
+    ] as const) {
+      const e = errorOf({ ...base, tiers: tiers([...gcs]), cache: { location: cache } });
+      expect(e.message).toBe(
+        `cache.location: "${cache}" is inside ${inside}: the tier would read the cache's own files as records; ` +
+          'choose a folder outside every location',
+      );
+    }
+    expect(errorOf({ ...base, cache: { location: 'proxy/dt=2025-03-09/c' } }).message).toMatch(
+      /^cache\.location: .* is inside tiers\.proxy\.locations\[0\]/,
+    );
+    // Beside a location, or below its fixed part where no day's folder reaches, or in another bucket: taken.
+    for (const [gcs, cache] of [
+      [['landed/dt={date}/'], 'landed/.cache'],
+      [['landed/'], 'landed-cache/'],
+      [['gs://logs-bkt/logs/'], 'gs://logs-bkt/cache/'],
+      [['gs://logs-bkt/logs/'], 'gs://other-bkt/logs/cache/'],
+      [['gs://logs-bkt/logs/'], 'logs/cache/'],
+    ] as const)
+      expect(parseConfig({ ...base, tiers: tiers([...gcs]), cache: { location: cache } }, '/base').cache).toBeDefined();
+  });
+
   it.each([
     [{ ...base, extra: 1 }, 'extra'],
     [{ ...base, tiers: { ...base.tiers, gcs: { locations: ['x'], apiKey: 's3cret' } } }, 'tiers.gcs.apiKey'],
