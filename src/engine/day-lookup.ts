@@ -33,7 +33,9 @@ export const EMPTY_LOOKUP: DayLookup = {
 };
 
 /** The lookup of a batch's days: `windows` in the configured zone, the other zones' cut from the same days. */
-export function dayLookupOf(windows: readonly DayWindow[], zoning: SiteZoning): DayLookup {
+export function dayLookupOf(windows: readonly DayWindow[], given: SiteZoning): DayLookup {
+  // Only the zoning (a whole config may be given): a day entry's name holds it, and nothing else of the config.
+  const zoning: SiteZoning = { timezone: given.timezone, ...(given.siteZones ? { siteZones: given.siteZones } : {}) };
   const zones = zonesOf(zoning);
   const reportDays = windows.map((w) => w.day);
   const perZone = zones.map((zone, i) => dayBuckets(i === 0 ? windows : windows.map((w) => dayWindow(w.day, zone))));

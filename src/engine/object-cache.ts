@@ -42,6 +42,9 @@ const sha256 = (data: string | Buffer): string => createHash('sha256').update(da
  * not read back whole is deleted, logged and rebuilt, never trusted; every write is whole or absent to a
  * reader. The entries live in a CacheStore: a local folder or a gs:// prefix.
  */
+/** The cache stores found unusable: a run's batches each have an ObjectCache, and share its store. */
+const STORES_OFF = new WeakSet<CacheStore>();
+
 export class ObjectCache {
   constructor(
     readonly entries: CacheStore,
@@ -59,14 +62,17 @@ export class ObjectCache {
   /** Entries found absent or unusable: not fetched again until stored (an object is looked up when listed). */
   private readonly absent = new Set<string>();
   /**
-   * Set once the store refused a read or a write (a bucket that does not exist, a missing permission): the
-   * run parses every object and keeps nothing from then on, said in one warning, not in one per object.
+   * Once the store refused a read or a write (a bucket that does not exist, a missing permission): the run
+   * parses every object and keeps nothing from then on, said in one warning, not in one per object or batch
+   * (the run's batches share the store: StoreRegistry.cacheStore).
    */
-  private off = false;
+  private get off(): boolean {
+    return STORES_OFF.has(this.entries);
+  }
 
   private turnOff(doing: string, object: string, e: unknown): void {
     if (this.off) return;
-    this.off = true;
+    STORES_OFF.add(this.entries);
     this.log.warn(
       `cache: ${this.entries.where} cannot be used (${doing} ${object}: ${(e as Error).message}); this run parses ` +
         'every object and keeps nothing there: check that the bucket or folder exists and that the job may ' +

@@ -43,8 +43,20 @@ export class StoreRegistry {
     return store;
   }
 
-  /** The per-object cache's store: a local folder, or a gs:// prefix on the run's client. */
-  async cacheStore(location: ParsedLocation): Promise<CacheStore> {
+  private readonly caches = new Map<string, Promise<CacheStore>>();
+
+  /**
+   * The per-object cache's store: a local folder, or a gs:// prefix on the run's client. One a location for the
+   * registry's run, so that a store found unusable is said once for the run (ObjectCache), not once a batch.
+   */
+  cacheStore(location: ParsedLocation): Promise<CacheStore> {
+    const key = `${location.scheme}|${location.bucket}|${location.template}`;
+    let store = this.caches.get(key);
+    if (!store) this.caches.set(key, (store = this.openCache(location)));
+    return store;
+  }
+
+  private async openCache(location: ParsedLocation): Promise<CacheStore> {
     if (location.scheme === 'file') return new LocalCacheStore(location.template);
     const [{ GcsCacheStore }, storage] = await Promise.all([import('./gcs-cache-store.js'), this.gcs.storage()]);
     const prefix =

@@ -1,6 +1,6 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeNdjson } from '../support/files.js';
+import { writeConfig, writeNdjson } from '../support/files.js';
 import { csvs, reconcileDays, setUpCacheScenario } from '../support/cache-scenario.js';
 
 /**
@@ -35,6 +35,20 @@ describe("each day's rows in the cache", () => {
       expect(missing).toContain(id);
     expect(await csvs(path.join(dir, 'first'))).toEqual(none);
     expect(await csvs(path.join(dir, 'second'))).toEqual(none);
+    // Thresholds and the engine's settings change no day's rows: their entries serve (before 0.3.7 the whole
+    // config named them, so a backfill with its own memoryLimit shared none with the cron's).
+    const tuned = await writeConfig(
+      dir,
+      {
+        timezone: 'Asia/Kolkata',
+        thresholds: { warnPct: 99.99, failPct: 50 },
+        engine: { batchDays: 3, threads: 1, memoryLimit: '300MiB' },
+        cache: { location: 'cache' },
+      },
+      'tuned.json',
+    );
+    const third = await reconcileDays(tuned, path.join(dir, 'third'));
+    expect(daysFromCache(third.stderr)).toEqual(['proxy: 3 of 3 days from cache', 'gcs: 3 of 3 days from cache']);
   });
 
   test('a new object makes again exactly the days its folder can hold, and they count it', async () => {
