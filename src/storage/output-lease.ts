@@ -1,31 +1,29 @@
 // One run at a time per output: a lease on the reports folder and on a gs:// --out prefix.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { link, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AbortedError, OutputError, TierError, UsageError } from '../errors.js';
-import { errnoOf, noHardLinks, processGone } from '../folders.js';
+import { TierError, UsageError } from '../errors.js';
+import { errnoOf, noHardLinks } from '../folders.js';
 import { onForcedExit } from '../forced-exit.js';
 import { describeFailure, retrying, retryPolicy } from './gcs-failures.js';
+import {
+  describeHolder,
+  type LeaseHolder,
+  type LeaseOptions,
+  lost,
+  meet,
+  parseHolder,
+  RENEW_MS,
+  taken,
+} from './lease-holder.js';
+
+export { type LeaseHolder, leaseHolder, type LeaseOptions } from './lease-holder.js';
 
 /** The lease's file (in the local folder) and object (under the gs:// prefix). */
 export const LEASE_NAME = '.parity-run.lock';
-
-/** Who holds a lease: written into it, and named to a run that finds it taken. */
-export interface LeaseHolder {
-  pid: number;
-  host: string;
-  /** The host name and pid namespace (machine()): where `pid` means this process. */
-  machine: string;
-  command: string;
-  /** When the run started, ISO-8601 UTC. */
-  started: string;
-  /** This lease's own random token: tells our lease from another's with the same pid and host. */
-  token: string;
-}
 
 /**
  * A run's hold on where it writes. Two runs writing one folder or prefix at once mix their reports: a
@@ -43,95 +41,6 @@ export interface OutputLease {
   check(): Promise<void>;
   /** Lets go (only a lease still ours); never throws. */
   release(): Promise<void>;
-}
-
-export interface LeaseOptions {
-  /** A lease not renewed for this long is stale: its run is gone (or frozen) and another may take it. */
-  staleMs?: number;
-  /** How often a held lease is renewed. */
-  renewMs?: number;
-  /** Told when the run waits for a lease whose renewal is overdue to go stale. */
-  onWait?: (message: string) => void;
-  signal?: AbortSignal;
-}
-
-const STALE_MS = 2 * 60_000;
-const RENEW_MS = 30_000;
-
-/**
- * How a lease found in place, last renewed at `renewedAt`, is met. This machine's: its pid tells at once
- * whether its run is gone. Another's: taken over when stale; waited for when a renewal is overdue (its run
- * is likely gone: a pod killed on another machine, so a Job's retry waits it out instead of failing); else
- * refused.
- */
-async function meet(
-  other: Partial<LeaseHolder> | null,
-  holder: LeaseHolder,
-  renewedAt: number,
-  options: LeaseOptions,
-): Promise<'stale' | 'held' | 'again'> {
-  if (sameMachine(other, holder)) return processGone(other!.pid!, renewedAt) ? 'stale' : 'held';
-  const describe = () => describeHolder(other, renewedAt);
-  const staleMs = options.staleMs ?? STALE_MS;
-  const age = Date.now() - renewedAt;
-  if (age > staleMs) return 'stale';
-  if (age <= (options.renewMs ?? RENEW_MS) * 1.5) return 'held';
-  options.onWait?.(
-    `waiting up to ${Math.ceil((staleMs - age) / 1000)} s for a lease whose renewal is overdue: ${describe()}`,
-  );
-  try {
-    await sleep(staleMs - age + 1000, undefined, options.signal ? { signal: options.signal } : {});
-  } catch {
-    throw new AbortedError();
-  }
-  return 'again';
-}
-
-export function leaseHolder(command: string, started: string): LeaseHolder {
-  return {
-    pid: process.pid,
-    host: os.hostname(),
-    machine: machine(),
-    command,
-    started,
-    token: randomBytes(8).toString('hex'),
-  };
-}
-
-function describeHolder(h: Partial<LeaseHolder> | null, since: number): string {
-  if (!h) return `a run whose lease cannot be read (renewed ${ago(since)})`;
-  return `pid ${String(h.pid)} on ${String(h.host)}, ${String(h.command)}, started ${String(h.started)}, renewed ${ago(since)}`;
-}
-
-const ago = (ms: number): string => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
-
-function parseHolder(text: string): Partial<LeaseHolder> | null {
-  try {
-    const h = JSON.parse(text) as Partial<LeaseHolder>;
-    return typeof h === 'object' && h !== null ? h : null;
-  } catch {
-    return null;
-  }
-}
-
-function taken(where: string, flag: string, holder: string): OutputError {
-  return new OutputError(
-    where,
-    'EBUSY',
-    `another run is writing its reports there (${holder}); two runs writing one ${flag} at once would mix ` +
-      `their reports — wait for it to end, or give this run a ${flag} of its own`,
-    { kept: 'nothing was read or written' },
-  );
-}
-
-function lost(where: string, flag: string): OutputError {
-  return new OutputError(
-    where,
-    'EBUSY',
-    `this run's lease on ${flag} was taken over by another run (this one had not renewed it for a while: ` +
-      "stopped or frozen), so its remaining days are not written over that run's",
-    { kept: "the days it had written keep this run's reports; the rest are as the other run leaves them" },
-  );
 }
 
 /**
@@ -184,23 +93,6 @@ async function takeAway(file: string, found: string): Promise<void> {
 }
 
 /**
- * This machine as a lease names it: its host name and its pid namespace, so that two containers sharing a
- * host name (host networking) but not their pids are two machines, whose pids mean nothing to each other.
- */
-function machine(): string {
-  try {
-    return `${os.hostname()} ${readlinkSync('/proc/self/ns/pid')}`;
-  } catch {
-    return os.hostname();
-  }
-}
-
-/** Whether a lease's holder ran on this machine, where its pid can be checked. */
-function sameMachine(other: Partial<LeaseHolder> | null, holder: LeaseHolder): boolean {
-  return other?.machine === holder.machine && other?.host === holder.host && typeof other?.pid === 'number';
-}
-
-/**
  * The lease on a local reports folder: `dir/.parity-run.lock`, made whole or not at all (written beside,
  * then linked into place), renewed by its mtime. A lease whose run is gone (its pid, on this host) or that
  * has not been renewed for `staleMs` is taken over. `flag` names the folder's flag in messages.
@@ -217,6 +109,7 @@ export async function acquireLocalLease(
   const temp = path.join(dir, `.${LEASE_NAME}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   await writeFile(temp, text);
   try {
+    let seen: number | undefined;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 10) throw taken(dir, flag, 'one that began at the same moment');
       if (await place(temp, file, text)) break;
@@ -228,7 +121,8 @@ export async function acquireLocalLease(
       // Released between our attempt and the read: try again.
       if (found === null || since === null) continue;
       const other = parseHolder(found);
-      const verdict = await meet(other, holder, since, options);
+      const verdict = await meet(other, holder, since, options, seen);
+      seen = since;
       if (verdict === 'held') throw taken(dir, flag, describeHolder(other, since));
       if (verdict === 'stale') await takeAway(file, found);
     }
@@ -325,6 +219,7 @@ export async function acquireGcsLease(
       throw new UsageError('--out', `bucket "${bucket}" does not exist (404) — check the --out location`);
     throw e;
   });
+  let seen: number | undefined;
   for (let attempt = 0; generation === null; attempt++) {
     if (attempt > 3) throw taken(where, '--out', 'one that began at the same moment');
     const found = await read();
@@ -339,7 +234,8 @@ export async function acquireGcsLease(
     // Its renewal dated by the bucket, against this machine's clock (staleMs dwarfs any skew). A stale one
     // is taken over only at the generation read: of two runs taking it over, one wins.
     const other = parseHolder(found.text);
-    const verdict = await meet(other, holder, found.updated, options);
+    const verdict = await meet(other, holder, found.updated, options, seen);
+    seen = found.updated;
     if (verdict === 'held') throw taken(where, '--out', describeHolder(other, found.updated));
     if (verdict === 'stale') generation = await write(found.generation);
   }

@@ -52,13 +52,47 @@ describe('the lease on a local reports folder', () => {
     await writeLease(dir, { pid: process.ppid, host: 'elsewhere', command: 'daily', started: 'x', token: 't' }, old);
     const second = await acquireLocalLease(dir, leaseHolder('reconcile', 'x'), '--out');
     await second.release();
-    await writeLease(dir, { pid: process.ppid, host: 'elsewhere', command: 'daily', started: 'x', token: 't' });
-    await expect(acquireLocalLease(dir, leaseHolder('reconcile', 'x'), '--out')).rejects.toThrow(
+    // Another host's lease renewed lately, and again while this run watches it: its run is alive.
+    const renewing = await acquireLocalLease(dir, elsewhere('daily'), '--out', { renewMs: 50 });
+    await expect(acquireLocalLease(dir, leaseHolder('reconcile', 'x'), '--out', { renewMs: 50 })).rejects.toThrow(
       /pid \d+ on elsewhere/,
     );
+    await renewing.release();
     // A lease that cannot be read is held until it is stale too.
     await writeFile(path.join(dir, LEASE_NAME), '{"pi');
-    await expect(acquireLocalLease(dir, leaseHolder('reconcile', 'x'), '--out')).rejects.toThrow(/cannot be read/);
+    const unreadable = setInterval(() => void utimes(path.join(dir, LEASE_NAME), new Date(), new Date()), 50);
+    try {
+      await expect(acquireLocalLease(dir, leaseHolder('reconcile', 'x'), '--out', { renewMs: 50 })).rejects.toThrow(
+        /cannot be read/,
+      );
+    } finally {
+      clearInterval(unreadable);
+    }
+    // This machine's lease whose pid is alive but that nobody renewed for staleMs: the pid is another process's
+    // now (reused after a kill -9) or a frozen run's, which confirm() stops. Before 0.3.7 it was held for ever.
+    await writeLease(dir, { ...leaseHolder('daily', 'x'), pid: process.ppid }, old);
+    const third = await acquireLocalLease(dir, leaseHolder('reconcile', 'x'), '--out');
+    await third.release();
+  });
+
+  it("watches another machine's fresh lease until its renewal is due: a pod killed moments ago is waited out", async () => {
+    const dir = await folder();
+    // Renewed just now by a run that was then killed (OOM, a lost node): the Job's retry comes seconds later.
+    await writeLease(dir, { pid: 7, host: 'pod-1', command: 'daily', started: 'x', token: 't' });
+    const waits: string[] = [];
+    const started = Date.now();
+    const lease = await acquireLocalLease(dir, leaseHolder('daily', 'y'), '--out', {
+      staleMs: 300,
+      renewMs: 100,
+      onWait: (m) => waits.push(m),
+    });
+    // Before 0.3.7 it was refused at once (exit 5), though nothing held it any more.
+    // (It waits a renewal and a second; past staleMs by then, the lease is taken over without a second wait.)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(waits).toEqual([
+      expect.stringMatching(/^waiting up to \d+ s to see whether the run holding the lease still renews it: pid 7/),
+    ]);
+    await lease.release();
   });
 
   it("a run whose lease another took over (it stopped renewing: frozen) writes no more days, and leaves the other's", async () => {
@@ -100,18 +134,24 @@ describe('the lease on a local reports folder', () => {
     const dir = await folder();
     // A pid that is alive here means nothing: the lease names another pid namespace.
     await writeLease(dir, { ...leaseHolder('daily', 'x'), pid: deadPid(), machine: `${os.hostname()} pid:[1]` });
-    await expect(acquireLocalLease(dir, leaseHolder('reconcile', 'y'), '--out')).rejects.toThrow(
-      /another run is writing/,
-    );
+    const file = path.join(dir, LEASE_NAME);
+    const renewing = setInterval(() => void utimes(file, new Date(), new Date()), 50);
+    try {
+      await expect(acquireLocalLease(dir, leaseHolder('reconcile', 'y'), '--out', { renewMs: 50 })).rejects.toThrow(
+        /another run is writing/,
+      );
+    } finally {
+      clearInterval(renewing);
+    }
   });
 
   it('renews a held lease, so that a long run is never taken for a stale one', async () => {
     const dir = await folder();
     const lease = await acquireLocalLease(dir, elsewhere('backfill'), '--out', { staleMs: 300, renewMs: 50 });
     await new Promise((r) => setTimeout(r, 600));
-    await expect(acquireLocalLease(dir, leaseHolder('daily', 'y'), '--out', { staleMs: 300 })).rejects.toThrow(
-      /backfill/,
-    );
+    await expect(
+      acquireLocalLease(dir, leaseHolder('daily', 'y'), '--out', { staleMs: 300, renewMs: 50 }),
+    ).rejects.toThrow(/backfill/);
     await lease.release();
   });
 });
