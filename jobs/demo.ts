@@ -6,7 +6,7 @@ import { DEFAULT_MIX, ScenarioGenerator } from '../src/demo/generator.js';
 import { writeScenario, writeScenarioConfig } from '../src/demo/write-scenario.js';
 import type { Logger } from '../src/log/logger.js';
 import { renderSummaryTable } from '../src/report/summary.js';
-import { requireWritableFolder } from '../src/report/writer.js';
+import { requireScratchFolder, requireWritableFolder } from '../src/report/writer.js';
 import { UsageError } from '../src/errors.js';
 import { terminalWidth, writeHtmlReport } from './finish.js';
 import { runReconcile, type ReconcileResult } from './reconcile.js';
@@ -61,6 +61,7 @@ export async function runDemo(opts: {
  */
 export async function demoCommand(outDir: string, signal: AbortSignal): Promise<number> {
   // As reconcile's --out: checked before anything is written (a path through a file, /proc).
+  await requireScratchFolder(undefined);
   await requireWritableFolder(outDir, (why) => new UsageError('--out', `"${outDir}" cannot hold the demo: ${why}`));
   const result = await runDemo({ outDir, signal });
   const html = await writeHtmlReport(result, await loadConfig(result.configFile), outDir, 'demo');

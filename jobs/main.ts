@@ -15,7 +15,7 @@ import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/log
 import type { Publish } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
-import { removeStaleTemporaries, requireWritableFolder } from '../src/report/writer.js';
+import { removeStaleTemporaries, requireScratchFolder, requireWritableFolder } from '../src/report/writer.js';
 import { daysAt, zonesOf } from '../src/site-zones.js';
 import {
   acquireGcsLease,
@@ -264,11 +264,7 @@ async function prepareOutput(
   const [flag, dir] = opts.out.startsWith('gs://') ? ['--local-out', opts.localOut] : ['--out', opts.out];
   await requireWritableFolder(dir, (why) => new UsageError(flag, `"${dir}" cannot hold the reports: ${why}`));
   const temp = config.engine.tempDirectory;
-  if (temp !== undefined)
-    await requireWritableFolder(
-      temp,
-      (why) => new ConfigError('engine.tempDirectory', `"${temp}" cannot hold the run's scratch files: ${why}`),
-    );
+  await requireScratchFolder(temp);
   // Taken last, so that nothing above leaves it behind when it refuses the run.
   const lease = await acquireLocalLease(dir, holder, flag, { onWait: (m) => log.warn(`${flag}: ${m}`), signal });
   const cache = config.cache?.location;

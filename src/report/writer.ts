@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { AbortedError, OutputError } from '../errors.js';
+import { AbortedError, ConfigError, OutputError } from '../errors.js';
 import { ensureDir, errnoOf, ownerGone } from '../folders.js';
 
 export interface WriteResult {
@@ -186,6 +187,24 @@ export async function requireWritableFolder(dir: string, refuse: (why: string) =
     if (e instanceof OutputError) throw refuse(`${e.reason} (${e.code})`);
     throw e;
   }
+}
+
+/**
+ * The folder a run's scratch files go to must take them: `engine.tempDirectory`, else the OS temp folder (TMPDIR),
+ * which a container with a read-only root file system and no volume at /tmp cannot write. A ConfigError naming
+ * the key, or TMPDIR where none is set (before 0.3.7 an unwritable OS temp folder was exit 4, a bug).
+ */
+export async function requireScratchFolder(tempDirectory: string | undefined): Promise<void> {
+  const dir = tempDirectory ?? os.tmpdir();
+  await requireWritableFolder(dir, (why) =>
+    tempDirectory !== undefined
+      ? new ConfigError('engine.tempDirectory', `"${dir}" cannot hold the run's scratch files: ${why}`)
+      : new ConfigError(
+          'TMPDIR',
+          `the OS temp folder "${dir}" cannot hold the run's scratch files: ${why}; set TMPDIR or engine.tempDirectory ` +
+            'to a writable folder (a container with a read-only root file system needs a volume at /tmp)',
+        ),
+  );
 }
 
 /**

@@ -40,6 +40,25 @@ describe('messages about the engine', () => {
       // The --out folder this refused run would have made is not left behind, empty (before 0.3.7 it was).
       await expect(readdir(out)).rejects.toMatchObject({ code: 'ENOENT' });
     }
+    // No engine.tempDirectory: the OS temp folder must take the scratch files, else exit 2 naming TMPDIR (before
+    // 0.3.7 exit 4, a bug; a container with a read-only root and no volume at /tmp), for the demo too.
+    const plain = await writeConfig(dir, {});
+    const tmp = { TMPDIR: path.join(dir, 'a-file', 'tmp') };
+    for (const args of [
+      ['reconcile', '--config', plain, '--date', '2025-03-09', '--out', out],
+      ['demo', '--out', out],
+    ]) {
+      const run = await runCli(args, undefined, tmp);
+      expect([args[0], run.code]).toEqual([args[0], 2]);
+      // (demo logs as text, off a terminal too)
+      const said = args[0] === 'demo' ? run.stderr.trim().replace(/^error: /, '') : lastLogLine(run.stderr).message;
+      expect(said).toBe(
+        `TMPDIR: the OS temp folder "${tmp.TMPDIR}" cannot hold the run's scratch files: a part of the path is a file, ` +
+          'not a folder — choose a folder (ENOTDIR); set TMPDIR or engine.tempDirectory to a writable folder ' +
+          '(a container with a read-only root file system needs a volume at /tmp)',
+      );
+      await expect(readdir(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    }
     // A folder that was there before the run stays, empty as it was.
     await mkdir(out);
     const config = await writeConfig(dir, { engine: { tempDirectory: path.join(dir, 'a-file') } });
