@@ -161,13 +161,14 @@ export async function runBackfill(
   const onOuterAbort = () => inner.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let settled: PromiseSettledResult<ReconcileResult>[];
+  const lanes = lanesOf(contiguousBatches(todo, opts.config.engine.batchDays), opts.concurrency);
   try {
     settled = await Promise.allSettled(
-      lanesOf(contiguousBatches(todo, opts.config.engine.batchDays), opts.concurrency).map((days) =>
+      lanes.map((days) =>
         limit(async () => {
           if (inner.signal.aborted) throw new AbortedError();
           try {
-            return await runReconcile({ ...opts, days, signal: inner.signal, volumeLedger });
+            return await runReconcile({ ...opts, days, signal: inner.signal, volumeLedger, engines: lanes.length });
           } catch (e) {
             inner.abort();
             throw e;

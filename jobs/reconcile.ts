@@ -8,6 +8,7 @@ import { zoneOfSite } from '../src/site-zones.js';
 import type { BigqueryRangeReader, DayKey, DaySummary, ParityRow, ReconcileResult, Site } from '../src/domain.js';
 import type { CountingEngine, MissingId } from '../src/engine/engine.js';
 import type { WindowCounting } from '../src/engine/loss-windows.js';
+import { describeEngineMemory } from '../src/engine/memory.js';
 import { openEngine, resolveEngineMemory } from '../src/engine/open.js';
 import { withContentMismatch } from '../src/engine/compare.js';
 import { comparePayloads, keptMismatches } from '../src/engine/compare-run.js';
@@ -57,6 +58,8 @@ export interface ReconcileRequest {
    * its output over: src/storage/output-lease.ts). The CLI's runs hold a lease on their output.
    */
   beforeWrite?: () => Promise<void>;
+  /** Engines running in the container at once (backfill's lanes): a memory limit derived from it is shared. */
+  engines?: number;
   /** Copies each day's files elsewhere once they are written locally (--out gs://…). */
   publish?: Publish;
   /** The run's GCS client and download limit (shared with --out gs://); default: one of this call's own. */
@@ -81,15 +84,11 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   const stores = new StoreRegistry(req.gcs ?? new GcsConnection(config.gcs));
   // Named with the pid, so that a later run can tell this folder from a live run's once this process is gone (kill -9).
   const scratchRoot = await mkdtemp(scratchPrefix(config.engine.tempDirectory ?? os.tmpdir()));
-  const memory = config.engine.kind === 'embedded' ? await resolveEngineMemory(config) : undefined;
+  const memory = config.engine.kind === 'embedded' ? await resolveEngineMemory(config, req.engines) : undefined;
   if (memory) {
-    const source =
-      memory.source === 'config'
-        ? 'engine.memoryLimit'
-        : memory.source === 'container'
-          ? `half the container's ${Math.round(memory.containerBytes! / 2 ** 20)} MiB limit`
-          : 'default: no container limit found';
+    const { source, warning } = describeEngineMemory(memory);
     log.info(`engine memory limit ${memory.limit} (${source})`);
+    if (warning) log.warn(warning, { engine_memory: memory.limit });
   }
   const engine = await openEngine(config, path.join(scratchRoot, 'engine'), memory, req.bigqueryClients);
   const unwatch = engine.watch(signal);

@@ -25,18 +25,50 @@ export interface EngineMemory {
   source: 'config' | 'container' | 'default';
   /** The container's limit in bytes, when one was found. */
   containerBytes: number | null;
+  /** Engines that share the container at once (backfill --concurrency N: N lanes), when more than one. */
+  engines?: number;
+  /** The container's share was below MIN_ENGINE_MEMORY_BYTES, and the engine takes that floor instead. */
+  floored?: boolean;
 }
 
 /**
- * The embedded engine's memory limit: the configured one, else half the container's limit
- * (at least 256 MiB), else 512 MiB. Pure.
+ * The embedded engine's memory limit: the configured one, else half the container's limit shared by the
+ * `engines` that run in it at once (at least 256 MiB each), else 512 MiB. Pure.
  */
-export function engineMemoryLimit(configured: string | undefined, containerBytes: number | null): EngineMemory {
+export function engineMemoryLimit(
+  configured: string | undefined,
+  containerBytes: number | null,
+  engines = 1,
+): EngineMemory {
   if (configured) return { limit: configured, source: 'config', containerBytes };
   if (containerBytes === null)
     return { limit: `${DEFAULT_ENGINE_MEMORY_BYTES / MIB}MiB`, source: 'default', containerBytes };
-  const bytes = Math.max(MIN_ENGINE_MEMORY_BYTES, Math.floor(containerBytes * ENGINE_SHARE_OF_CONTAINER));
-  return { limit: `${Math.floor(bytes / MIB)}MiB`, source: 'container', containerBytes };
+  const share = Math.floor((containerBytes * ENGINE_SHARE_OF_CONTAINER) / engines);
+  const bytes = Math.max(MIN_ENGINE_MEMORY_BYTES, share);
+  return {
+    limit: `${Math.floor(bytes / MIB)}MiB`,
+    source: 'container',
+    containerBytes,
+    ...(engines > 1 ? { engines } : {}),
+    ...(share < MIN_ENGINE_MEMORY_BYTES ? { floored: true } : {}),
+  };
+}
+
+/** How the run's log says where the engine's memory limit came from; a warning when the container is too small. */
+export function describeEngineMemory(memory: EngineMemory): { source: string; warning?: string } {
+  if (memory.source === 'config') return { source: 'engine.memoryLimit' };
+  if (memory.source === 'default') return { source: 'default: no container limit found' };
+  const mib = Math.round(memory.containerBytes! / MIB);
+  const shared = memory.engines ? `, shared by ${memory.engines} engines (backfill --concurrency)` : '';
+  if (!memory.floored) return { source: `half the container's ${mib} MiB limit${shared}` };
+  const floor = MIN_ENGINE_MEMORY_BYTES / MIB;
+  return {
+    source: `the engine's floor: half the container's ${mib} MiB limit${shared} is below ${floor} MiB`,
+    warning:
+      `engine: the container's ${mib} MiB limit is too small: the engine takes its floor of ${floor}MiB` +
+      `${memory.engines ? ` ${memory.engines} times` : ''}, leaving too little to Node beside it, and the pod may be ` +
+      `killed out of memory; give it at least ${2 * floor * (memory.engines ?? 1)} MiB, or set engine.memoryLimit`,
+  };
 }
 
 /** Parses a cgroup memory limit file's text: bytes, or null for "max" and v1's "no limit". Pure. */

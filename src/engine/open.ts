@@ -4,10 +4,11 @@ import type { CountingEngine } from './engine.js';
 import { type EngineMemory, engineMemoryLimit, readContainerMemoryLimit } from './memory.js';
 
 /** The embedded engine's memory limit: engine.memoryLimit, else derived from the container's cgroup limit. */
-export async function resolveEngineMemory(config: Config): Promise<EngineMemory> {
+export async function resolveEngineMemory(config: Config, engines = 1): Promise<EngineMemory> {
   return engineMemoryLimit(
     config.engine.memoryLimit,
     config.engine.memoryLimit ? null : await readContainerMemoryLimit(),
+    engines,
   );
 }
 
