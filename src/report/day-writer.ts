@@ -106,10 +106,11 @@ export async function writeDayReports(
     if (missing) prepared.push(missing);
     const parity = await prepareFile(files.parity, [renderParityCsv(r.rows, r.regions, r.csv)]);
     prepared.push(parity);
-    const baseline = r.run
-      ? baselineOf(await readManifest(files.manifest, r.day), parity, missing)
-      : bytesThere(parity, missing);
-    change = changeOf(baseline, parity, missing);
+    const prev = r.run ? await readManifest(files.manifest, r.day) : null;
+    const baseline = r.run ? baselineOf(prev, parity, missing) : bytesThere(parity, missing);
+    // The report as it was last written, byte for byte, is unchanged, whatever the baseline: a day still ERROR
+    // the same way is not restated against its last good report each morning (before 0.3.7 it was).
+    change = sameAsWritten(prev, parity, missing) ? 'unchanged' : changeOf(baseline, parity, missing);
     missingFile = missing ? files.missing : null;
     const lost = r.listComplete && r.lossWindows ? await r.lossWindows() : null;
     const windows = lost ? await prepareFile(files.windows, [renderWindowsCsv(r.day, lost, r.csv, r.zone)]) : null;
@@ -217,6 +218,14 @@ function baselineOf(prev: DayManifest | null, parity: WriteResult, missing: Writ
   if (prev === null) return bytesThere(parity, missing);
   if (prev.status === 'ERROR' && prev.baseline !== undefined) return prev.baseline;
   return { parity: prev.files.parity.sha256, missing: prev.files.missing?.sha256 ?? null };
+}
+
+function sameAsWritten(prev: DayManifest | null, parity: WriteResult, missing: WriteResult | null): boolean {
+  return (
+    prev !== null &&
+    prev.files.parity.sha256 === parity.sha256 &&
+    (prev.files.missing?.sha256 ?? null) === (missing?.sha256 ?? null)
+  );
 }
 
 function bytesThere(parity: WriteResult, missing: WriteResult | null): Baseline | null {

@@ -318,6 +318,11 @@ describe('restated', () => {
       gzipSync('{"timestamp":"2025-03-09T12:00:00Z","request_id":"x","site":"US"}\n').subarray(0, 20),
     );
     expect((await run()).code).toBe(3);
+    // Still ERROR the same way the next morning: the same report, unchanged (before 0.3.7 restated each time).
+    const still = await run();
+    expect(still.code).toBe(3);
+    expect(await manifest()).toMatchObject({ status: 'ERROR', change: 'unchanged' });
+    expect(still.stderr).not.toContain('restated');
     await rm(bad);
     await day(dir, '2025-03-09', 50, 49);
     expect((await run()).code).toBe(1);
