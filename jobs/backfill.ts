@@ -57,7 +57,10 @@ export async function intactManifest(outDir: string, day: DayKey): Promise<DayMa
     const f = m.files[kind];
     if (!f) continue;
     if (f.name !== `${kind}-${day}.csv`) return null;
-    if ((await sha256OfFile(path.join(outDir, f.name))) !== f.sha256) return null;
+    // A file that cannot be read (EACCES, a folder in its place) is no intact report: the day is redone, and its
+    // write then names the file (exit 5); before 0.3.7 the read's error was exit 4, a bug.
+    const sha = await sha256OfFile(path.join(outDir, f.name)).catch(() => undefined);
+    if (sha !== f.sha256) return null;
   }
   return m;
 }

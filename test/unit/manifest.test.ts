@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { intactManifest } from '../../jobs/backfill.js';
@@ -78,6 +78,13 @@ describe('a manifest read back', () => {
     await write({ parity: { name: 'parity-2025-03-08.csv', sha256 }, missing: null });
     expect(await intactManifest(dir, '2025-03-09')).toBeNull();
     await write({ parity: { name: 'parity-2025-03-09.csv', sha256: HASH }, missing: null });
+    expect(await intactManifest(dir, '2025-03-09')).toBeNull();
+    // A file that cannot be read (here a folder in its place; EACCES alike): not intact, not a crash (exit 4).
+    await mkdir(path.join(dir, 'missing-2025-03-09.csv'));
+    await write({
+      parity: { name: 'parity-2025-03-09.csv', sha256 },
+      missing: { name: 'missing-2025-03-09.csv', sha256 },
+    });
     expect(await intactManifest(dir, '2025-03-09')).toBeNull();
   });
 });
