@@ -136,6 +136,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
   const result = schema.safeParse(input);
   if (!result.success) throw configErrorOfIssues(result.error.issues, input);
   const raw = result.data;
+  if (raw.tiers.proxy.bigquery) refuseFileKeys(input);
   const tier = (t: FileTierConfig, name: 'proxy' | 'gcs'): TierLocations => ({
     locations: t.locations.map((l, i) => parseLocation(l, baseDir, `tiers.${name}.locations[${i}]`)),
     raw: t.locations,
@@ -244,6 +245,23 @@ function cacheLocation(
         );
     });
   return cache;
+}
+
+/**
+ * A proxy read from a table takes none of the file tier's keys: they were accepted and ignored (`fields` beside
+ * `bigquery` queried the default column names, and failed as exit 3 naming none of them). Read from the document
+ * as given, since `fields` has a default.
+ */
+function refuseFileKeys(input: unknown): void {
+  const proxy = (input as { tiers?: { proxy?: Record<string, unknown> } }).tiers?.proxy ?? {};
+  const why: Record<string, string> = {
+    fields: "a proxy table's columns are named in tiers.proxy.bigquery.columns",
+    lateArrivalDays: 'a proxy table is read by partition: tiers.proxy.bigquery.partitionMarginDays',
+    clockSkewDays: 'a proxy table is read by partition: tiers.proxy.bigquery.partitionMarginDays',
+  };
+  const key = Object.keys(why).find((k) => k in proxy);
+  if (key)
+    throw new ConfigError(`tiers.proxy.${key}`, `not a key of a proxy read from a table (bigquery): ${why[key]}`);
 }
 
 /** The sites that name a zone of their own, or nothing when none does. */

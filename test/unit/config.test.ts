@@ -384,6 +384,19 @@ describe('config', () => {
     expect(parseConfig(base, '/base').engine.kind).toBe('embedded');
   });
 
+  it("refuses a file tier's keys beside a proxy table: they were accepted and ignored", () => {
+    for (const [key, value, why] of [
+      ['fields', { timestamp: 'ts' }, 'tiers.proxy.bigquery.columns'],
+      ['lateArrivalDays', 5, 'partitionMarginDays'],
+      ['clockSkewDays', 1, 'partitionMarginDays'],
+    ] as const) {
+      const e = configErrorOf({ ...base, tiers: { ...base.tiers, proxy: { bigquery: proxyTable, [key]: value } } });
+      expect(e.message).toMatch(new RegExp(`^tiers\\.proxy\\.${key}: not a key of a proxy read from a table.*${why}`));
+    }
+    const taken = parseConfig({ ...base, tiers: { ...base.tiers, proxy: { bigquery: proxyTable } } }, '/base');
+    expect(taken.tiers.proxyBigquery).toMatchObject({ table: 'my-proj.logs.proxy' });
+  });
+
   it.each([
     ['tiers.bigquery.table', (t: string) => ({ bigquery: { ...landedTable, table: t, history: { table: t } } })],
     [
