@@ -97,8 +97,11 @@ export interface StreamedRow {
   /** Null only for a table row without a timestamp, which `untimedDay` then places. */
   timestampMs: number | null;
   /**
-   * A table row without a timestamp: its partition's date, the report day on which it is malformed (as a
-   * file line without one is on its folder's); read only for partitions dated on a report day of the read.
+   * A table row placed by its partition's date, not its timestamp: without a timestamp, the report day on which it
+   * is malformed (as a file line without one is on its folder's); with one, partitioned further than the margin
+   * from its timestamp's date, the day on which it is out of window (the proxy's, as a file record in a folder that
+   * cannot hold its date) or malformed (the final tier's, which has no such column). Read only for partitions
+   * dated on a report day of the read.
    */
   untimedDay?: string;
   requestId: string | null;
@@ -260,7 +263,8 @@ export const PARITY_COLUMNS = [
   ['landed_without_proxy', 'landed ids with no proxy line that day'],
   [
     'proxy_out_of_window',
-    "proxy records in this day's folder whose own date that folder cannot hold (counted in no day)",
+    "proxy records in this day's folder whose own date that folder cannot hold, or rows of a proxy table in " +
+      "this day's partition further than partitionMarginDays from their own date (counted in no day)",
   ],
   [
     'gcs_out_of_window',
@@ -282,7 +286,8 @@ export const PARITY_COLUMNS = [
   ],
   [
     'bq_malformed',
-    'BigQuery rows of the day with no request_id, or with no timestamp (on the date of their partition)',
+    'BigQuery rows of the day with no request_id, or with no timestamp or partitioned further than ' +
+      'partitionMarginDays from their own date (on the date of their partition)',
   ],
   [
     'status_reason',

@@ -2,8 +2,10 @@
 -- rows it stands for; the engine does the per-id work. The partition filter comes first and is on
 -- every query: @from_date..@to_date are the UTC dates of the window widened by partitionMarginDays,
 -- so rows partitioned by arrival a day late (or early) are still read; a row whose partition is further
--- than @margin_days from its timestamp's UTC date is read by no day, whatever days the batch holds (a
--- day read alone could not reach it, so a wider batch must not count it either); and the NULL partition (a NULL
+-- than @margin_days from its timestamp's UTC date counts on no day by its timestamp, whatever days the batch
+-- holds (a day read alone could not reach it, so a wider batch must not count it either): it is out of window
+-- on its partition's date instead (untimed_day beside its timestamp), counted by the one read whose days hold
+-- that date, as a file record in a folder that cannot hold it is on the folder's; and the NULL partition (a NULL
 -- partition column; an ingestion-time table's streaming buffer) too, whose rows count by their timestamp
 -- alone (one without a timestamp has no day there, and is read by no day). Rows with a NULL request id
 -- are kept: the engine counts them as malformed. So are rows with a NULL timestamp, read from the
@@ -17,12 +19,18 @@ SELECT
   UNIX_MILLIS({{ts}}) AS ts_ms,
   CAST({{request_id}} AS STRING) AS request_id,
   CAST({{site}} AS STRING) AS site,
-  IF({{ts}} IS NULL, FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,{{payload}}
+  IF({{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) > @margin_days,
+     FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,{{payload}}
   COUNT(*) AS n
 FROM {{table}}
 WHERE ({{partition}} BETWEEN @from_date AND @to_date OR {{partition}} IS NULL)
-  -- each row's partition within the margin of its own timestamp's UTC date, as a day alone reads it
-  AND ({{partition}} IS NULL OR {{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) <= @margin_days)
-  AND (({{ts}} >= @start AND {{ts}} < @end)
-       OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@untimed_days)))
+  AND (
+    -- each row's partition within the margin of its own timestamp's UTC date, as a day alone reads it
+    (({{partition}} IS NULL OR {{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) <= @margin_days)
+     AND (({{ts}} >= @start AND {{ts}} < @end)
+          OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@untimed_days))))
+    -- else, on its partition's date when that is one of the read's days: out of window there (untimed_day with a
+    -- timestamp), as a file record in a folder that cannot hold its date is on the folder's
+    OR (ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) > @margin_days
+        AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@untimed_days)))
 GROUP BY 1, 2, 3, 4{{payload_group}}

@@ -195,7 +195,8 @@ function toStreamedRow(r: Record<string, unknown>, table: string): StreamedRow {
     (requestId !== null && typeof requestId !== 'string') ||
     (site !== null && typeof site !== 'string') ||
     (status !== undefined && status !== null && typeof status !== 'number') ||
-    (payload !== undefined && payload !== null && typeof payload !== 'string')
+    (payload !== undefined && payload !== null && typeof payload !== 'string') ||
+    (untimedDay !== undefined && untimedDay !== null && typeof untimedDay !== 'string')
   ) {
     throw new TierError(
       'bigquery',
@@ -213,6 +214,7 @@ function toStreamedRow(r: Record<string, unknown>, table: string): StreamedRow {
     n,
     ...(status !== undefined ? { status } : {}),
     ...(typeof payload === 'string' ? { payload } : {}),
-    ...(ts === null ? { untimedDay: untimedDay as string } : {}),
+    // Without a timestamp: malformed on its partition's date; with one, partitioned beyond the margin: out of window there.
+    ...(typeof untimedDay === 'string' ? { untimedDay } : {}),
   };
 }

@@ -232,6 +232,9 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
       { ts: null, request_id: 'no-ts-1', site: 'CA', status: 200, dt: utc },
       { ts: null, request_id: 'no-ts-2', site: 'MX', status: 502, dt: DAYS[2]! },
       { ts: null, request_id: 'no-ts-3', site: 'US', status: 200, dt: '2025-03-12' },
+      // Partitioned two days after its time (the margin is 1): out of window on its partition's date, as a file
+      // record in a folder that cannot hold its date (before 0.3.7 counted nowhere, an accepted id in no report).
+      { ts: `${DAYS[0]}T10:00:00Z`, request_id: 'far-1', site: 'US', status: 200, dt: DAYS[2]! },
     ];
     const landedRows: TableRow[] = [
       ...landed.map(landedRow),
@@ -239,6 +242,8 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
       { ts: at(6), request_id: 'unroutable-1', site: 'zz', dt: utc },
       { ts: null, request_id: 'no-ts-1', site: 'US', dt: utc },
       { ts: null, request_id: 'no-ts-4', site: 'US', dt: '2025-03-12' },
+      // The same in the final tier, which has no out-of-window column: malformed on its partition's date.
+      { ts: `${DAYS[0]}T11:00:00Z`, request_id: 'far-2', site: 'CA', dt: DAYS[2]! },
     ];
     await loadTable(dataset, 'proxy_bad', PROXY_SCHEMA, proxyRows);
     await loadTable(dataset, 'landed_bad', LANDED_SCHEMA, landedRows);
@@ -261,8 +266,10 @@ describe('engine bigquery and the proxy table: the same reports as the embedded 
     expect([
       lastDelta('MX', 'proxy_malformed'),
       lastDelta('ALL', 'proxy_malformed'),
+      lastDelta('US', 'proxy_out_of_window'),
+      lastDelta('CA', 'bq_malformed'),
       lastDelta('ALL', 'bq_malformed'),
-    ]).toEqual([1, 1, 0]);
+    ]).toEqual([1, 1, 1, 1, 1]);
     expect([lastDelta('ALL', 'proxy_requests'), lastDelta('ALL', 'rejected_502')]).toEqual([0, 0]);
     const delta = (site: string, column: string) => Number(bad.get(site)![column]) - Number(good.get(site)![column]);
     // No request id (NULL or blank), no status or no timestamp: malformed, on its own site's row; the

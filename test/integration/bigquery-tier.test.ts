@@ -341,6 +341,19 @@ describe('BigQuery tier against the emulator', () => {
         start + DAY_MS,
       );
       expect(far(admitted.batches.flat())).toHaveLength(1);
+      // It is read, with its partition's date, by the read whose days hold that date: out of window there (before
+      // 0.3.7 by none). Not by its time: a read of the 11th alone, whose time range it is not in, returns it too.
+      const rows: StreamedRow[] = [];
+      const onTheEleventh = async (from: number) => {
+        rows.length = 0;
+        await createBigqueryTier(tierOptions()).readRange(from, dayStart('2025-03-12'), ['2025-03-11'], async (b) => {
+          rows.push(...b);
+        });
+        return far(rows).map((r) => [r.timestampMs, r.untimedDay, r.n]);
+      };
+      const placed = [[Date.parse(FAR.ts), FAR.dt, 1]];
+      expect(await onTheEleventh(dayStart('2025-03-11'))).toEqual(placed);
+      expect(await onTheEleventh(start)).toEqual(placed);
     },
     TEST_TIMEOUT_MS,
   );

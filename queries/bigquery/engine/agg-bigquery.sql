@@ -1,6 +1,7 @@
 -- engine: bigquery. The landed table's rows of the batch, aggregated where they lie: one row per
 -- (kind, day, site, request_id); rows without a request id, or without a timestamp (on the date of their
--- partition), are 'malformed' rows per (day, site).
+-- partition), are 'malformed' rows per (day, site), as are rows partitioned further than the margin from their
+-- timestamp's date, on the partition's date (the final tier has no out-of-window column).
 -- Parameters as in agg-proxy.sql. The table may be native or external (over the GCS prefixes,
 -- hive-partitioned so that the partition filter prunes objects). tags, hashes: the compared fields'
 -- tags of a row and of an id (src/engine/compare-sql.ts; empty without `compare`).
@@ -8,24 +9,30 @@ CREATE OR REPLACE TABLE {{target}} AS
 WITH parsed AS (
   SELECT
     UNIX_MILLIS({{ts}}) AS ts_ms,
-    -- a row without a timestamp is malformed on its partition's date, as a log line without one on its folder's
-    IF({{ts}} IS NULL, FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,
+    -- a row without a timestamp is malformed on its partition's date, as a log line without one on its folder's;
+    -- one partitioned further than the margin from its timestamp's date is out of window there (landed-rows.sql)
+    IF({{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) > @margin_days,
+       FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,
     IF(REGEXP_CONTAINS(CAST({{request_id}} AS STRING), r'^\s*$'), NULL, CAST({{request_id}} AS STRING)) AS rid,
     NULLIF(UPPER(TRIM(CAST({{site}} AS STRING), ' ')), '') AS site_value,
     {{tags}} AS tags
   FROM {{table}}
   WHERE ({{partition}} BETWEEN @from_date AND @to_date OR {{partition}} IS NULL)
-    -- each row's partition within the margin of its own timestamp's UTC date, as a day alone reads it
-    AND ({{partition}} IS NULL OR {{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) <= @margin_days)
-    AND (({{ts}} >= @start AND {{ts}} < @end) OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@days)))
+    AND (
+      -- each row's partition within the margin of its own timestamp's UTC date, as a day alone reads it
+      (({{partition}} IS NULL OR {{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) <= @margin_days)
+       AND (({{ts}} >= @start AND {{ts}} < @end) OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@days))))
+      -- else on its partition's date, out of window, when that is a report day of the batch
+      OR (ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) > @margin_days
+          AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@days)))
 ),
 -- each row's report day in its site's zone (engine/zoned.sql)
 {{zoned}}
 SELECT
-  IF(rid IS NULL OR ts_ms IS NULL, 'malformed', 'record') AS kind,
+  IF(rid IS NULL OR ts_ms IS NULL OR untimed_day IS NOT NULL, 'malformed', 'record') AS kind,
   day,
   IF(known, site_value, 'UNKNOWN') AS site,
-  IF(ts_ms IS NULL, NULL, rid) AS rid,
+  IF(ts_ms IS NULL OR untimed_day IS NOT NULL, NULL, rid) AS rid,
   COUNT(*) AS n,
   LOGICAL_AND(site_value IS NOT NULL AND NOT known) AS unroutable,
   {{hashes}} AS hashes

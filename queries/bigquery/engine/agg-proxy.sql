@@ -1,7 +1,7 @@
 -- engine: bigquery. The proxy table's rows of the batch, classified as load-records.sql classifies
 -- proxy log lines, aggregated where they lie: one row per (kind, day, site, request_id) for
 -- records, one per (kind, day, site) for malformed rows (no request id, no usable status, or no timestamp:
--- on the date of its partition).
+-- on the date of its partition) and out-of-window ones (partitioned further than the margin from their time).
 -- Parameters:
 --   @start, @end          TIMESTAMP, the batch's first midnight and last midnight (exclusive), in the zone
 --   @from_date, @to_date  DATE, the partition filter: the UTC dates of the window widened by partitionMarginDays
@@ -13,23 +13,30 @@ CREATE OR REPLACE TABLE {{target}} AS
 WITH parsed AS (
   SELECT
     UNIX_MILLIS({{ts}}) AS ts_ms,
-    -- a row without a timestamp is malformed on its partition's date, as a log line without one on its folder's
-    IF({{ts}} IS NULL, FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,
+    -- a row without a timestamp is malformed on its partition's date, as a log line without one on its folder's;
+    -- one partitioned further than the margin from its timestamp's date is out of window there (landed-rows.sql)
+    IF({{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) > @margin_days,
+       FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,
     -- kept byte for byte; empty or only whitespace is no id (RE2's \s, as the embedded engine's regexp_full_match)
     IF(REGEXP_CONTAINS(CAST({{request_id}} AS STRING), r'^\s*$'), NULL, CAST({{request_id}} AS STRING)) AS rid,
     NULLIF(UPPER(TRIM(CAST({{site}} AS STRING), ' ')), '') AS site_value,
     {{status_value}} AS status
   FROM {{table}}
   WHERE ({{partition}} BETWEEN @from_date AND @to_date OR {{partition}} IS NULL)
-    -- each row's partition within the margin of its own timestamp's UTC date, as a day alone reads it
-    AND ({{partition}} IS NULL OR {{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) <= @margin_days)
-    AND (({{ts}} >= @start AND {{ts}} < @end) OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@days)))
+    AND (
+      -- each row's partition within the margin of its own timestamp's UTC date, as a day alone reads it
+      (({{partition}} IS NULL OR {{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) <= @margin_days)
+       AND (({{ts}} >= @start AND {{ts}} < @end) OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@days))))
+      -- else on its partition's date, out of window, when that is a report day of the batch
+      OR (ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) > @margin_days
+          AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@days)))
 ),
 -- each row's report day in its site's zone (engine/zoned.sql)
 {{zoned}},
 classified AS (
   SELECT *,
-    IF(rid IS NULL OR status IS NULL OR ts_ms IS NULL, 'malformed', 'record') AS kind,
+    IF(rid IS NULL OR status IS NULL OR ts_ms IS NULL, 'malformed', IF(untimed_day IS NULL, 'record', 'out_of_window'))
+      AS kind,
     site_value IN UNNEST(@sites) AS known
   FROM zoned
   WHERE day IN UNNEST(@days)
