@@ -124,8 +124,11 @@ function slackText(s: string): string {
   return oneLine(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Answers worth a second try: the receiver is busy (429) or briefly down (500, 502, 503, 504). */
-const RETRIED_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+/**
+ * Answers worth a second try, that say the alert was not taken: too many requests (429), unavailable (503). Not a
+ * 500, 502 or 504: a gateway's timeout may come after the receiver posted it, and a second try would post it twice.
+ */
+const RETRIED_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 /** Connection failures in which nothing was delivered, so that a second try cannot post the alert twice. */
 const RETRIED_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 export const WEBHOOK_ATTEMPTS = 3;
@@ -133,8 +136,8 @@ export const WEBHOOK_ATTEMPTS = 3;
 const RETRY_AFTER_MAX_MS = 30_000;
 
 /**
- * Posts the alert; the caller logs a failure and carries on. A busy or briefly failing receiver, or a connection
- * refused, is tried again (WEBHOOK_ATTEMPTS in all, after 1 s then 2 s, or what a Retry-After header asks up to
+ * Posts the alert; the caller logs a failure and carries on. A busy or unavailable receiver (429, 503), or a
+ * connection refused, is tried again (WEBHOOK_ATTEMPTS in all, after 1 s then 2 s, or what a Retry-After header asks up to
  * 30 s); a timeout is not, since the alert may have arrived. A redirect is not followed (fetch would turn the POST
  * into a GET without the alert, or post it wherever the header points): it fails, naming the status only.
  */
@@ -142,7 +145,8 @@ export async function postWebhook(
   url: string,
   body: { text: string },
   signal?: AbortSignal,
-  pause: (ms: number, signal?: AbortSignal) => Promise<unknown> = sleep,
+  pause: (ms: number, signal?: AbortSignal) => Promise<unknown> = (ms, signal) =>
+    sleep(ms, undefined, signal ? { signal } : {}),
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const timeout = AbortSignal.timeout(WEBHOOK_TIMEOUT_MS);

@@ -56,24 +56,42 @@ describe('posting the alert', () => {
       await busy.close();
     }
     waits.length = 0;
-    const down = await receiver((_n, _req, res) => res.writeHead(500).end());
+    const down = await receiver((_n, _req, res) => res.writeHead(503).end());
     try {
       const e = await rejection(postWebhook(`${down.base}/hook`, alert, undefined, pause));
-      expect((e as Error).message).toBe(`webhook answered 500 (${WEBHOOK_ATTEMPTS} attempts)`);
+      expect((e as Error).message).toBe(`webhook answered 503 (${WEBHOOK_ATTEMPTS} attempts)`);
       expect(down.seen).toHaveLength(WEBHOOK_ATTEMPTS);
       expect(waits).toEqual([1000, 2000]);
     } finally {
       await down.close();
     }
-    // A refusal is not tried again: the receiver read the alert and said no.
-    const refused = await receiver((_n, _req, res) => res.writeHead(403).end());
+    // A refusal is not tried again: the receiver read the alert and said no. Nor a 500, 502 or 504: a gateway's
+    // timeout may come after the receiver posted it, and a second try would post it twice.
+    for (const status of [403, 500, 502, 504]) {
+      const refused = await receiver((_n, _req, res) => res.writeHead(status).end());
+      try {
+        const e = (await rejection(postWebhook(`${refused.base}/hook`, alert, undefined, pause))) as Error;
+        expect(e.message).toBe(`webhook answered ${status}`);
+        expect(refused.seen).toHaveLength(1);
+      } finally {
+        await refused.close();
+      }
+    }
+  });
+
+  it('stops waiting to try again as soon as the run is stopped (SIGTERM, Ctrl-C)', async () => {
+    const busy = await receiver((_n, _req, res) => res.writeHead(429, { 'retry-after': '30' }).end());
+    const stop = new AbortController();
     try {
-      expect(((await rejection(postWebhook(`${refused.base}/hook`, alert, undefined, pause))) as Error).message).toBe(
-        'webhook answered 403',
-      );
-      expect(refused.seen).toHaveLength(1);
+      const started = Date.now();
+      // The default pause: before 0.3.7's fix it took the signal for the value to return, and waited the 30 s out.
+      const posting = postWebhook(`${busy.base}/hook`, alert, stop.signal);
+      setTimeout(() => stop.abort(), 200);
+      expect(((await rejection(posting)) as Error).name).toBe('AbortError');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(busy.seen).toHaveLength(1);
     } finally {
-      await refused.close();
+      await busy.close();
     }
   });
 
