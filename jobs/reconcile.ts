@@ -81,7 +81,11 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
     throw new InternalError('tiers.proxy.bigquery is configured but no proxy table reader was given');
   if (config.engine.kind === 'bigquery' && !req.bigquery)
     throw new InternalError('engine bigquery needs the tiers.bigquery reader');
-  const stores = new StoreRegistry(req.gcs ?? new GcsConnection(config.gcs));
+  const cache = config.cache?.location;
+  const stores = new StoreRegistry(
+    req.gcs ?? new GcsConnection(config.gcs),
+    cache?.scheme === 'file' ? cache.template : undefined,
+  );
   // Named with the pid, so that a later run can tell this folder from a live run's once this process is gone (kill -9).
   const scratchRoot = await mkdtemp(scratchPrefix(config.engine.tempDirectory ?? os.tmpdir()));
   const memory = config.engine.kind === 'embedded' ? await resolveEngineMemory(config, req.engines) : undefined;

@@ -30,14 +30,20 @@ export class GcsConnection {
 /** The store behind a location: one per tier and bucket, all of a scheme on the run's client. */
 export class StoreRegistry {
   private readonly stores = new Map<string, Promise<BlobStore>>();
-  constructor(private readonly gcs: GcsConnection) {}
+  constructor(
+    private readonly gcs: GcsConnection,
+    /** A local folder no tier reads, however it is reached (a symlink): the per-object cache's. */
+    private readonly unread?: string,
+  ) {}
 
   storeFor(tier: string, location: ParsedLocation): Promise<BlobStore> {
     const key = `${tier}|${location.scheme}|${location.bucket}`;
     let store = this.stores.get(key);
     if (!store) {
       store =
-        location.scheme === 'gs' ? this.openGcs(tier, location.bucket) : Promise.resolve(new LocalBlobStore(tier));
+        location.scheme === 'gs'
+          ? this.openGcs(tier, location.bucket)
+          : Promise.resolve(new LocalBlobStore(tier, this.unread));
       this.stores.set(key, store);
     }
     return store;

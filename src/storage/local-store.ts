@@ -8,7 +8,18 @@ import { type BlobObject, type BlobStore, RECORD_OBJECT, type StoredObject } fro
 
 /** Local files, `file:///…` and relative locations. */
 export class LocalBlobStore implements BlobStore {
-  constructor(private readonly tier: string) {}
+  constructor(
+    private readonly tier: string,
+    /**
+     * A folder this store never lists, however reached: the per-object cache's, whose manifests are .json. The
+     * config refuses a cache inside a location; through a symlink (a day folder is often one) only this sees it.
+     */
+    unread?: string,
+  ) {
+    this.unread = unread === undefined ? undefined : realpath(unread).catch(() => path.resolve(unread));
+  }
+
+  private readonly unread: Promise<string> | undefined;
 
   async assertRootExists(root: string, _signal?: AbortSignal, keyPath?: string): Promise<void> {
     const check = `check ${keyPath ?? 'the location'}`;
@@ -49,12 +60,15 @@ export class LocalBlobStore implements BlobStore {
     }
     // Sorted so that staging order, and so any message about the first bad object, is stable.
     const files: { path: string; real: string }[] = [];
-    await walk(prefix, files, this.tier);
+    const unread = await this.unread;
+    const inUnread = (real: string) => unread !== undefined && (real === unread || real.startsWith(unread + path.sep));
+    await walk(prefix, files, this.tier, inUnread);
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     // A symlink or a hard link to a file read under another name is the same object: counted once, under its
     // first name.
     const seen = new Set<string>();
     for (const f of files) {
+      if (inUnread(f.real)) continue; // a file linked from the cache folder
       // gone since the walk: staging reports it; nothing is cached under no identity
       const st = await stat(f.real, { bigint: true }).catch(() => undefined);
       const key = st ? fileKey(st) : f.real;
@@ -136,6 +150,7 @@ async function walk(
   dir: string,
   out: { path: string; real: string }[],
   tier: string,
+  unread: (real: string) => boolean,
   seen = new Set<string>(),
 ): Promise<void> {
   // Symbolic links are followed (a day folder is often a link), and each real folder read once.
@@ -143,7 +158,7 @@ async function walk(
   let entries;
   try {
     real = await realpath(dir);
-    if (seen.has(real)) return;
+    if (seen.has(real) || unread(real)) return;
     seen.add(real);
     entries = await opendir(dir);
   } catch (e) {
@@ -166,7 +181,7 @@ async function walk(
         throw new TierError(tier, full, `broken link (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
       }
     }
-    if (isDir) await walk(full, out, tier, seen);
+    if (isDir) await walk(full, out, tier, unread, seen);
     else if (isFile && RECORD_OBJECT.test(entry.name))
       out.push({ path: full, real: entry.isSymbolicLink() ? await resolved(full, tier) : path.join(real, entry.name) });
   }

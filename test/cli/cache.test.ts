@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, tempDir, writeConfig } from '../support/files.js';
 import {
@@ -48,6 +48,25 @@ describe('the per-object cache', () => {
     expect(run.stderr.match(/cannot be used \(keeping the aggregate of/g)).toHaveLength(1);
     await reconcileDays(plain, path.join(dir, 'none'));
     expect(await csvs(path.join(dir, 'proc'))).toEqual(await csvs(path.join(dir, 'none')));
+  }, 60_000);
+
+  test("a cache folder reached through a symlink into a data folder is never read as the tier's objects", async () => {
+    const { dir, plain } = await setUpCacheScenario();
+    // The config refuses proxy/dt=2025-03-08/cache; through a link (a day folder is often one) only the listing sees it.
+    await symlink(path.join(dir, 'proxy/dt=2025-03-08'), path.join(dir, 'day'));
+    const config = await writeConfig(
+      dir,
+      { timezone: 'Asia/Kolkata', engine: { batchDays: 3 }, cache: { location: 'day/cache' } },
+      'linked.json',
+    );
+    await reconcileDays(plain, path.join(dir, 'none'));
+    const expected = await csvs(path.join(dir, 'none'));
+    // Its manifests (.json) were read as malformed records, more each run (before 0.3.7).
+    for (const run of ['first', 'second', 'third']) {
+      await reconcileDays(config, path.join(dir, run));
+      expect([run, await csvs(path.join(dir, run))]).toEqual([run, expected]);
+    }
+    expect((await readdir(path.join(dir, 'proxy/dt=2025-03-08/cache'))).length).toBeGreaterThan(0);
   }, 60_000);
 
   test('a modified file is parsed again and counted as it now is', async () => {
