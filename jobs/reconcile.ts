@@ -145,9 +145,12 @@ export async function volumeLedgerFor(
 ): Promise<VolumeLedger> {
   if (days.length === 0) return new VolumeLedger(new Map(), days);
   const history = await readVolumeHistory(outDir, days[0]!, days.at(-1)!, log);
-  if (config.thresholds.volumeDropPct > 0 && !hasVolumeHistory(history)) {
-    log.info(
-      `volume guard: no history yet in ${outDir}, skipped until ${VOLUME_MIN_HISTORY_DAYS} earlier days are reported`,
+  // A WARNING: a check that is off is said even beside a progress bar (which hides INFO lines) and with --quiet.
+  if (config.thresholds.volumeDropPct > 0 && !hasVolumeHistory(history, days[0]!)) {
+    log.warn(
+      `volume guard: fewer than ${VOLUME_MIN_HISTORY_DAYS} earlier days reported in ${outDir} before ${days[0]}: ` +
+        'no traffic drop can be flagged until there are',
+      { volume_guard: 'no_history' },
     );
   }
   return new VolumeLedger(history, days);

@@ -142,7 +142,13 @@ export class ScenarioGenerator {
   constructor(readonly options: ScenarioOptions) {
     this.expected = this.tally.expected;
     this.rand = prng(options.seed);
+    // A header that names a configured site (BR, once configured) is routable: never one of these.
+    const routable = (h: string) => options.sites.includes(h.trim().toUpperCase());
+    this.unroutable = (options.kafka === true ? UNROUTABLE_SENT : UNROUTABLE).filter((h) => !routable(h));
   }
+
+  /** The site headers no sink filter keeps, given the scenario's sites. */
+  private readonly unroutable: readonly string[];
 
   private pick<T>(xs: readonly T[]): T {
     return xs[Math.floor(this.rand() * xs.length)]!;
@@ -186,7 +192,7 @@ export class ScenarioGenerator {
         else if (h < mix.unroutableHeader + mix.missingHeader) kind = 'missing';
         else if (h < mix.unroutableHeader + mix.missingHeader + mix.messyHeader) kind = 'messy';
       }
-      if (kind === 'unroutable') header = this.pick(this.options.kafka === true ? UNROUTABLE_SENT : UNROUTABLE);
+      if (kind === 'unroutable') header = this.pick(this.unroutable);
       if (kind === 'missing') header = this.rand() < 0.5 ? undefined : '';
       if (kind === 'messy')
         header = this.rand() < 0.5 ? ` ${homeSite.toLowerCase()}` : `${homeSite[0]}${homeSite.slice(1).toLowerCase()} `;

@@ -196,7 +196,9 @@ function finish(row: ParityRow, options: AttributionOptions): void {
   const finalDistinct = options.tiers.bigquery ? num(row.bq_distinct) : num(row.gcs_distinct);
   const accepted = num(row.accepted_distinct);
   const missing = num(row.missing);
-  const history = row.site === ALL_SITES ? undefined : options.volumeHistory?.get(String(row.site));
+  // Not ALL (its sites are), nor UNKNOWN: fewer requests without a known site is clients fixed, not events lost.
+  const history =
+    row.site === ALL_SITES || row.site === UNKNOWN_SITE ? undefined : options.volumeHistory?.get(String(row.site));
   const drops = history
     ? volumeDrops(String(row.date), row, history, options.thresholds.volumeDropPct ?? DEFAULT_VOLUME_DROP_PCT)
     : [];

@@ -1,5 +1,6 @@
 // A row's grading: the status rules, the parity figure and the thresholds' defaults. Pure.
 import { type ParityColumn, type ParityRow, type RowStatus, UNKNOWN_SITE } from '../domain.js';
+import { comparePct } from './volume.js';
 
 export const DEFAULT_LANDED_NOT_ACCEPTED_PCT = 0.5;
 export const DEFAULT_VOLUME_DROP_PCT = 50;
@@ -101,8 +102,8 @@ const STATUS_RULES: readonly { status: RowStatus; reason: (f: VerdictFacts) => s
     reason: (f) => {
       if (f.landedNotAccepted === 0) return null;
       if (f.accepted === 0) return `${f.landedNotAccepted} ids landed with none accepted`;
-      // landed × 100 > pct × accepted, compared without dividing.
-      return f.landedNotAccepted * 100 > f.thresholds.landedNotAcceptedPct * f.accepted
+      // landed > pct % of accepted, exactly (2.3 % of 3000 is 69, not below it).
+      return comparePct(f.landedNotAccepted, f.thresholds.landedNotAcceptedPct, f.accepted) > 0
         ? `landed_not_accepted ${f.landedNotAccepted} > ${f.thresholds.landedNotAcceptedPct}% of ${f.accepted} accepted`
         : null;
     },

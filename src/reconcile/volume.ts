@@ -70,17 +70,45 @@ export function volumeDrops(
     const count = counts[column];
     if (typeof count !== 'number') continue;
     const base = volumeBaseline(day, history, column);
-    // count < dropPct % of the median, in integers scaled by 100 so that 50 % of 1001 is exact.
-    if (base && base.median > 0 && count * 100 < dropPct * base.median) {
+    // count < dropPct % of the median, exactly (32.2 % of 500 is 161, not below it: no double's rounding).
+    if (base && base.median > 0 && comparePct(count, dropPct, base.median) < 0) {
       out.push(`${column} ${count} < ${dropPct}% of median ${formatMedian(base.median)}`);
     }
   }
   return out;
 }
 
-/** True when no site has any earlier day to compare with: the caller says so once. Pure. */
-export function hasVolumeHistory(history: ReadonlyMap<string, readonly VolumePoint[]>): boolean {
-  return [...history.values()].some((points) => points.length > 0);
+/**
+ * The sign of `count` − `pct` % of `base` (−1, 0, 1), exactly: each number as the fraction of its shortest decimal
+ * text, so a threshold with decimals compares as it is written (doubles put 32.2 % of 500 above 161). Pure.
+ */
+export function comparePct(count: number, pct: number, base: number): number {
+  const [c, p, b] = [count, pct, base].map(decimalFraction) as [Fraction, Fraction, Fraction];
+  const left = c.n * 100n * p.d * b.d;
+  const right = p.n * b.n * c.d;
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+interface Fraction {
+  n: bigint;
+  d: bigint;
+}
+
+/** A finite number as the exact fraction of its shortest decimal text: 0.1 is 1/10, 1e-7 is 1/10000000. */
+function decimalFraction(x: number): Fraction {
+  const [mantissa, exponent = '0'] = String(x).split('e');
+  const [whole, fraction = ''] = mantissa!.split('.');
+  const n = BigInt(`${whole}${fraction}`);
+  const shift = Number(exponent) - fraction.length;
+  return shift >= 0 ? { n: n * 10n ** BigInt(shift), d: 1n } : { n, d: 10n ** BigInt(-shift) };
+}
+
+/**
+ * True when some site has a baseline on `day` for some count: else the guard can flag nothing that day, and the
+ * caller says so once (before 0.3.7 one earlier day, even one of no counts, passed for a history). Pure.
+ */
+export function hasVolumeHistory(history: ReadonlyMap<string, readonly VolumePoint[]>, day: DayKey): boolean {
+  return [...history.values()].some((points) => VOLUME_COLUMNS.some((c) => volumeBaseline(day, points, c) !== null));
 }
 
 function median(values: number[]): number {

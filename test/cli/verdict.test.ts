@@ -187,12 +187,21 @@ describe('a verdict that cannot hide a loss', () => {
       out,
     ]);
     expect(first.code).toBe(0);
-    expect(first.stderr.match(/volume guard: no history yet in .*, skipped/g)).toHaveLength(1);
+    expect(
+      first.stderr.match(/volume guard: fewer than 3 earlier days reported in .*: no traffic drop can/g),
+    ).toHaveLength(1);
     expect(first.stderr).toContain(out);
+    // A WARNING, so that a terminal's progress bar (which hides INFO lines) and --quiet still say it.
+    expect(logLines(first.stderr).find((l) => l.volume_guard === 'no_history')).toMatchObject({ severity: 'WARNING' });
+    // Two earlier days are no baseline either: said again (before 0.3.7 one day of anything passed for a history).
+    const two = path.join(dir, 'two');
+    await runCli(['reconcile', '--config', config, '--from', history[0]!, '--to', history[1]!, '--out', two]);
+    const third = await runCli(['reconcile', '--config', config, '--date', history[2]!, '--out', two]);
+    expect(third.stderr).toContain('volume guard: fewer than 3 earlier days reported in');
 
     const run = await runCli(['reconcile', '--config', config, '--date', DAY, '--out', out]);
     expect(run.code).toBe(0);
-    expect(run.stderr).not.toContain('volume guard: no history');
+    expect(run.stderr).not.toContain('volume guard: fewer than');
     // The median of 100, 101, 102, … over the 14 days is 101: 50 is below half of it.
     const drop = 'proxy_requests 50 < 50% of median 101; gcs_records 50 < 50% of median 101';
     expect(row(await parity(out, DAY), 'US')).toMatchObject({
@@ -223,7 +232,7 @@ describe('a verdict that cannot hide a loss', () => {
     expect(run.code).toBe(0);
     for (const day of history)
       expect(run.stderr).toContain(`volume guard: parity-${day}.csv is not the file its manifest names`);
-    expect(run.stderr).toContain('volume guard: no history yet in');
+    expect(run.stderr).toContain('volume guard: fewer than 3 earlier days reported in');
     expect(row(await parity(out, DAY), 'US')).toMatchObject({ status: 'PASS', volume_drop: '' });
 
     // The reports as the job wrote them are history: 10 is below half of 100.

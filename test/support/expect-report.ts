@@ -52,7 +52,7 @@ export async function expectReportsMatch(
     const expectedRows = gen.expected.rows.get(day) ?? new Map();
     const siteRows = rows.filter((r) => r.site !== 'ALL');
     expect(siteRows.map((r) => r.site)).toEqual([
-      ...['US', 'CA', 'MX'],
+      ...gen.options.sites,
       ...(expectedRows.has('UNKNOWN') ? ['UNKNOWN'] : []),
     ]);
     for (const row of siteRows) {

@@ -385,6 +385,26 @@ describe('the volume guard in attribution', () => {
     );
   });
 
+  it('leaves UNKNOWN alone: fewer requests without a known site is clients fixed, not events lost', () => {
+    const day = usDay({ held: 1000, lost: 0 });
+    day.proxy.set('UNKNOWN', { lines: 10, accepted: 10, rejected413: 0, rejected502: 0 });
+    day.gcs!.set('UNKNOWN', { records: 10, distinct: 10, late: 0 });
+    day.groups.push(facts('UNKNOWN', 10, { inProxy: true, accepted: true, inGcs: true, inFinal: true }));
+    const rows = attributeDay(day, {
+      ...usOnly,
+      volumeHistory: new Map([
+        ['US', steady],
+        ['UNKNOWN', steady],
+      ]),
+    }).rows;
+    // Before 0.3.7 UNKNOWN WARNed "volume drop" (10 < 50 % of 1000), and made the day's worst status.
+    expect(rows.map((r) => [r.site, r.status, r.volume_drop])).toEqual([
+      ['US', 'PASS', null],
+      ['UNKNOWN', 'PASS', null],
+      ['ALL', 'PASS', null],
+    ]);
+  });
+
   it('is off at volumeDropPct 0', () => {
     const [us] = attributeDay(usDay({ held: 480, lost: 0 }), {
       ...usOnly,

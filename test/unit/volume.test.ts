@@ -1,4 +1,10 @@
-import { volumeBaseline, volumeDrops, type VolumePoint } from '../../src/reconcile/volume.js';
+import {
+  comparePct,
+  hasVolumeHistory,
+  volumeBaseline,
+  volumeDrops,
+  type VolumePoint,
+} from '../../src/reconcile/volume.js';
 import { addVolumePoint } from '../../jobs/history-reader.js';
 import { addDays, daysInRange } from '../../src/dates.js';
 
@@ -65,5 +71,32 @@ describe('the volume history as reports give it', () => {
     expect(volumeBaseline('2025-03-29', us, 'gcs_records')).toEqual({ median: 1000, days: 6, basis: 'trailing' });
     // The feed back at 30 %: a drop, which the zeros (median 0) had switched the check off for.
     expect(volumeDrops('2025-03-29', { gcs_records: 300 }, us, 50)).toEqual(['gcs_records 300 < 50% of median 1000']);
+  });
+});
+
+describe('thresholds compared exactly', () => {
+  it('takes a percentage as written: a count exactly at it is not below it (doubles said 161 < 32.2 % of 500)', () => {
+    expect(comparePct(161, 32.2, 500)).toBe(0);
+    expect(comparePct(160, 32.2, 500)).toBe(-1);
+    expect(comparePct(69, 2.3, 3000)).toBe(0);
+    expect(comparePct(70, 2.3, 3000)).toBe(1);
+    // A median of an even count of days ends in .5; tiny and whole thresholds too.
+    expect(comparePct(50, 50, 100.5)).toBe(-1);
+    expect(comparePct(1, 1e-7, 10_000_000_000)).toBe(-1);
+    expect(comparePct(1, 1e-7, 1_000_000_000)).toBe(0);
+    expect(comparePct(500, 50, 1000)).toBe(0);
+    const history = daysInRange('2025-03-01', '2025-03-14').map((day) => ({ day, counts: { proxy_requests: 500 } }));
+    expect(volumeDrops('2025-03-15', { proxy_requests: 161 }, history, 32.2)).toEqual([]);
+    expect(volumeDrops('2025-03-15', { proxy_requests: 160 }, history, 32.2)).toEqual([
+      'proxy_requests 160 < 32.2% of median 500',
+    ]);
+  });
+
+  it('has a history on a day only where some site has a baseline: one or two earlier days are none', () => {
+    const points = (n: number) =>
+      daysInRange(addDays('2025-03-15', -n), '2025-03-14').map((day) => ({ day, counts: { gcs_records: 10 } }));
+    expect(hasVolumeHistory(new Map([['US', points(2)]]), '2025-03-15')).toBe(false);
+    expect(hasVolumeHistory(new Map([['US', points(3)]]), '2025-03-15')).toBe(true);
+    expect(hasVolumeHistory(new Map([['US', [{ day: '2025-03-14', counts: {} }]]]), '2025-03-15')).toBe(false);
   });
 });
