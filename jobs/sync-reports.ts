@@ -9,6 +9,7 @@ import type { DayKey } from '../src/domain.js';
 import type { Logger } from '../src/log/logger.js';
 import { VOLUME_TRAILING_DAYS, VOLUME_WEEKDAY_WINDOW_DAYS } from '../src/reconcile/volume.js';
 import { describeFailure, retrying, retryPolicy } from '../src/storage/gcs-failures.js';
+import { outputError } from '../src/report/writer.js';
 
 /** The folder below --local-out that report files the bucket does not hold are moved into, a folder a run. */
 const NOT_IN_BUCKET = 'not-in-bucket';
@@ -91,7 +92,9 @@ export async function syncEarlierReports(req: SyncRequest): Promise<string[]> {
       await retrying('--out', `gs://${req.bucket}/${file.name}`, policy, req.signal, describe('read'), () =>
         file.download({ destination: temp, validation: 'md5' }),
       );
-      await rename(temp, local);
+      await rename(temp, local).catch((e: unknown) => {
+        throw outputError(local, e); // a folder in the way: exit 5 naming it, not a bug
+      });
     } finally {
       await rm(temp, { force: true });
     }

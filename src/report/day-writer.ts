@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DayKey, DaySummary, IdFacts, LossWindow, ParityRow, Site, WorstWindow } from '../domain.js';
 import { throwIfAborted } from '../errors.js';
@@ -20,7 +20,7 @@ import {
   worstStatus,
 } from './manifest.js';
 import { holdingForcedExit } from '../forced-exit.js';
-import { commitAll, discardAll, type PreparedFile, prepareFile, type WriteResult } from './writer.js';
+import { commitAll, discardAll, type PreparedFile, prepareFile, removeReportFile, type WriteResult } from './writer.js';
 
 /** One missing id as the missing list renders it. */
 export interface MissingIdRow {
@@ -156,9 +156,9 @@ export async function writeDayReports(
   await holdingForcedExit(async () => {
     try {
       await commitAll(rest, signal);
-      if (!r.listComplete) await rm(files.missing, { force: true });
-      if (!windowsFile) await rm(files.windows, { force: true });
-      if (!mismatchFile) await rm(files.mismatch, { force: true });
+      if (!r.listComplete) await removeReportFile(files.missing);
+      if (!windowsFile) await removeReportFile(files.windows);
+      if (!mismatchFile) await removeReportFile(files.mismatch);
     } catch (e) {
       await discardAll(manifest);
       throw e;

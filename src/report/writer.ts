@@ -190,6 +190,24 @@ export async function requireWritableFolder(dir: string, refuse: (why: string) =
 }
 
 /**
+ * Removes a report file the day no longer has, once the day's new files are in place; what is in the way (a folder)
+ * is an OutputError naming it (exit 5), which says what that leaves: the new files without the manifest that
+ * would vouch for them, so that the next run redoes the day.
+ */
+export async function removeReportFile(file: string): Promise<void> {
+  try {
+    await rm(file, { force: true });
+  } catch (e) {
+    const error = outputError(file, e);
+    if (!(error instanceof OutputError)) throw error;
+    throw new OutputError(error.file, error.code, error.reason, {
+      cause: e,
+      kept: "the day's other new reports are in place, without a new manifest: the next run redoes the day",
+    });
+  }
+}
+
+/**
  * The folder a run's scratch files go to must take them: `engine.tempDirectory`, else the OS temp folder (TMPDIR),
  * which a container with a read-only root file system and no volume at /tmp cannot write. A ConfigError naming
  * the key, or TMPDIR where none is set (before 0.3.7 an unwritable OS temp folder was exit 4, a bug).
@@ -258,9 +276,10 @@ const REASONS: Record<string, string> = {
   EIO: 'the disk reported an I/O error — check the disk',
 };
 
-function outputError(file: string, e: unknown): unknown {
+export function outputError(file: string, e: unknown): unknown {
   if (e instanceof OutputError || e instanceof AbortedError) return e;
-  const code = errnoOf(e);
+  // rm of a folder fails with Node's own code, not an errno's
+  const code = (e as { code?: unknown } | undefined)?.code === 'ERR_FS_EISDIR' ? 'EISDIR' : errnoOf(e);
   if (code === undefined) return e;
   return new OutputError(file, code, REASONS[code] ?? 'the file system refused the write', { cause: e });
 }

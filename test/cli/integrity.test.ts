@@ -430,3 +430,29 @@ describe('a full disk', () => {
     expect((await stat(path.join(after, `missing-${D}.csv`))).size).toBeGreaterThan(0);
   }, 180_000);
 });
+
+describe('a folder where a report file goes', () => {
+  it('is exit 5 naming it, whichever file it stands for, never exit 4 (a bug)', async () => {
+    const dir = await tempDir();
+    const D = '2025-04-25';
+    const config = await writeConfig(dir, { sites: ['US'] });
+    await day(dir, D, 40, 38);
+    // mismatch- is removed when the day has none (compare is off): its rm threw Node's ERR_FS_EISDIR, exit 4
+    // before 0.3.7; the files written before it were left without a manifest.
+    for (const [name, kept] of [
+      [
+        `mismatch-${D}.csv`,
+        "the day's other new reports are in place, without a new manifest: the next run redoes the day",
+      ],
+      [`parity-${D}.csv`, "its previous version, and the rest of that day's reports, are left as they were"],
+    ]) {
+      const out = path.join(dir, `out-${name}`);
+      await mkdir(path.join(out, name!), { recursive: true });
+      const run = await runCli(['reconcile', '--config', config, '--date', D, '--out', out, '--log-format', 'json']);
+      expect([name, run.code]).toEqual([name, 5]);
+      expect(lastLogLine(run.stderr).message).toBe(
+        `cannot write ${path.join(out, name!)}: a folder is in the way of the report file — move it away (EISDIR); ${kept}`,
+      );
+    }
+  });
+});
