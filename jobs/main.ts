@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { createHash } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import { resolveSites } from '../src/args.js';
 import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js';
 import { VERSION } from '../src/command.js';
-import { type Config, loadConfig } from '../src/config.js';
+import { type Config, loadConfig, parseLocation, tierListing } from '../src/config.js';
 import { checkCredentialsFile, usesGoogle } from '../src/credentials.js';
 import { dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
@@ -262,6 +263,12 @@ async function prepareOutput(
   signal: AbortSignal,
 ): Promise<OutputLease> {
   const [flag, dir] = opts.out.startsWith('gs://') ? ['--local-out', opts.localOut] : ['--out', opts.out];
+  // Not inside a folder a file tier lists: the tier would read the run's manifests (.json) as records, more each run.
+  for (const [name, value] of [[flag, dir], ...(opts.out.startsWith('gs://') ? [['--out', opts.out]] : [])]) {
+    const inside = tierListing(config, parseLocation(value!.startsWith('gs://') ? value! : path.resolve(value!), '/'));
+    if (inside)
+      throw new UsageError(name!, `"${value}" is inside ${inside}: the tier would read the reports as records`);
+  }
   await requireWritableFolder(dir, (why) => new UsageError(flag, `"${dir}" cannot hold the reports: ${why}`));
   const temp = config.engine.tempDirectory;
   await requireScratchFolder(temp);

@@ -82,10 +82,10 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   if (config.engine.kind === 'bigquery' && !req.bigquery)
     throw new InternalError('engine bigquery needs the tiers.bigquery reader');
   const cache = config.cache?.location;
-  const stores = new StoreRegistry(
-    req.gcs ?? new GcsConnection(config.gcs),
-    cache?.scheme === 'file' ? cache.template : undefined,
-  );
+  const stores = new StoreRegistry(req.gcs ?? new GcsConnection(config.gcs), [
+    req.outDir,
+    ...(cache?.scheme === 'file' ? [cache.template] : []),
+  ]);
   // Named with the pid, so that a later run can tell this folder from a live run's once this process is gone (kill -9).
   const scratchRoot = await mkdtemp(scratchPrefix(config.engine.tempDirectory ?? os.tmpdir()));
   const memory = config.engine.kind === 'embedded' ? await resolveEngineMemory(config, req.engines) : undefined;

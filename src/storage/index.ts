@@ -32,8 +32,8 @@ export class StoreRegistry {
   private readonly stores = new Map<string, Promise<BlobStore>>();
   constructor(
     private readonly gcs: GcsConnection,
-    /** A local folder no tier reads, however it is reached (a symlink): the per-object cache's. */
-    private readonly unread?: string,
+    /** Local folders no tier reads, however they are reached (a symlink): the per-object cache's, the reports'. */
+    private readonly unread: readonly string[] = [],
   ) {}
 
   storeFor(tier: string, location: ParsedLocation): Promise<BlobStore> {

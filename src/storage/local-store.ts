@@ -11,15 +11,16 @@ export class LocalBlobStore implements BlobStore {
   constructor(
     private readonly tier: string,
     /**
-     * A folder this store never lists, however reached: the per-object cache's, whose manifests are .json. The
-     * config refuses a cache inside a location; through a symlink (a day folder is often one) only this sees it.
+     * Folders whose own files this store never lists, however reached: the per-object cache's and the reports',
+     * whose manifests are .json. A cache or an --out inside a location is refused; through a symlink (a day folder
+     * is often one) only this sees it. Their subfolders are listed (the demo's data lies below its --out).
      */
-    unread?: string,
+    unread: readonly string[] = [],
   ) {
-    this.unread = unread === undefined ? undefined : realpath(unread).catch(() => path.resolve(unread));
+    this.unread = Promise.all(unread.map((u) => realpath(u).catch(() => path.resolve(u))));
   }
 
-  private readonly unread: Promise<string> | undefined;
+  private readonly unread: Promise<string[]>;
 
   async assertRootExists(root: string, _signal?: AbortSignal, keyPath?: string): Promise<void> {
     const check = `check ${keyPath ?? 'the location'}`;
@@ -61,14 +62,14 @@ export class LocalBlobStore implements BlobStore {
     // Sorted so that staging order, and so any message about the first bad object, is stable.
     const files: { path: string; real: string }[] = [];
     const unread = await this.unread;
-    const inUnread = (real: string) => unread !== undefined && (real === unread || real.startsWith(unread + path.sep));
-    await walk(prefix, files, this.tier, inUnread);
+    const inUnread = (real: string) => unread.includes(path.dirname(real));
+    await walk(prefix, files, this.tier);
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     // A symlink or a hard link to a file read under another name is the same object: counted once, under its
     // first name.
     const seen = new Set<string>();
     for (const f of files) {
-      if (inUnread(f.real)) continue; // a file linked from the cache folder
+      if (inUnread(f.real)) continue; // a cache entry's or a report's file, reached through a link
       // gone since the walk: staging reports it; nothing is cached under no identity
       const st = await stat(f.real, { bigint: true }).catch(() => undefined);
       const key = st ? fileKey(st) : f.real;
@@ -150,7 +151,6 @@ async function walk(
   dir: string,
   out: { path: string; real: string }[],
   tier: string,
-  unread: (real: string) => boolean,
   seen = new Set<string>(),
 ): Promise<void> {
   // Symbolic links are followed (a day folder is often a link), and each real folder read once.
@@ -158,7 +158,7 @@ async function walk(
   let entries;
   try {
     real = await realpath(dir);
-    if (seen.has(real) || unread(real)) return;
+    if (seen.has(real)) return;
     seen.add(real);
     entries = await opendir(dir);
   } catch (e) {
@@ -181,7 +181,7 @@ async function walk(
         throw new TierError(tier, full, `broken link (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
       }
     }
-    if (isDir) await walk(full, out, tier, unread, seen);
+    if (isDir) await walk(full, out, tier, seen);
     else if (isFile && RECORD_OBJECT.test(entry.name))
       out.push({ path: full, real: entry.isSymbolicLink() ? await resolved(full, tier) : path.join(real, entry.name) });
   }

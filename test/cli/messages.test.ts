@@ -1,6 +1,6 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { lastLogLine, logLines, runCli, tempDir, writeConfig } from '../support/files.js';
+import { lastLogLine, logLines, parseCsv, runCli, tempDir, writeConfig } from '../support/files.js';
 
 describe('messages about a location', () => {
   it('a location whose fixed part does not exist names both the folder and its config key path, exit 3', async () => {
@@ -18,6 +18,45 @@ describe('messages about a location', () => {
     expect(run.stderr).toContain(
       `gcs: ${path.join(dir, 'no-such-landed')}/: folder does not exist (ENOENT) — check tiers.gcs.locations[1]`,
     );
+  });
+});
+
+describe('an --out a file tier would list', () => {
+  it("is refused, naming --out and the location; reached through a link, its files are not read as the tier's", async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'proxy'), { recursive: true });
+    await writeFile(
+      path.join(dir, 'proxy', 'access.jsonl'),
+      JSON.stringify({ timestamp: '2025-03-09T10:00:00Z', request_id: 'r1', site: 'US', status: 200 }) + '\n',
+    );
+    await mkdir(path.join(dir, 'landed'), { recursive: true });
+    await writeFile(
+      path.join(dir, 'landed', 'part.jsonl'),
+      JSON.stringify({ timestamp: '2025-03-09T10:00:00Z', request_id: 'r1', site: 'US' }) + '\n',
+    );
+    const config = await writeConfig(dir, { sites: ['US'], proxy: ['proxy/'], gcs: ['landed/'] });
+    const inside = path.join(dir, 'landed', 'reports');
+    const run = await runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', inside]);
+    expect(run.code).toBe(2);
+    expect(lastLogLine(run.stderr).message).toBe(
+      `--out: "${inside}" is inside tiers.gcs.locations[0]: the tier would read the reports as records`,
+    );
+    await expect(readdir(inside)).rejects.toMatchObject({ code: 'ENOENT' });
+    // Outside it, but linked from it: the reports' manifests (.json) are not the tier's objects (before 0.3.7 each
+    // run counted the last one's as malformed lines, more each run).
+    const out = path.join(dir, 'out');
+    await mkdir(out);
+    await symlink(out, path.join(dir, 'landed', 'reports-link'));
+    const parities: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect((await runCli(['reconcile', '--config', config, '--date', '2025-03-09', '--out', out])).code).toBe(0);
+      parities.push(await readFile(path.join(out, 'parity-2025-03-09.csv'), 'utf8'));
+    }
+    expect(new Set(parities).size).toBe(1);
+    expect(parseCsv(parities[0]!).find((r) => r.site === 'ALL')).toMatchObject({
+      gcs_records: '1',
+      gcs_malformed: '0',
+    });
   });
 });
 
