@@ -73,12 +73,17 @@ export async function demoCommand(outDir: string, signal: AbortSignal): Promise<
   );
   process.stdout.write(`for reading: ${html ?? '-'} (open it in a browser)\n`);
   process.stdout.write(
-    `re-run on the same data: npx parity reconcile --config ${result.configFile} ` +
-      `--from ${result.days[0]?.day} --to ${result.days.at(-1)?.day} --out ${outDir}\n`,
+    `re-run on the same data: npx parity reconcile --config ${shellWord(result.configFile)} ` +
+      `--from ${result.days[0]?.day} --to ${result.days.at(-1)?.day} --out ${shellWord(outDir)}\n`,
   );
   if (result.exitCode === 1)
     process.stdout.write(
       `(reconcile would exit 1 here: the rows under worst_rows FAIL, as the sample's injected losses intend)\n`,
     );
   return result.exitCode === 3 ? 3 : 0;
+}
+
+/** A path as one word of a POSIX shell command line, quoted only where it needs to be (a space, a quote, a $). */
+export function shellWord(value: string): string {
+  return /^[\w/.:=@%+,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

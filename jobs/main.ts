@@ -7,17 +7,21 @@ import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js'
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig, parseLocation, tierListing } from '../src/config.js';
 import { checkCredentialsFile, usesGoogle } from '../src/credentials.js';
-import { dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
-import { ConfigError, UsageError } from '../src/errors.js';
+import { UsageError } from '../src/errors.js';
+import { daysOf, requireQuarterHours } from './run-days.js';
 import { EXIT } from '../src/exit.js';
 import { firstMissingFolder, removeEmptyFolders } from '../src/folders.js';
 import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/logger.js';
 import type { Publish } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
-import { removeStaleTemporaries, requireScratchFolder, requireWritableFolder } from '../src/report/writer.js';
-import { daysAt, zonesOf } from '../src/site-zones.js';
+import {
+  outputFolderProblem,
+  removeStaleTemporaries,
+  requireScratchFolder,
+  requireWritableFolder,
+} from '../src/report/writer.js';
 import {
   acquireGcsLease,
   acquireLocalLease,
@@ -39,10 +43,16 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
     // A library's process warning is a log line here too (it was Node's raw "(node:…)" text among the plan's).
     const log = logsJson(req.options.logFormat) ? jsonLogger() : textLogger();
     logProcessWarnings(() => log);
+    const format = req.options.format;
+    if (format === 'json' || format === 'csv')
+      throw new UsageError('--format', `${format} has nothing to hold: --dry-run prints its plan as text`);
     const config = await loadConfig(req.options.config);
-    // What the run itself checks before it reads anything, the plan checks too (exit 2, not a plan).
+    // What the run itself checks before it reads anything, the plan checks too (exit 2, not a plan), writing nothing.
     resolveSites(req.sites, config.sites);
-    requireQuarterHours(req.days, config);
+    requireQuarterHours(await daysOf(req, config, new Date(), log), config);
+    const out = req.options.out.startsWith('gs://') ? req.options.localOut : req.options.out;
+    const problem = await outputFolderProblem(out);
+    if (problem) throw new UsageError(outFlag(req.options), `"${out}" cannot hold the reports: ${problem}`);
     if (usesGoogle(config, '')) await checkCredentialsFile(process.env);
     process.stdout.write(await runDryRun(config, req.days, process.env));
     return EXIT.ok;
@@ -51,6 +61,9 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
 }
 
 type JobRequest = Exclude<CliRequest, { command: 'demo' }>;
+
+/** The flag of the local folder the reports are written to: --out, or --local-out beside a gs:// --out. */
+const outFlag = (opts: JobOptions): string => (opts.out.startsWith('gs://') ? '--local-out' : '--out');
 
 /** A library's process warning (google-auth's MetadataLookupWarning, say) as a line of the logger `to` gives. */
 function logProcessWarnings(to: () => Logger): void {
@@ -262,7 +275,7 @@ async function prepareOutput(
   holder: LeaseHolder,
   signal: AbortSignal,
 ): Promise<OutputLease> {
-  const [flag, dir] = opts.out.startsWith('gs://') ? ['--local-out', opts.localOut] : ['--out', opts.out];
+  const [flag, dir] = [outFlag(opts), opts.out.startsWith('gs://') ? opts.localOut : opts.out];
   // Not inside a folder a file tier lists: the tier would read the run's manifests (.json) as records, more each run.
   for (const [name, value] of [[flag, dir], ...(opts.out.startsWith('gs://') ? [['--out', opts.out]] : [])]) {
     const inside = tierListing(config, parseLocation(value!.startsWith('gs://') ? value! : path.resolve(value!), '/'));
@@ -283,58 +296,6 @@ async function prepareOutput(
   if (removed.length > 0)
     log.info(`removed ${removed.length} leftovers of runs that were killed: ${removed.join(', ')}`, { removed });
   return lease;
-}
-
-/**
- * Before anything is read: every day of the run must begin and end on a quarter hour in every zone a site's
- * day is cut in, as the engines count by quarter hours. A zone whose offset was once no whole quarter hour
- * (Africa/Monrovia's −0:44:30 before 1972, Pacific/Kiritimati's −10:40 before 1979) cuts such days off that
- * grid: exit 2 naming the zone's key (`timezone`, or `sites[i].timezone`), not a bug mid-run.
- */
-function requireQuarterHours(days: readonly DayKey[], config: Config): void {
-  for (const zone of zonesOf(config)) {
-    const odd = days.find((day) => !onQuarterHours(dayWindow(day, zone)));
-    if (odd === undefined) continue;
-    const site = config.sites.findIndex((s) => config.siteZones?.[s] === zone);
-    throw new ConfigError(
-      zone === config.timezone || site < 0 ? 'timezone' : `sites[${site}].timezone`,
-      `${zone} does not begin or end ${odd} on a quarter hour (its offset then was no whole quarter hour): ` +
-        'the job cannot count that day in this zone',
-    );
-  }
-}
-
-/**
- * The days a job command may reconcile: daily's from today in the configured zone, with the earlier days
- * it may catch up (which of those it redoes depends on their reports, brought from a gs:// --out first).
- */
-async function daysOf(req: JobRequest, config: Config, now: Date, log: Logger): Promise<DayKey[]> {
-  // After the latest day any zone a site's day is cut in has reached, a day has begun nowhere.
-  const { earliest: today, latest } = daysAt(now.getTime(), config);
-  const notBegun =
-    `has not begun in any configured zone (today is ${latest} at the latest): ` + 'nothing of it can be counted';
-  let days: DayKey[];
-  if (req.command === 'daily') {
-    if (req.asOf !== undefined && req.asOf > latest)
-      throw new UsageError('--as-of', `${req.asOf} ${notBegun}; daily would reconcile the days before it`);
-    const { dailyReach } = await import('./daily.js');
-    days = dailyReach(req.asOf ?? today, config.jobs);
-  } else {
-    const last = req.days.at(-1)!;
-    // A mistyped year would write NO_DATA reports (and history rows, and an alert) for days to come.
-    const flag = req.command === 'reconcile' && req.lastDayFlag === '--date' ? '--date' : '--to';
-    if (last > latest) throw new UsageError(flag, `${last} ${notBegun}`);
-    days = req.days;
-  }
-  // Begun but not over in some zone (today; with sites in zones of their own, yesterday of the earliest too).
-  const open = days.filter((d) => d >= today);
-  if (open.length > 0)
-    log.warn(
-      `${open.join(', ')}: not over yet in every configured zone: the report counts what has happened so far, ` +
-        'and records still on their way read as in flight or missing',
-      { days_not_over: open },
-    );
-  return days;
 }
 
 /**

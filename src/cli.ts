@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { type Command, CommanderError } from 'commander';
 import { resolveConcurrency, resolveDays } from './args.js';
-import { common, jobCommand, once, ParityCommand, VERSION, withHelpEpilogue } from './command.js';
+import { common, homeProblem, jobCommand, once, ParityCommand, VERSION, withHelpEpilogue } from './command.js';
 import { explainBadDay } from './dates.js';
 import type { DayKey } from './domain.js';
 import { AbortedError, ConfigError, OutputError, ResourceError, TierError, UsageError } from './errors.js';
@@ -81,7 +81,18 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
     .configureOutput({
       writeErr: (text) => (json() ? undefined : process.stderr.write(text)),
       outputError: (text, write) =>
-        json() ? process.stderr.write(errorLine(text.replace(/^error: /, '').trim(), EXIT.usage)) : write(text),
+        json()
+          ? // commander's lines ("(Did you mean --config?)") as one, not joined by an escaped newline
+            process.stderr.write(
+              errorLine(
+                text
+                  .replace(/^error: /, '')
+                  .trim()
+                  .replace(/\s*\n\s*/g, ' '),
+                EXIT.usage,
+              ),
+            )
+          : write(text),
     });
 
   const reconcile = jobCommand(
@@ -157,7 +168,7 @@ function buildProgram(run: (request: CliRequest) => Promise<void>, json: () => b
       "make a week of sample data holding every cause the proxy and gcs tiers show (Kafka's need brokers), " +
         'reconcile it and write the reports',
     )
-    .option('--out <dir>', 'output folder', once(), 'reports')
+    .option('--out <dir>', 'output folder', once(homeProblem), 'reports')
     .action((opts: { out: string }) => {
       // demo writes a local folder only: gs://b/x became the folder gs:/b/x, and the re-run command it
       // printed would have uploaded to the bucket.

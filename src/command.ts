@@ -110,7 +110,9 @@ export const outOptions = (cmd: Command): Command =>
     .option(
       '--local-out <dir>',
       'with --out gs://…: the local folder the reports are written to first',
-      once((v) => (/^[a-z][a-z0-9+.-]*:\//i.test(v) ? `"${v}" is no local folder (the reports go up to --out)` : null)),
+      once((v) =>
+        /^[a-z][a-z0-9+.-]*:\//i.test(v) ? `"${v}" is no local folder (the reports go up to --out)` : homeProblem(v),
+      ),
       'reports',
     );
 
@@ -145,8 +147,18 @@ const oneOf =
  * with the pod while the run succeeds.
  */
 export function outLocationProblem(value: string): string | null {
-  if (value.startsWith('gs://') || !/^[a-z][a-z0-9+.-]*:\//i.test(value)) return null;
-  return `"${value}" is neither a folder nor gs://bucket/prefix/ (a bucket is written gs:// in lower case, two slashes)`;
+  if (value.startsWith('gs://')) return null;
+  if (/^[a-z][a-z0-9+.-]*:\//i.test(value))
+    return `"${value}" is neither a folder nor gs://bucket/prefix/ (a bucket is written gs:// in lower case, two slashes)`;
+  return homeProblem(value);
+}
+
+/**
+ * A folder written with a leading ~ that no shell expanded (`--out=~/x`, a Kubernetes arg): it would be a folder
+ * named ~ in the working directory, while the run says it wrote to ~/x.
+ */
+export function homeProblem(value: string): string | null {
+  return /^~([/\\]|$)/.test(value) ? `"${value}": ~ is not expanded here; write the folder's absolute path` : null;
 }
 
 /** A job command (reconcile, daily, backfill): --out, --local-out, the summary's options and --config. */

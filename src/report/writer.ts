@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { type FileHandle, open, readdir, rename, rm } from 'node:fs/promises';
+import { constants, createReadStream, type Stats } from 'node:fs';
+import { access, type FileHandle, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AbortedError, ConfigError, OutputError } from '../errors.js';
@@ -157,6 +157,28 @@ export async function sha256OfFile(file: string): Promise<string | null> {
     throw e;
   }
   return hash.digest('hex');
+}
+
+/**
+ * What would keep `dir` from holding reports, found without writing anything (a dry run's check): a file in its
+ * place or in its path, or a folder (its own, else the nearest one above it that exists) the process may not
+ * write. Undefined when none is found; the run's own check (assertWritableFolder) writes a probe to be sure.
+ */
+export async function outputFolderProblem(dir: string): Promise<string | undefined> {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const found = await stat(at).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? undefined : e));
+    if (found instanceof Error)
+      return `${REASONS[errnoOf(found) ?? ''] ?? 'it cannot be looked at'} (${errnoOf(found)})`;
+    if (found === undefined) {
+      if (path.dirname(at) === at) return undefined;
+      continue;
+    }
+    if (!(found as Stats).isDirectory()) return `${REASONS.ENOTDIR} (ENOTDIR)`;
+    return access(at, constants.W_OK).then(
+      () => undefined,
+      (e: unknown) => `${REASONS[errnoOf(e) ?? ''] ?? 'it cannot be written'} (${errnoOf(e)})`,
+    );
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { runCli, tempDir } from '../support/files.js';
+import path from 'node:path';
+import { CLI, runCli, tempDir } from '../support/files.js';
 
 describe('parity help and argument messages', () => {
   it('--help on every command shows examples, and the job commands their exit statuses and --config as required', async () => {
@@ -102,6 +104,21 @@ describe('parity help and argument messages', () => {
       expect(run.stderr).toContain('its value is missing');
     }
   });
+
+  it("demo's re-run command quotes a path a shell would split: pasted, it runs", async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, "the team's demo");
+    const demo = await runCli(['demo', '--out', out]);
+    expect(demo.code).toBe(0);
+    const line = demo.stdout.split('\n').find((l) => l.startsWith('re-run on the same data: '))!;
+    const quoted = `'${out.replace(/'/g, `'\\''`)}'`;
+    expect(line).toContain(`--out ${quoted}`);
+    // The line, run by a shell, is the reconcile it names (before 0.3.7: "too many arguments").
+    const command = line.replace('re-run on the same data: npx parity ', '');
+    const rerun = spawnSync('sh', ['-c', `"$0" "$1" ${command} --quiet`, process.execPath, CLI], { encoding: 'utf8' });
+    expect(rerun.status).toBe(1); // the sample's FAIL rows, as the demo says
+    expect(rerun.stderr).toContain('"days":7');
+  }, 60_000);
 
   it('demo --out with a scheme (a bucket) is refused: demo writes a local folder, not gs:/bucket/x', async () => {
     const dir = await tempDir();

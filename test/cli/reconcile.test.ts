@@ -2,6 +2,7 @@ import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
+  lastLogLine,
   parseCsv,
   reconcileRange,
   reconcileUsDay,
@@ -592,6 +593,12 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
     [['reconcile', '--config', 'C', '--date', '2025-03-09', '--sites', 'ZZ', '--dry-run'], '--sites'],
     [['reconcile', '--date', '2025-03-09'], '--config'],
     [['reconcile', '--config', 'C', '--date', '2025-03-09', '--bogus'], '--bogus'],
+    // The plan refuses what the run refuses (before 0.3.7 it planned a day to come, exit 0), and a --format whose
+    // document it cannot print (it printed its text plan where a script read JSON).
+    [['reconcile', '--config', 'C', '--date', '2099-03-09', '--dry-run'], '--date'],
+    [['reconcile', '--config', 'C', '--date', '2025-03-09', '--dry-run', '--format', 'json'], '--format'],
+    // No shell expands ~ after = or in a Kubernetes arg: the reports went to a folder named ~.
+    [['reconcile', '--config', 'C', '--date', '2025-03-09', '--local-out=~/reports'], '--local-out'],
   ])('%j names %s', async (args, flag) => {
     const dir = await tempDir();
     const config = await writeConfig(dir);
@@ -601,6 +608,25 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
     expect(run.stderr).toContain(flag);
     // Nothing made either (a wrong --sites was found after --out was made and a gs:// one read).
     await expect(stat(out)).rejects.toThrow();
+  });
+
+  it('--dry-run refuses an --out the run would refuse, writing nothing; a usage error is one plain JSON line', async () => {
+    const dir = await tempDir();
+    const config = await writeConfig(dir);
+    await writeFile(path.join(dir, 'a-file'), '');
+    const through = path.join(dir, 'a-file', 'out');
+    const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--dry-run', '--log-format', 'json'];
+    const run = await runCli([...args, '--out', through]);
+    expect(run.code).toBe(2);
+    expect(lastLogLine(run.stderr).message).toBe(
+      `--out: "${through}" cannot hold the reports: a part of the path is a file, not a folder — choose a folder (ENOTDIR)`,
+    );
+    expect(run.stdout).toBe('');
+    // commander's two lines as one (before 0.3.7 joined by a literal \x0a in the message).
+    const typo = await runCli(['reconcile', '--confg', config, '--date', '2025-03-09', '--log-format', 'json']);
+    expect(lastLogLine(typo.stderr).message).toBe("unknown option '--confg' (Did you mean --config?)");
+    const home = await runCli(['demo', '--out', '~/demo'], dir);
+    expect([home.code, home.stderr]).toEqual([2, expect.stringContaining('~ is not expanded here') as unknown]);
   });
 
   it('a GOOGLE_APPLICATION_CREDENTIALS file that is no JSON is named, never shown (its text is a secret)', async () => {
