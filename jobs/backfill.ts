@@ -15,7 +15,13 @@ import { parseParityCsv } from '../src/report/parity-reader.js';
 import { parseWindowsCsv } from '../src/report/windows-reader.js';
 import { daySpan, zoneOfSite } from '../src/site-zones.js';
 import { sha256OfFile } from '../src/report/writer.js';
-import { type ReconcileRequest, type ReconcileResult, runReconcile, volumeLedgerFor } from './reconcile.js';
+import {
+  engineMemoryOf,
+  type ReconcileRequest,
+  type ReconcileResult,
+  runReconcile,
+  volumeLedgerFor,
+} from './reconcile.js';
 
 export { MAX_BACKFILL_CONCURRENCY };
 
@@ -165,13 +171,22 @@ export async function runBackfill(
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let settled: PromiseSettledResult<ReconcileResult>[];
   const lanes = lanesOf(contiguousBatches(todo, opts.config.engine.batchDays), opts.concurrency);
+  // One limit for every lane, said once (a derived one is shared among them).
+  const memory =
+    lanes.length > 0 ? await engineMemoryOf(opts.config, lanes.length, opts.log ?? silentLogger) : undefined;
   try {
     settled = await Promise.allSettled(
       lanes.map((days) =>
         limit(async () => {
           if (inner.signal.aborted) throw new AbortedError();
           try {
-            return await runReconcile({ ...opts, days, signal: inner.signal, volumeLedger, engines: lanes.length });
+            return await runReconcile({
+              ...opts,
+              days,
+              signal: inner.signal,
+              volumeLedger,
+              ...(memory ? { memory } : {}),
+            });
           } catch (e) {
             inner.abort();
             throw e;

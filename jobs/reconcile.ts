@@ -8,7 +8,7 @@ import { zoneOfSite } from '../src/site-zones.js';
 import type { BigqueryRangeReader, DayKey, DaySummary, ParityRow, ReconcileResult, Site } from '../src/domain.js';
 import type { CountingEngine, MissingId } from '../src/engine/engine.js';
 import type { WindowCounting } from '../src/engine/loss-windows.js';
-import { describeEngineMemory } from '../src/engine/memory.js';
+import { describeEngineMemory, type EngineMemory } from '../src/engine/memory.js';
 import { openEngine, resolveEngineMemory } from '../src/engine/open.js';
 import { withContentMismatch } from '../src/engine/compare.js';
 import { comparePayloads, keptMismatches } from '../src/engine/compare-run.js';
@@ -58,8 +58,8 @@ export interface ReconcileRequest {
    * its output over: src/storage/output-lease.ts). The CLI's runs hold a lease on their output.
    */
   beforeWrite?: () => Promise<void>;
-  /** Engines running in the container at once (backfill's lanes): a memory limit derived from it is shared. */
-  engines?: number;
+  /** The engine's memory limit, resolved and logged by the caller (backfill, once for its lanes); else here. */
+  memory?: EngineMemory;
   /** Copies each day's files elsewhere once they are written locally (--out gs://…). */
   publish?: Publish;
   /** The run's GCS client and download limit (shared with --out gs://); default: one of this call's own. */
@@ -88,12 +88,7 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   ]);
   // Named with the pid, so that a later run can tell this folder from a live run's once this process is gone (kill -9).
   const scratchRoot = await mkdtemp(scratchPrefix(config.engine.tempDirectory ?? os.tmpdir()));
-  const memory = config.engine.kind === 'embedded' ? await resolveEngineMemory(config, req.engines) : undefined;
-  if (memory) {
-    const { source, warning } = describeEngineMemory(memory);
-    log.info(`engine memory limit ${memory.limit} (${source})`);
-    if (warning) log.warn(warning, { engine_memory: memory.limit });
-  }
+  const memory = req.memory ?? (await engineMemoryOf(config, 1, log));
   const engine = await openEngine(config, path.join(scratchRoot, 'engine'), memory, req.bigqueryClients);
   const unwatch = engine.watch(signal);
   const summaries: DaySummary[] = [];
@@ -131,6 +126,19 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
   }
   const exitCode = exitCodeFor(summaries.flatMap((s) => s.rows.flatMap((r) => r.status ?? [])));
   return { days: summaries, exitCode, errors };
+}
+
+/**
+ * The embedded engine's memory limit for `engines` running in the container at once (a limit derived from the
+ * container is shared among them), logged once with where it came from; undefined with engine bigquery.
+ */
+export async function engineMemoryOf(config: Config, engines: number, log: Logger): Promise<EngineMemory | undefined> {
+  if (config.engine.kind !== 'embedded') return undefined;
+  const memory = await resolveEngineMemory(config, engines);
+  const { source, warning } = describeEngineMemory(memory);
+  log.info(`engine memory limit ${memory.limit} (${source})`);
+  if (warning) log.warn(warning, { engine_memory: memory.limit });
+  return memory;
 }
 
 /**

@@ -53,7 +53,8 @@ async function place(temp: string, file: string, text: string): Promise<boolean>
     await link(temp, file);
     return true;
   } catch (e) {
-    if (errnoOf(e) === 'EEXIST') return false;
+    // ENOENT: the temporary was swept away since it was written (another pid namespace's run): try again
+    if (errnoOf(e) === 'EEXIST' || errnoOf(e) === 'ENOENT') return false;
     if (!noHardLinks(e)) throw e;
   }
   try {
@@ -107,11 +108,14 @@ export async function acquireLocalLease(
   const text = JSON.stringify(holder) + '\n';
   // A name removeStaleTemporaries sweeps when a run is killed between writing and linking it.
   const temp = path.join(dir, `.${LEASE_NAME}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await writeFile(temp, text);
   try {
     let seen: number | undefined;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 10) throw taken(dir, flag, 'one that began at the same moment');
+      // Written afresh before each attempt: a link keeps the file's mtime, the lease's renewal, so a lease placed
+      // after a wait would be as old as the wait (past staleMs: another run took it before its first renewal,
+      // before 0.3.7); and a sweep by a run in another pid namespace may have removed it meanwhile.
+      await writeFile(temp, text);
       if (await place(temp, file, text)) break;
       const found = await readFile(file, 'utf8').catch(() => null);
       const since = await stat(file).then(

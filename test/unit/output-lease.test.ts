@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { OutputError } from '../../src/errors.js';
@@ -92,6 +92,10 @@ describe('the lease on a local reports folder', () => {
     expect(waits).toEqual([
       expect.stringMatching(/^waiting up to \d+ s to see whether the run holding the lease still renews it: pid 7/),
     ]);
+    // Renewed as it is taken, not as old as the wait (before 0.3.7 the link kept the mtime of a file written before
+    // it: another run took the lease over before its first renewal).
+    const { mtimeMs } = await stat(path.join(dir, LEASE_NAME));
+    expect(Date.now() - mtimeMs).toBeLessThan(250);
     await lease.release();
   });
 
