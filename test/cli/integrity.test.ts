@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { CLI, lastLogLine, runCli, tempDir, writeConfig, writeNdjson } from '../support/files.js';
 
@@ -154,6 +155,36 @@ describe('a stopped run commits nothing', () => {
     expect(await snapshot(out)).toEqual(before);
     expect(await listing(scratch)).toEqual([]);
   }, 300_000);
+
+  it('SIGTERM while a GCS endpoint holds a request unanswered ends the run at once (143), not after the timeouts', async () => {
+    // An endpoint that takes the connection and never answers: each attempt waits out the client's 60 s.
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const dir = await tempDir();
+      const D = '2025-04-17';
+      await day(dir, D, 3, 3);
+      const endpoint = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+      const config = await writeConfig(dir, { sites: ['US'], gcs: ['gs://landed-bucket/dt={date}/'] });
+      const doc = JSON.parse(await readFile(config, 'utf8')) as { tiers: { gcs: Record<string, unknown> } };
+      doc.tiers.gcs.apiEndpoint = endpoint;
+      await writeFile(config, JSON.stringify(doc));
+      const started = Date.now();
+      // Stopped a second after the run has begun counting: the bucket's request is then under way, unanswered.
+      let counting = 0;
+      const run = await runAndStop(
+        ['reconcile', '--config', config, '--date', D, '--out', path.join(dir, 'out'), '--log-format', 'json'],
+        (stderr) => /proxy: counting \d+ objects/.test(stderr) && Date.now() - (counting ||= Date.now()) > 1_000,
+        30_000,
+      );
+      expect(run.sent).toBe(true);
+      // Before 0.3.7 the first SIGTERM left it waiting on the request (minutes): the test's SIGKILL, at 30 s.
+      expect(run.code).toBe(143);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      silent.close();
+    }
+  }, 60_000);
 
   it('SIGTERM between the days of a range keeps the days already written whole and the later days as they were', async () => {
     const dir = await tempDir();
