@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { daysInRange } from '../src/dates.js';
@@ -15,6 +15,9 @@ import { runReconcile, type ReconcileResult } from './reconcile.js';
 export const DEMO_DAYS = daysInRange('2025-03-03', '2025-03-09');
 export const DEMO_SEED = 20250309;
 
+/** What the demo makes in its data folder: the tiers' folders and the config. */
+const DEMO_DATA_NAMES: readonly string[] = ['proxy', 'landed', 'kafka', 'parity.config.json'];
+
 export interface DemoResult extends ReconcileResult {
   dataDir: string;
   configFile: string;
@@ -30,6 +33,14 @@ export async function runDemo(opts: {
   log?: Logger;
 }): Promise<DemoResult> {
   const dataDir = opts.dataDir ?? path.join(opts.outDir, 'demo-data');
+  // The folder is the demo's own: it is made anew, so anything else in it would be lost (before 0.3.7, silently).
+  const foreign = (await readdir(dataDir).catch(() => [] as string[])).filter((n) => !DEMO_DATA_NAMES.includes(n));
+  if (foreign.length > 0)
+    throw new UsageError(
+      '--out',
+      `"${dataDir}" holds what the demo did not make (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}), which ` +
+        'making its sample data anew would delete: move them, or give demo another --out',
+    );
   await rm(dataDir, { recursive: true, force: true });
   const gen = new ScenarioGenerator({
     seed: DEMO_SEED,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLI, runCli, tempDir } from '../support/files.js';
 
@@ -118,6 +118,12 @@ describe('parity help and argument messages', () => {
     const rerun = spawnSync('sh', ['-c', `"$0" "$1" ${command} --quiet`, process.execPath, CLI], { encoding: 'utf8' });
     expect(rerun.status).toBe(1); // the sample's FAIL rows, as the demo says
     expect(rerun.stderr).toContain('"days":7');
+    // Its data folder is made anew: a file the demo did not make there stops it (before 0.3.7 it was deleted).
+    await writeFile(path.join(out, 'demo-data', 'my-notes.txt'), 'mine');
+    const again = await runCli(['demo', '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('holds what the demo did not make (my-notes.txt)');
+    expect(await readFile(path.join(out, 'demo-data', 'my-notes.txt'), 'utf8')).toBe('mine');
   }, 60_000);
 
   it('demo --out with a scheme (a bucket) is refused: demo writes a local folder, not gs:/bucket/x', async () => {
