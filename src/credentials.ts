@@ -49,8 +49,9 @@ async function checkFile(file: string, what: string, optional: boolean): Promise
     if (optional && errnoOf(e) === 'ENOENT') return;
     throw new UsageError(what, `"${file}" cannot be read (${errnoOf(e) ?? 'unreadable'})`);
   }
+  let parsed: Record<string, unknown>;
   try {
-    const parsed: unknown = JSON.parse(text);
+    parsed = JSON.parse(text) as Record<string, unknown>;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
   } catch {
     throw new UsageError(
@@ -59,4 +60,26 @@ async function checkFile(file: string, what: string, optional: boolean): Promise
         'its text is not shown, as it holds secrets',
     );
   }
+  // The fields the auth library needs of it, named (never their values): without them it failed at the first
+  // request, and every row said "request failed: The incoming JSON object does not contain a client_email field".
+  const kind = typeof parsed.type === 'string' ? parsed.type : undefined;
+  const needs = kind === 'authorized_user' ? AUTHORIZED_USER_FIELDS : OTHER_TYPES.has(kind ?? '') ? [] : KEY_FIELDS;
+  const lacking = needs.filter((f) => typeof parsed[f] !== 'string' || parsed[f] === '');
+  if (lacking.length > 0)
+    throw new UsageError(
+      what,
+      `"${file}" lacks ${lacking.join(', ')}, which ${kind ? `a credentials file of type ${kind}` : 'a service account key'} ` +
+        'needs; its text is not shown, as it holds secrets',
+    );
 }
+
+/** A service account key's fields (its type, or none: the auth library takes such a file for one). */
+const KEY_FIELDS = ['client_email', 'private_key'] as const;
+const AUTHORIZED_USER_FIELDS = ['client_id', 'client_secret', 'refresh_token'] as const;
+/** Types whose fields are the auth library's to check (workload identity federation, impersonation). */
+const OTHER_TYPES: ReadonlySet<string> = new Set([
+  'external_account',
+  'external_account_authorized_user',
+  'impersonated_service_account',
+  'gdch_service_account',
+]);

@@ -191,15 +191,46 @@ export function describeDownloadFailure(bucket: string, object: BlobObject): (e:
 export function namingEndpoint(endpoint: string, describe: (e: unknown) => Failure): (e: unknown) => Failure {
   return (e) => {
     const failure = describe(e);
-    const code = errorCode(e instanceof DownloadError ? e.cause : e);
-    return typeof code === 'string' && code.startsWith('E')
+    const cause = e instanceof DownloadError ? e.cause : e;
+    const code = errorCode(cause);
+    return typeof code === 'string' && code.startsWith('E') && !tokenHost(cause)
       ? { ...failure, message: `${failure.message} at endpoint ${endpoint}` }
       : failure;
   };
 }
 
-/** Classifies by HTTP status or error code, never by message text. */
+/**
+ * The host of the token service a failed request went to, when the failure is the auth library's getting an access
+ * token (Application Default Credentials) rather than the storage request's: its error carries the token URL.
+ */
+function tokenHost(e: unknown): string | undefined {
+  const url = (e as { config?: { url?: unknown } } | null)?.config?.url;
+  if (typeof url !== 'string' || !URL.canParse(url)) return undefined;
+  const { hostname } = new URL(url);
+  return /^(oauth2|sts|iamcredentials)\.googleapis\.com$|^metadata\.google\.internal$|^169\.254\.169\.254$/.test(
+    hostname,
+  )
+    ? hostname
+    : undefined;
+}
+
+/**
+ * Classifies by HTTP status or error code, never by message text; a failure to get an access token says so, naming
+ * the token service (before 0.3.7 it read as the storage endpoint's: `connection failed (ENOTFOUND) at endpoint …`).
+ */
 export function describeFailure(e: unknown, byStatus: Partial<Record<number, string>>): Failure {
+  const token = tokenHost(e);
+  if (token) {
+    const failure = describeStorageFailure(e, {});
+    return {
+      ...failure,
+      message: `cannot get an access token from ${token} for Application Default Credentials: ${failure.message}`,
+    };
+  }
+  return describeStorageFailure(e, byStatus);
+}
+
+function describeStorageFailure(e: unknown, byStatus: Partial<Record<number, string>>): Failure {
   const code = errorCode(e);
   if (typeof code === 'number') {
     const known = byStatus[code];

@@ -660,7 +660,10 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
     // one; and both read the variable's lower-case name.
     const good = path.join(dir, 'good');
     await mkdir(good);
-    await writeFile(path.join(good, 'application_default_credentials.json'), '{"type":"authorized_user"}');
+    await writeFile(
+      path.join(good, 'application_default_credentials.json'),
+      JSON.stringify({ type: 'authorized_user', client_id: 'i', client_secret: 's', refresh_token: 'r' }),
+    );
     for (const env of [
       { HOME: home, GOOGLE_APPLICATION_CREDENTIALS: '', CLOUDSDK_CONFIG: good } as Record<string, string>,
       { HOME: good, GOOGLE_APPLICATION_CREDENTIALS: '', google_application_credentials: creds },
@@ -681,6 +684,19 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
         env,
       );
       expect([env, run.code]).toEqual([env, 2]);
+      expect(run.stderr).not.toContain('SECRET');
+    }
+    // JSON, but lacking what the auth library needs of its type: named by field, never shown (before 0.3.7 exit 3,
+    // every row "request failed: The incoming JSON object does not contain a client_email field").
+    for (const [text, lacks] of [
+      ['{}', 'client_email, private_key, which a service account key needs'],
+      ['{"type":"authorized_user","client_secret":"SECRET1","refresh_token":""}', 'client_id, refresh_token, which'],
+    ]) {
+      await writeFile(creds, text!);
+      const args = ['reconcile', '--config', config, '--date', '2025-03-09', '--out', path.join(dir, 'out')];
+      const run = await runCli(args, undefined, { GOOGLE_APPLICATION_CREDENTIALS: creds });
+      expect([text, run.code]).toEqual([text, 2]);
+      expect(run.stderr).toContain(`"${creds}\\" lacks ${lacks}`);
       expect(run.stderr).not.toContain('SECRET');
     }
     // Unreadable: named, with its errno.
