@@ -40,3 +40,13 @@ export function loadQuery(engine: string, name: string, identifiers: Record<stri
     return value;
   });
 }
+
+/**
+ * A SQL file that is part of others (filled in as one of their `{{name}}`s), without its comment lines: one text
+ * for the statements that share it, as engine/zoned.sql is.
+ */
+export function loadFragment(engine: string, name: string, identifiers: Record<string, string> = {}): string {
+  return loadQuery(engine, name, identifiers)
+    .replace(/^\s*--.*\n/gm, '')
+    .trim();
+}

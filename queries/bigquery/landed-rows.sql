@@ -19,18 +19,8 @@ SELECT
   UNIX_MILLIS({{ts}}) AS ts_ms,
   CAST({{request_id}} AS STRING) AS request_id,
   CAST({{site}} AS STRING) AS site,
-  IF({{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) > @margin_days,
-     FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,{{payload}}
+  {{placed_day}} AS untimed_day,{{payload}}
   COUNT(*) AS n
 FROM {{table}}
-WHERE ({{partition}} BETWEEN @from_date AND @to_date OR {{partition}} IS NULL)
-  AND (
-    -- each row's partition within the margin of its own timestamp's UTC date, as a day alone reads it
-    (({{partition}} IS NULL OR {{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) <= @margin_days)
-     AND (({{ts}} >= @start AND {{ts}} < @end)
-          OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@untimed_days))))
-    -- else, on its partition's date when that is one of the read's days: out of window there (untimed_day with a
-    -- timestamp), as a file record in a folder that cannot hold its date is on the folder's
-    OR (ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) > @margin_days
-        AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@untimed_days)))
+WHERE {{rows_window}}
 GROUP BY 1, 2, 3, 4{{payload_group}}

@@ -3,6 +3,7 @@ import { DAY_MS } from '../domain.js';
 import { InternalError } from '../errors.js';
 import { abortable } from './jobs.js';
 import { quote, type TableRef } from './names.js';
+import { loadFragment } from '../queries.js';
 
 /**
  * The {{status_value}} of a proxy table's queries: its status column as an INT64 — as it is when
@@ -71,5 +72,21 @@ export function rangeParams(
     },
     types: { start: 'TIMESTAMP', end: 'TIMESTAMP', from_date: 'DATE', to_date: 'DATE', margin_days: 'INT64' },
     printable: { start, end, from_date: fromDate, to_date: toDate, margin_days: String(marginDays) },
+  };
+}
+
+/**
+ * The `rows_window` and `placed_day` identifiers of a table's row query (queries/bigquery/rows-window.sql and
+ * placed-day.sql: one text for the tier's queries and the engine's), from the table's validated `ts` and
+ * `partition` identifiers; `days`: the parameter naming the read's report days.
+ */
+export function tableRowsWindow(
+  identifiers: Readonly<Record<string, string>>,
+  days: '@untimed_days' | '@days',
+): { rows_window: string; placed_day: string } {
+  const ids = { ts: identifiers.ts!, partition: identifiers.partition!, days };
+  return {
+    rows_window: loadFragment('bigquery', 'rows-window', ids),
+    placed_day: loadFragment('bigquery', 'placed-day', ids),
   };
 }

@@ -7,7 +7,7 @@ import { createBigqueryClient } from '../bigquery/client.js';
 import { type ErrorContext, toTierError } from '../bigquery/errors.js';
 import { BIGQUERY_PAGE_ROWS, bytesOf, JobRunner, QUERY_DEADLINE_MS } from '../bigquery/jobs.js';
 import { parseDataset, parseTable, type TableRef, tableIdentifiers } from '../bigquery/names.js';
-import { rangeParams, statusValue } from '../bigquery/table-query.js';
+import { rangeParams, statusValue, tableRowsWindow } from '../bigquery/table-query.js';
 import {
   type CountingEngine,
   foldLineIssues,
@@ -173,7 +173,7 @@ export class BigqueryEngine implements CountingEngine {
     const range = rangeParams(startMs, endMs, spec.partitionMarginDays);
     const target = this.table(tier === 'proxy' ? 'agg_proxy' : 'agg_bigquery');
     const identifiers: Record<string, string> = { ...tableIdentifiers(source, spec.columns), target: target.sql };
-    Object.assign(identifiers, bigqueryTagIds(this.cmp).column);
+    Object.assign(identifiers, bigqueryTagIds(this.cmp).column, tableRowsWindow(identifiers, '@days'));
     if (tier === 'proxy') {
       try {
         // Looked up once per table and run, not per batch.

@@ -3,7 +3,7 @@ import { createBigqueryClient } from '../bigquery/client.js';
 import { type ErrorContext, toTierError } from '../bigquery/errors.js';
 import { BIGQUERY_PAGE_ROWS, bytesOf, JobRunner, QUERY_DEADLINE_MS } from '../bigquery/jobs.js';
 import { assertColumnNames, parseTable, tableIdentifiers } from '../bigquery/names.js';
-import { rangeParams, statusValue } from '../bigquery/table-query.js';
+import { rangeParams, statusValue, tableRowsWindow } from '../bigquery/table-query.js';
 import type { BigqueryTableSpec, StreamedRow } from '../domain.js';
 import { ConfigError, TierError, throwIfAborted } from '../errors.js';
 import { loadQuery } from '../queries.js';
@@ -94,6 +94,7 @@ export function createBigqueryTier(options: BigqueryTierOptions, client?: BigQue
       const cmp = kind === 'landed' ? compareSqlOf(options.compare) : undefined;
       identifiers.payload = cmp ? `\n  ${bigqueryPayloadJson(cmp)} AS payload,` : '';
       identifiers.payload_group = cmp ? ', 5' : '';
+      Object.assign(identifiers, tableRowsWindow(identifiers, '@untimed_days'));
       sql = loadQuery('bigquery', kind === 'proxy' ? 'proxy-rows' : 'landed-rows', identifiers);
     }
     return sql;

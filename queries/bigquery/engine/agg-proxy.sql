@@ -15,21 +15,13 @@ WITH parsed AS (
     UNIX_MILLIS({{ts}}) AS ts_ms,
     -- a row without a timestamp is malformed on its partition's date, as a log line without one on its folder's;
     -- one partitioned further than the margin from its timestamp's date is out of window there (landed-rows.sql)
-    IF({{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) > @margin_days,
-       FORMAT_DATE('%F', {{partition}}), NULL) AS untimed_day,
+    {{placed_day}} AS untimed_day,
     -- kept byte for byte; empty or only whitespace is no id (RE2's \s, as the embedded engine's regexp_full_match)
     IF(REGEXP_CONTAINS(CAST({{request_id}} AS STRING), r'^\s*$'), NULL, CAST({{request_id}} AS STRING)) AS rid,
     NULLIF(UPPER(TRIM(CAST({{site}} AS STRING), ' ')), '') AS site_value,
     {{status_value}} AS status
   FROM {{table}}
-  WHERE ({{partition}} BETWEEN @from_date AND @to_date OR {{partition}} IS NULL)
-    AND (
-      -- each row's partition within the margin of its own timestamp's UTC date, as a day alone reads it
-      (({{partition}} IS NULL OR {{ts}} IS NULL OR ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) <= @margin_days)
-       AND (({{ts}} >= @start AND {{ts}} < @end) OR ({{ts}} IS NULL AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@days))))
-      -- else on its partition's date, out of window, when that is a report day of the batch
-      OR (ABS(DATE_DIFF({{partition}}, DATE({{ts}}), DAY)) > @margin_days
-          AND FORMAT_DATE('%F', {{partition}}) IN UNNEST(@days)))
+  WHERE {{rows_window}}
 ),
 -- each row's report day in its site's zone (engine/zoned.sql)
 {{zoned}},
