@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { daysInRange } from '../src/dates.js';
@@ -15,8 +15,24 @@ import { runReconcile, type ReconcileResult } from './reconcile.js';
 export const DEMO_DAYS = daysInRange('2025-03-03', '2025-03-09');
 export const DEMO_SEED = 20250309;
 
-/** What the demo makes in its data folder: the tiers' folders and the config. */
-const DEMO_DATA_NAMES: readonly string[] = ['proxy', 'landed', 'kafka', 'parity.config.json'];
+/** The files the demo makes in its data folder (relative paths): the tiers' objects and the config. */
+const DEMO_FILE = /^(parity\.config\.json|(proxy|landed\/[\w-]+)\/dt=\d{4}-\d\d-\d\d\/[a-z0-9-]+-\d{4}\.jsonl(\.gz)?)$/;
+
+/**
+ * What in `dataDir` the demo did not make, as paths below it (the folder itself when it is a file or a link): a
+ * run of the demo deletes the folder whole, to make it anew. Empty when it is not there.
+ */
+async function notTheDemos(dataDir: string): Promise<string[]> {
+  const own = await lstat(dataDir).catch(() => undefined);
+  if (own === undefined) return [];
+  if (!own.isDirectory()) return [path.basename(dataDir)];
+  const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(dataDir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .filter((rel) => !DEMO_FILE.test(rel))
+    .sort();
+}
 
 export interface DemoResult extends ReconcileResult {
   dataDir: string;
@@ -34,12 +50,12 @@ export async function runDemo(opts: {
 }): Promise<DemoResult> {
   const dataDir = opts.dataDir ?? path.join(opts.outDir, 'demo-data');
   // The folder is the demo's own: it is made anew, so anything else in it would be lost (before 0.3.7, silently).
-  const foreign = (await readdir(dataDir).catch(() => [] as string[])).filter((n) => !DEMO_DATA_NAMES.includes(n));
+  const foreign = await notTheDemos(dataDir);
   if (foreign.length > 0)
     throw new UsageError(
       '--out',
-      `"${dataDir}" holds what the demo did not make (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}), which ` +
-        'making its sample data anew would delete: move them, or give demo another --out',
+      `"${dataDir}" holds what the demo did not make (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}), ` +
+        'which making its sample data anew would delete: move it, or give demo another --out',
     );
   await rm(dataDir, { recursive: true, force: true });
   const gen = new ScenarioGenerator({

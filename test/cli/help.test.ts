@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLI, runCli, tempDir } from '../support/files.js';
 
@@ -120,10 +120,20 @@ describe('parity help and argument messages', () => {
     expect(rerun.stderr).toContain('"days":7');
     // Its data folder is made anew: a file the demo did not make there stops it (before 0.3.7 it was deleted).
     await writeFile(path.join(out, 'demo-data', 'my-notes.txt'), 'mine');
+    await mkdir(path.join(out, 'demo-data', 'proxy', 'dt=2025-04-01'));
+    await writeFile(path.join(out, 'demo-data', 'proxy', 'dt=2025-04-01', 'my-own.ndjson'), 'mine too');
     const again = await runCli(['demo', '--out', out]);
     expect(again.code).toBe(2);
-    expect(again.stderr).toContain('holds what the demo did not make (my-notes.txt)');
+    expect(again.stderr).toContain(
+      'holds what the demo did not make (my-notes.txt, proxy/dt=2025-04-01/my-own.ndjson)',
+    );
     expect(await readFile(path.join(out, 'demo-data', 'my-notes.txt'), 'utf8')).toBe('mine');
+    // A file where its folder goes is not taken for an empty folder.
+    const other = path.join(dir, 'other');
+    await mkdir(other);
+    await writeFile(path.join(other, 'demo-data'), 'precious');
+    expect((await runCli(['demo', '--out', other])).code).toBe(2);
+    expect(await readFile(path.join(other, 'demo-data'), 'utf8')).toBe('precious');
   }, 60_000);
 
   it('demo --out with a scheme (a bucket) is refused: demo writes a local folder, not gs:/bucket/x', async () => {
