@@ -206,12 +206,12 @@ export function namingEndpoint(endpoint: string, describe: (e: unknown) => Failu
 function tokenHost(e: unknown): string | undefined {
   const url = (e as { config?: { url?: unknown } } | null)?.config?.url;
   if (typeof url !== 'string' || !URL.canParse(url)) return undefined;
-  const { hostname } = new URL(url);
-  return /^(oauth2|sts|iamcredentials)\.googleapis\.com$|^metadata\.google\.internal$|^169\.254\.169\.254$/.test(
-    hostname,
-  )
-    ? hostname
-    : undefined;
+  const { hostname, pathname } = new URL(url);
+  // A service account key's token comes from www.googleapis.com/oauth2/v4/token (the storage client's auth library).
+  const token =
+    /^(oauth2|sts|iamcredentials)\.googleapis\.com$|^metadata\.google\.internal$|^169\.254\.169\.254$/.test(hostname) ||
+    (hostname === 'www.googleapis.com' && pathname.startsWith('/oauth2/'));
+  return token ? hostname : undefined;
 }
 
 /**

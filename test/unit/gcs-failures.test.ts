@@ -16,6 +16,14 @@ describe('what a failed GCS request is said to be', () => {
       retry: true,
       retriable: true,
     });
+    // A service account key's token service, as the storage client's auth library asks it.
+    const key = Object.assign(new Error('request to https://www.googleapis.com/oauth2/v4/token failed'), {
+      code: 'ENOTFOUND',
+      config: { url: 'https://www.googleapis.com/oauth2/v4/token' },
+    });
+    expect(namingEndpoint('https://storage.googleapis.com', (e) => describeFailure(e, {}))(key).message).toBe(
+      'cannot get an access token from www.googleapis.com for Application Default Credentials: connection failed (ENOTFOUND)',
+    );
     // The storage request's own failure still names its endpoint.
     const storage = Object.assign(new Error('connect ECONNREFUSED'), {
       code: 'ECONNREFUSED',
