@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
 import { resolveSites } from '../src/args.js';
 import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js';
 import { VERSION } from '../src/command.js';
-import { type Config, loadConfig, parseLocation, tierListing } from '../src/config.js';
+import { type Config, loadConfig } from '../src/config.js';
 import { checkCredentialsFile, usesGoogle } from '../src/credentials.js';
 import type { DayKey, DaySummary, ReconcileResult } from '../src/domain.js';
 import { UsageError } from '../src/errors.js';
+import { checkOutForPlan, outFlag, outFolder, refuseOutInsideTiers } from './output-checks.js';
 import { daysOf, requireQuarterHours } from './run-days.js';
 import { EXIT } from '../src/exit.js';
 import { firstMissingFolder, removeEmptyFolders } from '../src/folders.js';
@@ -16,12 +16,7 @@ import { jsonLogger, type Logger, progressBar, textLogger } from '../src/log/log
 import type { Publish } from '../src/report/day-writer.js';
 import type { RunMetadata } from '../src/report/manifest.js';
 import { summarizeDay } from '../src/report/summary.js';
-import {
-  outputFolderProblem,
-  removeStaleTemporaries,
-  requireScratchFolder,
-  requireWritableFolder,
-} from '../src/report/writer.js';
+import { removeStaleTemporaries, requireScratchFolder, requireWritableFolder } from '../src/report/writer.js';
 import {
   acquireGcsLease,
   acquireLocalLease,
@@ -50,9 +45,7 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
     // What the run itself checks before it reads anything, the plan checks too (exit 2, not a plan), writing nothing.
     resolveSites(req.sites, config.sites);
     requireQuarterHours(await daysOf(req, config, new Date(), log), config);
-    const out = req.options.out.startsWith('gs://') ? req.options.localOut : req.options.out;
-    const problem = await outputFolderProblem(out);
-    if (problem) throw new UsageError(outFlag(req.options), `"${out}" cannot hold the reports: ${problem}`);
+    await checkOutForPlan(req.options, config);
     if (usesGoogle(config, '')) await checkCredentialsFile(process.env);
     process.stdout.write(await runDryRun(config, req.days, process.env));
     return EXIT.ok;
@@ -63,7 +56,6 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
 type JobRequest = Exclude<CliRequest, { command: 'demo' }>;
 
 /** The flag of the local folder the reports are written to: --out, or --local-out beside a gs:// --out. */
-const outFlag = (opts: JobOptions): string => (opts.out.startsWith('gs://') ? '--local-out' : '--out');
 
 /** A library's process warning (google-auth's MetadataLookupWarning, say) as a line of the logger `to` gives. */
 function logProcessWarnings(to: () => Logger): void {
@@ -275,13 +267,8 @@ async function prepareOutput(
   holder: LeaseHolder,
   signal: AbortSignal,
 ): Promise<OutputLease> {
-  const [flag, dir] = [outFlag(opts), opts.out.startsWith('gs://') ? opts.localOut : opts.out];
-  // Not inside a folder a file tier lists: the tier would read the run's manifests (.json) as records, more each run.
-  for (const [name, value] of [[flag, dir], ...(opts.out.startsWith('gs://') ? [['--out', opts.out]] : [])]) {
-    const inside = tierListing(config, parseLocation(value!.startsWith('gs://') ? value! : path.resolve(value!), '/'));
-    if (inside)
-      throw new UsageError(name!, `"${value}" is inside ${inside}: the tier would read the reports as records`);
-  }
+  const [flag, dir] = [outFlag(opts), outFolder(opts)];
+  await refuseOutInsideTiers(opts, config);
   await requireWritableFolder(dir, (why) => new UsageError(flag, `"${dir}" cannot hold the reports: ${why}`));
   const temp = config.engine.tempDirectory;
   await requireScratchFolder(temp);

@@ -248,15 +248,6 @@ function cacheLocation(
 }
 
 /**
- * The key path of the file tier location that would list `folder` (a run's --out, its --local-out), or undefined:
- * such a tier would read the run's own manifests (.json) as records, more each run. Pure.
- */
-export function tierListing(config: Config, folder: ParsedLocation): string | undefined {
-  const locations = [...(config.tiers.proxy?.locations ?? []), ...(config.tiers.gcs?.locations ?? [])];
-  return locations.find((l) => listsFolder(l, folder))?.keyPath;
-}
-
-/**
  * A proxy read from a table takes none of the file tier's keys: they were accepted and ignored (`fields` beside
  * `bigquery` queried the default column names, and failed as exit 3 naming none of them). Read from the document
  * as given, since `fields` has a default.

@@ -1,5 +1,5 @@
 // Folders on the local disk: made one level at a time, since Node's own recursive mkdir can hang.
-import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { mkdir, realpath, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -100,5 +100,21 @@ export async function removeEmptyFolders(dir: string, top: string): Promise<void
       return;
     }
     if (at === end) return;
+  }
+}
+
+/**
+ * `p` as the file system resolves it: the real path of its nearest part that exists (every symlink followed), with
+ * the parts below it that do not exist yet. For comparing where two paths lead before either is made.
+ */
+export async function realPlace(p: string): Promise<string> {
+  const rest: string[] = [];
+  for (let at = path.resolve(p); ; at = path.dirname(at)) {
+    try {
+      return path.join(await realpath(at), ...rest.reverse());
+    } catch {
+      if (path.dirname(at) === at) return path.resolve(p);
+      rest.push(path.basename(at));
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, type Stats } from 'node:fs';
-import { access, type FileHandle, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, type FileHandle, lstat, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AbortedError, ConfigError, OutputError } from '../errors.js';
@@ -170,6 +170,14 @@ export async function outputFolderProblem(dir: string): Promise<string | undefin
     if (found instanceof Error)
       return `${REASONS[errnoOf(found) ?? ''] ?? 'it cannot be looked at'} (${errnoOf(found)})`;
     if (found === undefined) {
+      // a link to nothing: the run's mkdir of it fails
+      if (
+        await lstat(at).then(
+          () => true,
+          () => false,
+        )
+      )
+        return 'it is a link to nothing (ENOENT)';
       if (path.dirname(at) === at) return undefined;
       continue;
     }

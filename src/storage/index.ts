@@ -4,7 +4,7 @@ import type { GcsOptions } from '../config.js';
 import type { ParsedLocation } from '../locations.js';
 import type { BlobStore } from './blob-store.js';
 import { type CacheStore, LocalCacheStore } from './cache-store.js';
-import { LocalBlobStore } from './local-store.js';
+import { type JobFiles, LocalBlobStore } from './local-store.js';
 
 /**
  * The run's one GCS client and its one download limit: the client is made on first use (a run over
@@ -32,8 +32,8 @@ export class StoreRegistry {
   private readonly stores = new Map<string, Promise<BlobStore>>();
   constructor(
     private readonly gcs: GcsConnection,
-    /** Local folders no tier reads, however they are reached (a symlink): the per-object cache's, the reports'. */
-    private readonly unread: readonly string[] = [],
+    /** The job's own files no tier reads, however they are reached (a symlink): the cache's, the reports'. */
+    private readonly unread: readonly JobFiles[] = [],
   ) {}
 
   storeFor(tier: string, location: ParsedLocation): Promise<BlobStore> {

@@ -6,21 +6,31 @@ import { createGunzip } from 'node:zlib';
 import { AbortedError, TierError } from '../errors.js';
 import { type BlobObject, type BlobStore, RECORD_OBJECT, type StoredObject } from './blob-store.js';
 
+/** Files the job itself writes in a folder: never a tier's objects. */
+export interface JobFiles {
+  folder: string;
+  names: RegExp;
+  below?: boolean;
+}
+
 /** Local files, `file:///…` and relative locations. */
 export class LocalBlobStore implements BlobStore {
   constructor(
     private readonly tier: string,
     /**
-     * Folders whose own files this store never lists, however reached: the per-object cache's and the reports',
-     * whose manifests are .json. A cache or an --out inside a location is refused; through a symlink (a day folder
-     * is often one) only this sees it. Their subfolders are listed (the demo's data lies below its --out).
+     * The job's own files this store never lists, however reached: the per-object cache's manifests and the
+     * reports' (both .json), each by its folder and its names (`below`: in subfolders too). A cache or an --out
+     * inside a location is refused; through a symlink only this sees them. Nothing else of those folders is
+     * skipped (the demo's data lies below its --out).
      */
-    unread: readonly string[] = [],
+    unread: readonly JobFiles[] = [],
   ) {
-    this.unread = Promise.all(unread.map((u) => realpath(u).catch(() => path.resolve(u))));
+    this.unread = Promise.all(
+      unread.map(async (u) => ({ ...u, folder: await realpath(u.folder).catch(() => path.resolve(u.folder)) })),
+    );
   }
 
-  private readonly unread: Promise<string[]>;
+  private readonly unread: Promise<JobFiles[]>;
 
   async assertRootExists(root: string, _signal?: AbortSignal, keyPath?: string): Promise<void> {
     const check = `check ${keyPath ?? 'the location'}`;
@@ -62,7 +72,12 @@ export class LocalBlobStore implements BlobStore {
     // Sorted so that staging order, and so any message about the first bad object, is stable.
     const files: { path: string; real: string }[] = [];
     const unread = await this.unread;
-    const inUnread = (real: string) => unread.includes(path.dirname(real));
+    const inUnread = (real: string) =>
+      unread.some(
+        (u) =>
+          u.names.test(path.basename(real)) &&
+          (u.below ? real.startsWith(u.folder + path.sep) : path.dirname(real) === u.folder),
+      );
     await walk(prefix, files, this.tier);
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     // A symlink or a hard link to a file read under another name is the same object: counted once, under its

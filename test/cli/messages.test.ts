@@ -42,6 +42,26 @@ describe('an --out a file tier would list', () => {
       `--out: "${inside}" is inside tiers.gcs.locations[0]: the tier would read the reports as records`,
     );
     await expect(readdir(inside)).rejects.toMatchObject({ code: 'ENOENT' });
+    // A link that leads there is refused too (before the fix, its reports and lease landed in the data folder, whose
+    // files the listing then skipped), and --dry-run refuses what the run refuses.
+    const sub = path.join(dir, 'landed', 'sub');
+    await mkdir(sub);
+    await symlink(sub, path.join(dir, 'linked-out'));
+    for (const extra of [[], ['--dry-run']]) {
+      const linked = await runCli([
+        'reconcile',
+        '--config',
+        config,
+        '--date',
+        '2025-03-09',
+        '--out',
+        path.join(dir, 'linked-out'),
+        ...extra,
+      ]);
+      expect([extra, linked.code]).toEqual([extra, 2]);
+      expect(lastLogLine(linked.stderr).message).toContain('is inside tiers.gcs.locations[0]');
+    }
+    expect(await readdir(sub)).toEqual([]);
     // Outside it, but linked from it: the reports' manifests (.json) are not the tier's objects (before 0.3.7 each
     // run counted the last one's as malformed lines, more each run).
     const out = path.join(dir, 'out');

@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, stat, symlink, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
@@ -622,6 +622,13 @@ describe('usage and config errors exit 2 naming the flag or key, before anything
       `--out: "${through}" cannot hold the reports: a part of the path is a file, not a folder — choose a folder (ENOTDIR)`,
     );
     expect(run.stdout).toBe('');
+    // A link to nothing, which the run's mkdir would refuse.
+    await symlink(path.join(dir, 'nowhere'), path.join(dir, 'dangling'));
+    const dangling = await runCli([...args, '--out', path.join(dir, 'dangling')]);
+    expect([dangling.code, lastLogLine(dangling.stderr).message]).toEqual([
+      2,
+      `--out: "${path.join(dir, 'dangling')}" cannot hold the reports: it is a link to nothing (ENOENT)`,
+    ]);
     // commander's two lines as one (before 0.3.7 joined by a literal \x0a in the message).
     const typo = await runCli(['reconcile', '--confg', config, '--date', '2025-03-09', '--log-format', 'json']);
     expect(lastLogLine(typo.stderr).message).toBe("unknown option '--confg' (Did you mean --config?)");
