@@ -112,5 +112,7 @@ export async function demoCommand(outDir: string, signal: AbortSignal): Promise<
 
 /** A path as one word of a POSIX shell command line, quoted only where it needs to be (a space, a quote, a $). */
 export function shellWord(value: string): string {
-  return /^[\w/.:=@%+,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  if (/^[\w/.:=@%+,-]+$/.test(value)) return value;
+  const closeEscapeOpen = "'\\''"; // ' ends the quoted word, \' is a quote, ' begins the next
+  return `'${value.split("'").join(closeEscapeOpen)}'`;
 }
