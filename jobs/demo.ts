@@ -27,11 +27,19 @@ async function notTheDemos(dataDir: string): Promise<string[]> {
   if (own === undefined) return [];
   if (!own.isDirectory()) return [path.basename(dataDir)];
   const entries = await readdir(dataDir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => !e.isDirectory())
-    .map((e) => path.relative(dataDir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
-    .filter((rel) => !DEMO_FILE.test(rel))
-    .sort();
+  return (
+    entries
+      .filter((e) => !e.isDirectory())
+      // parentPath from Node 20.12; its older name before
+      .map((e) =>
+        path
+          .relative(dataDir, path.join(e.parentPath ?? e.path, e.name))
+          .split(path.sep)
+          .join('/'),
+      )
+      .filter((rel) => !DEMO_FILE.test(rel))
+      .sort()
+  );
 }
 
 export interface DemoResult extends ReconcileResult {

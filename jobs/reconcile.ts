@@ -83,9 +83,9 @@ export async function runReconcile(req: ReconcileRequest): Promise<ReconcileResu
     throw new InternalError('engine bigquery needs the tiers.bigquery reader');
   const cache = config.cache?.location;
   const stores = new StoreRegistry(req.gcs ?? new GcsConnection(config.gcs), [
-    // the day manifests, also those moved below not-in-bucket/ (jobs/sync-reports.ts)
-    { folder: req.outDir, names: /^manifest-\d{4}-\d\d-\d\d\.json$/, below: true },
-    ...(cache?.scheme === 'file' ? [{ folder: cache.template, names: /^(day-)?[0-9a-f]{64}\.json$/ }] : []),
+    // the day manifests, also those moved into not-in-bucket/STAMP/ (jobs/sync-reports.ts)
+    { folder: req.outDir, paths: /^(not-in-bucket\/[^/]+\/)?manifest-\d{4}-\d\d-\d\d\.json$/ },
+    ...(cache?.scheme === 'file' ? [{ folder: cache.template, paths: /^(day-)?[0-9a-f]{64}\.json$/ }] : []),
   ]);
   // Named with the pid, so that a later run can tell this folder from a live run's once this process is gone (kill -9).
   const scratchRoot = await mkdtemp(scratchPrefix(config.engine.tempDirectory ?? os.tmpdir()));

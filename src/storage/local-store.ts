@@ -6,11 +6,10 @@ import { createGunzip } from 'node:zlib';
 import { AbortedError, TierError } from '../errors.js';
 import { type BlobObject, type BlobStore, RECORD_OBJECT, type StoredObject } from './blob-store.js';
 
-/** Files the job itself writes in a folder: never a tier's objects. */
+/** Files the job itself writes in a folder, by their paths below it (`/`-separated): never a tier's objects. */
 export interface JobFiles {
   folder: string;
-  names: RegExp;
-  below?: boolean;
+  paths: RegExp;
 }
 
 /** Local files, `file:///…` and relative locations. */
@@ -19,9 +18,9 @@ export class LocalBlobStore implements BlobStore {
     private readonly tier: string,
     /**
      * The job's own files this store never lists, however reached: the per-object cache's manifests and the
-     * reports' (both .json), each by its folder and its names (`below`: in subfolders too). A cache or an --out
-     * inside a location is refused; through a symlink only this sees them. Nothing else of those folders is
-     * skipped (the demo's data lies below its --out).
+     * reports' (both .json), each by its folder and its path there. A cache or an --out inside a location is
+     * refused; through a symlink only this sees them. Nothing else of those folders is skipped (the demo's data
+     * lies below its --out: a data file there named as a manifest is data).
      */
     unread: readonly JobFiles[] = [],
   ) {
@@ -75,8 +74,7 @@ export class LocalBlobStore implements BlobStore {
     const inUnread = (real: string) =>
       unread.some(
         (u) =>
-          u.names.test(path.basename(real)) &&
-          (u.below ? real.startsWith(u.folder + path.sep) : path.dirname(real) === u.folder),
+          real.startsWith(u.folder + path.sep) && u.paths.test(path.relative(u.folder, real).split(path.sep).join('/')),
       );
     await walk(prefix, files, this.tier);
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -62,6 +62,22 @@ describe('an --out a file tier would list', () => {
       expect(lastLogLine(linked.stderr).message).toContain('is inside tiers.gcs.locations[0]');
     }
     expect(await readdir(sub)).toEqual([]);
+    // Data below the --out folder (the demo's layout), named as a manifest, is data: only the reports' own are skipped.
+    const above = path.join(dir, 'above');
+    await mkdir(path.join(above, 'data', 'dt=2025-03-09'), { recursive: true });
+    await writeFile(
+      path.join(above, 'data', 'dt=2025-03-09', 'manifest-2025-03-09.json'),
+      JSON.stringify({ timestamp: '2025-03-09T10:00:00Z', request_id: 'r1', site: 'US' }) + '\n',
+    );
+    const below = await writeConfig(
+      dir,
+      { sites: ['US'], proxy: ['proxy/'], gcs: ['above/data/dt={date}/'] },
+      'below.json',
+    );
+    expect((await runCli(['reconcile', '--config', below, '--date', '2025-03-09', '--out', above])).code).toBe(0);
+    expect(parseCsv(await readFile(path.join(above, 'parity-2025-03-09.csv'), 'utf8')).at(-1)).toMatchObject({
+      gcs_records: '1',
+    });
     // Outside it, but linked from it: the reports' manifests (.json) are not the tier's objects (before 0.3.7 each
     // run counted the last one's as malformed lines, more each run).
     const out = path.join(dir, 'out');
