@@ -62,7 +62,8 @@ export async function runDemo(opts: {
   if (foreign.length > 0)
     throw new UsageError(
       '--out',
-      `"${dataDir}" holds what the demo did not make (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}), ` +
+      `"${dataDir}" holds what the demo did not make ` +
+        `(${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}), ` +
         'which making its sample data anew would delete: move it, or give demo another --out',
     );
   await rm(dataDir, { recursive: true, force: true });

@@ -149,7 +149,10 @@ const oneOf =
 export function outLocationProblem(value: string): string | null {
   if (value.startsWith('gs://')) return null;
   if (/^[a-z][a-z0-9+.-]*:\//i.test(value))
-    return `"${value}" is neither a folder nor gs://bucket/prefix/ (a bucket is written gs:// in lower case, two slashes)`;
+    return (
+      `"${value}" is neither a folder nor gs://bucket/prefix/ ` +
+      '(a bucket is written gs:// in lower case, two slashes)'
+    );
   return homeProblem(value);
 }
 

@@ -68,7 +68,8 @@ async function checkFile(file: string, what: string, optional: boolean): Promise
   if (lacking.length > 0)
     throw new UsageError(
       what,
-      `"${file}" lacks ${lacking.join(', ')}, which ${kind ? `a credentials file of type ${kind}` : 'a service account key'} ` +
+      `"${file}" lacks ${lacking.join(', ')}, which ` +
+        `${kind ? `a credentials file of type ${kind}` : 'a service account key'} ` +
         'needs; its text is not shown, as it holds secrets',
     );
 }

@@ -137,9 +137,9 @@ const RETRY_AFTER_MAX_MS = 30_000;
 
 /**
  * Posts the alert; the caller logs a failure and carries on. A busy or unavailable receiver (429, 503), or a
- * connection refused, is tried again (WEBHOOK_ATTEMPTS in all, after 1 s then 2 s, or what a Retry-After header asks up to
- * 30 s); a timeout is not, since the alert may have arrived. A redirect is not followed (fetch would turn the POST
- * into a GET without the alert, or post it wherever the header points): it fails, naming the status only.
+ * connection refused, is tried again (WEBHOOK_ATTEMPTS in all, after 1 s then 2 s, or what a Retry-After header
+ * asks, up to 30 s); a timeout is not, since the alert may have arrived. A redirect is not followed (fetch would
+ * turn the POST into a GET without the alert, or post it wherever the header points): it fails, naming the status.
  */
 export async function postWebhook(
   url: string,

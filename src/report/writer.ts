@@ -249,7 +249,8 @@ export async function requireScratchFolder(tempDirectory: string | undefined): P
       ? new ConfigError('engine.tempDirectory', `"${dir}" cannot hold the run's scratch files: ${why}`)
       : new ConfigError(
           'TMPDIR',
-          `the OS temp folder "${dir}" cannot hold the run's scratch files: ${why}; set TMPDIR or engine.tempDirectory ` +
+          `the OS temp folder "${dir}" cannot hold the run's scratch files: ${why}; ` +
+            'set TMPDIR or engine.tempDirectory ' +
             'to a writable folder (a container with a read-only root file system needs a volume at /tmp)',
         ),
   );

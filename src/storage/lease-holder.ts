@@ -58,7 +58,8 @@ export async function meet(
     if (seen !== undefined) return 'held'; // renewed since this run last looked: its run is alive
     const wait = renewMs * 1.5 - age + 1000;
     options.onWait?.(
-      `waiting up to ${Math.ceil(wait / 1000)} s to see whether the run holding the lease still renews it: ${describe()}`,
+      `waiting up to ${Math.ceil(wait / 1000)} s to see whether the run holding the lease still renews it: ` +
+        describe(),
     );
     return pause(wait, options.signal);
   }
@@ -90,7 +91,8 @@ export function leaseHolder(command: string, started: string): LeaseHolder {
 
 export function describeHolder(h: Partial<LeaseHolder> | null, since: number): string {
   if (!h) return `a run whose lease cannot be read (renewed ${ago(since)})`;
-  return `pid ${String(h.pid)} on ${String(h.host)}, ${String(h.command)}, started ${String(h.started)}, renewed ${ago(since)}`;
+  const who = `pid ${String(h.pid)} on ${String(h.host)}, ${String(h.command)}`;
+  return `${who}, started ${String(h.started)}, renewed ${ago(since)}`;
 }
 
 const ago = (ms: number): string => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;

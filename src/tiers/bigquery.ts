@@ -215,7 +215,8 @@ function toStreamedRow(r: Record<string, unknown>, table: string): StreamedRow {
     n,
     ...(status !== undefined ? { status } : {}),
     ...(typeof payload === 'string' ? { payload } : {}),
-    // Without a timestamp: malformed on its partition's date; with one, partitioned beyond the margin: out of window there.
+    // Without a timestamp: malformed on its partition's date; with one, partitioned beyond the margin: out of
+    // window there.
     ...(typeof untimedDay === 'string' ? { untimedDay } : {}),
   };
 }

@@ -50,9 +50,10 @@ describe('the per-object cache', () => {
     expect(await csvs(path.join(dir, 'proc'))).toEqual(await csvs(path.join(dir, 'none')));
   }, 60_000);
 
-  test("a cache folder reached through a symlink into a data folder is never read as the tier's objects", async () => {
+  test("a cache folder linked into a data folder is never read as the tier's objects", async () => {
     const { dir, plain } = await setUpCacheScenario();
-    // The config refuses proxy/dt=2025-03-08/cache; through a link (a day folder is often one) only the listing sees it.
+    // The config refuses proxy/dt=2025-03-08/cache; through a link (a day folder is often one) only the listing
+    // sees it.
     await symlink(path.join(dir, 'proxy/dt=2025-03-08'), path.join(dir, 'day'));
     const config = await writeConfig(
       dir,
