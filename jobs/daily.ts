@@ -104,7 +104,7 @@ export async function runDaily(
  * to yesterday, not a gapped set under a range's name. A day without a report is left out.
  */
 async function daysBetween(
-  opts: Pick<ReconcileRequest, 'outDir' | 'config' | 'log'>,
+  opts: Pick<ReconcileRequest, 'outDir' | 'config' | 'log' | 'run'>,
   span: readonly DayKey[],
   caught: readonly CatchUp[],
 ): Promise<NonNullable<ReconcileResult['between']>> {
@@ -114,7 +114,10 @@ async function daysBetween(
   for (const day of span.slice(span.indexOf(caught[0]!.day)).filter((d) => !redone.has(d))) {
     // Only a report whose files are the day's own and as written: its HTML shows what the manifest vouches for.
     const m = await intactManifest(opts.outDir, day);
-    if (m) manifests.push(m);
+    // And made under this config: one cut in other zones (a site's zone changed) would be drawn in this one's.
+    if (m && opts.run && m.configHash !== opts.run.configHash)
+      opts.log?.warn(`${day}: its report was made under another config; it is left out of the run's HTML report`);
+    else if (m) manifests.push(m);
   }
   return readEarlierDays(opts.outDir, manifests, opts.config, opts.log);
 }

@@ -142,6 +142,23 @@ describe('daily catches up', () => {
     const next = await daily();
     expect(next.code).toBe(0);
     expect(next.stderr).not.toContain('catching up');
+    // A day read back must have been made under this config: one cut under another (a site's zone changed, here
+    // the thresholds) would be drawn as if made by this one (before 0.3.7 its windows could fall off the strip).
+    const other = await writeConfig(dir, { sites: ['US'], thresholds: { warnPct: 99.5, failPct: 99 } }, 'other.json');
+    expect((await runCli(['reconcile', '--config', other, '--date', '2025-03-07', '--out', out, '--quiet'])).code).toBe(
+      0,
+    );
+    await rm(path.join(out, 'manifest-2025-03-06.json'));
+    const mixed = await daily();
+    expect(mixed.stderr).toContain(
+      "2025-03-07: its report was made under another config; it is left out of the run's HTML report",
+    );
+    const again = await readFile(path.join(out, 'report-2025-03-06_2025-03-09.html'), 'utf8');
+    expect([...again.matchAll(/<h3 id="day-([0-9-]+)">/g)].map((m) => m[1])).toEqual([
+      '2025-03-06',
+      '2025-03-08',
+      '2025-03-09',
+    ]);
   });
 });
 

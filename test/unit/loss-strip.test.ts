@@ -143,6 +143,40 @@ describe('the loss-window strip', () => {
     expect(html).not.toMatch(/class="strip" [^>]*data-day="2025-03-10"/);
     expect(labelOf(html, 'US', '2025-03-11')).toBe('Lost nothing in any quarter hour.');
     expect(html).not.toContain('data-site="ALL"');
+    // A day read back that was cut in another zone: its windows outside this zone's day are said, not dropped
+    // (before 0.3.7 the strip showed fewer missing than the row, or "Lost nothing" beside a FAIL).
+    const window = (startMs: number, missing: number) =>
+      ({
+        site: 'US',
+        startMs,
+        accepted: 10,
+        landed: 10 - missing,
+        missing,
+        leadingCause: 'missing_unexplained',
+      }) as never;
+    const early = Date.parse('2025-03-11T00:00:00Z');
+    const strips = renderLossStrips(
+      [
+        {
+          day: '2025-03-11',
+          rows: [{ site: 'US' } as never],
+          windows: [window(early - 3_600_000, 3), window(early, 1)],
+        },
+      ],
+      ['US'],
+      () => 'UTC',
+    );
+    expect(labelOf(strips, 'US', '2025-03-11')).toMatch(
+      /cause <code>missing_unexplained<\/code>\. 3 missing in quarter hours outside this day in UTC\.$/,
+    );
+    const outsideOnly = renderLossStrips(
+      [{ day: '2025-03-11', rows: [{ site: 'US' } as never], windows: [window(early - 3_600_000, 3)] }],
+      ['US'],
+      () => 'UTC',
+    );
+    expect(labelOf(outsideOnly, 'US', '2025-03-11')).toBe(
+      "Nothing lost in this day's quarter hours; 3 missing in quarter hours outside this day in UTC.",
+    );
     expect(bucketsOf(html, 'US', '2025-03-11').every((b) => b.cls === 'q q0')).toBe(true);
   });
 

@@ -164,12 +164,17 @@ function renderStrip(day: DayKey, site: string, zone: string, all: readonly Loss
       ? [`<span style="left:${i * BUCKET_PX}px">${String(hh).padStart(2, '0')}</span>`]
       : [];
   });
+  // Windows of a report cut in another zone can fall outside this day: said, never dropped silently.
+  const outside = windows.filter((w) => w.startMs < startMs || w.startMs >= endMs).reduce((n, w) => n + w.missing, 0);
+  const beyond = outside > 0 ? ` ${outside} missing in quarter hours outside this day in ${esc(zone)}.` : '';
   const label = worst
     ? `Worst <b>${esc(range({ startMs: worst.startMs, endMs: worst.startMs + DAY_BUCKET_MS }))}</b>: ` +
-      `${esc(countsText(worst))}, cause <code>${esc(worst.leadingCause)}</code>`
+      `${esc(countsText(worst))}, cause <code>${esc(worst.leadingCause)}</code>${beyond ? `.${beyond}` : ''}`
     : noData
       ? 'No data (NO_DATA): nothing was there to lose, which is no sign of health.'
-      : 'Lost nothing in any quarter hour.';
+      : outside > 0
+        ? `Nothing lost in this day's quarter hours;${beyond}`
+        : 'Lost nothing in any quarter hour.';
   const summary = `${site} ${day} (${zone}): ${lossy} of ${buckets.length} quarter hours lost ids`;
   const width = buckets.length * BUCKET_PX;
   return [
