@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { resolveSites } from '../src/args.js';
-import { type CliRequest, type JobOptions, logsJson, main } from '../src/cli.js';
+import { type CliRequest, type JobOptions, type JobRequest, logsJson, main } from '../src/cli.js';
 import { VERSION } from '../src/command.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { checkCredentialsFile, usesGoogle } from '../src/credentials.js';
@@ -52,8 +52,6 @@ async function runRequest(req: CliRequest, signal: AbortSignal): Promise<number>
   }
   return runJob(req, signal);
 }
-
-type JobRequest = Exclude<CliRequest, { command: 'demo' }>;
 
 /** The flag of the local folder the reports are written to: --out, or --local-out beside a gs:// --out. */
 

@@ -1,13 +1,11 @@
 // Which days a job command may count: each begun somewhere, each cut on quarter hours in every zone of the config.
-import type { CliRequest } from '../src/cli.js';
+import type { JobRequest } from '../src/cli.js';
 import type { Config } from '../src/config.js';
 import { dayWindow, onQuarterHours } from '../src/dates.js';
 import type { DayKey } from '../src/domain.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import type { Logger } from '../src/log/logger.js';
 import { daysAt, zonesOf } from '../src/site-zones.js';
-
-type JobRequest = Exclude<CliRequest, { command: 'demo' }>;
 
 /**
  * Before anything is read: every day of the run must begin and end on a quarter hour in every zone a site's

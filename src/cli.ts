@@ -42,6 +42,9 @@ export type CliRequest =
   | { command: 'backfill'; options: JobOptions; days: DayKey[]; force: boolean; concurrency: number }
   | { command: 'demo'; out: string };
 
+/** A job command's request (reconcile, daily, backfill): what jobs/main.ts runs after the config is read. */
+export type JobRequest = Exclude<CliRequest, { command: 'demo' }>;
+
 /** Whether a job logs JSON lines: --log-format json, or auto off a terminal (a log collector reads stderr). */
 export const logsJson = (format: JobOptions['logFormat']): boolean =>
   format === 'json' || (format === 'auto' && !process.stderr.isTTY);

@@ -194,15 +194,17 @@ export function parseConfig(input: unknown, baseDir: string): Config {
       );
     engine.dataset = dataset;
   }
+  const proxyFiles = proxy.locations ? tier({ ...proxy, locations: proxy.locations }, 'proxy') : undefined;
+  const gcsFiles = gcs ? tier(gcs, 'gcs') : undefined;
   return {
     timezone: raw.timezone,
     sites: raw.sites.map((s) => s.code),
     ...siteZonesOf(raw.sites),
     thresholds: raw.thresholds,
     tiers: {
-      ...(proxy.locations ? { proxy: tier({ ...proxy, locations: proxy.locations }, 'proxy') } : {}),
+      ...(proxyFiles ? { proxy: proxyFiles } : {}),
       ...(proxyBigqueryConfig ? { proxyBigquery: proxyBigqueryConfig } : {}),
-      ...(gcs ? { gcs: tier(gcs, 'gcs') } : {}),
+      ...(gcsFiles ? { gcs: gcsFiles } : {}),
       ...(kafka ? { kafka } : {}),
       ...(bigquery ? { bigquery } : {}),
     },
@@ -216,9 +218,7 @@ export function parseConfig(input: unknown, baseDir: string): Config {
     alerts: raw.alerts,
     reports: raw.reports,
     ...(raw.compare.length > 0 ? { compare: raw.compare } : {}),
-    ...(raw.cache
-      ? { cache: { location: cacheLocation(raw.cache.location, baseDir, [proxy.locations, gcs?.locations]) } }
-      : {}),
+    ...(raw.cache ? { cache: { location: cacheLocation(raw.cache.location, baseDir, [proxyFiles, gcsFiles]) } } : {}),
   };
 }
 
@@ -226,21 +226,14 @@ export function parseConfig(input: unknown, baseDir: string): Config {
  * cache.location, refused where a file tier would list it: the tier would read the cache's own manifests
  * (`.json`) as records, counting more malformed lines each run (before 0.3.7 it did).
  */
-function cacheLocation(
-  value: string,
-  baseDir: string,
-  tiers: readonly (readonly string[] | undefined)[],
-): ParsedLocation {
+function cacheLocation(value: string, baseDir: string, tiers: readonly (TierLocations | undefined)[]): ParsedLocation {
   const cache = parseLocation(value, baseDir, 'cache.location');
-  for (const [t, name] of [
-    [tiers[0], 'proxy'],
-    [tiers[1], 'gcs'],
-  ] as const)
-    (t ?? []).forEach((raw, i) => {
-      if (listsFolder(parseLocation(raw, baseDir), cache))
+  for (const t of tiers)
+    t?.locations.forEach((l, i) => {
+      if (listsFolder(l, cache))
         throw new ConfigError(
           'cache.location',
-          `"${shown(value)}" is inside tiers.${name}.locations[${i}] ("${shown(raw)}"): the tier would read the ` +
+          `"${shown(value)}" is inside ${l.keyPath} ("${shown(t.raw[i]!)}"): the tier would read the ` +
             "cache's own files as records; choose a folder outside every location",
         );
     });

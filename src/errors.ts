@@ -104,3 +104,26 @@ export async function* untilEnded<T>(source: AsyncIterable<T>, signal: AbortSign
   }
   throwIfAborted(signal);
 }
+
+/**
+ * Resolves or rejects with `p`, or rejects with AbortedError as soon as the signal fires (p is left
+ * to settle unobserved).
+ */
+export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortedError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

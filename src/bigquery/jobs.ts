@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BigQuery, Job, JobMetadata, Query } from '@google-cloud/bigquery';
-import { AbortedError, InternalError, TierError, throwIfAborted } from '../errors.js';
+import { abortable, AbortedError, InternalError, TierError, throwIfAborted } from '../errors.js';
 import { type ErrorContext, isConflict, JobFailedError, timeoutError } from './errors.js';
 
 /** Result rows asked for per page: a page is about 100 bytes a row, well under the API's 10 MB response limit. */
@@ -184,29 +184,6 @@ export function bounded<T>(p: Promise<T>, deadline: number, onDeadline: () => Er
       },
       (e: unknown) => {
         clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
-
-/**
- * Resolves or rejects with `p`, or rejects with AbortedError as soon as the signal fires (p is left
- * to settle unobserved).
- */
-export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortedError());
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
         reject(e);
       },
     );

@@ -1,7 +1,7 @@
 import { BigQuery, type TableField } from '@google-cloud/bigquery';
 import { DAY_MS } from '../domain.js';
 import { InternalError } from '../errors.js';
-import { abortable } from './jobs.js';
+import { abortable } from '../errors.js';
 import { quote, type TableRef } from './names.js';
 import { loadFragment } from '../queries.js';
 

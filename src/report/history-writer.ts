@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { BigQuery, Dataset, TableField } from '@google-cloud/bigquery';
 import { createBigqueryClient } from '../bigquery/client.js';
 import { type ErrorContext, isConflict, isNotFound, toTierError } from '../bigquery/errors.js';
-import { abortable, JobRunner, QUERY_DEADLINE_MS } from '../bigquery/jobs.js';
+import { JobRunner, QUERY_DEADLINE_MS } from '../bigquery/jobs.js';
 import { BQ_COLUMN, parseTable, quote, type TableRef } from '../bigquery/names.js';
-import { TierError, throwIfAborted } from '../errors.js';
+import { abortable, TierError, throwIfAborted } from '../errors.js';
 import { loadQuery } from '../queries.js';
 import {
   encodeHistoryRow,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AbortedError, TierError, throwIfAborted } from '../errors.js';
+import { abortable, AbortedError, TierError, throwIfAborted } from '../errors.js';
 import type { BlobObject } from './blob-store.js';
 
 /**
@@ -63,7 +63,8 @@ export async function retrying<T>(
   for (let attempt = 1; ; attempt++) {
     throwIfAborted(signal);
     try {
-      return await untilAborted(request(), signal);
+      // A stop ends the wait on a request an endpoint never answers (the client's own timeout is 60 s an attempt).
+      return await abortable(request(), signal);
     } catch (e) {
       if (signal?.aborted) throw new AbortedError();
       const failure = describe(e);
@@ -79,25 +80,6 @@ export async function retrying<T>(
       throw new AbortedError();
     }
   }
-}
-
-/**
- * `request`'s outcome, or AbortedError as soon as `signal` fires: a request to an endpoint that takes the
- * connection and never answers waits out the client's own timeout (60 s an attempt), and a stop (SIGTERM at
- * the CronJob's deadline, Ctrl-C) must not wait with it (before 0.3.7 the first signal did not end such a run).
- */
-function untilAborted<T>(request: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return request;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    const done = () => signal.removeEventListener('abort', onAbort);
-    request.then(
-      (value) => (done(), resolve(value)),
-      (e: unknown) => (done(), reject(e)),
-    );
-    if (signal.aborted) onAbort();
-  });
 }
 
 /** What a failed attempt means: `retry` now, and whether the run as a whole is `retriable` later. */
